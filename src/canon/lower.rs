@@ -1,0 +1,435 @@
+//! Lowering: sqlparser's AST to the canonical form.
+//!
+//! Column references go through a [`Resolver`], which is where query lineage
+//! plugs in: the registry resolves every column to itself, a report resolves
+//! them through its FROM clause, CTEs and derived tables.
+
+use sqlparser::ast::{
+    self, BinaryOperator, DuplicateTreatment, FunctionArg, FunctionArgExpr,
+    FunctionArguments, UnaryOperator, Value,
+};
+
+use super::{AggFunc, Expr, Factor, Number, Term};
+
+/// Maps a column reference, as written, to its canonical meaning.
+pub trait Resolver {
+    /// `qualifier` is the table or alias part (`e` in `e.clicks`), if any.
+    fn column(&self, qualifier: Option<&str>, name: &str) -> Expr;
+}
+
+/// Every column is a base column of the (single) relation the expression reads.
+pub struct BaseColumns;
+
+impl Resolver for BaseColumns {
+    fn column(&self, _qualifier: Option<&str>, name: &str) -> Expr {
+        Expr::column(name)
+    }
+}
+
+/// Lowers expressions against one resolver.
+pub struct Lowerer<'r> {
+    resolver: &'r dyn Resolver,
+    /// Whether `metric('x')` is a reference to another registry metric.
+    metric_refs: bool,
+}
+
+/// Type names whose casts do not change a metric's value.
+const NUMERIC_TYPES: &[&str] = &[
+    "int", "integer", "bigint", "smallint", "tinyint", "int2", "int4", "int8", "int64", "float",
+    "float4", "float8", "float32", "float64", "double", "real", "decimal", "numeric", "number",
+    "dec", "bignumeric", "bigdecimal",
+];
+
+/// Aggregate functions other than the five with their own [`AggFunc`] variant.
+const OTHER_AGGREGATES: &[&str] = &[
+    "approx_count_distinct",
+    "approx_distinct",
+    "approx_percentile",
+    "approx_quantiles",
+    "any_value",
+    "array_agg",
+    "bool_and",
+    "bool_or",
+    "corr",
+    "covar_pop",
+    "covar_samp",
+    "listagg",
+    "logical_and",
+    "logical_or",
+    "median",
+    "mode",
+    "percentile_cont",
+    "percentile_disc",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "string_agg",
+    "uniq",
+    "uniqexact",
+    "var_pop",
+    "var_samp",
+    "variance",
+];
+
+pub fn is_numeric_type(data_type: &ast::DataType) -> bool {
+    let text = data_type.to_string().to_ascii_lowercase();
+    let head = text
+        .split(|c: char| c == '(' || c.is_whitespace())
+        .next()
+        .unwrap_or("");
+    NUMERIC_TYPES.contains(&head)
+}
+
+fn function_name(name: &ast::ObjectName) -> String {
+    let text = name.to_string().to_ascii_lowercase();
+    let last = text.rsplit('.').next().unwrap_or(&text);
+    last.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']')
+        .to_string()
+}
+
+fn is_zero_literal(expr: &ast::Expr) -> bool {
+    match expr {
+        ast::Expr::Value(v) => matches!(&v.value, Value::Number(n, _) if Number::parse(n).is_zero()),
+        ast::Expr::Nested(e) => is_zero_literal(e),
+        ast::Expr::Cast { expr, .. } => is_zero_literal(expr),
+        _ => false,
+    }
+}
+
+impl<'r> Lowerer<'r> {
+    pub fn new(resolver: &'r dyn Resolver) -> Self {
+        Lowerer {
+            resolver,
+            metric_refs: false,
+        }
+    }
+
+    /// A lowerer for registry definitions, where `metric('x')` names another metric.
+    pub fn for_registry(resolver: &'r dyn Resolver) -> Self {
+        Lowerer {
+            resolver,
+            metric_refs: true,
+        }
+    }
+
+    pub fn lower(&self, expr: &ast::Expr) -> Expr {
+        match expr {
+            ast::Expr::Identifier(ident) => self.resolver.column(None, &ident.value),
+            ast::Expr::CompoundIdentifier(parts) => {
+                let (last, qualifier) = parts.split_last().expect("non-empty identifier");
+                let qualifier = qualifier
+                    .iter()
+                    .map(|p| p.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
+                self.resolver.column(Some(&qualifier), &last.value)
+            }
+            ast::Expr::Value(v) => lower_value(&v.value),
+            ast::Expr::Nested(inner) => self.lower(inner),
+            ast::Expr::BinaryOp { left, op, right } => self.lower_binary(left, op, right),
+            ast::Expr::UnaryOp { op, expr } => match op {
+                UnaryOperator::Minus => Expr::product(Number::int(-1), vec![Factor::mul(self.lower(expr))]),
+                UnaryOperator::Plus => self.lower(expr),
+                UnaryOperator::Not => Expr::not(self.lower(expr)),
+                other => Expr::Function {
+                    name: other.to_string().to_ascii_lowercase(),
+                    args: vec![self.lower(expr)],
+                },
+            },
+            ast::Expr::Cast {
+                expr, data_type, ..
+            } => {
+                if is_numeric_type(data_type) {
+                    self.lower(expr)
+                } else {
+                    Expr::Cast {
+                        expr: Box::new(self.lower(expr)),
+                        to: data_type.to_string().to_ascii_lowercase(),
+                    }
+                }
+            }
+            ast::Expr::IsNull(e) => Expr::IsNull(Box::new(self.lower(e))),
+            ast::Expr::IsNotNull(e) => Expr::not(Expr::IsNull(Box::new(self.lower(e)))),
+            ast::Expr::IsTrue(e) => self.lower(e),
+            ast::Expr::IsFalse(e) => Expr::not(self.lower(e)),
+            ast::Expr::In {
+                expr,
+                target: ast::InTarget::List(list),
+                negated,
+                ..
+            } => Expr::in_list(
+                self.lower(expr),
+                list.iter().map(|e| self.lower(e)).collect(),
+                *negated,
+            ),
+            ast::Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                let x = self.lower(expr);
+                let range = Expr::and(vec![
+                    Expr::compare("<=", self.lower(low), x.clone()),
+                    Expr::compare("<=", x, self.lower(high)),
+                ]);
+                if *negated {
+                    Expr::not(range)
+                } else {
+                    range
+                }
+            }
+            ast::Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => Expr::Case {
+                operand: operand.as_ref().map(|o| Box::new(self.lower(o))),
+                branches: conditions
+                    .iter()
+                    .map(|c| (self.lower(&c.condition), self.lower(&c.result)))
+                    .collect(),
+                otherwise: else_result.as_ref().map(|e| Box::new(self.lower(e))),
+            },
+            ast::Expr::Function(function) => self.lower_function(function),
+            ast::Expr::Like {
+                negated,
+                expr,
+                pattern,
+                ..
+            } => self.lower_like("like", *negated, expr, pattern),
+            ast::Expr::ILike {
+                negated,
+                expr,
+                pattern,
+                ..
+            } => self.lower_like("ilike", *negated, expr, pattern),
+            ast::Expr::TypedString(_) | ast::Expr::Interval(_) => {
+                Expr::Function {
+                    name: "literal".to_string(),
+                    args: vec![Expr::String(expr.to_string().to_ascii_lowercase())],
+                }
+            }
+            other => Expr::Opaque(other.to_string()),
+        }
+    }
+
+    fn lower_binary(&self, left: &ast::Expr, op: &BinaryOperator, right: &ast::Expr) -> Expr {
+        match op {
+            BinaryOperator::Plus => Expr::sum(vec![
+                Term::plus(self.lower(left)),
+                Term::plus(self.lower(right)),
+            ]),
+            BinaryOperator::Minus => Expr::sum(vec![
+                Term::plus(self.lower(left)),
+                Term::minus(self.lower(right)),
+            ]),
+            BinaryOperator::Multiply => Expr::product(
+                Number::ONE,
+                vec![Factor::mul(self.lower(left)), Factor::mul(self.lower(right))],
+            ),
+            BinaryOperator::Divide => self.ratio(left, right),
+            BinaryOperator::And => Expr::and(vec![self.lower(left), self.lower(right)]),
+            BinaryOperator::Or => Expr::or(vec![self.lower(left), self.lower(right)]),
+            BinaryOperator::Eq => Expr::compare("=", self.lower(left), self.lower(right)),
+            BinaryOperator::NotEq => Expr::compare("<>", self.lower(left), self.lower(right)),
+            BinaryOperator::Lt => Expr::compare("<", self.lower(left), self.lower(right)),
+            BinaryOperator::LtEq => Expr::compare("<=", self.lower(left), self.lower(right)),
+            BinaryOperator::Gt => Expr::compare(">", self.lower(left), self.lower(right)),
+            BinaryOperator::GtEq => Expr::compare(">=", self.lower(left), self.lower(right)),
+            other => Expr::Function {
+                name: other.to_string().to_ascii_lowercase(),
+                args: vec![self.lower(left), self.lower(right)],
+            },
+        }
+    }
+
+    /// `numerator / denominator`, seeing through a zero guard on the denominator
+    /// (`NULLIF(d, 0)`): the guard only changes what a division by zero returns.
+    fn ratio(&self, numerator: &ast::Expr, denominator: &ast::Expr) -> Expr {
+        Expr::product(
+            Number::ONE,
+            vec![
+                Factor::mul(self.lower(numerator)),
+                Factor::div(self.lower(strip_zero_guard(denominator))),
+            ],
+        )
+    }
+
+    fn lower_function(&self, function: &ast::Function) -> Expr {
+        let name = function_name(&function.name);
+        let (args, distinct) = match &function.args {
+            FunctionArguments::List(list) => (
+                list.args.iter().collect::<Vec<_>>(),
+                matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct)),
+            ),
+            FunctionArguments::None => (Vec::new(), false),
+            FunctionArguments::Subquery(_) => return Expr::Opaque(function.to_string()),
+        };
+        let arg_exprs: Vec<&ast::Expr> = args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e))
+                | FunctionArg::Named {
+                    arg: FunctionArgExpr::Expr(e),
+                    ..
+                }
+                | FunctionArg::ExprNamed {
+                    arg: FunctionArgExpr::Expr(e),
+                    ..
+                } => Some(e),
+                _ => None,
+            })
+            .collect();
+        let is_star = args.len() == 1 && arg_exprs.is_empty();
+
+        if self.metric_refs && name == "metric" {
+            if let [ast::Expr::Value(v)] = arg_exprs.as_slice() {
+                if let Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) = &v.value {
+                    return Expr::MetricRef(s.to_lowercase());
+                }
+            }
+        }
+
+        let aggregate = match name.as_str() {
+            "sum" => Some(AggFunc::Sum),
+            "count" => Some(AggFunc::Count),
+            "avg" | "mean" => Some(AggFunc::Avg),
+            "min" => Some(AggFunc::Min),
+            "max" => Some(AggFunc::Max),
+            "countif" | "count_if" | "countif_" => Some(AggFunc::Count),
+            "sumif" => Some(AggFunc::Sum),
+            "avgif" => Some(AggFunc::Avg),
+            n if OTHER_AGGREGATES.contains(&n) => Some(AggFunc::Other(n.to_string())),
+            _ => None,
+        };
+        if let Some(func) = aggregate {
+            if function.over.is_some() {
+                // A window aggregate computes a per-row value; not modelled yet.
+                return Expr::Opaque(function.to_string());
+            }
+            if !function.within_group.is_empty() {
+                return Expr::Opaque(function.to_string());
+            }
+            let mut filter: Vec<Expr> = function
+                .filter
+                .as_deref()
+                .map(|p| vec![self.lower(p)])
+                .unwrap_or_default();
+            let arg = match (name.as_str(), arg_exprs.as_slice()) {
+                // COUNTIF(p) counts the rows where p holds.
+                ("countif" | "count_if", [p]) => {
+                    filter.push(self.lower(p));
+                    Expr::Star
+                }
+                ("sumif" | "avgif", [x, p]) => {
+                    filter.push(self.lower(p));
+                    self.lower(x)
+                }
+                (_, []) if is_star => Expr::Star,
+                // COUNT(1), COUNT('x'): a non-null constant counts every row like COUNT(*).
+                ("count", [e]) if !distinct && is_non_null_constant(e) => Expr::Star,
+                (_, [e]) => self.lower(e),
+                _ => return self.plain_function(name, &arg_exprs),
+            };
+            return Expr::aggregate(func, distinct, arg, filter);
+        }
+
+        match (name.as_str(), arg_exprs.as_slice()) {
+            // Division functions that only differ in what a zero denominator gives.
+            ("safe_divide" | "div0" | "div0null" | "ieee_divide", [a, b]) => self.ratio(a, b),
+            // COALESCE(agg, 0) and friends only differ on empty groups.
+            ("coalesce" | "ifnull" | "nvl", [x, zero]) if is_zero_literal(zero) => {
+                let lowered = self.lower(x);
+                if lowered.has_aggregate() {
+                    lowered
+                } else {
+                    self.plain_function(name, &arg_exprs)
+                }
+            }
+            ("zeroifnull", [x]) => {
+                let lowered = self.lower(x);
+                if lowered.has_aggregate() {
+                    lowered
+                } else {
+                    self.plain_function(name, &arg_exprs)
+                }
+            }
+            // IF(p, a, b) / IFF(p, a, b) are CASE WHEN p THEN a ELSE b END.
+            ("if" | "iff", [p, a, b]) => Expr::Case {
+                operand: None,
+                branches: vec![(self.lower(p), self.lower(a))],
+                otherwise: Some(Box::new(self.lower(b))),
+            },
+            _ if function.over.is_some() => Expr::Opaque(function.to_string()),
+            _ if arg_exprs.len() != args.len() => Expr::Opaque(function.to_string()),
+            _ => self.plain_function(name, &arg_exprs),
+        }
+    }
+
+    fn lower_like(&self, name: &str, negated: bool, expr: &ast::Expr, pattern: &ast::Expr) -> Expr {
+        let like = Expr::Function {
+            name: name.to_string(),
+            args: vec![self.lower(expr), self.lower(pattern)],
+        };
+        if negated {
+            Expr::not(like)
+        } else {
+            like
+        }
+    }
+
+    fn plain_function(&self, name: String, args: &[&ast::Expr]) -> Expr {
+        Expr::Function {
+            name,
+            args: args.iter().map(|e| self.lower(e)).collect(),
+        }
+    }
+}
+
+/// Peels parentheses, numeric casts and a `NULLIF(d, 0)` guard off a denominator.
+fn strip_zero_guard(expr: &ast::Expr) -> &ast::Expr {
+    match expr {
+        ast::Expr::Nested(inner) => strip_zero_guard(inner),
+        ast::Expr::Cast {
+            expr, data_type, ..
+        } if is_numeric_type(data_type) => strip_zero_guard(expr),
+        ast::Expr::Function(f) if function_name(&f.name) == "nullif" => match &f.args {
+            FunctionArguments::List(list) => match list.args.as_slice() {
+                [FunctionArg::Unnamed(FunctionArgExpr::Expr(d)), FunctionArg::Unnamed(FunctionArgExpr::Expr(zero))]
+                    if is_zero_literal(zero) =>
+                {
+                    strip_zero_guard(d)
+                }
+                _ => expr,
+            },
+            _ => expr,
+        },
+        _ => expr,
+    }
+}
+
+fn is_non_null_constant(expr: &ast::Expr) -> bool {
+    match expr {
+        ast::Expr::Value(v) => !matches!(v.value, Value::Null | Value::Placeholder(_)),
+        ast::Expr::Nested(e) => is_non_null_constant(e),
+        _ => false,
+    }
+}
+
+fn lower_value(value: &Value) -> Expr {
+    match value {
+        Value::Number(n, _) => Expr::Number(Number::parse(n)),
+        Value::SingleQuotedString(s)
+        | Value::DoubleQuotedString(s)
+        | Value::TripleSingleQuotedString(s)
+        | Value::TripleDoubleQuotedString(s)
+        | Value::EscapedStringLiteral(s)
+        | Value::UnicodeStringLiteral(s)
+        | Value::NationalStringLiteral(s) => Expr::String(s.clone()),
+        Value::Boolean(b) => Expr::Bool(*b),
+        Value::Null => Expr::Null,
+        other => Expr::Opaque(other.to_string()),
+    }
+}

@@ -1,0 +1,556 @@
+//! The canonical form: one tree for every honest spelling of a computation.
+//!
+//! Reports and registry definitions are both lowered (see [`lower`]) into [`Expr`].
+//! The constructors here normalise as they build, so two trees are equal exactly
+//! when the computations are the same up to the equivalences metriclint knows:
+//!
+//! * identifiers are lowercased and unqualified (lineage is the resolver's job);
+//! * `+`/`-` become one n-ary [`Expr::Sum`], `*`/`/` one [`Product`] of factors
+//!   with a constant coefficient, both sorted, so operand order and grouping vanish
+//!   and constant factors (`* 100`, `/ 1e6`) collect in one place (the scale);
+//! * `AND`/`OR` are flattened, sorted and deduplicated; comparisons are oriented;
+//! * numbers are exact fractions, so `1.0` is `1`.
+//!
+//! Anything the lowering does not understand becomes [`Expr::Opaque`], and a
+//! comparison that meets it answers "unknown" rather than "different".
+
+pub mod lower;
+mod number;
+mod print;
+
+pub use number::Number;
+
+/// A canonical expression.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Expr {
+    /// A column, lowercased, without qualifier.
+    Column(String),
+    Number(Number),
+    String(String),
+    Bool(bool),
+    Null,
+    /// `*` (only as the argument of `COUNT`).
+    Star,
+    Aggregate(Box<Aggregate>),
+    /// An n-ary sum; terms sorted. Never holds a single positive term.
+    Sum(Vec<Term>),
+    /// A product with a constant coefficient; factors sorted.
+    Product(Product),
+    Compare(CompareOp, Box<Expr>, Box<Expr>),
+    /// Conjunction; operands flattened, sorted and deduplicated.
+    And(Vec<Expr>),
+    /// Disjunction; operands flattened, sorted and deduplicated.
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    IsNull(Box<Expr>),
+    InList {
+        expr: Box<Expr>,
+        /// Sorted and deduplicated: an `IN` list is a set.
+        list: Vec<Expr>,
+    },
+    Case {
+        operand: Option<Box<Expr>>,
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    /// A scalar function other than the ones given meaning above.
+    Function { name: String, args: Vec<Expr> },
+    /// A cast to a non-numeric type (numeric casts are transparent).
+    Cast { expr: Box<Expr>, to: String },
+    /// A reference to another registry metric, `metric('x')`; only in registry
+    /// definitions and inlined before any comparison.
+    MetricRef(String),
+    /// A construct the canonical form does not model; comparisons meeting it are unknown.
+    Opaque(String),
+}
+
+/// One operand of a [`Expr::Sum`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Term {
+    pub negated: bool,
+    pub expr: Expr,
+}
+
+/// `coefficient * f1 * f2 / f3 …`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Product {
+    pub coefficient: Number,
+    pub factors: Vec<Factor>,
+}
+
+/// One factor of a [`Product`]; `inverse` factors divide.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Factor {
+    pub inverse: bool,
+    pub expr: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Aggregate {
+    pub func: AggFunc,
+    pub distinct: bool,
+    pub arg: Expr,
+    /// Conditions on the rows this aggregate sees (`FILTER (WHERE …)`, `COUNTIF`),
+    /// as sorted conjuncts.
+    pub filter: Vec<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AggFunc {
+    Sum,
+    Count,
+    Avg,
+    Min,
+    Max,
+    Other(String),
+}
+
+/// Comparison operators after orientation: `a > b` is stored as `b < a`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CompareOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+}
+
+impl Expr {
+    pub fn number(n: Number) -> Expr {
+        Expr::Number(n)
+    }
+
+    pub fn column(name: &str) -> Expr {
+        Expr::Column(name.to_lowercase())
+    }
+
+    pub fn aggregate(func: AggFunc, distinct: bool, arg: Expr, filter: Vec<Expr>) -> Expr {
+        let filter = match Expr::and(filter) {
+            Expr::And(parts) => parts,
+            Expr::Bool(true) => Vec::new(),
+            single => vec![single],
+        };
+        Expr::Aggregate(Box::new(Aggregate {
+            func,
+            distinct,
+            arg,
+            filter,
+        }))
+    }
+
+    /// `terms[0] ± terms[1] ± …`, flattened, constant-folded and sorted.
+    pub fn sum(terms: Vec<Term>) -> Expr {
+        let mut flat: Vec<Term> = Vec::new();
+        let mut constant = Number::int(0);
+        let mut push = |negated: bool, expr: Expr, flat: &mut Vec<Term>| match expr {
+            Expr::Number(n) => {
+                let signed = if negated { n.neg() } else { Some(n.clone()) };
+                match signed.and_then(|s| constant.add(&s)) {
+                    Some(sum) => constant = sum,
+                    None => flat.push(Term {
+                        negated,
+                        expr: Expr::Number(n),
+                    }),
+                }
+            }
+            expr => flat.push(Term { negated, expr }),
+        };
+        for term in terms {
+            match term.expr {
+                Expr::Sum(inner) => {
+                    for t in inner {
+                        push(t.negated != term.negated, t.expr, &mut flat);
+                    }
+                }
+                expr => push(term.negated, expr, &mut flat),
+            }
+        }
+        if !constant.is_zero() {
+            flat.push(Term {
+                negated: false,
+                expr: Expr::Number(constant),
+            });
+        }
+        flat.sort();
+        match flat.len() {
+            0 => Expr::Number(Number::int(0)),
+            1 if !flat[0].negated => flat.pop().unwrap().expr,
+            1 => Expr::product(Number::int(-1), vec![Factor::mul(flat.pop().unwrap().expr)]),
+            _ => Expr::Sum(flat),
+        }
+    }
+
+    /// `coefficient * factors…`, flattened, constant-folded and sorted.
+    pub fn product(coefficient: Number, factors: Vec<Factor>) -> Expr {
+        let mut coefficient = coefficient;
+        let mut flat: Vec<Factor> = Vec::new();
+        let mut stack: Vec<Factor> = factors;
+        stack.reverse();
+        while let Some(factor) = stack.pop() {
+            match factor.expr {
+                Expr::Product(inner) => {
+                    let c = if factor.inverse {
+                        inner.coefficient.recip()
+                    } else {
+                        Some(inner.coefficient.clone())
+                    };
+                    match c.and_then(|c| coefficient.mul(&c)) {
+                        Some(c) => coefficient = c,
+                        None => flat.push(Factor {
+                            inverse: factor.inverse,
+                            expr: Expr::number(inner.coefficient),
+                        }),
+                    }
+                    for f in inner.factors.into_iter().rev() {
+                        stack.push(Factor {
+                            inverse: f.inverse != factor.inverse,
+                            expr: f.expr,
+                        });
+                    }
+                }
+                Expr::Number(n) => {
+                    let folded = if factor.inverse { n.recip() } else { Some(n.clone()) }
+                        .and_then(|v| coefficient.mul(&v));
+                    match folded {
+                        Some(c) => coefficient = c,
+                        None => flat.push(Factor {
+                            inverse: factor.inverse,
+                            expr: Expr::Number(n),
+                        }),
+                    }
+                }
+                expr => flat.push(Factor {
+                    inverse: factor.inverse,
+                    expr,
+                }),
+            }
+        }
+        flat.sort();
+        if flat.is_empty() {
+            return Expr::Number(coefficient);
+        }
+        if coefficient.is_zero() {
+            return Expr::Number(coefficient);
+        }
+        if coefficient.is_one() && flat.len() == 1 && !flat[0].inverse {
+            return flat.pop().unwrap().expr;
+        }
+        Expr::Product(Product {
+            coefficient,
+            factors: flat,
+        })
+    }
+
+    pub fn and(operands: Vec<Expr>) -> Expr {
+        Self::junction(operands, true)
+    }
+
+    pub fn or(operands: Vec<Expr>) -> Expr {
+        Self::junction(operands, false)
+    }
+
+    fn junction(operands: Vec<Expr>, is_and: bool) -> Expr {
+        let mut flat = Vec::new();
+        for operand in operands {
+            match (operand, is_and) {
+                (Expr::And(inner), true) | (Expr::Or(inner), false) => flat.extend(inner),
+                // The neutral element disappears.
+                (Expr::Bool(b), _) if b == is_and => {}
+                (other, _) => flat.push(other),
+            }
+        }
+        flat.sort();
+        flat.dedup();
+        match flat.len() {
+            0 => Expr::Bool(is_and),
+            1 => flat.pop().unwrap(),
+            _ if is_and => Expr::And(flat),
+            _ => Expr::Or(flat),
+        }
+    }
+
+    /// A comparison written as `left op right` with `op` one of `= <> < <= > >=`.
+    pub fn compare(op: &str, left: Expr, right: Expr) -> Expr {
+        let (op, left, right) = match op {
+            "=" => (CompareOp::Eq, left, right),
+            "<>" | "!=" => (CompareOp::NotEq, left, right),
+            "<" => (CompareOp::Lt, left, right),
+            "<=" => (CompareOp::LtEq, left, right),
+            ">" => (CompareOp::Lt, right, left),
+            ">=" => (CompareOp::LtEq, right, left),
+            other => {
+                return Expr::Function {
+                    name: other.to_string(),
+                    args: vec![left, right],
+                }
+            }
+        };
+        // `flag = true` is `flag`, `flag = false` is `NOT flag` (same under NULL).
+        if matches!(op, CompareOp::Eq | CompareOp::NotEq) {
+            let (value, other) = match (&left, &right) {
+                (Expr::Bool(b), _) => (Some(*b), right.clone()),
+                (_, Expr::Bool(b)) => (Some(*b), left.clone()),
+                _ => (None, Expr::Null),
+            };
+            if let Some(b) = value {
+                let positive = b == (op == CompareOp::Eq);
+                return if positive { other } else { Expr::not(other) };
+            }
+        }
+        let (left, right) = if matches!(op, CompareOp::Eq | CompareOp::NotEq) && right < left {
+            (right, left)
+        } else {
+            (left, right)
+        };
+        Expr::Compare(op, Box::new(left), Box::new(right))
+    }
+
+    pub fn not(operand: Expr) -> Expr {
+        match operand {
+            Expr::Not(inner) => *inner,
+            Expr::Bool(b) => Expr::Bool(!b),
+            Expr::Compare(op, l, r) => match op {
+                CompareOp::Eq => Expr::Compare(CompareOp::NotEq, l, r),
+                CompareOp::NotEq => Expr::Compare(CompareOp::Eq, l, r),
+                // NOT (a < b) is b <= a, also under NULL (both stay NULL).
+                CompareOp::Lt => Expr::Compare(CompareOp::LtEq, r, l),
+                CompareOp::LtEq => Expr::Compare(CompareOp::Lt, r, l),
+            },
+            other => Expr::Not(Box::new(other)),
+        }
+    }
+
+    pub fn in_list(expr: Expr, mut list: Vec<Expr>, negated: bool) -> Expr {
+        list.sort();
+        list.dedup();
+        let positive = if list.len() == 1 {
+            Expr::compare("=", expr, list.pop().unwrap())
+        } else {
+            Expr::InList {
+                expr: Box::new(expr),
+                list,
+            }
+        };
+        if negated {
+            Expr::not(positive)
+        } else {
+            positive
+        }
+    }
+
+    /// True when some part of the tree is [`Expr::Opaque`] or an unresolved
+    /// [`Expr::MetricRef`], i.e. the tree cannot be compared for sure.
+    pub fn is_uncertain(&self) -> bool {
+        let mut uncertain = false;
+        self.walk(&mut |e| {
+            if matches!(e, Expr::Opaque(_) | Expr::MetricRef(_)) {
+                uncertain = true;
+            }
+        });
+        uncertain
+    }
+
+    /// True when the expression contains an aggregate.
+    pub fn has_aggregate(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| {
+            if matches!(e, Expr::Aggregate(_)) {
+                found = true;
+            }
+        });
+        found
+    }
+
+    /// Calls `visit` on this node and every descendant, parents first.
+    pub fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
+        visit(self);
+        match self {
+            Expr::Aggregate(agg) => {
+                agg.arg.walk(visit);
+                agg.filter.iter().for_each(|f| f.walk(visit));
+            }
+            Expr::Sum(terms) => terms.iter().for_each(|t| t.expr.walk(visit)),
+            Expr::Product(p) => p.factors.iter().for_each(|f| f.expr.walk(visit)),
+            Expr::Compare(_, l, r) => {
+                l.walk(visit);
+                r.walk(visit);
+            }
+            Expr::And(v) | Expr::Or(v) => v.iter().for_each(|e| e.walk(visit)),
+            Expr::Function { args, .. } => args.iter().for_each(|e| e.walk(visit)),
+            Expr::Not(e) | Expr::IsNull(e) | Expr::Cast { expr: e, .. } => e.walk(visit),
+            Expr::InList { expr, list } => {
+                expr.walk(visit);
+                list.iter().for_each(|e| e.walk(visit));
+            }
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => {
+                if let Some(o) = operand {
+                    o.walk(visit);
+                }
+                for (w, t) in branches {
+                    w.walk(visit);
+                    t.walk(visit);
+                }
+                if let Some(o) = otherwise {
+                    o.walk(visit);
+                }
+            }
+            Expr::Column(_)
+            | Expr::Number(_)
+            | Expr::String(_)
+            | Expr::Bool(_)
+            | Expr::Null
+            | Expr::Star
+            | Expr::MetricRef(_)
+            | Expr::Opaque(_) => {}
+        }
+    }
+
+    /// Rebuilds the tree bottom-up through `f`, re-normalising as it goes.
+    pub fn rewrite(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
+        let rebuilt = match self {
+            Expr::Aggregate(agg) => {
+                let Aggregate {
+                    func,
+                    distinct,
+                    arg,
+                    filter,
+                } = *agg;
+                Expr::aggregate(
+                    func,
+                    distinct,
+                    arg.rewrite(f),
+                    filter.into_iter().map(|e| e.rewrite(f)).collect(),
+                )
+            }
+            Expr::Sum(terms) => Expr::sum(
+                terms
+                    .into_iter()
+                    .map(|t| Term {
+                        negated: t.negated,
+                        expr: t.expr.rewrite(f),
+                    })
+                    .collect(),
+            ),
+            Expr::Product(p) => Expr::product(
+                p.coefficient,
+                p.factors
+                    .into_iter()
+                    .map(|x| Factor {
+                        inverse: x.inverse,
+                        expr: x.expr.rewrite(f),
+                    })
+                    .collect(),
+            ),
+            Expr::Compare(op, l, r) => {
+                let (l, r) = (l.rewrite(f), r.rewrite(f));
+                match op {
+                    CompareOp::Eq => Expr::compare("=", l, r),
+                    CompareOp::NotEq => Expr::compare("<>", l, r),
+                    CompareOp::Lt => Expr::compare("<", l, r),
+                    CompareOp::LtEq => Expr::compare("<=", l, r),
+                }
+            }
+            Expr::And(v) => Expr::and(v.into_iter().map(|e| e.rewrite(f)).collect()),
+            Expr::Or(v) => Expr::or(v.into_iter().map(|e| e.rewrite(f)).collect()),
+            Expr::Not(e) => Expr::not(e.rewrite(f)),
+            Expr::IsNull(e) => Expr::IsNull(Box::new(e.rewrite(f))),
+            Expr::InList { expr, list } => Expr::in_list(
+                expr.rewrite(f),
+                list.into_iter().map(|e| e.rewrite(f)).collect(),
+                false,
+            ),
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => Expr::Case {
+                operand: operand.map(|o| Box::new(o.rewrite(f))),
+                branches: branches
+                    .into_iter()
+                    .map(|(w, t)| (w.rewrite(f), t.rewrite(f)))
+                    .collect(),
+                otherwise: otherwise.map(|o| Box::new(o.rewrite(f))),
+            },
+            Expr::Function { name, args } => Expr::Function {
+                name,
+                args: args.into_iter().map(|e| e.rewrite(f)).collect(),
+            },
+            Expr::Cast { expr, to } => Expr::Cast {
+                expr: Box::new(expr.rewrite(f)),
+                to,
+            },
+            leaf => leaf,
+        };
+        f(rebuilt)
+    }
+
+    /// Splits a ratio into `(scale, numerator, denominator)`: the constant
+    /// coefficient, the product of the multiplying factors and of the dividing ones.
+    /// A non-product is `(1, self, 1)`.
+    pub fn as_ratio(&self) -> (Number, Expr, Expr) {
+        match self {
+            Expr::Product(p) => {
+                let (inv, mul): (Vec<&Factor>, Vec<&Factor>) =
+                    p.factors.iter().partition(|f| f.inverse);
+                let rebuild = |fs: Vec<&Factor>| {
+                    Expr::product(
+                        Number::ONE,
+                        fs.into_iter()
+                            .map(|f| Factor::mul(f.expr.clone()))
+                            .collect(),
+                    )
+                };
+                (p.coefficient.clone(), rebuild(mul), rebuild(inv))
+            }
+            other => (Number::ONE, other.clone(), Expr::Number(Number::ONE)),
+        }
+    }
+}
+
+impl Factor {
+    pub fn mul(expr: Expr) -> Factor {
+        Factor {
+            inverse: false,
+            expr,
+        }
+    }
+
+    pub fn div(expr: Expr) -> Factor {
+        Factor {
+            inverse: true,
+            expr,
+        }
+    }
+}
+
+impl Term {
+    pub fn plus(expr: Expr) -> Term {
+        Term {
+            negated: false,
+            expr,
+        }
+    }
+
+    pub fn minus(expr: Expr) -> Term {
+        Term {
+            negated: true,
+            expr,
+        }
+    }
+}
+
+impl AggFunc {
+    pub fn name(&self) -> &str {
+        match self {
+            AggFunc::Sum => "sum",
+            AggFunc::Count => "count",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Other(name) => name,
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Prints the canonical form as readable, lowercase SQL.
+//!
+//! The text is what users see in messages (`found`/`expected`), so it reads like
+//! the SQL they would write: `sum(spend) * 1000 / sum(impressions)`.
+
+use std::fmt::{self, Display, Write};
+
+use super::{CompareOp, Expr, Number, Product};
+
+/// Binding strength, loosest first; a child binding looser than its slot is parenthesised.
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+enum Prec {
+    Or,
+    And,
+    Not,
+    Compare,
+    Sum,
+    Product,
+    Atom,
+}
+
+fn prec(expr: &Expr) -> Prec {
+    match expr {
+        Expr::Or(_) => Prec::Or,
+        Expr::And(_) => Prec::And,
+        Expr::Not(_) => Prec::Not,
+        Expr::Compare(..) | Expr::IsNull(_) | Expr::InList { .. } => Prec::Compare,
+        Expr::Sum(_) => Prec::Sum,
+        Expr::Product(_) => Prec::Product,
+        Expr::Number(n) if n.is_negative() => Prec::Sum,
+        _ => Prec::Atom,
+    }
+}
+
+struct At<'a>(&'a Expr, Prec);
+
+impl Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if prec(self.0) < self.1 {
+            write!(f, "({})", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+fn join(f: &mut fmt::Formatter<'_>, items: &[Expr], sep: &str, slot: Prec) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        write!(f, "{}", At(item, slot))?;
+    }
+    Ok(())
+}
+
+fn print_product(f: &mut fmt::Formatter<'_>, p: &Product) -> fmt::Result {
+    let mut numerator: Vec<String> = Vec::new();
+    let mut denominator: Vec<String> = Vec::new();
+    for factor in &p.factors {
+        // Inside a product, a sum needs parentheses; a nested ratio cannot occur.
+        let text = At(&factor.expr, Prec::Atom).to_string();
+        if factor.inverse {
+            denominator.push(text);
+        } else {
+            numerator.push(text);
+        }
+    }
+    let mut sign = "";
+    let mut coefficient = p.coefficient.clone();
+    if coefficient.is_negative() {
+        sign = "-";
+        coefficient = coefficient.neg().unwrap_or(coefficient);
+    }
+    if let Number::Ratio { num, den } = &coefficient {
+        if *num != 1 {
+            numerator.push(num.to_string());
+        }
+        if *den != 1 {
+            denominator.push(den.to_string());
+        }
+    } else {
+        numerator.push(coefficient.to_string());
+    }
+    if numerator.is_empty() {
+        numerator.push("1".to_string());
+    }
+    f.write_str(sign)?;
+    f.write_str(&numerator.join(" * "))?;
+    match denominator.len() {
+        0 => Ok(()),
+        1 => write!(f, " / {}", denominator[0]),
+        _ => write!(f, " / ({})", denominator.join(" * ")),
+    }
+}
+
+impl Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column(name) => f.write_str(name),
+            Expr::Number(n) => write!(f, "{n}"),
+            Expr::String(s) => {
+                f.write_char('\'')?;
+                f.write_str(&s.replace('\'', "''"))?;
+                f.write_char('\'')
+            }
+            Expr::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
+            Expr::Null => f.write_str("null"),
+            Expr::Star => f.write_char('*'),
+            Expr::Aggregate(agg) => {
+                write!(f, "{}(", agg.func.name())?;
+                if agg.distinct {
+                    f.write_str("distinct ")?;
+                }
+                write!(f, "{})", agg.arg)?;
+                if !agg.filter.is_empty() {
+                    f.write_str(" filter (where ")?;
+                    join(f, &agg.filter, " and ", Prec::Not)?;
+                    f.write_char(')')?;
+                }
+                Ok(())
+            }
+            Expr::Sum(terms) => {
+                for (i, term) in terms.iter().enumerate() {
+                    match (i, term.negated) {
+                        (0, false) => {}
+                        (0, true) => f.write_char('-')?,
+                        (_, false) => f.write_str(" + ")?,
+                        (_, true) => f.write_str(" - ")?,
+                    }
+                    let slot = if term.negated { Prec::Product } else { Prec::Sum };
+                    write!(f, "{}", At(&term.expr, slot))?;
+                }
+                Ok(())
+            }
+            Expr::Product(p) => print_product(f, p),
+            Expr::Compare(op, l, r) => {
+                let op = match op {
+                    CompareOp::Eq => "=",
+                    CompareOp::NotEq => "<>",
+                    CompareOp::Lt => "<",
+                    CompareOp::LtEq => "<=",
+                };
+                write!(f, "{} {op} {}", At(l, Prec::Sum), At(r, Prec::Sum))
+            }
+            Expr::And(v) => join(f, v, " and ", Prec::Not),
+            Expr::Or(v) => join(f, v, " or ", Prec::And),
+            Expr::Not(e) => write!(f, "not {}", At(e, Prec::Compare)),
+            Expr::IsNull(e) => write!(f, "{} is null", At(e, Prec::Sum)),
+            Expr::InList { expr, list } => {
+                write!(f, "{} in (", At(expr, Prec::Sum))?;
+                join(f, list, ", ", Prec::Or)?;
+                f.write_char(')')
+            }
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => {
+                f.write_str("case")?;
+                if let Some(o) = operand {
+                    write!(f, " {o}")?;
+                }
+                for (when, then) in branches {
+                    write!(f, " when {when} then {then}")?;
+                }
+                if let Some(o) = otherwise {
+                    write!(f, " else {o}")?;
+                }
+                f.write_str(" end")
+            }
+            Expr::Function { name, args } => {
+                write!(f, "{name}(")?;
+                join(f, args, ", ", Prec::Or)?;
+                f.write_char(')')
+            }
+            Expr::Cast { expr, to } => write!(f, "cast({expr} as {to})"),
+            Expr::MetricRef(name) => write!(f, "metric('{name}')"),
+            Expr::Opaque(text) => f.write_str(text),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Built-in metric packs, compiled into the binary from `rules/`.
+
+/// A registry shipped with metriclint.
+pub struct Pack {
+    /// The name used in `extends:` and in messages.
+    pub name: &'static str,
+    pub source: &'static str,
+}
+
+pub const PACKS: &[Pack] = &[Pack {
+    name: "programmatic",
+    source: include_str!("../../rules/programmatic.yaml"),
+}];
+
+/// The pack used when the user names no registry.
+pub const DEFAULT_PACK: &str = "programmatic";
+
+pub fn find(name: &str) -> Option<&'static Pack> {
+    let name = name.strip_prefix("builtin:").unwrap_or(name);
+    PACKS.iter().find(|p| p.name == name)
+}
+
+/// How findings and errors name a pack's file.
+pub fn display_path(name: &str) -> String {
+    format!("<built-in>/{name}.yaml")
+}

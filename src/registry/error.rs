@@ -1,0 +1,42 @@
+//! Registry errors: each points at the offending YAML with a caret.
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+/// One problem in a registry file.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(metriclint::registry))]
+pub struct RegistryIssue {
+    pub message: String,
+    #[source_code]
+    pub source_code: Option<NamedSource<String>>,
+    #[label("{label}")]
+    pub span: Option<SourceSpan>,
+    pub label: String,
+    #[help]
+    pub help: Option<String>,
+    /// File, line and column, for tests and plain output.
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// Everything wrong with the registry; nothing is checked while it has any.
+#[derive(Debug, Error, Diagnostic)]
+#[error("the metric registry is invalid ({} {})", issues.len(), if issues.len() == 1 { "error" } else { "errors" })]
+#[diagnostic(
+    code(metriclint::registry_invalid),
+    help("fix the registry and run again; no report was checked")
+)]
+pub struct RegistryError {
+    #[related]
+    pub issues: Vec<RegistryIssue>,
+}
+
+impl RegistryIssue {
+    /// `path:line:column: message`, one line, for logs and tests.
+    pub fn one_line(&self) -> String {
+        format!("{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+    }
+}

@@ -1,0 +1,804 @@
+//! Loading and validating registry files.
+//!
+//! serde_yaml reads the typed structure; the positioned tree of [`yaml_tree`]
+//! says where each piece was written. Every problem found is collected (not
+//! just the first), then reported together.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use miette::{NamedSource, SourceSpan};
+use serde::Deserialize;
+use sqlparser::ast;
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Token;
+
+use super::builtin;
+use super::yaml_tree::{self, Node};
+use super::{Metric, Origin, Registry, RegistryError, RegistryIssue, Unit};
+use crate::canon::lower::{BaseColumns, Lowerer};
+use crate::canon::{AggFunc, Expr, Factor, Number};
+
+const TOP_LEVEL_KEYS: &[&str] = &["version", "extends", "metrics"];
+const METRIC_KEYS: &[&str] = &[
+    "name",
+    "synonyms",
+    "label",
+    "description",
+    "owner",
+    "unit",
+    "source",
+    "filter",
+    "sql",
+    "agg",
+    "expr",
+    "numerator",
+    "denominator",
+];
+const INLINE_KEYS: &[&str] = &["agg", "expr", "filter"];
+const AGGS: &[&str] = &["sum", "count", "count_distinct", "average", "min", "max"];
+
+#[derive(Deserialize)]
+struct RawFile {
+    version: Option<serde_yaml::Value>,
+    #[serde(default)]
+    extends: Vec<String>,
+    #[serde(default)]
+    metrics: Vec<RawMetric>,
+    #[serde(flatten)]
+    _unknown: BTreeMap<String, serde_yaml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawMetric {
+    name: Option<String>,
+    #[serde(default)]
+    synonyms: Vec<String>,
+    label: Option<String>,
+    description: Option<String>,
+    owner: Option<String>,
+    unit: Option<String>,
+    source: Option<OneOrMany>,
+    filter: Option<OneOrMany>,
+    sql: Option<String>,
+    agg: Option<String>,
+    expr: Option<String>,
+    numerator: Option<RawSide>,
+    denominator: Option<RawSide>,
+    #[serde(flatten)]
+    _unknown: BTreeMap<String, serde_yaml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawSide {
+    Metric(String),
+    Inline {
+        agg: Option<String>,
+        expr: Option<String>,
+        filter: Option<OneOrMany>,
+        #[serde(flatten)]
+        _unknown: BTreeMap<String, serde_yaml::Value>,
+    },
+}
+
+/// A registry file's text and the name it is shown under.
+#[derive(Clone)]
+struct Doc {
+    path: String,
+    text: String,
+}
+
+/// A metric as read from one file, before references are resolved.
+struct Draft {
+    metric: Metric,
+    doc: usize,
+    name_node: Node,
+    /// `metric('x')` and numerator/denominator names, with where each is written.
+    references: Vec<(String, Node)>,
+    synonym_nodes: Vec<Node>,
+    unit_node: Option<Node>,
+    /// The numerator/denominator form carries no factor of its own.
+    ratio_form: bool,
+}
+
+#[derive(Default)]
+struct Loader {
+    docs: Vec<Doc>,
+    issues: Vec<RegistryIssue>,
+    drafts: Vec<Draft>,
+    /// Files and packs being loaded, to stop `extends` cycles.
+    loading: Vec<String>,
+    loaded: HashSet<String>,
+}
+
+/// Loads and merges registry files (each may `extends` others or built-in packs).
+pub fn load_files(paths: &[PathBuf]) -> Result<Registry, RegistryError> {
+    let mut loader = Loader::default();
+    for path in paths {
+        loader.load_path(path, None);
+    }
+    loader.finish()
+}
+
+/// Loads a registry from text, shown under `path` in messages.
+pub fn load_str(path: &str, text: &str) -> Result<Registry, RegistryError> {
+    let mut loader = Loader::default();
+    loader.load_text(path.to_string(), text.to_string(), Path::new(path).parent());
+    loader.finish()
+}
+
+/// The built-in pack `name`.
+pub fn load_builtin(name: &str) -> Result<Registry, RegistryError> {
+    let mut loader = Loader::default();
+    loader.load_pack(name, None);
+    loader.finish()
+}
+
+fn suggestion(word: &str, candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+fn is_snake_case(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Parses one SQL expression; on failure the message and the 1-based
+/// (line, column) inside `text`.
+fn parse_expression(text: &str) -> Result<ast::Expr, (String, Option<(u32, u32)>)> {
+    let dialect = GenericDialect {};
+    let located = |e: sqlparser::parser::ParserError| {
+        let message = e.to_string();
+        let message = message
+            .strip_prefix("sql parser error: ")
+            .unwrap_or(&message)
+            .to_string();
+        match message.rfind(" at Line: ") {
+            Some(at) => {
+                let tail = &message[at + 10..];
+                let mut parts = tail.split(", Column: ");
+                let line = parts.next().and_then(|l| l.trim().parse().ok());
+                let col = parts.next().and_then(|c| c.trim().parse().ok());
+                let pos = line.zip(col);
+                (message[..at].to_string(), pos)
+            }
+            None => (message, None),
+        }
+    };
+    let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(located)?;
+    let expr = parser.parse_expr().map_err(located)?;
+    let next = parser.peek_token();
+    if next.token != Token::EOF {
+        let pos = (next.span.start.line as u32, next.span.start.column as u32);
+        return Err((format!("unexpected `{}` after the expression", next.token), Some(pos)));
+    }
+    Ok(expr)
+}
+
+impl Loader {
+    fn issue(&mut self, doc: usize, node: Option<&Node>, message: String, label: &str, help: Option<String>) {
+        let d = &self.docs[doc];
+        let (span, line, column) = match node {
+            Some(n) => (
+                Some(SourceSpan::from((n.mark.offset, n.text_len(&d.text)))),
+                n.mark.line,
+                n.mark.column,
+            ),
+            None => (None, 1, 1),
+        };
+        self.issues.push(RegistryIssue {
+            message,
+            source_code: Some(NamedSource::new(d.path.clone(), d.text.clone())),
+            span,
+            label: label.to_string(),
+            help,
+            path: d.path.clone(),
+            line,
+            column,
+        });
+    }
+
+    /// An issue at an exact offset inside a scalar (for SQL errors).
+    fn issue_at(&mut self, doc: usize, node: &Node, inner: Option<(u32, u32)>, message: String, label: &str) {
+        let d = &self.docs[doc];
+        let value_len = node.text_len(&d.text);
+        let plain_one_line = node
+            .as_scalar()
+            .map(|s| d.text[node.mark.offset..].starts_with(s) && !s.contains('\n'))
+            .unwrap_or(false);
+        let (offset, len, column) = match inner {
+            Some((1, col)) if plain_one_line => {
+                let col_offset = node
+                    .as_scalar()
+                    .unwrap_or("")
+                    .char_indices()
+                    .nth(col.saturating_sub(1) as usize)
+                    .map(|(i, _)| i)
+                    .unwrap_or(value_len);
+                (node.mark.offset + col_offset, 1, node.mark.column + col - 1)
+            }
+            _ => (node.mark.offset, value_len, node.mark.column),
+        };
+        self.issues.push(RegistryIssue {
+            message,
+            source_code: Some(NamedSource::new(d.path.clone(), d.text.clone())),
+            span: Some(SourceSpan::from((offset, len))),
+            label: label.to_string(),
+            help: None,
+            path: d.path.clone(),
+            line: node.mark.line,
+            column,
+        });
+    }
+
+    fn load_path(&mut self, path: &Path, from: Option<(usize, &Node)>) {
+        let shown = path.display().to_string();
+        let key = std::fs::canonicalize(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| shown.clone());
+        if self.loading.contains(&key) {
+            if let Some((doc, node)) = from {
+                self.issue(doc, Some(node), format!("`extends` cycle: {shown} extends itself"), "extended again here", None);
+            }
+            return;
+        }
+        if !self.loaded.insert(key.clone()) {
+            return;
+        }
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                self.loading.push(key);
+                self.load_text(shown, text, path.parent());
+                self.loading.pop();
+            }
+            Err(e) => {
+                let message = format!("cannot read registry file {shown}: {e}");
+                match from {
+                    Some((doc, node)) => self.issue(doc, Some(node), message, "extended here", None),
+                    None => self.issues.push(RegistryIssue {
+                        message,
+                        source_code: None,
+                        span: None,
+                        label: String::new(),
+                        help: Some("pass an existing file to --registry".to_string()),
+                        path: shown,
+                        line: 1,
+                        column: 1,
+                    }),
+                }
+            }
+        }
+    }
+
+    fn load_pack(&mut self, name: &str, from: Option<(usize, &Node)>) {
+        let Some(pack) = builtin::find(name) else {
+            if let Some((doc, node)) = from {
+                let names: Vec<&str> = builtin::PACKS.iter().map(|p| p.name).collect();
+                let help = suggestion(name, &names).map(|s| format!("did you mean `{s}`?"));
+                self.issue(doc, Some(node), format!("unknown built-in pack or file `{name}`"), "not found", help);
+            }
+            return;
+        };
+        let key = format!("builtin:{}", pack.name);
+        if !self.loaded.insert(key) {
+            return;
+        }
+        self.load_text(builtin::display_path(pack.name), pack.source.to_string(), None);
+    }
+
+    fn load_text(&mut self, path: String, text: String, dir: Option<&Path>) {
+        let doc = self.docs.len();
+        self.docs.push(Doc { path, text });
+        let text = self.docs[doc].text.clone();
+
+        let raw: RawFile = match serde_yaml::from_str(&text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let message = e.to_string();
+                let message = match message.find(" at line ") {
+                    Some(at) => message[..at].to_string(),
+                    None => message,
+                };
+                let node = e.location().map(|l| Node {
+                    mark: yaml_tree::Mark {
+                        offset: l.index(),
+                        line: l.line() as u32,
+                        column: l.column() as u32,
+                    },
+                    kind: yaml_tree::NodeKind::Alias,
+                });
+                let message = if message.contains("invalid type: unit value") || text.trim().is_empty() {
+                    "the registry file is empty; expected `version: 1` and `metrics:`".to_string()
+                } else {
+                    message
+                };
+                self.issue(doc, node.as_ref(), message, "here", None);
+                return;
+            }
+        };
+        let root = match yaml_tree::parse(&text) {
+            Ok(Some(root)) => root,
+            Ok(None) => return,
+            Err(e) => {
+                let message = e.to_string();
+                self.issue(doc, None, message, "here", None);
+                return;
+            }
+        };
+
+        for key in root.keys() {
+            let name = key.as_scalar().unwrap_or("");
+            if !TOP_LEVEL_KEYS.contains(&name) {
+                let help = suggestion(name, TOP_LEVEL_KEYS)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| Some(format!("top-level keys are {}", TOP_LEVEL_KEYS.join(", "))));
+                self.issue(doc, Some(key), format!("unknown key `{name}`"), "unknown key", help);
+            }
+        }
+        match (&raw.version, root.get("version")) {
+            (Some(serde_yaml::Value::Number(n)), _) if n.as_u64() == Some(1) => {}
+            (None, _) => self.issue(doc, None, "missing `version: 1`".to_string(), "", Some("add `version: 1` at the top of the file".to_string())),
+            (Some(_), node) => self.issue(doc, node, "unsupported registry version; this metriclint reads `version: 1`".to_string(), "unsupported", None),
+        }
+
+        if let Some(extends) = root.get("extends") {
+            for (i, target) in raw.extends.iter().enumerate() {
+                let node = extends.item(i).cloned().unwrap_or_else(|| extends.clone());
+                if builtin::find(target).is_some() {
+                    self.load_pack(target, Some((doc, &node)));
+                } else {
+                    let path = dir.map(|d| d.join(target)).unwrap_or_else(|| PathBuf::from(target));
+                    if path.exists() {
+                        self.load_path(&path, Some((doc, &node)));
+                    } else {
+                        self.load_pack(target, Some((doc, &node)));
+                    }
+                }
+            }
+        }
+
+        let Some(metrics_node) = root.get("metrics") else {
+            return;
+        };
+        for (i, raw_metric) in raw.metrics.into_iter().enumerate() {
+            let Some(node) = metrics_node.item(i).cloned() else { continue };
+            self.read_metric(doc, raw_metric, &node);
+        }
+    }
+
+    fn read_metric(&mut self, doc: usize, raw: RawMetric, node: &Node) {
+        let errors_before = self.issues.len();
+        for key in node.keys() {
+            let name = key.as_scalar().unwrap_or("");
+            if !METRIC_KEYS.contains(&name) {
+                let help = suggestion(name, METRIC_KEYS).map(|s| format!("did you mean `{s}`?"));
+                self.issue(doc, Some(key), format!("unknown key `{name}` in metric"), "unknown key", help);
+            }
+        }
+        let Some(name) = raw.name.clone() else {
+            self.issue(doc, Some(node), "metric has no `name`".to_string(), "this metric", None);
+            return;
+        };
+        let name_node = node.get("name").cloned().unwrap_or_else(|| node.clone());
+        if !is_snake_case(&name) {
+            self.issue(doc, Some(&name_node), format!("metric name `{name}` is not snake_case"), "not snake_case", Some(format!("write it as `{}`", name.to_lowercase().replace([' ', '-'], "_"))));
+        }
+
+        let unit_node = node.get("unit").cloned();
+        let unit = match raw.unit.as_deref() {
+            None => None,
+            Some(text) => match Unit::parse(text) {
+                Some(u) => Some(u),
+                None => {
+                    let names: Vec<&str> = Unit::NAMES.iter().map(|(n, _)| *n).collect();
+                    let help = suggestion(text, &names)
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or_else(|| Some(format!("units are {}", names.join(", "))));
+                    self.issue(doc, unit_node.as_ref(), format!("unknown unit `{text}`"), "unknown unit", help);
+                    None
+                }
+            },
+        };
+
+        let filter = match raw.filter {
+            Some(f) => self.read_filter(doc, node.get("filter"), f.into_vec()),
+            None => Vec::new(),
+        };
+
+        let forms: Vec<&str> = [
+            ("sql", raw.sql.is_some()),
+            ("agg", raw.agg.is_some()),
+            ("numerator", raw.numerator.is_some() || raw.denominator.is_some()),
+        ]
+        .iter()
+        .filter(|(_, present)| *present)
+        .map(|(n, _)| *n)
+        .collect();
+        let mut references = Vec::new();
+        let (definition, body_node, body_text, ratio_form) = match forms.as_slice() {
+            [] => {
+                let help = if raw.expr.is_some() {
+                    "`expr` needs an `agg` (sum, count, count_distinct, average, min, max)"
+                } else {
+                    "give one of `sql`, `agg` + `expr`, or `numerator` + `denominator`"
+                };
+                self.issue(doc, Some(&name_node), format!("metric `{name}` has no definition"), "no body", Some(help.to_string()));
+                return;
+            }
+            ["sql"] => {
+                if raw.expr.is_some() {
+                    self.issue(doc, node.entry("expr").map(|(k, _)| k), "`expr` belongs with `agg`, not with `sql`".to_string(), "remove this", None);
+                }
+                let body_node = node.get("sql").cloned().unwrap_or_else(|| node.clone());
+                let text = raw.sql.clone().unwrap_or_default();
+                let Some(expr) = self.read_sql(doc, &body_node, &text) else { return };
+                let lowered = Lowerer::for_registry(&BaseColumns).lower(&expr);
+                collect_references(&lowered, &body_node, &mut references);
+                (lowered, body_node, text, false)
+            }
+            ["agg"] => {
+                let body_node = node.get("agg").cloned().unwrap_or_else(|| node.clone());
+                let expr_node = node.get("expr").cloned().unwrap_or_else(|| body_node.clone());
+                let agg = raw.agg.clone().unwrap_or_default();
+                let expr = raw.expr.clone().unwrap_or_else(|| name.clone());
+                let Some(lowered) = self.read_aggregate(doc, &body_node, &agg, &expr_node, &expr, Vec::new()) else { return };
+                let text = format!("{}({expr})", agg.to_uppercase());
+                (lowered, body_node, text, false)
+            }
+            ["numerator"] => {
+                let Some((num_node, den_node)) = node.get("numerator").zip(node.get("denominator")) else {
+                    let missing = if raw.numerator.is_none() { "numerator" } else { "denominator" };
+                    self.issue(doc, Some(&name_node), format!("metric `{name}` has no `{missing}`"), "incomplete ratio", Some("a ratio needs both `numerator` and `denominator`".to_string()));
+                    return;
+                };
+                let (num_node, den_node) = (num_node.clone(), den_node.clone());
+                let num = self.read_side(doc, &num_node, raw.numerator.unwrap(), &mut references);
+                let den = self.read_side(doc, &den_node, raw.denominator.unwrap(), &mut references);
+                let (Some((num, num_text)), Some((den, den_text))) = (num, den) else { return };
+                let scale = match unit {
+                    Some(Unit::Percent) => Number::int(100),
+                    Some(Unit::PerMille) => Number::int(1000),
+                    _ => Number::ONE,
+                };
+                let definition = Expr::product(scale, vec![Factor::mul(num), Factor::div(den)]);
+                let key = node.entry("numerator").map(|(k, _)| k.clone()).unwrap_or(num_node);
+                (definition, key, format!("{num_text} / {den_text}"), true)
+            }
+            several => {
+                let node_of = node.entry(several[1]).map(|(k, _)| k.clone());
+                self.issue(doc, node_of.as_ref(), format!("metric `{name}` has more than one definition ({})", several.join(", ")), "second body", Some("keep exactly one of `sql`, `agg` + `expr`, `numerator` + `denominator`".to_string()));
+                return;
+            }
+        };
+        if self.issues.len() > errors_before {
+            return;
+        }
+        let source = raw
+            .source
+            .map(|s| s.into_vec())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.rsplit('.').next().unwrap_or(&s).trim_matches(['"', '`']).to_lowercase())
+            .collect();
+        let synonym_nodes = match node.get("synonyms") {
+            Some(list) => (0..raw.synonyms.len())
+                .map(|i| list.item(i).cloned().unwrap_or_else(|| list.clone()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let origin = Origin {
+            path: self.docs[doc].path.clone(),
+            line: body_node.mark.line,
+            column: body_node.mark.column,
+        };
+        self.drafts.push(Draft {
+            metric: Metric {
+                name: name.to_lowercase(),
+                synonyms: raw.synonyms.iter().map(|s| s.to_lowercase()).collect(),
+                label: raw.label,
+                description: raw.description,
+                owner: raw.owner,
+                unit,
+                source,
+                filter,
+                body_text,
+                definition,
+                origin,
+            },
+            doc,
+            name_node,
+            references,
+            synonym_nodes,
+            unit_node,
+            ratio_form,
+        });
+    }
+
+    fn read_sql(&mut self, doc: usize, node: &Node, text: &str) -> Option<ast::Expr> {
+        match parse_expression(text) {
+            Ok(expr) => Some(expr),
+            Err((message, at)) => {
+                self.issue_at(doc, node, at, format!("cannot parse SQL expression: {message}"), "here");
+                None
+            }
+        }
+    }
+
+    fn read_filter(&mut self, doc: usize, node: Option<&Node>, predicates: Vec<String>) -> Vec<Expr> {
+        let mut out = Vec::new();
+        for (i, text) in predicates.iter().enumerate() {
+            let Some(node) = node.map(|n| n.item(i).unwrap_or(n).clone()) else { continue };
+            if let Some(expr) = self.read_sql(doc, &node, text) {
+                out.push(Lowerer::new(&BaseColumns).lower(&expr));
+            }
+        }
+        match Expr::and(out) {
+            Expr::And(parts) => parts,
+            Expr::Bool(true) => Vec::new(),
+            single => vec![single],
+        }
+    }
+
+    fn read_aggregate(&mut self, doc: usize, agg_node: &Node, agg: &str, expr_node: &Node, expr: &str, filter: Vec<Expr>) -> Option<Expr> {
+        let (func, distinct) = match agg {
+            "sum" => (AggFunc::Sum, false),
+            "count" => (AggFunc::Count, false),
+            "count_distinct" => (AggFunc::Count, true),
+            "average" => (AggFunc::Avg, false),
+            "min" => (AggFunc::Min, false),
+            "max" => (AggFunc::Max, false),
+            other => {
+                let help = suggestion(other, AGGS)
+                    .or_else(|| (other == "avg").then(|| "average".to_string()))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| Some(format!("`agg` is one of {}", AGGS.join(", "))));
+                self.issue(doc, Some(agg_node), format!("unknown aggregation `{other}`"), "unknown aggregation", help);
+                return None;
+            }
+        };
+        let parsed = self.read_sql(doc, expr_node, expr)?;
+        let arg = match Lowerer::new(&BaseColumns).lower(&parsed) {
+            // `agg: count, expr: 1` counts rows, like COUNT(*).
+            Expr::Number(_) if func == AggFunc::Count && !distinct => Expr::Star,
+            other => other,
+        };
+        Some(Expr::aggregate(func, distinct, arg, filter))
+    }
+
+    fn read_side(&mut self, doc: usize, node: &Node, side: RawSide, references: &mut Vec<(String, Node)>) -> Option<(Expr, String)> {
+        match side {
+            RawSide::Metric(name) => {
+                references.push((name.to_lowercase(), node.clone()));
+                Some((Expr::MetricRef(name.to_lowercase()), name))
+            }
+            RawSide::Inline { agg, expr, filter, .. } => {
+                for key in node.keys() {
+                    let k = key.as_scalar().unwrap_or("");
+                    if !INLINE_KEYS.contains(&k) {
+                        let help = suggestion(k, INLINE_KEYS).map(|s| format!("did you mean `{s}`?"));
+                        self.issue(doc, Some(key), format!("unknown key `{k}` in inline aggregate"), "unknown key", help);
+                    }
+                }
+                let Some(agg) = agg else {
+                    self.issue(doc, Some(node), "inline aggregate has no `agg`".to_string(), "here", None);
+                    return None;
+                };
+                let Some(expr) = expr else {
+                    self.issue(doc, Some(node), "inline aggregate has no `expr`".to_string(), "here", None);
+                    return None;
+                };
+                let filter = match filter {
+                    Some(f) => self.read_filter(doc, node.get("filter"), f.into_vec()),
+                    None => Vec::new(),
+                };
+                let agg_node = node.get("agg").cloned().unwrap_or_else(|| node.clone());
+                let expr_node = node.get("expr").cloned().unwrap_or_else(|| node.clone());
+                let lowered = self.read_aggregate(doc, &agg_node, &agg, &expr_node, &expr, filter)?;
+                Some((lowered.clone(), lowered.to_string()))
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<Registry, RegistryError> {
+        // A later file (the user's) overrides an earlier one (what it extends);
+        // inside one file a name may appear once.
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut keep: Vec<Option<Draft>> = Vec::new();
+        for draft in std::mem::take(&mut self.drafts) {
+            let name = draft.metric.name.clone();
+            if let Some(&earlier) = by_name.get(&name) {
+                let previous = keep[earlier].as_ref().expect("kept");
+                if previous.doc == draft.doc {
+                    let first = format!("first defined at line {}", previous.name_node.mark.line);
+                    self.issue(draft.doc, Some(&draft.name_node), format!("duplicate metric name `{name}`"), "defined again here", Some(first));
+                    continue;
+                }
+                keep[earlier] = None;
+            }
+            by_name.insert(name, keep.len());
+            keep.push(Some(draft));
+        }
+        let drafts: Vec<Draft> = keep.into_iter().flatten().collect();
+        let index: HashMap<String, usize> = drafts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.metric.name.clone(), i))
+            .collect();
+
+        // Synonyms: one owner each, never another metric's name.
+        let mut owner: HashMap<String, usize> = HashMap::new();
+        for (i, draft) in drafts.iter().enumerate() {
+            for (s, synonym) in draft.metric.synonyms.iter().enumerate() {
+                let node = draft.synonym_nodes.get(s).unwrap_or(&draft.name_node);
+                if let Some(&other) = index.get(synonym) {
+                    if other != i {
+                        self.issue(draft.doc, Some(node), format!("synonym `{synonym}` of `{}` is the name of another metric", draft.metric.name), "already a metric name", None);
+                    }
+                } else if let Some(&first) = owner.get(synonym) {
+                    if first != i {
+                        let help = format!("`{synonym}` is already a synonym of `{}`", drafts[first].metric.name);
+                        self.issue(draft.doc, Some(node), format!("synonym `{synonym}` is claimed by two metrics"), "claimed again here", Some(help));
+                    }
+                } else {
+                    owner.insert(synonym.clone(), i);
+                }
+            }
+        }
+
+        // References must exist.
+        let names: Vec<&str> = drafts.iter().map(|d| d.metric.name.as_str()).collect();
+        let mut missing = Vec::new();
+        for draft in &drafts {
+            for (reference, node) in &draft.references {
+                if !index.contains_key(reference) {
+                    let help = suggestion(reference, &names).map(|s| format!("did you mean `{s}`?"));
+                    missing.push((draft.doc, node.clone(), format!("`{}` refers to unknown metric `{reference}`", draft.metric.name), help));
+                }
+            }
+        }
+        for (doc, node, message, help) in missing {
+            self.issue(doc, Some(&node), message, "unknown metric", help);
+        }
+        if !self.issues.is_empty() {
+            return Err(RegistryError { issues: self.issues });
+        }
+
+        // Inline references in dependency order, reporting cycles.
+        let mut resolved: Vec<Option<Expr>> = vec![None; drafts.len()];
+        let mut state = vec![0u8; drafts.len()]; // 0 new, 1 visiting, 2 done
+        for i in 0..drafts.len() {
+            let mut path = Vec::new();
+            if let Err(cycle) = resolve(i, &drafts, &index, &mut resolved, &mut state, &mut path) {
+                let draft = &drafts[cycle[0]];
+                let names: Vec<&str> = cycle.iter().map(|&j| drafts[j].metric.name.as_str()).collect();
+                let node = draft.references.first().map(|(_, n)| n.clone()).unwrap_or_else(|| draft.name_node.clone());
+                self.issue(draft.doc, Some(&node), format!("cycle of metric references: {} -> {}", names.join(" -> "), names[0]), "cycle", None);
+                break;
+            }
+        }
+        if !self.issues.is_empty() {
+            return Err(RegistryError { issues: self.issues });
+        }
+
+        let mut metrics = Vec::with_capacity(drafts.len());
+        for (i, mut draft) in drafts.into_iter().enumerate() {
+            draft.metric.definition = resolved[i].take().expect("resolved");
+            self.check_scale(&draft);
+            metrics.push(draft.metric);
+        }
+        if !self.issues.is_empty() {
+            return Err(RegistryError { issues: self.issues });
+        }
+        Ok(Registry::from_metrics(metrics))
+    }
+
+    /// The body is the complete formula, so its constant factor must agree with the unit.
+    fn check_scale(&mut self, draft: &Draft) {
+        let Some(unit) = draft.metric.unit else { return };
+        let definition = &draft.metric.definition;
+        let is_ratio = matches!(definition, Expr::Product(p) if p.factors.iter().any(|f| f.inverse));
+        if draft.ratio_form || !is_ratio {
+            return;
+        }
+        let (scale, _, _) = definition.as_ratio();
+        let wanted = match unit {
+            Unit::Fraction => Number::ONE,
+            Unit::Percent => Number::int(100),
+            Unit::PerMille => Number::int(1000),
+            _ => return,
+        };
+        if scale != wanted {
+            let node = draft.unit_node.clone().unwrap_or_else(|| draft.name_node.clone());
+            let help = match unit {
+                Unit::Fraction => format!("the body multiplies by {scale}; drop the factor or change the unit"),
+                _ => format!("a {} body includes its factor: write `{wanted} * …`", unit.name()),
+            };
+            self.issue(draft.doc, Some(&node), format!("`{}` has unit {} but its body computes ×{scale}", draft.metric.name, unit.name()), "contradicts the body", Some(help));
+        }
+    }
+}
+
+fn collect_references(expr: &Expr, node: &Node, out: &mut Vec<(String, Node)>) {
+    expr.walk(&mut |e| {
+        if let Expr::MetricRef(name) = e {
+            out.push((name.clone(), node.clone()));
+        }
+    });
+}
+
+/// Resolves draft `i`'s definition, inlining references; `Err` holds a cycle.
+fn resolve(
+    i: usize,
+    drafts: &[Draft],
+    index: &HashMap<String, usize>,
+    resolved: &mut Vec<Option<Expr>>,
+    state: &mut Vec<u8>,
+    path: &mut Vec<usize>,
+) -> Result<(), Vec<usize>> {
+    match state[i] {
+        2 => return Ok(()),
+        1 => {
+            let start = path.iter().position(|&j| j == i).unwrap_or(0);
+            return Err(path[start..].to_vec());
+        }
+        _ => {}
+    }
+    state[i] = 1;
+    path.push(i);
+    for (reference, _) in &drafts[i].references {
+        if let Some(&j) = index.get(reference) {
+            resolve(j, drafts, index, resolved, state, path)?;
+        }
+    }
+    path.pop();
+    let inlined = drafts[i].metric.definition.clone().rewrite(&mut |e| match e {
+        Expr::MetricRef(name) => {
+            let j = index[&name];
+            let body = resolved[j].clone().expect("dependency resolved first");
+            with_filter(body, &drafts[j].metric.filter)
+        }
+        other => other,
+    });
+    resolved[i] = Some(inlined);
+    state[i] = 2;
+    Ok(())
+}
+
+/// A referenced metric's filter applies to every aggregate of its body.
+fn with_filter(body: Expr, filter: &[Expr]) -> Expr {
+    if filter.is_empty() {
+        return body;
+    }
+    body.rewrite(&mut |e| match e {
+        Expr::Aggregate(agg) => {
+            let mut conditions = agg.filter.clone();
+            conditions.extend(filter.iter().cloned());
+            Expr::aggregate(agg.func.clone(), agg.distinct, agg.arg.clone(), conditions)
+        }
+        other => other,
+    })
+}

@@ -1,0 +1,151 @@
+//! The registry: the agreed definitions of metrics.
+//!
+//! Loaded from the native YAML format of SPEC (see [`load`]), or from the
+//! built-in packs compiled into the binary (see [`builtin`]). Each metric's
+//! body is lowered to the canonical form once, with `metric('x')` references
+//! inlined, so judging a site is a tree comparison.
+
+pub mod builtin;
+mod error;
+mod load;
+mod yaml_tree;
+
+use std::collections::HashMap;
+
+pub use error::{RegistryError, RegistryIssue};
+pub use load::{load_builtin, load_files, load_str};
+
+use crate::canon::Expr;
+
+/// The scale of the value a metric's body computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Fraction,
+    Percent,
+    PerMille,
+    Count,
+    Currency,
+    CurrencyMicros,
+    Number,
+}
+
+impl Unit {
+    pub const NAMES: &'static [(&'static str, Unit)] = &[
+        ("fraction", Unit::Fraction),
+        ("percent", Unit::Percent),
+        ("per_mille", Unit::PerMille),
+        ("count", Unit::Count),
+        ("currency", Unit::Currency),
+        ("currency_micros", Unit::CurrencyMicros),
+        ("number", Unit::Number),
+    ];
+
+    pub fn parse(text: &str) -> Option<Unit> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == text)
+            .map(|(_, u)| *u)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, u)| *u == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("number")
+    }
+}
+
+/// Where something in a registry file was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The registry file as the user named it, or `<built-in>/NAME.yaml`.
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.line, self.column)
+    }
+}
+
+/// One agreed metric definition.
+#[derive(Clone, Debug)]
+pub struct Metric {
+    pub name: String,
+    pub synonyms: Vec<String>,
+    pub label: Option<String>,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub unit: Option<Unit>,
+    /// Relations the metric must be computed from (lowercased last name parts).
+    pub source: Vec<String>,
+    /// Row conditions (canonical conjuncts) every aggregated row must satisfy.
+    pub filter: Vec<Expr>,
+    /// The body as written in the registry, for people.
+    pub body_text: String,
+    /// The body in canonical form, references inlined.
+    pub definition: Expr,
+    /// Where the body is written.
+    pub origin: Origin,
+}
+
+/// How an output name matched a metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameMatch {
+    /// The metric's own name.
+    Canonical,
+    /// One of its synonyms.
+    Synonym,
+}
+
+/// A loaded, validated set of metrics.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    metrics: Vec<Metric>,
+    /// Lowercased name or synonym to (metric index, how it matched).
+    by_name: HashMap<String, (usize, NameMatch)>,
+}
+
+impl Registry {
+    pub(crate) fn from_metrics(metrics: Vec<Metric>) -> Registry {
+        let mut by_name = HashMap::new();
+        for (i, m) in metrics.iter().enumerate() {
+            for synonym in &m.synonyms {
+                by_name.insert(synonym.to_lowercase(), (i, NameMatch::Synonym));
+            }
+        }
+        for (i, m) in metrics.iter().enumerate() {
+            by_name.insert(m.name.to_lowercase(), (i, NameMatch::Canonical));
+        }
+        Registry { metrics, by_name }
+    }
+
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Metric> {
+        self.by_name
+            .get(&name.to_lowercase())
+            .filter(|(_, how)| *how == NameMatch::Canonical)
+            .map(|(i, _)| &self.metrics[*i])
+    }
+
+    /// The metric an output column name stands for, case-insensitively.
+    pub fn lookup(&self, output_name: &str) -> Option<(&Metric, NameMatch)> {
+        self.by_name
+            .get(&output_name.to_lowercase())
+            .map(|(i, how)| (&self.metrics[*i], *how))
+    }
+
+    pub fn len(&self) -> usize {
+        self.metrics.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.metrics.is_empty()
+    }
+}

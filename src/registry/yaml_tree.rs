@@ -1,0 +1,182 @@
+//! A YAML tree that remembers where every node was written.
+//!
+//! serde_yaml gives typed values but no positions; this tree (built from
+//! yaml-rust2's marked events) gives the positions, so that registry errors
+//! can put a caret under the exact key or value.
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, ScanError};
+
+/// Where a node starts: byte offset and 1-based line and column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mark {
+    pub offset: usize,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl From<Marker> for Mark {
+    fn from(m: Marker) -> Self {
+        Mark {
+            offset: m.index(),
+            line: m.line() as u32,
+            column: m.col() as u32 + 1,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    Scalar(String),
+    Sequence(Vec<Node>),
+    /// Keys and values in file order.
+    Mapping(Vec<(Node, Node)>),
+    Alias,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub mark: Mark,
+    pub kind: NodeKind,
+}
+
+impl Node {
+    /// The value under `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and the value node of `key` in a mapping.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.kind {
+            NodeKind::Mapping(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_scalar() == Some(key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    pub fn item(&self, index: usize) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Sequence(items) => items.get(index),
+            _ => None,
+        }
+    }
+
+    pub fn as_scalar(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Keys of a mapping, in file order.
+    pub fn keys(&self) -> Vec<&Node> {
+        match &self.kind {
+            NodeKind::Mapping(entries) => entries.iter().map(|(k, _)| k).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Byte length of the node's text when it is a plain scalar on one line, else
+    /// the rest of its line: enough to underline it.
+    pub fn text_len(&self, source: &str) -> usize {
+        let rest = &source[self.mark.offset.min(source.len())..];
+        let line = rest.split('\n').next().unwrap_or("").trim_end();
+        match &self.kind {
+            NodeKind::Scalar(s) if line.starts_with(s.as_str()) && !s.is_empty() => s.len(),
+            _ => line.len().max(1),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Node>,
+    /// Pending key for each open mapping (parallel to the mappings on `stack`).
+    keys: Vec<Option<Node>>,
+    root: Option<Node>,
+}
+
+impl Builder {
+    fn push_value(&mut self, node: Node) {
+        let Some(parent) = self.stack.last_mut() else {
+            if self.root.is_none() {
+                self.root = Some(node);
+            }
+            return;
+        };
+        match &mut parent.kind {
+            NodeKind::Sequence(items) => items.push(node),
+            NodeKind::Mapping(entries) => {
+                let slot = self.keys.last_mut().expect("mapping has a key slot");
+                match slot.take() {
+                    None => *slot = Some(node),
+                    Some(key) => entries.push((key, node)),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        let mark = Mark::from(mark);
+        match event {
+            Event::Scalar(value, ..) => self.push_value(Node {
+                mark,
+                kind: NodeKind::Scalar(value),
+            }),
+            Event::Alias(_) => self.push_value(Node {
+                mark,
+                kind: NodeKind::Alias,
+            }),
+            Event::SequenceStart(..) => self.stack.push(Node {
+                mark,
+                kind: NodeKind::Sequence(Vec::new()),
+            }),
+            Event::MappingStart(..) => {
+                self.stack.push(Node {
+                    mark,
+                    kind: NodeKind::Mapping(Vec::new()),
+                });
+                self.keys.push(None);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some(node) = self.stack.pop() {
+                    if matches!(node.kind, NodeKind::Mapping(_)) {
+                        self.keys.pop();
+                    }
+                    self.push_value(node);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Parses the first document of `source` into a positioned tree.
+pub fn parse(source: &str) -> Result<Option<Node>, ScanError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(source);
+    parser.load(&mut builder, false)?;
+    Ok(builder.root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_positions_of_keys_and_values() {
+        let src = "version: 1\nmetrics:\n  - name: ctr\n    sql: SUM(clicks)\n";
+        let root = parse(src).unwrap().unwrap();
+        let metric = root.get("metrics").unwrap().item(0).unwrap();
+        let (key, value) = metric.entry("sql").unwrap();
+        assert_eq!((key.mark.line, key.mark.column), (4, 5));
+        assert_eq!((value.mark.line, value.mark.column), (4, 10));
+        assert_eq!(&src[value.mark.offset..value.mark.offset + value.text_len(src)], "SUM(clicks)");
+    }
+}
