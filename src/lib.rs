@@ -3,10 +3,18 @@
 //!
 //! The pipeline, one module a stage:
 //! [`discover`] → [`parse`] → [`extract`] → [`canon`] → [`judge`] → [`report`].
-//! [`check::run`] drives it; the `metriclint` binary is a thin shell around it.
+//! [`check::run`] drives it; the `metriclint` binary is a thin shell around [`cli`].
 
 pub mod canon;
+pub mod check;
+pub mod cli;
 pub mod dialect;
+pub mod discover;
+pub mod extract;
+pub mod finding;
+pub mod judge;
 pub mod parse;
 pub mod registry;
+pub mod report;
+pub mod rules;
 pub mod source;

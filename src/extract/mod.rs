@@ -1,0 +1,271 @@
+//! Extraction: every place a statement computes a named value.
+//!
+//! A site is a select-list item, in any SELECT of the statement (top level,
+//! CTEs, derived tables, subqueries in WHERE/HAVING, each UNION branch, the
+//! query of CREATE TABLE/VIEW … AS and INSERT … SELECT), whose output name the
+//! caller asks for. Each site is lowered to the canonical form right here, so
+//! the AST can be dropped as soon as the file is done.
+
+mod scope;
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr as AstExpr, Query, Select, SelectItem, SetExpr, Spanned, Statement, TableFactor,
+    Visit, Visitor,
+};
+
+use crate::canon::lower::Lowerer;
+use crate::canon::Expr;
+use crate::source::{LineIndex, Range};
+
+pub use scope::Scope;
+use scope::Ctes;
+
+/// One computation of a named value in a report.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// The output name as written (alias, or column name when unaliased), unquoted.
+    pub output_name: String,
+    /// The expression's place in the file.
+    pub range: Range,
+    /// The computation in canonical form.
+    pub computation: Expr,
+    /// Base relations the SELECT reads (last name parts, lowercased, sorted).
+    pub sources: Vec<String>,
+}
+
+/// Extracts the sites of `statements` whose output name `wanted` accepts.
+/// `text` is the file's text, used to complete expression spans.
+pub fn extract_sites(statements: &[Statement], text: &str, wanted: &dyn Fn(&str) -> bool) -> Vec<Site> {
+    let mut walker = Walker {
+        wanted,
+        index: LineIndex::new(text),
+        text,
+        sites: Vec::new(),
+    };
+    for statement in statements {
+        walker.statement(statement, &Vec::new());
+    }
+    walker.sites
+}
+
+struct Walker<'t, 'w> {
+    wanted: &'w dyn Fn(&str) -> bool,
+    index: LineIndex<'t>,
+    text: &'t str,
+    sites: Vec<Site>,
+}
+
+/// Collects the outermost queries nested in an expression or statement.
+#[derive(Default)]
+struct NestedQueries {
+    depth: usize,
+    found: Vec<Query>,
+}
+
+impl Visitor for NestedQueries {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        if self.depth == 0 {
+            self.found.push(query.clone());
+        }
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _query: &Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+}
+
+impl<'t> Walker<'t, '_> {
+    fn statement(&mut self, statement: &Statement, ctes: &Ctes<'_>) {
+        match statement {
+            Statement::Query(query) => self.query(query, ctes),
+            Statement::Insert(insert) => {
+                if let Some(source) = &insert.source {
+                    self.query(source, ctes);
+                }
+            }
+            Statement::CreateTable(create) => {
+                if let Some(query) = &create.query {
+                    self.query(query, ctes);
+                }
+            }
+            Statement::CreateView(view) => self.query(&view.query, ctes),
+            other => {
+                // MERGE, UPDATE … FROM, EXPLAIN, …: every query they contain.
+                let mut nested = NestedQueries::default();
+                let _ = other.visit(&mut nested);
+                for query in &nested.found {
+                    self.query(query, ctes);
+                }
+            }
+        }
+    }
+
+    fn query<'a>(&mut self, query: &'a Query, outer: &Ctes<'a>) {
+        let mut ctes = outer.clone();
+        if let Some(with) = &query.with {
+            for cte in &with.cte_tables {
+                self.query(&cte.query, &ctes);
+                ctes.push((cte.alias.name.value.to_lowercase(), &cte.query));
+            }
+        }
+        self.set_expr(&query.body, &ctes);
+    }
+
+    fn set_expr<'a>(&mut self, body: &'a SetExpr, ctes: &Ctes<'a>) {
+        match body {
+            SetExpr::Select(select) => self.select(select, ctes),
+            SetExpr::Query(query) => self.query(query, ctes),
+            SetExpr::SetOperation { left, right, .. } => {
+                self.set_expr(left, ctes);
+                self.set_expr(right, ctes);
+            }
+            SetExpr::Insert(statement)
+            | SetExpr::Update(statement)
+            | SetExpr::Delete(statement)
+            | SetExpr::Merge(statement) => self.statement(statement, ctes),
+            SetExpr::Values(_) | SetExpr::Table(_) => {}
+        }
+    }
+
+    fn select<'a>(&mut self, select: &'a Select, ctes: &Ctes<'a>) {
+        // Derived tables are SELECTs of their own.
+        for table in &select.from {
+            for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+                self.factor(factor, ctes);
+            }
+        }
+        // Subqueries in WHERE, HAVING and the select list.
+        let mut nested = NestedQueries::default();
+        if let Some(selection) = &select.selection {
+            let _ = selection.visit(&mut nested);
+        }
+        if let Some(having) = &select.having {
+            let _ = having.visit(&mut nested);
+        }
+        for item in &select.projection {
+            let _ = item.visit(&mut nested);
+        }
+        for query in &nested.found {
+            self.query(query, ctes);
+        }
+
+        let scope = Scope::of_select(select, ctes);
+        let mut sources: Option<Vec<String>> = None;
+        for item in &select.projection {
+            let (expr, name, alias) = match item {
+                SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone(), Some(alias)),
+                SelectItem::UnnamedExpr(expr) => match output_name(expr) {
+                    Some(name) => (expr, name, None),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            // A bare column reference passes a value through; it computes nothing.
+            if output_name(expr).is_some() || !(self.wanted)(&name) {
+                continue;
+            }
+            let computation = Lowerer::new(&scope).lower(expr);
+            let sources = sources
+                .get_or_insert_with(|| {
+                    let mut out = Vec::new();
+                    scope.base_relations(&mut out, 0);
+                    out
+                })
+                .clone();
+            self.sites.push(Site {
+                output_name: name,
+                range: self.expression_range(expr, alias),
+                computation,
+                sources,
+            });
+        }
+    }
+
+    fn factor<'a>(&mut self, factor: &'a TableFactor, ctes: &Ctes<'a>) {
+        match factor {
+            TableFactor::Derived { subquery, .. } => self.query(subquery, ctes),
+            TableFactor::NestedJoin { table_with_joins, .. } => {
+                self.factor(&table_with_joins.relation, ctes);
+                for join in &table_with_joins.joins {
+                    self.factor(&join.relation, ctes);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The span of a select item's expression. sqlparser's spans can stop
+    /// short (at `COUNT` in `COUNT(*)`) or start late (inside a leading
+    /// parenthesis), so the end is taken from the alias and the start is
+    /// widened until the parentheses balance.
+    fn expression_range(&self, expr: &AstExpr, alias: Option<&sqlparser::ast::Ident>) -> Range {
+        let parsed = Range::from(expr.span());
+        let mut start = self.index.offset(parsed.start);
+        let mut end = self.index.offset(parsed.end).max(start);
+        if let Some(alias) = alias {
+            let alias_start = self.index.offset(alias.span.start.into());
+            if alias_start > end {
+                let mut before = self.text[..alias_start].trim_end();
+                if before.len() >= 2 && before[before.len() - 2..].eq_ignore_ascii_case("as") {
+                    let word_start = before.len() - 2;
+                    let boundary = before[..word_start].chars().last().map(|c| !c.is_alphanumeric() && c != '_').unwrap_or(true);
+                    if boundary {
+                        before = before[..word_start].trim_end();
+                    }
+                }
+                end = before.len().max(end);
+            }
+        }
+        let mut balance = paren_balance(&self.text[start..end]);
+        while balance < 0 {
+            let head = self.text[..start].trim_end();
+            if head.ends_with('(') {
+                start = head.len() - 1;
+                balance += 1;
+            } else {
+                break;
+            }
+        }
+        Range {
+            start: self.index.position(start),
+            end: self.index.position(end),
+        }
+    }
+}
+
+/// Open minus closed parentheses outside string literals and quoted names.
+fn paren_balance(text: &str) -> i32 {
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
+}
+
+/// The name an unaliased select item gets: its column name, if it is one.
+fn output_name(expr: &AstExpr) -> Option<String> {
+    match expr {
+        AstExpr::Identifier(ident) => Some(ident.value.clone()),
+        AstExpr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
+        AstExpr::Nested(inner) => output_name(inner),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

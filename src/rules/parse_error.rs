@@ -1,0 +1,52 @@
+use crate::finding::Finding;
+use crate::rules::rule;
+use crate::source::Range;
+
+rule! {
+    /// ## What it does
+    /// Reports a statement metriclint could not parse, a file it could not read,
+    /// or a file that is not UTF-8 text.
+    ///
+    /// ## Why is this bad?
+    /// Metrics computed in a statement that cannot be parsed are not checked,
+    /// so drift there goes unseen. The rest of the file and every other file
+    /// are still checked: one bad statement never hides the findings elsewhere.
+    ///
+    /// The usual causes are a `--dialect` that does not match the SQL (pass
+    /// `--dialect bigquery`, `snowflake`, … ), templating such as Jinja that
+    /// has not been rendered, or a genuine syntax error.
+    ///
+    /// ## Example
+    /// ```sql
+    /// SELEC clicks FRM events;
+    /// ```
+    ///
+    /// Use instead:
+    /// ```sql
+    /// SELECT clicks FROM events;
+    /// ```
+    pub struct ParseError {
+        code: "ML900",
+        name: "parse-error",
+        severity: Warning,
+    }
+}
+
+impl ParseError {
+    pub fn finding(path: &str, range: Range, message: String, help: &str) -> Finding {
+        let info = Self::INFO;
+        Finding {
+            code: info.code,
+            rule: info.name,
+            severity: info.severity,
+            path: path.to_string(),
+            range,
+            metric: None,
+            message,
+            found: None,
+            expected: None,
+            related: Vec::new(),
+            help: Some(help.to_string()),
+        }
+    }
+}
