@@ -342,7 +342,11 @@ impl Loader {
         };
         let root = match yaml_tree::parse(&text) {
             Ok(Some(root)) => root,
-            Ok(None) => return,
+            Ok(None) => {
+                let message = "the registry file is empty; expected `version: 1` and `metrics:`";
+                self.issue(doc, None, message.to_string(), "", None);
+                return;
+            }
             Err(e) => {
                 let message = e.to_string();
                 self.issue(doc, None, message, "here", None);

@@ -1,0 +1,218 @@
+//! Every registry error of SPEC, one by one: what is said and where.
+
+use metriclint::registry::{load_str, RegistryIssue};
+
+fn issues(yaml: &str) -> Vec<RegistryIssue> {
+    match load_str("metrics.yaml", yaml) {
+        Ok(_) => panic!("expected registry errors for:\n{yaml}"),
+        Err(e) => e.issues,
+    }
+}
+
+/// The single issue of a registry, as (message, line, column, help).
+#[track_caller]
+fn only_issue(yaml: &str) -> (String, u32, u32, Option<String>) {
+    let mut all = issues(yaml);
+    assert_eq!(all.len(), 1, "{:#?}", all.iter().map(|i| i.one_line()).collect::<Vec<_>>());
+    let i = all.pop().unwrap();
+    (i.message, i.line, i.column, i.help)
+}
+
+const GOOD: &str = "version: 1
+metrics:
+  - name: clicks
+    agg: sum
+  - name: impressions
+    agg: sum
+  - name: ctr
+    synonyms: [click_through_rate]
+    unit: fraction
+    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)
+";
+
+#[test]
+fn a_good_registry_loads() {
+    let registry = load_str("metrics.yaml", GOOD).unwrap();
+    assert_eq!(registry.len(), 3);
+    let ctr = registry.get("ctr").unwrap();
+    assert_eq!(ctr.definition.to_string(), "sum(clicks) / sum(impressions)");
+    assert_eq!((ctr.origin.line, ctr.origin.column), (10, 10));
+    assert!(registry.lookup("CLICK_THROUGH_RATE").is_some());
+}
+
+#[test]
+fn unknown_key_with_did_you_mean() {
+    let yaml = GOOD.replace("    sql: SUM", "    sqll: SUM");
+    let all = issues(&yaml);
+    let typo = all.iter().find(|i| i.message.contains("unknown key `sqll`")).expect("typo reported");
+    assert_eq!((typo.line, typo.column), (10, 5));
+    assert_eq!(typo.help.as_deref(), Some("did you mean `sql`?"));
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let (message, line, column, help) = only_issue(&format!("{GOOD}metric:\n  - name: x\n"));
+    assert_eq!(message, "unknown key `metric`");
+    assert_eq!((line, column), (11, 1));
+    assert_eq!(help.as_deref(), Some("did you mean `metrics`?"));
+}
+
+#[test]
+fn duplicate_name() {
+    let (message, line, column, help) = only_issue(&format!("{GOOD}  - name: ctr\n    agg: sum\n    expr: clicks\n"));
+    assert_eq!(message, "duplicate metric name `ctr`");
+    assert_eq!((line, column), (11, 11));
+    assert_eq!(help.as_deref(), Some("first defined at line 7"));
+}
+
+#[test]
+fn synonym_claimed_twice() {
+    let yaml = format!("{GOOD}  - name: ctr_v2\n    synonyms: [click_through_rate]\n    sql: SUM(clicks)\n");
+    let (message, line, column, _) = only_issue(&yaml);
+    assert_eq!(message, "synonym `click_through_rate` is claimed by two metrics");
+    assert_eq!((line, column), (12, 16));
+}
+
+#[test]
+fn synonym_that_is_another_metrics_name() {
+    let yaml = GOOD.replace("[click_through_rate]", "[clicks]");
+    let (message, line, _, _) = only_issue(&yaml);
+    assert_eq!(message, "synonym `clicks` of `ctr` is the name of another metric");
+    assert_eq!(line, 8);
+}
+
+#[test]
+fn unparsable_sql_points_into_the_expression() {
+    let yaml = GOOD.replace("SUM(clicks) / NULLIF", "SUM(clicks) / / NULLIF");
+    let (message, line, column, _) = only_issue(&yaml);
+    assert!(message.starts_with("cannot parse SQL expression"), "{message}");
+    // `sql: ` starts the value at column 10; the second `/` is 14 characters in.
+    assert_eq!((line, column), (10, 24));
+}
+
+#[test]
+fn unparsable_expr_and_filter() {
+    let yaml = "version: 1\nmetrics:\n  - name: spend\n    agg: sum\n    expr: spend +\n  - name: bids\n    agg: sum\n    filter: is_test = = false\n";
+    let all = issues(yaml);
+    assert_eq!(all.len(), 2, "{:?}", all.iter().map(|i| i.one_line()).collect::<Vec<_>>());
+    assert_eq!(all[0].line, 5);
+    assert_eq!(all[1].line, 8);
+    assert!(all.iter().all(|i| i.message.starts_with("cannot parse SQL expression")));
+}
+
+#[test]
+fn unknown_metric_reference_with_did_you_mean() {
+    let yaml = format!("{GOOD}  - name: cpc\n    sql: metric('spend') / metric('clciks')\n");
+    let all = issues(&yaml);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].message, "`cpc` refers to unknown metric `spend`");
+    assert_eq!(all[1].message, "`cpc` refers to unknown metric `clciks`");
+    assert_eq!(all[1].help.as_deref(), Some("did you mean `clicks`?"));
+    assert_eq!(all[1].line, 12);
+}
+
+#[test]
+fn unknown_numerator_metric() {
+    let yaml = format!("{GOOD}  - name: win_rate\n    numerator: wins\n    denominator: impressions\n");
+    let (message, line, column, _) = only_issue(&yaml);
+    assert_eq!(message, "`win_rate` refers to unknown metric `wins`");
+    assert_eq!((line, column), (12, 16));
+}
+
+#[test]
+fn cycle_of_references() {
+    let yaml = "version: 1\nmetrics:\n  - name: a\n    sql: metric('b') + 1\n  - name: b\n    sql: metric('c') * 2\n  - name: c\n    numerator: a\n    denominator: b\n";
+    let (message, _, _, _) = only_issue(yaml);
+    assert!(message.starts_with("cycle of metric references: a -> b -> c -> a"), "{message}");
+}
+
+#[test]
+fn body_forms_missing_or_doubled() {
+    let (message, line, _, _) = only_issue("version: 1\nmetrics:\n  - name: x\n    unit: count\n");
+    assert_eq!(message, "metric `x` has no definition");
+    assert_eq!(line, 3);
+    let (message, line, _, _) = only_issue("version: 1\nmetrics:\n  - name: x\n    sql: SUM(x)\n    agg: sum\n");
+    assert_eq!(message, "metric `x` has more than one definition (sql, agg)");
+    assert_eq!(line, 5);
+    let (message, _, _, _) = only_issue("version: 1\nmetrics:\n  - name: x\n    numerator: {agg: sum, expr: a}\n");
+    assert_eq!(message, "metric `x` has no `denominator`");
+}
+
+#[test]
+fn unknown_agg_and_unit_with_suggestions() {
+    let (message, line, column, help) = only_issue("version: 1\nmetrics:\n  - name: x\n    agg: summ\n");
+    assert_eq!(message, "unknown aggregation `summ`");
+    assert_eq!((line, column), (4, 10));
+    assert_eq!(help.as_deref(), Some("did you mean `sum`?"));
+    let (message, _, _, help) = only_issue("version: 1\nmetrics:\n  - name: x\n    unit: percnt\n    agg: sum\n");
+    assert_eq!(message, "unknown unit `percnt`");
+    assert_eq!(help.as_deref(), Some("did you mean `percent`?"));
+}
+
+#[test]
+fn unit_contradicting_the_body() {
+    let yaml = "version: 1\nmetrics:\n  - name: ctr_pct\n    unit: percent\n    sql: SUM(clicks) / SUM(impressions)\n";
+    let (message, line, _, help) = only_issue(yaml);
+    assert_eq!(message, "`ctr_pct` has unit percent but its body computes ×1");
+    assert_eq!(line, 4);
+    assert!(help.unwrap().contains("100 *"));
+    // The numerator/denominator form is scaled by its unit instead.
+    let ok = "version: 1\nmetrics:\n  - name: c\n    agg: sum\n  - name: i\n    agg: sum\n  - name: ctr_pct\n    unit: percent\n    numerator: c\n    denominator: i\n";
+    let registry = load_str("r.yaml", ok).unwrap();
+    assert_eq!(registry.get("ctr_pct").unwrap().definition.to_string(), "sum(c) * 100 / sum(i)");
+}
+
+#[test]
+fn yaml_syntax_and_type_errors_have_positions() {
+    let (message, line, _, _) = only_issue("version: 1\nmetrics:\n  - name: x\n    agg: [sum\n");
+    assert!(!message.is_empty());
+    assert!(line >= 4, "{line}");
+    let all = issues("version: 1\nmetrics:\n  - name: x\n    synonyms: 3\n    agg: sum\n");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].line, 4);
+}
+
+#[test]
+fn version_and_empty_files() {
+    let (message, ..) = only_issue("metrics: []\n");
+    assert_eq!(message, "missing `version: 1`");
+    let (message, line, ..) = only_issue("version: 2\nmetrics: []\n");
+    assert!(message.starts_with("unsupported registry version"));
+    assert_eq!(line, 1);
+    let (message, ..) = only_issue("");
+    assert!(message.contains("empty"), "{message}");
+}
+
+#[test]
+fn names_must_be_snake_case() {
+    let (message, _, _, help) = only_issue("version: 1\nmetrics:\n  - name: Click Rate\n    agg: sum\n    expr: clicks\n");
+    assert_eq!(message, "metric name `Click Rate` is not snake_case");
+    assert_eq!(help.as_deref(), Some("write it as `click_rate`"));
+}
+
+#[test]
+fn extends_the_built_in_pack_and_overrides_it() {
+    let yaml = "version: 1\nextends: [programmatic]\nmetrics:\n  - name: ctr\n    sql: SUM(clicks) / SUM(viewable_impressions)\n";
+    let registry = load_str("metrics.yaml", yaml).unwrap();
+    assert!(registry.len() > 20);
+    assert_eq!(registry.get("ctr").unwrap().definition.to_string(), "sum(clicks) / sum(viewable_impressions)");
+    assert_eq!(registry.get("ctr").unwrap().origin.path, "metrics.yaml");
+    assert!(registry.get("cpm").unwrap().origin.path.starts_with("<built-in>"));
+    let (message, _, _, help) = only_issue("version: 1\nextends: [programatic]\nmetrics: []\n");
+    assert_eq!(message, "unknown built-in pack or file `programatic`");
+    assert_eq!(help.as_deref(), Some("did you mean `programmatic`?"));
+}
+
+#[test]
+fn the_built_in_pack_is_valid_and_complete() {
+    let registry = metriclint::registry::load_builtin("programmatic").unwrap();
+    for name in [
+        "impressions", "clicks", "spend", "revenue", "ctr", "cpc", "cpm", "ecpm", "cpa", "roas",
+        "conversion_rate", "fill_rate", "win_rate", "bid_rate", "s2s_share", "viewability_rate",
+        "vcr", "render_rate", "timeout_rate", "take_rate",
+    ] {
+        let metric = registry.get(name).unwrap_or_else(|| panic!("{name} missing"));
+        assert!(metric.description.as_deref().is_some_and(|d| d.len() > 20), "{name} lacks a description");
+    }
+    assert_eq!(registry.get("cpm").unwrap().definition.to_string(), "sum(spend) * 1000 / sum(impressions)");
+}
