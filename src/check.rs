@@ -83,8 +83,14 @@ pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> Vec<Fin
             let at = LineIndex::new(prefix).position(prefix.len());
             vec![ParseError::finding(
                 &shown,
-                Range { start: at, end: Position::new(at.line, at.column + 1) },
-                format!("the file is not UTF-8 text (invalid byte at line {}, column {})", at.line, at.column),
+                Range {
+                    start: at,
+                    end: Position::new(at.line, at.column + 1),
+                },
+                format!(
+                    "the file is not UTF-8 text (invalid byte at line {}, column {})",
+                    at.line, at.column
+                ),
                 "re-save the file as UTF-8; the other files were checked",
             )]
         }
@@ -122,7 +128,12 @@ pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Findin
             NameMatch::Canonical => None,
             NameMatch::Synonym => Some(NonCanonicalName::finding(path, site, metric)),
         },
-        Verdict::Different(differences) => Some(DefinitionMismatch::finding(path, site, metric, &differences)),
+        Verdict::Different(differences) => Some(DefinitionMismatch::finding(
+            path,
+            site,
+            metric,
+            &differences,
+        )),
         Verdict::Unknown(_) => None,
     }
 }

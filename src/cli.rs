@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand, ValueEnum};
+use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::check::{self, CheckOptions};
 use crate::dialect::Dialect;
@@ -98,9 +99,23 @@ pub fn load_registry(paths: &[PathBuf]) -> Result<Registry, RegistryError> {
     }
 }
 
+/// Prints each registry problem with its YAML snippet, then one closing line.
 fn print_registry_error(error: RegistryError) {
-    let report = miette::Report::new(error);
-    eprintln!("{report:?}");
+    let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for issue in &error.issues {
+        let _ = handler.render_report(&mut out, issue);
+        out.push('\n');
+    }
+    eprint!("{out}");
+    eprintln!("error: {error}; no report was checked");
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
@@ -158,7 +173,9 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
                 _ => ExitCode::from(2),
             };
         }

@@ -91,7 +91,10 @@ impl FromStr for Dialect {
             .map(|(d, _, _)| *d)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(_, n, _)| *n).collect();
-                format!("unknown dialect `{s}`; expected one of {}", names.join(", "))
+                format!(
+                    "unknown dialect `{s}`; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }

@@ -68,5 +68,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, MissingPath> {
 
 /// `./a/b.sql` is shown as `a/b.sql`.
 fn clean(path: &Path) -> PathBuf {
-    path.strip_prefix(".").map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(".")
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }

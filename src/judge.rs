@@ -21,15 +21,21 @@ pub fn compare(found: &Expr, expected: &Expr) -> Verdict {
         return Verdict::Equivalent;
     }
     if found.is_uncertain() {
-        return Verdict::Unknown(format!("`{found}` uses a construct metriclint cannot compare yet"));
+        return Verdict::Unknown(format!(
+            "`{found}` uses a construct metriclint cannot compare yet"
+        ));
     }
     if expected.is_uncertain() {
-        return Verdict::Unknown("the registry definition uses a construct metriclint cannot compare yet".to_string());
+        return Verdict::Unknown(
+            "the registry definition uses a construct metriclint cannot compare yet".to_string(),
+        );
     }
     if !found.has_aggregate() && expected.has_aggregate() {
         // A row-level expression over already aggregated rows is a fine way to
         // compute a ratio; which rows these are needs lineage we do not have.
-        return Verdict::Unknown(format!("`{found}` aggregates nothing here; its inputs come from elsewhere"));
+        return Verdict::Unknown(format!(
+            "`{found}` aggregates nothing here; its inputs come from elsewhere"
+        ));
     }
     Verdict::Different(differences(found, expected))
 }
@@ -45,17 +51,25 @@ pub fn differences(found: &Expr, expected: &Expr) -> Vec<String> {
     let (expected_scale, expected_num, expected_den) = expected.as_ratio();
     let is_ratio = |d: &Expr| !matches!(d, Expr::Number(n) if n.is_one());
     if !is_ratio(&found_den) && !is_ratio(&expected_den) && found_scale == expected_scale {
-        return vec![format!("it computes {found} where the registry has {expected}")];
+        return vec![format!(
+            "it computes {found} where the registry has {expected}"
+        )];
     }
     let mut out = Vec::new();
     if found_num != expected_num {
-        out.push(format!("the numerator is {found_num} where the registry has {expected_num}"));
+        out.push(format!(
+            "the numerator is {found_num} where the registry has {expected_num}"
+        ));
     }
     if found_den != expected_den {
         match (is_ratio(&found_den), is_ratio(&expected_den)) {
-            (true, true) => out.push(format!("the denominator is {found_den} where the registry has {expected_den}")),
+            (true, true) => out.push(format!(
+                "the denominator is {found_den} where the registry has {expected_den}"
+            )),
             (false, true) => out.push(format!("it does not divide by {expected_den}")),
-            (true, false) => out.push(format!("it divides by {found_den}, which the registry does not")),
+            (true, false) => out.push(format!(
+                "it divides by {found_den}, which the registry does not"
+            )),
             (false, false) => {}
         }
     }
@@ -67,7 +81,9 @@ pub fn differences(found: &Expr, expected: &Expr) -> Vec<String> {
         ));
     }
     if out.is_empty() {
-        out.push(format!("it computes {found} where the registry has {expected}"));
+        out.push(format!(
+            "it computes {found} where the registry has {expected}"
+        ));
     }
     out
 }

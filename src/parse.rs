@@ -154,7 +154,12 @@ fn parse_chunk(tokens: Vec<TokenWithSpan>, dialect: &dyn SqlDialect, parsed: &mu
         Err(error) => {
             let (message, location) = split_parser_error(&error);
             let range = location
-                .and_then(|loc| spans.iter().find(|(start, _)| *start == loc).map(|(_, r)| *r))
+                .and_then(|loc| {
+                    spans
+                        .iter()
+                        .find(|(start, _)| *start == loc)
+                        .map(|(_, r)| *r)
+                })
                 .unwrap_or(first);
             parsed.failures.push(ParseFailure { message, range });
         }
@@ -166,7 +171,10 @@ fn split_parser_error(error: &ParserError) -> (String, Option<Location>) {
     let text = match error {
         ParserError::ParserError(s) | ParserError::TokenizerError(s) => s.clone(),
         ParserError::RecursionLimitExceeded => {
-            return ("the statement nests too deeply to analyse".to_string(), None)
+            return (
+                "the statement nests too deeply to analyse".to_string(),
+                None,
+            )
         }
     };
     if let Some(at) = text.rfind(" at Line: ") {

@@ -33,9 +33,16 @@ fn assert_all(cases: &[(&str, &str)], want_equivalent: bool) {
     for (report, registry) in cases {
         let v = verdict(report, registry);
         if want_equivalent {
-            assert_eq!(v, Verdict::Equivalent, "`{report}` should match `{registry}`");
+            assert_eq!(
+                v,
+                Verdict::Equivalent,
+                "`{report}` should match `{registry}`"
+            );
         } else {
-            assert!(matches!(v, Verdict::Different(_)), "`{report}` must differ from `{registry}`, got {v:?}");
+            assert!(
+                matches!(v, Verdict::Different(_)),
+                "`{report}` must differ from `{registry}`, got {v:?}"
+            );
         }
     }
 }
@@ -44,16 +51,31 @@ fn assert_all(cases: &[(&str, &str)], want_equivalent: bool) {
 fn identifier_case_and_quoting_are_seen_through() {
     assert_all(
         &[
-            ("SUM(Clicks) / sum(IMPRESSIONS)", "SUM(clicks) / SUM(impressions)"),
-            ("SUM(\"clicks\") / SUM(\"Impressions\")", "SUM(clicks) / SUM(impressions)"),
-            ("sum(`clicks`) / Sum(`Impressions`)", "SUM(clicks) / SUM(impressions)"),
+            (
+                "SUM(Clicks) / sum(IMPRESSIONS)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SUM(\"clicks\") / SUM(\"Impressions\")",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "sum(`clicks`) / Sum(`Impressions`)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
         ],
         true,
     );
     assert_all(
         &[
-            ("SUM(clicks_total) / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("SUM(clicks) / SUM(impression)", "SUM(clicks) / SUM(impressions)"),
+            (
+                "SUM(clicks_total) / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SUM(clicks) / SUM(impression)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
         ],
         false,
     );
@@ -63,37 +85,88 @@ fn identifier_case_and_quoting_are_seen_through() {
 fn table_qualifiers_and_aliases_are_seen_through() {
     assert_all(
         &[
-            ("SUM(e.clicks) / SUM(e.impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("SUM(fct_ad_events.clicks) / SUM(e.impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("SUM(E.Clicks) / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
+            (
+                "SUM(e.clicks) / SUM(e.impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SUM(fct_ad_events.clicks) / SUM(e.impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SUM(E.Clicks) / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
         ],
         true,
     );
-    assert_all(&[("SUM(e.clicks) / SUM(e.bids)", "SUM(clicks) / SUM(impressions)")], false);
+    assert_all(
+        &[(
+            "SUM(e.clicks) / SUM(e.bids)",
+            "SUM(clicks) / SUM(impressions)",
+        )],
+        false,
+    );
 }
 
 #[test]
 fn operand_order_of_commutative_operators_is_seen_through() {
     assert_all(
         &[
-            ("1000 * SUM(spend) / SUM(impressions)", "SUM(spend) * 1000 / SUM(impressions)"),
-            ("SUM(spend) / SUM(impressions) * 1000", "SUM(spend) * 1000 / SUM(impressions)"),
-            ("SUM(spend) / (SUM(impressions) / 1000)", "SUM(spend) * 1000 / SUM(impressions)"),
-            ("(SUM(payout) + SUM(fees)) / SUM(revenue)", "(SUM(fees) + SUM(payout)) / SUM(revenue)"),
-            ("SUM(CASE WHEN b = 1 AND a = 2 THEN x END)", "SUM(CASE WHEN a = 2 AND b = 1 THEN x END)"),
-            ("SUM(CASE WHEN b = 1 OR a = 2 THEN x END)", "SUM(CASE WHEN a = 2 OR b = 1 THEN x END)"),
-            ("SUM(CASE WHEN 's2s' = integration_type THEN x END)", "SUM(CASE WHEN integration_type = 's2s' THEN x END)"),
-            ("SUM(CASE WHEN 5 < bid THEN x END)", "SUM(CASE WHEN bid > 5 THEN x END)"),
+            (
+                "1000 * SUM(spend) / SUM(impressions)",
+                "SUM(spend) * 1000 / SUM(impressions)",
+            ),
+            (
+                "SUM(spend) / SUM(impressions) * 1000",
+                "SUM(spend) * 1000 / SUM(impressions)",
+            ),
+            (
+                "SUM(spend) / (SUM(impressions) / 1000)",
+                "SUM(spend) * 1000 / SUM(impressions)",
+            ),
+            (
+                "(SUM(payout) + SUM(fees)) / SUM(revenue)",
+                "(SUM(fees) + SUM(payout)) / SUM(revenue)",
+            ),
+            (
+                "SUM(CASE WHEN b = 1 AND a = 2 THEN x END)",
+                "SUM(CASE WHEN a = 2 AND b = 1 THEN x END)",
+            ),
+            (
+                "SUM(CASE WHEN b = 1 OR a = 2 THEN x END)",
+                "SUM(CASE WHEN a = 2 OR b = 1 THEN x END)",
+            ),
+            (
+                "SUM(CASE WHEN 's2s' = integration_type THEN x END)",
+                "SUM(CASE WHEN integration_type = 's2s' THEN x END)",
+            ),
+            (
+                "SUM(CASE WHEN 5 < bid THEN x END)",
+                "SUM(CASE WHEN bid > 5 THEN x END)",
+            ),
         ],
         true,
     );
     // Subtraction and division do not commute.
     assert_all(
         &[
-            ("SUM(impressions) / SUM(clicks)", "SUM(clicks) / SUM(impressions)"),
-            ("(SUM(payout) - SUM(revenue)) / SUM(revenue)", "(SUM(revenue) - SUM(payout)) / SUM(revenue)"),
-            ("SUM(CASE WHEN bid < 5 THEN x END)", "SUM(CASE WHEN bid > 5 THEN x END)"),
-            ("SUM(CASE WHEN a = 2 OR b = 1 THEN x END)", "SUM(CASE WHEN a = 2 AND b = 1 THEN x END)"),
+            (
+                "SUM(impressions) / SUM(clicks)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "(SUM(payout) - SUM(revenue)) / SUM(revenue)",
+                "(SUM(revenue) - SUM(payout)) / SUM(revenue)",
+            ),
+            (
+                "SUM(CASE WHEN bid < 5 THEN x END)",
+                "SUM(CASE WHEN bid > 5 THEN x END)",
+            ),
+            (
+                "SUM(CASE WHEN a = 2 OR b = 1 THEN x END)",
+                "SUM(CASE WHEN a = 2 AND b = 1 THEN x END)",
+            ),
         ],
         false,
     );
@@ -103,21 +176,48 @@ fn operand_order_of_commutative_operators_is_seen_through() {
 fn numeric_casts_are_transparent() {
     assert_all(
         &[
-            ("CAST(SUM(clicks) AS FLOAT64) / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("SUM(clicks)::float / SUM(impressions)::numeric(18, 4)", "SUM(clicks) / SUM(impressions)"),
-            ("CAST(SUM(clicks) AS DOUBLE PRECISION) / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("SAFE_CAST(SUM(clicks) AS NUMERIC) / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("TRY_CAST(SUM(clicks) AS DECIMAL(38, 9)) / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("1.0 * SUM(clicks) / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("SUM(clicks) * 1.0 / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
+            (
+                "CAST(SUM(clicks) AS FLOAT64) / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SUM(clicks)::float / SUM(impressions)::numeric(18, 4)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "CAST(SUM(clicks) AS DOUBLE PRECISION) / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SAFE_CAST(SUM(clicks) AS NUMERIC) / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "TRY_CAST(SUM(clicks) AS DECIMAL(38, 9)) / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "1.0 * SUM(clicks) / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SUM(clicks) * 1.0 / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
         ],
         true,
     );
     // A cast to a non-numeric type is kept, and a different factor is a difference.
     assert_all(
         &[
-            ("SUM(clicks) * 1.5 / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
-            ("COUNT(DISTINCT CAST(user_id AS VARCHAR))", "COUNT(DISTINCT user_id)"),
+            (
+                "SUM(clicks) * 1.5 / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "COUNT(DISTINCT CAST(user_id AS VARCHAR))",
+                "COUNT(DISTINCT user_id)",
+            ),
         ],
         false,
     );
@@ -148,9 +248,18 @@ fn count_star_and_count_one_are_one_count() {
 fn redundant_parentheses_are_seen_through() {
     assert_all(
         &[
-            ("((SUM(clicks)) / (SUM(impressions)))", "SUM(clicks) / SUM(impressions)"),
-            ("(SUM(spend) * 1000) / SUM(impressions)", "SUM(spend) * 1000 / SUM(impressions)"),
-            ("SUM((revenue)) - (SUM(payout))", "SUM(revenue) - SUM(payout)"),
+            (
+                "((SUM(clicks)) / (SUM(impressions)))",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "(SUM(spend) * 1000) / SUM(impressions)",
+                "SUM(spend) * 1000 / SUM(impressions)",
+            ),
+            (
+                "SUM((revenue)) - (SUM(payout))",
+                "SUM(revenue) - SUM(payout)",
+            ),
             ("((SUM(a) + SUM(b)) + SUM(c))", "SUM(a) + (SUM(b) + SUM(c))"),
         ],
         true,
@@ -159,7 +268,10 @@ fn redundant_parentheses_are_seen_through() {
     assert_all(
         &[
             ("SUM(a) - (SUM(b) - SUM(c))", "SUM(a) - SUM(b) - SUM(c)"),
-            ("SUM(spend) / SUM(impressions) * SUM(x)", "SUM(spend) / (SUM(impressions) * SUM(x))"),
+            (
+                "SUM(spend) / SUM(impressions) * SUM(x)",
+                "SUM(spend) / (SUM(impressions) * SUM(x))",
+            ),
         ],
         false,
     );
@@ -169,19 +281,37 @@ fn redundant_parentheses_are_seen_through() {
 fn literal_spellings_are_one_value() {
     assert_all(
         &[
-            ("SUM(spend) * 1000.0 / SUM(impressions)", "SUM(spend) * 1000 / SUM(impressions)"),
-            ("SUM(spend) * 1e3 / SUM(impressions)", "SUM(spend) * 1000 / SUM(impressions)"),
+            (
+                "SUM(spend) * 1000.0 / SUM(impressions)",
+                "SUM(spend) * 1000 / SUM(impressions)",
+            ),
+            (
+                "SUM(spend) * 1e3 / SUM(impressions)",
+                "SUM(spend) * 1000 / SUM(impressions)",
+            ),
             ("SUM(spend_micros) / 1e6", "SUM(spend_micros) / 1000000"),
-            ("SUM(spend_micros) * 0.000001", "SUM(spend_micros) / 1000000"),
-            ("SUM(CASE WHEN tier = 1.0 THEN x END)", "SUM(CASE WHEN tier = 1 THEN x END)"),
+            (
+                "SUM(spend_micros) * 0.000001",
+                "SUM(spend_micros) / 1000000",
+            ),
+            (
+                "SUM(CASE WHEN tier = 1.0 THEN x END)",
+                "SUM(CASE WHEN tier = 1 THEN x END)",
+            ),
         ],
         true,
     );
     assert_all(
         &[
-            ("SUM(spend) * 100 / SUM(impressions)", "SUM(spend) * 1000 / SUM(impressions)"),
+            (
+                "SUM(spend) * 100 / SUM(impressions)",
+                "SUM(spend) * 1000 / SUM(impressions)",
+            ),
             ("SUM(spend_micros) / 1e5", "SUM(spend_micros) / 1000000"),
-            ("SUM(CASE WHEN tier = '1' THEN x END)", "SUM(CASE WHEN tier = 1 THEN x END)"),
+            (
+                "SUM(CASE WHEN tier = '1' THEN x END)",
+                "SUM(CASE WHEN tier = 1 THEN x END)",
+            ),
         ],
         false,
     );
@@ -191,20 +321,44 @@ fn literal_spellings_are_one_value() {
 fn zero_guards_on_the_denominator_are_seen_through() {
     assert_all(
         &[
-            ("SUM(clicks) / NULLIF(SUM(impressions), 0)", "SUM(clicks) / SUM(impressions)"),
-            ("SAFE_DIVIDE(SUM(clicks), SUM(impressions))", "SUM(clicks) / NULLIF(SUM(impressions), 0)"),
-            ("DIV0(SUM(clicks), SUM(impressions))", "SUM(clicks) / SUM(impressions)"),
-            ("DIV0NULL(SUM(clicks), SUM(impressions))", "SUM(clicks) / SUM(impressions)"),
-            ("SUM(clicks) / NULLIF(SUM(impressions), 0.0)", "SUM(clicks) / SUM(impressions)"),
-            ("COALESCE(SUM(clicks), 0) / SUM(impressions)", "SUM(clicks) / SUM(impressions)"),
+            (
+                "SUM(clicks) / NULLIF(SUM(impressions), 0)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SAFE_DIVIDE(SUM(clicks), SUM(impressions))",
+                "SUM(clicks) / NULLIF(SUM(impressions), 0)",
+            ),
+            (
+                "DIV0(SUM(clicks), SUM(impressions))",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "DIV0NULL(SUM(clicks), SUM(impressions))",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SUM(clicks) / NULLIF(SUM(impressions), 0.0)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "COALESCE(SUM(clicks), 0) / SUM(impressions)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
         ],
         true,
     );
     assert_all(
         &[
             // NULLIF with another value is not a zero guard.
-            ("SUM(clicks) / NULLIF(SUM(impressions), 1)", "SUM(clicks) / SUM(impressions)"),
-            ("SAFE_DIVIDE(SUM(impressions), SUM(clicks))", "SUM(clicks) / SUM(impressions)"),
+            (
+                "SUM(clicks) / NULLIF(SUM(impressions), 1)",
+                "SUM(clicks) / SUM(impressions)",
+            ),
+            (
+                "SAFE_DIVIDE(SUM(impressions), SUM(clicks))",
+                "SUM(clicks) / SUM(impressions)",
+            ),
         ],
         false,
     );
@@ -215,7 +369,10 @@ fn metric_references_are_inlined() {
     let yaml = "version: 1\nmetrics:\n  - name: spend\n    agg: sum\n  - name: impressions\n    agg: sum\n  - name: cpm\n    sql: metric('spend') * 1000 / NULLIF(metric('impressions'), 0)\n  - name: imps_per_dollar\n    numerator: impressions\n    denominator: spend\n";
     let registry = metriclint::registry::load_str("r.yaml", yaml).unwrap();
     let cpm = &registry.get("cpm").unwrap().definition;
-    assert_eq!(compare(&site("1000 * SUM(spend) / SUM(impressions)", "t"), cpm), Verdict::Equivalent);
+    assert_eq!(
+        compare(&site("1000 * SUM(spend) / SUM(impressions)", "t"), cpm),
+        Verdict::Equivalent
+    );
     let ratio = &registry.get("imps_per_dollar").unwrap().definition;
     assert_eq!(ratio.to_string(), "sum(impressions) / sum(spend)");
 }
@@ -230,18 +387,32 @@ fn unsupported_constructs_are_unknown_never_different() {
     ];
     for report in unknown {
         let v = verdict(report, "SUM(clicks) / SUM(impressions)");
-        assert!(matches!(v, Verdict::Unknown(_)), "`{report}` should be unknown, got {v:?}");
+        assert!(
+            matches!(v, Verdict::Unknown(_)),
+            "`{report}` should be unknown, got {v:?}"
+        );
     }
 }
 
 #[test]
 fn differences_name_the_part_that_differs() {
-    match verdict("SUM(clicks) / COUNT(*)", "SUM(clicks) / NULLIF(SUM(impressions), 0)") {
-        Verdict::Different(d) => assert_eq!(d, vec!["the denominator is count(*) where the registry has sum(impressions)"]),
+    match verdict(
+        "SUM(clicks) / COUNT(*)",
+        "SUM(clicks) / NULLIF(SUM(impressions), 0)",
+    ) {
+        Verdict::Different(d) => assert_eq!(
+            d,
+            vec!["the denominator is count(*) where the registry has sum(impressions)"]
+        ),
         other => panic!("{other:?}"),
     }
-    match verdict("SUM(spend) / SUM(impressions)", "SUM(spend) * 1000 / SUM(impressions)") {
-        Verdict::Different(d) => assert_eq!(d, vec!["the scale is ×1 where the registry has ×1000"]),
+    match verdict(
+        "SUM(spend) / SUM(impressions)",
+        "SUM(spend) * 1000 / SUM(impressions)",
+    ) {
+        Verdict::Different(d) => {
+            assert_eq!(d, vec!["the scale is ×1 where the registry has ×1000"])
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -249,10 +420,19 @@ fn differences_name_the_part_that_differs() {
 #[test]
 fn canonical_text_reads_like_sql() {
     let cases = [
-        ("1000 * SUM(e.spend) / NULLIF(SUM(e.impressions), 0)", "sum(spend) * 1000 / sum(impressions)"),
+        (
+            "1000 * SUM(e.spend) / NULLIF(SUM(e.impressions), 0)",
+            "sum(spend) * 1000 / sum(impressions)",
+        ),
         ("SUM(spend_micros) / 1e6", "sum(spend_micros) / 1000000"),
-        ("(SUM(revenue) - SUM(payout)) / SUM(revenue)", "(sum(revenue) - sum(payout)) / sum(revenue)"),
-        ("SUM(CASE WHEN integration_type = 's2s' THEN impressions ELSE 0 END)", "sum(case when integration_type = 's2s' then impressions else 0 end)"),
+        (
+            "(SUM(revenue) - SUM(payout)) / SUM(revenue)",
+            "(sum(revenue) - sum(payout)) / sum(revenue)",
+        ),
+        (
+            "SUM(CASE WHEN integration_type = 's2s' THEN impressions ELSE 0 END)",
+            "sum(case when integration_type = 's2s' then impressions else 0 end)",
+        ),
         ("COUNT(DISTINCT user_id)", "count(distinct user_id)"),
         ("COUNTIF(is_click)", "count(*) filter (where is_click)"),
     ];

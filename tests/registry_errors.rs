@@ -13,7 +13,12 @@ fn issues(yaml: &str) -> Vec<RegistryIssue> {
 #[track_caller]
 fn only_issue(yaml: &str) -> (String, u32, u32, Option<String>) {
     let mut all = issues(yaml);
-    assert_eq!(all.len(), 1, "{:#?}", all.iter().map(|i| i.one_line()).collect::<Vec<_>>());
+    assert_eq!(
+        all.len(),
+        1,
+        "{:#?}",
+        all.iter().map(|i| i.one_line()).collect::<Vec<_>>()
+    );
     let i = all.pop().unwrap();
     (i.message, i.line, i.column, i.help)
 }
@@ -44,7 +49,10 @@ fn a_good_registry_loads() {
 fn unknown_key_with_did_you_mean() {
     let yaml = GOOD.replace("    sql: SUM", "    sqll: SUM");
     let all = issues(&yaml);
-    let typo = all.iter().find(|i| i.message.contains("unknown key `sqll`")).expect("typo reported");
+    let typo = all
+        .iter()
+        .find(|i| i.message.contains("unknown key `sqll`"))
+        .expect("typo reported");
     assert_eq!((typo.line, typo.column), (10, 5));
     assert_eq!(typo.help.as_deref(), Some("did you mean `sql`?"));
 }
@@ -59,7 +67,9 @@ fn unknown_top_level_key() {
 
 #[test]
 fn duplicate_name() {
-    let (message, line, column, help) = only_issue(&format!("{GOOD}  - name: ctr\n    agg: sum\n    expr: clicks\n"));
+    let (message, line, column, help) = only_issue(&format!(
+        "{GOOD}  - name: ctr\n    agg: sum\n    expr: clicks\n"
+    ));
     assert_eq!(message, "duplicate metric name `ctr`");
     assert_eq!((line, column), (11, 11));
     assert_eq!(help.as_deref(), Some("first defined at line 7"));
@@ -67,9 +77,14 @@ fn duplicate_name() {
 
 #[test]
 fn synonym_claimed_twice() {
-    let yaml = format!("{GOOD}  - name: ctr_v2\n    synonyms: [click_through_rate]\n    sql: SUM(clicks)\n");
+    let yaml = format!(
+        "{GOOD}  - name: ctr_v2\n    synonyms: [click_through_rate]\n    sql: SUM(clicks)\n"
+    );
     let (message, line, column, _) = only_issue(&yaml);
-    assert_eq!(message, "synonym `click_through_rate` is claimed by two metrics");
+    assert_eq!(
+        message,
+        "synonym `click_through_rate` is claimed by two metrics"
+    );
     assert_eq!((line, column), (12, 16));
 }
 
@@ -77,7 +92,10 @@ fn synonym_claimed_twice() {
 fn synonym_that_is_another_metrics_name() {
     let yaml = GOOD.replace("[click_through_rate]", "[clicks]");
     let (message, line, _, _) = only_issue(&yaml);
-    assert_eq!(message, "synonym `clicks` of `ctr` is the name of another metric");
+    assert_eq!(
+        message,
+        "synonym `clicks` of `ctr` is the name of another metric"
+    );
     assert_eq!(line, 8);
 }
 
@@ -85,7 +103,10 @@ fn synonym_that_is_another_metrics_name() {
 fn unparsable_sql_points_into_the_expression() {
     let yaml = GOOD.replace("SUM(clicks) / NULLIF", "SUM(clicks) / / NULLIF");
     let (message, line, column, _) = only_issue(&yaml);
-    assert!(message.starts_with("cannot parse SQL expression"), "{message}");
+    assert!(
+        message.starts_with("cannot parse SQL expression"),
+        "{message}"
+    );
     // `sql: ` starts the value at column 10; the second `/` is 14 characters in.
     assert_eq!((line, column), (10, 24));
 }
@@ -94,10 +115,17 @@ fn unparsable_sql_points_into_the_expression() {
 fn unparsable_expr_and_filter() {
     let yaml = "version: 1\nmetrics:\n  - name: spend\n    agg: sum\n    expr: spend +\n  - name: bids\n    agg: sum\n    filter: is_test = = false\n";
     let all = issues(yaml);
-    assert_eq!(all.len(), 2, "{:?}", all.iter().map(|i| i.one_line()).collect::<Vec<_>>());
+    assert_eq!(
+        all.len(),
+        2,
+        "{:?}",
+        all.iter().map(|i| i.one_line()).collect::<Vec<_>>()
+    );
     assert_eq!(all[0].line, 5);
     assert_eq!(all[1].line, 8);
-    assert!(all.iter().all(|i| i.message.starts_with("cannot parse SQL expression")));
+    assert!(all
+        .iter()
+        .all(|i| i.message.starts_with("cannot parse SQL expression")));
 }
 
 #[test]
@@ -113,7 +141,8 @@ fn unknown_metric_reference_with_did_you_mean() {
 
 #[test]
 fn unknown_numerator_metric() {
-    let yaml = format!("{GOOD}  - name: win_rate\n    numerator: wins\n    denominator: impressions\n");
+    let yaml =
+        format!("{GOOD}  - name: win_rate\n    numerator: wins\n    denominator: impressions\n");
     let (message, line, column, _) = only_issue(&yaml);
     assert_eq!(message, "`win_rate` refers to unknown metric `wins`");
     assert_eq!((line, column), (12, 16));
@@ -123,7 +152,10 @@ fn unknown_numerator_metric() {
 fn cycle_of_references() {
     let yaml = "version: 1\nmetrics:\n  - name: a\n    sql: metric('b') + 1\n  - name: b\n    sql: metric('c') * 2\n  - name: c\n    numerator: a\n    denominator: b\n";
     let (message, _, _, _) = only_issue(yaml);
-    assert!(message.starts_with("cycle of metric references: a -> b -> c -> a"), "{message}");
+    assert!(
+        message.starts_with("cycle of metric references: a -> b -> c -> a"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -131,20 +163,27 @@ fn body_forms_missing_or_doubled() {
     let (message, line, _, _) = only_issue("version: 1\nmetrics:\n  - name: x\n    unit: count\n");
     assert_eq!(message, "metric `x` has no definition");
     assert_eq!(line, 3);
-    let (message, line, _, _) = only_issue("version: 1\nmetrics:\n  - name: x\n    sql: SUM(x)\n    agg: sum\n");
-    assert_eq!(message, "metric `x` has more than one definition (sql, agg)");
+    let (message, line, _, _) =
+        only_issue("version: 1\nmetrics:\n  - name: x\n    sql: SUM(x)\n    agg: sum\n");
+    assert_eq!(
+        message,
+        "metric `x` has more than one definition (sql, agg)"
+    );
     assert_eq!(line, 5);
-    let (message, _, _, _) = only_issue("version: 1\nmetrics:\n  - name: x\n    numerator: {agg: sum, expr: a}\n");
+    let (message, _, _, _) =
+        only_issue("version: 1\nmetrics:\n  - name: x\n    numerator: {agg: sum, expr: a}\n");
     assert_eq!(message, "metric `x` has no `denominator`");
 }
 
 #[test]
 fn unknown_agg_and_unit_with_suggestions() {
-    let (message, line, column, help) = only_issue("version: 1\nmetrics:\n  - name: x\n    agg: summ\n");
+    let (message, line, column, help) =
+        only_issue("version: 1\nmetrics:\n  - name: x\n    agg: summ\n");
     assert_eq!(message, "unknown aggregation `summ`");
     assert_eq!((line, column), (4, 10));
     assert_eq!(help.as_deref(), Some("did you mean `sum`?"));
-    let (message, _, _, help) = only_issue("version: 1\nmetrics:\n  - name: x\n    unit: percnt\n    agg: sum\n");
+    let (message, _, _, help) =
+        only_issue("version: 1\nmetrics:\n  - name: x\n    unit: percnt\n    agg: sum\n");
     assert_eq!(message, "unknown unit `percnt`");
     assert_eq!(help.as_deref(), Some("did you mean `percent`?"));
 }
@@ -153,13 +192,19 @@ fn unknown_agg_and_unit_with_suggestions() {
 fn unit_contradicting_the_body() {
     let yaml = "version: 1\nmetrics:\n  - name: ctr_pct\n    unit: percent\n    sql: SUM(clicks) / SUM(impressions)\n";
     let (message, line, _, help) = only_issue(yaml);
-    assert_eq!(message, "`ctr_pct` has unit percent but its body computes ×1");
+    assert_eq!(
+        message,
+        "`ctr_pct` has unit percent but its body computes ×1"
+    );
     assert_eq!(line, 4);
     assert!(help.unwrap().contains("100 *"));
     // The numerator/denominator form is scaled by its unit instead.
     let ok = "version: 1\nmetrics:\n  - name: c\n    agg: sum\n  - name: i\n    agg: sum\n  - name: ctr_pct\n    unit: percent\n    numerator: c\n    denominator: i\n";
     let registry = load_str("r.yaml", ok).unwrap();
-    assert_eq!(registry.get("ctr_pct").unwrap().definition.to_string(), "sum(c) * 100 / sum(i)");
+    assert_eq!(
+        registry.get("ctr_pct").unwrap().definition.to_string(),
+        "sum(c) * 100 / sum(i)"
+    );
 }
 
 #[test]
@@ -185,7 +230,8 @@ fn version_and_empty_files() {
 
 #[test]
 fn names_must_be_snake_case() {
-    let (message, _, _, help) = only_issue("version: 1\nmetrics:\n  - name: Click Rate\n    agg: sum\n    expr: clicks\n");
+    let (message, _, _, help) =
+        only_issue("version: 1\nmetrics:\n  - name: Click Rate\n    agg: sum\n    expr: clicks\n");
     assert_eq!(message, "metric name `Click Rate` is not snake_case");
     assert_eq!(help.as_deref(), Some("write it as `click_rate`"));
 }
@@ -195,9 +241,17 @@ fn extends_the_built_in_pack_and_overrides_it() {
     let yaml = "version: 1\nextends: [programmatic]\nmetrics:\n  - name: ctr\n    sql: SUM(clicks) / SUM(viewable_impressions)\n";
     let registry = load_str("metrics.yaml", yaml).unwrap();
     assert!(registry.len() > 20);
-    assert_eq!(registry.get("ctr").unwrap().definition.to_string(), "sum(clicks) / sum(viewable_impressions)");
+    assert_eq!(
+        registry.get("ctr").unwrap().definition.to_string(),
+        "sum(clicks) / sum(viewable_impressions)"
+    );
     assert_eq!(registry.get("ctr").unwrap().origin.path, "metrics.yaml");
-    assert!(registry.get("cpm").unwrap().origin.path.starts_with("<built-in>"));
+    assert!(registry
+        .get("cpm")
+        .unwrap()
+        .origin
+        .path
+        .starts_with("<built-in>"));
     let (message, _, _, help) = only_issue("version: 1\nextends: [programatic]\nmetrics: []\n");
     assert_eq!(message, "unknown built-in pack or file `programatic`");
     assert_eq!(help.as_deref(), Some("did you mean `programmatic`?"));
@@ -207,12 +261,37 @@ fn extends_the_built_in_pack_and_overrides_it() {
 fn the_built_in_pack_is_valid_and_complete() {
     let registry = metriclint::registry::load_builtin("programmatic").unwrap();
     for name in [
-        "impressions", "clicks", "spend", "revenue", "ctr", "cpc", "cpm", "ecpm", "cpa", "roas",
-        "conversion_rate", "fill_rate", "win_rate", "bid_rate", "s2s_share", "viewability_rate",
-        "vcr", "render_rate", "timeout_rate", "take_rate",
+        "impressions",
+        "clicks",
+        "spend",
+        "revenue",
+        "ctr",
+        "cpc",
+        "cpm",
+        "ecpm",
+        "cpa",
+        "roas",
+        "conversion_rate",
+        "fill_rate",
+        "win_rate",
+        "bid_rate",
+        "s2s_share",
+        "viewability_rate",
+        "vcr",
+        "render_rate",
+        "timeout_rate",
+        "take_rate",
     ] {
-        let metric = registry.get(name).unwrap_or_else(|| panic!("{name} missing"));
-        assert!(metric.description.as_deref().is_some_and(|d| d.len() > 20), "{name} lacks a description");
+        let metric = registry
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert!(
+            metric.description.as_deref().is_some_and(|d| d.len() > 20),
+            "{name} lacks a description"
+        );
     }
-    assert_eq!(registry.get("cpm").unwrap().definition.to_string(), "sum(spend) * 1000 / sum(impressions)");
+    assert_eq!(
+        registry.get("cpm").unwrap().definition.to_string(),
+        "sum(spend) * 1000 / sum(impressions)"
+    );
 }

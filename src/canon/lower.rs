@@ -5,8 +5,8 @@
 //! them through its FROM clause, CTEs and derived tables.
 
 use sqlparser::ast::{
-    self, BinaryOperator, DuplicateTreatment, FunctionArg, FunctionArgExpr,
-    FunctionArguments, UnaryOperator, Value,
+    self, BinaryOperator, DuplicateTreatment, FunctionArg, FunctionArgExpr, FunctionArguments,
+    UnaryOperator, Value,
 };
 
 use super::{AggFunc, Expr, Factor, Number, Term};
@@ -35,9 +35,28 @@ pub struct Lowerer<'r> {
 
 /// Type names whose casts do not change a metric's value.
 const NUMERIC_TYPES: &[&str] = &[
-    "int", "integer", "bigint", "smallint", "tinyint", "int2", "int4", "int8", "int64", "float",
-    "float4", "float8", "float32", "float64", "double", "real", "decimal", "numeric", "number",
-    "dec", "bignumeric", "bigdecimal",
+    "int",
+    "integer",
+    "bigint",
+    "smallint",
+    "tinyint",
+    "int2",
+    "int4",
+    "int8",
+    "int64",
+    "float",
+    "float4",
+    "float8",
+    "float32",
+    "float64",
+    "double",
+    "real",
+    "decimal",
+    "numeric",
+    "number",
+    "dec",
+    "bignumeric",
+    "bigdecimal",
 ];
 
 /// Aggregate functions other than the five with their own [`AggFunc`] variant.
@@ -89,7 +108,9 @@ fn function_name(name: &ast::ObjectName) -> String {
 
 fn is_zero_literal(expr: &ast::Expr) -> bool {
     match expr {
-        ast::Expr::Value(v) => matches!(&v.value, Value::Number(n, _) if Number::parse(n).is_zero()),
+        ast::Expr::Value(v) => {
+            matches!(&v.value, Value::Number(n, _) if Number::parse(n).is_zero())
+        }
         ast::Expr::Nested(e) => is_zero_literal(e),
         ast::Expr::Cast { expr, .. } => is_zero_literal(expr),
         _ => false,
@@ -128,9 +149,11 @@ impl<'r> Lowerer<'r> {
             ast::Expr::Nested(inner) => self.lower(inner),
             ast::Expr::BinaryOp { left, op, right } => self.lower_binary(left, op, right),
             ast::Expr::UnaryOp { op, expr } => match op {
-                UnaryOperator::Minus => Expr::product(Number::int(-1), vec![Factor::mul(self.lower(expr))]),
+                UnaryOperator::Minus => {
+                    Expr::product(Number::int(-1), vec![Factor::mul(self.lower(expr))])
+                }
                 UnaryOperator::Plus => self.lower(expr),
-                UnaryOperator::Not => Expr::not(self.lower(expr)),
+                UnaryOperator::Not => Expr::negate(self.lower(expr)),
                 other => Expr::Function {
                     name: other.to_string().to_ascii_lowercase(),
                     args: vec![self.lower(expr)],
@@ -149,9 +172,9 @@ impl<'r> Lowerer<'r> {
                 }
             }
             ast::Expr::IsNull(e) => Expr::IsNull(Box::new(self.lower(e))),
-            ast::Expr::IsNotNull(e) => Expr::not(Expr::IsNull(Box::new(self.lower(e)))),
+            ast::Expr::IsNotNull(e) => Expr::negate(Expr::IsNull(Box::new(self.lower(e)))),
             ast::Expr::IsTrue(e) => self.lower(e),
-            ast::Expr::IsFalse(e) => Expr::not(self.lower(e)),
+            ast::Expr::IsFalse(e) => Expr::negate(self.lower(e)),
             ast::Expr::In {
                 expr,
                 target: ast::InTarget::List(list),
@@ -174,7 +197,7 @@ impl<'r> Lowerer<'r> {
                     Expr::compare("<=", x, self.lower(high)),
                 ]);
                 if *negated {
-                    Expr::not(range)
+                    Expr::negate(range)
                 } else {
                     range
                 }
@@ -205,12 +228,10 @@ impl<'r> Lowerer<'r> {
                 pattern,
                 ..
             } => self.lower_like("ilike", *negated, expr, pattern),
-            ast::Expr::TypedString(_) | ast::Expr::Interval(_) => {
-                Expr::Function {
-                    name: "literal".to_string(),
-                    args: vec![Expr::String(expr.to_string().to_ascii_lowercase())],
-                }
-            }
+            ast::Expr::TypedString(_) | ast::Expr::Interval(_) => Expr::Function {
+                name: "literal".to_string(),
+                args: vec![Expr::String(expr.to_string().to_ascii_lowercase())],
+            },
             other => Expr::Opaque(other.to_string()),
         }
     }
@@ -227,7 +248,10 @@ impl<'r> Lowerer<'r> {
             ]),
             BinaryOperator::Multiply => Expr::product(
                 Number::ONE,
-                vec![Factor::mul(self.lower(left)), Factor::mul(self.lower(right))],
+                vec![
+                    Factor::mul(self.lower(left)),
+                    Factor::mul(self.lower(right)),
+                ],
             ),
             BinaryOperator::Divide => self.ratio(left, right),
             BinaryOperator::And => Expr::and(vec![self.lower(left), self.lower(right)]),
@@ -374,7 +398,7 @@ impl<'r> Lowerer<'r> {
             args: vec![self.lower(expr), self.lower(pattern)],
         };
         if negated {
-            Expr::not(like)
+            Expr::negate(like)
         } else {
             like
         }

@@ -54,9 +54,15 @@ pub enum Expr {
         otherwise: Option<Box<Expr>>,
     },
     /// A scalar function other than the ones given meaning above.
-    Function { name: String, args: Vec<Expr> },
+    Function {
+        name: String,
+        args: Vec<Expr>,
+    },
     /// A cast to a non-numeric type (numeric casts are transparent).
-    Cast { expr: Box<Expr>, to: String },
+    Cast {
+        expr: Box<Expr>,
+        to: String,
+    },
     /// A reference to another registry metric, `metric('x')`; only in registry
     /// definitions and inlined before any comparison.
     MetricRef(String),
@@ -208,8 +214,12 @@ impl Expr {
                     }
                 }
                 Expr::Number(n) => {
-                    let folded = if factor.inverse { n.recip() } else { Some(n.clone()) }
-                        .and_then(|v| coefficient.mul(&v));
+                    let folded = if factor.inverse {
+                        n.recip()
+                    } else {
+                        Some(n.clone())
+                    }
+                    .and_then(|v| coefficient.mul(&v));
                     match folded {
                         Some(c) => coefficient = c,
                         None => flat.push(Factor {
@@ -293,7 +303,7 @@ impl Expr {
             };
             if let Some(b) = value {
                 let positive = b == (op == CompareOp::Eq);
-                return if positive { other } else { Expr::not(other) };
+                return if positive { other } else { Expr::negate(other) };
             }
         }
         let (left, right) = if matches!(op, CompareOp::Eq | CompareOp::NotEq) && right < left {
@@ -304,7 +314,7 @@ impl Expr {
         Expr::Compare(op, Box::new(left), Box::new(right))
     }
 
-    pub fn not(operand: Expr) -> Expr {
+    pub fn negate(operand: Expr) -> Expr {
         match operand {
             Expr::Not(inner) => *inner,
             Expr::Bool(b) => Expr::Bool(!b),
@@ -331,7 +341,7 @@ impl Expr {
             }
         };
         if negated {
-            Expr::not(positive)
+            Expr::negate(positive)
         } else {
             positive
         }
@@ -455,7 +465,7 @@ impl Expr {
             }
             Expr::And(v) => Expr::and(v.into_iter().map(|e| e.rewrite(f)).collect()),
             Expr::Or(v) => Expr::or(v.into_iter().map(|e| e.rewrite(f)).collect()),
-            Expr::Not(e) => Expr::not(e.rewrite(f)),
+            Expr::Not(e) => Expr::negate(e.rewrite(f)),
             Expr::IsNull(e) => Expr::IsNull(Box::new(e.rewrite(f))),
             Expr::InList { expr, list } => Expr::in_list(
                 expr.rewrite(f),

@@ -219,7 +219,10 @@ mod tests {
         assert!(thousand.mul(&milli).unwrap().is_one());
         assert_eq!(Number::parse("1").recip().unwrap(), Number::ONE);
         assert_eq!(Number::int(3).recip().unwrap().to_string(), "1/3");
-        assert_eq!(Number::parse("0.25").add(&Number::parse("0.75")).unwrap(), Number::ONE);
+        assert_eq!(
+            Number::parse("0.25").add(&Number::parse("0.75")).unwrap(),
+            Number::ONE
+        );
         assert_eq!(Number::parse("-2.5").to_string(), "-2.5");
     }
 

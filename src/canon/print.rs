@@ -128,7 +128,11 @@ impl Display for Expr {
                         (_, false) => f.write_str(" + ")?,
                         (_, true) => f.write_str(" - ")?,
                     }
-                    let slot = if term.negated { Prec::Product } else { Prec::Sum };
+                    let slot = if term.negated {
+                        Prec::Product
+                    } else {
+                        Prec::Sum
+                    };
                     write!(f, "{}", At(&term.expr, slot))?;
                 }
                 Ok(())

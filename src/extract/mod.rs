@@ -11,16 +11,16 @@ mod scope;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr as AstExpr, Query, Select, SelectItem, SetExpr, Spanned, Statement, TableFactor,
-    Visit, Visitor,
+    Expr as AstExpr, Query, Select, SelectItem, SetExpr, Spanned, Statement, TableFactor, Visit,
+    Visitor,
 };
 
 use crate::canon::lower::Lowerer;
 use crate::canon::Expr;
 use crate::source::{LineIndex, Range};
 
-pub use scope::Scope;
 use scope::Ctes;
+pub use scope::Scope;
 
 /// One computation of a named value in a report.
 #[derive(Clone, Debug)]
@@ -37,7 +37,11 @@ pub struct Site {
 
 /// Extracts the sites of `statements` whose output name `wanted` accepts.
 /// `text` is the file's text, used to complete expression spans.
-pub fn extract_sites(statements: &[Statement], text: &str, wanted: &dyn Fn(&str) -> bool) -> Vec<Site> {
+pub fn extract_sites(
+    statements: &[Statement],
+    text: &str,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<Site> {
     let mut walker = Walker {
         wanted,
         index: LineIndex::new(text),
@@ -137,7 +141,9 @@ impl<'t> Walker<'t, '_> {
     fn select<'a>(&mut self, select: &'a Select, ctes: &Ctes<'a>) {
         // Derived tables are SELECTs of their own.
         for table in &select.from {
-            for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+            for factor in
+                std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation))
+            {
                 self.factor(factor, ctes);
             }
         }
@@ -160,7 +166,9 @@ impl<'t> Walker<'t, '_> {
         let mut sources: Option<Vec<String>> = None;
         for item in &select.projection {
             let (expr, name, alias) = match item {
-                SelectItem::ExprWithAlias { expr, alias } => (expr, alias.value.clone(), Some(alias)),
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    (expr, alias.value.clone(), Some(alias))
+                }
                 SelectItem::UnnamedExpr(expr) => match output_name(expr) {
                     Some(name) => (expr, name, None),
                     None => continue,
@@ -191,7 +199,9 @@ impl<'t> Walker<'t, '_> {
     fn factor<'a>(&mut self, factor: &'a TableFactor, ctes: &Ctes<'a>) {
         match factor {
             TableFactor::Derived { subquery, .. } => self.query(subquery, ctes),
-            TableFactor::NestedJoin { table_with_joins, .. } => {
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => {
                 self.factor(&table_with_joins.relation, ctes);
                 for join in &table_with_joins.joins {
                     self.factor(&join.relation, ctes);
@@ -215,7 +225,11 @@ impl<'t> Walker<'t, '_> {
                 let mut before = self.text[..alias_start].trim_end();
                 if before.len() >= 2 && before[before.len() - 2..].eq_ignore_ascii_case("as") {
                     let word_start = before.len() - 2;
-                    let boundary = before[..word_start].chars().last().map(|c| !c.is_alphanumeric() && c != '_').unwrap_or(true);
+                    let boundary = before[..word_start]
+                        .chars()
+                        .last()
+                        .map(|c| !c.is_alphanumeric() && c != '_')
+                        .unwrap_or(true);
                     if boundary {
                         before = before[..word_start].trim_end();
                     }

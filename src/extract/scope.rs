@@ -69,7 +69,8 @@ impl<'a> Scope<'a> {
                 RelationKind::Base => out.push(relation.name.clone()),
                 RelationKind::Derived(query) if depth < 16 => {
                     for select in selects_of(&query.body) {
-                        Scope::of_select(select, &self.ctes_for(query)).base_relations(out, depth + 1);
+                        Scope::of_select(select, &self.ctes_for(query))
+                            .base_relations(out, depth + 1);
                     }
                 }
                 _ => {}
@@ -94,7 +95,9 @@ impl<'a> Scope<'a> {
         let relation = match qualifier {
             Some(q) => {
                 let q = q.rsplit('.').next().unwrap_or(q).to_lowercase();
-                self.relations.iter().find(|r| r.binding == q || r.name == q)
+                self.relations
+                    .iter()
+                    .find(|r| r.binding == q || r.name == q)
             }
             None if self.relations.len() == 1 => self.relations.first(),
             None => {
@@ -127,7 +130,9 @@ impl<'a> Scope<'a> {
         };
         let inner = Scope::of_select(select, &self.ctes_for(query));
         match output_item(query, column) {
-            Some(Output::Column(qualifier, name)) => inner.resolve(qualifier.as_deref(), &name, depth + 1),
+            Some(Output::Column(qualifier, name)) => {
+                inner.resolve(qualifier.as_deref(), &name, depth + 1)
+            }
             Some(Output::Wildcard) => inner.resolve(None, column, depth + 1),
             Some(Output::Computed) | None => opaque(),
         }
@@ -204,7 +209,9 @@ fn collect_relations<'a>(table: &'a TableWithJoins, ctes: &Ctes<'a>, out: &mut V
 
 fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Relation<'a>>) {
     match factor {
-        TableFactor::Table { name, alias, args, .. } => {
+        TableFactor::Table {
+            name, alias, args, ..
+        } => {
             let table = last_part(name);
             let binding = alias
                 .as_ref()
@@ -218,9 +225,15 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
                 (None, Some(_)) => RelationKind::Opaque,
                 (None, None) => RelationKind::Base,
             };
-            out.push(Relation { binding, name: table, kind });
+            out.push(Relation {
+                binding,
+                name: table,
+                kind,
+            });
         }
-        TableFactor::Derived { subquery, alias, .. } => out.push(Relation {
+        TableFactor::Derived {
+            subquery, alias, ..
+        } => out.push(Relation {
             binding: alias
                 .as_ref()
                 .map(|a| a.name.value.to_lowercase())
@@ -228,7 +241,9 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
             name: String::new(),
             kind: RelationKind::Derived(subquery),
         }),
-        TableFactor::NestedJoin { table_with_joins, .. } => collect_relations(table_with_joins, ctes, out),
+        TableFactor::NestedJoin {
+            table_with_joins, ..
+        } => collect_relations(table_with_joins, ctes, out),
         _ => out.push(Relation {
             binding: String::new(),
             name: String::new(),

@@ -9,7 +9,9 @@ use crate::parse::parse_file;
 fn sites(sql: &str) -> Vec<(String, u32, String)> {
     let parsed = parse_file(sql, &GenericDialect {});
     assert!(parsed.failures.is_empty(), "{:?}", parsed.failures);
-    let wanted = |n: &str| ["ctr", "clicks", "impressions", "cpm", "spend"].contains(&n.to_lowercase().as_str());
+    let wanted = |n: &str| {
+        ["ctr", "clicks", "impressions", "cpm", "spend"].contains(&n.to_lowercase().as_str())
+    };
     extract_sites(&parsed.statements, sql, &wanted)
         .into_iter()
         .map(|s| (s.output_name, s.range.start.line, s.computation.to_string()))
@@ -23,15 +25,42 @@ fn names(sql: &str) -> Vec<String> {
 #[test]
 fn finds_sites_in_every_kind_of_select() {
     let cases: &[(&str, &[&str])] = &[
-        ("SELECT SUM(clicks) / SUM(impressions) AS ctr FROM t", &["ctr"]),
-        ("WITH a AS (SELECT SUM(clicks) AS clicks FROM t) SELECT 1 AS x FROM a", &["clicks"]),
-        ("SELECT x FROM (SELECT SUM(spend) AS spend FROM t) AS d", &["spend"]),
-        ("SELECT x FROM t WHERE y IN (SELECT SUM(spend) AS spend FROM u)", &["spend"]),
-        ("SELECT SUM(clicks) AS clicks FROM t UNION ALL SELECT SUM(clicks) AS clicks FROM u", &["clicks", "clicks"]),
-        ("CREATE VIEW v AS SELECT SUM(spend) AS spend FROM t", &["spend"]),
-        ("CREATE TABLE v AS SELECT SUM(spend) AS spend FROM t", &["spend"]),
-        ("INSERT INTO v SELECT SUM(spend) AS spend FROM t", &["spend"]),
-        ("SELECT day, (SELECT SUM(spend) AS spend FROM u) AS s FROM t", &["spend"]),
+        (
+            "SELECT SUM(clicks) / SUM(impressions) AS ctr FROM t",
+            &["ctr"],
+        ),
+        (
+            "WITH a AS (SELECT SUM(clicks) AS clicks FROM t) SELECT 1 AS x FROM a",
+            &["clicks"],
+        ),
+        (
+            "SELECT x FROM (SELECT SUM(spend) AS spend FROM t) AS d",
+            &["spend"],
+        ),
+        (
+            "SELECT x FROM t WHERE y IN (SELECT SUM(spend) AS spend FROM u)",
+            &["spend"],
+        ),
+        (
+            "SELECT SUM(clicks) AS clicks FROM t UNION ALL SELECT SUM(clicks) AS clicks FROM u",
+            &["clicks", "clicks"],
+        ),
+        (
+            "CREATE VIEW v AS SELECT SUM(spend) AS spend FROM t",
+            &["spend"],
+        ),
+        (
+            "CREATE TABLE v AS SELECT SUM(spend) AS spend FROM t",
+            &["spend"],
+        ),
+        (
+            "INSERT INTO v SELECT SUM(spend) AS spend FROM t",
+            &["spend"],
+        ),
+        (
+            "SELECT day, (SELECT SUM(spend) AS spend FROM u) AS s FROM t",
+            &["spend"],
+        ),
     ];
     for (sql, want) in cases {
         assert_eq!(names(sql), *want, "{sql}");
@@ -47,7 +76,10 @@ fn bare_columns_and_unnamed_expressions_are_not_sites() {
 
 #[test]
 fn output_names_match_case_insensitively_and_unquoted() {
-    assert_eq!(names("SELECT SUM(clicks) AS \"CTR\", SUM(spend) AS `Spend` FROM t"), vec!["CTR", "Spend"]);
+    assert_eq!(
+        names("SELECT SUM(clicks) AS \"CTR\", SUM(spend) AS `Spend` FROM t"),
+        vec!["CTR", "Spend"]
+    );
 }
 
 #[test]
@@ -55,7 +87,14 @@ fn columns_resolve_through_pass_through_ctes_and_derived_tables() {
     let sql = "WITH live AS (SELECT * FROM fct WHERE is_test = false),\n\
                renamed AS (SELECT clicks AS c, impressions FROM live)\n\
                SELECT SUM(r.c) / SUM(r.impressions) AS ctr FROM renamed AS r";
-    assert_eq!(sites(sql), vec![("ctr".to_string(), 3, "sum(clicks) / sum(impressions)".to_string())]);
+    assert_eq!(
+        sites(sql),
+        vec![(
+            "ctr".to_string(),
+            3,
+            "sum(clicks) / sum(impressions)".to_string()
+        )]
+    );
     let derived = "SELECT SUM(d.clicks) AS clicks FROM (SELECT * FROM fct) AS d";
     assert_eq!(sites(derived)[0].2, "sum(clicks)");
 }
@@ -88,5 +127,11 @@ fn spans_cover_the_whole_expression() {
         .iter()
         .map(|s| &sql[index.offset(s.range.start)..index.offset(s.range.end)])
         .collect();
-    assert_eq!(texts, vec!["SUM(clicks) / COUNT(*)", "(SUM(spend)) * 1000 / SUM(impressions)"]);
+    assert_eq!(
+        texts,
+        vec![
+            "SUM(clicks) / COUNT(*)",
+            "(SUM(spend)) * 1000 / SUM(impressions)"
+        ]
+    );
 }

@@ -6,7 +6,6 @@ use thiserror::Error;
 /// One problem in a registry file.
 #[derive(Debug, Error, Diagnostic)]
 #[error("{message}")]
-#[diagnostic(code(metriclint::registry))]
 pub struct RegistryIssue {
     pub message: String,
     #[source_code]
@@ -25,10 +24,6 @@ pub struct RegistryIssue {
 /// Everything wrong with the registry; nothing is checked while it has any.
 #[derive(Debug, Error, Diagnostic)]
 #[error("the metric registry is invalid ({} {})", issues.len(), if issues.len() == 1 { "error" } else { "errors" })]
-#[diagnostic(
-    code(metriclint::registry_invalid),
-    help("fix the registry and run again; no report was checked")
-)]
 pub struct RegistryError {
     #[related]
     pub issues: Vec<RegistryIssue>,
@@ -37,6 +32,9 @@ pub struct RegistryError {
 impl RegistryIssue {
     /// `path:line:column: message`, one line, for logs and tests.
     pub fn one_line(&self) -> String {
-        format!("{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+        format!(
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
     }
 }

@@ -194,13 +194,23 @@ fn parse_expression(text: &str) -> Result<ast::Expr, (String, Option<(u32, u32)>
     let next = parser.peek_token();
     if next.token != Token::EOF {
         let pos = (next.span.start.line as u32, next.span.start.column as u32);
-        return Err((format!("unexpected `{}` after the expression", next.token), Some(pos)));
+        return Err((
+            format!("unexpected `{}` after the expression", next.token),
+            Some(pos),
+        ));
     }
     Ok(expr)
 }
 
 impl Loader {
-    fn issue(&mut self, doc: usize, node: Option<&Node>, message: String, label: &str, help: Option<String>) {
+    fn issue(
+        &mut self,
+        doc: usize,
+        node: Option<&Node>,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
         let d = &self.docs[doc];
         let (span, line, column) = match node {
             Some(n) => (
@@ -223,7 +233,14 @@ impl Loader {
     }
 
     /// An issue at an exact offset inside a scalar (for SQL errors).
-    fn issue_at(&mut self, doc: usize, node: &Node, inner: Option<(u32, u32)>, message: String, label: &str) {
+    fn issue_at(
+        &mut self,
+        doc: usize,
+        node: &Node,
+        inner: Option<(u32, u32)>,
+        message: String,
+        label: &str,
+    ) {
         let d = &self.docs[doc];
         let value_len = node.text_len(&d.text);
         let plain_one_line = node
@@ -262,7 +279,13 @@ impl Loader {
             .unwrap_or_else(|_| shown.clone());
         if self.loading.contains(&key) {
             if let Some((doc, node)) = from {
-                self.issue(doc, Some(node), format!("`extends` cycle: {shown} extends itself"), "extended again here", None);
+                self.issue(
+                    doc,
+                    Some(node),
+                    format!("`extends` cycle: {shown} extends itself"),
+                    "extended again here",
+                    None,
+                );
             }
             return;
         }
@@ -278,7 +301,9 @@ impl Loader {
             Err(e) => {
                 let message = format!("cannot read registry file {shown}: {e}");
                 match from {
-                    Some((doc, node)) => self.issue(doc, Some(node), message, "extended here", None),
+                    Some((doc, node)) => {
+                        self.issue(doc, Some(node), message, "extended here", None)
+                    }
                     None => self.issues.push(RegistryIssue {
                         message,
                         source_code: None,
@@ -299,7 +324,13 @@ impl Loader {
             if let Some((doc, node)) = from {
                 let names: Vec<&str> = builtin::PACKS.iter().map(|p| p.name).collect();
                 let help = suggestion(name, &names).map(|s| format!("did you mean `{s}`?"));
-                self.issue(doc, Some(node), format!("unknown built-in pack or file `{name}`"), "not found", help);
+                self.issue(
+                    doc,
+                    Some(node),
+                    format!("unknown built-in pack or file `{name}`"),
+                    "not found",
+                    help,
+                );
             }
             return;
         };
@@ -307,7 +338,11 @@ impl Loader {
         if !self.loaded.insert(key) {
             return;
         }
-        self.load_text(builtin::display_path(pack.name), pack.source.to_string(), None);
+        self.load_text(
+            builtin::display_path(pack.name),
+            pack.source.to_string(),
+            None,
+        );
     }
 
     fn load_text(&mut self, path: String, text: String, dir: Option<&Path>) {
@@ -331,7 +366,9 @@ impl Loader {
                     },
                     kind: yaml_tree::NodeKind::Alias,
                 });
-                let message = if message.contains("invalid type: unit value") || text.trim().is_empty() {
+                let message = if message.contains("invalid type: unit value")
+                    || text.trim().is_empty()
+                {
                     "the registry file is empty; expected `version: 1` and `metrics:`".to_string()
                 } else {
                     message
@@ -360,13 +397,31 @@ impl Loader {
                 let help = suggestion(name, TOP_LEVEL_KEYS)
                     .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| Some(format!("top-level keys are {}", TOP_LEVEL_KEYS.join(", "))));
-                self.issue(doc, Some(key), format!("unknown key `{name}`"), "unknown key", help);
+                self.issue(
+                    doc,
+                    Some(key),
+                    format!("unknown key `{name}`"),
+                    "unknown key",
+                    help,
+                );
             }
         }
         match (&raw.version, root.get("version")) {
             (Some(serde_yaml::Value::Number(n)), _) if n.as_u64() == Some(1) => {}
-            (None, _) => self.issue(doc, None, "missing `version: 1`".to_string(), "", Some("add `version: 1` at the top of the file".to_string())),
-            (Some(_), node) => self.issue(doc, node, "unsupported registry version; this metriclint reads `version: 1`".to_string(), "unsupported", None),
+            (None, _) => self.issue(
+                doc,
+                None,
+                "missing `version: 1`".to_string(),
+                "",
+                Some("add `version: 1` at the top of the file".to_string()),
+            ),
+            (Some(_), node) => self.issue(
+                doc,
+                node,
+                "unsupported registry version; this metriclint reads `version: 1`".to_string(),
+                "unsupported",
+                None,
+            ),
         }
 
         if let Some(extends) = root.get("extends") {
@@ -375,7 +430,9 @@ impl Loader {
                 if builtin::find(target).is_some() {
                     self.load_pack(target, Some((doc, &node)));
                 } else {
-                    let path = dir.map(|d| d.join(target)).unwrap_or_else(|| PathBuf::from(target));
+                    let path = dir
+                        .map(|d| d.join(target))
+                        .unwrap_or_else(|| PathBuf::from(target));
                     if path.exists() {
                         self.load_path(&path, Some((doc, &node)));
                     } else {
@@ -389,27 +446,52 @@ impl Loader {
             return;
         };
         for (i, raw_metric) in raw.metrics.into_iter().enumerate() {
-            let Some(node) = metrics_node.item(i).cloned() else { continue };
+            let Some(node) = metrics_node.item(i).cloned() else {
+                continue;
+            };
             self.read_metric(doc, raw_metric, &node);
         }
     }
 
     fn read_metric(&mut self, doc: usize, raw: RawMetric, node: &Node) {
         let errors_before = self.issues.len();
+        let mut unknown_keys = false;
         for key in node.keys() {
             let name = key.as_scalar().unwrap_or("");
             if !METRIC_KEYS.contains(&name) {
                 let help = suggestion(name, METRIC_KEYS).map(|s| format!("did you mean `{s}`?"));
-                self.issue(doc, Some(key), format!("unknown key `{name}` in metric"), "unknown key", help);
+                self.issue(
+                    doc,
+                    Some(key),
+                    format!("unknown key `{name}` in metric"),
+                    "unknown key",
+                    help,
+                );
+                unknown_keys = true;
             }
         }
         let Some(name) = raw.name.clone() else {
-            self.issue(doc, Some(node), "metric has no `name`".to_string(), "this metric", None);
+            self.issue(
+                doc,
+                Some(node),
+                "metric has no `name`".to_string(),
+                "this metric",
+                None,
+            );
             return;
         };
         let name_node = node.get("name").cloned().unwrap_or_else(|| node.clone());
         if !is_snake_case(&name) {
-            self.issue(doc, Some(&name_node), format!("metric name `{name}` is not snake_case"), "not snake_case", Some(format!("write it as `{}`", name.to_lowercase().replace([' ', '-'], "_"))));
+            self.issue(
+                doc,
+                Some(&name_node),
+                format!("metric name `{name}` is not snake_case"),
+                "not snake_case",
+                Some(format!(
+                    "write it as `{}`",
+                    name.to_lowercase().replace([' ', '-'], "_")
+                )),
+            );
         }
 
         let unit_node = node.get("unit").cloned();
@@ -422,7 +504,13 @@ impl Loader {
                     let help = suggestion(text, &names)
                         .map(|s| format!("did you mean `{s}`?"))
                         .or_else(|| Some(format!("units are {}", names.join(", "))));
-                    self.issue(doc, unit_node.as_ref(), format!("unknown unit `{text}`"), "unknown unit", help);
+                    self.issue(
+                        doc,
+                        unit_node.as_ref(),
+                        format!("unknown unit `{text}`"),
+                        "unknown unit",
+                        help,
+                    );
                     None
                 }
             },
@@ -436,7 +524,10 @@ impl Loader {
         let forms: Vec<&str> = [
             ("sql", raw.sql.is_some()),
             ("agg", raw.agg.is_some()),
-            ("numerator", raw.numerator.is_some() || raw.denominator.is_some()),
+            (
+                "numerator",
+                raw.numerator.is_some() || raw.denominator.is_some(),
+            ),
         ]
         .iter()
         .filter(|(_, present)| *present)
@@ -444,57 +535,108 @@ impl Loader {
         .collect();
         let mut references = Vec::new();
         let (definition, body_node, body_text, ratio_form) = match forms.as_slice() {
+            // A misspelt body key was reported already.
+            [] if unknown_keys => return,
             [] => {
                 let help = if raw.expr.is_some() {
                     "`expr` needs an `agg` (sum, count, count_distinct, average, min, max)"
                 } else {
                     "give one of `sql`, `agg` + `expr`, or `numerator` + `denominator`"
                 };
-                self.issue(doc, Some(&name_node), format!("metric `{name}` has no definition"), "no body", Some(help.to_string()));
+                self.issue(
+                    doc,
+                    Some(&name_node),
+                    format!("metric `{name}` has no definition"),
+                    "no body",
+                    Some(help.to_string()),
+                );
                 return;
             }
             ["sql"] => {
                 if raw.expr.is_some() {
-                    self.issue(doc, node.entry("expr").map(|(k, _)| k), "`expr` belongs with `agg`, not with `sql`".to_string(), "remove this", None);
+                    self.issue(
+                        doc,
+                        node.entry("expr").map(|(k, _)| k),
+                        "`expr` belongs with `agg`, not with `sql`".to_string(),
+                        "remove this",
+                        None,
+                    );
                 }
                 let body_node = node.get("sql").cloned().unwrap_or_else(|| node.clone());
                 let text = raw.sql.clone().unwrap_or_default();
-                let Some(expr) = self.read_sql(doc, &body_node, &text) else { return };
+                let Some(expr) = self.read_sql(doc, &body_node, &text) else {
+                    return;
+                };
                 let lowered = Lowerer::for_registry(&BaseColumns).lower(&expr);
                 collect_references(&lowered, &body_node, &mut references);
                 (lowered, body_node, text, false)
             }
             ["agg"] => {
                 let body_node = node.get("agg").cloned().unwrap_or_else(|| node.clone());
-                let expr_node = node.get("expr").cloned().unwrap_or_else(|| body_node.clone());
+                let expr_node = node
+                    .get("expr")
+                    .cloned()
+                    .unwrap_or_else(|| body_node.clone());
                 let agg = raw.agg.clone().unwrap_or_default();
                 let expr = raw.expr.clone().unwrap_or_else(|| name.clone());
-                let Some(lowered) = self.read_aggregate(doc, &body_node, &agg, &expr_node, &expr, Vec::new()) else { return };
+                let Some(lowered) =
+                    self.read_aggregate(doc, &body_node, &agg, &expr_node, &expr, Vec::new())
+                else {
+                    return;
+                };
                 let text = format!("{}({expr})", agg.to_uppercase());
                 (lowered, body_node, text, false)
             }
             ["numerator"] => {
-                let Some((num_node, den_node)) = node.get("numerator").zip(node.get("denominator")) else {
-                    let missing = if raw.numerator.is_none() { "numerator" } else { "denominator" };
-                    self.issue(doc, Some(&name_node), format!("metric `{name}` has no `{missing}`"), "incomplete ratio", Some("a ratio needs both `numerator` and `denominator`".to_string()));
+                let Some((num_node, den_node)) = node.get("numerator").zip(node.get("denominator"))
+                else {
+                    let missing = if raw.numerator.is_none() {
+                        "numerator"
+                    } else {
+                        "denominator"
+                    };
+                    self.issue(
+                        doc,
+                        Some(&name_node),
+                        format!("metric `{name}` has no `{missing}`"),
+                        "incomplete ratio",
+                        Some("a ratio needs both `numerator` and `denominator`".to_string()),
+                    );
                     return;
                 };
                 let (num_node, den_node) = (num_node.clone(), den_node.clone());
                 let num = self.read_side(doc, &num_node, raw.numerator.unwrap(), &mut references);
                 let den = self.read_side(doc, &den_node, raw.denominator.unwrap(), &mut references);
-                let (Some((num, num_text)), Some((den, den_text))) = (num, den) else { return };
+                let (Some((num, num_text)), Some((den, den_text))) = (num, den) else {
+                    return;
+                };
                 let scale = match unit {
                     Some(Unit::Percent) => Number::int(100),
                     Some(Unit::PerMille) => Number::int(1000),
                     _ => Number::ONE,
                 };
                 let definition = Expr::product(scale, vec![Factor::mul(num), Factor::div(den)]);
-                let key = node.entry("numerator").map(|(k, _)| k.clone()).unwrap_or(num_node);
+                let key = node
+                    .entry("numerator")
+                    .map(|(k, _)| k.clone())
+                    .unwrap_or(num_node);
                 (definition, key, format!("{num_text} / {den_text}"), true)
             }
             several => {
                 let node_of = node.entry(several[1]).map(|(k, _)| k.clone());
-                self.issue(doc, node_of.as_ref(), format!("metric `{name}` has more than one definition ({})", several.join(", ")), "second body", Some("keep exactly one of `sql`, `agg` + `expr`, `numerator` + `denominator`".to_string()));
+                self.issue(
+                    doc,
+                    node_of.as_ref(),
+                    format!(
+                        "metric `{name}` has more than one definition ({})",
+                        several.join(", ")
+                    ),
+                    "second body",
+                    Some(
+                        "keep exactly one of `sql`, `agg` + `expr`, `numerator` + `denominator`"
+                            .to_string(),
+                    ),
+                );
                 return;
             }
         };
@@ -506,7 +648,13 @@ impl Loader {
             .map(|s| s.into_vec())
             .unwrap_or_default()
             .into_iter()
-            .map(|s| s.rsplit('.').next().unwrap_or(&s).trim_matches(['"', '`']).to_lowercase())
+            .map(|s| {
+                s.rsplit('.')
+                    .next()
+                    .unwrap_or(&s)
+                    .trim_matches(['"', '`'])
+                    .to_lowercase()
+            })
             .collect();
         let synonym_nodes = match node.get("synonyms") {
             Some(list) => (0..raw.synonyms.len())
@@ -546,16 +694,29 @@ impl Loader {
         match parse_expression(text) {
             Ok(expr) => Some(expr),
             Err((message, at)) => {
-                self.issue_at(doc, node, at, format!("cannot parse SQL expression: {message}"), "here");
+                self.issue_at(
+                    doc,
+                    node,
+                    at,
+                    format!("cannot parse SQL expression: {message}"),
+                    "here",
+                );
                 None
             }
         }
     }
 
-    fn read_filter(&mut self, doc: usize, node: Option<&Node>, predicates: Vec<String>) -> Vec<Expr> {
+    fn read_filter(
+        &mut self,
+        doc: usize,
+        node: Option<&Node>,
+        predicates: Vec<String>,
+    ) -> Vec<Expr> {
         let mut out = Vec::new();
         for (i, text) in predicates.iter().enumerate() {
-            let Some(node) = node.map(|n| n.item(i).unwrap_or(n).clone()) else { continue };
+            let Some(node) = node.map(|n| n.item(i).unwrap_or(n).clone()) else {
+                continue;
+            };
             if let Some(expr) = self.read_sql(doc, &node, text) {
                 out.push(Lowerer::new(&BaseColumns).lower(&expr));
             }
@@ -567,7 +728,15 @@ impl Loader {
         }
     }
 
-    fn read_aggregate(&mut self, doc: usize, agg_node: &Node, agg: &str, expr_node: &Node, expr: &str, filter: Vec<Expr>) -> Option<Expr> {
+    fn read_aggregate(
+        &mut self,
+        doc: usize,
+        agg_node: &Node,
+        agg: &str,
+        expr_node: &Node,
+        expr: &str,
+        filter: Vec<Expr>,
+    ) -> Option<Expr> {
         let (func, distinct) = match agg {
             "sum" => (AggFunc::Sum, false),
             "count" => (AggFunc::Count, false),
@@ -580,7 +749,13 @@ impl Loader {
                     .or_else(|| (other == "avg").then(|| "average".to_string()))
                     .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| Some(format!("`agg` is one of {}", AGGS.join(", "))));
-                self.issue(doc, Some(agg_node), format!("unknown aggregation `{other}`"), "unknown aggregation", help);
+                self.issue(
+                    doc,
+                    Some(agg_node),
+                    format!("unknown aggregation `{other}`"),
+                    "unknown aggregation",
+                    help,
+                );
                 return None;
             }
         };
@@ -593,26 +768,53 @@ impl Loader {
         Some(Expr::aggregate(func, distinct, arg, filter))
     }
 
-    fn read_side(&mut self, doc: usize, node: &Node, side: RawSide, references: &mut Vec<(String, Node)>) -> Option<(Expr, String)> {
+    fn read_side(
+        &mut self,
+        doc: usize,
+        node: &Node,
+        side: RawSide,
+        references: &mut Vec<(String, Node)>,
+    ) -> Option<(Expr, String)> {
         match side {
             RawSide::Metric(name) => {
                 references.push((name.to_lowercase(), node.clone()));
                 Some((Expr::MetricRef(name.to_lowercase()), name))
             }
-            RawSide::Inline { agg, expr, filter, .. } => {
+            RawSide::Inline {
+                agg, expr, filter, ..
+            } => {
                 for key in node.keys() {
                     let k = key.as_scalar().unwrap_or("");
                     if !INLINE_KEYS.contains(&k) {
-                        let help = suggestion(k, INLINE_KEYS).map(|s| format!("did you mean `{s}`?"));
-                        self.issue(doc, Some(key), format!("unknown key `{k}` in inline aggregate"), "unknown key", help);
+                        let help =
+                            suggestion(k, INLINE_KEYS).map(|s| format!("did you mean `{s}`?"));
+                        self.issue(
+                            doc,
+                            Some(key),
+                            format!("unknown key `{k}` in inline aggregate"),
+                            "unknown key",
+                            help,
+                        );
                     }
                 }
                 let Some(agg) = agg else {
-                    self.issue(doc, Some(node), "inline aggregate has no `agg`".to_string(), "here", None);
+                    self.issue(
+                        doc,
+                        Some(node),
+                        "inline aggregate has no `agg`".to_string(),
+                        "here",
+                        None,
+                    );
                     return None;
                 };
                 let Some(expr) = expr else {
-                    self.issue(doc, Some(node), "inline aggregate has no `expr`".to_string(), "here", None);
+                    self.issue(
+                        doc,
+                        Some(node),
+                        "inline aggregate has no `expr`".to_string(),
+                        "here",
+                        None,
+                    );
                     return None;
                 };
                 let filter = match filter {
@@ -621,7 +823,8 @@ impl Loader {
                 };
                 let agg_node = node.get("agg").cloned().unwrap_or_else(|| node.clone());
                 let expr_node = node.get("expr").cloned().unwrap_or_else(|| node.clone());
-                let lowered = self.read_aggregate(doc, &agg_node, &agg, &expr_node, &expr, filter)?;
+                let lowered =
+                    self.read_aggregate(doc, &agg_node, &agg, &expr_node, &expr, filter)?;
                 Some((lowered.clone(), lowered.to_string()))
             }
         }
@@ -638,7 +841,13 @@ impl Loader {
                 let previous = keep[earlier].as_ref().expect("kept");
                 if previous.doc == draft.doc {
                     let first = format!("first defined at line {}", previous.name_node.mark.line);
-                    self.issue(draft.doc, Some(&draft.name_node), format!("duplicate metric name `{name}`"), "defined again here", Some(first));
+                    self.issue(
+                        draft.doc,
+                        Some(&draft.name_node),
+                        format!("duplicate metric name `{name}`"),
+                        "defined again here",
+                        Some(first),
+                    );
                     continue;
                 }
                 keep[earlier] = None;
@@ -660,12 +869,30 @@ impl Loader {
                 let node = draft.synonym_nodes.get(s).unwrap_or(&draft.name_node);
                 if let Some(&other) = index.get(synonym) {
                     if other != i {
-                        self.issue(draft.doc, Some(node), format!("synonym `{synonym}` of `{}` is the name of another metric", draft.metric.name), "already a metric name", None);
+                        self.issue(
+                            draft.doc,
+                            Some(node),
+                            format!(
+                                "synonym `{synonym}` of `{}` is the name of another metric",
+                                draft.metric.name
+                            ),
+                            "already a metric name",
+                            None,
+                        );
                     }
                 } else if let Some(&first) = owner.get(synonym) {
                     if first != i {
-                        let help = format!("`{synonym}` is already a synonym of `{}`", drafts[first].metric.name);
-                        self.issue(draft.doc, Some(node), format!("synonym `{synonym}` is claimed by two metrics"), "claimed again here", Some(help));
+                        let help = format!(
+                            "`{synonym}` is already a synonym of `{}`",
+                            drafts[first].metric.name
+                        );
+                        self.issue(
+                            draft.doc,
+                            Some(node),
+                            format!("synonym `{synonym}` is claimed by two metrics"),
+                            "claimed again here",
+                            Some(help),
+                        );
                     }
                 } else {
                     owner.insert(synonym.clone(), i);
@@ -679,8 +906,17 @@ impl Loader {
         for draft in &drafts {
             for (reference, node) in &draft.references {
                 if !index.contains_key(reference) {
-                    let help = suggestion(reference, &names).map(|s| format!("did you mean `{s}`?"));
-                    missing.push((draft.doc, node.clone(), format!("`{}` refers to unknown metric `{reference}`", draft.metric.name), help));
+                    let help =
+                        suggestion(reference, &names).map(|s| format!("did you mean `{s}`?"));
+                    missing.push((
+                        draft.doc,
+                        node.clone(),
+                        format!(
+                            "`{}` refers to unknown metric `{reference}`",
+                            draft.metric.name
+                        ),
+                        help,
+                    ));
                 }
             }
         }
@@ -688,7 +924,9 @@ impl Loader {
             self.issue(doc, Some(&node), message, "unknown metric", help);
         }
         if !self.issues.is_empty() {
-            return Err(RegistryError { issues: self.issues });
+            return Err(RegistryError {
+                issues: self.issues,
+            });
         }
 
         // Inline references in dependency order, reporting cycles.
@@ -698,14 +936,33 @@ impl Loader {
             let mut path = Vec::new();
             if let Err(cycle) = resolve(i, &drafts, &index, &mut resolved, &mut state, &mut path) {
                 let draft = &drafts[cycle[0]];
-                let names: Vec<&str> = cycle.iter().map(|&j| drafts[j].metric.name.as_str()).collect();
-                let node = draft.references.first().map(|(_, n)| n.clone()).unwrap_or_else(|| draft.name_node.clone());
-                self.issue(draft.doc, Some(&node), format!("cycle of metric references: {} -> {}", names.join(" -> "), names[0]), "cycle", None);
+                let names: Vec<&str> = cycle
+                    .iter()
+                    .map(|&j| drafts[j].metric.name.as_str())
+                    .collect();
+                let node = draft
+                    .references
+                    .first()
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_else(|| draft.name_node.clone());
+                self.issue(
+                    draft.doc,
+                    Some(&node),
+                    format!(
+                        "cycle of metric references: {} -> {}",
+                        names.join(" -> "),
+                        names[0]
+                    ),
+                    "cycle",
+                    None,
+                );
                 break;
             }
         }
         if !self.issues.is_empty() {
-            return Err(RegistryError { issues: self.issues });
+            return Err(RegistryError {
+                issues: self.issues,
+            });
         }
 
         let mut metrics = Vec::with_capacity(drafts.len());
@@ -715,16 +972,21 @@ impl Loader {
             metrics.push(draft.metric);
         }
         if !self.issues.is_empty() {
-            return Err(RegistryError { issues: self.issues });
+            return Err(RegistryError {
+                issues: self.issues,
+            });
         }
         Ok(Registry::from_metrics(metrics))
     }
 
     /// The body is the complete formula, so its constant factor must agree with the unit.
     fn check_scale(&mut self, draft: &Draft) {
-        let Some(unit) = draft.metric.unit else { return };
+        let Some(unit) = draft.metric.unit else {
+            return;
+        };
         let definition = &draft.metric.definition;
-        let is_ratio = matches!(definition, Expr::Product(p) if p.factors.iter().any(|f| f.inverse));
+        let is_ratio =
+            matches!(definition, Expr::Product(p) if p.factors.iter().any(|f| f.inverse));
         if draft.ratio_form || !is_ratio {
             return;
         }
@@ -736,12 +998,30 @@ impl Loader {
             _ => return,
         };
         if scale != wanted {
-            let node = draft.unit_node.clone().unwrap_or_else(|| draft.name_node.clone());
+            let node = draft
+                .unit_node
+                .clone()
+                .unwrap_or_else(|| draft.name_node.clone());
             let help = match unit {
-                Unit::Fraction => format!("the body multiplies by {scale}; drop the factor or change the unit"),
-                _ => format!("a {} body includes its factor: write `{wanted} * …`", unit.name()),
+                Unit::Fraction => {
+                    format!("the body multiplies by {scale}; drop the factor or change the unit")
+                }
+                _ => format!(
+                    "a {} body includes its factor: write `{wanted} * …`",
+                    unit.name()
+                ),
             };
-            self.issue(draft.doc, Some(&node), format!("`{}` has unit {} but its body computes ×{scale}", draft.metric.name, unit.name()), "contradicts the body", Some(help));
+            self.issue(
+                draft.doc,
+                Some(&node),
+                format!(
+                    "`{}` has unit {} but its body computes ×{scale}",
+                    draft.metric.name,
+                    unit.name()
+                ),
+                "contradicts the body",
+                Some(help),
+            );
         }
     }
 }
@@ -779,14 +1059,18 @@ fn resolve(
         }
     }
     path.pop();
-    let inlined = drafts[i].metric.definition.clone().rewrite(&mut |e| match e {
-        Expr::MetricRef(name) => {
-            let j = index[&name];
-            let body = resolved[j].clone().expect("dependency resolved first");
-            with_filter(body, &drafts[j].metric.filter)
-        }
-        other => other,
-    });
+    let inlined = drafts[i]
+        .metric
+        .definition
+        .clone()
+        .rewrite(&mut |e| match e {
+            Expr::MetricRef(name) => {
+                let j = index[&name];
+                let body = resolved[j].clone().expect("dependency resolved first");
+                with_filter(body, &drafts[j].metric.filter)
+            }
+            other => other,
+        });
     resolved[i] = Some(inlined);
     state[i] = 2;
     Ok(())

@@ -177,6 +177,9 @@ mod tests {
         let (key, value) = metric.entry("sql").unwrap();
         assert_eq!((key.mark.line, key.mark.column), (4, 5));
         assert_eq!((value.mark.line, value.mark.column), (4, 10));
-        assert_eq!(&src[value.mark.offset..value.mark.offset + value.text_len(src)], "SUM(clicks)");
+        assert_eq!(
+            &src[value.mark.offset..value.mark.offset + value.text_len(src)],
+            "SUM(clicks)"
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
 
 use crate::finding::{Finding, Severity, Summary};
 use crate::source::LineIndex;
@@ -33,7 +35,10 @@ impl std::error::Error for Report<'_> {}
 
 impl Diagnostic for Report<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!("{} {}", self.finding.code, self.finding.rule)))
+        Some(Box::new(format!(
+            "{} {}",
+            self.finding.code, self.finding.rule
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -45,7 +50,10 @@ impl Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.finding.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.finding
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -59,7 +67,11 @@ impl Diagnostic for Report<'_> {
             (_, "ML011") => format!("name it {}", self.finding.metric.as_deref().unwrap_or("")),
             _ => "here".to_string(),
         };
-        Some(Box::new(std::iter::once(LabeledSpan::new(Some(label), offset, len))))
+        Some(Box::new(std::iter::once(LabeledSpan::new(
+            Some(label),
+            offset,
+            len,
+        ))))
     }
 }
 
@@ -98,7 +110,11 @@ pub fn render(findings: &[Finding], summary: Summary, elapsed: Duration, style: 
             }
             None => (None, None),
         };
-        let report = Report { finding, source, span };
+        let report = Report {
+            finding,
+            source,
+            span,
+        };
         if source_less(&report) {
             out.push_str(&format!(
                 "{}:{}:{}: ",

@@ -49,7 +49,9 @@ pub const RULES: &[RuleInfo] = &[
 ];
 
 pub fn by_code(code: &str) -> Option<&'static RuleInfo> {
-    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+    RULES
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
 }
 
 #[cfg(test)]
@@ -59,9 +61,19 @@ mod tests {
     #[test]
     fn every_rule_is_documented_and_unique() {
         for (i, rule) in RULES.iter().enumerate() {
-            assert!(rule.doc.contains("## What it does"), "{} lacks docs", rule.code);
-            assert!(rule.doc.contains("## Example"), "{} lacks an example", rule.code);
-            assert!(RULES[i + 1..].iter().all(|r| r.code != rule.code && r.name != rule.name));
+            assert!(
+                rule.doc.contains("## What it does"),
+                "{} lacks docs",
+                rule.code
+            );
+            assert!(
+                rule.doc.contains("## Example"),
+                "{} lacks an example",
+                rule.code
+            );
+            assert!(RULES[i + 1..]
+                .iter()
+                .all(|r| r.code != rule.code && r.name != rule.name));
         }
         assert_eq!(by_code("ml001").unwrap().name, "definition-mismatch");
         assert_eq!(by_code("parse-error").unwrap().code, "ML900");

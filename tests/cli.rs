@@ -1,0 +1,390 @@
+//! End-to-end: the real binary on the bundled fixtures.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn metriclint() -> Command {
+    let mut cmd = Command::cargo_bin("metriclint").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `check` with `args` and JSON output; returns (exit code, document).
+fn check_json(args: &[&str]) -> (i32, Value) {
+    let output = metriclint()
+        .arg("check")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    (output.status.code().unwrap(), doc)
+}
+
+/// (code, path, line, metric) of each finding, in output order.
+fn findings(doc: &Value) -> Vec<(String, String, u64, String)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["metric"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(code: &str, path: &str, line: u64, metric: &str) -> (String, String, u64, String) {
+    (code.to_string(), path.to_string(), line, metric.to_string())
+}
+
+const BQ: &str = "fixtures/adtech/models/bigquery";
+const SF: &str = "fixtures/adtech/models/snowflake";
+
+fn adtech_with_team_registry() -> Vec<(String, String, u64, String)> {
+    vec![
+        row("ML001", &format!("{BQ}/campaign_roas.sql"), 14, "roas"),
+        row("ML011", &format!("{BQ}/creative_leaderboard.sql"), 8, "ctr"),
+        row(
+            "ML001",
+            &format!("{BQ}/hourly_delivery_pacing.sql"),
+            13,
+            "ctr",
+        ),
+        row("ML001", &format!("{BQ}/ivt_monitoring.sql"), 11, "ivt_rate"),
+        row(
+            "ML001",
+            &format!("{BQ}/publisher_yield.sql"),
+            12,
+            "fill_rate",
+        ),
+        row("ML001", &format!("{SF}/ctr_trend.sql"), 8, "ctr"),
+        row("ML001", &format!("{SF}/delivery_summary.sql"), 11, "cpm"),
+        row(
+            "ML001",
+            &format!("{SF}/exchange_win_rates.sql"),
+            10,
+            "win_rate",
+        ),
+        row("ML001", &format!("{SF}/finance_margin.sql"), 10, "margin"),
+        row(
+            "ML011",
+            &format!("{SF}/viewability_report.sql"),
+            8,
+            "viewability_rate",
+        ),
+    ]
+}
+
+#[test]
+fn adtech_fixture_against_the_team_registry_reports_exactly_the_planted_drifts() {
+    let (code, doc) = check_json(&[
+        "fixtures/adtech",
+        "--registry",
+        "fixtures/adtech/metrics.yaml",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&doc), adtech_with_team_registry());
+    assert_eq!(doc["version"], 1);
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"files": 18, "findings": 10, "errors": 8, "warnings": 0, "infos": 2})
+    );
+}
+
+#[test]
+fn json_findings_have_specs_shape() {
+    let (_, doc) = check_json(&[
+        "fixtures/adtech",
+        "--registry",
+        "fixtures/adtech/metrics.yaml",
+    ]);
+    let first = &doc["findings"][2];
+    assert_eq!(first["code"], "ML001");
+    assert_eq!(first["rule"], "definition-mismatch");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["path"], format!("{BQ}/hourly_delivery_pacing.sql"));
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(13), Some(3))
+    );
+    // The span is `SUM(clicks) / COUNT(*)`: 22 characters from column 3.
+    assert_eq!(
+        (first["end_line"].as_u64(), first["end_column"].as_u64()),
+        (Some(13), Some(25))
+    );
+    assert_eq!(first["metric"], "ctr");
+    assert_eq!(first["found"], "sum(clicks) / count(*)");
+    assert_eq!(first["expected"], "sum(clicks) / sum(impressions)");
+    assert_eq!(
+        first["message"],
+        "ctr is computed as sum(clicks) / count(*), but the registry defines it as sum(clicks) / sum(impressions): the denominator is count(*) where the registry has sum(impressions)"
+    );
+    let related = &first["related"][0];
+    assert_eq!(related["path"], "<built-in>/programmatic.yaml");
+    assert_eq!(related["message"], "agreed definition");
+    assert!(related["line"].as_u64().unwrap() > 1);
+    // A team metric points into the team's registry.
+    let ivt = &doc["findings"][3];
+    assert_eq!(ivt["related"][0]["path"], "fixtures/adtech/metrics.yaml");
+    assert_eq!(ivt["related"][0]["line"], 11);
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "code",
+        "rule",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "metric",
+        "message",
+        "found",
+        "expected",
+        "related",
+    ] {
+        assert!(keys.contains(&key), "missing {key}");
+    }
+}
+
+#[test]
+fn output_is_identical_across_runs() {
+    let run = || {
+        metriclint()
+            .args(["check", "fixtures", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn built_in_pack_is_used_when_no_registry_is_given() {
+    let (code, doc) = check_json(&["fixtures/adtech"]);
+    assert_eq!(code, 1);
+    // The team metrics (ivt_rate, margin) are unknown to the built-in pack.
+    let expected: Vec<_> = adtech_with_team_registry()
+        .into_iter()
+        .filter(|(_, _, _, m)| m != "ivt_rate" && m != "margin")
+        .collect();
+    assert_eq!(findings(&doc), expected);
+}
+
+#[test]
+fn each_dialect_folder_checks_the_same_with_its_own_dialect() {
+    for (folder, dialect) in [(BQ, "bigquery"), (SF, "snowflake")] {
+        let (code, doc) = check_json(&[
+            folder,
+            "--dialect",
+            dialect,
+            "--registry",
+            "fixtures/adtech/metrics.yaml",
+        ]);
+        assert_eq!(code, 1);
+        let expected: Vec<_> = adtech_with_team_registry()
+            .into_iter()
+            .filter(|(_, p, _, _)| p.starts_with(folder))
+            .collect();
+        assert_eq!(findings(&doc), expected, "{dialect}");
+    }
+}
+
+#[test]
+fn human_output_shows_the_snippet_the_finding_and_the_agreement() {
+    let output = metriclint()
+        .args([
+            "check",
+            "fixtures/adtech",
+            "--registry",
+            "fixtures/adtech/metrics.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    for expected in [
+        "ML001 definition-mismatch",
+        "ML011 non-canonical-name",
+        "fixtures/adtech/models/bigquery/hourly_delivery_pacing.sql:13:3",
+        "13 │   SUM(clicks) / COUNT(*) AS ctr,",
+        "computed as sum(clicks) / count(*)",
+        "agreed at <built-in>/programmatic.yaml:",
+        "agreed at fixtures/adtech/metrics.yaml:11:10",
+        "name it ctr",
+        "Checked 18 files in ",
+        ": 10 findings (8 errors, 0 warnings, 2 infos).",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn broken_files_are_findings_and_never_hide_the_others() {
+    let (code, doc) = check_json(&["fixtures/broken"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&doc),
+        vec![
+            row("ML900", "fixtures/broken/garbage.sql", 1, "-"),
+            row("ML001", "fixtures/broken/good_report.sql", 7, "roas"),
+            row("ML900", "fixtures/broken/latin1.sql", 1, "-"),
+            row("ML900", "fixtures/broken/mixed.sql", 9, "-"),
+            row("ML001", "fixtures/broken/mixed.sql", 14, "ctr"),
+        ]
+    );
+    let latin1 = &doc["findings"][2];
+    assert!(latin1["message"].as_str().unwrap().contains("not UTF-8"));
+    assert_eq!(latin1["metric"], Value::Null);
+    assert!(latin1.get("expected").is_none());
+}
+
+#[test]
+fn warnings_alone_exit_zero() {
+    let (code, doc) = check_json(&["fixtures/broken/garbage.sql"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["summary"]["warnings"], 1);
+}
+
+#[test]
+fn a_clean_folder_exits_zero_with_no_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ok.sql"),
+        "SELECT SUM(clicks) / NULLIF(SUM(impressions), 0) AS ctr FROM t;\n",
+    )
+    .unwrap();
+    let output = metriclint().arg("check").arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Checked 1 file in "));
+}
+
+fn registry_error(yaml: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metrics.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let output = metriclint()
+        .args(["check", "fixtures/adtech", "--registry"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.stdout.is_empty(),
+        "nothing is checked with a bad registry"
+    );
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn registry_with_a_typo_in_a_key_exits_2_pointing_at_the_line() {
+    let (code, stderr) = registry_error(
+        "version: 1\nmetrics:\n  - name: ctr\n    sqll: SUM(clicks) / SUM(impressions)\n",
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown key `sqll` in metric"), "{stderr}");
+    assert!(stderr.contains("metrics.yaml:4:5]"), "{stderr}");
+    assert!(stderr.contains("did you mean `sql`?"), "{stderr}");
+    assert!(stderr.contains("no report was checked"), "{stderr}");
+}
+
+#[test]
+fn registry_with_a_duplicate_name_exits_2_pointing_at_the_line() {
+    let (code, stderr) = registry_error("version: 1\nmetrics:\n  - name: ctr\n    sql: SUM(clicks) / SUM(impressions)\n  - name: ctr\n    sql: SUM(clicks) / COUNT(*)\n");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("duplicate metric name `ctr`"), "{stderr}");
+    assert!(stderr.contains("metrics.yaml:5:11]"), "{stderr}");
+}
+
+#[test]
+fn registry_with_unparsable_sql_exits_2_pointing_at_the_line() {
+    let (code, stderr) = registry_error(
+        "version: 1\nmetrics:\n  - name: ctr\n    sql: SUM(clicks) / / SUM(impressions)\n",
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot parse SQL expression"), "{stderr}");
+    assert!(stderr.contains("metrics.yaml:4:24]"), "{stderr}");
+}
+
+#[test]
+fn missing_registry_file_missing_path_and_bad_dialect_exit_2() {
+    let out = metriclint()
+        .args(["check", "fixtures", "--registry", "nope.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read registry file nope.yaml"));
+    let out = metriclint()
+        .args(["check", "no/such/folder"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("path not found: no/such/folder"));
+    let out = metriclint()
+        .args(["check", "fixtures", "--dialect", "oracle9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bigquery"));
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let out = metriclint().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("check"));
+    let out = metriclint().args(["check", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--registry <FILE>",
+        "--dialect <NAME>",
+        "--format <FORMAT>",
+        "--color <WHEN>",
+        "[PATHS]...",
+        "snowflake",
+        "Exit status",
+    ] {
+        assert!(help.contains(flag), "check --help lacks {flag}:\n{help}");
+    }
+}
+
+#[test]
+fn every_listed_dialect_is_accepted() {
+    for dialect in [
+        "generic",
+        "ansi",
+        "bigquery",
+        "snowflake",
+        "postgres",
+        "redshift",
+        "mysql",
+        "duckdb",
+        "databricks",
+        "clickhouse",
+        "mssql",
+        "sqlite",
+        "hive",
+    ] {
+        let (code, doc) = check_json(&["fixtures/broken/mixed.sql", "--dialect", dialect]);
+        assert_eq!(code, 1, "{dialect}");
+        assert_eq!(
+            findings(&doc).last().unwrap(),
+            &row("ML001", "fixtures/broken/mixed.sql", 14, "ctr"),
+            "{dialect}"
+        );
+    }
+}
