@@ -1,1 +1,100 @@
-fn main() {}
+//! Throughput benchmark: parse-only versus the full check, on a generated corpus.
+//!
+//! `cargo bench --bench throughput -- [--files N]` writes N realistic report
+//! files (default 2000) to a temporary folder and measures, single-threaded:
+//!   (a) read + sqlparser parse of every file (the floor);
+//!   (b) read + the full check of every file (parse, extract, canonicalise, judge);
+//! then (c) the full parallel `check::run` as the CLI runs it. It prints files/s
+//! and MB/s for each, the (b)/(a) ratio, and the process's peak memory.
+
+mod corpus;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use metriclint::check::{self, check_file, CheckOptions};
+use metriclint::dialect::Dialect;
+use metriclint::discover::discover;
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn report(label: &str, files: usize, bytes: u64, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64();
+    println!(
+        "{label:<34} {:>9.1} ms  {:>9.0} files/s  {:>7.1} MB/s",
+        secs * 1000.0,
+        files as f64 / secs,
+        bytes as f64 / secs / 1e6
+    );
+}
+
+/// Best of `rounds` runs, to keep noise out of the comparison.
+fn best_of(rounds: usize, mut run: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut best = Duration::MAX;
+    let mut last = 0;
+    for _ in 0..rounds {
+        let start = Instant::now();
+        last = run();
+        best = best.min(start.elapsed());
+    }
+    (best, last)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let files = args
+        .iter()
+        .position(|a| a == "--files")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000usize);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bytes = corpus::write_corpus(dir.path(), files).expect("write corpus");
+    let paths: Vec<PathBuf> = discover(&[dir.path().to_path_buf()]).expect("walk").files;
+    let registry = metriclint::registry::load_builtin("programmatic").expect("built-in pack");
+    println!("corpus: {files} files, {:.1} MB, built-in registry of {} metrics", bytes as f64 / 1e6, registry.len());
+
+    let (parse_time, statements) = best_of(3, || {
+        let dialect = GenericDialect {};
+        paths
+            .iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(p).unwrap();
+                Parser::parse_sql(&dialect, &text).map(|s| s.len()).unwrap_or(0)
+            })
+            .sum()
+    });
+    report("(a) parse only, 1 thread", files, bytes, parse_time);
+
+    let (check_time, found) = best_of(3, || {
+        paths
+            .iter()
+            .map(|p| check_file(p, Dialect::Generic, &registry).len())
+            .sum()
+    });
+    report("(b) full check, 1 thread", files, bytes, check_time);
+
+    let options = CheckOptions {
+        paths: vec![dir.path().to_path_buf()],
+        dialect: Dialect::Generic,
+    };
+    let (parallel_time, _) = best_of(3, || check::run(&options, &registry).unwrap().findings.len());
+    report(
+        &format!("(c) full check, {} threads", rayon::current_num_threads()),
+        files,
+        bytes,
+        parallel_time,
+    );
+
+    println!(
+        "statements: {statements}, findings: {found}, check/parse ratio: {:.2}x, peak RSS: {} MiB",
+        check_time.as_secs_f64() / parse_time.as_secs_f64(),
+        peak_rss_kib().map(|k| k / 1024).unwrap_or(0)
+    );
+}

@@ -1,7 +1,8 @@
 //! Parsing: a file's text to statements, recovering statement by statement.
 //!
-//! The file is tokenized once and split at top-level semicolons; each piece is
-//! parsed on its own, so one bad statement becomes one ML900 finding while the
+//! The file is tokenized once and parsed statement by statement with one
+//! parser; when a statement fails, parsing resumes after the next top-level
+//! semicolon, so one bad statement becomes one ML900 finding while the
 //! statements around it are still checked. A tokenizer error (an unterminated
 //! string, say) costs only the text up to the next semicolon.
 
@@ -29,14 +30,14 @@ pub struct ParsedFile {
 /// Parses every statement of `text`.
 pub fn parse_file(text: &str, dialect: &dyn SqlDialect) -> ParsedFile {
     let mut parsed = ParsedFile::default();
-    for chunk in tokenize_recovering(text, dialect, &mut parsed.failures) {
-        parse_chunk(chunk, dialect, &mut parsed);
+    for run in tokenize_recovering(text, dialect, &mut parsed.failures) {
+        parse_run(run, dialect, &mut parsed);
     }
     parsed
 }
 
-/// Tokenizes the whole text, skipping over the statements the tokenizer rejects,
-/// and returns the token runs of the statements.
+/// Tokenizes the whole text, skipping over the statements the tokenizer
+/// rejects; returns the runs of tokens around them (one run when all is well).
 fn tokenize_recovering(
     text: &str,
     dialect: &dyn SqlDialect,
@@ -44,7 +45,7 @@ fn tokenize_recovering(
 ) -> Vec<Vec<TokenWithSpan>> {
     let mut statements = Vec::new();
     let mut start = 0;
-    let index = LineIndex::new(text);
+    let mut index = None;
     while start < text.len() {
         // Blank out what is already handled so positions stay those of the file.
         let masked;
@@ -56,16 +57,17 @@ fn tokenize_recovering(
         };
         match Tokenizer::new(dialect, input).tokenize_with_location() {
             Ok(tokens) => {
-                statements.extend(split_statements(tokens));
+                statements.push(tokens);
                 break;
             }
             Err(TokenizerError { message, location }) => {
+                let index = index.get_or_insert_with(|| LineIndex::new(text));
                 let error_at = index.offset(location.into()).max(start);
                 // The statements before the bad one still count.
                 if let Some(cut) = text[start..error_at].rfind(';') {
                     let prefix = mask_prefix(&text[..start + cut + 1], start);
                     if let Ok(tokens) = Tokenizer::new(dialect, &prefix).tokenize_with_location() {
-                        statements.extend(split_statements(tokens));
+                        statements.push(tokens);
                     }
                 }
                 let resume = text[error_at..]
@@ -104,64 +106,81 @@ fn mask_prefix(text: &str, upto: usize) -> String {
     out
 }
 
-/// Splits tokens at semicolons outside parentheses; drops runs that hold only
-/// whitespace and comments.
-fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
-    let mut out = Vec::new();
-    let mut current = Vec::new();
+/// Indices of the semicolons outside parentheses: where statements end.
+fn statement_ends(tokens: &[TokenWithSpan]) -> Vec<usize> {
     let mut depth: i32 = 0;
-    for token in tokens {
+    let mut ends = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
         match token.token {
             Token::LParen => depth += 1,
             Token::RParen => depth = (depth - 1).max(0),
-            Token::SemiColon if depth == 0 => {
-                push_statement(&mut out, std::mem::take(&mut current));
-                continue;
-            }
-            Token::EOF => continue,
+            Token::SemiColon if depth == 0 => ends.push(i),
             _ => {}
         }
-        current.push(token);
     }
-    push_statement(&mut out, current);
-    out
+    ends
 }
 
-fn push_statement(out: &mut Vec<Vec<TokenWithSpan>>, tokens: Vec<TokenWithSpan>) {
-    if tokens
-        .iter()
-        .any(|t| !matches!(t.token, Token::Whitespace(_)))
-    {
-        out.push(tokens);
-    }
-}
-
-fn parse_chunk(tokens: Vec<TokenWithSpan>, dialect: &dyn SqlDialect, parsed: &mut ParsedFile) {
-    let first = tokens
-        .iter()
-        .find(|t| !matches!(t.token, Token::Whitespace(_)))
-        .map(|t| Range::from(t.span))
-        .unwrap_or_default();
-    let spans: Vec<(Location, Range)> = tokens
-        .iter()
-        .map(|t| (t.span.start, Range::from(t.span)))
-        .collect();
-    match Parser::new(dialect)
-        .with_tokens_with_locations(tokens)
-        .parse_statements()
-    {
-        Ok(statements) => parsed.statements.extend(statements),
-        Err(error) => {
-            let (message, location) = split_parser_error(&error);
-            let range = location
-                .and_then(|loc| {
-                    spans
-                        .iter()
-                        .find(|(start, _)| *start == loc)
-                        .map(|(_, r)| *r)
-                })
-                .unwrap_or(first);
-            parsed.failures.push(ParseFailure { message, range });
+/// Parses a run of tokens statement by statement, skipping a failed statement
+/// up to its terminating semicolon.
+fn parse_run(tokens: Vec<TokenWithSpan>, dialect: &dyn SqlDialect, parsed: &mut ParsedFile) {
+    let ends = statement_ends(&tokens);
+    let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens);
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        let first = parser.peek_token();
+        if first.token == Token::EOF {
+            break;
+        }
+        let start = parser.index();
+        let failure = match parser.parse_statement() {
+            Ok(statement) => {
+                parsed.statements.push(statement);
+                let next = parser.peek_token();
+                match next.token {
+                    Token::SemiColon | Token::EOF => continue,
+                    ref other => ParseFailure {
+                        message: format!("Expected: end of statement, found: {other}"),
+                        range: Range::from(next.span),
+                    },
+                }
+            }
+            Err(error) => {
+                let (message, location) = split_parser_error(&error);
+                let at = parser.peek_token();
+                let range = match location {
+                    Some(loc) if loc == at.span.start => Range::from(at.span),
+                    Some(loc) => {
+                        // Underline the token the message names ("…, found: SELEC").
+                        let width = message
+                            .rsplit(", found: ")
+                            .next()
+                            .filter(|_| message.contains(", found: "))
+                            .map(|t| t.chars().count().max(1))
+                            .unwrap_or(1) as u32;
+                        let start = Position::from(loc);
+                        Range {
+                            start,
+                            end: Position::new(start.line, start.column + width),
+                        }
+                    }
+                    None => Range::from(first.span),
+                };
+                ParseFailure { message, range }
+            }
+        };
+        parsed.failures.push(failure);
+        // Resume after the semicolon that ends the failed statement.
+        let from = parser.index().max(start);
+        match ends.iter().find(|&&end| end >= from) {
+            Some(&end) => {
+                while parser.index() <= end {
+                    if parser.next_token().token == Token::EOF {
+                        return;
+                    }
+                }
+            }
+            None => return,
         }
     }
 }
