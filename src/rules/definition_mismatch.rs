@@ -52,7 +52,7 @@ impl DefinitionMismatch {
             metric.definition,
             differences.join("; ")
         );
-        let mut help = format!("agreed at {}: {}", metric.origin, metric.body_text);
+        let mut help = format!("agreed at {}: `{}`", metric.origin, metric.body_text.trim());
         if let Some(description) = &metric.description {
             help.push_str(&format!("\n{}: {}", metric.name, description.trim()));
         }
