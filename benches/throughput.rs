@@ -58,7 +58,11 @@ fn main() {
     let bytes = corpus::write_corpus(dir.path(), files).expect("write corpus");
     let paths: Vec<PathBuf> = discover(&[dir.path().to_path_buf()]).expect("walk").files;
     let registry = metriclint::registry::load_builtin("programmatic").expect("built-in pack");
-    println!("corpus: {files} files, {:.1} MB, built-in registry of {} metrics", bytes as f64 / 1e6, registry.len());
+    println!(
+        "corpus: {files} files, {:.1} MB, built-in registry of {} metrics",
+        bytes as f64 / 1e6,
+        registry.len()
+    );
 
     let (parse_time, statements) = best_of(3, || {
         let dialect = GenericDialect {};
@@ -66,7 +70,9 @@ fn main() {
             .iter()
             .map(|p| {
                 let text = std::fs::read_to_string(p).unwrap();
-                Parser::parse_sql(&dialect, &text).map(|s| s.len()).unwrap_or(0)
+                Parser::parse_sql(&dialect, &text)
+                    .map(|s| s.len())
+                    .unwrap_or(0)
             })
             .sum()
     });
@@ -84,7 +90,9 @@ fn main() {
         paths: vec![dir.path().to_path_buf()],
         dialect: Dialect::Generic,
     };
-    let (parallel_time, _) = best_of(3, || check::run(&options, &registry).unwrap().findings.len());
+    let (parallel_time, _) = best_of(3, || {
+        check::run(&options, &registry).unwrap().findings.len()
+    });
     report(
         &format!("(c) full check, {} threads", rayon::current_num_threads()),
         files,

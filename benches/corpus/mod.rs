@@ -13,7 +13,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 
@@ -22,7 +25,14 @@ impl Lcg {
     }
 }
 
-const DIMENSIONS: &[&str] = &["campaign_id", "advertiser_id", "publisher_id", "exchange", "device_type", "country"];
+const DIMENSIONS: &[&str] = &[
+    "campaign_id",
+    "advertiser_id",
+    "publisher_id",
+    "exchange",
+    "device_type",
+    "country",
+];
 
 const METRICS: &[&[&str]] = &[
     &["SUM(e.impressions) AS impressions", "SUM(impressions) AS impressions"],
@@ -63,8 +73,16 @@ pub fn report(rng_seed: u64) -> String {
     let _ = writeln!(sql, "SELECT\n  e.{dim},\n  c.campaign_name,");
     for (i, variants) in METRICS.iter().enumerate() {
         // Mostly the first (agreed) spelling, sometimes another.
-        let choice = if rng.next() % 4 == 0 { rng.pick(variants) } else { variants[0] };
-        let _ = writeln!(sql, "  {choice}{}", if i + 1 < METRICS.len() { "," } else { "," });
+        let choice = if rng.next() % 4 == 0 {
+            rng.pick(variants)
+        } else {
+            variants[0]
+        };
+        let _ = writeln!(
+            sql,
+            "  {choice}{}",
+            if i + 1 < METRICS.len() { "," } else { "," }
+        );
     }
     let _ = writeln!(sql, "  COUNT(DISTINCT e.event_date) AS active_days,\n  RANK() OVER (ORDER BY SUM(e.spend) DESC) AS spend_rank");
     let _ = writeln!(sql, "FROM live_events AS e\nLEFT JOIN analytics.dim_campaign AS c ON c.campaign_id = e.campaign_id");

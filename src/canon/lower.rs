@@ -9,6 +9,7 @@ use sqlparser::ast::{
     UnaryOperator, Value,
 };
 
+use super::guards::unguarded_ratio;
 use super::{AggFunc, Expr, Factor, Number, Term};
 
 /// Maps a column reference, as written, to its canonical meaning.
@@ -207,14 +208,22 @@ impl<'r> Lowerer<'r> {
                 conditions,
                 else_result,
                 ..
-            } => Expr::Case {
-                operand: operand.as_ref().map(|o| Box::new(self.lower(o))),
-                branches: conditions
+            } => {
+                let operand = operand.as_ref().map(|o| self.lower(o));
+                let branches: Vec<(Expr, Expr)> = conditions
                     .iter()
                     .map(|c| (self.lower(&c.condition), self.lower(&c.result)))
-                    .collect(),
-                otherwise: else_result.as_ref().map(|e| Box::new(self.lower(e))),
-            },
+                    .collect();
+                let otherwise = else_result.as_ref().map(|e| self.lower(e));
+                match unguarded_ratio(operand.as_ref(), &branches, otherwise.as_ref()) {
+                    Some(ratio) => ratio,
+                    None => Expr::Case {
+                        operand: operand.map(Box::new),
+                        branches,
+                        otherwise: otherwise.map(Box::new),
+                    },
+                }
+            }
             ast::Expr::Function(function) => self.lower_function(function),
             ast::Expr::Like {
                 negated,

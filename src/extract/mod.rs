@@ -175,8 +175,7 @@ impl<'t> Walker<'t, '_> {
                 },
                 _ => continue,
             };
-            // A bare column reference passes a value through; it computes nothing.
-            if output_name(expr).is_some() || !(self.wanted)(&name) {
+            if is_pass_through(expr, &name) || !(self.wanted)(&name) {
                 continue;
             }
             let computation = Lowerer::new(&scope).lower(expr);
@@ -269,6 +268,30 @@ fn paren_balance(text: &str) -> i32 {
         }
     }
     depth
+}
+
+/// A bare column reference, or `ANY_VALUE(col) AS col`, passes a value
+/// through; it computes nothing.
+fn is_pass_through(expr: &AstExpr, name: &str) -> bool {
+    if output_name(expr).is_some() {
+        return true;
+    }
+    let AstExpr::Function(f) = expr else {
+        return false;
+    };
+    let func = f.name.to_string().to_ascii_lowercase();
+    if !matches!(func.as_str(), "any_value" | "arbitrary") || f.over.is_some() {
+        return false;
+    }
+    match &f.args {
+        sqlparser::ast::FunctionArguments::List(list) => match list.args.as_slice() {
+            [sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(arg))] => {
+                output_name(arg).is_some_and(|col| col.eq_ignore_ascii_case(name))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// The name an unaliased select item gets: its column name, if it is one.

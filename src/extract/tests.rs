@@ -72,6 +72,12 @@ fn bare_columns_and_unnamed_expressions_are_not_sites() {
     assert!(names("SELECT clicks, e.spend, ctr AS ctr FROM t AS e").is_empty());
     assert!(names("SELECT SUM(clicks) FROM t").is_empty());
     assert!(names("SELECT SUM(clicks) AS clicks_total FROM t").is_empty());
+    assert!(names("SELECT id, ANY_VALUE(ctr) AS ctr FROM t GROUP BY id").is_empty());
+    // Picking another column is a computation.
+    assert_eq!(
+        names("SELECT id, ANY_VALUE(clicks) AS ctr FROM t GROUP BY id"),
+        vec!["ctr"]
+    );
 }
 
 #[test]

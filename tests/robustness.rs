@@ -1,0 +1,112 @@
+//! No input makes metriclint panic: any text, any bytes, any folder shape.
+
+use metriclint::check::check_text;
+use metriclint::dialect::Dialect;
+use metriclint::registry::load_builtin;
+use proptest::prelude::*;
+
+/// Fragments of real reports, so generated inputs reach deep into the parser.
+const FRAGMENTS: &[&str] = &[
+    "SELECT ",
+    "SUM(clicks)",
+    " / ",
+    "NULLIF(",
+    "SUM(impressions)",
+    ", 0)",
+    " AS ctr",
+    ", ",
+    " FROM t",
+    " WHERE ",
+    "is_test = false",
+    " GROUP BY 1",
+    ";",
+    "WITH d AS (",
+    ")",
+    "(",
+    "CASE WHEN ",
+    " THEN ",
+    " ELSE 0 END",
+    "COUNT(*)",
+    "'s2s'",
+    "\"CTR\"",
+    "`t`",
+    "--c\n",
+    "/* x */",
+    " UNION ALL ",
+    "CAST(",
+    " AS FLOAT64)",
+    "::float",
+    "1e6",
+    "DIV0(",
+    "SAFE_DIVIDE(",
+    "OVER (PARTITION BY d)",
+    "INSERT INTO x ",
+    "CREATE VIEW v AS ",
+    "'",
+    "\n",
+    "é",
+    "$$",
+    "{{ ref('x') }}",
+];
+
+fn fragments() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(FRAGMENTS), 0..60).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn report_fragments_never_panic(sql in fragments()) {
+        let registry = load_builtin("programmatic").unwrap();
+        for dialect in [Dialect::Generic, Dialect::BigQuery, Dialect::Snowflake] {
+            let findings = check_text("p.sql", &sql, dialect, &registry);
+            for f in findings {
+                prop_assert!(f.range.start.line >= 1);
+                prop_assert!(f.range.start <= f.range.end);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(sql in "\\PC{0,200}") {
+        let registry = load_builtin("programmatic").unwrap();
+        let _ = check_text("p.sql", &sql, Dialect::Generic, &registry);
+    }
+
+    #[test]
+    fn arbitrary_registry_text_never_panics(yaml in "(version: 1\nmetrics:\n  - name: [a-z]{1,5}\n    (sql|agg|expr|numerator): [ -~]{0,30}\n){0,1}[ -~\n]{0,80}") {
+        let _ = metriclint::registry::load_str("r.yaml", &yaml);
+    }
+}
+
+#[test]
+fn deeply_nested_expressions_are_a_finding_not_a_crash() {
+    let registry = load_builtin("programmatic").unwrap();
+    let sql = format!(
+        "SELECT {}1{} AS ctr FROM t",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let findings = check_text("deep.sql", &sql, Dialect::Generic, &registry);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].code, "ML900");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_are_reported_not_walked_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    std::fs::write(
+        reports.join("a.sql"),
+        "SELECT SUM(clicks) / COUNT(*) AS ctr FROM t;",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&reports, reports.join("loop")).unwrap();
+    let found = metriclint::discover::discover(&[dir.path().to_path_buf()]).unwrap();
+    assert_eq!(found.files.len(), 1);
+    assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
+    assert!(found.problems[0].contains("loop"), "{:?}", found.problems);
+}
