@@ -71,18 +71,14 @@ pub fn report(rng_seed: u64) -> String {
     let _ = writeln!(sql, "WITH live_events AS (\n  SELECT *\n  FROM analytics.fct_ad_events\n  WHERE is_test = false\n    AND event_date BETWEEN DATE '2026-01-01' AND DATE '2026-03-31'\n),");
     let _ = writeln!(sql, "daily AS (\n  SELECT\n    event_date,\n    {dim},\n    SUM(impressions) AS impressions,\n    SUM(clicks) AS clicks,\n    SUM(spend) AS spend\n  FROM live_events\n  GROUP BY event_date, {dim}\n)");
     let _ = writeln!(sql, "SELECT\n  e.{dim},\n  c.campaign_name,");
-    for (i, variants) in METRICS.iter().enumerate() {
+    for variants in METRICS {
         // Mostly the first (agreed) spelling, sometimes another.
-        let choice = if rng.next() % 4 == 0 {
+        let choice = if rng.next().is_multiple_of(4) {
             rng.pick(variants)
         } else {
             variants[0]
         };
-        let _ = writeln!(
-            sql,
-            "  {choice}{}",
-            if i + 1 < METRICS.len() { "," } else { "," }
-        );
+        let _ = writeln!(sql, "  {choice},");
     }
     let _ = writeln!(sql, "  COUNT(DISTINCT e.event_date) AS active_days,\n  RANK() OVER (ORDER BY SUM(e.spend) DESC) AS spend_rank");
     let _ = writeln!(sql, "FROM live_events AS e\nLEFT JOIN analytics.dim_campaign AS c ON c.campaign_id = e.campaign_id");
