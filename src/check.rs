@@ -68,7 +68,7 @@ pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> Vec<Fin
         Err(e) => {
             return vec![ParseError::finding(
                 &shown,
-                Range::default_at_start(),
+                Range::file_start(),
                 format!("cannot read the file: {e}"),
                 "check the file's permissions; the other files were checked",
             )]
@@ -135,14 +135,5 @@ pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Findin
             &differences,
         )),
         Verdict::Unknown(_) => None,
-    }
-}
-
-impl Range {
-    fn default_at_start() -> Range {
-        Range {
-            start: Position::new(1, 1),
-            end: Position::new(1, 1),
-        }
     }
 }

@@ -62,7 +62,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, MissingPath> {
             }
         }
     }
-    found.files.dedup();
+    // Overlapping paths (`models models/daily.sql`) name a file once.
+    let mut seen = std::collections::HashSet::new();
+    found
+        .files
+        .retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     Ok(found)
 }
 

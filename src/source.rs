@@ -17,6 +17,16 @@ pub struct Range {
     pub end: Position,
 }
 
+impl Range {
+    /// The first character of a file, for findings about the whole file.
+    pub fn file_start() -> Range {
+        Range {
+            start: Position::new(1, 1),
+            end: Position::new(1, 2),
+        }
+    }
+}
+
 impl Position {
     pub fn new(line: u32, column: u32) -> Self {
         Position { line, column }

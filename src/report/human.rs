@@ -115,7 +115,7 @@ pub fn render(findings: &[Finding], summary: Summary, elapsed: Duration, style: 
             source,
             span,
         };
-        if source_less(&report) {
+        if report.source.is_none() {
             out.push_str(&format!(
                 "{}:{}:{}: ",
                 finding.path, finding.range.start.line, finding.range.start.column
@@ -127,10 +127,6 @@ pub fn render(findings: &[Finding], summary: Summary, elapsed: Duration, style: 
     out.push_str(&summary_line(summary, elapsed));
     out.push('\n');
     out
-}
-
-fn source_less(report: &Report<'_>) -> bool {
-    report.source.is_none()
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
