@@ -229,6 +229,14 @@ fn human_output_shows_the_snippet_the_finding_and_the_agreement() {
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
+    // Exactly the planted findings, each with its code and snippet header.
+    let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("ML")).collect();
+    let planted = adtech_with_team_registry();
+    assert_eq!(headers.len(), planted.len(), "{text}");
+    for (header, (code, path, line, _)) in headers.iter().zip(&planted) {
+        assert!(header.starts_with(code.as_str()), "{header} vs {code}");
+        assert!(text.contains(&format!("[{path}:{line}:")), "no snippet for {path}:{line}");
+    }
 }
 
 #[test]

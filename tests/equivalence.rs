@@ -230,6 +230,7 @@ fn count_star_and_count_one_are_one_count() {
             ("SUM(clicks) / COUNT(1)", "SUM(clicks) / COUNT(*)"),
             ("COUNT(*)", "COUNT(1)"),
             ("count('x')", "COUNT(*)"),
+            ("SUM(1)", "COUNT(*)"),
         ],
         true,
     );
@@ -238,7 +239,7 @@ fn count_star_and_count_one_are_one_count() {
             ("COUNT(clicks)", "COUNT(*)"),
             ("COUNT(DISTINCT 1)", "COUNT(*)"),
             ("COUNT(DISTINCT user_id)", "COUNT(user_id)"),
-            ("SUM(1)", "COUNT(*)"),
+            ("SUM(2)", "COUNT(*)"),
         ],
         false,
     );
@@ -431,7 +432,7 @@ fn canonical_text_reads_like_sql() {
         ),
         (
             "SUM(CASE WHEN integration_type = 's2s' THEN impressions ELSE 0 END)",
-            "sum(case when integration_type = 's2s' then impressions else 0 end)",
+            "sum(impressions) filter (where integration_type = 's2s')",
         ),
         ("COUNT(DISTINCT user_id)", "count(distinct user_id)"),
         ("COUNTIF(is_click)", "count(*) filter (where is_click)"),

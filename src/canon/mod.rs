@@ -97,9 +97,13 @@ pub struct Aggregate {
     pub func: AggFunc,
     pub distinct: bool,
     pub arg: Expr,
-    /// Conditions on the rows this aggregate sees (`FILTER (WHERE …)`, `COUNTIF`),
-    /// as sorted conjuncts.
+    /// Conditions written on this aggregate (`FILTER (WHERE …)`, `CASE WHEN p
+    /// THEN x END`, `COUNTIF(p)`), as sorted conjuncts.
     pub filter: Vec<Expr>,
+    /// Conditions from the WHERE clauses (and inner-join ON clauses) of the
+    /// scopes its rows pass through, as sorted conjuncts. Which of them are a
+    /// difference and which are the report's slice is decided when judging.
+    pub scope: Vec<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -131,16 +135,82 @@ impl Expr {
     }
 
     pub fn aggregate(func: AggFunc, distinct: bool, arg: Expr, filter: Vec<Expr>) -> Expr {
-        let filter = match Expr::and(filter) {
-            Expr::And(parts) => parts,
-            Expr::Bool(true) => Vec::new(),
-            single => vec![single],
-        };
+        Expr::aggregate_scoped(func, distinct, arg, filter, Vec::new())
+    }
+
+    /// An aggregate, normalised:
+    /// * a conditional argument becomes a filter: `SUM(CASE WHEN p THEN x [ELSE 0] END)`
+    ///   is `SUM(x) FILTER (WHERE p)`, `SUM(CASE WHEN p THEN 1 ELSE 0 END)` and
+    ///   `COUNT(CASE WHEN p THEN 1 END)` are `COUNT(*) FILTER (WHERE p)`;
+    /// * `COUNT(<non-null constant>)` is `COUNT(*)`;
+    /// * sound re-aggregation folds: SUM of SUM, SUM of COUNT, MIN of MIN, MAX of
+    ///   MAX (AVG of AVG and the like are different numbers and stay nested).
+    pub fn aggregate_scoped(
+        func: AggFunc,
+        distinct: bool,
+        arg: Expr,
+        filter: Vec<Expr>,
+        scope: Vec<Expr>,
+    ) -> Expr {
+        let (mut func, mut arg, mut filter, mut scope) = (func, arg, filter, scope);
+        loop {
+            if let Expr::Case {
+                operand: None,
+                branches,
+                otherwise,
+            } = &arg
+            {
+                let else_is_null = otherwise.as_deref().is_none_or(|e| *e == Expr::Null);
+                let else_is_zero = matches!(otherwise.as_deref(), Some(Expr::Number(n)) if n.is_zero());
+                let droppable = match func {
+                    // Adding zeros does not change a sum.
+                    AggFunc::Sum => else_is_null || else_is_zero,
+                    AggFunc::Count | AggFunc::Avg | AggFunc::Min | AggFunc::Max => else_is_null,
+                    AggFunc::Other(_) => false,
+                };
+                if branches.len() == 1 && droppable {
+                    let (when, then) = branches[0].clone();
+                    filter.push(when);
+                    arg = then;
+                    continue;
+                }
+            }
+            break;
+        }
+        let constant = matches!(&arg, Expr::Number(_) | Expr::String(_) | Expr::Bool(_));
+        if !distinct && constant {
+            match func {
+                AggFunc::Count => arg = Expr::Star,
+                // Summing ones counts rows.
+                AggFunc::Sum if matches!(&arg, Expr::Number(n) if n.is_one()) => {
+                    func = AggFunc::Count;
+                    arg = Expr::Star;
+                }
+                _ => {}
+            }
+        }
+        if let Expr::Aggregate(inner) = &arg {
+            let folded = match (&func, &inner.func) {
+                (AggFunc::Sum, AggFunc::Sum) => Some(AggFunc::Sum),
+                (AggFunc::Sum, AggFunc::Count) => Some(AggFunc::Count),
+                (AggFunc::Min, AggFunc::Min) => Some(AggFunc::Min),
+                (AggFunc::Max, AggFunc::Max) => Some(AggFunc::Max),
+                _ => None,
+            };
+            if let (Some(folded), false, false) = (folded, distinct, inner.distinct) {
+                let inner = inner.as_ref().clone();
+                filter.extend(inner.filter);
+                scope.extend(inner.scope);
+                func = folded;
+                arg = inner.arg;
+            }
+        }
         Expr::Aggregate(Box::new(Aggregate {
             func,
             distinct,
             arg,
-            filter,
+            filter: conjuncts(filter),
+            scope: conjuncts(scope),
         }))
     }
 
@@ -378,6 +448,7 @@ impl Expr {
             Expr::Aggregate(agg) => {
                 agg.arg.walk(visit);
                 agg.filter.iter().for_each(|f| f.walk(visit));
+                agg.scope.iter().for_each(|f| f.walk(visit));
             }
             Expr::Sum(terms) => terms.iter().for_each(|t| t.expr.walk(visit)),
             Expr::Product(p) => p.factors.iter().for_each(|f| f.expr.walk(visit)),
@@ -428,12 +499,14 @@ impl Expr {
                     distinct,
                     arg,
                     filter,
+                    scope,
                 } = *agg;
-                Expr::aggregate(
+                Expr::aggregate_scoped(
                     func,
                     distinct,
                     arg.rewrite(f),
                     filter.into_iter().map(|e| e.rewrite(f)).collect(),
+                    scope.into_iter().map(|e| e.rewrite(f)).collect(),
                 )
             }
             Expr::Sum(terms) => Expr::sum(
@@ -518,6 +591,15 @@ impl Expr {
             }
             other => (Number::ONE, other.clone(), Expr::Number(Number::ONE)),
         }
+    }
+}
+
+/// The sorted, deduplicated conjuncts of the AND of `predicates`.
+pub fn conjuncts(predicates: Vec<Expr>) -> Vec<Expr> {
+    match Expr::and(predicates) {
+        Expr::And(parts) => parts,
+        Expr::Bool(true) => Vec::new(),
+        single => vec![single],
     }
 }
 

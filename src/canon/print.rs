@@ -113,9 +113,10 @@ impl Display for Expr {
                     f.write_str("distinct ")?;
                 }
                 write!(f, "{})", agg.arg)?;
-                if !agg.filter.is_empty() {
+                let conditions = super::conjuncts(agg.filter.iter().chain(&agg.scope).cloned().collect());
+                if !conditions.is_empty() {
                     f.write_str(" filter (where ")?;
-                    join(f, &agg.filter, " and ", Prec::Not)?;
+                    join(f, &conditions, " and ", Prec::Not)?;
                     f.write_char(')')?;
                 }
                 Ok(())
