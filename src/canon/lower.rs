@@ -32,6 +32,8 @@ pub struct Lowerer<'r> {
     resolver: &'r dyn Resolver,
     /// Whether `metric('x')` is a reference to another registry metric.
     metric_refs: bool,
+    /// The WHERE conditions of the scope, attached to each aggregate built here.
+    conditions: Vec<Expr>,
 }
 
 /// Type names whose casts do not change a metric's value.
@@ -123,7 +125,14 @@ impl<'r> Lowerer<'r> {
         Lowerer {
             resolver,
             metric_refs: false,
+            conditions: Vec::new(),
         }
+    }
+
+    /// Attaches the scope's WHERE conditions to every aggregate lowered here.
+    pub fn with_conditions(mut self, conditions: Vec<Expr>) -> Self {
+        self.conditions = conditions;
+        self
     }
 
     /// A lowerer for registry definitions, where `metric('x')` names another metric.
@@ -131,6 +140,7 @@ impl<'r> Lowerer<'r> {
         Lowerer {
             resolver,
             metric_refs: true,
+            conditions: Vec::new(),
         }
     }
 
@@ -366,7 +376,7 @@ impl<'r> Lowerer<'r> {
                 (_, [e]) => self.lower(e),
                 _ => return self.plain_function(name, &arg_exprs),
             };
-            return Expr::aggregate(func, distinct, arg, filter);
+            return Expr::aggregate_scoped(func, distinct, arg, filter, self.conditions.clone());
         }
 
         match (name.as_str(), arg_exprs.as_slice()) {

@@ -15,7 +15,6 @@ use sqlparser::ast::{
     Visitor,
 };
 
-use crate::canon::lower::Lowerer;
 use crate::canon::Expr;
 use crate::source::{LineIndex, Range};
 
@@ -116,7 +115,7 @@ impl<'t> Walker<'t, '_> {
         if let Some(with) = &query.with {
             for cte in &with.cte_tables {
                 self.query(&cte.query, &ctes);
-                ctes.push((cte.alias.name.value.to_lowercase(), &cte.query));
+                ctes.push(scope::cte_entry(cte));
             }
         }
         self.set_expr(&query.body, &ctes);
@@ -164,6 +163,7 @@ impl<'t> Walker<'t, '_> {
 
         let scope = Scope::of_select(select, ctes);
         let mut sources: Option<Vec<String>> = None;
+        let mut lowerer = None;
         for item in &select.projection {
             let (expr, name, alias) = match item {
                 SelectItem::ExprWithAlias { expr, alias } => {
@@ -178,11 +178,11 @@ impl<'t> Walker<'t, '_> {
             if is_pass_through(expr, &name) || !(self.wanted)(&name) {
                 continue;
             }
-            let computation = Lowerer::new(&scope).lower(expr);
+            let computation = lowerer.get_or_insert_with(|| scope.lowerer()).lower(expr);
             let sources = sources
                 .get_or_insert_with(|| {
                     let mut out = Vec::new();
-                    scope.base_relations(&mut out, 0);
+                    scope.base_relations(&mut out);
                     out
                 })
                 .clone();

@@ -1,20 +1,27 @@
-//! Name resolution inside one SELECT: which relation a column comes from,
-//! through CTEs and derived tables.
+//! Name resolution inside one SELECT: what a column means, through CTEs,
+//! derived tables and UNION branches, down to base relations.
 //!
-//! This is where lineage lives. Today a column read from a CTE or derived
-//! table resolves through plain pass-throughs (`SELECT clicks …`, `SELECT *`,
-//! renames); a column the CTE computes is opaque, so the site is "unknown"
-//! rather than misjudged.
+//! This is where lineage lives. A column read from a CTE or derived table is
+//! replaced by the canonical form of the expression that produced it, lowered
+//! in that query's own scope (its WHERE conditions attached to its
+//! aggregates), so `SUM(clicks)` over a CTE that pre-aggregated `SUM(clicks)`
+//! folds back into one sum over the base table.
 
-use sqlparser::ast::{Query, Select, SelectItem, SetExpr, TableFactor, TableWithJoins};
+use sqlparser::ast::{
+    Expr as AstExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr,
+    TableFactor, TableWithJoins,
+};
 
-use crate::canon::lower::Resolver;
-use crate::canon::Expr;
+use crate::canon::lower::{Lowerer, Resolver};
+use crate::canon::{conjuncts, CompareOp, Expr};
+
+/// How deep lineage is followed before giving up (CTE chains are rarely deeper).
+const MAX_DEPTH: usize = 24;
 
 /// What a FROM item is.
 #[derive(Clone, Copy)]
 pub enum RelationKind<'a> {
-    /// A table or view outside this statement; `name` is the last name part, lowercased.
+    /// A table or view outside this statement.
     Base,
     /// A CTE or a derived table, whose projection is known.
     Derived(&'a Query),
@@ -31,13 +38,22 @@ pub struct Relation<'a> {
     pub kind: RelationKind<'a>,
 }
 
-/// CTEs visible at some point of a statement, innermost last.
-pub type Ctes<'a> = Vec<(String, &'a Query)>;
+/// CTEs visible at some point of a statement, innermost last; `None` for a
+/// CTE whose columns are renamed by a column list (not modelled).
+pub type Ctes<'a> = Vec<(String, Option<&'a Query>)>;
+
+/// The entry for one CTE.
+pub fn cte_entry(cte: &sqlparser::ast::Cte) -> (String, Option<&Query>) {
+    let query = cte.alias.columns.is_empty().then_some(cte.query.as_ref());
+    (cte.alias.name.value.to_lowercase(), query)
+}
 
 /// The relations of one SELECT and the CTEs it can see.
 pub struct Scope<'a> {
     pub relations: Vec<Relation<'a>>,
     pub ctes: Ctes<'a>,
+    select: &'a Select,
+    depth: usize,
 }
 
 fn last_part(name: &sqlparser::ast::ObjectName) -> String {
@@ -52,6 +68,10 @@ fn last_part(name: &sqlparser::ast::ObjectName) -> String {
 
 impl<'a> Scope<'a> {
     pub fn of_select(select: &'a Select, ctes: &Ctes<'a>) -> Scope<'a> {
+        Self::nested(select, ctes, 0)
+    }
+
+    fn nested(select: &'a Select, ctes: &Ctes<'a>, depth: usize) -> Scope<'a> {
         let mut relations = Vec::new();
         for table in &select.from {
             collect_relations(table, ctes, &mut relations);
@@ -59,18 +79,66 @@ impl<'a> Scope<'a> {
         Scope {
             relations,
             ctes: ctes.clone(),
+            select,
+            depth,
         }
     }
 
+    /// The conditions every row of this SELECT satisfies: its WHERE, the ON
+    /// clauses of its inner joins (an outer join's ON does not drop rows), and
+    /// the conditions of the CTEs and derived tables it reads (for a UNION,
+    /// those every branch has).
+    pub fn conditions(&self) -> Vec<Expr> {
+        let lowerer = Lowerer::new(self);
+        let mut out = Vec::new();
+        for relation in &self.relations {
+            if let (RelationKind::Derived(query), true) = (relation.kind, self.depth < MAX_DEPTH) {
+                let ctes = self.ctes_for(query);
+                let mut common: Option<Vec<Expr>> = None;
+                for select in selects_of(&query.body) {
+                    let branch = Scope::nested(select, &ctes, self.depth + 1).conditions();
+                    common = Some(match common {
+                        None => branch,
+                        Some(previous) => previous.into_iter().filter(|c| branch.contains(c)).collect(),
+                    });
+                }
+                out.extend(common.unwrap_or_default());
+            }
+        }
+        if let Some(selection) = &self.select.selection {
+            out.push(lowerer.lower(selection));
+        }
+        for table in &self.select.from {
+            for join in &table.joins {
+                if let JoinOperator::Join(JoinConstraint::On(on)) | JoinOperator::Inner(JoinConstraint::On(on)) =
+                    &join.join_operator
+                {
+                    // Join keys (`a.id = b.id`) match rows; the other conditions filter them.
+                    let on = conjuncts(vec![lowerer.lower(on)]);
+                    out.extend(on.into_iter().filter(|c| {
+                        !matches!(c, Expr::Compare(CompareOp::Eq, l, r)
+                            if matches!(**l, Expr::Column(_)) && matches!(**r, Expr::Column(_)))
+                    }));
+                }
+            }
+        }
+        conjuncts(out)
+    }
+
+    /// A lowerer for this SELECT's expressions, its conditions attached.
+    pub fn lowerer(&self) -> Lowerer<'_> {
+        Lowerer::new(self).with_conditions(self.conditions())
+    }
+
     /// Base relations this scope reads, directly or through derived ones.
-    pub fn base_relations(&self, out: &mut Vec<String>, depth: usize) {
+    pub fn base_relations(&self, out: &mut Vec<String>) {
         for relation in &self.relations {
             match relation.kind {
                 RelationKind::Base => out.push(relation.name.clone()),
-                RelationKind::Derived(query) if depth < 16 => {
+                RelationKind::Derived(query) if self.depth < MAX_DEPTH => {
+                    let ctes = self.ctes_for(query);
                     for select in selects_of(&query.body) {
-                        Scope::of_select(select, &self.ctes_for(query))
-                            .base_relations(out, depth + 1);
+                        Scope::nested(select, &ctes, self.depth + 1).base_relations(out);
                     }
                 }
                 _ => {}
@@ -83,28 +151,26 @@ impl<'a> Scope<'a> {
     fn ctes_for(&self, query: &'a Query) -> Ctes<'a> {
         let mut ctes = self.ctes.clone();
         if let Some(with) = &query.with {
-            for cte in &with.cte_tables {
-                ctes.push((cte.alias.name.value.to_lowercase(), &cte.query));
-            }
+            ctes.extend(with.cte_tables.iter().map(cte_entry));
         }
         ctes
     }
 
-    fn resolve(&self, qualifier: Option<&str>, column: &str, depth: usize) -> Expr {
+    fn resolve(&self, qualifier: Option<&str>, column: &str) -> Expr {
         let column_lc = column.to_lowercase();
         let relation = match qualifier {
             Some(q) => {
                 let q = q.rsplit('.').next().unwrap_or(q).to_lowercase();
-                self.relations
-                    .iter()
-                    .find(|r| r.binding == q || r.name == q)
+                self.relations.iter().find(|r| r.binding == q || r.name == q)
             }
             None if self.relations.len() == 1 => self.relations.first(),
             None => {
                 // Several relations: a derived one that outputs the column wins,
                 // else the column belongs to one of the base tables.
                 self.relations.iter().find(|r| match r.kind {
-                    RelationKind::Derived(q) => output_item(q, &column_lc).is_some(),
+                    RelationKind::Derived(q) => selects_of(&q.body)
+                        .first()
+                        .is_some_and(|s| output_item(s, &column_lc).is_some()),
                     _ => false,
                 })
             }
@@ -115,49 +181,53 @@ impl<'a> Scope<'a> {
         match relation.kind {
             RelationKind::Base => Expr::column(column),
             RelationKind::Opaque => Expr::Opaque(format!("{}.{column_lc}", relation.binding)),
-            RelationKind::Derived(query) => self.resolve_derived(query, &column_lc, depth),
+            RelationKind::Derived(query) => self.resolve_derived(query, &column_lc),
         }
     }
 
-    /// A column of a CTE or derived table: followed through pass-throughs only.
-    fn resolve_derived(&self, query: &'a Query, column: &str, depth: usize) -> Expr {
+    /// A column of a CTE or derived table: the canonical form of what produced
+    /// it. Through a UNION, every branch must produce the same form.
+    fn resolve_derived(&self, query: &'a Query, column: &str) -> Expr {
         let opaque = || Expr::Opaque(format!("derived column {column}"));
-        if depth > 16 {
+        if self.depth >= MAX_DEPTH {
             return opaque();
         }
-        let SetExpr::Select(select) = query.body.as_ref() else {
-            return opaque();
-        };
-        let inner = Scope::of_select(select, &self.ctes_for(query));
-        match output_item(query, column) {
-            Some(Output::Column(qualifier, name)) => {
-                inner.resolve(qualifier.as_deref(), &name, depth + 1)
+        let ctes = self.ctes_for(query);
+        let mut meaning: Option<Expr> = None;
+        for select in selects_of(&query.body) {
+            let inner = Scope::nested(select, &ctes, self.depth + 1);
+            let branch = match output_item(select, column) {
+                Some(Output::Column(qualifier, name)) => inner.resolve(qualifier.as_deref(), &name),
+                Some(Output::Wildcard) => inner.resolve(None, column),
+                Some(Output::Computed(expr)) => inner.lowerer().lower(expr),
+                None => return opaque(),
+            };
+            match &meaning {
+                None => meaning = Some(branch),
+                Some(first) if *first == branch => {}
+                Some(_) => return Expr::Opaque(format!("derived column {column} differs across UNION branches")),
             }
-            Some(Output::Wildcard) => inner.resolve(None, column, depth + 1),
-            Some(Output::Computed) | None => opaque(),
         }
+        meaning.unwrap_or_else(opaque)
     }
 }
 
 /// How a derived table produces one of its output columns.
-enum Output {
+enum Output<'a> {
     /// A plain column reference (possibly renamed).
     Column(Option<String>, String),
     /// Only through `*`.
     Wildcard,
     /// An expression.
-    Computed,
+    Computed(&'a AstExpr),
 }
 
-fn output_item(query: &Query, column: &str) -> Option<Output> {
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return None;
-    };
+fn output_item<'a>(select: &'a Select, column: &str) -> Option<Output<'a>> {
     let mut wildcard = false;
     for item in &select.projection {
         match item {
             SelectItem::ExprWithAlias { expr, alias } if alias.value.to_lowercase() == column => {
-                return Some(plain_column(expr).unwrap_or(Output::Computed));
+                return Some(plain_column(expr).unwrap_or(Output::Computed(expr)));
             }
             SelectItem::UnnamedExpr(expr) => {
                 if let Some(Output::Column(q, name)) = plain_column(expr) {
@@ -173,15 +243,15 @@ fn output_item(query: &Query, column: &str) -> Option<Output> {
     wildcard.then_some(Output::Wildcard)
 }
 
-fn plain_column(expr: &sqlparser::ast::Expr) -> Option<Output> {
+fn plain_column(expr: &AstExpr) -> Option<Output<'_>> {
     match expr {
-        sqlparser::ast::Expr::Identifier(i) => Some(Output::Column(None, i.value.clone())),
-        sqlparser::ast::Expr::CompoundIdentifier(parts) => {
+        AstExpr::Identifier(i) => Some(Output::Column(None, i.value.clone())),
+        AstExpr::CompoundIdentifier(parts) => {
             let (last, rest) = parts.split_last()?;
             let qualifier = rest.last().map(|p| p.value.clone());
             Some(Output::Column(qualifier, last.value.clone()))
         }
-        sqlparser::ast::Expr::Nested(e) => plain_column(e),
+        AstExpr::Nested(e) => plain_column(e),
         _ => None,
     }
 }
@@ -209,9 +279,7 @@ fn collect_relations<'a>(table: &'a TableWithJoins, ctes: &Ctes<'a>, out: &mut V
 
 fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Relation<'a>>) {
     match factor {
-        TableFactor::Table {
-            name, alias, args, ..
-        } => {
+        TableFactor::Table { name, alias, args, .. } => {
             let table = last_part(name);
             let binding = alias
                 .as_ref()
@@ -221,29 +289,26 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
                 .then(|| ctes.iter().rev().find(|(n, _)| *n == table))
                 .flatten();
             let kind = match (cte, args) {
-                (Some((_, query)), _) => RelationKind::Derived(query),
+                (Some((_, Some(query))), _) => RelationKind::Derived(query),
+                (Some((_, None)), _) => RelationKind::Opaque,
                 (None, Some(_)) => RelationKind::Opaque,
                 (None, None) => RelationKind::Base,
             };
-            out.push(Relation {
-                binding,
-                name: table,
-                kind,
-            });
+            out.push(Relation { binding, name: table, kind });
         }
-        TableFactor::Derived {
-            subquery, alias, ..
-        } => out.push(Relation {
+        TableFactor::Derived { subquery, alias, .. } => out.push(Relation {
             binding: alias
                 .as_ref()
                 .map(|a| a.name.value.to_lowercase())
                 .unwrap_or_default(),
             name: String::new(),
-            kind: RelationKind::Derived(subquery),
+            kind: if alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
+                RelationKind::Opaque
+            } else {
+                RelationKind::Derived(subquery)
+            },
         }),
-        TableFactor::NestedJoin {
-            table_with_joins, ..
-        } => collect_relations(table_with_joins, ctes, out),
+        TableFactor::NestedJoin { table_with_joins, .. } => collect_relations(table_with_joins, ctes, out),
         _ => out.push(Relation {
             binding: String::new(),
             name: String::new(),
@@ -254,6 +319,6 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
 
 impl Resolver for Scope<'_> {
     fn column(&self, qualifier: Option<&str>, name: &str) -> Expr {
-        self.resolve(qualifier, name, 0)
+        self.resolve(qualifier, name)
     }
 }

@@ -98,7 +98,7 @@ fn columns_resolve_through_pass_through_ctes_and_derived_tables() {
         vec![(
             "ctr".to_string(),
             3,
-            "sum(clicks) / sum(impressions)".to_string()
+            "sum(clicks) filter (where not is_test) / sum(impressions) filter (where not is_test)".to_string()
         )]
     );
     let derived = "SELECT SUM(d.clicks) AS clicks FROM (SELECT * FROM fct) AS d";
@@ -106,12 +106,60 @@ fn columns_resolve_through_pass_through_ctes_and_derived_tables() {
 }
 
 #[test]
-fn computed_cte_columns_stay_opaque_until_lineage_is_modelled() {
-    let sql = "WITH d AS (SELECT SUM(clicks) AS c, SUM(impressions) AS i FROM fct)\n\
-               SELECT SUM(c) / SUM(i) AS ctr FROM d";
-    let found = sites(sql);
-    assert_eq!(found.len(), 1);
-    assert!(found[0].2.contains("derived column c"), "{found:?}");
+fn computed_columns_fold_through_lineage() {
+    let cases = [
+        // Re-aggregating pre-aggregated sums is the sum.
+        (
+            "WITH d AS (SELECT day, SUM(clicks) AS c, SUM(impressions) AS i FROM fct GROUP BY day)\n\
+             SELECT SUM(c) / SUM(i) AS ctr FROM d",
+            "sum(clicks) / sum(impressions)",
+        ),
+        // SUM of COUNT is a count; MIN of MIN, MAX of MAX fold too.
+        ("WITH d AS (SELECT COUNT(*) AS n FROM fct GROUP BY day) SELECT SUM(n) AS clicks FROM d", "count(*)"),
+        ("WITH d AS (SELECT MAX(spend) AS m FROM fct GROUP BY day) SELECT MAX(m) AS spend FROM d", "max(spend)"),
+        // AVG of AVG and AVG of SUM are other numbers: kept nested.
+        ("WITH d AS (SELECT AVG(spend) AS a FROM fct GROUP BY day) SELECT AVG(a) AS spend FROM d", "avg(avg(spend))"),
+        ("WITH d AS (SELECT SUM(spend) AS s FROM fct GROUP BY day) SELECT AVG(s) AS spend FROM d", "avg(sum(spend))"),
+        ("WITH d AS (SELECT COUNT(DISTINCT u) AS n FROM fct GROUP BY day) SELECT SUM(n) AS clicks FROM d", "sum(count(distinct u))"),
+        // A row-level ratio over pre-aggregated rows is the ratio of the aggregates.
+        (
+            "SELECT d.c / NULLIF(d.i, 0) AS ctr FROM (SELECT SUM(clicks) AS c, SUM(impressions) AS i FROM fct) AS d",
+            "sum(clicks) / sum(impressions)",
+        ),
+        // Through a chain of CTEs, with the filter of the first one carried along.
+        (
+            "WITH live AS (SELECT * FROM fct WHERE is_test = false),\n\
+             daily AS (SELECT day, SUM(clicks) AS clicks, SUM(impressions) AS imps FROM live GROUP BY day)\n\
+             SELECT SUM(clicks) / SUM(imps) AS ctr FROM daily",
+            "sum(clicks) filter (where not is_test) / sum(impressions) filter (where not is_test)",
+        ),
+        // UNION branches that agree resolve; ones that differ stay unknown.
+        (
+            "WITH u AS (SELECT SUM(clicks) AS c FROM a UNION ALL SELECT SUM(clicks) AS c FROM b) SELECT SUM(c) AS clicks FROM u",
+            "sum(clicks)",
+        ),
+        (
+            "WITH u AS (SELECT SUM(clicks) AS c FROM a UNION ALL SELECT COUNT(*) AS c FROM b) SELECT SUM(c) AS clicks FROM u",
+            "derived column c differs across UNION branches",
+        ),
+    ];
+    for (sql, want) in cases {
+        let found = sites(sql);
+        let last = found.last().unwrap_or_else(|| panic!("no site in {sql}"));
+        assert!(last.2.contains(want), "{sql}\n  got  {}\n  want {want}", last.2);
+    }
+}
+
+#[test]
+fn where_and_inner_join_conditions_reach_the_aggregates() {
+    let found = sites("SELECT SUM(e.clicks) AS clicks FROM fct AS e JOIN dim AS d ON d.id = e.id AND d.channel = 'ctv' WHERE e.is_test = false");
+    assert_eq!(found[0].2, "sum(clicks) filter (where channel = 'ctv' and not is_test)");
+    // A LEFT JOIN's ON clause drops no rows of the left side.
+    let found = sites("SELECT SUM(e.clicks) AS clicks FROM fct AS e LEFT JOIN dim AS d ON d.id = e.id AND d.channel = 'ctv'");
+    assert_eq!(found[0].2, "sum(clicks)");
+    // HAVING is not a row condition.
+    let found = sites("SELECT SUM(clicks) AS clicks FROM fct GROUP BY day HAVING SUM(clicks) > 10");
+    assert_eq!(found[0].2, "sum(clicks)");
 }
 
 #[test]
