@@ -12,10 +12,13 @@ use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
 use crate::extract::{extract_sites, Site};
 use crate::finding::{Finding, Summary};
-use crate::judge::{compare, Verdict};
+use crate::judge::{judge, Computation, DifferenceKind, Verdict};
 use crate::parse::parse_file;
 use crate::registry::{NameMatch, Registry};
-use crate::rules::{DefinitionMismatch, NonCanonicalName, ParseError};
+use crate::rules::{
+    Compared, DefinitionMismatch, FilterMismatch, NonCanonicalName, ParseError, RatioAggregationMismatch,
+    SourceMismatch, UnitMismatch,
+};
 use crate::source::{LineIndex, Position, Range};
 
 /// What to check and how.
@@ -120,20 +123,43 @@ pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry)
     findings
 }
 
-/// The findings for one site against the registry.
+/// The finding for one site against the registry, if any.
 pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Finding> {
     let (metric, how) = registry.lookup(&site.output_name)?;
-    match compare(&site.computation, &metric.definition) {
+    let computation = Computation {
+        expr: &site.computation,
+        sources: &site.sources,
+    };
+    let verdict = judge(computation, metric, registry);
+    let kinds = verdict.kinds();
+    match verdict {
         Verdict::Equivalent => match how {
             NameMatch::Canonical => None,
             NameMatch::Synonym => Some(NonCanonicalName::finding(path, site, metric)),
         },
-        Verdict::Different(differences) => Some(DefinitionMismatch::finding(
-            path,
-            site,
-            metric,
-            &differences,
-        )),
         Verdict::Unknown(_) => None,
+        Verdict::Different {
+            differences,
+            found,
+            expected,
+        } => {
+            let compared = Compared {
+                found: &found,
+                expected: &expected,
+            };
+            // One kind of difference has its own rule; several are ML001.
+            let single = (kinds.len() == 1).then(|| *kinds.first().expect("one kind"));
+            Some(match single {
+                Some(DifferenceKind::Filter) => FilterMismatch::finding(path, site, metric, compared, &differences),
+                Some(DifferenceKind::Source) => SourceMismatch::finding(path, site, metric, compared),
+                Some(DifferenceKind::Scale) => UnitMismatch::finding(path, site, metric, compared, &differences),
+                Some(DifferenceKind::RatioStructure) => {
+                    RatioAggregationMismatch::finding(path, site, metric, compared, &differences)
+                }
+                Some(DifferenceKind::Formula) | None => {
+                    DefinitionMismatch::finding(path, site, metric, compared, &differences)
+                }
+            })
+        }
     }
 }

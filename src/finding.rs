@@ -50,6 +50,8 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// What to do about it, for people (human output only).
     pub help: Option<String>,
+    /// A short note under the underlined expression (human output only).
+    pub label: Option<String>,
 }
 
 impl Finding {

@@ -1,89 +1,393 @@
-//! Judging: is a site's computation the agreed one?
+//! Judging: is a site's computation the agreed one, and if not, how does it differ?
 //!
-//! The answer is three-valued. "Unknown" (the site uses a construct the
-//! canonical form does not model yet) is never reported as a mismatch: a false
-//! alarm costs more trust than a missed one costs coverage.
+//! Both sides are first brought to their *effective* form: the registry's
+//! `filter` goes into every aggregate of the definition, and of the report's
+//! WHERE conditions only those on columns the definition mentions go into the
+//! aggregates (the others are the report's slice: dates, dimensions, join
+//! keys). Conditions written on an aggregate always count; HAVING never does.
+//!
+//! The answer is three-valued. "Unknown" (a construct the canonical form does
+//! not model) is never reported: a false alarm costs more trust than a missed
+//! one costs coverage. A difference is classified by kind, so a site that
+//! differs in exactly one way gets that way's rule (ML002–ML005) and anything
+//! else is ML001 with every difference listed.
 
-use crate::canon::{Expr, Number};
+use std::collections::BTreeSet;
+
+use crate::canon::{AggFunc, Aggregate, Expr, Number};
+use crate::registry::{Metric, Registry, Unit};
+
+/// How a computation can differ from the agreement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DifferenceKind {
+    Formula,
+    Filter,
+    Source,
+    Scale,
+    RatioStructure,
+}
+
+/// One difference, in the metric's own terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    pub kind: DifferenceKind,
+    pub text: String,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Equivalent,
-    /// How the computation differs, each item a phrase in the metric's own terms.
-    Different(Vec<String>),
+    Different {
+        differences: Vec<Difference>,
+        /// The site's effective canonical form.
+        found: Expr,
+        /// The agreement's effective canonical form.
+        expected: Expr,
+    },
     /// Why the comparison cannot be decided.
     Unknown(String),
 }
 
-/// Compares what a site computes with what the registry agreed.
-pub fn compare(found: &Expr, expected: &Expr) -> Verdict {
-    if found == expected {
-        return Verdict::Equivalent;
+impl Verdict {
+    /// The kinds of difference, deduplicated.
+    pub fn kinds(&self) -> BTreeSet<DifferenceKind> {
+        match self {
+            Verdict::Different { differences, .. } => differences.iter().map(|d| d.kind).collect(),
+            _ => BTreeSet::new(),
+        }
     }
-    if found.is_uncertain() {
-        return Verdict::Unknown(format!(
-            "`{found}` uses a construct metriclint cannot compare yet"
-        ));
-    }
-    if expected.is_uncertain() {
-        return Verdict::Unknown(
-            "the registry definition uses a construct metriclint cannot compare yet".to_string(),
-        );
-    }
-    if !found.has_aggregate() && expected.has_aggregate() {
-        // A row-level expression over already aggregated rows is a fine way to
-        // compute a ratio; which rows these are needs lineage we do not have.
-        return Verdict::Unknown(format!(
-            "`{found}` aggregates nothing here; its inputs come from elsewhere"
-        ));
-    }
-    Verdict::Different(differences(found, expected))
 }
 
-fn scale_words(scale: &Number) -> String {
-    format!("×{scale}")
+/// What a site computes, as the judge needs it.
+pub struct Computation<'a> {
+    pub expr: &'a Expr,
+    /// Base relations read (lowercased last name parts).
+    pub sources: &'a [String],
 }
 
-/// The differences between two computations, naming numerator, denominator
-/// and scale separately when both are ratios.
-pub fn differences(found: &Expr, expected: &Expr) -> Vec<String> {
-    let (found_scale, found_num, found_den) = found.as_ratio();
-    let (expected_scale, expected_num, expected_den) = expected.as_ratio();
-    let is_ratio = |d: &Expr| !matches!(d, Expr::Number(n) if n.is_one());
-    if !is_ratio(&found_den) && !is_ratio(&expected_den) && found_scale == expected_scale {
-        return vec![format!(
-            "it computes {found} where the registry has {expected}"
-        )];
+fn columns(expr: &Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    expr.walk(&mut |e| {
+        if let Expr::Column(c) = e {
+            out.insert(c.clone());
+        }
+    });
+    out
+}
+
+/// The agreement with its filter in every aggregate.
+pub fn effective_definition(metric: &Metric) -> Expr {
+    if metric.filter.is_empty() {
+        return metric.definition.clone();
+    }
+    map_aggregates(metric.definition.clone(), &mut |agg| {
+        let mut filter = agg.filter.clone();
+        filter.extend(metric.filter.iter().cloned());
+        (filter, Vec::new())
+    })
+}
+
+/// Columns the (effective) definition puts a condition on.
+fn constrained_columns(definition: &Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for agg in aggregates(definition) {
+        for condition in &agg.filter {
+            out.extend(columns(condition));
+        }
+    }
+    out
+}
+
+/// The site with the scope conditions on `constrained` columns moved into its
+/// aggregates' filters, and the rest (the report's slice) dropped.
+fn effective_site(expr: &Expr, constrained: &BTreeSet<String>) -> Expr {
+    map_aggregates(expr.clone(), &mut |agg| {
+        let mut filter = agg.filter.clone();
+        for condition in &agg.scope {
+            // A condition on an aggregate is a HAVING in disguise, never a filter.
+            let relevant = !condition.has_aggregate() && !columns(condition).is_disjoint(constrained);
+            if relevant {
+                filter.push(condition.clone());
+            }
+        }
+        (filter, Vec::new())
+    })
+}
+
+/// Rebuilds every aggregate with new (filter, scope).
+fn map_aggregates(expr: Expr, f: &mut dyn FnMut(&Aggregate) -> (Vec<Expr>, Vec<Expr>)) -> Expr {
+    expr.rewrite(&mut |e| match e {
+        Expr::Aggregate(agg) => {
+            let (filter, scope) = f(&agg);
+            Expr::aggregate_scoped(agg.func.clone(), agg.distinct, agg.arg.clone(), filter, scope)
+        }
+        other => other,
+    })
+}
+
+fn without_filters(expr: &Expr) -> Expr {
+    map_aggregates(expr.clone(), &mut |_| (Vec::new(), Vec::new()))
+}
+
+/// `(scale, core)`: the constant coefficient of the top-level product and the rest.
+pub fn split_scale(expr: &Expr) -> (Number, Expr) {
+    match expr {
+        Expr::Product(p) if !p.coefficient.is_one() => {
+            let core = Expr::product(Number::ONE, p.factors.clone());
+            (p.coefficient.clone(), core)
+        }
+        other => (Number::ONE, other.clone()),
+    }
+}
+
+fn aggregates(expr: &Expr) -> Vec<Aggregate> {
+    let mut out = Vec::new();
+    expr.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            out.push(agg.as_ref().clone());
+        }
+    });
+    out
+}
+
+fn is_ratio(expr: &Expr) -> bool {
+    matches!(expr, Expr::Product(p) if p.factors.iter().any(|f| f.inverse))
+}
+
+fn is_ratio_of_aggregates(expr: &Expr) -> bool {
+    matches!(expr, Expr::Product(p) if p.factors.iter().any(|f| f.inverse)
+        && p.factors.iter().all(|f| matches!(f.expr, Expr::Aggregate(_))))
+}
+
+/// `AVG(a / b)`, `SUM(a / b)`, or an aggregate over a column that is itself a
+/// ratio metric (`AVG(ctr)`): an aggregate of per-row ratios.
+fn aggregate_of_ratios(expr: &Expr, registry: &Registry) -> bool {
+    let Expr::Aggregate(agg) = expr else {
+        return false;
+    };
+    if !matches!(agg.func, AggFunc::Avg | AggFunc::Sum | AggFunc::Other(_)) {
+        return false;
+    }
+    match &agg.arg {
+        arg if is_ratio(arg) => true,
+        Expr::Column(name) => registry
+            .lookup(name)
+            .is_some_and(|(m, _)| is_ratio(&split_scale(&m.definition).1)),
+        _ => false,
+    }
+}
+
+/// Words for a scale a ratio is reported at, e.g. "percent (×100)".
+fn ratio_scale_words(scale: &Number) -> String {
+    match scale.as_f64() {
+        Some(v) if v == 1.0 => "a fraction".to_string(),
+        Some(v) if v == 100.0 => "percent (×100)".to_string(),
+        Some(v) if v == 1000.0 => "per mille (×1000)".to_string(),
+        _ => format!("×{scale}"),
+    }
+}
+
+/// Words for a money scale, e.g. "micros (×1000000)".
+fn money_scale_words(scale: &Number) -> String {
+    match scale.as_f64() {
+        Some(v) if v == 1.0 => "currency units".to_string(),
+        Some(v) if v == 1e6 => "micros (×1000000)".to_string(),
+        Some(v) if v == 1e-6 => "millionths (÷1000000)".to_string(),
+        _ => format!("×{scale}"),
+    }
+}
+
+/// How a scale difference reads, in the metric's unit where it has one.
+pub fn scale_difference(found: &Number, expected: &Number, unit: Option<Unit>) -> String {
+    match unit {
+        Some(Unit::Fraction | Unit::Percent | Unit::PerMille) => format!(
+            "it is in {} where the registry reports {}",
+            ratio_scale_words(found),
+            ratio_scale_words(expected)
+        ),
+        Some(Unit::Currency | Unit::CurrencyMicros)
+            if [found, expected].iter().any(|s| matches!(s.as_f64(), Some(v) if v == 1e6 || v == 1e-6)) =>
+        {
+            format!(
+            "it is in {} where the registry reports {}",
+            money_scale_words(found),
+            money_scale_words(expected)
+        )
+        }
+        _ => format!("the scale is ×{found} where the registry has ×{expected}"),
+    }
+}
+
+/// Names an aggregate without its filter, e.g. `sum(impressions)`.
+fn bare(agg: &Aggregate) -> String {
+    Expr::aggregate(agg.func.clone(), agg.distinct, agg.arg.clone(), Vec::new()).to_string()
+}
+
+/// Explains filter differences between aggregates of the same shape.
+fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
+    let found_aggs = aggregates(found);
+    let expected_aggs = aggregates(expected);
+    let all = found_aggs.len();
+    // Conditions missing or extra on some aggregates, with the aggregates named.
+    let mut missing: Vec<(Expr, Vec<String>)> = Vec::new();
+    let mut extra: Vec<(Expr, Vec<String>)> = Vec::new();
+    let note = |list: &mut Vec<(Expr, Vec<String>)>, condition: &Expr, agg: &Aggregate| {
+        match list.iter_mut().find(|(c, _)| c == condition) {
+            Some((_, aggs)) => aggs.push(bare(agg)),
+            None => list.push((condition.clone(), vec![bare(agg)])),
+        }
+    };
+    for (f, e) in found_aggs.iter().zip(&expected_aggs) {
+        for c in e.filter.iter().filter(|c| !f.filter.contains(c)) {
+            note(&mut missing, c, f);
+        }
+        for c in f.filter.iter().filter(|c| !e.filter.contains(c)) {
+            note(&mut extra, c, f);
+        }
     }
     let mut out = Vec::new();
-    if found_num != expected_num {
-        out.push(format!(
-            "the numerator is {found_num} where the registry has {expected_num}"
-        ));
+    for (condition, aggs) in missing {
+        let text = if aggs.len() == all {
+            format!("filter `{condition}` is missing")
+        } else {
+            format!("filter `{condition}` is missing on {}", aggs.join(" and "))
+        };
+        out.push(Difference { kind: DifferenceKind::Filter, text });
     }
-    if found_den != expected_den {
-        match (is_ratio(&found_den), is_ratio(&expected_den)) {
-            (true, true) => out.push(format!(
-                "the denominator is {found_den} where the registry has {expected_den}"
-            )),
-            (false, true) => out.push(format!("it does not divide by {expected_den}")),
-            (true, false) => out.push(format!(
-                "it divides by {found_den}, which the registry does not"
-            )),
+    for (condition, aggs) in extra {
+        let applies_in_definition = expected_aggs.iter().any(|e| e.filter.contains(&condition));
+        let text = if applies_in_definition {
+            format!("filter `{condition}` applies to {} too", aggs.join(" and "))
+        } else if aggs.len() == all {
+            format!("extra filter `{condition}`")
+        } else {
+            format!("extra filter `{condition}` on {}", aggs.join(" and "))
+        };
+        out.push(Difference { kind: DifferenceKind::Filter, text });
+    }
+    out
+}
+
+/// Explains a formula difference by parts: numerator, denominator, scale.
+fn formula_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
+    let (found_scale, found_num, found_den) = found.as_ratio();
+    let (expected_scale, expected_num, expected_den) = expected.as_ratio();
+    let divides = |d: &Expr| !matches!(d, Expr::Number(n) if n.is_one());
+    let formula = |text: String| Difference {
+        kind: DifferenceKind::Formula,
+        text,
+    };
+    if !divides(&found_den) && !divides(&expected_den) {
+        return vec![formula(format!("it computes {found} where the registry has {expected}"))];
+    }
+    let mut out = Vec::new();
+    if without_filters(&found_num) != without_filters(&expected_num) {
+        out.push(formula(format!("the numerator is {found_num} where the registry has {expected_num}")));
+    }
+    if without_filters(&found_den) != without_filters(&expected_den) {
+        match (divides(&found_den), divides(&expected_den)) {
+            (true, true) => out.push(formula(format!("the denominator is {found_den} where the registry has {expected_den}"))),
+            (false, true) => out.push(formula(format!("it does not divide by {expected_den}"))),
+            (true, false) => out.push(formula(format!("it divides by {found_den}, which the registry does not"))),
             (false, false) => {}
         }
     }
+    if out.is_empty() {
+        // Same parts up to filters: the filters are what differs.
+        out.extend(filter_differences(found, expected));
+    }
     if found_scale != expected_scale {
-        out.push(format!(
-            "the scale is {} where the registry has {}",
-            scale_words(&found_scale),
-            scale_words(&expected_scale)
-        ));
+        out.push(Difference {
+            kind: DifferenceKind::Scale,
+            text: format!("the scale is ×{found_scale} where the registry has ×{expected_scale}"),
+        });
     }
     if out.is_empty() {
-        out.push(format!(
-            "it computes {found} where the registry has {expected}"
-        ));
+        out.push(formula(format!("it computes {found} where the registry has {expected}")));
     }
     out
+}
+
+/// Compares a site's computation with a registered metric.
+pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Verdict {
+    let expected = effective_definition(metric);
+    let found = effective_site(site.expr, &constrained_columns(&expected));
+
+    let source_difference = (!metric.source.is_empty()
+        && !site.sources.is_empty()
+        && !site.sources.iter().any(|s| metric.source.contains(s)))
+    .then(|| Difference {
+        kind: DifferenceKind::Source,
+        text: format!(
+            "it reads {} where the registry says {}",
+            site.sources.join(", "),
+            metric.source.join(" or ")
+        ),
+    });
+
+    if found == expected {
+        return match source_difference {
+            None => Verdict::Equivalent,
+            Some(d) => Verdict::Different {
+                differences: vec![d],
+                found,
+                expected,
+            },
+        };
+    }
+    if found.is_uncertain() {
+        return Verdict::Unknown(format!("`{found}` uses a construct metriclint cannot compare yet"));
+    }
+    if expected.is_uncertain() {
+        return Verdict::Unknown("the registry definition uses a construct metriclint cannot compare yet".to_string());
+    }
+    if !found.has_aggregate() && expected.has_aggregate() {
+        // A row-level expression over rows whose grain we cannot see (a base
+        // table that may hold daily totals) may well be right.
+        return Verdict::Unknown(format!("`{found}` aggregates nothing here; its inputs come from elsewhere"));
+    }
+
+    let (found_scale, found_core) = split_scale(&found);
+    let (expected_scale, expected_core) = split_scale(&expected);
+    let mut differences = Vec::new();
+    if without_filters(&found_core) == without_filters(&expected_core) {
+        differences.extend(filter_differences(&found_core, &expected_core));
+        if found_scale != expected_scale {
+            differences.push(Difference {
+                kind: DifferenceKind::Scale,
+                text: scale_difference(&found_scale, &expected_scale, metric.unit),
+            });
+        }
+    } else if aggregate_of_ratios(&found_core, registry) && is_ratio_of_aggregates(&expected_core) {
+        differences.push(Difference {
+            kind: DifferenceKind::RatioStructure,
+            text: format!(
+                "it {} per-row ratios, {found_core}, where the registry divides totals, {expected_core}",
+                match &found_core {
+                    Expr::Aggregate(agg) if agg.func == AggFunc::Sum => "sums",
+                    Expr::Aggregate(agg) if agg.func == AggFunc::Avg => "averages",
+                    _ => "aggregates",
+                }
+            ),
+        });
+        if found_scale != expected_scale {
+            differences.push(Difference {
+                kind: DifferenceKind::Scale,
+                text: scale_difference(&found_scale, &expected_scale, metric.unit),
+            });
+        }
+    } else if is_ratio_of_aggregates(&found_core) && aggregate_of_ratios(&expected_core, registry) {
+        differences.push(Difference {
+            kind: DifferenceKind::RatioStructure,
+            text: format!("it divides totals, {found_core}, where the registry aggregates per-row ratios, {expected_core}"),
+        });
+    } else {
+        differences.extend(formula_differences(&found, &expected));
+    }
+    differences.extend(source_difference);
+    Verdict::Different {
+        differences,
+        found,
+        expected,
+    }
 }

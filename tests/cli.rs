@@ -64,8 +64,8 @@ fn adtech_with_team_registry() -> Vec<(String, String, u64, String)> {
             12,
             "fill_rate",
         ),
-        row("ML001", &format!("{SF}/ctr_trend.sql"), 8, "ctr"),
-        row("ML001", &format!("{SF}/delivery_summary.sql"), 11, "cpm"),
+        row("ML005", &format!("{SF}/ctr_trend.sql"), 8, "ctr"),
+        row("ML004", &format!("{SF}/delivery_summary.sql"), 11, "cpm"),
         row(
             "ML001",
             &format!("{SF}/exchange_win_rates.sql"),

@@ -9,6 +9,7 @@ use sqlparser::ast::{
     UnaryOperator, Value,
 };
 
+use super::functions::{self, Meaning};
 use super::guards::unguarded_ratio;
 use super::{AggFunc, Expr, Factor, Number, Term};
 
@@ -60,37 +61,6 @@ const NUMERIC_TYPES: &[&str] = &[
     "dec",
     "bignumeric",
     "bigdecimal",
-];
-
-/// Aggregate functions other than the five with their own [`AggFunc`] variant.
-const OTHER_AGGREGATES: &[&str] = &[
-    "approx_count_distinct",
-    "approx_distinct",
-    "approx_percentile",
-    "approx_quantiles",
-    "any_value",
-    "array_agg",
-    "bool_and",
-    "bool_or",
-    "corr",
-    "covar_pop",
-    "covar_samp",
-    "listagg",
-    "logical_and",
-    "logical_or",
-    "median",
-    "mode",
-    "percentile_cont",
-    "percentile_disc",
-    "stddev",
-    "stddev_pop",
-    "stddev_samp",
-    "string_agg",
-    "uniq",
-    "uniqexact",
-    "var_pop",
-    "var_samp",
-    "variance",
 ];
 
 pub fn is_numeric_type(data_type: &ast::DataType) -> bool {
@@ -335,24 +305,16 @@ impl<'r> Lowerer<'r> {
             }
         }
 
-        let aggregate = match name.as_str() {
-            "sum" => Some(AggFunc::Sum),
-            "count" => Some(AggFunc::Count),
-            "avg" | "mean" => Some(AggFunc::Avg),
-            "min" => Some(AggFunc::Min),
-            "max" => Some(AggFunc::Max),
-            "countif" | "count_if" | "countif_" => Some(AggFunc::Count),
-            "sumif" => Some(AggFunc::Sum),
-            "avgif" => Some(AggFunc::Avg),
-            n if OTHER_AGGREGATES.contains(&n) => Some(AggFunc::Other(n.to_string())),
+        let meaning = functions::meaning(&name);
+        let aggregate = match meaning {
+            Some(Meaning::Aggregate(kind) | Meaning::AggregateIf(kind)) => Some(kind.func()),
+            Some(Meaning::CountIf | Meaning::CountDistinct) => Some(AggFunc::Count),
+            Some(Meaning::OtherAggregate) => Some(AggFunc::Other(name.clone())),
             _ => None,
         };
         if let Some(func) = aggregate {
-            if function.over.is_some() {
+            if function.over.is_some() || !function.within_group.is_empty() {
                 // A window aggregate computes a per-row value; not modelled yet.
-                return Expr::Opaque(function.to_string());
-            }
-            if !function.within_group.is_empty() {
                 return Expr::Opaque(function.to_string());
             }
             let mut filter: Vec<Expr> = function
@@ -360,30 +322,27 @@ impl<'r> Lowerer<'r> {
                 .as_deref()
                 .map(|p| vec![self.lower(p)])
                 .unwrap_or_default();
-            let arg = match (name.as_str(), arg_exprs.as_slice()) {
+            let distinct = distinct || meaning == Some(Meaning::CountDistinct);
+            let arg = match (meaning, arg_exprs.as_slice()) {
                 // COUNTIF(p) counts the rows where p holds.
-                ("countif" | "count_if", [p]) => {
+                (Some(Meaning::CountIf), [p]) => {
                     filter.push(self.lower(p));
                     Expr::Star
                 }
-                ("sumif" | "avgif", [x, p]) => {
+                (Some(Meaning::AggregateIf(_)), [x, p]) => {
                     filter.push(self.lower(p));
                     self.lower(x)
                 }
                 (_, []) if is_star => Expr::Star,
-                // COUNT(1), COUNT('x'): a non-null constant counts every row like COUNT(*).
-                ("count", [e]) if !distinct && is_non_null_constant(e) => Expr::Star,
                 (_, [e]) => self.lower(e),
                 _ => return self.plain_function(name, &arg_exprs),
             };
             return Expr::aggregate_scoped(func, distinct, arg, filter, self.conditions.clone());
         }
 
-        match (name.as_str(), arg_exprs.as_slice()) {
-            // Division functions that only differ in what a zero denominator gives.
-            ("safe_divide" | "div0" | "div0null" | "ieee_divide", [a, b]) => self.ratio(a, b),
-            // COALESCE(agg, 0) and friends only differ on empty groups.
-            ("coalesce" | "ifnull" | "nvl", [x, zero]) if is_zero_literal(zero) => {
+        match (meaning, arg_exprs.as_slice()) {
+            (Some(Meaning::Divide), [a, b]) => self.ratio(a, b),
+            (Some(Meaning::ZeroIfNull2), [x, zero]) if is_zero_literal(zero) => {
                 let lowered = self.lower(x);
                 if lowered.has_aggregate() {
                     lowered
@@ -391,7 +350,7 @@ impl<'r> Lowerer<'r> {
                     self.plain_function(name, &arg_exprs)
                 }
             }
-            ("zeroifnull", [x]) => {
+            (Some(Meaning::ZeroIfNull1), [x]) => {
                 let lowered = self.lower(x);
                 if lowered.has_aggregate() {
                     lowered
@@ -399,8 +358,7 @@ impl<'r> Lowerer<'r> {
                     self.plain_function(name, &arg_exprs)
                 }
             }
-            // IF(p, a, b) / IFF(p, a, b) are CASE WHEN p THEN a ELSE b END.
-            ("if" | "iff", [p, a, b]) => Expr::Case {
+            (Some(Meaning::IfThenElse), [p, a, b]) => Expr::Case {
                 operand: None,
                 branches: vec![(self.lower(p), self.lower(a))],
                 otherwise: Some(Box::new(self.lower(b))),
@@ -450,14 +408,6 @@ fn strip_zero_guard(expr: &ast::Expr) -> &ast::Expr {
             _ => expr,
         },
         _ => expr,
-    }
-}
-
-fn is_non_null_constant(expr: &ast::Expr) -> bool {
-    match expr {
-        ast::Expr::Value(v) => !matches!(v.value, Value::Null | Value::Placeholder(_)),
-        ast::Expr::Nested(e) => is_non_null_constant(e),
-        _ => false,
     }
 }
 

@@ -62,11 +62,7 @@ impl Diagnostic for Report<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (offset, len) = self.span?;
-        let label = match (&self.finding.found, self.finding.code) {
-            (Some(found), "ML001") => format!("computed as {found}"),
-            (_, "ML011") => format!("name it {}", self.finding.metric.as_deref().unwrap_or("")),
-            _ => "here".to_string(),
-        };
+        let label = self.finding.label.clone().unwrap_or_else(|| "here".to_string());
         Some(Box::new(std::iter::once(LabeledSpan::new(
             Some(label),
             offset,

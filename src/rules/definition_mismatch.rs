@@ -1,12 +1,16 @@
+use super::{agreement_help, shown_name, site_finding, Compared};
 use crate::extract::Site;
-use crate::finding::{Finding, Related};
+use crate::finding::Finding;
+use crate::judge::Difference;
 use crate::registry::Metric;
 use crate::rules::rule;
 
 rule! {
     /// ## What it does
     /// Flags a report column named after a registered metric (or one of its
-    /// synonyms) whose formula differs from the registered definition.
+    /// synonyms) whose formula differs from the registered definition, or that
+    /// differs from it in more than one way (filter, scale, source, ratio
+    /// structure together). The message lists every difference.
     ///
     /// ## Why is this bad?
     /// Two reports that show "CTR" must mean the same thing. When one divides
@@ -16,9 +20,10 @@ rule! {
     ///
     /// Equivalent spellings are not flagged: identifier case and quoting, table
     /// qualifiers, operand order, parentheses, numeric casts, `1.0` vs `1`,
-    /// `COUNT(*)` vs `COUNT(1)`, and zero guards such as `NULLIF(d, 0)`,
-    /// `SAFE_DIVIDE` and `DIV0`. A site metriclint cannot compare for sure is
-    /// not flagged either.
+    /// `COUNT(*)` vs `COUNT(1)`, CTE and subquery indirection, conditional
+    /// aggregates, and zero guards such as `NULLIF(d, 0)`, `SAFE_DIVIDE`, `DIV0`
+    /// or `CASE WHEN d = 0 …`. A site metriclint cannot compare for sure is not
+    /// flagged either.
     ///
     /// ## Example
     /// ```sql
@@ -39,40 +44,16 @@ rule! {
 }
 
 impl DefinitionMismatch {
-    pub fn finding(path: &str, site: &Site, metric: &Metric, differences: &[String]) -> Finding {
-        let info = Self::INFO;
-        let shown = if site.output_name.eq_ignore_ascii_case(&metric.name) {
-            metric.name.clone()
-        } else {
-            format!("{} (registered as {})", site.output_name, metric.name)
-        };
+    pub fn finding(path: &str, site: &Site, metric: &Metric, compared: Compared<'_>, differences: &[Difference]) -> Finding {
+        let listed: Vec<&str> = differences.iter().map(|d| d.text.as_str()).collect();
         let message = format!(
-            "{shown} is computed as {}, but the registry defines it as {}: {}",
-            site.computation,
-            metric.definition,
-            differences.join("; ")
+            "{} is computed as {}, but the registry defines it as {}: {}",
+            shown_name(site, metric),
+            compared.found,
+            compared.expected,
+            listed.join("; ")
         );
-        let mut help = format!("agreed at {}: `{}`", metric.origin, metric.body_text.trim());
-        if let Some(description) = &metric.description {
-            help.push_str(&format!("\n{}: {}", metric.name, description.trim()));
-        }
-        Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range: site.range,
-            metric: Some(metric.name.clone()),
-            message,
-            found: Some(site.computation.to_string()),
-            expected: Some(metric.definition.to_string()),
-            related: vec![Related {
-                path: metric.origin.path.clone(),
-                line: metric.origin.line,
-                column: metric.origin.column,
-                message: "agreed definition".to_string(),
-            }],
-            help: Some(help),
-        }
+        let label = format!("computed as {}", compared.found);
+        site_finding(Self::INFO, path, site, metric, compared, message, label, agreement_help(metric))
     }
 }

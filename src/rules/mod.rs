@@ -3,15 +3,26 @@
 //! Each rule is declared with [`rule!`], which keeps the doc comment both as
 //! rustdoc and as the text `metriclint` can print about the rule.
 
-use crate::finding::Severity;
+use crate::canon::Expr;
+use crate::extract::Site;
+use crate::finding::{Finding, Related, Severity};
+use crate::registry::Metric;
 
 mod definition_mismatch;
+mod filter_mismatch;
 mod non_canonical_name;
 mod parse_error;
+mod ratio_aggregation_mismatch;
+mod source_mismatch;
+mod unit_mismatch;
 
 pub use definition_mismatch::DefinitionMismatch;
+pub use filter_mismatch::FilterMismatch;
 pub use non_canonical_name::NonCanonicalName;
 pub use parse_error::ParseError;
+pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
+pub use source_mismatch::SourceMismatch;
+pub use unit_mismatch::UnitMismatch;
 
 /// A rule's identity and documentation.
 #[derive(Clone, Copy, Debug)]
@@ -44,14 +55,73 @@ pub(crate) use rule;
 /// Every rule metriclint has, in code order.
 pub const RULES: &[RuleInfo] = &[
     DefinitionMismatch::INFO,
+    FilterMismatch::INFO,
+    SourceMismatch::INFO,
+    UnitMismatch::INFO,
+    RatioAggregationMismatch::INFO,
     NonCanonicalName::INFO,
     ParseError::INFO,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static RuleInfo> {
-    RULES
-        .iter()
-        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+}
+
+/// How a site names its metric in messages: `ctr`, or
+/// `click_through_rate (registered as ctr)`.
+fn shown_name(site: &Site, metric: &Metric) -> String {
+    if site.output_name.eq_ignore_ascii_case(&metric.name) {
+        metric.name.clone()
+    } else {
+        format!("{} (registered as {})", site.output_name, metric.name)
+    }
+}
+
+/// Where the agreement lives and what it says, for the help text.
+fn agreement_help(metric: &Metric) -> String {
+    let mut help = format!("agreed at {}: `{}`", metric.origin, metric.body_text.trim());
+    if let Some(description) = &metric.description {
+        help.push_str(&format!("\n{}: {}", metric.name, description.trim()));
+    }
+    help
+}
+
+/// What a finding about a site compared, for its `found`/`expected`.
+pub struct Compared<'a> {
+    pub found: &'a Expr,
+    pub expected: &'a Expr,
+}
+
+/// A finding about one site against one registered metric.
+fn site_finding(
+    info: RuleInfo,
+    path: &str,
+    site: &Site,
+    metric: &Metric,
+    compared: Compared<'_>,
+    message: String,
+    label: String,
+    help: String,
+) -> Finding {
+    Finding {
+        code: info.code,
+        rule: info.name,
+        severity: info.severity,
+        path: path.to_string(),
+        range: site.range,
+        metric: Some(metric.name.clone()),
+        message,
+        found: Some(compared.found.to_string()),
+        expected: Some(compared.expected.to_string()),
+        related: vec![Related {
+            path: metric.origin.path.clone(),
+            line: metric.origin.line,
+            column: metric.origin.column,
+            message: "agreed definition".to_string(),
+        }],
+        help: Some(help),
+        label: Some(label),
+    }
 }
 
 #[cfg(test)]
@@ -61,19 +131,9 @@ mod tests {
     #[test]
     fn every_rule_is_documented_and_unique() {
         for (i, rule) in RULES.iter().enumerate() {
-            assert!(
-                rule.doc.contains("## What it does"),
-                "{} lacks docs",
-                rule.code
-            );
-            assert!(
-                rule.doc.contains("## Example"),
-                "{} lacks an example",
-                rule.code
-            );
-            assert!(RULES[i + 1..]
-                .iter()
-                .all(|r| r.code != rule.code && r.name != rule.name));
+            assert!(rule.doc.contains("## What it does"), "{} lacks docs", rule.code);
+            assert!(rule.doc.contains("## Example"), "{} lacks an example", rule.code);
+            assert!(RULES[i + 1..].iter().all(|r| r.code != rule.code && r.name != rule.name));
         }
         assert_eq!(by_code("ml001").unwrap().name, "definition-mismatch");
         assert_eq!(by_code("parse-error").unwrap().code, "ML900");

@@ -1,5 +1,6 @@
+use super::{site_finding, Compared};
 use crate::extract::Site;
-use crate::finding::{Finding, Related};
+use crate::finding::Finding;
 use crate::registry::Metric;
 use crate::rules::rule;
 
@@ -14,7 +15,7 @@ rule! {
     /// wonder whether they differ, and a search for `ctr` misses this report.
     /// One name per metric keeps the catalogue searchable.
     ///
-    /// When the formula also differs, the site is reported as a mismatch
+    /// When the computation also differs, the site is reported as a mismatch
     /// (ML001–ML005) instead, and this note is not repeated.
     ///
     /// ## Example
@@ -37,27 +38,16 @@ rule! {
 
 impl NonCanonicalName {
     pub fn finding(path: &str, site: &Site, metric: &Metric) -> Finding {
-        let info = Self::INFO;
-        Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range: site.range,
-            metric: Some(metric.name.clone()),
-            message: format!(
-                "{} computes the registered metric {} under another name",
-                site.output_name, metric.name
-            ),
-            found: Some(site.computation.to_string()),
-            expected: Some(metric.definition.to_string()),
-            related: vec![Related {
-                path: metric.origin.path.clone(),
-                line: metric.origin.line,
-                column: metric.origin.column,
-                message: "agreed definition".to_string(),
-            }],
-            help: Some(format!("name the column `{}`", metric.name)),
-        }
+        let message = format!(
+            "{} computes the registered metric {} under another name",
+            site.output_name, metric.name
+        );
+        let compared = Compared {
+            found: &site.computation,
+            expected: &metric.definition,
+        };
+        let label = format!("name it {}", metric.name);
+        let help = format!("name the column `{}`", metric.name);
+        site_finding(Self::INFO, path, site, metric, compared, message, label, help)
     }
 }

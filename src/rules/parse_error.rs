@@ -47,6 +47,7 @@ impl ParseError {
             expected: None,
             related: Vec::new(),
             help: Some(help.to_string()),
+            label: None,
         }
     }
 }

@@ -1,0 +1,45 @@
+use super::{agreement_help, shown_name, site_finding, Compared};
+use crate::extract::Site;
+use crate::finding::Finding;
+use crate::judge::Difference;
+use crate::registry::Metric;
+use crate::rules::rule;
+
+rule! {
+    /// ## What it does
+    /// Flags a site that aggregates per-row ratios (`AVG(clicks / impressions)`,
+    /// `SUM(a / NULLIF(b, 0))`, or `AVG(ctr)` over a column that is itself a
+    /// ratio) where the registry defines the metric as a ratio of aggregates
+    /// (`SUM(clicks) / SUM(impressions)`), or the reverse.
+    ///
+    /// ## Why is this bad?
+    /// The average of daily CTRs weighs a day with ten impressions like a day
+    /// with ten million: a campaign's "average CTR" can be several times its
+    /// real CTR. A sum of ratios is not a ratio at all.
+    ///
+    /// ## Example
+    /// ```sql
+    /// SELECT campaign_id, AVG(daily_ctr) AS ctr FROM campaign_daily GROUP BY 1
+    /// ```
+    ///
+    /// Use instead:
+    /// ```sql
+    /// SELECT campaign_id, SUM(clicks) / NULLIF(SUM(impressions), 0) AS ctr
+    /// FROM campaign_daily GROUP BY 1
+    /// ```
+    pub struct RatioAggregationMismatch {
+        code: "ML005",
+        name: "ratio-aggregation-mismatch",
+        severity: Error,
+    }
+}
+
+impl RatioAggregationMismatch {
+    pub fn finding(path: &str, site: &Site, metric: &Metric, compared: Compared<'_>, differences: &[Difference]) -> Finding {
+        let listed: Vec<&str> = differences.iter().map(|d| d.text.as_str()).collect();
+        let text = listed.join("; ");
+        let message = format!("{} {}", shown_name(site, metric), text.strip_prefix("it ").unwrap_or(&text));
+        let label = "aggregates per-row ratios".to_string();
+        site_finding(Self::INFO, path, site, metric, compared, message, label, agreement_help(metric))
+    }
+}

@@ -1,0 +1,48 @@
+use super::{agreement_help, shown_name, site_finding, Compared};
+use crate::extract::Site;
+use crate::finding::Finding;
+use crate::registry::Metric;
+use crate::rules::rule;
+
+rule! {
+    /// ## What it does
+    /// Flags a site whose formula and filter match the registered metric but
+    /// which computes it from another relation than the registered `source`.
+    /// Relations are compared by the last part of their name, case-insensitively,
+    /// through CTEs and subqueries, so `analytics.fct_ad_events`,
+    /// `` `proj.analytics.fct_ad_events` `` and a dbt-rendered name all match
+    /// `fct_ad_events`.
+    ///
+    /// ## Why is this bad?
+    /// The same formula over another table is another number: a raw event log
+    /// still holds invalid traffic and duplicates that the agreed fact table has
+    /// removed; a staging copy lags a day behind.
+    ///
+    /// ## Example
+    /// ```sql
+    /// SELECT SUM(clicks) / SUM(impressions) AS ctr FROM raw_ad_events
+    /// ```
+    ///
+    /// Use instead (with `source: fct_ad_events` agreed):
+    /// ```sql
+    /// SELECT SUM(clicks) / SUM(impressions) AS ctr FROM analytics.fct_ad_events
+    /// ```
+    pub struct SourceMismatch {
+        code: "ML003",
+        name: "source-mismatch",
+        severity: Error,
+    }
+}
+
+impl SourceMismatch {
+    pub fn finding(path: &str, site: &Site, metric: &Metric, compared: Compared<'_>) -> Finding {
+        let message = format!(
+            "{} is computed from {}, but the registry says it comes from {}",
+            shown_name(site, metric),
+            site.sources.join(", "),
+            metric.source.join(" or ")
+        );
+        let label = format!("reads {}", site.sources.join(", "));
+        site_finding(Self::INFO, path, site, metric, compared, message, label, agreement_help(metric))
+    }
+}
