@@ -16,8 +16,8 @@ use crate::judge::{judge, Computation, DifferenceKind, Verdict};
 use crate::parse::parse_file;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
-    Compared, DefinitionMismatch, FilterMismatch, NonCanonicalName, ParseError, RatioAggregationMismatch,
-    SourceMismatch, UnitMismatch,
+    Compared, DefinitionMismatch, FilterMismatch, NonCanonicalName, ParseError,
+    RatioAggregationMismatch, SourceMismatch, UnitMismatch,
 };
 use crate::source::{LineIndex, Position, Range};
 
@@ -150,9 +150,15 @@ pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Findin
             // One kind of difference has its own rule; several are ML001.
             let single = (kinds.len() == 1).then(|| *kinds.first().expect("one kind"));
             Some(match single {
-                Some(DifferenceKind::Filter) => FilterMismatch::finding(path, site, metric, compared, &differences),
-                Some(DifferenceKind::Source) => SourceMismatch::finding(path, site, metric, compared),
-                Some(DifferenceKind::Scale) => UnitMismatch::finding(path, site, metric, compared, &differences),
+                Some(DifferenceKind::Filter) => {
+                    FilterMismatch::finding(path, site, metric, compared, &differences)
+                }
+                Some(DifferenceKind::Source) => {
+                    SourceMismatch::finding(path, site, metric, compared)
+                }
+                Some(DifferenceKind::Scale) => {
+                    UnitMismatch::finding(path, site, metric, compared, &differences)
+                }
                 Some(DifferenceKind::RatioStructure) => {
                     RatioAggregationMismatch::finding(path, site, metric, compared, &differences)
                 }

@@ -105,7 +105,8 @@ fn effective_site(expr: &Expr, constrained: &BTreeSet<String>) -> Expr {
         let mut filter = agg.filter.clone();
         for condition in &agg.scope {
             // A condition on an aggregate is a HAVING in disguise, never a filter.
-            let relevant = !condition.has_aggregate() && !columns(condition).is_disjoint(constrained);
+            let relevant =
+                !condition.has_aggregate() && !columns(condition).is_disjoint(constrained);
             if relevant {
                 filter.push(condition.clone());
             }
@@ -114,12 +115,21 @@ fn effective_site(expr: &Expr, constrained: &BTreeSet<String>) -> Expr {
     })
 }
 
+/// An aggregate's (filter, scope) conditions.
+type Conditions = (Vec<Expr>, Vec<Expr>);
+
 /// Rebuilds every aggregate with new (filter, scope).
-fn map_aggregates(expr: Expr, f: &mut dyn FnMut(&Aggregate) -> (Vec<Expr>, Vec<Expr>)) -> Expr {
+fn map_aggregates(expr: Expr, f: &mut dyn FnMut(&Aggregate) -> Conditions) -> Expr {
     expr.rewrite(&mut |e| match e {
         Expr::Aggregate(agg) => {
             let (filter, scope) = f(&agg);
-            Expr::aggregate_scoped(agg.func.clone(), agg.distinct, agg.arg.clone(), filter, scope)
+            Expr::aggregate_scoped(
+                agg.func.clone(),
+                agg.distinct,
+                agg.arg.clone(),
+                filter,
+                scope,
+            )
         }
         other => other,
     })
@@ -179,21 +189,32 @@ fn aggregate_of_ratios(expr: &Expr, registry: &Registry) -> bool {
 
 /// Words for a scale a ratio is reported at, e.g. "percent (×100)".
 fn ratio_scale_words(scale: &Number) -> String {
-    match scale.as_f64() {
-        Some(v) if v == 1.0 => "a fraction".to_string(),
-        Some(v) if v == 100.0 => "percent (×100)".to_string(),
-        Some(v) if v == 1000.0 => "per mille (×1000)".to_string(),
-        _ => format!("×{scale}"),
+    if scale.is_one() {
+        "a fraction".to_string()
+    } else if *scale == Number::int(100) {
+        "percent (×100)".to_string()
+    } else if *scale == Number::int(1000) {
+        "per mille (×1000)".to_string()
+    } else {
+        format!("×{scale}")
     }
+}
+
+fn is_micros(scale: &Number) -> bool {
+    let million = Number::int(1_000_000);
+    *scale == million || Some(scale.clone()) == million.recip()
 }
 
 /// Words for a money scale, e.g. "micros (×1000000)".
 fn money_scale_words(scale: &Number) -> String {
-    match scale.as_f64() {
-        Some(v) if v == 1.0 => "currency units".to_string(),
-        Some(v) if v == 1e6 => "micros (×1000000)".to_string(),
-        Some(v) if v == 1e-6 => "millionths (÷1000000)".to_string(),
-        _ => format!("×{scale}"),
+    if scale.is_one() {
+        "currency units".to_string()
+    } else if *scale == Number::int(1_000_000) {
+        "micros (×1000000)".to_string()
+    } else if is_micros(scale) {
+        "millionths (÷1000000)".to_string()
+    } else {
+        format!("×{scale}")
     }
 }
 
@@ -206,13 +227,15 @@ pub fn scale_difference(found: &Number, expected: &Number, unit: Option<Unit>) -
             ratio_scale_words(expected)
         ),
         Some(Unit::Currency | Unit::CurrencyMicros)
-            if [found, expected].iter().any(|s| matches!(s.as_f64(), Some(v) if v == 1e6 || v == 1e-6)) =>
+            if [found, expected]
+                .iter()
+                .any(|s| matches!(s.as_f64(), Some(v) if v == 1e6 || v == 1e-6)) =>
         {
             format!(
-            "it is in {} where the registry reports {}",
-            money_scale_words(found),
-            money_scale_words(expected)
-        )
+                "it is in {} where the registry reports {}",
+                money_scale_words(found),
+                money_scale_words(expected)
+            )
         }
         _ => format!("the scale is ×{found} where the registry has ×{expected}"),
     }
@@ -231,11 +254,12 @@ fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
     // Conditions missing or extra on some aggregates, with the aggregates named.
     let mut missing: Vec<(Expr, Vec<String>)> = Vec::new();
     let mut extra: Vec<(Expr, Vec<String>)> = Vec::new();
-    let note = |list: &mut Vec<(Expr, Vec<String>)>, condition: &Expr, agg: &Aggregate| {
-        match list.iter_mut().find(|(c, _)| c == condition) {
-            Some((_, aggs)) => aggs.push(bare(agg)),
-            None => list.push((condition.clone(), vec![bare(agg)])),
-        }
+    let note = |list: &mut Vec<(Expr, Vec<String>)>, condition: &Expr, agg: &Aggregate| match list
+        .iter_mut()
+        .find(|(c, _)| c == condition)
+    {
+        Some((_, aggs)) => aggs.push(bare(agg)),
+        None => list.push((condition.clone(), vec![bare(agg)])),
     };
     for (f, e) in found_aggs.iter().zip(&expected_aggs) {
         for c in e.filter.iter().filter(|c| !f.filter.contains(c)) {
@@ -252,7 +276,10 @@ fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
         } else {
             format!("filter `{condition}` is missing on {}", aggs.join(" and "))
         };
-        out.push(Difference { kind: DifferenceKind::Filter, text });
+        out.push(Difference {
+            kind: DifferenceKind::Filter,
+            text,
+        });
     }
     for (condition, aggs) in extra {
         let applies_in_definition = expected_aggs.iter().any(|e| e.filter.contains(&condition));
@@ -263,7 +290,10 @@ fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
         } else {
             format!("extra filter `{condition}` on {}", aggs.join(" and "))
         };
-        out.push(Difference { kind: DifferenceKind::Filter, text });
+        out.push(Difference {
+            kind: DifferenceKind::Filter,
+            text,
+        });
     }
     out
 }
@@ -278,17 +308,25 @@ fn formula_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
         text,
     };
     if !divides(&found_den) && !divides(&expected_den) {
-        return vec![formula(format!("it computes {found} where the registry has {expected}"))];
+        return vec![formula(format!(
+            "it computes {found} where the registry has {expected}"
+        ))];
     }
     let mut out = Vec::new();
     if without_filters(&found_num) != without_filters(&expected_num) {
-        out.push(formula(format!("the numerator is {found_num} where the registry has {expected_num}")));
+        out.push(formula(format!(
+            "the numerator is {found_num} where the registry has {expected_num}"
+        )));
     }
     if without_filters(&found_den) != without_filters(&expected_den) {
         match (divides(&found_den), divides(&expected_den)) {
-            (true, true) => out.push(formula(format!("the denominator is {found_den} where the registry has {expected_den}"))),
+            (true, true) => out.push(formula(format!(
+                "the denominator is {found_den} where the registry has {expected_den}"
+            ))),
             (false, true) => out.push(formula(format!("it does not divide by {expected_den}"))),
-            (true, false) => out.push(formula(format!("it divides by {found_den}, which the registry does not"))),
+            (true, false) => out.push(formula(format!(
+                "it divides by {found_den}, which the registry does not"
+            ))),
             (false, false) => {}
         }
     }
@@ -303,7 +341,9 @@ fn formula_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
         });
     }
     if out.is_empty() {
-        out.push(formula(format!("it computes {found} where the registry has {expected}")));
+        out.push(formula(format!(
+            "it computes {found} where the registry has {expected}"
+        )));
     }
     out
 }
@@ -336,15 +376,21 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         };
     }
     if found.is_uncertain() {
-        return Verdict::Unknown(format!("`{found}` uses a construct metriclint cannot compare yet"));
+        return Verdict::Unknown(format!(
+            "`{found}` uses a construct metriclint cannot compare yet"
+        ));
     }
     if expected.is_uncertain() {
-        return Verdict::Unknown("the registry definition uses a construct metriclint cannot compare yet".to_string());
+        return Verdict::Unknown(
+            "the registry definition uses a construct metriclint cannot compare yet".to_string(),
+        );
     }
     if !found.has_aggregate() && expected.has_aggregate() {
         // A row-level expression over rows whose grain we cannot see (a base
         // table that may hold daily totals) may well be right.
-        return Verdict::Unknown(format!("`{found}` aggregates nothing here; its inputs come from elsewhere"));
+        return Verdict::Unknown(format!(
+            "`{found}` aggregates nothing here; its inputs come from elsewhere"
+        ));
     }
 
     let (found_scale, found_core) = split_scale(&found);

@@ -235,7 +235,10 @@ fn human_output_shows_the_snippet_the_finding_and_the_agreement() {
     assert_eq!(headers.len(), planted.len(), "{text}");
     for (header, (code, path, line, _)) in headers.iter().zip(&planted) {
         assert!(header.starts_with(code.as_str()), "{header} vs {code}");
-        assert!(text.contains(&format!("[{path}:{line}:")), "no snippet for {path}:{line}");
+        assert!(
+            text.contains(&format!("[{path}:{line}:")),
+            "no snippet for {path}:{line}"
+        );
     }
 }
 

@@ -1,421 +1,388 @@
-//! Table-driven tests of the canonical form: spellings that must be judged
-//! equivalent to a definition, and near-misses that must not.
+//! Table-driven tests of the comparison engine: spellings that must be judged
+//! equivalent to the agreement, and near-misses that must not, each with the
+//! exact code it must get, across dialects.
 
-use metriclint::canon::Expr;
+use metriclint::check::check_text;
+use metriclint::dialect::Dialect;
 use metriclint::extract::extract_sites;
-use metriclint::judge::{compare, Verdict};
 use metriclint::parse::parse_file;
+use metriclint::registry::{load_str, Registry};
 use sqlparser::dialect::GenericDialect;
 
+const REGISTRY: &str = r#"
+version: 1
+metrics:
+  - name: impressions
+    agg: sum
+  - name: clicks
+    agg: sum
+  - name: spend
+    unit: currency
+    agg: sum
+  - name: ctr
+    unit: fraction
+    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)
+  - name: clean_ctr
+    unit: fraction
+    filter: is_test = false
+    sql: SUM(clicks) / SUM(impressions)
+  - name: ctr_pct
+    unit: percent
+    sql: 100 * SUM(clicks) / SUM(impressions)
+  - name: cpm
+    unit: currency
+    sql: SUM(spend) * 1000 / NULLIF(SUM(impressions), 0)
+  - name: s2s_share
+    unit: fraction
+    filter: [is_test = false]
+    sql: SUM(CASE WHEN integration_type = 's2s' THEN impressions ELSE 0 END) / SUM(impressions)
+  - name: spend_usd
+    unit: currency
+    sql: SUM(spend_micros) / 1e6
+  - name: reach
+    unit: count
+    agg: count_distinct
+    expr: user_id
+  - name: avg_bid_price
+    unit: currency
+    agg: average
+    expr: bid_price
+  - name: max_bid
+    agg: max
+    expr: bid_price
+  - name: vcr
+    unit: fraction
+    numerator: {agg: sum, expr: video_completions}
+    denominator: {agg: sum, expr: video_starts}
+  - name: us_conversions
+    agg: sum
+    expr: conversions
+    filter: country IN ('US', 'CA')
+  - name: win_rate
+    unit: fraction
+    source: fct_auctions
+    sql: SUM(wins) / NULLIF(SUM(bids), 0)
+  - name: desktop_share
+    unit: fraction
+    sql: COUNT(CASE WHEN device_type = 'desktop' THEN 1 END) / COUNT(*)
+  - name: margin
+    unit: fraction
+    sql: (SUM(revenue) - SUM(payout)) / SUM(revenue)
+  - name: daily_avg_ctr
+    unit: fraction
+    sql: AVG(clicks / NULLIF(impressions, 0))
+"#;
+
+fn registry() -> Registry {
+    load_str("metrics.yaml", REGISTRY).expect("test registry is valid")
+}
+
+/// The code metriclint gives the single site of `sql`, or "ok" when none.
+fn code(registry: &Registry, dialect: Dialect, sql: &str) -> String {
+    let findings = check_text("report.sql", sql, dialect, registry);
+    let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+    assert!(
+        !codes.contains(&"ML900"),
+        "{sql} does not parse as {dialect}: {findings:?}"
+    );
+    match codes.as_slice() {
+        [] => "ok".to_string(),
+        [one] => one.to_string(),
+        several => panic!("{sql}: several findings {several:?}"),
+    }
+}
+
+use Dialect::{
+    BigQuery as BQ, ClickHouse as CH, Databricks as DBX, DuckDb as DUCK, Generic as GEN,
+    MsSql as TSQL, MySql as MY, Postgres as PG, Redshift as RS, Snowflake as SF,
+};
+
+/// (dialect, report SQL) pairs that must be equivalent to the agreement.
+const EQUIVALENT: &[(Dialect, &str)] = &[
+    // Case, quoting, qualifiers, aliases.
+    (GEN, "SELECT SUM(Clicks) / sum(IMPRESSIONS) AS ctr FROM fct"),
+    (PG, "SELECT SUM(\"clicks\") / SUM(\"Impressions\") AS \"CTR\" FROM fct"),
+    (BQ, "SELECT SUM(`clicks`) / SUM(e.`impressions`) AS ctr FROM `proj.ds.fct` AS e"),
+    (TSQL, "SELECT SUM([clicks]) / SUM([impressions]) AS [ctr] FROM fct"),
+    (GEN, "SELECT SUM(e.clicks) / SUM(e.impressions) AS ctr FROM fct AS e"),
+    (GEN, "SELECT SUM(fct.clicks) / SUM(e.impressions) AS ctr FROM fct e"),
+    (SF, "SELECT SUM(E.CLICKS) / SUM(E.IMPRESSIONS) CTR FROM FCT E"),
+    // Operand order and grouping.
+    (GEN, "SELECT 1000 * SUM(spend) / SUM(impressions) AS cpm FROM fct"),
+    (GEN, "SELECT SUM(spend) / SUM(impressions) * 1000 AS cpm FROM fct"),
+    (GEN, "SELECT SUM(spend) / (SUM(impressions) / 1000) AS cpm FROM fct"),
+    (GEN, "SELECT (SUM(spend) * 1000) / SUM(impressions) AS cpm FROM fct"),
+    (GEN, "SELECT SUM(clicks) * 100 / SUM(impressions) AS ctr_pct FROM fct"),
+    (GEN, "SELECT (SUM(revenue) - SUM(payout)) / SUM(revenue) AS margin FROM fct"),
+    (GEN, "SELECT (-SUM(payout) + SUM(revenue)) / SUM(revenue) AS margin FROM fct"),
+    (GEN, "SELECT SUM(CASE WHEN 's2s' = integration_type THEN impressions ELSE 0 END) / SUM(impressions) AS s2s_share FROM fct WHERE NOT is_test"),
+    // Parentheses and literal spellings.
+    (GEN, "SELECT ((SUM(clicks)) / (SUM(impressions))) AS ctr FROM fct"),
+    (GEN, "SELECT SUM(spend) * 1000.0 / SUM(impressions) AS cpm FROM fct"),
+    (GEN, "SELECT SUM(spend) * 1e3 / SUM(impressions) AS cpm FROM fct"),
+    (GEN, "SELECT SUM(spend_micros) / 1000000 AS spend_usd FROM fct"),
+    (GEN, "SELECT SUM(spend_micros) * 0.000001 AS spend_usd FROM fct"),
+    (GEN, "SELECT SUM(spend_micros) / 1e6 AS spend_usd FROM fct"),
+    // Numeric casts.
+    (BQ, "SELECT CAST(SUM(clicks) AS FLOAT64) / SUM(impressions) AS ctr FROM fct"),
+    (BQ, "SELECT SAFE_CAST(SUM(clicks) AS NUMERIC) / SUM(impressions) AS ctr FROM fct"),
+    (PG, "SELECT SUM(clicks)::numeric / SUM(impressions)::numeric AS ctr FROM fct"),
+    (SF, "SELECT SUM(clicks)::float / NULLIF(SUM(impressions), 0)::float AS ctr FROM fct"),
+    (TSQL, "SELECT TRY_CAST(SUM(clicks) AS DECIMAL(18, 4)) / SUM(impressions) AS ctr FROM fct"),
+    (RS, "SELECT CAST(SUM(clicks) AS DOUBLE PRECISION) / SUM(impressions) AS ctr FROM fct"),
+    (GEN, "SELECT 1.0 * SUM(clicks) / SUM(impressions) AS ctr FROM fct"),
+    (DUCK, "SELECT SUM(clicks) * 1.0 / SUM(impressions) AS ctr FROM fct"),
+    // COUNT(*) and COUNT(1).
+    (GEN, "SELECT COUNT(CASE WHEN device_type = 'desktop' THEN 1 END) / COUNT(1) AS desktop_share FROM fct"),
+    (GEN, "SELECT SUM(CASE WHEN device_type = 'desktop' THEN 1 ELSE 0 END) / COUNT(*) AS desktop_share FROM fct"),
+    (BQ, "SELECT COUNTIF(device_type = 'desktop') / COUNT(*) AS desktop_share FROM fct"),
+    (SF, "SELECT COUNT_IF(device_type = 'desktop') / COUNT(*) AS desktop_share FROM fct"),
+    (PG, "SELECT COUNT(*) FILTER (WHERE device_type = 'desktop') / COUNT(*) AS desktop_share FROM fct"),
+    (CH, "SELECT countIf(device_type = 'desktop') / count() AS desktop_share FROM fct"),
+    (MY, "SELECT SUM(IF(device_type = 'desktop', 1, 0)) / COUNT(*) AS desktop_share FROM fct"),
+    // Division guards.
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct"),
+    (BQ, "SELECT SAFE_DIVIDE(SUM(clicks), SUM(impressions)) AS ctr FROM fct"),
+    (BQ, "SELECT IEEE_DIVIDE(SUM(clicks), SUM(impressions)) AS ctr FROM fct"),
+    (SF, "SELECT DIV0(SUM(clicks), SUM(impressions)) AS ctr FROM fct"),
+    (SF, "SELECT DIV0NULL(SUM(clicks), SUM(impressions)) AS ctr FROM fct"),
+    (DBX, "SELECT try_divide(SUM(clicks), SUM(impressions)) AS ctr FROM fct"),
+    (GEN, "SELECT CASE WHEN SUM(impressions) = 0 THEN NULL ELSE SUM(clicks) / SUM(impressions) END AS ctr FROM fct"),
+    (GEN, "SELECT CASE WHEN SUM(impressions) > 0 THEN SUM(clicks) / SUM(impressions) ELSE 0 END AS ctr FROM fct"),
+    (GEN, "SELECT CASE WHEN SUM(impressions) IS NOT NULL AND SUM(impressions) != 0 THEN CAST(SUM(clicks) / SUM(impressions) AS FLOAT) ELSE NULL END AS ctr FROM fct"),
+    (GEN, "SELECT COALESCE(SUM(clicks) / NULLIF(SUM(impressions), 0), 0) AS ctr FROM fct"),
+    (SF, "SELECT ZEROIFNULL(SUM(clicks)) / SUM(impressions) AS ctr FROM fct"),
+    (RS, "SELECT NVL(SUM(clicks), 0) / SUM(impressions) AS ctr FROM fct"),
+    (MY, "SELECT IFNULL(SUM(clicks), 0) / SUM(impressions) AS ctr FROM fct"),
+    (TSQL, "SELECT ISNULL(SUM(clicks), 0) / NULLIF(SUM(impressions), 0) AS ctr FROM fct"),
+    // Conditional aggregates.
+    (GEN, "SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM fct WHERE is_test = false"),
+    (PG, "SELECT SUM(impressions) FILTER (WHERE integration_type = 's2s') / SUM(impressions) AS s2s_share FROM fct WHERE is_test = false"),
+    (BQ, "SELECT SUM(IF(integration_type = 's2s', impressions, 0)) / SUM(impressions) AS s2s_share FROM fct WHERE is_test = false"),
+    (SF, "SELECT SUM(IFF(integration_type = 's2s', impressions, 0)) / SUM(impressions) AS s2s_share FROM fct WHERE is_test = false"),
+    (CH, "SELECT sumIf(impressions, integration_type = 's2s') / sum(impressions) AS s2s_share FROM fct WHERE is_test = false"),
+    (TSQL, "SELECT SUM(IIF(integration_type = 's2s', impressions, 0)) / SUM(impressions) AS s2s_share FROM fct WHERE NOT is_test"),
+    // The registered filter, in WHERE or inside every aggregate, in any spelling.
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct WHERE is_test = false"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct WHERE NOT is_test"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct WHERE is_test IS FALSE"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct WHERE is_test <> true"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct WHERE false = is_test AND event_date >= '2026-01-01'"),
+    (PG, "SELECT SUM(clicks) FILTER (WHERE NOT is_test) / SUM(impressions) FILTER (WHERE NOT is_test) AS clean_ctr FROM fct"),
+    (GEN, "SELECT SUM(CASE WHEN is_test = false THEN clicks END) / SUM(CASE WHEN NOT is_test THEN impressions END) AS clean_ctr FROM fct"),
+    (GEN, "SELECT SUM(conversions) AS us_conversions FROM fct WHERE country IN ('CA', 'US')"),
+    (GEN, "SELECT SUM(conversions) AS us_conversions FROM fct WHERE country IN ('US', 'CA', 'US')"),
+    (GEN, "SELECT SUM(CASE WHEN country IN ('US', 'CA') THEN conversions ELSE 0 END) AS us_conversions FROM fct"),
+    // The report's slice: WHERE on columns the definition does not constrain; HAVING.
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct WHERE event_date BETWEEN '2026-01-01' AND '2026-01-31' AND campaign_id = 7"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct WHERE is_test = false"),
+    (GEN, "SELECT campaign_id, SUM(clicks) / SUM(impressions) AS ctr FROM fct GROUP BY campaign_id HAVING SUM(impressions) > 1000"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct AS e JOIN dim AS d ON d.id = e.campaign_id WHERE d.channel = 'ctv' AND NOT e.is_test"),
+    // Lineage through CTEs, derived tables, UNION.
+    (GEN, "WITH d AS (SELECT day, SUM(clicks) AS clicks, SUM(impressions) AS imps FROM fct GROUP BY day) SELECT SUM(clicks) / SUM(imps) AS ctr FROM d"),
+    (GEN, "WITH live AS (SELECT * FROM fct WHERE is_test = false) SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM live"),
+    (GEN, "WITH live AS (SELECT * FROM fct WHERE is_test = false), d AS (SELECT day, SUM(clicks) AS c, SUM(impressions) AS i FROM live GROUP BY day) SELECT SUM(c) / SUM(i) AS clean_ctr FROM d"),
+    (GEN, "SELECT t.c / NULLIF(t.i, 0) AS ctr FROM (SELECT SUM(clicks) AS c, SUM(impressions) AS i FROM fct) AS t"),
+    (GEN, "WITH d AS (SELECT COUNT(DISTINCT user_id) AS reach FROM fct) SELECT reach FROM d"),
+    (GEN, "WITH u AS (SELECT SUM(clicks) AS c, SUM(impressions) AS i FROM a UNION ALL SELECT SUM(clicks) AS c, SUM(impressions) AS i FROM b) SELECT SUM(c) / SUM(i) AS ctr FROM u"),
+    (GEN, "WITH d AS (SELECT MAX(bid_price) AS m FROM fct GROUP BY day) SELECT MAX(m) AS max_bid FROM d"),
+    (GEN, "WITH d AS (SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions ELSE 0 END) AS s2s, SUM(impressions) AS imps FROM fct WHERE NOT is_test GROUP BY day) SELECT SUM(s2s) / SUM(imps) AS s2s_share FROM d"),
+    // Statement shapes.
+    (GEN, "CREATE VIEW v AS SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct"),
+    (SF, "CREATE OR REPLACE TABLE t AS SELECT DIV0(SUM(clicks), SUM(impressions)) AS ctr FROM fct"),
+    (GEN, "INSERT INTO t SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct UNION ALL SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct2"),
+    // Other aggregates and forms.
+    (GEN, "SELECT COUNT(DISTINCT user_id) AS reach FROM fct"),
+    (CH, "SELECT uniqExact(user_id) AS reach FROM fct"),
+    (GEN, "SELECT AVG(bid_price) AS avg_bid_price FROM fct"),
+    (GEN, "SELECT SUM(video_completions) / NULLIF(SUM(video_starts), 0) AS vcr FROM fct"),
+    (GEN, "SELECT AVG(clicks / impressions) AS daily_avg_ctr FROM fct"),
+    (GEN, "SELECT SUM(e.win_count) AS clicks FROM (SELECT clicks AS win_count FROM fct) AS e"),
+    (GEN, "SELECT SUM(wins) / SUM(bids) AS win_rate FROM analytics.fct_auctions"),
+    (BQ, "SELECT SUM(wins) / SUM(bids) AS win_rate FROM `proj.analytics.fct_auctions`"),
+    (GEN, "WITH a AS (SELECT * FROM fct_auctions) SELECT SUM(wins) / SUM(bids) AS win_rate FROM a"),
+];
+
+/// (dialect, report SQL, code) near-misses that must get exactly that code.
+const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
+    // Formula: another column, another aggregate, another operation.
+    (GEN, "SELECT SUM(clicks) / COUNT(*) AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT SUM(clicks) / SUM(viewable_impressions) AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT SUM(impressions) / SUM(clicks) AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT COUNT(clicks) / SUM(impressions) AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT MAX(clicks) / SUM(impressions) AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT COUNT(user_id) AS reach FROM fct", "ML001"),
+    (GEN, "SELECT COUNT(DISTINCT session_id) AS reach FROM fct", "ML001"),
+    (GEN, "SELECT SUM(spend) / SUM(impressions) AS avg_bid_price FROM fct", "ML001"),
+    (GEN, "SELECT (SUM(payout) - SUM(revenue)) / SUM(revenue) AS margin FROM fct", "ML001"),
+    (GEN, "SELECT (SUM(revenue) - SUM(spend)) / SUM(revenue) AS margin FROM fct", "ML001"),
+    (GEN, "SELECT SUM(revenue) - SUM(payout) / SUM(revenue) AS margin FROM fct", "ML001"),
+    (GEN, "SELECT SUM(clicks) / NULLIF(SUM(impressions), 1) AS ctr FROM fct", "ML001"),
+    (BQ, "SELECT SAFE_DIVIDE(SUM(impressions), SUM(clicks)) AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT CASE WHEN SUM(impressions) = 0 THEN 1 ELSE SUM(clicks) / SUM(impressions) END AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT CASE WHEN SUM(clicks) = 0 THEN 0 ELSE SUM(clicks) / SUM(impressions) END AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT COUNT(CASE WHEN device_type = 'desktop' THEN 1 ELSE 0 END) / COUNT(*) AS desktop_share FROM fct", "ML001"),
+    (GEN, "SELECT AVG(CASE WHEN device_type = 'desktop' THEN 1 ELSE 0 END) AS desktop_share FROM fct", "ML001"),
+    // AVG of AVG is not a fold; SUM of COUNT DISTINCT is not a count distinct.
+    (GEN, "WITH d AS (SELECT AVG(bid_price) AS a FROM fct GROUP BY day) SELECT AVG(a) AS avg_bid_price FROM d", "ML001"),
+    (GEN, "WITH d AS (SELECT COUNT(DISTINCT user_id) AS u FROM fct GROUP BY day) SELECT SUM(u) AS reach FROM d", "ML001"),
+    (GEN, "WITH d AS (SELECT SUM(bid_price) AS s FROM fct GROUP BY day) SELECT AVG(s) AS avg_bid_price FROM d", "ML001"),
+    // Filters: missing, extra, on one side only, different values.
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct", "ML002"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct WHERE is_test = true", "ML002"),
+    (GEN, "SELECT SUM(CASE WHEN NOT is_test THEN clicks END) / SUM(impressions) AS clean_ctr FROM fct", "ML002"),
+    (GEN, "SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM fct", "ML002"),
+    (GEN, "SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM fct WHERE NOT is_test AND integration_type = 's2s'", "ML002"),
+    (GEN, "SELECT SUM(CASE WHEN integration_type = 'S2S' THEN impressions END) / SUM(impressions) AS s2s_share FROM fct WHERE NOT is_test", "ML002"),
+    (GEN, "SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(CASE WHEN integration_type = 's2s' THEN impressions END) AS s2s_share FROM fct WHERE NOT is_test", "ML002"),
+    (GEN, "SELECT SUM(conversions) AS us_conversions FROM fct WHERE country IN ('US')", "ML002"),
+    (GEN, "SELECT SUM(conversions) AS us_conversions FROM fct WHERE country IN ('US', 'CA', 'MX')", "ML002"),
+    (GEN, "SELECT SUM(conversions) AS us_conversions FROM fct", "ML002"),
+    (GEN, "SELECT SUM(conversions) AS us_conversions FROM fct WHERE country NOT IN ('US', 'CA')", "ML002"),
+    (GEN, "SELECT SUM(clicks) / SUM(CASE WHEN device_type = 'ctv' THEN impressions END) AS ctr FROM fct", "ML002"),
+    (GEN, "SELECT COUNT(CASE WHEN device_type = 'mobile' THEN 1 END) / COUNT(*) AS desktop_share FROM fct", "ML002"),
+    (GEN, "SELECT COUNT(CASE WHEN device_type >= 'desktop' THEN 1 END) / COUNT(*) AS desktop_share FROM fct", "ML002"),
+    (PG, "SELECT COUNT(*) FILTER (WHERE device_type = 'desktop') / COUNT(*) FILTER (WHERE device_type = 'desktop') AS desktop_share FROM fct", "ML002"),
+    (GEN, "WITH live AS (SELECT * FROM fct WHERE is_test = true) SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM live", "ML002"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct AS e LEFT JOIN dim AS d ON d.id = e.id AND NOT e.is_test", "ML002"),
+    // Scale.
+    (GEN, "SELECT 100 * SUM(clicks) / SUM(impressions) AS ctr FROM fct", "ML004"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) * 100.0 AS ctr FROM fct", "ML004"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS ctr_pct FROM fct", "ML004"),
+    (GEN, "SELECT SUM(spend) / SUM(impressions) AS cpm FROM fct", "ML004"),
+    (GEN, "SELECT SUM(spend_micros) AS spend_usd FROM fct", "ML004"),
+    (GEN, "SELECT SUM(spend_micros) / 1e3 AS spend_usd FROM fct", "ML004"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) * 1000 AS ctr FROM fct", "ML004"),
+    // Ratio structure, directly and through columns.
+    (GEN, "SELECT AVG(clicks / impressions) AS ctr FROM fct", "ML005"),
+    (GEN, "SELECT AVG(clicks / NULLIF(impressions, 0)) AS ctr FROM fct", "ML005"),
+    (BQ, "SELECT SUM(SAFE_DIVIDE(clicks, impressions)) AS ctr FROM fct", "ML005"),
+    (GEN, "SELECT AVG(ctr) AS ctr FROM daily_campaign_stats", "ML005"),
+    (GEN, "WITH d AS (SELECT day, clicks / impressions AS r FROM fct) SELECT AVG(r) AS ctr FROM d", "ML005"),
+    (GEN, "WITH d AS (SELECT day, SUM(clicks) / SUM(impressions) AS r FROM fct GROUP BY day) SELECT AVG(r) AS ctr FROM d", "ML005"),
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS daily_avg_ctr FROM fct", "ML005"),
+    // Source.
+    (GEN, "SELECT SUM(wins) / SUM(bids) AS win_rate FROM raw_auction_log", "ML003"),
+    (GEN, "WITH a AS (SELECT * FROM staging.auctions_v2) SELECT SUM(wins) / SUM(bids) AS win_rate FROM a", "ML003"),
+    // More than one kind of difference is ML001.
+    (GEN, "SELECT 100 * SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct", "ML001"),
+    (GEN, "SELECT SUM(wins) / SUM(bid_requests) AS win_rate FROM raw_auction_log", "ML001"),
+    (GEN, "SELECT 100 * AVG(clicks / impressions) AS ctr FROM fct", "ML001"),
+];
+
+#[test]
+fn honest_spellings_are_equivalent() {
+    let registry = registry();
+    let mut failures = Vec::new();
+    for (dialect, sql) in EQUIVALENT {
+        let got = code(&registry, *dialect, sql);
+        if got != "ok" {
+            let detail = check_text("r.sql", sql, *dialect, &registry)
+                .into_iter()
+                .map(|f| f.message)
+                .collect::<Vec<_>>();
+            failures.push(format!("[{dialect}] {sql}\n    got {got}: {detail:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} false alarms:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(EQUIVALENT.len() >= 80, "{} pairs", EQUIVALENT.len());
+}
+
+#[test]
+fn near_misses_get_their_exact_code() {
+    let registry = registry();
+    let mut failures = Vec::new();
+    for (dialect, sql, want) in NEAR_MISSES {
+        let got = code(&registry, *dialect, sql);
+        if got != *want {
+            let detail = check_text("r.sql", sql, *dialect, &registry)
+                .into_iter()
+                .map(|f| f.message)
+                .collect::<Vec<_>>();
+            failures.push(format!(
+                "[{dialect}] {sql}\n    want {want}, got {got}: {detail:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(NEAR_MISSES.len() >= 50, "{} near-misses", NEAR_MISSES.len());
+    let dialects: std::collections::BTreeSet<String> =
+        NEAR_MISSES.iter().map(|(d, _, _)| d.to_string()).collect();
+    let all: std::collections::BTreeSet<String> = EQUIVALENT
+        .iter()
+        .map(|(d, _)| d.to_string())
+        .chain(dialects)
+        .collect();
+    assert!(all.len() >= 4, "{all:?}");
+}
+
+#[test]
+fn unsupported_constructs_are_unknown_never_reported() {
+    let registry = registry();
+    for sql in [
+        "SELECT SUM(clicks) OVER (PARTITION BY day) / SUM(impressions) OVER (PARTITION BY day) AS ctr FROM fct",
+        "SELECT (SELECT SUM(clicks) FROM other) / SUM(impressions) AS ctr FROM fct",
+        // A row-level ratio over a base table whose grain is not visible.
+        "SELECT clicks / impressions AS ctr FROM daily_stats",
+        "SELECT SUM(x.c) / SUM(x.i) AS ctr FROM TABLE(my_udf()) AS x",
+    ] {
+        assert_eq!(code(&registry, GEN, sql), "ok", "{sql}");
+    }
+}
+
+#[test]
+fn messages_name_the_difference_in_the_metrics_terms() {
+    let registry = registry();
+    let message = |sql: &str| check_text("r.sql", sql, GEN, &registry).remove(0).message;
+    assert_eq!(
+        message("SELECT SUM(clicks) / COUNT(*) AS ctr FROM fct"),
+        "ctr is computed as sum(clicks) / count(*), but the registry defines it as sum(clicks) / sum(impressions): the denominator is count(*) where the registry has sum(impressions)"
+    );
+    assert_eq!(
+        message("SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct"),
+        "clean_ctr aggregates other rows than agreed: filter `not is_test` is missing"
+    );
+    assert_eq!(
+        message("SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM fct WHERE NOT is_test AND integration_type = 's2s'"),
+        "s2s_share aggregates other rows than agreed: filter `integration_type = 's2s'` applies to sum(impressions) too"
+    );
+    assert_eq!(
+        message("SELECT 100 * SUM(clicks) / SUM(impressions) AS ctr FROM fct"),
+        "ctr has the agreed formula at another scale: it is in percent (×100) where the registry reports a fraction"
+    );
+    assert_eq!(
+        message("SELECT AVG(clicks / impressions) AS ctr FROM fct"),
+        "ctr averages per-row ratios, avg(clicks / impressions), where the registry divides totals, sum(clicks) / sum(impressions)"
+    );
+    assert_eq!(
+        message("SELECT SUM(wins) / SUM(bids) AS win_rate FROM raw_auction_log"),
+        "win_rate is computed from raw_auction_log, but the registry says it comes from fct_auctions"
+    );
+    let several = message("SELECT 100 * SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct");
+    assert!(
+        several.contains("filter `not is_test` is missing") && several.contains("percent (×100)"),
+        "{several}"
+    );
+}
+
 /// The canonical form of `expr` as a report computes it over `from`.
-fn site(expr: &str, from: &str) -> Expr {
+fn site(expr: &str, from: &str) -> String {
     let sql = format!("SELECT {expr} AS m FROM {from}");
     let parsed = parse_file(&sql, &GenericDialect {});
-    assert!(parsed.failures.is_empty(), "{sql}: {:?}", parsed.failures);
     let mut sites = extract_sites(&parsed.statements, &sql, &|name: &str| name == "m");
     assert_eq!(sites.len(), 1, "{sql}");
-    sites.pop().unwrap().computation
-}
-
-/// The canonical form of a registry body.
-fn definition(body: &str) -> Expr {
-    let yaml = format!("version: 1\nmetrics:\n  - name: m\n    sql: \"{body}\"\n");
-    let registry = metriclint::registry::load_str("test.yaml", &yaml).expect("valid registry");
-    registry.get("m").unwrap().definition.clone()
-}
-
-fn verdict(report: &str, registry: &str) -> Verdict {
-    compare(&site(report, "fct_ad_events AS e"), &definition(registry))
-}
-
-#[track_caller]
-fn assert_all(cases: &[(&str, &str)], want_equivalent: bool) {
-    for (report, registry) in cases {
-        let v = verdict(report, registry);
-        if want_equivalent {
-            assert_eq!(
-                v,
-                Verdict::Equivalent,
-                "`{report}` should match `{registry}`"
-            );
-        } else {
-            assert!(
-                matches!(v, Verdict::Different(_)),
-                "`{report}` must differ from `{registry}`, got {v:?}"
-            );
-        }
-    }
-}
-
-#[test]
-fn identifier_case_and_quoting_are_seen_through() {
-    assert_all(
-        &[
-            (
-                "SUM(Clicks) / sum(IMPRESSIONS)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SUM(\"clicks\") / SUM(\"Impressions\")",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "sum(`clicks`) / Sum(`Impressions`)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-        ],
-        true,
-    );
-    assert_all(
-        &[
-            (
-                "SUM(clicks_total) / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SUM(clicks) / SUM(impression)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-        ],
-        false,
-    );
-}
-
-#[test]
-fn table_qualifiers_and_aliases_are_seen_through() {
-    assert_all(
-        &[
-            (
-                "SUM(e.clicks) / SUM(e.impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SUM(fct_ad_events.clicks) / SUM(e.impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SUM(E.Clicks) / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-        ],
-        true,
-    );
-    assert_all(
-        &[(
-            "SUM(e.clicks) / SUM(e.bids)",
-            "SUM(clicks) / SUM(impressions)",
-        )],
-        false,
-    );
-}
-
-#[test]
-fn operand_order_of_commutative_operators_is_seen_through() {
-    assert_all(
-        &[
-            (
-                "1000 * SUM(spend) / SUM(impressions)",
-                "SUM(spend) * 1000 / SUM(impressions)",
-            ),
-            (
-                "SUM(spend) / SUM(impressions) * 1000",
-                "SUM(spend) * 1000 / SUM(impressions)",
-            ),
-            (
-                "SUM(spend) / (SUM(impressions) / 1000)",
-                "SUM(spend) * 1000 / SUM(impressions)",
-            ),
-            (
-                "(SUM(payout) + SUM(fees)) / SUM(revenue)",
-                "(SUM(fees) + SUM(payout)) / SUM(revenue)",
-            ),
-            (
-                "SUM(CASE WHEN b = 1 AND a = 2 THEN x END)",
-                "SUM(CASE WHEN a = 2 AND b = 1 THEN x END)",
-            ),
-            (
-                "SUM(CASE WHEN b = 1 OR a = 2 THEN x END)",
-                "SUM(CASE WHEN a = 2 OR b = 1 THEN x END)",
-            ),
-            (
-                "SUM(CASE WHEN 's2s' = integration_type THEN x END)",
-                "SUM(CASE WHEN integration_type = 's2s' THEN x END)",
-            ),
-            (
-                "SUM(CASE WHEN 5 < bid THEN x END)",
-                "SUM(CASE WHEN bid > 5 THEN x END)",
-            ),
-        ],
-        true,
-    );
-    // Subtraction and division do not commute.
-    assert_all(
-        &[
-            (
-                "SUM(impressions) / SUM(clicks)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "(SUM(payout) - SUM(revenue)) / SUM(revenue)",
-                "(SUM(revenue) - SUM(payout)) / SUM(revenue)",
-            ),
-            (
-                "SUM(CASE WHEN bid < 5 THEN x END)",
-                "SUM(CASE WHEN bid > 5 THEN x END)",
-            ),
-            (
-                "SUM(CASE WHEN a = 2 OR b = 1 THEN x END)",
-                "SUM(CASE WHEN a = 2 AND b = 1 THEN x END)",
-            ),
-        ],
-        false,
-    );
-}
-
-#[test]
-fn numeric_casts_are_transparent() {
-    assert_all(
-        &[
-            (
-                "CAST(SUM(clicks) AS FLOAT64) / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SUM(clicks)::float / SUM(impressions)::numeric(18, 4)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "CAST(SUM(clicks) AS DOUBLE PRECISION) / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SAFE_CAST(SUM(clicks) AS NUMERIC) / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "TRY_CAST(SUM(clicks) AS DECIMAL(38, 9)) / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "1.0 * SUM(clicks) / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SUM(clicks) * 1.0 / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-        ],
-        true,
-    );
-    // A cast to a non-numeric type is kept, and a different factor is a difference.
-    assert_all(
-        &[
-            (
-                "SUM(clicks) * 1.5 / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "COUNT(DISTINCT CAST(user_id AS VARCHAR))",
-                "COUNT(DISTINCT user_id)",
-            ),
-        ],
-        false,
-    );
-}
-
-#[test]
-fn count_star_and_count_one_are_one_count() {
-    assert_all(
-        &[
-            ("SUM(clicks) / COUNT(1)", "SUM(clicks) / COUNT(*)"),
-            ("COUNT(*)", "COUNT(1)"),
-            ("count('x')", "COUNT(*)"),
-            ("SUM(1)", "COUNT(*)"),
-        ],
-        true,
-    );
-    assert_all(
-        &[
-            ("COUNT(clicks)", "COUNT(*)"),
-            ("COUNT(DISTINCT 1)", "COUNT(*)"),
-            ("COUNT(DISTINCT user_id)", "COUNT(user_id)"),
-            ("SUM(2)", "COUNT(*)"),
-        ],
-        false,
-    );
-}
-
-#[test]
-fn redundant_parentheses_are_seen_through() {
-    assert_all(
-        &[
-            (
-                "((SUM(clicks)) / (SUM(impressions)))",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "(SUM(spend) * 1000) / SUM(impressions)",
-                "SUM(spend) * 1000 / SUM(impressions)",
-            ),
-            (
-                "SUM((revenue)) - (SUM(payout))",
-                "SUM(revenue) - SUM(payout)",
-            ),
-            ("((SUM(a) + SUM(b)) + SUM(c))", "SUM(a) + (SUM(b) + SUM(c))"),
-        ],
-        true,
-    );
-    // Parentheses that change grouping are not redundant.
-    assert_all(
-        &[
-            ("SUM(a) - (SUM(b) - SUM(c))", "SUM(a) - SUM(b) - SUM(c)"),
-            (
-                "SUM(spend) / SUM(impressions) * SUM(x)",
-                "SUM(spend) / (SUM(impressions) * SUM(x))",
-            ),
-        ],
-        false,
-    );
-}
-
-#[test]
-fn literal_spellings_are_one_value() {
-    assert_all(
-        &[
-            (
-                "SUM(spend) * 1000.0 / SUM(impressions)",
-                "SUM(spend) * 1000 / SUM(impressions)",
-            ),
-            (
-                "SUM(spend) * 1e3 / SUM(impressions)",
-                "SUM(spend) * 1000 / SUM(impressions)",
-            ),
-            ("SUM(spend_micros) / 1e6", "SUM(spend_micros) / 1000000"),
-            (
-                "SUM(spend_micros) * 0.000001",
-                "SUM(spend_micros) / 1000000",
-            ),
-            (
-                "SUM(CASE WHEN tier = 1.0 THEN x END)",
-                "SUM(CASE WHEN tier = 1 THEN x END)",
-            ),
-        ],
-        true,
-    );
-    assert_all(
-        &[
-            (
-                "SUM(spend) * 100 / SUM(impressions)",
-                "SUM(spend) * 1000 / SUM(impressions)",
-            ),
-            ("SUM(spend_micros) / 1e5", "SUM(spend_micros) / 1000000"),
-            (
-                "SUM(CASE WHEN tier = '1' THEN x END)",
-                "SUM(CASE WHEN tier = 1 THEN x END)",
-            ),
-        ],
-        false,
-    );
-}
-
-#[test]
-fn zero_guards_on_the_denominator_are_seen_through() {
-    assert_all(
-        &[
-            (
-                "SUM(clicks) / NULLIF(SUM(impressions), 0)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SAFE_DIVIDE(SUM(clicks), SUM(impressions))",
-                "SUM(clicks) / NULLIF(SUM(impressions), 0)",
-            ),
-            (
-                "DIV0(SUM(clicks), SUM(impressions))",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "DIV0NULL(SUM(clicks), SUM(impressions))",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SUM(clicks) / NULLIF(SUM(impressions), 0.0)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "COALESCE(SUM(clicks), 0) / SUM(impressions)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-        ],
-        true,
-    );
-    assert_all(
-        &[
-            // NULLIF with another value is not a zero guard.
-            (
-                "SUM(clicks) / NULLIF(SUM(impressions), 1)",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-            (
-                "SAFE_DIVIDE(SUM(impressions), SUM(clicks))",
-                "SUM(clicks) / SUM(impressions)",
-            ),
-        ],
-        false,
-    );
-}
-
-#[test]
-fn metric_references_are_inlined() {
-    let yaml = "version: 1\nmetrics:\n  - name: spend\n    agg: sum\n  - name: impressions\n    agg: sum\n  - name: cpm\n    sql: metric('spend') * 1000 / NULLIF(metric('impressions'), 0)\n  - name: imps_per_dollar\n    numerator: impressions\n    denominator: spend\n";
-    let registry = metriclint::registry::load_str("r.yaml", yaml).unwrap();
-    let cpm = &registry.get("cpm").unwrap().definition;
-    assert_eq!(
-        compare(&site("1000 * SUM(spend) / SUM(impressions)", "t"), cpm),
-        Verdict::Equivalent
-    );
-    let ratio = &registry.get("imps_per_dollar").unwrap().definition;
-    assert_eq!(ratio.to_string(), "sum(impressions) / sum(spend)");
-}
-
-#[test]
-fn unsupported_constructs_are_unknown_never_different() {
-    let unknown = [
-        "SUM(clicks) OVER (PARTITION BY day) / SUM(impressions) OVER (PARTITION BY day)",
-        "(SELECT SUM(clicks) FROM other) / SUM(impressions)",
-        // Row-level ratio over rows whose grain we cannot see.
-        "clicks / impressions",
-    ];
-    for report in unknown {
-        let v = verdict(report, "SUM(clicks) / SUM(impressions)");
-        assert!(
-            matches!(v, Verdict::Unknown(_)),
-            "`{report}` should be unknown, got {v:?}"
-        );
-    }
-}
-
-#[test]
-fn differences_name_the_part_that_differs() {
-    match verdict(
-        "SUM(clicks) / COUNT(*)",
-        "SUM(clicks) / NULLIF(SUM(impressions), 0)",
-    ) {
-        Verdict::Different(d) => assert_eq!(
-            d,
-            vec!["the denominator is count(*) where the registry has sum(impressions)"]
-        ),
-        other => panic!("{other:?}"),
-    }
-    match verdict(
-        "SUM(spend) / SUM(impressions)",
-        "SUM(spend) * 1000 / SUM(impressions)",
-    ) {
-        Verdict::Different(d) => {
-            assert_eq!(d, vec!["the scale is ×1 where the registry has ×1000"])
-        }
-        other => panic!("{other:?}"),
-    }
+    sites.pop().unwrap().computation.to_string()
 }
 
 #[test]
@@ -436,8 +403,12 @@ fn canonical_text_reads_like_sql() {
         ),
         ("COUNT(DISTINCT user_id)", "count(distinct user_id)"),
         ("COUNTIF(is_click)", "count(*) filter (where is_click)"),
+        (
+            "SUM(x) FILTER (WHERE a BETWEEN 1 AND 5)",
+            "sum(x) filter (where a <= 5 and 1 <= a)",
+        ),
     ];
     for (sql, text) in cases {
-        assert_eq!(site(sql, "t").to_string(), text, "{sql}");
+        assert_eq!(site(sql, "t AS e"), text, "{sql}");
     }
 }

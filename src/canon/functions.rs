@@ -78,11 +78,19 @@ pub const SPELLINGS: &[(&str, Meaning, &str)] = &[
     ("iff", IfThenElse, "Snowflake"),
     ("iif", IfThenElse, "T-SQL"),
     ("coalesce", ZeroIfNull2, "all"),
-    ("ifnull", ZeroIfNull2, "BigQuery, Snowflake, MySQL, DuckDB, Databricks"),
+    (
+        "ifnull",
+        ZeroIfNull2,
+        "BigQuery, Snowflake, MySQL, DuckDB, Databricks",
+    ),
     ("nvl", ZeroIfNull2, "Snowflake, Redshift, Databricks"),
     ("isnull", ZeroIfNull2, "T-SQL (two arguments)"),
     ("zeroifnull", ZeroIfNull1, "Snowflake"),
-    ("approx_count_distinct", OtherAggregate, "BigQuery, Snowflake, Databricks"),
+    (
+        "approx_count_distinct",
+        OtherAggregate,
+        "BigQuery, Snowflake, Databricks",
+    ),
     ("approx_distinct", OtherAggregate, "Trino"),
     ("approx_percentile", OtherAggregate, "Databricks"),
     ("approx_quantiles", OtherAggregate, "BigQuery"),
@@ -112,7 +120,10 @@ pub const SPELLINGS: &[(&str, Meaning, &str)] = &[
 
 /// The meaning of a function name, if it has one beyond "some function".
 pub fn meaning(name: &str) -> Option<Meaning> {
-    SPELLINGS.iter().find(|(n, _, _)| *n == name).map(|(_, m, _)| *m)
+    SPELLINGS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, m, _)| *m)
 }
 
 #[cfg(test)]
@@ -123,7 +134,10 @@ mod tests {
     fn every_spelling_is_listed_once() {
         for (i, (name, _, _)) in SPELLINGS.iter().enumerate() {
             assert_eq!(name.to_lowercase(), *name);
-            assert!(SPELLINGS[i + 1..].iter().all(|(n, _, _)| n != name), "{name} twice");
+            assert!(
+                SPELLINGS[i + 1..].iter().all(|(n, _, _)| n != name),
+                "{name} twice"
+            );
         }
     }
 }

@@ -9,7 +9,7 @@ use sqlparser::ast::{
     UnaryOperator, Value,
 };
 
-use super::functions::{self, Meaning};
+use super::functions::{self, AggFuncKind, Meaning};
 use super::guards::unguarded_ratio;
 use super::{AggFunc, Expr, Factor, Number, Term};
 
@@ -334,6 +334,8 @@ impl<'r> Lowerer<'r> {
                     self.lower(x)
                 }
                 (_, []) if is_star => Expr::Star,
+                // ClickHouse's `count()` counts rows.
+                (Some(Meaning::Aggregate(AggFuncKind::Count)), []) => Expr::Star,
                 (_, [e]) => self.lower(e),
                 _ => return self.plain_function(name, &arg_exprs),
             };

@@ -162,7 +162,8 @@ impl Expr {
             } = &arg
             {
                 let else_is_null = otherwise.as_deref().is_none_or(|e| *e == Expr::Null);
-                let else_is_zero = matches!(otherwise.as_deref(), Some(Expr::Number(n)) if n.is_zero());
+                let else_is_zero =
+                    matches!(otherwise.as_deref(), Some(Expr::Number(n)) if n.is_zero());
                 let droppable = match func {
                     // Adding zeros does not change a sum.
                     AggFunc::Sum => else_is_null || else_is_zero,
@@ -229,6 +230,15 @@ impl Expr {
                         expr: Expr::Number(n),
                     }),
                 }
+            }
+            // `-x` as a term is `x` subtracted.
+            Expr::Product(p) if p.coefficient.is_negative() => {
+                let positive = p.coefficient.neg().expect("exact negative");
+                let expr = Expr::product(positive, p.factors);
+                flat.push(Term {
+                    negated: !negated,
+                    expr,
+                })
             }
             expr => flat.push(Term { negated, expr }),
         };

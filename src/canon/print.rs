@@ -113,7 +113,8 @@ impl Display for Expr {
                     f.write_str("distinct ")?;
                 }
                 write!(f, "{})", agg.arg)?;
-                let conditions = super::conjuncts(agg.filter.iter().chain(&agg.scope).cloned().collect());
+                let conditions =
+                    super::conjuncts(agg.filter.iter().chain(&agg.scope).cloned().collect());
                 if !conditions.is_empty() {
                     f.write_str(" filter (where ")?;
                     join(f, &conditions, " and ", Prec::Not)?;

@@ -8,8 +8,8 @@
 //! folds back into one sum over the base table.
 
 use sqlparser::ast::{
-    Expr as AstExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr,
-    TableFactor, TableWithJoins,
+    Expr as AstExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr, TableFactor,
+    TableWithJoins,
 };
 
 use crate::canon::lower::{Lowerer, Resolver};
@@ -99,7 +99,10 @@ impl<'a> Scope<'a> {
                     let branch = Scope::nested(select, &ctes, self.depth + 1).conditions();
                     common = Some(match common {
                         None => branch,
-                        Some(previous) => previous.into_iter().filter(|c| branch.contains(c)).collect(),
+                        Some(previous) => previous
+                            .into_iter()
+                            .filter(|c| branch.contains(c))
+                            .collect(),
                     });
                 }
                 out.extend(common.unwrap_or_default());
@@ -110,8 +113,8 @@ impl<'a> Scope<'a> {
         }
         for table in &self.select.from {
             for join in &table.joins {
-                if let JoinOperator::Join(JoinConstraint::On(on)) | JoinOperator::Inner(JoinConstraint::On(on)) =
-                    &join.join_operator
+                if let JoinOperator::Join(JoinConstraint::On(on))
+                | JoinOperator::Inner(JoinConstraint::On(on)) = &join.join_operator
                 {
                     // Join keys (`a.id = b.id`) match rows; the other conditions filter them.
                     let on = conjuncts(vec![lowerer.lower(on)]);
@@ -161,7 +164,9 @@ impl<'a> Scope<'a> {
         let relation = match qualifier {
             Some(q) => {
                 let q = q.rsplit('.').next().unwrap_or(q).to_lowercase();
-                self.relations.iter().find(|r| r.binding == q || r.name == q)
+                self.relations
+                    .iter()
+                    .find(|r| r.binding == q || r.name == q)
             }
             None if self.relations.len() == 1 => self.relations.first(),
             None => {
@@ -176,7 +181,12 @@ impl<'a> Scope<'a> {
             }
         };
         let Some(relation) = relation else {
-            return Expr::column(column);
+            // A qualifier that names no relation here (a table function's alias,
+            // an outer query's table) cannot be resolved.
+            return match qualifier {
+                Some(q) => Expr::Opaque(format!("{q}.{column_lc}")),
+                None => Expr::column(column),
+            };
         };
         match relation.kind {
             RelationKind::Base => Expr::column(column),
@@ -205,7 +215,11 @@ impl<'a> Scope<'a> {
             match &meaning {
                 None => meaning = Some(branch),
                 Some(first) if *first == branch => {}
-                Some(_) => return Expr::Opaque(format!("derived column {column} differs across UNION branches")),
+                Some(_) => {
+                    return Expr::Opaque(format!(
+                        "derived column {column} differs across UNION branches"
+                    ))
+                }
             }
         }
         meaning.unwrap_or_else(opaque)
@@ -279,7 +293,9 @@ fn collect_relations<'a>(table: &'a TableWithJoins, ctes: &Ctes<'a>, out: &mut V
 
 fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Relation<'a>>) {
     match factor {
-        TableFactor::Table { name, alias, args, .. } => {
+        TableFactor::Table {
+            name, alias, args, ..
+        } => {
             let table = last_part(name);
             let binding = alias
                 .as_ref()
@@ -294,9 +310,15 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
                 (None, Some(_)) => RelationKind::Opaque,
                 (None, None) => RelationKind::Base,
             };
-            out.push(Relation { binding, name: table, kind });
+            out.push(Relation {
+                binding,
+                name: table,
+                kind,
+            });
         }
-        TableFactor::Derived { subquery, alias, .. } => out.push(Relation {
+        TableFactor::Derived {
+            subquery, alias, ..
+        } => out.push(Relation {
             binding: alias
                 .as_ref()
                 .map(|a| a.name.value.to_lowercase())
@@ -308,7 +330,9 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
                 RelationKind::Derived(subquery)
             },
         }),
-        TableFactor::NestedJoin { table_with_joins, .. } => collect_relations(table_with_joins, ctes, out),
+        TableFactor::NestedJoin {
+            table_with_joins, ..
+        } => collect_relations(table_with_joins, ctes, out),
         _ => out.push(Relation {
             binding: String::new(),
             name: String::new(),

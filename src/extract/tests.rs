@@ -98,7 +98,8 @@ fn columns_resolve_through_pass_through_ctes_and_derived_tables() {
         vec![(
             "ctr".to_string(),
             3,
-            "sum(clicks) filter (where not is_test) / sum(impressions) filter (where not is_test)".to_string()
+            "sum(clicks) filter (where not is_test) / sum(impressions) filter (where not is_test)"
+                .to_string()
         )]
     );
     let derived = "SELECT SUM(d.clicks) AS clicks FROM (SELECT * FROM fct) AS d";
@@ -146,14 +147,21 @@ fn computed_columns_fold_through_lineage() {
     for (sql, want) in cases {
         let found = sites(sql);
         let last = found.last().unwrap_or_else(|| panic!("no site in {sql}"));
-        assert!(last.2.contains(want), "{sql}\n  got  {}\n  want {want}", last.2);
+        assert!(
+            last.2.contains(want),
+            "{sql}\n  got  {}\n  want {want}",
+            last.2
+        );
     }
 }
 
 #[test]
 fn where_and_inner_join_conditions_reach_the_aggregates() {
     let found = sites("SELECT SUM(e.clicks) AS clicks FROM fct AS e JOIN dim AS d ON d.id = e.id AND d.channel = 'ctv' WHERE e.is_test = false");
-    assert_eq!(found[0].2, "sum(clicks) filter (where channel = 'ctv' and not is_test)");
+    assert_eq!(
+        found[0].2,
+        "sum(clicks) filter (where channel = 'ctv' and not is_test)"
+    );
     // A LEFT JOIN's ON clause drops no rows of the left side.
     let found = sites("SELECT SUM(e.clicks) AS clicks FROM fct AS e LEFT JOIN dim AS d ON d.id = e.id AND d.channel = 'ctv'");
     assert_eq!(found[0].2, "sum(clicks)");

@@ -1085,7 +1085,13 @@ fn with_filter(body: Expr, filter: &[Expr]) -> Expr {
         Expr::Aggregate(agg) => {
             let mut conditions = agg.filter.clone();
             conditions.extend(filter.iter().cloned());
-            Expr::aggregate_scoped(agg.func.clone(), agg.distinct, agg.arg.clone(), conditions, agg.scope.clone())
+            Expr::aggregate_scoped(
+                agg.func.clone(),
+                agg.distinct,
+                agg.arg.clone(),
+                conditions,
+                agg.scope.clone(),
+            )
         }
         other => other,
     })

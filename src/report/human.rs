@@ -62,7 +62,11 @@ impl Diagnostic for Report<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (offset, len) = self.span?;
-        let label = self.finding.label.clone().unwrap_or_else(|| "here".to_string());
+        let label = self
+            .finding
+            .label
+            .clone()
+            .unwrap_or_else(|| "here".to_string());
         Some(Box::new(std::iter::once(LabeledSpan::new(
             Some(label),
             offset,

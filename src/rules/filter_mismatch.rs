@@ -1,4 +1,4 @@
-use super::{agreement_help, shown_name, site_finding, Compared};
+use super::{agreement_help, shown_name, site_finding, Compared, Explanation};
 use crate::extract::Site;
 use crate::finding::Finding;
 use crate::judge::Difference;
@@ -44,7 +44,13 @@ rule! {
 }
 
 impl FilterMismatch {
-    pub fn finding(path: &str, site: &Site, metric: &Metric, compared: Compared<'_>, differences: &[Difference]) -> Finding {
+    pub fn finding(
+        path: &str,
+        site: &Site,
+        metric: &Metric,
+        compared: Compared<'_>,
+        differences: &[Difference],
+    ) -> Finding {
         let listed: Vec<&str> = differences.iter().map(|d| d.text.as_str()).collect();
         let message = format!(
             "{} aggregates other rows than agreed: {}",
@@ -52,6 +58,11 @@ impl FilterMismatch {
             listed.join("; ")
         );
         let label = "the formula matches; the rows differ".to_string();
-        site_finding(Self::INFO, path, site, metric, compared, message, label, agreement_help(metric))
+        let says = Explanation {
+            message,
+            label,
+            help: agreement_help(metric),
+        };
+        site_finding(Self::INFO, path, site, metric, compared, says)
     }
 }

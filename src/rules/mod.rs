@@ -64,7 +64,9 @@ pub const RULES: &[RuleInfo] = &[
 ];
 
 pub fn by_code(code: &str) -> Option<&'static RuleInfo> {
-    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+    RULES
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
 }
 
 /// How a site names its metric in messages: `ctr`, or
@@ -92,6 +94,13 @@ pub struct Compared<'a> {
     pub expected: &'a Expr,
 }
 
+/// What a finding says: the message, the note under the expression, the help.
+struct Explanation {
+    message: String,
+    label: String,
+    help: String,
+}
+
 /// A finding about one site against one registered metric.
 fn site_finding(
     info: RuleInfo,
@@ -99,10 +108,13 @@ fn site_finding(
     site: &Site,
     metric: &Metric,
     compared: Compared<'_>,
-    message: String,
-    label: String,
-    help: String,
+    says: Explanation,
 ) -> Finding {
+    let Explanation {
+        message,
+        label,
+        help,
+    } = says;
     Finding {
         code: info.code,
         rule: info.name,
@@ -131,9 +143,19 @@ mod tests {
     #[test]
     fn every_rule_is_documented_and_unique() {
         for (i, rule) in RULES.iter().enumerate() {
-            assert!(rule.doc.contains("## What it does"), "{} lacks docs", rule.code);
-            assert!(rule.doc.contains("## Example"), "{} lacks an example", rule.code);
-            assert!(RULES[i + 1..].iter().all(|r| r.code != rule.code && r.name != rule.name));
+            assert!(
+                rule.doc.contains("## What it does"),
+                "{} lacks docs",
+                rule.code
+            );
+            assert!(
+                rule.doc.contains("## Example"),
+                "{} lacks an example",
+                rule.code
+            );
+            assert!(RULES[i + 1..]
+                .iter()
+                .all(|r| r.code != rule.code && r.name != rule.name));
         }
         assert_eq!(by_code("ml001").unwrap().name, "definition-mismatch");
         assert_eq!(by_code("parse-error").unwrap().code, "ML900");

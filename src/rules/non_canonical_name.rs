@@ -1,4 +1,4 @@
-use super::{site_finding, Compared};
+use super::{site_finding, Compared, Explanation};
 use crate::extract::Site;
 use crate::finding::Finding;
 use crate::registry::Metric;
@@ -48,6 +48,11 @@ impl NonCanonicalName {
         };
         let label = format!("name it {}", metric.name);
         let help = format!("name the column `{}`", metric.name);
-        site_finding(Self::INFO, path, site, metric, compared, message, label, help)
+        let says = Explanation {
+            message,
+            label,
+            help,
+        };
+        site_finding(Self::INFO, path, site, metric, compared, says)
     }
 }

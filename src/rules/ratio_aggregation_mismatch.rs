@@ -1,4 +1,4 @@
-use super::{agreement_help, shown_name, site_finding, Compared};
+use super::{agreement_help, shown_name, site_finding, Compared, Explanation};
 use crate::extract::Site;
 use crate::finding::Finding;
 use crate::judge::Difference;
@@ -35,11 +35,26 @@ rule! {
 }
 
 impl RatioAggregationMismatch {
-    pub fn finding(path: &str, site: &Site, metric: &Metric, compared: Compared<'_>, differences: &[Difference]) -> Finding {
+    pub fn finding(
+        path: &str,
+        site: &Site,
+        metric: &Metric,
+        compared: Compared<'_>,
+        differences: &[Difference],
+    ) -> Finding {
         let listed: Vec<&str> = differences.iter().map(|d| d.text.as_str()).collect();
         let text = listed.join("; ");
-        let message = format!("{} {}", shown_name(site, metric), text.strip_prefix("it ").unwrap_or(&text));
+        let message = format!(
+            "{} {}",
+            shown_name(site, metric),
+            text.strip_prefix("it ").unwrap_or(&text)
+        );
         let label = "aggregates per-row ratios".to_string();
-        site_finding(Self::INFO, path, site, metric, compared, message, label, agreement_help(metric))
+        let says = Explanation {
+            message,
+            label,
+            help: agreement_help(metric),
+        };
+        site_finding(Self::INFO, path, site, metric, compared, says)
     }
 }

@@ -1,4 +1,4 @@
-use super::{agreement_help, shown_name, site_finding, Compared};
+use super::{agreement_help, shown_name, site_finding, Compared, Explanation};
 use crate::extract::Site;
 use crate::finding::Finding;
 use crate::registry::Metric;
@@ -43,6 +43,11 @@ impl SourceMismatch {
             metric.source.join(" or ")
         );
         let label = format!("reads {}", site.sources.join(", "));
-        site_finding(Self::INFO, path, site, metric, compared, message, label, agreement_help(metric))
+        let says = Explanation {
+            message,
+            label,
+            help: agreement_help(metric),
+        };
+        site_finding(Self::INFO, path, site, metric, compared, says)
     }
 }
