@@ -49,6 +49,7 @@ const SF: &str = "fixtures/adtech/models/snowflake";
 
 fn adtech_with_team_registry() -> Vec<(String, String, u64, String)> {
     vec![
+        row("ML005", &format!("{BQ}/campaign_ctr_rollup.sql"), 14, "ctr"),
         row("ML001", &format!("{BQ}/campaign_roas.sql"), 14, "roas"),
         row("ML011", &format!("{BQ}/creative_leaderboard.sql"), 8, "ctr"),
         row(
@@ -64,6 +65,12 @@ fn adtech_with_team_registry() -> Vec<(String, String, u64, String)> {
             12,
             "fill_rate",
         ),
+        row(
+            "ML002",
+            &format!("{BQ}/s2s_share_weekly.sql"),
+            17,
+            "s2s_share",
+        ),
         row("ML005", &format!("{SF}/ctr_trend.sql"), 8, "ctr"),
         row("ML004", &format!("{SF}/delivery_summary.sql"), 11, "cpm"),
         row(
@@ -73,6 +80,13 @@ fn adtech_with_team_registry() -> Vec<(String, String, u64, String)> {
             "win_rate",
         ),
         row("ML001", &format!("{SF}/finance_margin.sql"), 10, "margin"),
+        row("ML003", &format!("{SF}/ivt_raw_check.sql"), 5, "ivt_rate"),
+        row(
+            "ML002",
+            &format!("{SF}/s2s_partner_report.sql"),
+            6,
+            "s2s_share",
+        ),
         row(
             "ML011",
             &format!("{SF}/viewability_report.sql"),
@@ -94,7 +108,7 @@ fn adtech_fixture_against_the_team_registry_reports_exactly_the_planted_drifts()
     assert_eq!(doc["version"], 1);
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"files": 18, "findings": 10, "errors": 8, "warnings": 0, "infos": 2})
+        serde_json::json!({"files": 22, "findings": 14, "errors": 12, "warnings": 0, "infos": 2})
     );
 }
 
@@ -105,7 +119,7 @@ fn json_findings_have_specs_shape() {
         "--registry",
         "fixtures/adtech/metrics.yaml",
     ]);
-    let first = &doc["findings"][2];
+    let first = &doc["findings"][3];
     assert_eq!(first["code"], "ML001");
     assert_eq!(first["rule"], "definition-mismatch");
     assert_eq!(first["severity"], "error");
@@ -131,9 +145,9 @@ fn json_findings_have_specs_shape() {
     assert_eq!(related["message"], "agreed definition");
     assert!(related["line"].as_u64().unwrap() > 1);
     // A team metric points into the team's registry.
-    let ivt = &doc["findings"][3];
+    let ivt = &doc["findings"][4];
     assert_eq!(ivt["related"][0]["path"], "fixtures/adtech/metrics.yaml");
-    assert_eq!(ivt["related"][0]["line"], 11);
+    assert_eq!(ivt["related"][0]["line"], 12);
     let keys: Vec<&str> = first
         .as_object()
         .unwrap()
@@ -175,10 +189,13 @@ fn output_is_identical_across_runs() {
 fn built_in_pack_is_used_when_no_registry_is_given() {
     let (code, doc) = check_json(&["fixtures/adtech"]);
     assert_eq!(code, 1);
-    // The team metrics (ivt_rate, margin) are unknown to the built-in pack.
+    // The team metrics (ivt_rate, margin) are unknown to the built-in pack, and
+    // its s2s_share has no test-traffic filter.
     let expected: Vec<_> = adtech_with_team_registry()
         .into_iter()
-        .filter(|(_, _, _, m)| m != "ivt_rate" && m != "margin")
+        .filter(|(_, p, _, m)| {
+            m != "ivt_rate" && m != "margin" && !p.ends_with("s2s_share_weekly.sql")
+        })
         .collect();
     assert_eq!(findings(&doc), expected);
 }
@@ -222,10 +239,14 @@ fn human_output_shows_the_snippet_the_finding_and_the_agreement() {
         "13 │   SUM(clicks) / COUNT(*) AS ctr,",
         "computed as sum(clicks) / count(*)",
         "agreed at <built-in>/programmatic.yaml:",
-        "agreed at fixtures/adtech/metrics.yaml:11:10",
+        "agreed at fixtures/adtech/metrics.yaml:12:10",
         "name it ctr",
-        "Checked 18 files in ",
-        ": 10 findings (8 errors, 0 warnings, 2 infos).",
+        "ML002 filter-mismatch",
+        "ML003 source-mismatch",
+        "ML004 unit-mismatch",
+        "ML005 ratio-aggregation-mismatch",
+        "Checked 22 files in ",
+        ": 14 findings (12 errors, 0 warnings, 2 infos).",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

@@ -351,7 +351,7 @@ fn messages_name_the_difference_in_the_metrics_terms() {
     );
     assert_eq!(
         message("SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct"),
-        "clean_ctr aggregates other rows than agreed: filter `not is_test` is missing"
+        "clean_ctr aggregates other rows than agreed: filter `is_test = false` is missing"
     );
     assert_eq!(
         message("SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM fct WHERE NOT is_test AND integration_type = 's2s'"),
@@ -371,7 +371,8 @@ fn messages_name_the_difference_in_the_metrics_terms() {
     );
     let several = message("SELECT 100 * SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct");
     assert!(
-        several.contains("filter `not is_test` is missing") && several.contains("percent (×100)"),
+        several.contains("filter `is_test = false` is missing")
+            && several.contains("percent (×100)"),
         "{several}"
     );
 }
@@ -410,5 +411,54 @@ fn canonical_text_reads_like_sql() {
     ];
     for (sql, text) in cases {
         assert_eq!(site(sql, "t AS e"), text, "{sql}");
+    }
+}
+
+/// The fixture's sites that need CTE lineage are judged (equivalent), not skipped as unknown.
+#[test]
+fn fixture_lineage_sites_are_judged_equivalent() {
+    use metriclint::judge::{judge, Computation, Verdict};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let registry =
+        metriclint::registry::load_files(&[format!("{root}/fixtures/adtech/metrics.yaml").into()])
+            .unwrap();
+    for (file, dialect, lines) in [
+        (
+            "models/bigquery/auction_health.sql",
+            Dialect::BigQuery,
+            &[19u32, 21, 23][..],
+        ),
+        (
+            "models/snowflake/advertiser_cpa.sql",
+            Dialect::Snowflake,
+            &[20, 22, 24][..],
+        ),
+    ] {
+        let text = std::fs::read_to_string(format!("{root}/fixtures/adtech/{file}")).unwrap();
+        let parsed = parse_file(&text, dialect.parser_dialect().as_ref());
+        let sites = extract_sites(&parsed.statements, &text, &|n: &str| {
+            registry.lookup(n).is_some()
+        });
+        for line in lines {
+            let site = sites
+                .iter()
+                .find(|s| s.range.start.line == *line)
+                .unwrap_or_else(|| panic!("{file}:{line}"));
+            let (metric, _) = registry.lookup(&site.output_name).unwrap();
+            let verdict = judge(
+                Computation {
+                    expr: &site.computation,
+                    sources: &site.sources,
+                },
+                metric,
+                &registry,
+            );
+            assert_eq!(
+                verdict,
+                Verdict::Equivalent,
+                "{file}:{line} {}",
+                site.computation
+            );
+        }
     }
 }

@@ -29,13 +29,18 @@ enum Predicate {
 }
 
 const COLUMNS: &[&str] = &["clicks", "impressions", "spend", "bids", "wins"];
-const FLAGS: &[(&str, &str)] = &[("integration_type", "'s2s'"), ("device_type", "'ctv'"), ("country", "'US'")];
+const FLAGS: &[(&str, &str)] = &[
+    ("integration_type", "'s2s'"),
+    ("device_type", "'ctv'"),
+    ("country", "'US'"),
+];
 
 fn predicate() -> impl Strategy<Value = Predicate> {
     let leaf = prop::sample::select(FLAGS).prop_map(|(c, v)| Predicate::Equals(c, v));
     leaf.prop_recursive(2, 4, 2, |inner| {
         prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Predicate::Both(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| Predicate::Both(Box::new(a), Box::new(b))),
             (inner.clone(), inner).prop_map(|(a, b)| Predicate::Either(Box::new(a), Box::new(b))),
         ]
     })
@@ -47,17 +52,22 @@ fn computation() -> impl Strategy<Value = Gen> {
         prop::sample::select(COLUMNS).prop_map(Gen::Column),
         (1u32..5).prop_map(Gen::Number),
     ];
-    let aggregate = (prop::sample::select(&["sum", "max", "min", "count"][..]), row.clone(), prop::option::of(predicate())).prop_map(
-        |(f, x, p)| match p {
+    let aggregate = (
+        prop::sample::select(&["sum", "max", "min", "count"][..]),
+        row.clone(),
+        prop::option::of(predicate()),
+    )
+        .prop_map(|(f, x, p)| match p {
             Some(p) => Gen::Conditional(f, p, Box::new(x)),
             None => Gen::Aggregate(f, Box::new(x)),
-        },
-    );
+        });
     aggregate.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| Gen::Sum(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Gen::Difference(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Gen::Product(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| Gen::Difference(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| Gen::Product(Box::new(a), Box::new(b))),
             (inner.clone(), inner).prop_map(|(a, b)| Gen::Quotient(Box::new(a), Box::new(b))),
         ]
     })
@@ -72,7 +82,11 @@ struct Spelling {
 
 impl Spelling {
     fn flip(&mut self) -> bool {
-        let b = self.choices.get(self.next % self.choices.len().max(1)).copied().unwrap_or(false);
+        let b = self
+            .choices
+            .get(self.next % self.choices.len().max(1))
+            .copied()
+            .unwrap_or(false);
         self.next += 1;
         b
     }

@@ -151,6 +151,8 @@ impl Display for Expr {
             }
             Expr::And(v) => join(f, v, " and ", Prec::Not),
             Expr::Or(v) => join(f, v, " or ", Prec::And),
+            // `flag = false` reads better than `not flag` in a message.
+            Expr::Not(e) if matches!(**e, Expr::Column(_)) => write!(f, "{e} = false"),
             Expr::Not(e) => write!(f, "not {}", At(e, Prec::Compare)),
             Expr::IsNull(e) => write!(f, "{} is null", At(e, Prec::Sum)),
             Expr::InList { expr, list } => {

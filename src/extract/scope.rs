@@ -56,14 +56,21 @@ pub struct Scope<'a> {
     depth: usize,
 }
 
+/// The table's own name: the last part, also inside one quoted identifier
+/// (BigQuery's `` `project.dataset.table` ``).
 fn last_part(name: &sqlparser::ast::ObjectName) -> String {
-    name.0
+    let part = name
+        .0
         .last()
         .map(|p| match p {
             sqlparser::ast::ObjectNamePart::Identifier(i) => i.value.to_lowercase(),
             other => other.to_string().to_lowercase(),
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    match part.rsplit_once('.') {
+        Some((_, table)) => table.to_string(),
+        None => part,
+    }
 }
 
 impl<'a> Scope<'a> {

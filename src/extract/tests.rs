@@ -98,7 +98,7 @@ fn columns_resolve_through_pass_through_ctes_and_derived_tables() {
         vec![(
             "ctr".to_string(),
             3,
-            "sum(clicks) filter (where not is_test) / sum(impressions) filter (where not is_test)"
+            "sum(clicks) filter (where is_test = false) / sum(impressions) filter (where is_test = false)"
                 .to_string()
         )]
     );
@@ -132,7 +132,7 @@ fn computed_columns_fold_through_lineage() {
             "WITH live AS (SELECT * FROM fct WHERE is_test = false),\n\
              daily AS (SELECT day, SUM(clicks) AS clicks, SUM(impressions) AS imps FROM live GROUP BY day)\n\
              SELECT SUM(clicks) / SUM(imps) AS ctr FROM daily",
-            "sum(clicks) filter (where not is_test) / sum(impressions) filter (where not is_test)",
+            "sum(clicks) filter (where is_test = false) / sum(impressions) filter (where is_test = false)",
         ),
         // UNION branches that agree resolve; ones that differ stay unknown.
         (
@@ -160,7 +160,7 @@ fn where_and_inner_join_conditions_reach_the_aggregates() {
     let found = sites("SELECT SUM(e.clicks) AS clicks FROM fct AS e JOIN dim AS d ON d.id = e.id AND d.channel = 'ctv' WHERE e.is_test = false");
     assert_eq!(
         found[0].2,
-        "sum(clicks) filter (where channel = 'ctv' and not is_test)"
+        "sum(clicks) filter (where channel = 'ctv' and is_test = false)"
     );
     // A LEFT JOIN's ON clause drops no rows of the left side.
     let found = sites("SELECT SUM(e.clicks) AS clicks FROM fct AS e LEFT JOIN dim AS d ON d.id = e.id AND d.channel = 'ctv'");
