@@ -65,48 +65,23 @@ pub struct Computation<'a> {
     pub sources: &'a [String],
 }
 
-fn columns(expr: &Expr) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    expr.walk(&mut |e| {
-        if let Expr::Column(c) = e {
-            out.insert(c.clone());
-        }
-    });
-    out
-}
-
-/// The agreement with its filter in every aggregate.
-pub fn effective_definition(metric: &Metric) -> Expr {
-    if metric.filter.is_empty() {
-        return metric.definition.clone();
-    }
-    map_aggregates(metric.definition.clone(), &mut |agg| {
-        let mut filter = agg.filter.clone();
-        filter.extend(metric.filter.iter().cloned());
-        (filter, Vec::new())
-    })
-}
-
-/// Columns the (effective) definition puts a condition on.
-fn constrained_columns(definition: &Expr) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for agg in aggregates(definition) {
-        for condition in &agg.filter {
-            out.extend(columns(condition));
-        }
-    }
-    out
-}
-
 /// The site with the scope conditions on `constrained` columns moved into its
 /// aggregates' filters, and the rest (the report's slice) dropped.
 fn effective_site(expr: &Expr, constrained: &BTreeSet<String>) -> Expr {
+    let has_scope = {
+        let mut any = false;
+        expr.walk(&mut |e| any |= matches!(e, Expr::Aggregate(a) if !a.scope.is_empty()));
+        any
+    };
+    if !has_scope {
+        return expr.clone();
+    }
     map_aggregates(expr.clone(), &mut |agg| {
         let mut filter = agg.filter.clone();
         for condition in &agg.scope {
             // A condition on an aggregate is a HAVING in disguise, never a filter.
             let relevant =
-                !condition.has_aggregate() && !columns(condition).is_disjoint(constrained);
+                !condition.has_aggregate() && !condition.columns().is_disjoint(constrained);
             if relevant {
                 filter.push(condition.clone());
             }
@@ -348,22 +323,75 @@ fn formula_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
     out
 }
 
-/// Compares a site's computation with a registered metric.
-pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Verdict {
-    let expected = effective_definition(metric);
-    let found = effective_site(site.expr, &constrained_columns(&expected));
-
-    let source_difference = (!metric.source.is_empty()
+/// The site reads none of the relations the metric must come from.
+fn source_difference(site: &Computation<'_>, metric: &Metric) -> Option<Difference> {
+    let differs = !metric.source.is_empty()
         && !site.sources.is_empty()
-        && !site.sources.iter().any(|s| metric.source.contains(s)))
-    .then(|| Difference {
+        && !site.sources.iter().any(|s| metric.source.contains(s));
+    differs.then(|| Difference {
         kind: DifferenceKind::Source,
         text: format!(
             "it reads {} where the registry says {}",
             site.sources.join(", "),
             metric.source.join(" or ")
         ),
-    });
+    })
+}
+
+/// Whether `found`, with only its scope conditions on `constrained` columns
+/// counted, is `agreed` — without building the effective form. Answers
+/// `false` when unsure; the full comparison then decides.
+fn agrees(found: &Expr, agreed: &Expr, constrained: &BTreeSet<String>) -> bool {
+    match (found, agreed) {
+        (Expr::Aggregate(f), Expr::Aggregate(a)) => {
+            if f.func != a.func || f.distinct != a.distinct || !agrees(&f.arg, &a.arg, constrained)
+            {
+                return false;
+            }
+            let relevant = |c: &&Expr| !c.has_aggregate() && !c.columns().is_disjoint(constrained);
+            if constrained.is_empty() || f.scope.iter().filter(relevant).count() == 0 {
+                f.filter == a.filter
+            } else {
+                let mut filter = f.filter.clone();
+                filter.extend(f.scope.iter().filter(relevant).cloned());
+                crate::canon::conjuncts(filter) == a.filter
+            }
+        }
+        (Expr::Sum(f), Expr::Sum(a)) => {
+            f.len() == a.len()
+                && f.iter()
+                    .zip(a)
+                    .all(|(x, y)| x.negated == y.negated && agrees(&x.expr, &y.expr, constrained))
+        }
+        (Expr::Product(f), Expr::Product(a)) => {
+            f.coefficient == a.coefficient
+                && f.factors.len() == a.factors.len()
+                && f.factors
+                    .iter()
+                    .zip(&a.factors)
+                    .all(|(x, y)| x.inverse == y.inverse && agrees(&x.expr, &y.expr, constrained))
+        }
+        _ => found == agreed,
+    }
+}
+
+/// Compares a site's computation with a registered metric.
+pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Verdict {
+    // Fast path: most sites match, and need no rewritten copy to show that.
+    if agrees(site.expr, &metric.agreed, &metric.constrained) {
+        return match source_difference(&site, metric) {
+            None => Verdict::Equivalent,
+            Some(d) => Verdict::Different {
+                differences: vec![d],
+                found: effective_site(site.expr, &metric.constrained),
+                expected: metric.agreed.clone(),
+            },
+        };
+    }
+    let expected = metric.agreed.clone();
+    let found = effective_site(site.expr, &metric.constrained);
+
+    let source_difference = source_difference(&site, metric);
 
     if found == expected {
         return match source_difference {

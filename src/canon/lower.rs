@@ -72,11 +72,18 @@ pub fn is_numeric_type(data_type: &ast::DataType) -> bool {
     NUMERIC_TYPES.contains(&head)
 }
 
-fn function_name(name: &ast::ObjectName) -> String {
-    let text = name.to_string().to_ascii_lowercase();
-    let last = text.rsplit('.').next().unwrap_or(&text);
-    last.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']')
-        .to_string()
+/// A function's name, lowercased, without schema or package (`dbt.safe_divide` is `safe_divide`).
+pub fn function_name(name: &ast::ObjectName) -> String {
+    match name.0.last() {
+        Some(ast::ObjectNamePart::Identifier(ident)) => {
+            let value = ident.value.rsplit('.').next().unwrap_or(&ident.value);
+            value.to_ascii_lowercase()
+        }
+        _ => {
+            let text = name.to_string().to_ascii_lowercase();
+            text.rsplit('.').next().unwrap_or(&text).to_string()
+        }
+    }
 }
 
 fn is_zero_literal(expr: &ast::Expr) -> bool {

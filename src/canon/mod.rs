@@ -452,6 +452,51 @@ impl Expr {
         found
     }
 
+    /// The columns the expression reads.
+    pub fn columns(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        self.walk(&mut |e| {
+            if let Expr::Column(c) = e {
+                out.insert(c.clone());
+            }
+        });
+        out
+    }
+
+    /// The columns some aggregate's filter puts a condition on.
+    pub fn filtered_columns(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        self.walk(&mut |e| {
+            if let Expr::Aggregate(agg) = e {
+                for condition in &agg.filter {
+                    out.extend(condition.columns());
+                }
+            }
+        });
+        out
+    }
+
+    /// The same computation with `conditions` added to every aggregate's filter.
+    pub fn with_filter(self, conditions: &[Expr]) -> Expr {
+        if conditions.is_empty() {
+            return self;
+        }
+        self.rewrite(&mut |e| match e {
+            Expr::Aggregate(agg) => {
+                let Aggregate {
+                    func,
+                    distinct,
+                    arg,
+                    mut filter,
+                    scope,
+                } = *agg;
+                filter.extend(conditions.iter().cloned());
+                Expr::aggregate_scoped(func, distinct, arg, filter, scope)
+            }
+            other => other,
+        })
+    }
+
     /// Calls `visit` on this node and every descendant, parents first.
     pub fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
         visit(self);

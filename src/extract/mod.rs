@@ -279,7 +279,7 @@ fn is_pass_through(expr: &AstExpr, name: &str) -> bool {
     let AstExpr::Function(f) = expr else {
         return false;
     };
-    let func = f.name.to_string().to_ascii_lowercase();
+    let func = crate::canon::lower::function_name(&f.name);
     if !matches!(func.as_str(), "any_value" | "arbitrary") || f.over.is_some() {
         return false;
     }

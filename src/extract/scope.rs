@@ -7,6 +7,9 @@
 //! aggregates), so `SUM(clicks)` over a CTE that pre-aggregated `SUM(clicks)`
 //! folds back into one sum over the base table.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use sqlparser::ast::{
     Expr as AstExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr, TableFactor,
     TableWithJoins,
@@ -38,14 +41,15 @@ pub struct Relation<'a> {
     pub kind: RelationKind<'a>,
 }
 
-/// CTEs visible at some point of a statement, innermost last; `None` for a
-/// CTE whose columns are renamed by a column list (not modelled).
-pub type Ctes<'a> = Vec<(String, Option<&'a Query>)>;
+/// CTEs visible at some point of a statement (name as written), innermost
+/// last; `None` for a CTE whose columns are renamed by a column list (not
+/// modelled). Borrowed from the AST, so cloning it allocates no strings.
+pub type Ctes<'a> = Vec<(&'a str, Option<&'a Query>)>;
 
 /// The entry for one CTE.
-pub fn cte_entry(cte: &sqlparser::ast::Cte) -> (String, Option<&Query>) {
+pub fn cte_entry(cte: &sqlparser::ast::Cte) -> (&str, Option<&Query>) {
     let query = cte.alias.columns.is_empty().then_some(cte.query.as_ref());
-    (cte.alias.name.value.to_lowercase(), query)
+    (cte.alias.name.value.as_str(), query)
 }
 
 /// The relations of one SELECT and the CTEs it can see.
@@ -54,6 +58,9 @@ pub struct Scope<'a> {
     pub ctes: Ctes<'a>,
     select: &'a Select,
     depth: usize,
+    /// Columns already resolved here, by (qualifier, column): a report reads
+    /// the same few columns many times.
+    resolved: RefCell<HashMap<(Option<String>, String), Expr>>,
 }
 
 /// The table's own name: the last part, also inside one quoted identifier
@@ -88,6 +95,7 @@ impl<'a> Scope<'a> {
             ctes: ctes.clone(),
             select,
             depth,
+            resolved: RefCell::default(),
         }
     }
 
@@ -309,7 +317,11 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
                 .map(|a| a.name.value.to_lowercase())
                 .unwrap_or_else(|| table.clone());
             let cte = (name.0.len() == 1)
-                .then(|| ctes.iter().rev().find(|(n, _)| *n == table))
+                .then(|| {
+                    ctes.iter()
+                        .rev()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(&table))
+                })
                 .flatten();
             let kind = match (cte, args) {
                 (Some((_, Some(query))), _) => RelationKind::Derived(query),
@@ -350,6 +362,12 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
 
 impl Resolver for Scope<'_> {
     fn column(&self, qualifier: Option<&str>, name: &str) -> Expr {
-        self.resolve(qualifier, name)
+        let key = (qualifier.map(str::to_lowercase), name.to_lowercase());
+        if let Some(known) = self.resolved.borrow().get(&key) {
+            return known.clone();
+        }
+        let meaning = self.resolve(qualifier, name);
+        self.resolved.borrow_mut().insert(key, meaning.clone());
+        meaning
     }
 }

@@ -678,6 +678,8 @@ impl Loader {
                 source,
                 filter,
                 body_text,
+                agreed: definition.clone(),
+                constrained: Default::default(),
                 definition,
                 origin,
             },
@@ -968,6 +970,12 @@ impl Loader {
         let mut metrics = Vec::with_capacity(drafts.len());
         for (i, mut draft) in drafts.into_iter().enumerate() {
             draft.metric.definition = resolved[i].take().expect("resolved");
+            draft.metric.agreed = draft
+                .metric
+                .definition
+                .clone()
+                .with_filter(&draft.metric.filter);
+            draft.metric.constrained = draft.metric.agreed.filtered_columns();
             self.check_scale(&draft);
             metrics.push(draft.metric);
         }
@@ -1067,32 +1075,11 @@ fn resolve(
             Expr::MetricRef(name) => {
                 let j = index[&name];
                 let body = resolved[j].clone().expect("dependency resolved first");
-                with_filter(body, &drafts[j].metric.filter)
+                body.with_filter(&drafts[j].metric.filter)
             }
             other => other,
         });
     resolved[i] = Some(inlined);
     state[i] = 2;
     Ok(())
-}
-
-/// A referenced metric's filter applies to every aggregate of its body.
-fn with_filter(body: Expr, filter: &[Expr]) -> Expr {
-    if filter.is_empty() {
-        return body;
-    }
-    body.rewrite(&mut |e| match e {
-        Expr::Aggregate(agg) => {
-            let mut conditions = agg.filter.clone();
-            conditions.extend(filter.iter().cloned());
-            Expr::aggregate_scoped(
-                agg.func.clone(),
-                agg.distinct,
-                agg.arg.clone(),
-                conditions,
-                agg.scope.clone(),
-            )
-        }
-        other => other,
-    })
 }

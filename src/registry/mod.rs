@@ -88,6 +88,12 @@ pub struct Metric {
     pub body_text: String,
     /// The body in canonical form, references inlined.
     pub definition: Expr,
+    /// The definition with the metric's `filter` in every aggregate: what a
+    /// site must compute.
+    pub agreed: Expr,
+    /// Columns the agreement puts a condition on; report conditions on other
+    /// columns are the report's slice.
+    pub constrained: std::collections::BTreeSet<String>,
     /// Where the body is written.
     pub origin: Origin,
 }
