@@ -1,10 +1,11 @@
 //! Judging: is a site's computation the agreed one, and if not, how does it differ?
 //!
 //! Both sides are first brought to their *effective* form: the registry's
-//! `filter` goes into every aggregate of the definition, and of the report's
-//! WHERE conditions only those on columns the definition mentions go into the
-//! aggregates (the others are the report's slice: dates, dimensions, join
-//! keys). Conditions written on an aggregate always count; HAVING never does.
+//! `filter` goes into every aggregate of the definition (done once, at load),
+//! and of the report's WHERE conditions only those on columns the definition
+//! constrains go into the aggregates (the others are the report's slice:
+//! dates, dimensions, join keys). Conditions written on an aggregate always
+//! count; HAVING never does.
 //!
 //! The answer is three-valued. "Unknown" (a construct the canonical form does
 //! not model) is never reported: a false alarm costs more trust than a missed
@@ -377,24 +378,16 @@ fn agrees(found: &Expr, agreed: &Expr, constrained: &BTreeSet<String>) -> bool {
 
 /// Compares a site's computation with a registered metric.
 pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Verdict {
+    let source = source_difference(&site, metric);
     // Fast path: most sites match, and need no rewritten copy to show that.
-    if agrees(site.expr, &metric.agreed, &metric.constrained) {
-        return match source_difference(&site, metric) {
-            None => Verdict::Equivalent,
-            Some(d) => Verdict::Different {
-                differences: vec![d],
-                found: effective_site(site.expr, &metric.constrained),
-                expected: metric.agreed.clone(),
-            },
-        };
+    let agreed = agrees(site.expr, &metric.agreed, &metric.constrained);
+    if agreed && source.is_none() {
+        return Verdict::Equivalent;
     }
     let expected = metric.agreed.clone();
     let found = effective_site(site.expr, &metric.constrained);
-
-    let source_difference = source_difference(&site, metric);
-
-    if found == expected {
-        return match source_difference {
+    if agreed || found == expected {
+        return match source {
             None => Verdict::Equivalent,
             Some(d) => Verdict::Different {
                 differences: vec![d],
@@ -423,42 +416,37 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
 
     let (found_scale, found_core) = split_scale(&found);
     let (expected_scale, expected_core) = split_scale(&expected);
+    let scale = (found_scale != expected_scale).then(|| Difference {
+        kind: DifferenceKind::Scale,
+        text: scale_difference(&found_scale, &expected_scale, metric.unit),
+    });
+    let ratio = |text: String| Difference {
+        kind: DifferenceKind::RatioStructure,
+        text,
+    };
     let mut differences = Vec::new();
     if without_filters(&found_core) == without_filters(&expected_core) {
         differences.extend(filter_differences(&found_core, &expected_core));
-        if found_scale != expected_scale {
-            differences.push(Difference {
-                kind: DifferenceKind::Scale,
-                text: scale_difference(&found_scale, &expected_scale, metric.unit),
-            });
-        }
+        differences.extend(scale);
     } else if aggregate_of_ratios(&found_core, registry) && is_ratio_of_aggregates(&expected_core) {
-        differences.push(Difference {
-            kind: DifferenceKind::RatioStructure,
-            text: format!(
-                "it {} per-row ratios, {found_core}, where the registry divides totals, {expected_core}",
-                match &found_core {
-                    Expr::Aggregate(agg) if agg.func == AggFunc::Sum => "sums",
-                    Expr::Aggregate(agg) if agg.func == AggFunc::Avg => "averages",
-                    _ => "aggregates",
-                }
-            ),
-        });
-        if found_scale != expected_scale {
-            differences.push(Difference {
-                kind: DifferenceKind::Scale,
-                text: scale_difference(&found_scale, &expected_scale, metric.unit),
-            });
-        }
+        let verb = match &found_core {
+            Expr::Aggregate(agg) if agg.func == AggFunc::Sum => "sums",
+            Expr::Aggregate(agg) if agg.func == AggFunc::Avg => "averages",
+            _ => "aggregates",
+        };
+        differences.push(ratio(format!(
+            "it {verb} per-row ratios, {found_core}, where the registry divides totals, {expected_core}"
+        )));
+        differences.extend(scale);
     } else if is_ratio_of_aggregates(&found_core) && aggregate_of_ratios(&expected_core, registry) {
-        differences.push(Difference {
-            kind: DifferenceKind::RatioStructure,
-            text: format!("it divides totals, {found_core}, where the registry aggregates per-row ratios, {expected_core}"),
-        });
+        differences.push(ratio(format!(
+            "it divides totals, {found_core}, where the registry aggregates per-row ratios, {expected_core}"
+        )));
+        differences.extend(scale);
     } else {
         differences.extend(formula_differences(&found, &expected));
     }
-    differences.extend(source_difference);
+    differences.extend(source);
     Verdict::Different {
         differences,
         found,
