@@ -113,6 +113,10 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     (GEN, "SELECT SUM(spend) / (SUM(impressions) / 1000) AS cpm FROM fct"),
     (GEN, "SELECT (SUM(spend) * 1000) / SUM(impressions) AS cpm FROM fct"),
     (GEN, "SELECT SUM(clicks) * 100 / SUM(impressions) AS ctr_pct FROM fct"),
+    // A constant factor inside the sum is the same as outside the ratio.
+    (GEN, "SELECT SUM(clicks * 100) / SUM(impressions) AS ctr_pct FROM fct"),
+    (GEN, "SELECT (SUM(clicks) / SUM(impressions)) * 100 AS ctr_pct FROM fct"),
+    (GEN, "SELECT SUM(spend * 1000) / SUM(impressions) AS cpm FROM fct"),
     (GEN, "SELECT (SUM(revenue) - SUM(payout)) / SUM(revenue) AS margin FROM fct"),
     (GEN, "SELECT (-SUM(payout) + SUM(revenue)) / SUM(revenue) AS margin FROM fct"),
     (GEN, "SELECT SUM(CASE WHEN 's2s' = integration_type THEN impressions ELSE 0 END) / SUM(impressions) AS s2s_share FROM fct WHERE NOT is_test"),
@@ -254,6 +258,8 @@ const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     (GEN, "SELECT SUM(spend_micros) AS spend_usd FROM fct", "ML004"),
     (GEN, "SELECT SUM(spend_micros) / 1e3 AS spend_usd FROM fct", "ML004"),
     (GEN, "SELECT SUM(clicks) / SUM(impressions) * 1000 AS ctr FROM fct", "ML004"),
+    (GEN, "SELECT SUM(clicks * 100) / SUM(impressions) AS ctr FROM fct", "ML004"),
+    (GEN, "SELECT AVG(clicks / impressions * 100) AS ctr_pct FROM fct", "ML005"),
     // Ratio structure, directly and through columns.
     (GEN, "SELECT AVG(clicks / impressions) AS ctr FROM fct", "ML005"),
     (GEN, "SELECT AVG(clicks / NULLIF(impressions, 0)) AS ctr FROM fct", "ML005"),

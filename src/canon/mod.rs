@@ -207,6 +207,15 @@ impl Expr {
                 arg = inner.arg;
             }
         }
+        // A constant factor comes out of a sum or an average: SUM(100 * x) = 100 * SUM(x).
+        if let (AggFunc::Sum | AggFunc::Avg, false, Expr::Product(p)) = (&func, distinct, &arg) {
+            if !p.coefficient.is_one() {
+                let inner = Expr::product(Number::ONE, p.factors.clone());
+                let coefficient = p.coefficient.clone();
+                let aggregate = Expr::aggregate_scoped(func, distinct, inner, filter, scope);
+                return Expr::product(coefficient, vec![Factor::mul(aggregate)]);
+            }
+        }
         Expr::Aggregate(Box::new(Aggregate {
             func,
             distinct,
