@@ -7,6 +7,7 @@
 //! the AST can be dropped as soon as the file is done.
 
 mod scope;
+mod span;
 
 use std::ops::ControlFlow;
 
@@ -210,64 +211,23 @@ impl<'t> Walker<'t, '_> {
         }
     }
 
-    /// The span of a select item's expression. sqlparser's spans can stop
-    /// short (at `COUNT` in `COUNT(*)`) or start late (inside a leading
-    /// parenthesis), so the end is taken from the alias and the start is
-    /// widened until the parentheses balance.
+    /// The range of a select item's expression in the file.
     fn expression_range(&self, expr: &AstExpr, alias: Option<&sqlparser::ast::Ident>) -> Range {
         let parsed = Range::from(expr.span());
-        let mut start = self.index.offset(parsed.start);
-        let mut end = self.index.offset(parsed.end).max(start);
-        if let Some(alias) = alias {
-            let alias_start = self.index.offset(alias.span.start.into());
-            if alias_start > end {
-                let mut before = self.text[..alias_start].trim_end();
-                if before.len() >= 2 && before[before.len() - 2..].eq_ignore_ascii_case("as") {
-                    let word_start = before.len() - 2;
-                    let boundary = before[..word_start]
-                        .chars()
-                        .last()
-                        .map(|c| !c.is_alphanumeric() && c != '_')
-                        .unwrap_or(true);
-                    if boundary {
-                        before = before[..word_start].trim_end();
-                    }
-                }
-                end = before.len().max(end);
-            }
-        }
-        let mut balance = paren_balance(&self.text[start..end]);
-        while balance < 0 {
-            let head = self.text[..start].trim_end();
-            if head.ends_with('(') {
-                start = head.len() - 1;
-                balance += 1;
-            } else {
-                break;
-            }
-        }
+        let bytes = (
+            self.index.offset(parsed.start),
+            self.index.offset(parsed.end),
+        );
+        // An alias written before the expression (T-SQL `ctr = …`) bounds nothing.
+        let alias_start = alias
+            .filter(|a| a.span.start.line > 0)
+            .map(|a| self.index.offset(a.span.start.into()));
+        let (start, end) = span::expression_bytes(self.text, bytes, alias_start);
         Range {
             start: self.index.position(start),
             end: self.index.position(end),
         }
     }
-}
-
-/// Open minus closed parentheses outside string literals and quoted names.
-fn paren_balance(text: &str) -> i32 {
-    let mut depth = 0;
-    let mut quote: Option<char> = None;
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') => depth -= 1,
-            _ => {}
-        }
-    }
-    depth
 }
 
 /// A bare column reference, or `ANY_VALUE(col) AS col`, passes a value

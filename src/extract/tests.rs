@@ -197,3 +197,79 @@ fn spans_cover_the_whole_expression() {
         ]
     );
 }
+
+/// The text each site's range covers.
+fn covered(sql: &str, dialect: &dyn sqlparser::dialect::Dialect) -> Vec<String> {
+    let parsed = parse_file(sql, dialect);
+    assert!(parsed.failures.is_empty(), "{sql}: {:?}", parsed.failures);
+    let found = extract_sites(&parsed.statements, sql, &|n: &str| {
+        ["ctr", "cpc", "win_rate"].contains(&n)
+    });
+    let index = LineIndex::new(sql);
+    found
+        .iter()
+        .map(|s| sql[index.offset(s.range.start)..index.offset(s.range.end)].to_string())
+        .collect()
+}
+
+#[test]
+fn spans_skip_comments_and_keep_leading_casts_and_signs() {
+    let cases = [
+        (
+            "SELECT SUM(clicks) / COUNT(*) /* rows, not imps */ AS ctr FROM t",
+            "SUM(clicks) / COUNT(*)",
+        ),
+        (
+            "SELECT SUM(spend) / COUNT(*) -- per row\n  AS cpc FROM t",
+            "SUM(spend) / COUNT(*)",
+        ),
+        (
+            "SELECT SUM(clicks) / COUNT(*) -- computed as\n ctr FROM t",
+            "SUM(clicks) / COUNT(*)",
+        ),
+        (
+            "SELECT\n  SUM(spend) / SUM(clicks) -- in €\n    cpc\nFROM t",
+            "SUM(spend) / SUM(clicks)",
+        ),
+        (
+            "SELECT CAST(SUM(clicks) AS FLOAT) / COUNT(*) AS ctr FROM t",
+            "CAST(SUM(clicks) AS FLOAT) / COUNT(*)",
+        ),
+        (
+            "SELECT a, TRY_CAST(SUM(clicks) AS FLOAT) / COUNT(*) AS ctr FROM t",
+            "TRY_CAST(SUM(clicks) AS FLOAT) / COUNT(*)",
+        ),
+        (
+            "SELECT (CAST(SUM(clicks) AS FLOAT)) / COUNT(*) AS ctr FROM t",
+            "(CAST(SUM(clicks) AS FLOAT)) / COUNT(*)",
+        ),
+        (
+            "SELECT -SUM(wins) / -SUM(bids) AS win_rate FROM t",
+            "-SUM(wins) / -SUM(bids)",
+        ),
+        (
+            "SELECT x,\n  - - SUM(wins) / SUM(bids) AS win_rate FROM t",
+            "- - SUM(wins) / SUM(bids)",
+        ),
+        (
+            "SELECT -- note -\n  SUM(wins) / SUM(bids) AS win_rate FROM t",
+            "SUM(wins) / SUM(bids)",
+        ),
+        (
+            "SELECT SUM(clicks) / COUNT(*) AS 'ctr' FROM t",
+            "SUM(clicks) / COUNT(*)",
+        ),
+    ];
+    for (sql, want) in cases {
+        assert_eq!(
+            covered(sql, &GenericDialect {}),
+            vec![want.to_string()],
+            "{sql}"
+        );
+    }
+    let tsql = "SELECT ctr = SUM(clicks) * 1.0 / COUNT(*) FROM t";
+    assert_eq!(
+        covered(tsql, &sqlparser::dialect::MsSqlDialect {}),
+        vec!["SUM(clicks) * 1.0 / COUNT(*)".to_string()]
+    );
+}
