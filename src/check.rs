@@ -10,10 +10,10 @@ use rayon::prelude::*;
 
 use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
-use crate::extract::{extract_sites, Site};
+use crate::extract::{Extractor, Site};
 use crate::finding::{Finding, Summary};
 use crate::judge::{judge, Computation, DifferenceKind, Verdict};
-use crate::parse::parse_file;
+use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
     Compared, DefinitionMismatch, FilterMismatch, NonCanonicalName, ParseError,
@@ -102,10 +102,15 @@ pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> Vec<Fin
 
 /// Checks one file's text, shown under `path`.
 pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry) -> Vec<Finding> {
+    // Editors do not count a byte-order mark as a character.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parser_dialect = dialect.parser_dialect();
-    let parsed = parse_file(text, parser_dialect.as_ref());
-    let mut findings: Vec<Finding> = parsed
-        .failures
+    let wanted = |name: &str| registry.lookup(name).is_some();
+    let mut extractor = Extractor::new(text, &wanted);
+    let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
+        extractor.statement(&statement)
+    });
+    let mut findings: Vec<Finding> = failures
         .into_iter()
         .map(|failure| {
             ParseError::finding(
@@ -116,8 +121,7 @@ pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry)
             )
         })
         .collect();
-    let wanted = |name: &str| registry.lookup(name).is_some();
-    for site in extract_sites(&parsed.statements, text, &wanted) {
+    for site in extractor.into_sites() {
         findings.extend(judge_site(path, &site, registry));
     }
     findings

@@ -29,11 +29,27 @@ pub struct ParsedFile {
 
 /// Parses every statement of `text`.
 pub fn parse_file(text: &str, dialect: &dyn SqlDialect) -> ParsedFile {
-    let mut parsed = ParsedFile::default();
-    for run in tokenize_recovering(text, dialect, &mut parsed.failures) {
-        parse_run(run, dialect, &mut parsed);
+    let mut statements = Vec::new();
+    let failures = parse_each(text, dialect, &mut |s| statements.push(s));
+    ParsedFile {
+        statements,
+        failures,
     }
-    parsed
+}
+
+/// Parses every statement of `text`, handing each to `on_statement` as soon
+/// as it is parsed (so a file of many statements never holds all their
+/// trees at once); returns the failures.
+pub fn parse_each(
+    text: &str,
+    dialect: &dyn SqlDialect,
+    on_statement: &mut dyn FnMut(Statement),
+) -> Vec<ParseFailure> {
+    let mut failures = Vec::new();
+    for run in tokenize_recovering(text, dialect, &mut failures) {
+        parse_run(run, dialect, on_statement, &mut failures);
+    }
+    failures
 }
 
 /// Tokenizes the whole text, skipping over the statements the tokenizer
@@ -123,7 +139,12 @@ fn statement_ends(tokens: &[TokenWithSpan]) -> Vec<usize> {
 
 /// Parses a run of tokens statement by statement, skipping a failed statement
 /// up to its terminating semicolon.
-fn parse_run(tokens: Vec<TokenWithSpan>, dialect: &dyn SqlDialect, parsed: &mut ParsedFile) {
+fn parse_run(
+    tokens: Vec<TokenWithSpan>,
+    dialect: &dyn SqlDialect,
+    on_statement: &mut dyn FnMut(Statement),
+    failures: &mut Vec<ParseFailure>,
+) {
     let ends = statement_ends(&tokens);
     let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens);
     loop {
@@ -135,7 +156,7 @@ fn parse_run(tokens: Vec<TokenWithSpan>, dialect: &dyn SqlDialect, parsed: &mut 
         let start = parser.index();
         let failure = match parser.parse_statement() {
             Ok(statement) => {
-                parsed.statements.push(statement);
+                on_statement(statement);
                 let next = parser.peek_token();
                 match next.token {
                     Token::SemiColon | Token::EOF => continue,
@@ -169,7 +190,7 @@ fn parse_run(tokens: Vec<TokenWithSpan>, dialect: &dyn SqlDialect, parsed: &mut 
                 ParseFailure { message, range }
             }
         };
-        parsed.failures.push(failure);
+        failures.push(failure);
         // Resume after the semicolon that ends the failed statement.
         let from = parser.index().max(start);
         match ends.iter().find(|&&end| end >= from) {

@@ -55,13 +55,28 @@ impl From<sqlparser::tokenizer::Span> for Range {
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// Per line: all ASCII, so columns are byte offsets (the common case,
+    /// and what keeps one very long minified line linear).
+    ascii: Vec<bool>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let ascii = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let end = starts.get(i + 1).copied().unwrap_or(text.len());
+                text.as_bytes()[start..end].is_ascii()
+            })
+            .collect();
+        LineIndex {
+            text,
+            starts,
+            ascii,
+        }
     }
 
     /// The byte offset of a position (clamped into the text).
@@ -75,6 +90,9 @@ impl<'a> LineIndex<'a> {
             .unwrap_or(self.text.len());
         let line_text = &self.text[start..end];
         let column = pos.column.max(1) as usize - 1;
+        if self.ascii[line] {
+            return start + column.min(line_text.len());
+        }
         start
             + line_text
                 .char_indices()
@@ -87,7 +105,11 @@ impl<'a> LineIndex<'a> {
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let column = self.text[self.starts[line]..offset].chars().count() + 1;
+        let column = if self.ascii[line] {
+            offset - self.starts[line] + 1
+        } else {
+            self.text[self.starts[line]..offset].chars().count() + 1
+        };
         Position::new(line as u32 + 1, column as u32)
     }
 }

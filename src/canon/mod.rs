@@ -461,6 +461,13 @@ impl Expr {
         found
     }
 
+    /// The number of nodes in the tree.
+    pub fn size(&self) -> usize {
+        let mut n = 0;
+        self.walk(&mut |_| n += 1);
+        n
+    }
+
     /// The columns the expression reads.
     pub fn columns(&self) -> std::collections::BTreeSet<String> {
         let mut out = std::collections::BTreeSet::new();

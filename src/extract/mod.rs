@@ -42,16 +42,38 @@ pub fn extract_sites(
     text: &str,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Vec<Site> {
-    let mut walker = Walker {
-        wanted,
-        index: LineIndex::new(text),
-        text,
-        sites: Vec::new(),
-    };
+    let mut extractor = Extractor::new(text, wanted);
     for statement in statements {
-        walker.statement(statement, &Vec::new());
+        extractor.statement(statement);
     }
-    walker.sites
+    extractor.into_sites()
+}
+
+/// Extracts sites statement by statement from one file's text.
+pub struct Extractor<'t, 'w> {
+    walker: Walker<'t, 'w>,
+}
+
+impl<'t, 'w> Extractor<'t, 'w> {
+    pub fn new(text: &'t str, wanted: &'w dyn Fn(&str) -> bool) -> Self {
+        Extractor {
+            walker: Walker {
+                wanted,
+                index: LineIndex::new(text),
+                text,
+                sites: Vec::new(),
+            },
+        }
+    }
+
+    /// Adds the sites of one statement of the file.
+    pub fn statement(&mut self, statement: &Statement) {
+        self.walker.statement(statement, &Vec::new());
+    }
+
+    pub fn into_sites(self) -> Vec<Site> {
+        self.walker.sites
+    }
 }
 
 struct Walker<'t, 'w> {
@@ -181,11 +203,7 @@ impl<'t> Walker<'t, '_> {
             }
             let computation = lowerer.get_or_insert_with(|| scope.lowerer()).lower(expr);
             let sources = sources
-                .get_or_insert_with(|| {
-                    let mut out = Vec::new();
-                    scope.base_relations(&mut out);
-                    out
-                })
+                .get_or_insert_with(|| scope.base_relations())
                 .clone();
             self.sites.push(Site {
                 output_name: name,

@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use sqlparser::ast::{
     Expr as AstExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr, TableFactor,
@@ -20,6 +21,18 @@ use crate::canon::{conjuncts, CompareOp, Expr};
 
 /// How deep lineage is followed before giving up (CTE chains are rarely deeper).
 const MAX_DEPTH: usize = 24;
+
+/// How large a column's meaning may grow through lineage before it is opaque:
+/// CTE chains that combine their columns again and again grow exponentially.
+const MAX_MEANING_NODES: usize = 2000;
+
+/// What is known about the SELECTs of one statement, shared by every scope in
+/// it, so each (SELECT, column) is resolved once however often it is read.
+#[derive(Default)]
+struct Memo {
+    columns: HashMap<(usize, Option<String>, String), Expr>,
+    conditions: HashMap<usize, Vec<Expr>>,
+}
 
 /// What a FROM item is.
 #[derive(Clone, Copy)]
@@ -58,9 +71,7 @@ pub struct Scope<'a> {
     pub ctes: Ctes<'a>,
     select: &'a Select,
     depth: usize,
-    /// Columns already resolved here, by (qualifier, column): a report reads
-    /// the same few columns many times.
-    resolved: RefCell<HashMap<(Option<String>, String), Expr>>,
+    memo: Rc<RefCell<Memo>>,
 }
 
 /// The table's own name: the last part, also inside one quoted identifier
@@ -82,10 +93,24 @@ fn last_part(name: &sqlparser::ast::ObjectName) -> String {
 
 impl<'a> Scope<'a> {
     pub fn of_select(select: &'a Select, ctes: &Ctes<'a>) -> Scope<'a> {
-        Self::nested(select, ctes, 0)
+        Self::with_memo(select, ctes, 0, Rc::default())
     }
 
-    fn nested(select: &'a Select, ctes: &Ctes<'a>, depth: usize) -> Scope<'a> {
+    /// A scope for a SELECT this one reads from.
+    fn nested(&self, select: &'a Select, ctes: &Ctes<'a>) -> Scope<'a> {
+        Self::with_memo(select, ctes, self.depth + 1, self.memo.clone())
+    }
+
+    fn key(&self) -> usize {
+        self.select as *const Select as usize
+    }
+
+    fn with_memo(
+        select: &'a Select,
+        ctes: &Ctes<'a>,
+        depth: usize,
+        memo: Rc<RefCell<Memo>>,
+    ) -> Scope<'a> {
         let mut relations = Vec::new();
         for table in &select.from {
             collect_relations(table, ctes, &mut relations);
@@ -95,7 +120,7 @@ impl<'a> Scope<'a> {
             ctes: ctes.clone(),
             select,
             depth,
-            resolved: RefCell::default(),
+            memo,
         }
     }
 
@@ -104,6 +129,18 @@ impl<'a> Scope<'a> {
     /// the conditions of the CTEs and derived tables it reads (for a UNION,
     /// those every branch has).
     pub fn conditions(&self) -> Vec<Expr> {
+        if let Some(known) = self.memo.borrow().conditions.get(&self.key()) {
+            return known.clone();
+        }
+        let conditions = self.compute_conditions();
+        self.memo
+            .borrow_mut()
+            .conditions
+            .insert(self.key(), conditions.clone());
+        conditions
+    }
+
+    fn compute_conditions(&self) -> Vec<Expr> {
         let lowerer = Lowerer::new(self);
         let mut out = Vec::new();
         for relation in &self.relations {
@@ -111,7 +148,7 @@ impl<'a> Scope<'a> {
                 let ctes = self.ctes_for(query);
                 let mut common: Option<Vec<Expr>> = None;
                 for select in selects_of(&query.body) {
-                    let branch = Scope::nested(select, &ctes, self.depth + 1).conditions();
+                    let branch = self.nested(select, &ctes).conditions();
                     common = Some(match common {
                         None => branch,
                         Some(previous) => previous
@@ -148,22 +185,35 @@ impl<'a> Scope<'a> {
         Lowerer::new(self).with_conditions(self.conditions())
     }
 
-    /// Base relations this scope reads, directly or through derived ones.
-    pub fn base_relations(&self, out: &mut Vec<String>) {
+    /// Base relations this scope reads, directly or through derived ones,
+    /// sorted and deduplicated.
+    pub fn base_relations(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_base_relations(&mut out, &mut Vec::new());
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn collect_base_relations(&self, out: &mut Vec<String>, seen: &mut Vec<usize>) {
         for relation in &self.relations {
             match relation.kind {
                 RelationKind::Base => out.push(relation.name.clone()),
                 RelationKind::Derived(query) if self.depth < MAX_DEPTH => {
+                    // A CTE read twice (a self-join) is walked once.
+                    let key = query as *const Query as usize;
+                    if seen.contains(&key) {
+                        continue;
+                    }
+                    seen.push(key);
                     let ctes = self.ctes_for(query);
                     for select in selects_of(&query.body) {
-                        Scope::nested(select, &ctes, self.depth + 1).base_relations(out);
+                        self.nested(select, &ctes).collect_base_relations(out, seen);
                     }
                 }
                 _ => {}
             }
         }
-        out.sort();
-        out.dedup();
     }
 
     fn ctes_for(&self, query: &'a Query) -> Ctes<'a> {
@@ -220,13 +270,18 @@ impl<'a> Scope<'a> {
         let ctes = self.ctes_for(query);
         let mut meaning: Option<Expr> = None;
         for select in selects_of(&query.body) {
-            let inner = Scope::nested(select, &ctes, self.depth + 1);
+            let inner = self.nested(select, &ctes);
             let branch = match output_item(select, column) {
                 Some(Output::Column(qualifier, name)) => inner.resolve(qualifier.as_deref(), &name),
                 Some(Output::Wildcard) => inner.resolve(None, column),
                 Some(Output::Computed(expr)) => inner.lowerer().lower(expr),
                 None => return opaque(),
             };
+            if branch.size() > MAX_MEANING_NODES {
+                return Expr::Opaque(format!(
+                    "derived column {column}: lineage too large to follow"
+                ));
+            }
             match &meaning {
                 None => meaning = Some(branch),
                 Some(first) if *first == branch => {}
@@ -362,12 +417,16 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
 
 impl Resolver for Scope<'_> {
     fn column(&self, qualifier: Option<&str>, name: &str) -> Expr {
-        let key = (qualifier.map(str::to_lowercase), name.to_lowercase());
-        if let Some(known) = self.resolved.borrow().get(&key) {
+        let key = (
+            self.key(),
+            qualifier.map(str::to_lowercase),
+            name.to_lowercase(),
+        );
+        if let Some(known) = self.memo.borrow().columns.get(&key) {
             return known.clone();
         }
         let meaning = self.resolve(qualifier, name);
-        self.resolved.borrow_mut().insert(key, meaning.clone());
+        self.memo.borrow_mut().columns.insert(key, meaning.clone());
         meaning
     }
 }

@@ -57,6 +57,9 @@ pub fn expression_bytes(
 fn back_over_gap(text: &str, mut pos: usize) -> usize {
     loop {
         let trimmed = text[..pos].trim_end().len();
+        // Code follows on this line, so a `--` before it is no comment; only a
+        // line we moved back onto can end in one.
+        let crossed_line = text[trimmed..pos].contains('\n');
         pos = trimmed;
         if text[..pos].ends_with("*/") {
             match text[..pos - 2].rfind("/*") {
@@ -67,9 +70,11 @@ fn back_over_gap(text: &str, mut pos: usize) -> usize {
                 None => return pos,
             }
         }
-        if let Some(comment) = line_comment_start(text, pos) {
-            pos = comment;
-            continue;
+        if crossed_line {
+            if let Some(comment) = line_comment_start(text, pos) {
+                pos = comment;
+                continue;
+            }
         }
         return pos;
     }
@@ -123,7 +128,10 @@ fn widen_start(text: &str, mut start: usize) -> usize {
             return start;
         };
         let at = head.len() - prev.len_utf8();
-        if matches!(prev, '(' | '-' | '+') && line_comment_start(text, at).is_none() {
+        let crossed_line = text[head.len()..start].contains('\n');
+        if matches!(prev, '(' | '-' | '+')
+            && !(crossed_line && line_comment_start(text, at).is_some())
+        {
             // `--` is a comment, never two signs in a row without a space.
             if prev == '-' && head[..at].ends_with('-') {
                 return start;

@@ -100,11 +100,13 @@ pub fn render(findings: &[Finding], summary: Summary, elapsed: Duration, style: 
             .or_insert_with(|| std::fs::read_to_string(&finding.path).ok());
         let (source, span) = match text {
             Some(text) => {
+                // Positions are counted after a byte-order mark, as editors do.
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
                 let index = LineIndex::new(text);
                 let start = index.offset(finding.range.start);
                 let end = index.offset(finding.range.end).max(start);
                 (
-                    Some(NamedSource::new(&finding.path, text.clone())),
+                    Some(NamedSource::new(&finding.path, text.to_string())),
                     Some((start, end - start)),
                 )
             }
