@@ -379,6 +379,17 @@ fn agrees(found: &Expr, agreed: &Expr, constrained: &BTreeSet<String>) -> bool {
 /// Compares a site's computation with a registered metric.
 pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Verdict {
     let source = source_difference(&site, metric);
+    // Renamed columns are read in the agreement's own column names.
+    let in_vocabulary;
+    let site = if site.expr.has_renames() {
+        in_vocabulary = site.expr.clone().in_vocabulary(&metric.agreed.columns());
+        Computation {
+            expr: &in_vocabulary,
+            sources: site.sources,
+        }
+    } else {
+        site
+    };
     // Fast path: most sites match, and need no rewritten copy to show that.
     let agreed = agrees(site.expr, &metric.agreed, &metric.constrained);
     if agreed && source.is_none() {

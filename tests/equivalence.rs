@@ -191,6 +191,22 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     (GEN, "WITH u AS (SELECT SUM(clicks) AS c, SUM(impressions) AS i FROM a UNION ALL SELECT SUM(clicks) AS c, SUM(impressions) AS i FROM b) SELECT SUM(c) / SUM(i) AS ctr FROM u"),
     (GEN, "WITH d AS (SELECT MAX(bid_price) AS m FROM fct GROUP BY day) SELECT MAX(m) AS max_bid FROM d"),
     (GEN, "WITH d AS (SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions ELSE 0 END) AS s2s, SUM(impressions) AS imps FROM fct WHERE NOT is_test GROUP BY day) SELECT SUM(s2s) / SUM(imps) AS s2s_share FROM d"),
+    // Guards written with IF / IFF / IIF, and Snowflake's NULLIFZERO.
+    (SF, "SELECT IFF(SUM(impressions) = 0, 0, SUM(clicks) / SUM(impressions)) AS ctr FROM fct"),
+    (BQ, "SELECT IF(SUM(impressions) > 0, SUM(clicks) / SUM(impressions), NULL) AS ctr FROM fct"),
+    (TSQL, "SELECT IIF(SUM(impressions) = 0, NULL, SUM(clicks) * 1.0 / SUM(impressions)) AS ctr FROM fct"),
+    (SF, "SELECT SUM(clicks) / NULLIFZERO(SUM(impressions)) AS ctr FROM fct"),
+    // More casts, rounding for display, COALESCE inside a sum, a negated difference.
+    (SF, "SELECT SUM(clicks)::DECFLOAT / SUM(impressions) AS ctr FROM fct"),
+    (MY, "SELECT CAST(SUM(clicks) AS SIGNED) / SUM(impressions) AS ctr FROM fct"),
+    (GEN, "SELECT ROUND(SUM(clicks) / NULLIF(SUM(impressions), 0), 4) AS ctr FROM fct"),
+    (GEN, "SELECT SUM(COALESCE(clicks, 0)) / SUM(impressions) AS ctr FROM fct"),
+    (GEN, "SELECT -(SUM(payout) - SUM(revenue)) / SUM(revenue) AS margin FROM fct"),
+    // A staging CTE renames raw columns to the agreed names; an abbreviation is followed back.
+    (GEN, "WITH events AS (SELECT campaign_id, clk AS clicks, imps AS impressions FROM raw.ad_events) SELECT SUM(clicks) / NULLIF(SUM(impressions), 0) AS ctr FROM events"),
+    (GEN, "WITH e AS (SELECT clicks AS c, impressions AS i FROM fct) SELECT SUM(c) / SUM(i) AS ctr FROM e"),
+    // Picking one value per group after a fan-out join.
+    (GEN, "WITH c AS (SELECT campaign_id, SUM(clicks) AS clicks, SUM(impressions) AS impressions FROM fct GROUP BY 1) SELECT c.campaign_id, ANY_VALUE(c.clicks) / ANY_VALUE(c.impressions) AS ctr FROM c JOIN dim AS d ON d.id = c.campaign_id GROUP BY 1"),
     // Statement shapes.
     (GEN, "CREATE VIEW v AS SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct"),
     (SF, "CREATE OR REPLACE TABLE t AS SELECT DIV0(SUM(clicks), SUM(impressions)) AS ctr FROM fct"),
@@ -271,6 +287,9 @@ const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     // Source.
     (GEN, "SELECT SUM(wins) / SUM(bids) AS win_rate FROM raw_auction_log", "ML003"),
     (GEN, "WITH a AS (SELECT * FROM staging.auctions_v2) SELECT SUM(wins) / SUM(bids) AS win_rate FROM a", "ML003"),
+    // A rename from a column the agreement uses is followed, not trusted.
+    (GEN, "WITH e AS (SELECT impressions AS clicks, impressions FROM fct) SELECT SUM(clicks) / SUM(impressions) AS ctr FROM e", "ML001"),
+    (GEN, "SELECT ROUND(SUM(clicks) / COUNT(*), 4) AS ctr FROM fct", "ML001"),
     // More than one kind of difference is ML001.
     (GEN, "SELECT 100 * SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct", "ML001"),
     (GEN, "SELECT SUM(wins) / SUM(bid_requests) AS win_rate FROM raw_auction_log", "ML001"),
@@ -342,6 +361,10 @@ fn unsupported_constructs_are_unknown_never_reported() {
         // A row-level ratio over a base table whose grain is not visible.
         "SELECT clicks / impressions AS ctr FROM daily_stats",
         "SELECT SUM(x.c) / SUM(x.i) AS ctr FROM TABLE(my_udf()) AS x",
+        // The largest of several pre-aggregated totals: right or wrong depending on a grain we cannot see.
+        "WITH c AS (SELECT campaign_id, SUM(clicks) AS clicks, SUM(impressions) AS imps FROM fct GROUP BY 1) SELECT MAX(c.clicks) / NULLIF(MAX(c.imps), 0) AS ctr FROM c",
+        // A summary table's own columns, deduplicated after a join: not a computation.
+        "SELECT d.campaign_id, MAX(d.ctr) AS ctr, MIN(d.cpm) AS cpm FROM campaign_daily_summary AS d JOIN dim AS c ON c.id = d.campaign_id GROUP BY 1",
     ] {
         assert_eq!(code(&registry, GEN, sql), "ok", "{sql}");
     }

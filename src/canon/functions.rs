@@ -26,6 +26,12 @@ pub enum Meaning {
     ZeroIfNull2,
     /// `f(x)` around an aggregate is the aggregate.
     ZeroIfNull1,
+    /// `f(d)` is `NULLIF(d, 0)`: a zero guard.
+    ZeroGuard,
+    /// `f(x)` picks a value of `x` from the group: `x` itself.
+    Pick,
+    /// `f(x, digits)` rounds for display: `x`.
+    Round,
 }
 
 /// The aggregates with their own canonical variant.
@@ -86,6 +92,10 @@ pub const SPELLINGS: &[(&str, Meaning, &str)] = &[
     ("nvl", ZeroIfNull2, "Snowflake, Redshift, Databricks"),
     ("isnull", ZeroIfNull2, "T-SQL (two arguments)"),
     ("zeroifnull", ZeroIfNull1, "Snowflake"),
+    ("nullifzero", ZeroGuard, "Snowflake"),
+    ("any_value", Pick, "all"),
+    ("arbitrary", Pick, "Trino, DuckDB"),
+    ("round", Round, "all"),
     (
         "approx_count_distinct",
         OtherAggregate,
@@ -94,7 +104,6 @@ pub const SPELLINGS: &[(&str, Meaning, &str)] = &[
     ("approx_distinct", OtherAggregate, "Trino"),
     ("approx_percentile", OtherAggregate, "Databricks"),
     ("approx_quantiles", OtherAggregate, "BigQuery"),
-    ("any_value", OtherAggregate, "all"),
     ("array_agg", OtherAggregate, "all"),
     ("bool_and", OtherAggregate, "Postgres, DuckDB"),
     ("bool_or", OtherAggregate, "Postgres, DuckDB"),

@@ -61,6 +61,9 @@ const NUMERIC_TYPES: &[&str] = &[
     "dec",
     "bignumeric",
     "bigdecimal",
+    "decfloat",
+    "signed",
+    "unsigned",
 ];
 
 pub fn is_numeric_type(data_type: &ast::DataType) -> bool {
@@ -195,22 +198,14 @@ impl<'r> Lowerer<'r> {
                 conditions,
                 else_result,
                 ..
-            } => {
-                let operand = operand.as_ref().map(|o| self.lower(o));
-                let branches: Vec<(Expr, Expr)> = conditions
+            } => case(
+                operand.as_ref().map(|o| self.lower(o)),
+                conditions
                     .iter()
                     .map(|c| (self.lower(&c.condition), self.lower(&c.result)))
-                    .collect();
-                let otherwise = else_result.as_ref().map(|e| self.lower(e));
-                match unguarded_ratio(operand.as_ref(), &branches, otherwise.as_ref()) {
-                    Some(ratio) => ratio,
-                    None => Expr::Case {
-                        operand: operand.map(Box::new),
-                        branches,
-                        otherwise: otherwise.map(Box::new),
-                    },
-                }
-            }
+                    .collect(),
+                else_result.as_ref().map(|e| self.lower(e)),
+            ),
             ast::Expr::Function(function) => self.lower_function(function),
             ast::Expr::Like {
                 negated,
@@ -367,11 +362,16 @@ impl<'r> Lowerer<'r> {
                     self.plain_function(name, &arg_exprs)
                 }
             }
-            (Some(Meaning::IfThenElse), [p, a, b]) => Expr::Case {
-                operand: None,
-                branches: vec![(self.lower(p), self.lower(a))],
-                otherwise: Some(Box::new(self.lower(b))),
-            },
+            (Some(Meaning::IfThenElse), [p, a, b]) => case(
+                None,
+                vec![(self.lower(p), self.lower(a))],
+                Some(self.lower(b)),
+            ),
+            // A value picked from a group is the value (the group is at its grain).
+            (Some(Meaning::Pick), [x]) => self.lower(x),
+            // Rounding is presentation, not a different metric.
+            (Some(Meaning::Round), [x, ..]) => self.lower(x),
+            (Some(Meaning::ZeroGuard), [d]) => self.lower(d),
             _ if function.over.is_some() => Expr::Opaque(function.to_string()),
             _ if arg_exprs.len() != args.len() => Expr::Opaque(function.to_string()),
             _ => self.plain_function(name, &arg_exprs),
@@ -398,6 +398,19 @@ impl<'r> Lowerer<'r> {
     }
 }
 
+/// A CASE, or the ratio it guards when its only job is to keep a zero or
+/// null denominator out.
+fn case(operand: Option<Expr>, branches: Vec<(Expr, Expr)>, otherwise: Option<Expr>) -> Expr {
+    match unguarded_ratio(operand.as_ref(), &branches, otherwise.as_ref()) {
+        Some(ratio) => ratio,
+        None => Expr::Case {
+            operand: operand.map(Box::new),
+            branches,
+            otherwise: otherwise.map(Box::new),
+        },
+    }
+}
+
 /// Peels parentheses, numeric casts and a `NULLIF(d, 0)` guard off a denominator.
 fn strip_zero_guard(expr: &ast::Expr) -> &ast::Expr {
     match expr {
@@ -405,6 +418,13 @@ fn strip_zero_guard(expr: &ast::Expr) -> &ast::Expr {
         ast::Expr::Cast {
             expr, data_type, ..
         } if is_numeric_type(data_type) => strip_zero_guard(expr),
+        ast::Expr::Function(f) if function_name(&f.name) == "nullifzero" => match &f.args {
+            FunctionArguments::List(list) => match list.args.as_slice() {
+                [FunctionArg::Unnamed(FunctionArgExpr::Expr(d))] => strip_zero_guard(d),
+                _ => expr,
+            },
+            _ => expr,
+        },
         ast::Expr::Function(f) if function_name(&f.name) == "nullif" => match &f.args {
             FunctionArguments::List(list) => match list.args.as_slice() {
                 [FunctionArg::Unnamed(FunctionArgExpr::Expr(d)), FunctionArg::Unnamed(FunctionArgExpr::Expr(zero))]

@@ -65,6 +65,10 @@ pub enum Expr {
         expr: Box<Expr>,
         to: String,
     },
+    /// A column renamed on its way through a CTE or derived table
+    /// (`source AS alias`). Which name is the metric's vocabulary is decided
+    /// when judging: a staging model renames raw columns to the agreed names.
+    Renamed { alias: String, source: Box<Expr> },
     /// A reference to another registry metric, `metric('x')`; only in registry
     /// definitions and inlined before any comparison.
     MetricRef(String),
@@ -179,6 +183,20 @@ impl Expr {
             }
             break;
         }
+        // SUM ignores NULLs and adding 0 changes nothing: SUM(COALESCE(x, 0)) is SUM(x).
+        if func == AggFunc::Sum {
+            if let Expr::Function { name, args } = &arg {
+                let zero = |e: &Expr| matches!(e, Expr::Number(n) if n.is_zero());
+                let unwrapped = match (name.as_str(), args.as_slice()) {
+                    ("coalesce" | "ifnull" | "nvl" | "isnull", [x, z]) if zero(z) => Some(x.clone()),
+                    ("zeroifnull", [x]) => Some(x.clone()),
+                    _ => None,
+                };
+                if let Some(x) = unwrapped {
+                    arg = x;
+                }
+            }
+        }
         let constant = matches!(&arg, Expr::Number(_) | Expr::String(_) | Expr::Bool(_));
         if !distinct && constant {
             match func {
@@ -199,6 +217,12 @@ impl Expr {
                 (AggFunc::Max, AggFunc::Max) => Some(AggFunc::Max),
                 _ => None,
             };
+            // MAX(SUM(x)) picks one group's total: right when the groups are
+            // the outer query's own (deduplicating after a join), wrong
+            // otherwise; which, the grain decides, and we cannot see it.
+            if folded.is_none() && matches!(func, AggFunc::Min | AggFunc::Max) {
+                return Expr::Opaque(format!("{}() over already aggregated values", func.name()));
+            }
             if let (Some(folded), false, false) = (folded, distinct, inner.distinct) {
                 let inner = inner.as_ref().clone();
                 filter.extend(inner.filter);
@@ -323,6 +347,25 @@ impl Expr {
                     inverse: factor.inverse,
                     expr,
                 }),
+            }
+        }
+        // -(a - b) is b - a: a negative coefficient goes into a lone sum.
+        if coefficient.is_negative() {
+            let sums: Vec<usize> = (0..flat.len())
+                .filter(|&i| !flat[i].inverse && matches!(flat[i].expr, Expr::Sum(_)))
+                .collect();
+            if let ([only], Some(positive)) = (sums.as_slice(), coefficient.neg()) {
+                if let Expr::Sum(terms) = &flat[*only].expr {
+                    let negated = terms
+                        .iter()
+                        .map(|t| Term {
+                            negated: !t.negated,
+                            expr: t.expr.clone(),
+                        })
+                        .collect();
+                    flat[*only].expr = Expr::sum(negated);
+                    coefficient = positive;
+                }
             }
         }
         flat.sort();
@@ -471,12 +514,37 @@ impl Expr {
     /// The columns the expression reads.
     pub fn columns(&self) -> std::collections::BTreeSet<String> {
         let mut out = std::collections::BTreeSet::new();
-        self.walk(&mut |e| {
-            if let Expr::Column(c) = e {
+        self.walk(&mut |e| match e {
+            Expr::Column(c) | Expr::Renamed { alias: c, .. } => {
                 out.insert(c.clone());
             }
+            _ => {}
         });
         out
+    }
+
+    /// Whether some column was renamed on its way here.
+    pub fn has_renames(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| found |= matches!(e, Expr::Renamed { .. }));
+        found
+    }
+
+    /// The tree with each renamed column read in `vocabulary`: the name along
+    /// its lineage that the vocabulary uses (the base column first), else the
+    /// base column.
+    pub fn in_vocabulary(self, vocabulary: &std::collections::BTreeSet<String>) -> Expr {
+        if !self.has_renames() {
+            return self;
+        }
+        self.rewrite(&mut |e| match e {
+            Expr::Renamed { alias, source } => match *source {
+                Expr::Column(base) if vocabulary.contains(&base) => Expr::Column(base),
+                _ if vocabulary.contains(&alias) => Expr::Column(alias),
+                other => other,
+            },
+            other => other,
+        })
     }
 
     /// The columns some aggregate's filter puts a condition on.
@@ -530,7 +598,7 @@ impl Expr {
             }
             Expr::And(v) | Expr::Or(v) => v.iter().for_each(|e| e.walk(visit)),
             Expr::Function { args, .. } => args.iter().for_each(|e| e.walk(visit)),
-            Expr::Not(e) | Expr::IsNull(e) | Expr::Cast { expr: e, .. } => e.walk(visit),
+            Expr::Not(e) | Expr::IsNull(e) | Expr::Cast { expr: e, .. } | Expr::Renamed { source: e, .. } => e.walk(visit),
             Expr::InList { expr, list } => {
                 expr.walk(visit);
                 list.iter().for_each(|e| e.walk(visit));
@@ -637,6 +705,10 @@ impl Expr {
             Expr::Cast { expr, to } => Expr::Cast {
                 expr: Box::new(expr.rewrite(f)),
                 to,
+            },
+            Expr::Renamed { alias, source } => Expr::Renamed {
+                alias,
+                source: Box::new(source.rewrite(f)),
             },
             leaf => leaf,
         };

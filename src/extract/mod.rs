@@ -248,7 +248,7 @@ impl<'t> Walker<'t, '_> {
     }
 }
 
-/// A bare column reference, or `ANY_VALUE(col) AS col`, passes a value
+/// A bare column reference, or `ANY_VALUE(col) AS col` (or MAX, MIN), passes a value
 /// through; it computes nothing.
 fn is_pass_through(expr: &AstExpr, name: &str) -> bool {
     if output_name(expr).is_some() {
@@ -258,7 +258,8 @@ fn is_pass_through(expr: &AstExpr, name: &str) -> bool {
         return false;
     };
     let func = crate::canon::lower::function_name(&f.name);
-    if !matches!(func.as_str(), "any_value" | "arbitrary") || f.over.is_some() {
+    // `MAX(col) AS col` after a fan-out join deduplicates; it computes nothing.
+    if !matches!(func.as_str(), "any_value" | "arbitrary" | "max" | "min") || f.over.is_some() {
         return false;
     }
     match &f.args {

@@ -272,7 +272,13 @@ impl<'a> Scope<'a> {
         for select in selects_of(&query.body) {
             let inner = self.nested(select, &ctes);
             let branch = match output_item(select, column) {
-                Some(Output::Column(qualifier, name)) => inner.resolve(qualifier.as_deref(), &name),
+                Some(Output::Column(qualifier, name)) if name.eq_ignore_ascii_case(column) => {
+                    inner.resolve(qualifier.as_deref(), &name)
+                }
+                Some(Output::Column(qualifier, name)) => Expr::Renamed {
+                    alias: column.to_string(),
+                    source: Box::new(inner.resolve(qualifier.as_deref(), &name)),
+                },
                 Some(Output::Wildcard) => inner.resolve(None, column),
                 Some(Output::Computed(expr)) => inner.lowerer().lower(expr),
                 None => return opaque(),
