@@ -68,7 +68,10 @@ pub enum Expr {
     /// A column renamed on its way through a CTE or derived table
     /// (`source AS alias`). Which name is the metric's vocabulary is decided
     /// when judging: a staging model renames raw columns to the agreed names.
-    Renamed { alias: String, source: Box<Expr> },
+    Renamed {
+        alias: String,
+        source: Box<Expr>,
+    },
     /// A reference to another registry metric, `metric('x')`; only in registry
     /// definitions and inlined before any comparison.
     MetricRef(String),
@@ -188,7 +191,9 @@ impl Expr {
             if let Expr::Function { name, args } = &arg {
                 let zero = |e: &Expr| matches!(e, Expr::Number(n) if n.is_zero());
                 let unwrapped = match (name.as_str(), args.as_slice()) {
-                    ("coalesce" | "ifnull" | "nvl" | "isnull", [x, z]) if zero(z) => Some(x.clone()),
+                    ("coalesce" | "ifnull" | "nvl" | "isnull", [x, z]) if zero(z) => {
+                        Some(x.clone())
+                    }
                     ("zeroifnull", [x]) => Some(x.clone()),
                     _ => None,
                 };
@@ -598,7 +603,10 @@ impl Expr {
             }
             Expr::And(v) | Expr::Or(v) => v.iter().for_each(|e| e.walk(visit)),
             Expr::Function { args, .. } => args.iter().for_each(|e| e.walk(visit)),
-            Expr::Not(e) | Expr::IsNull(e) | Expr::Cast { expr: e, .. } | Expr::Renamed { source: e, .. } => e.walk(visit),
+            Expr::Not(e)
+            | Expr::IsNull(e)
+            | Expr::Cast { expr: e, .. }
+            | Expr::Renamed { source: e, .. } => e.walk(visit),
             Expr::InList { expr, list } => {
                 expr.walk(visit);
                 list.iter().for_each(|e| e.walk(visit));

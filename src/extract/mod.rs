@@ -110,47 +110,90 @@ impl Visitor for NestedQueries {
 impl<'t> Walker<'t, '_> {
     fn statement(&mut self, statement: &Statement, ctes: &Ctes<'_>) {
         match statement {
-            Statement::Query(query) => self.query(query, ctes),
+            Statement::Query(query) => self.query(query, ctes, None),
             Statement::Insert(insert) => {
                 if let Some(source) = &insert.source {
-                    self.query(source, ctes);
+                    // `INSERT INTO t (a, ctr) SELECT …` names the columns by position.
+                    let names: Vec<String> = insert
+                        .columns
+                        .iter()
+                        .filter_map(|c| {
+                            c.0.last().map(|p| {
+                                p.to_string().trim_matches(['"', '`', '[', ']']).to_string()
+                            })
+                        })
+                        .collect();
+                    self.query(
+                        source,
+                        ctes,
+                        (!names.is_empty()).then_some(names.as_slice()),
+                    );
                 }
             }
             Statement::CreateTable(create) => {
                 if let Some(query) = &create.query {
-                    self.query(query, ctes);
+                    self.query(query, ctes, None);
                 }
             }
-            Statement::CreateView(view) => self.query(&view.query, ctes),
+            Statement::CreateView(view) => {
+                let names: Vec<String> =
+                    view.columns.iter().map(|c| c.name.value.clone()).collect();
+                self.query(
+                    &view.query,
+                    ctes,
+                    (!names.is_empty()).then_some(names.as_slice()),
+                );
+            }
             other => {
                 // MERGE, UPDATE … FROM, EXPLAIN, …: every query they contain.
                 let mut nested = NestedQueries::default();
                 let _ = other.visit(&mut nested);
                 for query in &nested.found {
-                    self.query(query, ctes);
+                    self.query(query, ctes, None);
                 }
             }
         }
     }
 
-    fn query<'a>(&mut self, query: &'a Query, outer: &Ctes<'a>) {
+    /// Walks a query; `names` are output names given by position from outside
+    /// (an INSERT's or a view's column list, a CTE's column list).
+    fn query<'a>(&mut self, query: &'a Query, outer: &Ctes<'a>, names: Option<&[String]>) {
         let mut ctes = outer.clone();
         if let Some(with) = &query.with {
             for cte in &with.cte_tables {
-                self.query(&cte.query, &ctes);
+                let listed: Vec<String> = cte
+                    .alias
+                    .columns
+                    .iter()
+                    .map(|c| c.name.value.clone())
+                    .collect();
+                self.query(
+                    &cte.query,
+                    &ctes,
+                    (!listed.is_empty()).then_some(listed.as_slice()),
+                );
                 ctes.push(scope::cte_entry(cte));
             }
         }
-        self.set_expr(&query.body, &ctes);
+        self.set_expr(&query.body, &ctes, names);
     }
 
-    fn set_expr<'a>(&mut self, body: &'a SetExpr, ctes: &Ctes<'a>) {
+    fn set_expr<'a>(&mut self, body: &'a SetExpr, ctes: &Ctes<'a>, names: Option<&[String]>) {
         match body {
-            SetExpr::Select(select) => self.select(select, ctes),
-            SetExpr::Query(query) => self.query(query, ctes),
+            SetExpr::Select(select) => self.select(select, ctes, names),
+            SetExpr::Query(query) => self.query(query, ctes, names),
             SetExpr::SetOperation { left, right, .. } => {
-                self.set_expr(left, ctes);
-                self.set_expr(right, ctes);
+                // Every branch's columns take the names of the first branch.
+                let first: Vec<String>;
+                let names = match names {
+                    Some(names) => names,
+                    None => {
+                        first = first_branch_names(left);
+                        first.as_slice()
+                    }
+                };
+                self.set_expr(left, ctes, Some(names));
+                self.set_expr(right, ctes, Some(names));
             }
             SetExpr::Insert(statement)
             | SetExpr::Update(statement)
@@ -160,7 +203,7 @@ impl<'t> Walker<'t, '_> {
         }
     }
 
-    fn select<'a>(&mut self, select: &'a Select, ctes: &Ctes<'a>) {
+    fn select<'a>(&mut self, select: &'a Select, ctes: &Ctes<'a>, names: Option<&[String]>) {
         // Derived tables are SELECTs of their own.
         for table in &select.from {
             for factor in
@@ -181,22 +224,37 @@ impl<'t> Walker<'t, '_> {
             let _ = item.visit(&mut nested);
         }
         for query in &nested.found {
-            self.query(query, ctes);
+            self.query(query, ctes, None);
         }
 
         let scope = Scope::of_select(select, ctes);
         let mut sources: Option<Vec<String>> = None;
         let mut lowerer = None;
-        for item in &select.projection {
-            let (expr, name, alias) = match item {
+        // Positional names hold only up to the first `*` (its width is unknown).
+        let positional = select
+            .projection
+            .iter()
+            .position(|i| {
+                matches!(
+                    i,
+                    SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+                )
+            })
+            .unwrap_or(select.projection.len());
+        for (position, item) in select.projection.iter().enumerate() {
+            let (expr, own_name, alias) = match item {
                 SelectItem::ExprWithAlias { expr, alias } => {
-                    (expr, alias.value.clone(), Some(alias))
+                    (expr, Some(alias.value.clone()), Some(alias))
                 }
-                SelectItem::UnnamedExpr(expr) => match output_name(expr) {
-                    Some(name) => (expr, name, None),
-                    None => continue,
-                },
+                SelectItem::UnnamedExpr(expr) => (expr, output_name(expr), None),
                 _ => continue,
+            };
+            let given = names
+                .filter(|_| position < positional)
+                .and_then(|n| n.get(position))
+                .cloned();
+            let Some(name) = given.or(own_name) else {
+                continue;
             };
             if is_pass_through(expr, &name) || !(self.wanted)(&name) {
                 continue;
@@ -216,7 +274,19 @@ impl<'t> Walker<'t, '_> {
 
     fn factor<'a>(&mut self, factor: &'a TableFactor, ctes: &Ctes<'a>) {
         match factor {
-            TableFactor::Derived { subquery, .. } => self.query(subquery, ctes),
+            TableFactor::Derived {
+                subquery, alias, ..
+            } => {
+                let listed: Vec<String> = alias
+                    .iter()
+                    .flat_map(|a| a.columns.iter().map(|c| c.name.value.clone()))
+                    .collect();
+                self.query(
+                    subquery,
+                    ctes,
+                    (!listed.is_empty()).then_some(listed.as_slice()),
+                )
+            }
             TableFactor::NestedJoin {
                 table_with_joins, ..
             } => {
@@ -245,6 +315,24 @@ impl<'t> Walker<'t, '_> {
             start: self.index.position(start),
             end: self.index.position(end),
         }
+    }
+}
+
+/// The output names of the first SELECT of a set operation, by position.
+fn first_branch_names(body: &SetExpr) -> Vec<String> {
+    match body {
+        SetExpr::Select(select) => select
+            .projection
+            .iter()
+            .map(|item| match item {
+                SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+                SelectItem::UnnamedExpr(expr) => output_name(expr).unwrap_or_default(),
+                _ => String::new(),
+            })
+            .collect(),
+        SetExpr::Query(query) => first_branch_names(&query.body),
+        SetExpr::SetOperation { left, .. } => first_branch_names(left),
+        _ => Vec::new(),
     }
 }
 

@@ -61,6 +61,17 @@ fn finds_sites_in_every_kind_of_select() {
             "SELECT day, (SELECT SUM(spend) AS spend FROM u) AS s FROM t",
             &["spend"],
         ),
+        // Output names given from outside, by position.
+        (
+            "SELECT 'web' AS channel, SUM(clicks) AS clicks FROM a UNION ALL SELECT 'app', SUM(clicks) / 2 FROM b UNION ALL SELECT 'ctv', COUNT(*) AS n FROM c",
+            &["clicks", "clicks", "clicks"],
+        ),
+        ("INSERT INTO t (campaign_id, ctr) SELECT campaign_id, SUM(clicks) / COUNT(*) FROM e GROUP BY 1", &["ctr"]),
+        ("CREATE VIEW v (campaign_id, ctr) AS SELECT campaign_id, SUM(clicks) / COUNT(*) FROM e GROUP BY 1", &["ctr"]),
+        ("WITH t (campaign_id, spend) AS (SELECT campaign_id, SUM(cost) FROM e GROUP BY 1) SELECT 1 AS x FROM t", &["spend"]),
+        ("SELECT x FROM (SELECT SUM(cost) FROM e) AS d (spend)", &["spend"]),
+        // After a `*`, positions are unknown.
+        ("INSERT INTO t (a, ctr) SELECT *, SUM(clicks) / COUNT(*) FROM e", &[]),
     ];
     for (sql, want) in cases {
         assert_eq!(names(sql), *want, "{sql}");
