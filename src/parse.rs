@@ -91,12 +91,12 @@ fn tokenize_recovering(
                     .map(|i| error_at + i + 1)
                     .unwrap_or(text.len());
                 let pos: Position = location.into();
+                let end = index.position(line_end(text, error_at));
+                // At the end of the file the line is empty; underline one column.
+                let end = end.max(Position::new(pos.line, pos.column + 1));
                 failures.push(ParseFailure {
                     message: message.clone(),
-                    range: Range {
-                        start: pos,
-                        end: index.position(line_end(text, error_at)),
-                    },
+                    range: Range { start: pos, end },
                 });
                 start = resume;
             }

@@ -96,6 +96,8 @@ pub const SPELLINGS: &[(&str, Meaning, &str)] = &[
     ("any_value", Pick, "all"),
     ("arbitrary", Pick, "Trino, DuckDB"),
     ("round", Round, "all"),
+    ("trunc", Round, "Snowflake, Postgres, Oracle"),
+    ("truncate", Round, "MySQL, Databricks"),
     (
         "approx_count_distinct",
         OtherAggregate,
