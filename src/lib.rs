@@ -13,6 +13,7 @@ pub mod discover;
 pub mod extract;
 pub mod finding;
 pub mod judge;
+pub mod names;
 pub mod parse;
 pub mod registry;
 pub mod report;

@@ -207,6 +207,13 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     (GEN, "WITH e AS (SELECT clicks AS c, impressions AS i FROM fct) SELECT SUM(c) / SUM(i) AS ctr FROM e"),
     // Picking one value per group after a fan-out join.
     (GEN, "WITH c AS (SELECT campaign_id, SUM(clicks) AS clicks, SUM(impressions) AS impressions FROM fct GROUP BY 1) SELECT c.campaign_id, ANY_VALUE(c.clicks) / ANY_VALUE(c.impressions) AS ctr FROM c JOIN dim AS d ON d.id = c.campaign_id GROUP BY 1"),
+    // Qualified names are the metric.
+    (GEN, "SELECT SUM(clicks) / SUM(impressions) AS daily_ctr FROM fct GROUP BY day"),
+    (GEN, "SELECT SUM(spend) AS total_spend_usd FROM fct"),
+    (GEN, "SELECT campaign_id, SUM(clicks) / SUM(impressions) AS ctr_by_campaign FROM fct GROUP BY 1"),
+    // Words that change the meaning make another metric: not judged against ctr.
+    (GEN, "SELECT SUM(clicks) / COUNT(*) AS ctr_delta FROM fct"),
+    (GEN, "SELECT SUM(spend) / COUNT(*) AS avg_spend FROM fct"),
     // Statement shapes.
     (GEN, "CREATE VIEW v AS SELECT SUM(clicks) / SUM(impressions) AS ctr FROM fct"),
     (SF, "CREATE OR REPLACE TABLE t AS SELECT DIV0(SUM(clicks), SUM(impressions)) AS ctr FROM fct"),
@@ -284,6 +291,9 @@ const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     (GEN, "WITH d AS (SELECT day, clicks / impressions AS r FROM fct) SELECT AVG(r) AS ctr FROM d", "ML005"),
     (GEN, "WITH d AS (SELECT day, SUM(clicks) / SUM(impressions) AS r FROM fct GROUP BY day) SELECT AVG(r) AS ctr FROM d", "ML005"),
     (GEN, "SELECT SUM(clicks) / SUM(impressions) AS daily_avg_ctr FROM fct", "ML005"),
+    (GEN, "SELECT AVG(ctr) AS avg_ctr FROM campaign_daily", "ML005"),
+    (GEN, "SELECT SUM(clicks) / COUNT(*) AS monthly_ctr FROM fct", "ML001"),
+    (GEN, "SELECT 100 * SUM(clicks) / SUM(impressions) AS ctr_percent FROM fct", "ML004"),
     // Source.
     (GEN, "SELECT SUM(wins) / SUM(bids) AS win_rate FROM raw_auction_log", "ML003"),
     (GEN, "WITH a AS (SELECT * FROM staging.auctions_v2) SELECT SUM(wins) / SUM(bids) AS win_rate FROM a", "ML003"),

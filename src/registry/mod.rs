@@ -98,6 +98,19 @@ pub struct Metric {
     pub origin: Origin,
 }
 
+impl Metric {
+    /// Whether the agreed formula divides (CTR, CPM, fill rate …).
+    pub fn is_ratio(&self) -> bool {
+        let mut divides = false;
+        self.definition.walk(&mut |e| {
+            if let Expr::Product(p) = e {
+                divides |= p.factors.iter().any(|f| f.inverse);
+            }
+        });
+        divides
+    }
+}
+
 /// How an output name matched a metric.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NameMatch {
@@ -140,11 +153,17 @@ impl Registry {
             .map(|(i, _)| &self.metrics[*i])
     }
 
-    /// The metric an output column name stands for, case-insensitively.
+    /// The metric an output column name stands for, case-insensitively, also
+    /// after stripping qualifier words (`daily_ctr`, `ctr_by_campaign`; see
+    /// [`crate::names`]). `avg_` in front counts only for ratio metrics.
     pub fn lookup(&self, output_name: &str) -> Option<(&Metric, NameMatch)> {
-        self.by_name
-            .get(&output_name.to_lowercase())
-            .map(|(i, how)| (&self.metrics[*i], *how))
+        crate::names::candidates(output_name)
+            .into_iter()
+            .find_map(|(name, dropped_average)| {
+                let (i, how) = self.by_name.get(&name)?;
+                let metric = &self.metrics[*i];
+                (!dropped_average || metric.is_ratio()).then_some((metric, *how))
+            })
     }
 
     pub fn len(&self) -> usize {
