@@ -10,9 +10,10 @@ use rayon::prelude::*;
 
 use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
+use crate::drift::{inconsistent_computations, is_metric, DriftSite};
 use crate::extract::{Extractor, Site};
 use crate::finding::{Finding, Summary};
-use crate::judge::{judge, Computation, DifferenceKind, Verdict};
+use crate::judge::{judge, without_slice, Computation, DifferenceKind, Verdict};
 use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
@@ -49,11 +50,19 @@ impl CheckResult {
 pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, MissingPath> {
     let started = Instant::now();
     let discovered = discover(&options.paths)?;
-    let mut findings: Vec<Finding> = discovered
+    let outcomes: Vec<FileOutcome> = discovered
         .files
         .par_iter()
-        .flat_map_iter(|path| check_file(path, options.dialect, registry))
+        .map(|path| check_file(path, options.dialect, registry))
         .collect();
+    let mut findings = Vec::new();
+    let mut drift_sites = Vec::new();
+    for outcome in outcomes {
+        findings.extend(outcome.findings);
+        drift_sites.extend(outcome.drift_sites);
+    }
+    // Across files: the same unregistered metric computed several ways.
+    findings.extend(inconsistent_computations(&drift_sites, registry));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(CheckResult {
         findings,
@@ -63,68 +72,107 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     })
 }
 
+/// What checking one file gives: its own findings, and its metric sites with
+/// no registry entry, for the cross-report comparison.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub findings: Vec<Finding>,
+    pub drift_sites: Vec<DriftSite>,
+}
+
 /// Checks one file read from disk.
-pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> Vec<Finding> {
+pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> FileOutcome {
     let shown = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
-            return vec![ParseError::finding(
-                &shown,
-                Range::file_start(),
-                format!("cannot read the file: {e}"),
-                "check the file's permissions; the other files were checked",
-            )]
+            return FileOutcome {
+                findings: vec![ParseError::finding(
+                    &shown,
+                    Range::file_start(),
+                    format!("cannot read the file: {e}"),
+                    "check the file's permissions; the other files were checked",
+                )],
+                drift_sites: Vec::new(),
+            }
         }
     };
     match String::from_utf8(bytes) {
-        Ok(text) => check_text(&shown, &text, dialect, registry),
+        Ok(text) => check_source(&shown, &text, dialect, registry),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             // Valid up to here by construction.
             let prefix = std::str::from_utf8(valid).unwrap_or_default();
             let at = LineIndex::new(prefix).position(prefix.len());
-            vec![ParseError::finding(
-                &shown,
-                Range {
-                    start: at,
-                    end: Position::new(at.line, at.column + 1),
-                },
-                format!(
-                    "the file is not UTF-8 text (invalid byte at line {}, column {})",
-                    at.line, at.column
-                ),
-                "re-save the file as UTF-8; the other files were checked",
-            )]
+            FileOutcome {
+                findings: vec![ParseError::finding(
+                    &shown,
+                    Range {
+                        start: at,
+                        end: Position::new(at.line, at.column + 1),
+                    },
+                    format!(
+                        "the file is not UTF-8 text (invalid byte at line {}, column {})",
+                        at.line, at.column
+                    ),
+                    "re-save the file as UTF-8; the other files were checked",
+                )],
+                drift_sites: Vec::new(),
+            }
         }
     }
 }
 
-/// Checks one file's text, shown under `path`.
+/// Checks one file's text on its own, shown under `path`: its findings,
+/// cross-report drift included within the file.
 pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry) -> Vec<Finding> {
+    let outcome = check_source(path, text, dialect, registry);
+    let mut findings = outcome.findings;
+    findings.extend(inconsistent_computations(&outcome.drift_sites, registry));
+    findings
+}
+
+/// Parses, extracts and judges one file's text.
+pub fn check_source(path: &str, text: &str, dialect: Dialect, registry: &Registry) -> FileOutcome {
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parser_dialect = dialect.parser_dialect();
-    let wanted = |name: &str| registry.lookup(name).is_some();
-    let mut extractor = Extractor::new(text, &wanted);
+    // Every named computation: registered ones are judged, the others may drift.
+    let every_name = |_: &str| true;
+    let mut extractor = Extractor::new(text, &every_name);
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
         extractor.statement(&statement)
     });
-    let mut findings: Vec<Finding> = failures
-        .into_iter()
-        .map(|failure| {
-            ParseError::finding(
-                path,
-                failure.range,
-                format!("cannot parse this statement as {dialect} SQL: {}", failure.message),
-                "the rest of the file and the other files are still checked; if this is valid SQL of another dialect, pass --dialect",
-            )
-        })
-        .collect();
+    let mut outcome = FileOutcome {
+        findings: failures
+            .into_iter()
+            .map(|failure| {
+                ParseError::finding(
+                    path,
+                    failure.range,
+                    format!("cannot parse this statement as {dialect} SQL: {}", failure.message),
+                    "the rest of the file and the other files are still checked; if this is valid SQL of another dialect, pass --dialect",
+                )
+            })
+            .collect(),
+        drift_sites: Vec::new(),
+    };
     for site in extractor.into_sites() {
-        findings.extend(judge_site(path, &site, registry));
+        if registry.lookup(&site.output_name).is_some() {
+            outcome.findings.extend(judge_site(path, &site, registry));
+            continue;
+        }
+        let form = without_slice(&site.computation);
+        if is_metric(&form) {
+            outcome.drift_sites.push(DriftSite {
+                path: path.to_string(),
+                output_name: site.output_name,
+                range: site.range,
+                form,
+            });
+        }
     }
-    findings
+    outcome
 }
 
 /// The finding for one site against the registry, if any.

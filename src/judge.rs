@@ -59,11 +59,49 @@ impl Verdict {
     }
 }
 
+/// Who holds the other computation in a message: the registry, or the other
+/// reports (for cross-report drift).
+#[derive(Clone, Debug)]
+pub struct Counterpart {
+    pub subject: String,
+    pub plural: bool,
+}
+
+impl Counterpart {
+    pub fn registry() -> Counterpart {
+        Counterpart {
+            subject: "the registry".to_string(),
+            plural: false,
+        }
+    }
+
+    /// "`subject` has", "`subject` reports" … with the verb agreeing.
+    fn says(&self, verb: &str) -> String {
+        if self.plural {
+            let plural = match verb {
+                "has" => "have",
+                "does" => "do",
+                other => other.strip_suffix('s').unwrap_or(other),
+            };
+            format!("{} {plural}", self.subject)
+        } else {
+            format!("{} {verb}", self.subject)
+        }
+    }
+}
+
 /// What a site computes, as the judge needs it.
 pub struct Computation<'a> {
     pub expr: &'a Expr,
     /// Base relations read (lowercased last name parts).
     pub sources: &'a [String],
+}
+
+/// A computation without its report's slice (WHERE conditions) and with
+/// renamed columns followed to their source: how reports compare with each
+/// other when no agreement says which conditions matter.
+pub fn without_slice(expr: &Expr) -> Expr {
+    effective_site(expr, &BTreeSet::new()).in_vocabulary(&BTreeSet::new())
 }
 
 /// The site with the scope conditions on `constrained` columns moved into its
@@ -195,11 +233,17 @@ fn money_scale_words(scale: &Number) -> String {
 }
 
 /// How a scale difference reads, in the metric's unit where it has one.
-pub fn scale_difference(found: &Number, expected: &Number, unit: Option<Unit>) -> String {
+pub fn scale_difference(
+    found: &Number,
+    expected: &Number,
+    unit: Option<Unit>,
+    cp: &Counterpart,
+) -> String {
     match unit {
         Some(Unit::Fraction | Unit::Percent | Unit::PerMille) => format!(
-            "it is in {} where the registry reports {}",
+            "it is in {} where {} {}",
             ratio_scale_words(found),
+            cp.says("reports"),
             ratio_scale_words(expected)
         ),
         Some(Unit::Currency | Unit::CurrencyMicros)
@@ -208,12 +252,13 @@ pub fn scale_difference(found: &Number, expected: &Number, unit: Option<Unit>) -
                 .any(|s| matches!(s.as_f64(), Some(v) if v == 1e6 || v == 1e-6)) =>
         {
             format!(
-                "it is in {} where the registry reports {}",
+                "it is in {} where {} {}",
                 money_scale_words(found),
+                cp.says("reports"),
                 money_scale_words(expected)
             )
         }
-        _ => format!("the scale is ×{found} where the registry has ×{expected}"),
+        _ => format!("the scale is ×{found} where {} ×{expected}", cp.says("has")),
     }
 }
 
@@ -275,7 +320,7 @@ fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
 }
 
 /// Explains a formula difference by parts: numerator, denominator, scale.
-fn formula_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
+fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<Difference> {
     let (found_scale, found_num, found_den) = found.as_ratio();
     let (expected_scale, expected_num, expected_den) = expected.as_ratio();
     let divides = |d: &Expr| !matches!(d, Expr::Number(n) if n.is_one());
@@ -285,23 +330,27 @@ fn formula_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
     };
     if !divides(&found_den) && !divides(&expected_den) {
         return vec![formula(format!(
-            "it computes {found} where the registry has {expected}"
+            "it computes {found} where {} {expected}",
+            cp.says("has")
         ))];
     }
     let mut out = Vec::new();
     if without_filters(&found_num) != without_filters(&expected_num) {
         out.push(formula(format!(
-            "the numerator is {found_num} where the registry has {expected_num}"
+            "the numerator is {found_num} where {} {expected_num}",
+            cp.says("has")
         )));
     }
     if without_filters(&found_den) != without_filters(&expected_den) {
         match (divides(&found_den), divides(&expected_den)) {
             (true, true) => out.push(formula(format!(
-                "the denominator is {found_den} where the registry has {expected_den}"
+                "the denominator is {found_den} where {} {expected_den}",
+                cp.says("has")
             ))),
             (false, true) => out.push(formula(format!("it does not divide by {expected_den}"))),
             (true, false) => out.push(formula(format!(
-                "it divides by {found_den}, which the registry does not"
+                "it divides by {found_den}, which {} not",
+                cp.says("does")
             ))),
             (false, false) => {}
         }
@@ -313,12 +362,16 @@ fn formula_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
     if found_scale != expected_scale {
         out.push(Difference {
             kind: DifferenceKind::Scale,
-            text: format!("the scale is ×{found_scale} where the registry has ×{expected_scale}"),
+            text: format!(
+                "the scale is ×{found_scale} where {} ×{expected_scale}",
+                cp.says("has")
+            ),
         });
     }
     if out.is_empty() {
         out.push(formula(format!(
-            "it computes {found} where the registry has {expected}"
+            "it computes {found} where {} {expected}",
+            cp.says("has")
         )));
     }
     out
@@ -425,11 +478,35 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         ));
     }
 
-    let (found_scale, found_core) = split_scale(&found);
-    let (expected_scale, expected_core) = split_scale(&expected);
+    let mut differences = explain(
+        &found,
+        &expected,
+        metric.unit,
+        registry,
+        &Counterpart::registry(),
+    );
+    differences.extend(source);
+    Verdict::Different {
+        differences,
+        found,
+        expected,
+    }
+}
+
+/// How `found` differs from `expected`, classified: both effective forms,
+/// known to differ, with `unit` the agreed unit if any.
+pub fn explain(
+    found: &Expr,
+    expected: &Expr,
+    unit: Option<Unit>,
+    registry: &Registry,
+    cp: &Counterpart,
+) -> Vec<Difference> {
+    let (found_scale, found_core) = split_scale(found);
+    let (expected_scale, expected_core) = split_scale(expected);
     let scale = (found_scale != expected_scale).then(|| Difference {
         kind: DifferenceKind::Scale,
-        text: scale_difference(&found_scale, &expected_scale, metric.unit),
+        text: scale_difference(&found_scale, &expected_scale, unit, cp),
     });
     let ratio = |text: String| Difference {
         kind: DifferenceKind::RatioStructure,
@@ -446,21 +523,18 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
             _ => "aggregates",
         };
         differences.push(ratio(format!(
-            "it {verb} per-row ratios, {found_core}, where the registry divides totals, {expected_core}"
+            "it {verb} per-row ratios, {found_core}, where {} totals, {expected_core}",
+            cp.says("divides")
         )));
         differences.extend(scale);
     } else if is_ratio_of_aggregates(&found_core) && aggregate_of_ratios(&expected_core, registry) {
         differences.push(ratio(format!(
-            "it divides totals, {found_core}, where the registry aggregates per-row ratios, {expected_core}"
+            "it divides totals, {found_core}, where {} per-row ratios, {expected_core}",
+            cp.says("aggregates")
         )));
         differences.extend(scale);
     } else {
-        differences.extend(formula_differences(&found, &expected));
+        differences.extend(formula_differences(found, expected, cp));
     }
-    differences.extend(source);
-    Verdict::Different {
-        differences,
-        found,
-        expected,
-    }
+    differences
 }

@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod dialect;
 pub mod discover;
+pub mod drift;
 pub mod extract;
 pub mod finding;
 pub mod judge;

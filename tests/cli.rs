@@ -189,15 +189,45 @@ fn output_is_identical_across_runs() {
 fn built_in_pack_is_used_when_no_registry_is_given() {
     let (code, doc) = check_json(&["fixtures/adtech"]);
     assert_eq!(code, 1);
-    // The team metrics (ivt_rate, margin) are unknown to the built-in pack, and
-    // its s2s_share has no test-traffic filter.
-    let expected: Vec<_> = adtech_with_team_registry()
+    // The team metrics (ivt_rate, margin) are unknown to the built-in pack, so
+    // they are compared across reports instead (ML010); its s2s_share has no
+    // test-traffic filter.
+    let mut expected: Vec<_> = adtech_with_team_registry()
         .into_iter()
         .filter(|(_, p, _, m)| {
             m != "ivt_rate" && m != "margin" && !p.ends_with("s2s_share_weekly.sql")
         })
         .collect();
+    expected.extend([
+        // ivt_rate: two sites divide by impressions, this one by measurable impressions.
+        row("ML010", &format!("{BQ}/ivt_monitoring.sql"), 11, "ivt_rate"),
+        // margin: one site each way, so both are flagged.
+        row("ML010", &format!("{SF}/finance_margin.sql"), 10, "margin"),
+        row(
+            "ML010",
+            &format!("{SF}/monthly_revenue_rollup.sql"),
+            9,
+            "margin",
+        ),
+    ]);
+    expected.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
     assert_eq!(findings(&doc), expected);
+    let ivt = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "ML010")
+        .unwrap();
+    assert_eq!(
+        ivt["message"],
+        "ivt_rate is computed as sum(invalid_impressions) / sum(measurable_impressions) here, but as sum(invalid_impressions) / sum(impressions) in 2 other sites: the denominator is sum(measurable_impressions) where 2 other sites have sum(impressions)"
+    );
+    assert_eq!(ivt["severity"], "warning");
+    assert!(ivt.get("expected").is_none());
+    assert_eq!(
+        ivt["related"][0]["path"],
+        format!("{SF}/exec_dashboard_view.sql")
+    );
 }
 
 #[test]

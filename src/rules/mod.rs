@@ -10,6 +10,7 @@ use crate::registry::Metric;
 
 mod definition_mismatch;
 mod filter_mismatch;
+mod inconsistent_computation;
 mod non_canonical_name;
 mod parse_error;
 mod ratio_aggregation_mismatch;
@@ -18,6 +19,7 @@ mod unit_mismatch;
 
 pub use definition_mismatch::DefinitionMismatch;
 pub use filter_mismatch::FilterMismatch;
+pub use inconsistent_computation::{InconsistentComputation, OtherVariant};
 pub use non_canonical_name::NonCanonicalName;
 pub use parse_error::ParseError;
 pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
@@ -59,6 +61,7 @@ pub const RULES: &[RuleInfo] = &[
     SourceMismatch::INFO,
     UnitMismatch::INFO,
     RatioAggregationMismatch::INFO,
+    InconsistentComputation::INFO,
     NonCanonicalName::INFO,
     ParseError::INFO,
 ];

@@ -1,0 +1,135 @@
+//! Cross-report drift: the same unregistered metric computed several ways.
+//!
+//! Runs after the parallel per-file stage, on the metric sites that have no
+//! registry entry: sites are grouped by name (qualifiers stripped), then by
+//! canonical form, and the majority rule of ML010 decides who is flagged.
+
+use std::collections::HashMap;
+
+use crate::canon::Expr;
+use crate::finding::Finding;
+use crate::judge::{explain, Counterpart};
+use crate::names::strip_qualifiers;
+use crate::registry::Registry;
+use crate::rules::{InconsistentComputation, OtherVariant};
+use crate::source::Range;
+
+/// A metric site with no registry entry.
+#[derive(Clone, Debug)]
+pub struct DriftSite {
+    pub path: String,
+    pub output_name: String,
+    pub range: Range,
+    /// The computation without the report's slice.
+    pub form: Expr,
+}
+
+/// The name sites are grouped under.
+pub fn group_name(output_name: &str) -> String {
+    strip_qualifiers(output_name).unwrap_or_else(|| output_name.to_lowercase())
+}
+
+/// Whether a computation is a metric: it aggregates, and is not a date or id
+/// picked from a group (`MAX(event_date)`, `MIN(campaign_id)`).
+pub fn is_metric(form: &Expr) -> bool {
+    form.has_aggregate() && !form.is_uncertain() && !is_dimension_pick(form)
+}
+
+fn is_dimension_pick(form: &Expr) -> bool {
+    let Expr::Aggregate(agg) = form else {
+        return false;
+    };
+    let Expr::Column(column) = &agg.arg else {
+        return false;
+    };
+    let pick = matches!(
+        agg.func,
+        crate::canon::AggFunc::Min | crate::canon::AggFunc::Max
+    );
+    let words: Vec<&str> = column.split('_').collect();
+    let dimension_word = |w: &&str| {
+        matches!(
+            *w,
+            "date"
+                | "day"
+                | "week"
+                | "month"
+                | "year"
+                | "time"
+                | "ts"
+                | "timestamp"
+                | "at"
+                | "id"
+                | "key"
+                | "name"
+        )
+    };
+    pick && words.last().is_some_and(dimension_word)
+}
+
+/// ML010 findings for the drift sites of a whole run.
+pub fn inconsistent_computations(sites: &[DriftSite], registry: &Registry) -> Vec<Finding> {
+    let mut groups: HashMap<String, Vec<&DriftSite>> = HashMap::new();
+    for site in sites {
+        groups
+            .entry(group_name(&site.output_name))
+            .or_default()
+            .push(site);
+    }
+    let mut findings = Vec::new();
+    for sites in groups.values() {
+        // Variants in order of first appearance (sites are in path order).
+        let mut variants: Vec<(&Expr, Vec<&DriftSite>)> = Vec::new();
+        for site in sites {
+            match variants.iter_mut().find(|(form, _)| **form == site.form) {
+                Some((_, members)) => members.push(site),
+                None => variants.push((&site.form, vec![site])),
+            }
+        }
+        if variants.len() < 2 {
+            continue;
+        }
+        // Largest first; ties keep first appearance.
+        variants.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+        let total = sites.len();
+        let majority = variants[0].1.len() * 2 > total;
+        for (index, (form, members)) in variants.iter().enumerate() {
+            if majority && index == 0 {
+                continue;
+            }
+            // Compare with the majority, or with the largest other variant.
+            let other_index = if index == 0 { 1 } else { 0 };
+            let (other_form, other_members) = &variants[other_index];
+            let counterpart = Counterpart {
+                subject: if other_members.len() == 1 {
+                    "1 other site".to_string()
+                } else {
+                    format!("{} other sites", other_members.len())
+                },
+                plural: other_members.len() > 1,
+            };
+            let differences: Vec<String> = explain(form, other_form, None, registry, &counterpart)
+                .into_iter()
+                .map(|d| d.text)
+                .collect();
+            let anchor = other_members[0];
+            for site in members {
+                findings.push(InconsistentComputation::finding(
+                    &site.path,
+                    site.range,
+                    &site.output_name,
+                    form,
+                    OtherVariant {
+                        path: &anchor.path,
+                        range: anchor.range,
+                        form: other_form,
+                        sites: other_members.len(),
+                        majority,
+                    },
+                    &differences,
+                ));
+            }
+        }
+    }
+    findings
+}
