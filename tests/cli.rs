@@ -450,3 +450,85 @@ fn every_listed_dialect_is_accepted() {
         );
     }
 }
+
+#[test]
+fn drift_fixture_flags_exactly_the_inconsistent_sites() {
+    let (code, doc) = check_json(&["fixtures/drift"]);
+    // ML010 is a warning: the run passes, the drift is shown.
+    assert_eq!(code, 0);
+    const D: &str = "fixtures/drift/models";
+    assert_eq!(
+        findings(&doc),
+        vec![
+            row(
+                "ML010",
+                &format!("{D}/commerce_finance_weekly.sql"),
+                4,
+                "weekly_avg_order_value"
+            ),
+            row(
+                "ML010",
+                &format!("{D}/commerce_marketing.sql"),
+                4,
+                "avg_order_value"
+            ),
+            row(
+                "ML010",
+                &format!("{D}/commerce_marketing.sql"),
+                7,
+                "active_users"
+            ),
+            row(
+                "ML010",
+                &format!("{D}/commerce_marketing.sql"),
+                13,
+                "avg_order_value"
+            ),
+            row(
+                "ML010",
+                &format!("{D}/commerce_orders.sql"),
+                4,
+                "avg_order_value"
+            ),
+            row("ML010", &format!("{D}/engagement_daily.sql"), 7, "ad_load"),
+            row(
+                "ML010",
+                &format!("{D}/engagement_weekly.sql"),
+                17,
+                "ad_load"
+            ),
+            row("ML010", &format!("{D}/inventory_health.sql"), 5, "ad_load"),
+            row("ML010", &format!("{D}/site_leaderboard.sql"), 6, "ad_load"),
+        ]
+    );
+    let by_line = |path: &str, line: u64| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == format!("{D}/{path}") && f["line"] == line)
+            .unwrap()
+            .clone()
+    };
+    // The majority rule: the minority site points at a majority site.
+    let minority = by_line("commerce_marketing.sql", 7);
+    assert_eq!(
+        minority["message"],
+        "active_users is computed as count(user_id) here, but as count(distinct user_id) in 5 other sites: it computes count(user_id) where 5 other sites have count(distinct user_id)"
+    );
+    assert_eq!(
+        minority["related"][0]["path"],
+        format!("{D}/commerce_marketing.sql")
+    );
+    assert_eq!(minority["related"][0]["line"], 15);
+    // No majority: each site points at a site of another variant.
+    let leaderboard = by_line("site_leaderboard.sql", 6);
+    assert_eq!(
+        leaderboard["related"][0]["path"],
+        format!("{D}/engagement_daily.sql")
+    );
+    assert!(leaderboard["message"]
+        .as_str()
+        .unwrap()
+        .contains("the denominator is count(*) where 2 other sites have sum(pageviews)"));
+}
