@@ -162,6 +162,9 @@ pub fn check_source(path: &str, text: &str, dialect: Dialect, registry: &Registr
             outcome.findings.extend(judge_site(path, &site, registry));
             continue;
         }
+        if !site.computation.has_aggregate() {
+            continue;
+        }
         let form = without_slice(&site.computation);
         if is_metric(&form) {
             outcome.drift_sites.push(DriftSite {

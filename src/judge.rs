@@ -101,7 +101,9 @@ pub struct Computation<'a> {
 /// renamed columns followed to their source: how reports compare with each
 /// other when no agreement says which conditions matter.
 pub fn without_slice(expr: &Expr) -> Expr {
-    effective_site(expr, &BTreeSet::new()).in_vocabulary(&BTreeSet::new())
+    let mut form = expr.clone().in_vocabulary(&BTreeSet::new());
+    form.clear_scopes();
+    form
 }
 
 /// The site with the scope conditions on `constrained` columns moved into its
@@ -117,7 +119,7 @@ fn effective_site(expr: &Expr, constrained: &BTreeSet<String>) -> Expr {
     }
     map_aggregates(expr.clone(), &mut |agg| {
         let mut filter = agg.filter.clone();
-        for condition in &agg.scope {
+        for condition in agg.scope.iter() {
             // A condition on an aggregate is a HAVING in disguise, never a filter.
             let relevant =
                 !condition.has_aggregate() && !condition.columns().is_disjoint(constrained);
@@ -137,6 +139,7 @@ fn map_aggregates(expr: Expr, f: &mut dyn FnMut(&Aggregate) -> Conditions) -> Ex
     expr.rewrite(&mut |e| match e {
         Expr::Aggregate(agg) => {
             let (filter, scope) = f(&agg);
+            let scope = crate::canon::Conditions::new(crate::canon::conjuncts(scope));
             Expr::aggregate_scoped(
                 agg.func.clone(),
                 agg.distinct,

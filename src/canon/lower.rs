@@ -11,7 +11,7 @@ use sqlparser::ast::{
 
 use super::functions::{self, AggFuncKind, Meaning};
 use super::guards::unguarded_ratio;
-use super::{AggFunc, Expr, Factor, Number, Term};
+use super::{AggFunc, Conditions, Expr, Factor, Number, Term};
 
 /// Maps a column reference, as written, to its canonical meaning.
 pub trait Resolver {
@@ -34,7 +34,7 @@ pub struct Lowerer<'r> {
     /// Whether `metric('x')` is a reference to another registry metric.
     metric_refs: bool,
     /// The WHERE conditions of the scope, attached to each aggregate built here.
-    conditions: Vec<Expr>,
+    conditions: Conditions,
 }
 
 /// Type names whose casts do not change a metric's value.
@@ -105,13 +105,13 @@ impl<'r> Lowerer<'r> {
         Lowerer {
             resolver,
             metric_refs: false,
-            conditions: Vec::new(),
+            conditions: Conditions::default(),
         }
     }
 
     /// Attaches the scope's WHERE conditions to every aggregate lowered here.
     pub fn with_conditions(mut self, conditions: Vec<Expr>) -> Self {
-        self.conditions = conditions;
+        self.conditions = Conditions::new(conditions);
         self
     }
 
@@ -120,7 +120,7 @@ impl<'r> Lowerer<'r> {
         Lowerer {
             resolver,
             metric_refs: true,
-            conditions: Vec::new(),
+            conditions: Conditions::default(),
         }
     }
 

@@ -111,8 +111,12 @@ pub struct Aggregate {
     /// Conditions from the WHERE clauses (and inner-join ON clauses) of the
     /// scopes its rows pass through, as sorted conjuncts. Which of them are a
     /// difference and which are the report's slice is decided when judging.
-    pub scope: Vec<Expr>,
+    pub scope: Conditions,
 }
+
+/// Sorted conjuncts shared by every aggregate of one scope: a report's WHERE
+/// applies to all its aggregates, so they hold one copy.
+pub type Conditions = std::sync::Arc<Vec<Expr>>;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AggFunc {
@@ -143,7 +147,7 @@ impl Expr {
     }
 
     pub fn aggregate(func: AggFunc, distinct: bool, arg: Expr, filter: Vec<Expr>) -> Expr {
-        Expr::aggregate_scoped(func, distinct, arg, filter, Vec::new())
+        Expr::aggregate_scoped(func, distinct, arg, filter, Conditions::default())
     }
 
     /// An aggregate, normalised:
@@ -158,7 +162,7 @@ impl Expr {
         distinct: bool,
         arg: Expr,
         filter: Vec<Expr>,
-        scope: Vec<Expr>,
+        scope: Conditions,
     ) -> Expr {
         let (mut func, mut arg, mut filter, mut scope) = (func, arg, filter, scope);
         loop {
@@ -231,7 +235,11 @@ impl Expr {
             if let (Some(folded), false, false) = (folded, distinct, inner.distinct) {
                 let inner = inner.as_ref().clone();
                 filter.extend(inner.filter);
-                scope.extend(inner.scope);
+                if !inner.scope.is_empty() && inner.scope != scope {
+                    let mut union: Vec<Expr> = scope.iter().cloned().collect();
+                    union.extend(inner.scope.iter().cloned());
+                    scope = Conditions::new(conjuncts(union));
+                }
                 func = folded;
                 arg = inner.arg;
             }
@@ -250,7 +258,7 @@ impl Expr {
             distinct,
             arg,
             filter: conjuncts(filter),
-            scope: conjuncts(scope),
+            scope,
         }))
     }
 
@@ -509,6 +517,62 @@ impl Expr {
         found
     }
 
+    /// Drops the scope conditions of every aggregate, in place. Clearing a
+    /// scope never reorders sorted operands (scope compares last), so no
+    /// re-normalisation is needed.
+    pub fn clear_scopes(&mut self) {
+        match self {
+            Expr::Aggregate(agg) => {
+                if !agg.scope.is_empty() {
+                    agg.scope = Conditions::default();
+                }
+                agg.arg.clear_scopes();
+                agg.filter.iter_mut().for_each(Expr::clear_scopes);
+            }
+            Expr::Sum(terms) => terms.iter_mut().for_each(|t| t.expr.clear_scopes()),
+            Expr::Product(p) => p.factors.iter_mut().for_each(|f| f.expr.clear_scopes()),
+            Expr::Compare(_, l, r) => {
+                l.clear_scopes();
+                r.clear_scopes();
+            }
+            Expr::And(v) | Expr::Or(v) | Expr::Function { args: v, .. } => {
+                v.iter_mut().for_each(Expr::clear_scopes)
+            }
+            Expr::Not(e)
+            | Expr::IsNull(e)
+            | Expr::Cast { expr: e, .. }
+            | Expr::Renamed { source: e, .. } => e.clear_scopes(),
+            Expr::InList { expr, list } => {
+                expr.clear_scopes();
+                list.iter_mut().for_each(Expr::clear_scopes);
+            }
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => {
+                if let Some(o) = operand {
+                    o.clear_scopes();
+                }
+                for (w, t) in branches {
+                    w.clear_scopes();
+                    t.clear_scopes();
+                }
+                if let Some(o) = otherwise {
+                    o.clear_scopes();
+                }
+            }
+            Expr::Column(_)
+            | Expr::Number(_)
+            | Expr::String(_)
+            | Expr::Bool(_)
+            | Expr::Null
+            | Expr::Star
+            | Expr::MetricRef(_)
+            | Expr::Opaque(_) => {}
+        }
+    }
+
     /// The number of nodes in the tree.
     pub fn size(&self) -> usize {
         let mut n = 0;
@@ -654,7 +718,13 @@ impl Expr {
                     distinct,
                     arg.rewrite(f),
                     filter.into_iter().map(|e| e.rewrite(f)).collect(),
-                    scope.into_iter().map(|e| e.rewrite(f)).collect(),
+                    if scope.is_empty() {
+                        scope
+                    } else {
+                        Conditions::new(conjuncts(
+                            scope.iter().cloned().map(|e| e.rewrite(f)).collect(),
+                        ))
+                    },
                 )
             }
             Expr::Sum(terms) => Expr::sum(

@@ -115,7 +115,7 @@ impl Display for Expr {
                 }
                 write!(f, "{})", agg.arg)?;
                 let conditions =
-                    super::conjuncts(agg.filter.iter().chain(&agg.scope).cloned().collect());
+                    super::conjuncts(agg.filter.iter().chain(agg.scope.iter()).cloned().collect());
                 if !conditions.is_empty() {
                     f.write_str(" filter (where ")?;
                     join(f, &conditions, " and ", Prec::Not)?;

@@ -157,12 +157,25 @@ impl Registry {
     /// after stripping qualifier words (`daily_ctr`, `ctr_by_campaign`; see
     /// [`crate::names`]). `avg_` in front counts only for ratio metrics.
     pub fn lookup(&self, output_name: &str) -> Option<(&Metric, NameMatch)> {
-        crate::names::candidates(output_name)
+        let found = |name: &str| {
+            self.by_name
+                .get(name)
+                .map(|(i, how)| (&self.metrics[*i], *how))
+        };
+        // Most names are exact (and most select items name no metric at all).
+        let lower = output_name.to_lowercase();
+        if let Some(hit) = found(&lower) {
+            return Some(hit);
+        }
+        if !lower.contains('_') {
+            return None;
+        }
+        crate::names::candidates(&lower)
             .into_iter()
+            .skip(1)
             .find_map(|(name, dropped_average)| {
-                let (i, how) = self.by_name.get(&name)?;
-                let metric = &self.metrics[*i];
-                (!dropped_average || metric.is_ratio()).then_some((metric, *how))
+                let (metric, how) = found(&name)?;
+                (!dropped_average || metric.is_ratio()).then_some((metric, how))
             })
     }
 
