@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
-use crate::drift::{inconsistent_computations, is_metric, DriftSite};
+use crate::drift::{inconsistent_computations, is_metric, MetricSite};
 use crate::extract::{Extractor, Site};
 use crate::finding::{Finding, Summary};
 use crate::judge::{judge, without_slice, Computation, DifferenceKind, Verdict};
@@ -34,6 +34,8 @@ pub struct CheckOptions {
 pub struct CheckResult {
     /// Sorted by path, line, column.
     pub findings: Vec<Finding>,
+    /// Every metric site, in file order.
+    pub sites: Vec<MetricSite>,
     pub files: usize,
     /// Problems walking the paths (not findings: nothing was read there).
     pub walk_problems: Vec<String>,
@@ -56,28 +58,29 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         .map(|path| check_file(path, options.dialect, registry))
         .collect();
     let mut findings = Vec::new();
-    let mut drift_sites = Vec::new();
+    let mut sites = Vec::new();
     for outcome in outcomes {
         findings.extend(outcome.findings);
-        drift_sites.extend(outcome.drift_sites);
+        sites.extend(outcome.sites);
     }
     // Across files: the same unregistered metric computed several ways.
-    findings.extend(inconsistent_computations(&drift_sites, registry));
+    findings.extend(inconsistent_computations(&sites, registry));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(CheckResult {
         findings,
+        sites,
         files: discovered.files.len(),
         walk_problems: discovered.problems,
         elapsed: started.elapsed(),
     })
 }
 
-/// What checking one file gives: its own findings, and its metric sites with
-/// no registry entry, for the cross-report comparison.
+/// What checking one file gives: its own findings, and its metric sites for
+/// the cross-report views.
 #[derive(Debug, Default)]
 pub struct FileOutcome {
     pub findings: Vec<Finding>,
-    pub drift_sites: Vec<DriftSite>,
+    pub sites: Vec<MetricSite>,
 }
 
 /// Checks one file read from disk.
@@ -93,7 +96,7 @@ pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> FileOut
                     format!("cannot read the file: {e}"),
                     "check the file's permissions; the other files were checked",
                 )],
-                drift_sites: Vec::new(),
+                sites: Vec::new(),
             }
         }
     };
@@ -117,7 +120,7 @@ pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> FileOut
                     ),
                     "re-save the file as UTF-8; the other files were checked",
                 )],
-                drift_sites: Vec::new(),
+                sites: Vec::new(),
             }
         }
     }
@@ -128,7 +131,7 @@ pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> FileOut
 pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry) -> Vec<Finding> {
     let outcome = check_source(path, text, dialect, registry);
     let mut findings = outcome.findings;
-    findings.extend(inconsistent_computations(&outcome.drift_sites, registry));
+    findings.extend(inconsistent_computations(&outcome.sites, registry));
     findings
 }
 
@@ -155,11 +158,20 @@ pub fn check_source(path: &str, text: &str, dialect: Dialect, registry: &Registr
                 )
             })
             .collect(),
-        drift_sites: Vec::new(),
+        sites: Vec::new(),
     };
     for site in extractor.into_sites() {
-        if registry.lookup(&site.output_name).is_some() {
-            outcome.findings.extend(judge_site(path, &site, registry));
+        if let Some((metric, how)) = registry.lookup(&site.output_name) {
+            let finding = judge_site(path, &site, registry);
+            outcome.sites.push(MetricSite {
+                path: path.to_string(),
+                output_name: site.output_name.clone(),
+                range: site.range,
+                form: without_slice(&site.computation),
+                registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
+                verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
+            });
+            outcome.findings.extend(finding);
             continue;
         }
         if !site.computation.has_aggregate() {
@@ -167,11 +179,13 @@ pub fn check_source(path: &str, text: &str, dialect: Dialect, registry: &Registr
         }
         let form = without_slice(&site.computation);
         if is_metric(&form) {
-            outcome.drift_sites.push(DriftSite {
+            outcome.sites.push(MetricSite {
                 path: path.to_string(),
                 output_name: site.output_name,
                 range: site.range,
                 form,
+                registered: None,
+                verdict: None,
             });
         }
     }

@@ -10,7 +10,9 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::check::{self, CheckOptions};
 use crate::dialect::Dialect;
+use crate::inventory;
 use crate::registry::{self, builtin, Registry, RegistryError};
+use crate::report::inventory::InventoryFormat;
 use crate::report::{self, human, Format};
 
 /// Keeps business metrics honest: finds every place your SQL reports compute a
@@ -29,10 +31,17 @@ pub enum Command {
     /// Exit status: 0 when no finding has severity error, 1 when one has,
     /// 2 when the tool could not do its job (bad arguments, registry errors).
     Check(CheckArgs),
+    /// List every metric the reports compute: registry status, sites,
+    /// variants, files; the drifting ones first.
+    Metrics(MetricsArgs),
+    /// Tell one metric's story: its agreed definition and every site that
+    /// computes it, grouped by variant.
+    Explain(ExplainArgs),
 }
 
+/// What to read and how: shared by every command.
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {
+pub struct Inputs {
     /// Files or folders to check; folders are walked for *.sql files
     /// (hidden folders, target/, dbt_packages/ and node_modules/ are skipped).
     #[arg(value_name = "PATHS", default_value = ".")]
@@ -47,6 +56,12 @@ pub struct CheckArgs {
     /// The SQL dialect of the reports.
     #[arg(long, value_name = "NAME", default_value = "generic")]
     pub dialect: Dialect,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
 
     /// Output format: human (snippets and a summary) or json (SPEC's object).
     #[arg(long, value_name = "FORMAT", default_value = "human")]
@@ -55,6 +70,27 @@ pub struct CheckArgs {
     /// When to color human output.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MetricsArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+
+    /// Output format: human (a table), json (with each variant's canonical
+    /// form and sites) or markdown (for a pull request or wiki).
+    #[arg(long, value_name = "FORMAT", default_value = "human")]
+    pub format: InventoryFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The metric: its registered name, a synonym, or a name the reports use.
+    #[arg(value_name = "METRIC")]
+    pub metric: String,
+
+    #[command(flatten)]
+    pub inputs: Inputs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -118,28 +154,97 @@ fn print_registry_error(error: RegistryError) {
     eprintln!("error: {error}; no report was checked");
 }
 
-fn run_check(args: CheckArgs) -> ExitCode {
-    let registry = match load_registry(&args.registry) {
+/// Loads the registry and runs the check; `Err` holds the exit code already reported.
+fn run_inputs(inputs: &Inputs) -> Result<(Registry, check::CheckResult), ExitCode> {
+    let registry = match load_registry(&inputs.registry) {
         Ok(r) => r,
         Err(e) => {
             print_registry_error(e);
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         }
     };
     let options = CheckOptions {
-        paths: args.paths,
-        dialect: args.dialect,
+        paths: inputs.paths.clone(),
+        dialect: inputs.dialect,
     };
-    let result = match check::run(&options, &registry) {
-        Ok(result) => result,
+    match check::run(&options, &registry) {
+        Ok(result) => {
+            for problem in &result.walk_problems {
+                eprintln!("warning: {problem}");
+            }
+            Ok((registry, result))
+        }
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            Err(ExitCode::from(2))
         }
-    };
-    for problem in &result.walk_problems {
-        eprintln!("warning: {problem}");
     }
+}
+
+fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn run_metrics(args: MetricsArgs) -> ExitCode {
+    let (_, result) = match run_inputs(&args.inputs) {
+        Ok(done) => done,
+        Err(code) => return code,
+    };
+    let entries = inventory::build(&result.sites);
+    let text = match args.format {
+        InventoryFormat::Human => report::inventory::human(&entries, result.files),
+        InventoryFormat::Json => report::inventory::json(&entries, result.files),
+        InventoryFormat::Markdown => report::inventory::markdown(&entries, result.files),
+    };
+    print(&text);
+    ExitCode::SUCCESS
+}
+
+fn run_explain(args: ExplainArgs) -> ExitCode {
+    let (registry, result) = match run_inputs(&args.inputs) {
+        Ok(done) => done,
+        Err(code) => return code,
+    };
+    let metric = registry.lookup(&args.metric).map(|(m, _)| m);
+    let entries = inventory::build(&result.sites);
+    let wanted = metric
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| crate::drift::group_name(&args.metric));
+    let matching: Vec<&inventory::Entry> = entries
+        .iter()
+        .filter(|e| match &e.status {
+            inventory::Status::SynonymOf { metric } => *metric == wanted,
+            _ => e.name == wanted,
+        })
+        .collect();
+    if metric.is_none() && matching.is_empty() {
+        let mut known: Vec<&str> = registry.metrics().iter().map(|m| m.name.as_str()).collect();
+        known.extend(entries.iter().map(|e| e.name.as_str()));
+        let hint = known
+            .iter()
+            .map(|k| (strsim::jaro_winkler(&wanted, k), *k))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, k)| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
+        eprintln!(
+            "error: no metric named `{}` in the registry or the reports{hint}",
+            args.metric
+        );
+        return ExitCode::from(2);
+    }
+    print(&report::inventory::explain(&wanted, metric, &matching));
+    ExitCode::SUCCESS
+}
+
+fn run_check(args: CheckArgs) -> ExitCode {
+    let (_, result) = match run_inputs(&args.inputs) {
+        Ok(done) => done,
+        Err(code) => return code,
+    };
     let summary = result.summary();
     let text = match args.format {
         Format::Json => report::json::render(&result.findings, summary),
@@ -155,10 +260,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
             human::render(&result.findings, summary, result.elapsed, style)
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    print(&text);
     if summary.errors > 0 {
         ExitCode::from(1)
     } else {
@@ -182,5 +284,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Metrics(args) => run_metrics(args),
+        Command::Explain(args) => run_explain(args),
     }
 }

@@ -14,14 +14,20 @@ use crate::registry::Registry;
 use crate::rules::{InconsistentComputation, OtherVariant};
 use crate::source::Range;
 
-/// A metric site with no registry entry.
+/// A place where a report computes a metric, as the cross-report views
+/// (ML010, the inventory, `explain`) need it.
 #[derive(Clone, Debug)]
-pub struct DriftSite {
+pub struct MetricSite {
     pub path: String,
     pub output_name: String,
     pub range: Range,
     /// The computation without the report's slice.
     pub form: Expr,
+    /// The registered metric the name stands for, if any, and whether it was
+    /// named by a synonym.
+    pub registered: Option<(String, bool)>,
+    /// For a registered metric: the finding judging gave, as (code, message).
+    pub verdict: Option<(&'static str, String)>,
 }
 
 /// The name sites are grouped under.
@@ -68,9 +74,9 @@ fn is_dimension_pick(form: &Expr) -> bool {
 }
 
 /// ML010 findings for the drift sites of a whole run.
-pub fn inconsistent_computations(sites: &[DriftSite], registry: &Registry) -> Vec<Finding> {
-    let mut groups: HashMap<String, Vec<&DriftSite>> = HashMap::new();
-    for site in sites {
+pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> Vec<Finding> {
+    let mut groups: HashMap<String, Vec<&MetricSite>> = HashMap::new();
+    for site in sites.iter().filter(|s| s.registered.is_none()) {
         groups
             .entry(group_name(&site.output_name))
             .or_default()
@@ -79,7 +85,7 @@ pub fn inconsistent_computations(sites: &[DriftSite], registry: &Registry) -> Ve
     let mut findings = Vec::new();
     for sites in groups.values() {
         // Variants in order of first appearance (sites are in path order).
-        let mut variants: Vec<(&Expr, Vec<&DriftSite>)> = Vec::new();
+        let mut variants: Vec<(&Expr, Vec<&MetricSite>)> = Vec::new();
         for site in sites {
             match variants.iter_mut().find(|(form, _)| **form == site.form) {
                 Some((_, members)) => members.push(site),

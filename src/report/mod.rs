@@ -1,6 +1,7 @@
 //! Reporting: findings to text for people (`human`) and machines (`json`).
 
 pub mod human;
+pub mod inventory;
 pub mod json;
 
 /// The output formats of `check --format`.

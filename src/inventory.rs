@@ -1,0 +1,153 @@
+//! The metric inventory: every metric the checked reports compute, with its
+//! registry status and its variants. Drives `metriclint metrics` and
+//! `metriclint explain`.
+
+use serde::Serialize;
+
+use crate::canon::Expr;
+use crate::drift::{group_name, MetricSite};
+
+/// Where a metric stands with the registry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Registered,
+    SynonymOf { metric: String },
+    Unregistered,
+}
+
+impl Status {
+    pub fn describe(&self) -> String {
+        match self {
+            Status::Registered => "registered".to_string(),
+            Status::SynonymOf { metric } => format!("synonym of {metric}"),
+            Status::Unregistered => "unregistered".to_string(),
+        }
+    }
+}
+
+/// One site of a variant.
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteRef {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    /// The output name as written.
+    pub name: String,
+}
+
+/// One way a metric is computed, with every site that computes it so.
+#[derive(Clone, Debug, Serialize)]
+pub struct Variant {
+    /// The canonical form, printed.
+    pub form: String,
+    /// For a registered metric: whether it is the agreed computation
+    /// (`None` when it cannot be compared for sure, or nothing is agreed).
+    pub matches_agreement: Option<bool>,
+    /// For a registered metric that differs: what judging said (code, message).
+    pub finding: Option<(String, String)>,
+    pub sites: Vec<SiteRef>,
+}
+
+/// One metric name found in the reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub name: String,
+    #[serde(flatten)]
+    pub status: Status,
+    pub sites: usize,
+    pub files: Vec<String>,
+    pub variants: Vec<Variant>,
+}
+
+impl Entry {
+    /// Computed one way, and (when registered) the agreed way.
+    pub fn is_consistent(&self) -> bool {
+        self.variants.len() == 1 && self.variants[0].matches_agreement != Some(false)
+    }
+}
+
+/// Every metric of a run, by name; consistent ones and drifting ones alike.
+pub fn build(sites: &[MetricSite]) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = Vec::new();
+    for site in sites {
+        let (name, status) = match &site.registered {
+            Some((metric, false)) => (metric.clone(), Status::Registered),
+            Some((metric, true)) => (
+                group_name(&site.output_name),
+                Status::SynonymOf {
+                    metric: metric.clone(),
+                },
+            ),
+            None => (group_name(&site.output_name), Status::Unregistered),
+        };
+        let index = match entries
+            .iter()
+            .position(|e| e.name == name && e.status == status)
+        {
+            Some(i) => i,
+            None => {
+                entries.push(Entry {
+                    name,
+                    status,
+                    sites: 0,
+                    files: Vec::new(),
+                    variants: Vec::new(),
+                });
+                entries.len() - 1
+            }
+        };
+        let entry = &mut entries[index];
+        entry.sites += 1;
+        if !entry.files.contains(&site.path) {
+            entry.files.push(site.path.clone());
+        }
+        let form = site.form.to_string();
+        let matches_agreement = match (&site.registered, &site.verdict) {
+            (None, _) => None,
+            (Some(_), Some((code, _))) if *code != "ML011" => Some(false),
+            (Some(_), _) if is_uncertain(&site.form) => None,
+            (Some(_), _) => Some(true),
+        };
+        let site_ref = SiteRef {
+            path: site.path.clone(),
+            line: site.range.start.line,
+            column: site.range.start.column,
+            name: site.output_name.clone(),
+        };
+        // A site that differs only in its filter has the same form without
+        // its slice; the verdict keeps it a variant of its own.
+        match entry
+            .variants
+            .iter_mut()
+            .find(|v| v.form == form && v.matches_agreement == matches_agreement)
+        {
+            Some(variant) => variant.sites.push(site_ref),
+            None => entry.variants.push(Variant {
+                form,
+                matches_agreement,
+                finding: site
+                    .verdict
+                    .as_ref()
+                    .filter(|(code, _)| *code != "ML011")
+                    .map(|(code, message)| (code.to_string(), message.clone())),
+                sites: vec![site_ref],
+            }),
+        }
+    }
+    for entry in &mut entries {
+        entry
+            .variants
+            .sort_by_key(|v| std::cmp::Reverse(v.sites.len()));
+    }
+    entries.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then(a.status.describe().cmp(&b.status.describe()))
+    });
+    entries
+}
+
+fn is_uncertain(form: &Expr) -> bool {
+    form.is_uncertain()
+}
