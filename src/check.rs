@@ -168,6 +168,7 @@ pub fn check_source(path: &str, text: &str, dialect: Dialect, registry: &Registr
                 output_name: site.output_name.clone(),
                 range: site.range,
                 form: without_slice(&site.computation),
+                sources: site.sources.clone(),
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
             });
@@ -184,6 +185,7 @@ pub fn check_source(path: &str, text: &str, dialect: Dialect, registry: &Registr
                 output_name: site.output_name,
                 range: site.range,
                 form,
+                sources: site.sources,
                 registered: None,
                 verdict: None,
             });

@@ -37,6 +37,9 @@ pub enum Command {
     /// Tell one metric's story: its agreed definition and every site that
     /// computes it, grouped by variant.
     Explain(ExplainArgs),
+    /// Write a starter registry from what the reports compute: per metric,
+    /// the variant most sites use, with the other variants as comments.
+    Init(InitArgs),
 }
 
 /// What to read and how: shared by every command.
@@ -81,6 +84,20 @@ pub struct MetricsArgs {
     /// form and sites) or markdown (for a pull request or wiki).
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     pub format: InventoryFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+
+    /// Write the registry to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -240,6 +257,34 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn run_init(args: InitArgs) -> ExitCode {
+    if let Some(path) = &args.output {
+        if path.exists() && !args.force {
+            eprintln!(
+                "error: {} exists; pass --force to overwrite it",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let (registry, result) = match run_inputs(&args.inputs) {
+        Ok(done) => done,
+        Err(code) => return code,
+    };
+    let text = crate::init::starter_registry(&result.sites, &registry, result.files);
+    match &args.output {
+        None => print(&text),
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+            eprintln!("wrote {} ({} files read)", path.display(), result.files);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn run_check(args: CheckArgs) -> ExitCode {
     let (_, result) = match run_inputs(&args.inputs) {
         Ok(done) => done,
@@ -286,5 +331,6 @@ pub fn main() -> ExitCode {
         Command::Check(args) => run_check(args),
         Command::Metrics(args) => run_metrics(args),
         Command::Explain(args) => run_explain(args),
+        Command::Init(args) => run_init(args),
     }
 }

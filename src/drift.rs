@@ -23,6 +23,8 @@ pub struct MetricSite {
     pub range: Range,
     /// The computation without the report's slice.
     pub form: Expr,
+    /// Base relations the site reads.
+    pub sources: Vec<String>,
     /// The registered metric the name stands for, if any, and whether it was
     /// named by a synonym.
     pub registered: Option<(String, bool)>,

@@ -13,6 +13,7 @@ pub mod discover;
 pub mod drift;
 pub mod extract;
 pub mod finding;
+pub mod init;
 pub mod inventory;
 pub mod judge;
 pub mod names;

@@ -85,3 +85,77 @@ fn explain_an_unregistered_metric_and_an_unknown_one() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("did you mean `ad_load`?"));
 }
+
+#[test]
+fn init_writes_a_registry_that_flags_exactly_the_minority_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("metrics.yaml");
+    let status = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["init", "fixtures/drift", "--output"])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0));
+    let text = std::fs::read_to_string(&registry).unwrap();
+    insta::assert_snapshot!(text);
+    // It loads as a valid registry.
+    metriclint::registry::load_files(std::slice::from_ref(&registry))
+        .expect("init writes a valid registry");
+    // Checking the same folder against it reports exactly the minority sites.
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "fixtures/drift", "--format", "json", "--registry"])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<(String, u64, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("fixtures/drift/models/")
+                    .to_string(),
+                f["line"].as_u64().unwrap(),
+                f["metric"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("commerce_marketing.sql", 4, "avg_order_value"),
+        ("commerce_marketing.sql", 7, "active_users"),
+        ("commerce_marketing.sql", 13, "avg_order_value"),
+        ("inventory_health.sql", 5, "ad_load"),
+        ("site_leaderboard.sql", 6, "ad_load"),
+    ];
+    let want: Vec<(String, u64, String)> = want
+        .iter()
+        .map(|(p, l, m)| (p.to_string(), *l, m.to_string()))
+        .collect();
+    assert_eq!(found, want);
+    // An existing file is never overwritten without --force.
+    let again = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["init", "fixtures/drift", "--output"])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("pass --force"));
+    let forced = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["init", "fixtures/drift", "--force", "--output"])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    assert_eq!(forced.status.code(), Some(0));
+}
