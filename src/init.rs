@@ -130,10 +130,8 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
             })
             .map(|s| s.sources.as_slice())
             .collect();
-        if let [only] = sources.into_iter().collect::<Vec<_>>().as_slice() {
-            if let [relation] = only {
-                let _ = writeln!(out, "    source: {relation}");
-            }
+        if let [[relation]] = sources.into_iter().collect::<Vec<_>>().as_slice() {
+            let _ = writeln!(out, "    source: {relation}");
         }
         let _ = writeln!(out, "    sql: {}", quoted(&chosen.form));
     }
