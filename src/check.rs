@@ -27,6 +27,9 @@ use crate::source::{LineIndex, Position, Range};
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     pub dialect: Dialect,
+    /// Keep every metric site, registered ones too, for the inventory
+    /// (`metrics`, `explain`, `init`); `check` keeps only what ML010 needs.
+    pub inventory: bool,
 }
 
 /// The outcome of a check.
@@ -55,7 +58,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     let outcomes: Vec<FileOutcome> = discovered
         .files
         .par_iter()
-        .map(|path| check_file(path, options.dialect, registry))
+        .map(|path| check_file(path, options, registry))
         .collect();
     let mut findings = Vec::new();
     let mut sites = Vec::new();
@@ -84,7 +87,7 @@ pub struct FileOutcome {
 }
 
 /// Checks one file read from disk.
-pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> FileOutcome {
+pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> FileOutcome {
     let shown = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -101,7 +104,7 @@ pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> FileOut
         }
     };
     match String::from_utf8(bytes) {
-        Ok(text) => check_source(&shown, &text, dialect, registry),
+        Ok(text) => check_source(&shown, &text, options.dialect, registry, options.inventory),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             // Valid up to here by construction.
@@ -129,14 +132,21 @@ pub fn check_file(path: &Path, dialect: Dialect, registry: &Registry) -> FileOut
 /// Checks one file's text on its own, shown under `path`: its findings,
 /// cross-report drift included within the file.
 pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry) -> Vec<Finding> {
-    let outcome = check_source(path, text, dialect, registry);
+    let outcome = check_source(path, text, dialect, registry, false);
     let mut findings = outcome.findings;
     findings.extend(inconsistent_computations(&outcome.sites, registry));
     findings
 }
 
-/// Parses, extracts and judges one file's text.
-pub fn check_source(path: &str, text: &str, dialect: Dialect, registry: &Registry) -> FileOutcome {
+/// Parses, extracts and judges one file's text; with `inventory`, keeps the
+/// registered metric sites too.
+pub fn check_source(
+    path: &str,
+    text: &str,
+    dialect: Dialect,
+    registry: &Registry,
+    inventory: bool,
+) -> FileOutcome {
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parser_dialect = dialect.parser_dialect();
@@ -163,6 +173,10 @@ pub fn check_source(path: &str, text: &str, dialect: Dialect, registry: &Registr
     for site in extractor.into_sites() {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             let finding = judge_site(path, &site, registry);
+            if !inventory {
+                outcome.findings.extend(finding);
+                continue;
+            }
             outcome.sites.push(MetricSite {
                 path: path.to_string(),
                 output_name: site.output_name.clone(),

@@ -171,8 +171,12 @@ fn print_registry_error(error: RegistryError) {
     eprintln!("error: {error}; no report was checked");
 }
 
-/// Loads the registry and runs the check; `Err` holds the exit code already reported.
-fn run_inputs(inputs: &Inputs) -> Result<(Registry, check::CheckResult), ExitCode> {
+/// Loads the registry and runs the check (keeping every metric site for the
+/// inventory commands); `Err` holds the exit code already reported.
+fn run_inputs(
+    inputs: &Inputs,
+    inventory: bool,
+) -> Result<(Registry, check::CheckResult), ExitCode> {
     let registry = match load_registry(&inputs.registry) {
         Ok(r) => r,
         Err(e) => {
@@ -183,6 +187,7 @@ fn run_inputs(inputs: &Inputs) -> Result<(Registry, check::CheckResult), ExitCod
     let options = CheckOptions {
         paths: inputs.paths.clone(),
         dialect: inputs.dialect,
+        inventory,
     };
     match check::run(&options, &registry) {
         Ok(result) => {
@@ -206,7 +211,7 @@ fn print(text: &str) {
 }
 
 fn run_metrics(args: MetricsArgs) -> ExitCode {
-    let (_, result) = match run_inputs(&args.inputs) {
+    let (_, result) = match run_inputs(&args.inputs, true) {
         Ok(done) => done,
         Err(code) => return code,
     };
@@ -221,7 +226,7 @@ fn run_metrics(args: MetricsArgs) -> ExitCode {
 }
 
 fn run_explain(args: ExplainArgs) -> ExitCode {
-    let (registry, result) = match run_inputs(&args.inputs) {
+    let (registry, result) = match run_inputs(&args.inputs, true) {
         Ok(done) => done,
         Err(code) => return code,
     };
@@ -267,7 +272,7 @@ fn run_init(args: InitArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let (registry, result) = match run_inputs(&args.inputs) {
+    let (registry, result) = match run_inputs(&args.inputs, true) {
         Ok(done) => done,
         Err(code) => return code,
     };
@@ -286,7 +291,7 @@ fn run_init(args: InitArgs) -> ExitCode {
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    let (_, result) = match run_inputs(&args.inputs) {
+    let (_, result) = match run_inputs(&args.inputs, false) {
         Ok(done) => done,
         Err(code) => return code,
     };
