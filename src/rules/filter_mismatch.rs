@@ -1,4 +1,4 @@
-use super::{agreement_help, shown_name, site_finding, Compared, Explanation};
+use super::{listed, shown_name, site_finding, Compared, Explanation};
 use crate::extract::Site;
 use crate::finding::Finding;
 use crate::judge::Difference;
@@ -51,18 +51,19 @@ impl FilterMismatch {
         compared: Compared<'_>,
         differences: &[Difference],
     ) -> Finding {
-        let listed: Vec<&str> = differences.iter().map(|d| d.text.as_str()).collect();
         let message = format!(
             "{} aggregates other rows than agreed: {}",
             shown_name(site, metric),
-            listed.join("; ")
+            listed(differences)
         );
         let label = "the formula matches; the rows differ".to_string();
-        let says = Explanation {
-            message,
-            label,
-            help: agreement_help(metric),
-        };
-        site_finding(Self::INFO, path, site, metric, compared, says)
+        site_finding(
+            Self::INFO,
+            path,
+            site,
+            metric,
+            compared,
+            Explanation::against(metric, message, label),
+        )
     }
 }

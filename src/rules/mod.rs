@@ -104,6 +104,26 @@ struct Explanation {
     help: String,
 }
 
+impl Explanation {
+    /// A finding against a registered metric: the help says where it is agreed.
+    fn against(metric: &Metric, message: String, label: impl Into<String>) -> Explanation {
+        Explanation {
+            message,
+            label: label.into(),
+            help: agreement_help(metric),
+        }
+    }
+}
+
+/// The differences, on one line.
+fn listed(differences: &[crate::judge::Difference]) -> String {
+    differences
+        .iter()
+        .map(|d| d.text.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// A finding about one site against one registered metric.
 fn site_finding(
     info: RuleInfo,

@@ -1,4 +1,4 @@
-use super::{agreement_help, shown_name, site_finding, Compared, Explanation};
+use super::{listed, shown_name, site_finding, Compared, Explanation};
 use crate::extract::Site;
 use crate::finding::Finding;
 use crate::judge::Difference;
@@ -42,19 +42,20 @@ impl RatioAggregationMismatch {
         compared: Compared<'_>,
         differences: &[Difference],
     ) -> Finding {
-        let listed: Vec<&str> = differences.iter().map(|d| d.text.as_str()).collect();
-        let text = listed.join("; ");
+        let text = listed(differences);
         let message = format!(
             "{} {}",
             shown_name(site, metric),
             text.strip_prefix("it ").unwrap_or(&text)
         );
         let label = "aggregates per-row ratios".to_string();
-        let says = Explanation {
-            message,
-            label,
-            help: agreement_help(metric),
-        };
-        site_finding(Self::INFO, path, site, metric, compared, says)
+        site_finding(
+            Self::INFO,
+            path,
+            site,
+            metric,
+            compared,
+            Explanation::against(metric, message, label),
+        )
     }
 }

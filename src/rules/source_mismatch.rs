@@ -1,4 +1,4 @@
-use super::{agreement_help, shown_name, site_finding, Compared, Explanation};
+use super::{shown_name, site_finding, Compared, Explanation};
 use crate::extract::Site;
 use crate::finding::Finding;
 use crate::registry::Metric;
@@ -43,11 +43,13 @@ impl SourceMismatch {
             metric.source.join(" or ")
         );
         let label = format!("reads {}", site.sources.join(", "));
-        let says = Explanation {
-            message,
-            label,
-            help: agreement_help(metric),
-        };
-        site_finding(Self::INFO, path, site, metric, compared, says)
+        site_finding(
+            Self::INFO,
+            path,
+            site,
+            metric,
+            compared,
+            Explanation::against(metric, message, label),
+        )
     }
 }

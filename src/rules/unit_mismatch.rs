@@ -1,4 +1,4 @@
-use super::{agreement_help, shown_name, site_finding, Compared, Explanation};
+use super::{listed, shown_name, site_finding, Compared, Explanation};
 use crate::extract::Site;
 use crate::finding::Finding;
 use crate::judge::Difference;
@@ -43,18 +43,19 @@ impl UnitMismatch {
         compared: Compared<'_>,
         differences: &[Difference],
     ) -> Finding {
-        let listed: Vec<&str> = differences.iter().map(|d| d.text.as_str()).collect();
         let message = format!(
             "{} has the agreed formula at another scale: {}",
             shown_name(site, metric),
-            listed.join("; ")
+            listed(differences)
         );
         let label = "another scale".to_string();
-        let says = Explanation {
-            message,
-            label,
-            help: agreement_help(metric),
-        };
-        site_finding(Self::INFO, path, site, metric, compared, says)
+        site_finding(
+            Self::INFO,
+            path,
+            site,
+            metric,
+            compared,
+            Explanation::against(metric, message, label),
+        )
     }
 }
