@@ -22,6 +22,9 @@ use crate::rules::{
 };
 use crate::source::{LineIndex, Position, Range};
 
+/// Stack size of the threads that check files.
+const WORKER_STACK: usize = 64 << 20;
+
 /// What to check and how.
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
@@ -55,11 +58,22 @@ impl CheckResult {
 pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, MissingPath> {
     let started = Instant::now();
     let discovered = discover(&options.paths)?;
-    let outcomes: Vec<FileOutcome> = discovered
-        .files
-        .par_iter()
-        .map(|path| check_file(path, options, registry))
-        .collect();
+    let check_all = || -> Vec<FileOutcome> {
+        discovered
+            .files
+            .par_iter()
+            .map(|path| check_file(path, options, registry))
+            .collect()
+    };
+    // Parsers and tree walks recurse; generated SQL can nest deeply, so the
+    // workers get a roomy stack (reserved, not committed, memory).
+    let outcomes = match rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .build()
+    {
+        Ok(pool) => pool.install(check_all),
+        Err(_) => check_all(),
+    };
     let mut findings = Vec::new();
     let mut sites = Vec::new();
     for outcome in outcomes {

@@ -110,3 +110,24 @@ fn symlink_loops_are_reported_not_walked_forever() {
     assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
     assert!(found.problems[0].contains("loop"), "{:?}", found.problems);
 }
+
+#[test]
+fn very_long_expressions_in_a_folder_do_not_overflow_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let terms: Vec<String> = (0..5000).map(|i| format!("SUM(c{i})")).collect();
+    let sql = format!(
+        "SELECT ({}) / SUM(impressions) AS ctr FROM t;\n",
+        terms.join(" + ")
+    );
+    std::fs::write(dir.path().join("long.sql"), sql).unwrap();
+    let options = metriclint::check::CheckOptions {
+        paths: vec![dir.path().to_path_buf()],
+        dialect: Dialect::Generic,
+        inventory: true,
+    };
+    let registry = load_builtin("programmatic").unwrap();
+    let result = metriclint::check::run(&options, &registry).unwrap();
+    assert_eq!(result.files, 1);
+    assert_eq!(result.findings.len(), 1);
+    assert_eq!(result.findings[0].code, "ML001");
+}

@@ -227,16 +227,39 @@ impl<'r> Lowerer<'r> {
         }
     }
 
+    /// `a + b - c + …` as one sum. The parser builds long chains left-deep;
+    /// walking the left spine in a loop keeps the stack flat for thousands of terms.
+    fn lower_sum_chain(&self, left: &ast::Expr, op: &BinaryOperator, right: &ast::Expr) -> Expr {
+        let mut terms = vec![if *op == BinaryOperator::Minus {
+            Term::minus(self.lower(right))
+        } else {
+            Term::plus(self.lower(right))
+        }];
+        let mut spine = left;
+        loop {
+            match spine {
+                ast::Expr::BinaryOp { left, op, right }
+                    if matches!(op, BinaryOperator::Plus | BinaryOperator::Minus) =>
+                {
+                    terms.push(if *op == BinaryOperator::Minus {
+                        Term::minus(self.lower(right))
+                    } else {
+                        Term::plus(self.lower(right))
+                    });
+                    spine = left;
+                }
+                other => {
+                    terms.push(Term::plus(self.lower(other)));
+                    break;
+                }
+            }
+        }
+        Expr::sum(terms)
+    }
+
     fn lower_binary(&self, left: &ast::Expr, op: &BinaryOperator, right: &ast::Expr) -> Expr {
         match op {
-            BinaryOperator::Plus => Expr::sum(vec![
-                Term::plus(self.lower(left)),
-                Term::plus(self.lower(right)),
-            ]),
-            BinaryOperator::Minus => Expr::sum(vec![
-                Term::plus(self.lower(left)),
-                Term::minus(self.lower(right)),
-            ]),
+            BinaryOperator::Plus | BinaryOperator::Minus => self.lower_sum_chain(left, op, right),
             BinaryOperator::Multiply => Expr::product(
                 Number::ONE,
                 vec![
