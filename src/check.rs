@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
-use crate::drift::{inconsistent_computations, is_metric, MetricSite};
+use crate::drift::{common_conditions, inconsistent_computations, is_metric, MetricSite};
 use crate::extract::{Extractor, Site};
 use crate::finding::{Finding, Summary};
 use crate::judge::{judge, without_slice, Computation, DifferenceKind, Verdict};
@@ -197,6 +197,7 @@ pub fn check_source(
                 range: site.range,
                 form: without_slice(&site.computation),
                 sources: site.sources.clone(),
+                slice: common_conditions(&site.computation),
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
             });
@@ -212,6 +213,7 @@ pub fn check_source(
                 path: path.to_string(),
                 output_name: site.output_name,
                 range: site.range,
+                slice: common_conditions(&site.computation),
                 form,
                 sources: site.sources,
                 registered: None,

@@ -25,11 +25,28 @@ pub struct MetricSite {
     pub form: Expr,
     /// Base relations the site reads.
     pub sources: Vec<String>,
+    /// Row conditions every aggregate of the site sees (its WHERE, through lineage).
+    pub slice: Vec<Expr>,
     /// The registered metric the name stands for, if any, and whether it was
     /// named by a synonym.
     pub registered: Option<(String, bool)>,
     /// For a registered metric: the finding judging gave, as (code, message).
     pub verdict: Option<(&'static str, String)>,
+}
+
+/// The conditions every aggregate of `computation` shares.
+pub fn common_conditions(computation: &Expr) -> Vec<Expr> {
+    let mut common: Option<Vec<Expr>> = None;
+    computation.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            let here: Vec<Expr> = agg.scope.iter().cloned().collect();
+            common = Some(match common.take() {
+                None => here,
+                Some(previous) => previous.into_iter().filter(|c| here.contains(c)).collect(),
+            });
+        }
+    });
+    common.unwrap_or_default()
 }
 
 /// The name sites are grouped under.

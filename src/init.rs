@@ -119,7 +119,7 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
         if !shown.is_empty() {
             let _ = writeln!(out, "    # named in the reports: {}", shown.join(", "));
         }
-        let sources: std::collections::BTreeSet<&[String]> = sites
+        let chosen_sites: Vec<&MetricSite> = sites
             .iter()
             .filter(|s| {
                 chosen.sites.iter().any(|c| {
@@ -128,10 +128,31 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
                         && c.column == s.range.start.column
                 })
             })
-            .map(|s| s.sources.as_slice())
             .collect();
+        let sources: std::collections::BTreeSet<&[String]> =
+            chosen_sites.iter().map(|s| s.sources.as_slice()).collect();
         if let [[relation]] = sources.into_iter().collect::<Vec<_>>().as_slice() {
             let _ = writeln!(out, "    source: {relation}");
+        }
+        // Conditions every site of the chosen variant applies become the
+        // filter (one site alone says nothing about what is agreed).
+        let mut filter: Option<Vec<crate::canon::Expr>> = None;
+        for site in chosen_sites.iter().filter(|_| chosen_sites.len() > 1) {
+            filter = Some(match filter.take() {
+                None => site.slice.clone(),
+                Some(previous) => previous
+                    .into_iter()
+                    .filter(|c| site.slice.contains(c))
+                    .collect(),
+            });
+        }
+        let filter: Vec<String> = filter
+            .unwrap_or_default()
+            .iter()
+            .map(|c| quoted(&c.to_string()))
+            .collect();
+        if !filter.is_empty() {
+            let _ = writeln!(out, "    filter: [{}]", filter.join(", "));
         }
         let _ = writeln!(out, "    sql: {}", quoted(&chosen.form));
     }
