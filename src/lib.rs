@@ -2,8 +2,11 @@
 //! flags computations that differ from the agreed definition.
 //!
 //! The pipeline, one module a stage:
-//! [`discover`] → [`parse`] → [`extract`] → [`canon`] → [`judge`] → [`report`].
-//! [`check::run`] drives it; the `metriclint` binary is a thin shell around [`cli`].
+//! [`discover`] → [`parse`] → [`extract`] → [`canon`] → [`judge`] (against the
+//! registry, per file, in parallel) → [`drift`] (across files) → [`report`].
+//! [`check::run`] drives it; [`names`] reads qualified output names;
+//! [`inventory`] and [`init`] build the cross-report views; the `metriclint`
+//! binary is a thin shell around [`cli`].
 
 pub mod canon;
 pub mod check;

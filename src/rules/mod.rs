@@ -1,6 +1,6 @@
 //! The rules: one file each, its doc comment being the rule's documentation.
 //!
-//! Each rule is declared with [`rule!`], which keeps the doc comment both as
+//! Each rule is declared with `rule!`, which keeps the doc comment both as
 //! rustdoc and as the text `metriclint` can print about the rule.
 
 use crate::canon::Expr;
