@@ -43,6 +43,8 @@ pub struct CheckResult {
     /// Every metric site, in file order.
     pub sites: Vec<MetricSite>,
     pub files: usize,
+    /// The checked files, as shown in findings.
+    pub checked: Vec<String>,
     /// Problems walking the paths (not findings: nothing was read there).
     pub walk_problems: Vec<String>,
     pub elapsed: Duration,
@@ -87,6 +89,11 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         findings,
         sites,
         files: discovered.files.len(),
+        checked: discovered
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         walk_problems: discovered.problems,
         elapsed: started.elapsed(),
     })

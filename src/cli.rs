@@ -40,6 +40,20 @@ pub enum Command {
     /// Write a starter registry from what the reports compute: per metric,
     /// the variant most sites use, with the other variants as comments.
     Init(InitArgs),
+    /// Print a rule's documentation (what it checks, why, an example), or
+    /// list every rule.
+    Rule(RuleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RuleArgs {
+    /// The rule's code (ML001) or name (definition-mismatch).
+    #[arg(value_name = "CODE", required_unless_present = "all")]
+    pub code: Option<String>,
+
+    /// List every rule: code, name, default severity.
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
 }
 
 /// What to read and how: shared by every command.
@@ -66,13 +80,55 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub inputs: Inputs,
 
-    /// Output format: human (snippets and a summary) or json (SPEC's object).
+    /// Output format: human (snippets and a summary), json (SPEC's object),
+    /// concise (one line per finding), github (workflow annotations), sarif
+    /// (code scanning), gitlab (Code Quality) or junit (XML).
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     pub format: Format,
 
     /// When to color human output.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// After the report, print how many findings each rule gave (to stderr
+    /// for machine formats).
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Print nothing but findings of severity error (human and concise output).
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// The lowest severity that makes the run fail (exit 1).
+    #[arg(long, value_name = "SEVERITY", default_value = "error")]
+    pub fail_on: FailOn,
+
+    /// Exit 0 even when findings would fail the run (2 still means the tool
+    /// could not do its job).
+    #[arg(long)]
+    pub exit_zero: bool,
+}
+
+/// The severity from which findings fail a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+impl FailOn {
+    fn severity(self) -> crate::finding::Severity {
+        match self {
+            FailOn::Error => crate::finding::Severity::Error,
+            FailOn::Warning => crate::finding::Severity::Warning,
+            FailOn::Info => crate::finding::Severity::Info,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -290,28 +346,109 @@ fn run_init(args: InitArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn run_rule(args: RuleArgs) -> ExitCode {
+    if args.all {
+        let mut text = String::new();
+        for rule in crate::rules::RULES {
+            text.push_str(&format!(
+                "{}  {:<28} {}\n",
+                rule.code,
+                rule.name,
+                rule.severity.name()
+            ));
+        }
+        print(&text);
+        return ExitCode::SUCCESS;
+    }
+    let code = args.code.unwrap_or_default();
+    match crate::rules::by_code(&code) {
+        Some(rule) => {
+            let body: String = rule
+                .doc
+                .lines()
+                .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(&format!(
+                "# {} {}\n\nDefault severity: {}\n\n{}\n",
+                rule.code,
+                rule.name,
+                rule.severity.name(),
+                body.trim_end()
+            ));
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: no rule `{code}`; `metriclint rule --all` lists them");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn run_check(args: CheckArgs) -> ExitCode {
     let (_, result) = match run_inputs(&args.inputs, false) {
         Ok(done) => done,
         Err(code) => return code,
     };
     let summary = result.summary();
-    let text = match args.format {
+    let shown: Vec<crate::finding::Finding> = if args.quiet {
+        result
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .cloned()
+            .collect()
+    } else {
+        result.findings.clone()
+    };
+    let machine = !matches!(args.format, Format::Human | Format::Concise);
+    let mut text = match args.format {
         Format::Json => report::json::render(&result.findings, summary),
+        Format::Concise => report::machine::concise(&shown),
+        Format::Github => report::machine::github(&result.findings),
+        Format::Sarif => report::machine::sarif(&result.findings),
+        Format::Gitlab => report::machine::gitlab(&result.findings),
+        Format::Junit => report::machine::junit(&result.findings, &result.checked),
         Format::Human => {
             let color = match args.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
                 ColorChoice::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                    args.output.is_none()
+                        && std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none()
                 }
             };
             let style = human::Style { color, width: 100 };
-            human::render(&result.findings, summary, result.elapsed, style)
+            if args.quiet {
+                human::render_findings(&shown, style)
+            } else {
+                human::render(&result.findings, summary, result.elapsed, style)
+            }
         }
     };
-    print(&text);
-    if summary.errors > 0 {
+    if args.statistics {
+        let table = human::statistics(&result.findings);
+        if machine {
+            eprint!("{table}");
+        } else {
+            text.push_str(&table);
+        }
+    }
+    match &args.output {
+        None => print(&text),
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let fails = result
+        .findings
+        .iter()
+        .any(|f| f.severity >= args.fail_on.severity());
+    if fails && !args.exit_zero {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -337,5 +474,6 @@ pub fn main() -> ExitCode {
         Command::Metrics(args) => run_metrics(args),
         Command::Explain(args) => run_explain(args),
         Command::Init(args) => run_init(args),
+        Command::Rule(args) => run_rule(args),
     }
 }

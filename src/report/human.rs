@@ -82,8 +82,28 @@ pub struct Style {
     pub width: usize,
 }
 
-/// Renders every finding, reading each file with findings once more for its snippet.
+/// Renders every finding, then the summary line.
 pub fn render(findings: &[Finding], summary: Summary, elapsed: Duration, style: Style) -> String {
+    let mut out = render_findings(findings, style);
+    out.push_str(&summary_line(summary, elapsed));
+    out.push('\n');
+    out
+}
+
+/// How many findings each rule gave, as a small table.
+pub fn statistics(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for rule in crate::rules::RULES {
+        let n = findings.iter().filter(|f| f.code == rule.code).count();
+        if n > 0 {
+            out.push_str(&format!("{n:>6}  {}  {}\n", rule.code, rule.name));
+        }
+    }
+    out
+}
+
+/// Renders every finding, reading each file with findings once more for its snippet.
+pub fn render_findings(findings: &[Finding], style: Style) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -126,8 +146,6 @@ pub fn render(findings: &[Finding], summary: Summary, elapsed: Duration, style: 
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
     }
-    out.push_str(&summary_line(summary, elapsed));
-    out.push('\n');
     out
 }
 

@@ -3,6 +3,7 @@
 pub mod human;
 pub mod inventory;
 pub mod json;
+pub mod machine;
 
 /// The output formats of `check --format`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -12,4 +13,14 @@ pub enum Format {
     Human,
     /// One JSON object, as specified in SPEC.
     Json,
+    /// One line per finding: `path:line:col: CODE message`.
+    Concise,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+    /// JUnit XML, one test case per checked file.
+    Junit,
 }

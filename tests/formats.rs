@@ -1,0 +1,182 @@
+//! Output formats, exit control and report files, end to end.
+
+use assert_cmd::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn concise_github_gitlab_junit_snapshots() {
+    for format in ["concise", "github", "gitlab", "junit"] {
+        let (code, text, _) = run(&["check", "fixtures/broken", "--format", format]);
+        assert_eq!(code, 1, "{format}");
+        insta::assert_snapshot!(format!("format_{format}"), text);
+    }
+}
+
+#[test]
+fn sarif_is_valid_sarif_2_1_0() {
+    let (code, text, _) = run(&[
+        "check",
+        "fixtures/adtech",
+        "--registry",
+        "fixtures/adtech/metrics.yaml",
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let schema_text = include_str!("data/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value = serde_json::from_str(schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    // The validator does reject what is not SARIF 2.1.0.
+    assert!(!validator.is_valid(&serde_json::json!({"version": "2.0.0", "runs": []})));
+    assert!(!validator.is_valid(&serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]})));
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "metriclint");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "ML002"
+        && r["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("## Example")));
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 14);
+    assert_eq!(results[0]["ruleId"], "ML005");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        14
+    );
+    // The shared copy of the schema, when present, is the one vendored here.
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/schemas/sarif-schema-2.1.0.json");
+    if let Ok(text) = std::fs::read_to_string(shared) {
+        assert_eq!(text, schema_text);
+    }
+}
+
+#[test]
+fn fail_on_and_exit_zero_set_the_exit_code() {
+    // Warnings only: passes by default, fails from --fail-on warning.
+    assert_eq!(run(&["check", "fixtures/broken/garbage.sql"]).0, 0);
+    assert_eq!(
+        run(&[
+            "check",
+            "fixtures/broken/garbage.sql",
+            "--fail-on",
+            "warning"
+        ])
+        .0,
+        1
+    );
+    assert_eq!(
+        run(&["check", "fixtures/broken/garbage.sql", "--fail-on", "info"]).0,
+        1
+    );
+    // Infos only (a synonym): fails only from --fail-on info.
+    assert_eq!(
+        run(&[
+            "check",
+            "fixtures/adtech/models/snowflake/viewability_report.sql"
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        run(&[
+            "check",
+            "fixtures/adtech/models/snowflake/viewability_report.sql",
+            "--fail-on",
+            "info"
+        ])
+        .0,
+        1
+    );
+    // Errors, but --exit-zero.
+    assert_eq!(run(&["check", "fixtures/broken", "--exit-zero"]).0, 0);
+    // A bad registry is still 2.
+    assert_eq!(
+        run(&[
+            "check",
+            "fixtures/broken",
+            "--exit-zero",
+            "--registry",
+            "nope.yaml"
+        ])
+        .0,
+        2
+    );
+}
+
+#[test]
+fn output_file_quiet_and_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.sarif");
+    let (code, stdout, _) = run(&[
+        "check",
+        "fixtures/broken",
+        "--format",
+        "sarif",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(written["version"], "2.1.0");
+
+    let (_, quiet, _) = run(&["check", "fixtures/broken", "--quiet", "--format", "concise"]);
+    assert_eq!(quiet.lines().count(), 2);
+    assert!(quiet.lines().all(|l| l.contains(": ML001 ")));
+
+    let (_, text, _) = run(&["check", "fixtures/broken", "--statistics"]);
+    assert!(
+        text.ends_with("     2  ML001  definition-mismatch\n     3  ML900  parse-error\n"),
+        "{text}"
+    );
+    let (_, json, stats) = run(&[
+        "check",
+        "fixtures/broken",
+        "--statistics",
+        "--format",
+        "json",
+    ]);
+    serde_json::from_str::<serde_json::Value>(&json).expect("statistics stay out of the JSON");
+    assert!(stats.contains("ML900  parse-error"));
+}
+
+#[test]
+fn rule_documentation_from_the_command_line() {
+    let (code, text, _) = run(&["rule", "ML002"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.starts_with("# ML002 filter-mismatch\n\nDefault severity: error\n\n## What it does\n"),
+        "{text}"
+    );
+    assert!(text.contains("## Example"));
+    let (code, all, _) = run(&["rule", "--all"]);
+    assert_eq!(code, 0);
+    assert_eq!(all.lines().count(), metriclint::rules::RULES.len());
+    assert!(all.contains("ML010  inconsistent-computation"));
+    let (code, _, err) = run(&["rule", "ML999"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("metriclint rule --all"));
+}
