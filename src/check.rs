@@ -3,6 +3,7 @@
 //! Files are independent until judging, so each is read, parsed, extracted
 //! and judged on its own thread (rayon); only the findings are kept.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,7 @@ use crate::rules::{
     RatioAggregationMismatch, SourceMismatch, UnitMismatch,
 };
 use crate::source::{LineIndex, Position, Range};
+use crate::suppress::Suppressions;
 
 /// Stack size of the threads that check files.
 const WORKER_STACK: usize = 64 << 20;
@@ -40,6 +42,8 @@ pub struct CheckOptions {
 pub struct CheckResult {
     /// Sorted by path, line, column.
     pub findings: Vec<Finding>,
+    /// How many findings suppression comments silenced.
+    pub suppressed: usize,
     /// Every metric site, in file order.
     pub sites: Vec<MetricSite>,
     pub files: usize,
@@ -52,8 +56,40 @@ pub struct CheckResult {
 
 impl CheckResult {
     pub fn summary(&self) -> Summary {
-        Summary::of(self.files, &self.findings)
+        Summary {
+            suppressed: self.suppressed,
+            ..Summary::of(self.files, &self.findings)
+        }
     }
+}
+
+/// Applies each file's suppression comments to its findings, then reports the
+/// comments that silenced nothing (ML020). Returns the kept findings and how
+/// many were silenced.
+fn apply_suppressions(
+    findings: Vec<Finding>,
+    by_path: &mut HashMap<String, Suppressions>,
+) -> (Vec<Finding>, usize) {
+    let mut kept = Vec::with_capacity(findings.len());
+    let mut per_file: HashMap<String, Vec<Finding>> = HashMap::new();
+    for finding in findings {
+        if by_path.contains_key(&finding.path) {
+            per_file
+                .entry(finding.path.clone())
+                .or_default()
+                .push(finding);
+        } else {
+            kept.push(finding);
+        }
+    }
+    let mut silenced = 0;
+    for (path, suppressions) in by_path.iter_mut() {
+        let (here, count) = suppressions.apply(per_file.remove(path).unwrap_or_default());
+        kept.extend(here);
+        kept.extend(suppressions.unused(path));
+        silenced += count;
+    }
+    (kept, silenced)
 }
 
 /// Runs the check over every SQL file under `options.paths`.
@@ -78,15 +114,21 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     };
     let mut findings = Vec::new();
     let mut sites = Vec::new();
-    for outcome in outcomes {
+    let mut suppressions: HashMap<String, Suppressions> = HashMap::new();
+    for (path, outcome) in discovered.files.iter().zip(outcomes) {
         findings.extend(outcome.findings);
         sites.extend(outcome.sites);
+        if !outcome.suppressions.is_empty() {
+            suppressions.insert(path.display().to_string(), outcome.suppressions);
+        }
     }
     // Across files: the same unregistered metric computed several ways.
     findings.extend(inconsistent_computations(&sites, registry));
+    let (mut findings, suppressed) = apply_suppressions(findings, &mut suppressions);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(CheckResult {
         findings,
+        suppressed,
         sites,
         files: discovered.files.len(),
         checked: discovered
@@ -105,6 +147,8 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
 pub struct FileOutcome {
     pub findings: Vec<Finding>,
     pub sites: Vec<MetricSite>,
+    /// The file's suppression comments, applied once every finding is known.
+    pub suppressions: Suppressions,
 }
 
 /// Checks one file read from disk.
@@ -121,6 +165,7 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
                     "check the file's permissions; the other files were checked",
                 )],
                 sites: Vec::new(),
+                suppressions: Suppressions::default(),
             }
         }
     };
@@ -145,6 +190,7 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
                     "re-save the file as UTF-8; the other files were checked",
                 )],
                 sites: Vec::new(),
+                suppressions: Suppressions::default(),
             }
         }
     }
@@ -156,6 +202,9 @@ pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry)
     let outcome = check_source(path, text, dialect, registry, false);
     let mut findings = outcome.findings;
     findings.extend(inconsistent_computations(&outcome.sites, registry));
+    let mut suppressions = HashMap::from([(path.to_string(), outcome.suppressions)]);
+    let (mut findings, _) = apply_suppressions(findings, &mut suppressions);
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
 }
 
@@ -190,6 +239,7 @@ pub fn check_source(
             })
             .collect(),
         sites: Vec::new(),
+        suppressions: Suppressions::parse(text),
     };
     for site in extractor.into_sites() {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {

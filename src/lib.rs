@@ -25,3 +25,4 @@ pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;

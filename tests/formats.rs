@@ -43,7 +43,9 @@ fn sarif_is_valid_sarif_2_1_0() {
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     // The validator does reject what is not SARIF 2.1.0.
     assert!(!validator.is_valid(&serde_json::json!({"version": "2.0.0", "runs": []})));
-    assert!(!validator.is_valid(&serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]})));
+    assert!(
+        !validator.is_valid(&serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]}))
+    );
     let errors: Vec<String> = validator
         .iter_errors(&sarif)
         .map(|e| format!("{e} at {}", e.instance_path()))
@@ -179,4 +181,50 @@ fn rule_documentation_from_the_command_line() {
     let (code, _, err) = run(&["rule", "ML999"]);
     assert_eq!(code, 2);
     assert!(err.contains("metriclint rule --all"));
+}
+
+#[test]
+fn every_suppression_form_and_the_unused_ones() {
+    let (code, text, _) = run(&["check", "fixtures/suppressions", "--format", "json"]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let found: Vec<(String, u64, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("fixtures/suppressions/")
+                    .to_string(),
+                f["line"].as_u64().unwrap(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        // disable-file=ML005 silenced line 2; another code still counts.
+        ("file_level.sql", 3, "ML004"),
+        // `-- noqa: ML001` on a line with nothing to silence.
+        ("noqa.sql", 7, "ML020"),
+        // After `enable=ML001`, ML001 is reported again.
+        ("ranges.sql", 4, "ML001"),
+        // `disable=ML011` over a range with no ML011.
+        ("ranges.sql", 5, "ML020"),
+    ];
+    let want: Vec<(String, u64, String)> = want
+        .iter()
+        .map(|(p, l, c)| (p.to_string(), *l, c.to_string()))
+        .collect();
+    assert_eq!(found, want);
+    // noqa.sql:3 (ML001 by code), noqa.sql:4 (bare noqa), ranges.sql:2, file_level.sql:2.
+    assert_eq!(doc["summary"]["suppressed"], 4);
+    let unused = &doc["findings"][1];
+    assert_eq!(
+        unused["message"],
+        "this noqa suppression (ML001) silences no finding"
+    );
+    assert_eq!(unused["severity"], "warning");
 }

@@ -161,11 +161,16 @@ pub fn summary_line(summary: Summary, elapsed: Duration) -> String {
         format!("{} ms", elapsed.as_millis())
     };
     let files = plural(summary.files, "file", "files");
-    if summary.findings == 0 {
+    if summary.findings == 0 && summary.suppressed == 0 {
         return format!("Checked {files} in {time}: no findings.");
     }
+    let suppressed = if summary.suppressed > 0 {
+        format!(", {} suppressed", summary.suppressed)
+    } else {
+        String::new()
+    };
     format!(
-        "Checked {files} in {time}: {} ({}, {}, {}).",
+        "Checked {files} in {time}: {} ({}, {}, {}{suppressed}).",
         plural(summary.findings, "finding", "findings"),
         plural(summary.errors, "error", "errors"),
         plural(summary.warnings, "warning", "warnings"),

@@ -16,6 +16,7 @@ mod parse_error;
 mod ratio_aggregation_mismatch;
 mod source_mismatch;
 mod unit_mismatch;
+mod unused_suppression;
 
 pub use definition_mismatch::DefinitionMismatch;
 pub use filter_mismatch::FilterMismatch;
@@ -25,6 +26,7 @@ pub use parse_error::ParseError;
 pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
 pub use source_mismatch::SourceMismatch;
 pub use unit_mismatch::UnitMismatch;
+pub use unused_suppression::UnusedSuppression;
 
 /// A rule's identity and documentation.
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +65,7 @@ pub const RULES: &[RuleInfo] = &[
     RatioAggregationMismatch::INFO,
     InconsistentComputation::INFO,
     NonCanonicalName::INFO,
+    UnusedSuppression::INFO,
     ParseError::INFO,
 ];
 

@@ -1,0 +1,57 @@
+use crate::finding::Finding;
+use crate::rules::rule;
+use crate::source::Range;
+
+rule! {
+    /// ## What it does
+    /// Reports a suppression comment (`-- noqa`, `-- noqa: ML001`,
+    /// `-- metriclint: disable=…`, `-- metriclint: disable-file=…`) that
+    /// silences no finding.
+    ///
+    /// ## Why is this bad?
+    /// A suppression outlives the drift it excused: once the report is fixed,
+    /// the comment would silently hide the next, unrelated drift on that line.
+    /// Remove it.
+    ///
+    /// ## Example
+    /// ```sql
+    /// SELECT SUM(clicks) / NULLIF(SUM(impressions), 0) AS ctr  -- noqa: ML001
+    /// FROM fct_ad_events
+    /// ```
+    ///
+    /// Use instead:
+    /// ```sql
+    /// SELECT SUM(clicks) / NULLIF(SUM(impressions), 0) AS ctr
+    /// FROM fct_ad_events
+    /// ```
+    pub struct UnusedSuppression {
+        code: "ML020",
+        name: "unused-suppression",
+        severity: Warning,
+    }
+}
+
+impl UnusedSuppression {
+    pub fn finding(path: &str, range: Range, kind: &str, codes: &str) -> Finding {
+        let info = Self::INFO;
+        let named = if codes.is_empty() {
+            "every rule".to_string()
+        } else {
+            codes.to_string()
+        };
+        Finding {
+            code: info.code,
+            rule: info.name,
+            severity: info.severity,
+            path: path.to_string(),
+            range,
+            metric: None,
+            message: format!("this {kind} suppression ({named}) silences no finding"),
+            found: None,
+            expected: None,
+            related: Vec::new(),
+            help: Some("remove the comment".to_string()),
+            label: Some("unused".to_string()),
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Suppressions written in the SQL, the way ruff and sqlfluff users expect:
+//!
+//! * `-- noqa` on a line silences every finding starting (or ending) on it;
+//!   `-- noqa: ML001,ML004` only those codes;
+//! * `-- metriclint: disable=ML010` … `-- metriclint: enable=ML010` silences
+//!   a range of lines (`disable` without codes: every rule);
+//! * `-- metriclint: disable-file=ML001` silences a code in the whole file.
+//!
+//! A suppression that silences nothing is reported (ML020), so stale ones do
+//! not pile up.
+
+use crate::finding::Finding;
+use crate::rules::UnusedSuppression;
+use crate::source::{Position, Range};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Line,
+    Disable,
+    Enable,
+    File,
+}
+
+#[derive(Clone, Debug)]
+struct Directive {
+    kind: Kind,
+    /// Where the comment is.
+    range: Range,
+    /// Upper-case codes; empty means every code.
+    codes: Vec<String>,
+    /// How the codes were written, for messages.
+    written: String,
+    used: bool,
+}
+
+impl Directive {
+    fn covers(&self, code: &str) -> bool {
+        self.codes.is_empty() || self.codes.iter().any(|c| c == code)
+    }
+}
+
+/// The suppressions of one file.
+#[derive(Clone, Debug, Default)]
+pub struct Suppressions {
+    directives: Vec<Directive>,
+}
+
+fn codes(list: &str) -> Vec<String> {
+    list.split([',', ' '])
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+impl Suppressions {
+    /// Reads the suppression comments of a file.
+    pub fn parse(text: &str) -> Suppressions {
+        let mut directives = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let Some(at) = line.find("--") else { continue };
+            let comment = line[at + 2..].trim();
+            let lower = comment.to_ascii_lowercase();
+            let (kind, list) = if let Some(rest) = lower.strip_prefix("noqa") {
+                match rest.trim_start().strip_prefix(':') {
+                    Some(list) => (Kind::Line, list.to_string()),
+                    None if rest.trim().is_empty() => (Kind::Line, String::new()),
+                    None => continue,
+                }
+            } else if let Some(rest) = lower.strip_prefix("metriclint:") {
+                let rest = rest.trim();
+                if let Some(list) = rest.strip_prefix("disable-file") {
+                    (Kind::File, list.trim_start_matches(['=', ' ']).to_string())
+                } else if let Some(list) = rest.strip_prefix("disable") {
+                    (
+                        Kind::Disable,
+                        list.trim_start_matches(['=', ' ']).to_string(),
+                    )
+                } else if let Some(list) = rest.strip_prefix("enable") {
+                    (
+                        Kind::Enable,
+                        list.trim_start_matches(['=', ' ']).to_string(),
+                    )
+                } else {
+                    continue;
+                }
+            } else {
+                continue;
+            };
+            let line_no = index as u32 + 1;
+            let column = line[..at].chars().count() as u32 + 1;
+            directives.push(Directive {
+                kind,
+                range: Range {
+                    start: Position::new(line_no, column),
+                    end: Position::new(line_no, line.chars().count() as u32 + 1),
+                },
+                codes: codes(&list),
+                written: list.trim().to_ascii_uppercase(),
+                used: false,
+            });
+        }
+        Suppressions { directives }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.directives.is_empty()
+    }
+
+    /// Whether a directive silences `finding`, marking it used.
+    fn silences(&mut self, finding: &Finding) -> bool {
+        let (first, last) = (finding.range.start.line, finding.range.end.line);
+        let code = finding.code;
+        // Same line.
+        if let Some(d) = self.directives.iter_mut().find(|d| {
+            d.kind == Kind::Line
+                && (d.range.start.line == first || d.range.start.line == last)
+                && d.covers(code)
+        }) {
+            d.used = true;
+            return true;
+        }
+        if let Some(d) = self
+            .directives
+            .iter_mut()
+            .find(|d| d.kind == Kind::File && d.covers(code))
+        {
+            d.used = true;
+            return true;
+        }
+        // The last disable/enable for this code before the finding decides.
+        let mut active: Option<usize> = None;
+        for (i, d) in self.directives.iter().enumerate() {
+            if d.range.start.line > first {
+                break;
+            }
+            match d.kind {
+                Kind::Disable if d.covers(code) => active = Some(i),
+                Kind::Enable if d.covers(code) => active = None,
+                _ => {}
+            }
+        }
+        match active {
+            Some(i) => {
+                self.directives[i].used = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Splits `findings` of this file into kept ones and the number silenced.
+    pub fn apply(&mut self, findings: Vec<Finding>) -> (Vec<Finding>, usize) {
+        let mut kept = Vec::with_capacity(findings.len());
+        let mut silenced = 0;
+        for finding in findings {
+            if self.silences(&finding) {
+                silenced += 1;
+            } else {
+                kept.push(finding);
+            }
+        }
+        (kept, silenced)
+    }
+
+    /// ML020 for every suppression that silenced nothing.
+    pub fn unused(&self, path: &str) -> Vec<Finding> {
+        self.directives
+            .iter()
+            .filter(|d| !d.used && d.kind != Kind::Enable)
+            .map(|d| {
+                let what = match d.kind {
+                    Kind::Line => "noqa",
+                    Kind::Disable => "disable",
+                    Kind::File => "disable-file",
+                    Kind::Enable => "enable",
+                };
+                UnusedSuppression::finding(path, d.range, what, &d.written)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_form() {
+        let text = "select 1 -- noqa\nselect 2 -- noqa: ML001, ml004\n-- metriclint: disable=ML010\n-- metriclint: enable=ML010\n-- metriclint: disable-file=ML011\n-- noqa is mentioned in prose here\n";
+        let s = Suppressions::parse(text);
+        let kinds: Vec<(Kind, Vec<String>)> = s
+            .directives
+            .iter()
+            .map(|d| (d.kind, d.codes.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Kind::Line, vec![]),
+                (Kind::Line, vec!["ML001".to_string(), "ML004".to_string()]),
+                (Kind::Disable, vec!["ML010".to_string()]),
+                (Kind::Enable, vec!["ML010".to_string()]),
+                (Kind::File, vec!["ML011".to_string()]),
+            ]
+        );
+    }
+}
