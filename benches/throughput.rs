@@ -82,6 +82,7 @@ fn main() {
         paths: vec![dir.path().to_path_buf()],
         dialect: Dialect::Generic,
         inventory: false,
+        config: None,
     };
     let (check_time, found) = best_of(3, || {
         paths

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
 use crate::drift::{common_conditions, inconsistent_computations, is_metric, MetricSite};
@@ -35,6 +36,8 @@ pub struct CheckOptions {
     /// Keep every metric site, registered ones too, for the inventory
     /// (`metrics`, `explain`, `init`); `check` keeps only what ML010 needs.
     pub inventory: bool,
+    /// The project's config: which files, which rules at which severity.
+    pub config: Option<std::sync::Arc<Config>>,
 }
 
 /// The outcome of a check.
@@ -95,7 +98,11 @@ fn apply_suppressions(
 /// Runs the check over every SQL file under `options.paths`.
 pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, MissingPath> {
     let started = Instant::now();
-    let discovered = discover(&options.paths)?;
+    let mut discovered = discover(&options.paths)?;
+    if let Some(config) = &options.config {
+        let keep = config.file_filter();
+        discovered.files.retain(|f| keep(f));
+    }
     let check_all = || -> Vec<FileOutcome> {
         discovered
             .files
@@ -124,6 +131,9 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     }
     // Across files: the same unregistered metric computed several ways.
     findings.extend(inconsistent_computations(&sites, registry));
+    if let Some(config) = &options.config {
+        findings = config.apply_rules(findings);
+    }
     let (mut findings, suppressed) = apply_suppressions(findings, &mut suppressions);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(CheckResult {

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::check::{self, CheckOptions};
+use crate::config::{self, Config};
 use crate::dialect::Dialect;
 use crate::inventory;
 use crate::registry::{self, builtin, Registry, RegistryError};
@@ -70,9 +71,27 @@ pub struct Inputs {
     #[arg(long, value_name = "FILE")]
     pub registry: Vec<PathBuf>,
 
-    /// The SQL dialect of the reports.
-    #[arg(long, value_name = "NAME", default_value = "generic")]
+    /// The SQL dialect of the reports [default: the config's, else generic].
+    #[arg(long, value_name = "NAME")]
+    pub dialect: Option<Dialect>,
+
+    /// The config file [default: the nearest metriclint.yaml above the
+    /// checked paths, else above the working directory].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any config file.
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
+}
+
+/// The settings in force, and where each came from.
+pub struct Settings {
+    pub config: Option<Config>,
+    pub registry: Registry,
+    pub registry_from: String,
     pub dialect: Dialect,
+    pub dialect_from: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -103,9 +122,14 @@ pub struct CheckArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// The lowest severity that makes the run fail (exit 1).
-    #[arg(long, value_name = "SEVERITY", default_value = "error")]
-    pub fail_on: FailOn,
+    /// The lowest severity that makes the run fail (exit 1) [default: the
+    /// config's, else error].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Print the settings in force and where each came from, then exit.
+    #[arg(long)]
+    pub show_settings: bool,
 
     /// Exit 0 even when findings would fail the run (2 still means the tool
     /// could not do its job).
@@ -199,17 +223,8 @@ impl ValueEnum for Dialect {
     }
 }
 
-/// Loads the registries named, or the built-in pack.
-pub fn load_registry(paths: &[PathBuf]) -> Result<Registry, RegistryError> {
-    if paths.is_empty() {
-        registry::load_builtin(builtin::DEFAULT_PACK)
-    } else {
-        registry::load_files(paths)
-    }
-}
-
-/// Prints each registry problem with its YAML snippet, then one closing line.
-fn print_registry_error(error: RegistryError) {
+/// Prints each problem with its YAML snippet, then one closing line.
+fn print_issues(issues: &[crate::registry::RegistryIssue], closing: String) {
     let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         GraphicalTheme::unicode()
     } else {
@@ -219,38 +234,117 @@ fn print_registry_error(error: RegistryError) {
         .with_width(100)
         .with_links(false);
     let mut out = String::new();
-    for issue in &error.issues {
+    for issue in issues {
         let _ = handler.render_report(&mut out, issue);
         out.push('\n');
     }
     eprint!("{out}");
-    eprintln!("error: {error}; no report was checked");
+    eprintln!("error: {closing}; no report was checked");
 }
 
-/// Loads the registry and runs the check (keeping every metric site for the
-/// inventory commands); `Err` holds the exit code already reported.
-fn run_inputs(
-    inputs: &Inputs,
-    inventory: bool,
-) -> Result<(Registry, check::CheckResult), ExitCode> {
-    let registry = match load_registry(&inputs.registry) {
+fn print_registry_error(error: RegistryError) {
+    print_issues(&error.issues, error.to_string());
+}
+
+/// Resolves the config file, the registry and the dialect; `Err` holds the
+/// exit code already reported.
+fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
+    let config_path = match (&inputs.config, inputs.isolated) {
+        (_, true) => None,
+        (Some(path), false) => Some(path.clone()),
+        (None, false) => config::discover(&inputs.paths),
+    };
+    let config = match config_path {
+        None => None,
+        Some(path) => match Config::load(&path) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                print_issues(&e.issues, e.to_string());
+                return Err(ExitCode::from(2));
+            }
+        },
+    };
+    let config_name = |c: &Config| {
+        c.path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    let (registry, registry_from) = if !inputs.registry.is_empty() {
+        let names: Vec<String> = inputs
+            .registry
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        (
+            registry::load_files(&inputs.registry),
+            format!("{} (--registry)", names.join(", ")),
+        )
+    } else if let Some(c) = config.as_ref().filter(|c| !c.registry.is_empty()) {
+        // The config's entries are files next to it or built-in packs, as in `extends`.
+        let listed: Vec<String> = c
+            .registry
+            .iter()
+            .map(|r| format!("'{}'", r.replace('\'', "''")))
+            .collect();
+        let text = format!(
+            "version: 1\nextends: [{}]\nmetrics: []\n",
+            listed.join(", ")
+        );
+        let anchor = c.root().join(config::FILE_NAMES[0]);
+        (
+            registry::load_str(&anchor.display().to_string(), &text),
+            format!("{} ({})", c.registry.join(", "), config_name(c)),
+        )
+    } else {
+        (
+            registry::load_builtin(builtin::DEFAULT_PACK),
+            format!("built-in pack {}", builtin::DEFAULT_PACK),
+        )
+    };
+    let registry = match registry {
         Ok(r) => r,
         Err(e) => {
             print_registry_error(e);
             return Err(ExitCode::from(2));
         }
     };
+    let (dialect, dialect_from) = match (
+        inputs.dialect,
+        config.as_ref().and_then(|c| c.dialect.map(|d| (d, c))),
+    ) {
+        (Some(d), _) => (d, "--dialect".to_string()),
+        (None, Some((d, c))) => (d, config_name(c)),
+        (None, None) => (Dialect::Generic, "default".to_string()),
+    };
+    Ok(Settings {
+        config,
+        registry,
+        registry_from,
+        dialect,
+        dialect_from,
+    })
+}
+
+/// Loads the settings and runs the check (keeping every metric site for the
+/// inventory commands); `Err` holds the exit code already reported.
+fn run_inputs(
+    inputs: &Inputs,
+    inventory: bool,
+) -> Result<(Settings, check::CheckResult), ExitCode> {
+    let settings = settings(inputs)?;
     let options = CheckOptions {
         paths: inputs.paths.clone(),
-        dialect: inputs.dialect,
+        dialect: settings.dialect,
         inventory,
+        config: settings.config.clone().map(std::sync::Arc::new),
     };
-    match check::run(&options, &registry) {
+    match check::run(&options, &settings.registry) {
         Ok(result) => {
             for problem in &result.walk_problems {
                 eprintln!("warning: {problem}");
             }
-            Ok((registry, result))
+            Ok((settings, result))
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -282,10 +376,11 @@ fn run_metrics(args: MetricsArgs) -> ExitCode {
 }
 
 fn run_explain(args: ExplainArgs) -> ExitCode {
-    let (registry, result) = match run_inputs(&args.inputs, true) {
+    let (settings, result) = match run_inputs(&args.inputs, true) {
         Ok(done) => done,
         Err(code) => return code,
     };
+    let registry = &settings.registry;
     let metric = registry.lookup(&args.metric).map(|(m, _)| m);
     let entries = inventory::build(&result.sites);
     let wanted = metric
@@ -328,11 +423,11 @@ fn run_init(args: InitArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let (registry, result) = match run_inputs(&args.inputs, true) {
+    let (settings, result) = match run_inputs(&args.inputs, true) {
         Ok(done) => done,
         Err(code) => return code,
     };
-    let text = crate::init::starter_registry(&result.sites, &registry, result.files);
+    let text = crate::init::starter_registry(&result.sites, &settings.registry, result.files);
     match &args.output {
         None => print(&text),
         Some(path) => {
@@ -385,11 +480,98 @@ fn run_rule(args: RuleArgs) -> ExitCode {
     }
 }
 
+fn show_settings(inputs: &Inputs, args: &CheckArgs) -> ExitCode {
+    let settings = match settings(inputs) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let config = settings.config.as_ref();
+    let from_config = |what: &str| {
+        config
+            .and_then(|c| c.path.as_ref())
+            .map(|p| format!("{} ({what})", p.display()))
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "config:    {}\n",
+        config
+            .and_then(|c| c.path.as_ref())
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| if inputs.isolated {
+                "none (--isolated)".to_string()
+            } else {
+                "none found".to_string()
+            })
+    ));
+    out.push_str(&format!(
+        "registry:  {} [{} metrics]\n",
+        settings.registry_from,
+        settings.registry.len()
+    ));
+    out.push_str(&format!(
+        "dialect:   {} ({})\n",
+        settings.dialect, settings.dialect_from
+    ));
+    let paths: Vec<String> = inputs
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    out.push_str(&format!("paths:     {}\n", paths.join(", ")));
+    if let Some(c) = config {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        out.push_str(&format!("include:   {}\n", list(&c.include)));
+        out.push_str(&format!("exclude:   {}\n", list(&c.exclude)));
+        out.push_str(&format!(
+            "select:    {}\n",
+            if c.select.is_empty() {
+                "all".to_string()
+            } else {
+                c.select.join(", ")
+            }
+        ));
+        out.push_str(&format!("ignore:    {}\n", list(&c.ignore)));
+        for (code, severity) in &c.severity {
+            out.push_str(&format!("severity:  {code} = {}\n", severity.name()));
+        }
+        for (glob, codes) in &c.per_file_ignores {
+            out.push_str(&format!("per-file:  {glob} ignores {}\n", codes.join(", ")));
+        }
+    }
+    let fail_on = match (args.fail_on, config.and_then(|c| c.fail_on)) {
+        (Some(f), _) => format!("{} (--fail-on)", f.severity().name()),
+        (None, Some(s)) => format!(
+            "{} ({})",
+            s.name(),
+            from_config("fail-on").unwrap_or_default()
+        ),
+        (None, None) => "error (default)".to_string(),
+    };
+    out.push_str(&format!("fail-on:   {fail_on}\n"));
+    out.push_str(&format!("format:    {:?}\n", args.format).to_lowercase());
+    print(&out);
+    ExitCode::SUCCESS
+}
+
 fn run_check(args: CheckArgs) -> ExitCode {
-    let (_, result) = match run_inputs(&args.inputs, false) {
+    if args.show_settings {
+        return show_settings(&args.inputs, &args);
+    }
+    let (settings, result) = match run_inputs(&args.inputs, false) {
         Ok(done) => done,
         Err(code) => return code,
     };
+    let fail_on = args
+        .fail_on
+        .map(FailOn::severity)
+        .or(settings.config.as_ref().and_then(|c| c.fail_on))
+        .unwrap_or(crate::finding::Severity::Error);
     let summary = result.summary();
     let shown: Vec<crate::finding::Finding> = if args.quiet {
         result
@@ -444,10 +626,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    let fails = result
-        .findings
-        .iter()
-        .any(|f| f.severity >= args.fail_on.severity());
+    let fails = result.findings.iter().any(|f| f.severity >= fail_on);
     if fails && !args.exit_zero {
         ExitCode::from(1)
     } else {

@@ -11,6 +11,7 @@
 pub mod canon;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod dialect;
 pub mod discover;
 pub mod drift;

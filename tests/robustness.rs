@@ -124,6 +124,7 @@ fn very_long_expressions_in_a_folder_do_not_overflow_the_stack() {
         paths: vec![dir.path().to_path_buf()],
         dialect: Dialect::Generic,
         inventory: true,
+        config: None,
     };
     let registry = load_builtin("programmatic").unwrap();
     let result = metriclint::check::run(&options, &registry).unwrap();

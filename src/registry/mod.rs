@@ -8,7 +8,7 @@
 pub mod builtin;
 mod error;
 mod load;
-mod yaml_tree;
+pub(crate) mod yaml_tree;
 
 use std::collections::HashMap;
 
