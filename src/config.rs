@@ -169,7 +169,7 @@ impl Issues<'_> {
         self.list.push(RegistryIssue {
             message,
             source_code: Some(NamedSource::new(
-                self.path.to_string(),
+                self.path,
                 self.text.to_string(),
             )),
             span,
