@@ -83,6 +83,7 @@ fn main() {
         dialect: Dialect::Generic,
         inventory: false,
         config: None,
+        stdin: None,
     };
     let (check_time, found) = best_of(3, || {
         paths

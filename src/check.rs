@@ -38,6 +38,8 @@ pub struct CheckOptions {
     pub inventory: bool,
     /// The project's config: which files, which rules at which severity.
     pub config: Option<std::sync::Arc<Config>>,
+    /// SQL read from stdin, reported under this name; `paths` give context.
+    pub stdin: Option<(String, String)>,
 }
 
 /// The outcome of a check.
@@ -66,13 +68,29 @@ impl CheckResult {
     }
 }
 
+/// Keeps the findings of the named files, shown under the names as given.
+fn only_named(findings: Vec<Finding>, named: &[(PathBuf, String)]) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut f| {
+            let canonical =
+                std::fs::canonicalize(&f.path).unwrap_or_else(|_| PathBuf::from(&f.path));
+            let (_, shown) = named
+                .iter()
+                .find(|(path, shown)| *path == canonical || *shown == f.path)?;
+            f.path = shown.clone();
+            Some(f)
+        })
+        .collect()
+}
+
 /// Applies each file's suppression comments to its findings, then reports the
 /// comments that silenced nothing (ML020). Returns the kept findings and how
-/// many were silenced.
+/// many each file had silenced.
 fn apply_suppressions(
     findings: Vec<Finding>,
     by_path: &mut HashMap<String, Suppressions>,
-) -> (Vec<Finding>, usize) {
+) -> (Vec<Finding>, HashMap<String, usize>) {
     let mut kept = Vec::with_capacity(findings.len());
     let mut per_file: HashMap<String, Vec<Finding>> = HashMap::new();
     for finding in findings {
@@ -85,12 +103,12 @@ fn apply_suppressions(
             kept.push(finding);
         }
     }
-    let mut silenced = 0;
+    let mut silenced = HashMap::new();
     for (path, suppressions) in by_path.iter_mut() {
         let (here, count) = suppressions.apply(per_file.remove(path).unwrap_or_default());
         kept.extend(here);
         kept.extend(suppressions.unused(path));
-        silenced += count;
+        silenced.insert(path.clone(), count);
     }
     (kept, silenced)
 }
@@ -98,10 +116,42 @@ fn apply_suppressions(
 /// Runs the check over every SQL file under `options.paths`.
 pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, MissingPath> {
     let started = Instant::now();
-    let mut discovered = discover(&options.paths)?;
+    // Only these files are reported on, when set; the others give context for
+    // cross-report drift. A pre-commit hook passes just the changed files: the
+    // project (found from the config file) is their context.
+    let mut reported: Option<Vec<(PathBuf, String)>> = None;
+    let mut roots = options.paths.clone();
+    if let Some((name, _)) = &options.stdin {
+        reported = Some(vec![(PathBuf::from(name), name.clone())]);
+    } else if let Some(config) = options
+        .config
+        .as_ref()
+        .filter(|_| !options.paths.is_empty() && options.paths.iter().all(|p| p.is_file()))
+    {
+        let named = options
+            .paths
+            .iter()
+            .map(|p| {
+                (
+                    std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
+                    p.display().to_string(),
+                )
+            })
+            .collect();
+        reported = Some(named);
+        roots = vec![config.root()];
+    }
+    let mut discovered = discover(&roots)?;
     if let Some(config) = &options.config {
         let keep = config.file_filter();
         discovered.files.retain(|f| keep(f));
+    }
+    if let Some((name, _)) = &options.stdin {
+        // The buffer replaces the file of the same name on disk.
+        let replaced = std::fs::canonicalize(name).ok();
+        discovered
+            .files
+            .retain(|f| std::fs::canonicalize(f).ok() != replaced || replaced.is_none());
     }
     let check_all = || -> Vec<FileOutcome> {
         discovered
@@ -122,25 +172,50 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     let mut findings = Vec::new();
     let mut sites = Vec::new();
     let mut suppressions: HashMap<String, Suppressions> = HashMap::new();
-    for (path, outcome) in discovered.files.iter().zip(outcomes) {
+    let mut collect = |path: String, outcome: FileOutcome| {
         findings.extend(outcome.findings);
         sites.extend(outcome.sites);
         if !outcome.suppressions.is_empty() {
-            suppressions.insert(path.display().to_string(), outcome.suppressions);
+            suppressions.insert(path, outcome.suppressions);
         }
+    };
+    for (path, outcome) in discovered.files.iter().zip(outcomes) {
+        collect(path.display().to_string(), outcome);
+    }
+    if let Some((name, text)) = &options.stdin {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        collect(
+            name.clone(),
+            check_source(name, text, options.dialect, registry, options.inventory),
+        );
     }
     // Across files: the same unregistered metric computed several ways.
     findings.extend(inconsistent_computations(&sites, registry));
     if let Some(config) = &options.config {
         findings = config.apply_rules(findings);
     }
-    let (mut findings, suppressed) = apply_suppressions(findings, &mut suppressions);
+    let (mut findings, silenced) = apply_suppressions(findings, &mut suppressions);
+    let mut suppressed: usize = silenced.values().sum();
+    if let Some(named) = &reported {
+        findings = only_named(findings, named);
+        // Only the reported files' silenced findings count.
+        suppressed = silenced
+            .iter()
+            .filter(|(path, _)| {
+                let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+                named
+                    .iter()
+                    .any(|(p, shown)| *p == canonical || shown == *path)
+            })
+            .map(|(_, n)| n)
+            .sum();
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(CheckResult {
         findings,
         suppressed,
         sites,
-        files: discovered.files.len(),
+        files: reported.as_ref().map_or(discovered.files.len(), Vec::len),
         checked: discovered
             .files
             .iter()

@@ -131,6 +131,20 @@ pub struct CheckArgs {
     #[arg(long)]
     pub show_settings: bool,
 
+    /// Record today's findings in FILE (by path, code, metric and content,
+    /// not by line), to adopt metriclint on a repo that already drifts.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Report only findings not recorded in the baseline FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Read the SQL from stdin and report it under NAME (the PATHS, default
+    /// `.`, still give context for cross-report drift).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+
     /// Exit 0 even when findings would fail the run (2 still means the tool
     /// could not do its job).
     #[arg(long)]
@@ -332,12 +346,22 @@ fn run_inputs(
     inputs: &Inputs,
     inventory: bool,
 ) -> Result<(Settings, check::CheckResult), ExitCode> {
+    run_with_stdin(inputs, inventory, None)
+}
+
+/// As [`run_inputs`], with SQL from stdin checked under a name.
+fn run_with_stdin(
+    inputs: &Inputs,
+    inventory: bool,
+    stdin: Option<(String, String)>,
+) -> Result<(Settings, check::CheckResult), ExitCode> {
     let settings = settings(inputs)?;
     let options = CheckOptions {
         paths: inputs.paths.clone(),
         dialect: settings.dialect,
         inventory,
         config: settings.config.clone().map(std::sync::Arc::new),
+        stdin,
     };
     match check::run(&options, &settings.registry) {
         Ok(result) => {
@@ -563,10 +587,50 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if args.show_settings {
         return show_settings(&args.inputs, &args);
     }
-    let (settings, result) = match run_inputs(&args.inputs, false) {
+    let stdin = match &args.stdin_filename {
+        None => None,
+        Some(name) => {
+            let mut text = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+                eprintln!("error: cannot read SQL from stdin: {e}");
+                return ExitCode::from(2);
+            }
+            Some((name.clone(), text))
+        }
+    };
+    let (settings, mut result) = match run_with_stdin(&args.inputs, false, stdin) {
         Ok(done) => done,
         Err(code) => return code,
     };
+    if let Some(path) = &args.write_baseline {
+        if let Err(e) = crate::baseline::Baseline::of(&result.findings).write(path) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!(
+            "wrote {} findings to the baseline {}",
+            result.findings.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &args.baseline {
+        match crate::baseline::Baseline::read(path) {
+            Ok(baseline) => {
+                let (new, known) = baseline.filter(std::mem::take(&mut result.findings));
+                result.findings = new;
+                if known > 0 && args.format == Format::Human && !args.quiet {
+                    eprintln!(
+                        "{known} findings are in the baseline {} and not shown",
+                        path.display()
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let fail_on = args
         .fail_on
         .map(FailOn::severity)

@@ -168,10 +168,7 @@ impl Issues<'_> {
         };
         self.list.push(RegistryIssue {
             message,
-            source_code: Some(NamedSource::new(
-                self.path,
-                self.text.to_string(),
-            )),
+            source_code: Some(NamedSource::new(self.path, self.text.to_string())),
             span,
             label: "here".to_string(),
             help,
@@ -371,7 +368,9 @@ impl Config {
     pub fn root(&self) -> PathBuf {
         self.path
             .as_ref()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .and_then(|p| p.parent())
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."))
     }
 

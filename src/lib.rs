@@ -8,6 +8,7 @@
 //! [`inventory`] and [`init`] build the cross-report views; the `metriclint`
 //! binary is a thin shell around [`cli`].
 
+pub mod baseline;
 pub mod canon;
 pub mod check;
 pub mod cli;

@@ -141,3 +141,144 @@ fn a_bad_config_exits_2_pointing_at_the_line() {
         .unwrap();
     assert_eq!(ok.status.code(), Some(0));
 }
+
+fn metriclint_in(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("metriclint").unwrap();
+    cmd.current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn baseline_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.sql");
+    let original = "SELECT\n  SUM(revenue) / NULLIF(SUM(spend), 0) AS roas,\n  SUM(spend) * 1000 / SUM(impressions) AS cpm\nFROM fct;\n";
+    std::fs::write(&report, original).unwrap();
+    let out = metriclint_in(dir.path())
+        .args(["check", ".", "--write-baseline", "baseline.json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "writing a baseline still reports"
+    );
+    let baseline: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("baseline.json")).unwrap())
+            .unwrap();
+    assert_eq!(baseline["findings"].as_array().unwrap().len(), 1);
+    // An unrelated edit moves the site down two lines: still known.
+    std::fs::write(
+        &report,
+        format!("-- Finance view\n-- owner: finance\n{original}"),
+    )
+    .unwrap();
+    let out = metriclint_in(dir.path())
+        .args([
+            "check",
+            ".",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "concise",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A new drift in another metric is reported.
+    let drifted = original.replace(
+        "SUM(spend) * 1000 / SUM(impressions)",
+        "SUM(spend) / SUM(impressions)",
+    );
+    std::fs::write(&report, drifted).unwrap();
+    let out = metriclint_in(dir.path())
+        .args([
+            "check",
+            ".",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "concise",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("report.sql:3:3: ML004"), "{text}");
+}
+
+#[test]
+fn stdin_is_checked_under_its_name_with_the_folder_as_context() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sql = "SELECT COUNT(user_id) AS active_users FROM analytics.fct_sessions;\n";
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "check",
+            "fixtures/drift",
+            "--stdin-filename",
+            "fixtures/drift/models/new_report.sql",
+            "--format",
+            "concise",
+        ])
+        .write_stdin(sql)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Only the buffer is reported, and it drifts from the five other sites.
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("fixtures/drift/models/new_report.sql:1:8: ML010 active_users is computed as count(user_id) here, but as count(distinct user_id) in 5 other sites"), "{text}");
+}
+
+#[test]
+fn pre_commit_changed_file_is_judged_against_the_whole_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/drift/models");
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), models.join(entry.file_name())).unwrap();
+    }
+    std::fs::write(dir.path().join("metriclint.yaml"), "include: [models/]\n").unwrap();
+    // pre-commit passes only the changed file.
+    let out = metriclint_in(dir.path())
+        .args([
+            "check",
+            "models/site_leaderboard.sql",
+            "--format",
+            "concise",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("models/site_leaderboard.sql:6:3: ML010 ad_load is computed as sum(ad_impressions) / count(*) here, but as sum(ad_impressions) / sum(pageviews) in 2 other sites"),
+        "{text}"
+    );
+    // Without the project as context, the file alone shows no drift.
+    let alone = metriclint_in(dir.path())
+        .args([
+            "check",
+            "models/site_leaderboard.sql",
+            "--isolated",
+            "--format",
+            "concise",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        alone.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&alone.stdout)
+    );
+}

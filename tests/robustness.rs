@@ -125,6 +125,7 @@ fn very_long_expressions_in_a_folder_do_not_overflow_the_stack() {
         dialect: Dialect::Generic,
         inventory: true,
         config: None,
+        stdin: None,
     };
     let registry = load_builtin("programmatic").unwrap();
     let result = metriclint::check::run(&options, &registry).unwrap();
