@@ -84,6 +84,7 @@ fn main() {
         inventory: false,
         config: None,
         stdin: None,
+        progress: false,
     };
     let (check_time, found) = best_of(3, || {
         paths

@@ -4,6 +4,7 @@
 //! and judged on its own thread (rayon); only the findings are kept.
 
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,9 @@ pub struct CheckOptions {
     pub config: Option<std::sync::Arc<Config>>,
     /// SQL read from stdin, reported under this name; `paths` give context.
     pub stdin: Option<(String, String)>,
+    /// Show a progress bar on stderr when the run takes more than a second
+    /// and stderr is a terminal (never in pipes or CI logs).
+    pub progress: bool,
 }
 
 /// The outcome of a check.
@@ -153,11 +157,28 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             .files
             .retain(|f| std::fs::canonicalize(f).ok() != replaced || replaced.is_none());
     }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(discovered.files.len() as u64),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    let show_after = started + Duration::from_secs(1);
     let check_all = || -> Vec<FileOutcome> {
         discovered
             .files
             .par_iter()
-            .map(|path| check_file(path, options, registry))
+            .map(|path| {
+                let outcome = check_file(path, options, registry);
+                if options.progress {
+                    bar.inc(1);
+                    if bar.is_hidden()
+                        && Instant::now() > show_after
+                        && std::io::stderr().is_terminal()
+                    {
+                        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    }
+                }
+                outcome
+            })
             .collect()
     };
     // Parsers and tree walks recurse; generated SQL can nest deeply, so the
@@ -169,6 +190,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         Ok(pool) => pool.install(check_all),
         Err(_) => check_all(),
     };
+    bar.finish_and_clear();
     let mut findings = Vec::new();
     let mut sites = Vec::new();
     let mut suppressions: HashMap<String, Suppressions> = HashMap::new();

@@ -362,6 +362,7 @@ fn run_with_stdin(
         inventory,
         config: settings.config.clone().map(std::sync::Arc::new),
         stdin,
+        progress: true,
     };
     match check::run(&options, &settings.registry) {
         Ok(result) => {

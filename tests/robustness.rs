@@ -126,6 +126,7 @@ fn very_long_expressions_in_a_folder_do_not_overflow_the_stack() {
         inventory: true,
         config: None,
         stdin: None,
+        progress: false,
     };
     let registry = load_builtin("programmatic").unwrap();
     let result = metriclint::check::run(&options, &registry).unwrap();
