@@ -161,7 +161,9 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         Some(discovered.files.len() as u64),
         indicatif::ProgressDrawTarget::hidden(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template("checking {pos}/{len} files {wide_bar} {eta}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("checking {pos}/{len} files {wide_bar} {eta}")
+    {
         bar.set_style(style);
     }
     let show_after = started + Duration::from_secs(1);
