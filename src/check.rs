@@ -21,10 +21,11 @@ use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
     Compared, DefinitionMismatch, FilterMismatch, NonCanonicalName, ParseError,
-    RatioAggregationMismatch, SourceMismatch, UnitMismatch,
+    RatioAggregationMismatch, SourceMismatch, TemplateError, UnitMismatch,
 };
 use crate::source::{LineIndex, Position, Range};
 use crate::suppress::Suppressions;
+use crate::template;
 
 /// Stack size of the threads that check files.
 const WORKER_STACK: usize = 64 << 20;
@@ -331,6 +332,39 @@ pub fn check_source(
 ) -> FileOutcome {
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !template::is_templated(text) {
+        return check_sql(path, text, dialect, registry, inventory);
+    }
+    match template::render(text, dialect) {
+        Err(e) => FileOutcome {
+            findings: vec![TemplateError::finding(path, e.line, e.message)],
+            sites: Vec::new(),
+            suppressions: Suppressions::parse(text),
+        },
+        Ok(rendered) => {
+            // Checked as rendered, reported where the user wrote it.
+            let mut outcome = check_sql(path, &rendered.text, dialect, registry, inventory);
+            let (from, to) = (LineIndex::new(&rendered.text), LineIndex::new(text));
+            for f in &mut outcome.findings {
+                f.range = rendered.map_range(&from, &to, f.range);
+            }
+            for s in &mut outcome.sites {
+                s.range = rendered.map_range(&from, &to, s.range);
+            }
+            outcome.suppressions = Suppressions::parse(text);
+            outcome
+        }
+    }
+}
+
+/// Parses, extracts and judges one file's SQL.
+fn check_sql(
+    path: &str,
+    text: &str,
+    dialect: Dialect,
+    registry: &Registry,
+    inventory: bool,
+) -> FileOutcome {
     let parser_dialect = dialect.parser_dialect();
     // Every named computation: registered ones are judged, the others may drift.
     let every_name = |_: &str| true;

@@ -532,3 +532,31 @@ fn drift_fixture_flags_exactly_the_inconsistent_sites() {
         .unwrap()
         .contains("the denominator is count(*) where 2 other sites have sum(pageviews)"));
 }
+
+#[test]
+fn dbt_templates_are_rendered_offline_and_reported_where_written() {
+    let (code, doc) = check_json(&["fixtures/dbt"]);
+    assert_eq!(code, 1);
+    const D: &str = "fixtures/dbt/models/marts";
+    assert_eq!(
+        findings(&doc),
+        vec![
+            row("ML901", &format!("{D}/broken_loop.sql"), 1, "-"),
+            row("ML001", &format!("{D}/campaign_daily.sql"), 25, "ctr")
+        ]
+    );
+    let ctr = &doc["findings"][1];
+    assert_eq!(
+        (ctr["column"].as_u64(), ctr["end_column"].as_u64()),
+        (Some(5), Some(27))
+    );
+    let output = metriclint()
+        .args(["check", "fixtures/dbt/models/marts/campaign_daily.sql"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("25 │     sum(clicks) / count(*) as ctr,"),
+        "{text}"
+    );
+}

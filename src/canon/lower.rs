@@ -126,6 +126,10 @@ impl<'r> Lowerer<'r> {
 
     pub fn lower(&self, expr: &ast::Expr) -> Expr {
         match expr {
+            // What a template left unrendered (an unknown macro) means nothing yet.
+            ast::Expr::Identifier(ident) if ident.value.starts_with("__jinja") => {
+                Expr::Opaque(ident.value.clone())
+            }
             ast::Expr::Identifier(ident) => self.resolver.column(None, &ident.value),
             ast::Expr::CompoundIdentifier(parts) => {
                 let (last, qualifier) = parts.split_last().expect("non-empty identifier");
@@ -330,6 +334,9 @@ impl<'r> Lowerer<'r> {
             }
         }
 
+        if name.starts_with("__jinja") {
+            return Expr::Opaque(function.to_string());
+        }
         let meaning = functions::meaning(&name);
         let aggregate = match meaning {
             Some(Meaning::Aggregate(kind) | Meaning::AggregateIf(kind)) => Some(kind.func()),

@@ -15,6 +15,7 @@ mod non_canonical_name;
 mod parse_error;
 mod ratio_aggregation_mismatch;
 mod source_mismatch;
+mod template_error;
 mod unit_mismatch;
 mod unused_suppression;
 
@@ -25,6 +26,7 @@ pub use non_canonical_name::NonCanonicalName;
 pub use parse_error::ParseError;
 pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
 pub use source_mismatch::SourceMismatch;
+pub use template_error::TemplateError;
 pub use unit_mismatch::UnitMismatch;
 pub use unused_suppression::UnusedSuppression;
 
@@ -67,6 +69,7 @@ pub const RULES: &[RuleInfo] = &[
     NonCanonicalName::INFO,
     UnusedSuppression::INFO,
     ParseError::INFO,
+    TemplateError::INFO,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static RuleInfo> {

@@ -1,0 +1,456 @@
+//! Templating: dbt-style Jinja SQL rendered offline, with a source map.
+//!
+//! The template is rendered with minijinja and stand-ins for dbt's builtins
+//! (`ref`, `source`, `config`, `var`, `env_var`, `is_incremental`, `this`,
+//! `target`, `adapter`, `log`, `return`, …). A macro that is defined nowhere
+//! renders as a placeholder call (`__jinja_name()`) that keeps the SQL
+//! parsable and compares as "unknown", never as a mismatch. Rendering is
+//! bounded by fuel, so a template that loops forever is a finding (ML901).
+//!
+//! Positions: before rendering, invisible markers carrying template offsets
+//! are put at the start of every line of raw text and in front of every tag.
+//! They pass through rendering untouched, and are then stripped into a map
+//! from each rendered byte to the template byte it came from: raw text maps
+//! character by character, text a tag produced maps to the tag.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Object, Rest, Value};
+use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
+
+use crate::dialect::Dialect;
+use crate::source::{LineIndex, Position, Range};
+
+/// Starts a marker whose following text maps byte for byte.
+const RAW: char = '\u{E000}';
+/// Starts a marker whose following text maps to one place (a tag).
+const PINNED: char = '\u{E002}';
+/// Ends a marker.
+const END: char = '\u{E001}';
+
+/// How much work one file's rendering may do.
+const FUEL: u64 = 2_000_000;
+
+/// Whether the text is a Jinja template.
+pub fn is_templated(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}
+
+/// A rendered template and the way back to the template's positions.
+pub struct Rendered {
+    pub text: String,
+    /// For each byte of `text`, the template byte it came from.
+    origin: Vec<usize>,
+}
+
+/// Why a template could not be rendered.
+#[derive(Debug)]
+pub struct TemplateError {
+    pub message: String,
+    pub line: u32,
+}
+
+impl Rendered {
+    /// Maps a range in the rendered text back to the template.
+    pub fn map_range(
+        &self,
+        rendered: &LineIndex<'_>,
+        template: &LineIndex<'_>,
+        range: Range,
+    ) -> Range {
+        let map = |p: Position| {
+            let offset = rendered.offset(p).min(self.origin.len().saturating_sub(1));
+            template.position(self.origin.get(offset).copied().unwrap_or(0))
+        };
+        let start = map(range.start);
+        // The end is exclusive: map the last character and step past it.
+        let end_offset = rendered.offset(range.end);
+        let end = if end_offset == 0 || self.origin.is_empty() {
+            start
+        } else {
+            let last = self.origin[(end_offset - 1).min(self.origin.len() - 1)];
+            let p = template.position(last);
+            Position::new(p.line, p.column + 1)
+        };
+        Range {
+            start,
+            end: if end < start { start } else { end },
+        }
+    }
+}
+
+/// Splits a template into raw text and tags: (start offset, is_tag).
+fn segments(template: &str) -> Vec<(usize, usize, bool)> {
+    let mut out = Vec::new();
+    let bytes = template.as_bytes();
+    let (mut i, mut raw_start) = (0, 0);
+    while i + 1 < bytes.len() {
+        let close = match (bytes[i], bytes[i + 1]) {
+            (b'{', b'{') => Some("}}"),
+            (b'{', b'%') => Some("%}"),
+            (b'{', b'#') => Some("#}"),
+            _ => None,
+        };
+        let Some(close) = close else {
+            i += 1;
+            continue;
+        };
+        let end = template[i + 2..]
+            .find(close)
+            .map(|e| i + 2 + e + 2)
+            .unwrap_or(template.len());
+        if raw_start < i {
+            out.push((raw_start, i, false));
+        }
+        out.push((i, end, true));
+        i = end;
+        raw_start = end;
+    }
+    if raw_start < template.len() {
+        out.push((raw_start, template.len(), false));
+    }
+    out
+}
+
+fn marker(kind: char, offset: usize, out: &mut String) {
+    out.push(kind);
+    out.push_str(&offset.to_string());
+    out.push(END);
+}
+
+/// The template with position markers in its raw text.
+fn with_markers(template: &str) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    for (start, end, is_tag) in segments(template) {
+        if is_tag {
+            marker(PINNED, start, &mut out);
+            out.push_str(&template[start..end]);
+            continue;
+        }
+        marker(RAW, start, &mut out);
+        for (i, c) in template[start..end].char_indices() {
+            out.push(c);
+            if c == '\n' && start + i + 1 < end {
+                marker(RAW, start + i + 1, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Removes the markers, recording where each remaining byte came from.
+fn strip_markers(rendered: &str) -> Rendered {
+    let mut text = String::with_capacity(rendered.len());
+    let mut origin = Vec::with_capacity(rendered.len());
+    let (mut at, mut pinned) = (0usize, true);
+    let mut chars = rendered.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == RAW || c == PINNED {
+            let mut digits = String::new();
+            for d in chars.by_ref() {
+                if d == END {
+                    break;
+                }
+                digits.push(d);
+            }
+            at = digits.parse().unwrap_or(at);
+            pinned = c == PINNED;
+            continue;
+        }
+        text.push(c);
+        origin.extend(std::iter::repeat_n(at, c.len_utf8()));
+        if !pinned {
+            at += c.len_utf8();
+        }
+    }
+    Rendered { text, origin }
+}
+
+/// A stand-in for anything the project's macros and packages would provide:
+/// every attribute is another stand-in, calling one gives a placeholder.
+#[derive(Debug)]
+struct Placeholder {
+    name: String,
+    called: bool,
+}
+
+impl Placeholder {
+    fn value(name: &str, called: bool) -> Value {
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        Value::from_object(Placeholder { name, called })
+    }
+}
+
+impl Object for Placeholder {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(Placeholder::value(&format!("{}_{}", self.name, key), false))
+    }
+
+    fn call(self: &Arc<Self>, _: &mut State<'_, '_>, _: &[Value]) -> Result<Value, Error> {
+        Ok(Placeholder::value(&self.name, true))
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _: &mut State<'_, '_>,
+        method: &str,
+        _: &[Value],
+    ) -> Result<Value, Error> {
+        Ok(Placeholder::value(&format!("{}_{method}", self.name), true))
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        false
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.called {
+            write!(f, "__jinja_{}()", self.name)
+        } else {
+            write!(f, "__jinja_{}", self.name)
+        }
+    }
+}
+
+/// Names the template calls or reads attributes of, from inside its tags.
+fn referenced_names(template: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for (start, end, is_tag) in segments(template) {
+        if !is_tag {
+            continue;
+        }
+        let tag = &template[start..end];
+        let chars: Vec<char> = tag.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i].is_alphabetic() || chars[i] == '_' {
+                let begin = i;
+                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                let after_dot = begin > 0 && chars[begin - 1] == '.';
+                let next = chars.get(i).copied();
+                if !after_dot && matches!(next, Some('(') | Some('.')) {
+                    names.insert(chars[begin..i].iter().collect());
+                }
+            } else if chars[i] == '\'' || chars[i] == '"' {
+                // Skip string literals.
+                let quote = chars[i];
+                i += 1;
+                while i < chars.len() && chars[i] != quote {
+                    i += 1;
+                }
+                i += 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    names
+}
+
+/// Functions and globals that behave as in dbt, or that Jinja provides.
+const KNOWN: &[&str] = &[
+    "ref",
+    "source",
+    "config",
+    "var",
+    "env_var",
+    "is_incremental",
+    "log",
+    "return",
+    "run_query",
+    "target",
+    "range",
+    "dict",
+    "namespace",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "debug",
+    "loop",
+    "caller",
+    "super",
+    "self",
+    "varargs",
+    "kwargs",
+];
+
+fn environment(dialect: Dialect, template: &str) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Lenient);
+    env.set_fuel(Some(FUEL));
+    env.add_function(
+        "ref",
+        |args: Rest<Value>, _kwargs: Kwargs| -> Result<Value, Error> {
+            // ref('model') or ref('package', 'model'): the model's name is the relation.
+            let name = args
+                .iter()
+                .rev()
+                .find_map(|a| a.as_str().map(str::to_string))
+                .unwrap_or_default();
+            Ok(Value::from_safe_string(name))
+        },
+    );
+    env.add_function("source", |source: String, table: String| -> Value {
+        Value::from_safe_string(format!("{source}.{table}"))
+    });
+    env.add_function("config", |_: Rest<Value>, _: Kwargs| -> Value {
+        Value::from("")
+    });
+    env.add_function("var", |name: String, default: Option<Value>| -> Value {
+        default.unwrap_or_else(|| Placeholder::value(&format!("var_{name}"), false))
+    });
+    env.add_function("env_var", |name: String, default: Option<Value>| -> Value {
+        default.unwrap_or_else(|| Placeholder::value(&format!("env_{name}"), false))
+    });
+    env.add_function("is_incremental", || false);
+    env.add_function("log", |_: Rest<Value>, _: Kwargs| -> Value {
+        Value::from("")
+    });
+    env.add_function("return", |value: Value| -> Value { value });
+    env.add_function("run_query", |_: Rest<Value>| -> Value { Value::from(()) });
+    env.add_global(
+        "target",
+        minijinja::context! {
+            type => dialect.name(),
+            name => "dev",
+            schema => "analytics",
+            database => "analytics",
+            profile_name => "default",
+        },
+    );
+    env.add_global("this", Placeholder::value("this", false));
+    // Whatever else the template reaches for: macros, packages, adapter, dbt.*.
+    for name in referenced_names(template) {
+        if !KNOWN.contains(&name.as_str()) {
+            env.add_global(name.clone(), Placeholder::value(&name, false));
+        }
+    }
+    env
+}
+
+/// Renders a template for `dialect`.
+pub fn render(template: &str, dialect: Dialect) -> Result<Rendered, TemplateError> {
+    let env = environment(dialect, template);
+    let marked = with_markers(template);
+    match env.render_str(&marked, minijinja::context! {}) {
+        Ok(rendered) => Ok(strip_markers(&rendered)),
+        Err(e) => {
+            let what = match e.kind() {
+                ErrorKind::OutOfFuel => {
+                    "the template does too much work to render (an endless loop?)".to_string()
+                }
+                _ => {
+                    let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+                    format!("cannot render the Jinja template ({}{detail})", e.kind())
+                }
+            };
+            Err(TemplateError {
+                message: what,
+                line: e.line().unwrap_or(1) as u32,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(template: &str) -> String {
+        render(template, Dialect::Snowflake).unwrap().text
+    }
+
+    #[test]
+    fn dbt_builtins_render_offline() {
+        assert_eq!(
+            rendered("select * from {{ ref('fct_ad_events') }}"),
+            "select * from fct_ad_events"
+        );
+        assert_eq!(
+            rendered("from {{ ref('pkg', 'm') }} join {{ source('raw', 'events') }}"),
+            "from m join raw.events"
+        );
+        assert_eq!(
+            rendered("{{ config(materialized='table') }}select 1"),
+            "select 1"
+        );
+        assert_eq!(
+            rendered("{% if is_incremental() %}where x > 1{% endif %}done"),
+            "done"
+        );
+        assert_eq!(
+            rendered("{{ var('days', 7) }} {{ target.type }}"),
+            "7 snowflake"
+        );
+        assert_eq!(
+            rendered("{{ dbt_utils.safe_divide('a', 'b') }}"),
+            "__jinja_dbt_utils_safe_divide()"
+        );
+        assert_eq!(
+            rendered("{{ cents_to_dollars('amount') }} as usd"),
+            "__jinja_cents_to_dollars() as usd"
+        );
+        assert_eq!(
+            rendered("{{ adapter.dispatch('x', 'pkg')('a') }}"),
+            "__jinja_adapter_dispatch()"
+        );
+        assert_eq!(
+            rendered("{% macro m(x) %}sum({{ x }}){% endmacro %}select {{ m('clicks') }}"),
+            "select sum(clicks)"
+        );
+    }
+
+    #[test]
+    fn positions_map_back_to_the_template() {
+        let template = "{{ config(materialized='view') }}\nselect\n  {{ dbt_utils.star(ref('x')) }},\n  sum(clicks) as clicks\nfrom {{ ref('fct') }}";
+        let r = render(template, Dialect::Generic).unwrap();
+        let (ri, ti) = (LineIndex::new(&r.text), LineIndex::new(template));
+        let at = r.text.find("sum(clicks)").unwrap();
+        let range = Range {
+            start: ri.position(at),
+            end: ri.position(at + "sum(clicks)".len()),
+        };
+        let mapped = r.map_range(&ri, &ti, range);
+        assert_eq!(
+            (mapped.start.line, mapped.start.column, mapped.end.column),
+            (4, 3, 14)
+        );
+        // Text a tag produced maps to the tag.
+        let star = r.text.find("__jinja").unwrap();
+        let mapped = r.map_range(
+            &ri,
+            &ti,
+            Range {
+                start: ri.position(star),
+                end: ri.position(star + 3),
+            },
+        );
+        assert_eq!((mapped.start.line, mapped.start.column), (3, 3));
+    }
+
+    #[test]
+    fn endless_loops_and_syntax_errors_are_errors_not_hangs() {
+        let err = render(
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            Dialect::Generic,
+        )
+        .err()
+        .unwrap();
+        assert!(err.message.contains("too much work"), "{}", err.message);
+        let err = render("select\n{% if %}", Dialect::Generic).err().unwrap();
+        assert_eq!(err.line, 2);
+    }
+}
