@@ -316,13 +316,16 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             format!("built-in pack {}", builtin::DEFAULT_PACK),
         )
     };
-    let registry = match registry {
+    let mut registry = match registry {
         Ok(r) => r,
         Err(e) => {
             print_registry_error(e);
             return Err(ExitCode::from(2));
         }
     };
+    if let Some(vocabulary) = config.as_ref().and_then(|c| c.vocabulary.clone()) {
+        registry.set_vocabulary(vocabulary);
+    }
     let (dialect, dialect_from) = match (
         inputs.dialect,
         config.as_ref().and_then(|c| c.dialect.map(|d| (d, c))),
@@ -386,11 +389,11 @@ fn print(text: &str) {
 }
 
 fn run_metrics(args: MetricsArgs) -> ExitCode {
-    let (_, result) = match run_inputs(&args.inputs, true) {
+    let (settings, result) = match run_inputs(&args.inputs, true) {
         Ok(done) => done,
         Err(code) => return code,
     };
-    let entries = inventory::build(&result.sites);
+    let entries = inventory::build(&result.sites, settings.registry.vocabulary());
     let text = match args.format {
         InventoryFormat::Human => report::inventory::human(&entries, result.files),
         InventoryFormat::Json => report::inventory::json(&entries, result.files),
@@ -407,10 +410,10 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
     };
     let registry = &settings.registry;
     let metric = registry.lookup(&args.metric).map(|(m, _)| m);
-    let entries = inventory::build(&result.sites);
+    let entries = inventory::build(&result.sites, registry.vocabulary());
     let wanted = metric
         .map(|m| m.name.clone())
-        .unwrap_or_else(|| crate::drift::group_name(&args.metric));
+        .unwrap_or_else(|| registry.vocabulary().group_name(&args.metric));
     let matching: Vec<&inventory::Entry> = entries
         .iter()
         .filter(|e| match &e.status {

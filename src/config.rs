@@ -30,7 +30,9 @@ const KEYS: &[&str] = &[
     "rules",
     "per-file-ignores",
     "fail-on",
+    "names",
 ];
+const NAME_KEYS: &[&str] = &["qualifier-prefixes", "qualifier-suffixes", "meaning-words"];
 const RULE_KEYS: &[&str] = &["select", "ignore", "severity"];
 
 /// Problems in a config file; nothing is checked while it has any.
@@ -56,6 +58,21 @@ struct Raw {
     #[serde(default)]
     per_file_ignores: BTreeMap<String, OneOrMany>,
     fail_on: Option<String>,
+    #[serde(default)]
+    names: RawNames,
+    #[serde(flatten)]
+    _unknown: BTreeMap<String, serde_yaml::Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct RawNames {
+    #[serde(default)]
+    qualifier_prefixes: Vec<String>,
+    #[serde(default)]
+    qualifier_suffixes: Vec<String>,
+    #[serde(default)]
+    meaning_words: Vec<String>,
     #[serde(flatten)]
     _unknown: BTreeMap<String, serde_yaml::Value>,
 }
@@ -108,6 +125,8 @@ pub struct Config {
     /// (glob, codes) pairs.
     pub per_file_ignores: Vec<(String, Vec<String>)>,
     pub fail_on: Option<Severity>,
+    /// The qualifier vocabulary, when the config extends it.
+    pub vocabulary: Option<crate::names::Vocabulary>,
 }
 
 fn severity(text: &str) -> Option<Severity> {
@@ -255,6 +274,18 @@ impl Config {
                     );
                 }
             }
+            if let Some(names) = root.get("names") {
+                for key in names.keys() {
+                    let name = key.as_scalar().unwrap_or("");
+                    if !NAME_KEYS.contains(&name) {
+                        issues.add(
+                            Some(key),
+                            format!("unknown key `{name}` in names"),
+                            did_you_mean(name, NAME_KEYS),
+                        );
+                    }
+                }
+            }
             if let Some(rules) = root.get("rules") {
                 for key in rules.keys() {
                     let name = key.as_scalar().unwrap_or("");
@@ -275,7 +306,19 @@ impl Config {
             }
             Some(node.clone())
         };
+        let n = &raw.names;
+        let vocabulary = (!n.qualifier_prefixes.is_empty()
+            || !n.qualifier_suffixes.is_empty()
+            || !n.meaning_words.is_empty())
+        .then(|| {
+            crate::names::Vocabulary::extended(
+                &n.qualifier_prefixes,
+                &n.qualifier_suffixes,
+                &n.meaning_words,
+            )
+        });
         let mut config = Config {
+            vocabulary,
             registry: raw.registry.into_vec(),
             include: raw.include,
             exclude: raw.exclude,

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use crate::canon::Expr;
 use crate::finding::Finding;
 use crate::judge::{explain, Counterpart};
-use crate::names::strip_qualifiers;
 use crate::registry::Registry;
 use crate::rules::{InconsistentComputation, OtherVariant};
 use crate::source::Range;
@@ -47,11 +46,6 @@ pub fn common_conditions(computation: &Expr) -> Vec<Expr> {
         }
     });
     common.unwrap_or_default()
-}
-
-/// The name sites are grouped under.
-pub fn group_name(output_name: &str) -> String {
-    strip_qualifiers(output_name).unwrap_or_else(|| output_name.to_lowercase())
 }
 
 /// Whether a computation is a metric: it aggregates, and is not a date or id
@@ -97,7 +91,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
     let mut groups: HashMap<String, Vec<&MetricSite>> = HashMap::new();
     for site in sites.iter().filter(|s| s.registered.is_none()) {
         groups
-            .entry(group_name(&site.output_name))
+            .entry(registry.vocabulary().group_name(&site.output_name))
             .or_default()
             .push(site);
     }

@@ -35,7 +35,7 @@ fn snake_case(name: &str) -> String {
 
 /// The text of a starter registry for `sites`.
 pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize) -> String {
-    let entries = inventory::build(sites);
+    let entries = inventory::build(sites, registry.vocabulary());
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::canon::Expr;
-use crate::drift::{group_name, MetricSite};
+use crate::drift::MetricSite;
+use crate::names::Vocabulary;
 
 /// Where a metric stands with the registry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -68,18 +69,21 @@ impl Entry {
 }
 
 /// Every metric of a run, by name; consistent ones and drifting ones alike.
-pub fn build(sites: &[MetricSite]) -> Vec<Entry> {
+pub fn build(sites: &[MetricSite], vocabulary: &Vocabulary) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
     for site in sites {
         let (name, status) = match &site.registered {
             Some((metric, false)) => (metric.clone(), Status::Registered),
             Some((metric, true)) => (
-                group_name(&site.output_name),
+                vocabulary.group_name(&site.output_name),
                 Status::SynonymOf {
                     metric: metric.clone(),
                 },
             ),
-            None => (group_name(&site.output_name), Status::Unregistered),
+            None => (
+                vocabulary.group_name(&site.output_name),
+                Status::Unregistered,
+            ),
         };
         let index = match entries
             .iter()

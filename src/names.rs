@@ -103,54 +103,108 @@ pub const MEANING_WORDS: &[&str] = &[
 /// rest names a ratio metric (`avg_ctr`), another metric otherwise (`avg_spend`).
 pub const AVERAGE_WORDS: &[&str] = &["avg", "average", "mean"];
 
-/// The name with its qualifier words removed, lowercased; `None` when a word
-/// changes its meaning. `click_through_rate_by_campaign` is
-/// `click_through_rate`; `ctr_yoy` is `None`.
-pub fn strip_qualifiers(name: &str) -> Option<String> {
-    let lower = name.to_lowercase();
-    let mut words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
-    if words.iter().any(|w| MEANING_WORDS.contains(w)) {
-        return None;
-    }
-    if words.windows(2).any(|pair| pair == ["share", "of"]) {
-        return None;
-    }
-    // `…_by_campaign`, `…_per_day`: a breakdown, not another metric.
-    if let Some(at) = words
-        .iter()
-        .skip(1)
-        .position(|w| *w == "by" || *w == "per")
-        .map(|i| i + 1)
-    {
-        words.truncate(at);
-    }
-    while words.len() > 1 && QUALIFIER_PREFIXES.contains(&words[0]) {
-        words.remove(0);
-    }
-    while words.len() > 1 && QUALIFIER_SUFFIXES.contains(words.last().expect("non-empty")) {
-        words.pop();
-    }
-    Some(words.join("_"))
+/// The words that qualify a metric name, and those that change its meaning:
+/// the defaults above, which a project's config file can extend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vocabulary {
+    pub prefixes: Vec<String>,
+    pub suffixes: Vec<String>,
+    pub meaning: Vec<String>,
 }
 
-/// Candidate metric names for an output name, most specific first: the name
-/// itself, without qualifiers, and without a leading `avg_` (which the caller
-/// accepts only for ratio metrics). The flag says whether `avg` was dropped.
-pub fn candidates(name: &str) -> Vec<(String, bool)> {
-    let mut out = vec![(name.to_lowercase(), false)];
-    if let Some(stripped) = strip_qualifiers(name) {
-        if !out.iter().any(|(n, _)| *n == stripped) {
-            out.push((stripped.clone(), false));
+impl Default for Vocabulary {
+    fn default() -> Self {
+        let owned = |words: &[&str]| words.iter().map(|w| w.to_string()).collect();
+        Vocabulary {
+            prefixes: owned(QUALIFIER_PREFIXES),
+            suffixes: owned(QUALIFIER_SUFFIXES),
+            meaning: owned(MEANING_WORDS),
         }
-        if let Some((first, rest)) = stripped.split_once('_') {
-            if AVERAGE_WORDS.contains(&first) {
-                if let Some(inner) = strip_qualifiers(rest) {
-                    out.push((inner, true));
+    }
+}
+
+impl Vocabulary {
+    /// The defaults plus a project's own words.
+    pub fn extended(prefixes: &[String], suffixes: &[String], meaning: &[String]) -> Vocabulary {
+        let mut v = Vocabulary::default();
+        let lower = |words: &[String]| words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>();
+        v.prefixes.extend(lower(prefixes));
+        v.suffixes.extend(lower(suffixes));
+        v.meaning.extend(lower(meaning));
+        v
+    }
+
+    /// The name with its qualifier words removed, lowercased; `None` when a
+    /// word changes its meaning. `click_through_rate_by_campaign` is
+    /// `click_through_rate`; `ctr_yoy` is `None`.
+    pub fn strip(&self, name: &str) -> Option<String> {
+        let lower = name.to_lowercase();
+        let mut words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
+        if words.iter().any(|w| self.meaning.iter().any(|m| m == w)) {
+            return None;
+        }
+        if words.windows(2).any(|pair| pair == ["share", "of"]) {
+            return None;
+        }
+        // `…_by_campaign`, `…_per_day`: a breakdown, not another metric.
+        if let Some(at) = words
+            .iter()
+            .skip(1)
+            .position(|w| *w == "by" || *w == "per")
+            .map(|i| i + 1)
+        {
+            words.truncate(at);
+        }
+        while words.len() > 1 && self.prefixes.iter().any(|p| p == words[0]) {
+            words.remove(0);
+        }
+        while words.len() > 1
+            && self
+                .suffixes
+                .iter()
+                .any(|s| s == words.last().expect("non-empty"))
+        {
+            words.pop();
+        }
+        Some(words.join("_"))
+    }
+
+    /// Candidate metric names for an output name, most specific first: the
+    /// name itself, without qualifiers, and without a leading `avg_` (which
+    /// the caller accepts only for ratio metrics). The flag says whether
+    /// `avg` was dropped.
+    pub fn candidates(&self, name: &str) -> Vec<(String, bool)> {
+        let mut out = vec![(name.to_lowercase(), false)];
+        if let Some(stripped) = self.strip(name) {
+            if !out.iter().any(|(n, _)| *n == stripped) {
+                out.push((stripped.clone(), false));
+            }
+            if let Some((first, rest)) = stripped.split_once('_') {
+                if AVERAGE_WORDS.contains(&first) {
+                    if let Some(inner) = self.strip(rest) {
+                        out.push((inner, true));
+                    }
                 }
             }
         }
+        out
     }
-    out
+
+    /// The name sites are grouped under: stripped, or the whole name.
+    pub fn group_name(&self, output_name: &str) -> String {
+        self.strip(output_name)
+            .unwrap_or_else(|| output_name.to_lowercase())
+    }
+}
+
+/// [`Vocabulary::strip`] with the default vocabulary.
+pub fn strip_qualifiers(name: &str) -> Option<String> {
+    Vocabulary::default().strip(name)
+}
+
+/// [`Vocabulary::candidates`] with the default vocabulary.
+pub fn candidates(name: &str) -> Vec<(String, bool)> {
+    Vocabulary::default().candidates(name)
 }
 
 #[cfg(test)]
@@ -195,6 +249,18 @@ mod tests {
         // A name that is only a qualifier stays itself.
         assert_eq!(strip_qualifiers("total").as_deref(), Some("total"));
         assert_eq!(strip_qualifiers("daily").as_deref(), Some("daily"));
+    }
+
+    #[test]
+    fn a_project_can_add_words() {
+        let v = Vocabulary::extended(
+            &["fy".to_string()],
+            &["net".to_string()],
+            &["proj".to_string()],
+        );
+        assert_eq!(v.strip("fy_spend_net").as_deref(), Some("spend"));
+        assert_eq!(v.strip("spend_proj"), None);
+        assert_eq!(strip_qualifiers("fy_spend").as_deref(), Some("fy_spend"));
     }
 
     #[test]

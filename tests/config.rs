@@ -282,3 +282,41 @@ fn pre_commit_changed_file_is_judged_against_the_whole_project() {
         String::from_utf8_lossy(&alone.stdout)
     );
 }
+
+#[test]
+fn the_config_extends_the_qualifier_vocabulary() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.sql"),
+        "SELECT SUM(clicks) / COUNT(*) AS fy_ctr_reported FROM t;\n",
+    )
+    .unwrap();
+    // By default `fy_ctr_reported` is no metric the registry knows.
+    let out = metriclint_in(dir.path())
+        .args(["check", ".", "--format", "concise"])
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty());
+    std::fs::write(
+        dir.path().join("metriclint.yaml"),
+        "names:\n  qualifier-prefixes: [fy]\n  qualifier-suffixes: [reported]\n",
+    )
+    .unwrap();
+    let out = metriclint_in(dir.path())
+        .args(["check", ".", "--format", "concise"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("r.sql:1:8: ML001 fy_ctr_reported (registered as ctr) is computed as sum(clicks) / count(*)"), "{text}");
+    std::fs::write(
+        dir.path().join("metriclint.yaml"),
+        "names:\n  qualifier-prefix: [fy]\n",
+    )
+    .unwrap();
+    let out = metriclint_in(dir.path())
+        .args(["check", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `qualifier-prefixes`?"));
+}

@@ -124,6 +124,8 @@ pub enum NameMatch {
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     metrics: Vec<Metric>,
+    /// How qualified output names are read.
+    vocabulary: crate::names::Vocabulary,
     /// Lowercased name or synonym to (metric index, how it matched).
     by_name: HashMap<String, (usize, NameMatch)>,
 }
@@ -139,7 +141,20 @@ impl Registry {
         for (i, m) in metrics.iter().enumerate() {
             by_name.insert(m.name.to_lowercase(), (i, NameMatch::Canonical));
         }
-        Registry { metrics, by_name }
+        Registry {
+            metrics,
+            by_name,
+            vocabulary: Default::default(),
+        }
+    }
+
+    /// Reads qualified names with a project's vocabulary.
+    pub fn set_vocabulary(&mut self, vocabulary: crate::names::Vocabulary) {
+        self.vocabulary = vocabulary;
+    }
+
+    pub fn vocabulary(&self) -> &crate::names::Vocabulary {
+        &self.vocabulary
     }
 
     pub fn metrics(&self) -> &[Metric] {
@@ -170,7 +185,8 @@ impl Registry {
         if !lower.contains('_') {
             return None;
         }
-        crate::names::candidates(&lower)
+        self.vocabulary
+            .candidates(&lower)
             .into_iter()
             .skip(1)
             .find_map(|(name, dropped_average)| {
