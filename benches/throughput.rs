@@ -85,6 +85,7 @@ fn main() {
         config: None,
         stdin: None,
         progress: false,
+        projects: Default::default(),
     };
     let (check_time, found) = best_of(3, || {
         paths

@@ -42,6 +42,8 @@ pub struct CheckOptions {
     pub config: Option<std::sync::Arc<Config>>,
     /// SQL read from stdin, reported under this name; `paths` give context.
     pub stdin: Option<(String, String)>,
+    /// dbt projects met so far (their macros and vars render templates).
+    pub projects: crate::dbt::Projects,
     /// Show a progress bar on stderr when the run takes more than a second
     /// and stderr is a terminal (never in pipes or CI logs).
     pub progress: bool,
@@ -214,7 +216,14 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         collect(
             name.clone(),
-            check_source(name, text, options.dialect, registry, options.inventory),
+            check_source(
+                name,
+                text,
+                options.dialect,
+                registry,
+                options.inventory,
+                options.projects.for_file(Path::new(name)).as_deref(),
+            ),
         );
     }
     // Across files: the same unregistered metric computed several ways.
@@ -283,7 +292,19 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
         }
     };
     match String::from_utf8(bytes) {
-        Ok(text) => check_source(&shown, &text, options.dialect, registry, options.inventory),
+        Ok(text) => {
+            let project = template::is_templated(&text)
+                .then(|| options.projects.for_file(path))
+                .flatten();
+            check_source(
+                &shown,
+                &text,
+                options.dialect,
+                registry,
+                options.inventory,
+                project.as_deref(),
+            )
+        }
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             // Valid up to here by construction.
@@ -312,7 +333,7 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
 /// Checks one file's text on its own, shown under `path`: its findings,
 /// cross-report drift included within the file.
 pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry) -> Vec<Finding> {
-    let outcome = check_source(path, text, dialect, registry, false);
+    let outcome = check_source(path, text, dialect, registry, false, None);
     let mut findings = outcome.findings;
     findings.extend(inconsistent_computations(&outcome.sites, registry));
     let mut suppressions = HashMap::from([(path.to_string(), outcome.suppressions)]);
@@ -329,13 +350,14 @@ pub fn check_source(
     dialect: Dialect,
     registry: &Registry,
     inventory: bool,
+    project: Option<&crate::dbt::Project>,
 ) -> FileOutcome {
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !template::is_templated(text) {
         return check_sql(path, text, dialect, registry, inventory);
     }
-    match template::render(text, dialect) {
+    match template::render(text, dialect, project) {
         Err(e) => FileOutcome {
             findings: vec![TemplateError::finding(path, e.line, e.message)],
             sites: Vec::new(),

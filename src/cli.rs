@@ -366,6 +366,7 @@ fn run_with_stdin(
         config: settings.config.clone().map(std::sync::Arc::new),
         stdin,
         progress: true,
+        projects: Default::default(),
     };
     match check::run(&options, &settings.registry) {
         Ok(result) => {

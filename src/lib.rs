@@ -13,6 +13,7 @@ pub mod canon;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod dbt;
 pub mod dialect;
 pub mod discover;
 pub mod drift;

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use minijinja::value::{Kwargs, Object, Rest, Value};
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 
+use crate::dbt::Project;
 use crate::dialect::Dialect;
 use crate::source::{LineIndex, Position, Range};
 
@@ -287,10 +288,25 @@ const KNOWN: &[&str] = &[
     "kwargs",
 ];
 
-fn environment(dialect: Dialect, template: &str) -> Environment<'static> {
+fn environment(
+    dialect: Dialect,
+    template: &str,
+    project: Option<&Project>,
+) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
     env.set_fuel(Some(FUEL));
+    // A package macro the installed package does not define (or a Python
+    // method Jinja lacks) renders as a placeholder, never as an error.
+    env.set_unknown_method_callback(|_, value, method, _| {
+        let defined = value.get_attr(method).is_ok_and(|v| !v.is_undefined());
+        if defined {
+            // A macro the package does define: let the engine call it.
+            Err(Error::from(ErrorKind::UnknownMethod))
+        } else {
+            Ok(Placeholder::value(method, true))
+        }
+    });
     env.add_function(
         "ref",
         |args: Rest<Value>, _kwargs: Kwargs| -> Result<Value, Error> {
@@ -309,9 +325,18 @@ fn environment(dialect: Dialect, template: &str) -> Environment<'static> {
     env.add_function("config", |_: Rest<Value>, _: Kwargs| -> Value {
         Value::from("")
     });
-    env.add_function("var", |name: String, default: Option<Value>| -> Value {
-        default.unwrap_or_else(|| Placeholder::value(&format!("var_{name}"), false))
-    });
+    let vars = project.map(|p| p.vars.clone()).unwrap_or_default();
+    env.add_function(
+        "var",
+        move |name: String, default: Option<Value>| -> Value {
+            match vars.get(&name) {
+                Some(value) => Value::from(value.clone()),
+                None => {
+                    default.unwrap_or_else(|| Placeholder::value(&format!("var_{name}"), false))
+                }
+            }
+        },
+    );
     env.add_function("env_var", |name: String, default: Option<Value>| -> Value {
         default.unwrap_or_else(|| Placeholder::value(&format!("env_{name}"), false))
     });
@@ -332,8 +357,26 @@ fn environment(dialect: Dialect, template: &str) -> Environment<'static> {
         },
     );
     env.add_global("this", Placeholder::value("this", false));
-    // Whatever else the template reaches for: macros, packages, adapter, dbt.*.
-    for name in referenced_names(template) {
+    // The project's and its packages' macros, as templates to import from.
+    let mut sources = vec![template.to_string()];
+    if let Some(project) = project {
+        for bundle in &project.packages {
+            let _ = env
+                .add_template_owned(format!("__pkg_{}", bundle.namespace), bundle.source.clone());
+            sources.push(bundle.source.clone());
+        }
+        if let Some(bundle) = &project.macros {
+            let source = format!("{}{}", package_imports(project), bundle.source);
+            let _ = env.add_template_owned("__project_macros", source);
+            sources.push(bundle.source.clone());
+        }
+    }
+    // Whatever else the templates reach for: unknown macros, adapter, dbt.*.
+    let mut referenced = BTreeSet::new();
+    for source in &sources {
+        referenced.extend(referenced_names(source));
+    }
+    for name in referenced {
         if !KNOWN.contains(&name.as_str()) {
             env.add_global(name.clone(), Placeholder::value(&name, false));
         }
@@ -341,10 +384,41 @@ fn environment(dialect: Dialect, template: &str) -> Environment<'static> {
     env
 }
 
-/// Renders a template for `dialect`.
-pub fn render(template: &str, dialect: Dialect) -> Result<Rendered, TemplateError> {
-    let env = environment(dialect, template);
-    let marked = with_markers(template);
+/// `{% import %}` of every installed package, under its name.
+fn package_imports(project: &Project) -> String {
+    project
+        .packages
+        .iter()
+        .map(|b| format!("{{% import '__pkg_{0}' as {0} %}}", b.namespace))
+        .collect()
+}
+
+/// What a model template needs in front: its packages and the project's macros.
+fn prelude(project: &Project) -> String {
+    let mut out = package_imports(project);
+    if let Some(bundle) = &project.macros {
+        out.push_str(&format!(
+            "{{% from '__project_macros' import {} %}}",
+            bundle.macros.join(", ")
+        ));
+    }
+    out
+}
+
+/// Renders a template for `dialect`, with the macros and vars of its dbt
+/// project if it has one.
+pub fn render(
+    template: &str,
+    dialect: Dialect,
+    project: Option<&Project>,
+) -> Result<Rendered, TemplateError> {
+    let env = environment(dialect, template, project);
+    // The prelude stays on the first line, so error lines stay the file's.
+    let marked = format!(
+        "{}{}",
+        project.map(prelude).unwrap_or_default(),
+        with_markers(template)
+    );
     match env.render_str(&marked, minijinja::context! {}) {
         Ok(rendered) => Ok(strip_markers(&rendered)),
         Err(e) => {
@@ -370,7 +444,7 @@ mod tests {
     use super::*;
 
     fn rendered(template: &str) -> String {
-        render(template, Dialect::Snowflake).unwrap().text
+        render(template, Dialect::Snowflake, None).unwrap().text
     }
 
     #[test]
@@ -416,7 +490,7 @@ mod tests {
     #[test]
     fn positions_map_back_to_the_template() {
         let template = "{{ config(materialized='view') }}\nselect\n  {{ dbt_utils.star(ref('x')) }},\n  sum(clicks) as clicks\nfrom {{ ref('fct') }}";
-        let r = render(template, Dialect::Generic).unwrap();
+        let r = render(template, Dialect::Generic, None).unwrap();
         let (ri, ti) = (LineIndex::new(&r.text), LineIndex::new(template));
         let at = r.text.find("sum(clicks)").unwrap();
         let range = Range {
@@ -446,11 +520,14 @@ mod tests {
         let err = render(
             "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
             Dialect::Generic,
+            None,
         )
         .err()
         .unwrap();
         assert!(err.message.contains("too much work"), "{}", err.message);
-        let err = render("select\n{% if %}", Dialect::Generic).err().unwrap();
+        let err = render("select\n{% if %}", Dialect::Generic, None)
+            .err()
+            .unwrap();
         assert_eq!(err.line, 2);
     }
 }

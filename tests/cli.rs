@@ -542,10 +542,25 @@ fn dbt_templates_are_rendered_offline_and_reported_where_written() {
         findings(&doc),
         vec![
             row("ML901", &format!("{D}/broken_loop.sql"), 1, "-"),
-            row("ML001", &format!("{D}/campaign_daily.sql"), 25, "ctr")
+            // Inside a package macro's expansion: reported at the macro call.
+            row("ML001", &format!("{D}/campaign_ctr.sql"), 6, "cpm"),
+            // The project's macro, expanded in both models, over different columns.
+            row(
+                "ML010",
+                &format!("{D}/campaign_ctr.sql"),
+                7,
+                "spend_dollars"
+            ),
+            row("ML001", &format!("{D}/campaign_daily.sql"), 25, "ctr"),
+            row(
+                "ML010",
+                &format!("{D}/campaign_daily.sql"),
+                27,
+                "spend_dollars"
+            ),
         ]
     );
-    let ctr = &doc["findings"][1];
+    let ctr = &doc["findings"][3];
     assert_eq!(
         (ctr["column"].as_u64(), ctr["end_column"].as_u64()),
         (Some(5), Some(27))

@@ -127,6 +127,7 @@ fn very_long_expressions_in_a_folder_do_not_overflow_the_stack() {
         config: None,
         stdin: None,
         progress: false,
+        projects: Default::default(),
     };
     let registry = load_builtin("programmatic").unwrap();
     let result = metriclint::check::run(&options, &registry).unwrap();

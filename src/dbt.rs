@@ -1,0 +1,192 @@
+//! dbt project awareness: `dbt_project.yml` (vars, macro paths) and the
+//! macros of the project and of its installed packages (`dbt_packages/`),
+//! so templates render with the project's own macros, offline.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+
+/// A package's (or the project's) macros, as one template source.
+#[derive(Clone, Debug)]
+pub struct MacroBundle {
+    /// The package name (the project's own bundle uses the project's name).
+    pub namespace: String,
+    pub source: String,
+    /// Names of the macros the bundle defines.
+    pub macros: Vec<String>,
+}
+
+/// A dbt project found above a checked file.
+#[derive(Clone, Debug, Default)]
+pub struct Project {
+    pub root: PathBuf,
+    pub name: String,
+    /// Project vars (top-level scalars of `vars:`), rendered as strings.
+    pub vars: BTreeMap<String, String>,
+    /// The project's own macros, callable by bare name.
+    pub macros: Option<MacroBundle>,
+    /// Installed packages' macros, callable as `package.macro`.
+    pub packages: Vec<MacroBundle>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct RawProject {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    macro_paths: Option<Vec<String>>,
+    #[serde(default)]
+    vars: BTreeMap<String, serde_yaml::Value>,
+}
+
+/// The names defined by `{% macro name(` in a source.
+fn macro_names(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find("macro") {
+        let before = rest[..at].trim_end();
+        let after = &rest[at + 5..];
+        rest = after;
+        if !(before.ends_with("{%") || before.ends_with("{%-")) {
+            continue;
+        }
+        let name: String = after
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBundle> {
+    let mut source = String::new();
+    for dir in dirs {
+        let walker = walkdir::WalkDir::new(root.join(dir)).sort_by_file_name();
+        for entry in walker.into_iter().flatten() {
+            let is_sql = entry
+                .path()
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
+            if entry.file_type().is_file() && is_sql {
+                if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                    source.push_str(&text);
+                    source.push('\n');
+                }
+            }
+        }
+    }
+    let macros = macro_names(&source);
+    (!macros.is_empty()).then(|| MacroBundle {
+        namespace: namespace.to_string(),
+        source,
+        macros,
+    })
+}
+
+fn load_project(file: &Path) -> Option<(RawProject, PathBuf)> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let raw: RawProject = serde_yaml::from_str(&text).ok()?;
+    Some((raw, file.parent()?.to_path_buf()))
+}
+
+impl Project {
+    /// Reads the project at `dbt_project.yml`, with its installed packages.
+    pub fn load(file: &Path) -> Option<Project> {
+        let (raw, root) = load_project(file)?;
+        let macro_paths = raw
+            .macro_paths
+            .unwrap_or_else(|| vec!["macros".to_string()]);
+        let vars = raw
+            .vars
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                serde_yaml::Value::String(s) => Some((k, s)),
+                serde_yaml::Value::Number(n) => Some((k, n.to_string())),
+                serde_yaml::Value::Bool(b) => Some((k, b.to_string())),
+                _ => None,
+            })
+            .collect();
+        let mut packages = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(root.join("dbt_packages")) {
+            let mut dirs: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            dirs.sort();
+            for dir in dirs {
+                let (package_raw, package_root) = match load_project(&dir.join("dbt_project.yml")) {
+                    Some(found) => found,
+                    None => continue,
+                };
+                let name = if package_raw.name.is_empty() {
+                    dir.file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default()
+                } else {
+                    package_raw.name
+                };
+                let paths = package_raw
+                    .macro_paths
+                    .unwrap_or_else(|| vec!["macros".to_string()]);
+                packages.extend(read_macros(&package_root, &paths, &name));
+            }
+        }
+        Some(Project {
+            macros: read_macros(&root, &macro_paths, &raw.name),
+            name: raw.name,
+            root,
+            vars,
+            packages,
+        })
+    }
+}
+
+/// Projects found so far, by the folder a search started in (shared by the
+/// threads of a run, so each project is read once).
+#[derive(Clone, Debug, Default)]
+pub struct Projects {
+    found: Arc<Mutex<HashMap<PathBuf, Option<Arc<Project>>>>>,
+}
+
+impl Projects {
+    /// The dbt project a file belongs to: the nearest `dbt_project.yml` above it.
+    pub fn for_file(&self, file: &Path) -> Option<Arc<Project>> {
+        let absolute = std::fs::canonicalize(file).ok()?;
+        let mut dir = absolute.parent();
+        while let Some(d) = dir {
+            if let Some(known) = self.found.lock().ok()?.get(d) {
+                return known.clone();
+            }
+            let candidate = d.join("dbt_project.yml");
+            if candidate.is_file() {
+                let project = Project::load(&candidate).map(Arc::new);
+                self.found
+                    .lock()
+                    .ok()?
+                    .insert(d.to_path_buf(), project.clone());
+                return project;
+            }
+            dir = d.parent();
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_macro_names() {
+        let src = "{% macro cents_to_dollars(col) %}({{ col }} / 100){% endmacro %}\n{%- macro  safe(a, b) -%}x{% endmacro %}\n-- a macro in a comment is not one";
+        assert_eq!(macro_names(src), vec!["cents_to_dollars", "safe"]);
+    }
+}
