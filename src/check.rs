@@ -3,7 +3,7 @@
 //! Files are independent until judging, so each is read, parsed, extracted
 //! and judged on its own thread (rayon); only the findings are kept.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
     Compared, DefinitionMismatch, FilterMismatch, NonCanonicalName, ParseError,
-    RatioAggregationMismatch, SourceMismatch, TemplateError, UnitMismatch,
+    RatioAggregationMismatch, SourceMismatch, TemplateError, UnitMismatch, UnknownMacro,
 };
 use crate::source::{LineIndex, Position, Range};
 use crate::suppress::Suppressions;
@@ -202,9 +202,15 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     let mut findings = Vec::new();
     let mut sites = Vec::new();
     let mut suppressions: HashMap<String, Suppressions> = HashMap::new();
+    let mut unknown_macros: BTreeMap<String, (String, Range)> = BTreeMap::new();
     let mut collect = |path: String, outcome: FileOutcome| {
         findings.extend(outcome.findings);
         sites.extend(outcome.sites);
+        for (name, range) in outcome.unknown_macros {
+            unknown_macros
+                .entry(name)
+                .or_insert_with(|| (path.clone(), range));
+        }
         if !outcome.suppressions.is_empty() {
             suppressions.insert(path, outcome.suppressions);
         }
@@ -228,6 +234,10 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     }
     // Across files: the same unregistered metric computed several ways.
     findings.extend(inconsistent_computations(&sites, registry));
+    // Each unknown macro once, where it is first called.
+    for (name, (path, range)) in &unknown_macros {
+        findings.push(UnknownMacro::finding(path, *range, name));
+    }
     if let Some(config) = &options.config {
         findings = config.apply_rules(findings);
     }
@@ -271,6 +281,8 @@ pub struct FileOutcome {
     pub sites: Vec<MetricSite>,
     /// The file's suppression comments, applied once every finding is known.
     pub suppressions: Suppressions,
+    /// Macros the file's template called but nothing defines, with where.
+    pub unknown_macros: Vec<(String, Range)>,
 }
 
 /// Checks one file read from disk.
@@ -288,6 +300,7 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
                 )],
                 sites: Vec::new(),
                 suppressions: Suppressions::default(),
+                unknown_macros: Vec::new(),
             }
         }
     };
@@ -325,6 +338,7 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
                 )],
                 sites: Vec::new(),
                 suppressions: Suppressions::default(),
+                unknown_macros: Vec::new(),
             }
         }
     }
@@ -362,6 +376,7 @@ pub fn check_source(
             findings: vec![TemplateError::finding(path, e.line, e.message)],
             sites: Vec::new(),
             suppressions: Suppressions::parse(text),
+            unknown_macros: Vec::new(),
         },
         Ok(rendered) => {
             // Checked as rendered, reported where the user wrote it.
@@ -374,8 +389,25 @@ pub fn check_source(
                 s.range = rendered.map_range(&from, &to, s.range);
             }
             outcome.suppressions = Suppressions::parse(text);
+            outcome.unknown_macros = rendered
+                .unknown_macros
+                .iter()
+                .map(|name| (name.clone(), call_site(text, name, &to)))
+                .collect();
             outcome
         }
+    }
+}
+
+/// Where a template calls `name` (its last part followed by `(`), else its start.
+fn call_site(text: &str, name: &str, index: &LineIndex<'_>) -> Range {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    match text.find(&format!("{last}(")) {
+        Some(at) => Range {
+            start: index.position(at),
+            end: index.position(at + last.len()),
+        },
+        None => Range::file_start(),
     }
 }
 
@@ -408,6 +440,7 @@ fn check_sql(
             .collect(),
         sites: Vec::new(),
         suppressions: Suppressions::parse(text),
+        unknown_macros: Vec::new(),
     };
     for site in extractor.into_sites() {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {

@@ -42,6 +42,8 @@ pub fn is_templated(text: &str) -> bool {
 /// A rendered template and the way back to the template's positions.
 pub struct Rendered {
     pub text: String,
+    /// Macros called but defined nowhere, as written (`dbt_utils.star`).
+    pub unknown_macros: Vec<String>,
     /// For each byte of `text`, the template byte it came from.
     origin: Vec<usize>,
 }
@@ -166,20 +168,41 @@ fn strip_markers(rendered: &str) -> Rendered {
             at += c.len_utf8();
         }
     }
-    Rendered { text, origin }
+    Rendered {
+        text,
+        origin,
+        unknown_macros: Vec::new(),
+    }
 }
 
 /// A stand-in for anything the project's macros and packages would provide:
 /// every attribute is another stand-in, calling one gives a placeholder.
 #[derive(Debug)]
 struct Placeholder {
-    name: String,
+    /// As written in the template, dotted (`dbt_utils.star`).
+    path: String,
     called: bool,
 }
 
+thread_local! {
+    /// The stand-ins called while rendering the current template.
+    static CALLED: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
+}
+
 impl Placeholder {
-    fn value(name: &str, called: bool) -> Value {
-        let name: String = name
+    fn value(path: &str, called: bool) -> Value {
+        if called {
+            CALLED.with(|c| c.borrow_mut().insert(path.to_string()));
+        }
+        Value::from_object(Placeholder {
+            path: path.to_string(),
+            called,
+        })
+    }
+
+    /// The placeholder's SQL name: `dbt_utils.star` is `__jinja_dbt_utils_star`.
+    fn sql_name(&self) -> String {
+        self.path
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() {
@@ -188,18 +211,17 @@ impl Placeholder {
                     '_'
                 }
             })
-            .collect();
-        Value::from_object(Placeholder { name, called })
+            .collect()
     }
 }
 
 impl Object for Placeholder {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        Some(Placeholder::value(&format!("{}_{}", self.name, key), false))
+        Some(Placeholder::value(&format!("{}.{}", self.path, key), false))
     }
 
     fn call(self: &Arc<Self>, _: &mut State<'_, '_>, _: &[Value]) -> Result<Value, Error> {
-        Ok(Placeholder::value(&self.name, true))
+        Ok(Placeholder::value(&self.path, true))
     }
 
     fn call_method(
@@ -208,7 +230,7 @@ impl Object for Placeholder {
         method: &str,
         _: &[Value],
     ) -> Result<Value, Error> {
-        Ok(Placeholder::value(&format!("{}_{method}", self.name), true))
+        Ok(Placeholder::value(&format!("{}.{method}", self.path), true))
     }
 
     fn is_true(self: &Arc<Self>) -> bool {
@@ -217,10 +239,71 @@ impl Object for Placeholder {
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.called {
-            write!(f, "__jinja_{}()", self.name)
+            write!(f, "__jinja_{}()", self.sql_name())
         } else {
-            write!(f, "__jinja_{}", self.name)
+            write!(f, "__jinja_{}", self.sql_name())
         }
+    }
+}
+
+/// dbt's `adapter`: `adapter.dispatch('name', 'package')` resolves
+/// `<adapter>__name`, then `default__name`, among the macros in scope (the
+/// package's when named); anything else is a placeholder.
+#[derive(Debug)]
+struct Adapter {
+    adapter_type: String,
+    /// Installed packages, searched when no package is named.
+    packages: Vec<String>,
+}
+
+impl Object for Adapter {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(Placeholder::value(&format!("adapter.{key}"), false))
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        if method != "dispatch" {
+            return Ok(Placeholder::value(&format!("adapter.{method}"), true));
+        }
+        let Some(name) = args.first().and_then(|a| a.as_str()) else {
+            return Ok(Placeholder::value("adapter.dispatch", true));
+        };
+        let candidates = [
+            format!("{}__{name}", self.adapter_type),
+            format!("default__{name}"),
+        ];
+        let namespace = args.get(1).and_then(|a| a.as_str()).map(str::to_string);
+        let scopes: Vec<Option<String>> = match namespace {
+            Some(ns) => vec![Some(ns), None],
+            None => std::iter::once(None)
+                .chain(self.packages.iter().cloned().map(Some))
+                .collect(),
+        };
+        for candidate in &candidates {
+            for scope in &scopes {
+                let found = match scope {
+                    None => state.lookup(candidate),
+                    Some(ns) => state
+                        .lookup(ns)
+                        .and_then(|module| module.get_attr(candidate).ok()),
+                };
+                if let Some(found) = found.filter(|v| !v.is_undefined() && !v.is_none()) {
+                    if found
+                        .as_object()
+                        .is_some_and(|o| o.downcast_ref::<Placeholder>().is_some())
+                    {
+                        continue;
+                    }
+                    return Ok(found);
+                }
+            }
+        }
+        Ok(Placeholder::value(&format!("dispatch.{name}"), false))
     }
 }
 
@@ -357,6 +440,15 @@ fn environment(
         },
     );
     env.add_global("this", Placeholder::value("this", false));
+    env.add_global(
+        "adapter",
+        Value::from_object(Adapter {
+            adapter_type: dialect.name().to_string(),
+            packages: project
+                .map(|p| p.packages.iter().map(|b| b.namespace.clone()).collect())
+                .unwrap_or_default(),
+        }),
+    );
     // The project's and its packages' macros, as templates to import from.
     let mut sources = vec![template.to_string()];
     if let Some(project) = project {
@@ -419,8 +511,16 @@ pub fn render(
         project.map(prelude).unwrap_or_default(),
         with_markers(template)
     );
-    match env.render_str(&marked, minijinja::context! {}) {
-        Ok(rendered) => Ok(strip_markers(&rendered)),
+    CALLED.with(|c| c.borrow_mut().clear());
+    let result = env.render_str(&marked, minijinja::context! {});
+    let called: Vec<String> =
+        CALLED.with(|c| std::mem::take(&mut *c.borrow_mut()).into_iter().collect());
+    match result {
+        Ok(rendered) => {
+            let mut rendered = strip_markers(&rendered);
+            rendered.unknown_macros = called;
+            Ok(rendered)
+        }
         Err(e) => {
             let what = match e.kind() {
                 ErrorKind::OutOfFuel => {

@@ -17,6 +17,7 @@ mod ratio_aggregation_mismatch;
 mod source_mismatch;
 mod template_error;
 mod unit_mismatch;
+mod unknown_macro;
 mod unused_suppression;
 
 pub use definition_mismatch::DefinitionMismatch;
@@ -28,6 +29,7 @@ pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
 pub use source_mismatch::SourceMismatch;
 pub use template_error::TemplateError;
 pub use unit_mismatch::UnitMismatch;
+pub use unknown_macro::UnknownMacro;
 pub use unused_suppression::UnusedSuppression;
 
 /// A rule's identity and documentation.
@@ -70,6 +72,7 @@ pub const RULES: &[RuleInfo] = &[
     UnusedSuppression::INFO,
     ParseError::INFO,
     TemplateError::INFO,
+    UnknownMacro::INFO,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static RuleInfo> {
