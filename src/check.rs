@@ -153,6 +153,13 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         let keep = config.file_filter();
         discovered.files.retain(|f| keep(f));
     }
+    // In a dbt project, the reports are its models (not macros, tests, analyses).
+    discovered.files.retain(|f| {
+        options
+            .projects
+            .for_file(f)
+            .is_none_or(|project| project.is_model(f))
+    });
     if let Some((name, _)) = &options.stdin {
         // The buffer replaces the file of the same name on disk.
         let replaced = std::fs::canonicalize(name).ok();

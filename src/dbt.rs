@@ -23,6 +23,8 @@ pub struct MacroBundle {
 pub struct Project {
     pub root: PathBuf,
     pub name: String,
+    /// Folders (relative to `root`) holding the models.
+    pub model_paths: Vec<String>,
     /// Project vars (top-level scalars of `vars:`), rendered as strings.
     pub vars: BTreeMap<String, String>,
     /// The project's own macros, callable by bare name.
@@ -38,6 +40,8 @@ struct RawProject {
     name: String,
     #[serde(default)]
     macro_paths: Option<Vec<String>>,
+    #[serde(default)]
+    model_paths: Option<Vec<String>>,
     #[serde(default)]
     vars: BTreeMap<String, serde_yaml::Value>,
 }
@@ -140,12 +144,28 @@ impl Project {
             }
         }
         Some(Project {
+            model_paths: raw
+                .model_paths
+                .unwrap_or_else(|| vec!["models".to_string()]),
             macros: read_macros(&root, &macro_paths, &raw.name),
             name: raw.name,
             root,
             vars,
             packages,
         })
+    }
+}
+
+impl Project {
+    /// Whether `file` is one of the project's models (under a model path).
+    pub fn is_model(&self, file: &Path) -> bool {
+        let Ok(absolute) = std::fs::canonicalize(file) else {
+            return true;
+        };
+        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        self.model_paths
+            .iter()
+            .any(|m| absolute.starts_with(root.join(m)))
     }
 }
 

@@ -562,6 +562,8 @@ fn dbt_templates_are_rendered_offline_and_reported_where_written() {
             ),
         ]
     );
+    // Only the project's models are reports: macros/ and dbt_packages/ are not.
+    assert_eq!(doc["summary"]["files"], 4);
     let ctr = &doc["findings"][4];
     assert_eq!(
         (ctr["column"].as_u64(), ctr["end_column"].as_u64()),
