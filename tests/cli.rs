@@ -579,3 +579,46 @@ fn dbt_templates_are_rendered_offline_and_reported_where_written() {
         "{text}"
     );
 }
+
+#[test]
+fn reports_are_checked_against_dbt_semantic_layer_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.sql"),
+        "SELECT SUM(clicks) / SUM(impressions) AS ctr FROM analytics.fct_ad_events;\n\
+         SELECT SUM(clicks) / SUM(impressions) AS ctr FROM analytics.fct_ad_events WHERE is_test = false;\n\
+         SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM raw_events;\n\
+         SELECT SUM(spend) / SUM(impressions) AS cpm FROM analytics.fct_ad_events;\n",
+    )
+    .unwrap();
+    let (code, doc) = check_json(&[
+        dir.path().to_str().unwrap(),
+        "--registry",
+        "fixtures/dbt/semantic/ad_metrics.yml",
+    ]);
+    assert_eq!(code, 1);
+    let codes: Vec<(u64, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Line 1 lacks the metric filter, line 3 reads another model, line 4 misses * 1000.
+    assert_eq!(
+        codes,
+        vec![
+            (1, "ML002".to_string()),
+            (3, "ML003".to_string()),
+            (4, "ML004".to_string())
+        ]
+    );
+    assert_eq!(
+        doc["findings"][0]["related"][0]["path"],
+        "fixtures/dbt/semantic/ad_metrics.yml"
+    );
+}

@@ -295,3 +295,54 @@ fn the_built_in_pack_is_valid_and_complete() {
         "sum(spend) * 1000 / sum(impressions)"
     );
 }
+
+#[test]
+fn dbt_semantic_layer_yaml_is_a_registry() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = std::path::PathBuf::from(format!("{root}/fixtures/dbt/semantic/ad_metrics.yml"));
+    let registry = metriclint::registry::load_files(&[path]).expect("semantic layer loads");
+    let def = |name: &str| {
+        registry
+            .get(name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .agreed
+            .to_string()
+    };
+    assert_eq!(def("impressions"), "sum(impressions)");
+    assert_eq!(def("clicks"), "sum(clicks)");
+    // A metric filter applies to every input, through Dimension('…').
+    assert_eq!(def("ctr"), "sum(clicks) filter (where is_test = false) / sum(impressions) filter (where is_test = false)");
+    // An input filter applies to that input only, through the dimension's expr.
+    assert_eq!(
+        def("s2s_share"),
+        "sum(impressions) filter (where integration_type = 's2s') / sum(impressions)"
+    );
+    assert_eq!(def("cpm"), "sum(spend) * 1000 / sum(impressions)");
+    assert_eq!(registry.get("ctr").unwrap().source, vec!["fct_ad_events"]);
+    assert_eq!(
+        registry.get("impressions").unwrap().source,
+        vec!["fct_ad_events"]
+    );
+    // Helpers for filtered inputs are not metrics of their own.
+    assert!(registry.metrics().iter().all(|m| !m.name.starts_with("__")));
+    // Cumulative metrics are known by name, never compared.
+    assert!(registry
+        .get("cumulative_spend")
+        .unwrap()
+        .definition
+        .is_uncertain());
+}
+
+#[test]
+fn semantic_layer_errors_point_at_the_metric() {
+    let yaml = "semantic_models:\n  - name: m\n    model: ref('t')\n    measures:\n      - name: x\n        agg: summ\nmetrics:\n  - name: y\n    type: simple\n    type_params:\n      measure: nope\n";
+    let all = issues(yaml);
+    let messages: Vec<(u32, &str)> = all.iter().map(|i| (i.line, i.message.as_str())).collect();
+    assert_eq!(
+        messages,
+        vec![
+            (5, "unknown measure agg `summ` for `x`"),
+            (8, "metric `y` uses unknown measure `nope`")
+        ]
+    );
+}

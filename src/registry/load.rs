@@ -106,8 +106,25 @@ struct Doc {
     text: String,
 }
 
+/// A problem found by a reader of another registry format.
+pub(super) struct Issue {
+    node: Option<Node>,
+    message: String,
+}
+
+impl Issue {
+    pub(super) fn at(node: Option<&Node>, message: String) -> Issue {
+        Issue {
+            node: node.cloned(),
+            message,
+        }
+    }
+}
+
 /// A metric as read from one file, before references are resolved.
 struct Draft {
+    /// A helper (a Semantic Layer input with its own filter), not a metric of its own.
+    hidden: bool,
     metric: Metric,
     doc: usize,
     name_node: Node,
@@ -169,7 +186,7 @@ fn is_snake_case(name: &str) -> bool {
 
 /// Parses one SQL expression; on failure the message and the 1-based
 /// (line, column) inside `text`.
-fn parse_expression(text: &str) -> Result<ast::Expr, (String, Option<(u32, u32)>)> {
+pub(super) fn parse_expression(text: &str) -> Result<ast::Expr, (String, Option<(u32, u32)>)> {
     let dialect = GenericDialect {};
     let located = |e: sqlparser::parser::ParserError| {
         let message = e.to_string();
@@ -350,6 +367,13 @@ impl Loader {
         self.docs.push(Doc { path, text });
         let text = self.docs[doc].text.clone();
 
+        // dbt Semantic Layer YAML is a registry too.
+        if let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+            if super::semantic::is_semantic(&value) {
+                self.load_semantic(doc, &value, &text);
+                return;
+            }
+        }
         let raw: RawFile = match serde_yaml::from_str(&text) {
             Ok(raw) => raw,
             Err(e) => {
@@ -450,6 +474,60 @@ impl Loader {
                 continue;
             };
             self.read_metric(doc, raw_metric, &node);
+        }
+    }
+
+    fn load_semantic(&mut self, doc: usize, value: &serde_yaml::Value, text: &str) {
+        let Ok(Some(root)) = yaml_tree::parse(text) else {
+            self.issue(
+                doc,
+                None,
+                "cannot read the Semantic Layer YAML".to_string(),
+                "here",
+                None,
+            );
+            return;
+        };
+        let mut issues = Vec::new();
+        let metrics = super::semantic::read(value, &root, &mut issues);
+        for issue in issues {
+            self.issue(doc, issue.node.as_ref(), issue.message, "here", None);
+        }
+        for m in metrics {
+            let node = m.node.clone().unwrap_or_else(|| root.clone());
+            let origin = Origin {
+                path: self.docs[doc].path.clone(),
+                line: node.mark.line,
+                column: node.mark.column,
+            };
+            self.drafts.push(Draft {
+                hidden: m.hidden,
+                metric: Metric {
+                    name: m.name,
+                    synonyms: Vec::new(),
+                    label: m.label,
+                    description: m.description,
+                    owner: None,
+                    unit: None,
+                    source: m.source,
+                    filter: m.filter,
+                    body_text: m.body_text,
+                    agreed: m.definition.clone(),
+                    constrained: Default::default(),
+                    definition: m.definition,
+                    origin,
+                },
+                doc,
+                name_node: node.clone(),
+                references: m
+                    .references
+                    .into_iter()
+                    .map(|r| (r, node.clone()))
+                    .collect(),
+                synonym_nodes: Vec::new(),
+                unit_node: None,
+                ratio_form: true,
+            });
         }
     }
 
@@ -668,6 +746,7 @@ impl Loader {
             column: body_node.mark.column,
         };
         self.drafts.push(Draft {
+            hidden: false,
             metric: Metric {
                 name: name.to_lowercase(),
                 synonyms: raw.synonyms.iter().map(|s| s.to_lowercase()).collect(),
@@ -977,7 +1056,9 @@ impl Loader {
                 .with_filter(&draft.metric.filter);
             draft.metric.constrained = draft.metric.agreed.filtered_columns();
             self.check_scale(&draft);
-            metrics.push(draft.metric);
+            if !draft.hidden {
+                metrics.push(draft.metric);
+            }
         }
         if !self.issues.is_empty() {
             return Err(RegistryError {

@@ -8,6 +8,7 @@
 pub mod builtin;
 mod error;
 mod load;
+mod semantic;
 pub(crate) mod yaml_tree;
 
 use std::collections::HashMap;

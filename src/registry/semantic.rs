@@ -1,0 +1,428 @@
+//! dbt Semantic Layer YAML (MetricFlow's `semantic_models:` and `metrics:`)
+//! read as a registry, with MetricFlow's semantics:
+//!
+//! * a measure is an aggregate of its `expr` (default: its name) over its
+//!   semantic model's `model: ref('…')`, which becomes the metric's source;
+//!   `count` counts non-null values, `sum_boolean` counts true rows;
+//! * a simple metric is its measure; a ratio metric divides two metrics (a
+//!   zero guard is implied); a derived metric is an expression of metrics;
+//! * a metric's `filter` applies to every input, an input's `filter` to that
+//!   input only; `{{ Dimension('entity__dim') }}` is the dimension's `expr`;
+//! * cumulative and conversion metrics are known by name but not comparable:
+//!   their sites are never reported as mismatches.
+
+use serde_yaml::Value;
+
+use super::load::{parse_expression, Issue};
+use super::yaml_tree::Node;
+use crate::canon::lower::{BaseColumns, Lowerer};
+use crate::canon::{AggFunc, Expr, Factor, Number};
+
+/// Whether a YAML document is Semantic Layer YAML rather than the native format.
+pub fn is_semantic(value: &Value) -> bool {
+    let Some(map) = value.as_mapping() else {
+        return false;
+    };
+    if map.contains_key("semantic_models") {
+        return true;
+    }
+    map.get("metrics")
+        .and_then(Value::as_sequence)
+        .is_some_and(|metrics| {
+            metrics
+                .iter()
+                .any(|m| m.get("type").is_some() || m.get("type_params").is_some())
+        })
+}
+
+/// One metric read from Semantic Layer YAML, before references are inlined.
+pub struct SemanticMetric {
+    pub name: String,
+    pub label: Option<String>,
+    pub description: Option<String>,
+    pub source: Vec<String>,
+    pub filter: Vec<Expr>,
+    pub definition: Expr,
+    pub body_text: String,
+    /// Metrics it refers to by name.
+    pub references: Vec<String>,
+    /// Inputs with their own filter become hidden helper metrics.
+    pub hidden: bool,
+    /// Where the metric is written (its `name`).
+    pub node: Option<Node>,
+}
+
+struct Measure {
+    definition: Expr,
+    source: Option<String>,
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `ref('fct_ad_events')` is `fct_ad_events`.
+fn model_name(model: &str) -> String {
+    let inner = model
+        .trim()
+        .trim_start_matches("ref(")
+        .trim_end_matches(')')
+        .rsplit(',')
+        .next()
+        .unwrap_or(model);
+    inner
+        .trim()
+        .trim_matches(['\'', '"'])
+        .rsplit('.')
+        .next()
+        .unwrap_or(inner)
+        .to_lowercase()
+}
+
+/// Replaces `{{ Dimension('entity__dim') }}` and friends with the dimension's
+/// expression (or name), so the filter is plain SQL.
+fn plain_filter(filter: &str, dimensions: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut rest = filter;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find("}}") else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let inside = &rest[open + 2..open + close];
+        let argument = inside.split(['\'', '"']).nth(1).unwrap_or("").to_string();
+        let dim = argument
+            .rsplit("__")
+            .next()
+            .unwrap_or(&argument)
+            .to_string();
+        let expr = dimensions
+            .iter()
+            .find(|(name, _)| *name == dim)
+            .map(|(_, expr)| expr.clone())
+            .unwrap_or(dim);
+        out.push_str(&expr);
+        rest = &rest[open + close + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Reads a Semantic Layer document.
+pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<SemanticMetric> {
+    let mut dimensions: Vec<(String, String)> = Vec::new();
+    let mut measures: Vec<(String, Measure)> = Vec::new();
+    let mut out = Vec::new();
+    let semantic_models = value
+        .get("semantic_models")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    for (i, model) in semantic_models.iter().enumerate() {
+        let node = root.get("semantic_models").and_then(|n| n.item(i)).cloned();
+        let source = text(model.get("model")).map(|m| model_name(&m));
+        for dim in model
+            .get("dimensions")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = text(dim.get("name")) {
+                let expr = text(dim.get("expr")).unwrap_or_else(|| name.clone());
+                dimensions.push((name, expr));
+            }
+        }
+        for (j, measure) in model
+            .get("measures")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let measure_node = node
+                .as_ref()
+                .and_then(|n| n.get("measures"))
+                .and_then(|n| n.item(j))
+                .cloned();
+            let Some(name) = text(measure.get("name")) else {
+                continue;
+            };
+            let agg = text(measure.get("agg")).unwrap_or_default().to_lowercase();
+            let expr_text = text(measure.get("expr")).unwrap_or_else(|| name.clone());
+            let arg = match parse_expression(&expr_text) {
+                Ok(e) => Lowerer::new(&BaseColumns).lower(&e),
+                Err((message, _)) => {
+                    issues.push(Issue::at(
+                        measure_node.as_ref(),
+                        format!("cannot parse measure `{name}` expr: {message}"),
+                    ));
+                    continue;
+                }
+            };
+            let definition = match agg.as_str() {
+                "sum" => Expr::aggregate(AggFunc::Sum, false, arg, Vec::new()),
+                "count" => Expr::aggregate(AggFunc::Count, false, arg, Vec::new()),
+                "count_distinct" => Expr::aggregate(AggFunc::Count, true, arg, Vec::new()),
+                "average" | "avg" => Expr::aggregate(AggFunc::Avg, false, arg, Vec::new()),
+                "min" => Expr::aggregate(AggFunc::Min, false, arg, Vec::new()),
+                "max" => Expr::aggregate(AggFunc::Max, false, arg, Vec::new()),
+                // Counts the rows where the boolean holds.
+                "sum_boolean" => Expr::aggregate(AggFunc::Count, false, Expr::Star, vec![arg]),
+                "median" | "percentile" => {
+                    Expr::aggregate(AggFunc::Other(agg.clone()), false, arg, Vec::new())
+                }
+                other => {
+                    issues.push(Issue::at(
+                        measure_node.as_ref(),
+                        format!("unknown measure agg `{other}` for `{name}`"),
+                    ));
+                    continue;
+                }
+            };
+            if measure.get("create_metric").and_then(Value::as_bool) == Some(true) {
+                out.push(SemanticMetric {
+                    name: name.to_lowercase(),
+                    label: None,
+                    description: text(measure.get("description")),
+                    source: source.clone().into_iter().collect(),
+                    filter: Vec::new(),
+                    definition: definition.clone(),
+                    body_text: format!("{agg}({expr_text})"),
+                    references: Vec::new(),
+                    hidden: false,
+                    node: measure_node.clone(),
+                });
+            }
+            measures.push((
+                name.to_lowercase(),
+                Measure {
+                    definition,
+                    source: source.clone(),
+                },
+            ));
+        }
+    }
+
+    let parse_filter = |value: Option<&Value>,
+                        issues: &mut Vec<Issue>,
+                        node: Option<&Node>|
+     -> Vec<Expr> {
+        let list: Vec<String> = match value {
+            Some(Value::Sequence(items)) => items.iter().filter_map(|v| text(Some(v))).collect(),
+            Some(v) => text(Some(v)).into_iter().collect(),
+            None => Vec::new(),
+        };
+        let mut out = Vec::new();
+        for f in list {
+            match parse_expression(&plain_filter(&f, &dimensions)) {
+                Ok(e) => out.push(Lowerer::new(&BaseColumns).lower(&e)),
+                Err((message, _)) => issues.push(Issue::at(
+                    node,
+                    format!("cannot parse filter `{f}`: {message}"),
+                )),
+            }
+        }
+        crate::canon::conjuncts(out)
+    };
+
+    let metrics = value
+        .get("metrics")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    for (i, metric) in metrics.iter().enumerate() {
+        let node = root.get("metrics").and_then(|n| n.item(i)).cloned();
+        let name_node = node
+            .as_ref()
+            .and_then(|n| n.get("name"))
+            .cloned()
+            .or(node.clone());
+        let Some(name) = text(metric.get("name")).map(|n| n.to_lowercase()) else {
+            issues.push(Issue::at(node.as_ref(), "metric has no `name`".to_string()));
+            continue;
+        };
+        let kind = text(metric.get("type"))
+            .unwrap_or_else(|| "simple".to_string())
+            .to_lowercase();
+        let params = metric.get("type_params").cloned().unwrap_or(Value::Null);
+        let filter = parse_filter(metric.get("filter"), issues, node.as_ref());
+        let mut references = Vec::new();
+        let mut helpers = Vec::new();
+        // An input: a metric (or measure) name, with its own filter if any.
+        let mut input =
+            |spec: Option<&Value>, role: &str, issues: &mut Vec<Issue>| -> Option<Expr> {
+                let (input_name, input_filter) = match spec? {
+                    Value::String(s) => (s.to_lowercase(), Vec::new()),
+                    other => (
+                        text(other.get("name"))?.to_lowercase(),
+                        parse_filter(other.get("filter"), issues, node.as_ref()),
+                    ),
+                };
+                if input_filter.is_empty() {
+                    references.push(input_name.clone());
+                    return Some(Expr::MetricRef(input_name));
+                }
+                let helper = format!("__{name}_{role}");
+                helpers.push(SemanticMetric {
+                    name: helper.clone(),
+                    label: None,
+                    description: None,
+                    source: Vec::new(),
+                    filter: input_filter,
+                    definition: Expr::MetricRef(input_name.clone()),
+                    body_text: input_name.clone(),
+                    references: vec![input_name],
+                    hidden: true,
+                    node: node.clone(),
+                });
+                references.push(helper.clone());
+                Some(Expr::MetricRef(helper))
+            };
+        let (definition, body_text, source) = match kind.as_str() {
+            "simple" => {
+                let measure_name = match params.get("measure") {
+                    Some(Value::String(s)) => Some(s.to_lowercase()),
+                    Some(m) => text(m.get("name")).map(|s| s.to_lowercase()),
+                    None => None,
+                };
+                let Some(measure_name) = measure_name else {
+                    issues.push(Issue::at(
+                        node.as_ref(),
+                        format!("simple metric `{name}` names no measure"),
+                    ));
+                    continue;
+                };
+                let Some((_, measure)) = measures.iter().find(|(n, _)| *n == measure_name) else {
+                    issues.push(Issue::at(
+                        node.as_ref(),
+                        format!("metric `{name}` uses unknown measure `{measure_name}`"),
+                    ));
+                    continue;
+                };
+                let measure_filter = params
+                    .get("measure")
+                    .map(|m| parse_filter(m.get("filter"), issues, node.as_ref()))
+                    .unwrap_or_default();
+                (
+                    measure.definition.clone().with_filter(&measure_filter),
+                    format!("measure {measure_name}"),
+                    measure.source.clone().into_iter().collect(),
+                )
+            }
+            "ratio" => {
+                let (Some(num), Some(den)) = (
+                    input(params.get("numerator"), "numerator", issues),
+                    input(params.get("denominator"), "denominator", issues),
+                ) else {
+                    issues.push(Issue::at(
+                        node.as_ref(),
+                        format!("ratio metric `{name}` needs a numerator and a denominator"),
+                    ));
+                    continue;
+                };
+                (
+                    Expr::product(Number::ONE, vec![Factor::mul(num), Factor::div(den)]),
+                    "ratio".to_string(),
+                    Vec::new(),
+                )
+            }
+            "derived" => {
+                let Some(expr_text) = text(params.get("expr")) else {
+                    issues.push(Issue::at(
+                        node.as_ref(),
+                        format!("derived metric `{name}` has no expr"),
+                    ));
+                    continue;
+                };
+                // Inputs may be renamed with `alias`; the expr names them so.
+                let mut aliases: Vec<(String, Expr)> = Vec::new();
+                for (k, m) in params
+                    .get("metrics")
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let alias = text(m.get("alias"))
+                        .or_else(|| text(m.get("name")))
+                        .unwrap_or_default()
+                        .to_lowercase();
+                    if let Some(e) = input(Some(m), &format!("input{k}"), issues) {
+                        aliases.push((alias, e));
+                    }
+                }
+                let parsed = match parse_expression(&expr_text) {
+                    Ok(e) => Lowerer::new(&BaseColumns).lower(&e),
+                    Err((message, _)) => {
+                        issues.push(Issue::at(
+                            node.as_ref(),
+                            format!("cannot parse derived metric `{name}` expr: {message}"),
+                        ));
+                        continue;
+                    }
+                };
+                let inlined = parsed.rewrite(&mut |e| match e {
+                    Expr::Column(c) => aliases
+                        .iter()
+                        .find(|(a, _)| *a == c)
+                        .map(|(_, e)| e.clone())
+                        .unwrap_or(Expr::Column(c)),
+                    other => other,
+                });
+                (inlined, expr_text, Vec::new())
+            }
+            "cumulative" | "conversion" => (
+                Expr::Opaque(format!("{kind} metric")),
+                format!("{kind} metric (not comparable)"),
+                Vec::new(),
+            ),
+            other => {
+                issues.push(Issue::at(
+                    node.as_ref(),
+                    format!("unknown metric type `{other}` for `{name}`"),
+                ));
+                continue;
+            }
+        };
+        out.extend(helpers);
+        out.push(SemanticMetric {
+            name,
+            label: text(metric.get("label")),
+            description: text(metric.get("description")),
+            source,
+            filter,
+            definition,
+            body_text,
+            references,
+            hidden: false,
+            node: name_node,
+        });
+    }
+    // A metric built from others reads their model, when they all read one.
+    for _ in 0..4 {
+        let known: Vec<(String, Vec<String>)> = out
+            .iter()
+            .map(|m| (m.name.clone(), m.source.clone()))
+            .collect();
+        for metric in out
+            .iter_mut()
+            .filter(|m| m.source.is_empty() && !m.references.is_empty())
+        {
+            let sources: std::collections::BTreeSet<&Vec<String>> = metric
+                .references
+                .iter()
+                .filter_map(|r| known.iter().find(|(n, _)| n == r).map(|(_, s)| s))
+                .collect();
+            if let [only] = sources.into_iter().collect::<Vec<_>>().as_slice() {
+                metric.source = (*only).clone();
+            }
+        }
+    }
+    out
+}
