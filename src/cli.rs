@@ -192,6 +192,11 @@ pub struct InitArgs {
     /// Overwrite FILE if it exists.
     #[arg(long)]
     pub force: bool,
+
+    /// Write the definitions of a dbt Semantic Layer YAML file in the native
+    /// format instead (no reports are read).
+    #[arg(long, value_name = "YAML")]
+    pub from_dbt: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -452,11 +457,22 @@ fn run_init(args: InitArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let (settings, result) = match run_inputs(&args.inputs, true) {
-        Ok(done) => done,
-        Err(code) => return code,
+    let text = match &args.from_dbt {
+        Some(dbt) => match registry::load_files(std::slice::from_ref(dbt)) {
+            Ok(semantic) => crate::init::native_registry(&semantic, &dbt.display().to_string()),
+            Err(e) => {
+                print_registry_error(e);
+                return ExitCode::from(2);
+            }
+        },
+        None => {
+            let (settings, result) = match run_inputs(&args.inputs, true) {
+                Ok(done) => done,
+                Err(code) => return code,
+            };
+            crate::init::starter_registry(&result.sites, &settings.registry, result.files)
+        }
     };
-    let text = crate::init::starter_registry(&result.sites, &settings.registry, result.files);
     match &args.output {
         None => print(&text),
         Some(path) => {
@@ -464,7 +480,7 @@ fn run_init(args: InitArgs) -> ExitCode {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return ExitCode::from(2);
             }
-            eprintln!("wrote {} ({} files read)", path.display(), result.files);
+            eprintln!("wrote {}", path.display());
         }
     }
     ExitCode::SUCCESS

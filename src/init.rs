@@ -158,3 +158,50 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
     }
     out
 }
+
+/// A registry in the native format with the definitions of `registry` (read
+/// from dbt Semantic Layer YAML, say): what `init --from-dbt` writes.
+pub fn native_registry(registry: &Registry, from: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Metric registry written by `metriclint init --from-dbt` from {from}."
+    );
+    let _ = writeln!(
+        out,
+        "# Definitions are MetricFlow's, flattened to SQL; edit and commit."
+    );
+    let _ = writeln!(out, "version: 1");
+    let _ = writeln!(out, "metrics:");
+    for metric in registry.metrics() {
+        let _ = writeln!(out);
+        if metric.definition.is_uncertain() {
+            let _ = writeln!(
+                out,
+                "  # {}: {}, not comparable in SQL; left out",
+                metric.name, metric.body_text
+            );
+            continue;
+        }
+        let _ = writeln!(out, "  - name: {}", metric.name);
+        if let Some(label) = &metric.label {
+            let _ = writeln!(out, "    label: {}", quoted(label));
+        }
+        if let Some(d) = &metric.description {
+            let _ = writeln!(out, "    description: {}", quoted(d.trim()));
+        }
+        if !metric.source.is_empty() {
+            let _ = writeln!(out, "    source: {}", metric.source.join(", "));
+        }
+        if !metric.filter.is_empty() {
+            let list: Vec<String> = metric
+                .filter
+                .iter()
+                .map(|f| quoted(&f.to_string()))
+                .collect();
+            let _ = writeln!(out, "    filter: [{}]", list.join(", "));
+        }
+        let _ = writeln!(out, "    sql: {}", quoted(&metric.definition.to_string()));
+    }
+    out
+}

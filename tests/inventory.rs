@@ -159,3 +159,49 @@ fn init_writes_a_registry_that_flags_exactly_the_minority_variants() {
         .unwrap();
     assert_eq!(forced.status.code(), Some(0));
 }
+
+#[test]
+fn init_from_dbt_writes_the_semantic_layer_in_the_native_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = dir.path().join("metrics.yaml");
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "init",
+            "--from-dbt",
+            "fixtures/dbt/semantic/ad_metrics.yml",
+            "--output",
+        ])
+        .arg(&native)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let semantic =
+        metriclint::registry::load_files(&[std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/dbt/semantic/ad_metrics.yml")])
+        .unwrap();
+    let written = metriclint::registry::load_files(std::slice::from_ref(&native))
+        .expect("valid native registry");
+    // Every comparable metric means the same in both formats.
+    for metric in semantic
+        .metrics()
+        .iter()
+        .filter(|m| !m.definition.is_uncertain())
+    {
+        let again = written
+            .get(&metric.name)
+            .unwrap_or_else(|| panic!("{} missing", metric.name));
+        assert_eq!(again.agreed, metric.agreed, "{}", metric.name);
+        assert_eq!(again.source, metric.source, "{}", metric.name);
+    }
+    assert!(written.get("cumulative_spend").is_none());
+    assert!(std::fs::read_to_string(&native).unwrap().contains(
+        "# cumulative_spend: cumulative metric, not comparable in SQL; left out"
+    ));
+}

@@ -379,7 +379,7 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
             }
             "cumulative" | "conversion" => (
                 Expr::Opaque(format!("{kind} metric")),
-                format!("{kind} metric (not comparable)"),
+                format!("{kind} metric"),
                 Vec::new(),
             ),
             other => {
