@@ -14,13 +14,13 @@ use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
 use crate::drift::{common_conditions, inconsistent_computations, is_metric, MetricSite};
-use crate::extract::{Extractor, Site};
+use crate::extract::{Extractor, ModelOutputs, Models, Site};
 use crate::finding::{Finding, Summary};
 use crate::judge::{judge, without_slice, Computation, DifferenceKind, Verdict};
 use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
-    Compared, DefinitionMismatch, FilterMismatch, NonCanonicalName, ParseError,
+    Compared, DefinitionMismatch, FilterMismatch, ModelCycle, NonCanonicalName, ParseError,
     RatioAggregationMismatch, SourceMismatch, TemplateError, UnitMismatch, UnknownMacro,
 };
 use crate::source::{LineIndex, Position, Range};
@@ -73,6 +73,89 @@ impl CheckResult {
             ..Summary::of(self.files, &self.findings)
         }
     }
+}
+
+/// Checks again, in dependency order, the files that `ref()` other checked
+/// files (dbt models, named by their file's stem), so that a model reading an
+/// upstream model sees what that model computes. Returns every model's outputs.
+fn recheck_with_upstream(
+    files: &[PathBuf],
+    outcomes: &mut [FileOutcome],
+    options: &CheckOptions,
+    registry: &Registry,
+    pool: Option<&rayon::ThreadPool>,
+) -> Models {
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.file_stem()
+                .map(|s| s.to_string_lossy().to_lowercase())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        index.entry(name.as_str()).or_insert(i);
+    }
+    let deps: Vec<Vec<usize>> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            o.refs
+                .iter()
+                .filter_map(|r| index.get(r.as_str()).copied())
+                .filter(|&j| j != i)
+                .collect()
+        })
+        .collect();
+    let mut models = Models::new();
+    let mut done: Vec<bool> = deps.iter().map(Vec::is_empty).collect();
+    let publish = |models: &mut Models, i: usize, outcome: &FileOutcome| {
+        if let Some(outputs) = &outcome.outputs {
+            models
+                .entry(names[i].clone())
+                .or_insert_with(|| std::sync::Arc::new(outputs.clone()));
+        }
+    };
+    for (i, outcome) in outcomes.iter().enumerate() {
+        if done[i] {
+            publish(&mut models, i, outcome);
+        }
+    }
+    loop {
+        let ready: Vec<usize> = (0..files.len())
+            .filter(|&i| !done[i] && deps[i].iter().all(|&j| done[j]))
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        let wave = || -> Vec<(usize, FileOutcome)> {
+            ready
+                .par_iter()
+                .map(|&i| (i, check_file(&files[i], options, registry, &models)))
+                .collect()
+        };
+        let checked = match pool {
+            Some(pool) => pool.install(wave),
+            None => wave(),
+        };
+        for (i, outcome) in checked {
+            outcomes[i] = outcome;
+            done[i] = true;
+        }
+        for &i in &ready {
+            publish(&mut models, i, &outcomes[i]);
+        }
+    }
+    // Whatever is left refs itself round in a circle.
+    for (i, outcome) in outcomes.iter_mut().enumerate().filter(|(i, _)| !done[*i]) {
+        let cycle: Vec<&str> = deps[i].iter().map(|&j| names[j].as_str()).collect();
+        let path = files[i].display().to_string();
+        outcome
+            .findings
+            .push(ModelCycle::finding(&path, &names[i], &cycle));
+    }
+    models
 }
 
 /// Keeps the findings of the named files, shown under the names as given.
@@ -177,12 +260,13 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         bar.set_style(style);
     }
     let show_after = started + Duration::from_secs(1);
+    let no_models = Models::new();
     let check_all = || -> Vec<FileOutcome> {
         discovered
             .files
             .par_iter()
             .map(|path| {
-                let outcome = check_file(path, options, registry);
+                let outcome = check_file(path, options, registry, &no_models);
                 if options.progress {
                     bar.inc(1);
                     if bar.is_hidden()
@@ -198,13 +282,23 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     };
     // Parsers and tree walks recurse; generated SQL can nest deeply, so the
     // workers get a roomy stack (reserved, not committed, memory).
-    let outcomes = match rayon::ThreadPoolBuilder::new()
+    let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK)
         .build()
-    {
-        Ok(pool) => pool.install(check_all),
-        Err(_) => check_all(),
+        .ok();
+    let mut outcomes = match &pool {
+        Some(pool) => pool.install(check_all),
+        None => check_all(),
     };
+    // dbt models that ref() other checked models are checked again, in
+    // dependency order, with what their upstream models output.
+    let models = recheck_with_upstream(
+        &discovered.files,
+        &mut outcomes,
+        options,
+        registry,
+        pool.as_ref(),
+    );
     bar.finish_and_clear();
     let mut findings = Vec::new();
     let mut sites = Vec::new();
@@ -236,6 +330,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
                 registry,
                 options.inventory,
                 options.projects.for_file(Path::new(name)).as_deref(),
+                &models,
             ),
         );
     }
@@ -290,10 +385,19 @@ pub struct FileOutcome {
     pub suppressions: Suppressions,
     /// Macros the file's template called but nothing defines, with where.
     pub unknown_macros: Vec<(String, Range)>,
+    /// The models the file `ref()`s.
+    pub refs: Vec<String>,
+    /// What the file's last query outputs, for the models that read it.
+    pub outputs: Option<ModelOutputs>,
 }
 
 /// Checks one file read from disk.
-pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> FileOutcome {
+pub fn check_file(
+    path: &Path,
+    options: &CheckOptions,
+    registry: &Registry,
+    models: &Models,
+) -> FileOutcome {
     let shown = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -308,6 +412,8 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
                 sites: Vec::new(),
                 suppressions: Suppressions::default(),
                 unknown_macros: Vec::new(),
+                refs: Vec::new(),
+                outputs: None,
             }
         }
     };
@@ -323,6 +429,7 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
                 registry,
                 options.inventory,
                 project.as_deref(),
+                models,
             )
         }
         Err(e) => {
@@ -346,6 +453,8 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
                 sites: Vec::new(),
                 suppressions: Suppressions::default(),
                 unknown_macros: Vec::new(),
+                refs: Vec::new(),
+                outputs: None,
             }
         }
     }
@@ -354,7 +463,7 @@ pub fn check_file(path: &Path, options: &CheckOptions, registry: &Registry) -> F
 /// Checks one file's text on its own, shown under `path`: its findings,
 /// cross-report drift included within the file.
 pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry) -> Vec<Finding> {
-    let outcome = check_source(path, text, dialect, registry, false, None);
+    let outcome = check_source(path, text, dialect, registry, false, None, &Models::new());
     let mut findings = outcome.findings;
     findings.extend(inconsistent_computations(&outcome.sites, registry));
     let mut suppressions = HashMap::from([(path.to_string(), outcome.suppressions)]);
@@ -372,11 +481,12 @@ pub fn check_source(
     registry: &Registry,
     inventory: bool,
     project: Option<&crate::dbt::Project>,
+    models: &Models,
 ) -> FileOutcome {
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !template::is_templated(text) {
-        return check_sql(path, text, dialect, registry, inventory);
+        return check_sql(path, text, dialect, registry, inventory, models);
     }
     match template::render(text, dialect, project) {
         Err(e) => FileOutcome {
@@ -384,10 +494,13 @@ pub fn check_source(
             sites: Vec::new(),
             suppressions: Suppressions::parse(text),
             unknown_macros: Vec::new(),
+            refs: Vec::new(),
+            outputs: None,
         },
         Ok(rendered) => {
             // Checked as rendered, reported where the user wrote it.
-            let mut outcome = check_sql(path, &rendered.text, dialect, registry, inventory);
+            let mut outcome = check_sql(path, &rendered.text, dialect, registry, inventory, models);
+            outcome.refs = rendered.refs.clone();
             let (from, to) = (LineIndex::new(&rendered.text), LineIndex::new(text));
             for f in &mut outcome.findings {
                 f.range = rendered.map_range(&from, &to, f.range);
@@ -425,11 +538,12 @@ fn check_sql(
     dialect: Dialect,
     registry: &Registry,
     inventory: bool,
+    models: &Models,
 ) -> FileOutcome {
     let parser_dialect = dialect.parser_dialect();
     // Every named computation: registered ones are judged, the others may drift.
     let every_name = |_: &str| true;
-    let mut extractor = Extractor::new(text, &every_name);
+    let mut extractor = Extractor::new(text, &every_name, models);
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
         extractor.statement(&statement)
     });
@@ -448,8 +562,12 @@ fn check_sql(
         sites: Vec::new(),
         suppressions: Suppressions::parse(text),
         unknown_macros: Vec::new(),
+        refs: Vec::new(),
+        outputs: None,
     };
-    for site in extractor.into_sites() {
+    let (extracted, outputs) = extractor.finish();
+    outcome.outputs = outputs;
+    for site in extracted {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             let finding = judge_site(path, &site, registry);
             if !inventory {

@@ -44,6 +44,8 @@ pub struct Rendered {
     pub text: String,
     /// Macros called but defined nowhere, as written (`dbt_utils.star`).
     pub unknown_macros: Vec<String>,
+    /// The models the template `ref()`s, lowercased.
+    pub refs: Vec<String>,
     /// For each byte of `text`, the template byte it came from.
     origin: Vec<usize>,
 }
@@ -172,6 +174,7 @@ fn strip_markers(rendered: &str) -> Rendered {
         text,
         origin,
         unknown_macros: Vec::new(),
+        refs: Vec::new(),
     }
 }
 
@@ -187,6 +190,8 @@ struct Placeholder {
 thread_local! {
     /// The stand-ins called while rendering the current template.
     static CALLED: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
+    /// The models the current template `ref()`s.
+    static REFS: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
 }
 
 impl Placeholder {
@@ -399,6 +404,7 @@ fn environment(
                 .rev()
                 .find_map(|a| a.as_str().map(str::to_string))
                 .unwrap_or_default();
+            REFS.with(|r| r.borrow_mut().insert(name.to_lowercase()));
             Ok(Value::from_safe_string(name))
         },
     );
@@ -512,6 +518,7 @@ pub fn render(
         with_markers(template)
     );
     CALLED.with(|c| c.borrow_mut().clear());
+    REFS.with(|r| r.borrow_mut().clear());
     let result = env.render_str(&marked, minijinja::context! {});
     let called: Vec<String> =
         CALLED.with(|c| std::mem::take(&mut *c.borrow_mut()).into_iter().collect());
@@ -519,6 +526,8 @@ pub fn render(
         Ok(rendered) => {
             let mut rendered = strip_markers(&rendered);
             rendered.unknown_macros = called;
+            rendered.refs =
+                REFS.with(|r| std::mem::take(&mut *r.borrow_mut()).into_iter().collect());
             Ok(rendered)
         }
         Err(e) => {

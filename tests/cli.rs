@@ -541,30 +541,24 @@ fn dbt_templates_are_rendered_offline_and_reported_where_written() {
     assert_eq!(
         findings(&doc),
         vec![
+            // Two models that ref each other.
+            row("ML903", "fixtures/dbt/models/cycle/cycle_a.sql", 1, "-"),
+            row("ML903", "fixtures/dbt/models/cycle/cycle_b.sql", 1, "-"),
             row("ML901", &format!("{D}/broken_loop.sql"), 1, "-"),
             // Inside a package macro's expansion: reported at the macro call.
             row("ML001", &format!("{D}/campaign_ctr.sql"), 6, "cpm"),
-            // The project's macro, expanded in both models, over different columns.
-            row(
-                "ML010",
-                &format!("{D}/campaign_ctr.sql"),
-                7,
-                "spend_dollars"
-            ),
             // dbt_utils is installed, but without generate_surrogate_key: noted once.
             row("ML902", &format!("{D}/campaign_daily.sql"), 18, "-"),
             row("ML001", &format!("{D}/campaign_daily.sql"), 25, "ctr"),
-            row(
-                "ML010",
-                &format!("{D}/campaign_daily.sql"),
-                27,
-                "spend_dollars"
-            ),
+            // Through ref('exchange_daily'): event_rows is count(*) upstream.
+            row("ML001", &format!("{D}/exchange_ctr.sql"), 7, "ctr"),
         ]
     );
+    let upstream = &doc["findings"][6];
+    assert_eq!(upstream["found"], "sum(clicks) / count(*)");
     // Only the project's models are reports: macros/ and dbt_packages/ are not.
-    assert_eq!(doc["summary"]["files"], 4);
-    let ctr = &doc["findings"][4];
+    assert_eq!(doc["summary"]["files"], 8);
+    let ctr = &doc["findings"][5];
     assert_eq!(
         (ctr["column"].as_u64(), ctr["end_column"].as_u64()),
         (Some(5), Some(27))

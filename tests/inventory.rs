@@ -201,7 +201,7 @@ fn init_from_dbt_writes_the_semantic_layer_in_the_native_format() {
         assert_eq!(again.source, metric.source, "{}", metric.name);
     }
     assert!(written.get("cumulative_spend").is_none());
-    assert!(std::fs::read_to_string(&native).unwrap().contains(
-        "# cumulative_spend: cumulative metric, not comparable in SQL; left out"
-    ));
+    assert!(std::fs::read_to_string(&native)
+        .unwrap()
+        .contains("# cumulative_spend: cumulative metric, not comparable in SQL; left out"));
 }

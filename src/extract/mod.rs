@@ -20,7 +20,7 @@ use crate::canon::Expr;
 use crate::source::{LineIndex, Range};
 
 use scope::Ctes;
-pub use scope::Scope;
+pub use scope::{ModelOutputs, Models, Scope};
 
 /// One computation of a named value in a report.
 #[derive(Clone, Debug)]
@@ -42,7 +42,8 @@ pub fn extract_sites(
     text: &str,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Vec<Site> {
-    let mut extractor = Extractor::new(text, wanted);
+    let models = Models::new();
+    let mut extractor = Extractor::new(text, wanted, &models);
     for statement in statements {
         extractor.statement(statement);
     }
@@ -52,27 +53,54 @@ pub fn extract_sites(
 /// Extracts sites statement by statement from one file's text.
 pub struct Extractor<'t, 'w> {
     walker: Walker<'t, 'w>,
+    /// What the file's last query outputs, for the models that read this one.
+    outputs: Option<ModelOutputs>,
 }
 
 impl<'t, 'w> Extractor<'t, 'w> {
-    pub fn new(text: &'t str, wanted: &'w dyn Fn(&str) -> bool) -> Self {
+    /// `models` are the upstream models this file may read.
+    pub fn new(text: &'t str, wanted: &'w dyn Fn(&str) -> bool, models: &'w Models) -> Self {
         Extractor {
             walker: Walker {
                 wanted,
                 index: LineIndex::new(text),
                 text,
                 sites: Vec::new(),
+                models,
             },
+            outputs: None,
         }
     }
 
     /// Adds the sites of one statement of the file.
     pub fn statement(&mut self, statement: &Statement) {
         self.walker.statement(statement, &Vec::new());
+        let query = match statement {
+            Statement::Query(q) => Some(q.as_ref()),
+            Statement::CreateView(v) => Some(v.query.as_ref()),
+            Statement::CreateTable(t) => t.query.as_deref(),
+            Statement::Insert(i) => i.source.as_deref(),
+            _ => None,
+        };
+        if let Some(query) = query {
+            let ctes: Ctes<'_> = query
+                .with
+                .iter()
+                .flat_map(|w| w.cte_tables.iter().map(scope::cte_entry))
+                .collect();
+            if let Some(select) = scope::selects_of(&query.body).first() {
+                self.outputs = Some(Scope::of_select(select, &ctes, self.walker.models).outputs());
+            }
+        }
     }
 
     pub fn into_sites(self) -> Vec<Site> {
         self.walker.sites
+    }
+
+    /// The sites, and what the file's last query outputs.
+    pub fn finish(self) -> (Vec<Site>, Option<ModelOutputs>) {
+        (self.walker.sites, self.outputs)
     }
 }
 
@@ -81,6 +109,7 @@ struct Walker<'t, 'w> {
     index: LineIndex<'t>,
     text: &'t str,
     sites: Vec<Site>,
+    models: &'w Models,
 }
 
 /// Collects the outermost queries nested in an expression or statement.
@@ -227,7 +256,7 @@ impl<'t> Walker<'t, '_> {
             self.query(query, ctes, None);
         }
 
-        let scope = Scope::of_select(select, ctes);
+        let scope = Scope::of_select(select, ctes, self.models);
         let mut sources: Option<Vec<String>> = None;
         let mut lowerer = None;
         // Positional names hold only up to the first `*` (its width is unknown).

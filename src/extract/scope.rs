@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use sqlparser::ast::{
     Expr as AstExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr, TableFactor,
@@ -43,7 +44,23 @@ pub enum RelationKind<'a> {
     Derived(&'a Query),
     /// A table function, UNNEST, PIVOT …: columns are not known.
     Opaque,
+    /// Another model of the project (`ref('x')`), whose outputs are known.
+    Model(&'a ModelOutputs),
 }
+
+/// What a model outputs, as later models read it: each column's meaning, the
+/// base relations it reads and the conditions its rows satisfy.
+#[derive(Clone, Debug, Default)]
+pub struct ModelOutputs {
+    pub columns: HashMap<String, Expr>,
+    pub sources: Vec<String>,
+    pub conditions: Vec<Expr>,
+    /// A `*` over a base table: columns not listed are that table's.
+    pub open: bool,
+}
+
+/// The models known so far in a run, by name.
+pub type Models = HashMap<String, Arc<ModelOutputs>>;
 
 #[derive(Clone)]
 pub struct Relation<'a> {
@@ -69,6 +86,7 @@ pub fn cte_entry(cte: &sqlparser::ast::Cte) -> (&str, Option<&Query>) {
 pub struct Scope<'a> {
     pub relations: Vec<Relation<'a>>,
     pub ctes: Ctes<'a>,
+    models: &'a Models,
     select: &'a Select,
     depth: usize,
     memo: Rc<RefCell<Memo>>,
@@ -92,13 +110,13 @@ fn last_part(name: &sqlparser::ast::ObjectName) -> String {
 }
 
 impl<'a> Scope<'a> {
-    pub fn of_select(select: &'a Select, ctes: &Ctes<'a>) -> Scope<'a> {
-        Self::with_memo(select, ctes, 0, Rc::default())
+    pub fn of_select(select: &'a Select, ctes: &Ctes<'a>, models: &'a Models) -> Scope<'a> {
+        Self::with_memo(select, ctes, models, 0, Rc::default())
     }
 
     /// A scope for a SELECT this one reads from.
     fn nested(&self, select: &'a Select, ctes: &Ctes<'a>) -> Scope<'a> {
-        Self::with_memo(select, ctes, self.depth + 1, self.memo.clone())
+        Self::with_memo(select, ctes, self.models, self.depth + 1, self.memo.clone())
     }
 
     fn key(&self) -> usize {
@@ -108,15 +126,17 @@ impl<'a> Scope<'a> {
     fn with_memo(
         select: &'a Select,
         ctes: &Ctes<'a>,
+        models: &'a Models,
         depth: usize,
         memo: Rc<RefCell<Memo>>,
     ) -> Scope<'a> {
         let mut relations = Vec::new();
         for table in &select.from {
-            collect_relations(table, ctes, &mut relations);
+            collect_relations(table, ctes, models, &mut relations);
         }
         Scope {
             relations,
+            models,
             ctes: ctes.clone(),
             select,
             depth,
@@ -144,6 +164,9 @@ impl<'a> Scope<'a> {
         let lowerer = Lowerer::new(self);
         let mut out = Vec::new();
         for relation in &self.relations {
+            if let RelationKind::Model(model) = relation.kind {
+                out.extend(model.conditions.iter().cloned());
+            }
             if let (RelationKind::Derived(query), true) = (relation.kind, self.depth < MAX_DEPTH) {
                 let ctes = self.ctes_for(query);
                 let mut common: Option<Vec<Expr>> = None;
@@ -199,6 +222,11 @@ impl<'a> Scope<'a> {
         for relation in &self.relations {
             match relation.kind {
                 RelationKind::Base => out.push(relation.name.clone()),
+                // A model reads its own sources; the model counts as one too.
+                RelationKind::Model(model) => {
+                    out.push(relation.name.clone());
+                    out.extend(model.sources.iter().cloned());
+                }
                 RelationKind::Derived(query) if self.depth < MAX_DEPTH => {
                     // A CTE read twice (a self-join) is walked once.
                     let key = query as *const Query as usize;
@@ -238,6 +266,7 @@ impl<'a> Scope<'a> {
                 // Several relations: a derived one that outputs the column wins,
                 // else the column belongs to one of the base tables.
                 self.relations.iter().find(|r| match r.kind {
+                    RelationKind::Model(m) => m.columns.contains_key(&column_lc),
                     RelationKind::Derived(q) => selects_of(&q.body)
                         .first()
                         .is_some_and(|s| output_item(s, &column_lc).is_some()),
@@ -257,6 +286,11 @@ impl<'a> Scope<'a> {
             RelationKind::Base => Expr::column(column),
             RelationKind::Opaque => Expr::Opaque(format!("{}.{column_lc}", relation.binding)),
             RelationKind::Derived(query) => self.resolve_derived(query, &column_lc),
+            RelationKind::Model(model) => match model.columns.get(&column_lc) {
+                Some(meaning) => meaning.clone(),
+                None if model.open => Expr::column(column),
+                None => Expr::Opaque(format!("{}.{column_lc}", relation.binding)),
+            },
         }
     }
 
@@ -299,6 +333,86 @@ impl<'a> Scope<'a> {
             }
         }
         meaning.unwrap_or_else(opaque)
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// What this SELECT outputs, for the models that read it.
+    pub fn outputs(&self) -> ModelOutputs {
+        let lowerer = self.lowerer();
+        let mut outputs = ModelOutputs {
+            sources: self.base_relations(),
+            conditions: self.conditions(),
+            ..ModelOutputs::default()
+        };
+        for item in &self.select.projection {
+            match item {
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    let name = alias.value.to_lowercase();
+                    let meaning = match plain_column(expr) {
+                        // A rename: the downstream name may be the agreed one.
+                        Some(Output::Column(_, source)) if !source.eq_ignore_ascii_case(&name) => {
+                            Expr::Renamed {
+                                alias: name.clone(),
+                                source: Box::new(lowerer.lower(expr)),
+                            }
+                        }
+                        _ => lowerer.lower(expr),
+                    };
+                    outputs.columns.insert(name, meaning);
+                }
+                SelectItem::UnnamedExpr(expr) => {
+                    if let Some(Output::Column(_, name)) = plain_column(expr) {
+                        outputs
+                            .columns
+                            .insert(name.to_lowercase(), lowerer.lower(expr));
+                    }
+                }
+                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
+                    for relation in &self.relations {
+                        match relation.kind {
+                            RelationKind::Base | RelationKind::Opaque => outputs.open = true,
+                            RelationKind::Model(model) => {
+                                outputs.open |= model.open;
+                                for (k, v) in &model.columns {
+                                    outputs
+                                        .columns
+                                        .entry(k.clone())
+                                        .or_insert_with(|| v.clone());
+                                }
+                            }
+                            RelationKind::Derived(query) => {
+                                let names: Vec<String> = selects_of(&query.body)
+                                    .first()
+                                    .map(|s| s.projection.iter().filter_map(item_name).collect())
+                                    .unwrap_or_default();
+                                if names.is_empty() {
+                                    outputs.open = true;
+                                }
+                                for name in names {
+                                    let meaning = self.resolve_derived(query, &name);
+                                    outputs.columns.entry(name).or_insert(meaning);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        outputs
+    }
+}
+
+/// The output name of a select item, lowercased, if it has one.
+fn item_name(item: &SelectItem) -> Option<String> {
+    match item {
+        SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
+        SelectItem::UnnamedExpr(expr) => match plain_column(expr) {
+            Some(Output::Column(_, name)) => Some(name.to_lowercase()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -360,14 +474,24 @@ pub fn selects_of(body: &SetExpr) -> Vec<&Select> {
     }
 }
 
-fn collect_relations<'a>(table: &'a TableWithJoins, ctes: &Ctes<'a>, out: &mut Vec<Relation<'a>>) {
-    collect_factor(&table.relation, ctes, out);
+fn collect_relations<'a>(
+    table: &'a TableWithJoins,
+    ctes: &Ctes<'a>,
+    models: &'a Models,
+    out: &mut Vec<Relation<'a>>,
+) {
+    collect_factor(&table.relation, ctes, models, out);
     for join in &table.joins {
-        collect_factor(&join.relation, ctes, out);
+        collect_factor(&join.relation, ctes, models, out);
     }
 }
 
-fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Relation<'a>>) {
+fn collect_factor<'a>(
+    factor: &'a TableFactor,
+    ctes: &Ctes<'a>,
+    models: &'a Models,
+    out: &mut Vec<Relation<'a>>,
+) {
     match factor {
         TableFactor::Table {
             name, alias, args, ..
@@ -388,7 +512,10 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
                 (Some((_, Some(query))), _) => RelationKind::Derived(query),
                 (Some((_, None)), _) => RelationKind::Opaque,
                 (None, Some(_)) => RelationKind::Opaque,
-                (None, None) => RelationKind::Base,
+                (None, None) => match models.get(&table) {
+                    Some(model) => RelationKind::Model(model),
+                    None => RelationKind::Base,
+                },
             };
             out.push(Relation {
                 binding,
@@ -412,7 +539,7 @@ fn collect_factor<'a>(factor: &'a TableFactor, ctes: &Ctes<'a>, out: &mut Vec<Re
         }),
         TableFactor::NestedJoin {
             table_with_joins, ..
-        } => collect_relations(table_with_joins, ctes, out),
+        } => collect_relations(table_with_joins, ctes, models, out),
         _ => out.push(Relation {
             binding: String::new(),
             name: String::new(),

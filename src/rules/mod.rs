@@ -11,6 +11,7 @@ use crate::registry::Metric;
 mod definition_mismatch;
 mod filter_mismatch;
 mod inconsistent_computation;
+mod model_cycle;
 mod non_canonical_name;
 mod parse_error;
 mod ratio_aggregation_mismatch;
@@ -23,6 +24,7 @@ mod unused_suppression;
 pub use definition_mismatch::DefinitionMismatch;
 pub use filter_mismatch::FilterMismatch;
 pub use inconsistent_computation::{InconsistentComputation, OtherVariant};
+pub use model_cycle::ModelCycle;
 pub use non_canonical_name::NonCanonicalName;
 pub use parse_error::ParseError;
 pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
@@ -73,6 +75,7 @@ pub const RULES: &[RuleInfo] = &[
     ParseError::INFO,
     TemplateError::INFO,
     UnknownMacro::INFO,
+    ModelCycle::INFO,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static RuleInfo> {
