@@ -419,9 +419,7 @@ pub fn check_file(
     };
     match String::from_utf8(bytes) {
         Ok(text) => {
-            let project = template::is_templated(&text)
-                .then(|| options.projects.for_file(path))
-                .flatten();
+            let project = options.projects.for_file(path);
             check_source(
                 &shown,
                 &text,
@@ -486,7 +484,15 @@ pub fn check_source(
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !template::is_templated(text) {
-        return check_sql(path, text, dialect, registry, inventory, models);
+        return check_sql(
+            path,
+            text,
+            dialect,
+            registry,
+            inventory,
+            models,
+            project.is_some(),
+        );
     }
     match template::render(text, dialect, project) {
         Err(e) => FileOutcome {
@@ -499,7 +505,15 @@ pub fn check_source(
         },
         Ok(rendered) => {
             // Checked as rendered, reported where the user wrote it.
-            let mut outcome = check_sql(path, &rendered.text, dialect, registry, inventory, models);
+            let mut outcome = check_sql(
+                path,
+                &rendered.text,
+                dialect,
+                registry,
+                inventory,
+                models,
+                project.is_some(),
+            );
             outcome.refs = rendered.refs.clone();
             let (from, to) = (LineIndex::new(&rendered.text), LineIndex::new(text));
             for f in &mut outcome.findings {
@@ -539,11 +553,13 @@ fn check_sql(
     registry: &Registry,
     inventory: bool,
     models: &Models,
+    dbt_model: bool,
 ) -> FileOutcome {
     let parser_dialect = dialect.parser_dialect();
     // Every named computation: registered ones are judged, the others may drift.
     let every_name = |_: &str| true;
-    let mut extractor = Extractor::new(text, &every_name, models);
+    // Only a dbt model's outputs can be read by another model.
+    let mut extractor = Extractor::new(text, &every_name, models).keeping_outputs(dbt_model);
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
         extractor.statement(&statement)
     });

@@ -179,7 +179,16 @@ pub struct Projects {
 impl Projects {
     /// The dbt project a file belongs to: the nearest `dbt_project.yml` above it.
     pub fn for_file(&self, file: &Path) -> Option<Arc<Project>> {
-        let absolute = std::fs::canonicalize(file).ok()?;
+        // A file not saved yet (an editor's buffer) still has a folder.
+        let absolute = std::fs::canonicalize(file)
+            .or_else(|_| {
+                let parent = file
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                std::fs::canonicalize(parent).map(|p| p.join(file.file_name().unwrap_or_default()))
+            })
+            .ok()?;
         let mut dir = absolute.parent();
         while let Some(d) = dir {
             if let Some(known) = self.found.lock().ok()?.get(d) {

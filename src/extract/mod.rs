@@ -55,6 +55,7 @@ pub struct Extractor<'t, 'w> {
     walker: Walker<'t, 'w>,
     /// What the file's last query outputs, for the models that read this one.
     outputs: Option<ModelOutputs>,
+    keep_outputs: bool,
 }
 
 impl<'t, 'w> Extractor<'t, 'w> {
@@ -69,12 +70,22 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 models,
             },
             outputs: None,
+            keep_outputs: false,
         }
+    }
+
+    /// Also work out what the file outputs (for a dbt model other models read).
+    pub fn keeping_outputs(mut self, keep: bool) -> Self {
+        self.keep_outputs = keep;
+        self
     }
 
     /// Adds the sites of one statement of the file.
     pub fn statement(&mut self, statement: &Statement) {
         self.walker.statement(statement, &Vec::new());
+        if !self.keep_outputs {
+            return;
+        }
         let query = match statement {
             Statement::Query(q) => Some(q.as_ref()),
             Statement::CreateView(v) => Some(v.query.as_ref()),
