@@ -13,6 +13,9 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, TokenizerE
 
 use crate::source::{LineIndex, Position, Range};
 
+/// Statements longer than this (in tokens, whitespace included) are not parsed.
+const MAX_STATEMENT_TOKENS: usize = 60_000;
+
 /// A statement that could not be parsed.
 #[derive(Clone, Debug)]
 pub struct ParseFailure {
@@ -146,6 +149,7 @@ fn parse_run(
     failures: &mut Vec<ParseFailure>,
 ) {
     let ends = statement_ends(&tokens);
+    let total = tokens.len();
     let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens);
     loop {
         while parser.consume_token(&Token::SemiColon) {}
@@ -154,40 +158,53 @@ fn parse_run(
             break;
         }
         let start = parser.index();
-        let failure = match parser.parse_statement() {
-            Ok(statement) => {
-                on_statement(statement);
-                let next = parser.peek_token();
-                match next.token {
-                    Token::SemiColon | Token::EOF => continue,
-                    ref other => ParseFailure {
-                        message: format!("Expected: end of statement, found: {other}"),
-                        range: Range::from(next.span),
-                    },
-                }
+        // A statement of hundreds of thousands of tokens (generated SQL) builds
+        // trees deep enough to overflow any stack when walked or dropped.
+        let end = ends.iter().copied().find(|&e| e >= start).unwrap_or(total);
+        let failure = if end - start > MAX_STATEMENT_TOKENS {
+            ParseFailure {
+                message: format!(
+                    "the statement is too long to analyse ({} tokens; the limit is {MAX_STATEMENT_TOKENS})",
+                    end - start
+                ),
+                range: Range::from(first.span),
             }
-            Err(error) => {
-                let (message, location) = split_parser_error(&error);
-                let at = parser.peek_token();
-                let range = match location {
-                    Some(loc) if loc == at.span.start => Range::from(at.span),
-                    Some(loc) => {
-                        // Underline the token the message names ("…, found: SELEC").
-                        let width = message
-                            .rsplit(", found: ")
-                            .next()
-                            .filter(|_| message.contains(", found: "))
-                            .map(|t| t.chars().count().max(1))
-                            .unwrap_or(1) as u32;
-                        let start = Position::from(loc);
-                        Range {
-                            start,
-                            end: Position::new(start.line, start.column + width),
-                        }
+        } else {
+            match parser.parse_statement() {
+                Ok(statement) => {
+                    on_statement(statement);
+                    let next = parser.peek_token();
+                    match next.token {
+                        Token::SemiColon | Token::EOF => continue,
+                        ref other => ParseFailure {
+                            message: format!("Expected: end of statement, found: {other}"),
+                            range: Range::from(next.span),
+                        },
                     }
-                    None => Range::from(first.span),
-                };
-                ParseFailure { message, range }
+                }
+                Err(error) => {
+                    let (message, location) = split_parser_error(&error);
+                    let at = parser.peek_token();
+                    let range = match location {
+                        Some(loc) if loc == at.span.start => Range::from(at.span),
+                        Some(loc) => {
+                            // Underline the token the message names ("…, found: SELEC").
+                            let width = message
+                                .rsplit(", found: ")
+                                .next()
+                                .filter(|_| message.contains(", found: "))
+                                .map(|t| t.chars().count().max(1))
+                                .unwrap_or(1) as u32;
+                            let start = Position::from(loc);
+                            Range {
+                                start,
+                                end: Position::new(start.line, start.column + width),
+                            }
+                        }
+                        None => Range::from(first.span),
+                    };
+                    ParseFailure { message, range }
+                }
             }
         };
         failures.push(failure);

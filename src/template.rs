@@ -31,6 +31,9 @@ const PINNED: char = '\u{E002}';
 /// Ends a marker.
 const END: char = '\u{E001}';
 
+/// How much SQL one file may render to (markers included).
+const MAX_RENDERED_BYTES: usize = 20_000_000;
+
 /// How much work one file's rendering may do.
 const FUEL: u64 = 2_000_000;
 
@@ -523,6 +526,14 @@ pub fn render(
     let called: Vec<String> =
         CALLED.with(|c| std::mem::take(&mut *c.borrow_mut()).into_iter().collect());
     match result {
+        Ok(rendered) if rendered.len() > MAX_RENDERED_BYTES => Err(TemplateError {
+            message: format!(
+                "the template renders {} MB of SQL; metriclint stops at {} MB",
+                rendered.len() / 1_000_000,
+                MAX_RENDERED_BYTES / 1_000_000
+            ),
+            line: 1,
+        }),
         Ok(rendered) => {
             let mut rendered = strip_markers(&rendered);
             rendered.unknown_macros = called;

@@ -135,3 +135,34 @@ fn very_long_expressions_in_a_folder_do_not_overflow_the_stack() {
     assert_eq!(result.findings.len(), 1);
     assert_eq!(result.findings[0].code, "ML001");
 }
+
+#[test]
+fn statements_too_long_to_analyse_are_a_finding_not_a_crash() {
+    let registry = load_builtin("programmatic").unwrap();
+    let terms: Vec<String> = (0..20_000).map(|i| format!("SUM(c{i})")).collect();
+    let sql = format!(
+        "SELECT {} AS total FROM t;\nSELECT SUM(clicks) / COUNT(*) AS ctr FROM t;\n",
+        terms.join(" + ")
+    );
+    let findings = check_text("huge.sql", &sql, Dialect::Generic, &registry);
+    let codes: Vec<(&str, u32)> = findings
+        .iter()
+        .map(|f| (f.code, f.range.start.line))
+        .collect();
+    assert_eq!(codes, vec![("ML900", 1), ("ML001", 2)]);
+    assert!(findings[0].message.contains("too long to analyse"));
+}
+
+#[test]
+fn templates_rendering_too_much_sql_are_a_finding() {
+    let registry = load_builtin("programmatic").unwrap();
+    let template = "{% set big = 'sum(a) + ' * 500 %}select {% for i in range(20000) %}{{ big }}{% endfor %} 1 as x from t\n";
+    let findings = check_text("bomb.sql", template, Dialect::Generic, &registry);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].code, "ML901");
+    assert!(
+        findings[0].message.contains("MB of SQL"),
+        "{}",
+        findings[0].message
+    );
+}
