@@ -69,6 +69,28 @@ fn macro_names(source: &str) -> Vec<String> {
     names
 }
 
+/// dbt's own block tags in Jinja terms: a generic `{% test %}` is a macro;
+/// `{% materialization %}` blocks are dropped (they build tables, not SQL).
+fn jinja_compatible(source: &str) -> String {
+    let mut out = source
+        .replace("{% test ", "{% macro test_")
+        .replace("{%- test ", "{%- macro test_")
+        .replace("{% endtest %}", "{% endmacro %}")
+        .replace("{%- endtest %}", "{%- endmacro %}")
+        .replace("{% endtest -%}", "{% endmacro -%}");
+    while let Some(start) = out
+        .find("{% materialization")
+        .or_else(|| out.find("{%- materialization"))
+    {
+        let end = out[start..]
+            .find("endmaterialization")
+            .and_then(|e| out[start + e..].find("%}").map(|c| start + e + c + 2))
+            .unwrap_or(out.len());
+        out.replace_range(start..end, "");
+    }
+    out
+}
+
 fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBundle> {
     let mut source = String::new();
     for dir in dirs {
@@ -80,8 +102,16 @@ fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBun
                 .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
             if entry.file_type().is_file() && is_sql {
                 if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                    source.push_str(&text);
-                    source.push('\n');
+                    // One macro file that Jinja cannot compile must not take
+                    // every model down with it: it is left out.
+                    let text = jinja_compatible(&text);
+                    if minijinja::Environment::new()
+                        .template_from_str(&text)
+                        .is_ok()
+                    {
+                        source.push_str(&text);
+                        source.push('\n');
+                    }
                 }
             }
         }
@@ -212,6 +242,16 @@ impl Projects {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dbt_block_tags_become_jinja() {
+        let src = "{% test not_negative(model, column) %}select 1{% endtest %}{% materialization table, default %}x{% endmaterialization %}{% macro m() %}y{% endmacro %}";
+        let out = jinja_compatible(src);
+        assert_eq!(out, "{% macro test_not_negative(model, column) %}select 1{% endmacro %}{% macro m() %}y{% endmacro %}");
+        assert!(minijinja::Environment::new()
+            .template_from_str(&out)
+            .is_ok());
+    }
 
     #[test]
     fn finds_macro_names() {

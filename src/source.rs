@@ -79,6 +79,11 @@ impl<'a> LineIndex<'a> {
         }
     }
 
+    /// The text indexed.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// The byte offset of a position (clamped into the text).
     pub fn offset(&self, pos: Position) -> usize {
         let line = (pos.line.max(1) as usize - 1).min(self.starts.len() - 1);

@@ -79,8 +79,20 @@ impl Rendered {
             start
         } else {
             let last = self.origin[(end_offset - 1).min(self.origin.len() - 1)];
-            let p = template.position(last);
-            Position::new(p.line, p.column + 1)
+            // Text a tag produced ends where the tag ends.
+            let source = template.text();
+            let tag_close = match source.get(last..last + 2) {
+                Some("{{") => Some("}}"),
+                Some("{%") => Some("%}"),
+                _ => None,
+            };
+            match tag_close {
+                Some(close) => template.position(tag_end(source, last, close)),
+                None => {
+                    let p = template.position(last);
+                    Position::new(p.line, p.column + 1)
+                }
+            }
         };
         Range {
             start,
@@ -105,10 +117,7 @@ fn segments(template: &str) -> Vec<(usize, usize, bool)> {
             i += 1;
             continue;
         };
-        let end = template[i + 2..]
-            .find(close)
-            .map(|e| i + 2 + e + 2)
-            .unwrap_or(template.len());
+        let end = tag_end(template, i, close);
         if raw_start < i {
             out.push((raw_start, i, false));
         }
@@ -122,6 +131,39 @@ fn segments(template: &str) -> Vec<(usize, usize, bool)> {
     out
 }
 
+/// The end of the tag opened at `start`: its `close` outside string literals.
+fn tag_end(template: &str, start: usize, close: &str) -> usize {
+    let body = &template[start + 2..];
+    let mut quote: Option<char> = None;
+    for (i, c) in body.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, _) if body[i..].starts_with(close) => return start + 2 + i + close.len(),
+            _ => {}
+        }
+    }
+    template.len()
+}
+
+/// Tags opening and closing blocks whose text is captured (a macro body, a
+/// `set` block, a `call` body), not written where they stand.
+fn block_change(tag: &str) -> i32 {
+    let inner = tag
+        .trim_start_matches(['{', '%', '-'])
+        .trim_end_matches(['}', '%', '-'])
+        .trim();
+    let word = inner.split_whitespace().next().unwrap_or("");
+    match word {
+        "macro" | "call" | "filter" | "test" | "materialization" => 1,
+        // `{% set x %}…{% endset %}` captures; `{% set x = … %}` does not.
+        "set" if !inner.contains('=') => 1,
+        "endmacro" | "endcall" | "endfilter" | "endset" | "endtest" | "endmaterialization" => -1,
+        _ => 0,
+    }
+}
+
 fn marker(kind: char, offset: usize, out: &mut String) {
     out.push(kind);
     out.push_str(&offset.to_string());
@@ -131,9 +173,25 @@ fn marker(kind: char, offset: usize, out: &mut String) {
 /// The template with position markers in its raw text.
 fn with_markers(template: &str) -> String {
     let mut out = String::with_capacity(template.len() * 2);
+    // Inside a macro (or a captured block) no markers: its text is written
+    // where it is called, and maps to that call's marker.
+    let mut captured = 0;
     for (start, end, is_tag) in segments(template) {
         if is_tag {
-            marker(PINNED, start, &mut out);
+            let tag = &template[start..end];
+            let change = if tag.starts_with("{%") {
+                block_change(tag)
+            } else {
+                0
+            };
+            if captured == 0 && change >= 0 {
+                marker(PINNED, start, &mut out);
+            }
+            captured = (captured + change).max(0);
+            out.push_str(tag);
+            continue;
+        }
+        if captured > 0 {
             out.push_str(&template[start..end]);
             continue;
         }
@@ -633,6 +691,46 @@ mod tests {
             },
         );
         assert_eq!((mapped.start.line, mapped.start.column), (3, 3));
+    }
+
+    #[test]
+    fn captured_blocks_and_strings_in_tags() {
+        // A `set` block captures its text, markers and all do not leak into it.
+        assert_eq!(
+            rendered(
+                "{% set mode %}strict{% endset %}{% if mode == 'strict' %}a{% else %}b{% endif %}"
+            ),
+            "a"
+        );
+        assert_eq!(
+            rendered("{% set n %}3{% endset %}{{ range(n | int) | length }}"),
+            "3"
+        );
+        // `}}` inside a string does not end the tag.
+        assert_eq!(
+            rendered("{{ config(post_hook=['grant on {{ this }}']) }}select 1"),
+            "select 1"
+        );
+    }
+
+    #[test]
+    fn macro_output_maps_to_the_call_and_tag_output_to_the_whole_tag() {
+        let template = "{% macro ratio(a, b) %}\n  sum({{ a }}) / sum({{ b }})\n{% endmacro %}\nselect\n  {{ ratio('clicks', 'rows') }} as ctr,\n  sum(x) / {{ 'count(*)' }} as y\nfrom t";
+        let r = render(template, Dialect::Generic, None).unwrap();
+        let (ri, ti) = (LineIndex::new(&r.text), LineIndex::new(template));
+        let span = |needle: &str| {
+            let at = r.text.find(needle).unwrap();
+            let range = Range {
+                start: ri.position(at),
+                end: ri.position(at + needle.len()),
+            };
+            let m = r.map_range(&ri, &ti, range);
+            (m.start.line, m.start.column, m.end.line, m.end.column)
+        };
+        // The macro's body is written at the call: that is where it is reported.
+        assert_eq!(span("sum(clicks) / sum(rows)"), (5, 3, 5, 32));
+        // An expression ending in a tag ends where the tag ends.
+        assert_eq!(span("sum(x) / count(*)"), (6, 3, 6, 28));
     }
 
     #[test]
