@@ -340,10 +340,11 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     for (name, (path, range)) in &unknown_macros {
         findings.push(UnknownMacro::finding(path, *range, name));
     }
+    let (mut findings, silenced) = apply_suppressions(findings, &mut suppressions);
+    // After the suppressions, so that ML020 is a rule like the others.
     if let Some(config) = &options.config {
         findings = config.apply_rules(findings);
     }
-    let (mut findings, silenced) = apply_suppressions(findings, &mut suppressions);
     let mut suppressed: usize = silenced.values().sum();
     if let Some(named) = &reported {
         findings = only_named(findings, named);

@@ -417,17 +417,20 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
+    /// Gitignore-style globs: `*` stays within a folder, a pattern matches at
+    /// any depth, and a folder (`models/` or `models`) matches what is in it.
     fn globs(patterns: &[String]) -> GlobSet {
         let mut builder = GlobSetBuilder::new();
         for pattern in patterns {
-            // `models/` matches everything under it, as in .gitignore.
-            let pattern = if pattern.ends_with('/') {
-                format!("{pattern}**")
-            } else {
-                pattern.clone()
-            };
-            for p in [pattern.clone(), format!("**/{pattern}")] {
-                if let Ok(glob) = Glob::new(&p) {
+            let base = pattern.trim_end_matches('/');
+            let mut variants = vec![base.to_string(), format!("{base}/**")];
+            if !base.starts_with('/') && !base.starts_with("**") {
+                variants.push(format!("**/{base}"));
+                variants.push(format!("**/{base}/**"));
+            }
+            for p in variants {
+                let p = p.trim_start_matches('/');
+                if let Ok(glob) = globset::GlobBuilder::new(p).literal_separator(true).build() {
                     builder.add(glob);
                 }
             }

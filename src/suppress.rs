@@ -52,12 +52,30 @@ fn codes(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// Where a line's `--` comment starts, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '-') if chars.peek().map(|(_, n)| *n) == Some('-') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 impl Suppressions {
     /// Reads the suppression comments of a file.
     pub fn parse(text: &str) -> Suppressions {
         let mut directives = Vec::new();
         for (index, line) in text.lines().enumerate() {
-            let Some(at) = line.find("--") else { continue };
+            let Some(at) = comment_start(line) else {
+                continue;
+            };
             let comment = line[at + 2..].trim();
             let lower = comment.to_ascii_lowercase();
             let (kind, list) = if let Some(rest) = lower.strip_prefix("noqa") {
@@ -186,7 +204,7 @@ mod tests {
 
     #[test]
     fn reads_every_form() {
-        let text = "select 1 -- noqa\nselect 2 -- noqa: ML001, ml004\n-- metriclint: disable=ML010\n-- metriclint: enable=ML010\n-- metriclint: disable-file=ML011\n-- noqa is mentioned in prose here\n";
+        let text = "select '--' -- noqa\nselect 2 -- noqa: ML001, ml004\n-- metriclint: disable=ML010\n-- metriclint: enable=ML010\n-- metriclint: disable-file=ML011\n-- noqa is mentioned in prose here\n";
         let s = Suppressions::parse(text);
         let kinds: Vec<(Kind, Vec<String>)> = s
             .directives
