@@ -496,6 +496,10 @@ pub fn check_source(
         );
     }
     match template::render(text, dialect, project) {
+        // Braces in a plain SQL string (`like '%{#%'`) are no template.
+        Err(_) if project.is_none() && parses_as_plain_sql(text, dialect) => {
+            check_sql(path, text, dialect, registry, inventory, models, false)
+        }
         Err(e) => FileOutcome {
             findings: vec![TemplateError::finding(path, e.line, e.message)],
             sites: Vec::new(),
@@ -532,6 +536,11 @@ pub fn check_source(
             outcome
         }
     }
+}
+
+/// Whether every statement of the text parses as it is.
+fn parses_as_plain_sql(text: &str, dialect: Dialect) -> bool {
+    parse_each(text, dialect.parser_dialect().as_ref(), &mut |_| {}).is_empty()
 }
 
 /// Where a template calls `name` (its last part followed by `(`), else its start.

@@ -25,8 +25,8 @@ pub struct Project {
     pub name: String,
     /// Folders (relative to `root`) holding the models.
     pub model_paths: Vec<String>,
-    /// Project vars (top-level scalars of `vars:`), rendered as strings.
-    pub vars: BTreeMap<String, String>,
+    /// Project vars (top level of `vars:`), with their YAML types.
+    pub vars: BTreeMap<String, serde_yaml::Value>,
     /// The project's own macros, callable by bare name.
     pub macros: Option<MacroBundle>,
     /// Installed packages' macros, callable as `package.macro`.
@@ -137,16 +137,7 @@ impl Project {
         let macro_paths = raw
             .macro_paths
             .unwrap_or_else(|| vec!["macros".to_string()]);
-        let vars = raw
-            .vars
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                serde_yaml::Value::String(s) => Some((k, s)),
-                serde_yaml::Value::Number(n) => Some((k, n.to_string())),
-                serde_yaml::Value::Bool(b) => Some((k, b.to_string())),
-                _ => None,
-            })
-            .collect();
+        let vars = raw.vars;
         let mut packages = Vec::new();
         if let Ok(entries) = std::fs::read_dir(root.join("dbt_packages")) {
             let mut dirs: Vec<PathBuf> = entries

@@ -13,7 +13,7 @@
 //! from each rendered byte to the template byte it came from: raw text maps
 //! character by character, text a tag produced maps to the tag.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -373,6 +373,36 @@ impl Object for Adapter {
     }
 }
 
+/// A YAML value (a dbt var) as a Jinja value, types kept.
+fn yaml_value(v: &serde_yaml::Value) -> Value {
+    match v {
+        serde_yaml::Value::Null => Value::from(()),
+        serde_yaml::Value::Bool(b) => Value::from(*b),
+        serde_yaml::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::from(i),
+            (None, Some(f)) => Value::from(f),
+            _ => Value::from(n.to_string()),
+        },
+        serde_yaml::Value::String(s) => Value::from(s.clone()),
+        serde_yaml::Value::Sequence(items) => {
+            Value::from(items.iter().map(yaml_value).collect::<Vec<_>>())
+        }
+        serde_yaml::Value::Mapping(map) => Value::from(
+            map.iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| format!("{k:?}")),
+                        yaml_value(v),
+                    )
+                })
+                .collect::<BTreeMap<String, Value>>(),
+        ),
+        serde_yaml::Value::Tagged(t) => yaml_value(&t.value),
+    }
+}
+
 /// Names the template calls or reads attributes of, from inside its tags.
 fn referenced_names(template: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
@@ -412,6 +442,8 @@ fn referenced_names(template: &str) -> BTreeSet<String> {
 
 /// Functions and globals that behave as in dbt, or that Jinja provides.
 const KNOWN: &[&str] = &[
+    "statement",
+    "load_result",
     "ref",
     "source",
     "config",
@@ -475,18 +507,49 @@ fn environment(
     env.add_function("config", |_: Rest<Value>, _: Kwargs| -> Value {
         Value::from("")
     });
-    let vars = project.map(|p| p.vars.clone()).unwrap_or_default();
+    let vars: BTreeMap<String, Value> = project
+        .map(|p| {
+            p.vars
+                .iter()
+                .map(|(k, v)| (k.clone(), yaml_value(v)))
+                .collect()
+        })
+        .unwrap_or_default();
     env.add_function(
         "var",
         move |name: String, default: Option<Value>| -> Value {
             match vars.get(&name) {
-                Some(value) => Value::from(value.clone()),
+                Some(value) => value.clone(),
                 None => {
                     default.unwrap_or_else(|| Placeholder::value(&format!("var_{name}"), false))
                 }
             }
         },
     );
+    // dbt's filters that convert a rendered string back into a value.
+    env.add_filter("as_text", |v: Value| -> String { v.to_string() });
+    env.add_filter("as_native", |v: Value| -> Value { v });
+    env.add_filter("as_bool", |v: Value| -> bool {
+        match v.as_str() {
+            Some(s) => s.trim().eq_ignore_ascii_case("true"),
+            None => v.is_true(),
+        }
+    });
+    env.add_filter("as_number", |v: Value| -> Value {
+        let text = v.to_string();
+        match (text.trim().parse::<i64>(), text.trim().parse::<f64>()) {
+            (Ok(i), _) => Value::from(i),
+            (_, Ok(f)) => Value::from(f),
+            _ => v,
+        }
+    });
+    // `{% call statement(…) %}` blocks run queries in dbt: nothing to render.
+    env.add_function("statement", |_: Rest<Value>, _: Kwargs| -> Value {
+        Value::from("")
+    });
+    env.add_function("load_result", |name: Value| -> Value {
+        Placeholder::value(&format!("load_result.{name}"), false)
+    });
     env.add_function("env_var", |name: String, default: Option<Value>| -> Value {
         default.unwrap_or_else(|| Placeholder::value(&format!("env_{name}"), false))
     });
@@ -495,7 +558,9 @@ fn environment(
         Value::from("")
     });
     env.add_function("return", |value: Value| -> Value { value });
-    env.add_function("run_query", |_: Rest<Value>| -> Value { Value::from(()) });
+    env.add_function("run_query", |_: Rest<Value>| -> Value {
+        Placeholder::value("run_query", false)
+    });
     env.add_global(
         "target",
         minijinja::context! {
@@ -691,6 +756,36 @@ mod tests {
             },
         );
         assert_eq!((mapped.start.line, mapped.start.column), (3, 3));
+    }
+
+    #[test]
+    fn project_vars_keep_their_types_and_dbt_helpers_render() {
+        let vars =
+            serde_yaml::from_str("flag_off: false\ndays: 7\nmetric_list: [clicks, impressions]\n")
+                .unwrap();
+        let project = Project {
+            vars,
+            ..Project::default()
+        };
+        let r = render(
+            "{% if var('flag_off') %}x{% else %}y{% endif %}{{ var('days') + 1 }}{% for m in var('metric_list') %} {{ m }}{% endfor %}",
+            Dialect::Generic,
+            Some(&project),
+        )
+        .unwrap();
+        assert_eq!(r.text, "y8 clicks impressions");
+        assert_eq!(
+            rendered("{{ '3' | as_number + 1 }} {{ 'true' | as_bool }}"),
+            "4 True"
+        );
+        assert_eq!(
+            rendered("{% call statement('s', fetch_result=True) %}select 1{% endcall %}select 2"),
+            "select 2"
+        );
+        assert_eq!(
+            rendered("{{ run_query('select 1').columns[0] }}"),
+            "__jinja_run_query_columns_0"
+        );
     }
 
     #[test]

@@ -166,3 +166,12 @@ fn templates_rendering_too_much_sql_are_a_finding() {
         findings[0].message
     );
 }
+
+#[test]
+fn braces_in_plain_sql_strings_are_not_a_template() {
+    let registry = load_builtin("programmatic").unwrap();
+    let sql = "SELECT SUM(clicks) / COUNT(*) AS ctr FROM t WHERE note LIKE '%{#%';\n";
+    let findings = check_text("plain.sql", sql, Dialect::Generic, &registry);
+    let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, vec!["ML001"]);
+}
