@@ -172,11 +172,25 @@ fn marker(kind: char, offset: usize, out: &mut String) {
 
 /// The template with position markers in its raw text.
 fn with_markers(template: &str) -> String {
+    let segments = segments(template);
+    let trims_before = |k: usize| {
+        segments
+            .get(k)
+            .is_some_and(|&(start, _, is_tag)| is_tag && template[start + 2..].starts_with('-'))
+    };
+    let trims_after = |k: usize| {
+        k > 0 && {
+            let (_, end, is_tag) = segments[k - 1];
+            is_tag && template[..end.saturating_sub(2)].ends_with('-')
+        }
+    };
     let mut out = String::with_capacity(template.len() * 2);
     // Inside a macro (or a captured block) no markers: its text is written
     // where it is called, and maps to that call's marker.
     let mut captured = 0;
-    for (start, end, is_tag) in segments(template) {
+    // A tag whose marker went in front of the whitespace it trims.
+    let mut marked_early: Option<usize> = None;
+    for (k, &(start, end, is_tag)) in segments.iter().enumerate() {
         if is_tag {
             let tag = &template[start..end];
             let change = if tag.starts_with("{%") {
@@ -184,23 +198,50 @@ fn with_markers(template: &str) -> String {
             } else {
                 0
             };
-            if captured == 0 && change >= 0 {
+            if captured == 0 && change >= 0 && marked_early != Some(k) {
                 marker(PINNED, start, &mut out);
             }
             captured = (captured + change).max(0);
             out.push_str(tag);
             continue;
         }
+        let raw = &template[start..end];
         if captured > 0 {
-            out.push_str(&template[start..end]);
+            out.push_str(raw);
             continue;
         }
-        marker(RAW, start, &mut out);
-        for (i, c) in template[start..end].char_indices() {
-            out.push(c);
-            if c == '\n' && start + i + 1 < end {
-                marker(RAW, start + i + 1, &mut out);
+        // Whitespace a `-` tag trims must touch the tag: no marker inside it.
+        let lead = if trims_after(k) {
+            raw.len() - raw.trim_start().len()
+        } else {
+            0
+        };
+        let tail = if trims_before(k + 1) {
+            raw.len() - raw.trim_end().len()
+        } else {
+            0
+        };
+        let (lead, tail) = if lead + tail > raw.len() {
+            (raw.len(), 0)
+        } else {
+            (lead, tail)
+        };
+        out.push_str(&raw[..lead]);
+        let body_end = raw.len() - tail;
+        if lead < body_end {
+            marker(RAW, start + lead, &mut out);
+            for (i, c) in raw[lead..body_end].char_indices() {
+                out.push(c);
+                let next = start + lead + i + 1;
+                if c == '\n' && next < start + body_end {
+                    marker(RAW, next, &mut out);
+                }
             }
+        }
+        if tail > 0 {
+            marker(PINNED, end, &mut out);
+            marked_early = Some(k + 1);
+            out.push_str(&raw[body_end..]);
         }
     }
     out
@@ -786,6 +827,29 @@ mod tests {
             rendered("{{ run_query('select 1').columns[0] }}"),
             "__jinja_run_query_columns_0"
         );
+    }
+
+    #[test]
+    fn whitespace_control_trims_as_in_jinja() {
+        assert_eq!(
+            rendered("select\n  sum(spend) as spend\n  {{- '_usd' }},\n  1 as x"),
+            "select\n  sum(spend) as spend_usd,\n  1 as x"
+        );
+        assert_eq!(rendered("a\n{%- if true -%}\n   b\n{%- endif %}"), "ab");
+        let template = "select\n  {%- if true %}\n  sum(clicks) as clicks\n  {%- endif %}\nfrom t";
+        let r = render(template, Dialect::Generic, None).unwrap();
+        assert_eq!(r.text, "select\n  sum(clicks) as clicks\nfrom t");
+        let (ri, ti) = (LineIndex::new(&r.text), LineIndex::new(template));
+        let at = r.text.find("sum(clicks)").unwrap();
+        let m = r.map_range(
+            &ri,
+            &ti,
+            Range {
+                start: ri.position(at),
+                end: ri.position(at + 11),
+            },
+        );
+        assert_eq!((m.start.line, m.start.column, m.end.column), (3, 3, 14));
     }
 
     #[test]
