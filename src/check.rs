@@ -361,16 +361,34 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             .sum();
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    Ok(CheckResult {
-        findings,
-        suppressed,
-        sites,
-        files: reported.as_ref().map_or(discovered.files.len(), Vec::len),
-        checked: discovered
+    // The files reported on: all, or the named ones that were checked.
+    let checked: Vec<String> = match &reported {
+        None => discovered
             .files
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        Some(named) => named
+            .iter()
+            .filter(|(canonical, shown)| {
+                options
+                    .stdin
+                    .as_ref()
+                    .is_some_and(|(name, _)| name == shown)
+                    || discovered
+                        .files
+                        .iter()
+                        .any(|f| std::fs::canonicalize(f).ok().as_ref() == Some(canonical))
+            })
+            .map(|(_, shown)| shown.clone())
+            .collect(),
+    };
+    Ok(CheckResult {
+        findings,
+        suppressed,
+        sites,
+        files: checked.len(),
+        checked,
         walk_problems: discovered.problems,
         elapsed: started.elapsed(),
     })

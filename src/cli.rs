@@ -300,6 +300,21 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             format!("{} (--registry)", names.join(", ")),
         )
     } else if let Some(c) = config.as_ref().filter(|c| !c.registry.is_empty()) {
+        let missing: Vec<&String> = c
+            .registry
+            .iter()
+            .filter(|r| builtin::find(r).is_none() && !c.root().join(r).exists())
+            .collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
+            eprintln!(
+                "error: {}: registry {} not found (paths are relative to the config file; built-in packs: {})",
+                config_name(c),
+                names.join(", "),
+                builtin::PACKS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+            );
+            return Err(ExitCode::from(2));
+        }
         // The config's entries are files next to it or built-in packs, as in `extends`.
         let listed: Vec<String> = c
             .registry
@@ -584,6 +599,22 @@ fn show_settings(inputs: &Inputs, args: &CheckArgs) -> ExitCode {
         out.push_str(&format!("ignore:    {}\n", list(&c.ignore)));
         for (code, severity) in &c.severity {
             out.push_str(&format!("severity:  {code} = {}\n", severity.name()));
+        }
+        if let Some(v) = &c.vocabulary {
+            let defaults = crate::names::Vocabulary::default();
+            let added = |all: &[String], base: &[String]| {
+                all.iter()
+                    .filter(|w| !base.contains(w))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push_str(&format!(
+                "names:     prefixes +[{}], suffixes +[{}], meaning words +[{}]\n",
+                added(&v.prefixes, &defaults.prefixes),
+                added(&v.suffixes, &defaults.suffixes),
+                added(&v.meaning, &defaults.meaning)
+            ));
         }
         for (glob, codes) in &c.per_file_ignores {
             out.push_str(&format!("per-file:  {glob} ignores {}\n", codes.join(", ")));

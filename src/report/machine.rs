@@ -75,6 +75,21 @@ fn summary(doc: &str) -> String {
         .join(" ")
 }
 
+/// A path as a relative URI reference: unreserved characters and `/` kept,
+/// the rest percent-encoded (`my dir/a#1.sql` is `my%20dir/a%231.sql`).
+fn sarif_uri(path: &str) -> String {
+    let mut out = String::new();
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
 /// SARIF 2.1.0, with rule metadata and help, for GitHub code scanning.
 pub fn sarif(findings: &[Finding]) -> String {
     let rules: Vec<serde_json::Value> = RULES
@@ -97,6 +112,7 @@ pub fn sarif(findings: &[Finding]) -> String {
         })
         .collect();
     let location = |path: &str, line: u32, column: u32, end: Option<(u32, u32)>| {
+        let path = &sarif_uri(path);
         let mut region = json!({"startLine": line.max(1), "startColumn": column.max(1)});
         if let Some((end_line, end_column)) = end {
             region["endLine"] = json!(end_line.max(line.max(1)));
