@@ -28,21 +28,44 @@ pub struct Baseline {
     pub findings: Vec<Entry>,
 }
 
-fn entry(f: &Finding) -> Entry {
-    let content = f.found.as_deref().unwrap_or(&f.message);
-    Entry {
-        path: f.path.clone(),
-        code: f.code.to_string(),
-        metric: f.metric.clone(),
-        fingerprint: fingerprint(&[&f.path, f.code, f.metric.as_deref().unwrap_or(""), content]),
+/// A finding's path relative to the baseline's folder, so the baseline works
+/// from any working directory.
+fn relative_path(path: &str, base: &Path) -> String {
+    let absolute = std::fs::canonicalize(path).ok();
+    let base = std::fs::canonicalize(base).ok();
+    match (absolute, base) {
+        (Some(a), Some(b)) => a
+            .strip_prefix(&b)
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| path.to_string()),
+        _ => path.to_string(),
     }
 }
 
+fn entry(f: &Finding, base: &Path) -> Entry {
+    let content = f.found.as_deref().unwrap_or(&f.message);
+    let path = relative_path(&f.path, base);
+    Entry {
+        fingerprint: fingerprint(&[&path, f.code, f.metric.as_deref().unwrap_or(""), content]),
+        path,
+        code: f.code.to_string(),
+        metric: f.metric.clone(),
+    }
+}
+
+/// The folder a baseline file's paths are relative to.
+fn folder(file: &Path) -> &Path {
+    file.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 impl Baseline {
-    pub fn of(findings: &[Finding]) -> Baseline {
+    /// The baseline of `findings`, to be written to `file`.
+    pub fn of(findings: &[Finding], file: &Path) -> Baseline {
         Baseline {
             version: 1,
-            findings: findings.iter().map(entry).collect(),
+            findings: findings.iter().map(|f| entry(f, folder(file))).collect(),
         }
     }
 
@@ -63,8 +86,8 @@ impl Baseline {
         })
     }
 
-    /// The findings not in the baseline, and how many were.
-    pub fn filter(&self, findings: Vec<Finding>) -> (Vec<Finding>, usize) {
+    /// The findings not in the baseline read from `file`, and how many were.
+    pub fn filter(&self, findings: Vec<Finding>, file: &Path) -> (Vec<Finding>, usize) {
         let mut budget: HashMap<&Entry, usize> = HashMap::new();
         for e in &self.findings {
             *budget.entry(e).or_default() += 1;
@@ -72,7 +95,7 @@ impl Baseline {
         let mut known = 0;
         let mut new = Vec::new();
         for f in findings {
-            let e = entry(&f);
+            let e = entry(&f, folder(file));
             match budget.get_mut(&e) {
                 Some(n) if *n > 0 => {
                     *n -= 1;

@@ -655,7 +655,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         Err(code) => return code,
     };
     if let Some(path) = &args.write_baseline {
-        if let Err(e) = crate::baseline::Baseline::of(&result.findings).write(path) {
+        if let Err(e) = crate::baseline::Baseline::of(&result.findings, path).write(path) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }
@@ -669,7 +669,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if let Some(path) = &args.baseline {
         match crate::baseline::Baseline::read(path) {
             Ok(baseline) => {
-                let (new, known) = baseline.filter(std::mem::take(&mut result.findings));
+                let (new, known) = baseline.filter(std::mem::take(&mut result.findings), path);
                 result.findings = new;
                 if known > 0 && args.format == Format::Human && !args.quiet {
                     eprintln!(

@@ -337,3 +337,42 @@ fn globs_are_gitignore_style_and_ml020_obeys_the_rules() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(codes(&text), vec!["models/sub/b.sql:1 ML001"], "{text}");
 }
+
+#[test]
+fn a_baseline_works_from_any_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    std::fs::write(
+        dir.path().join("models/r.sql"),
+        "SELECT SUM(clicks) / COUNT(*) AS ctr FROM t;\n",
+    )
+    .unwrap();
+    let out = metriclint_in(dir.path())
+        .args(["check", ".", "--write-baseline", "baseline.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // From a subfolder, and with an absolute path: the same finding is known.
+    let out = metriclint_in(&dir.path().join("models"))
+        .args(["check", ".", "--baseline", "../baseline.json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let absolute = dir.path().to_str().unwrap().to_string();
+    let out = metriclint_in(std::path::Path::new("/"))
+        .args(["check", &absolute, "--baseline"])
+        .arg(dir.path().join("baseline.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
