@@ -31,6 +31,8 @@ pub struct Project {
     pub macros: Option<MacroBundle>,
     /// Installed packages' macros, callable as `package.macro`.
     pub packages: Vec<MacroBundle>,
+    /// The Jinja environment with these macros, built once (see `template`).
+    pub environment: std::sync::OnceLock<minijinja::Environment<'static>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -173,6 +175,7 @@ impl Project {
             root,
             vars,
             packages,
+            environment: Default::default(),
         })
     }
 }

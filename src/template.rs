@@ -510,11 +510,7 @@ const KNOWN: &[&str] = &[
     "kwargs",
 ];
 
-fn environment(
-    dialect: Dialect,
-    template: &str,
-    project: Option<&Project>,
-) -> Environment<'static> {
+fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
     env.set_fuel(Some(FUEL));
@@ -623,7 +619,7 @@ fn environment(
         }),
     );
     // The project's and its packages' macros, as templates to import from.
-    let mut sources = vec![template.to_string()];
+    let mut sources = Vec::new();
     if let Some(project) = project {
         for bundle in &project.packages {
             let _ = env
@@ -641,8 +637,9 @@ fn environment(
     for source in &sources {
         referenced.extend(referenced_names(source));
     }
+    let defined: BTreeSet<String> = env.globals().map(|(name, _)| name.to_string()).collect();
     for name in referenced {
-        if !KNOWN.contains(&name.as_str()) {
+        if !KNOWN.contains(&name.as_str()) && !defined.contains(&name) {
             env.add_global(name.clone(), Placeholder::value(&name, false));
         }
     }
@@ -677,7 +674,26 @@ pub fn render(
     dialect: Dialect,
     project: Option<&Project>,
 ) -> Result<Rendered, TemplateError> {
-    let env = environment(dialect, template, project);
+    // One environment per project (its macros compiled once), one per file otherwise.
+    let fresh;
+    let env: &Environment<'static> = match project {
+        Some(p) => p.environment.get_or_init(|| environment(dialect, Some(p))),
+        None => {
+            fresh = environment(dialect, None);
+            &fresh
+        }
+    };
+    // Whatever else this template reaches for: unknown macros, adapter, dbt.*.
+    let placeholders: BTreeMap<String, Value> = referenced_names(template)
+        .into_iter()
+        .filter(|name| {
+            !KNOWN.contains(&name.as_str()) && env.globals().all(|(g, _)| g != name.as_str())
+        })
+        .map(|name| {
+            let value = Placeholder::value(&name, false);
+            (name, value)
+        })
+        .collect();
     // The prelude stays on the first line, so error lines stay the file's.
     let marked = format!(
         "{}{}",
@@ -686,7 +702,7 @@ pub fn render(
     );
     CALLED.with(|c| c.borrow_mut().clear());
     REFS.with(|r| r.borrow_mut().clear());
-    let result = env.render_str(&marked, minijinja::context! {});
+    let result = env.render_str(&marked, Value::from(placeholders));
     let called: Vec<String> =
         CALLED.with(|c| std::mem::take(&mut *c.borrow_mut()).into_iter().collect());
     match result {
@@ -763,7 +779,19 @@ mod tests {
         );
         assert_eq!(
             rendered("{{ adapter.dispatch('x', 'pkg')('a') }}"),
-            "__jinja_adapter_dispatch()"
+            "__jinja_dispatch_x()"
+        );
+        // dispatch finds the adapter's implementation, then the default one.
+        let macros = "{% macro snowflake__div(a, b) %}div0({{ a }}, {{ b }}){% endmacro %}{% macro default__div(a, b) %}{{ a }} / {{ b }}{% endmacro %}{% macro default__cnt() %}count(*){% endmacro %}";
+        assert_eq!(
+            rendered(&format!(
+                "{macros}{{{{ adapter.dispatch('div')('x', 'y') }}}}"
+            )),
+            "div0(x, y)"
+        );
+        assert_eq!(
+            rendered(&format!("{macros}{{{{ adapter.dispatch('cnt')() }}}}")),
+            "count(*)"
         );
         assert_eq!(
             rendered("{% macro m(x) %}sum({{ x }}){% endmacro %}select {{ m('clicks') }}"),

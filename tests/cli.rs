@@ -616,3 +616,32 @@ fn reports_are_checked_against_dbt_semantic_layer_metrics() {
         "fixtures/dbt/semantic/ad_metrics.yml"
     );
 }
+
+#[test]
+fn package_macros_that_dispatch_are_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dbt");
+    for item in [
+        "dbt_project.yml",
+        "dbt_packages/dbt_utils/dbt_project.yml",
+        "dbt_packages/dbt_utils/macros/safe_divide.sql",
+    ] {
+        let to = dir.path().join(item);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root.join(item), to).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    std::fs::write(
+        dir.path().join("models/m.sql"),
+        "select {{ dbt_utils.percent_of('sum(clicks)', 'sum(impressions)') }} as ctr from t\n",
+    )
+    .unwrap();
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    // dbt_utils.percent_of dispatches to default__percent_of: 100 * clicks / impressions.
+    assert_eq!(findings(&doc).len(), 1);
+    assert_eq!(doc["findings"][0]["code"], "ML004");
+    assert_eq!(
+        doc["findings"][0]["found"],
+        "sum(clicks) * 100 / sum(impressions)"
+    );
+}
