@@ -198,11 +198,23 @@ impl Project {
 #[derive(Clone, Debug, Default)]
 pub struct Projects {
     found: Arc<Mutex<HashMap<PathBuf, Option<Arc<Project>>>>>,
+    /// The answer for each folder as given (no file-system lookups on repeat).
+    by_folder: Arc<Mutex<HashMap<PathBuf, Option<Arc<Project>>>>>,
 }
 
 impl Projects {
     /// The dbt project a file belongs to: the nearest `dbt_project.yml` above it.
     pub fn for_file(&self, file: &Path) -> Option<Arc<Project>> {
+        let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Some(known) = self.by_folder.lock().ok()?.get(&folder) {
+            return known.clone();
+        }
+        let found = self.search(file);
+        self.by_folder.lock().ok()?.insert(folder, found.clone());
+        found
+    }
+
+    fn search(&self, file: &Path) -> Option<Arc<Project>> {
         // A file not saved yet (an editor's buffer) still has a folder.
         let absolute = std::fs::canonicalize(file)
             .or_else(|_| {
