@@ -640,7 +640,12 @@ fn check_sql(
                 path: path.to_string(),
                 output_name: site.output_name,
                 range: site.range,
-                slice: common_conditions(&site.computation),
+                // Only `init` reads the slice.
+                slice: if inventory {
+                    common_conditions(&site.computation)
+                } else {
+                    Vec::new()
+                },
                 form,
                 sources: site.sources,
                 registered: None,
