@@ -540,9 +540,15 @@ pub fn check_source(
             outcome.refs = rendered.refs.clone();
             let (from, to) = (LineIndex::new(&rendered.text), LineIndex::new(text));
             for f in &mut outcome.findings {
+                if let Some(tag) = rendered.generated_by(&from, text, f.range) {
+                    f.note_generated_by(tag);
+                }
                 f.range = rendered.map_range(&from, &to, f.range);
             }
             for s in &mut outcome.sites {
+                s.generated_by = rendered
+                    .generated_by(&from, text, s.range)
+                    .map(str::to_string);
                 s.range = rendered.map_range(&from, &to, s.range);
             }
             outcome.suppressions = Suppressions::parse(text);
@@ -627,6 +633,7 @@ fn check_sql(
                 slice: common_conditions(&site.computation),
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
+                generated_by: None,
             });
             outcome.findings.extend(finding);
             continue;
@@ -649,6 +656,7 @@ fn check_sql(
                 form,
                 sources: site.sources,
                 registered: None,
+                generated_by: None,
                 verdict: None,
             });
         }

@@ -31,6 +31,9 @@ pub struct MetricSite {
     pub registered: Option<(String, bool)>,
     /// For a registered metric: the finding judging gave, as (code, message).
     pub verdict: Option<(&'static str, String)>,
+    /// The template tag whose output is the whole site, when none of it is
+    /// written in the file (a macro call's or an expression's output).
+    pub generated_by: Option<String>,
 }
 
 /// The conditions every aggregate of `computation` shares.
@@ -133,7 +136,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                 .collect();
             let anchor = other_members[0];
             for site in members {
-                findings.push(InconsistentComputation::finding(
+                let mut finding = InconsistentComputation::finding(
                     &site.path,
                     site.range,
                     &site.output_name,
@@ -146,7 +149,11 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                         majority,
                     },
                     &differences,
-                ));
+                );
+                if let Some(tag) = &site.generated_by {
+                    finding.note_generated_by(tag);
+                }
+                findings.push(finding);
             }
         }
     }

@@ -101,6 +101,32 @@ impl Rendered {
     }
 }
 
+impl Rendered {
+    /// The template tag that produced all of `range`, when none of it was
+    /// written in the file itself (a macro call's or an expression's output).
+    pub fn generated_by<'t>(
+        &self,
+        rendered: &LineIndex<'_>,
+        template: &'t str,
+        range: Range,
+    ) -> Option<&'t str> {
+        let (start, end) = (rendered.offset(range.start), rendered.offset(range.end));
+        let origins = self.origin.get(start..end.min(self.origin.len()))?;
+        let first = *origins.first()?;
+        let close = match template.get(first..first + 2) {
+            Some("{{") => "}}",
+            Some("{%") => "%}",
+            _ => return None,
+        };
+        // A tag's output is pinned to the tag's start; written text is not.
+        let is_tag_start = |o: usize| matches!(template.get(o..o + 2), Some("{{" | "{%"));
+        if !origins.iter().all(|&o| is_tag_start(o)) {
+            return None;
+        }
+        template.get(first..tag_end(template, first, close))
+    }
+}
+
 /// Splits a template into raw text and tags: (start offset, is_tag).
 fn segments(template: &str) -> Vec<(usize, usize, bool)> {
     let mut out = Vec::new();
@@ -825,6 +851,16 @@ mod tests {
             },
         );
         assert_eq!((mapped.start.line, mapped.start.column), (3, 3));
+        let star_range = Range {
+            start: ri.position(star),
+            end: ri.position(star + 3),
+        };
+        assert_eq!(
+            r.generated_by(&ri, template, star_range),
+            Some("{{ dbt_utils.star(ref('x')) }}")
+        );
+        // Text written in the file is not generated.
+        assert_eq!(r.generated_by(&ri, template, range), None);
     }
 
     #[test]
