@@ -20,8 +20,9 @@ use crate::judge::{judge, without_slice, Computation, DifferenceKind, Verdict};
 use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
-    Compared, DefinitionMismatch, FilterMismatch, ModelCycle, NonCanonicalName, ParseError,
-    RatioAggregationMismatch, SourceMismatch, TemplateError, UnitMismatch, UnknownMacro,
+    Compared, DefinitionMismatch, FilterMismatch, MetricNotComparable, ModelCycle,
+    NonCanonicalName, ParseError, RatioAggregationMismatch, SourceMismatch, TemplateError,
+    UnitMismatch, UnknownMacro,
 };
 use crate::source::{LineIndex, Position, Range};
 use crate::suppress::Suppressions;
@@ -667,6 +668,9 @@ fn check_sql(
 /// The finding for one site against the registry, if any.
 pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Finding> {
     let (metric, how) = registry.lookup(&site.output_name)?;
+    if let Some(kind) = &metric.not_comparable {
+        return Some(MetricNotComparable::finding(path, site, metric, kind));
+    }
     let computation = Computation {
         expr: &site.computation,
         sources: &site.sources,

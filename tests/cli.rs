@@ -592,7 +592,8 @@ fn reports_are_checked_against_dbt_semantic_layer_metrics() {
         "SELECT SUM(clicks) / SUM(impressions) AS ctr FROM analytics.fct_ad_events;\n\
          SELECT SUM(clicks) / SUM(impressions) AS ctr FROM analytics.fct_ad_events WHERE is_test = false;\n\
          SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM raw_events;\n\
-         SELECT SUM(spend) / SUM(impressions) AS cpm FROM analytics.fct_ad_events;\n",
+         SELECT SUM(spend) / SUM(impressions) AS cpm FROM analytics.fct_ad_events;\n\
+         SELECT SUM(spend) AS cumulative_spend FROM analytics.fct_ad_events;\n",
     )
     .unwrap();
     let (code, doc) = check_json(&[
@@ -612,15 +613,22 @@ fn reports_are_checked_against_dbt_semantic_layer_metrics() {
             )
         })
         .collect();
-    // Line 1 lacks the metric filter, line 3 reads another model, line 4 misses * 1000.
+    // Line 1 lacks the metric filter, line 3 reads another model, line 4
+    // misses * 1000; line 5 is a cumulative metric: noted, never judged.
     assert_eq!(
         codes,
         vec![
             (1, "ML002".to_string()),
             (3, "ML003".to_string()),
-            (4, "ML004".to_string())
+            (4, "ML004".to_string()),
+            (5, "ML012".to_string())
         ]
     );
+    assert_eq!(doc["findings"][3]["severity"], "info");
+    assert!(doc["findings"][3]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("cumulative_spend is a cumulative metric in the registry"));
     assert_eq!(
         doc["findings"][0]["related"][0]["path"],
         "fixtures/dbt/semantic/ad_metrics.yml"

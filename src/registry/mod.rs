@@ -97,6 +97,9 @@ pub struct Metric {
     pub constrained: std::collections::BTreeSet<String>,
     /// Where the body is written.
     pub origin: Origin,
+    /// Why sites of the metric cannot be compared (a dbt cumulative or
+    /// conversion metric is more than one SQL expression), if they cannot.
+    pub not_comparable: Option<String>,
 }
 
 impl Metric {

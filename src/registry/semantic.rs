@@ -48,6 +48,9 @@ pub struct SemanticMetric {
     pub references: Vec<String>,
     /// Inputs with their own filter become hidden helper metrics.
     pub hidden: bool,
+    /// The metric's type, when MetricFlow computes it beyond one SQL
+    /// expression (cumulative, conversion).
+    pub not_comparable: Option<String>,
     /// Where the metric is written (its `name`).
     pub node: Option<Node>,
 }
@@ -196,6 +199,7 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
                     body_text: format!("{agg}({expr_text})"),
                     references: Vec::new(),
                     hidden: false,
+                    not_comparable: None,
                     node: measure_node.clone(),
                 });
             }
@@ -279,6 +283,7 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
                     body_text: input_name.clone(),
                     references: vec![input_name],
                     hidden: true,
+                    not_comparable: None,
                     node: node.clone(),
                 });
                 references.push(helper.clone());
@@ -391,6 +396,8 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
             }
         };
         out.extend(helpers);
+        let not_comparable =
+            matches!(kind.as_str(), "cumulative" | "conversion").then(|| kind.clone());
         out.push(SemanticMetric {
             name,
             label: text(metric.get("label")),
@@ -401,6 +408,7 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
             body_text,
             references,
             hidden: false,
+            not_comparable,
             node: name_node,
         });
     }

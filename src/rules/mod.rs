@@ -11,6 +11,7 @@ use crate::registry::Metric;
 mod definition_mismatch;
 mod filter_mismatch;
 mod inconsistent_computation;
+mod metric_not_comparable;
 mod model_cycle;
 mod non_canonical_name;
 mod parse_error;
@@ -24,6 +25,7 @@ mod unused_suppression;
 pub use definition_mismatch::DefinitionMismatch;
 pub use filter_mismatch::FilterMismatch;
 pub use inconsistent_computation::{InconsistentComputation, OtherVariant};
+pub use metric_not_comparable::MetricNotComparable;
 pub use model_cycle::ModelCycle;
 pub use non_canonical_name::NonCanonicalName;
 pub use parse_error::ParseError;
@@ -71,6 +73,7 @@ pub const RULES: &[RuleInfo] = &[
     RatioAggregationMismatch::INFO,
     InconsistentComputation::INFO,
     NonCanonicalName::INFO,
+    MetricNotComparable::INFO,
     UnusedSuppression::INFO,
     ParseError::INFO,
     TemplateError::INFO,
