@@ -49,7 +49,7 @@ struct RawProject {
 }
 
 /// The names defined by `{% macro name(` in a source.
-fn macro_names(source: &str) -> Vec<String> {
+pub(crate) fn macro_names(source: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut rest = source;
     while let Some(at) = rest.find("macro") {
@@ -107,10 +107,11 @@ fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBun
                     // One macro file that Jinja cannot compile must not take
                     // every model down with it: it is left out.
                     let text = jinja_compatible(&text);
-                    if minijinja::Environment::new()
-                        .template_from_str(&text)
-                        .is_ok()
-                    {
+                    let compiles =
+                        |t: &str| minijinja::Environment::new().template_from_str(t).is_ok();
+                    let returning = crate::template::with_macro_returns(&text);
+                    let usable = [returning, text].into_iter().find(|t| compiles(t));
+                    if let Some(text) = usable {
                         source.push_str(&text);
                         source.push('\n');
                     }

@@ -157,9 +157,15 @@ fn segments(template: &str) -> Vec<(usize, usize, bool)> {
     out
 }
 
-/// The end of the tag opened at `start`: its `close` outside string literals.
+/// The end of the tag opened at `start`: its `close` outside string literals
+/// (a comment has none: `{# don't #}` ends at its `#}`).
 fn tag_end(template: &str, start: usize, close: &str) -> usize {
     let body = &template[start + 2..];
+    if close == "#}" {
+        return body
+            .find(close)
+            .map_or(template.len(), |at| start + 2 + at + close.len());
+    }
     let mut quote: Option<char> = None;
     for (i, c) in body.char_indices() {
         match (quote, c) {
@@ -171,6 +177,105 @@ fn tag_end(template: &str, start: usize, close: &str) -> usize {
         }
     }
     template.len()
+}
+
+/// A tag's words, without its delimiters and whitespace control.
+fn tag_inner(tag: &str) -> &str {
+    tag.get(2..tag.len().saturating_sub(2))
+        .unwrap_or("")
+        .trim_start_matches(['-', '+'])
+        .trim_end_matches(['-', '+'])
+        .trim()
+}
+
+/// The expression of a `{% do return(e) %}` or `{{ return(e) }}` tag.
+fn returned_expression(tag: &str) -> Option<&str> {
+    let inner = tag_inner(tag);
+    let call = if tag.starts_with("{%") {
+        inner.strip_prefix("do")?.trim_start()
+    } else {
+        inner
+    };
+    let args = call
+        .strip_prefix("return")?
+        .trim_start()
+        .strip_prefix('(')?;
+    let expr = args.strip_suffix(')')?;
+    // The last parenthesis must close `return(`, not a group inside it.
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for c in expr.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    (depth == 0 && !expr.trim().is_empty()).then_some(expr)
+}
+
+/// dbt's `return(value)` ends a macro and makes `value` the call's result,
+/// where Jinja would only print it and carry on: `{% do return(x) %}`
+/// printed nothing at all. Each macro that returns is rewritten so that the
+/// first return taken is the macro's whole output, its other text dropped.
+/// The value reaches the caller as text (a list arrives as its printout).
+pub(crate) fn with_macro_returns(source: &str) -> String {
+    if !source.contains("return") {
+        return source.to_string();
+    }
+    const PROLOGUE: &str =
+        "{% set __dbt_return = namespace(value=none, done=false) %}{% set __dbt_body %}";
+    const EPILOGUE: &str = "{% endset %}{% if __dbt_return.done %}{{ __dbt_return.value }}{% else %}{{ __dbt_body }}{% endif %}";
+    let mut out = String::with_capacity(source.len());
+    // Where the open macro's body starts in `out`, and whether it returns.
+    let mut open: Option<(usize, bool)> = None;
+    // A `{% call %}` body is a macro of its own, where `return` stays as is.
+    let mut calls = 0usize;
+    for (start, end, is_tag) in segments(source) {
+        let text = &source[start..end];
+        let word = if is_tag && text.starts_with("{%") {
+            tag_inner(text).split_whitespace().next().unwrap_or("")
+        } else {
+            ""
+        };
+        match word {
+            "call" => calls += 1,
+            "endcall" => calls = calls.saturating_sub(1),
+            _ => {}
+        }
+        match (word, open) {
+            ("macro", _) => {
+                calls = 0;
+                out.push_str(text);
+                open = Some((out.len(), false));
+            }
+            ("endmacro", Some((body, returns))) => {
+                if returns {
+                    out.insert_str(body, PROLOGUE);
+                    out.push_str(EPILOGUE);
+                }
+                out.push_str(text);
+                open = None;
+            }
+            (_, Some((body, _))) if is_tag && calls == 0 => match returned_expression(text) {
+                Some(expr) => {
+                    out.push_str(&format!("{{% if not __dbt_return.done %}}{{% set __dbt_return.value = {expr} %}}{{% set __dbt_return.done = true %}}{{% endif %}}"));
+                    open = Some((body, true));
+                }
+                None => out.push_str(text),
+            },
+            _ => out.push_str(text),
+        }
+    }
+    out
 }
 
 /// Tags opening and closing blocks whose text is captured (a macro body, a
@@ -863,6 +968,75 @@ mod tests {
         assert_eq!(r.generated_by(&ri, template, range), None);
     }
 
+    /// Renders `model` with `macros` as the project's macro files.
+    fn rendered_with_macros(macros: &str, model: &str) -> String {
+        let source = with_macro_returns(macros);
+        let project = Project {
+            macros: Some(crate::dbt::MacroBundle {
+                namespace: "proj".to_string(),
+                macros: crate::dbt::macro_names(&source),
+                source,
+            }),
+            ..Project::default()
+        };
+        render(model, Dialect::Generic, Some(&project))
+            .unwrap()
+            .text
+    }
+
+    #[test]
+    fn dbt_return_makes_the_value_the_macros_result() {
+        let macros = "{% macro ratio(a, b) %}\n  {%- set sql = a ~ ' / nullif(' ~ b ~ ', 0)' -%}\n  {% do return(sql) %}\n  ignored text\n{% endmacro %}\n\
+            {% macro pick(kind) %}{% if kind == 'ctr' %}{% do return('sum(clicks)') %}{% endif %}{{ return('sum(spend)') }}after{% endmacro %}\n\
+            {% macro plain(x) %}sum({{ x }}){% endmacro %}\n\
+            {% macro nested() %}{%- do return(ratio(pick('ctr'), plain('impressions'))) -%}{% endmacro %}";
+        let cases = [
+            (
+                "select {{ ratio('sum(clicks)', 'sum(impressions)') }} as ctr",
+                "select sum(clicks) / nullif(sum(impressions), 0) as ctr",
+            ),
+            // The first return taken wins; text after it is dropped.
+            (
+                "select {{ pick('ctr') }}, {{ pick('cpm') }}",
+                "select sum(clicks), sum(spend)",
+            ),
+            ("select {{ plain('clicks') }}", "select sum(clicks)"),
+            // Macros calling macros get their values too.
+            (
+                "select {{ nested() }} as ctr",
+                "select sum(clicks) / nullif(sum(impressions), 0) as ctr",
+            ),
+            (
+                "{% set s = ratio('a', 'b') %}select {{ s | upper }}",
+                "select A / NULLIF(B, 0)",
+            ),
+        ];
+        for (model, expected) in cases {
+            assert_eq!(rendered_with_macros(macros, model), expected, "{model}");
+        }
+    }
+
+    #[test]
+    fn return_tags_are_recognised_exactly() {
+        assert_eq!(returned_expression("{% do return(x) %}"), Some("x"));
+        assert_eq!(
+            returned_expression("{%- do return( f(a), 'b)' ) -%}"),
+            Some(" f(a), 'b)' ")
+        );
+        assert_eq!(returned_expression("{{ return([1, 2]) }}"), Some("[1, 2]"));
+        assert_eq!(returned_expression("{{ return(a) ~ (b) }}"), None);
+        assert_eq!(returned_expression("{% do returns(x) %}"), None);
+        assert_eq!(returned_expression("{% do log(x) %}"), None);
+        assert_eq!(returned_expression("{{ return() }}"), None);
+        // A return inside a `call` body belongs to that body: left as written.
+        let call =
+            "{% macro m() %}{% call statement('s') %}{{ return(1) }}{% endcall %}{% endmacro %}";
+        assert_eq!(with_macro_returns(call), call);
+        // Macros without a return are left exactly as written.
+        let plain = "{% macro m() %}x{% endmacro %}{{ return_rate }}";
+        assert_eq!(with_macro_returns(plain), plain);
+    }
+
     #[test]
     fn project_vars_keep_their_types_and_dbt_helpers_render() {
         let vars =
@@ -934,6 +1108,9 @@ mod tests {
             rendered("{{ config(post_hook=['grant on {{ this }}']) }}select 1"),
             "select 1"
         );
+        // A comment has no strings: an apostrophe in it does not hide the rest.
+        assert_eq!(rendered("{# don't #}select {{ 1 + 1 }}"), "select 2");
+        assert_eq!(segments("{# it's #}x{{ y }}").len(), 3);
     }
 
     #[test]
