@@ -16,6 +16,17 @@ pub struct MacroBundle {
     pub source: String,
     /// Names of the macros the bundle defines.
     pub macros: Vec<String>,
+    /// The files the source is made of: the bundle line (1-based) each
+    /// starts at, and its path.
+    pub files: Vec<(usize, PathBuf)>,
+}
+
+impl MacroBundle {
+    /// The macro file and its line for a line of the bundle's source.
+    pub fn file_line(&self, line: usize) -> Option<(&Path, usize)> {
+        let (start, path) = self.files.iter().rev().find(|(start, _)| *start <= line)?;
+        Some((path, line - start + 1))
+    }
 }
 
 /// A dbt project found above a checked file.
@@ -88,13 +99,17 @@ fn jinja_compatible(source: &str) -> String {
             .find("endmaterialization")
             .and_then(|e| out[start + e..].find("%}").map(|c| start + e + c + 2))
             .unwrap_or(out.len());
-        out.replace_range(start..end, "");
+        // Its lines stay, so errors in the file keep their line numbers.
+        let lines = "\n".repeat(out[start..end].matches('\n').count());
+        out.replace_range(start..end, &lines);
     }
     out
 }
 
 fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBundle> {
     let mut source = String::new();
+    let mut files = Vec::new();
+    let mut line = 1;
     for dir in dirs {
         let walker = walkdir::WalkDir::new(root.join(dir)).sort_by_file_name();
         for entry in walker.into_iter().flatten() {
@@ -112,6 +127,8 @@ fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBun
                     let returning = crate::template::with_macro_returns(&text);
                     let usable = [returning, text].into_iter().find(|t| compiles(t));
                     if let Some(text) = usable {
+                        files.push((line, entry.path().to_path_buf()));
+                        line += text.matches('\n').count() + 1;
                         source.push_str(&text);
                         source.push('\n');
                     }
@@ -124,6 +141,7 @@ fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBun
         namespace: namespace.to_string(),
         source,
         macros,
+        files,
     })
 }
 

@@ -777,6 +777,25 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     env
 }
 
+/// Where the template first calls the macro `name` (`name(`, or `pkg.name(`).
+fn call_offset(template: &str, name: &str) -> Option<usize> {
+    let call = format!("{name}(");
+    template.match_indices(&call).map(|(at, _)| at).find(|&at| {
+        !template[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+/// The path as the user would write it from here, when it is below here.
+fn relative_to_cwd(path: &std::path::Path) -> &std::path::Path {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path)
+}
+
 /// `{% import %}` of every installed package, under its name.
 fn package_imports(project: &Project) -> String {
     project
@@ -862,10 +881,44 @@ pub fn render(
                     format!("cannot render the Jinja template ({}{detail})", e.kind())
                 }
             };
-            Err(TemplateError {
-                message: what,
-                line: e.line().unwrap_or(1) as u32,
-            })
+            // An error inside a macro file is told there, and the finding is
+            // put at the model's first call of that macro.
+            let in_macro = project.and_then(|p| {
+                let bundle = match e.name()? {
+                    "__project_macros" => p.macros.as_ref(),
+                    name => {
+                        let namespace = name.strip_prefix("__pkg_")?;
+                        p.packages.iter().find(|b| b.namespace == namespace)
+                    }
+                }?;
+                let line = e.line()?;
+                let (file, file_line) = bundle.file_line(line)?;
+                let before: usize = bundle
+                    .source
+                    .split_inclusive('\n')
+                    .take(line)
+                    .map(str::len)
+                    .sum();
+                let name = crate::dbt::macro_names(&bundle.source[..before]).pop();
+                Some((file, file_line, name))
+            });
+            match in_macro {
+                Some((file, line, name)) => Err(TemplateError {
+                    message: format!(
+                        "{what}, in {} at {}:{line}",
+                        name.as_deref()
+                            .map_or("a macro".to_string(), |n| format!("macro `{n}`")),
+                        relative_to_cwd(file).display()
+                    ),
+                    line: name
+                        .and_then(|n| call_offset(template, &n))
+                        .map_or(1, |at| template[..at].matches('\n').count() as u32 + 1),
+                }),
+                None => Err(TemplateError {
+                    message: what,
+                    line: e.line().unwrap_or(1) as u32,
+                }),
+            }
         }
     }
 }
@@ -976,6 +1029,7 @@ mod tests {
                 namespace: "proj".to_string(),
                 macros: crate::dbt::macro_names(&source),
                 source,
+                files: Vec::new(),
             }),
             ..Project::default()
         };
@@ -1014,6 +1068,16 @@ mod tests {
         for (model, expected) in cases {
             assert_eq!(rendered_with_macros(macros, model), expected, "{model}");
         }
+    }
+
+    #[test]
+    fn macro_calls_are_found_by_whole_name() {
+        assert_eq!(
+            call_offset("{{ unbroken(1) }} {{ broken(2) }}", "broken"),
+            Some(18)
+        );
+        assert_eq!(call_offset("{{ pkg.broken(2) }}", "broken"), Some(7));
+        assert_eq!(call_offset("{{ broken_x(2) }}", "broken"), None);
     }
 
     #[test]

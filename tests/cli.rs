@@ -702,3 +702,39 @@ fn drift_inside_a_macro_expansion_says_the_sql_is_generated() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn a_render_error_inside_a_macro_names_the_macro_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("dbt_project.yml", "name: shop\n"),
+        (
+            "macros/a_fine.sql",
+            "{% macro fine() %}\n1\n{% endmacro %}\n",
+        ),
+        (
+            "macros/b_broken.sql",
+            "{# it's broken #}\n{% macro broken(x) %}\n  {{ 'a' + x }}\n{% endmacro %}\n",
+        ),
+        (
+            "models/m.sql",
+            "select\n  {{ fine() }} as one,\n  {{ broken(1) }} as two\nfrom t\n",
+        ),
+    ];
+    for (path, text) in files {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    let finding = &doc["findings"][0];
+    assert_eq!(finding["code"], "ML901", "{doc:#}");
+    let message = finding["message"].as_str().unwrap();
+    let expected = format!(
+        ", in macro `broken` at {}:3",
+        dir.path().join("macros/b_broken.sql").display()
+    );
+    assert!(message.ends_with(&expected), "{message}");
+    // Reported at the model's call of the macro.
+    assert_eq!(finding["line"], 3);
+}
