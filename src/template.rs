@@ -1074,7 +1074,7 @@ mod tests {
     fn macro_calls_are_found_by_whole_name() {
         assert_eq!(
             call_offset("{{ unbroken(1) }} {{ broken(2) }}", "broken"),
-            Some(18)
+            Some(21)
         );
         assert_eq!(call_offset("{{ pkg.broken(2) }}", "broken"), Some(7));
         assert_eq!(call_offset("{{ broken_x(2) }}", "broken"), None);
