@@ -598,43 +598,42 @@ fn reports_are_checked_against_dbt_semantic_layer_metrics() {
          SELECT SUM(spend) AS cumulative_spend FROM analytics.fct_ad_events;\n",
     )
     .unwrap();
-    let (code, doc) = check_json(&[
-        dir.path().to_str().unwrap(),
-        "--registry",
+    // The legacy and the latest spec of the same metrics judge alike.
+    for registry in [
         "fixtures/dbt/semantic/ad_metrics.yml",
-    ]);
-    assert_eq!(code, 1);
-    let codes: Vec<(u64, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["line"].as_u64().unwrap(),
-                f["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    // Line 1 lacks the metric filter, line 3 reads another model, line 4
-    // misses * 1000; line 5 is a cumulative metric: noted, never judged.
-    assert_eq!(
-        codes,
-        vec![
-            (1, "ML002".to_string()),
-            (3, "ML003".to_string()),
-            (4, "ML004".to_string()),
-            (5, "ML012".to_string())
-        ]
-    );
-    assert_eq!(doc["findings"][3]["severity"], "info");
-    assert!(doc["findings"][3]["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("cumulative_spend is a cumulative metric in the registry"));
-    assert_eq!(
-        doc["findings"][0]["related"][0]["path"],
-        "fixtures/dbt/semantic/ad_metrics.yml"
-    );
+        "fixtures/dbt/semantic/ad_metrics_latest.yml",
+    ] {
+        let (code, doc) = check_json(&[dir.path().to_str().unwrap(), "--registry", registry]);
+        assert_eq!(code, 1);
+        let codes: Vec<(u64, String)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap(),
+                    f["code"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        // Line 1 lacks the metric filter, line 3 reads another model, line 4
+        // misses * 1000; line 5 is a cumulative metric: noted, never judged.
+        assert_eq!(
+            codes,
+            vec![
+                (1, "ML002".to_string()),
+                (3, "ML003".to_string()),
+                (4, "ML004".to_string()),
+                (5, "ML012".to_string())
+            ]
+        );
+        assert_eq!(doc["findings"][3]["severity"], "info");
+        assert!(doc["findings"][3]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cumulative_spend is a cumulative metric in the registry"));
+        assert_eq!(doc["findings"][0]["related"][0]["path"], registry);
+    }
 }
 
 #[test]

@@ -346,3 +346,41 @@ fn semantic_layer_errors_point_at_the_metric() {
         ]
     );
 }
+
+#[test]
+fn legacy_and_latest_semantic_layer_specs_give_the_same_registry() {
+    use metriclint::registry::load_files;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dbt/semantic");
+    let legacy = load_files(&[root.join("ad_metrics.yml")]).unwrap();
+    let latest = load_files(&[root.join("ad_metrics_latest.yml")]).unwrap();
+    let summary = |r: &metriclint::registry::Registry| -> Vec<String> {
+        let mut rows: Vec<String> = r
+            .metrics()
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} | {} | {:?} | {:?}",
+                    m.name, m.agreed, m.source, m.not_comparable
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let legacy_rows = summary(&legacy);
+    assert_eq!(legacy_rows, summary(&latest));
+    // What the two files agree on, spelled out: MetricFlow's semantics, with
+    // dimensions resolved through their `expr` and the model as the source.
+    assert_eq!(
+        legacy_rows,
+        [
+            "clicks | sum(clicks) | [\"fct_ad_events\"] | None",
+            "cpm | sum(spend) * 1000 / sum(impressions) | [\"fct_ad_events\"] | None",
+            "ctr | sum(clicks) filter (where is_test = false) / sum(impressions) filter (where is_test = false) | [\"fct_ad_events\"] | None",
+            "cumulative_spend | cumulative metric | [] | Some(\"cumulative\")",
+            "impressions | sum(impressions) | [\"fct_ad_events\"] | None",
+            "media_spend | sum(spend) | [\"fct_ad_events\"] | None",
+            "s2s_share | sum(impressions) filter (where integration_type = 's2s') / sum(impressions) | [\"fct_ad_events\"] | None",
+        ]
+    );
+}

@@ -1,5 +1,8 @@
-//! dbt Semantic Layer YAML (MetricFlow's `semantic_models:` and `metrics:`)
-//! read as a registry, with MetricFlow's semantics:
+//! dbt Semantic Layer YAML read as a registry, in the legacy spec
+//! (`semantic_models:` with measures, `metrics:` with `type_params`) and the
+//! latest one (`models:` with `semantic_model:`, dimensions on `columns:`,
+//! metrics beside them with their settings on the metric, simple metrics as
+//! `agg` + `expr`), with MetricFlow's semantics:
 //!
 //! * a measure is an aggregate of its `expr` (default: its name) over its
 //!   semantic model's `model: ref('…')`, which becomes the metric's source;
@@ -24,6 +27,18 @@ pub fn is_semantic(value: &Value) -> bool {
         return false;
     };
     if map.contains_key("semantic_models") {
+        return true;
+    }
+    // The latest spec: semantics on the models themselves.
+    let semantic_model = map
+        .get("models")
+        .and_then(Value::as_sequence)
+        .is_some_and(|models| {
+            models
+                .iter()
+                .any(|m| m.get("semantic_model").is_some() || m.get("metrics").is_some())
+        });
+    if semantic_model {
         return true;
     }
     map.get("metrics")
@@ -117,6 +132,50 @@ fn plain_filter(filter: &str, dimensions: &[(String, String)]) -> String {
     out
 }
 
+/// A measure, or a simple metric of the latest spec: `agg` of `expr`
+/// (default: the name). Gives the aggregate, the agg and the expr as written.
+fn aggregate(
+    spec: &Value,
+    name: &str,
+    what: &str,
+    node: Option<&Node>,
+    issues: &mut Vec<Issue>,
+) -> Option<(Expr, String, String)> {
+    let agg = text(spec.get("agg")).unwrap_or_default().to_lowercase();
+    let expr_text = text(spec.get("expr")).unwrap_or_else(|| name.to_string());
+    let arg = match parse_expression(&expr_text) {
+        Ok(e) => Lowerer::new(&BaseColumns).lower(&e),
+        Err((message, _)) => {
+            issues.push(Issue::at(
+                node,
+                format!("cannot parse {what} `{name}` expr: {message}"),
+            ));
+            return None;
+        }
+    };
+    let definition = match agg.as_str() {
+        "sum" => Expr::aggregate(AggFunc::Sum, false, arg, Vec::new()),
+        "count" => Expr::aggregate(AggFunc::Count, false, arg, Vec::new()),
+        "count_distinct" => Expr::aggregate(AggFunc::Count, true, arg, Vec::new()),
+        "average" | "avg" => Expr::aggregate(AggFunc::Avg, false, arg, Vec::new()),
+        "min" => Expr::aggregate(AggFunc::Min, false, arg, Vec::new()),
+        "max" => Expr::aggregate(AggFunc::Max, false, arg, Vec::new()),
+        // Counts the rows where the boolean holds.
+        "sum_boolean" => Expr::aggregate(AggFunc::Count, false, Expr::Star, vec![arg]),
+        "median" | "percentile" => {
+            Expr::aggregate(AggFunc::Other(agg.clone()), false, arg, Vec::new())
+        }
+        other => {
+            issues.push(Issue::at(
+                node,
+                format!("unknown {what} agg `{other}` for `{name}`"),
+            ));
+            return None;
+        }
+    };
+    Some((definition, agg, expr_text))
+}
+
 /// Reads a Semantic Layer document.
 pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<SemanticMetric> {
     let mut dimensions: Vec<(String, String)> = Vec::new();
@@ -156,37 +215,10 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
             let Some(name) = text(measure.get("name")) else {
                 continue;
             };
-            let agg = text(measure.get("agg")).unwrap_or_default().to_lowercase();
-            let expr_text = text(measure.get("expr")).unwrap_or_else(|| name.clone());
-            let arg = match parse_expression(&expr_text) {
-                Ok(e) => Lowerer::new(&BaseColumns).lower(&e),
-                Err((message, _)) => {
-                    issues.push(Issue::at(
-                        measure_node.as_ref(),
-                        format!("cannot parse measure `{name}` expr: {message}"),
-                    ));
-                    continue;
-                }
-            };
-            let definition = match agg.as_str() {
-                "sum" => Expr::aggregate(AggFunc::Sum, false, arg, Vec::new()),
-                "count" => Expr::aggregate(AggFunc::Count, false, arg, Vec::new()),
-                "count_distinct" => Expr::aggregate(AggFunc::Count, true, arg, Vec::new()),
-                "average" | "avg" => Expr::aggregate(AggFunc::Avg, false, arg, Vec::new()),
-                "min" => Expr::aggregate(AggFunc::Min, false, arg, Vec::new()),
-                "max" => Expr::aggregate(AggFunc::Max, false, arg, Vec::new()),
-                // Counts the rows where the boolean holds.
-                "sum_boolean" => Expr::aggregate(AggFunc::Count, false, Expr::Star, vec![arg]),
-                "median" | "percentile" => {
-                    Expr::aggregate(AggFunc::Other(agg.clone()), false, arg, Vec::new())
-                }
-                other => {
-                    issues.push(Issue::at(
-                        measure_node.as_ref(),
-                        format!("unknown measure agg `{other}` for `{name}`"),
-                    ));
-                    continue;
-                }
+            let Some((definition, agg, expr_text)) =
+                aggregate(measure, &name, "measure", measure_node.as_ref(), issues)
+            else {
+                continue;
             };
             if measure.get("create_metric").and_then(Value::as_bool) == Some(true) {
                 out.push(SemanticMetric {
@@ -213,6 +245,69 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
         }
     }
 
+    // The latest spec: a model with semantics on it is the semantic model;
+    // its columns give the dimensions, its `metrics` the metrics over it.
+    let mut model_metrics: Vec<(Value, Option<Node>, String)> = Vec::new();
+    let models = value
+        .get("models")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    for (i, model) in models.iter().enumerate() {
+        let node = root.get("models").and_then(|n| n.item(i)).cloned();
+        let semantic = model.get("semantic_model");
+        let enabled = match semantic {
+            Some(Value::Bool(b)) => *b,
+            Some(m @ Value::Mapping(_)) => m.get("enabled").and_then(Value::as_bool) != Some(false),
+            _ => model.get("metrics").is_some(),
+        };
+        let Some(model_name) = text(model.get("name")) else {
+            continue;
+        };
+        if !enabled {
+            continue;
+        }
+        for column in model
+            .get("columns")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(column_name), Some(dim)) =
+                (text(column.get("name")), column.get("dimension"))
+            else {
+                continue;
+            };
+            let name = text(dim.get("name")).unwrap_or_else(|| column_name.clone());
+            let expr = text(dim.get("expr")).unwrap_or(column_name);
+            dimensions.push((name, expr));
+        }
+        // Metrics sit beside `semantic_model:`, or (early docs) inside it.
+        let places = [
+            (
+                model.get("metrics"),
+                node.as_ref().and_then(|n| n.get("metrics")),
+            ),
+            (
+                semantic.and_then(|s| s.get("metrics")),
+                node.as_ref()
+                    .and_then(|n| n.get("semantic_model"))
+                    .and_then(|n| n.get("metrics")),
+            ),
+        ];
+        for (list, list_node) in places {
+            for (j, metric) in list
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let metric_node = list_node.and_then(|n| n.item(j)).cloned();
+                model_metrics.push((metric.clone(), metric_node, model_name.to_lowercase()));
+            }
+        }
+    }
+
     let parse_filter = |value: Option<&Value>,
                         issues: &mut Vec<Issue>,
                         node: Option<&Node>|
@@ -235,13 +330,28 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
         crate::canon::conjuncts(out)
     };
 
-    let metrics = value
+    let top_level = value
         .get("metrics")
         .and_then(Value::as_sequence)
         .cloned()
         .unwrap_or_default();
-    for (i, metric) in metrics.iter().enumerate() {
-        let node = root.get("metrics").and_then(|n| n.item(i)).cloned();
+    let metrics = top_level
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            (
+                m,
+                root.get("metrics").and_then(|n| n.item(i)).cloned(),
+                None,
+            )
+        })
+        .chain(
+            model_metrics
+                .into_iter()
+                .map(|(m, node, model)| (m, node, Some(model))),
+        );
+    for (metric, node, model_source) in metrics {
+        let metric = &metric;
         let name_node = node
             .as_ref()
             .and_then(|n| n.get("name"))
@@ -254,7 +364,11 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
         let kind = text(metric.get("type"))
             .unwrap_or_else(|| "simple".to_string())
             .to_lowercase();
-        let params = metric.get("type_params").cloned().unwrap_or(Value::Null);
+        // The latest spec puts the type's settings on the metric itself.
+        let params = metric
+            .get("type_params")
+            .cloned()
+            .unwrap_or_else(|| metric.clone());
         let filter = parse_filter(metric.get("filter"), issues, node.as_ref());
         let mut references = Vec::new();
         let mut helpers = Vec::new();
@@ -296,6 +410,28 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
                     Some(m) => text(m.get("name")).map(|s| s.to_lowercase()),
                     None => None,
                 };
+                let latest = measure_name.is_none() && metric.get("agg").is_some();
+                if latest {
+                    let Some((definition, agg, expr_text)) =
+                        aggregate(metric, &name, "metric", node.as_ref(), issues)
+                    else {
+                        continue;
+                    };
+                    out.push(SemanticMetric {
+                        name,
+                        label: text(metric.get("label")),
+                        description: text(metric.get("description")),
+                        source: model_source.into_iter().collect(),
+                        filter,
+                        definition,
+                        body_text: format!("{agg}({expr_text})"),
+                        references: Vec::new(),
+                        hidden: false,
+                        not_comparable: None,
+                        node: name_node,
+                    });
+                    continue;
+                }
                 let Some(measure_name) = measure_name else {
                     issues.push(Issue::at(
                         node.as_ref(),
@@ -349,6 +485,7 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
                 let mut aliases: Vec<(String, Expr)> = Vec::new();
                 for (k, m) in params
                     .get("metrics")
+                    .or_else(|| params.get("input_metrics"))
                     .and_then(Value::as_sequence)
                     .into_iter()
                     .flatten()
