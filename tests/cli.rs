@@ -602,6 +602,7 @@ fn reports_are_checked_against_dbt_semantic_layer_metrics() {
     for registry in [
         "fixtures/dbt/semantic/ad_metrics.yml",
         "fixtures/dbt/semantic/ad_metrics_latest.yml",
+        "fixtures/dbt/target/semantic_manifest.json",
     ] {
         let (code, doc) = check_json(&[dir.path().to_str().unwrap(), "--registry", registry]);
         assert_eq!(code, 1);

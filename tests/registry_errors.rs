@@ -348,11 +348,13 @@ fn semantic_layer_errors_point_at_the_metric() {
 }
 
 #[test]
-fn legacy_and_latest_semantic_layer_specs_give_the_same_registry() {
+fn legacy_latest_and_manifest_semantic_layers_give_the_same_registry() {
     use metriclint::registry::load_files;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dbt/semantic");
     let legacy = load_files(&[root.join("ad_metrics.yml")]).unwrap();
     let latest = load_files(&[root.join("ad_metrics_latest.yml")]).unwrap();
+    // What `dbt parse` compiles the legacy file to.
+    let manifest = load_files(&[root.join("../target/semantic_manifest.json")]).unwrap();
     let summary = |r: &metriclint::registry::Registry| -> Vec<String> {
         let mut rows: Vec<String> = r
             .metrics()
@@ -369,6 +371,7 @@ fn legacy_and_latest_semantic_layer_specs_give_the_same_registry() {
     };
     let legacy_rows = summary(&legacy);
     assert_eq!(legacy_rows, summary(&latest));
+    assert_eq!(legacy_rows, summary(&manifest));
     // What the two files agree on, spelled out: MetricFlow's semantics, with
     // dimensions resolved through their `expr` and the model as the source.
     assert_eq!(

@@ -2,7 +2,8 @@
 //! (`semantic_models:` with measures, `metrics:` with `type_params`) and the
 //! latest one (`models:` with `semantic_model:`, dimensions on `columns:`,
 //! metrics beside them with their settings on the metric, simple metrics as
-//! `agg` + `expr`), with MetricFlow's semantics:
+//! `agg` + `expr`), and dbt's compiled `target/semantic_manifest.json`, with
+//! MetricFlow's semantics:
 //!
 //! * a measure is an aggregate of its `expr` (default: its name) over its
 //!   semantic model's `model: ref('…')`, which becomes the metric's source;
@@ -82,6 +83,11 @@ fn text(value: Option<&Value>) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
+}
+
+/// A label or description, unless blank (dbt's manifest writes `""`).
+fn prose(value: Option<&Value>) -> Option<String> {
+    text(value).filter(|s| !s.trim().is_empty())
 }
 
 /// `ref('fct_ad_events')` is `fct_ad_events`.
@@ -176,8 +182,65 @@ fn aggregate(
     Some((definition, agg, expr_text))
 }
 
-/// Reads a Semantic Layer document.
+/// dbt's compiled `target/semantic_manifest.json` in the shape of the YAML
+/// it came from: a semantic model's `node_relation` is its `model`, and a
+/// `filter` of `where_filters` is the list of their SQL templates, and the
+/// metrics `create_metric` asks for are already listed. YAML input has none
+/// of these and passes through unchanged.
+fn from_manifest(mut value: Value) -> Value {
+    fn filters_as_lists(value: &mut Value) {
+        match value {
+            Value::Mapping(map) => {
+                for (key, child) in map.iter_mut() {
+                    let wheres = child.get("where_filters").and_then(Value::as_sequence);
+                    if key.as_str() == Some("filter") && wheres.is_some() {
+                        let templates: Vec<Value> = wheres
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|w| w.get("where_sql_template").cloned())
+                            .collect();
+                        *child = Value::Sequence(templates);
+                    } else {
+                        filters_as_lists(child);
+                    }
+                }
+            }
+            Value::Sequence(items) => items.iter_mut().for_each(filters_as_lists),
+            _ => {}
+        }
+    }
+    filters_as_lists(&mut value);
+    if let Some(models) = value
+        .get_mut("semantic_models")
+        .and_then(Value::as_sequence_mut)
+    {
+        for model in models.iter_mut() {
+            let alias = model
+                .get("node_relation")
+                .and_then(|r| r.get("alias"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let (Some(alias), Some(map)) = (alias, model.as_mapping_mut()) else {
+                continue;
+            };
+            if !map.contains_key("model") {
+                map.insert("model".into(), Value::String(format!("ref('{alias}')")));
+            }
+            let measures = map.get_mut("measures").and_then(Value::as_sequence_mut);
+            for measure in measures.into_iter().flatten() {
+                if let Some(measure) = measure.as_mapping_mut() {
+                    measure.remove("create_metric");
+                }
+            }
+        }
+    }
+    value
+}
+
+/// Reads a Semantic Layer document (YAML of either spec, or dbt's
+/// `semantic_manifest.json`).
 pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<SemanticMetric> {
+    let value = &from_manifest(value.clone());
     let mut dimensions: Vec<(String, String)> = Vec::new();
     let mut measures: Vec<(String, Measure)> = Vec::new();
     let mut out = Vec::new();
@@ -224,7 +287,7 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
                 out.push(SemanticMetric {
                     name: name.to_lowercase(),
                     label: None,
-                    description: text(measure.get("description")),
+                    description: prose(measure.get("description")),
                     source: source.clone().into_iter().collect(),
                     filter: Vec::new(),
                     definition: definition.clone(),
@@ -419,8 +482,8 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
                     };
                     out.push(SemanticMetric {
                         name,
-                        label: text(metric.get("label")),
-                        description: text(metric.get("description")),
+                        label: prose(metric.get("label")),
+                        description: prose(metric.get("description")),
                         source: model_source.into_iter().collect(),
                         filter,
                         definition,
@@ -537,8 +600,8 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
             matches!(kind.as_str(), "cumulative" | "conversion").then(|| kind.clone());
         out.push(SemanticMetric {
             name,
-            label: text(metric.get("label")),
-            description: text(metric.get("description")),
+            label: prose(metric.get("label")),
+            description: prose(metric.get("description")),
             source,
             filter,
             definition,
