@@ -6,6 +6,11 @@
 //!   (b) read + the full check of every file (parse, extract, canonicalise, judge);
 //! then (c) the full parallel `check::run` as the CLI runs it. It prints files/s
 //! and MB/s for each, the (b)/(a) ratio, and the process's peak memory.
+//!
+//! `-- --dbt [--files N]` generates a dbt project of N models instead (layers
+//! linked by `ref()`, project and package macros); (a) then parses the SQL the
+//! models render to (rendered beforehand, untimed), (a') renders and parses,
+//! and (c) includes the rechecks in `ref()` order.
 
 mod corpus;
 
@@ -55,8 +60,19 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(2000usize);
     let dir = tempfile::tempdir().expect("temp dir");
-    let bytes = corpus::write_corpus(dir.path(), files).expect("write corpus");
-    let paths: Vec<PathBuf> = discover(&[dir.path().to_path_buf()]).expect("walk").files;
+    // `--keep DIR`: write the corpus there and keep it, to look at.
+    let kept = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    let dir_path = kept.clone().unwrap_or_else(|| dir.path().to_path_buf());
+    let dbt = args.iter().any(|a| a == "--dbt");
+    if dbt {
+        return bench_dbt(&dir_path, files);
+    }
+    let bytes = corpus::write_corpus(&dir_path, files).expect("write corpus");
+    let paths: Vec<PathBuf> = discover(&[dir_path.clone()]).expect("walk").files;
     let registry = metriclint::registry::load_builtin("programmatic").expect("built-in pack");
     println!(
         "corpus: {files} files, {:.1} MB, built-in registry of {} metrics",
@@ -79,7 +95,7 @@ fn main() {
     report("(a) parse only, 1 thread", files, bytes, parse_time);
 
     let options = CheckOptions {
-        paths: vec![dir.path().to_path_buf()],
+        paths: vec![dir_path.clone()],
         dialect: Dialect::Generic,
         inventory: false,
         config: None,
@@ -111,6 +127,84 @@ fn main() {
 
     println!(
         "statements: {statements}, findings: {found}, check/parse ratio: {:.2}x, peak RSS: {} MiB",
+        check_time.as_secs_f64() / parse_time.as_secs_f64(),
+        peak_rss_kib().map(|k| k / 1024).unwrap_or(0)
+    );
+}
+
+/// The dbt variant: render cost and `ref()` rechecks on a generated project.
+fn bench_dbt(dir: &std::path::Path, models: usize) {
+    let bytes = corpus::write_dbt_project(dir, models).expect("write project");
+    let paths: Vec<PathBuf> = discover(&[dir.to_path_buf()])
+        .expect("walk")
+        .files
+        .into_iter()
+        .filter(|p| p.starts_with(dir.join("models")))
+        .collect();
+    let registry = metriclint::registry::load_builtin("programmatic").expect("built-in pack");
+    println!(
+        "dbt project: {models} models, {:.1} MB of templates",
+        bytes as f64 / 1e6
+    );
+    let options = CheckOptions {
+        paths: vec![dir.to_path_buf()],
+        dialect: Dialect::Generic,
+        inventory: false,
+        config: None,
+        stdin: None,
+        progress: false,
+        projects: Default::default(),
+    };
+    let project = |p: &PathBuf| options.projects.for_file(p);
+    let render = |p: &PathBuf| {
+        let text = std::fs::read_to_string(p).unwrap();
+        metriclint::template::render(&text, Dialect::Generic, project(p).as_deref())
+            .map(|r| r.text)
+            .unwrap_or_default()
+    };
+    let rendered: Vec<String> = paths.iter().map(render).collect();
+    let parse = |sql: &str| {
+        Parser::parse_sql(&GenericDialect {}, sql)
+            .map(|s| s.len())
+            .unwrap_or(0)
+    };
+    let (parse_time, statements) = best_of(3, || rendered.iter().map(|s| parse(s)).sum());
+    report(
+        "(a) parse rendered SQL, 1 thread",
+        models,
+        bytes,
+        parse_time,
+    );
+    let (render_time, _) = best_of(3, || paths.iter().map(|p| parse(&render(p))).sum());
+    report("(a') render + parse, 1 thread", models, bytes, render_time);
+    let (check_time, _) = best_of(3, || {
+        paths
+            .iter()
+            .map(|p| {
+                check_file(p, &options, &registry, &Default::default())
+                    .findings
+                    .len()
+            })
+            .sum()
+    });
+    report(
+        "(b) full check, 1 thread, no refs",
+        models,
+        bytes,
+        check_time,
+    );
+    let (parallel_time, found) = best_of(3, || {
+        check::run(&options, &registry).unwrap().findings.len()
+    });
+    report(
+        &format!("(c) full check, {} threads", rayon::current_num_threads()),
+        models,
+        bytes,
+        parallel_time,
+    );
+    println!(
+        "statements: {statements}, findings: {found}, check/(render+parse): {:.2}x, check/parse: {:.2}x, peak RSS: {} MiB",
+        check_time.as_secs_f64() / render_time.as_secs_f64(),
         check_time.as_secs_f64() / parse_time.as_secs_f64(),
         peak_rss_kib().map(|k| k / 1024).unwrap_or(0)
     );

@@ -738,3 +738,62 @@ fn a_render_error_inside_a_macro_names_the_macro_file_and_line() {
     // Reported at the model's call of the macro.
     assert_eq!(finding["line"], 3);
 }
+
+#[test]
+fn staging_models_define_the_agreed_columns_but_ctes_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("dbt_project.yml", "name: shop\n"),
+        (
+            "models/stg_events.sql",
+            "select campaign_id, imps as impressions, clk as clicks, cost_cents / 100.0 as spend,\n\
+             coalesce(conv_value_micros, 0) / 1000000 as conversion_value\n\
+             from {{ source('raw', 'events') }}\n",
+        ),
+        // Agreed: spend and conversion value as the staging model defines them.
+        (
+            "models/rpt_ok.sql",
+            "select campaign_id,\n  sum(spend) * 1000 / nullif(sum(impressions), 0) as cpm,\n  sum(conversion_value) / nullif(sum(spend), 0) as roas\nfrom {{ ref('stg_events') }}\ngroup by 1\n",
+        ),
+        // Upstream aggregates are still followed: impressions is a row count.
+        (
+            "models/int_daily.sql",
+            "select campaign_id, sum(clicks) as clicks, count(*) as impressions\nfrom {{ ref('stg_events') }}\ngroup by 1\n",
+        ),
+        (
+            "models/rpt_rows.sql",
+            "select sum(clicks) / nullif(sum(impressions), 0) as ctr\nfrom {{ ref('int_daily') }}\n",
+        ),
+        // Inside one report, a CTE redefining an agreed column is followed.
+        (
+            "models/rpt_cte.sql",
+            "with e as (select clicks * 100 as clicks, impressions from {{ ref('stg_events') }})\nselect sum(clicks) / nullif(sum(impressions), 0) as ctr from e\n",
+        ),
+    ];
+    for (path, text) in files {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    let got: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            let file = path.rsplit('/').next().unwrap().to_string();
+            (file, f["code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // `count(*) as impressions` is itself a drift of impressions.
+            ("int_daily.sql".to_string(), "ML001".to_string()),
+            ("rpt_cte.sql".to_string(), "ML004".to_string()),
+            ("rpt_rows.sql".to_string(), "ML001".to_string()),
+        ],
+        "{doc:#}"
+    );
+}

@@ -99,3 +99,85 @@ pub fn write_corpus(dir: &Path, files: usize) -> std::io::Result<u64> {
     }
     Ok(bytes)
 }
+
+/// Writes a dbt project of `models` models under `dir`: a fifth staging
+/// models over sources, a fifth intermediate models `ref()`ing them, the rest
+/// marts `ref()`ing intermediates through project and package macros, with
+/// `config`, `var`, `is_incremental()` and loops. Returns total model bytes.
+pub fn write_dbt_project(dir: &Path, models: usize) -> std::io::Result<u64> {
+    let write = |path: &str, text: &str| -> std::io::Result<()> {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent"))?;
+        std::fs::write(path, text)
+    };
+    write(
+        "dbt_project.yml",
+        "name: bench_ads\nmodel-paths: [models]\nmacro-paths: [macros]\nvars:\n  reporting_start: '2026-01-01'\n  exchanges: [openx, magnite, pubmatic, index]\n",
+    )?;
+    write(
+        "macros/ratios.sql",
+        "{% macro guarded_ratio(num, den) %}{%- set s = num ~ ' / nullif(' ~ den ~ ', 0)' -%}{%- do return(s) -%}{% endmacro %}\n\
+         {% macro cents_to_dollars(col) %}({{ col }} / 100.0){% endmacro %}\n",
+    )?;
+    write(
+        "dbt_packages/ads_utils/dbt_project.yml",
+        "name: ads_utils\n",
+    )?;
+    write(
+        "dbt_packages/ads_utils/macros/pct.sql",
+        "{% macro pct(a, b) %}{{ return(adapter.dispatch('pct', 'ads_utils')(a, b)) }}{% endmacro %}\n\
+         {% macro default__pct(a, b) %}100.0 * ({{ a }}) / nullif(({{ b }}), 0){% endmacro %}\n",
+    )?;
+    let layer = (models / 5).max(1);
+    let mut bytes = 0u64;
+    let mut rng = Lcg(7);
+    for i in 0..models {
+        let (path, sql) = if i < layer {
+            (
+                format!("models/staging/stg_events_{i:05}.sql"),
+                format!(
+                    "{{{{ config(materialized='view') }}}}\n\
+                     select event_date, campaign_id, exchange, imps as impressions, clk as clicks,\n\
+                     {{{{ cents_to_dollars('cost_cents') }}}} as spend, is_test\n\
+                     from {{{{ source('raw', 'ad_events_{i:05}') }}}}\nwhere not is_test\n"
+                ),
+            )
+        } else if i < 2 * layer {
+            let upstream = i % layer;
+            (
+                format!("models/intermediate/int_daily_{i:05}.sql"),
+                format!(
+                    "{{{{ config(materialized='incremental') }}}}\n\
+                     select event_date, campaign_id,\n\
+                     {{% for x in var('exchanges') %}}  sum(case when exchange = '{{{{ x }}}}' then impressions else 0 end) as {{{{ x }}}}_impressions,\n{{% endfor %}}\
+                       sum(impressions) as impressions, sum(clicks) as clicks, sum(spend) as spend\n\
+                     from {{{{ ref('stg_events_{upstream:05}') }}}}\n\
+                     {{% if is_incremental() %}}where event_date > (select max(event_date) from {{{{ this }}}}){{% endif %}}\n\
+                     group by 1, 2\n"
+                ),
+            )
+        } else {
+            let upstream = layer + (i % layer);
+            let ctr = if rng.next().is_multiple_of(10) {
+                "{{ guarded_ratio('sum(clicks)', 'count(*)') }}"
+            } else {
+                "{{ guarded_ratio('sum(clicks)', 'sum(impressions)') }}"
+            };
+            (
+                format!("models/marts/rpt_campaign_{i:05}.sql"),
+                format!(
+                    "-- Campaign report {i}\n\
+                     with d as (\n  select * from {{{{ ref('int_daily_{upstream:05}') }}}}\n  where event_date >= '{{{{ var(\"reporting_start\") }}}}'\n)\n\
+                     select\n  campaign_id,\n  sum(impressions) as impressions,\n  sum(clicks) as clicks,\n\
+                       {ctr} as ctr,\n\
+                       {{{{ guarded_ratio('sum(spend) * 1000', 'sum(impressions)') }}}} as cpm,\n\
+                       {{{{ ads_utils.pct('sum(openx_impressions)', 'sum(impressions)') }}}} as openx_share_pct\n\
+                     from d\ngroup by 1\n"
+                ),
+            )
+        };
+        bytes += sql.len() as u64;
+        write(&path, &sql)?;
+    }
+    Ok(bytes)
+}

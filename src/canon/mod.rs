@@ -602,6 +602,24 @@ impl Expr {
     /// The tree with each renamed column read in `vocabulary`: the name along
     /// its lineage that the vocabulary uses (the base column first), else the
     /// base column.
+    /// What a dbt model's row-level column (`cost_cents / 100 AS spend`, a
+    /// cast, a COALESCE) means to the models that read it: the column itself
+    /// where the agreement uses that name, since defining the agreed columns
+    /// is what staging models are for. Aggregates are not definitions of a
+    /// column but computations, and are followed as they are. (Inside one
+    /// report, a CTE that redefines an agreed column is still followed.)
+    pub fn defining(self, alias: &str) -> Expr {
+        match self {
+            Expr::Column(ref c) if c == alias => self,
+            Expr::Renamed { .. } => self,
+            e if e.has_aggregate() => e,
+            e => Expr::Renamed {
+                alias: alias.to_string(),
+                source: Box::new(e),
+            },
+        }
+    }
+
     pub fn in_vocabulary(self, vocabulary: &std::collections::BTreeSet<String>) -> Expr {
         if !self.has_renames() {
             return self;

@@ -357,7 +357,9 @@ impl<'a> Scope<'a> {
                                 source: Box::new(lowerer.lower(expr)),
                             }
                         }
-                        _ => lowerer.lower(expr),
+                        // A model's row-level column is the column, for the
+                        // models downstream (see `Expr::defining`).
+                        _ => lowerer.lower(expr).defining(&name),
                     };
                     outputs.columns.insert(name, meaning);
                 }
