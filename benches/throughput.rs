@@ -72,7 +72,9 @@ fn main() {
         return bench_dbt(&dir_path, files);
     }
     let bytes = corpus::write_corpus(&dir_path, files).expect("write corpus");
-    let paths: Vec<PathBuf> = discover(&[dir_path.clone()]).expect("walk").files;
+    let paths: Vec<PathBuf> = discover(std::slice::from_ref(&dir_path))
+        .expect("walk")
+        .files;
     let registry = metriclint::registry::load_builtin("programmatic").expect("built-in pack");
     println!(
         "corpus: {files} files, {:.1} MB, built-in registry of {} metrics",
