@@ -3,7 +3,7 @@
 //! Files are independent until judging, so each is read, parsed, extracted
 //! and judged on its own thread (rayon); only the findings are kept.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -86,14 +86,7 @@ fn recheck_with_upstream(
     registry: &Registry,
     pool: Option<&rayon::ThreadPool>,
 ) -> Models {
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| {
-            f.file_stem()
-                .map(|s| s.to_string_lossy().to_lowercase())
-                .unwrap_or_default()
-        })
-        .collect();
+    let names: Vec<String> = files.iter().map(|f| model_name(f)).collect();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
         index.entry(name.as_str()).or_insert(i);
@@ -110,7 +103,13 @@ fn recheck_with_upstream(
         })
         .collect();
     let mut models = Models::new();
-    let mut done: Vec<bool> = deps.iter().map(Vec::is_empty).collect();
+    // A deferred model is not done even without resolvable deps (say, two
+    // files share its name): it is checked in the first wave.
+    let mut done: Vec<bool> = deps
+        .iter()
+        .zip(outcomes.iter())
+        .map(|(d, o)| d.is_empty() && !o.deferred)
+        .collect();
     let publish = |models: &mut Models, i: usize, outcome: &FileOutcome| {
         if let Some(outputs) = &outcome.outputs {
             models
@@ -148,8 +147,12 @@ fn recheck_with_upstream(
             publish(&mut models, i, &outcomes[i]);
         }
     }
-    // Whatever is left refs itself round in a circle.
+    // Whatever is left refs itself round in a circle: checked with what is
+    // known, and the cycle reported.
     for (i, outcome) in outcomes.iter_mut().enumerate().filter(|(i, _)| !done[*i]) {
+        if outcome.deferred {
+            *outcome = check_file(&files[i], options, registry, &models);
+        }
         let cycle: Vec<&str> = deps[i].iter().map(|&j| names[j].as_str()).collect();
         let path = files[i].display().to_string();
         outcome
@@ -157,6 +160,13 @@ fn recheck_with_upstream(
             .push(ModelCycle::finding(&path, &names[i], &cycle));
     }
     models
+}
+
+/// A model's name: its file name without the extension, lowercased.
+fn model_name(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
 }
 
 /// Keeps the findings of the named files, shown under the names as given.
@@ -262,12 +272,21 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     }
     let show_after = started + Duration::from_secs(1);
     let no_models = Models::new();
+    // dbt models that ref() other checked models are only rendered now, and
+    // checked once, in dependency order, with what their upstream models output.
+    let checked_models: HashSet<String> = discovered.files.iter().map(|f| model_name(f)).collect();
     let check_all = || -> Vec<FileOutcome> {
         discovered
             .files
             .par_iter()
             .map(|path| {
-                let outcome = check_file(path, options, registry, &no_models);
+                let outcome = check_file_deferring(
+                    path,
+                    options,
+                    registry,
+                    &no_models,
+                    Some(&checked_models),
+                );
                 if options.progress {
                     bar.inc(1);
                     if bar.is_hidden()
@@ -291,8 +310,6 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         Some(pool) => pool.install(check_all),
         None => check_all(),
     };
-    // dbt models that ref() other checked models are checked again, in
-    // dependency order, with what their upstream models output.
     let models = recheck_with_upstream(
         &discovered.files,
         &mut outcomes,
@@ -409,6 +426,9 @@ pub struct FileOutcome {
     pub refs: Vec<String>,
     /// What the file's last query outputs, for the models that read it.
     pub outputs: Option<ModelOutputs>,
+    /// Rendered only: it `ref()`s checked models, so it is checked once
+    /// their outputs are known.
+    pub deferred: bool,
 }
 
 /// Checks one file read from disk.
@@ -417,6 +437,18 @@ pub fn check_file(
     options: &CheckOptions,
     registry: &Registry,
     models: &Models,
+) -> FileOutcome {
+    check_file_deferring(path, options, registry, models, None)
+}
+
+/// [`check_file`], except that a dbt model that `ref()`s one of `checked`
+/// (other than itself) is only rendered, and comes back `deferred`.
+fn check_file_deferring(
+    path: &Path,
+    options: &CheckOptions,
+    registry: &Registry,
+    models: &Models,
+    checked: Option<&HashSet<String>>,
 ) -> FileOutcome {
     let shown = path.display().to_string();
     let bytes = match std::fs::read(path) {
@@ -434,13 +466,21 @@ pub fn check_file(
                 unknown_macros: Vec::new(),
                 refs: Vec::new(),
                 outputs: None,
+                deferred: false,
             }
         }
     };
     match String::from_utf8(bytes) {
         Ok(text) => {
             let project = options.projects.for_file(path);
-            check_source(
+            let defer = checked.zip(project.as_ref()).map(|(checked, _)| Defer {
+                checked,
+                own: path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_lowercase())
+                    .unwrap_or_default(),
+            });
+            check_source_deferring(
                 &shown,
                 &text,
                 options.dialect,
@@ -448,6 +488,7 @@ pub fn check_file(
                 options.inventory,
                 project.as_deref(),
                 models,
+                defer,
             )
         }
         Err(e) => {
@@ -473,6 +514,7 @@ pub fn check_file(
                 unknown_macros: Vec::new(),
                 refs: Vec::new(),
                 outputs: None,
+                deferred: false,
             }
         }
     }
@@ -501,6 +543,29 @@ pub fn check_source(
     project: Option<&crate::dbt::Project>,
     models: &Models,
 ) -> FileOutcome {
+    check_source_deferring(
+        path, text, dialect, registry, inventory, project, models, None,
+    )
+}
+
+/// Which models are checked in this run, and the model being checked: a
+/// model that refs another checked one waits for its outputs.
+struct Defer<'a> {
+    checked: &'a HashSet<String>,
+    own: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_source_deferring(
+    path: &str,
+    text: &str,
+    dialect: Dialect,
+    registry: &Registry,
+    inventory: bool,
+    project: Option<&crate::dbt::Project>,
+    models: &Models,
+    defer: Option<Defer<'_>>,
+) -> FileOutcome {
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !template::is_templated(text) {
@@ -526,7 +591,22 @@ pub fn check_source(
             unknown_macros: Vec::new(),
             refs: Vec::new(),
             outputs: None,
+            deferred: false,
         },
+        Ok(rendered)
+            if defer.as_ref().is_some_and(|d| {
+                rendered
+                    .refs
+                    .iter()
+                    .any(|r| *r != d.own && d.checked.contains(r))
+            }) =>
+        {
+            FileOutcome {
+                refs: rendered.refs,
+                deferred: true,
+                ..FileOutcome::default()
+            }
+        }
         Ok(rendered) => {
             // Checked as rendered, reported where the user wrote it.
             let mut outcome = check_sql(
@@ -615,6 +695,7 @@ fn check_sql(
         unknown_macros: Vec::new(),
         refs: Vec::new(),
         outputs: None,
+        deferred: false,
     };
     let (extracted, outputs) = extractor.finish();
     outcome.outputs = outputs;
