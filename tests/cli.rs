@@ -797,3 +797,44 @@ fn staging_models_define_the_agreed_columns_but_ctes_are_followed() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn a_dbt_project_of_38_models_is_analysed_whole_and_its_drifts_found() {
+    let (code, doc) = check_json(&["fixtures/dbt_ads"]);
+    assert_eq!(code, 1);
+    // Every model is analysed: nothing unrenderable, unparsable or unknown.
+    assert_eq!(doc["summary"]["files"], 38);
+    let got: Vec<(String, u64, u64, String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("fixtures/dbt_ads/models/marts/")
+                    .to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["code"].as_str().unwrap().to_string(),
+                f["metric"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("rpt_advertiser_summary.sql", 11, 5, "ML004", "ctr"),
+        ("rpt_campaign_monthly.sql", 9, 5, "ML005", "ctr"),
+        ("rpt_creative_performance.sql", 8, 5, "ML001", "ctr"),
+        ("rpt_deal_pricing.sql", 10, 5, "ML004", "cpm"),
+        ("rpt_exchange_health.sql", 10, 5, "ML001", "win_rate"),
+        ("rpt_exchange_quality.sql", 7, 5, "ML010", "ivt_rate"),
+        ("rpt_marketing_dashboard.sql", 8, 5, "ML011", "ctr"),
+        ("rpt_prebid_s2s.sql", 8, 5, "ML002", "s2s_share"),
+    ];
+    let expected: Vec<(String, u64, u64, String, String)> = expected
+        .iter()
+        .map(|(p, l, c, code, m)| (p.to_string(), *l, *c, code.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(got, expected, "{doc:#}");
+}
