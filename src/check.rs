@@ -79,17 +79,26 @@ impl CheckResult {
 /// Checks again, in dependency order, the files that `ref()` other checked
 /// files (dbt models, named by their file's stem), so that a model reading an
 /// upstream model sees what that model computes. Returns every model's outputs.
+/// The models checked in a run, by dbt project (root folder; none for files
+/// outside any project).
+type ProjectModels = HashMap<Option<PathBuf>, Models>;
+
 fn recheck_with_upstream(
     files: &[PathBuf],
     outcomes: &mut [FileOutcome],
     options: &CheckOptions,
     registry: &Registry,
     pool: Option<&rayon::ThreadPool>,
-) -> Models {
+) -> ProjectModels {
     let names: Vec<String> = files.iter().map(|f| model_name(f)).collect();
-    let mut index: HashMap<&str, usize> = HashMap::new();
+    // A ref() names a model of the same dbt project.
+    let projects: Vec<Option<PathBuf>> = files
+        .iter()
+        .map(|f| options.projects.for_file(f).map(|p| p.root.clone()))
+        .collect();
+    let mut index: HashMap<(&Option<PathBuf>, &str), usize> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
-        index.entry(name.as_str()).or_insert(i);
+        index.entry((&projects[i], name.as_str())).or_insert(i);
     }
     let deps: Vec<Vec<usize>> = outcomes
         .iter()
@@ -97,12 +106,13 @@ fn recheck_with_upstream(
         .map(|(i, o)| {
             o.refs
                 .iter()
-                .filter_map(|r| index.get(r.as_str()).copied())
+                .filter_map(|r| index.get(&(&projects[i], r.as_str())).copied())
                 .filter(|&j| j != i)
                 .collect()
         })
         .collect();
-    let mut models = Models::new();
+    let mut models = ProjectModels::new();
+    let no_models = Models::new();
     // A deferred model is not done even without resolvable deps (say, two
     // files share its name): it is checked in the first wave.
     let mut done: Vec<bool> = deps
@@ -110,9 +120,11 @@ fn recheck_with_upstream(
         .zip(outcomes.iter())
         .map(|(d, o)| d.is_empty() && !o.deferred)
         .collect();
-    let publish = |models: &mut Models, i: usize, outcome: &FileOutcome| {
+    let publish = |models: &mut ProjectModels, i: usize, outcome: &FileOutcome| {
         if let Some(outputs) = &outcome.outputs {
             models
+                .entry(projects[i].clone())
+                .or_default()
                 .entry(names[i].clone())
                 .or_insert_with(|| std::sync::Arc::new(outputs.clone()));
         }
@@ -132,7 +144,10 @@ fn recheck_with_upstream(
         let wave = || -> Vec<(usize, FileOutcome)> {
             ready
                 .par_iter()
-                .map(|&i| (i, check_file(&files[i], options, registry, &models)))
+                .map(|&i| {
+                    let upstream = models.get(&projects[i]).unwrap_or(&no_models);
+                    (i, check_file(&files[i], options, registry, upstream))
+                })
                 .collect()
         };
         let checked = match pool {
@@ -151,7 +166,8 @@ fn recheck_with_upstream(
     // known, and the cycle reported.
     for (i, outcome) in outcomes.iter_mut().enumerate().filter(|(i, _)| !done[*i]) {
         if outcome.deferred {
-            *outcome = check_file(&files[i], options, registry, &models);
+            let upstream = models.get(&projects[i]).unwrap_or(&no_models);
+            *outcome = check_file(&files[i], options, registry, upstream);
         }
         let cycle: Vec<&str> = deps[i].iter().map(|&j| names[j].as_str()).collect();
         let path = files[i].display().to_string();
@@ -348,7 +364,14 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
                 registry,
                 options.inventory,
                 options.projects.for_file(Path::new(name)).as_deref(),
-                &models,
+                models
+                    .get(
+                        &options
+                            .projects
+                            .for_file(Path::new(name))
+                            .map(|p| p.root.clone()),
+                    )
+                    .unwrap_or(&no_models),
             ),
         );
     }

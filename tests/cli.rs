@@ -838,3 +838,41 @@ fn a_dbt_project_of_38_models_is_analysed_whole_and_its_drifts_found() {
         .collect();
     assert_eq!(got, expected, "{doc:#}");
 }
+
+#[test]
+fn refs_resolve_within_their_own_dbt_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("p1/dbt_project.yml", "name: p1\n"),
+        ("p2/dbt_project.yml", "name: p2\n"),
+        (
+            "p1/models/stg.sql",
+            "select integration as integration_type, imps as impressions from {{ source('raw', 'a') }}\n",
+        ),
+        (
+            "p2/models/stg.sql",
+            "select imps as impressions from {{ source('raw', 'b') }}\n",
+        ),
+        (
+            "p1/models/rpt.sql",
+            "select sum(case when integration_type = 's2s' then impressions else 0 end) / nullif(sum(impressions), 0) as s2s_share\nfrom {{ ref('stg') }}\nwhere integration_type = 's2s'\n",
+        ),
+    ];
+    for (path, text) in files {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    let (p1, p2) = (dir.path().join("p1"), dir.path().join("p2"));
+    // p1's rpt reads p1's stg, whichever order the projects are given in.
+    for order in [[&p1, &p2], [&p2, &p1]] {
+        let (_, doc) = check_json(&[order[0].to_str().unwrap(), order[1].to_str().unwrap()]);
+        let codes: Vec<&str> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["ML002"], "{doc:#}");
+    }
+}
