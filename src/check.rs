@@ -725,7 +725,9 @@ fn check_sql(
     for site in extracted {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             let finding = judge_site(path, &site, registry);
-            if !inventory {
+            // A row-level column of the metric's name (a staging model's
+            // definition of it) is no computation of the metric.
+            if !inventory || !site.computation.has_aggregate() {
                 outcome.findings.extend(finding);
                 continue;
             }
@@ -746,7 +748,7 @@ fn check_sql(
         if !site.computation.has_aggregate() {
             continue;
         }
-        let form = without_slice(&site.computation);
+        let form = without_slice(&site.computation.clone().opaque_renames_as_columns());
         if is_metric(&form) {
             outcome.sites.push(MetricSite {
                 path: path.to_string(),

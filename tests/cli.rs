@@ -876,3 +876,53 @@ fn refs_resolve_within_their_own_dbt_project() {
         assert_eq!(codes, ["ML002"], "{doc:#}");
     }
 }
+
+#[test]
+fn upstream_columns_made_by_uncomparable_sql_are_read_by_name_for_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("dbt_project.yml", "name: h\n"),
+        (
+            "models/stg.sql",
+            "select lower(trim(exchange_name)) as exchange, win_cnt as wins, 1 as conversions\nfrom {{ source('raw', 'log') }}\n",
+        ),
+        (
+            "models/a.sql",
+            "select sum(case when exchange = 'xandr' then wins else 0 end) as xandr_wins, sum(conversions) as conversions\nfrom {{ ref('stg') }}\n",
+        ),
+        (
+            "models/b.sql",
+            "select sum(case when exchange = 'xandr' then wins else 0 end) as xandr_wins\nfrom {{ ref('stg') }}\n",
+        ),
+        (
+            "models/c.sql",
+            "select sum(case when exchange = 'xandr' then 1 else 0 end) as xandr_wins\nfrom {{ ref('stg') }}\n",
+        ),
+    ];
+    for (path, text) in files {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    let got: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            let file = path.rsplit('/').next().unwrap().to_string();
+            (file, f["code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    // `exchange` is the same column for the three reports, whatever made it;
+    // `1 as conversions` in staging defines the column, it computes nothing.
+    assert_eq!(got, [("c.sql".to_string(), "ML010".to_string())], "{doc:#}");
+    let output = metriclint()
+        .args(["metrics", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let inventory: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = inventory.to_string();
+    assert!(text.contains("xandr_wins"), "{inventory:#}");
+}

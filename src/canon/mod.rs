@@ -599,9 +599,6 @@ impl Expr {
         found
     }
 
-    /// The tree with each renamed column read in `vocabulary`: the name along
-    /// its lineage that the vocabulary uses (the base column first), else the
-    /// base column.
     /// What a dbt model's row-level column (`cost_cents / 100 AS spend`, a
     /// cast, a COALESCE) means to the models that read it: the column itself
     /// where the agreement uses that name, since defining the agreed columns
@@ -620,6 +617,22 @@ impl Expr {
         }
     }
 
+    /// The computation with each upstream column whose definition cannot be
+    /// compared (`lower(trim(exchange_name)) AS exchange`) read by its name:
+    /// reports reading the column agree on what it is, whatever made it.
+    pub fn opaque_renames_as_columns(self) -> Expr {
+        if !self.has_renames() {
+            return self;
+        }
+        self.rewrite(&mut |e| match e {
+            Expr::Renamed { alias, source } if source.is_uncertain() => Expr::Column(alias),
+            other => other,
+        })
+    }
+
+    /// The tree with each renamed column read in `vocabulary`: the name along
+    /// its lineage that the vocabulary uses (the base column first), else the
+    /// base column.
     pub fn in_vocabulary(self, vocabulary: &std::collections::BTreeSet<String>) -> Expr {
         if !self.has_renames() {
             return self;
