@@ -23,6 +23,31 @@ fn check_json(args: &[&str]) -> (i32, Value) {
     (output.status.code().unwrap(), doc)
 }
 
+/// A temporary project with `files` (path, text) written in it.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    dir
+}
+
+/// Each finding as (file name, code).
+fn file_codes(doc: &Value) -> Vec<(String, String)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            let file = path.rsplit('/').next().unwrap().to_string();
+            (file, f["code"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
 /// (code, path, line, metric) of each finding, in output order.
 fn findings(doc: &Value) -> Vec<(String, String, u64, String)> {
     doc["findings"]
@@ -705,8 +730,7 @@ fn drift_inside_a_macro_expansion_says_the_sql_is_generated() {
 
 #[test]
 fn a_render_error_inside_a_macro_names_the_macro_file_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = [
+    let dir = project(&[
         ("dbt_project.yml", "name: shop\n"),
         (
             "macros/a_fine.sql",
@@ -720,12 +744,7 @@ fn a_render_error_inside_a_macro_names_the_macro_file_and_line() {
             "models/m.sql",
             "select\n  {{ fine() }} as one,\n  {{ broken(1) }} as two\nfrom t\n",
         ),
-    ];
-    for (path, text) in files {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    }
+    ]);
     let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
     let finding = &doc["findings"][0];
     assert_eq!(finding["code"], "ML901", "{doc:#}");
@@ -741,8 +760,7 @@ fn a_render_error_inside_a_macro_names_the_macro_file_and_line() {
 
 #[test]
 fn staging_models_define_the_agreed_columns_but_ctes_are_followed() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = [
+    let dir = project(&[
         ("dbt_project.yml", "name: shop\n"),
         (
             "models/stg_events.sql",
@@ -769,23 +787,9 @@ fn staging_models_define_the_agreed_columns_but_ctes_are_followed() {
             "models/rpt_cte.sql",
             "with e as (select clicks * 100 as clicks, impressions from {{ ref('stg_events') }})\nselect sum(clicks) / nullif(sum(impressions), 0) as ctr from e\n",
         ),
-    ];
-    for (path, text) in files {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    }
+    ]);
     let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
-    let got: Vec<(String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let path = f["path"].as_str().unwrap();
-            let file = path.rsplit('/').next().unwrap().to_string();
-            (file, f["code"].as_str().unwrap().to_string())
-        })
-        .collect();
+    let got = file_codes(&doc);
     assert_eq!(
         got,
         vec![
@@ -841,8 +845,7 @@ fn a_dbt_project_of_38_models_is_analysed_whole_and_its_drifts_found() {
 
 #[test]
 fn refs_resolve_within_their_own_dbt_project() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = [
+    let dir = project(&[
         ("p1/dbt_project.yml", "name: p1\n"),
         ("p2/dbt_project.yml", "name: p2\n"),
         (
@@ -857,12 +860,7 @@ fn refs_resolve_within_their_own_dbt_project() {
             "p1/models/rpt.sql",
             "select sum(case when integration_type = 's2s' then impressions else 0 end) / nullif(sum(impressions), 0) as s2s_share\nfrom {{ ref('stg') }}\nwhere integration_type = 's2s'\n",
         ),
-    ];
-    for (path, text) in files {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    }
+    ]);
     let (p1, p2) = (dir.path().join("p1"), dir.path().join("p2"));
     // p1's rpt reads p1's stg, whichever order the projects are given in.
     for order in [[&p1, &p2], [&p2, &p1]] {
@@ -879,8 +877,7 @@ fn refs_resolve_within_their_own_dbt_project() {
 
 #[test]
 fn upstream_columns_made_by_uncomparable_sql_are_read_by_name_for_drift() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = [
+    let dir = project(&[
         ("dbt_project.yml", "name: h\n"),
         (
             "models/stg.sql",
@@ -898,23 +895,9 @@ fn upstream_columns_made_by_uncomparable_sql_are_read_by_name_for_drift() {
             "models/c.sql",
             "select sum(case when exchange = 'xandr' then 1 else 0 end) as xandr_wins\nfrom {{ ref('stg') }}\n",
         ),
-    ];
-    for (path, text) in files {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    }
+    ]);
     let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
-    let got: Vec<(String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let path = f["path"].as_str().unwrap();
-            let file = path.rsplit('/').next().unwrap().to_string();
-            (file, f["code"].as_str().unwrap().to_string())
-        })
-        .collect();
+    let got = file_codes(&doc);
     // `exchange` is the same column for the three reports, whatever made it;
     // `1 as conversions` in staging defines the column, it computes nothing.
     assert_eq!(got, [("c.sql".to_string(), "ML010".to_string())], "{doc:#}");
