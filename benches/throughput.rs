@@ -39,6 +39,35 @@ fn report(label: &str, files: usize, bytes: u64, elapsed: Duration) {
     );
 }
 
+/// A plain `check` of `dir`, as the CLI would run it with no flags.
+fn options_for(dir: &std::path::Path) -> CheckOptions {
+    CheckOptions {
+        paths: vec![dir.to_path_buf()],
+        dialect: Dialect::Generic,
+        inventory: false,
+        config: None,
+        stdin: None,
+        progress: false,
+        projects: Default::default(),
+    }
+}
+
+/// Checks each file on its own, in one thread; gives the findings' count.
+fn check_each(
+    paths: &[PathBuf],
+    options: &CheckOptions,
+    registry: &metriclint::registry::Registry,
+) -> usize {
+    paths
+        .iter()
+        .map(|p| {
+            check_file(p, options, registry, &Default::default())
+                .findings
+                .len()
+        })
+        .sum()
+}
+
 /// Best of `rounds` runs, to keep noise out of the comparison.
 fn best_of(rounds: usize, mut run: impl FnMut() -> usize) -> (Duration, usize) {
     let mut best = Duration::MAX;
@@ -96,25 +125,8 @@ fn main() {
     });
     report("(a) parse only, 1 thread", files, bytes, parse_time);
 
-    let options = CheckOptions {
-        paths: vec![dir_path.clone()],
-        dialect: Dialect::Generic,
-        inventory: false,
-        config: None,
-        stdin: None,
-        progress: false,
-        projects: Default::default(),
-    };
-    let (check_time, found) = best_of(3, || {
-        paths
-            .iter()
-            .map(|p| {
-                check_file(p, &options, &registry, &Default::default())
-                    .findings
-                    .len()
-            })
-            .sum()
-    });
+    let options = options_for(&dir_path);
+    let (check_time, found) = best_of(3, || check_each(&paths, &options, &registry));
     report("(b) full check, 1 thread", files, bytes, check_time);
 
     let (parallel_time, _) = best_of(3, || {
@@ -148,15 +160,7 @@ fn bench_dbt(dir: &std::path::Path, models: usize) {
         "dbt project: {models} models, {:.1} MB of templates",
         bytes as f64 / 1e6
     );
-    let options = CheckOptions {
-        paths: vec![dir.to_path_buf()],
-        dialect: Dialect::Generic,
-        inventory: false,
-        config: None,
-        stdin: None,
-        progress: false,
-        projects: Default::default(),
-    };
+    let options = options_for(dir);
     let project = |p: &PathBuf| options.projects.for_file(p);
     let render = |p: &PathBuf| {
         let text = std::fs::read_to_string(p).unwrap();
@@ -179,16 +183,7 @@ fn bench_dbt(dir: &std::path::Path, models: usize) {
     );
     let (render_time, _) = best_of(3, || paths.iter().map(|p| parse(&render(p))).sum());
     report("(a') render + parse, 1 thread", models, bytes, render_time);
-    let (check_time, _) = best_of(3, || {
-        paths
-            .iter()
-            .map(|p| {
-                check_file(p, &options, &registry, &Default::default())
-                    .findings
-                    .len()
-            })
-            .sum()
-    });
+    let (check_time, _) = best_of(3, || check_each(&paths, &options, &registry));
     report(
         "(b) full check, 1 thread, no refs",
         models,

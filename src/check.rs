@@ -355,6 +355,10 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     }
     if let Some((name, text)) = &options.stdin {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let project = options.projects.for_file(Path::new(name));
+        let upstream = models
+            .get(&project.as_ref().map(|p| p.root.clone()))
+            .unwrap_or(&no_models);
         collect(
             name.clone(),
             check_source(
@@ -363,15 +367,8 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
                 options.dialect,
                 registry,
                 options.inventory,
-                options.projects.for_file(Path::new(name)).as_deref(),
-                models
-                    .get(
-                        &options
-                            .projects
-                            .for_file(Path::new(name))
-                            .map(|p| p.root.clone()),
-                    )
-                    .unwrap_or(&no_models),
+                project.as_deref(),
+                upstream,
             ),
         );
     }
@@ -674,7 +671,7 @@ fn parses_as_plain_sql(text: &str, dialect: Dialect) -> bool {
 /// Where a template calls `name` (its last part followed by `(`), else its start.
 fn call_site(text: &str, name: &str, index: &LineIndex<'_>) -> Range {
     let last = name.rsplit('.').next().unwrap_or(name);
-    match text.find(&format!("{last}(")) {
+    match template::call_offset(text, last) {
         Some(at) => Range {
             start: index.position(at),
             end: index.position(at + last.len()),
@@ -748,7 +745,11 @@ fn check_sql(
         if !site.computation.has_aggregate() {
             continue;
         }
-        let form = without_slice(&site.computation.clone().opaque_renames_as_columns());
+        let form = if site.computation.has_renames() {
+            without_slice(&site.computation.clone().opaque_renames_as_columns())
+        } else {
+            without_slice(&site.computation)
+        };
         if is_metric(&form) {
             outcome.sites.push(MetricSite {
                 path: path.to_string(),

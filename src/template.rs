@@ -778,7 +778,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
 }
 
 /// Where the template first calls the macro `name` (`name(`, or `pkg.name(`).
-fn call_offset(template: &str, name: &str) -> Option<usize> {
+pub(crate) fn call_offset(template: &str, name: &str) -> Option<usize> {
     let call = format!("{name}(");
     template.match_indices(&call).map(|(at, _)| at).find(|&at| {
         !template[..at]
