@@ -148,6 +148,21 @@ fn metriclint_in(dir: &std::path::Path) -> Command {
     cmd
 }
 
+/// `check . --baseline baseline.json --format concise` in `dir`.
+fn check_against_baseline(dir: &std::path::Path) -> std::process::Output {
+    metriclint_in(dir)
+        .args([
+            "check",
+            ".",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "concise",
+        ])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn baseline_round_trip() {
     let dir = tempfile::tempdir().unwrap();
@@ -169,17 +184,7 @@ fn baseline_round_trip() {
         format!("-- Finance view\n-- owner: finance\n{original}"),
     )
     .unwrap();
-    let out = metriclint_in(dir.path())
-        .args([
-            "check",
-            ".",
-            "--baseline",
-            "baseline.json",
-            "--format",
-            "concise",
-        ])
-        .output()
-        .unwrap();
+    let out = check_against_baseline(dir.path());
     assert_eq!(out.status.code(), Some(0));
     assert!(
         out.stdout.is_empty(),
@@ -192,17 +197,7 @@ fn baseline_round_trip() {
         "SUM(spend) / SUM(impressions)",
     );
     std::fs::write(&report, drifted).unwrap();
-    let out = metriclint_in(dir.path())
-        .args([
-            "check",
-            ".",
-            "--baseline",
-            "baseline.json",
-            "--format",
-            "concise",
-        ])
-        .output()
-        .unwrap();
+    let out = check_against_baseline(dir.path());
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
