@@ -495,10 +495,7 @@ fn check_file_deferring(
             let project = options.projects.for_file(path);
             let defer = checked.zip(project.as_ref()).map(|(checked, _)| Defer {
                 checked,
-                own: path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().to_lowercase())
-                    .unwrap_or_default(),
+                own: model_name(path),
             });
             check_source_deferring(
                 &shown,
