@@ -350,27 +350,31 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             suppressions.insert(path, outcome.suppressions);
         }
     };
-    for (path, outcome) in discovered.files.iter().zip(outcomes) {
+    for (path, mut outcome) in discovered.files.iter().zip(outcomes) {
+        let root = options.projects.for_file(path).map(|p| p.root.clone());
+        for site in &mut outcome.sites {
+            site.project.clone_from(&root);
+        }
         collect(path.display().to_string(), outcome);
     }
     if let Some((name, text)) = &options.stdin {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let project = options.projects.for_file(Path::new(name));
-        let upstream = models
-            .get(&project.as_ref().map(|p| p.root.clone()))
-            .unwrap_or(&no_models);
-        collect(
-            name.clone(),
-            check_source(
-                name,
-                text,
-                options.dialect,
-                registry,
-                options.inventory,
-                project.as_deref(),
-                upstream,
-            ),
+        let root = project.as_ref().map(|p| p.root.clone());
+        let upstream = models.get(&root).unwrap_or(&no_models);
+        let mut outcome = check_source(
+            name,
+            text,
+            options.dialect,
+            registry,
+            options.inventory,
+            project.as_deref(),
+            upstream,
         );
+        for site in &mut outcome.sites {
+            site.project.clone_from(&root);
+        }
+        collect(name.clone(), outcome);
     }
     // Across files: the same unregistered metric computed several ways.
     findings.extend(inconsistent_computations(&sites, registry));
@@ -735,6 +739,7 @@ fn check_sql(
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
                 generated_by: None,
+                project: None,
             });
             outcome.findings.extend(finding);
             continue;
@@ -763,6 +768,7 @@ fn check_sql(
                 registered: None,
                 generated_by: None,
                 verdict: None,
+                project: None,
             });
         }
     }

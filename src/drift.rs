@@ -34,6 +34,9 @@ pub struct MetricSite {
     /// The template tag whose output is the whole site, when none of it is
     /// written in the file (a macro call's or an expression's output).
     pub generated_by: Option<String>,
+    /// The dbt project the site's file belongs to: reports are compared with
+    /// the other reports of their own project only.
+    pub project: Option<std::path::PathBuf>,
 }
 
 /// The conditions every aggregate of `computation` shares.
@@ -91,10 +94,11 @@ fn is_dimension_pick(form: &Expr) -> bool {
 
 /// ML010 findings for the drift sites of a whole run.
 pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> Vec<Finding> {
-    let mut groups: HashMap<String, Vec<&MetricSite>> = HashMap::new();
+    let mut groups: HashMap<(Option<&std::path::Path>, String), Vec<&MetricSite>> = HashMap::new();
     for site in sites.iter().filter(|s| s.registered.is_none()) {
+        let name = registry.vocabulary().group_name(&site.output_name);
         groups
-            .entry(registry.vocabulary().group_name(&site.output_name))
+            .entry((site.project.as_deref(), name))
             .or_default()
             .push(site);
     }

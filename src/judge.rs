@@ -101,7 +101,7 @@ pub struct Computation<'a> {
 /// renamed columns followed to their source: how reports compare with each
 /// other when no agreement says which conditions matter.
 pub fn without_slice(expr: &Expr) -> Expr {
-    let mut form = expr.clone().in_vocabulary(&BTreeSet::new());
+    let mut form = expr.clone().followed_to_sources();
     form.clear_scopes();
     form
 }

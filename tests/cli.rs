@@ -909,3 +909,59 @@ fn upstream_columns_made_by_uncomparable_sql_are_read_by_name_for_drift() {
     let text = inventory.to_string();
     assert!(text.contains("xandr_wins"), "{inventory:#}");
 }
+
+#[test]
+fn messages_name_columns_as_the_report_reads_them_not_as_staging_found_them() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\n"),
+        (
+            "models/stg_bids.sql",
+            "select bid_request_cnt as bid_requests, win_cnt as wins, bid_cnt as bids\nfrom {{ source('raw', 'bids') }}\n",
+        ),
+        (
+            "models/rpt_wins.sql",
+            "select sum(wins) / nullif(sum(bid_requests), 0) as win_rate\nfrom {{ ref('stg_bids') }}\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 1, "{doc:#}");
+    assert!(
+        messages[0]
+            .contains("the denominator is sum(bid_requests) where the registry has sum(bids)"),
+        "{}",
+        messages[0]
+    );
+    assert!(!messages[0].contains("bid_request_cnt"), "{}", messages[0]);
+}
+
+#[test]
+fn unregistered_metrics_are_compared_within_their_own_dbt_project() {
+    let ratio = |denominator: &str| {
+        format!("select sum(ivt_impressions) / sum({denominator}) as ivt_share\nfrom raw.events\n")
+    };
+    let (measured, all) = (ratio("measurable_impressions"), ratio("impressions"));
+    let dir = project(&[
+        ("p1/dbt_project.yml", "name: p1\n"),
+        ("p2/dbt_project.yml", "name: p2\n"),
+        ("p1/models/a.sql", &all),
+        ("p1/models/b.sql", &all),
+        ("p2/models/c.sql", &measured),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(file_codes(&doc), vec![], "{doc:#}");
+    // In one project, the odd one out is flagged.
+    std::fs::write(dir.path().join("p1/models/c.sql"), &measured).unwrap();
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(
+        file_codes(&doc),
+        vec![("c.sql".to_string(), "ML010".to_string())],
+        "{doc:#}"
+    );
+    assert!(doc["findings"][0]["path"].as_str().unwrap().contains("p1"));
+}

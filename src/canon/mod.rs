@@ -631,8 +631,10 @@ impl Expr {
     }
 
     /// The tree with each renamed column read in `vocabulary`: the name along
-    /// its lineage that the vocabulary uses (the base column first), else the
-    /// base column.
+    /// its lineage that the vocabulary uses (the base column first). A rename
+    /// of a column to names the vocabulary does not use stays a rename of the
+    /// base column, shown by the name the report reads; a computed column is
+    /// its computation.
     pub fn in_vocabulary(self, vocabulary: &std::collections::BTreeSet<String>) -> Expr {
         if !self.has_renames() {
             return self;
@@ -641,8 +643,27 @@ impl Expr {
             Expr::Renamed { alias, source } => match *source {
                 Expr::Column(base) if vocabulary.contains(&base) => Expr::Column(base),
                 _ if vocabulary.contains(&alias) => Expr::Column(alias),
+                Expr::Column(base) => Expr::Renamed {
+                    alias,
+                    source: Box::new(Expr::Column(base)),
+                },
+                // Inner renames were resolved first: the outer name is the
+                // one the report reads.
+                Expr::Renamed { source, .. } => Expr::Renamed { alias, source },
                 other => other,
             },
+            other => other,
+        })
+    }
+
+    /// The tree with every renamed column followed to its source, so that
+    /// reports reading one column under two names compare equal.
+    pub fn followed_to_sources(self) -> Expr {
+        if !self.has_renames() {
+            return self;
+        }
+        self.rewrite(&mut |e| match e {
+            Expr::Renamed { source, .. } => *source,
             other => other,
         })
     }

@@ -28,7 +28,6 @@ fn prec(expr: &Expr) -> Prec {
         Expr::Sum(_) => Prec::Sum,
         Expr::Product(_) => Prec::Product,
         Expr::Number(n) if n.is_negative() => Prec::Sum,
-        Expr::Renamed { source, .. } => prec(source),
         _ => Prec::Atom,
     }
 }
@@ -184,7 +183,8 @@ impl Display for Expr {
                 f.write_char(')')
             }
             Expr::Cast { expr, to } => write!(f, "cast({expr} as {to})"),
-            Expr::Renamed { source, .. } => write!(f, "{source}"),
+            // In the name the report reads, not the raw column upstream.
+            Expr::Renamed { alias, .. } => f.write_str(alias),
             Expr::MetricRef(name) => write!(f, "metric('{name}')"),
             Expr::Opaque(text) => f.write_str(text),
         }

@@ -12,9 +12,14 @@ fn sites(sql: &str) -> Vec<(String, u32, String)> {
     let wanted = |n: &str| {
         ["ctr", "clicks", "impressions", "cpm", "spend"].contains(&n.to_lowercase().as_str())
     };
+    // Renamed columns are shown by their base name, to show lineage reached it.
+    let base_columns = ["clicks", "impressions", "spend"].map(String::from).into();
     extract_sites(&parsed.statements, sql, &wanted)
         .into_iter()
-        .map(|s| (s.output_name, s.range.start.line, s.computation.to_string()))
+        .map(|s| {
+            let computation = s.computation.in_vocabulary(&base_columns).to_string();
+            (s.output_name, s.range.start.line, computation)
+        })
         .collect()
 }
 

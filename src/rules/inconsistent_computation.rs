@@ -10,7 +10,8 @@ rule! {
     /// expression aggregates (directly or through the columns it reads) are
     /// metric sites; dimensions, ids, dates and pass-through columns never are.
     /// Names are compared case-insensitively after stripping qualifier words
-    /// (`daily_`, `_pct`, `_by_campaign`, …).
+    /// (`daily_`, `_pct`, `_by_campaign`, …). The reports of a dbt project
+    /// are compared with each other only, never with another project's.
     ///
     /// If one variant is used by more than half of the sites, only the other
     /// sites are flagged, each pointing at a majority site; otherwise every
