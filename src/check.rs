@@ -96,8 +96,10 @@ fn recheck_with_upstream(
         .iter()
         .map(|f| options.projects.for_file(f).map(|p| p.root.clone()))
         .collect();
+    // Analyses read models; nothing reads an analysis.
+    let analysis: Vec<bool> = files.iter().map(|f| is_analysis(options, f)).collect();
     let mut index: HashMap<(&Option<PathBuf>, &str), usize> = HashMap::new();
-    for (i, name) in names.iter().enumerate() {
+    for (i, name) in names.iter().enumerate().filter(|(i, _)| !analysis[*i]) {
         index.entry((&projects[i], name.as_str())).or_insert(i);
     }
     let deps: Vec<Vec<usize>> = outcomes
@@ -121,7 +123,7 @@ fn recheck_with_upstream(
         .map(|(d, o)| d.is_empty() && !o.deferred)
         .collect();
     let publish = |models: &mut ProjectModels, i: usize, outcome: &FileOutcome| {
-        if let Some(outputs) = &outcome.outputs {
+        if let Some(outputs) = outcome.outputs.as_ref().filter(|_| !analysis[i]) {
             models
                 .entry(projects[i].clone())
                 .or_default()
@@ -176,6 +178,14 @@ fn recheck_with_upstream(
             .push(ModelCycle::finding(&path, &names[i], &cycle));
     }
     models
+}
+
+/// Whether `file` is an analysis of its dbt project.
+fn is_analysis(options: &CheckOptions, file: &Path) -> bool {
+    options
+        .projects
+        .for_file(file)
+        .is_some_and(|project| project.is_analysis(file))
 }
 
 /// A model's name: its file name without the extension, lowercased.
@@ -263,12 +273,13 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         let keep = config.file_filter();
         discovered.files.retain(|f| keep(f));
     }
-    // In a dbt project, the reports are its models (not macros, tests, analyses).
+    // In a dbt project, the reports are its models and analyses (not macros,
+    // tests, seeds or snapshots).
     discovered.files.retain(|f| {
         options
             .projects
             .for_file(f)
-            .is_none_or(|project| project.is_model(f))
+            .is_none_or(|project| project.is_report(f))
     });
     if let Some((name, _)) = &options.stdin {
         // The buffer replaces the file of the same name on disk.
@@ -290,7 +301,12 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     let no_models = Models::new();
     // dbt models that ref() other checked models are only rendered now, and
     // checked once, in dependency order, with what their upstream models output.
-    let checked_models: HashSet<String> = discovered.files.iter().map(|f| model_name(f)).collect();
+    let checked_models: HashSet<String> = discovered
+        .files
+        .iter()
+        .filter(|f| !is_analysis(options, f))
+        .map(|f| model_name(f))
+        .collect();
     let check_all = || -> Vec<FileOutcome> {
         discovered
             .files

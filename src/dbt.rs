@@ -36,6 +36,9 @@ pub struct Project {
     pub name: String,
     /// Folders (relative to `root`) holding the models.
     pub model_paths: Vec<String>,
+    /// Folders (relative to `root`) holding the analyses: ad-hoc reports,
+    /// checked like models but never `ref()`ed.
+    pub analysis_paths: Vec<String>,
     /// Project vars (top level of `vars:`), with their YAML types.
     pub vars: BTreeMap<String, serde_yaml::Value>,
     /// The project's own macros, callable by bare name.
@@ -55,6 +58,8 @@ struct RawProject {
     macro_paths: Option<Vec<String>>,
     #[serde(default)]
     model_paths: Option<Vec<String>>,
+    #[serde(default)]
+    analysis_paths: Option<Vec<String>>,
     #[serde(default)]
     vars: BTreeMap<String, serde_yaml::Value>,
 }
@@ -189,6 +194,9 @@ impl Project {
             model_paths: raw
                 .model_paths
                 .unwrap_or_else(|| vec!["models".to_string()]),
+            analysis_paths: raw
+                .analysis_paths
+                .unwrap_or_else(|| vec!["analyses".to_string()]),
             macros: read_macros(&root, &macro_paths, &raw.name),
             name: raw.name,
             root,
@@ -202,13 +210,25 @@ impl Project {
 impl Project {
     /// Whether `file` is one of the project's models (under a model path).
     pub fn is_model(&self, file: &Path) -> bool {
+        self.is_under(file, &self.model_paths)
+    }
+
+    /// Whether `file` is one of the project's analyses (under an analysis path).
+    pub fn is_analysis(&self, file: &Path) -> bool {
+        self.is_under(file, &self.analysis_paths)
+    }
+
+    /// Whether `file` is a report of the project: a model or an analysis.
+    pub fn is_report(&self, file: &Path) -> bool {
+        self.is_model(file) || self.is_analysis(file)
+    }
+
+    fn is_under(&self, file: &Path, folders: &[String]) -> bool {
         let Ok(absolute) = std::fs::canonicalize(file) else {
             return true;
         };
         let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
-        self.model_paths
-            .iter()
-            .any(|m| absolute.starts_with(root.join(m)))
+        folders.iter().any(|m| absolute.starts_with(root.join(m)))
     }
 }
 

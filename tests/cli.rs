@@ -803,11 +803,12 @@ fn staging_models_define_the_agreed_columns_but_ctes_are_followed() {
 }
 
 #[test]
-fn a_dbt_project_of_38_models_is_analysed_whole_and_its_drifts_found() {
+fn a_dbt_project_of_38_models_and_3_analyses_is_analysed_whole_and_its_drifts_found() {
     let (code, doc) = check_json(&["fixtures/dbt_ads"]);
     assert_eq!(code, 1);
-    // Every model is analysed: nothing unrenderable, unparsable or unknown.
-    assert_eq!(doc["summary"]["files"], 38);
+    // Every model and analysis is analysed: nothing unrenderable, unparsable
+    // or unknown.
+    assert_eq!(doc["summary"]["files"], 41);
     let got: Vec<(String, u64, u64, String, String)> = doc["findings"]
         .as_array()
         .unwrap()
@@ -817,7 +818,7 @@ fn a_dbt_project_of_38_models_is_analysed_whole_and_its_drifts_found() {
                 f["path"]
                     .as_str()
                     .unwrap()
-                    .trim_start_matches("fixtures/dbt_ads/models/marts/")
+                    .trim_start_matches("fixtures/dbt_ads/")
                     .to_string(),
                 f["line"].as_u64().unwrap(),
                 f["column"].as_u64().unwrap(),
@@ -827,14 +828,58 @@ fn a_dbt_project_of_38_models_is_analysed_whole_and_its_drifts_found() {
         })
         .collect();
     let expected = [
-        ("rpt_advertiser_summary.sql", 11, 5, "ML004", "ctr"),
-        ("rpt_campaign_monthly.sql", 9, 5, "ML005", "ctr"),
-        ("rpt_creative_performance.sql", 8, 5, "ML001", "ctr"),
-        ("rpt_deal_pricing.sql", 10, 5, "ML004", "cpm"),
-        ("rpt_exchange_health.sql", 10, 5, "ML001", "win_rate"),
-        ("rpt_exchange_quality.sql", 7, 5, "ML010", "ivt_rate"),
-        ("rpt_marketing_dashboard.sql", 8, 5, "ML011", "ctr"),
-        ("rpt_prebid_s2s.sql", 8, 5, "ML002", "s2s_share"),
+        ("analyses/fill_rate_by_tier.sql", 5, 5, "ML005", "fill_rate"),
+        ("analyses/roas_readout.sql", 7, 5, "ML004", "roas"),
+        (
+            "models/marts/rpt_advertiser_summary.sql",
+            11,
+            5,
+            "ML004",
+            "ctr",
+        ),
+        (
+            "models/marts/rpt_campaign_monthly.sql",
+            9,
+            5,
+            "ML005",
+            "ctr",
+        ),
+        (
+            "models/marts/rpt_creative_performance.sql",
+            8,
+            5,
+            "ML001",
+            "ctr",
+        ),
+        ("models/marts/rpt_deal_pricing.sql", 10, 5, "ML004", "cpm"),
+        (
+            "models/marts/rpt_exchange_health.sql",
+            10,
+            5,
+            "ML001",
+            "win_rate",
+        ),
+        (
+            "models/marts/rpt_exchange_quality.sql",
+            7,
+            5,
+            "ML010",
+            "ivt_rate",
+        ),
+        (
+            "models/marts/rpt_marketing_dashboard.sql",
+            8,
+            5,
+            "ML011",
+            "ctr",
+        ),
+        (
+            "models/marts/rpt_prebid_s2s.sql",
+            8,
+            5,
+            "ML002",
+            "s2s_share",
+        ),
     ];
     let expected: Vec<(String, u64, u64, String, String)> = expected
         .iter()
@@ -964,4 +1009,46 @@ fn unregistered_metrics_are_compared_within_their_own_dbt_project() {
         "{doc:#}"
     );
     assert!(doc["findings"][0]["path"].as_str().unwrap().contains("p1"));
+}
+
+#[test]
+fn analyses_are_checked_from_the_projects_analysis_paths_and_never_ref_targets() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\nanalysis-paths: [\"adhoc\"]\n"),
+        (
+            "models/stg.sql",
+            "select imps as impressions, clicks from {{ source('raw', 'events') }}\n",
+        ),
+        // Same name as the model: a ref() still means the model.
+        (
+            "adhoc/stg.sql",
+            "select sum(clicks) / count(*) as ctr from {{ ref('stg') }}\n",
+        ),
+        (
+            "models/rpt.sql",
+            "select sum(clicks) / nullif(sum(impressions), 0) as ctr from {{ ref('stg') }}\n",
+        ),
+        // Neither a model nor an analysis of the project: not a report.
+        (
+            "scripts/one_off.sql",
+            "select sum(clicks) / count(*) as ctr from events\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(doc["summary"]["files"], 3, "{doc:#}");
+    let got: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            let shown = path.strip_prefix(dir.path().to_str().unwrap()).unwrap();
+            (shown.to_string(), f["code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![("/adhoc/stg.sql".to_string(), "ML001".to_string())],
+        "{doc:#}"
+    );
 }
