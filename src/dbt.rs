@@ -80,6 +80,11 @@ pub(crate) fn macro_names(source: &str) -> Vec<String> {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
+        // A macro that returns keeps its name, bound to its wrapper.
+        let name = name
+            .strip_prefix(crate::template::RETURNING_PREFIX)
+            .map(str::to_string)
+            .unwrap_or(name);
         if !name.is_empty() && !names.contains(&name) {
             names.push(name);
         }

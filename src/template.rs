@@ -222,21 +222,28 @@ fn returned_expression(tag: &str) -> Option<&str> {
     (depth == 0 && !expr.trim().is_empty()).then_some(expr)
 }
 
+/// What a macro that returns is renamed to; its own name becomes a
+/// [`Returning`] wrapper of it, so callers get the value itself.
+pub(crate) const RETURNING_PREFIX: &str = "__dbt_returning_";
+
 /// dbt's `return(value)` ends a macro and makes `value` the call's result,
 /// where Jinja would only print it and carry on: `{% do return(x) %}`
 /// printed nothing at all. Each macro that returns is rewritten so that the
 /// first return taken is the macro's whole output, its other text dropped.
-/// The value reaches the caller as text (a list arrives as its printout).
+/// A value other than a string (a list of column dicts, a boolean) reaches
+/// the caller as itself: the macro prints a token for it, and its name is
+/// bound to a wrapper that turns the token back into the value.
 pub(crate) fn with_macro_returns(source: &str) -> String {
     if !source.contains("return") {
         return source.to_string();
     }
     const PROLOGUE: &str =
         "{% set __dbt_return = namespace(value=none, done=false) %}{% set __dbt_body %}";
-    const EPILOGUE: &str = "{% endset %}{% if __dbt_return.done %}{{ __dbt_return.value }}{% else %}{{ __dbt_body }}{% endif %}";
+    const EPILOGUE: &str = "{% endset %}{% if __dbt_return.done %}{{ __dbt_return.value | __dbt_returned }}{% else %}{{ __dbt_body }}{% endif %}";
     let mut out = String::with_capacity(source.len());
-    // Where the open macro's body starts in `out`, and whether it returns.
-    let mut open: Option<(usize, bool)> = None;
+    // The open macro: where its name is in `out`, the name, where its body
+    // starts, and whether it returns.
+    let mut open: Option<(usize, String, usize, bool)> = None;
     // A `{% call %}` body is a macro of its own, where `return` stays as is.
     let mut calls = 0usize;
     for (start, end, is_tag) in segments(source) {
@@ -251,31 +258,115 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
             "endcall" => calls = calls.saturating_sub(1),
             _ => {}
         }
-        match (word, open) {
+        match (word, &mut open) {
             ("macro", _) => {
                 calls = 0;
+                let after = text.find("macro").map_or(0, |at| at + "macro".len());
+                let skipped = text[after..].len() - text[after..].trim_start().len();
+                let name: String = text[after + skipped..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let name_at = out.len() + after + skipped;
                 out.push_str(text);
-                open = Some((out.len(), false));
+                open = Some((name_at, name, out.len(), false));
             }
-            ("endmacro", Some((body, returns))) => {
-                if returns {
-                    out.insert_str(body, PROLOGUE);
+            ("endmacro", Some((name_at, name, body, returns))) => {
+                let name = std::mem::take(name);
+                if *returns && !name.is_empty() {
+                    // Back to front, so the earlier offset stays right.
+                    out.insert_str(*body, PROLOGUE);
+                    out.insert_str(*name_at, RETURNING_PREFIX);
                     out.push_str(EPILOGUE);
+                    out.push_str(text);
+                    out.push_str(&format!(
+                        "{{% set {name} = __dbt_returning({RETURNING_PREFIX}{name}) %}}"
+                    ));
+                } else {
+                    if *returns {
+                        out.insert_str(*body, PROLOGUE);
+                        out.push_str(EPILOGUE);
+                    }
+                    out.push_str(text);
                 }
-                out.push_str(text);
                 open = None;
             }
-            (_, Some((body, _))) if is_tag && calls == 0 => match returned_expression(text) {
-                Some(expr) => {
-                    out.push_str(&format!("{{% if not __dbt_return.done %}}{{% set __dbt_return.value = {expr} %}}{{% set __dbt_return.done = true %}}{{% endif %}}"));
-                    open = Some((body, true));
+            (_, Some((_, _, _, returns))) if is_tag && calls == 0 => {
+                match returned_expression(text) {
+                    Some(expr) => {
+                        out.push_str(&format!("{{% if not __dbt_return.done %}}{{% set __dbt_return.value = {expr} %}}{{% set __dbt_return.done = true %}}{{% endif %}}"));
+                        *returns = true;
+                    }
+                    None => out.push_str(text),
                 }
-                None => out.push_str(text),
-            },
+            }
             _ => out.push_str(text),
         }
     }
     out
+}
+
+/// Marks a value a macro returns inside its printed output.
+const RETURN_TOKEN: char = '\u{1f}';
+
+/// The value of a `return()`, as the macro prints it: a string as itself (it
+/// is SQL text), anything else as a token that [`Returning`] reads back.
+fn returned(value: Value) -> Value {
+    if value.as_str().is_some() || value.is_undefined() || value.is_none() {
+        return value;
+    }
+    let index = RETURNED.with(|r| {
+        let mut r = r.borrow_mut();
+        r.push(value);
+        r.len() - 1
+    });
+    Value::from_safe_string(format!("{RETURN_TOKEN}{index}{RETURN_TOKEN}"))
+}
+
+/// The value a token in `text` stands for, when the text is just the token.
+fn returned_value(text: &str) -> Option<Value> {
+    let index: usize = text
+        .trim()
+        .strip_prefix(RETURN_TOKEN)?
+        .strip_suffix(RETURN_TOKEN)?
+        .parse()
+        .ok()?;
+    RETURNED.with(|r| r.borrow().get(index).cloned())
+}
+
+/// Tokens left in rendered text (a returned list printed by `{{ }}`), as
+/// their values' printout, as dbt would print them.
+fn without_return_tokens(text: String) -> String {
+    if !text.contains(RETURN_TOKEN) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut parts = text.split(RETURN_TOKEN);
+    out.push_str(parts.next().unwrap_or_default());
+    while let Some(inside) = parts.next() {
+        match returned_value(&format!("{RETURN_TOKEN}{inside}{RETURN_TOKEN}")) {
+            Some(value) => out.push_str(&value.to_string()),
+            None => out.push_str(inside),
+        }
+        out.push_str(parts.next().unwrap_or_default());
+    }
+    out
+}
+
+/// A macro that returns, as its callers see it: the call gives the value of
+/// its `return()` itself, not its printout.
+#[derive(Debug)]
+struct Returning(Value);
+
+impl Object for Returning {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let output = self.0.call(state, args)?;
+        Ok(output.as_str().and_then(returned_value).unwrap_or(output))
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
 }
 
 /// Tags opening and closing blocks whose text is captured (a macro body, a
@@ -425,6 +516,8 @@ thread_local! {
     static CALLED: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
     /// The models the current template `ref()`s.
     static REFS: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
+    /// The values macros returned while rendering the current template.
+    static RETURNED: std::cell::RefCell<Vec<Value>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Placeholder {
@@ -726,6 +819,10 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         Value::from("")
     });
     env.add_function("return", |value: Value| -> Value { value });
+    env.add_filter("__dbt_returned", returned);
+    env.add_function("__dbt_returning", |inner: Value| -> Value {
+        Value::from_object(Returning(inner))
+    });
     env.add_function("run_query", |_: Rest<Value>| -> Value {
         Placeholder::value("run_query", false)
     });
@@ -852,7 +949,11 @@ pub fn render(
     );
     CALLED.with(|c| c.borrow_mut().clear());
     REFS.with(|r| r.borrow_mut().clear());
-    let result = env.render_str(&marked, Value::from(placeholders));
+    RETURNED.with(|r| r.borrow_mut().clear());
+    let result = env
+        .render_str(&marked, Value::from(placeholders))
+        .map(without_return_tokens);
+    RETURNED.with(|r| r.borrow_mut().clear());
     let called: Vec<String> =
         CALLED.with(|c| std::mem::take(&mut *c.borrow_mut()).into_iter().collect());
     match result {
@@ -1063,6 +1164,46 @@ mod tests {
             (
                 "{% set s = ratio('a', 'b') %}select {{ s | upper }}",
                 "select A / NULLIF(B, 0)",
+            ),
+        ];
+        for (model, expected) in cases {
+            assert_eq!(rendered_with_macros(macros, model), expected, "{model}");
+        }
+    }
+
+    #[test]
+    fn returned_lists_dicts_and_booleans_reach_callers_as_values() {
+        // The fivetran_utils pattern: a macro returns column dicts, another
+        // iterates them.
+        let macros = "{% macro get_columns() %}{% set columns = [\n    {'name': 'imps', 'datatype': 'int', 'alias': 'impressions'},\n    {'name': 'clicks', 'datatype': 'int'}\n] %}{{ return(columns) }}{% endmacro %}\n\
+            {% macro fill(columns) %}{% for c in columns %}{{ c.name }}{% if 'alias' in c %} as {{ c.alias }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}\n\
+            {% macro staged() %}select {{ fill(get_columns()) }} from raw{% endmacro %}\n\
+            {% macro is_wide() %}{% do return(false) %}{% endmacro %}\n\
+            {% macro count_of(xs) %}{% do return(xs | length) %}{% endmacro %}";
+        let cases = [
+            (
+                "select {{ fill(get_columns()) }} from raw",
+                "select imps as impressions, clicks from raw",
+            ),
+            // Through a variable, and from inside another macro.
+            (
+                "{% set cols = get_columns() %}select {{ fill(cols) }}, {{ cols | length }} as n",
+                "select imps as impressions, clicks, 2 as n",
+            ),
+            (
+                "{{ staged() }}",
+                "select imps as impressions, clicks from raw",
+            ),
+            // A returned false is false, not the text \"false\".
+            (
+                "select {% if is_wide() %}wide{% else %}narrow{% endif %}",
+                "select narrow",
+            ),
+            ("select {{ count_of([1, 2, 3]) + 1 }}", "select 4"),
+            // Printed, a returned list reads as its value.
+            (
+                "-- {{ get_columns() | map(attribute='name') | join(',') }}",
+                "-- imps,clicks",
             ),
         ];
         for (model, expected) in cases {
