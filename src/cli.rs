@@ -44,6 +44,24 @@ pub enum Command {
     /// Print a rule's documentation (what it checks, why, an example), or
     /// list every rule.
     Rule(RuleArgs),
+    /// Print a Jinja SQL file as metriclint renders it, offline, with its dbt
+    /// project's macros and vars (what `dbt compile` would give, without dbt
+    /// or a warehouse); the macros it calls that are defined nowhere are
+    /// listed on stderr.
+    ///
+    /// Exit status: 0 when it renders, 2 when it cannot be read or rendered.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// The template file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The SQL dialect, which is dbt's `target.type` [default: generic].
+    #[arg(long, value_name = "NAME")]
+    pub dialect: Option<Dialect>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -501,6 +519,37 @@ fn run_init(args: InitArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn run_render(args: RenderArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let projects = crate::dbt::Projects::default();
+    let project = projects.for_file(&args.file);
+    let dialect = args.dialect.unwrap_or_default();
+    match crate::template::render(&text, dialect, project.as_deref()) {
+        Ok(rendered) => {
+            let newline = if rendered.text.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            };
+            print(&format!("{}{newline}", rendered.text));
+            for name in &rendered.unknown_macros {
+                eprintln!("note: macro `{name}` is defined nowhere; rendered as a placeholder");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}:{}: {}", args.file.display(), e.line, e.message);
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn run_rule(args: RuleArgs) -> ExitCode {
     if args.all {
         let mut text = String::new();
@@ -772,5 +821,6 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => run_explain(args),
         Command::Init(args) => run_init(args),
         Command::Rule(args) => run_rule(args),
+        Command::Render(args) => run_render(args),
     }
 }

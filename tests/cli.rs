@@ -1052,3 +1052,42 @@ fn analyses_are_checked_from_the_projects_analysis_paths_and_never_ref_targets()
         "{doc:#}"
     );
 }
+
+#[test]
+fn render_prints_the_sql_metriclint_reads_and_fails_on_template_errors() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\nvars:\n  days: 7\n"),
+        (
+            "macros/ratio.sql",
+            "{% macro ratio(a, b) %}{{ return(dbt.safe_divide(a, b)) }}{% endmacro %}\n",
+        ),
+        (
+            "models/rpt.sql",
+            "select {{ ratio('sum(clicks)', 'sum(impressions)') }} as ctr\nfrom {{ ref('stg') }}\nwhere d > {{ var('days') }} and {{ missing_macro() }}\n",
+        ),
+        ("models/broken.sql", "select 1\n{% if %}\n"),
+    ]);
+    let output = metriclint()
+        .args([
+            "render",
+            dir.path().join("models/rpt.sql").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "select ( sum(clicks) ) / nullif( ( sum(impressions) ), 0) as ctr\nfrom stg\nwhere d > 7 and __jinja_missing_macro()\n"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("macro `missing_macro` is defined nowhere"));
+    let output = metriclint()
+        .args([
+            "render",
+            dir.path().join("models/broken.sql").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.sql:2:"));
+}

@@ -43,6 +43,7 @@ pub fn is_templated(text: &str) -> bool {
 }
 
 /// A rendered template and the way back to the template's positions.
+#[derive(Debug)]
 pub struct Rendered {
     pub text: String,
     /// Macros called but defined nowhere, as written (`dbt_utils.star`).
@@ -509,6 +510,9 @@ struct Placeholder {
     /// As written in the template, dotted (`dbt_utils.star`).
     path: String,
     called: bool,
+    /// A stand-in for something dbt has (`modules.datetime`, `flags`), not a
+    /// missing macro: its calls are not reported.
+    builtin: bool,
 }
 
 thread_local! {
@@ -522,12 +526,22 @@ thread_local! {
 
 impl Placeholder {
     fn value(path: &str, called: bool) -> Value {
-        if called {
+        Placeholder::new(path, called, false)
+    }
+
+    /// A stand-in for one of dbt's own objects, whose calls are not reported.
+    fn builtin(path: &str) -> Value {
+        Placeholder::new(path, false, true)
+    }
+
+    fn new(path: &str, called: bool, builtin: bool) -> Value {
+        if called && !builtin {
             CALLED.with(|c| c.borrow_mut().insert(path.to_string()));
         }
         Value::from_object(Placeholder {
             path: path.to_string(),
             called,
+            builtin,
         })
     }
 
@@ -548,11 +562,12 @@ impl Placeholder {
 
 impl Object for Placeholder {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        Some(Placeholder::value(&format!("{}.{}", self.path, key), false))
+        let path = format!("{}.{}", self.path, key);
+        Some(Placeholder::new(&path, false, self.builtin))
     }
 
     fn call(self: &Arc<Self>, _: &mut State<'_, '_>, _: &[Value]) -> Result<Value, Error> {
-        Ok(Placeholder::value(&self.path, true))
+        Ok(Placeholder::new(&self.path, true, self.builtin))
     }
 
     fn call_method(
@@ -561,7 +576,8 @@ impl Object for Placeholder {
         method: &str,
         _: &[Value],
     ) -> Result<Value, Error> {
-        Ok(Placeholder::value(&format!("{}.{method}", self.path), true))
+        let path = format!("{}.{method}", self.path);
+        Ok(Placeholder::new(&path, true, self.builtin))
     }
 
     fn is_true(self: &Arc<Self>) -> bool {
@@ -635,6 +651,30 @@ impl Object for Adapter {
             }
         }
         Ok(Placeholder::value(&format!("dispatch.{name}"), false))
+    }
+}
+
+/// dbt's `exceptions`: `raise_compiler_error(msg)` stops the render as dbt
+/// would; warnings and the rest print nothing.
+#[derive(Debug)]
+struct Exceptions;
+
+impl Object for Exceptions {
+    fn call_method(
+        self: &Arc<Self>,
+        _: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let message = args.first().map(Value::to_string).unwrap_or_default();
+        match method {
+            "warn" => Ok(Value::from("")),
+            _ if method.starts_with("raise") => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("the template raises a compiler error: {message}"),
+            )),
+            _ => Ok(Value::from("")),
+        }
     }
 }
 
@@ -837,6 +877,21 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         },
     );
     env.add_global("this", Placeholder::value("this", false));
+    env.add_global("exceptions", Value::from_object(Exceptions));
+    // Rendering is compiling without a warehouse: queries are not run.
+    env.add_global("execute", false);
+    for name in [
+        "modules",
+        "flags",
+        "graph",
+        "model",
+        "invocation_id",
+        "run_started_at",
+        "api",
+        "builtins",
+    ] {
+        env.add_global(name, Placeholder::builtin(name));
+    }
     env.add_global(
         "adapter",
         Value::from_object(Adapter {
@@ -846,16 +901,28 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                 .unwrap_or_default(),
         }),
     );
-    // The project's and its packages' macros, as templates to import from.
+    // dbt's own macros, then the project's and its packages' macros, as
+    // templates to import from.
+    let _ = env.add_template("__dbt", DBT_BUILTINS);
     let mut sources = Vec::new();
     if let Some(project) = project {
-        for bundle in &project.packages {
-            let _ = env
-                .add_template_owned(format!("__pkg_{}", bundle.namespace), bundle.source.clone());
+        let imports = package_import_graph(&project.packages);
+        for (bundle, imported) in project.packages.iter().zip(imports) {
+            let mut source = builtin_imports().to_string();
+            for other in imported {
+                source.push_str(&import_of(other));
+            }
+            source.push_str(&without_own_namespace(bundle));
+            let _ = env.add_template_owned(format!("__pkg_{}", bundle.namespace), source);
             sources.push(bundle.source.clone());
         }
         if let Some(bundle) = &project.macros {
-            let source = format!("{}{}", package_imports(project), bundle.source);
+            let source = format!(
+                "{}{}{}",
+                builtin_imports(),
+                package_imports(project, &bundle.source),
+                bundle.source
+            );
             let _ = env.add_template_owned("__project_macros", source);
             sources.push(bundle.source.clone());
         }
@@ -893,18 +960,110 @@ fn relative_to_cwd(path: &std::path::Path) -> &std::path::Path {
         .unwrap_or(path)
 }
 
-/// `{% import %}` of every installed package, under its name.
-fn package_imports(project: &Project) -> String {
+/// dbt's own macros (the cross-database ones), written for offline rendering.
+const DBT_BUILTINS: &str = include_str!("dbt_builtins.sql");
+
+/// The `{% import %}`s that make dbt's own macros callable as `dbt.name` and
+/// by bare name (a template's own macros of the same name take precedence).
+fn builtin_imports() -> &'static str {
+    static IMPORTS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    IMPORTS.get_or_init(|| {
+        format!(
+            "{{% import '__dbt' as dbt %}}{{% from '__dbt' import {} %}}",
+            crate::dbt::macro_names(DBT_BUILTINS).join(", ")
+        )
+    })
+}
+
+fn import_of(package: &str) -> String {
+    format!("{{% import '__pkg_{package}' as {package} %}}")
+}
+
+/// Whether `text` names `word` (not as part of a longer name).
+fn mentions(text: &str, word: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(is_name)
+            && !text[at + word.len()..].chars().next().is_some_and(is_name)
+    })
+}
+
+/// `{% import %}` of each installed package that `text` names (as
+/// `package.macro`, or in `adapter.dispatch('name', 'package')`).
+fn package_imports(project: &Project, text: &str) -> String {
     project
         .packages
         .iter()
-        .map(|b| format!("{{% import '__pkg_{0}' as {0} %}}", b.namespace))
+        .filter(|b| mentions(text, &b.namespace))
+        .map(|b| import_of(&b.namespace))
         .collect()
 }
 
-/// What a model template needs in front: its packages and the project's macros.
-fn prelude(project: &Project) -> String {
-    let mut out = package_imports(project);
+/// For each package, the other packages its macros name, to import. Imports
+/// run when a template is loaded, so an import that would close a circle is
+/// left out (those calls render as placeholders).
+fn package_import_graph(packages: &[crate::dbt::MacroBundle]) -> Vec<Vec<&str>> {
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); packages.len()];
+    let reaches = |edges: &[Vec<usize>], from: usize, to: usize| {
+        let mut stack = vec![from];
+        let mut seen = vec![false; packages.len()];
+        while let Some(at) = stack.pop() {
+            if at == to {
+                return true;
+            }
+            if !std::mem::replace(&mut seen[at], true) {
+                stack.extend(&edges[at]);
+            }
+        }
+        false
+    };
+    for (i, bundle) in packages.iter().enumerate() {
+        for (j, other) in packages.iter().enumerate() {
+            if i != j && mentions(&bundle.source, &other.namespace) && !reaches(&edges, j, i) {
+                edges[i].push(j);
+            }
+        }
+    }
+    edges
+        .iter()
+        .map(|e| e.iter().map(|&j| packages[j].namespace.as_str()).collect())
+        .collect()
+}
+
+/// A package's macros with calls of its own macros through its namespace
+/// (`fivetran_utils.quote_column(c)` inside fivetran_utils) made direct: a
+/// template cannot import itself.
+fn without_own_namespace(bundle: &crate::dbt::MacroBundle) -> String {
+    let prefix = format!("{}.", bundle.namespace);
+    if !bundle.source.contains(&prefix) {
+        return bundle.source.clone();
+    }
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    let source = &bundle.source;
+    let mut out = String::with_capacity(source.len());
+    let mut last = 0;
+    for (at, _) in source.match_indices(&prefix) {
+        let after = &source[at + prefix.len()..];
+        let name: String = after.chars().take_while(|&c| is_name(c)).collect();
+        let own =
+            !source[..at].chars().next_back().is_some_and(is_name) && bundle.macros.contains(&name);
+        if own && at >= last {
+            out.push_str(&source[last..at]);
+            last = at + prefix.len();
+        }
+    }
+    out.push_str(&source[last..]);
+    out
+}
+
+/// What a model template needs in front: dbt's macros, the packages it
+/// names, and the project's macros.
+fn prelude(project: Option<&Project>, template: &str) -> String {
+    let mut out = builtin_imports().to_string();
+    let Some(project) = project else {
+        return out;
+    };
+    out.push_str(&package_imports(project, template));
     if let Some(bundle) = &project.macros {
         out.push_str(&format!(
             "{{% from '__project_macros' import {} %}}",
@@ -942,11 +1101,7 @@ pub fn render(
         })
         .collect();
     // The prelude stays on the first line, so error lines stay the file's.
-    let marked = format!(
-        "{}{}",
-        project.map(prelude).unwrap_or_default(),
-        with_markers(template)
-    );
+    let marked = format!("{}{}", prelude(project, template), with_markers(template));
     CALLED.with(|c| c.borrow_mut().clear());
     REFS.with(|r| r.borrow_mut().clear());
     RETURNED.with(|r| r.borrow_mut().clear());
@@ -1209,6 +1364,112 @@ mod tests {
         for (model, expected) in cases {
             assert_eq!(rendered_with_macros(macros, model), expected, "{model}");
         }
+    }
+
+    #[test]
+    fn dbts_own_macros_render_as_sql_by_namespace_and_by_bare_name() {
+        let cases = [
+            (
+                "{{ dbt.safe_divide('sum(clicks)', 'sum(impressions)') }}",
+                "( sum(clicks) ) / nullif( ( sum(impressions) ), 0)",
+            ),
+            ("cast(x as {{ dbt.type_string() }})", "cast(x as varchar)"),
+            ("cast(x as {{ type_int() }})", "cast(x as integer)"),
+            ("{{ dbt.date_trunc('day', 'ts') }}", "date_trunc('day', ts)"),
+            ("{{ concat(['a', \"'-'\", 'b']) }}", "concat(a, '-', b)"),
+            ("{{ dbt.current_timestamp() }}", "current_timestamp"),
+            ("{{ dbt.dateadd('day', -7, 'ts') }}", "dateadd(day, -7, ts)"),
+            // A template's own macro of the same name wins.
+            (
+                "{% macro type_string() %}text{% endmacro %}{{ type_string() }}",
+                "text",
+            ),
+        ];
+        for (template, expected) in cases {
+            let rendered = render(template, Dialect::Generic, None).unwrap();
+            assert_eq!(rendered.text, expected, "{template}");
+            assert!(rendered.unknown_macros.is_empty(), "{template}");
+        }
+        let bigquery = render("{{ dbt.type_string() }}", Dialect::BigQuery, None).unwrap();
+        assert_eq!(bigquery.text, "string");
+    }
+
+    #[test]
+    fn dbt_runtime_objects_render_without_a_warehouse() {
+        // Queries do not run: `execute` is false.
+        assert_eq!(
+            rendered("{% if execute %}{% set r = run_query('x') %}{% endif %}select 1"),
+            "select 1"
+        );
+        // modules, flags, graph: stand-ins, never reported as missing macros.
+        let stand_ins = render(
+            "select '{{ modules.datetime.date.today() }}'{% if flags.FULL_REFRESH %}, 1{% endif %}{% for n in graph.nodes.values() %}, {{ n }}{% endfor %}",
+            Dialect::Generic,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            stand_ins.text,
+            "select '__jinja_modules_datetime_date_today()'"
+        );
+        assert!(stand_ins.unknown_macros.is_empty());
+        // A compiler error raised is a template error with dbt's message.
+        let error = render(
+            "select 1\n{{ exceptions.raise_compiler_error('unsupported adapter') }}",
+            Dialect::Generic,
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            error.message.contains("unsupported adapter"),
+            "{}",
+            error.message
+        );
+        assert_eq!(error.line, 2);
+        assert_eq!(rendered("{% do exceptions.warn('w') %}ok"), "ok");
+    }
+
+    #[test]
+    fn packages_call_their_own_and_other_packages_macros_by_namespace() {
+        let bundle = |namespace: &str, source: &str| {
+            let source = with_macro_returns(source);
+            crate::dbt::MacroBundle {
+                namespace: namespace.to_string(),
+                macros: crate::dbt::macro_names(&source),
+                source,
+                files: Vec::new(),
+            }
+        };
+        let project = Project {
+            packages: vec![
+                bundle(
+                    "utils",
+                    "{% macro q(c) %}\"{{ c }}\"{% endmacro %}{% macro cols(xs) %}{% for x in xs %}{{ utils.q(x) }}{% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}{% macro back() %}{{ ads.wrapped(['z']) }}{% endmacro %}",
+                ),
+                bundle(
+                    "ads",
+                    "{% macro get_cols() %}{{ return(['a', 'b']) }}{% endmacro %}{% macro wrapped(xs) %}{{ utils.cols(xs) }}{% endmacro %}{% macro staged() %}{{ utils.cols(ads.get_cols()) }}{% endmacro %}",
+                ),
+            ],
+            ..Project::default()
+        };
+        let rendered = render(
+            "select {{ utils.cols(['x']) }}, {{ ads.wrapped(['y']) }}, {{ ads.staged() }} from t",
+            Dialect::Generic,
+            Some(&project),
+        )
+        .unwrap();
+        assert_eq!(rendered.text, "select \"x\", \"y\", \"a\", \"b\" from t");
+        assert!(
+            rendered.unknown_macros.is_empty(),
+            "{:?}",
+            rendered.unknown_macros
+        );
+        // utils (listed first) imports ads; ads importing utils back would
+        // close a circle, so there that call is a placeholder, not an endless
+        // import.
+        let circular = render("{{ utils.back() }}", Dialect::Generic, Some(&project)).unwrap();
+        assert_eq!(circular.text, "__jinja_utils_cols()");
     }
 
     #[test]
