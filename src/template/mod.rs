@@ -526,15 +526,15 @@ thread_local! {
 
 impl Placeholder {
     fn value(path: &str, called: bool) -> Value {
-        Placeholder::new(path, called, false)
+        Placeholder::stand_in(path, called, false)
     }
 
     /// A stand-in for one of dbt's own objects, whose calls are not reported.
     fn builtin(path: &str) -> Value {
-        Placeholder::new(path, false, true)
+        Placeholder::stand_in(path, false, true)
     }
 
-    fn new(path: &str, called: bool, builtin: bool) -> Value {
+    fn stand_in(path: &str, called: bool, builtin: bool) -> Value {
         if called && !builtin {
             CALLED.with(|c| c.borrow_mut().insert(path.to_string()));
         }
@@ -563,11 +563,11 @@ impl Placeholder {
 impl Object for Placeholder {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let path = format!("{}.{}", self.path, key);
-        Some(Placeholder::new(&path, false, self.builtin))
+        Some(Placeholder::stand_in(&path, false, self.builtin))
     }
 
     fn call(self: &Arc<Self>, _: &mut State<'_, '_>, _: &[Value]) -> Result<Value, Error> {
-        Ok(Placeholder::new(&self.path, true, self.builtin))
+        Ok(Placeholder::stand_in(&self.path, true, self.builtin))
     }
 
     fn call_method(
@@ -577,7 +577,7 @@ impl Object for Placeholder {
         _: &[Value],
     ) -> Result<Value, Error> {
         let path = format!("{}.{method}", self.path);
-        Ok(Placeholder::new(&path, true, self.builtin))
+        Ok(Placeholder::stand_in(&path, true, self.builtin))
     }
 
     fn is_true(self: &Arc<Self>) -> bool {
