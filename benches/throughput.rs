@@ -80,6 +80,10 @@ fn best_of(rounds: usize, mut run: impl FnMut() -> usize) -> (Duration, usize) {
     (best, last)
 }
 
+// The allocator the binary uses (see src/main.rs), so the timings are the tool's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let files = args

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::dbt::ReportKind;
 use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
 use crate::drift::{common_conditions, inconsistent_computations, is_metric, MetricSite};
@@ -85,6 +86,7 @@ type ProjectModels = HashMap<Option<PathBuf>, Models>;
 
 fn recheck_with_upstream(
     files: &[PathBuf],
+    analyses: &HashSet<PathBuf>,
     outcomes: &mut [FileOutcome],
     options: &CheckOptions,
     registry: &Registry,
@@ -97,7 +99,7 @@ fn recheck_with_upstream(
         .map(|f| options.projects.for_file(f).map(|p| p.root.clone()))
         .collect();
     // Analyses read models; nothing reads an analysis.
-    let analysis: Vec<bool> = files.iter().map(|f| is_analysis(options, f)).collect();
+    let analysis: Vec<bool> = files.iter().map(|f| analyses.contains(f)).collect();
     let mut index: HashMap<(&Option<PathBuf>, &str), usize> = HashMap::new();
     for (i, name) in names.iter().enumerate().filter(|(i, _)| !analysis[*i]) {
         index.entry((&projects[i], name.as_str())).or_insert(i);
@@ -120,7 +122,7 @@ fn recheck_with_upstream(
     let mut done: Vec<bool> = deps
         .iter()
         .zip(outcomes.iter())
-        .map(|(d, o)| d.is_empty() && !o.deferred)
+        .map(|(d, o)| d.is_empty() && o.deferred.is_none())
         .collect();
     let publish = |models: &mut ProjectModels, i: usize, outcome: &FileOutcome| {
         if let Some(outputs) = outcome.outputs.as_ref().filter(|_| !analysis[i]) {
@@ -143,12 +145,16 @@ fn recheck_with_upstream(
         if ready.is_empty() {
             break;
         }
+        let waiting: Vec<(usize, FileOutcome)> = ready
+            .iter()
+            .map(|&i| (i, std::mem::take(&mut outcomes[i])))
+            .collect();
         let wave = || -> Vec<(usize, FileOutcome)> {
-            ready
-                .par_iter()
-                .map(|&i| {
+            waiting
+                .into_par_iter()
+                .map(|(i, mut outcome)| {
                     let upstream = models.get(&projects[i]).unwrap_or(&no_models);
-                    (i, check_file(&files[i], options, registry, upstream))
+                    (i, outcome.resume(&files[i], options, registry, upstream))
                 })
                 .collect()
         };
@@ -167,9 +173,9 @@ fn recheck_with_upstream(
     // Whatever is left refs itself round in a circle: checked with what is
     // known, and the cycle reported.
     for (i, outcome) in outcomes.iter_mut().enumerate().filter(|(i, _)| !done[*i]) {
-        if outcome.deferred {
+        if outcome.deferred.is_some() {
             let upstream = models.get(&projects[i]).unwrap_or(&no_models);
-            *outcome = check_file(&files[i], options, registry, upstream);
+            *outcome = outcome.resume(&files[i], options, registry, upstream);
         }
         let cycle: Vec<&str> = deps[i].iter().map(|&j| names[j].as_str()).collect();
         let path = files[i].display().to_string();
@@ -178,14 +184,6 @@ fn recheck_with_upstream(
             .push(ModelCycle::finding(&path, &names[i], &cycle));
     }
     models
-}
-
-/// Whether `file` is an analysis of its dbt project.
-fn is_analysis(options: &CheckOptions, file: &Path) -> bool {
-    options
-        .projects
-        .for_file(file)
-        .is_some_and(|project| project.is_analysis(file))
 }
 
 /// A model's name: its file name without the extension, lowercased.
@@ -275,11 +273,16 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     }
     // In a dbt project, the reports are its models and analyses (not macros,
     // tests, seeds or snapshots).
+    let mut analyses: HashSet<PathBuf> = HashSet::new();
     discovered.files.retain(|f| {
-        options
-            .projects
-            .for_file(f)
-            .is_none_or(|project| project.is_report(f))
+        let Some(project) = options.projects.for_file(f) else {
+            return true;
+        };
+        match project.report_kind(f) {
+            Some(ReportKind::Model) => true,
+            Some(ReportKind::Analysis) => analyses.insert(f.clone()),
+            None => false,
+        }
     });
     if let Some((name, _)) = &options.stdin {
         // The buffer replaces the file of the same name on disk.
@@ -304,7 +307,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     let checked_models: HashSet<String> = discovered
         .files
         .iter()
-        .filter(|f| !is_analysis(options, f))
+        .filter(|f| !analyses.contains(*f))
         .map(|f| model_name(f))
         .collect();
     let check_all = || -> Vec<FileOutcome> {
@@ -344,6 +347,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     };
     let models = recheck_with_upstream(
         &discovered.files,
+        &analyses,
         &mut outcomes,
         options,
         registry,
@@ -467,8 +471,45 @@ pub struct FileOutcome {
     /// What the file's last query outputs, for the models that read it.
     pub outputs: Option<ModelOutputs>,
     /// Rendered only: it `ref()`s checked models, so it is checked once
-    /// their outputs are known.
-    pub deferred: bool,
+    /// their outputs are known, from this rendering.
+    pub deferred: Option<Box<Deferred>>,
+}
+
+/// A dbt model rendered in the first pass, waiting for its upstream models.
+#[derive(Debug)]
+pub struct Deferred {
+    /// The template as written.
+    text: String,
+    rendered: template::Rendered,
+}
+
+impl FileOutcome {
+    /// Checks a deferred model now that `models` holds its upstream outputs
+    /// (a file not deferred is checked from disk).
+    fn resume(
+        &mut self,
+        path: &Path,
+        options: &CheckOptions,
+        registry: &Registry,
+        models: &Models,
+    ) -> FileOutcome {
+        match self.deferred.take() {
+            Some(deferred) => {
+                let project = options.projects.for_file(path);
+                check_rendered(
+                    &path.display().to_string(),
+                    &deferred.text,
+                    &deferred.rendered,
+                    options.dialect,
+                    registry,
+                    options.inventory,
+                    models,
+                    project.is_some(),
+                )
+            }
+            None => check_file(path, options, registry, models),
+        }
+    }
 }
 
 /// Checks one file read from disk.
@@ -506,7 +547,7 @@ fn check_file_deferring(
                 unknown_macros: Vec::new(),
                 refs: Vec::new(),
                 outputs: None,
-                deferred: false,
+                deferred: None,
             }
         }
     };
@@ -551,7 +592,7 @@ fn check_file_deferring(
                 unknown_macros: Vec::new(),
                 refs: Vec::new(),
                 outputs: None,
-                deferred: false,
+                deferred: None,
             }
         }
     }
@@ -628,7 +669,7 @@ fn check_source_deferring(
             unknown_macros: Vec::new(),
             refs: Vec::new(),
             outputs: None,
-            deferred: false,
+            deferred: None,
         },
         Ok(rendered)
             if defer.as_ref().is_some_and(|d| {
@@ -639,45 +680,70 @@ fn check_source_deferring(
             }) =>
         {
             FileOutcome {
-                refs: rendered.refs,
-                deferred: true,
+                refs: rendered.refs.clone(),
+                deferred: Some(Box::new(Deferred {
+                    text: text.to_string(),
+                    rendered,
+                })),
                 ..FileOutcome::default()
             }
         }
-        Ok(rendered) => {
-            // Checked as rendered, reported where the user wrote it.
-            let mut outcome = check_sql(
-                path,
-                &rendered.text,
-                dialect,
-                registry,
-                inventory,
-                models,
-                project.is_some(),
-            );
-            outcome.refs = rendered.refs.clone();
-            let (from, to) = (LineIndex::new(&rendered.text), LineIndex::new(text));
-            for f in &mut outcome.findings {
-                if let Some(tag) = rendered.generated_by(&from, text, f.range) {
-                    f.note_generated_by(tag);
-                }
-                f.range = rendered.map_range(&from, &to, f.range);
-            }
-            for s in &mut outcome.sites {
-                s.generated_by = rendered
-                    .generated_by(&from, text, s.range)
-                    .map(str::to_string);
-                s.range = rendered.map_range(&from, &to, s.range);
-            }
-            outcome.suppressions = Suppressions::parse(text);
-            outcome.unknown_macros = rendered
-                .unknown_macros
-                .iter()
-                .map(|name| (name.clone(), call_site(text, name, &to)))
-                .collect();
-            outcome
-        }
+        Ok(rendered) => check_rendered(
+            path,
+            text,
+            &rendered,
+            dialect,
+            registry,
+            inventory,
+            models,
+            project.is_some(),
+        ),
     }
+}
+
+/// Checks a rendered template, its findings and sites placed where the user
+/// wrote them.
+#[allow(clippy::too_many_arguments)]
+fn check_rendered(
+    path: &str,
+    text: &str,
+    rendered: &template::Rendered,
+    dialect: Dialect,
+    registry: &Registry,
+    inventory: bool,
+    models: &Models,
+    dbt_model: bool,
+) -> FileOutcome {
+    let mut outcome = check_sql(
+        path,
+        &rendered.text,
+        dialect,
+        registry,
+        inventory,
+        models,
+        dbt_model,
+    );
+    outcome.refs = rendered.refs.clone();
+    let (from, to) = (LineIndex::new(&rendered.text), LineIndex::new(text));
+    for f in &mut outcome.findings {
+        if let Some(tag) = rendered.generated_by(&from, text, f.range) {
+            f.note_generated_by(tag);
+        }
+        f.range = rendered.map_range(&from, &to, f.range);
+    }
+    for s in &mut outcome.sites {
+        s.generated_by = rendered
+            .generated_by(&from, text, s.range)
+            .map(str::to_string);
+        s.range = rendered.map_range(&from, &to, s.range);
+    }
+    outcome.suppressions = Suppressions::parse(text);
+    outcome.unknown_macros = rendered
+        .unknown_macros
+        .iter()
+        .map(|name| (name.clone(), call_site(text, name, &to)))
+        .collect();
+    outcome
 }
 
 /// Whether every statement of the text parses as it is.
@@ -732,7 +798,7 @@ fn check_sql(
         unknown_macros: Vec::new(),
         refs: Vec::new(),
         outputs: None,
-        deferred: false,
+        deferred: None,
     };
     let (extracted, outputs) = extractor.finish();
     outcome.outputs = outputs;

@@ -45,6 +45,8 @@ pub struct Project {
     pub macros: Option<MacroBundle>,
     /// Installed packages' macros, callable as `package.macro`.
     pub packages: Vec<MacroBundle>,
+    /// `root`, resolved once (files are compared with it).
+    pub canonical_root: Option<PathBuf>,
     /// The Jinja environment with these macros, built once (see `template`).
     pub environment: std::sync::OnceLock<minijinja::Environment<'static>>,
 }
@@ -203,6 +205,7 @@ impl Project {
                 .analysis_paths
                 .unwrap_or_else(|| vec!["analyses".to_string()]),
             macros: read_macros(&root, &macro_paths, &raw.name),
+            canonical_root: std::fs::canonicalize(&root).ok(),
             name: raw.name,
             root,
             vars,
@@ -213,28 +216,35 @@ impl Project {
 }
 
 impl Project {
-    /// Whether `file` is one of the project's models (under a model path).
-    pub fn is_model(&self, file: &Path) -> bool {
-        self.is_under(file, &self.model_paths)
-    }
-
-    /// Whether `file` is one of the project's analyses (under an analysis path).
-    pub fn is_analysis(&self, file: &Path) -> bool {
-        self.is_under(file, &self.analysis_paths)
-    }
-
-    /// Whether `file` is a report of the project: a model or an analysis.
-    pub fn is_report(&self, file: &Path) -> bool {
-        self.is_model(file) || self.is_analysis(file)
-    }
-
-    fn is_under(&self, file: &Path, folders: &[String]) -> bool {
+    /// What `file` is to the project: a model, an analysis, or neither
+    /// (a macro, a test, a seed's SQL) when `None`.
+    pub fn report_kind(&self, file: &Path) -> Option<ReportKind> {
         let Ok(absolute) = std::fs::canonicalize(file) else {
-            return true;
+            // A buffer not saved yet is checked as a model.
+            return Some(ReportKind::Model);
         };
-        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
-        folders.iter().any(|m| absolute.starts_with(root.join(m)))
+        let root = match &self.canonical_root {
+            Some(root) => root.clone(),
+            None => std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone()),
+        };
+        let under = |folders: &[String]| folders.iter().any(|f| absolute.starts_with(root.join(f)));
+        if under(&self.model_paths) {
+            Some(ReportKind::Model)
+        } else if under(&self.analysis_paths) {
+            Some(ReportKind::Analysis)
+        } else {
+            None
+        }
     }
+}
+
+/// The reports of a dbt project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportKind {
+    /// A model: `ref()`s resolve to it.
+    Model,
+    /// An ad-hoc analysis: it reads models, nothing reads it.
+    Analysis,
 }
 
 /// Projects found so far, by the folder a search started in (shared by the

@@ -908,7 +908,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     if let Some(project) = project {
         let imports = package_import_graph(&project.packages);
         for (bundle, imported) in project.packages.iter().zip(imports) {
-            let mut source = builtin_imports().to_string();
+            let mut source = builtin_imports(&referenced_names(&bundle.source));
             for other in imported {
                 source.push_str(&import_of(other));
             }
@@ -919,7 +919,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         if let Some(bundle) = &project.macros {
             let source = format!(
                 "{}{}{}",
-                builtin_imports(),
+                builtin_imports(&referenced_names(&bundle.source)),
                 package_imports(project, &bundle.source),
                 bundle.source
             );
@@ -964,15 +964,24 @@ fn relative_to_cwd(path: &std::path::Path) -> &std::path::Path {
 const DBT_BUILTINS: &str = include_str!("dbt_builtins.sql");
 
 /// The `{% import %}`s that make dbt's own macros callable as `dbt.name` and
-/// by bare name (a template's own macros of the same name take precedence).
-fn builtin_imports() -> &'static str {
-    static IMPORTS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    IMPORTS.get_or_init(|| {
-        format!(
-            "{{% import '__dbt' as dbt %}}{{% from '__dbt' import {} %}}",
-            crate::dbt::macro_names(DBT_BUILTINS).join(", ")
-        )
-    })
+/// by bare name (a template's own macros of the same name take precedence),
+/// for the names a template calls: each import costs a module evaluation.
+fn builtin_imports(referenced: &BTreeSet<String>) -> String {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| crate::dbt::macro_names(DBT_BUILTINS));
+    let mut out = String::new();
+    if referenced.contains("dbt") {
+        out.push_str("{% import '__dbt' as dbt %}");
+    }
+    let bare: Vec<&str> = names
+        .iter()
+        .filter(|n| referenced.contains(n.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !bare.is_empty() {
+        out.push_str(&format!("{{% from '__dbt' import {} %}}", bare.join(", ")));
+    }
+    out
 }
 
 fn import_of(package: &str) -> String {
@@ -1058,8 +1067,8 @@ fn without_own_namespace(bundle: &crate::dbt::MacroBundle) -> String {
 
 /// What a model template needs in front: dbt's macros, the packages it
 /// names, and the project's macros.
-fn prelude(project: Option<&Project>, template: &str) -> String {
-    let mut out = builtin_imports().to_string();
+fn prelude(project: Option<&Project>, template: &str, referenced: &BTreeSet<String>) -> String {
+    let mut out = builtin_imports(referenced);
     let Some(project) = project else {
         return out;
     };
@@ -1090,8 +1099,10 @@ pub fn render(
         }
     };
     // Whatever else this template reaches for: unknown macros, adapter, dbt.*.
-    let placeholders: BTreeMap<String, Value> = referenced_names(template)
-        .into_iter()
+    let referenced = referenced_names(template);
+    let placeholders: BTreeMap<String, Value> = referenced
+        .iter()
+        .cloned()
         .filter(|name| {
             !KNOWN.contains(&name.as_str()) && env.globals().all(|(g, _)| g != name.as_str())
         })
@@ -1101,7 +1112,11 @@ pub fn render(
         })
         .collect();
     // The prelude stays on the first line, so error lines stay the file's.
-    let marked = format!("{}{}", prelude(project, template), with_markers(template));
+    let marked = format!(
+        "{}{}",
+        prelude(project, template, &referenced),
+        with_markers(template)
+    );
     CALLED.with(|c| c.borrow_mut().clear());
     REFS.with(|r| r.borrow_mut().clear());
     RETURNED.with(|r| r.borrow_mut().clear());
