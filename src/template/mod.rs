@@ -1102,14 +1102,10 @@ pub fn render(
     let referenced = referenced_names(template);
     let placeholders: BTreeMap<String, Value> = referenced
         .iter()
-        .cloned()
         .filter(|name| {
             !KNOWN.contains(&name.as_str()) && env.globals().all(|(g, _)| g != name.as_str())
         })
-        .map(|name| {
-            let value = Placeholder::value(&name, false);
-            (name, value)
-        })
+        .map(|name| (name.clone(), Placeholder::value(name, false)))
         .collect();
     // The prelude stays on the first line, so error lines stay the file's.
     let marked = format!(
