@@ -1091,3 +1091,23 @@ fn render_prints_the_sql_metriclint_reads_and_fails_on_template_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("broken.sql:2:"));
 }
+
+#[test]
+fn a_source_mismatch_names_what_the_report_reads_not_its_whole_lineage() {
+    let (_, doc) = check_json(&[
+        "fixtures/dbt_ads",
+        "--registry",
+        "fixtures/dbt_ads/semantic/ad_metrics.yml",
+    ]);
+    let message = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "ML003" && f["path"].as_str().unwrap().ends_with("roas_readout.sql"))
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .expect("an ML003 in roas_readout.sql");
+    assert_eq!(
+        message,
+        "spend is computed from fct_campaign_daily (and 17 relations upstream of it), but the registry says it comes from fct_ad_events"
+    );
+}

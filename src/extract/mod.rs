@@ -31,8 +31,11 @@ pub struct Site {
     pub range: Range,
     /// The computation in canonical form.
     pub computation: Expr,
-    /// Base relations the SELECT reads (last name parts, lowercased, sorted).
+    /// Base relations the SELECT reads, through its lineage (last name
+    /// parts, lowercased, sorted).
     pub sources: Vec<String>,
+    /// The relations the SELECT reads itself (not through upstream models).
+    pub reads: Vec<String>,
 }
 
 /// Extracts the sites of `statements` whose output name `wanted` accepts.
@@ -268,7 +271,7 @@ impl<'t> Walker<'t, '_> {
         }
 
         let scope = Scope::of_select(select, ctes, self.models);
-        let mut sources: Option<Vec<String>> = None;
+        let mut sources: Option<(Vec<String>, Vec<String>)> = None;
         let mut lowerer = None;
         // Positional names hold only up to the first `*` (its width is unknown).
         let positional = select
@@ -300,14 +303,15 @@ impl<'t> Walker<'t, '_> {
                 continue;
             }
             let computation = lowerer.get_or_insert_with(|| scope.lowerer()).lower(expr);
-            let sources = sources
-                .get_or_insert_with(|| scope.base_relations())
+            let (sources, reads) = sources
+                .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
             self.sites.push(Site {
                 output_name: name,
                 range: self.expression_range(expr, alias),
                 computation,
                 sources,
+                reads,
             });
         }
     }

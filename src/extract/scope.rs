@@ -212,20 +212,32 @@ impl<'a> Scope<'a> {
     /// sorted and deduplicated.
     pub fn base_relations(&self) -> Vec<String> {
         let mut out = Vec::new();
-        self.collect_base_relations(&mut out, &mut Vec::new());
+        self.collect_base_relations(&mut out, &mut Vec::new(), true);
         out.sort();
         out.dedup();
         out
     }
 
-    fn collect_base_relations(&self, out: &mut Vec<String>, seen: &mut Vec<usize>) {
+    /// The relations the query reads itself, through its CTEs and subqueries
+    /// but not through the models it reads (sorted, deduplicated).
+    pub fn direct_relations(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_base_relations(&mut out, &mut Vec::new(), false);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn collect_base_relations(&self, out: &mut Vec<String>, seen: &mut Vec<usize>, upstream: bool) {
         for relation in &self.relations {
             match relation.kind {
                 RelationKind::Base => out.push(relation.name.clone()),
                 // A model reads its own sources; the model counts as one too.
                 RelationKind::Model(model) => {
                     out.push(relation.name.clone());
-                    out.extend(model.sources.iter().cloned());
+                    if upstream {
+                        out.extend(model.sources.iter().cloned());
+                    }
                 }
                 RelationKind::Derived(query) if self.depth < MAX_DEPTH => {
                     // A CTE read twice (a self-join) is walked once.
@@ -236,7 +248,8 @@ impl<'a> Scope<'a> {
                     seen.push(key);
                     let ctes = self.ctes_for(query);
                     for select in selects_of(&query.body) {
-                        self.nested(select, &ctes).collect_base_relations(out, seen);
+                        self.nested(select, &ctes)
+                            .collect_base_relations(out, seen, upstream);
                     }
                 }
                 _ => {}

@@ -36,13 +36,27 @@ rule! {
 
 impl SourceMismatch {
     pub fn finding(path: &str, site: &Site, metric: &Metric, compared: Compared<'_>) -> Finding {
+        // The relations the report reads itself; their own lineage, which
+        // does not reach the agreed source either, only as a count.
+        let reads = if site.reads.is_empty() {
+            &site.sources
+        } else {
+            &site.reads
+        };
+        let upstream = site.sources.iter().filter(|s| !reads.contains(s)).count();
+        let of = if reads.len() == 1 { "it" } else { "them" };
+        let through = match upstream {
+            0 => String::new(),
+            1 => format!(" (and 1 relation upstream of {of})"),
+            n => format!(" (and {n} relations upstream of {of})"),
+        };
         let message = format!(
-            "{} is computed from {}, but the registry says it comes from {}",
+            "{} is computed from {}{through}, but the registry says it comes from {}",
             shown_name(site, metric),
-            site.sources.join(", "),
+            reads.join(", "),
             metric.source.join(" or ")
         );
-        let label = format!("reads {}", site.sources.join(", "));
+        let label = format!("reads {}", reads.join(", "));
         site_finding(
             Self::INFO,
             path,
