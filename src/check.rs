@@ -69,6 +69,19 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// Adds the result of checking other paths (with their own settings).
+    pub fn merge(&mut self, other: CheckResult) {
+        self.findings.extend(other.findings);
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.suppressed += other.suppressed;
+        self.sites.extend(other.sites);
+        self.files += other.files;
+        self.checked.extend(other.checked);
+        self.walk_problems.extend(other.walk_problems);
+        self.elapsed += other.elapsed;
+    }
+
     pub fn summary(&self) -> Summary {
         Summary {
             suppressed: self.suppressed,

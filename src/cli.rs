@@ -396,6 +396,36 @@ fn run_with_stdin(
     inventory: bool,
     stdin: Option<(String, String)>,
 ) -> Result<(Settings, check::CheckResult), ExitCode> {
+    // Paths under different config files are each checked with their own,
+    // as separate agreements, and reported together.
+    if inputs.config.is_none() && !inputs.isolated && stdin.is_none() && inputs.paths.len() > 1 {
+        let mut groups: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
+        for path in &inputs.paths {
+            let config = config::discover(std::slice::from_ref(path));
+            match groups.iter_mut().find(|(c, _)| *c == config) {
+                Some((_, paths)) => paths.push(path.clone()),
+                None => groups.push((config, vec![path.clone()])),
+            }
+        }
+        if groups.len() > 1 {
+            let mut merged: Option<(Settings, check::CheckResult)> = None;
+            for (_, paths) in groups {
+                let group = Inputs {
+                    paths,
+                    registry: inputs.registry.clone(),
+                    dialect: inputs.dialect,
+                    config: None,
+                    isolated: false,
+                };
+                let (settings, result) = run_with_stdin(&group, inventory, None)?;
+                match &mut merged {
+                    None => merged = Some((settings, result)),
+                    Some((_, all)) => all.merge(result),
+                }
+            }
+            return merged.ok_or(ExitCode::from(2));
+        }
+    }
     let settings = settings(inputs)?;
     let options = CheckOptions {
         paths: inputs.paths.clone(),

@@ -371,3 +371,34 @@ fn a_baseline_works_from_any_working_directory() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn paths_under_different_config_files_are_each_checked_with_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    };
+    // Team a ignores ML001; team b does not.
+    write("a/metriclint.yaml", "rules:\n  ignore: [ML001]\n");
+    write("b/metriclint.yaml", "fail-on: error\n");
+    let drift = "select sum(clicks) / count(*) as ctr from events\n";
+    write("a/r.sql", drift);
+    write("b/r.sql", drift);
+    let output = metriclint_in(dir.path())
+        .args(["check", "a", "b", "--format", "concise"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(codes(&text), vec!["b/r.sql:1 ML001"], "{text}");
+    // Either order: a's config never applies to b, nor b's to a.
+    let output = metriclint_in(dir.path())
+        .args(["check", "b", "a", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["summary"]["files"], 2);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{doc:#}");
+    assert_eq!(doc["findings"][0]["path"], "b/r.sql");
+}
