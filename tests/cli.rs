@@ -1077,7 +1077,7 @@ fn render_prints_the_sql_metriclint_reads_and_fails_on_template_errors() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "select ( sum(clicks) ) / nullif( ( sum(impressions) ), 0) as ctr\nfrom stg\nwhere d > 7 and __jinja_missing_macro()\n"
+        "select ( sum(clicks) ) / nullif( ( sum(impressions) ), 0) as ctr\nfrom stg\nwhere d > 7 and __jinja_missing_macro\n"
     );
     assert!(String::from_utf8_lossy(&output.stderr)
         .contains("macro `missing_macro` is defined nowhere"));

@@ -3,7 +3,7 @@
 //! The template is rendered with minijinja and stand-ins for dbt's builtins
 //! (`ref`, `source`, `config`, `var`, `env_var`, `is_incremental`, `this`,
 //! `target`, `adapter`, `log`, `return`, …). A macro that is defined nowhere
-//! renders as a placeholder call (`__jinja_name()`) that keeps the SQL
+//! renders as a placeholder name (`__jinja_name`) that keeps the SQL
 //! parsable and compares as "unknown", never as a mismatch. Rendering is
 //! bounded by fuel, so a template that loops forever is a finding (ML901).
 //!
@@ -509,7 +509,6 @@ fn strip_markers(rendered: &str) -> Rendered {
 struct Placeholder {
     /// As written in the template, dotted (`dbt_utils.star`).
     path: String,
-    called: bool,
     /// A stand-in for something dbt has (`modules.datetime`, `flags`), not a
     /// missing macro: its calls are not reported.
     builtin: bool,
@@ -534,13 +533,13 @@ impl Placeholder {
         Placeholder::stand_in(path, false, true)
     }
 
+    /// A stand-in for `path`; a call of a missing macro (`called`) is noted.
     fn stand_in(path: &str, called: bool, builtin: bool) -> Value {
         if called && !builtin {
             CALLED.with(|c| c.borrow_mut().insert(path.to_string()));
         }
         Value::from_object(Placeholder {
             path: path.to_string(),
-            called,
             builtin,
         })
     }
@@ -584,12 +583,10 @@ impl Object for Placeholder {
         false
     }
 
+    /// A bare name, which SQL takes wherever an expression, a table or a
+    /// type goes; two side by side (`{{ a() }} {{ b() }}`) still parse.
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.called {
-            write!(f, "__jinja_{}()", self.sql_name())
-        } else {
-            write!(f, "__jinja_{}", self.sql_name())
-        }
+        write!(f, "__jinja_{}", self.sql_name())
     }
 }
 
@@ -615,7 +612,13 @@ impl Object for Adapter {
         args: &[Value],
     ) -> Result<Value, Error> {
         if method != "dispatch" {
-            return Ok(Placeholder::value(&format!("adapter.{method}"), true));
+            // `get_columns_in_relation`, `quote`, …: the warehouse's answers,
+            // which rendering offline does without (not missing macros).
+            return Ok(Placeholder::stand_in(
+                &format!("adapter.{method}"),
+                true,
+                true,
+            ));
         }
         let Some(name) = args.first().and_then(|a| a.as_str()) else {
             return Ok(Placeholder::value("adapter.dispatch", true));
@@ -1222,15 +1225,15 @@ mod tests {
         );
         assert_eq!(
             rendered("{{ dbt_utils.safe_divide('a', 'b') }}"),
-            "__jinja_dbt_utils_safe_divide()"
+            "__jinja_dbt_utils_safe_divide"
         );
         assert_eq!(
             rendered("{{ cents_to_dollars('amount') }} as usd"),
-            "__jinja_cents_to_dollars() as usd"
+            "__jinja_cents_to_dollars as usd"
         );
         assert_eq!(
             rendered("{{ adapter.dispatch('x', 'pkg')('a') }}"),
-            "__jinja_dispatch_x()"
+            "__jinja_dispatch_x"
         );
         // dispatch finds the adapter's implementation, then the default one.
         let macros = "{% macro snowflake__div(a, b) %}div0({{ a }}, {{ b }}){% endmacro %}{% macro default__div(a, b) %}{{ a }} / {{ b }}{% endmacro %}{% macro default__cnt() %}count(*){% endmacro %}";
@@ -1421,7 +1424,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             stand_ins.text,
-            "select '__jinja_modules_datetime_date_today()'"
+            "select '__jinja_modules_datetime_date_today'"
         );
         assert!(stand_ins.unknown_macros.is_empty());
         // A compiler error raised is a template error with dbt's message.
@@ -1480,7 +1483,7 @@ mod tests {
         // close a circle, so there that call is a placeholder, not an endless
         // import.
         let circular = render("{{ utils.back() }}", Dialect::Generic, Some(&project)).unwrap();
-        assert_eq!(circular.text, "__jinja_utils_cols()");
+        assert_eq!(circular.text, "__jinja_utils_cols");
     }
 
     #[test]
