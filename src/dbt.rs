@@ -157,6 +157,35 @@ fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBun
     })
 }
 
+/// The vars a project's own models see: the global ones, then those scoped
+/// to the project by its name (`vars: {my_project: {...}}`), which win.
+/// Vars scoped to an installed package are that package's.
+fn project_vars(
+    raw: BTreeMap<String, serde_yaml::Value>,
+    name: &str,
+    packages: &[MacroBundle],
+) -> BTreeMap<String, serde_yaml::Value> {
+    let mut vars = BTreeMap::new();
+    let mut scoped = BTreeMap::new();
+    for (key, value) in raw {
+        match value {
+            serde_yaml::Value::Mapping(entries) if key == name => {
+                for (k, v) in entries {
+                    if let Some(k) = k.as_str() {
+                        scoped.insert(k.to_string(), v);
+                    }
+                }
+            }
+            _ if packages.iter().any(|p| p.namespace == key) => {}
+            value => {
+                vars.insert(key, value);
+            }
+        }
+    }
+    vars.extend(scoped);
+    vars
+}
+
 fn load_project(file: &Path) -> Option<(RawProject, PathBuf)> {
     let text = std::fs::read_to_string(file).ok()?;
     let raw: RawProject = serde_yaml::from_str(&text).ok()?;
@@ -170,7 +199,6 @@ impl Project {
         let macro_paths = raw
             .macro_paths
             .unwrap_or_else(|| vec!["macros".to_string()]);
-        let vars = raw.vars;
         let mut packages = Vec::new();
         if let Ok(entries) = std::fs::read_dir(root.join("dbt_packages")) {
             let mut dirs: Vec<PathBuf> = entries
@@ -197,6 +225,7 @@ impl Project {
                 packages.extend(read_macros(&package_root, &paths, &name));
             }
         }
+        let vars = project_vars(raw.vars, &raw.name, &packages);
         Some(Project {
             model_paths: raw
                 .model_paths

@@ -1111,3 +1111,43 @@ fn a_source_mismatch_names_what_the_report_reads_not_its_whole_lineage() {
         "spend is computed from fct_campaign_daily (and 17 relations upstream of it), but the registry says it comes from fct_ad_events"
     );
 }
+
+#[test]
+fn project_scoped_vars_win_and_vars_holding_jinja_are_rendered() {
+    let dir = project(&[
+        (
+            "dbt_project.yml",
+            "name: ads\nvars:\n  window: 30\n  ads:\n    window: 7\n    events: \"{{ ref('stg_events') }}\"\n",
+        ),
+        (
+            "models/stg_events.sql",
+            "select campaign, sum(clicks) as clicks, count(*) as impressions\nfrom {{ source('raw', 'events') }}\ngroup by 1\n",
+        ),
+        (
+            "models/rpt.sql",
+            "select sum(clicks) / nullif(sum(impressions), 0) as ctr\nfrom {{ var('events') }}\nwhere d > {{ var('window') }}\n",
+        ),
+    ]);
+    let output = metriclint()
+        .args([
+            "render",
+            dir.path().join("models/rpt.sql").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "select sum(clicks) / nullif(sum(impressions), 0) as ctr\nfrom stg_events\nwhere d > 7\n"
+    );
+    // The ref() inside the var is a ref of the model: lineage follows it to
+    // the staging model's count(*), a drift in both.
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(
+        file_codes(&doc),
+        vec![
+            ("rpt.sql".to_string(), "ML001".to_string()),
+            ("stg_events.sql".to_string(), "ML001".to_string()),
+        ],
+        "{doc:#}"
+    );
+}

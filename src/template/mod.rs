@@ -821,12 +821,17 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         .unwrap_or_default();
     env.add_function(
         "var",
-        move |name: String, default: Option<Value>| -> Value {
+        move |state: &State, name: String, default: Option<Value>| -> Result<Value, Error> {
             match vars.get(&name) {
-                Some(value) => value.clone(),
-                None => {
-                    default.unwrap_or_else(|| Placeholder::value(&format!("var_{name}"), false))
+                // dbt renders a var's text: `"{{ ref('stg_ads') }}"` is the relation.
+                Some(value) if value.as_str().is_some_and(is_templated) => {
+                    let text = value.as_str().unwrap_or_default();
+                    Ok(Value::from_safe_string(state.env().render_str(text, ())?))
                 }
+                Some(value) => Ok(value.clone()),
+                None => Ok(
+                    default.unwrap_or_else(|| Placeholder::value(&format!("var_{name}"), false))
+                ),
             }
         },
     );
