@@ -93,7 +93,8 @@ impl CheckResult {
 /// Checks again, in dependency order, the files that `ref()` other checked
 /// files (dbt models, named by their file's stem), so that a model reading an
 /// upstream model sees what that model computes. Returns every model's outputs.
-/// The models checked in a run, by dbt project (root folder; none for files
+/// The models checked in a run, by `ref()` scope (a project with its
+/// packages, by the project's root folder; none for files
 /// outside any project).
 type ProjectModels = HashMap<Option<PathBuf>, Models>;
 
@@ -106,10 +107,10 @@ fn recheck_with_upstream(
     pool: Option<&rayon::ThreadPool>,
 ) -> ProjectModels {
     let names: Vec<String> = files.iter().map(|f| model_name(f)).collect();
-    // A ref() names a model of the same dbt project.
+    // A ref() names a model of the same dbt project or of its packages.
     let projects: Vec<Option<PathBuf>> = files
         .iter()
-        .map(|f| options.projects.for_file(f).map(|p| p.root.clone()))
+        .map(|f| options.projects.for_file(f).map(|p| p.ref_scope.clone()))
         .collect();
     // Analyses read models; nothing reads an analysis.
     let analysis: Vec<bool> = files.iter().map(|f| analyses.contains(f)).collect();
@@ -297,6 +298,22 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             None => false,
         }
     });
+    // The installed packages' models give lineage to the project's models
+    // (a `ref()` of a package's staging model), and are not reported on.
+    let mut context: HashSet<PathBuf> = HashSet::new();
+    let mut expanded: HashSet<PathBuf> = HashSet::new();
+    for file in discovered.files.clone() {
+        let Some(project) = options.projects.for_file(&file) else {
+            continue;
+        };
+        if expanded.insert(project.root.clone()) {
+            for model in project.package_models() {
+                if context.insert(model.clone()) {
+                    discovered.files.push(model);
+                }
+            }
+        }
+    }
     if let Some((name, _)) = &options.stdin {
         // The buffer replaces the file of the same name on disk.
         let replaced = std::fs::canonicalize(name).ok();
@@ -384,6 +401,9 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         }
     };
     for (path, mut outcome) in discovered.files.iter().zip(outcomes) {
+        if context.contains(path) {
+            continue;
+        }
         let root = options.projects.for_file(path).map(|p| p.root.clone());
         for site in &mut outcome.sites {
             site.project.clone_from(&root);
@@ -394,7 +414,8 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let project = options.projects.for_file(Path::new(name));
         let root = project.as_ref().map(|p| p.root.clone());
-        let upstream = models.get(&root).unwrap_or(&no_models);
+        let scope = project.as_ref().map(|p| p.ref_scope.clone());
+        let upstream = models.get(&scope).unwrap_or(&no_models);
         let mut outcome = check_source(
             name,
             text,
@@ -441,6 +462,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         None => discovered
             .files
             .iter()
+            .filter(|p| !context.contains(*p))
             .map(|p| p.display().to_string())
             .collect(),
         Some(named) => named

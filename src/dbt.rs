@@ -47,6 +47,13 @@ pub struct Project {
     pub packages: Vec<MacroBundle>,
     /// `root`, resolved once (files are compared with it).
     pub canonical_root: Option<PathBuf>,
+    /// Where `ref()` looks for models: this project's root, or for an
+    /// installed package the project that installed it (dbt has one model
+    /// namespace across a project and its packages).
+    pub ref_scope: PathBuf,
+    /// The model folders of the installed packages (their models give
+    /// lineage to the project's, and are not reported on).
+    pub package_model_dirs: Vec<PathBuf>,
     /// The Jinja environment with these macros, built once (see `template`).
     pub environment: std::sync::OnceLock<minijinja::Environment<'static>>,
 }
@@ -200,7 +207,15 @@ impl Project {
             .macro_paths
             .unwrap_or_else(|| vec!["macros".to_string()]);
         let mut packages = Vec::new();
-        if let Ok(entries) = std::fs::read_dir(root.join("dbt_packages")) {
+        let mut package_model_dirs = Vec::new();
+        // An installed package shares the installing project's packages.
+        let installed_in = root
+            .parent()
+            .filter(|p| p.file_name().is_some_and(|n| n == "dbt_packages"))
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
+        let packages_dir = installed_in.as_ref().unwrap_or(&root).join("dbt_packages");
+        if let Ok(entries) = std::fs::read_dir(&packages_dir) {
             let mut dirs: Vec<PathBuf> = entries
                 .flatten()
                 .map(|e| e.path())
@@ -223,6 +238,10 @@ impl Project {
                     .macro_paths
                     .unwrap_or_else(|| vec!["macros".to_string()]);
                 packages.extend(read_macros(&package_root, &paths, &name));
+                let models = package_raw
+                    .model_paths
+                    .unwrap_or_else(|| vec!["models".to_string()]);
+                package_model_dirs.extend(models.iter().map(|m| package_root.join(m)));
             }
         }
         let vars = project_vars(raw.vars, &raw.name, &packages);
@@ -235,6 +254,8 @@ impl Project {
                 .unwrap_or_else(|| vec!["analyses".to_string()]),
             macros: read_macros(&root, &macro_paths, &raw.name),
             canonical_root: std::fs::canonicalize(&root).ok(),
+            ref_scope: installed_in.unwrap_or_else(|| root.clone()),
+            package_model_dirs,
             name: raw.name,
             root,
             vars,
@@ -245,6 +266,27 @@ impl Project {
 }
 
 impl Project {
+    /// The `.sql` files of the installed packages' models, in path order.
+    pub fn package_models(&self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for dir in &self.package_model_dirs {
+            for entry in walkdir::WalkDir::new(dir)
+                .sort_by_file_name()
+                .into_iter()
+                .flatten()
+            {
+                let is_sql = entry
+                    .path()
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
+                if entry.file_type().is_file() && is_sql {
+                    files.push(entry.into_path());
+                }
+            }
+        }
+        files
+    }
+
     /// What `file` is to the project: a model, an analysis, or neither
     /// (a macro, a test, a seed's SQL) when `None`.
     pub fn report_kind(&self, file: &Path) -> Option<ReportKind> {

@@ -1151,3 +1151,39 @@ fn project_scoped_vars_win_and_vars_holding_jinja_are_rendered() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn installed_packages_models_give_lineage_and_are_not_reported() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: ads_reporting\n"),
+        ("dbt_packages/ads_source/dbt_project.yml", "name: ads_source\n"),
+        (
+            "dbt_packages/ads_source/macros/cols.sql",
+            "{% macro event_columns() %}{{ return(['clicks', 'impressions']) }}{% endmacro %}\n",
+        ),
+        // The package's staging model: its own drift is not the project's to fix.
+        (
+            "dbt_packages/ads_source/models/stg_ads__events.sql",
+            "select campaign_id, sum(clicks) as clicks, count(*) as impressions\nfrom {{ source('ads', 'events') }}\ngroup by 1\n",
+        ),
+        (
+            "dbt_packages/ads_source/models/stg_ads__rollup.sql",
+            "select campaign_id, {{ ads_source.event_columns() | join(', ') }}\nfrom {{ ref('stg_ads__events') }}\n",
+        ),
+        (
+            "models/rpt_ctr.sql",
+            "select sum(clicks) / nullif(sum(impressions), 0) as ctr\nfrom {{ ref('stg_ads__rollup') }}\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    // Only the project's model is reported, judged through the package's
+    // models down to their count(*).
+    assert_eq!(doc["summary"]["files"], 1, "{doc:#}");
+    assert_eq!(
+        file_codes(&doc),
+        vec![("rpt_ctr.sql".to_string(), "ML001".to_string())],
+        "{doc:#}"
+    );
+    let message = doc["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("count(*)"), "{message}");
+}
