@@ -760,7 +760,26 @@ fn check_rendered(
     );
     outcome.refs = rendered.refs.clone();
     let (from, to) = (LineIndex::new(&rendered.text), LineIndex::new(text));
+    // Placeholders of macros defined nowhere are the likely cause of a
+    // statement that does not parse: say so, and how to get the macros.
+    let missing = (!rendered.unknown_macros.is_empty()).then(|| {
+        let mut names: Vec<String> = rendered
+            .unknown_macros
+            .iter()
+            .take(3)
+            .map(|n| format!("`{n}`"))
+            .collect();
+        if rendered.unknown_macros.len() > 3 {
+            names.push("…".to_string());
+        }
+        names.join(", ")
+    });
     for f in &mut outcome.findings {
+        if let Some(names) = missing.as_ref().filter(|_| f.code == ParseError::INFO.code) {
+            f.help = Some(format!(
+                "the file calls macros defined nowhere ({names}), rendered as placeholders; with the project's packages installed (`dbt deps`) it may parse"
+            ));
+        }
         if let Some(tag) = rendered.generated_by(&from, text, f.range) {
             f.note_generated_by(tag);
         }

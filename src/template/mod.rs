@@ -623,10 +623,10 @@ impl Object for Adapter {
         let Some(name) = args.first().and_then(|a| a.as_str()) else {
             return Ok(Placeholder::value("adapter.dispatch", true));
         };
-        let candidates = [
-            format!("{}__{name}", self.adapter_type),
-            format!("default__{name}"),
-        ];
+        let candidates: Vec<String> = dispatch_order(&self.adapter_type)
+            .iter()
+            .map(|prefix| format!("{prefix}__{name}"))
+            .collect();
         let namespace = args.get(1).and_then(|a| a.as_str()).map(str::to_string);
         let scopes: Vec<Option<String>> = match namespace {
             Some(ns) => vec![Some(ns), None],
@@ -655,6 +655,37 @@ impl Object for Adapter {
         }
         Ok(Placeholder::value(&format!("dispatch.{name}"), false))
     }
+}
+
+/// The implementations `adapter.dispatch` tries, in order: the adapter's
+/// own, those of the adapters it builds on (as dbt does: redshift on
+/// postgres, databricks on spark), `default__`; then, since no warehouse
+/// decides here, any adapter's, so that a package with only adapter-specific
+/// versions (no `default__`) still renders.
+fn dispatch_order(adapter: &str) -> Vec<&str> {
+    let parents: &[&str] = match adapter {
+        "redshift" => &["postgres"],
+        "databricks" | "hive" => &["spark"],
+        "duckdb" => &["postgres"],
+        _ => &[],
+    };
+    let mut order = vec![adapter];
+    order.extend_from_slice(parents);
+    order.push("default");
+    for fallback in [
+        "postgres",
+        "snowflake",
+        "bigquery",
+        "redshift",
+        "databricks",
+        "spark",
+        "duckdb",
+    ] {
+        if !order.contains(&fallback) {
+            order.push(fallback);
+        }
+    }
+    order
 }
 
 /// dbt's `exceptions`: `raise_compiler_error(msg)` stops the render as dbt
@@ -1252,6 +1283,22 @@ mod tests {
             rendered(&format!("{macros}{{{{ adapter.dispatch('cnt')() }}}}")),
             "count(*)"
         );
+        // No default__: the adapters dbt builds on, then any adapter's.
+        let only_adapters =
+            "{% macro bigquery__q() %}bq{% endmacro %}{% macro postgres__q() %}pg{% endmacro %}";
+        let dispatched = |dialect| {
+            render(
+                &format!("{only_adapters}{{{{ adapter.dispatch('q')() }}}}"),
+                dialect,
+                None,
+            )
+            .unwrap()
+            .text
+        };
+        assert_eq!(dispatched(Dialect::BigQuery), "bq");
+        assert_eq!(dispatched(Dialect::Redshift), "pg");
+        assert_eq!(dispatched(Dialect::Generic), "pg");
+        assert_eq!(dispatched(Dialect::Snowflake), "pg");
         assert_eq!(
             rendered("{% macro m(x) %}sum({{ x }}){% endmacro %}select {{ m('clicks') }}"),
             "select sum(clicks)"
