@@ -416,15 +416,17 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         let root = project.as_ref().map(|p| p.root.clone());
         let scope = project.as_ref().map(|p| p.ref_scope.clone());
         let upstream = models.get(&scope).unwrap_or(&no_models);
-        let mut outcome = check_source(
-            name,
-            text,
-            options.dialect,
+        let standalone = options.projects.standalone();
+        let context = FileContext {
+            dialect: options.dialect,
             registry,
-            options.inventory,
-            project.as_deref(),
-            upstream,
-        );
+            inventory: options.inventory,
+            project: project.as_deref(),
+            templating: project.as_deref().or(standalone.as_deref()),
+            models: upstream,
+            defer: None,
+        };
+        let mut outcome = check_source_in(name, text, context);
         for site in &mut outcome.sites {
             site.project.clone_from(&root);
         }
@@ -593,16 +595,17 @@ fn check_file_deferring(
                 checked,
                 own: model_name(path),
             });
-            check_source_deferring(
-                &shown,
-                &text,
-                options.dialect,
+            let standalone = options.projects.standalone();
+            let context = FileContext {
+                dialect: options.dialect,
                 registry,
-                options.inventory,
-                project.as_deref(),
+                inventory: options.inventory,
+                project: project.as_deref(),
+                templating: project.as_deref().or(standalone.as_deref()),
                 models,
                 defer,
-            )
+            };
+            check_source_in(&shown, &text, context)
         }
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -656,9 +659,16 @@ pub fn check_source(
     project: Option<&crate::dbt::Project>,
     models: &Models,
 ) -> FileOutcome {
-    check_source_deferring(
-        path, text, dialect, registry, inventory, project, models, None,
-    )
+    let context = FileContext {
+        dialect,
+        registry,
+        inventory,
+        project,
+        templating: project,
+        models,
+        defer: None,
+    };
+    check_source_in(path, text, context)
 }
 
 /// Which models are checked in this run, and the model being checked: a
@@ -668,17 +678,31 @@ struct Defer<'a> {
     own: String,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_source_deferring(
-    path: &str,
-    text: &str,
+/// What checking one file's text needs from the run around it.
+struct FileContext<'a> {
     dialect: Dialect,
-    registry: &Registry,
+    registry: &'a Registry,
     inventory: bool,
-    project: Option<&crate::dbt::Project>,
-    models: &Models,
-    defer: Option<Defer<'_>>,
-) -> FileOutcome {
+    /// The file's dbt project: its models are read by other models.
+    project: Option<&'a crate::dbt::Project>,
+    /// What templates render with: the project, or for a file outside any
+    /// project the config's vars alone.
+    templating: Option<&'a crate::dbt::Project>,
+    /// The upstream models' outputs known so far.
+    models: &'a Models,
+    defer: Option<Defer<'a>>,
+}
+
+fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutcome {
+    let FileContext {
+        dialect,
+        registry,
+        inventory,
+        project,
+        templating,
+        models,
+        defer,
+    } = context;
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !template::is_templated(text) {
@@ -692,7 +716,7 @@ fn check_source_deferring(
             project.is_some(),
         );
     }
-    match template::render(text, dialect, project) {
+    match template::render(text, dialect, templating) {
         // Braces in a plain SQL string (`like '%{#%'`) are no template.
         Err(_) if project.is_none() && parses_as_plain_sql(text, dialect) => {
             check_sql(path, text, dialect, registry, inventory, models, false)

@@ -59,7 +59,8 @@ pub struct RenderArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    /// The SQL dialect, which is dbt's `target.type` [default: generic].
+    /// The SQL dialect, which is dbt's `target.type` [default: the config's,
+    /// else generic].
     #[arg(long, value_name = "NAME")]
     pub dialect: Option<Dialect>,
 }
@@ -434,7 +435,13 @@ fn run_with_stdin(
         config: settings.config.clone().map(std::sync::Arc::new),
         stdin,
         progress: true,
-        projects: Default::default(),
+        projects: crate::dbt::Projects::with_vars(
+            settings
+                .config
+                .as_ref()
+                .map(|c| c.vars.clone())
+                .unwrap_or_default(),
+        ),
     };
     match check::run(&options, &settings.registry) {
         Ok(result) => {
@@ -557,9 +564,19 @@ fn run_render(args: RenderArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let projects = crate::dbt::Projects::default();
-    let project = projects.for_file(&args.file);
-    let dialect = args.dialect.unwrap_or_default();
+    // The config file's vars and dialect, as `check` would use them.
+    let config = config::discover(std::slice::from_ref(&args.file))
+        .and_then(|path| Config::load(&path).ok());
+    let projects = crate::dbt::Projects::with_vars(
+        config.as_ref().map(|c| c.vars.clone()).unwrap_or_default(),
+    );
+    let project = projects
+        .for_file(&args.file)
+        .or_else(|| projects.standalone());
+    let dialect = args
+        .dialect
+        .or(config.as_ref().and_then(|c| c.dialect))
+        .unwrap_or_default();
     match crate::template::render(&text, dialect, project.as_deref()) {
         Ok(rendered) => {
             let newline = if rendered.text.ends_with('\n') {

@@ -31,6 +31,7 @@ const KEYS: &[&str] = &[
     "per-file-ignores",
     "fail-on",
     "names",
+    "vars",
 ];
 const NAME_KEYS: &[&str] = &["qualifier-prefixes", "qualifier-suffixes", "meaning-words"];
 const RULE_KEYS: &[&str] = &["select", "ignore", "severity"];
@@ -60,6 +61,8 @@ struct Raw {
     fail_on: Option<String>,
     #[serde(default)]
     names: RawNames,
+    #[serde(default)]
+    vars: BTreeMap<String, serde_yaml::Value>,
     #[serde(flatten)]
     _unknown: BTreeMap<String, serde_yaml::Value>,
 }
@@ -127,6 +130,8 @@ pub struct Config {
     pub fail_on: Option<Severity>,
     /// The qualifier vocabulary, when the config extends it.
     pub vocabulary: Option<crate::names::Vocabulary>,
+    /// Jinja vars, over the dbt projects' own (as `dbt --vars` would).
+    pub vars: BTreeMap<String, serde_yaml::Value>,
 }
 
 fn severity(text: &str) -> Option<Severity> {
@@ -319,6 +324,7 @@ impl Config {
         });
         let mut config = Config {
             vocabulary,
+            vars: raw.vars,
             registry: raw.registry.into_vec(),
             include: raw.include,
             exclude: raw.exclude,

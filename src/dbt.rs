@@ -325,9 +325,37 @@ pub struct Projects {
     found: Arc<Mutex<HashMap<PathBuf, Option<Arc<Project>>>>>,
     /// The answer for each folder as given (no file-system lookups on repeat).
     by_folder: Arc<Mutex<HashMap<PathBuf, Option<Arc<Project>>>>>,
+    /// Vars given outside the projects (the config file's), which win over
+    /// the projects' own.
+    vars: Arc<BTreeMap<String, serde_yaml::Value>>,
+    /// Templates outside any dbt project render with these vars alone.
+    standalone: Arc<std::sync::OnceLock<Option<Arc<Project>>>>,
 }
 
 impl Projects {
+    /// Projects whose vars are overridden by `vars` (the config file's).
+    pub fn with_vars(vars: BTreeMap<String, serde_yaml::Value>) -> Projects {
+        Projects {
+            vars: Arc::new(vars),
+            ..Projects::default()
+        }
+    }
+
+    /// What a template outside any dbt project renders with: the given vars,
+    /// when there are some.
+    pub fn standalone(&self) -> Option<Arc<Project>> {
+        self.standalone
+            .get_or_init(|| {
+                (!self.vars.is_empty()).then(|| {
+                    Arc::new(Project {
+                        vars: (*self.vars).clone(),
+                        ..Project::default()
+                    })
+                })
+            })
+            .clone()
+    }
+
     /// The dbt project a file belongs to: the nearest `dbt_project.yml` above it.
     pub fn for_file(&self, file: &Path) -> Option<Arc<Project>> {
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -357,7 +385,12 @@ impl Projects {
             }
             let candidate = d.join("dbt_project.yml");
             if candidate.is_file() {
-                let project = Project::load(&candidate).map(Arc::new);
+                let project = Project::load(&candidate).map(|mut project| {
+                    project
+                        .vars
+                        .extend(self.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    Arc::new(project)
+                });
                 self.found
                     .lock()
                     .ok()?

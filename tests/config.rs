@@ -402,3 +402,45 @@ fn paths_under_different_config_files_are_each_checked_with_their_own() {
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{doc:#}");
     assert_eq!(doc["findings"][0]["path"], "b/r.sql");
 }
+
+#[test]
+fn config_vars_override_the_projects_and_reach_plain_jinja_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    };
+    write(
+        "metriclint.yaml",
+        "vars:\n  denominator: impressions\n  table: events\n",
+    );
+    write(
+        "dbt/dbt_project.yml",
+        "name: p\nvars:\n  denominator: 'count(*)'\n",
+    );
+    // With the project's own var this would divide by count(*).
+    write(
+        "dbt/models/rpt.sql",
+        "select sum(clicks) / nullif(sum({{ var('denominator') }}), 0) as ctr from {{ var('table') }}\n",
+    );
+    write(
+        "adhoc/q.sql",
+        "select sum(clicks) / nullif(sum({{ var('denominator') }}), 0) as ctr from {{ var('table') }}\n",
+    );
+    let output = metriclint_in(dir.path())
+        .args(["check", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["summary"]["files"], 2, "{doc:#}");
+    assert_eq!(doc["findings"], serde_json::json!([]), "{doc:#}");
+    let output = metriclint_in(dir.path())
+        .args(["render", "adhoc/q.sql"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "select sum(clicks) / nullif(sum(impressions), 0) as ctr from events\n"
+    );
+}

@@ -1433,6 +1433,48 @@ mod tests {
     }
 
     #[test]
+    fn each_dbt_builtin_renders_offline() {
+        let cases = [
+            // ref: one or two arguments, a version, recorded as a ref.
+            ("{{ ref('m') }}", "m"),
+            ("{{ ref('pkg', 'm') }}", "m"),
+            ("{{ ref('m', version=2) }}", "m"),
+            ("{{ ref('m', v=2) }}", "m"),
+            ("{{ source('raw', 'events') }}", "raw.events"),
+            (
+                "{{ config(materialized='incremental', unique_key='id') }}x",
+                "x",
+            ),
+            ("{{ var('missing', 'dflt') }}", "dflt"),
+            ("{{ env_var('DBT_SCHEMA', 'analytics') }}", "analytics"),
+            ("{{ env_var('DBT_SCHEMA') }}", "__jinja_env_dbt_schema"),
+            (
+                "{% if is_incremental() %}new{% else %}full{% endif %}",
+                "full",
+            ),
+            ("from {{ this }}", "from __jinja_this"),
+            (
+                "{{ target.type }} {{ target.name }} {{ target.schema }}",
+                "snowflake dev analytics",
+            ),
+            ("{{ log('hello', info=True) }}x", "x"),
+            ("{% do log('hello') %}x", "x"),
+            ("{{ return('sum(x)') }}", "sum(x)"),
+        ];
+        for (template, expected) in cases {
+            assert_eq!(rendered(template), expected, "{template}");
+        }
+        let refs = render(
+            "{{ ref('a') }} {{ ref('p', 'B', version=1) }}",
+            Dialect::Generic,
+            None,
+        )
+        .unwrap()
+        .refs;
+        assert_eq!(refs, vec!["a".to_string(), "b".to_string()]);
+    }
+
+    #[test]
     fn dbts_own_macros_render_as_sql_by_namespace_and_by_bare_name() {
         let cases = [
             (
