@@ -17,7 +17,9 @@ use crate::discover::{discover, MissingPath};
 use crate::drift::{common_conditions, inconsistent_computations, is_metric, MetricSite};
 use crate::extract::{Extractor, ModelOutputs, Models, Site};
 use crate::finding::{Finding, Summary};
-use crate::judge::{judge, without_slice, Computation, DifferenceKind, Verdict};
+use crate::judge::{
+    judge, read_without_slice, without_slice, Computation, DifferenceKind, Verdict,
+};
 use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
@@ -894,6 +896,7 @@ fn check_sql(
                 output_name: site.output_name.clone(),
                 range: site.range,
                 form: without_slice(&site.computation),
+                read_form: read_without_slice(&site.computation),
                 sources: site.sources.clone(),
                 slice: common_conditions(&site.computation),
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
@@ -924,6 +927,7 @@ fn check_sql(
                     Vec::new()
                 },
                 form,
+                read_form: read_without_slice(&site.computation),
                 sources: site.sources,
                 registered: None,
                 generated_by: None,

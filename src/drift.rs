@@ -20,8 +20,11 @@ pub struct MetricSite {
     pub path: String,
     pub output_name: String,
     pub range: Range,
-    /// The computation without the report's slice.
+    /// The computation without the report's slice, renamed columns followed
+    /// to their sources.
     pub form: Expr,
+    /// The same, with renamed columns read by the names the report reads.
+    pub read_form: Expr,
     /// Base relations the site reads.
     pub sources: Vec<String>,
     /// Row conditions every aggregate of the site sees (its WHERE, through lineage).
@@ -92,6 +95,48 @@ fn is_dimension_pick(form: &Expr) -> bool {
     pick && words.last().is_some_and(dimension_word)
 }
 
+/// The variants among sites of one name, largest first (ties in order of
+/// first appearance), each shown by its first site's `read_form`. Two sites
+/// are one variant when they compute the same from the same source columns
+/// (`form`), or the same from the columns as the reports read them
+/// (`read_form`: two connectors' staging models both define `spend`).
+fn variants_of<'s>(sites: &[&'s MetricSite]) -> Vec<(&'s Expr, Vec<&'s MetricSite>)> {
+    let mut parent: Vec<usize> = (0..sites.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut by_form: HashMap<&Expr, usize> = HashMap::new();
+    let mut by_read_form: HashMap<&Expr, usize> = HashMap::new();
+    for (i, site) in sites.iter().enumerate() {
+        for first in [
+            *by_form.entry(&site.form).or_insert(i),
+            *by_read_form.entry(&site.read_form).or_insert(i),
+        ] {
+            let (a, b) = (root(&mut parent, first), root(&mut parent, i));
+            // The earlier site stays the root, so variants keep their order.
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut variants: Vec<(&Expr, Vec<&MetricSite>)> = Vec::new();
+    let mut index_of_root: HashMap<usize, usize> = HashMap::new();
+    for (i, site) in sites.iter().enumerate() {
+        let r = root(&mut parent, i);
+        match index_of_root.get(&r) {
+            Some(&v) => variants[v].1.push(site),
+            None => {
+                index_of_root.insert(r, variants.len());
+                variants.push((&sites[r].read_form, vec![site]));
+            }
+        }
+    }
+    variants.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+    variants
+}
+
 /// ML010 findings for the drift sites of a whole run.
 pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> Vec<Finding> {
     let mut groups: HashMap<(Option<&std::path::Path>, String), Vec<&MetricSite>> = HashMap::new();
@@ -104,22 +149,14 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
     }
     let mut findings = Vec::new();
     for sites in groups.values() {
-        // Variants in order of first appearance (sites are in path order).
-        let mut variants: Vec<(&Expr, Vec<&MetricSite>)> = Vec::new();
-        for site in sites {
-            match variants.iter_mut().find(|(form, _)| **form == site.form) {
-                Some((_, members)) => members.push(site),
-                None => variants.push((&site.form, vec![site])),
-            }
-        }
+        let variants = variants_of(sites);
         if variants.len() < 2 {
             continue;
         }
-        // Largest first; ties keep first appearance.
-        variants.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
         let total = sites.len();
         let majority = variants[0].1.len() * 2 > total;
         for (index, (form, members)) in variants.iter().enumerate() {
+            let form = *form;
             if majority && index == 0 {
                 continue;
             }

@@ -106,6 +106,14 @@ pub fn without_slice(expr: &Expr) -> Expr {
     form
 }
 
+/// A computation without its report's slice, with renamed columns read by the
+/// names the report reads: how reports compare in their own terms.
+pub fn read_without_slice(expr: &Expr) -> Expr {
+    let mut form = expr.clone().read_by_name();
+    form.clear_scopes();
+    form
+}
+
 /// The site with the scope conditions on `constrained` columns moved into its
 /// aggregates' filters, and the rest (the report's slice) dropped.
 fn effective_site(expr: &Expr, constrained: &BTreeSet<String>) -> Expr {

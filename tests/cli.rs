@@ -803,12 +803,13 @@ fn staging_models_define_the_agreed_columns_but_ctes_are_followed() {
 }
 
 #[test]
-fn a_dbt_project_of_38_models_and_3_analyses_is_analysed_whole_and_its_drifts_found() {
+fn a_dbt_project_of_39_models_and_3_analyses_is_analysed_whole_and_its_drifts_found() {
     let (code, doc) = check_json(&["fixtures/dbt_ads"]);
     assert_eq!(code, 1);
     // Every model and analysis is analysed: nothing unrenderable, unparsable
-    // or unknown.
-    assert_eq!(doc["summary"]["files"], 41);
+    // or unknown. The installed package's model gives lineage, and is not
+    // reported on.
+    assert_eq!(doc["summary"]["files"], 42);
     let got: Vec<(String, u64, u64, String, String)> = doc["findings"]
         .as_array()
         .unwrap()
@@ -1186,4 +1187,53 @@ fn installed_packages_models_give_lineage_and_are_not_reported() {
     );
     let message = doc["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains("count(*)"), "{message}");
+}
+
+#[test]
+fn unregistered_metrics_agree_by_source_column_or_by_the_name_reports_read() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\n"),
+        // Two connectors' staging models define `spend` and `clicks` each
+        // their own way.
+        (
+            "models/stg_google.sql",
+            "select day, cost_micros / 1000000.0 as spend, clicks from {{ source('google', 'stats') }}\n",
+        ),
+        (
+            "models/stg_meta.sql",
+            "select day, spend_usd as spend, link_clicks as clicks from {{ source('meta', 'insights') }}\n",
+        ),
+        // Same formula over the names both define: one metric.
+        (
+            "models/rpt_google.sql",
+            "select day, sum(spend) / nullif(sum(clicks), 0) as blended_cost from {{ ref('stg_google') }} group by 1\n",
+        ),
+        (
+            "models/rpt_meta.sql",
+            "select day, sum(spend) / nullif(sum(clicks), 0) as blended_cost from {{ ref('stg_meta') }} group by 1\n",
+        ),
+        // Same raw column under another name: the same metric too.
+        (
+            "models/rpt_meta_raw.sql",
+            "select day, sum(spend_usd) / nullif(sum(link_clicks), 0) as blended_cost from {{ source('meta', 'insights') }} group by 1\n",
+        ),
+        // Near miss: another denominator, in either terms.
+        (
+            "models/rpt_odd.sql",
+            "select day, sum(spend) / nullif(count(*), 0) as blended_cost from {{ ref('stg_meta') }} group by 1\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(
+        file_codes(&doc),
+        vec![("rpt_odd.sql".to_string(), "ML010".to_string())],
+        "{doc:#}"
+    );
+    let message = doc["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "sum(spend) / count(*) here, but as sum(spend) / sum(clicks) in 3 other sites"
+        ),
+        "{message}"
+    );
 }

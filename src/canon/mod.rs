@@ -580,6 +580,15 @@ impl Expr {
         n
     }
 
+    /// Whether this is a bare NULL, typed or renamed (`cast(null as int)`).
+    pub fn is_null_filler(&self) -> bool {
+        match self {
+            Expr::Null => true,
+            Expr::Cast { expr, .. } | Expr::Renamed { source: expr, .. } => expr.is_null_filler(),
+            _ => false,
+        }
+    }
+
     /// The columns the expression reads.
     pub fn columns(&self) -> std::collections::BTreeSet<String> {
         let mut out = std::collections::BTreeSet::new();
@@ -652,6 +661,18 @@ impl Expr {
                 Expr::Renamed { source, .. } => Expr::Renamed { alias, source },
                 other => other,
             },
+            other => other,
+        })
+    }
+
+    /// The tree with every renamed column read by the name the report reads
+    /// (the outermost rename).
+    pub fn read_by_name(self) -> Expr {
+        if !self.has_renames() {
+            return self;
+        }
+        self.rewrite(&mut |e| match e {
+            Expr::Renamed { alias, .. } => Expr::Column(alias),
             other => other,
         })
     }

@@ -415,6 +415,15 @@ impl<'a> Scope<'a> {
                 _ => {}
             }
         }
+        // A column the model fills with a typed NULL is a schema filler (a
+        // connector's staging model selects `cast(null as int) as bids` when
+        // the warehouse lacks the column, and offline it always seems to):
+        // downstream, it is that column by name, not a sum of nulls.
+        for (name, meaning) in outputs.columns.iter_mut() {
+            if meaning.is_null_filler() {
+                *meaning = Expr::column(name);
+            }
+        }
         outputs
     }
 }
