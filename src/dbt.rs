@@ -91,7 +91,7 @@ pub(crate) fn macro_names(source: &str) -> Vec<String> {
             .collect();
         // A macro that returns keeps its name, bound to its wrapper.
         let name = name
-            .strip_prefix(crate::template::RETURNING_PREFIX)
+            .strip_prefix(crate::template::MACRO_PREFIX)
             .map(str::to_string)
             .unwrap_or(name);
         if !name.is_empty() && !names.contains(&name) {

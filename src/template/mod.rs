@@ -223,25 +223,26 @@ fn returned_expression(tag: &str) -> Option<&str> {
     (depth == 0 && !expr.trim().is_empty()).then_some(expr)
 }
 
-/// What a macro that returns is renamed to; its own name becomes a
-/// [`Returning`] wrapper of it, so callers get the value itself.
-pub(crate) const RETURNING_PREFIX: &str = "__dbt_returning_";
+/// What a package's or project's macro is renamed to; its own name becomes a
+/// [`DbtMacro`] wrapper of it (see [`with_macro_returns`]).
+pub(crate) const MACRO_PREFIX: &str = "__dbt_macro_";
 
+/// Rewrites a project's or package's macros for dbt's ways.
+///
 /// dbt's `return(value)` ends a macro and makes `value` the call's result,
 /// where Jinja would only print it and carry on: `{% do return(x) %}`
 /// printed nothing at all. Each macro that returns is rewritten so that the
 /// first return taken is the macro's whole output, its other text dropped.
 /// A value other than a string (a list of column dicts, a boolean) reaches
 /// the caller as itself: the macro prints a token for it, and its name is
-/// bound to a wrapper that turns the token back into the value.
+/// bound to a wrapper that turns the token back into the value. The wrapper
+/// also drops arguments the macro does not take, so a model written for a
+/// newer version of a package still renders.
 pub(crate) fn with_macro_returns(source: &str) -> String {
-    if !source.contains("return") {
-        return source.to_string();
-    }
     const PROLOGUE: &str =
         "{% set __dbt_return = namespace(value=none, done=false) %}{% set __dbt_body %}";
     const EPILOGUE: &str = "{% endset %}{% if __dbt_return.done %}{{ __dbt_return.value | __dbt_returned }}{% else %}{{ __dbt_body }}{% endif %}";
-    let mut out = String::with_capacity(source.len());
+    let mut out = String::with_capacity(source.len() + source.len() / 8);
     // The open macro: where its name is in `out`, the name, where its body
     // starts, and whether it returns.
     let mut open: Option<(usize, String, usize, bool)> = None;
@@ -274,21 +275,19 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
             }
             ("endmacro", Some((name_at, name, body, returns))) => {
                 let name = std::mem::take(name);
-                if *returns && !name.is_empty() {
-                    // Back to front, so the earlier offset stays right.
+                // Back to front, so the earlier offsets stay right.
+                if *returns {
                     out.insert_str(*body, PROLOGUE);
-                    out.insert_str(*name_at, RETURNING_PREFIX);
                     out.push_str(EPILOGUE);
-                    out.push_str(text);
+                }
+                if !name.is_empty() {
+                    out.insert_str(*name_at, MACRO_PREFIX);
+                }
+                out.push_str(text);
+                if !name.is_empty() {
                     out.push_str(&format!(
-                        "{{% set {name} = __dbt_returning({RETURNING_PREFIX}{name}) %}}"
+                        "{{% set {name} = __dbt_macro({MACRO_PREFIX}{name}) %}}"
                     ));
-                } else {
-                    if *returns {
-                        out.insert_str(*body, PROLOGUE);
-                        out.push_str(EPILOGUE);
-                    }
-                    out.push_str(text);
                 }
                 open = None;
             }
@@ -311,7 +310,7 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
 const RETURN_TOKEN: char = '\u{1f}';
 
 /// The value of a `return()`, as the macro prints it: a string as itself (it
-/// is SQL text), anything else as a token that [`Returning`] reads back.
+/// is SQL text), anything else as a token that [`DbtMacro`] reads back.
 fn returned(value: Value) -> Value {
     if value.as_str().is_some() || value.is_undefined() || value.is_none() {
         return value;
@@ -354,15 +353,56 @@ fn without_return_tokens(text: String) -> String {
     out
 }
 
-/// A macro that returns, as its callers see it: the call gives the value of
-/// its `return()` itself, not its printout.
+/// A project's or package's macro, as its callers see it: the call gives
+/// the value of its `return()` itself, not its printout, and arguments the
+/// macro does not take are dropped rather than an error.
 #[derive(Debug)]
-struct Returning(Value);
+struct DbtMacro(Value);
 
-impl Object for Returning {
+impl DbtMacro {
+    /// `args` cut to what the macro takes: positional ones up to its
+    /// parameters, keyword ones it names (and `caller` when it uses one).
+    fn fitted(&self, args: &[Value]) -> Option<Vec<Value>> {
+        let names: Vec<String> = self
+            .0
+            .get_attr("arguments")
+            .ok()?
+            .try_iter()
+            .ok()?
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let takes_caller = self.0.get_attr("caller").is_ok_and(|v| v.is_true());
+        let (positional, kwargs) = match args.split_last() {
+            Some((last, rest)) if last.is_kwargs() => (rest, Kwargs::try_from(last.clone()).ok()),
+            _ => (args, None),
+        };
+        let mut fitted: Vec<Value> = positional.iter().take(names.len()).cloned().collect();
+        if let Some(kwargs) = kwargs {
+            let taken = positional.len().min(names.len());
+            let kept: Kwargs = kwargs
+                .args()
+                .filter(|key| {
+                    (*key == "caller" && takes_caller) || names.iter().skip(taken).any(|n| n == key)
+                })
+                .filter_map(|key| Some((key.to_string(), kwargs.get::<Value>(key).ok()?)))
+                .collect();
+            if kept.args().next().is_some() {
+                fitted.push(Value::from(kept));
+            }
+        }
+        Some(fitted)
+    }
+}
+
+impl Object for DbtMacro {
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-        let output = self.0.call(state, args)?;
+        let fitted = self.fitted(args);
+        let output = self.0.call(state, fitted.as_deref().unwrap_or(args))?;
         Ok(output.as_str().and_then(returned_value).unwrap_or(output))
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.get_item(key).ok().filter(|v| !v.is_undefined())
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -899,8 +939,8 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     });
     env.add_function("return", |value: Value| -> Value { value });
     env.add_filter("__dbt_returned", returned);
-    env.add_function("__dbt_returning", |inner: Value| -> Value {
-        Value::from_object(Returning(inner))
+    env.add_function("__dbt_macro", |inner: Value| -> Value {
+        Value::from_object(DbtMacro(inner))
     });
     env.add_function("run_query", |_: Rest<Value>| -> Value {
         Placeholder::value("run_query", false)
@@ -1581,6 +1621,26 @@ mod tests {
     }
 
     #[test]
+    fn package_macros_take_the_arguments_they_know_and_drop_the_rest() {
+        let macros = "{% macro source_relation(union_schema_variable='x') %}, '{{ union_schema_variable }}' as source_relation{% endmacro %}\n\
+            {% macro wrap(a) %}[{{ a }}{{ caller() }}]{% endmacro %}";
+        let cases = [
+            // A newer model passes a keyword argument this version lacks.
+            (
+                "select 1 {{ source_relation(union_schema_variable='s', union_database_variable='d') }}",
+                "select 1 , 's' as source_relation",
+            ),
+            // And an extra positional one.
+            ("{{ source_relation('s', 'extra') }}", ", 's' as source_relation"),
+            // `caller` still reaches a macro that uses it.
+            ("{% call wrap('a') %}b{% endcall %}", "[ab]"),
+        ];
+        for (model, expected) in cases {
+            assert_eq!(rendered_with_macros(macros, model), expected, "{model}");
+        }
+    }
+
+    #[test]
     fn macro_calls_are_found_by_whole_name() {
         assert_eq!(
             call_offset("{{ unbroken(1) }} {{ broken(2) }}", "broken"),
@@ -1602,13 +1662,21 @@ mod tests {
         assert_eq!(returned_expression("{% do returns(x) %}"), None);
         assert_eq!(returned_expression("{% do log(x) %}"), None);
         assert_eq!(returned_expression("{{ return() }}"), None);
-        // A return inside a `call` body belongs to that body: left as written.
-        let call =
-            "{% macro m() %}{% call statement('s') %}{{ return(1) }}{% endcall %}{% endmacro %}";
-        assert_eq!(with_macro_returns(call), call);
-        // Macros without a return are left exactly as written.
-        let plain = "{% macro m() %}x{% endmacro %}{{ return_rate }}";
-        assert_eq!(with_macro_returns(plain), plain);
+        // A return inside a `call` body belongs to that body: left as written
+        // (the macro is only bound to its wrapper).
+        let wrapped = |body: &str| {
+            format!("{{% macro __dbt_macro_m() %}}{body}{{% endmacro %}}{{% set m = __dbt_macro(__dbt_macro_m) %}}")
+        };
+        let call = "{% call statement('s') %}{{ return(1) }}{% endcall %}";
+        assert_eq!(
+            with_macro_returns(&format!("{{% macro m() %}}{call}{{% endmacro %}}")),
+            wrapped(call)
+        );
+        // Macros without a return keep their text.
+        assert_eq!(
+            with_macro_returns("{% macro m() %}x{% endmacro %}{{ return_rate }}"),
+            format!("{}{{{{ return_rate }}}}", wrapped("x"))
+        );
     }
 
     #[test]
