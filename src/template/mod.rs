@@ -668,7 +668,17 @@ impl Object for Adapter {
             .map(|prefix| format!("{prefix}__{name}"))
             .collect();
         let namespace = args.get(1).and_then(|a| a.as_str()).map(str::to_string);
+        // dbt's own macros: here they are the plain-named builtins (never the
+        // caller's `default__`, which would call itself without end).
+        if namespace.as_deref() == Some("dbt") {
+            return Ok(if builtin_names().iter().any(|n| n == name) {
+                Value::from_object(DbtBuiltin(name.to_string()))
+            } else {
+                Placeholder::value(&format!("dbt.{name}"), false)
+            });
+        }
         let scopes: Vec<Option<String>> = match namespace {
+            // A package not imported here is the calling package itself.
             Some(ns) => vec![Some(ns), None],
             None => std::iter::once(None)
                 .chain(self.packages.iter().cloned().map(Some))
@@ -683,10 +693,7 @@ impl Object for Adapter {
                         .and_then(|module| module.get_attr(candidate).ok()),
                 };
                 if let Some(found) = found.filter(|v| !v.is_undefined() && !v.is_none()) {
-                    if found
-                        .as_object()
-                        .is_some_and(|o| o.downcast_ref::<Placeholder>().is_some())
-                    {
+                    if is_placeholder(&found) {
                         continue;
                     }
                     return Ok(found);
@@ -695,6 +702,12 @@ impl Object for Adapter {
         }
         Ok(Placeholder::value(&format!("dispatch.{name}"), false))
     }
+}
+
+fn is_placeholder(value: &Value) -> bool {
+    value
+        .as_object()
+        .is_some_and(|o| o.downcast_ref::<Placeholder>().is_some())
 }
 
 /// The implementations `adapter.dispatch` tries, in order: the adapter's
@@ -726,6 +739,67 @@ fn dispatch_order(adapter: &str) -> Vec<&str> {
         }
     }
     order
+}
+
+/// One of dbt's own macros, as `adapter.dispatch('name', 'dbt')` gives it:
+/// called, it renders the builtin on its own (a macro's body cannot see the
+/// `dbt` module of the template that calls it).
+#[derive(Debug)]
+struct DbtBuiltin(String);
+
+impl Object for DbtBuiltin {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let mut context = BTreeMap::new();
+        let mut params = Vec::new();
+        for (i, arg) in args.iter().enumerate() {
+            match Kwargs::try_from(arg.clone())
+                .ok()
+                .filter(|_| arg.is_kwargs())
+            {
+                Some(kwargs) => {
+                    for key in kwargs.args() {
+                        let value: Value = kwargs.get(key)?;
+                        context.insert(format!("__k_{key}"), value);
+                        params.push(format!("{key}=__k_{key}"));
+                    }
+                }
+                None => {
+                    context.insert(format!("__a{i}"), arg.clone());
+                    params.push(format!("__a{i}"));
+                }
+            }
+        }
+        let template = format!(
+            "{{% from '__dbt' import {0} %}}{{{{ {0}({1}) }}}}",
+            self.0,
+            params.join(", ")
+        );
+        let rendered = state.env().render_str(&template, context)?;
+        Ok(Value::from_safe_string(rendered))
+    }
+}
+
+/// dbt's old `adapter_macro('package.name', args…)`: a dispatch of `name`
+/// in `package`, called with the rest.
+#[derive(Debug)]
+struct AdapterMacro;
+
+impl Object for AdapterMacro {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let Some((name, rest)) = args.split_first() else {
+            return Ok(Placeholder::value("adapter_macro", true));
+        };
+        let name = name.to_string();
+        let (namespace, macro_name) = match name.split_once('.') {
+            Some((namespace, macro_name)) => (Some(namespace), macro_name),
+            None => (None, name.as_str()),
+        };
+        let mut dispatch_args = vec![Value::from(macro_name)];
+        dispatch_args.extend(namespace.map(Value::from));
+        let adapter = state.lookup("adapter").unwrap_or_default();
+        let found = adapter.call_method(state, "dispatch", &dispatch_args)?;
+        found.call(state, rest)
+    }
 }
 
 /// dbt's `exceptions`: `raise_compiler_error(msg)` stops the render as dbt
@@ -854,15 +928,26 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     env.set_fuel(Some(FUEL));
     // A package macro the installed package does not define (or a Python
     // method Jinja lacks) renders as a placeholder, never as an error.
-    env.set_unknown_method_callback(|_, value, method, _| {
+    let namespaces: Vec<String> = project
+        .map(|p| p.packages.iter().map(|b| b.namespace.clone()).collect())
+        .unwrap_or_default();
+    env.set_unknown_method_callback(move |state, value, method, _| {
         let defined = value.get_attr(method).is_ok_and(|v| !v.is_undefined());
         if defined {
             // A macro the package does define: let the engine call it.
-            Err(Error::from(ErrorKind::UnknownMethod))
-        } else {
-            Ok(Placeholder::value(method, true))
+            return Err(Error::from(ErrorKind::UnknownMethod));
         }
+        // Named as called: `dbt_utils.group_by`, not `group_by`.
+        let namespace = std::iter::once("dbt")
+            .chain(namespaces.iter().map(String::as_str))
+            .find(|n| state.lookup(n).is_some_and(|m| m == *value));
+        let path = match namespace {
+            Some(namespace) => format!("{namespace}.{method}"),
+            None => method.to_string(),
+        };
+        Ok(Placeholder::value(&path, true))
     });
+    env.add_global("adapter_macro", Value::from_object(AdapterMacro));
     env.add_function(
         "ref",
         |args: Rest<Value>, _kwargs: Kwargs| -> Result<Value, Error> {
@@ -987,7 +1072,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     if let Some(project) = project {
         let imports = package_import_graph(&project.packages);
         for (bundle, imported) in project.packages.iter().zip(imports) {
-            let mut source = builtin_imports(&referenced_names(&bundle.source));
+            let mut source = builtin_imports(&bundle.source, &referenced_names(&bundle.source));
             for other in imported {
                 source.push_str(&import_of(other));
             }
@@ -998,7 +1083,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         if let Some(bundle) = &project.macros {
             let source = format!(
                 "{}{}{}",
-                builtin_imports(&referenced_names(&bundle.source)),
+                builtin_imports(&bundle.source, &referenced_names(&bundle.source)),
                 package_imports(project, &bundle.source),
                 bundle.source
             );
@@ -1045,11 +1130,17 @@ const DBT_BUILTINS: &str = include_str!("dbt_builtins.sql");
 /// The `{% import %}`s that make dbt's own macros callable as `dbt.name` and
 /// by bare name (a template's own macros of the same name take precedence),
 /// for the names a template calls: each import costs a module evaluation.
-fn builtin_imports(referenced: &BTreeSet<String>) -> String {
+/// The names of dbt's own macros.
+fn builtin_names() -> &'static [String] {
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| crate::dbt::macro_names(DBT_BUILTINS));
+    NAMES.get_or_init(|| crate::dbt::macro_names(DBT_BUILTINS))
+}
+
+fn builtin_imports(text: &str, referenced: &BTreeSet<String>) -> String {
+    let names = builtin_names();
     let mut out = String::new();
-    if referenced.contains("dbt") {
+    // `dbt.x(...)`, or `adapter.dispatch('x', 'dbt')` (a name in a string).
+    if referenced.contains("dbt") || mentions(text, "dbt") {
         out.push_str("{% import '__dbt' as dbt %}");
     }
     let bare: Vec<&str> = names
@@ -1147,7 +1238,7 @@ fn without_own_namespace(bundle: &crate::dbt::MacroBundle) -> String {
 /// What a model template needs in front: dbt's macros, the packages it
 /// names, and the project's macros.
 fn prelude(project: Option<&Project>, template: &str, referenced: &BTreeSet<String>) -> String {
-    let mut out = builtin_imports(referenced);
+    let mut out = builtin_imports(template, referenced);
     let Some(project) = project else {
         return out;
     };
@@ -1322,6 +1413,18 @@ mod tests {
         assert_eq!(
             rendered(&format!("{macros}{{{{ adapter.dispatch('cnt')() }}}}")),
             "count(*)"
+        );
+        // dbt's namespace in a dispatch is dbt's own macros, never the
+        // caller's default__ (which would call itself without end).
+        let deprecated = "{% macro type_bigint() %}{{ return(adapter.dispatch('type_bigint', 'dbt')()) }}{% endmacro %}{% macro default__type_bigint() %}{{ return(adapter.dispatch('type_bigint', 'dbt')()) }}{% endmacro %}";
+        assert_eq!(
+            rendered(&format!("{deprecated}cast(x as {{{{ type_bigint() }}}})")),
+            "cast(x as bigint)"
+        );
+        // dbt's old adapter_macro is a dispatch.
+        assert_eq!(
+            rendered(&format!("{macros}{{{{ adapter_macro('div', 'x', 'y') }}}}")),
+            "div0(x, y)"
         );
         // No default__: the adapters dbt builds on, then any adapter's.
         let only_adapters =
