@@ -1716,6 +1716,9 @@ mod tests {
             "{:?}",
             rendered.unknown_macros
         );
+        // A macro an installed package lacks is named with its package.
+        let missing = render("{{ utils.group_by(3) }}", Dialect::Generic, Some(&project)).unwrap();
+        assert_eq!(missing.unknown_macros, vec!["utils.group_by".to_string()]);
         // utils (listed first) imports ads; ads importing utils back would
         // close a circle, so there that call is a placeholder, not an endless
         // import.
