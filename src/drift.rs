@@ -64,6 +64,31 @@ pub fn is_metric(form: &Expr) -> bool {
 }
 
 fn is_dimension_pick(form: &Expr) -> bool {
+    match form {
+        Expr::Aggregate(_) => is_pick(form),
+        // `coalesce(max(value) filter (where key = 'utm_source'), split_part(url, …))`:
+        // an attribute pieced together from picks, not a measure.
+        Expr::Function { .. } | Expr::Cast { .. } => {
+            let (mut picks, mut measures) = (0, 0);
+            form.walk(&mut |e| {
+                if matches!(e, Expr::Aggregate(_)) {
+                    if is_pick(e) {
+                        picks += 1;
+                    } else {
+                        measures += 1;
+                    }
+                }
+            });
+            picks > 0 && measures == 0
+        }
+        _ => false,
+    }
+}
+
+/// `min`/`max` of a column that names a dimension (`max(event_date)`), or of
+/// any column under a condition: the pivot of key/value rows
+/// (`max(case when key = 'utm_source' then value end)`).
+fn is_pick(form: &Expr) -> bool {
     let Expr::Aggregate(agg) = form else {
         return false;
     };
@@ -92,7 +117,7 @@ fn is_dimension_pick(form: &Expr) -> bool {
                 | "name"
         )
     };
-    pick && words.last().is_some_and(dimension_word)
+    pick && (!agg.filter.is_empty() || words.last().is_some_and(dimension_word))
 }
 
 /// The variants among sites of one name, largest first (ties in order of

@@ -440,19 +440,67 @@ fn agrees(found: &Expr, agreed: &Expr, constrained: &BTreeSet<String>) -> bool {
     }
 }
 
+/// The site read in `vocabulary` (the agreed definition's columns): renamed
+/// columns by the name along their lineage the agreement uses, and a column
+/// the registry knows as a base metric (summed under its own name) by that
+/// name. `None` when nothing changes.
+fn in_registry_vocabulary(
+    expr: &Expr,
+    vocabulary: &BTreeSet<String>,
+    registry: &Registry,
+) -> Option<Expr> {
+    let base_metric_column = |column: &str| -> Option<String> {
+        if vocabulary.contains(column) {
+            return None;
+        }
+        let (metric, _) = registry.lookup(column)?;
+        let summed = matches!(
+            &metric.agreed,
+            Expr::Aggregate(agg) if agg.func == crate::canon::AggFunc::Sum
+                && agg.filter.is_empty()
+                && agg.arg == Expr::column(&metric.name)
+        );
+        (summed && vocabulary.contains(&metric.name)).then(|| metric.name.clone())
+    };
+    let mut renamed_columns = false;
+    expr.walk(&mut |e| {
+        if let Expr::Column(c) = e {
+            renamed_columns |= base_metric_column(c).is_some();
+        }
+    });
+    if !expr.has_renames() && !renamed_columns {
+        return None;
+    }
+    let expr = expr.clone().in_vocabulary(vocabulary);
+    if !renamed_columns {
+        return Some(expr);
+    }
+    Some(expr.rewrite(&mut |e| match e {
+        Expr::Column(c) => match base_metric_column(&c) {
+            Some(name) => Expr::Column(name),
+            None => Expr::Column(c),
+        },
+        other => other,
+    }))
+}
+
 /// Compares a site's computation with a registered metric.
 pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Verdict {
     let source = source_difference(&site, metric);
-    // Renamed columns are read in the agreement's own column names.
+    // Renamed columns are read in the agreement's own column names, and so
+    // are columns named for a registered base metric (`cost`, a synonym of
+    // `spend`; `total_conversions`).
+    let vocabulary = metric.agreed.columns();
     let in_vocabulary;
-    let site = if site.expr.has_renames() {
-        in_vocabulary = site.expr.clone().in_vocabulary(&metric.agreed.columns());
-        Computation {
-            expr: &in_vocabulary,
-            sources: site.sources,
+    let site = match in_registry_vocabulary(site.expr, &vocabulary, registry) {
+        Some(expr) => {
+            in_vocabulary = expr;
+            Computation {
+                expr: &in_vocabulary,
+                sources: site.sources,
+            }
         }
-    } else {
-        site
+        None => site,
     };
     // Fast path: most sites match, and need no rewritten copy to show that.
     let agreed = agrees(site.expr, &metric.agreed, &metric.constrained);

@@ -1237,3 +1237,43 @@ fn unregistered_metrics_agree_by_source_column_or_by_the_name_reports_read() {
         "{message}"
     );
 }
+
+#[test]
+fn columns_named_for_base_metrics_and_constant_staging_columns_are_no_drift() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\n"),
+        // A connector's staging model fills columns the source lacks with
+        // constants, through a CTE.
+        (
+            "models/stg_ads.sql",
+            "with fields as (\n  select cast(null as int) as paid_clicks, cast(null as int) as earned_clicks,\n    cast(null as int) as imps, 0 as conv, cast(null as numeric) as cost_micros\n  from {{ source('ads', 'report') }}\n)\nselect coalesce(paid_clicks, 0) + coalesce(earned_clicks, 0) as clicks,\n  coalesce(imps, 0) as impressions, conv as total_conversions, cost_micros / 1000000.0 as cost\nfrom fields\n",
+        ),
+        (
+            "models/rpt_ads.sql",
+            "select\n  sum(clicks) / nullif(sum(impressions), 0) as ctr,\n  sum(total_conversions) as total_conversions,\n  sum(cost) / nullif(sum(clicks), 0) as cpc,\n  sum(clicks) / nullif(sum(total_conversions), 0) as cpa\nfrom {{ ref('stg_ads') }}\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    // Only the near miss: cpa divides clicks, not spend, by conversions.
+    let got: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["metric"].as_str().unwrap_or("-").to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![("cpa".to_string(), "ML001".to_string())],
+        "{doc:#}"
+    );
+    let message = doc["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the numerator is sum(clicks) where the registry has sum(spend)"),
+        "{message}"
+    );
+}

@@ -501,3 +501,41 @@ fn fixture_lineage_sites_are_judged_equivalent() {
         }
     }
 }
+
+/// Unregistered names computed two ways in one text: pivots and picks of
+/// attributes are no metric sites; measures are.
+#[test]
+fn attribute_pivots_are_not_metrics_but_measures_are() {
+    let registry = registry();
+    let ml010 = |sql: &str| {
+        check_text("report.sql", sql, GEN, &registry)
+            .iter()
+            .filter(|f| f.code == "ML010")
+            .count()
+    };
+    let cases = [
+        // A key/value pivot, then the same attribute with a URL fallback.
+        (
+            "select max(case when key = 'utm_source' then value end) as utm_source from tags group by id;\n\
+             select coalesce(max(case when key = 'utm_source' then value end), split_part(url, '=', 2)) as utm_source from tags group by id",
+            0,
+        ),
+        // Picks of dimension columns.
+        (
+            "select max(event_date) as last_seen from a;\nselect min(event_date) as last_seen from b",
+            0,
+        ),
+        // Measures computed two ways: both flagged (no majority).
+        (
+            "select sum(order_value) as revenue_x from a;\nselect count(order_value) as revenue_x from b",
+            2,
+        ),
+        (
+            "select max(bid_price) as top_bid from a;\nselect avg(bid_price) as top_bid from b",
+            2,
+        ),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(ml010(sql), expected, "{sql}");
+    }
+}

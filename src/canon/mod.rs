@@ -589,6 +589,23 @@ impl Expr {
         }
     }
 
+    /// Whether this is a value of its own, reading no column and no
+    /// aggregate (`0`, `coalesce(null, 0)`, `null / 1000000`).
+    pub fn is_constant(&self) -> bool {
+        let mut reads = false;
+        self.walk(&mut |e| {
+            reads |= matches!(
+                e,
+                Expr::Column(_)
+                    | Expr::Renamed { .. }
+                    | Expr::Aggregate(_)
+                    | Expr::Opaque(_)
+                    | Expr::MetricRef(_)
+            )
+        });
+        !reads
+    }
+
     /// The columns the expression reads.
     pub fn columns(&self) -> std::collections::BTreeSet<String> {
         let mut out = std::collections::BTreeSet::new();

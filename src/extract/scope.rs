@@ -419,8 +419,14 @@ impl<'a> Scope<'a> {
         // connector's staging model selects `cast(null as int) as bids` when
         // the warehouse lacks the column, and offline it always seems to):
         // downstream, it is that column by name, not a sum of nulls.
+        // Likewise a constant (`coalesce(cast(null as int), 0)`, `0`, a sum
+        // of two null-filled columns): the column, whatever fills it here.
         for (name, meaning) in outputs.columns.iter_mut() {
-            if meaning.is_null_filler() {
+            let value = match &*meaning {
+                Expr::Renamed { source, .. } => source,
+                other => other,
+            };
+            if value.is_null_filler() || value.is_constant() {
                 *meaning = Expr::column(name);
             }
         }
