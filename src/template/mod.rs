@@ -17,8 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Object, Rest, Value};
+use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
+
+use std::sync::Mutex;
 
 use crate::dbt::Project;
 use crate::dialect::Dialect;
@@ -297,13 +299,250 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
                         out.push_str(&format!("{{% if not __dbt_return.done %}}{{% set __dbt_return.value = {expr} %}}{{% set __dbt_return.done = true %}}{{% endif %}}"));
                         *returns = true;
                     }
-                    None => out.push_str(text),
+                    None => out.push_str(&with_mutable_literal(text)),
                 }
             }
+            _ if is_tag => out.push_str(&with_mutable_literal(text)),
             _ => out.push_str(text),
         }
     }
     out
+}
+
+/// `{% set x = [] %}` (or `{}`, or a literal with items) makes a list (a
+/// dict) that `x.append(…)` (`x.update(…)`) changes, as in dbt's Python
+/// Jinja; minijinja's literals cannot change.
+fn with_mutable_literal(tag: &str) -> std::borrow::Cow<'_, str> {
+    let Some(inner) = tag
+        .strip_prefix("{%")
+        .map(|t| t.strip_prefix('-').unwrap_or(t))
+        .and_then(|t| t.strip_suffix("%}"))
+        .map(|t| t.strip_suffix('-').unwrap_or(t))
+    else {
+        return tag.into();
+    };
+    let Some(rest) = inner.trim_start().strip_prefix("set ") else {
+        return tag.into();
+    };
+    let Some((name, value)) = rest.split_once('=') else {
+        return tag.into();
+    };
+    let value = value.trim();
+    let wrapper = match (value.chars().next(), value.chars().last()) {
+        (Some('['), Some(']')) => "__dbt_list",
+        (Some('{'), Some('}')) => "__dbt_dict",
+        _ => return tag.into(),
+    };
+    let name = name.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return tag.into();
+    }
+    // The literal must be one: `[a] + [b]` is left alone.
+    if closing_bracket(value) != Some(value.len() - 1) {
+        return tag.into();
+    }
+    let open = if tag.starts_with("{%-") { "{%-" } else { "{%" };
+    let close = if tag.ends_with("-%}") { "-%}" } else { "%}" };
+    format!("{open} set {name} = {wrapper}({value}) {close}").into()
+}
+
+/// Where the bracket opening `text` closes (strings skipped).
+fn closing_bracket(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '{' | '(') => depth += 1,
+            (None, ']' | '}' | ')') => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A list that templates change in place (`append`, `extend`, …).
+#[derive(Debug, Default)]
+struct MutableList(Mutex<Vec<Value>>);
+
+impl MutableList {
+    fn items(&self) -> Vec<Value> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+impl Object for MutableList {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let items = self.0.lock().ok()?;
+        let index = key.as_i64()?;
+        let index = if index < 0 {
+            items.len().checked_sub(index.unsigned_abs() as usize)?
+        } else {
+            index as usize
+        };
+        items.get(index).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.items())
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let mut items = self
+            .0
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::InvalidOperation, "list in use"))?;
+        match (method, args) {
+            ("append", [value]) => items.push(value.clone()),
+            ("extend", [values]) => items.extend(values.try_iter()?),
+            ("insert", [at, value]) => {
+                let at = at.as_usize().unwrap_or(items.len()).min(items.len());
+                items.insert(at, value.clone());
+            }
+            ("pop", []) => return Ok(items.pop().unwrap_or_default()),
+            ("pop", [at]) => {
+                let at = at.as_usize().filter(|&i| i < items.len());
+                return Ok(at.map(|i| items.remove(i)).unwrap_or_default());
+            }
+            ("remove", [value]) => {
+                if let Some(i) = items.iter().position(|v| v == value) {
+                    items.remove(i);
+                }
+            }
+            ("clear", []) => items.clear(),
+            ("index", [value]) => return Ok(Value::from(items.iter().position(|v| v == value))),
+            ("count", [value]) => {
+                return Ok(Value::from(items.iter().filter(|v| *v == value).count()))
+            }
+            _ => return Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+        Ok(Value::from(""))
+    }
+}
+
+/// A dict that templates change in place (`update`, `setdefault`, …).
+#[derive(Debug, Default)]
+struct MutableDict(Mutex<Vec<(Value, Value)>>);
+
+impl MutableDict {
+    fn entries(&self) -> Vec<(Value, Value)> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, key: Value, value: Value) {
+        if let Ok(mut entries) = self.0.lock() {
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => *v = value,
+                None => entries.push((key, value)),
+            }
+        }
+    }
+}
+
+impl Object for MutableDict {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let entries = self.0.lock().ok()?;
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.entries().into_iter().map(|(k, _)| k).collect())
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match (method, args) {
+            ("update", [other]) => {
+                for key in other.try_iter()? {
+                    let value = other.get_item(&key)?;
+                    self.set(key, value);
+                }
+            }
+            ("setdefault", [key, rest @ ..]) => {
+                if let Some(found) = self.get_value(key) {
+                    return Ok(found);
+                }
+                let value = rest.first().cloned().unwrap_or(Value::from(()));
+                self.set(key.clone(), value.clone());
+                return Ok(value);
+            }
+            ("pop", [key, rest @ ..]) => {
+                let mut entries = self
+                    .0
+                    .lock()
+                    .map_err(|_| Error::new(ErrorKind::InvalidOperation, "dict in use"))?;
+                let found = entries.iter().position(|(k, _)| k == key);
+                return Ok(match found {
+                    Some(i) => entries.remove(i).1,
+                    None => rest.first().cloned().unwrap_or_default(),
+                });
+            }
+            ("get", [key, rest @ ..]) => {
+                return Ok(self
+                    .get_value(key)
+                    .or_else(|| rest.first().cloned())
+                    .unwrap_or(Value::from(())))
+            }
+            ("keys", []) => {
+                return Ok(Value::from(
+                    self.entries()
+                        .into_iter()
+                        .map(|(k, _)| k)
+                        .collect::<Vec<_>>(),
+                ))
+            }
+            ("values", []) => {
+                return Ok(Value::from(
+                    self.entries()
+                        .into_iter()
+                        .map(|(_, v)| v)
+                        .collect::<Vec<_>>(),
+                ))
+            }
+            ("items", []) => {
+                return Ok(Value::from(
+                    self.entries()
+                        .into_iter()
+                        .map(|(k, v)| Value::from(vec![k, v]))
+                        .collect::<Vec<_>>(),
+                ))
+            }
+            ("clear", []) => {
+                if let Ok(mut entries) = self.0.lock() {
+                    entries.clear();
+                }
+            }
+            _ => return Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+        Ok(Value::from(""))
+    }
 }
 
 /// Marks a value a macro returns inside its printed output.
@@ -465,7 +704,7 @@ fn with_markers(template: &str) -> String {
                 marker(PINNED, start, &mut out);
             }
             captured = (captured + change).max(0);
-            out.push_str(tag);
+            out.push_str(&with_mutable_literal(tag));
             continue;
         }
         let raw = &template[start..end];
@@ -931,11 +1170,30 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     let namespaces: Vec<String> = project
         .map(|p| p.packages.iter().map(|b| b.namespace.clone()).collect())
         .unwrap_or_default();
-    env.set_unknown_method_callback(move |state, value, method, _| {
+    env.set_unknown_method_callback(move |state, value, method, args| {
         let defined = value.get_attr(method).is_ok_and(|v| !v.is_undefined());
         if defined {
             // A macro the package does define: let the engine call it.
             return Err(Error::from(ErrorKind::UnknownMethod));
+        }
+        // Python's str, dict and list methods (`.upper()`, `.items()`).
+        if let Ok(found) =
+            minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+        {
+            return Ok(found);
+        }
+        // Changing a list or dict the template cannot change: nothing to say.
+        let mutation = matches!(
+            method,
+            "append" | "extend" | "insert" | "pop" | "remove" | "update" | "setdefault" | "clear"
+        );
+        if mutation
+            && matches!(
+                value.kind(),
+                ValueKind::Seq | ValueKind::Iterable | ValueKind::Map
+            )
+        {
+            return Ok(Value::from(""));
         }
         // Named as called: `dbt_utils.group_by`, not `group_by`.
         let namespace = std::iter::once("dbt")
@@ -1024,6 +1282,18 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     });
     env.add_function("return", |value: Value| -> Value { value });
     env.add_filter("__dbt_returned", returned);
+    env.add_function("__dbt_list", |items: Value| -> Result<Value, Error> {
+        let items: Vec<Value> = items.try_iter()?.collect();
+        Ok(Value::from_object(MutableList(Mutex::new(items))))
+    });
+    env.add_function("__dbt_dict", |entries: Value| -> Result<Value, Error> {
+        let mut pairs = Vec::new();
+        for key in entries.try_iter()? {
+            let value = entries.get_item(&key)?;
+            pairs.push((key, value));
+        }
+        Ok(Value::from_object(MutableDict(Mutex::new(pairs))))
+    });
     env.add_function("__dbt_macro", |inner: Value| -> Value {
         Value::from_object(DbtMacro(inner))
     });
@@ -1744,6 +2014,43 @@ mod tests {
         for (model, expected) in cases {
             assert_eq!(rendered_with_macros(macros, model), expected, "{model}");
         }
+    }
+
+    #[test]
+    fn lists_and_dicts_change_in_place_and_python_methods_work() {
+        let cases = [
+            (
+                "{% set cols = [] %}{% for c in ['a', 'b'] %}{% do cols.append(c ~ '_x') %}{% endfor %}select {{ cols | join(', ') }}",
+                "select a_x, b_x",
+            ),
+            (
+                "{%- set cols = ['a'] -%}{% do cols.extend(['b', 'c']) %}{{ cols | length }} {{ cols[-1] }} {{ 'b' in cols }}",
+                "3 c True",
+            ),
+            (
+                "{% set m = {} %}{% do m.update({'k': 1}) %}{% for k, v in m.items() %}{{ k }}={{ v }}{% endfor %} {{ m.get('z', 0) }}",
+                "k=1 0",
+            ),
+            ("{{ 'Clicks '.strip().upper() }}", "CLICKS"),
+            ("{{ 'a,b'.split(',') | join('|') }}", "a|b"),
+            ("{{ {'a': 1}.keys() | list | join }}", "a"),
+            // A literal Jinja cannot change: the change is dropped, quietly.
+            ("{% do (['a'] + ['b']).append('c') %}ok", "ok"),
+        ];
+        for (template, expected) in cases {
+            let rendered = render(template, Dialect::Generic, None).unwrap();
+            assert_eq!(rendered.text, expected, "{template}");
+            assert!(rendered.unknown_macros.is_empty(), "{template}");
+        }
+        // In a package's macro too.
+        let macros = "{% macro names(xs) %}{%- set out = [] -%}{%- for x in xs %}{% do out.append(x.name) %}{% endfor -%}{{ return(out) }}{% endmacro %}";
+        assert_eq!(
+            rendered_with_macros(
+                macros,
+                "{{ names([{'name': 'a'}, {'name': 'b'}]) | join(', ') }}"
+            ),
+            "a, b"
+        );
     }
 
     #[test]
