@@ -311,7 +311,8 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
 
 /// `{% set x = [] %}` (or `{}`, or a literal with items) makes a list (a
 /// dict) that `x.append(…)` (`x.update(…)`) changes, as in dbt's Python
-/// Jinja; minijinja's literals cannot change.
+/// Jinja; minijinja's literals cannot change. And `{% do e %}` takes any
+/// expression `e`, as in Jinja.
 fn with_mutable_literal(tag: &str) -> std::borrow::Cow<'_, str> {
     let Some(inner) = tag
         .strip_prefix("{%")
@@ -321,6 +322,22 @@ fn with_mutable_literal(tag: &str) -> std::borrow::Cow<'_, str> {
     else {
         return tag.into();
     };
+    // `{% do x.append(y) if c %}`: Jinja's `do` takes any expression,
+    // minijinja's only a call; a `set` evaluates any.
+    if let Some(expr) = inner.trim_start().strip_prefix("do ") {
+        let expr = expr.trim();
+        let one_call = expr.ends_with(')')
+            && expr
+                .find('(')
+                .and_then(|open| closing_bracket(&expr[open..]).map(|close| open + close))
+                == Some(expr.len() - 1);
+        if one_call || expr.is_empty() {
+            return tag.into();
+        }
+        let open = if tag.starts_with("{%-") { "{%-" } else { "{%" };
+        let close = if tag.ends_with("-%}") { "-%}" } else { "%}" };
+        return format!("{open} set __dbt_done = ({expr}) {close}").into();
+    }
     let Some(rest) = inner.trim_start().strip_prefix("set ") else {
         return tag.into();
     };
@@ -2053,6 +2070,11 @@ mod tests {
             ("{{ {'a': 1}.keys() | list | join }}", "a"),
             // A literal Jinja cannot change: the change is dropped, quietly.
             ("{% do (['a'] + ['b']).append('c') %}ok", "ok"),
+            // `do` with a condition.
+            (
+                "{% set xs = [] %}{% do xs.append('a') if true %}{% do xs.append('b') if false %}{{ xs | join }}",
+                "a",
+            ),
         ];
         for (template, expected) in cases {
             let rendered = render(template, Dialect::Generic, None).unwrap();
