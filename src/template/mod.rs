@@ -856,6 +856,16 @@ impl Placeholder {
 }
 
 impl Object for Placeholder {
+    /// An empty sequence to loops, `length`, `in` and `+` (an undefined
+    /// var that a template adds a list to), a name when printed.
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(0)
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let path = format!("{}.{}", self.path, key);
         Some(Placeholder::stand_in(&path, false, self.builtin))
