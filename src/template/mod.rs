@@ -1023,6 +1023,73 @@ fn dispatch_order(adapter: &str) -> Vec<&str> {
     order
 }
 
+/// What `ref()` and `source()` give, as in dbt: a relation that prints as
+/// its name and answers `.schema`, `.identifier`, `.is_table`, … (so
+/// `dbt_utils.union_relations([ref('a'), ref('b')])` takes them).
+#[derive(Debug)]
+struct Relation {
+    schema: String,
+    identifier: String,
+    /// How it prints in the SQL.
+    text: String,
+}
+
+impl Relation {
+    fn value(schema: &str, identifier: &str, text: &str) -> Value {
+        Value::from_object(Relation {
+            schema: schema.to_string(),
+            identifier: identifier.to_string(),
+            text: text.to_string(),
+        })
+    }
+}
+
+impl Object for Relation {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "database" => Value::from("analytics"),
+            "schema" => Value::from(self.schema.clone()),
+            "identifier" | "name" | "table" => Value::from(self.identifier.clone()),
+            "type" => Value::from("table"),
+            "is_table" => Value::from(true),
+            "is_view" | "is_cte" => Value::from(false),
+            "metadata" => minijinja::context! { type => "BaseRelation" },
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["database", "schema", "identifier", "type", "metadata"])
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "get" => Ok(args
+                .first()
+                .and_then(|key| self.get_value(key))
+                .or_else(|| args.get(1).cloned())
+                .unwrap_or(Value::from(()))),
+            "render" => Ok(Value::from_safe_string(self.text.clone())),
+            // `include(database=false)`, `quote(…)`, `incorporate(…)`: the
+            // same relation, as far as its SQL name goes here.
+            _ => Ok(Value::from_dyn_object(self.clone())),
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// One of dbt's own macros, as `adapter.dispatch('name', 'dbt')` gives it:
 /// called, it renders the builtin on its own (a macro's body cannot see the
 /// `dbt` module of the template that calls it).
@@ -1259,11 +1326,11 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                 .find_map(|a| a.as_str().map(str::to_string))
                 .unwrap_or_default();
             REFS.with(|r| r.borrow_mut().insert(name.to_lowercase()));
-            Ok(Value::from_safe_string(name))
+            Ok(Relation::value("analytics", &name, &name))
         },
     );
     env.add_function("source", |source: String, table: String| -> Value {
-        Value::from_safe_string(format!("{source}.{table}"))
+        Relation::value(&source, &table, &format!("{source}.{table}"))
     });
     env.add_function("config", |_: Rest<Value>, _: Kwargs| -> Value {
         Value::from("")
