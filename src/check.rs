@@ -202,6 +202,21 @@ fn recheck_with_upstream(
     models
 }
 
+/// The output columns of the upstream models whose columns are all known
+/// (not a `*` over a table), by model name, for templates that ask.
+fn known_columns(models: &Models) -> std::sync::Arc<HashMap<String, Vec<String>>> {
+    let known = models
+        .iter()
+        .filter(|(_, outputs)| !outputs.open)
+        .map(|(name, outputs)| {
+            let mut columns: Vec<String> = outputs.columns.keys().cloned().collect();
+            columns.sort();
+            (name.clone(), columns)
+        })
+        .collect();
+    std::sync::Arc::new(known)
+}
+
 /// A model's name: its file name without the extension, lowercased.
 fn model_name(file: &Path) -> String {
     file.file_stem()
@@ -519,7 +534,9 @@ pub struct FileOutcome {
 pub struct Deferred {
     /// The template as written.
     text: String,
-    rendered: template::Rendered,
+    /// Its rendering, unless it must render again with the upstream
+    /// models' columns.
+    rendered: Option<template::Rendered>,
 }
 
 impl FileOutcome {
@@ -532,21 +549,37 @@ impl FileOutcome {
         registry: &Registry,
         models: &Models,
     ) -> FileOutcome {
-        match self.deferred.take() {
-            Some(deferred) => {
-                let project = options.projects.for_file(path);
-                check_rendered(
-                    &path.display().to_string(),
-                    &deferred.text,
-                    &deferred.rendered,
-                    options.dialect,
-                    registry,
-                    options.inventory,
-                    models,
-                    project.is_some(),
-                )
-            }
-            None => check_file(path, options, registry, models),
+        let Some(deferred) = self.deferred.take() else {
+            return check_file(path, options, registry, models);
+        };
+        let project = options.projects.for_file(path);
+        let shown = path.display().to_string();
+        let rendered = match deferred.rendered {
+            Some(rendered) if !rendered.wants_upstream_columns => Ok(rendered),
+            _ => template::render_knowing(
+                &deferred.text,
+                options.dialect,
+                project.as_deref(),
+                known_columns(models),
+            ),
+        };
+        match rendered {
+            Ok(rendered) => check_rendered(
+                &shown,
+                &deferred.text,
+                &rendered,
+                options.dialect,
+                registry,
+                options.inventory,
+                models,
+                project.is_some(),
+            ),
+            Err(e) => FileOutcome {
+                findings: vec![TemplateError::finding(&shown, e.line, e.message)],
+                suppressions: Suppressions::parse(&deferred.text),
+                refs: e.refs,
+                ..FileOutcome::default()
+            },
         }
     }
 }
@@ -723,6 +756,22 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
         Err(_) if project.is_none() && parses_as_plain_sql(text, dialect) => {
             check_sql(path, text, dialect, registry, inventory, models, false)
         }
+        // It needs the columns of upstream models: rendered again with them.
+        Err(e)
+            if e.wants_upstream_columns
+                && defer.as_ref().is_some_and(|d| {
+                    e.refs.iter().any(|r| *r != d.own && d.checked.contains(r))
+                }) =>
+        {
+            FileOutcome {
+                refs: e.refs,
+                deferred: Some(Box::new(Deferred {
+                    text: text.to_string(),
+                    rendered: None,
+                })),
+                ..FileOutcome::default()
+            }
+        }
         Err(e) => FileOutcome {
             findings: vec![TemplateError::finding(path, e.line, e.message)],
             sites: Vec::new(),
@@ -744,7 +793,7 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
                 refs: rendered.refs.clone(),
                 deferred: Some(Box::new(Deferred {
                     text: text.to_string(),
-                    rendered,
+                    rendered: Some(rendered),
                 })),
                 ..FileOutcome::default()
             }

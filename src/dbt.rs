@@ -368,16 +368,10 @@ impl Projects {
     }
 
     fn search(&self, file: &Path) -> Option<Arc<Project>> {
-        // A file not saved yet (an editor's buffer) still has a folder.
-        let absolute = std::fs::canonicalize(file)
-            .or_else(|_| {
-                let parent = file
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                std::fs::canonicalize(parent).map(|p| p.join(file.file_name().unwrap_or_default()))
-            })
-            .ok()?;
+        // Symlinks are kept: dbt links a `local:` package into
+        // `dbt_packages/`, and there it is the installing project's package.
+        // (A file not saved yet, an editor's buffer, still has a folder.)
+        let absolute = std::path::absolute(file).ok()?;
         let mut dir = absolute.parent();
         while let Some(d) = dir {
             if let Some(known) = self.found.lock().ok()?.get(d) {

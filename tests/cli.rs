@@ -1277,3 +1277,75 @@ fn columns_named_for_base_metrics_and_constant_staging_columns_are_no_drift() {
         "{message}"
     );
 }
+
+#[test]
+fn a_model_unioning_upstream_models_by_their_columns_is_rendered_with_them() {
+    // A package macro in the shape of dbt_utils.union_relations: it asks the
+    // warehouse for each relation's columns, which offline are the upstream
+    // models' outputs once they are known.
+    let union_macro = "{% macro union_all(relations, include=[]) %}\n\
+        {%- if not execute %}{{ return('') }}{% endif -%}\n\
+        {%- set superset = {} -%}{%- set by_relation = {} -%}\n\
+        {%- for relation in relations -%}\n\
+          {%- do by_relation.update({relation: []}) -%}\n\
+          {%- for col in adapter.get_columns_in_relation(relation) if not include or col.column in include -%}\n\
+            {%- do by_relation[relation].append(col.column) -%}{%- do superset.update({col.column: col}) -%}\n\
+          {%- endfor -%}\n\
+        {%- endfor -%}\n\
+        {%- if not superset -%}{{ exceptions.raise_compiler_error('no columns found to union') }}{%- endif -%}\n\
+        {%- for relation in relations %}\n\
+        select '{{ relation.identifier }}' as platform\n\
+          {%- for name in superset.keys() %}, {{ name if name in by_relation[relation] else 'null' }} as {{ name }}{% endfor %}\n\
+        from {{ relation }}{% if not loop.last %} union all{% endif %}\n\
+        {%- endfor %}\n\
+        {% endmacro %}\n";
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\n"),
+        ("dbt_packages/unions/dbt_project.yml", "name: unions\n"),
+        ("dbt_packages/unions/macros/union_all.sql", union_macro),
+        (
+            "models/google.sql",
+            "select day, clicks, impressions from {{ source('google', 'stats') }}\n",
+        ),
+        (
+            "models/meta.sql",
+            "select day, link_clicks as clicks, count(*) over () as impressions, reach from {{ source('meta', 'insights') }}\n",
+        ),
+        (
+            "models/all_platforms.sql",
+            "with unioned as (\n{{ unions.union_all([ref('google'), ref('meta')], include=['clicks', 'impressions']) }}\n)\nselect platform, sum(clicks) / nullif(sum(impressions), 0) as ctr\nfrom unioned\ngroup by 1\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    // Rendered with the upstream columns: no template error, and the ratio
+    // read through the union, where the two branches define impressions
+    // differently (not comparable: no finding).
+    let codes: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        !codes.contains(&"ML901") && !codes.contains(&"ML900"),
+        "{doc:#}"
+    );
+    assert_eq!(doc["summary"]["files"], 3);
+    // The same union over two models that agree is judged, and passes.
+    std::fs::write(
+        dir.path().join("models/meta.sql"),
+        "select day, link_clicks as clicks, impressions from {{ source('meta', 'insights') }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("models/all_platforms.sql"),
+        "with unioned as (\n{{ unions.union_all([ref('google'), ref('meta')], include=['clicks', 'impressions']) }}\n)\nselect platform, sum(clicks) / count(*) as ctr\nfrom unioned\ngroup by 1\n",
+    )
+    .unwrap();
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(
+        file_codes(&doc),
+        vec![("all_platforms.sql".to_string(), "ML001".to_string())],
+        "{doc:#}"
+    );
+}

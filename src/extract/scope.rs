@@ -338,6 +338,12 @@ impl<'a> Scope<'a> {
             match &meaning {
                 None => meaning = Some(branch),
                 Some(first) if *first == branch => {}
+                // Branches that each define the column by renaming their own
+                // (two platforms' models, each with its `clicks`): the union
+                // reads the column by that name.
+                Some(first) if first.clone().read_by_name() == branch.clone().read_by_name() => {
+                    meaning = Some(branch.read_by_name());
+                }
                 Some(_) => {
                     return Expr::Opaque(format!(
                         "derived column {column} differs across UNION branches"

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::dbt::Project;
@@ -52,6 +53,10 @@ pub struct Rendered {
     pub unknown_macros: Vec<String>,
     /// The models the template `ref()`s, lowercased.
     pub refs: Vec<String>,
+    /// It asked for the columns of a `ref()`ed model the render did not know
+    /// (`adapter.get_columns_in_relation(ref('x'))`): rendered again once
+    /// the upstream models' columns are known, it may give other SQL.
+    pub wants_upstream_columns: bool,
     /// For each byte of `text`, the template byte it came from.
     origin: Vec<usize>,
 }
@@ -61,6 +66,10 @@ pub struct Rendered {
 pub struct TemplateError {
     pub message: String,
     pub line: u32,
+    /// As for [`Rendered`]: the error may go once upstream columns are known.
+    pub wants_upstream_columns: bool,
+    /// The models `ref()`ed before the error.
+    pub refs: Vec<String>,
 }
 
 impl Rendered {
@@ -385,6 +394,40 @@ fn closing_bracket(text: &str) -> Option<usize> {
     None
 }
 
+/// A list or dict literal as Python has it: one that can change. Values
+/// put into a changeable list or dict are changeable too (`{relation: []}`
+/// then `d[relation].append(c)`).
+fn changeable(value: Value) -> Value {
+    // Only Jinja's own lists and maps (not relations, columns, stand-ins).
+    let plain = value.as_object().is_none_or(|o| {
+        o.downcast_ref::<Vec<Value>>().is_some()
+            || o.downcast_ref::<std::collections::BTreeMap<Value, Value>>()
+                .is_some()
+    });
+    if !plain {
+        return value;
+    }
+    match value.kind() {
+        ValueKind::Seq => match value.try_iter() {
+            Ok(items) => {
+                Value::from_object(MutableList(Mutex::new(items.map(changeable).collect())))
+            }
+            Err(_) => value,
+        },
+        ValueKind::Map => {
+            let mut pairs = Vec::new();
+            if let Ok(keys) = value.try_iter() {
+                for key in keys {
+                    let item = value.get_item(&key).unwrap_or_default();
+                    pairs.push((key, changeable(item)));
+                }
+            }
+            Value::from_object(MutableDict(Mutex::new(pairs)))
+        }
+        _ => value,
+    }
+}
+
 /// A list that templates change in place (`append`, `extend`, …).
 #[derive(Debug, Default)]
 struct MutableList(Mutex<Vec<Value>>);
@@ -426,11 +469,11 @@ impl Object for MutableList {
             .lock()
             .map_err(|_| Error::new(ErrorKind::InvalidOperation, "list in use"))?;
         match (method, args) {
-            ("append", [value]) => items.push(value.clone()),
-            ("extend", [values]) => items.extend(values.try_iter()?),
+            ("append", [value]) => items.push(changeable(value.clone())),
+            ("extend", [values]) => items.extend(values.try_iter()?.map(changeable)),
             ("insert", [at, value]) => {
                 let at = at.as_usize().unwrap_or(items.len()).min(items.len());
-                items.insert(at, value.clone());
+                items.insert(at, changeable(value.clone()));
             }
             ("pop", []) => return Ok(items.pop().unwrap_or_default()),
             ("pop", [at]) => {
@@ -499,14 +542,14 @@ impl Object for MutableDict {
             ("update", [other]) => {
                 for key in other.try_iter()? {
                     let value = other.get_item(&key)?;
-                    self.set(key, value);
+                    self.set(key, changeable(value));
                 }
             }
             ("setdefault", [key, rest @ ..]) => {
                 if let Some(found) = self.get_value(key) {
                     return Ok(found);
                 }
-                let value = rest.first().cloned().unwrap_or(Value::from(()));
+                let value = changeable(rest.first().cloned().unwrap_or(Value::from(())));
                 self.set(key.clone(), value.clone());
                 return Ok(value);
             }
@@ -796,6 +839,7 @@ fn strip_markers(rendered: &str) -> Rendered {
         origin,
         unknown_macros: Vec::new(),
         refs: Vec::new(),
+        wants_upstream_columns: false,
     }
 }
 
@@ -815,6 +859,10 @@ thread_local! {
     static CALLED: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
     /// The models the current template `ref()`s.
     static REFS: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
+    /// The output columns of the models known to the current render.
+    static UPSTREAM_COLUMNS: std::cell::RefCell<Arc<HashMap<String, Vec<String>>>> = std::cell::RefCell::new(Arc::default());
+    /// Whether the current render asked for columns it did not know.
+    static WANTED_COLUMNS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The values macros returned while rendering the current template.
     static RETURNED: std::cell::RefCell<Vec<Value>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -924,9 +972,10 @@ impl Object for Adapter {
             "get_relation" | "load_relation" | "load_cached_relation" => {
                 return Ok(Value::from(()))
             }
-            "get_columns_in_relation"
-            | "get_missing_columns"
-            | "list_relations_without_caching" => return Ok(Value::from(Vec::<Value>::new())),
+            "get_columns_in_relation" => return Ok(columns_of(args.first())),
+            "get_missing_columns" | "list_relations_without_caching" => {
+                return Ok(Value::from(Vec::<Value>::new()))
+            }
             "quote" => {
                 let name = args.first().map(Value::to_string).unwrap_or_default();
                 return Ok(Value::from_safe_string(format!("\"{name}\"")));
@@ -1028,6 +1077,8 @@ fn dispatch_order(adapter: &str) -> Vec<&str> {
 /// `dbt_utils.union_relations([ref('a'), ref('b')])` takes them).
 #[derive(Debug)]
 struct Relation {
+    /// A `ref()`ed model (whose columns lineage may know), not a source.
+    model: bool,
     schema: String,
     identifier: String,
     /// How it prints in the SQL.
@@ -1035,8 +1086,9 @@ struct Relation {
 }
 
 impl Relation {
-    fn value(schema: &str, identifier: &str, text: &str) -> Value {
+    fn value(model: bool, schema: &str, identifier: &str, text: &str) -> Value {
         Value::from_object(Relation {
+            model,
             schema: schema.to_string(),
             identifier: identifier.to_string(),
             text: text.to_string(),
@@ -1087,6 +1139,76 @@ impl Object for Relation {
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// `adapter.get_columns_in_relation(relation)` offline: a `ref()`ed model's
+/// output columns when lineage knows them, else none (and the render notes
+/// that it asked, to be done again when they are known).
+fn columns_of(relation: Option<&Value>) -> Value {
+    let model = relation
+        .and_then(Value::as_object)
+        .and_then(|o| o.downcast_ref::<Relation>())
+        .filter(|r| r.model)
+        .map(|r| r.identifier.to_lowercase());
+    let Some(model) = model else {
+        return Value::from(Vec::<Value>::new());
+    };
+    let known = UPSTREAM_COLUMNS.with(|c| c.borrow().get(&model).cloned());
+    match known {
+        Some(names) => Value::from(
+            names
+                .into_iter()
+                .map(|name| Value::from_object(Column(name)))
+                .collect::<Vec<_>>(),
+        ),
+        None => {
+            WANTED_COLUMNS.with(|w| w.set(true));
+            Value::from(Vec::<Value>::new())
+        }
+    }
+}
+
+/// A column as `get_columns_in_relation` gives it: `.name`, `.column`,
+/// `.quoted`, `.data_type` (numeric: casts to it are transparent to the
+/// comparison), `.is_string()` and the like.
+#[derive(Debug)]
+struct Column(String);
+
+impl Object for Column {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "name" | "column" => Value::from(self.0.clone()),
+            "quoted" => Value::from_safe_string(format!("\"{}\"", self.0)),
+            "data_type" | "dtype" => Value::from("numeric"),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["name", "column", "quoted", "data_type", "dtype"])
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _: &mut State<'_, '_>,
+        method: &str,
+        _: &[Value],
+    ) -> Result<Value, Error> {
+        Ok(match method {
+            "is_numeric" | "is_number" => Value::from(true),
+            "string_size" | "numeric_precision" | "numeric_scale" => Value::from(0),
+            _ if method.starts_with("is_") => Value::from(false),
+            _ => Value::from(()),
+        })
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -1326,11 +1448,11 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                 .find_map(|a| a.as_str().map(str::to_string))
                 .unwrap_or_default();
             REFS.with(|r| r.borrow_mut().insert(name.to_lowercase()));
-            Ok(Relation::value("analytics", &name, &name))
+            Ok(Relation::value(true, "analytics", &name, &name))
         },
     );
     env.add_function("source", |source: String, table: String| -> Value {
-        Relation::value(&source, &table, &format!("{source}.{table}"))
+        Relation::value(false, &source, &table, &format!("{source}.{table}"))
     });
     env.add_function("config", |_: Rest<Value>, _: Kwargs| -> Value {
         Value::from("")
@@ -1393,18 +1515,8 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     });
     env.add_function("return", |value: Value| -> Value { value });
     env.add_filter("__dbt_returned", returned);
-    env.add_function("__dbt_list", |items: Value| -> Result<Value, Error> {
-        let items: Vec<Value> = items.try_iter()?.collect();
-        Ok(Value::from_object(MutableList(Mutex::new(items))))
-    });
-    env.add_function("__dbt_dict", |entries: Value| -> Result<Value, Error> {
-        let mut pairs = Vec::new();
-        for key in entries.try_iter()? {
-            let value = entries.get_item(&key)?;
-            pairs.push((key, value));
-        }
-        Ok(Value::from_object(MutableDict(Mutex::new(pairs))))
-    });
+    env.add_function("__dbt_list", changeable);
+    env.add_function("__dbt_dict", changeable);
     env.add_function("__dbt_macro", |inner: Value| -> Value {
         Value::from_object(DbtMacro(inner))
     });
@@ -1423,8 +1535,9 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     );
     env.add_global("this", Placeholder::value("this", false));
     env.add_global("exceptions", Value::from_object(Exceptions));
-    // Rendering is compiling without a warehouse: queries are not run.
-    env.add_global("execute", false);
+    // Rendering is compiling (as `dbt compile`, where `execute` is true),
+    // without a warehouse: a query's results are empty stand-ins.
+    env.add_global("execute", true);
     for name in [
         "modules",
         "flags",
@@ -1640,6 +1753,40 @@ pub fn render(
     dialect: Dialect,
     project: Option<&Project>,
 ) -> Result<Rendered, TemplateError> {
+    render_knowing(template, dialect, project, Arc::default())
+}
+
+/// [`render`], knowing the output columns of upstream models (by model name)
+/// for `adapter.get_columns_in_relation(ref(…))`.
+pub fn render_knowing(
+    template: &str,
+    dialect: Dialect,
+    project: Option<&Project>,
+    upstream_columns: Arc<HashMap<String, Vec<String>>>,
+) -> Result<Rendered, TemplateError> {
+    UPSTREAM_COLUMNS.with(|c| *c.borrow_mut() = upstream_columns);
+    WANTED_COLUMNS.with(|w| w.set(false));
+    let result = render_now(template, dialect, project);
+    let wanted = WANTED_COLUMNS.with(|w| w.replace(false));
+    UPSTREAM_COLUMNS.with(|c| *c.borrow_mut() = Arc::default());
+    match result {
+        Ok(mut rendered) => {
+            rendered.wants_upstream_columns = wanted;
+            Ok(rendered)
+        }
+        Err(mut error) => {
+            error.wants_upstream_columns = wanted;
+            error.refs = REFS.with(|r| std::mem::take(&mut *r.borrow_mut()).into_iter().collect());
+            Err(error)
+        }
+    }
+}
+
+fn render_now(
+    template: &str,
+    dialect: Dialect,
+    project: Option<&Project>,
+) -> Result<Rendered, TemplateError> {
     // One environment per project (its macros compiled once), one per file otherwise.
     let fresh;
     let env: &Environment<'static> = match project {
@@ -1681,6 +1828,8 @@ pub fn render(
                 MAX_RENDERED_BYTES / 1_000_000
             ),
             line: 1,
+            wants_upstream_columns: false,
+            refs: Vec::new(),
         }),
         Ok(rendered) => {
             let mut rendered = strip_markers(&rendered);
@@ -1731,10 +1880,14 @@ pub fn render(
                     line: name
                         .and_then(|n| call_offset(template, &n))
                         .map_or(1, |at| template[..at].matches('\n').count() as u32 + 1),
+                    wants_upstream_columns: false,
+                    refs: Vec::new(),
                 }),
                 None => Err(TemplateError {
                     message: what,
                     line: e.line().unwrap_or(1) as u32,
+                    wants_upstream_columns: false,
+                    refs: Vec::new(),
                 }),
             }
         }
@@ -1965,6 +2118,16 @@ mod tests {
             ("{{ ref('m', version=2) }}", "m"),
             ("{{ ref('m', v=2) }}", "m"),
             ("{{ source('raw', 'events') }}", "raw.events"),
+            // Relations, as in dbt.
+            (
+                "{{ ref('m').identifier }} {{ source('raw', 'events').schema }} {{ ref('m') is mapping }}",
+                "m raw True",
+            ),
+            (
+                "{{ ref('m').metadata.type }} {{ ref('m').get('type', 'x') }} {{ ref('m').include(database=false) }}",
+                "BaseRelation table m",
+            ),
+            ("{{ ref('m') ~ '_v2' }}", "m_v2"),
             (
                 "{{ config(materialized='incremental', unique_key='id') }}x",
                 "x",
@@ -2028,9 +2191,10 @@ mod tests {
 
     #[test]
     fn dbt_runtime_objects_render_without_a_warehouse() {
-        // Queries do not run: `execute` is false.
+        // `execute` is true, as when dbt compiles; a query's results are
+        // empty stand-ins.
         assert_eq!(
-            rendered("{% if execute %}{% set r = run_query('x') %}{% endif %}select 1"),
+            rendered("{% if execute %}{% set r = run_query('x') %}{% for row in r %}{{ row }}{% endfor %}{% endif %}select 1"),
             "select 1"
         );
         // modules, flags, graph: stand-ins, never reported as missing macros.
@@ -2167,6 +2331,34 @@ mod tests {
             ),
             "a, b"
         );
+    }
+
+    #[test]
+    fn upstream_model_columns_answer_get_columns_in_relation() {
+        let template = "{% set names = [] %}{% for c in adapter.get_columns_in_relation(ref('stg')) %}{% do names.append(c.column ~ ':' ~ c.data_type) %}{% endfor %}select {{ names | join(', ') }} from {{ ref('stg') }}";
+        // Not known yet: no columns, and the render says it asked.
+        let first = render(template, Dialect::Generic, None).unwrap();
+        assert_eq!(first.text, "select  from stg");
+        assert!(first.wants_upstream_columns);
+        let known = Arc::new(HashMap::from([(
+            "stg".to_string(),
+            vec!["clicks".to_string(), "impressions".to_string()],
+        )]));
+        let again = render_knowing(template, Dialect::Generic, None, known).unwrap();
+        assert_eq!(
+            again.text,
+            "select clicks:numeric, impressions:numeric from stg"
+        );
+        assert!(!again.wants_upstream_columns);
+        // A source's columns are never known, and never asked for again.
+        let source = render(
+            "{{ adapter.get_columns_in_relation(source('raw', 'events')) | length }}",
+            Dialect::Generic,
+            None,
+        )
+        .unwrap();
+        assert_eq!(source.text, "0");
+        assert!(!source.wants_upstream_columns);
     }
 
     #[test]
