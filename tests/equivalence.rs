@@ -127,6 +127,10 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     (GEN, "SELECT SUM(spend_micros) / 1000000 AS spend_usd FROM fct"),
     (GEN, "SELECT SUM(spend_micros) * 0.000001 AS spend_usd FROM fct"),
     (GEN, "SELECT SUM(spend_micros) / 1e6 AS spend_usd FROM fct"),
+    // A platform's column mapped to the agreed name in a CTE, plainly or
+    // through a numeric cast (a rename either way).
+    (GEN, "WITH t AS (SELECT swipes AS clicks, impressions FROM snap) SELECT SUM(clicks) / SUM(impressions) AS ctr FROM t"),
+    (GEN, "WITH t AS (SELECT CAST(swipes AS INT) AS clicks, impressions FROM snap) SELECT SUM(clicks) / SUM(impressions) AS ctr FROM t"),
     // Numeric casts.
     (BQ, "SELECT CAST(SUM(clicks) AS FLOAT64) / SUM(impressions) AS ctr FROM fct"),
     (BQ, "SELECT SAFE_CAST(SUM(clicks) AS NUMERIC) / SUM(impressions) AS ctr FROM fct"),
@@ -235,6 +239,9 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
 const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     // Formula: another column, another aggregate, another operation.
     (GEN, "SELECT SUM(clicks) / COUNT(*) AS ctr FROM fct", "ML001"),
+    // A CTE that computes the agreed column, rather than renaming one, is
+    // followed.
+    (GEN, "WITH t AS (SELECT swipes + clicks AS clicks, impressions FROM snap) SELECT SUM(clicks) / SUM(impressions) AS ctr FROM t", "ML001"),
     (GEN, "SELECT SUM(clicks) / SUM(viewable_impressions) AS ctr FROM fct", "ML001"),
     (GEN, "SELECT SUM(impressions) / SUM(clicks) AS ctr FROM fct", "ML001"),
     (GEN, "SELECT COUNT(clicks) / SUM(impressions) AS ctr FROM fct", "ML001"),
@@ -532,6 +539,18 @@ fn attribute_pivots_are_not_metrics_but_measures_are() {
         ),
         (
             "select max(bid_price) as top_bid from a;\nselect avg(bid_price) as top_bid from b",
+            2,
+        ),
+        // A default for what is never NULL (a count, compared) changes nothing.
+        (
+            "select coalesce(0 < count(case when device is not null then 1 end), false) as targets_devices from a group by id;\n\
+             select count(case when device is not null then 1 end) > 0 as targets_devices from b group by id",
+            0,
+        ),
+        // But a sum is NULL over no rows: the default is a difference.
+        (
+            "select coalesce(sum(spend) > 0, false) as has_spend_x from a group by id;\n\
+             select sum(spend) > 0 as has_spend_x from b group by id",
             2,
         ),
     ];

@@ -384,6 +384,16 @@ impl<'r> Lowerer<'r> {
                     self.plain_function(name, &arg_exprs)
                 }
             }
+            // `coalesce(0 < count(*), false)`: a value that is never NULL
+            // needs no default.
+            (Some(Meaning::ZeroIfNull2), [x, _]) => {
+                let lowered = self.lower(x);
+                if lowered.is_never_null() {
+                    lowered
+                } else {
+                    self.plain_function(name, &arg_exprs)
+                }
+            }
             (Some(Meaning::ZeroIfNull1), [x]) => {
                 let lowered = self.lower(x);
                 if lowered.has_aggregate() {

@@ -589,6 +589,27 @@ impl Expr {
         }
     }
 
+    /// Whether the value can never be NULL: literals, counts, and what is
+    /// computed from them alone.
+    pub fn is_never_null(&self) -> bool {
+        match self {
+            Expr::Number(_) | Expr::String(_) | Expr::Bool(_) | Expr::IsNull(_) => true,
+            Expr::Aggregate(agg) => agg.func == AggFunc::Count,
+            Expr::Compare(_, a, b) => a.is_never_null() && b.is_never_null(),
+            Expr::Not(e) => e.is_never_null(),
+            Expr::And(v) | Expr::Or(v) => v.iter().all(Expr::is_never_null),
+            Expr::Case {
+                branches,
+                otherwise,
+                ..
+            } => {
+                branches.iter().all(|(_, then)| then.is_never_null())
+                    && otherwise.as_deref().is_some_and(Expr::is_never_null)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether this is a value of its own, reading no column and no
     /// aggregate (`0`, `coalesce(null, 0)`, `null / 1000000`).
     pub fn is_constant(&self) -> bool {

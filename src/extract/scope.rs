@@ -327,7 +327,15 @@ impl<'a> Scope<'a> {
                     source: Box::new(inner.resolve(qualifier.as_deref(), &name)),
                 },
                 Some(Output::Wildcard) => inner.resolve(None, column),
-                Some(Output::Computed(expr)) => inner.lowerer().lower(expr),
+                Some(Output::Computed(expr)) => match inner.lowerer().lower(expr) {
+                    // `cast(swipes as int) as clicks` renames as `swipes as
+                    // clicks` does (numeric casts are transparent).
+                    Expr::Column(source) if !source.eq_ignore_ascii_case(column) => Expr::Renamed {
+                        alias: column.to_string(),
+                        source: Box::new(Expr::Column(source)),
+                    },
+                    lowered => lowered,
+                },
                 None => return opaque(),
             };
             if branch.size() > MAX_MEANING_NODES {
