@@ -58,7 +58,8 @@ pub struct Rendered {
     /// the upstream models' columns are known, it may give other SQL.
     pub wants_upstream_columns: bool,
     /// For each byte of `text`, the template byte it came from.
-    origin: Vec<usize>,
+    /// (u32: templates are far below 4 GB, and deferred models keep theirs.)
+    origin: Vec<u32>,
 }
 
 /// Why a template could not be rendered.
@@ -82,7 +83,7 @@ impl Rendered {
     ) -> Range {
         let map = |p: Position| {
             let offset = rendered.offset(p).min(self.origin.len().saturating_sub(1));
-            template.position(self.origin.get(offset).copied().unwrap_or(0))
+            template.position(self.origin.get(offset).map_or(0, |&o| o as usize))
         };
         let start = map(range.start);
         // The end is exclusive: map the last character and step past it.
@@ -90,7 +91,7 @@ impl Rendered {
         let end = if end_offset == 0 || self.origin.is_empty() {
             start
         } else {
-            let last = self.origin[(end_offset - 1).min(self.origin.len() - 1)];
+            let last = self.origin[(end_offset - 1).min(self.origin.len() - 1)] as usize;
             // Text a tag produced ends where the tag ends.
             let source = template.text();
             let tag_close = match source.get(last..last + 2) {
@@ -124,7 +125,7 @@ impl Rendered {
     ) -> Option<&'t str> {
         let (start, end) = (rendered.offset(range.start), rendered.offset(range.end));
         let origins = self.origin.get(start..end.min(self.origin.len()))?;
-        let first = *origins.first()?;
+        let first = *origins.first()? as usize;
         let close = match template.get(first..first + 2) {
             Some("{{") => "}}",
             Some("{%") => "%}",
@@ -132,7 +133,7 @@ impl Rendered {
         };
         // A tag's output is pinned to the tag's start; written text is not.
         let is_tag_start = |o: usize| matches!(template.get(o..o + 2), Some("{{" | "{%"));
-        if !origins.iter().all(|&o| is_tag_start(o)) {
+        if !origins.iter().all(|&o| is_tag_start(o as usize)) {
             return None;
         }
         template.get(first..tag_end(template, first, close))
@@ -656,33 +657,54 @@ fn without_return_tokens(text: String) -> String {
 /// the value of its `return()` itself, not its printout, and arguments the
 /// macro does not take are dropped rather than an error.
 #[derive(Debug)]
-struct DbtMacro(Value);
+struct DbtMacro {
+    inner: Value,
+    /// Its parameters' names, and whether it takes a `caller`; read on the
+    /// first call (most macros of a package are never called).
+    signature: std::sync::OnceLock<(Vec<String>, bool)>,
+}
 
 impl DbtMacro {
+    fn value(inner: Value) -> Value {
+        Value::from_object(DbtMacro {
+            inner,
+            signature: std::sync::OnceLock::new(),
+        })
+    }
+
     /// `args` cut to what the macro takes: positional ones up to its
     /// parameters, keyword ones it names (and `caller` when it uses one).
+    /// `None` when they fit as they are.
     fn fitted(&self, args: &[Value]) -> Option<Vec<Value>> {
-        let names: Vec<String> = self
-            .0
-            .get_attr("arguments")
-            .ok()?
-            .try_iter()
-            .ok()?
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        let takes_caller = self.0.get_attr("caller").is_ok_and(|v| v.is_true());
+        let (names, takes_caller) = self.signature.get_or_init(|| {
+            let names = self
+                .inner
+                .get_attr("arguments")
+                .ok()
+                .and_then(|a| a.try_iter().ok())
+                .map(|a| a.filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            let takes_caller = self.inner.get_attr("caller").is_ok_and(|v| v.is_true());
+            (names, takes_caller)
+        });
         let (positional, kwargs) = match args.split_last() {
             Some((last, rest)) if last.is_kwargs() => (rest, Kwargs::try_from(last.clone()).ok()),
             _ => (args, None),
         };
+        let taken = positional.len().min(names.len());
+        let known = |key: &str| {
+            (key == "caller" && *takes_caller) || names.iter().skip(taken).any(|n| n == key)
+        };
+        let fits =
+            positional.len() <= names.len() && kwargs.as_ref().is_none_or(|k| k.args().all(known));
+        if fits {
+            return None;
+        }
         let mut fitted: Vec<Value> = positional.iter().take(names.len()).cloned().collect();
         if let Some(kwargs) = kwargs {
-            let taken = positional.len().min(names.len());
             let kept: Kwargs = kwargs
                 .args()
-                .filter(|key| {
-                    (*key == "caller" && takes_caller) || names.iter().skip(taken).any(|n| n == key)
-                })
+                .filter(|key| known(key))
                 .filter_map(|key| Some((key.to_string(), kwargs.get::<Value>(key).ok()?)))
                 .collect();
             if kept.args().next().is_some() {
@@ -696,16 +718,16 @@ impl DbtMacro {
 impl Object for DbtMacro {
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let fitted = self.fitted(args);
-        let output = self.0.call(state, fitted.as_deref().unwrap_or(args))?;
+        let output = self.inner.call(state, fitted.as_deref().unwrap_or(args))?;
         Ok(output.as_str().and_then(returned_value).unwrap_or(output))
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.0.get_item(key).ok().filter(|v| !v.is_undefined())
+        self.inner.get_item(key).ok().filter(|v| !v.is_undefined())
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        write!(f, "{}", self.inner)
     }
 }
 
@@ -829,7 +851,7 @@ fn strip_markers(rendered: &str) -> Rendered {
             continue;
         }
         text.push(c);
-        origin.extend(std::iter::repeat_n(at, c.len_utf8()));
+        origin.extend(std::iter::repeat_n(at as u32, c.len_utf8()));
         if !pinned {
             at += c.len_utf8();
         }
@@ -1517,9 +1539,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     env.add_filter("__dbt_returned", returned);
     env.add_function("__dbt_list", changeable);
     env.add_function("__dbt_dict", changeable);
-    env.add_function("__dbt_macro", |inner: Value| -> Value {
-        Value::from_object(DbtMacro(inner))
-    });
+    env.add_function("__dbt_macro", DbtMacro::value);
     env.add_function("run_query", |_: Rest<Value>| -> Value {
         Placeholder::value("run_query", false)
     });
