@@ -201,65 +201,20 @@ fn tag_inner(tag: &str) -> &str {
         .trim()
 }
 
-/// The expression of a `{% do return(e) %}` or `{{ return(e) }}` tag.
-fn returned_expression(tag: &str) -> Option<&str> {
-    let inner = tag_inner(tag);
-    let call = if tag.starts_with("{%") {
-        inner.strip_prefix("do")?.trim_start()
-    } else {
-        inner
-    };
-    let args = call
-        .strip_prefix("return")?
-        .trim_start()
-        .strip_prefix('(')?;
-    let expr = args.strip_suffix(')')?;
-    // The last parenthesis must close `return(`, not a group inside it.
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    for c in expr.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')' | ']' | '}') => {
-                depth -= 1;
-                if depth < 0 {
-                    return None;
-                }
-            }
-            _ => {}
-        }
-    }
-    (depth == 0 && !expr.trim().is_empty()).then_some(expr)
-}
-
 /// What a package's or project's macro is renamed to; its own name becomes a
 /// [`DbtMacro`] wrapper of it (see [`with_macro_returns`]).
 pub(crate) const MACRO_PREFIX: &str = "__dbt_macro_";
 
-/// Rewrites a project's or package's macros for dbt's ways.
-///
-/// dbt's `return(value)` ends a macro and makes `value` the call's result,
-/// where Jinja would only print it and carry on: `{% do return(x) %}`
-/// printed nothing at all. Each macro that returns is rewritten so that the
-/// first return taken is the macro's whole output, its other text dropped.
-/// A value other than a string (a list of column dicts, a boolean) reaches
-/// the caller as itself: the macro prints a token for it, and its name is
-/// bound to a wrapper that turns the token back into the value. The wrapper
-/// also drops arguments the macro does not take, so a model written for a
-/// newer version of a package still renders.
+/// Rewrites a project's or package's macros for dbt's ways: each macro is
+/// renamed and its name bound to a [`DbtMacro`] wrapper of it, which ends
+/// the macro at its `return(value)` with that value as the result (a list of
+/// column dicts, a boolean: not a printout), and drops arguments the macro
+/// does not take, so a model written for a newer version of a package still
+/// renders. Lists and dicts set from literals change in place.
 pub(crate) fn with_macro_returns(source: &str) -> String {
-    const PROLOGUE: &str =
-        "{% set __dbt_return = namespace(value=none, done=false) %}{% set __dbt_body %}";
-    const EPILOGUE: &str = "{% endset %}{% if __dbt_return.done %}{{ __dbt_return.value | __dbt_returned }}{% else %}{{ __dbt_body }}{% endif %}";
     let mut out = String::with_capacity(source.len() + source.len() / 8);
-    // The open macro: where its name is in `out`, the name, where its body
-    // starts, and whether it returns.
-    let mut open: Option<(usize, String, usize, bool)> = None;
-    // A `{% call %}` body is a macro of its own, where `return` stays as is.
-    let mut calls = 0usize;
+    // The open macro: where its name is in `out`, and the name.
+    let mut open: Option<(usize, String)> = None;
     for (start, end, is_tag) in segments(source) {
         let text = &source[start..end];
         let word = if is_tag && text.starts_with("{%") {
@@ -267,14 +222,8 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
         } else {
             ""
         };
-        match word {
-            "call" => calls += 1,
-            "endcall" => calls = calls.saturating_sub(1),
-            _ => {}
-        }
         match (word, &mut open) {
             ("macro", _) => {
-                calls = 0;
                 let after = text.find("macro").map_or(0, |at| at + "macro".len());
                 let skipped = text[after..].len() - text[after..].trim_start().len();
                 let name: String = text[after + skipped..]
@@ -283,15 +232,10 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
                     .collect();
                 let name_at = out.len() + after + skipped;
                 out.push_str(text);
-                open = Some((name_at, name, out.len(), false));
+                open = Some((name_at, name));
             }
-            ("endmacro", Some((name_at, name, body, returns))) => {
+            ("endmacro", Some((name_at, name))) => {
                 let name = std::mem::take(name);
-                // Back to front, so the earlier offsets stay right.
-                if *returns {
-                    out.insert_str(*body, PROLOGUE);
-                    out.push_str(EPILOGUE);
-                }
                 if !name.is_empty() {
                     out.insert_str(*name_at, MACRO_PREFIX);
                 }
@@ -302,15 +246,6 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
                     ));
                 }
                 open = None;
-            }
-            (_, Some((_, _, _, returns))) if is_tag && calls == 0 => {
-                match returned_expression(text) {
-                    Some(expr) => {
-                        out.push_str(&format!("{{% if not __dbt_return.done %}}{{% set __dbt_return.value = {expr} %}}{{% set __dbt_return.done = true %}}{{% endif %}}"));
-                        *returns = true;
-                    }
-                    None => out.push_str(&with_mutable_literal(text)),
-                }
             }
             _ if is_tag => out.push_str(&with_mutable_literal(text)),
             _ => out.push_str(text),
@@ -445,7 +380,7 @@ impl Object for MutableList {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let items = self.0.lock().ok()?;
+        let items = self.items();
         let index = key.as_i64()?;
         let index = if index < 0 {
             items.len().checked_sub(index.unsigned_abs() as usize)?
@@ -465,35 +400,134 @@ impl Object for MutableList {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        let mut items = self
-            .0
-            .lock()
-            .map_err(|_| Error::new(ErrorKind::InvalidOperation, "list in use"))?;
+        // Arguments are read, and items compared, before the list is
+        // locked: an argument may be (or hold) the list itself.
+        let me = Arc::as_ptr(self) as *const ();
+        let incoming = |values: Vec<Value>| -> Vec<Value> {
+            values
+                .into_iter()
+                .map(|v| without_cycle(changeable(v), me))
+                .collect()
+        };
+        let current = self.items();
+        let position = |value: &Value| current.iter().position(|v| v == value);
+        let change = |f: &mut dyn FnMut(&mut Vec<Value>)| -> Result<(), Error> {
+            let mut items = self
+                .0
+                .lock()
+                .map_err(|_| Error::new(ErrorKind::InvalidOperation, "list in use"))?;
+            f(&mut items);
+            Ok(())
+        };
         match (method, args) {
-            ("append", [value]) => items.push(changeable(value.clone())),
-            ("extend", [values]) => items.extend(values.try_iter()?.map(changeable)),
-            ("insert", [at, value]) => {
-                let at = at.as_usize().unwrap_or(items.len()).min(items.len());
-                items.insert(at, changeable(value.clone()));
+            ("append", [value]) => {
+                let mut new = incoming(vec![value.clone()]);
+                change(&mut |items| items.append(&mut new))?;
             }
-            ("pop", []) => return Ok(items.pop().unwrap_or_default()),
-            ("pop", [at]) => {
-                let at = at.as_usize().filter(|&i| i < items.len());
-                return Ok(at.map(|i| items.remove(i)).unwrap_or_default());
+            ("extend", [values]) => {
+                let mut new = incoming(values.try_iter()?.collect());
+                change(&mut |items| items.append(&mut new))?;
+            }
+            ("insert", [at, value]) => {
+                let mut new = incoming(vec![value.clone()]);
+                change(&mut |items| {
+                    let at = at.as_usize().unwrap_or(items.len()).min(items.len());
+                    items.splice(at..at, new.drain(..));
+                })?;
+            }
+            ("pop", rest) => {
+                let mut popped = Value::from(());
+                change(&mut |items| {
+                    let at = match rest.first() {
+                        Some(i) => i.as_usize().filter(|&i| i < items.len()),
+                        None => items.len().checked_sub(1),
+                    };
+                    if let Some(at) = at {
+                        popped = items.remove(at);
+                    }
+                })?;
+                return Ok(popped);
             }
             ("remove", [value]) => {
-                if let Some(i) = items.iter().position(|v| v == value) {
-                    items.remove(i);
+                if let Some(at) = position(value) {
+                    change(&mut |items| {
+                        if at < items.len() {
+                            items.remove(at);
+                        }
+                    })?;
                 }
             }
-            ("clear", []) => items.clear(),
-            ("index", [value]) => return Ok(Value::from(items.iter().position(|v| v == value))),
+            ("clear", []) => change(&mut |items| items.clear())?,
+            ("sort", []) => change(&mut |items| items.sort())?,
+            ("reverse", []) => change(&mut |items| items.reverse())?,
+            ("index", [value]) => return Ok(Value::from(position(value))),
             ("count", [value]) => {
-                return Ok(Value::from(items.iter().filter(|v| *v == value).count()))
+                return Ok(Value::from(current.iter().filter(|v| *v == value).count()))
             }
+            ("copy", []) => return Ok(Value::from_object(MutableList(Mutex::new(current)))),
             _ => return Err(Error::from(ErrorKind::UnknownMethod)),
         }
         Ok(Value::from(""))
+    }
+}
+
+/// `value`, or when it holds the container at `container` (putting it there
+/// would make a circle no printout ends), a copy of it without that.
+fn without_cycle(value: Value, container: *const ()) -> Value {
+    fn holds(value: &Value, container: *const (), depth: usize) -> bool {
+        if depth > 32 {
+            return true;
+        }
+        let Some(object) = value.as_object() else {
+            return false;
+        };
+        if let Some(list) = object.downcast_ref::<MutableList>() {
+            return std::ptr::eq(list as *const MutableList as *const (), container)
+                || list.items().iter().any(|v| holds(v, container, depth + 1));
+        }
+        if let Some(dict) = object.downcast_ref::<MutableDict>() {
+            return std::ptr::eq(dict as *const MutableDict as *const (), container)
+                || dict.entries().iter().any(|(k, v)| {
+                    holds(k, container, depth + 1) || holds(v, container, depth + 1)
+                });
+        }
+        false
+    }
+    fn frozen(value: &Value, container: *const (), depth: usize) -> Value {
+        let Some(object) = value.as_object() else {
+            return value.clone();
+        };
+        if depth > 32 {
+            return Value::from(());
+        }
+        if let Some(list) = object.downcast_ref::<MutableList>() {
+            if std::ptr::eq(list as *const MutableList as *const (), container) {
+                return Value::from(());
+            }
+            return Value::from(
+                list.items()
+                    .iter()
+                    .map(|v| frozen(v, container, depth + 1))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        if let Some(dict) = object.downcast_ref::<MutableDict>() {
+            if std::ptr::eq(dict as *const MutableDict as *const (), container) {
+                return Value::from(());
+            }
+            return Value::from_iter(dict.entries().iter().map(|(k, v)| {
+                (
+                    frozen(k, container, depth + 1),
+                    frozen(v, container, depth + 1),
+                )
+            }));
+        }
+        value.clone()
+    }
+    if holds(&value, container, 0) {
+        frozen(&value, container, 0)
+    } else {
+        value
     }
 }
 
@@ -506,10 +540,19 @@ impl MutableDict {
         self.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
+    /// Keys are compared before the dict is locked: a key may be (or hold)
+    /// the dict itself.
+    fn position(&self, key: &Value) -> Option<usize> {
+        self.entries().iter().position(|(k, _)| k == key)
+    }
+
     fn set(&self, key: Value, value: Value) {
+        let me = self as *const MutableDict as *const ();
+        let (key, value) = (without_cycle(key, me), without_cycle(value, me));
+        let at = self.position(&key);
         if let Ok(mut entries) = self.0.lock() {
-            match entries.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, v)) => *v = value,
+            match at.filter(|&i| i < entries.len()) {
+                Some(i) => entries[i].1 = value,
                 None => entries.push((key, value)),
             }
         }
@@ -522,11 +565,10 @@ impl Object for MutableDict {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let entries = self.0.lock().ok()?;
-        entries
-            .iter()
+        self.entries()
+            .into_iter()
             .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v)
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -555,12 +597,12 @@ impl Object for MutableDict {
                 return Ok(value);
             }
             ("pop", [key, rest @ ..]) => {
+                let found = self.position(key);
                 let mut entries = self
                     .0
                     .lock()
                     .map_err(|_| Error::new(ErrorKind::InvalidOperation, "dict in use"))?;
-                let found = entries.iter().position(|(k, _)| k == key);
-                return Ok(match found {
+                return Ok(match found.filter(|&i| i < entries.len()) {
                     Some(i) => entries.remove(i).1,
                     None => rest.first().cloned().unwrap_or_default(),
                 });
@@ -606,51 +648,18 @@ impl Object for MutableDict {
     }
 }
 
-/// Marks a value a macro returns inside its printed output.
-const RETURN_TOKEN: char = '\u{1f}';
+/// What `return(value)` raises inside a project's or package's macro: its
+/// [`DbtMacro`] wrapper catches it and gives the value (as dbt does).
+const RETURN_SIGNAL: &str = "__dbt_return__";
 
-/// The value of a `return()`, as the macro prints it: a string as itself (it
-/// is SQL text), anything else as a token that [`DbtMacro`] reads back.
-fn returned(value: Value) -> Value {
-    if value.as_str().is_some() || value.is_undefined() || value.is_none() {
-        return value;
+/// dbt's `return(value)`: inside a project's or package's macro it ends the
+/// macro with `value`; elsewhere (a model's own macro) it prints `value`.
+fn dbt_return(value: Value) -> Result<Value, Error> {
+    if MACRO_DEPTH.with(|d| d.get()) == 0 {
+        return Ok(value);
     }
-    let index = RETURNED.with(|r| {
-        let mut r = r.borrow_mut();
-        r.push(value);
-        r.len() - 1
-    });
-    Value::from_safe_string(format!("{RETURN_TOKEN}{index}{RETURN_TOKEN}"))
-}
-
-/// The value a token in `text` stands for, when the text is just the token.
-fn returned_value(text: &str) -> Option<Value> {
-    let index: usize = text
-        .trim()
-        .strip_prefix(RETURN_TOKEN)?
-        .strip_suffix(RETURN_TOKEN)?
-        .parse()
-        .ok()?;
-    RETURNED.with(|r| r.borrow().get(index).cloned())
-}
-
-/// Tokens left in rendered text (a returned list printed by `{{ }}`), as
-/// their values' printout, as dbt would print them.
-fn without_return_tokens(text: String) -> String {
-    if !text.contains(RETURN_TOKEN) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut parts = text.split(RETURN_TOKEN);
-    out.push_str(parts.next().unwrap_or_default());
-    while let Some(inside) = parts.next() {
-        match returned_value(&format!("{RETURN_TOKEN}{inside}{RETURN_TOKEN}")) {
-            Some(value) => out.push_str(&value.to_string()),
-            None => out.push_str(inside),
-        }
-        out.push_str(parts.next().unwrap_or_default());
-    }
-    out
+    RETURN_SLOT.with(|r| *r.borrow_mut() = Some(value));
+    Err(Error::new(ErrorKind::InvalidOperation, RETURN_SIGNAL))
 }
 
 /// A project's or package's macro, as its callers see it: the call gives
@@ -718,8 +727,15 @@ impl DbtMacro {
 impl Object for DbtMacro {
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let fitted = self.fitted(args);
-        let output = self.inner.call(state, fitted.as_deref().unwrap_or(args))?;
-        Ok(output.as_str().and_then(returned_value).unwrap_or(output))
+        MACRO_DEPTH.with(|d| d.set(d.get() + 1));
+        let result = self.inner.call(state, fitted.as_deref().unwrap_or(args));
+        MACRO_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        match result {
+            Err(e) if e.detail() == Some(RETURN_SIGNAL) => Ok(RETURN_SLOT
+                .with(|r| r.borrow_mut().take())
+                .unwrap_or_default()),
+            other => other,
+        }
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
@@ -883,10 +899,15 @@ thread_local! {
     static REFS: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
     /// The output columns of the models known to the current render.
     static UPSTREAM_COLUMNS: std::cell::RefCell<Arc<HashMap<String, Vec<String>>>> = std::cell::RefCell::new(Arc::default());
+    /// Renders of vars holding Jinja within the current render: how deep
+    /// they nest now, and how many there were.
+    static VAR_RENDERS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
     /// Whether the current render asked for columns it did not know.
     static WANTED_COLUMNS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// The values macros returned while rendering the current template.
-    static RETURNED: std::cell::RefCell<Vec<Value>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// How many project or package macros are running (`return` ends one).
+    static MACRO_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The value of the `return()` that is ending a macro.
+    static RETURN_SLOT: std::cell::RefCell<Option<Value>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Placeholder {
@@ -1494,7 +1515,33 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                 // dbt renders a var's text: `"{{ ref('stg_ads') }}"` is the relation.
                 Some(value) if value.as_str().is_some_and(is_templated) => {
                     let text = value.as_str().unwrap_or_default();
-                    Ok(Value::from_safe_string(state.env().render_str(text, ())?))
+                    // Rendered in a render of its own, which has its own fuel
+                    // and depth: bounded here (a var that names itself).
+                    let (depth, count) = VAR_RENDERS.with(|v| {
+                        let (depth, count) = v.get();
+                        v.set((depth + 1, count + 1));
+                        (depth, count)
+                    });
+                    let result = if depth >= 8 {
+                        Err(Error::new(
+                            ErrorKind::InvalidOperation,
+                            format!("var `{name}` refers to itself through its Jinja"),
+                        ))
+                    } else if count >= 10_000 {
+                        Err(Error::new(
+                            ErrorKind::InvalidOperation,
+                            format!(
+                                "vars holding Jinja are rendered more than 10,000 times (`{name}`)"
+                            ),
+                        ))
+                    } else {
+                        state.env().render_str(text, ())
+                    };
+                    VAR_RENDERS.with(|v| {
+                        let (depth, count) = v.get();
+                        v.set((depth.saturating_sub(1), count));
+                    });
+                    Ok(Value::from_safe_string(result?))
                 }
                 Some(value) => Ok(value.clone()),
                 None => Ok(
@@ -1535,8 +1582,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     env.add_function("log", |_: Rest<Value>, _: Kwargs| -> Value {
         Value::from("")
     });
-    env.add_function("return", |value: Value| -> Value { value });
-    env.add_filter("__dbt_returned", returned);
+    env.add_function("return", dbt_return);
     env.add_function("__dbt_list", changeable);
     env.add_function("__dbt_dict", changeable);
     env.add_function("__dbt_macro", DbtMacro::value);
@@ -1786,6 +1832,7 @@ pub fn render_knowing(
 ) -> Result<Rendered, TemplateError> {
     UPSTREAM_COLUMNS.with(|c| *c.borrow_mut() = upstream_columns);
     WANTED_COLUMNS.with(|w| w.set(false));
+    VAR_RENDERS.with(|v| v.set((0, 0)));
     let result = render_now(template, dialect, project);
     let wanted = WANTED_COLUMNS.with(|w| w.replace(false));
     UPSTREAM_COLUMNS.with(|c| *c.borrow_mut() = Arc::default());
@@ -1833,11 +1880,9 @@ fn render_now(
     );
     CALLED.with(|c| c.borrow_mut().clear());
     REFS.with(|r| r.borrow_mut().clear());
-    RETURNED.with(|r| r.borrow_mut().clear());
-    let result = env
-        .render_str(&marked, Value::from(placeholders))
-        .map(without_return_tokens);
-    RETURNED.with(|r| r.borrow_mut().clear());
+    MACRO_DEPTH.with(|d| d.set(0));
+    let result = env.render_str(&marked, Value::from(placeholders));
+    RETURN_SLOT.with(|r| r.borrow_mut().take());
     let called: Vec<String> =
         CALLED.with(|c| std::mem::take(&mut *c.borrow_mut()).into_iter().collect());
     match result {
@@ -2392,19 +2437,7 @@ mod tests {
     }
 
     #[test]
-    fn return_tags_are_recognised_exactly() {
-        assert_eq!(returned_expression("{% do return(x) %}"), Some("x"));
-        assert_eq!(
-            returned_expression("{%- do return( f(a), 'b)' ) -%}"),
-            Some(" f(a), 'b)' ")
-        );
-        assert_eq!(returned_expression("{{ return([1, 2]) }}"), Some("[1, 2]"));
-        assert_eq!(returned_expression("{{ return(a) ~ (b) }}"), None);
-        assert_eq!(returned_expression("{% do returns(x) %}"), None);
-        assert_eq!(returned_expression("{% do log(x) %}"), None);
-        assert_eq!(returned_expression("{{ return() }}"), None);
-        // A return inside a `call` body belongs to that body: left as written
-        // (the macro is only bound to its wrapper).
+    fn macros_are_bound_to_wrappers_with_their_text_kept() {
         let wrapped = |body: &str| {
             format!("{{% macro __dbt_macro_m() %}}{body}{{% endmacro %}}{{% set m = __dbt_macro(__dbt_macro_m) %}}")
         };
@@ -2413,10 +2446,38 @@ mod tests {
             with_macro_returns(&format!("{{% macro m() %}}{call}{{% endmacro %}}")),
             wrapped(call)
         );
-        // Macros without a return keep their text.
         assert_eq!(
             with_macro_returns("{% macro m() %}x{% endmacro %}{{ return_rate }}"),
             format!("{}{{{{ return_rate }}}}", wrapped("x"))
+        );
+    }
+
+    #[test]
+    fn return_ends_the_macro_there_as_in_dbt() {
+        let macros = "{% macro pick(name) %}{% if name == 'ctr' %}{{ return('sum(clicks) / sum(impressions)') }}{% endif %}{{ exceptions.raise_compiler_error('unknown metric ' ~ name) }}{% endmacro %}\n\
+            {% macro countdown(n) %}{% if n == 0 %}{{ return('done') }}{% endif %}{{ return(countdown(n - 1)) }}{% endmacro %}\n\
+            {% macro cols() %}{% set xs = ['clicks'] %}{{ return(xs) }}{% do xs.append('spend') %}{% endmacro %}\n\
+            {% macro loud(x) %}{% for c in x %}{% if c == 'b' %}{% do return(c | upper) %}{% endif %}{% endfor %}none{% endmacro %}";
+        let cases = [
+            // What follows a return never runs: no compiler error here.
+            (
+                "select {{ pick('ctr') }} as ctr",
+                "select sum(clicks) / sum(impressions) as ctr",
+            ),
+            // A recursion that ends at a return.
+            ("{{ countdown(3) }}", "done"),
+            // The value as it was returned.
+            ("{{ cols() | join(', ') }}", "clicks"),
+            // From inside a loop; Python's string methods in the value.
+            ("{{ loud(['a', 'b', 'c']) }}", "B"),
+        ];
+        for (model, expected) in cases {
+            assert_eq!(rendered_with_macros(macros, model), expected, "{model}");
+        }
+        // Outside a project's macros (a model's own), return prints its value.
+        assert_eq!(
+            rendered("{% macro m() %}{{ return('x') }}y{% endmacro %}{{ m() }}"),
+            "xy"
         );
     }
 
