@@ -453,7 +453,22 @@ fn in_registry_vocabulary(
         if vocabulary.contains(column) {
             return None;
         }
-        let (metric, _) = registry.lookup(column)?;
+        // Its name or a synonym, or with a word that only says it is a total
+        // (`total_conversions`); never a window or a running figure
+        // (`clicks_30d`, `cumulative_clicks`), which the output-name
+        // qualifiers strip.
+        let neutral = |name: &str| -> Option<String> {
+            const PREFIXES: &[&str] = &["total_", "num_", "n_", "sum_", "count_"];
+            const SUFFIXES: &[&str] = &["_total", "_count", "_cnt", "_sum"];
+            PREFIXES
+                .iter()
+                .find_map(|p| name.strip_prefix(p))
+                .or_else(|| SUFFIXES.iter().find_map(|s| name.strip_suffix(s)))
+                .map(str::to_string)
+        };
+        let (metric, _) = registry
+            .lookup_exact(column)
+            .or_else(|| registry.lookup_exact(&neutral(&column.to_lowercase())?))?;
         let summed = matches!(
             &metric.agreed,
             Expr::Aggregate(agg) if agg.func == crate::canon::AggFunc::Sum
@@ -464,7 +479,7 @@ fn in_registry_vocabulary(
     };
     let mut renamed_columns = false;
     expr.walk(&mut |e| {
-        if let Expr::Column(c) = e {
+        if let Expr::Column(c) | Expr::Renamed { alias: c, .. } = e {
             renamed_columns |= base_metric_column(c).is_some();
         }
     });
@@ -479,6 +494,11 @@ fn in_registry_vocabulary(
         Expr::Column(c) => match base_metric_column(&c) {
             Some(name) => Expr::Column(name),
             None => Expr::Column(c),
+        },
+        // A rename into a base metric's name (`cost_in_usd as cost`).
+        Expr::Renamed { alias, source } => match base_metric_column(&alias) {
+            Some(name) => Expr::Column(name),
+            None => Expr::Renamed { alias, source },
         },
         other => other,
     }))

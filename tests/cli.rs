@@ -1349,3 +1349,20 @@ fn a_model_unioning_upstream_models_by_their_columns_is_rendered_with_them() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn a_synonym_of_a_base_metric_reached_through_a_rename_is_that_metric() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\n"),
+        (
+            "models/stg.sql",
+            "select cost_in_usd as cost, imps as impressions from {{ source('ads', 'stats') }}\n",
+        ),
+        (
+            "models/mart.sql",
+            "select sum(cost) * 1000 / nullif(sum(impressions), 0) as cpm from {{ ref('stg') }}\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(file_codes(&doc), vec![], "{doc:#}");
+}

@@ -131,6 +131,9 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     // through a numeric cast (a rename either way).
     (GEN, "WITH t AS (SELECT swipes AS clicks, impressions FROM snap) SELECT SUM(clicks) / SUM(impressions) AS ctr FROM t"),
     (GEN, "WITH t AS (SELECT CAST(swipes AS INT) AS clicks, impressions FROM snap) SELECT SUM(clicks) / SUM(impressions) AS ctr FROM t"),
+    // A column named for a base metric with a word that only says it is a
+    // total reads as that metric.
+    (GEN, "SELECT SUM(total_clicks) / SUM(impressions) AS ctr FROM fct"),
     // Numeric casts.
     (BQ, "SELECT CAST(SUM(clicks) AS FLOAT64) / SUM(impressions) AS ctr FROM fct"),
     (BQ, "SELECT SAFE_CAST(SUM(clicks) AS NUMERIC) / SUM(impressions) AS ctr FROM fct"),
@@ -239,6 +242,9 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
 const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     // Formula: another column, another aggregate, another operation.
     (GEN, "SELECT SUM(clicks) / COUNT(*) AS ctr FROM fct", "ML001"),
+    // Windows and running figures are other columns.
+    (GEN, "SELECT SUM(clicks_30d) / SUM(impressions) AS ctr FROM fct", "ML001"),
+    (GEN, "SELECT SUM(cumulative_clicks) / SUM(impressions) AS ctr FROM fct", "ML001"),
     // A CTE that computes the agreed column, rather than renaming one, is
     // followed.
     (GEN, "WITH t AS (SELECT swipes + clicks AS clicks, impressions FROM snap) SELECT SUM(clicks) / SUM(impressions) AS ctr FROM t", "ML001"),

@@ -172,6 +172,14 @@ impl Registry {
             .map(|(i, _)| &self.metrics[*i])
     }
 
+    /// The metric a name is, or is a synonym of (case-insensitively), with
+    /// no qualifier word stripped.
+    pub fn lookup_exact(&self, name: &str) -> Option<(&Metric, NameMatch)> {
+        self.by_name
+            .get(&name.to_lowercase())
+            .map(|(i, how)| (&self.metrics[*i], *how))
+    }
+
     /// The metric an output column name stands for, case-insensitively, also
     /// after stripping qualifier words (`daily_ctr`, `ctr_by_campaign`; see
     /// [`crate::names`]). `avg_` in front counts only for ratio metrics.
