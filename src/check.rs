@@ -319,15 +319,26 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     // (a `ref()` of a package's staging model), and are not reported on.
     let mut context: HashSet<PathBuf> = HashSet::new();
     let mut expanded: HashSet<PathBuf> = HashSet::new();
+    // A package model named on the command line is reported, however spelled.
+    let mut named: Option<HashSet<PathBuf>> = None;
     for file in discovered.files.clone() {
         let Some(project) = options.projects.for_file(&file) else {
             continue;
         };
-        if expanded.insert(project.root.clone()) {
-            for model in project.package_models() {
-                if context.insert(model.clone()) {
-                    discovered.files.push(model);
-                }
+        if !expanded.insert(project.root.clone()) {
+            continue;
+        }
+        for model in project.package_models() {
+            let named = named.get_or_insert_with(|| {
+                discovered
+                    .files
+                    .iter()
+                    .filter_map(|f| std::fs::canonicalize(f).ok())
+                    .collect()
+            });
+            let canonical = std::fs::canonicalize(&model).unwrap_or_else(|_| model.clone());
+            if !named.contains(&canonical) && context.insert(model.clone()) {
+                discovered.files.push(model);
             }
         }
     }

@@ -244,7 +244,31 @@ impl Project {
                 package_model_dirs.extend(models.iter().map(|m| package_root.join(m)));
             }
         }
-        let vars = project_vars(raw.vars, &raw.name, &packages);
+        let mut vars = project_vars(raw.vars, &raw.name, &packages);
+        // An installed package also sees the installing project's vars,
+        // which win: its global ones, then those it scopes to the package.
+        if let Some((root_raw, _)) = installed_in
+            .as_ref()
+            .and_then(|root| load_project(&root.join("dbt_project.yml")))
+        {
+            let scoped = |key: &str| {
+                key == root_raw.name
+                    || key == raw.name
+                    || packages.iter().any(|p| p.namespace == key)
+            };
+            for (key, value) in &root_raw.vars {
+                if !(value.is_mapping() && scoped(key)) {
+                    vars.insert(key.clone(), value.clone());
+                }
+            }
+            if let Some(serde_yaml::Value::Mapping(entries)) = root_raw.vars.get(&raw.name) {
+                for (k, v) in entries {
+                    if let Some(k) = k.as_str() {
+                        vars.insert(k.to_string(), v.clone());
+                    }
+                }
+            }
+        }
         Some(Project {
             model_paths: raw
                 .model_paths
@@ -318,6 +342,22 @@ pub enum ReportKind {
     Analysis,
 }
 
+/// `path` made absolute with `.` and `..` resolved by name (symlinks kept).
+fn lexically_absolute(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
 /// Projects found so far, by the folder a search started in (shared by the
 /// threads of a run, so each project is read once).
 #[derive(Clone, Debug, Default)]
@@ -371,7 +411,7 @@ impl Projects {
         // Symlinks are kept: dbt links a `local:` package into
         // `dbt_packages/`, and there it is the installing project's package.
         // (A file not saved yet, an editor's buffer, still has a folder.)
-        let absolute = std::path::absolute(file).ok()?;
+        let absolute = lexically_absolute(file)?;
         let mut dir = absolute.parent();
         while let Some(d) = dir {
             if let Some(known) = self.found.lock().ok()?.get(d) {

@@ -1366,3 +1366,50 @@ fn a_synonym_of_a_base_metric_reached_through_a_rename_is_that_metric() {
     let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
     assert_eq!(file_codes(&doc), vec![], "{doc:#}");
 }
+
+#[test]
+fn installed_packages_see_the_installing_projects_vars_and_any_spelling_of_their_path() {
+    let dir = project(&[
+        (
+            "dbt_project.yml",
+            "name: root\nvars:\n  ads_pkg:\n    ads_pkg__unique: true\n",
+        ),
+        (
+            "dbt_packages/ads_pkg/dbt_project.yml",
+            "name: ads_pkg\nvars:\n  ads_pkg:\n    ads_pkg__unique: false\n",
+        ),
+        (
+            "dbt_packages/ads_pkg/models/ads_rollup.sql",
+            "select sum(clicks) as clicks,\n  {% if var('ads_pkg__unique') %}sum(unique_impressions){% else %}sum(impressions){% endif %} as impressions\nfrom {{ source('ads', 'events') }}\n",
+        ),
+        (
+            "models/mart.sql",
+            "select sum(clicks) / nullif(sum(impressions), 0) as ctr from {{ ref('ads_rollup') }}\n",
+        ),
+    ]);
+    // The root's var (true) wins over the package's own (false): the mart
+    // divides by unique impressions.
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(
+        file_codes(&doc),
+        vec![("mart.sql".to_string(), "ML001".to_string())],
+        "{doc:#}"
+    );
+    // Named on the command line, a package's model is reported, by an
+    // absolute path or through `..`.
+    let model = dir
+        .path()
+        .join("dbt_packages/ads_pkg/models/ads_rollup.sql");
+    let roundabout = dir
+        .path()
+        .join("models/../dbt_packages/ads_pkg/models/ads_rollup.sql");
+    for path in [model, roundabout] {
+        let (_, doc) = check_json(&[path.to_str().unwrap()]);
+        assert_eq!(doc["summary"]["files"], 1, "{doc:#}");
+        assert_eq!(
+            file_codes(&doc),
+            vec![("ads_rollup.sql".to_string(), "ML001".to_string())],
+            "{doc:#}"
+        );
+    }
+}
