@@ -1,5 +1,6 @@
 //! The command line (clap). `main.rs` only calls [`main`].
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -107,6 +108,9 @@ pub struct Inputs {
 /// The settings in force, and where each came from.
 pub struct Settings {
     pub config: Option<Config>,
+    /// When paths were checked under several config files: for each file
+    /// with findings, the severity that fails the run by its own config.
+    pub fail_on_by_path: HashMap<String, crate::finding::Severity>,
     pub registry: Registry,
     pub registry_from: String,
     pub dialect: Dialect,
@@ -375,6 +379,7 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
     };
     Ok(Settings {
         config,
+        fail_on_by_path: HashMap::new(),
         registry,
         registry_from,
         dialect,
@@ -418,7 +423,17 @@ fn run_with_stdin(
                     config: None,
                     isolated: false,
                 };
-                let (settings, result) = run_with_stdin(&group, inventory, None)?;
+                let (mut settings, result) = run_with_stdin(&group, inventory, None)?;
+                let fail_on = settings
+                    .config
+                    .as_ref()
+                    .and_then(|c| c.fail_on)
+                    .unwrap_or(crate::finding::Severity::Error);
+                let by_path = result.findings.iter().map(|f| (f.path.clone(), fail_on));
+                match &mut merged {
+                    None => settings.fail_on_by_path.extend(by_path),
+                    Some((first, _)) => first.fail_on_by_path.extend(by_path),
+                }
                 match &mut merged {
                     None => merged = Some((settings, result)),
                     Some((_, all)) => all.merge(result),
@@ -839,7 +854,19 @@ fn run_check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    let fails = result.findings.iter().any(|f| f.severity >= fail_on);
+    // Under several config files, each file fails by its own (unless the
+    // command line says).
+    let fails = result.findings.iter().any(|f| {
+        let threshold = match args.fail_on {
+            Some(_) => fail_on,
+            None => settings
+                .fail_on_by_path
+                .get(&f.path)
+                .copied()
+                .unwrap_or(fail_on),
+        };
+        f.severity >= threshold
+    });
     // Recording a baseline is not a check: it succeeds.
     if fails && !args.exit_zero && args.write_baseline.is_none() {
         ExitCode::from(1)

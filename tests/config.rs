@@ -444,3 +444,33 @@ fn config_vars_override_the_projects_and_reach_plain_jinja_sql() {
         "select sum(clicks) / nullif(sum(impressions), 0) as ctr from events\n"
     );
 }
+
+#[test]
+fn under_several_configs_each_file_fails_by_its_own_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    };
+    // A warning (an unparsable statement) fails a, not b.
+    write("a/metriclint.yaml", "fail-on: warning\n");
+    write("b/metriclint.yaml", "fail-on: error\n");
+    write("b/bad.sql", "select from where;\n");
+    let code = |args: &[&str]| {
+        metriclint_in(dir.path())
+            .args(["check"])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(code(&["a", "b"]), Some(0));
+    assert_eq!(code(&["b", "a"]), Some(0));
+    write("a/bad.sql", "select from where;\n");
+    assert_eq!(code(&["a", "b"]), Some(1));
+    assert_eq!(code(&["b", "a"]), Some(1));
+    // The command line decides for all.
+    assert_eq!(code(&["b", "a", "--fail-on", "error"]), Some(0));
+}

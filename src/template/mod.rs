@@ -1572,7 +1572,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         Value::from("")
     });
     env.add_function("load_result", |name: Value| -> Value {
-        Placeholder::value(&format!("load_result.{name}"), false)
+        Placeholder::builtin(&format!("load_result.{name}"))
     });
     env.add_function("env_var", |name: String, default: Option<Value>| -> Value {
         default.unwrap_or_else(|| Placeholder::value(&format!("env_{name}"), false))
@@ -1587,7 +1587,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     env.add_function("__dbt_dict", changeable);
     env.add_function("__dbt_macro", DbtMacro::value);
     env.add_function("run_query", |_: Rest<Value>| -> Value {
-        Placeholder::value("run_query", false)
+        Placeholder::builtin("run_query")
     });
     env.add_global(
         "target",
@@ -2274,6 +2274,19 @@ mod tests {
             "select '__jinja_modules_datetime_date_today'"
         );
         assert!(stand_ins.unknown_macros.is_empty());
+        // The usual way to read a query's results: empty, and not reported.
+        let query = render(
+            "{% set values = run_query('select 1').columns[0].values() %}{% for v in values %}{{ v }}{% endfor %}select 1",
+            Dialect::Generic,
+            None,
+        )
+        .unwrap();
+        assert_eq!(query.text, "select 1");
+        assert!(
+            query.unknown_macros.is_empty(),
+            "{:?}",
+            query.unknown_macros
+        );
         // A compiler error raised is a template error with dbt's message.
         let error = render(
             "select 1\n{{ exceptions.raise_compiler_error('unsupported adapter') }}",
