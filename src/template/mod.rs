@@ -902,6 +902,8 @@ thread_local! {
     /// Renders of vars holding Jinja within the current render: how deep
     /// they nest now, and how many there were.
     static VAR_RENDERS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+    /// Macros being called through renders of their own, nested.
+    static RENDERED_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Whether the current render asked for columns it did not know.
     static WANTED_COLUMNS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// How many project or package macros are running (`return` ends one).
@@ -1046,7 +1048,7 @@ impl Object for Adapter {
         // caller's `default__`, which would call itself without end).
         if namespace.as_deref() == Some("dbt") {
             return Ok(if builtin_names().iter().any(|n| n == name) {
-                Value::from_object(DbtBuiltin(name.to_string()))
+                RenderedCall::value("__dbt", name)
             } else {
                 Placeholder::value(&format!("dbt.{name}"), false)
             });
@@ -1255,13 +1257,27 @@ impl Object for Column {
     }
 }
 
-/// One of dbt's own macros, as `adapter.dispatch('name', 'dbt')` gives it:
-/// called, it renders the builtin on its own (a macro's body cannot see the
-/// `dbt` module of the template that calls it).
+/// A macro called by rendering a template of its own: one of dbt's own, as
+/// `adapter.dispatch('name', 'dbt')` gives it (a macro's body cannot see the
+/// `dbt` module of the template that calls it), or a package's that cannot
+/// be imported where it is called (packages that call each other).
 #[derive(Debug)]
-struct DbtBuiltin(String);
+struct RenderedCall {
+    /// The template holding the macro.
+    template: String,
+    name: String,
+}
 
-impl Object for DbtBuiltin {
+impl RenderedCall {
+    fn value(template: &str, name: &str) -> Value {
+        Value::from_object(RenderedCall {
+            template: template.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl Object for RenderedCall {
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let mut context = BTreeMap::new();
         let mut params = Vec::new();
@@ -1284,12 +1300,60 @@ impl Object for DbtBuiltin {
             }
         }
         let template = format!(
-            "{{% from '__dbt' import {0} %}}{{{{ {0}({1}) }}}}",
-            self.0,
+            "{{% import '{}' as __m %}}{{{{ __m.{}({}) }}}}",
+            self.template,
+            self.name,
             params.join(", ")
         );
-        let rendered = state.env().render_str(&template, context)?;
-        Ok(Value::from_safe_string(rendered))
+        // A render of its own has its own depth: two packages calling each
+        // other without end are bounded here.
+        let depth = RENDERED_CALLS.with(|d| d.replace(d.get() + 1));
+        let rendered = if depth >= 16 {
+            Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
+                    "macro `{}` calls itself through other packages without end",
+                    self.name
+                ),
+            ))
+        } else {
+            state.env().render_str(&template, context)
+        };
+        RENDERED_CALLS.with(|d| d.set(d.get().saturating_sub(1)));
+        Ok(Value::from_safe_string(rendered?))
+    }
+}
+
+/// A package that cannot be imported where it is called (it imports the
+/// caller's package): its macros render on their own when called.
+#[derive(Debug)]
+struct LazyPackage {
+    namespace: String,
+    macros: Vec<String>,
+}
+
+impl Object for LazyPackage {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        self.macros
+            .iter()
+            .any(|m| m == name)
+            .then(|| RenderedCall::value(&format!("__pkg_{}", self.namespace), name))
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match self.get_value(&Value::from(method)) {
+            Some(found) => found.call(state, args),
+            None => Ok(Placeholder::value(
+                &format!("{}.{method}", self.namespace),
+                true,
+            )),
+        }
     }
 }
 
@@ -1586,6 +1650,18 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     env.add_function("__dbt_list", changeable);
     env.add_function("__dbt_dict", changeable);
     env.add_function("__dbt_macro", DbtMacro::value);
+    let package_macros: BTreeMap<String, Vec<String>> = project
+        .map(|p| {
+            p.packages
+                .iter()
+                .map(|b| (b.namespace.clone(), b.macros.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    env.add_function("__dbt_lazy_package", move |namespace: String| -> Value {
+        let macros = package_macros.get(&namespace).cloned().unwrap_or_default();
+        Value::from_object(LazyPackage { namespace, macros })
+    });
     env.add_function("run_query", |_: Rest<Value>| -> Value {
         Placeholder::builtin("run_query")
     });
@@ -1633,8 +1709,21 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         let imports = package_import_graph(&project.packages);
         for (bundle, imported) in project.packages.iter().zip(imports) {
             let mut source = builtin_imports(&bundle.source, &referenced_names(&bundle.source));
-            for other in imported {
-                source.push_str(&import_of(other));
+            for other in &project.packages {
+                if other.namespace == bundle.namespace
+                    || !mentions(&bundle.source, &other.namespace)
+                {
+                    continue;
+                }
+                if imported.contains(&other.namespace.as_str()) {
+                    source.push_str(&import_of(&other.namespace));
+                } else {
+                    // Importing it would close a circle: called lazily.
+                    source.push_str(&format!(
+                        "{{% set {0} = __dbt_lazy_package('{0}') %}}",
+                        other.namespace
+                    ));
+                }
             }
             source.push_str(&without_own_namespace(bundle));
             let _ = env.add_template_owned(format!("__pkg_{}", bundle.namespace), source);
@@ -2342,11 +2431,15 @@ mod tests {
         // A macro an installed package lacks is named with its package.
         let missing = render("{{ utils.group_by(3) }}", Dialect::Generic, Some(&project)).unwrap();
         assert_eq!(missing.unknown_macros, vec!["utils.group_by".to_string()]);
-        // utils (listed first) imports ads; ads importing utils back would
-        // close a circle, so there that call is a placeholder, not an endless
-        // import.
+        // utils (listed first) imports ads; ads cannot import utils back (a
+        // circle), so its calls of utils render on their own.
         let circular = render("{{ utils.back() }}", Dialect::Generic, Some(&project)).unwrap();
-        assert_eq!(circular.text, "__jinja_utils_cols");
+        assert_eq!(circular.text, "\"z\"");
+        assert!(
+            circular.unknown_macros.is_empty(),
+            "{:?}",
+            circular.unknown_macros
+        );
     }
 
     #[test]
