@@ -1413,3 +1413,29 @@ fn installed_packages_see_the_installing_projects_vars_and_any_spelling_of_their
         );
     }
 }
+
+#[test]
+fn packages_calling_each_other_without_end_are_a_template_error_not_a_crash() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\n"),
+        ("dbt_packages/a/dbt_project.yml", "name: a\n"),
+        ("dbt_packages/b/dbt_project.yml", "name: b\n"),
+        ("dbt_packages/a/macros/x.sql", "{% macro x() %}{{ b.y() }}{% endmacro %}\n"),
+        ("dbt_packages/b/macros/y.sql", "{% macro y() %}{{ a.x() }}{% endmacro %}\n"),
+        ("models/m.sql", "select {{ a.x() }} from t\n"),
+        // A list or dict holding itself, and a var naming itself.
+        (
+            "models/lists.sql",
+            "{% set l = [1] %}{% do l.append(l) %}{% do l.extend(l) %}{% set d = {} %}{% do d.update({'d': d}) %}select {{ l | length }} as n, {{ d | length }} as d from t\n",
+        ),
+    ]);
+    let (code, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        file_codes(&doc),
+        vec![("m.sql".to_string(), "ML901".to_string())],
+        "{doc:#}"
+    );
+    let message = doc["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("without end"), "{message}");
+}
