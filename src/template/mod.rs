@@ -1086,6 +1086,23 @@ fn is_placeholder(value: &Value) -> bool {
         .is_some_and(|o| o.downcast_ref::<Placeholder>().is_some())
 }
 
+/// dbt's `ref('model')` or `ref('package', 'model')` (`version=` aside):
+/// the model, as a relation named as the model.
+fn dbt_ref(args: Rest<Value>, _kwargs: Kwargs) -> Result<Value, Error> {
+    let name = args
+        .iter()
+        .rev()
+        .find_map(|a| a.as_str().map(str::to_string))
+        .unwrap_or_default();
+    REFS.with(|r| r.borrow_mut().insert(name.to_lowercase()));
+    Ok(Relation::value(true, "analytics", &name, &name))
+}
+
+/// dbt's `source('source', 'table')`: the relation `source.table`.
+fn dbt_source(source: String, table: String) -> Value {
+    Relation::value(false, &source, &table, &format!("{source}.{table}"))
+}
+
 /// The implementations `adapter.dispatch` tries, in order: the adapter's
 /// own, those of the adapters it builds on (as dbt does: redshift on
 /// postgres, databricks on spark), `default__`; then, since no warehouse
@@ -1545,22 +1562,17 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         Ok(Placeholder::value(&path, true))
     });
     env.add_global("adapter_macro", Value::from_object(AdapterMacro));
-    env.add_function(
-        "ref",
-        |args: Rest<Value>, _kwargs: Kwargs| -> Result<Value, Error> {
-            // ref('model') or ref('package', 'model'): the model's name is the relation.
-            let name = args
-                .iter()
-                .rev()
-                .find_map(|a| a.as_str().map(str::to_string))
-                .unwrap_or_default();
-            REFS.with(|r| r.borrow_mut().insert(name.to_lowercase()));
-            Ok(Relation::value(true, "analytics", &name, &name))
+    env.add_function("ref", dbt_ref);
+    env.add_function("source", dbt_source);
+    // What a project's own `ref` macro (overriding dbt's) calls.
+    env.add_global(
+        "builtins",
+        minijinja::context! {
+            ref => Value::from_function(dbt_ref),
+            source => Value::from_function(dbt_source),
+            config => Value::from_function(|_: Rest<Value>, _: Kwargs| Value::from("")),
         },
     );
-    env.add_function("source", |source: String, table: String| -> Value {
-        Relation::value(false, &source, &table, &format!("{source}.{table}"))
-    });
     env.add_function("config", |_: Rest<Value>, _: Kwargs| -> Value {
         Value::from("")
     });
@@ -1688,7 +1700,6 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         "invocation_id",
         "run_started_at",
         "api",
-        "builtins",
     ] {
         env.add_global(name, Placeholder::builtin(name));
     }
@@ -2530,6 +2541,30 @@ mod tests {
         .unwrap();
         assert_eq!(source.text, "0");
         assert!(!source.wants_upstream_columns);
+    }
+
+    #[test]
+    fn a_projects_own_ref_macro_reaches_dbts_through_builtins() {
+        let source = with_macro_returns(
+            "{% macro ref(model_name) %}{% do return(builtins.ref(model_name).include(database=false)) %}{% endmacro %}",
+        );
+        let project = Project {
+            macros: Some(crate::dbt::MacroBundle {
+                namespace: "proj".to_string(),
+                macros: crate::dbt::macro_names(&source),
+                source,
+                files: Vec::new(),
+            }),
+            ..Project::default()
+        };
+        let rendered = render(
+            "select * from {{ ref('stg') }}",
+            Dialect::Generic,
+            Some(&project),
+        )
+        .unwrap();
+        assert_eq!(rendered.text, "select * from stg");
+        assert_eq!(rendered.refs, vec!["stg".to_string()]);
     }
 
     #[test]
