@@ -48,7 +48,9 @@ pub enum Command {
     /// Print a Jinja SQL file as metriclint renders it, offline, with its dbt
     /// project's macros and vars (what `dbt compile` would give, without dbt
     /// or a warehouse); the macros it calls that are defined nowhere are
-    /// listed on stderr.
+    /// listed on stderr. A model that asks for the columns of the models it
+    /// `ref()`s is shown as first rendered, without them (`check` renders it
+    /// again once they are known).
     ///
     /// Exit status: 0 when it renders, 2 when it cannot be read or rendered.
     Render(RenderArgs),
@@ -600,6 +602,9 @@ fn run_render(args: RenderArgs) -> ExitCode {
                 "\n"
             };
             print(&format!("{}{newline}", rendered.text));
+            if rendered.wants_upstream_columns {
+                eprintln!("note: the template asks for the columns of models it ref()s (adapter.get_columns_in_relation), unknown here; `metriclint check` renders it again once they are known");
+            }
             for name in &rendered.unknown_macros {
                 eprintln!("note: macro `{name}` is defined nowhere; rendered as a placeholder");
             }
