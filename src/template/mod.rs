@@ -254,10 +254,10 @@ pub(crate) fn with_macro_returns(source: &str) -> String {
     out
 }
 
-/// `{% set x = [] %}` (or `{}`, or a literal with items) makes a list (a
-/// dict) that `x.append(…)` (`x.update(…)`) changes, as in dbt's Python
-/// Jinja; minijinja's literals cannot change. And `{% do e %}` takes any
-/// expression `e`, as in Jinja.
+/// `{% set x = … %}` to a list or dict (`[]`, `{}`, `a + b`) makes one that
+/// `x.append(…)` (`x.update(…)`) changes, as in dbt's Python Jinja;
+/// minijinja's cannot change. And `{% do e %}` takes any expression `e`, as
+/// in Jinja.
 fn with_mutable_literal(tag: &str) -> std::borrow::Cow<'_, str> {
     let Some(inner) = tag
         .strip_prefix("{%")
@@ -290,22 +290,18 @@ fn with_mutable_literal(tag: &str) -> std::borrow::Cow<'_, str> {
         return tag.into();
     };
     let value = value.trim();
-    let wrapper = match (value.chars().next(), value.chars().last()) {
-        (Some('['), Some(']')) => "__dbt_list",
-        (Some('{'), Some('}')) => "__dbt_dict",
-        _ => return tag.into(),
-    };
     let name = name.trim();
-    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return tag.into();
-    }
-    // The literal must be one: `[a] + [b]` is left alone.
-    if closing_bracket(value) != Some(value.len() - 1) {
+    // One name (not `a, b = …`), and a value (not `x == y` in a `set` block).
+    if value.is_empty()
+        || value.starts_with('=')
+        || name.is_empty()
+        || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
         return tag.into();
     }
     let open = if tag.starts_with("{%-") { "{%-" } else { "{%" };
     let close = if tag.ends_with("-%}") { "-%}" } else { "%}" };
-    format!("{open} set {name} = {wrapper}({value}) {close}").into()
+    format!("{open} set {name} = __dbt_changeable({value}) {close}").into()
 }
 
 /// Where the bracket opening `text` closes (strings skipped).
@@ -334,17 +330,19 @@ fn closing_bracket(text: &str) -> Option<usize> {
 /// put into a changeable list or dict are changeable too (`{relation: []}`
 /// then `d[relation].append(c)`).
 fn changeable(value: Value) -> Value {
-    // Only Jinja's own lists and maps (not relations, columns, stand-ins).
-    let plain = value.as_object().is_none_or(|o| {
-        o.downcast_ref::<Vec<Value>>().is_some()
-            || o.downcast_ref::<std::collections::BTreeMap<Value, Value>>()
-                .is_some()
-    });
+    // Only Jinja's own lists and maps, and what `+` makes of lists (not
+    // relations, columns, stand-ins).
+    let plain = value.kind() == ValueKind::Iterable
+        || value.as_object().is_none_or(|o| {
+            o.downcast_ref::<Vec<Value>>().is_some()
+                || o.downcast_ref::<std::collections::BTreeMap<Value, Value>>()
+                    .is_some()
+        });
     if !plain {
         return value;
     }
     match value.kind() {
-        ValueKind::Seq => match value.try_iter() {
+        ValueKind::Seq | ValueKind::Iterable => match value.try_iter() {
             Ok(items) => {
                 Value::from_object(MutableList(Mutex::new(items.map(changeable).collect())))
             }
@@ -1659,8 +1657,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         Value::from("")
     });
     env.add_function("return", dbt_return);
-    env.add_function("__dbt_list", changeable);
-    env.add_function("__dbt_dict", changeable);
+    env.add_function("__dbt_changeable", changeable);
     env.add_function("__dbt_macro", DbtMacro::value);
     let package_macros: BTreeMap<String, Vec<String>> = project
         .map(|p| {
