@@ -1439,3 +1439,48 @@ fn packages_calling_each_other_without_end_are_a_template_error_not_a_crash() {
     let message = doc["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains("without end"), "{message}");
 }
+
+#[test]
+fn a_left_joined_models_filters_apply_to_its_own_columns_only() {
+    let registry = "version: 1\nmetrics:\n  - name: ctr\n    filter: is_test = false\n    sql: SUM(clicks) / SUM(impressions)\n  - name: fill_rate\n    filter: is_test = false\n    sql: SUM(filled_requests) / SUM(ad_requests)\n";
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\n"),
+        ("metrics.yaml", registry),
+        (
+            "models/supply.sql",
+            "select publisher_id, ad_requests, filled_requests from raw.supply\nwhere region = 'eu' and not is_test\n",
+        ),
+        (
+            "models/delivery.sql",
+            "select publisher_id, impressions, clicks from raw.delivery\n",
+        ),
+        (
+            "models/rpt.sql",
+            "select\n  sum(d.clicks) / sum(d.impressions) as ctr,\n  sum(s.filled_requests) / sum(s.ad_requests) as fill_rate\nfrom {{ ref('delivery') }} as d\nleft join {{ ref('supply') }} as s on d.publisher_id = s.publisher_id\n",
+        ),
+    ]);
+    let registry_path = dir.path().join("metrics.yaml");
+    let (_, doc) = check_json(&[
+        dir.path().join("models").to_str().unwrap(),
+        "--registry",
+        registry_path.to_str().unwrap(),
+    ]);
+    // Delivery's rows are all kept: ctr lacks the test-traffic filter. Supply's
+    // filter holds for its own columns (its region is the report's slice).
+    let got: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["metric"].as_str().unwrap_or("-").to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![("ctr".to_string(), "ML002".to_string())],
+        "{doc:#}"
+    );
+}

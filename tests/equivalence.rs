@@ -134,6 +134,8 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     // A column named for a base metric with a word that only says it is a
     // total reads as that metric.
     (GEN, "SELECT SUM(total_clicks) / SUM(impressions) AS ctr FROM fct"),
+    // A filter inside what an INNER JOIN brings in keeps rows out.
+    (GEN, "SELECT SUM(f.clicks) / SUM(f.impressions) AS clean_ctr FROM fct AS f JOIN (SELECT id, is_test FROM accounts WHERE is_test = false) AS a ON f.account_id = a.id"),
     // Numeric casts.
     (BQ, "SELECT CAST(SUM(clicks) AS FLOAT64) / SUM(impressions) AS ctr FROM fct"),
     (BQ, "SELECT SAFE_CAST(SUM(clicks) AS NUMERIC) / SUM(impressions) AS ctr FROM fct"),
@@ -242,6 +244,9 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
 const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     // Formula: another column, another aggregate, another operation.
     (GEN, "SELECT SUM(clicks) / COUNT(*) AS ctr FROM fct", "ML001"),
+    // A filter inside what a LEFT JOIN brings in keeps none of the left
+    // side's rows out.
+    (GEN, "SELECT SUM(f.clicks) / SUM(f.impressions) AS clean_ctr FROM fct AS f LEFT JOIN (SELECT id FROM accounts WHERE is_test = false) AS a ON f.account_id = a.id", "ML002"),
     // Windows and running figures are other columns.
     (GEN, "SELECT SUM(clicks_30d) / SUM(impressions) AS ctr FROM fct", "ML001"),
     (GEN, "SELECT SUM(cumulative_clicks) / SUM(impressions) AS ctr FROM fct", "ML001"),

@@ -17,6 +17,12 @@ use super::{AggFunc, Conditions, Expr, Factor, Number, Term};
 pub trait Resolver {
     /// `qualifier` is the table or alias part (`e` in `e.clicks`), if any.
     fn column(&self, qualifier: Option<&str>, name: &str) -> Expr;
+
+    /// Conditions an aggregate of the column sees beyond the query's own
+    /// (the filters of a relation on the outer side of an outer join).
+    fn outer_conditions(&self, _qualifier: Option<&str>, _name: &str) -> Vec<Expr> {
+        Vec::new()
+    }
 }
 
 /// Every column is a base column of the (single) relation the expression reads.
@@ -35,6 +41,10 @@ pub struct Lowerer<'r> {
     metric_refs: bool,
     /// The WHERE conditions of the scope, attached to each aggregate built here.
     conditions: Conditions,
+    /// The outer-join conditions of the columns read so far (see
+    /// [`Resolver::outer_conditions`]); an aggregate takes those its
+    /// argument's columns added.
+    outer: std::cell::RefCell<Vec<Expr>>,
 }
 
 /// Type names whose casts do not change a metric's value.
@@ -106,6 +116,7 @@ impl<'r> Lowerer<'r> {
             resolver,
             metric_refs: false,
             conditions: Conditions::default(),
+            outer: Default::default(),
         }
     }
 
@@ -121,6 +132,14 @@ impl<'r> Lowerer<'r> {
             resolver,
             metric_refs: true,
             conditions: Conditions::default(),
+            outer: Default::default(),
+        }
+    }
+
+    fn note_outer(&self, qualifier: Option<&str>, name: &str) {
+        let conditions = self.resolver.outer_conditions(qualifier, name);
+        if !conditions.is_empty() {
+            self.outer.borrow_mut().extend(conditions);
         }
     }
 
@@ -130,7 +149,10 @@ impl<'r> Lowerer<'r> {
             ast::Expr::Identifier(ident) if ident.value.starts_with("__jinja") => {
                 Expr::Opaque(ident.value.clone())
             }
-            ast::Expr::Identifier(ident) => self.resolver.column(None, &ident.value),
+            ast::Expr::Identifier(ident) => {
+                self.note_outer(None, &ident.value);
+                self.resolver.column(None, &ident.value)
+            }
             ast::Expr::CompoundIdentifier(parts) => {
                 let (last, qualifier) = parts.split_last().expect("non-empty identifier");
                 let qualifier = qualifier
@@ -138,6 +160,7 @@ impl<'r> Lowerer<'r> {
                     .map(|p| p.value.as_str())
                     .collect::<Vec<_>>()
                     .join(".");
+                self.note_outer(Some(&qualifier), &last.value);
                 self.resolver.column(Some(&qualifier), &last.value)
             }
             ast::Expr::Value(v) => lower_value(&v.value),
@@ -349,6 +372,7 @@ impl<'r> Lowerer<'r> {
                 // A window aggregate computes a per-row value; not modelled yet.
                 return Expr::Opaque(function.to_string());
             }
+            let outer_from = self.outer.borrow().len();
             let mut filter: Vec<Expr> = function
                 .filter
                 .as_deref()
@@ -371,7 +395,19 @@ impl<'r> Lowerer<'r> {
                 (_, [e]) => self.lower(e),
                 _ => return self.plain_function(name, &arg_exprs),
             };
-            return Expr::aggregate_scoped(func, distinct, arg, filter, self.conditions.clone());
+            let outer: Vec<Expr> = {
+                let mut collected = self.outer.borrow_mut();
+                let from = outer_from.min(collected.len());
+                collected.drain(from..).collect()
+            };
+            let scope = if outer.is_empty() {
+                self.conditions.clone()
+            } else {
+                let mut all: Vec<Expr> = self.conditions.iter().cloned().collect();
+                all.extend(outer);
+                Conditions::new(crate::canon::conjuncts(all))
+            };
+            return Expr::aggregate_scoped(func, distinct, arg, filter, scope);
         }
 
         match (meaning, arg_exprs.as_slice()) {

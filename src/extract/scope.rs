@@ -69,6 +69,10 @@ pub struct Relation<'a> {
     /// The table's own last name part (lowercased), for base relations.
     pub name: String,
     pub kind: RelationKind<'a>,
+    /// On the outer side of an outer join (`LEFT JOIN x`): the query keeps
+    /// its rows whether or not this relation has them, so its own filters
+    /// (a model's WHERE) do not filter the query's rows.
+    pub optional: bool,
 }
 
 /// CTEs visible at some point of a statement (name as written), innermost
@@ -160,14 +164,12 @@ impl<'a> Scope<'a> {
         conditions
     }
 
-    fn compute_conditions(&self) -> Vec<Expr> {
-        let lowerer = Lowerer::new(self);
-        let mut out = Vec::new();
-        for relation in &self.relations {
-            if let RelationKind::Model(model) = relation.kind {
-                out.extend(model.conditions.iter().cloned());
-            }
-            if let (RelationKind::Derived(query), true) = (relation.kind, self.depth < MAX_DEPTH) {
+    /// The row conditions a relation's own query applies (a model's WHERE,
+    /// a CTE's, common to its UNION branches).
+    fn relation_conditions(&self, relation: &Relation<'a>) -> Vec<Expr> {
+        match relation.kind {
+            RelationKind::Model(model) => model.conditions.clone(),
+            RelationKind::Derived(query) if self.depth < MAX_DEPTH => {
                 let ctes = self.ctes_for(query);
                 let mut common: Option<Vec<Expr>> = None;
                 for select in selects_of(&query.body) {
@@ -180,8 +182,19 @@ impl<'a> Scope<'a> {
                             .collect(),
                     });
                 }
-                out.extend(common.unwrap_or_default());
+                common.unwrap_or_default()
             }
+            _ => Vec::new(),
+        }
+    }
+
+    fn compute_conditions(&self) -> Vec<Expr> {
+        let lowerer = Lowerer::new(self);
+        let mut out = Vec::new();
+        // The filters of what an outer join may lack keep no row out (they
+        // go with its columns instead: see `resolve`).
+        for relation in self.relations.iter().filter(|r| !r.optional) {
+            out.extend(self.relation_conditions(relation));
         }
         if let Some(selection) = &self.select.selection {
             out.push(lowerer.lower(selection));
@@ -265,9 +278,9 @@ impl<'a> Scope<'a> {
         ctes
     }
 
-    fn resolve(&self, qualifier: Option<&str>, column: &str) -> Expr {
-        let column_lc = column.to_lowercase();
-        let relation = match qualifier {
+    /// The relation a column reference names.
+    fn relation_of(&self, qualifier: Option<&str>, column_lc: &str) -> Option<&Relation<'a>> {
+        match qualifier {
             Some(q) => {
                 let q = q.rsplit('.').next().unwrap_or(q).to_lowercase();
                 self.relations
@@ -279,15 +292,19 @@ impl<'a> Scope<'a> {
                 // Several relations: a derived one that outputs the column wins,
                 // else the column belongs to one of the base tables.
                 self.relations.iter().find(|r| match r.kind {
-                    RelationKind::Model(m) => m.columns.contains_key(&column_lc),
+                    RelationKind::Model(m) => m.columns.contains_key(column_lc),
                     RelationKind::Derived(q) => selects_of(&q.body)
                         .first()
-                        .is_some_and(|s| output_item(s, &column_lc).is_some()),
+                        .is_some_and(|s| output_item(s, column_lc).is_some()),
                     _ => false,
                 })
             }
-        };
-        let Some(relation) = relation else {
+        }
+    }
+
+    fn resolve(&self, qualifier: Option<&str>, column: &str) -> Expr {
+        let column_lc = column.to_lowercase();
+        let Some(relation) = self.relation_of(qualifier, &column_lc) else {
             // A qualifier that names no relation here (a table function's alias,
             // an outer query's table) cannot be resolved.
             return match qualifier {
@@ -524,9 +541,24 @@ fn collect_relations<'a>(
     models: &'a Models,
     out: &mut Vec<Relation<'a>>,
 ) {
+    let first = out.len();
     collect_factor(&table.relation, ctes, models, out);
     for join in &table.joins {
+        let before = out.len();
         collect_factor(&join.relation, ctes, models, out);
+        let (joined, preceding) = match join.join_operator {
+            JoinOperator::Left(_) | JoinOperator::LeftOuter(_) => (true, false),
+            JoinOperator::Right(_) | JoinOperator::RightOuter(_) => (false, true),
+            JoinOperator::FullOuter(_) => (true, true),
+            _ => (false, false),
+        };
+        let end = out.len();
+        for relation in &mut out[before..end] {
+            relation.optional |= joined;
+        }
+        for relation in &mut out[first..before] {
+            relation.optional |= preceding;
+        }
     }
 }
 
@@ -565,6 +597,7 @@ fn collect_factor<'a>(
                 binding,
                 name: table,
                 kind,
+                optional: false,
             });
         }
         TableFactor::Derived {
@@ -580,6 +613,7 @@ fn collect_factor<'a>(
             } else {
                 RelationKind::Derived(subquery)
             },
+            optional: false,
         }),
         TableFactor::NestedJoin {
             table_with_joins, ..
@@ -588,11 +622,22 @@ fn collect_factor<'a>(
             binding: String::new(),
             name: String::new(),
             kind: RelationKind::Opaque,
+            optional: false,
         }),
     }
 }
 
 impl Resolver for Scope<'_> {
+    /// Through an outer join, a column holds a value only where its
+    /// relation's own filters let the row through: an aggregate of it sees
+    /// those filters (as its scope), the query's other aggregates do not.
+    fn outer_conditions(&self, qualifier: Option<&str>, name: &str) -> Vec<Expr> {
+        match self.relation_of(qualifier, &name.to_lowercase()) {
+            Some(relation) if relation.optional => self.relation_conditions(relation),
+            _ => Vec::new(),
+        }
+    }
+
     fn column(&self, qualifier: Option<&str>, name: &str) -> Expr {
         let key = (
             self.key(),
