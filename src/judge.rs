@@ -459,7 +459,8 @@ fn in_registry_vocabulary(
         // qualifiers strip.
         let neutral = |name: &str| -> Option<String> {
             const PREFIXES: &[&str] = &["total_", "num_", "n_", "sum_", "count_"];
-            const SUFFIXES: &[&str] = &["_total", "_count", "_cnt", "_sum"];
+            // A currency is a unit, as for output names (`spend_usd`).
+            const SUFFIXES: &[&str] = &["_total", "_count", "_cnt", "_sum", "_usd", "_eur", "_gbp"];
             PREFIXES
                 .iter()
                 .find_map(|p| name.strip_prefix(p))
@@ -486,7 +487,20 @@ fn in_registry_vocabulary(
     if !expr.has_renames() && !renamed_columns {
         return None;
     }
-    let expr = expr.clone().in_vocabulary(vocabulary);
+    // A column of one registered metric renamed to another's name (`revenue
+    // as spend`) is still the first: no agreed name hides it.
+    let metric_of = |name: &str| registry.lookup_exact(name).map(|(m, _)| m.name.clone());
+    let expr = expr.clone().rewrite(&mut |e| match e {
+        Expr::Renamed { alias, source } => match source.as_ref() {
+            Expr::Column(base) => match (metric_of(base), metric_of(&alias)) {
+                (Some(from), Some(to)) if from != to => Expr::Column(base.clone()),
+                _ => Expr::Renamed { alias, source },
+            },
+            _ => Expr::Renamed { alias, source },
+        },
+        other => other,
+    });
+    let expr = expr.in_vocabulary(vocabulary);
     if !renamed_columns {
         return Some(expr);
     }
@@ -495,11 +509,22 @@ fn in_registry_vocabulary(
             Some(name) => Expr::Column(name),
             None => Expr::Column(c),
         },
-        // A rename into a base metric's name (`cost_in_usd as cost`).
-        Expr::Renamed { alias, source } => match base_metric_column(&alias) {
-            Some(name) => Expr::Column(name),
-            None => Expr::Renamed { alias, source },
-        },
+        // A rename into a base metric's name (`cost_in_usd as cost`), unless
+        // what is renamed is another registered metric (`revenue as cost`).
+        Expr::Renamed { alias, source } => {
+            let renamed_metric = match source.as_ref() {
+                Expr::Column(base) => registry
+                    .lookup_exact(base)
+                    .map(|(m, _)| m.name.clone())
+                    .filter(|m| base_metric_column(&alias).as_ref() != Some(m)),
+                _ => None,
+            };
+            match (renamed_metric, base_metric_column(&alias)) {
+                (Some(other), _) => Expr::Column(other),
+                (None, Some(name)) => Expr::Column(name),
+                (None, None) => Expr::Renamed { alias, source },
+            }
+        }
         other => other,
     }))
 }

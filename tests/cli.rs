@@ -1484,3 +1484,36 @@ fn a_left_joined_models_filters_apply_to_its_own_columns_only() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn a_column_of_one_registered_metric_renamed_to_another_is_still_the_first() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: p\n"),
+        (
+            "models/stg.sql",
+            "select revenue as spend, revenue as media_cost, impressions, spend_usd from {{ source('ads', 'stats') }}\n",
+        ),
+        (
+            "models/mart.sql",
+            "select\n  sum(spend) * 1000 / nullif(sum(impressions), 0) as cpm,\n  sum(media_cost) / nullif(sum(impressions), 0) * 1000 as cost_per_mille,\n  sum(spend_usd) * 1000 / nullif(sum(impressions), 0) as cpm_usd\nfrom {{ ref('stg') }}\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    let got: Vec<(u64, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Revenue is no spend, under either name; `spend_usd` is spend in USD.
+    assert_eq!(
+        got,
+        vec![(2, "ML001".to_string()), (3, "ML001".to_string())],
+        "{doc:#}"
+    );
+}

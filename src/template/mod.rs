@@ -470,26 +470,40 @@ impl Object for MutableList {
 }
 
 /// `value`, or when it holds the container at `container` (putting it there
-/// would make a circle no printout ends), a copy of it without that.
+/// would make a circle no printout ends), a copy of it where that container
+/// is none.
 fn without_cycle(value: Value, container: *const ()) -> Value {
-    fn holds(value: &Value, container: *const (), depth: usize) -> bool {
-        if depth > 32 {
-            return true;
-        }
-        let Some(object) = value.as_object() else {
-            return false;
-        };
+    /// The changeable container an object is, by address, with its contents.
+    fn contents(value: &Value) -> Option<(*const (), Vec<Value>)> {
+        let object = value.as_object()?;
         if let Some(list) = object.downcast_ref::<MutableList>() {
-            return std::ptr::eq(list as *const MutableList as *const (), container)
-                || list.items().iter().any(|v| holds(v, container, depth + 1));
+            return Some((list as *const MutableList as *const (), list.items()));
         }
-        if let Some(dict) = object.downcast_ref::<MutableDict>() {
-            return std::ptr::eq(dict as *const MutableDict as *const (), container)
-                || dict.entries().iter().any(|(k, v)| {
-                    holds(k, container, depth + 1) || holds(v, container, depth + 1)
-                });
+        let dict = object.downcast_ref::<MutableDict>()?;
+        let items = dict
+            .entries()
+            .into_iter()
+            .flat_map(|(k, v)| [k, v])
+            .collect();
+        Some((dict as *const MutableDict as *const (), items))
+    }
+    // Each container is looked into once, however often it is shared.
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![value.clone()];
+    let mut holds = false;
+    while let Some(next) = stack.pop() {
+        if let Some((address, items)) = contents(&next) {
+            if address == container {
+                holds = true;
+                break;
+            }
+            if seen.insert(address) {
+                stack.extend(items);
+            }
         }
-        false
+    }
+    if !holds {
+        return value;
     }
     fn frozen(value: &Value, container: *const (), depth: usize) -> Value {
         let Some(object) = value.as_object() else {
@@ -513,20 +527,16 @@ fn without_cycle(value: Value, container: *const ()) -> Value {
             if std::ptr::eq(dict as *const MutableDict as *const (), container) {
                 return Value::from(());
             }
-            return Value::from_iter(dict.entries().iter().map(|(k, v)| {
-                (
-                    frozen(k, container, depth + 1),
-                    frozen(v, container, depth + 1),
-                )
-            }));
+            let map: std::collections::BTreeMap<Value, Value> = dict
+                .entries()
+                .iter()
+                .map(|(k, v)| (k.clone(), frozen(v, container, depth + 1)))
+                .collect();
+            return Value::from(map);
         }
         value.clone()
     }
-    if holds(&value, container, 0) {
-        frozen(&value, container, 0)
-    } else {
-        value
-    }
+    frozen(&value, container, 0)
 }
 
 /// A dict that templates change in place (`update`, `setdefault`, …).
@@ -897,9 +907,10 @@ thread_local! {
     static REFS: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
     /// The output columns of the models known to the current render.
     static UPSTREAM_COLUMNS: std::cell::RefCell<Arc<HashMap<String, Vec<String>>>> = std::cell::RefCell::new(Arc::default());
-    /// Renders of vars holding Jinja within the current render: how deep
-    /// they nest now, and how many there were.
-    static VAR_RENDERS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+    /// How deep renders of vars holding Jinja nest now.
+    static VAR_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Vars holding Jinja, as rendered for the current template.
+    static VAR_CACHE: std::cell::RefCell<HashMap<String, Value>> = std::cell::RefCell::new(HashMap::new());
     /// Macros being called through renders of their own, nested.
     static RENDERED_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Whether the current render asked for columns it did not know.
@@ -1588,34 +1599,25 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
             match vars.get(&name) {
                 // dbt renders a var's text: `"{{ ref('stg_ads') }}"` is the relation.
                 Some(value) if value.as_str().is_some_and(is_templated) => {
+                    // Rendered once per template (in a render of its own,
+                    // which has its own fuel and depth: bounded here).
+                    if let Some(known) = VAR_CACHE.with(|c| c.borrow().get(&name).cloned()) {
+                        return Ok(known);
+                    }
                     let text = value.as_str().unwrap_or_default();
-                    // Rendered in a render of its own, which has its own fuel
-                    // and depth: bounded here (a var that names itself).
-                    let (depth, count) = VAR_RENDERS.with(|v| {
-                        let (depth, count) = v.get();
-                        v.set((depth + 1, count + 1));
-                        (depth, count)
-                    });
-                    let result = if depth >= 8 {
+                    let depth = VAR_DEPTH.with(|d| d.replace(d.get() + 1));
+                    let result = if depth >= 16 {
                         Err(Error::new(
                             ErrorKind::InvalidOperation,
-                            format!("var `{name}` refers to itself through its Jinja"),
-                        ))
-                    } else if count >= 10_000 {
-                        Err(Error::new(
-                            ErrorKind::InvalidOperation,
-                            format!(
-                                "vars holding Jinja are rendered more than 10,000 times (`{name}`)"
-                            ),
+                            format!("var `{name}` refers to itself through the Jinja of vars"),
                         ))
                     } else {
                         state.env().render_str(text, ())
                     };
-                    VAR_RENDERS.with(|v| {
-                        let (depth, count) = v.get();
-                        v.set((depth.saturating_sub(1), count));
-                    });
-                    Ok(Value::from_safe_string(result?))
+                    VAR_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+                    let rendered = Value::from_safe_string(result?);
+                    VAR_CACHE.with(|c| c.borrow_mut().insert(name, rendered.clone()));
+                    Ok(rendered)
                 }
                 Some(value) => Ok(value.clone()),
                 None => Ok(
@@ -1929,7 +1931,8 @@ pub fn render_knowing(
 ) -> Result<Rendered, TemplateError> {
     UPSTREAM_COLUMNS.with(|c| *c.borrow_mut() = upstream_columns);
     WANTED_COLUMNS.with(|w| w.set(false));
-    VAR_RENDERS.with(|v| v.set((0, 0)));
+    VAR_DEPTH.with(|d| d.set(0));
+    VAR_CACHE.with(|c| c.borrow_mut().clear());
     let result = render_now(template, dialect, project);
     let wanted = WANTED_COLUMNS.with(|w| w.replace(false));
     UPSTREAM_COLUMNS.with(|c| *c.borrow_mut() = Arc::default());
