@@ -692,7 +692,7 @@ impl DbtMacro {
     /// `args` cut to what the macro takes: positional ones up to its
     /// parameters, keyword ones it names (and `caller` when it uses one).
     /// `None` when they fit as they are.
-    fn fitted(&self, args: &[Value]) -> Option<Vec<Value>> {
+    fn fitted(&self, args: &[Value]) -> (Option<Vec<Value>>, ExtraArgs) {
         let (names, takes_caller) = self.signature.get_or_init(|| {
             let names = self
                 .inner
@@ -715,8 +715,21 @@ impl DbtMacro {
         let fits =
             positional.len() <= names.len() && kwargs.as_ref().is_none_or(|k| k.args().all(known));
         if fits {
-            return None;
+            return (None, ExtraArgs::default());
         }
+        // What the macro takes no parameter for is its `varargs` and `kwargs`.
+        let extra = ExtraArgs {
+            positional: positional.iter().skip(names.len()).cloned().collect(),
+            keyword: kwargs
+                .as_ref()
+                .map(|k| {
+                    k.args()
+                        .filter(|key| !known(key))
+                        .filter_map(|key| Some((key.to_string(), k.get::<Value>(key).ok()?)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
         let mut fitted: Vec<Value> = positional.iter().take(names.len()).cloned().collect();
         if let Some(kwargs) = kwargs {
             let kept: Kwargs = kwargs
@@ -728,15 +741,106 @@ impl DbtMacro {
                 fitted.push(Value::from(kept));
             }
         }
-        Some(fitted)
+        (Some(fitted), extra)
+    }
+}
+
+/// Arguments a macro has no parameter for.
+#[derive(Debug, Default, Clone)]
+struct ExtraArgs {
+    positional: Vec<Value>,
+    keyword: Vec<(String, Value)>,
+}
+
+/// Jinja's `varargs` and `kwargs` inside a project's or package's macro
+/// (minijinja's macros have neither): the running macro's extra arguments.
+#[derive(Debug)]
+enum CurrentExtraArgs {
+    Varargs,
+    Kwargs,
+}
+
+impl CurrentExtraArgs {
+    fn current() -> ExtraArgs {
+        EXTRA_ARGS.with(|e| e.borrow().last().cloned().unwrap_or_default())
+    }
+}
+
+impl Object for CurrentExtraArgs {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        match **self {
+            CurrentExtraArgs::Varargs => ObjectRepr::Seq,
+            CurrentExtraArgs::Kwargs => ObjectRepr::Map,
+        }
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let extra = Self::current();
+        match **self {
+            CurrentExtraArgs::Varargs => extra.positional.get(key.as_usize()?).cloned(),
+            CurrentExtraArgs::Kwargs => {
+                let key = key.as_str()?;
+                extra
+                    .keyword
+                    .into_iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v)
+            }
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let extra = Self::current();
+        match **self {
+            CurrentExtraArgs::Varargs => Enumerator::Values(extra.positional),
+            CurrentExtraArgs::Kwargs => Enumerator::Values(
+                extra
+                    .keyword
+                    .into_iter()
+                    .map(|(k, _)| Value::from(k))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let extra = Self::current();
+        match (method, args) {
+            ("get", [key, rest @ ..]) => Ok(self
+                .get_value(key)
+                .or_else(|| rest.first().cloned())
+                .unwrap_or(Value::from(()))),
+            ("items", []) => Ok(Value::from(
+                extra
+                    .keyword
+                    .into_iter()
+                    .map(|(k, v)| Value::from(vec![Value::from(k), v]))
+                    .collect::<Vec<_>>(),
+            )),
+            ("keys", []) => Ok(Value::from(
+                extra
+                    .keyword
+                    .into_iter()
+                    .map(|(k, _)| Value::from(k))
+                    .collect::<Vec<_>>(),
+            )),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
     }
 }
 
 impl Object for DbtMacro {
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-        let fitted = self.fitted(args);
+        let (fitted, extra) = self.fitted(args);
         MACRO_DEPTH.with(|d| d.set(d.get() + 1));
+        EXTRA_ARGS.with(|e| e.borrow_mut().push(extra));
         let result = self.inner.call(state, fitted.as_deref().unwrap_or(args));
+        EXTRA_ARGS.with(|e| e.borrow_mut().pop());
         MACRO_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
         match result {
             Err(e) if e.detail() == Some(RETURN_SIGNAL) => Ok(RETURN_SLOT
@@ -915,6 +1019,9 @@ thread_local! {
     static RENDERED_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Whether the current render asked for columns it did not know.
     static WANTED_COLUMNS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The arguments each running project or package macro took no
+    /// parameter for: its `varargs` and `kwargs`.
+    static EXTRA_ARGS: std::cell::RefCell<Vec<ExtraArgs>> = const { std::cell::RefCell::new(Vec::new()) };
     /// How many project or package macros are running (`return` ends one).
     static MACRO_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// The value of the `return()` that is ending a macro.
@@ -1571,6 +1678,8 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
         Ok(Placeholder::value(&path, true))
     });
     env.add_global("adapter_macro", Value::from_object(AdapterMacro));
+    env.add_global("varargs", Value::from_object(CurrentExtraArgs::Varargs));
+    env.add_global("kwargs", Value::from_object(CurrentExtraArgs::Kwargs));
     env.add_function("ref", dbt_ref);
     env.add_function("source", dbt_source);
     // What a project's own `ref` macro (overriding dbt's) calls.
@@ -2565,6 +2674,38 @@ mod tests {
         .unwrap();
         assert_eq!(rendered.text, "select * from stg");
         assert_eq!(rendered.refs, vec!["stg".to_string()]);
+    }
+
+    #[test]
+    fn varargs_and_kwargs_reach_a_macro_without_parameters_for_them() {
+        // The ref override of dbt's documentation.
+        let macros = "{% macro ref() %}\n\
+            {% set version = kwargs.get('version') or kwargs.get('v') %}\n\
+            {% set packagename = none %}\n\
+            {%- if (varargs | length) == 1 -%}{% set modelname = varargs[0] %}\n\
+            {%- else -%}{% set packagename = varargs[0] %}{% set modelname = varargs[1] %}{% endif %}\n\
+            {% if packagename is not none %}{% set rel = builtins.ref(packagename, modelname, version=version) %}\n\
+            {% else %}{% set rel = builtins.ref(modelname, version=version) %}{% endif %}\n\
+            {% do return(rel) %}\n\
+            {% endmacro %}\n\
+            {% macro add_all() %}{{ varargs | join(' + ') }}{% endmacro %}\n\
+            {% macro keys(a) %}{{ a }}:{{ kwargs.keys() | join(',') }}{% endmacro %}";
+        let cases = [
+            ("from {{ ref('stg') }}", "from stg"),
+            ("from {{ ref('pkg', 'stg', version=2) }}", "from stg"),
+            (
+                "select {{ add_all('clicks', 'spend') }}",
+                "select clicks + spend",
+            ),
+            ("{{ keys(1, x=2, y=3) }}", "1:x,y"),
+        ];
+        for (model, expected) in cases {
+            assert_eq!(
+                rendered_with_macros(macros, model).trim(),
+                expected,
+                "{model}"
+            );
+        }
     }
 
     #[test]
