@@ -1432,8 +1432,9 @@ impl Object for RenderedCall {
                 }
             }
         }
-        let template = format!(
-            "{{% import '{}' as __m %}}{{{{ __m.{}({}) }}}}",
+        // The call's value (a list, a boolean) is kept, not its printout.
+        let source = format!(
+            "{{% import '{}' as __m %}}{{% set __result = __m.{}({}) %}}",
             self.template,
             self.name,
             params.join(", ")
@@ -1441,7 +1442,7 @@ impl Object for RenderedCall {
         // A render of its own has its own depth: two packages calling each
         // other without end are bounded here.
         let depth = RENDERED_CALLS.with(|d| d.replace(d.get() + 1));
-        let rendered = if depth >= 16 {
+        let result = if depth >= 32 {
             Err(Error::new(
                 ErrorKind::InvalidOperation,
                 format!(
@@ -1450,10 +1451,14 @@ impl Object for RenderedCall {
                 ),
             ))
         } else {
-            state.env().render_str(&template, context)
+            state
+                .env()
+                .template_from_str(&source)
+                .and_then(|template| template.render_captured(context))
+                .map(|captured| captured.state().lookup("__result").unwrap_or_default())
         };
         RENDERED_CALLS.with(|d| d.set(d.get().saturating_sub(1)));
-        Ok(Value::from_safe_string(rendered?))
+        result
     }
 }
 
@@ -2527,11 +2532,11 @@ mod tests {
             packages: vec![
                 bundle(
                     "utils",
-                    "{% macro q(c) %}\"{{ c }}\"{% endmacro %}{% macro cols(xs) %}{% for x in xs %}{{ utils.q(x) }}{% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}{% macro back() %}{{ ads.wrapped(['z']) }}{% endmacro %}",
+                    "{% macro q(c) %}\"{{ c }}\"{% endmacro %}{% macro cols(xs) %}{% for x in xs %}{{ utils.q(x) }}{% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}{% macro back() %}{{ ads.wrapped(['z']) }}{% endmacro %}{% macro names() %}{{ return(['clicks', 'impressions']) }}{% endmacro %}{% macro big(n) %}{{ return(n > 10) }}{% endmacro %}",
                 ),
                 bundle(
                     "ads",
-                    "{% macro get_cols() %}{{ return(['a', 'b']) }}{% endmacro %}{% macro wrapped(xs) %}{{ utils.cols(xs) }}{% endmacro %}{% macro staged() %}{{ utils.cols(ads.get_cols()) }}{% endmacro %}",
+                    "{% macro get_cols() %}{{ return(['a', 'b']) }}{% endmacro %}{% macro wrapped(xs) %}{{ utils.cols(xs) }}{% endmacro %}{% macro staged() %}{{ utils.cols(ads.get_cols()) }}{% endmacro %}{% macro ratio() %}{% set c = utils.names() %}{% if utils.big(3) %}count(*){% else %}sum({{ c[0] }}) / sum({{ c[1] }}){% endif %}{% endmacro %}",
                 ),
             ],
             ..Project::default()
@@ -2555,6 +2560,9 @@ mod tests {
         // circle), so its calls of utils render on their own.
         let circular = render("{{ utils.back() }}", Dialect::Generic, Some(&project)).unwrap();
         assert_eq!(circular.text, "\"z\"");
+        // Values keep their type across such a call: a list, a false.
+        let typed = render("{{ ads.ratio() }}", Dialect::Generic, Some(&project)).unwrap();
+        assert_eq!(typed.text, "sum(clicks) / sum(impressions)");
         assert!(
             circular.unknown_macros.is_empty(),
             "{:?}",
