@@ -456,7 +456,21 @@ impl Object for MutableList {
                 }
             }
             ("clear", []) => change(&mut |items| items.clear())?,
-            ("sort", []) => change(&mut |items| items.sort())?,
+            ("sort", rest) => {
+                // `sort()`, `sort(reverse=true)`.
+                let reverse = rest
+                    .last()
+                    .filter(|v| v.is_kwargs())
+                    .and_then(|v| Kwargs::try_from(v.clone()).ok())
+                    .and_then(|k| k.get::<Option<bool>>("reverse").ok().flatten())
+                    .unwrap_or(false);
+                change(&mut |items| {
+                    items.sort();
+                    if reverse {
+                        items.reverse();
+                    }
+                })?
+            }
             ("reverse", []) => change(&mut |items| items.reverse())?,
             ("index", [value]) => return Ok(Value::from(position(value))),
             ("count", [value]) => {
@@ -645,6 +659,7 @@ impl Object for MutableDict {
                         .collect::<Vec<_>>(),
                 ))
             }
+            ("copy", []) => return Ok(Value::from_object(MutableDict(Mutex::new(self.entries())))),
             ("clear", []) => {
                 if let Ok(mut entries) = self.0.lock() {
                     entries.clear();
@@ -2610,6 +2625,10 @@ mod tests {
             ("{{ {'a': 1}.keys() | list | join }}", "a"),
             // A literal Jinja cannot change: the change is dropped, quietly.
             ("{% do (['a'] + ['b']).append('c') %}ok", "ok"),
+            (
+                "{% set l = [2, 1, 3] %}{% do l.sort(reverse=true) %}{{ l | join }} {% set d = {'a': 1} %}{% set e = d.copy() %}{% do e.update({'b': 2}) %}{{ d | length }}{{ e | length }}",
+                "321 12",
+            ),
             // `do` with a condition.
             (
                 "{% set xs = [] %}{% do xs.append('a') if true %}{% do xs.append('b') if false %}{{ xs | join }}",
