@@ -1423,7 +1423,12 @@ fn packages_calling_each_other_without_end_are_a_template_error_not_a_crash() {
         ("dbt_packages/a/macros/x.sql", "{% macro x() %}{{ b.y() }}{% endmacro %}\n"),
         ("dbt_packages/b/macros/y.sql", "{% macro y() %}{{ a.x() }}{% endmacro %}\n"),
         ("models/m.sql", "select {{ a.x() }} from t\n"),
-        // A list or dict holding itself, and a var naming itself.
+        // A namespace holding itself, or a dict that holds it.
+        (
+            "models/namespaces.sql",
+            "{% set ns = namespace(x=1) %}{% set ns.me = ns %}{% set d = {} %}{% set ns2 = namespace(d=d) %}{% do d.update({'ns': ns2}) %}select {{ ns.x }} as x, {{ d | length }} as n, {{ (ns.me is none) | lower }} as cut from t\n",
+        ),
+        // A list or dict holding itself.
         (
             "models/lists.sql",
             "{% set l = [1] %}{% do l.append(l) %}{% do l.extend(l) %}{% set d = {} %}{% do d.update({'d': d}) %}select {{ l | length }} as n, {{ d | length }} as d from t\n",

@@ -291,6 +291,20 @@ fn with_mutable_literal(tag: &str) -> std::borrow::Cow<'_, str> {
     };
     let value = value.trim();
     let name = name.trim();
+    let ident = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let open = if tag.starts_with("{%-") { "{%-" } else { "{%" };
+    let close = if tag.ends_with("-%}") { "-%}" } else { "%}" };
+    // `{% set ns.attr = … %}`: a namespace must not hold itself (its
+    // printout would never end).
+    if let Some((namespace, attr)) = name.split_once('.') {
+        if ident(namespace) && ident(attr) && !value.is_empty() && !value.starts_with('=') {
+            return format!(
+                "{open} set {namespace}.{attr} = __dbt_unless_holds({value}, {namespace}) {close}"
+            )
+            .into();
+        }
+        return tag.into();
+    }
     // One name (not `a, b = …`), and a value (not `x == y` in a `set` block).
     if value.is_empty()
         || value.starts_with('=')
@@ -299,8 +313,6 @@ fn with_mutable_literal(tag: &str) -> std::borrow::Cow<'_, str> {
     {
         return tag.into();
     }
-    let open = if tag.starts_with("{%-") { "{%-" } else { "{%" };
-    let close = if tag.ends_with("-%}") { "-%}" } else { "%}" };
     format!("{open} set {name} = __dbt_changeable({value}) {close}").into()
 }
 
@@ -487,32 +499,54 @@ impl Object for MutableList {
 /// would make a circle no printout ends), a copy of it where that container
 /// is none.
 fn without_cycle(value: Value, container: *const ()) -> Value {
-    /// The changeable container an object is, by address, with its contents.
-    fn contents(value: &Value) -> Option<(*const (), Vec<Value>)> {
+    /// The container an object is, by address, with its contents: a
+    /// changeable list or dict, or any other (a `namespace()` may hold one).
+    fn contents(value: &Value) -> Option<(*const (), Vec<Value>, bool)> {
         let object = value.as_object()?;
         if let Some(list) = object.downcast_ref::<MutableList>() {
-            return Some((list as *const MutableList as *const (), list.items()));
+            return Some((list as *const MutableList as *const (), list.items(), true));
         }
-        let dict = object.downcast_ref::<MutableDict>()?;
-        let items = dict
-            .entries()
-            .into_iter()
-            .flat_map(|(k, v)| [k, v])
-            .collect();
-        Some((dict as *const MutableDict as *const (), items))
+        if let Some(dict) = object.downcast_ref::<MutableDict>() {
+            let items = dict
+                .entries()
+                .into_iter()
+                .flat_map(|(k, v)| [k, v])
+                .collect();
+            return Some((dict as *const MutableDict as *const (), items, true));
+        }
+        let address = object as *const minijinja::value::DynObject as *const ();
+        let items: Vec<Value> = match value.kind() {
+            ValueKind::Map => value
+                .try_iter()
+                .ok()?
+                .map(|k| value.get_item(&k).unwrap_or_default())
+                .collect(),
+            ValueKind::Seq => value.try_iter().ok()?.collect(),
+            _ => return None,
+        };
+        Some((address, items, false))
     }
-    // Each container is looked into once, however often it is shared.
+    // Each changeable container is looked into once, however often it is
+    // shared; other objects (whose identity is not known) only so deep and
+    // so often, past which the value is taken to hold it.
     let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![value.clone()];
+    let mut stack = vec![(value.clone(), 0usize)];
+    let mut budget = 10_000usize;
     let mut holds = false;
-    while let Some(next) = stack.pop() {
-        if let Some((address, items)) = contents(&next) {
+    while let Some((next, depth)) = stack.pop() {
+        budget = budget.saturating_sub(1);
+        if budget == 0 || depth > 32 {
+            holds = true;
+            break;
+        }
+        if let Some((address, items, ours)) = contents(&next) {
             if address == container {
                 holds = true;
                 break;
             }
             if seen.insert(address) {
-                stack.extend(items);
+                let depth = if ours { depth } else { depth + 1 };
+                stack.extend(items.into_iter().map(|item| (item, depth)));
             }
         }
     }
@@ -523,7 +557,7 @@ fn without_cycle(value: Value, container: *const ()) -> Value {
         let Some(object) = value.as_object() else {
             return value.clone();
         };
-        if depth > 32 {
+        if depth > 32 || FROZEN_BUDGET.with(|b| b.replace(b.get().saturating_sub(1))) == 0 {
             return Value::from(());
         }
         if let Some(list) = object.downcast_ref::<MutableList>() {
@@ -548,8 +582,23 @@ fn without_cycle(value: Value, container: *const ()) -> Value {
                 .collect();
             return Value::from(map);
         }
+        // Another map (a `namespace()`): a copy.
+        if value.kind() == ValueKind::Map && object.downcast_ref::<Relation>().is_none() {
+            let map: std::collections::BTreeMap<Value, Value> = value
+                .try_iter()
+                .map(|keys| {
+                    keys.map(|k| {
+                        let v = value.get_item(&k).unwrap_or_default();
+                        (k, frozen(&v, container, depth + 1))
+                    })
+                    .collect()
+                })
+                .unwrap_or_default();
+            return Value::from(map);
+        }
         value.clone()
     }
+    FROZEN_BUDGET.with(|b| b.set(10_000));
     frozen(&value, container, 0)
 }
 
@@ -1026,6 +1075,8 @@ thread_local! {
     static REFS: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
     /// The output columns of the models known to the current render.
     static UPSTREAM_COLUMNS: std::cell::RefCell<Arc<HashMap<String, Vec<String>>>> = std::cell::RefCell::new(Arc::default());
+    /// How many more containers a copy without a circle may make.
+    static FROZEN_BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// How deep renders of vars holding Jinja nest now.
     static VAR_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Vars holding Jinja, as rendered for the current template.
@@ -1789,6 +1840,24 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     });
     env.add_function("return", dbt_return);
     env.add_function("__dbt_changeable", changeable);
+    env.add_function(
+        "__dbt_unless_holds",
+        |value: Value, namespace: Value| -> Value {
+            // A namespace's identity is not known here: equal is taken as itself.
+            let holds = value == namespace
+                || matches!(value.kind(), ValueKind::Seq | ValueKind::Map)
+                    && value.try_iter().is_ok_and(|mut items| {
+                        items.any(|item| {
+                            item == namespace || value.get_item(&item).is_ok_and(|v| v == namespace)
+                        })
+                    });
+            if holds {
+                Value::from(())
+            } else {
+                value
+            }
+        },
+    );
     env.add_function("__dbt_macro", DbtMacro::value);
     let package_macros: BTreeMap<String, Vec<String>> = project
         .map(|p| {
