@@ -374,6 +374,9 @@ fn changeable(value: Value) -> Value {
     }
 }
 
+/// The most items a list a template builds may hold.
+const MAX_LIST_ITEMS: usize = 1_000_000;
+
 /// A list that templates change in place (`append`, `extend`, …).
 #[derive(Debug, Default)]
 struct MutableList(Mutex<Vec<Value>>);
@@ -427,6 +430,15 @@ impl Object for MutableList {
                 .lock()
                 .map_err(|_| Error::new(ErrorKind::InvalidOperation, "list in use"))?;
             f(&mut items);
+            // Rendering is bounded in work (fuel) and output; a list that
+            // doubles in a loop is bounded here.
+            if items.len() > MAX_LIST_ITEMS {
+                items.truncate(MAX_LIST_ITEMS);
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("a list grows past {MAX_LIST_ITEMS} items"),
+                ));
+            }
             Ok(())
         };
         match (method, args) {
@@ -2709,6 +2721,18 @@ mod tests {
             assert_eq!(rendered.text, expected, "{template}");
             assert!(rendered.unknown_macros.is_empty(), "{template}");
         }
+        // A list doubled in a loop is stopped, not left to take the memory.
+        let doubled = render(
+            "{% set l = ['x'] %}{% for i in range(30) %}{% do l.extend(l + []) %}{% endfor %}select 1",
+            Dialect::Generic,
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            doubled.message.contains("grows past"),
+            "{}",
+            doubled.message
+        );
         // In a package's macro too.
         let macros = "{% macro names(xs) %}{%- set out = [] -%}{%- for x in xs %}{% do out.append(x.name) %}{% endfor -%}{{ return(out) }}{% endmacro %}";
         assert_eq!(
