@@ -445,15 +445,14 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         let scope = project.as_ref().map(|p| p.ref_scope.clone());
         let upstream = models.get(&scope).unwrap_or(&no_models);
         let standalone = options.projects.standalone();
-        let context = FileContext {
-            dialect: options.dialect,
+        let context = FileContext::in_run(
+            options,
             registry,
-            inventory: options.inventory,
-            project: project.as_deref(),
-            templating: project.as_deref().or(standalone.as_deref()),
-            models: upstream,
-            defer: None,
-        };
+            project.as_deref(),
+            standalone.as_deref(),
+            upstream,
+            None,
+        );
         let mut outcome = check_source_in(name, text, context);
         for site in &mut outcome.sites {
             site.project.clone_from(&root);
@@ -642,15 +641,14 @@ fn check_file_deferring(
                 own: model_name(path),
             });
             let standalone = options.projects.standalone();
-            let context = FileContext {
-                dialect: options.dialect,
+            let context = FileContext::in_run(
+                options,
                 registry,
-                inventory: options.inventory,
-                project: project.as_deref(),
-                templating: project.as_deref().or(standalone.as_deref()),
+                project.as_deref(),
+                standalone.as_deref(),
                 models,
                 defer,
-            };
+            );
             check_source_in(&shown, &text, context)
         }
         Err(e) => {
@@ -737,6 +735,29 @@ struct FileContext<'a> {
     /// The upstream models' outputs known so far.
     models: &'a Models,
     defer: Option<Defer<'a>>,
+}
+
+impl<'a> FileContext<'a> {
+    /// A file of a run: templates outside any dbt project render with the
+    /// run's `standalone` vars.
+    fn in_run(
+        options: &CheckOptions,
+        registry: &'a Registry,
+        project: Option<&'a crate::dbt::Project>,
+        standalone: Option<&'a crate::dbt::Project>,
+        models: &'a Models,
+        defer: Option<Defer<'a>>,
+    ) -> FileContext<'a> {
+        FileContext {
+            dialect: options.dialect,
+            registry,
+            inventory: options.inventory,
+            project,
+            templating: project.or(standalone),
+            models,
+            defer,
+        }
+    }
 }
 
 fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutcome {
