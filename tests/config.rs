@@ -148,6 +148,13 @@ fn metriclint_in(dir: &std::path::Path) -> Command {
     cmd
 }
 
+/// Writes `text` to `path` under `dir`, making its folders.
+fn write_file(dir: &std::path::Path, path: &str, text: &str) {
+    let to = dir.join(path);
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::write(to, text).unwrap();
+}
+
 /// `check . --baseline baseline.json --format concise` in `dir`.
 fn check_against_baseline(dir: &std::path::Path) -> std::process::Output {
     metriclint_in(dir)
@@ -375,11 +382,7 @@ fn a_baseline_works_from_any_working_directory() {
 #[test]
 fn paths_under_different_config_files_are_each_checked_with_their_own() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    };
+    let write = |path: &str, text: &str| write_file(dir.path(), path, text);
     // Team a ignores ML001; team b does not.
     write("a/metriclint.yaml", "rules:\n  ignore: [ML001]\n");
     write("b/metriclint.yaml", "fail-on: error\n");
@@ -406,11 +409,7 @@ fn paths_under_different_config_files_are_each_checked_with_their_own() {
 #[test]
 fn config_vars_override_the_projects_and_reach_plain_jinja_sql() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    };
+    let write = |path: &str, text: &str| write_file(dir.path(), path, text);
     write(
         "metriclint.yaml",
         "vars:\n  denominator: impressions\n  table: events\n",
@@ -448,11 +447,7 @@ fn config_vars_override_the_projects_and_reach_plain_jinja_sql() {
 #[test]
 fn under_several_configs_each_file_fails_by_its_own_fail_on() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    };
+    let write = |path: &str, text: &str| write_file(dir.path(), path, text);
     // A warning (an unparsable statement) fails a, not b.
     write("a/metriclint.yaml", "fail-on: warning\n");
     write("b/metriclint.yaml", "fail-on: error\n");
