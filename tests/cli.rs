@@ -34,6 +34,32 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// Each finding as (line, code).
+fn line_codes(doc: &Value) -> Vec<(u64, String)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let line = f["line"].as_u64().unwrap();
+            (line, f["code"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// Each finding as (metric, or "-", code).
+fn metric_codes(doc: &Value) -> Vec<(String, String)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let metric = f["metric"].as_str().unwrap_or("-").to_string();
+            (metric, f["code"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
 /// Each finding as (file name, code).
 fn file_codes(doc: &Value) -> Vec<(String, String)> {
     doc["findings"]
@@ -631,17 +657,7 @@ fn reports_are_checked_against_dbt_semantic_layer_metrics() {
     ] {
         let (code, doc) = check_json(&[dir.path().to_str().unwrap(), "--registry", registry]);
         assert_eq!(code, 1);
-        let codes: Vec<(u64, String)> = doc["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                (
-                    f["line"].as_u64().unwrap(),
-                    f["code"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
+        let codes = line_codes(&doc);
         // Line 1 lacks the metric filter, line 3 reads another model, line 4
         // misses * 1000; line 5 is a cumulative metric: noted, never judged.
         assert_eq!(
@@ -1255,17 +1271,7 @@ fn columns_named_for_base_metrics_and_constant_staging_columns_are_no_drift() {
     ]);
     let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
     // Only the near miss: cpa divides clicks, not spend, by conversions.
-    let got: Vec<(String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["metric"].as_str().unwrap_or("-").to_string(),
-                f["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got = metric_codes(&doc);
     assert_eq!(
         got,
         vec![("cpa".to_string(), "ML001".to_string())],
@@ -1472,17 +1478,7 @@ fn a_left_joined_models_filters_apply_to_its_own_columns_only() {
     ]);
     // Delivery's rows are all kept: ctr lacks the test-traffic filter. Supply's
     // filter holds for its own columns (its region is the report's slice).
-    let got: Vec<(String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["metric"].as_str().unwrap_or("-").to_string(),
-                f["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got = metric_codes(&doc);
     assert_eq!(
         got,
         vec![("ctr".to_string(), "ML002".to_string())],
@@ -1504,17 +1500,7 @@ fn a_column_of_one_registered_metric_renamed_to_another_is_still_the_first() {
         ),
     ]);
     let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
-    let got: Vec<(u64, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["line"].as_u64().unwrap(),
-                f["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got = line_codes(&doc);
     // Revenue is no spend, under either name; `spend_usd` is spend in USD.
     assert_eq!(
         got,
