@@ -580,15 +580,6 @@ impl Expr {
         n
     }
 
-    /// Whether this is a bare NULL, typed or renamed (`cast(null as int)`).
-    pub fn is_null_filler(&self) -> bool {
-        match self {
-            Expr::Null => true,
-            Expr::Cast { expr, .. } | Expr::Renamed { source: expr, .. } => expr.is_null_filler(),
-            _ => false,
-        }
-    }
-
     /// Whether the value can never be NULL: literals, counts, and what is
     /// computed from them alone.
     pub fn is_never_null(&self) -> bool {

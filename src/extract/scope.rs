@@ -446,18 +446,17 @@ impl<'a> Scope<'a> {
                 _ => {}
             }
         }
-        // A column the model fills with a typed NULL is a schema filler (a
+        // A column the model fills with a constant is a schema filler (a
         // connector's staging model selects `cast(null as int) as bids` when
-        // the warehouse lacks the column, and offline it always seems to):
-        // downstream, it is that column by name, not a sum of nulls.
-        // Likewise a constant (`coalesce(cast(null as int), 0)`, `0`, a sum
-        // of two null-filled columns): the column, whatever fills it here.
+        // the warehouse lacks the column, and offline it always seems to;
+        // `coalesce(null, 0)`, `0`): downstream, it is that column by name,
+        // not a sum of nulls.
         for (name, meaning) in outputs.columns.iter_mut() {
             let value = match &*meaning {
                 Expr::Renamed { source, .. } => source,
                 other => other,
             };
-            if value.is_null_filler() || value.is_constant() {
+            if value.is_constant() {
                 *meaning = Expr::column(name);
             }
         }
