@@ -2009,7 +2009,7 @@ fn builtin_imports(text: &str, referenced: &BTreeSet<String>) -> String {
     let names = builtin_names();
     let mut out = String::new();
     // `dbt.x(...)`, or `adapter.dispatch('x', 'dbt')` (a name in a string).
-    if referenced.contains("dbt") || mentions(text, "dbt") {
+    if mentions(text, "dbt") {
         out.push_str("{% import '__dbt' as dbt %}");
     }
     let bare: Vec<&str> = names
