@@ -7,7 +7,11 @@
 //! * `-- metriclint: disable-file=ML001` silences a code in the whole file.
 //!
 //! A suppression that silences nothing is reported (ML020), so stale ones do
-//! not pile up.
+//! not pile up; but only one that is surely ours. `noqa` is shared with
+//! sqlfluff, ruff and others: `-- noqa: LT01` names no ML code and is left to
+//! its tool, sqlfluff's `-- noqa: disable=…`/`enable=…` count only for the ML
+//! codes they name, and a bare `-- noqa` silences our findings on its line
+//! but is never called unused (it may be there for another linter).
 
 use crate::finding::Finding;
 use crate::rules::UnusedSuppression;
@@ -31,6 +35,9 @@ struct Directive {
     /// How the codes were written, for messages.
     written: String,
     used: bool,
+    /// Whether it is surely ours, so that silencing nothing is worth a
+    /// finding (a bare `noqa` may be another linter's).
+    ours: bool,
 }
 
 impl Directive {
@@ -50,6 +57,34 @@ fn codes(list: &str) -> Vec<String> {
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| !c.is_empty())
         .collect()
+}
+
+/// Whether a code is metriclint's (`ML` and digits), not another linter's.
+fn is_our_code(code: &str) -> bool {
+    code.len() > 2 && code.starts_with("ML") && code[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A `noqa` comment's kind and codes (after `noqa`), or `None` when it is
+/// another tool's: it names codes, none of them ours.
+fn noqa_directive(rest: &str) -> Option<(Kind, Vec<String>, bool)> {
+    let Some(list) = rest.trim_start().strip_prefix(':') else {
+        // A bare `noqa`: every rule, on this line.
+        return rest
+            .trim()
+            .is_empty()
+            .then(|| (Kind::Line, Vec::new(), false));
+    };
+    let list = list.trim();
+    // sqlfluff's ranges: `noqa: disable=LT01,ML001` … `noqa: enable=…`.
+    let (kind, list) = if let Some(l) = list.strip_prefix("disable=") {
+        (Kind::Disable, l)
+    } else if let Some(l) = list.strip_prefix("enable=") {
+        (Kind::Enable, l)
+    } else {
+        (Kind::Line, list)
+    };
+    let ours: Vec<String> = codes(list).into_iter().filter(|c| is_our_code(c)).collect();
+    (!ours.is_empty()).then_some((kind, ours, true))
 }
 
 /// Where a line's `--` comment starts, outside string literals.
@@ -78,29 +113,23 @@ impl Suppressions {
             };
             let comment = line[at + 2..].trim();
             let lower = comment.to_ascii_lowercase();
-            let (kind, list) = if let Some(rest) = lower.strip_prefix("noqa") {
-                match rest.trim_start().strip_prefix(':') {
-                    Some(list) => (Kind::Line, list.to_string()),
-                    None if rest.trim().is_empty() => (Kind::Line, String::new()),
+            let (kind, codes, ours) = if let Some(rest) = lower.strip_prefix("noqa") {
+                match noqa_directive(rest) {
+                    Some(directive) => directive,
                     None => continue,
                 }
             } else if let Some(rest) = lower.strip_prefix("metriclint:") {
                 let rest = rest.trim();
-                if let Some(list) = rest.strip_prefix("disable-file") {
-                    (Kind::File, list.trim_start_matches(['=', ' ']).to_string())
+                let (kind, list) = if let Some(list) = rest.strip_prefix("disable-file") {
+                    (Kind::File, list)
                 } else if let Some(list) = rest.strip_prefix("disable") {
-                    (
-                        Kind::Disable,
-                        list.trim_start_matches(['=', ' ']).to_string(),
-                    )
+                    (Kind::Disable, list)
                 } else if let Some(list) = rest.strip_prefix("enable") {
-                    (
-                        Kind::Enable,
-                        list.trim_start_matches(['=', ' ']).to_string(),
-                    )
+                    (Kind::Enable, list)
                 } else {
                     continue;
-                }
+                };
+                (kind, codes(list.trim_start_matches(['=', ' '])), true)
             } else {
                 continue;
             };
@@ -112,9 +141,10 @@ impl Suppressions {
                     start: Position::new(line_no, column),
                     end: Position::new(line_no, line.chars().count() as u32 + 1),
                 },
-                codes: codes(&list),
-                written: list.trim().to_ascii_uppercase(),
+                written: codes.join(", "),
+                codes,
                 used: false,
+                ours,
             });
         }
         Suppressions { directives }
@@ -184,7 +214,7 @@ impl Suppressions {
     pub fn unused(&self, path: &str) -> Vec<Finding> {
         self.directives
             .iter()
-            .filter(|d| !d.used && d.kind != Kind::Enable)
+            .filter(|d| !d.used && d.ours && d.kind != Kind::Enable)
             .map(|d| {
                 let what = match d.kind {
                     Kind::Line => "noqa",
@@ -221,5 +251,35 @@ mod tests {
                 (Kind::File, vec!["ML011".to_string()]),
             ]
         );
+    }
+
+    #[test]
+    fn other_linters_noqa_comments_are_theirs() {
+        let text = "select 1 -- noqa: LT01\n\
+            select 2 -- noqa: disable=LT01,LT02\n\
+            select 3 -- noqa: enable=all\n\
+            select 4 -- noqa\n\
+            select 5 -- noqa: LT01, ML001\n\
+            select 6 -- noqa: disable=ML010\n";
+        let s = Suppressions::parse(text);
+        let kinds: Vec<(Kind, Vec<String>, bool)> = s
+            .directives
+            .iter()
+            .map(|d| (d.kind, d.codes.clone(), d.ours))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Kind::Line, vec![], false),
+                (Kind::Line, vec!["ML001".to_string()], true),
+                (Kind::Disable, vec!["ML010".to_string()], true),
+            ]
+        );
+        // None silences anything here: only ours are called unused, and the
+        // bare `noqa` (which may be sqlfluff's) is not.
+        let unused = s.unused("r.sql");
+        let lines: Vec<u32> = unused.iter().map(|f| f.range.start.line).collect();
+        assert_eq!(lines, vec![5, 6]);
+        assert!(unused[0].message.contains("ML001") && !unused[0].message.contains("LT01"));
     }
 }

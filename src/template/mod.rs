@@ -1954,7 +1954,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                 "{}{}{}",
                 builtin_imports(&bundle.source, &referenced_names(&bundle.source)),
                 package_imports(project, &bundle.source),
-                bundle.source
+                without_own_namespace(bundle)
             );
             let _ = env.add_template_owned("__project_macros", source);
             sources.push(bundle.source.clone());
@@ -2117,6 +2117,14 @@ fn prelude(project: Option<&Project>, template: &str, referenced: &BTreeSet<Stri
             "{{% from '__project_macros' import {} %}}",
             bundle.macros.join(", ")
         ));
+        // dbt also reaches the project's macros through its name
+        // (`shopify.get_metafields(...)` in a model of project `shopify`).
+        if mentions(template, &bundle.namespace) {
+            out.push_str(&format!(
+                "{{% import '__project_macros' as {} %}}",
+                bundle.namespace
+            ));
+        }
     }
     out
 }
@@ -2663,6 +2671,34 @@ mod tests {
             circular.unknown_macros.is_empty(),
             "{:?}",
             circular.unknown_macros
+        );
+    }
+
+    #[test]
+    fn a_project_reaches_its_own_macros_through_its_name() {
+        let source = with_macro_returns(
+            "{% macro cols() %}{{ return(['a', 'b']) }}{% endmacro %}{% macro listed() %}{{ shop.cols() | join(', ') }}{% endmacro %}",
+        );
+        let project = Project {
+            macros: Some(crate::dbt::MacroBundle {
+                namespace: "shop".to_string(),
+                macros: crate::dbt::macro_names(&source),
+                source,
+                files: Vec::new(),
+            }),
+            ..Project::default()
+        };
+        let rendered = render(
+            "select {{ shop.listed() }}, {{ listed() }} from t",
+            Dialect::Generic,
+            Some(&project),
+        )
+        .unwrap();
+        assert_eq!(rendered.text, "select a, b, a, b from t");
+        assert!(
+            rendered.unknown_macros.is_empty(),
+            "{:?}",
+            rendered.unknown_macros
         );
     }
 
