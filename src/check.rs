@@ -966,9 +966,14 @@ fn check_sql(
     for site in extracted {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             let finding = judge_site(path, &site, registry);
+            // Under built-in packs only, a site the pack found no fault with
+            // is compared with the other reports: they ground what the pack
+            // cannot (columns, grain).
+            let grounded_by_repository = registry.is_pack_only()
+                && finding.as_ref().is_none_or(|f| f.code == NonCanonicalName::INFO.code);
             // A row-level column of the metric's name (a staging model's
             // definition of it) is no computation of the metric.
-            if !inventory || !site.computation.has_aggregate() {
+            if !(inventory || grounded_by_repository) || !site.computation.has_aggregate() {
                 outcome.findings.extend(finding);
                 continue;
             }
@@ -982,6 +987,7 @@ fn check_sql(
                 slice: common_conditions(&site.computation),
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
+                grounded_by_repository,
                 generated_by: None,
                 project: None,
             });
@@ -1001,18 +1007,14 @@ fn check_sql(
                 path: path.to_string(),
                 output_name: site.output_name,
                 range: site.range,
-                // Only `init` reads the slice.
-                slice: if inventory {
-                    common_conditions(&site.computation)
-                } else {
-                    Vec::new()
-                },
+                slice: common_conditions(&site.computation),
                 form,
                 read_form: read_without_slice(&site.computation),
                 sources: site.sources,
                 registered: None,
                 generated_by: None,
                 verdict: None,
+                grounded_by_repository: false,
                 project: None,
             });
         }

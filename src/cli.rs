@@ -314,6 +314,12 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             .map(|p| p.display().to_string())
             .unwrap_or_default()
     };
+    // Only built-in packs, no file the team wrote: the repository grounds
+    // the base measures (see `Registry::is_pack_only`).
+    let pack_only = inputs.registry.is_empty()
+        && config.as_ref().is_none_or(|c| {
+            c.registry.iter().all(|r| builtin::find(r).is_some())
+        });
     let (registry, registry_from) = if !inputs.registry.is_empty() {
         let names: Vec<String> = inputs
             .registry
@@ -368,6 +374,7 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             return Err(ExitCode::from(2));
         }
     };
+    registry.set_pack_only(pack_only);
     if let Some(vocabulary) = config.as_ref().and_then(|c| c.vocabulary.clone()) {
         registry.set_vocabulary(vocabulary);
     }
@@ -504,14 +511,17 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
     let registry = &settings.registry;
     let metric = registry.lookup(&args.metric).map(|(m, _)| m);
     let entries = inventory::build(&result.sites, registry.vocabulary());
+    // The name as it groups a non-additive metric (grain words kept) first,
+    // then as it groups an additive one.
     let wanted = metric
         .map(|m| m.name.clone())
-        .unwrap_or_else(|| registry.vocabulary().group_name(&args.metric));
+        .unwrap_or_else(|| registry.vocabulary().group_name(&args.metric, false));
+    let additive_name = registry.vocabulary().group_name(&args.metric, true);
     let matching: Vec<&inventory::Entry> = entries
         .iter()
         .filter(|e| match &e.status {
             inventory::Status::SynonymOf { metric } => *metric == wanted,
-            _ => e.name == wanted,
+            _ => e.name == wanted || (metric.is_none() && e.name == additive_name),
         })
         .collect();
     if metric.is_none() && matching.is_empty() {

@@ -1,12 +1,14 @@
 //! Cross-report drift: the same unregistered metric computed several ways.
 //!
 //! Runs after the parallel per-file stage, on the metric sites that have no
-//! registry entry: sites are grouped by name (qualifiers stripped), then by
-//! canonical form, and the majority rule of ML010 decides who is flagged.
+//! registry entry (and, when only built-in packs are in force, those the pack
+//! leaves to the repository): sites are grouped by name (qualifiers
+//! stripped), then by canonical form, and the majority rule of ML010 decides
+//! who is flagged.
 
 use std::collections::HashMap;
 
-use crate::canon::Expr;
+use crate::canon::{AggFunc, Expr};
 use crate::finding::Finding;
 use crate::judge::{explain, Counterpart};
 use crate::registry::Registry;
@@ -34,6 +36,10 @@ pub struct MetricSite {
     pub registered: Option<(String, bool)>,
     /// For a registered metric: the finding judging gave, as (code, message).
     pub verdict: Option<(&'static str, String)>,
+    /// A registered metric the reports agree on among themselves, because
+    /// only built-in packs are in force and the pack left it to the
+    /// repository (see [`Registry::is_pack_only`]).
+    pub grounded_by_repository: bool,
     /// The template tag whose output is the whole site, when none of it is
     /// written in the file (a macro call's or an expression's output).
     pub generated_by: Option<String>,
@@ -120,12 +126,168 @@ fn is_pick(form: &Expr) -> bool {
     pick && (!agg.filter.is_empty() || words.last().is_some_and(dimension_word))
 }
 
-/// The variants among sites of one name, largest first (ties in order of
-/// first appearance), each shown by its first site's `read_form`. Two sites
-/// are one variant when they compute the same from the same source columns
-/// (`form`), or the same from the columns as the reports read them
-/// (`read_form`: two connectors' staging models both define `spend`).
-fn variants_of<'s>(sites: &[&'s MetricSite]) -> Vec<(&'s Expr, Vec<&'s MetricSite>)> {
+/// Whether a computation is one ML010 compares: additive aggregates of
+/// measures (sums and counts, distinct counts among them), averages, and
+/// ratios of those. A value picked from a group (`MAX(account_name)`,
+/// `MIN(event_date)`), a boolean (`LOGICAL_OR(…)`), a list or a string is an
+/// attribute of the group, not a metric.
+fn is_metric_like(form: &Expr) -> bool {
+    let mut measures = 0;
+    let mut other = false;
+    form.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            match &agg.func {
+                AggFunc::Sum | AggFunc::Count | AggFunc::Avg => measures += 1,
+                AggFunc::Other(name) if is_distinct_count(name) => measures += 1,
+                _ => other = true,
+            }
+        }
+    });
+    measures > 0 && !other
+}
+
+/// Dialect functions that count distinct values (approximately).
+fn is_distinct_count(function: &str) -> bool {
+    matches!(
+        function,
+        "approx_count_distinct" | "approx_distinct" | "hll_count.merge" | "hll_count_distinct"
+    )
+}
+
+/// Output names too generic to say which metric they hold: a long-format
+/// table's `value`, a scratch `agg1`, a `count`.
+fn is_generic_name(name: &str) -> bool {
+    let name = name.trim().to_lowercase();
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
+    name.is_empty()
+        || matches!(
+            stem,
+            "" | "value"
+                | "values"
+                | "val"
+                | "count"
+                | "cnt"
+                | "counts"
+                | "total"
+                | "sum"
+                | "n"
+                | "num"
+                | "agg"
+                | "f"
+                | "col"
+                | "c"
+                | "x"
+                | "y"
+                | "actual"
+                | "expected"
+                | "result"
+                | "results"
+                | "metric"
+                | "metric_value"
+                | "amount"
+        )
+}
+
+/// A site that re-aggregates a column of its own name (`SUM(clicks) AS
+/// clicks`): it adds no definition of its own. It is a vote for the way the
+/// column is computed, but never the site to blame: the column's own
+/// definition (upstream, or in another branch) is.
+fn is_pass_through(site: &MetricSite) -> bool {
+    match &site.read_form {
+        Expr::Aggregate(agg) => {
+            matches!(&agg.arg, Expr::Column(c) if c.eq_ignore_ascii_case(&site.output_name))
+        }
+        _ => false,
+    }
+}
+
+/// The form with every column named for a registered base measure, or its
+/// synonym (`cost` for `spend`), or with a word that only says it is a total
+/// (`total_conversions`), read as that measure: the registry says they mean
+/// the same.
+fn in_registry_names(form: &Expr, registry: &Registry) -> Expr {
+    let measure = |column: &str| -> Option<String> {
+        let lower = column.to_lowercase();
+        let neutral = ["total_", "num_", "n_"]
+            .iter()
+            .find_map(|p| lower.strip_prefix(p))
+            .or_else(|| ["_total", "_count", "_cnt"].iter().find_map(|s| lower.strip_suffix(s)))
+            .unwrap_or(&lower);
+        let (metric, _) = registry
+            .lookup_exact(&lower)
+            .or_else(|| registry.lookup_exact(neutral))?;
+        (!metric.is_ratio()).then(|| metric.name.clone())
+    };
+    form.clone().rewrite(&mut |e| match e {
+        Expr::Column(c) => Expr::Column(measure(&c).unwrap_or(c)),
+        other => other,
+    })
+}
+
+/// The site's form with the conditions of its slice (its WHERE) on the
+/// `columns` moved into its aggregates: `WHERE is_test = false … COUNT(1)`
+/// reads as `COUNTIF(is_test = false)` when another site filters on
+/// `is_test` inside its aggregate.
+fn with_slice_on(site: &MetricSite, columns: &std::collections::BTreeSet<String>) -> Expr {
+    let relevant: Vec<Expr> = site
+        .slice
+        .iter()
+        .filter(|c| !c.has_aggregate() && !c.columns().is_disjoint(columns))
+        .cloned()
+        .collect();
+    if relevant.is_empty() {
+        return site.form.clone();
+    }
+    site.form.clone().rewrite(&mut |e| match e {
+        Expr::Aggregate(agg) => {
+            let mut filter = agg.filter.clone();
+            filter.extend(relevant.iter().cloned());
+            Expr::aggregate(agg.func.clone(), agg.distinct, agg.arg.clone(), filter)
+        }
+        other => other,
+    })
+}
+
+/// Columns the aggregates of `form` filter on.
+fn filtered_columns(form: &Expr) -> std::collections::BTreeSet<String> {
+    let mut columns = std::collections::BTreeSet::new();
+    form.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            for condition in &agg.filter {
+                columns.extend(condition.columns());
+            }
+        }
+    });
+    columns
+}
+
+/// Whether two sites compute the same once each reads the other's filters
+/// out of its own slice.
+fn same_with_slices(a: &MetricSite, b: &MetricSite) -> bool {
+    let (a_filters, b_filters) = (filtered_columns(&a.form), filtered_columns(&b.form));
+    if a_filters.is_empty() && b_filters.is_empty() {
+        return false;
+    }
+    with_slice_on(a, &b_filters) == with_slice_on(b, &a_filters)
+}
+
+/// One way a metric is computed, and the sites computing it that way.
+struct Variant<'s> {
+    /// How it reads, from its first site.
+    form: &'s Expr,
+    sites: Vec<&'s MetricSite>,
+    /// The distinct files (reports) computing it this way.
+    reports: usize,
+}
+
+/// The variants among sites of one name, most reports first (ties in order
+/// of first appearance). Two sites are one variant when they compute the
+/// same from the same source columns (`form`), or the same from the columns
+/// as the reports read them (`read_form`: two connectors' staging models
+/// both define `spend`), or the same in the registry's names (`cost` is
+/// `spend`), or the same once a WHERE filter is read as the aggregate filter
+/// the other writes.
+fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant<'s>> {
     let mut parent: Vec<usize> = (0..sites.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -134,39 +296,86 @@ fn variants_of<'s>(sites: &[&'s MetricSite]) -> Vec<(&'s Expr, Vec<&'s MetricSit
         }
         i
     }
+    fn join(parent: &mut [usize], a: usize, b: usize) {
+        let (a, b) = (root(parent, a), root(parent, b));
+        // The earlier site stays the root, so variants keep their order.
+        parent[a.max(b)] = a.min(b);
+    }
+    let named: Vec<Expr> = sites
+        .iter()
+        .map(|s| in_registry_names(&s.form, registry))
+        .collect();
     let mut by_form: HashMap<&Expr, usize> = HashMap::new();
     let mut by_read_form: HashMap<&Expr, usize> = HashMap::new();
+    let mut by_name: HashMap<&Expr, usize> = HashMap::new();
     for (i, site) in sites.iter().enumerate() {
         for first in [
             *by_form.entry(&site.form).or_insert(i),
             *by_read_form.entry(&site.read_form).or_insert(i),
+            *by_name.entry(&named[i]).or_insert(i),
         ] {
-            let (a, b) = (root(&mut parent, first), root(&mut parent, i));
-            // The earlier site stays the root, so variants keep their order.
-            parent[a.max(b)] = a.min(b);
+            join(&mut parent, first, i);
         }
     }
-    let mut variants: Vec<(&Expr, Vec<&MetricSite>)> = Vec::new();
+    // Few distinct ways remain: compare their first sites pairwise for
+    // filters written in WHERE by one and inside the aggregate by the other.
+    let mut roots: Vec<usize> = (0..sites.len()).filter(|&i| root(&mut parent, i) == i).collect();
+    roots.truncate(64);
+    for (x, &a) in roots.iter().enumerate() {
+        for &b in &roots[x + 1..] {
+            if same_with_slices(sites[a], sites[b]) {
+                join(&mut parent, a, b);
+            }
+        }
+    }
+    let mut variants: Vec<Variant> = Vec::new();
     let mut index_of_root: HashMap<usize, usize> = HashMap::new();
     for (i, site) in sites.iter().enumerate() {
         let r = root(&mut parent, i);
         match index_of_root.get(&r) {
-            Some(&v) => variants[v].1.push(site),
+            Some(&v) => variants[v].sites.push(site),
             None => {
                 index_of_root.insert(r, variants.len());
-                variants.push((&sites[r].read_form, vec![site]));
+                variants.push(Variant {
+                    form: &sites[r].read_form,
+                    sites: vec![site],
+                    reports: 0,
+                });
             }
         }
     }
-    variants.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+    for variant in &mut variants {
+        let mut files: Vec<&str> = variant.sites.iter().map(|s| s.path.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        variant.reports = files.len();
+    }
+    variants.sort_by_key(|v| std::cmp::Reverse(v.reports));
     variants
+}
+
+/// "1 other report", "3 other reports".
+fn reports_phrase(reports: usize) -> String {
+    if reports == 1 {
+        "1 other report".to_string()
+    } else {
+        format!("{reports} other reports")
+    }
 }
 
 /// ML010 findings for the drift sites of a whole run.
 pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> Vec<Finding> {
     let mut groups: HashMap<(Option<&std::path::Path>, String), Vec<&MetricSite>> = HashMap::new();
-    for site in sites.iter().filter(|s| s.registered.is_none()) {
-        let name = registry.vocabulary().group_name(&site.output_name);
+    for site in sites
+        .iter()
+        .filter(|s| s.registered.is_none() || s.grounded_by_repository)
+    {
+        let name = match &site.registered {
+            Some((metric, _)) => metric.clone(),
+            None => registry
+                .vocabulary()
+                .group_name(&site.output_name, site.form.is_additive()),
+        };
         groups
             .entry((site.project.as_deref(), name))
             .or_default()
@@ -174,44 +383,48 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
     }
     let mut findings = Vec::new();
     for sites in groups.values() {
-        let variants = variants_of(sites);
+        let sites: Vec<&MetricSite> = sites
+            .iter()
+            .copied()
+            .filter(|s| !is_generic_name(&s.output_name) && is_metric_like(&s.form))
+            .collect();
+        let variants = variants_of(&sites, registry);
         if variants.len() < 2 {
             continue;
         }
-        let total = sites.len();
-        let majority = variants[0].1.len() * 2 > total;
-        for (index, (form, members)) in variants.iter().enumerate() {
-            let form = *form;
+        // Reports vote, not sites: a report's inner query and its outer
+        // re-aggregation count once.
+        let mut reports: Vec<&str> = sites.iter().map(|s| s.path.as_str()).collect();
+        reports.sort_unstable();
+        reports.dedup();
+        let majority = variants[0].reports * 2 > reports.len();
+        for (index, variant) in variants.iter().enumerate() {
             if majority && index == 0 {
                 continue;
             }
             // Compare with the majority, or with the largest other variant.
-            let other_index = if index == 0 { 1 } else { 0 };
-            let (other_form, other_members) = &variants[other_index];
+            let other = &variants[if index == 0 { 1 } else { 0 }];
             let counterpart = Counterpart {
-                subject: if other_members.len() == 1 {
-                    "1 other site".to_string()
-                } else {
-                    format!("{} other sites", other_members.len())
-                },
-                plural: other_members.len() > 1,
+                subject: reports_phrase(other.reports),
+                plural: other.reports > 1,
             };
-            let differences: Vec<String> = explain(form, other_form, None, registry, &counterpart)
-                .into_iter()
-                .map(|d| d.text)
-                .collect();
-            let anchor = other_members[0];
-            for site in members {
+            let differences: Vec<String> =
+                explain(variant.form, other.form, None, registry, &counterpart)
+                    .into_iter()
+                    .map(|d| d.text)
+                    .collect();
+            let anchor = other.sites[0];
+            for site in variant.sites.iter().filter(|s| !is_pass_through(s)) {
                 let mut finding = InconsistentComputation::finding(
                     &site.path,
                     site.range,
                     &site.output_name,
-                    form,
+                    variant.form,
                     OtherVariant {
                         path: &anchor.path,
                         range: anchor.range,
-                        form: other_form,
-                        sites: other_members.len(),
+                        form: other.form,
+                        reports: other.reports,
                         majority,
                     },
                     &differences,

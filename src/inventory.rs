@@ -75,13 +75,13 @@ pub fn build(sites: &[MetricSite], vocabulary: &Vocabulary) -> Vec<Entry> {
         let (name, status) = match &site.registered {
             Some((metric, false)) => (metric.clone(), Status::Registered),
             Some((metric, true)) => (
-                vocabulary.group_name(&site.output_name),
+                vocabulary.group_name(&site.output_name, site.form.is_additive()),
                 Status::SynonymOf {
                     metric: metric.clone(),
                 },
             ),
             None => (
-                vocabulary.group_name(&site.output_name),
+                vocabulary.group_name(&site.output_name, site.form.is_additive()),
                 Status::Unregistered,
             ),
         };

@@ -594,11 +594,68 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         &Counterpart::registry(),
     );
     differences.extend(source);
+    if registry.is_pack_only() {
+        if let Some(why) = beyond_the_pack(&differences, &found, metric, registry) {
+            return Verdict::Unknown(why);
+        }
+    }
     Verdict::Different {
         differences,
         found,
         expected,
     }
+}
+
+/// Why a difference from a built-in pack's definition is not the pack's to
+/// judge, if it is not. The pack does not know a repository's columns or
+/// grain: a base measure (`COUNT(*) AS impressions` over an impression-level
+/// table, `SUM(impression)`) and a rate whose formula differs in a measure
+/// the pack does not know (`SUM(clicks) / COUNT(*)`) are left to the
+/// repository (the reports compared with each other, ML010). What the pack
+/// knows whatever the columns is still judged: a scale, an aggregate of
+/// per-row ratios, a rate over another known measure (`clicks / spend`).
+fn beyond_the_pack(
+    differences: &[Difference],
+    found: &Expr,
+    metric: &Metric,
+    registry: &Registry,
+) -> Option<String> {
+    let formula = differences
+        .iter()
+        .any(|d| matches!(d.kind, DifferenceKind::Formula | DifferenceKind::Source));
+    if !formula {
+        return None;
+    }
+    if !metric.is_ratio() {
+        return Some(format!(
+            "the built-in pack does not know this repository's columns: its reports agree on how {} is computed",
+            metric.name
+        ));
+    }
+    (!measures_known_to(found, registry)).then(|| {
+        format!(
+            "`{found}` divides measures the built-in pack does not know: its reports agree on how {} is computed",
+            metric.name
+        )
+    })
+}
+
+/// Whether every aggregate of `expr` aggregates measures the registry knows:
+/// columns its definitions read, or columns named for one of its metrics.
+/// `COUNT(*)` counts rows of a grain no registry column tells.
+fn measures_known_to(expr: &Expr, registry: &Registry) -> bool {
+    let mut known = true;
+    expr.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            let columns = agg.arg.columns();
+            known &= !columns.is_empty()
+                && columns.iter().all(|c| {
+                    registry.lookup_exact(c).is_some()
+                        || registry.metrics().iter().any(|m| m.agreed.columns().contains(c))
+                });
+        }
+    });
+    known
 }
 
 /// How `found` differs from `expected`, classified: both effective forms,

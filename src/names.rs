@@ -136,8 +136,21 @@ impl Vocabulary {
 
     /// The name with its qualifier words removed, lowercased; `None` when a
     /// word changes its meaning. `click_through_rate_by_campaign` is
-    /// `click_through_rate`; `ctr_yoy` is `None`.
+    /// `click_through_rate`; `ctr_yoy` is `None`. Grain and window words are
+    /// stripped too: right for additive metrics only (see [`Self::strip_with`]).
     pub fn strip(&self, name: &str) -> Option<String> {
+        self.strip_with(name, true)
+    }
+
+    /// [`Self::strip`], stripping time grains and windows (`daily_`, `_7d`,
+    /// `_mtd`) only when the metric is `additive` (a sum or count, or a ratio
+    /// of those): daily and weekly active users are two metrics, daily and
+    /// weekly clicks one metric over two slices.
+    ///
+    /// A rate per something (`cost_per_click`, `clicks_per_user`) is never its
+    /// numerator, and a date basis (`revenue_by_ship_date`) is never stripped:
+    /// `by` only drops a breakdown (`ctr_by_campaign`).
+    pub fn strip_with(&self, name: &str, additive: bool) -> Option<String> {
         let lower = name.to_lowercase();
         let mut words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
         if words.iter().any(|w| self.meaning.iter().any(|m| m == w)) {
@@ -146,24 +159,20 @@ impl Vocabulary {
         if words.windows(2).any(|pair| pair == ["share", "of"]) {
             return None;
         }
-        // `…_by_campaign`, `…_per_day`: a breakdown, not another metric.
-        if let Some(at) = words
-            .iter()
-            .skip(1)
-            .position(|w| *w == "by" || *w == "per")
-            .map(|i| i + 1)
-        {
-            words.truncate(at);
+        // `…_by_campaign`: a breakdown, not another metric; `…_by_order_date`
+        // is a date basis, which is.
+        if let Some(at) = words.iter().skip(1).position(|w| *w == "by").map(|i| i + 1) {
+            if !is_date_basis(&words[at + 1..]) {
+                words.truncate(at);
+            }
         }
-        while words.len() > 1 && self.prefixes.iter().any(|p| p == words[0]) {
+        let strippable = |w: &str, list: &[String]| {
+            list.iter().any(|p| p == w) && (additive || !GRAIN_WORDS.contains(&w))
+        };
+        while words.len() > 1 && strippable(words[0], &self.prefixes) {
             words.remove(0);
         }
-        while words.len() > 1
-            && self
-                .suffixes
-                .iter()
-                .any(|s| s == words.last().expect("non-empty"))
-        {
+        while words.len() > 1 && strippable(words[words.len() - 1], &self.suffixes) {
             words.pop();
         }
         Some(words.join("_"))
@@ -171,18 +180,44 @@ impl Vocabulary {
 
     /// Candidate metric names for an output name, most specific first: the
     /// name itself, without qualifiers, and without a leading `avg_` (which
-    /// the caller accepts only for ratio metrics). The flag says whether
-    /// `avg` was dropped.
-    pub fn candidates(&self, name: &str) -> Vec<(String, bool)> {
-        let mut out = vec![(name.to_lowercase(), false)];
-        if let Some(stripped) = self.strip(name) {
-            if !out.iter().any(|(n, _)| *n == stripped) {
-                out.push((stripped.clone(), false));
+    /// the caller accepts only for ratio metrics).
+    pub fn candidates(&self, name: &str) -> Vec<Candidate> {
+        let lower = name.to_lowercase();
+        let mut out = vec![Candidate {
+            name: lower.clone(),
+            dropped_average: false,
+            dropped_grain: false,
+        }];
+        let push = |out: &mut Vec<Candidate>, c: Candidate| {
+            if !out.iter().any(|o| o.name == c.name) {
+                out.push(c);
             }
+        };
+        // Without grain words first: the name a non-additive metric can have.
+        for additive in [false, true] {
+            let Some(stripped) = self.strip_with(&lower, additive) else {
+                continue;
+            };
+            let dropped_grain = additive && self.strip_with(&lower, false) != Some(stripped.clone());
+            push(
+                &mut out,
+                Candidate {
+                    name: stripped.clone(),
+                    dropped_average: false,
+                    dropped_grain,
+                },
+            );
             if let Some((first, rest)) = stripped.split_once('_') {
                 if AVERAGE_WORDS.contains(&first) {
-                    if let Some(inner) = self.strip(rest) {
-                        out.push((inner, true));
+                    if let Some(inner) = self.strip_with(rest, additive) {
+                        push(
+                            &mut out,
+                            Candidate {
+                                name: inner,
+                                dropped_average: true,
+                                dropped_grain,
+                            },
+                        );
                     }
                 }
             }
@@ -190,11 +225,58 @@ impl Vocabulary {
         out
     }
 
-    /// The name sites are grouped under: stripped, or the whole name.
-    pub fn group_name(&self, output_name: &str) -> String {
-        self.strip(output_name)
+    /// The name sites are grouped under: stripped, or the whole name. Grain
+    /// words stay on the names of non-additive computations.
+    pub fn group_name(&self, output_name: &str, additive: bool) -> String {
+        self.strip_with(output_name, additive)
             .unwrap_or_else(|| output_name.to_lowercase())
     }
+}
+
+/// A metric name an output name may stand for (see [`Vocabulary::candidates`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub name: String,
+    /// A leading `avg_` was dropped: only a ratio metric may be meant.
+    pub dropped_average: bool,
+    /// A time grain or window was dropped: only an additive metric may be meant.
+    pub dropped_grain: bool,
+}
+
+/// Time grains and windows: they qualify an additive metric (a slice of it)
+/// but make another metric of a distinct count or an average.
+pub const GRAIN_WORDS: &[&str] = &[
+    "daily",
+    "weekly",
+    "monthly",
+    "hourly",
+    "quarterly",
+    "yearly",
+    "annual",
+    "mtd",
+    "ytd",
+    "qtd",
+    "wtd",
+    "7d",
+    "14d",
+    "28d",
+    "30d",
+    "90d",
+    "l7d",
+    "l28d",
+    "l30d",
+    "rolling",
+    "cumulative",
+];
+
+/// Whether the words after `by` name the date a figure is attributed by
+/// (`ship_date`, `order_created_at`), which makes another metric, rather than
+/// a breakdown (`campaign`, `day`, `date`).
+fn is_date_basis(words: &[&str]) -> bool {
+    words.len() >= 2
+        && words
+            .last()
+            .is_some_and(|w| matches!(*w, "date" | "at" | "time" | "timestamp" | "ts"))
 }
 
 /// [`Vocabulary::strip`] with the default vocabulary.
@@ -203,7 +285,7 @@ pub fn strip_qualifiers(name: &str) -> Option<String> {
 }
 
 /// [`Vocabulary::candidates`] with the default vocabulary.
-pub fn candidates(name: &str) -> Vec<(String, bool)> {
+pub fn candidates(name: &str) -> Vec<Candidate> {
     Vocabulary::default().candidates(name)
 }
 
@@ -224,7 +306,9 @@ mod tests {
             ("7d_fill_rate", "fill_rate"),
             ("win_rate_by_exchange_and_day", "win_rate"),
             ("s2s_share", "s2s_share"),
-            ("impressions_per_day", "impressions"),
+            ("cost_per_click_by_campaign", "cost_per_click"),
+            ("revenue_by_day", "revenue"),
+            ("revenue_by_date", "revenue"),
         ];
         for (name, want) in same {
             assert_eq!(strip_qualifiers(name).as_deref(), Some(want), "{name}");
@@ -265,14 +349,65 @@ mod tests {
 
     #[test]
     fn average_is_offered_separately() {
+        let names = |name: &str| -> Vec<(String, bool)> {
+            candidates(name)
+                .into_iter()
+                .map(|c| (c.name, c.dropped_average))
+                .collect()
+        };
         assert_eq!(
-            candidates("avg_ctr"),
+            names("avg_ctr"),
             vec![("avg_ctr".to_string(), false), ("ctr".to_string(), true)]
         );
         assert_eq!(
-            candidates("daily_avg_ctr").last(),
+            names("daily_avg_ctr").last(),
             Some(&("ctr".to_string(), true))
         );
-        assert_eq!(candidates("ctr"), vec![("ctr".to_string(), false)]);
+        assert_eq!(names("ctr"), vec![("ctr".to_string(), false)]);
+    }
+
+    /// Near-misses the real world showed: names that look like a metric plus
+    /// a qualifier but name another metric.
+    #[test]
+    fn rates_per_thing_and_date_bases_are_other_metrics() {
+        let distinct = [
+            ("cost_per_click", "cost"),
+            ("avg_cost_per_conversion", "avg_cost_per_click"),
+            ("clicks_per_user", "clicks"),
+            ("impressions_per_session", "impressions"),
+            ("revenue_by_ship_date", "revenue_by_order_date"),
+            ("revenue_by_order_created_at", "revenue"),
+        ];
+        for (a, b) in distinct {
+            assert_ne!(strip_qualifiers(a), strip_qualifiers(b), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn grain_words_are_stripped_only_from_additive_metrics() {
+        let v = Vocabulary::default();
+        // Distinct counts at different windows are different metrics.
+        assert_ne!(
+            v.group_name("daily_active_users", false),
+            v.group_name("weekly_active_users", false)
+        );
+        assert_ne!(v.group_name("users_7d", false), v.group_name("users_30d", false));
+        assert_eq!(v.group_name("mau_total", false), "mau");
+        // Sums over different slices are one metric.
+        assert_eq!(v.group_name("daily_clicks", true), "clicks");
+        assert_eq!(v.group_name("clicks_mtd", true), "clicks");
+        // A registry lookup learns which word was dropped.
+        let dropped: Vec<(String, bool)> = v
+            .candidates("weekly_active_users")
+            .into_iter()
+            .map(|c| (c.name, c.dropped_grain))
+            .collect();
+        assert_eq!(
+            dropped,
+            vec![
+                ("weekly_active_users".to_string(), false),
+                ("active_users".to_string(), true)
+            ]
+        );
     }
 }

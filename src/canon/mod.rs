@@ -506,6 +506,20 @@ impl Expr {
         uncertain
     }
 
+    /// True when every aggregate is a sum or a plain count (and there is
+    /// one): a figure that adds up across slices, or a ratio of such
+    /// figures. Distinct counts, averages, minima and maxima do not.
+    pub fn is_additive(&self) -> bool {
+        let (mut any, mut all) = (false, true);
+        self.walk(&mut |e| {
+            if let Expr::Aggregate(agg) = e {
+                any = true;
+                all &= !agg.distinct && matches!(agg.func, AggFunc::Sum | AggFunc::Count);
+            }
+        });
+        any && all
+    }
+
     /// True when the expression contains an aggregate.
     pub fn has_aggregate(&self) -> bool {
         let mut found = false;

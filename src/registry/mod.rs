@@ -132,6 +132,9 @@ pub struct Registry {
     vocabulary: crate::names::Vocabulary,
     /// Lowercased name or synonym to (metric index, how it matched).
     by_name: HashMap<String, (usize, NameMatch)>,
+    /// Whether only built-in packs are in force (no registry the team
+    /// wrote): see [`Registry::is_pack_only`].
+    pack_only: bool,
 }
 
 impl Registry {
@@ -149,7 +152,25 @@ impl Registry {
             metrics,
             by_name,
             vocabulary: Default::default(),
+            pack_only: false,
         }
+    }
+
+    /// Marks the registry as built-in packs only, with no file the team
+    /// wrote: the CLI does when no `--registry` and no config registry file
+    /// is given.
+    pub fn set_pack_only(&mut self, pack_only: bool) {
+        self.pack_only = pack_only;
+    }
+
+    /// Whether only built-in packs are in force. A pack knows what a metric
+    /// is (which measures a rate divides, its scale, how it aggregates) but
+    /// not a repository's columns, grain or sources: then base measures
+    /// (impressions, spend, …) are grounded by the repository itself (the
+    /// reports are compared with each other, ML010), and a rate's formula is
+    /// judged only where every measure in it is one the pack knows.
+    pub fn is_pack_only(&self) -> bool {
+        self.pack_only
     }
 
     /// Reads qualified names with a project's vocabulary.
@@ -201,9 +222,11 @@ impl Registry {
             .candidates(&lower)
             .into_iter()
             .skip(1)
-            .find_map(|(name, dropped_average)| {
-                let (metric, how) = found(&name)?;
-                (!dropped_average || metric.is_ratio()).then_some((metric, how))
+            .find_map(|candidate| {
+                let (metric, how) = found(&candidate.name)?;
+                let fits = (!candidate.dropped_average || metric.is_ratio())
+                    && (!candidate.dropped_grain || metric.definition.is_additive());
+                fits.then_some((metric, how))
             })
     }
 

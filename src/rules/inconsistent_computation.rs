@@ -50,8 +50,8 @@ pub struct OtherVariant<'a> {
     pub path: &'a str,
     pub range: Range,
     pub form: &'a Expr,
-    /// How many sites compute it that way.
-    pub sites: usize,
+    /// How many reports (files) compute it that way.
+    pub reports: usize,
     pub majority: bool,
 }
 
@@ -65,10 +65,10 @@ impl InconsistentComputation {
         differences: &[String],
     ) -> Finding {
         let info = Self::INFO;
-        let where_else = if other.sites == 1 {
-            "1 other site".to_string()
+        let where_else = if other.reports == 1 {
+            "1 other report".to_string()
         } else {
-            format!("{} other sites", other.sites)
+            format!("{} other reports", other.reports)
         };
         let message = format!(
             "{name} is computed as {form} here, but as {} in {where_else}: {}",
