@@ -12,7 +12,7 @@ use crate::canon::{AggFunc, Expr};
 use crate::finding::Finding;
 use crate::judge::{explain, Counterpart};
 use crate::registry::Registry;
-use crate::rules::{InconsistentComputation, OtherVariant};
+use crate::rules::{reports_phrase, InconsistentComputation, OtherVariant};
 use crate::source::Range;
 
 /// A place where a report computes a metric, as the cross-report views
@@ -132,18 +132,34 @@ fn is_pick(form: &Expr) -> bool {
 /// `MIN(event_date)`), a boolean (`LOGICAL_OR(…)`), a list or a string is an
 /// attribute of the group, not a metric.
 fn is_metric_like(form: &Expr) -> bool {
-    let mut measures = 0;
-    let mut other = false;
-    form.walk(&mut |e| {
-        if let Expr::Aggregate(agg) = e {
-            match &agg.func {
-                AggFunc::Sum | AggFunc::Count | AggFunc::Avg => measures += 1,
-                AggFunc::Other(name) if is_distinct_count(name) => measures += 1,
-                _ => other = true,
+    fn measure(e: &Expr) -> bool {
+        match e {
+            Expr::Aggregate(agg) => {
+                let function = match &agg.func {
+                    AggFunc::Sum | AggFunc::Count | AggFunc::Avg => true,
+                    AggFunc::Other(name) => is_distinct_count(name),
+                    AggFunc::Min | AggFunc::Max => false,
+                };
+                // An aggregate in a filter is a HAVING in disguise.
+                function && !agg.filter.iter().any(Expr::has_aggregate)
             }
+            Expr::Number(_) => true,
+            Expr::Sum(terms) => terms.iter().all(|t| measure(&t.expr)),
+            Expr::Product(p) => p.factors.iter().all(|f| measure(&f.expr)),
+            Expr::Cast { expr, .. } => measure(expr),
+            // Guards and rounding around a measure.
+            Expr::Function { name, args } => {
+                matches!(
+                    name.as_str(),
+                    "coalesce" | "ifnull" | "nvl" | "zeroifnull" | "round" | "nullif"
+                ) && args.iter().all(measure)
+            }
+            _ => false,
         }
-    });
-    measures > 0 && !other
+    }
+    let mut readable = true;
+    form.walk(&mut |e| readable &= !matches!(e, Expr::Column(c) if c.contains(' ')));
+    form.has_aggregate() && readable && measure(form)
 }
 
 /// Dialect functions that count distinct values (approximately).
@@ -185,6 +201,15 @@ fn is_generic_name(name: &str) -> bool {
                 | "metric"
                 | "metric_value"
                 | "amount"
+                | "rows"
+                | "row_count"
+                | "rows_count"
+                | "total_rows"
+                | "num_rows"
+                | "nrows"
+                | "n_rows"
+                | "record_count"
+                | "records"
         )
 }
 
@@ -195,10 +220,32 @@ fn is_generic_name(name: &str) -> bool {
 fn is_pass_through(site: &MetricSite) -> bool {
     match &site.read_form {
         Expr::Aggregate(agg) => {
-            matches!(&agg.arg, Expr::Column(c) if c.eq_ignore_ascii_case(&site.output_name))
+            matches!(&agg.arg, Expr::Column(c) if unqualified(c).eq_ignore_ascii_case(&site.output_name))
         }
-        _ => false,
+        // Read by name, it aggregates nothing of its own: an upstream
+        // model's computed column, passed on (a union of models).
+        read => !read.has_aggregate(),
     }
+}
+
+/// A column's name without its table (`t.clicks` is `clicks`).
+fn unqualified(column: &str) -> &str {
+    column.rsplit('.').next().unwrap_or(column)
+}
+
+/// Whether `a` and `b` are one figure at two stages of a pipeline: `a`
+/// re-aggregates a stored column of its own name (`SUM(click_count) AS
+/// click_count`) and `b` computes a figure of that name from rows
+/// (`COUNTIF(event_name = 'click')`, `SUM(x + y)`), which the stored column
+/// may well hold. Summing another raw column (`SUM(taps) AS clicks`) is no
+/// stage: that is a different measure.
+fn one_figure_at_two_stages(a: &MetricSite, b: &MetricSite) -> bool {
+    let rollup = is_pass_through(a)
+        && matches!(&a.read_form, Expr::Aggregate(agg) if agg.func == AggFunc::Sum && agg.filter.is_empty());
+    let sums_another_column = matches!(&b.read_form, Expr::Aggregate(agg)
+        if agg.func == AggFunc::Sum && matches!(agg.arg, Expr::Column(_)));
+    let computed_from_rows = !sums_another_column && b.read_form.is_additive();
+    rollup && computed_from_rows
 }
 
 /// The form with every column named for a registered base measure, or its
@@ -323,7 +370,11 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
     roots.truncate(64);
     for (x, &a) in roots.iter().enumerate() {
         for &b in &roots[x + 1..] {
-            if same_with_slices(sites[a], sites[b]) {
+            let (x, y) = (sites[a], sites[b]);
+            if same_with_slices(x, y)
+                || one_figure_at_two_stages(x, y)
+                || one_figure_at_two_stages(y, x)
+            {
                 join(&mut parent, a, b);
             }
         }
@@ -354,12 +405,35 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
     variants
 }
 
-/// "1 other report", "3 other reports".
-fn reports_phrase(reports: usize) -> String {
-    if reports == 1 {
-        "1 other report".to_string()
-    } else {
-        format!("{reports} other reports")
+/// Whether grain and window words may be dropped from a site's name to group
+/// it: a figure that sums (`weekly_revenue`), or a ratio of a sum
+/// (`weekly_avg_order_value`, revenue over distinct orders). Counts keep them: `daily_users` and
+/// `monthly_users` may both count rows, of tables at two grains.
+fn sums_across_slices(form: &Expr) -> bool {
+    let (mut sums, mut others) = (false, false);
+    form.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            sums |= agg.func == AggFunc::Sum && !agg.distinct;
+            others |= !matches!(agg.func, AggFunc::Sum | AggFunc::Count);
+        }
+    });
+    sums && !others
+}
+
+/// Whether two sites must compute a metric the same way: they are in one
+/// report, or read a common relation (or either's relations are unknown).
+fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
+    a.path == b.path
+        || a.sources.is_empty()
+        || b.sources.is_empty()
+        || a.sources.iter().any(|s| b.sources.contains(s))
+}
+
+impl Variant<'_> {
+    /// How many reports compute it this way, besides `path`.
+    fn reports_besides(&self, path: &str) -> usize {
+        let own = self.sites.iter().any(|s| s.path == path);
+        self.reports - usize::from(own)
     }
 }
 
@@ -374,7 +448,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
             Some((metric, _)) => metric.clone(),
             None => registry
                 .vocabulary()
-                .group_name(&site.output_name, site.form.is_additive()),
+                .group_name(&site.output_name, sums_across_slices(&site.form)),
         };
         groups
             .entry((site.project.as_deref(), name))
@@ -404,17 +478,23 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
             }
             // Compare with the majority, or with the largest other variant.
             let other = &variants[if index == 0 { 1 } else { 0 }];
-            let counterpart = Counterpart {
-                subject: reports_phrase(other.reports),
-                plural: other.reports > 1,
-            };
-            let differences: Vec<String> =
-                explain(variant.form, other.form, None, registry, &counterpart)
-                    .into_iter()
-                    .map(|d| d.text)
-                    .collect();
-            let anchor = other.sites[0];
             for site in variant.sites.iter().filter(|s| !is_pass_through(s)) {
+                // Two connectors' schemas name their columns differently: only
+                // sites that read a common relation, or are combined in one
+                // report (UNION branches), must agree.
+                let Some(anchor) = other.sites.iter().copied().find(|o| comparable(site, o)) else {
+                    continue;
+                };
+                let elsewhere = other.reports_besides(&site.path);
+                let counterpart = Counterpart {
+                    subject: reports_phrase(elsewhere),
+                    plural: elsewhere > 1,
+                };
+                let differences: Vec<String> =
+                    explain(variant.form, other.form, None, registry, &counterpart)
+                        .into_iter()
+                        .map(|d| d.text)
+                        .collect();
                 let mut finding = InconsistentComputation::finding(
                     &site.path,
                     site.range,
@@ -424,7 +504,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                         path: &anchor.path,
                         range: anchor.range,
                         form: other.form,
-                        reports: other.reports,
+                        reports: elsewhere,
                         majority,
                     },
                     &differences,

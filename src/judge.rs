@@ -644,15 +644,42 @@ fn beyond_the_pack(
 /// columns its definitions read, or columns named for one of its metrics.
 /// `COUNT(*)` counts rows of a grain no registry column tells.
 fn measures_known_to(expr: &Expr, registry: &Registry) -> bool {
+    let known_name = |c: &str| {
+        registry.lookup_exact(c).is_some()
+            || registry.metrics().iter().any(|m| m.agreed.columns().contains(c))
+    };
+    // A column renamed on its way (`bid_request_count AS bid_requests` in
+    // staging) is known by either name.
+    fn leaves_known(e: &Expr, known: &dyn Fn(&str) -> bool, any: &mut bool) -> bool {
+        match e {
+            Expr::Column(c) => {
+                *any = true;
+                known(c)
+            }
+            Expr::Renamed { alias, source } => {
+                *any = true;
+                known(alias) || leaves_known(source, known, &mut false)
+            }
+            Expr::Aggregate(agg) => leaves_known(&agg.arg, known, any),
+            Expr::Sum(terms) => terms.iter().all(|t| leaves_known(&t.expr, known, any)),
+            Expr::Product(p) => p.factors.iter().all(|f| leaves_known(&f.expr, known, any)),
+            Expr::Cast { expr, .. } => leaves_known(expr, known, any),
+            Expr::Function { args, .. } => args.iter().all(|a| leaves_known(a, known, any)),
+            Expr::Case {
+                branches, otherwise, ..
+            } => {
+                branches.iter().all(|(_, then)| leaves_known(then, known, any))
+                    && otherwise.as_ref().is_none_or(|o| leaves_known(o, known, any))
+            }
+            _ => true,
+        }
+    }
     let mut known = true;
     expr.walk(&mut |e| {
         if let Expr::Aggregate(agg) = e {
-            let columns = agg.arg.columns();
-            known &= !columns.is_empty()
-                && columns.iter().all(|c| {
-                    registry.lookup_exact(c).is_some()
-                        || registry.metrics().iter().any(|m| m.agreed.columns().contains(c))
-                });
+            // `COUNT(*)` counts rows of a grain no registry column tells.
+            let mut any = false;
+            known &= leaves_known(&agg.arg, &known_name, &mut any) && any;
         }
     });
     known

@@ -34,6 +34,19 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// [`project`] with a team registry that adopts the built-in pack as its
+/// own (`extends: [programmatic]`), so that the pack's columns are the agreed
+/// ones: the tests of lineage through dbt judge against it.
+fn team_project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let mut with_registry = files.to_vec();
+    with_registry.push(("metriclint.yaml", "registry: [metrics.yaml]\n"));
+    with_registry.push((
+        "metrics.yaml",
+        "version: 1\nextends: [programmatic]\nmetrics: []\n",
+    ));
+    project(&with_registry)
+}
+
 /// Each finding as (line, code).
 fn line_codes(doc: &Value) -> Vec<(u64, String)> {
     doc["findings"]
@@ -776,7 +789,7 @@ fn a_render_error_inside_a_macro_names_the_macro_file_and_line() {
 
 #[test]
 fn staging_models_define_the_agreed_columns_but_ctes_are_followed() {
-    let dir = project(&[
+    let dir = team_project(&[
         ("dbt_project.yml", "name: shop\n"),
         (
             "models/stg_events.sql",
@@ -974,7 +987,7 @@ fn upstream_columns_made_by_uncomparable_sql_are_read_by_name_for_drift() {
 
 #[test]
 fn messages_name_columns_as_the_report_reads_them_not_as_staging_found_them() {
-    let dir = project(&[
+    let dir = team_project(&[
         ("dbt_project.yml", "name: p\n"),
         (
             "models/stg_bids.sql",
@@ -1030,7 +1043,7 @@ fn unregistered_metrics_are_compared_within_their_own_dbt_project() {
 
 #[test]
 fn analyses_are_checked_from_the_projects_analysis_paths_and_never_ref_targets() {
-    let dir = project(&[
+    let dir = team_project(&[
         ("dbt_project.yml", "name: p\nanalysis-paths: [\"adhoc\"]\n"),
         (
             "models/stg.sql",
@@ -1131,7 +1144,7 @@ fn a_source_mismatch_names_what_the_report_reads_not_its_whole_lineage() {
 
 #[test]
 fn project_scoped_vars_win_and_vars_holding_jinja_are_rendered() {
-    let dir = project(&[
+    let dir = team_project(&[
         (
             "dbt_project.yml",
             "name: ads\nvars:\n  window: 30\n  ads:\n    window: 7\n    events: \"{{ ref('stg_events') }}\"\n",
@@ -1171,7 +1184,7 @@ fn project_scoped_vars_win_and_vars_holding_jinja_are_rendered() {
 
 #[test]
 fn installed_packages_models_give_lineage_and_are_not_reported() {
-    let dir = project(&[
+    let dir = team_project(&[
         ("dbt_project.yml", "name: ads_reporting\n"),
         ("dbt_packages/ads_source/dbt_project.yml", "name: ads_source\n"),
         (
@@ -1207,7 +1220,7 @@ fn installed_packages_models_give_lineage_and_are_not_reported() {
 
 #[test]
 fn unregistered_metrics_agree_by_source_column_or_by_the_name_reports_read() {
-    let dir = project(&[
+    let dir = team_project(&[
         ("dbt_project.yml", "name: p\n"),
         // Two connectors' staging models define `spend` and `clicks` each
         // their own way.
@@ -1248,7 +1261,7 @@ fn unregistered_metrics_agree_by_source_column_or_by_the_name_reports_read() {
     let message = doc["findings"][0]["message"].as_str().unwrap();
     assert!(
         message.contains(
-            "sum(spend) / count(*) here, but as sum(spend) / sum(clicks) in 3 other sites"
+            "sum(spend) / count(*) here, but as sum(spend) / sum(clicks) in 3 other reports"
         ),
         "{message}"
     );
@@ -1305,7 +1318,7 @@ fn a_model_unioning_upstream_models_by_their_columns_is_rendered_with_them() {
         from {{ relation }}{% if not loop.last %} union all{% endif %}\n\
         {%- endfor %}\n\
         {% endmacro %}\n";
-    let dir = project(&[
+    let dir = team_project(&[
         ("dbt_project.yml", "name: p\n"),
         ("dbt_packages/unions/dbt_project.yml", "name: unions\n"),
         ("dbt_packages/unions/macros/union_all.sql", union_macro),
@@ -1395,7 +1408,11 @@ fn installed_packages_see_the_installing_projects_vars_and_any_spelling_of_their
     ]);
     // The root's var (true) wins over the package's own (false): the mart
     // divides by unique impressions.
-    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
+    // A team registry that adopts the pack: its columns are the agreed ones.
+    let registry = dir.path().join("metrics.yaml");
+    std::fs::write(&registry, "version: 1\nextends: [programmatic]\nmetrics: []\n").unwrap();
+    let registry = registry.to_str().unwrap();
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap(), "--registry", registry]);
     assert_eq!(
         file_codes(&doc),
         vec![("mart.sql".to_string(), "ML001".to_string())],
@@ -1410,7 +1427,7 @@ fn installed_packages_see_the_installing_projects_vars_and_any_spelling_of_their
         .path()
         .join("models/../dbt_packages/ads_pkg/models/ads_rollup.sql");
     for path in [model, roundabout] {
-        let (_, doc) = check_json(&[path.to_str().unwrap()]);
+        let (_, doc) = check_json(&[path.to_str().unwrap(), "--registry", registry]);
         assert_eq!(doc["summary"]["files"], 1, "{doc:#}");
         assert_eq!(
             file_codes(&doc),

@@ -55,6 +55,16 @@ pub struct OtherVariant<'a> {
     pub majority: bool,
 }
 
+/// "1 other report", "3 other reports"; with none, the same report's other
+/// statement or branch.
+pub fn reports_phrase(reports: usize) -> String {
+    match reports {
+        0 => "another part of this report".to_string(),
+        1 => "1 other report".to_string(),
+        n => format!("{n} other reports"),
+    }
+}
+
 impl InconsistentComputation {
     pub fn finding(
         path: &str,
@@ -65,11 +75,7 @@ impl InconsistentComputation {
         differences: &[String],
     ) -> Finding {
         let info = Self::INFO;
-        let where_else = if other.reports == 1 {
-            "1 other report".to_string()
-        } else {
-            format!("{} other reports", other.reports)
-        };
+        let where_else = reports_phrase(other.reports);
         let message = format!(
             "{name} is computed as {form} here, but as {} in {where_else}: {}",
             other.form,

@@ -24,7 +24,7 @@ mod unused_suppression;
 
 pub use definition_mismatch::DefinitionMismatch;
 pub use filter_mismatch::FilterMismatch;
-pub use inconsistent_computation::{InconsistentComputation, OtherVariant};
+pub use inconsistent_computation::{reports_phrase, InconsistentComputation, OtherVariant};
 pub use metric_not_comparable::MetricNotComparable;
 pub use model_cycle::ModelCycle;
 pub use non_canonical_name::NonCanonicalName;
