@@ -970,7 +970,9 @@ fn check_sql(
             // is compared with the other reports: they ground what the pack
             // cannot (columns, grain).
             let grounded_by_repository = registry.is_pack_only()
-                && finding.as_ref().is_none_or(|f| f.code == NonCanonicalName::INFO.code);
+                && finding
+                    .as_ref()
+                    .is_none_or(|f| f.code == NonCanonicalName::INFO.code);
             // A row-level column of the metric's name (a staging model's
             // definition of it) is no computation of the metric.
             if !(inventory || grounded_by_repository) || !site.computation.has_aggregate() {

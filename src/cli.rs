@@ -314,12 +314,11 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             .map(|p| p.display().to_string())
             .unwrap_or_default()
     };
-    // Only built-in packs, no file the team wrote: the repository grounds
-    // the base measures (see `Registry::is_pack_only`).
-    let pack_only = inputs.registry.is_empty()
-        && config.as_ref().is_none_or(|c| {
-            c.registry.iter().all(|r| builtin::find(r).is_some())
-        });
+    // The default pack, which no one on the team chose (no `--registry`, no
+    // `registry:` in a config): the repository grounds the base measures
+    // (see `Registry::is_pack_only`). A team that names a pack adopts it.
+    let pack_only =
+        inputs.registry.is_empty() && config.as_ref().is_none_or(|c| c.registry.is_empty());
     let (registry, registry_from) = if !inputs.registry.is_empty() {
         let names: Vec<String> = inputs
             .registry

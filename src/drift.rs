@@ -258,7 +258,11 @@ fn in_registry_names(form: &Expr, registry: &Registry) -> Expr {
         let neutral = ["total_", "num_", "n_"]
             .iter()
             .find_map(|p| lower.strip_prefix(p))
-            .or_else(|| ["_total", "_count", "_cnt"].iter().find_map(|s| lower.strip_suffix(s)))
+            .or_else(|| {
+                ["_total", "_count", "_cnt"]
+                    .iter()
+                    .find_map(|s| lower.strip_suffix(s))
+            })
             .unwrap_or(&lower);
         let (metric, _) = registry
             .lookup_exact(&lower)
@@ -366,7 +370,9 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
     }
     // Few distinct ways remain: compare their first sites pairwise for
     // filters written in WHERE by one and inside the aggregate by the other.
-    let mut roots: Vec<usize> = (0..sites.len()).filter(|&i| root(&mut parent, i) == i).collect();
+    let mut roots: Vec<usize> = (0..sites.len())
+        .filter(|&i| root(&mut parent, i) == i)
+        .collect();
     roots.truncate(64);
     for (x, &a) in roots.iter().enumerate() {
         for &b in &roots[x + 1..] {
@@ -409,7 +415,7 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
 /// it: a figure that sums (`weekly_revenue`), or a ratio of a sum
 /// (`weekly_avg_order_value`, revenue over distinct orders). Counts keep them: `daily_users` and
 /// `monthly_users` may both count rows, of tables at two grains.
-fn sums_across_slices(form: &Expr) -> bool {
+pub fn sums_across_slices(form: &Expr) -> bool {
     let (mut sums, mut others) = (false, false);
     form.walk(&mut |e| {
         if let Expr::Aggregate(agg) = e {
@@ -471,7 +477,8 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
         let mut reports: Vec<&str> = sites.iter().map(|s| s.path.as_str()).collect();
         reports.sort_unstable();
         reports.dedup();
-        let majority = variants[0].reports * 2 > reports.len();
+        let majority =
+            variants[0].reports * 2 > reports.len() && variants[0].reports > variants[1].reports;
         for (index, variant) in variants.iter().enumerate() {
             if majority && index == 0 {
                 continue;

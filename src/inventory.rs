@@ -75,13 +75,19 @@ pub fn build(sites: &[MetricSite], vocabulary: &Vocabulary) -> Vec<Entry> {
         let (name, status) = match &site.registered {
             Some((metric, false)) => (metric.clone(), Status::Registered),
             Some((metric, true)) => (
-                vocabulary.group_name(&site.output_name, site.form.is_additive()),
+                vocabulary.group_name(
+                    &site.output_name,
+                    crate::drift::sums_across_slices(&site.form),
+                ),
                 Status::SynonymOf {
                     metric: metric.clone(),
                 },
             ),
             None => (
-                vocabulary.group_name(&site.output_name, site.form.is_additive()),
+                vocabulary.group_name(
+                    &site.output_name,
+                    crate::drift::sums_across_slices(&site.form),
+                ),
                 Status::Unregistered,
             ),
         };

@@ -646,7 +646,10 @@ fn beyond_the_pack(
 fn measures_known_to(expr: &Expr, registry: &Registry) -> bool {
     let known_name = |c: &str| {
         registry.lookup_exact(c).is_some()
-            || registry.metrics().iter().any(|m| m.agreed.columns().contains(c))
+            || registry
+                .metrics()
+                .iter()
+                .any(|m| m.agreed.columns().contains(c))
     };
     // A column renamed on its way (`bid_request_count AS bid_requests` in
     // staging) is known by either name.
@@ -666,10 +669,16 @@ fn measures_known_to(expr: &Expr, registry: &Registry) -> bool {
             Expr::Cast { expr, .. } => leaves_known(expr, known, any),
             Expr::Function { args, .. } => args.iter().all(|a| leaves_known(a, known, any)),
             Expr::Case {
-                branches, otherwise, ..
+                branches,
+                otherwise,
+                ..
             } => {
-                branches.iter().all(|(_, then)| leaves_known(then, known, any))
-                    && otherwise.as_ref().is_none_or(|o| leaves_known(o, known, any))
+                branches
+                    .iter()
+                    .all(|(_, then)| leaves_known(then, known, any))
+                    && otherwise
+                        .as_ref()
+                        .is_none_or(|o| leaves_known(o, known, any))
             }
             _ => true,
         }

@@ -198,7 +198,8 @@ impl Vocabulary {
             let Some(stripped) = self.strip_with(&lower, additive) else {
                 continue;
             };
-            let dropped_grain = additive && self.strip_with(&lower, false) != Some(stripped.clone());
+            let dropped_grain =
+                additive && self.strip_with(&lower, false) != Some(stripped.clone());
             push(
                 &mut out,
                 Candidate {
@@ -391,7 +392,10 @@ mod tests {
             v.group_name("daily_active_users", false),
             v.group_name("weekly_active_users", false)
         );
-        assert_ne!(v.group_name("users_7d", false), v.group_name("users_30d", false));
+        assert_ne!(
+            v.group_name("users_7d", false),
+            v.group_name("users_30d", false)
+        );
         assert_eq!(v.group_name("mau_total", false), "mau");
         // Sums over different slices are one metric.
         assert_eq!(v.group_name("daily_clicks", true), "clicks");

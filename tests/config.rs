@@ -62,6 +62,8 @@ fn command_line_flags_override_the_config() {
             "check",
             "fixtures/configured",
             "--isolated",
+            "--registry",
+            "rules/programmatic.yaml",
             "--format",
             "concise",
         ],
@@ -233,7 +235,7 @@ fn stdin_is_checked_under_its_name_with_the_folder_as_context() {
     // Only the buffer is reported, and it drifts from the five other sites.
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(text.lines().count(), 1, "{text}");
-    assert!(text.starts_with("fixtures/drift/models/new_report.sql:1:8: ML010 active_users is computed as count(user_id) here, but as count(distinct user_id) in 5 other sites"), "{text}");
+    assert!(text.starts_with("fixtures/drift/models/new_report.sql:1:8: ML010 active_users is computed as count(user_id) here, but as count(distinct user_id) in 4 other reports"), "{text}");
 }
 
 #[test]
@@ -260,7 +262,7 @@ fn pre_commit_changed_file_is_judged_against_the_whole_project() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(
-        text.starts_with("models/site_leaderboard.sql:6:3: ML010 ad_load is computed as sum(ad_impressions) / count(*) here, but as sum(ad_impressions) / sum(pageviews) in 2 other sites"),
+        text.starts_with("models/site_leaderboard.sql:6:3: ML010 ad_load is computed as sum(ad_impressions) / count(*) here, but as sum(ad_impressions) / sum(pageviews) in 2 other reports"),
         "{text}"
     );
     // Without the project as context, the file alone shows no drift.
@@ -297,7 +299,7 @@ fn the_config_extends_the_qualifier_vocabulary() {
     assert!(out.stdout.is_empty());
     std::fs::write(
         dir.path().join("metriclint.yaml"),
-        "names:\n  qualifier-prefixes: [fy]\n  qualifier-suffixes: [reported]\n",
+        "registry: [programmatic]\nnames:\n  qualifier-prefixes: [fy]\n  qualifier-suffixes: [reported]\n",
     )
     .unwrap();
     let out = metriclint_in(dir.path())
@@ -329,7 +331,7 @@ fn globs_are_gitignore_style_and_ml020_obeys_the_rules() {
     // A folder without a slash, and `*` that stays within its folder.
     std::fs::write(
         dir.path().join("metriclint.yaml"),
-        "include: [models]\nper-file-ignores:\n  'models/*.sql': [ML001]\nrules:\n  ignore: [ML020]\n",
+        "registry: [programmatic]\ninclude: [models]\nper-file-ignores:\n  'models/*.sql': [ML001]\nrules:\n  ignore: [ML020]\n",
     )
     .unwrap();
     let out = metriclint_in(dir.path())
@@ -384,8 +386,14 @@ fn paths_under_different_config_files_are_each_checked_with_their_own() {
     let dir = tempfile::tempdir().unwrap();
     let write = |path: &str, text: &str| write_file(dir.path(), path, text);
     // Team a ignores ML001; team b does not.
-    write("a/metriclint.yaml", "rules:\n  ignore: [ML001]\n");
-    write("b/metriclint.yaml", "fail-on: error\n");
+    write(
+        "a/metriclint.yaml",
+        "registry: [programmatic]\nrules:\n  ignore: [ML001]\n",
+    );
+    write(
+        "b/metriclint.yaml",
+        "registry: [programmatic]\nfail-on: error\n",
+    );
     let drift = "select sum(clicks) / count(*) as ctr from events\n";
     write("a/r.sql", drift);
     write("b/r.sql", drift);

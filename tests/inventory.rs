@@ -66,7 +66,14 @@ fn inventory_tells_registered_synonyms_and_drifting_metrics_apart() {
 
 #[test]
 fn explain_a_registered_metric() {
-    let (code, text) = run(&["explain", "ctr", "fixtures/adtech"]);
+    // The team adopts the pack: its columns are agreed.
+    let (code, text) = run(&[
+        "explain",
+        "ctr",
+        "fixtures/adtech",
+        "--registry",
+        "rules/programmatic.yaml",
+    ]);
     assert_eq!(code, 0);
     insta::assert_snapshot!(text);
 }

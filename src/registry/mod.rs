@@ -156,9 +156,8 @@ impl Registry {
         }
     }
 
-    /// Marks the registry as built-in packs only, with no file the team
-    /// wrote: the CLI does when no `--registry` and no config registry file
-    /// is given.
+    /// Marks the registry as the default pack that no one chose: the CLI
+    /// does when neither `--registry` nor a config's `registry:` is given.
     pub fn set_pack_only(&mut self, pack_only: bool) {
         self.pack_only = pack_only;
     }
