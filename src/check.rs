@@ -990,6 +990,7 @@ fn check_sql(
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
                 grounded_by_repository,
+                label: site.label.clone(),
                 generated_by: None,
                 project: None,
             });
@@ -1017,6 +1018,7 @@ fn check_sql(
                 generated_by: None,
                 verdict: None,
                 grounded_by_repository: false,
+                label: site.label,
                 project: None,
             });
         }

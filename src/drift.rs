@@ -43,6 +43,9 @@ pub struct MetricSite {
     /// The template tag whose output is the whole site, when none of it is
     /// written in the file (a macro call's or an expression's output).
     pub generated_by: Option<String>,
+    /// Its branch's label in a long-format UNION (see
+    /// [`crate::extract::Site::label`]).
+    pub label: Option<String>,
     /// The dbt project the site's file belongs to: reports are compared with
     /// the other reports of their own project only.
     pub project: Option<std::path::PathBuf>,
@@ -214,17 +217,34 @@ fn is_generic_name(name: &str) -> bool {
 }
 
 /// A site that re-aggregates a column of its own name (`SUM(clicks) AS
-/// clicks`): it adds no definition of its own. It is a vote for the way the
+/// clicks`, or `SUM(impression_count) AS total_impressions`, two names of one
+/// metric): it adds no definition of its own. It is a vote for the way the
 /// column is computed, but never the site to blame: the column's own
 /// definition (upstream, or in another branch) is.
-fn is_pass_through(site: &MetricSite) -> bool {
+fn is_pass_through(site: &MetricSite, registry: &Registry) -> bool {
     match &site.read_form {
         Expr::Aggregate(agg) => {
-            matches!(&agg.arg, Expr::Column(c) if unqualified(c).eq_ignore_ascii_case(&site.output_name))
+            matches!(&agg.arg, Expr::Column(c) if names_one_metric(unqualified(c), &site.output_name, registry))
         }
         // Read by name, it aggregates nothing of its own: an upstream
         // model's computed column, passed on (a union of models).
         read => !read.has_aggregate(),
+    }
+}
+
+/// Whether two names name one metric: equal, equal once qualifiers are
+/// stripped, or the same registered metric.
+fn names_one_metric(a: &str, b: &str, registry: &Registry) -> bool {
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    let vocabulary = registry.vocabulary();
+    if vocabulary.group_name(a, true) == vocabulary.group_name(b, true) {
+        return true;
+    }
+    match (registry.lookup(a), registry.lookup(b)) {
+        (Some((x, _)), Some((y, _))) => x.name == y.name,
+        _ => false,
     }
 }
 
@@ -233,19 +253,73 @@ fn unqualified(column: &str) -> &str {
     column.rsplit('.').next().unwrap_or(column)
 }
 
-/// Whether `a` and `b` are one figure at two stages of a pipeline: `a`
-/// re-aggregates a stored column of its own name (`SUM(click_count) AS
-/// click_count`) and `b` computes a figure of that name from rows
-/// (`COUNTIF(event_name = 'click')`, `SUM(x + y)`), which the stored column
-/// may well hold. Summing another raw column (`SUM(taps) AS clicks`) is no
-/// stage: that is a different measure.
-fn one_figure_at_two_stages(a: &MetricSite, b: &MetricSite) -> bool {
-    let rollup = is_pass_through(a)
-        && matches!(&a.read_form, Expr::Aggregate(agg) if agg.func == AggFunc::Sum && agg.filter.is_empty());
-    let sums_another_column = matches!(&b.read_form, Expr::Aggregate(agg)
+/// A pass-through that sums a stored column with no condition: the rollup
+/// of whatever the column holds.
+fn is_rollup(site: &MetricSite, registry: &Registry) -> bool {
+    is_pass_through(site, registry)
+        && matches!(&site.read_form, Expr::Aggregate(agg) if agg.func == AggFunc::Sum && agg.filter.is_empty())
+}
+
+/// Whether a site computes its figure from rows (`COUNTIF(event_name =
+/// 'click')`, `SUM(x + y)`), which a rollup elsewhere (`SUM(click_count)`)
+/// may re-aggregate: one figure at two stages of a pipeline. Summing another
+/// raw column (`SUM(taps) AS clicks`) is no stage: that is another measure.
+fn computed_from_rows(site: &MetricSite) -> bool {
+    let sums_another_column = matches!(&site.read_form, Expr::Aggregate(agg)
         if agg.func == AggFunc::Sum && matches!(agg.arg, Expr::Column(_)));
-    let computed_from_rows = !sums_another_column && b.read_form.is_additive();
-    rollup && computed_from_rows
+    !sums_another_column && site.read_form.is_additive()
+}
+
+/// The form with spellings that only differ where the data makes them equal
+/// brought to one: a count of a column is a count of rows where it is not
+/// NULL, and of all rows when the column is a key (`COUNT(client_id)`); a
+/// sum of a flag (`SUM(CAST(is_dau AS INT))`) counts the rows where it holds;
+/// a 0/1 column compared with 1, or cast to a boolean, is that flag. Only
+/// cross-report comparison uses it: the report's own form is kept.
+fn with_counts_alike(form: &Expr) -> Expr {
+    let is_key = |c: &str| {
+        let c = unqualified(c);
+        c == "id" || c.ends_with("_id") || c.ends_with("_key") || c.ends_with("_uuid")
+    };
+    let is_flag = |c: &str| {
+        let c = unqualified(c);
+        ["is_", "has_", "was_", "did_"]
+            .iter()
+            .any(|p| c.starts_with(p))
+    };
+    let not_null = |c: &str| Expr::negate(Expr::IsNull(Box::new(Expr::Column(c.to_string()))));
+    form.clone().rewrite(&mut |e| match e {
+        Expr::Compare(crate::canon::CompareOp::Eq, l, r) => match (*l, *r) {
+            (Expr::Number(n), x) | (x, Expr::Number(n)) if n.is_one() => x,
+            (Expr::Bool(true), x) | (x, Expr::Bool(true)) => x,
+            (l, r) => Expr::Compare(crate::canon::CompareOp::Eq, Box::new(l), Box::new(r)),
+        },
+        Expr::Cast { expr, to } if to.starts_with("bool") => *expr,
+        Expr::Aggregate(agg) if !agg.distinct => {
+            let mut filter: Vec<Expr> = agg.filter.clone();
+            // `NOT key IS NULL` holds on every row.
+            filter.retain(|c| !matches!(c, Expr::Not(inner)
+                if matches!(inner.as_ref(), Expr::IsNull(k) if matches!(k.as_ref(), Expr::Column(c) if is_key(c)))));
+            let star = |filter: Vec<Expr>| {
+                Expr::aggregate(AggFunc::Count, false, Expr::Star, crate::canon::conjuncts(filter))
+            };
+            match (&agg.func, &agg.arg) {
+                (AggFunc::Count, Expr::Column(c)) => {
+                    if !is_key(c) {
+                        filter.push(not_null(c));
+                    }
+                    star(filter)
+                }
+                (AggFunc::Sum, Expr::Column(c)) if is_flag(c) => {
+                    filter.push(Expr::Column(c.clone()));
+                    star(filter)
+                }
+                (AggFunc::Count, Expr::Star) if filter.len() != agg.filter.len() => star(filter),
+                _ => Expr::Aggregate(agg),
+            }
+        }
+        other => other,
+    })
 }
 
 /// The form with every column named for a registered base measure, or its
@@ -354,7 +428,7 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
     }
     let named: Vec<Expr> = sites
         .iter()
-        .map(|s| in_registry_names(&s.form, registry))
+        .map(|s| with_counts_alike(&in_registry_names(&s.form, registry)))
         .collect();
     let mut by_form: HashMap<&Expr, usize> = HashMap::new();
     let mut by_read_form: HashMap<&Expr, usize> = HashMap::new();
@@ -374,13 +448,18 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
         .filter(|&i| root(&mut parent, i) == i)
         .collect();
     roots.truncate(64);
+    // Which ways hold a rollup of a stored column, among any of their sites.
+    let mut has_rollup: HashMap<usize, bool> = HashMap::new();
+    for (i, site) in sites.iter().enumerate() {
+        let r = root(&mut parent, i);
+        *has_rollup.entry(r).or_default() |= is_rollup(site, registry);
+    }
     for (x, &a) in roots.iter().enumerate() {
         for &b in &roots[x + 1..] {
-            let (x, y) = (sites[a], sites[b]);
-            if same_with_slices(x, y)
-                || one_figure_at_two_stages(x, y)
-                || one_figure_at_two_stages(y, x)
-            {
+            let two_stages = |rollup: usize, rows: usize| {
+                has_rollup.get(&rollup).copied().unwrap_or(false) && computed_from_rows(sites[rows])
+            };
+            if same_with_slices(sites[a], sites[b]) || two_stages(a, b) || two_stages(b, a) {
                 join(&mut parent, a, b);
             }
         }
@@ -429,10 +508,34 @@ pub fn sums_across_slices(form: &Expr) -> bool {
 /// Whether two sites must compute a metric the same way: they are in one
 /// report, or read a common relation (or either's relations are unknown).
 fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
+    // Branches of a long-format UNION labelled apart hold different figures.
+    if a.label.is_some() && b.label.is_some() && a.label != b.label {
+        return false;
+    }
+    // Two versions of one report (`…_v1/query.sql`, `…_v2/query.sql`): the
+    // newer redefines on purpose.
+    if a.path != b.path && without_versions(&a.path) == without_versions(&b.path) {
+        return false;
+    }
     a.path == b.path
         || a.sources.is_empty()
         || b.sources.is_empty()
         || a.sources.iter().any(|s| b.sources.contains(s))
+}
+
+/// A path with version suffixes (`_v2`, a `v2` folder) removed.
+fn without_versions(path: &str) -> String {
+    let is_version =
+        |w: &str| w.len() > 1 && w.starts_with('v') && w[1..].bytes().all(|b| b.is_ascii_digit());
+    path.split('/')
+        .map(|part| {
+            part.split('_')
+                .filter(|w| !is_version(w))
+                .collect::<Vec<_>>()
+                .join("_")
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 impl Variant<'_> {
@@ -485,7 +588,11 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
             }
             // Compare with the majority, or with the largest other variant.
             let other = &variants[if index == 0 { 1 } else { 0 }];
-            for site in variant.sites.iter().filter(|s| !is_pass_through(s)) {
+            for site in variant
+                .sites
+                .iter()
+                .filter(|s| !is_pass_through(s, registry))
+            {
                 // Two connectors' schemas name their columns differently: only
                 // sites that read a common relation, or are combined in one
                 // report (UNION branches), must agree.
@@ -523,5 +630,21 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
             }
         }
     }
+    // Sites a macro wrote share the call's place: one finding each.
+    findings.sort_by(|a, b| {
+        (
+            &a.path,
+            a.range.start.line,
+            a.range.start.column,
+            &a.message,
+        )
+            .cmp(&(
+                &b.path,
+                b.range.start.line,
+                b.range.start.column,
+                &b.message,
+            ))
+    });
+    findings.dedup_by(|a, b| a.path == b.path && a.range == b.range && a.message == b.message);
     findings
 }

@@ -166,8 +166,11 @@ impl Vocabulary {
                 words.truncate(at);
             }
         }
+        // `total_clients` may count rows where `clients` counts distinct ids:
+        // like a grain, a total qualifies only what adds up.
         let strippable = |w: &str, list: &[String]| {
-            list.iter().any(|p| p == w) && (additive || !GRAIN_WORDS.contains(&w))
+            list.iter().any(|p| p == w)
+                && (additive || !(GRAIN_WORDS.contains(&w) || TOTAL_WORDS.contains(&w)))
         };
         while words.len() > 1 && strippable(words[0], &self.prefixes) {
             words.remove(0);
@@ -243,6 +246,9 @@ pub struct Candidate {
     /// A time grain or window was dropped: only an additive metric may be meant.
     pub dropped_grain: bool,
 }
+
+/// Words that say a figure is a total: they qualify an additive metric.
+const TOTAL_WORDS: &[&str] = &["total", "overall"];
 
 /// Time grains and windows: they qualify an additive metric (a slice of it)
 /// but make another metric of a distinct count or an average.
@@ -396,7 +402,11 @@ mod tests {
             v.group_name("users_7d", false),
             v.group_name("users_30d", false)
         );
-        assert_eq!(v.group_name("mau_total", false), "mau");
+        assert_eq!(v.group_name("mau_total", true), "mau");
+        assert_ne!(
+            v.group_name("total_clients", false),
+            v.group_name("clients", false)
+        );
         // Sums over different slices are one metric.
         assert_eq!(v.group_name("daily_clicks", true), "clicks");
         assert_eq!(v.group_name("clicks_mtd", true), "clicks");

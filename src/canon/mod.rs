@@ -187,6 +187,21 @@ impl Expr {
                     arg = then;
                     continue;
                 }
+                // `SUM(CASE WHEN p THEN 0 ELSE x END)` (`SUM(IF(p, 0, x))`)
+                // sums x where p does not hold, as `SUM(IF(p, x, 0))` sums it
+                // where p does. (Rows where p is NULL are read as failing it.)
+                let then_is_zero =
+                    branches.len() == 1 && matches!(&branches[0].1, Expr::Number(n) if n.is_zero());
+                if func == AggFunc::Sum && then_is_zero && !else_is_null && !else_is_zero {
+                    let when = branches[0].0.clone();
+                    let x = otherwise
+                        .as_deref()
+                        .cloned()
+                        .expect("an ELSE that is not NULL");
+                    filter.push(Expr::negate(when));
+                    arg = x;
+                    continue;
+                }
             }
             break;
         }

@@ -36,6 +36,10 @@ pub struct Site {
     pub sources: Vec<String>,
     /// The relations the SELECT reads itself (not through upstream models).
     pub reads: Vec<String>,
+    /// In a long-format UNION, whose branches say in a literal column which
+    /// figure each holds (`'first_touch' AS attribution_type`): this
+    /// branch's label. Branches with different labels hold different figures.
+    pub label: Option<String>,
 }
 
 /// Extracts the sites of `statements` whose output name `wanted` accepts.
@@ -71,6 +75,7 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 text,
                 sites: Vec::new(),
                 models,
+                label: None,
             },
             outputs: None,
             keep_outputs: false,
@@ -124,6 +129,8 @@ struct Walker<'t, 'w> {
     text: &'t str,
     sites: Vec<Site>,
     models: &'w Models,
+    /// The label of the long-format UNION branch being walked, if any.
+    label: Option<String>,
 }
 
 /// Collects the outermost queries nested in an expression or statement.
@@ -235,6 +242,16 @@ impl<'t> Walker<'t, '_> {
                         first.as_slice()
                     }
                 };
+                if self.label.is_none() {
+                    if let Some(labelled) = branch_labels(body) {
+                        for (branch, label) in labelled {
+                            self.label = Some(label);
+                            self.set_expr(branch, ctes, Some(names));
+                        }
+                        self.label = None;
+                        return;
+                    }
+                }
                 self.set_expr(left, ctes, Some(names));
                 self.set_expr(right, ctes, Some(names));
             }
@@ -312,6 +329,7 @@ impl<'t> Walker<'t, '_> {
                 computation,
                 sources,
                 reads,
+                label: self.label.clone(),
             });
         }
     }
@@ -363,6 +381,62 @@ impl<'t> Walker<'t, '_> {
 }
 
 /// The output names of the first SELECT of a set operation, by position.
+/// The branches of a set operation, flattened.
+fn branches_of(body: &SetExpr) -> Vec<&SetExpr> {
+    match body {
+        SetExpr::SetOperation { left, right, .. } => {
+            let mut out = branches_of(left);
+            out.extend(branches_of(right));
+            out
+        }
+        SetExpr::Query(query) if matches!(*query.body, SetExpr::SetOperation { .. }) => {
+            branches_of(&query.body)
+        }
+        other => vec![other],
+    }
+}
+
+/// For a long-format UNION (a column that is a string literal in every
+/// branch, not the same in all), each branch with its label.
+fn branch_labels(body: &SetExpr) -> Option<Vec<(&SetExpr, String)>> {
+    let branches = branches_of(body);
+    let literals: Vec<Vec<Option<String>>> = branches
+        .iter()
+        .map(|branch| match branch {
+            SetExpr::Select(select) => select
+                .projection
+                .iter()
+                .map(|item| match item {
+                    SelectItem::ExprWithAlias { expr, .. } | SelectItem::UnnamedExpr(expr) => {
+                        match expr {
+                            AstExpr::Value(v) => match &v.value {
+                                sqlparser::ast::Value::SingleQuotedString(s)
+                                | sqlparser::ast::Value::DoubleQuotedString(s) => Some(s.clone()),
+                                _ => None,
+                            },
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let width = literals.iter().map(Vec::len).min()?;
+    let position = (0..width).find(|&p| {
+        let labels: Vec<&Option<String>> = literals.iter().map(|l| &l[p]).collect();
+        labels.iter().all(|l| l.is_some()) && labels.iter().any(|l| *l != labels[0])
+    })?;
+    Some(
+        branches
+            .into_iter()
+            .zip(literals)
+            .map(|(branch, l)| (branch, l[position].clone().unwrap_or_default()))
+            .collect(),
+    )
+}
+
 fn first_branch_names(body: &SetExpr) -> Vec<String> {
     match body {
         SetExpr::Select(select) => select
