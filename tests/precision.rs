@@ -1,0 +1,289 @@
+//! Real-world precision: shapes that public analytics repositories showed,
+//! each as a table of both kinds. The false alarm's shape must stay silent,
+//! and the nearest real drift must still be found. Every case runs the
+//! binary as a new user would: the built-in pack, no registry, no config.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// Checks a scratch repository of `files` and returns its findings as
+/// (file name, code), sorted.
+fn findings(files: &[(&str, &str)]) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut got: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            let relative = path
+                .strip_prefix(dir.path().to_str().unwrap())
+                .unwrap_or(path)
+                .trim_start_matches('/');
+            (
+                relative.to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+fn expect(cases: &[(&str, &[(&str, &str)], &[(&str, &str)])]) {
+    for (what, files, want) in cases {
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(findings(files), want, "{what}");
+    }
+}
+
+#[test]
+fn the_built_in_pack_leaves_columns_and_grain_to_the_repository() {
+    expect(&[
+        (
+            "impressions counted as rows, consistently, over an impression-level table",
+            &[
+                (
+                    "a.sql",
+                    "select day, count(*) as impressions from ad_events group by 1",
+                ),
+                (
+                    "b.sql",
+                    "select campaign, count(*) as impressions from ad_events group by 1",
+                ),
+                ("c.sql", "select count(*) as impressions from ad_events"),
+            ],
+            &[],
+        ),
+        (
+            "a platform column of another name, consistently",
+            &[
+                ("a.sql", "select sum(impression) as impressions from stats"),
+                ("b.sql", "select sum(purchase_value) as revenue from stats"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: one report sums another column than the rest",
+            &[
+                ("a.sql", "select sum(clicks) as clicks from ad_stats"),
+                (
+                    "b.sql",
+                    "select day, sum(clicks) as clicks from ad_stats group by 1",
+                ),
+                ("c.sql", "select sum(taps) as clicks from ad_stats"),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+        (
+            "a rate over measures the pack does not know: the repository decides",
+            &[(
+                "a.sql",
+                "select sum(click_count) / sum(impression_count) as ctr from t",
+            )],
+            &[],
+        ),
+        (
+            "near miss: a rate over another measure the pack knows",
+            &[("a.sql", "select sum(clicks) / sum(spend) as ctr from t")],
+            &[("a.sql", "ML001")],
+        ),
+        (
+            "near miss: an average of per-row ratios, whatever the columns",
+            &[(
+                "a.sql",
+                "select avg(click_count / impression_count) as ctr from t",
+            )],
+            &[("a.sql", "ML005")],
+        ),
+    ]);
+}
+
+#[test]
+fn names_keep_rates_per_thing_windows_and_date_bases_apart() {
+    expect(&[
+        (
+            "a cost per click is not spend: it is the pack's cpc, by a synonym",
+            &[
+                ("a.sql", "select sum(cost) / sum(clicks) as cost_per_click_by_campaign from t"),
+                ("b.sql", "select sum(cost) as spend from t"),
+            ],
+            &[("a.sql", "ML011")],
+        ),
+        (
+            "daily and weekly active users are two metrics",
+            &[
+                ("a.sql", "select count(distinct user_id) as daily_active_users from d"),
+                ("b.sql", "select count(distinct account_id) as weekly_active_users from w"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: one metric, two ways, under a grain word on a sum",
+            &[
+                ("a.sql", "select sum(order_value) / count(distinct order_id) as avg_order_value from o"),
+                ("b.sql", "select sum(order_value) / count(distinct order_id) as weekly_avg_order_value from o"),
+                ("c.sql", "select avg(order_value) as avg_order_value from o"),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
+}
+
+#[test]
+fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
+    expect(&[
+        (
+            "picks, flags and generic names are no metrics",
+            &[
+                ("a.sql", "select max(account_name) as account_label, sum(x) as value, logical_or(is_test) as any_test from t"),
+                ("b.sql", "select min(account_name) as account_label, count(*) as value, logical_and(is_test) as any_test from t"),
+            ],
+            &[],
+        ),
+        (
+            "a count of events, and a later sum of the stored count",
+            &[
+                ("a.sql", "select countif(event_name = 'open') as open_count from events"),
+                ("b.sql", "select sum(open_count) as open_count from daily_opens join events using (id)"),
+                ("c.sql", "select sum(open_count) as total_open_count from daily_opens join events using (id)"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: two event definitions of one count",
+            &[
+                ("a.sql", "select countif(event_name = 'open') as open_count from events"),
+                ("b.sql", "select day, countif(event_name = 'open') as open_count from events group by 1"),
+                ("c.sql", "select countif(event_name = 'opened') as open_count from events"),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+        (
+            "count spellings alike: a column, a key, a flag, = 1",
+            &[
+                ("a.sql", "select count(block) as blocks, count(client_id) as clients, sum(cast(is_dau as int)) as dau, countif(bounces = 1) as bounced from s"),
+                ("b.sql", "select sum(case when block is not null then 1 else 0 end) as blocks, count(*) as clients, countif(is_dau) as dau, countif(cast(bounces as bool)) as bounced from s"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a distinct count is another count",
+            &[
+                ("a.sql", "select count(block) as blocks from s"),
+                ("b.sql", "select count(block) as blocks from s where day > '2024-01-01'"),
+                ("c.sql", "select count(distinct block) as blocks from s"),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+        (
+            "a WHERE filter is the filter another report writes in the aggregate",
+            &[
+                ("a.sql", "select count(1) as sessions_x from s where is_test = false"),
+                ("b.sql", "select countif(is_test = false) as sessions_x from s"),
+            ],
+            &[],
+        ),
+    ]);
+}
+
+#[test]
+fn ml010_compares_what_must_agree() {
+    let labelled = "select 'first_touch' as attribution_type, sum(first_touch) as attributed_revenue from paths\n\
+                    union all\n\
+                    select 'last_touch' as attribution_type, sum(last_touch) as attributed_revenue from paths";
+    let unlabelled = "select sum(first_touch) as attributed_revenue from paths\n\
+                      union all\n\
+                      select sum(last_touch) as attributed_revenue from paths";
+    expect(&[
+        (
+            "a long-format union says which figure each branch holds",
+            &[("a.sql", labelled)],
+            &[],
+        ),
+        (
+            "near miss: the same union without a label column",
+            &[("a.sql", unlabelled)],
+            &[("a.sql", "ML010"), ("a.sql", "ML010")],
+        ),
+        (
+            "two versions of one report redefine on purpose",
+            &[
+                (
+                    "stats_v1/query.sql",
+                    "select sum(ltv) as lifetime_value from campaigns",
+                ),
+                (
+                    "stats_v2/query.sql",
+                    "select sum(ltv_14d) as lifetime_value from campaigns",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: two reports that are not versions of each other",
+            &[
+                (
+                    "stats_v1/query.sql",
+                    "select sum(ltv) as lifetime_value from campaigns",
+                ),
+                (
+                    "funnel_v2/query.sql",
+                    "select sum(ltv_14d) as lifetime_value from campaigns",
+                ),
+            ],
+            &[
+                ("funnel_v2/query.sql", "ML010"),
+                ("stats_v1/query.sql", "ML010"),
+            ],
+        ),
+        (
+            "two connectors' tables name their columns their own way",
+            &[
+                (
+                    "a.sql",
+                    "select sum(comment_count) as comments from linkedin_posts",
+                ),
+                (
+                    "b.sql",
+                    "select sum(replies) as comments from twitter_posts",
+                ),
+            ],
+            &[],
+        ),
+    ]);
+}
+
+#[test]
+fn another_linters_suppressions_are_never_unused() {
+    expect(&[
+        (
+            "sqlfluff's noqa, bare noqa and ranges",
+            &[(
+                "a.sql",
+                "select a, -- noqa: LT01\n  b -- noqa\nfrom t -- noqa: disable=all\n-- noqa: enable=all\n",
+            )],
+            &[],
+        ),
+        (
+            "near miss: ours, silencing nothing",
+            &[("a.sql", "select a -- noqa: ML001, LT01\nfrom t\n")],
+            &[("a.sql", "ML020")],
+        ),
+    ]);
+}
