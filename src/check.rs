@@ -991,6 +991,8 @@ fn check_sql(
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
                 grounded_by_repository,
                 label: site.label.clone(),
+                statement: site.statement,
+                in_union: site.in_union,
                 generated_by: None,
                 project: None,
             });
@@ -1019,6 +1021,8 @@ fn check_sql(
                 verdict: None,
                 grounded_by_repository: false,
                 label: site.label,
+                statement: site.statement,
+                in_union: site.in_union,
                 project: None,
             });
         }

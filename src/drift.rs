@@ -46,6 +46,10 @@ pub struct MetricSite {
     /// Its branch's label in a long-format UNION (see
     /// [`crate::extract::Site::label`]).
     pub label: Option<String>,
+    /// Its statement in the file, and whether it is a UNION branch (see
+    /// [`crate::extract::Site::statement`]).
+    pub statement: usize,
+    pub in_union: bool,
     /// The dbt project the site's file belongs to: reports are compared with
     /// the other reports of their own project only.
     pub project: Option<std::path::PathBuf>,
@@ -162,7 +166,8 @@ fn is_metric_like(form: &Expr) -> bool {
     }
     let mut readable = true;
     form.walk(&mut |e| readable &= !matches!(e, Expr::Column(c) if c.contains(' ')));
-    form.has_aggregate() && readable && measure(form)
+    // Lineage that could not be followed: cannot compare, never a finding.
+    form.has_aggregate() && readable && !form.is_uncertain() && measure(form)
 }
 
 /// Dialect functions that count distinct values (approximately).
@@ -289,6 +294,10 @@ fn with_counts_alike(form: &Expr) -> Expr {
     };
     let not_null = |c: &str| Expr::negate(Expr::IsNull(Box::new(Expr::Column(c.to_string()))));
     form.clone().rewrite(&mut |e| match e {
+        // How a report qualifies a column, or inflects its name, is no
+        // difference.
+        Expr::Column(c) => Expr::Column(plain_column_name(unqualified(&c))),
+        Expr::Function { name, mut args } if args.len() == 1 && is_guard(&name) => args.remove(0),
         Expr::Compare(crate::canon::CompareOp::Eq, l, r) => match (*l, *r) {
             (Expr::Number(n), x) | (x, Expr::Number(n)) if n.is_one() => x,
             (Expr::Bool(true), x) | (x, Expr::Bool(true)) => x,
@@ -304,6 +313,9 @@ fn with_counts_alike(form: &Expr) -> Expr {
                 Expr::aggregate(AggFunc::Count, false, Expr::Star, crate::canon::conjuncts(filter))
             };
             match (&agg.func, &agg.arg) {
+                // Summing a figure computed per group (`SUM(COUNT(DISTINCT
+                // session))` over a CTE): the same figure, re-aggregated.
+                (AggFunc::Sum, inner @ Expr::Aggregate(_)) if agg.filter.is_empty() => inner.clone(),
                 (AggFunc::Count, Expr::Column(c)) => {
                     if !is_key(c) {
                         filter.push(not_null(c));
@@ -320,6 +332,34 @@ fn with_counts_alike(form: &Expr) -> Expr {
         }
         other => other,
     })
+}
+
+/// A column's name without the words that only say it holds a total or a
+/// count, and in the singular: `total_conversions_value`, `conversion_value`
+/// and `like_count`, `likes` name one column each. Words that change the
+/// figure (`in_local_currency`, `30_d`, `unique`) stay.
+fn plain_column_name(column: &str) -> String {
+    let lower = column.to_lowercase();
+    let mut words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
+    while words.len() > 1 && matches!(words[0], "total" | "num" | "n" | "sum") {
+        words.remove(0);
+    }
+    while words.len() > 1 && matches!(words[words.len() - 1], "total" | "count" | "cnt" | "sum") {
+        words.pop();
+    }
+    words
+        .iter()
+        .map(|w| match w.strip_suffix('s') {
+            Some(stem) if stem.len() >= 3 && !w.ends_with("ss") => stem,
+            _ => w,
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// A function that, with one argument, returns it (`COALESCE(x)`).
+fn is_guard(name: &str) -> bool {
+    matches!(name, "coalesce" | "ifnull" | "nvl" | "zeroifnull")
 }
 
 /// The form with every column named for a registered base measure, or its
@@ -517,10 +557,12 @@ fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     if a.path != b.path && without_versions(&a.path) == without_versions(&b.path) {
         return false;
     }
-    a.path == b.path
-        || a.sources.is_empty()
-        || b.sources.is_empty()
-        || a.sources.iter().any(|s| b.sources.contains(s))
+    if a.path == b.path {
+        // Within one statement only UNION branches must agree: a CTE and the
+        // query over it are two stages of one figure.
+        return a.statement != b.statement || (a.in_union && b.in_union);
+    }
+    a.sources.is_empty() || b.sources.is_empty() || a.sources.iter().any(|s| b.sources.contains(s))
 }
 
 /// A path with version suffixes (`_v2`, a `v2` folder) removed.

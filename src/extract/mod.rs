@@ -36,6 +36,10 @@ pub struct Site {
     pub sources: Vec<String>,
     /// The relations the SELECT reads itself (not through upstream models).
     pub reads: Vec<String>,
+    /// Which statement of the file it is in (from 0), and whether it is in a
+    /// UNION branch: the parts of one report that must agree with each other.
+    pub statement: usize,
+    pub in_union: bool,
     /// In a long-format UNION, whose branches say in a literal column which
     /// figure each holds (`'first_touch' AS attribution_type`): this
     /// branch's label. Branches with different labels hold different figures.
@@ -76,6 +80,8 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 sites: Vec::new(),
                 models,
                 label: None,
+                statement: 0,
+                in_union: false,
             },
             outputs: None,
             keep_outputs: false,
@@ -91,6 +97,7 @@ impl<'t, 'w> Extractor<'t, 'w> {
     /// Adds the sites of one statement of the file.
     pub fn statement(&mut self, statement: &Statement) {
         self.walker.statement(statement, &Vec::new());
+        self.walker.statement += 1;
         if !self.keep_outputs {
             return;
         }
@@ -131,6 +138,9 @@ struct Walker<'t, 'w> {
     models: &'w Models,
     /// The label of the long-format UNION branch being walked, if any.
     label: Option<String>,
+    /// The statement being walked (from 0), and whether inside a UNION.
+    statement: usize,
+    in_union: bool,
 }
 
 /// Collects the outermost queries nested in an expression or statement.
@@ -242,6 +252,7 @@ impl<'t> Walker<'t, '_> {
                         first.as_slice()
                     }
                 };
+                let was_in_union = std::mem::replace(&mut self.in_union, true);
                 if self.label.is_none() {
                     if let Some(labelled) = branch_labels(body) {
                         for (branch, label) in labelled {
@@ -249,11 +260,13 @@ impl<'t> Walker<'t, '_> {
                             self.set_expr(branch, ctes, Some(names));
                         }
                         self.label = None;
+                        self.in_union = was_in_union;
                         return;
                     }
                 }
                 self.set_expr(left, ctes, Some(names));
                 self.set_expr(right, ctes, Some(names));
+                self.in_union = was_in_union;
             }
             SetExpr::Insert(statement)
             | SetExpr::Update(statement)
@@ -330,6 +343,8 @@ impl<'t> Walker<'t, '_> {
                 sources,
                 reads,
                 label: self.label.clone(),
+                statement: self.statement,
+                in_union: self.in_union,
             });
         }
     }
@@ -423,16 +438,29 @@ fn branch_labels(body: &SetExpr) -> Option<Vec<(&SetExpr, String)>> {
             _ => Vec::new(),
         })
         .collect();
+    // The columns that are a literal in every branch and not the same in
+    // all; together (`'channel'`, `'first_touch'`) they label a branch.
     let width = literals.iter().map(Vec::len).min()?;
-    let position = (0..width).find(|&p| {
-        let labels: Vec<&Option<String>> = literals.iter().map(|l| &l[p]).collect();
-        labels.iter().all(|l| l.is_some()) && labels.iter().any(|l| *l != labels[0])
-    })?;
+    let positions: Vec<usize> = (0..width)
+        .filter(|&p| {
+            let labels: Vec<&Option<String>> = literals.iter().map(|l| &l[p]).collect();
+            labels.iter().all(|l| l.is_some()) && labels.iter().any(|l| *l != labels[0])
+        })
+        .collect();
+    if positions.is_empty() {
+        return None;
+    }
     Some(
         branches
             .into_iter()
             .zip(literals)
-            .map(|(branch, l)| (branch, l[position].clone().unwrap_or_default()))
+            .map(|(branch, l)| {
+                let label: Vec<String> = positions
+                    .iter()
+                    .map(|&p| l[p].clone().unwrap_or_default())
+                    .collect();
+                (branch, label.join("/"))
+            })
             .collect(),
     )
 }
