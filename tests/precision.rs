@@ -42,7 +42,10 @@ fn findings(files: &[(&str, &str)]) -> Vec<(String, String)> {
     got
 }
 
-fn expect(cases: &[(&str, &[(&str, &str)], &[(&str, &str)])]) {
+/// (what the case shows, the repository's files, the findings as (file, code)).
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
+
+fn expect(cases: &[Case<'_>]) {
     for (what, files, want) in cases {
         let want: Vec<(String, String)> = want
             .iter()
