@@ -985,6 +985,7 @@ fn check_sql(
                 range: site.range,
                 form: without_slice(&site.computation),
                 read_form: read_without_slice(&site.computation),
+                computation: site.computation.clone(),
                 sources: site.sources.clone(),
                 slice: common_conditions(&site.computation),
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
@@ -1007,7 +1008,9 @@ fn check_sql(
         } else {
             without_slice(&site.computation)
         };
-        if is_metric(&form) {
+        // `init` judges every aggregate later, as `check` will once its
+        // names are registered; the other views take metrics only.
+        if inventory || is_metric(&form) {
             outcome.sites.push(MetricSite {
                 path: path.to_string(),
                 output_name: site.output_name,
@@ -1015,6 +1018,7 @@ fn check_sql(
                 slice: common_conditions(&site.computation),
                 form,
                 read_form: read_without_slice(&site.computation),
+                computation: site.computation.clone(),
                 sources: site.sources,
                 registered: None,
                 generated_by: None,

@@ -22,6 +22,9 @@ pub struct MetricSite {
     pub path: String,
     pub output_name: String,
     pub range: Range,
+    /// The computation as the report writes it (its slice in its aggregates'
+    /// scopes), for judging it against a registry later (`init`).
+    pub computation: Expr,
     /// The computation without the report's slice, renamed columns followed
     /// to their sources.
     pub form: Expr,
@@ -138,7 +141,7 @@ fn is_pick(form: &Expr) -> bool {
 /// ratios of those. A value picked from a group (`MAX(account_name)`,
 /// `MIN(event_date)`), a boolean (`LOGICAL_OR(…)`), a list or a string is an
 /// attribute of the group, not a metric.
-fn is_metric_like(form: &Expr) -> bool {
+pub fn is_metric_like(form: &Expr) -> bool {
     fn measure(e: &Expr) -> bool {
         match e {
             Expr::Aggregate(agg) => {
@@ -226,7 +229,7 @@ fn is_generic_name(name: &str) -> bool {
 /// metric): it adds no definition of its own. It is a vote for the way the
 /// column is computed, but never the site to blame: the column's own
 /// definition (upstream, or in another branch) is.
-fn is_pass_through(site: &MetricSite, registry: &Registry) -> bool {
+pub fn is_pass_through(site: &MetricSite, registry: &Registry) -> bool {
     match &site.read_form {
         Expr::Aggregate(agg) => {
             matches!(&agg.arg, Expr::Column(c) if names_one_metric(unqualified(c), &site.output_name, registry))
@@ -281,7 +284,15 @@ fn computed_from_rows(site: &MetricSite) -> bool {
 /// sum of a flag (`SUM(CAST(is_dau AS INT))`) counts the rows where it holds;
 /// a 0/1 column compared with 1, or cast to a boolean, is that flag. Only
 /// cross-report comparison uses it: the report's own form is kept.
-fn with_counts_alike(form: &Expr) -> Expr {
+pub fn with_counts_alike(form: &Expr) -> Expr {
+    with_counts_alike_and(form, true)
+}
+
+/// [`with_counts_alike`]; `across_reports` false keeps what only reports
+/// compared with each other may overlook: column names as written (against
+/// a registry, a column is the agreement) and a sum over per-group figures
+/// (summed daily uniques are not the uniques agreed).
+pub fn with_counts_alike_and(form: &Expr, across_reports: bool) -> Expr {
     let is_key = |c: &str| {
         let c = unqualified(c);
         c == "id" || c.ends_with("_id") || c.ends_with("_key") || c.ends_with("_uuid")
@@ -296,7 +307,7 @@ fn with_counts_alike(form: &Expr) -> Expr {
     form.clone().rewrite(&mut |e| match e {
         // How a report qualifies a column, or inflects its name, is no
         // difference.
-        Expr::Column(c) => Expr::Column(plain_column_name(unqualified(&c))),
+        Expr::Column(c) if across_reports => Expr::Column(plain_column_name(unqualified(&c))),
         Expr::Function { name, mut args } if args.len() == 1 && is_guard(&name) => args.remove(0),
         Expr::Compare(crate::canon::CompareOp::Eq, l, r) => match (*l, *r) {
             (Expr::Number(n), x) | (x, Expr::Number(n)) if n.is_one() => x,
@@ -315,7 +326,9 @@ fn with_counts_alike(form: &Expr) -> Expr {
             match (&agg.func, &agg.arg) {
                 // Summing a figure computed per group (`SUM(COUNT(DISTINCT
                 // session))` over a CTE): the same figure, re-aggregated.
-                (AggFunc::Sum, inner @ Expr::Aggregate(_)) if agg.filter.is_empty() => inner.clone(),
+                (AggFunc::Sum, inner @ Expr::Aggregate(_)) if across_reports && agg.filter.is_empty() => {
+                    inner.clone()
+                }
                 (AggFunc::Count, Expr::Column(c)) => {
                     if !is_key(c) {
                         filter.push(not_null(c));
@@ -547,7 +560,7 @@ pub fn sums_across_slices(form: &Expr) -> bool {
 
 /// Whether two sites must compute a metric the same way: they are in one
 /// report, or read a common relation (or either's relations are unknown).
-fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
+pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     // Branches of a long-format UNION labelled apart hold different figures.
     if a.label.is_some() && b.label.is_some() && a.label != b.label {
         return false;
@@ -588,6 +601,35 @@ impl Variant<'_> {
     }
 }
 
+/// The metric a site computes: its registered metric, or its output name
+/// without qualifiers (grain words kept on counts).
+pub fn metric_name(site: &MetricSite, registry: &Registry) -> String {
+    match &site.registered {
+        Some((metric, _)) => metric.clone(),
+        None => registry
+            .vocabulary()
+            .group_name(&site.output_name, sums_across_slices(&site.form)),
+    }
+}
+
+/// Whether reports are compared on this site: a metric-like computation
+/// under a name that says which metric it is.
+pub fn is_compared(site: &MetricSite) -> bool {
+    !is_generic_name(&site.output_name) && is_metric_like(&site.form)
+}
+
+/// The ways `sites` (of one metric) compute it, most reports first, each as
+/// (its form, its sites); see ML010 for when two sites are one way.
+pub fn ways_of<'s>(
+    sites: &[&'s MetricSite],
+    registry: &Registry,
+) -> Vec<(Expr, Vec<&'s MetricSite>)> {
+    variants_of(sites, registry)
+        .into_iter()
+        .map(|v| (v.form.clone(), v.sites))
+        .collect()
+}
+
 /// ML010 findings for the drift sites of a whole run.
 pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> Vec<Finding> {
     let mut groups: HashMap<(Option<&std::path::Path>, String), Vec<&MetricSite>> = HashMap::new();
@@ -595,12 +637,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
         .iter()
         .filter(|s| s.registered.is_none() || s.grounded_by_repository)
     {
-        let name = match &site.registered {
-            Some((metric, _)) => metric.clone(),
-            None => registry
-                .vocabulary()
-                .group_name(&site.output_name, sums_across_slices(&site.form)),
-        };
+        let name = metric_name(site, registry);
         groups
             .entry((site.project.as_deref(), name))
             .or_default()
@@ -608,11 +645,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
     }
     let mut findings = Vec::new();
     for sites in groups.values() {
-        let sites: Vec<&MetricSite> = sites
-            .iter()
-            .copied()
-            .filter(|s| !is_generic_name(&s.output_name) && is_metric_like(&s.form))
-            .collect();
+        let sites: Vec<&MetricSite> = sites.iter().copied().filter(|s| is_compared(s)).collect();
         let variants = variants_of(&sites, registry);
         if variants.len() < 2 {
             continue;

@@ -1,14 +1,14 @@
 //! `metriclint init`: a first registry, written from what the reports compute.
 //!
-//! One entry per metric found: the variant most sites use becomes the
-//! definition (its canonical form, printed back as SQL), the source is set
-//! when every site of that variant reads the same relation, and a comment
-//! above the entry lists the other variants, so the team can decide.
+//! One entry per metric found (see [`starter_registry`]), so the team can
+//! decide, then commit it.
 
 use std::fmt::Write;
 
-use crate::drift::MetricSite;
-use crate::inventory::{self, Status};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::canon::Expr;
+use crate::drift::{self, MetricSite};
 use crate::registry::Registry;
 
 /// A YAML single-quoted scalar.
@@ -33,9 +33,310 @@ fn snake_case(name: &str) -> String {
     }
 }
 
-/// The text of a starter registry for `sites`.
+/// One metric of the starter registry, before it is written.
+struct Proposal<'s> {
+    name: String,
+    /// The agreed computation proposed: the way most reports compute it, a
+    /// ratio of totals over an average or sum of ratios.
+    definition: Expr,
+    /// Its sites, and the sites of the other ways.
+    chosen: Vec<&'s MetricSite>,
+    others: Vec<(Expr, Vec<&'s MetricSite>)>,
+    /// Conditions every chosen site applies (two sites or more), and those
+    /// most but not all apply.
+    filter: Vec<Expr>,
+    usual_filter: Vec<(Expr, usize)>,
+    /// The one relation every chosen site reads, or the one most read.
+    source: Option<String>,
+    usual_source: Option<(String, usize)>,
+    /// Why it is not proposed, if it is not.
+    left_out: Option<&'static str>,
+    /// How many sites compute it, whichever way.
+    sites: usize,
+}
+
+/// The text of a starter registry for `sites`: one entry per metric the
+/// reports compute, extending the built-in pack. Each definition is the way
+/// most reports compute the metric (a ratio of totals wins over averaged or
+/// summed ratios), with the pack's unit and synonyms where it knows the
+/// metric; the filter and source are those all its sites share, never a
+/// date or partition predicate. The comments above each entry list exactly
+/// the sites `check --registry` with this file then reports, and the filter
+/// or source most sites use when not all do.
 pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize) -> String {
-    let entries = inventory::build(sites, registry.vocabulary());
+    let proposals = proposals(sites, registry);
+    let draft = write_registry(&proposals, registry, files, &BTreeMap::new());
+    // What `check` will report against this registry, by metric: judged
+    // here, the same way, so that the comments say exactly that.
+    let drifts = match crate::registry::load_str("metrics.yaml", &draft) {
+        Ok(proposed) => drifts_against(sites, &proposed),
+        Err(_) => BTreeMap::new(),
+    };
+    write_registry(&proposals, registry, files, &drifts)
+}
+
+/// The metrics to propose, by name.
+fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'s>> {
+    let mut groups: BTreeMap<String, Vec<&MetricSite>> = BTreeMap::new();
+    for site in sites.iter().filter(|s| drift::is_compared(s)) {
+        groups
+            .entry(snake_case(&drift::metric_name(site, registry)))
+            .or_default()
+            .push(site);
+    }
+    let mut out = Vec::new();
+    for (name, group) in groups {
+        let mut ways = drift::ways_of(&group, registry);
+        let reports = |sites: &[&MetricSite]| {
+            sites
+                .iter()
+                .map(|s| s.path.as_str())
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        // A ratio of totals, where the reports have one, over averaged or
+        // summed per-row ratios; then the most reports; then the pack's.
+        let has_ratio_of_totals = ways.iter().any(|(form, _)| is_ratio_of_totals(form));
+        let agreed = registry.get(&name).map(|m| &m.agreed);
+        // A way made only of re-aggregations of a stored column (`SUM(x)
+        // AS x`) says nothing of how the figure is made: last.
+        ways.sort_by_key(|(form, sites)| {
+            (
+                sites.iter().all(|s| drift::is_pass_through(s, registry)),
+                has_ratio_of_totals && !is_ratio_of_totals(form),
+                std::cmp::Reverse(reports(sites)),
+                agreed != Some(form),
+            )
+        });
+        let (definition, chosen) = ways.remove(0);
+        // Ways computed from other relations, in other reports, are other
+        // connectors' schemas (ML010 leaves them be): one definition would
+        // call them all wrong. Left to the team.
+        let apart = ways.iter().any(|(_, sites)| {
+            sites
+                .iter()
+                .any(|s| !chosen.iter().any(|c| drift::comparable(s, c)))
+        });
+        // (A metric the extended pack defines is judged by it anyway: it is
+        // proposed, and the comments say what check will report.)
+        let apart = apart && registry.get(&name).is_none();
+        if apart || !writable(&definition) {
+            out.push(Proposal {
+                name,
+                definition,
+                chosen,
+                others: ways,
+                filter: Vec::new(),
+                usual_filter: Vec::new(),
+                source: None,
+                usual_source: None,
+                sites: group.len(),
+                left_out: Some(if apart {
+                    "computed from different relations in different reports"
+                } else {
+                    "its computation cannot be written as registry SQL"
+                }),
+            });
+            continue;
+        }
+        // The conditions every site of the metric applies, whichever way.
+        let (filter, usual_filter) = shared_conditions(&group);
+        let (source, usual_source) = shared_source(&chosen);
+        out.push(Proposal {
+            name,
+            definition,
+            chosen,
+            others: ways,
+            filter,
+            usual_filter,
+            source,
+            usual_source,
+            left_out: None,
+            sites: group.len(),
+        });
+    }
+    out
+}
+
+/// Whether a definition, printed, loads back as registry SQL.
+fn writable(definition: &Expr) -> bool {
+    let text = format!(
+        "version: 1\nmetrics:\n  - name: m\n    sql: {}\n",
+        quoted(&definition.to_string())
+    );
+    crate::registry::load_str("check.yaml", &text).is_ok()
+}
+
+/// `SUM(a) / SUM(b)`: aggregates divided, none of them over a ratio.
+fn is_ratio_of_totals(form: &Expr) -> bool {
+    let (_, numerator, denominator) = form.as_ratio();
+    let divides = !matches!(&denominator, Expr::Number(n) if n.is_one());
+    let per_row_ratio = |e: &Expr| {
+        let mut found = false;
+        e.walk(&mut |x| {
+            if let Expr::Aggregate(agg) = x {
+                found |=
+                    matches!(&agg.arg, Expr::Product(p) if p.factors.iter().any(|f| f.inverse));
+            }
+        });
+        found
+    };
+    divides
+        && numerator.has_aggregate()
+        && denominator.has_aggregate()
+        && !per_row_ratio(&numerator)
+        && !per_row_ratio(&denominator)
+}
+
+/// Whether a condition is fit for a registry filter: printable SQL that
+/// says which rows a metric counts, not which dates or partitions a report
+/// reads, nor a window or a template's placeholder.
+fn is_row_condition(condition: &Expr) -> bool {
+    // A constant (`1 = 1`, a macro's typed NULL filler) says nothing.
+    if condition.is_uncertain() || condition.has_aggregate() || condition.columns().is_empty() {
+        return false;
+    }
+    let text = condition.to_string();
+    let dated = condition.columns().iter().any(|c| {
+        let last = c.rsplit(['.', '_']).next().unwrap_or(c);
+        matches!(
+            last,
+            "date"
+                | "day"
+                | "dt"
+                | "ds"
+                | "at"
+                | "time"
+                | "timestamp"
+                | "ts"
+                | "tstamp"
+                | "hour"
+                | "week"
+                | "month"
+                | "year"
+                | "partition"
+                | "partitiontime"
+        )
+    });
+    let lowered = text.to_lowercase();
+    let moving = [
+        "current_date",
+        "current_timestamp",
+        "now()",
+        "getdate",
+        "sysdate",
+        "date_sub",
+        "dateadd",
+        "date_add",
+        "interval",
+    ]
+    .iter()
+    .any(|w| lowered.contains(w));
+    let reparses = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
+        .try_with_sql(&text)
+        .and_then(|mut p| p.parse_expr())
+        .is_ok();
+    !dated
+        && !moving
+        && reparses
+        && !lowered.contains("__jinja")
+        && !lowered.contains(" over ")
+        && !lowered.contains(" over(")
+}
+
+/// The conditions all `sites` (two or more) apply, and those applied by
+/// more than half of them but not all, with their counts.
+fn shared_conditions(sites: &[&MetricSite]) -> (Vec<Expr>, Vec<(Expr, usize)>) {
+    let mut counts: Vec<(Expr, usize)> = Vec::new();
+    for site in sites {
+        let mut seen: Vec<&Expr> = Vec::new();
+        for condition in site.slice.iter().filter(|c| is_row_condition(c)) {
+            if seen.contains(&condition) {
+                continue;
+            }
+            seen.push(condition);
+            match counts.iter_mut().find(|(c, _)| c == condition) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((condition.clone(), 1)),
+            }
+        }
+    }
+    let all = sites.len();
+    let filter = counts
+        .iter()
+        .filter(|(_, n)| *n == all && all > 1)
+        .map(|(c, _)| c.clone())
+        .collect();
+    let usual = counts
+        .into_iter()
+        .filter(|(_, n)| *n < all && *n * 2 > all)
+        .collect();
+    (filter, usual)
+}
+
+/// The relation every site reads (each reading one), or the one most read.
+fn shared_source(sites: &[&MetricSite]) -> (Option<String>, Option<(String, usize)>) {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for site in sites {
+        if let [relation] = site.sources.as_slice() {
+            *counts.entry(relation.as_str()).or_default() += 1;
+        }
+    }
+    let fit = |r: &str| !r.is_empty() && r.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let best = counts
+        .iter()
+        .filter(|(r, _)| fit(r))
+        .max_by_key(|(_, n)| **n)
+        .map(|(r, n)| (r.to_string(), *n));
+    match best {
+        Some((relation, n)) if n == sites.len() => (Some(relation), None),
+        Some((relation, n)) if n * 2 > sites.len() => (None, Some((relation, n))),
+        _ => (None, None),
+    }
+}
+
+/// The drifts `check` reports against `proposed`, by metric: (code, the
+/// site's form as found, path, line) for every site it judges to differ.
+type Drifts = BTreeMap<String, Vec<(&'static str, String, String, u32)>>;
+
+fn drifts_against(sites: &[MetricSite], proposed: &Registry) -> Drifts {
+    let mut out: Drifts = BTreeMap::new();
+    for site in sites {
+        let Some((metric, _)) = proposed.lookup(&site.output_name) else {
+            continue;
+        };
+        let as_extracted = crate::extract::Site {
+            output_name: site.output_name.clone(),
+            range: site.range,
+            computation: site.computation.clone(),
+            sources: site.sources.clone(),
+            reads: Vec::new(),
+            statement: site.statement,
+            in_union: site.in_union,
+            label: site.label.clone(),
+        };
+        let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
+            continue;
+        };
+        if finding.code == crate::rules::NonCanonicalName::INFO.code {
+            continue;
+        }
+        out.entry(metric.name.clone()).or_default().push((
+            finding.code,
+            finding.found.clone().unwrap_or_default(),
+            site.path.clone(),
+            site.range.start.line,
+        ));
+    }
+    out
+}
+
+fn write_registry(
+    proposals: &[Proposal<'_>],
+    registry: &Registry,
+    files: usize,
+    drifts: &Drifts,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -43,63 +344,84 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
     );
     let _ = writeln!(
         out,
-        "# Each definition is the computation most sites use; the comments list the"
+        "# Each definition is the way most reports compute the metric (a ratio of"
     );
     let _ = writeln!(
         out,
-        "# other variants found. Agree on each one, add descriptions, units, owners and"
+        "# totals over averaged ratios); the comments say which sites `check` will"
     );
     let _ = writeln!(
         out,
-        "# filters, then commit this file and pass it with --registry."
+        "# report against it. Agree on each one, add descriptions and owners, then"
     );
+    let _ = writeln!(out, "# commit this file and pass it with --registry.");
     let _ = writeln!(out, "version: 1");
+    let _ = writeln!(out, "extends: [{}]", crate::registry::builtin::DEFAULT_PACK);
     let _ = writeln!(out, "metrics:");
-    let mut written = Vec::new();
-    for entry in &entries {
-        // A synonym's sites belong to the metric it names.
-        if let Status::SynonymOf { .. } = entry.status {
+    for proposal in proposals {
+        let _ = writeln!(out);
+        if let Some(why) = proposal.left_out {
+            let mut ways: Vec<(String, &MetricSite)> =
+                vec![(proposal.definition.to_string(), proposal.chosen[0])];
+            ways.extend(proposal.others.iter().map(|(f, s)| (f.to_string(), s[0])));
+            let _ = writeln!(out, "  # {}: left out, {why}:", proposal.name);
+            for (form, site) in ways {
+                let _ = writeln!(
+                    out,
+                    "  #   {form}, e.g. {}:{}",
+                    site.path, site.range.start.line
+                );
+            }
             continue;
         }
-        let name = snake_case(&entry.name);
-        if written.contains(&name) {
-            continue;
-        }
-        written.push(name.clone());
-        // Variants by computation alone (the agreement is being decided anew):
-        // the most sites first; on a tie, the one the current registry agrees with.
-        let mut variants: Vec<inventory::Variant> = Vec::new();
-        for variant in &entry.variants {
-            match variants.iter_mut().find(|v| v.form == variant.form) {
-                Some(v) => {
-                    v.sites.extend(variant.sites.iter().cloned());
-                    v.matches_agreement = v.matches_agreement.or(variant.matches_agreement);
-                }
-                None => variants.push(variant.clone()),
+        // What check will report, grouped by how it was found.
+        let mut reported: Vec<(&str, &str, usize, &str, u32)> = Vec::new();
+        for (code, found, path, line) in drifts.get(&proposal.name).into_iter().flatten() {
+            match reported.iter_mut().find(|r| r.1 == found.as_str()) {
+                Some(r) => r.2 += 1,
+                None => reported.push((code, found, 1, path, *line)),
             }
         }
-        variants.sort_by_key(|v| {
-            (
-                std::cmp::Reverse(v.sites.len()),
-                v.matches_agreement != Some(true),
-            )
-        });
-        let chosen = &variants[0];
-        let _ = writeln!(out);
-        for other in &variants[1..] {
-            let site = &other.sites[0];
+        for (code, found, count, path, line) in &reported {
             let _ = writeln!(
                 out,
-                "  # also computed as {}: {} site{}, e.g. {}:{}",
-                other.form,
-                other.sites.len(),
-                if other.sites.len() == 1 { "" } else { "s" },
-                site.path,
-                site.line
+                "  # {code}: computed as {found}: {count} site{}, e.g. {path}:{line}",
+                if *count == 1 { "" } else { "s" }
             );
         }
-        let _ = writeln!(out, "  - name: {name}");
-        if let Some(metric) = registry.get(&entry.name) {
+        for (form, sites) in &proposal.others {
+            let judged = sites.iter().any(|s| {
+                reported
+                    .iter()
+                    .any(|r| r.3 == s.path && r.4 == s.range.start.line)
+            });
+            if !judged {
+                let _ = writeln!(
+                    out,
+                    "  # also computed as {form} ({} site{}, e.g. {}:{}), which check cannot compare for sure",
+                    sites.len(),
+                    if sites.len() == 1 { "" } else { "s" },
+                    sites[0].path,
+                    sites[0].range.start.line
+                );
+            }
+        }
+        if let Some((relation, n)) = &proposal.usual_source {
+            let _ = writeln!(
+                out,
+                "  # {n} of {} sites read {relation}",
+                proposal.chosen.len()
+            );
+        }
+        for (condition, n) in &proposal.usual_filter {
+            let _ = writeln!(
+                out,
+                "  # {n} of {} sites filter on {condition}",
+                proposal.sites
+            );
+        }
+        let _ = writeln!(out, "  - name: {}", proposal.name);
+        if let Some(metric) = registry.get(&proposal.name) {
             if let Some(d) = &metric.description {
                 let _ = writeln!(out, "    description: {}", quoted(d.trim()));
             }
@@ -107,54 +429,55 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
                 let list: Vec<String> = metric.synonyms.iter().map(|s| quoted(s)).collect();
                 let _ = writeln!(out, "    synonyms: [{}]", list.join(", "));
             }
+            if let Some(unit) = metric.unit {
+                let _ = writeln!(out, "    unit: {}", unit.name());
+            }
         }
-        let shown: Vec<String> = chosen
-            .sites
+        let shown: BTreeSet<String> = proposal
+            .chosen
             .iter()
-            .map(|s| s.name.to_lowercase())
-            .filter(|n| *n != name)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
+            .map(|s| s.output_name.to_lowercase())
+            .filter(|n| *n != proposal.name)
             .collect();
         if !shown.is_empty() {
+            let shown: Vec<String> = shown.into_iter().collect();
             let _ = writeln!(out, "    # named in the reports: {}", shown.join(", "));
         }
-        let chosen_sites: Vec<&MetricSite> = sites
-            .iter()
-            .filter(|s| {
-                chosen.sites.iter().any(|c| {
-                    c.path == s.path
-                        && c.line == s.range.start.line
-                        && c.column == s.range.start.column
-                })
-            })
-            .collect();
-        let sources: std::collections::BTreeSet<&[String]> =
-            chosen_sites.iter().map(|s| s.sources.as_slice()).collect();
-        if let [[relation]] = sources.into_iter().collect::<Vec<_>>().as_slice() {
-            let _ = writeln!(out, "    source: {relation}");
+        if let Some(relation) = &proposal.source {
+            let _ = writeln!(out, "    source: {}", quoted(relation));
         }
-        // Conditions every site of the chosen variant applies become the
-        // filter (one site alone says nothing about what is agreed).
-        let mut filter: Option<Vec<crate::canon::Expr>> = None;
-        for site in chosen_sites.iter().filter(|_| chosen_sites.len() > 1) {
-            filter = Some(match filter.take() {
-                None => site.slice.clone(),
-                Some(previous) => previous
-                    .into_iter()
-                    .filter(|c| site.slice.contains(c))
-                    .collect(),
-            });
+        if !proposal.filter.is_empty() {
+            let list: Vec<String> = proposal
+                .filter
+                .iter()
+                .map(|c| quoted(&c.to_string()))
+                .collect();
+            let _ = writeln!(out, "    filter: [{}]", list.join(", "));
         }
-        let filter: Vec<String> = filter
-            .unwrap_or_default()
-            .iter()
-            .map(|c| quoted(&c.to_string()))
-            .collect();
-        if !filter.is_empty() {
-            let _ = writeln!(out, "    filter: [{}]", filter.join(", "));
+        let _ = writeln!(out, "    sql: {}", quoted(&proposal.definition.to_string()));
+    }
+    // Sites of metrics this file does not define, which `check` judges
+    // against the pack it extends.
+    let proposed: BTreeSet<&str> = proposals.iter().map(|p| p.name.as_str()).collect();
+    let mut first = true;
+    for (metric, found) in drifts
+        .iter()
+        .filter(|(m, _)| !proposed.contains(m.as_str()))
+    {
+        if first {
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "# Also reported, against the definitions of the extended pack:"
+            );
+            first = false;
         }
-        let _ = writeln!(out, "    sql: {}", quoted(&chosen.form));
+        for (code, form, path, line) in found {
+            let _ = writeln!(
+                out,
+                "#   {code}: {metric} computed as {form} at {path}:{line}"
+            );
+        }
     }
     out
 }

@@ -72,6 +72,9 @@ impl Entry {
 pub fn build(sites: &[MetricSite], vocabulary: &Vocabulary) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
     for site in sites {
+        if site.registered.is_none() && !crate::drift::is_metric(&site.form) {
+            continue;
+        }
         let (name, status) = match &site.registered {
             Some((metric, false)) => (metric.clone(), Status::Registered),
             Some((metric, true)) => (

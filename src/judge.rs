@@ -568,6 +568,17 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
             },
         };
     }
+    // Spellings equal where the data makes them equal (`SUM(is_dau)`,
+    // `COUNTIF(is_dau)`; `COUNT(key)`, `COUNT(*)`).
+    let alike = |e: &Expr| crate::drift::with_counts_alike_and(e, false);
+    if source.is_none() && alike(&found) == alike(&expected) {
+        return Verdict::Equivalent;
+    }
+    // A value picked from a group, a flag or a list under a metric's name
+    // is not a computation of it that can be compared.
+    if !measures_anything(&found) && crate::drift::is_metric_like(&expected) {
+        return Verdict::Unknown(format!("`{found}` is no measure metriclint compares"));
+    }
     if found.is_uncertain() {
         return Verdict::Unknown(format!(
             "`{found}` uses a construct metriclint cannot compare yet"
@@ -594,6 +605,17 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         &Counterpart::registry(),
     );
     differences.extend(source);
+    if let Some(column) = stored_column_of(&found, metric, registry) {
+        if differences
+            .iter()
+            .any(|d| d.kind == DifferenceKind::Formula)
+        {
+            return Verdict::Unknown(format!(
+                "it re-aggregates `{column}`, a stored column of {}: how that column is computed is upstream, where lineage does not reach",
+                metric.name
+            ));
+        }
+    }
     if registry.is_pack_only() {
         if let Some(why) = beyond_the_pack(&differences, &found, metric, registry) {
             return Verdict::Unknown(why);
@@ -604,6 +626,32 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         found,
         expected,
     }
+}
+
+/// Whether some aggregate of `expr` sums, counts or averages.
+fn measures_anything(expr: &Expr) -> bool {
+    let mut measures = false;
+    expr.walk(&mut |e| {
+        measures |= matches!(e, Expr::Aggregate(agg)
+            if matches!(agg.func, AggFunc::Sum | AggFunc::Count | AggFunc::Avg));
+    });
+    measures
+}
+
+/// The column a site sums when it only re-aggregates a stored column named
+/// for the metric itself (`SUM(impressions)` for impressions, by its name or
+/// a synonym): another stage of the same figure, not another formula.
+fn stored_column_of<'e>(found: &'e Expr, metric: &Metric, registry: &Registry) -> Option<&'e str> {
+    let Expr::Aggregate(agg) = found else {
+        return None;
+    };
+    let Expr::Column(column) = &agg.arg else {
+        return None;
+    };
+    let names_metric = registry
+        .lookup(column)
+        .is_some_and(|(m, _)| m.name == metric.name);
+    (agg.func == AggFunc::Sum && agg.filter.is_empty() && names_metric).then_some(column.as_str())
 }
 
 /// Why a difference from a built-in pack's definition is not the pack's to

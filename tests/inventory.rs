@@ -212,3 +212,96 @@ fn init_from_dbt_writes_the_semantic_layer_in_the_native_format() {
         .unwrap()
         .contains("# cumulative_spend: cumulative metric, not comparable in SQL; left out"));
 }
+
+/// `init` on a repository that averages ratios in most reports, filters on
+/// dates, and has two connectors: a sound proposal, and a round trip.
+#[test]
+fn init_proposes_a_sound_registry_and_check_reports_what_it_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    };
+    // ctr: averaged ratios in two reports, a ratio of totals in one.
+    write("a.sql", "select avg(clicks / impressions) as ctr from ads where day > '2024-01-01' and is_test = false");
+    write("b.sql", "select avg(clicks / impressions) as ctr from ads where day > '2024-02-01' and is_test = false");
+    write("c.sql", "select sum(clicks) / sum(impressions) as ctr from ads where day > '2024-03-01' and is_test = false");
+    // Two connectors, each their own column: nothing to agree on here.
+    write(
+        "d.sql",
+        "select sum(comment_count) as comments from linkedin_posts",
+    );
+    write(
+        "e.sql",
+        "select sum(replies) as comments from twitter_posts",
+    );
+    let registry = dir.path().join("proposed.yaml");
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args([
+            "init",
+            dir.path().to_str().unwrap(),
+            "--isolated",
+            "--output",
+        ])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&registry).unwrap();
+    // It keeps the pack's checks and units.
+    assert!(text.contains("extends: [programmatic]"), "{text}");
+    assert!(text.contains("    unit: fraction"), "{text}");
+    // The ratio of totals wins over the averaged ratios, which are listed.
+    assert!(
+        text.contains("sql: 'sum(clicks) / sum(impressions)'"),
+        "{text}"
+    );
+    assert!(text.contains("# ML005: computed as avg(clicks / impressions) filter (where is_test = false): 2 sites"), "{text}");
+    // The test-traffic filter every site applies; never the date window.
+    assert!(text.contains("filter: ['is_test = false']"), "{text}");
+    assert!(!text.contains("'2024"), "{text}");
+    // The connectors' comments are left to the team.
+    assert!(text.contains("# comments: left out"), "{text}");
+    // Checking against it reports exactly the listed sites.
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--isolated",
+            "--format",
+            "json",
+            "--registry",
+        ])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            (
+                path.rsplit('/').next().unwrap().to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("a.sql".to_string(), "ML005".to_string()),
+            ("b.sql".to_string(), "ML005".to_string())
+        ],
+        "{doc:#}"
+    );
+}
