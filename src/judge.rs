@@ -304,9 +304,12 @@ fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
     let mut out = Vec::new();
     for (condition, aggs) in missing {
         let text = if aggs.len() == all {
-            format!("filter `{condition}` is missing")
+            format!("filter `{condition:.100}` is missing")
         } else {
-            format!("filter `{condition}` is missing on {}", aggs.join(" and "))
+            format!(
+                "filter `{condition:.100}` is missing on {}",
+                aggs.join(" and ")
+            )
         };
         out.push(Difference {
             kind: DifferenceKind::Filter,
@@ -316,11 +319,14 @@ fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
     for (condition, aggs) in extra {
         let applies_in_definition = expected_aggs.iter().any(|e| e.filter.contains(&condition));
         let text = if applies_in_definition {
-            format!("filter `{condition}` applies to {} too", aggs.join(" and "))
+            format!(
+                "filter `{condition:.100}` applies to {} too",
+                aggs.join(" and ")
+            )
         } else if aggs.len() == all {
-            format!("extra filter `{condition}`")
+            format!("extra filter `{condition:.100}`")
         } else {
-            format!("extra filter `{condition}` on {}", aggs.join(" and "))
+            format!("extra filter `{condition:.100}` on {}", aggs.join(" and "))
         };
         out.push(Difference {
             kind: DifferenceKind::Filter,
@@ -341,26 +347,28 @@ fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<D
     };
     if !divides(&found_den) && !divides(&expected_den) {
         return vec![formula(format!(
-            "it computes {found} where {} {expected}",
+            "it computes {found:.100} where {} {expected:.100}",
             cp.says("has")
         ))];
     }
     let mut out = Vec::new();
     if without_filters(&found_num) != without_filters(&expected_num) {
         out.push(formula(format!(
-            "the numerator is {found_num} where {} {expected_num}",
+            "the numerator is {found_num:.100} where {} {expected_num:.100}",
             cp.says("has")
         )));
     }
     if without_filters(&found_den) != without_filters(&expected_den) {
         match (divides(&found_den), divides(&expected_den)) {
             (true, true) => out.push(formula(format!(
-                "the denominator is {found_den} where {} {expected_den}",
+                "the denominator is {found_den:.100} where {} {expected_den:.100}",
                 cp.says("has")
             ))),
-            (false, true) => out.push(formula(format!("it does not divide by {expected_den}"))),
+            (false, true) => out.push(formula(format!(
+                "it does not divide by {expected_den:.100}"
+            ))),
             (true, false) => out.push(formula(format!(
-                "it divides by {found_den}, which {} not",
+                "it divides by {found_den:.100}, which {} not",
                 cp.says("does")
             ))),
             (false, false) => {}
@@ -381,7 +389,7 @@ fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<D
     }
     if out.is_empty() {
         out.push(formula(format!(
-            "it computes {found} where {} {expected}",
+            "it computes {found:.100} where {} {expected:.100}",
             cp.says("has")
         )));
     }
@@ -772,13 +780,13 @@ pub fn explain(
             _ => "aggregates",
         };
         differences.push(ratio(format!(
-            "it {verb} per-row ratios, {found_core}, where {} totals, {expected_core}",
+            "it {verb} per-row ratios, {found_core:.100}, where {} totals, {expected_core:.100}",
             cp.says("divides")
         )));
         differences.extend(scale);
     } else if is_ratio_of_aggregates(&found_core) && aggregate_of_ratios(&expected_core, registry) {
         differences.push(ratio(format!(
-            "it divides totals, {found_core}, where {} per-row ratios, {expected_core}",
+            "it divides totals, {found_core:.100}, where {} per-row ratios, {expected_core:.100}",
             cp.says("aggregates")
         )));
         differences.extend(scale);

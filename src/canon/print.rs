@@ -94,9 +94,33 @@ fn print_product(f: &mut fmt::Formatter<'_>, p: &Product) -> fmt::Result {
     }
 }
 
+/// Messages show a form with a precision (`{found:.120}`): a longer form is
+/// elided in its middle, so a lineage-inlined CASE of hundreds of characters
+/// still reads as its start and its end. Machine fields keep it whole.
 impl Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        let Some(limit) = f.precision() else {
+            return Whole(self).fmt(f);
+        };
+        let text = Whole(self).to_string();
+        if text.chars().count() <= limit {
+            return f.write_str(&text);
+        }
+        let head: String = text.chars().take(limit * 2 / 3).collect();
+        let tail: String = {
+            let all: Vec<char> = text.chars().collect();
+            all[all.len() - limit / 3..].iter().collect()
+        };
+        write!(f, "{head} … {tail}")
+    }
+}
+
+/// The whole printed form.
+struct Whole<'e>(&'e Expr);
+
+impl Display for Whole<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Expr::Column(name) => f.write_str(name),
             Expr::Number(n) => write!(f, "{n}"),
             Expr::String(s) => {
@@ -188,5 +212,35 @@ impl Display for Expr {
             Expr::MetricRef(name) => write!(f, "metric('{name}')"),
             Expr::Opaque(text) => f.write_str(text),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_form_is_elided_in_its_middle_only_when_asked() {
+        let column = |n: usize| Expr::column(&format!("column_number_{n}"));
+        let long = Expr::aggregate(
+            crate::canon::AggFunc::Sum,
+            false,
+            Expr::Function {
+                name: "coalesce".to_string(),
+                args: (0..12).map(column).collect(),
+            },
+            Vec::new(),
+        );
+        let whole = long.to_string();
+        assert!(whole.len() > 100 && !whole.contains('…'));
+        let short = format!("{long:.60}");
+        assert!(short.starts_with("sum(coalesce(column_number_0"), "{short}");
+        assert!(short.ends_with("column_number_11))"), "{short}");
+        assert!(
+            short.contains(" … ") && short.chars().count() <= 63,
+            "{short}"
+        );
+        // A short form is as it is.
+        assert_eq!(format!("{:.60}", column(1)), "column_number_1");
     }
 }

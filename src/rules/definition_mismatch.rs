@@ -52,13 +52,13 @@ impl DefinitionMismatch {
         differences: &[Difference],
     ) -> Finding {
         let message = format!(
-            "{} is computed as {}, but the registry defines it as {}: {}",
+            "{} is computed as {:.100}, but the registry defines it as {:.100}: {}",
             shown_name(site, metric),
             compared.found,
             compared.expected,
             listed(differences)
         );
-        let label = format!("computed as {}", compared.found);
+        let label = format!("computed as {:.100}", compared.found);
         site_finding(
             Self::INFO,
             path,

@@ -77,12 +77,12 @@ impl InconsistentComputation {
         let info = Self::INFO;
         let where_else = reports_phrase(other.reports);
         let message = format!(
-            "{name} is computed as {form} here, but as {} in {where_else}: {}",
+            "{name} is computed as {form:.100} here, but as {:.100} in {where_else}: {}",
             other.form,
             differences.join("; ")
         );
         let help = if other.majority {
-            format!("most reports compute {name} as {}; align this one, or register the agreed definition", other.form)
+            format!("most reports compute {name} as {:.100}; align this one, or register the agreed definition", other.form)
         } else {
             format!("the reports split on {name}; agree on one definition and record it in a registry (`metriclint init` writes one)")
         };
@@ -100,10 +100,10 @@ impl InconsistentComputation {
                 path: other.path.to_string(),
                 line: other.range.start.line,
                 column: other.range.start.column,
-                message: format!("computed as {} here", other.form),
+                message: format!("computed as {:.100} here", other.form),
             }],
             help: Some(help),
-            label: Some(format!("computed as {form}")),
+            label: Some(format!("computed as {form:.100}")),
         }
     }
 }
