@@ -5,19 +5,34 @@ use crate::source::Range;
 
 rule! {
     /// ## What it does
-    /// Flags an output name with no registry entry that is computed in two or
-    /// more non-equivalent ways across the checked reports. Only names whose
-    /// expression aggregates (directly or through the columns it reads) are
-    /// metric sites; dimensions, ids, dates and pass-through columns never are.
+    /// Flags an output name with no registry entry (or, with no registry of
+    /// your own, a measure the built-in pack leaves to the repository) that is
+    /// computed in two or more non-equivalent ways across the checked reports.
+    /// Only metric-like computations are compared: sums, counts, distinct
+    /// counts, averages and ratios of those; never a value picked from a group
+    /// (`MAX(account_name)`), a flag, a date, lineage that could not be
+    /// followed, or a generic name (`value`, `count`, `agg1`, `total_rows`).
     /// Names are compared case-insensitively after stripping qualifier words
-    /// (`daily_`, `_pct`, `_by_campaign`, …). The reports of a dbt project
-    /// are compared with each other only, never with another project's.
+    /// (`_pct`, `_by_campaign`; grain words such as `daily_` only where the
+    /// figure sums). The reports of a dbt project are compared with each
+    /// other only, never with another project's.
     ///
-    /// If one variant is used by more than half of the sites, only the other
-    /// sites are flagged, each pointing at a majority site; otherwise every
-    /// site is flagged, each pointing at a site of another variant. The
-    /// report's own slice (its WHERE conditions) is not part of the comparison;
-    /// conditions inside the aggregates are.
+    /// Reports vote, not sites: if one variant is used by more than half of
+    /// the reports, only the other sites are flagged, each pointing at a
+    /// majority site; otherwise every site is flagged, each pointing at a site
+    /// of another variant. The report's own slice (its WHERE conditions) is
+    /// not part of the comparison, except that a WHERE filter equals the same
+    /// filter another report writes inside its aggregate.
+    ///
+    /// It stays silent where the difference is one of stage or schema, not of
+    /// agreement: a re-aggregation of a stored column of the metric's name
+    /// (`SUM(click_count)`) and the count it stores; a CTE and the query over
+    /// it; sites that read no common relation and are not UNION branches of
+    /// one report (two connectors); branches of a long-format UNION labelled
+    /// by a literal column; two versions of one report (`…_v1`, `…_v2`); and
+    /// spellings equal in the data (`COUNT(key)` and `COUNT(*)`, `SUM(is_x)`
+    /// and `COUNTIF(is_x)`, `x = 1` and `CAST(x AS BOOL)`, plurals and
+    /// `total_` in column names).
     ///
     /// ## Why is this bad?
     /// Without a registry nobody has agreed what "active users" means yet, but
