@@ -991,6 +991,22 @@ fn check_sql(
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
                 grounded_by_repository,
+                // Only `metrics`/`explain` ask whether the pack agreed or
+                // left it to the reports: judged once more there.
+                left_to_reports: inventory
+                    && grounded_by_repository
+                    && finding.is_none()
+                    && !matches!(
+                        judge(
+                            Computation {
+                                expr: &site.computation,
+                                sources: &site.sources
+                            },
+                            metric,
+                            registry
+                        ),
+                        Verdict::Equivalent
+                    ),
                 label: site.label.clone(),
                 statement: site.statement,
                 in_union: site.in_union,
@@ -1024,6 +1040,7 @@ fn check_sql(
                 generated_by: None,
                 verdict: None,
                 grounded_by_repository: false,
+                left_to_reports: false,
                 label: site.label,
                 statement: site.statement,
                 in_union: site.in_union,

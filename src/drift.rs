@@ -43,6 +43,9 @@ pub struct MetricSite {
     /// only built-in packs are in force and the pack left it to the
     /// repository (see [`Registry::is_pack_only`]).
     pub grounded_by_repository: bool,
+    /// Of those, one the pack could not judge (it reads columns the pack
+    /// does not know): neither agreeing nor differing.
+    pub left_to_reports: bool,
     /// The template tag whose output is the whole site, when none of it is
     /// written in the file (a macro call's or an expression's output).
     pub generated_by: Option<String>,

@@ -119,7 +119,7 @@ pub fn build(sites: &[MetricSite], vocabulary: &Vocabulary) -> Vec<Entry> {
         let matches_agreement = match (&site.registered, &site.verdict) {
             (None, _) => None,
             (Some(_), Some((code, _))) if *code != "ML011" => Some(false),
-            (Some(_), _) if is_uncertain(&site.form) => None,
+            (Some(_), _) if is_uncertain(&site.form) || site.left_to_reports => None,
             (Some(_), _) => Some(true),
         };
         let site_ref = SiteRef {
