@@ -965,7 +965,10 @@ fn check_sql(
     outcome.outputs = outputs;
     for site in extracted {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
-            let finding = judge_site(path, &site, registry);
+            // A CTE's or subquery's column is a step of the report; what
+            // it computes reaches the report's outputs through lineage, and
+            // is judged there (never twice, never as a stage of its own).
+            let finding = judge_site(path, &site, registry).filter(|_| site.top_level);
             // Under built-in packs only, a site the pack found no fault with
             // is compared with the other reports: they ground what the pack
             // cannot (columns, grain).
@@ -1010,6 +1013,7 @@ fn check_sql(
                 label: site.label.clone(),
                 statement: site.statement,
                 in_union: site.in_union,
+                top_level: site.top_level,
                 generated_by: None,
                 project: None,
             });
@@ -1044,6 +1048,7 @@ fn check_sql(
                 label: site.label,
                 statement: site.statement,
                 in_union: site.in_union,
+                top_level: site.top_level,
                 project: None,
             });
         }

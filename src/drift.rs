@@ -56,6 +56,9 @@ pub struct MetricSite {
     /// [`crate::extract::Site::statement`]).
     pub statement: usize,
     pub in_union: bool,
+    /// Whether it is an output of its statement (see
+    /// [`crate::extract::Site::top_level`]).
+    pub top_level: bool,
     /// The dbt project the site's file belongs to: reports are compared with
     /// the other reports of their own project only.
     pub project: Option<std::path::PathBuf>,
@@ -573,12 +576,17 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     if a.path != b.path && without_versions(&a.path) == without_versions(&b.path) {
         return false;
     }
-    if a.path == b.path {
-        // Within one statement only UNION branches must agree: a CTE and the
-        // query over it are two stages of one figure.
-        return a.statement != b.statement || (a.in_union && b.in_union);
+    let common_relation = a.sources.is_empty()
+        || b.sources.is_empty()
+        || a.sources.iter().any(|s| b.sources.contains(s));
+    if a.path == b.path && a.statement == b.statement {
+        // Within one statement only UNION branches over a common relation
+        // must agree: branches over each platform's table map each
+        // platform's own column to the shared name (Apple's taps are its
+        // clicks), and a CTE and the query over it are two stages.
+        return a.in_union && b.in_union && common_relation;
     }
-    a.sources.is_empty() || b.sources.is_empty() || a.sources.iter().any(|s| b.sources.contains(s))
+    common_relation
 }
 
 /// A path with version suffixes (`_v2`, a `v2` folder) removed.
@@ -618,7 +626,10 @@ pub fn metric_name(site: &MetricSite, registry: &Registry) -> String {
 /// Whether reports are compared on this site: a metric-like computation
 /// under a name that says which metric it is.
 pub fn is_compared(site: &MetricSite) -> bool {
-    !is_generic_name(&site.output_name) && is_metric_like(&site.form)
+    // A CTE's or subquery's column is a step of its report, named for the
+    // step (`hours` of one kind, then of another): the report's outputs are
+    // what it publishes under a metric's name.
+    site.top_level && !is_generic_name(&site.output_name) && is_metric_like(&site.form)
 }
 
 /// The ways `sites` (of one metric) compute it, most reports first, each as

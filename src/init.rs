@@ -301,7 +301,7 @@ type Drifts = BTreeMap<String, Vec<(&'static str, String, String, u32)>>;
 
 fn drifts_against(sites: &[MetricSite], proposed: &Registry) -> Drifts {
     let mut out: Drifts = BTreeMap::new();
-    for site in sites {
+    for site in sites.iter().filter(|s| s.top_level) {
         let Some((metric, _)) = proposed.lookup(&site.output_name) else {
             continue;
         };
@@ -313,6 +313,7 @@ fn drifts_against(sites: &[MetricSite], proposed: &Registry) -> Drifts {
             reads: Vec::new(),
             statement: site.statement,
             in_union: site.in_union,
+            top_level: site.top_level,
             label: site.label.clone(),
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {

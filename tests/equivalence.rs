@@ -543,9 +543,10 @@ fn attribute_pivots_are_not_metrics_but_measures_are() {
             "select max(event_date) as last_seen from a;\nselect min(event_date) as last_seen from b",
             0,
         ),
-        // Measures computed two ways: both flagged (no majority).
+        // Measures computed two ways from one table: both flagged (no
+        // majority). (From two tables, two schemas: see tests/precision.rs.)
         (
-            "select sum(order_value) as revenue_x from a;\nselect count(order_value) as revenue_x from b",
+            "select sum(order_value) as revenue_x from a;\nselect count(order_value) as revenue_x from a",
             2,
         ),
         // A maximum is a value picked from a group, not a metric ML010

@@ -40,6 +40,9 @@ pub struct Site {
     /// UNION branch: the parts of one report that must agree with each other.
     pub statement: usize,
     pub in_union: bool,
+    /// Whether it is an output of its statement (not inside a CTE, a derived
+    /// table or a subquery): what the report publishes.
+    pub top_level: bool,
     /// In a long-format UNION, whose branches say in a literal column which
     /// figure each holds (`'first_touch' AS attribution_type`): this
     /// branch's label. Branches with different labels hold different figures.
@@ -82,6 +85,7 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 label: None,
                 statement: 0,
                 in_union: false,
+                nesting: 0,
             },
             outputs: None,
             keep_outputs: false,
@@ -141,6 +145,8 @@ struct Walker<'t, 'w> {
     /// The statement being walked (from 0), and whether inside a UNION.
     statement: usize,
     in_union: bool,
+    /// How deep in CTEs, derived tables and subqueries the walk is.
+    nesting: usize,
 }
 
 /// Collects the outermost queries nested in an expression or statement.
@@ -227,11 +233,13 @@ impl<'t> Walker<'t, '_> {
                     .iter()
                     .map(|c| c.name.value.clone())
                     .collect();
+                self.nesting += 1;
                 self.query(
                     &cte.query,
                     &ctes,
                     (!listed.is_empty()).then_some(listed.as_slice()),
                 );
+                self.nesting -= 1;
                 ctes.push(scope::cte_entry(cte));
             }
         }
@@ -296,9 +304,11 @@ impl<'t> Walker<'t, '_> {
         for item in &select.projection {
             let _ = item.visit(&mut nested);
         }
+        self.nesting += 1;
         for query in &nested.found {
             self.query(query, ctes, None);
         }
+        self.nesting -= 1;
 
         let scope = Scope::of_select(select, ctes, self.models);
         let mut sources: Option<(Vec<String>, Vec<String>)> = None;
@@ -345,6 +355,7 @@ impl<'t> Walker<'t, '_> {
                 label: self.label.clone(),
                 statement: self.statement,
                 in_union: self.in_union,
+                top_level: self.nesting == 0,
             });
         }
     }
@@ -358,11 +369,13 @@ impl<'t> Walker<'t, '_> {
                     .iter()
                     .flat_map(|a| a.columns.iter().map(|c| c.name.value.clone()))
                     .collect();
+                self.nesting += 1;
                 self.query(
                     subquery,
                     ctes,
                     (!listed.is_empty()).then_some(listed.as_slice()),
-                )
+                );
+                self.nesting -= 1;
             }
             TableFactor::NestedJoin {
                 table_with_joins, ..
