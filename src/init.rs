@@ -197,47 +197,12 @@ fn is_row_condition(condition: &Expr) -> bool {
         return false;
     }
     let text = condition.to_string();
-    let dated = condition.columns().iter().any(|c| {
-        let last = c.rsplit(['.', '_']).next().unwrap_or(c);
-        matches!(
-            last,
-            "date"
-                | "day"
-                | "dt"
-                | "ds"
-                | "at"
-                | "time"
-                | "timestamp"
-                | "ts"
-                | "tstamp"
-                | "hour"
-                | "week"
-                | "month"
-                | "year"
-                | "partition"
-                | "partitiontime"
-        )
-    });
     let lowered = text.to_lowercase();
-    let moving = [
-        "current_date",
-        "current_timestamp",
-        "now()",
-        "getdate",
-        "sysdate",
-        "date_sub",
-        "dateadd",
-        "date_add",
-        "interval",
-    ]
-    .iter()
-    .any(|w| lowered.contains(w));
     let reparses = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
         .try_with_sql(&text)
         .and_then(|mut p| p.parse_expr())
         .is_ok();
-    !dated
-        && !moving
+    !crate::judge::is_date_predicate(condition)
         && reparses
         && !lowered.contains("__jinja")
         && !lowered.contains(" over ")

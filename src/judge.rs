@@ -129,14 +129,61 @@ fn effective_site(expr: &Expr, constrained: &BTreeSet<String>) -> Expr {
         let mut filter = agg.filter.clone();
         for condition in agg.scope.iter() {
             // A condition on an aggregate is a HAVING in disguise, never a filter.
-            let relevant =
-                !condition.has_aggregate() && !condition.columns().is_disjoint(constrained);
+            let relevant = !condition.has_aggregate()
+                && !condition.columns().is_disjoint(constrained)
+                && !is_date_predicate(condition);
             if relevant {
                 filter.push(condition.clone());
             }
         }
         (filter, Vec::new())
     })
+}
+
+/// Whether a condition picks dates or partitions (`event_date >= '2024-01-01'`,
+/// `submission_date = @submission_date`, `cohort_date >= date_sub(...)`):
+/// which period a report shows, never which rows a metric counts. In a
+/// report's WHERE it is always the report's slice.
+pub fn is_date_predicate(condition: &Expr) -> bool {
+    let columns = condition.columns();
+    let dated = |c: &String| {
+        let last = c.rsplit(['.', '_']).next().unwrap_or(c);
+        matches!(
+            last,
+            "date"
+                | "day"
+                | "dt"
+                | "ds"
+                | "at"
+                | "time"
+                | "timestamp"
+                | "ts"
+                | "tstamp"
+                | "hour"
+                | "week"
+                | "month"
+                | "year"
+                | "partition"
+                | "partitiontime"
+                | "partitiondate"
+        ) || c.starts_with('@')
+    };
+    let text = condition.to_string().to_lowercase();
+    let moving = [
+        "current_date",
+        "current_timestamp",
+        "now()",
+        "getdate",
+        "sysdate",
+        "date_sub",
+        "dateadd",
+        "date_add",
+        "interval",
+        "@",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
+    (!columns.is_empty() && columns.iter().any(dated)) || moving
 }
 
 /// An aggregate's (filter, scope) conditions.
@@ -421,7 +468,9 @@ fn agrees(found: &Expr, agreed: &Expr, constrained: &BTreeSet<String>) -> bool {
             {
                 return false;
             }
-            let relevant = |c: &&Expr| !c.has_aggregate() && !c.columns().is_disjoint(constrained);
+            let relevant = |c: &&Expr| {
+                !c.has_aggregate() && !c.columns().is_disjoint(constrained) && !is_date_predicate(c)
+            };
             if constrained.is_empty() || f.scope.iter().filter(relevant).count() == 0 {
                 f.filter == a.filter
             } else {
@@ -584,7 +633,11 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
     }
     // A value picked from a group, a flag or a list under a metric's name
     // is not a computation of it that can be compared.
-    if !measures_anything(&found) && crate::drift::is_metric_like(&expected) {
+    let boolean = matches!(
+        found,
+        Expr::Compare(..) | Expr::And(_) | Expr::Or(_) | Expr::Not(_) | Expr::Bool(_)
+    );
+    if (boolean || !measures_anything(&found)) && crate::drift::is_metric_like(&expected) {
         return Verdict::Unknown(format!("`{found}` is no measure metriclint compares"));
     }
     if found.is_uncertain() {
