@@ -71,6 +71,8 @@ metrics:
   - name: daily_avg_ctr
     unit: fraction
     sql: AVG(clicks / NULLIF(impressions, 0))
+  - name: dau
+    sql: COUNT(CASE WHEN is_dau THEN 1 END)
 "#;
 
 fn registry() -> Registry {
@@ -99,6 +101,11 @@ use Dialect::{
 
 /// (dialect, report SQL) pairs that must be equivalent to the agreement.
 const EQUIVALENT: &[(Dialect, &str)] = &[
+    // A sum of a flag counts the rows where it holds; a flag compared with
+    // 1 or cast to a boolean is the flag.
+    (GEN, "SELECT SUM(CAST(is_dau AS INT)) AS dau FROM fct"),
+    (BQ, "SELECT COUNTIF(is_dau = 1) AS dau FROM fct"),
+    (GEN, "SELECT COUNT(CASE WHEN CAST(is_dau AS BOOLEAN) THEN 1 END) AS dau FROM fct"),
     // Case, quoting, qualifiers, aliases.
     (GEN, "SELECT SUM(Clicks) / sum(IMPRESSIONS) AS ctr FROM fct"),
     (PG, "SELECT SUM(\"clicks\") / SUM(\"Impressions\") AS \"CTR\" FROM fct"),
@@ -242,6 +249,8 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
 
 /// (dialect, report SQL, code) near-misses that must get exactly that code.
 const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
+    // A sum of another flag counts other rows.
+    (GEN, "SELECT SUM(CAST(is_wau AS INT)) AS dau FROM fct", "ML001"),
     // Formula: another column, another aggregate, another operation.
     (GEN, "SELECT SUM(clicks) / COUNT(*) AS ctr FROM fct", "ML001"),
     // A filter inside what a LEFT JOIN brings in keeps none of the left

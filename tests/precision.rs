@@ -290,3 +290,43 @@ fn another_linters_suppressions_are_never_unused() {
         ),
     ]);
 }
+
+#[test]
+fn a_report_is_judged_on_what_it_publishes() {
+    expect(&[
+        (
+            "platforms' tables map each its own column to a shared name",
+            &[(
+                "all_platforms.sql",
+                "select sum(clicks) as clicks from google_stats\n\
+                 union all select sum(taps) as clicks from apple_stats\n\
+                 union all select sum(swipes) as clicks from snap_stats",
+            )],
+            &[],
+        ),
+        (
+            "near miss: branches over one table compute a figure two ways",
+            &[(
+                "all_platforms.sql",
+                "select sum(clicks) as clicks from ad_stats where platform = 'a'\n\
+                 union all select sum(taps) as clicks from ad_stats where platform = 'b'",
+            )],
+            // The branch that re-sums the column of the metric's own name is
+            // never the one to blame.
+            &[("all_platforms.sql", "ML010")],
+        ),
+        (
+            "a CTE's step under a name the report does not publish",
+            &[
+                ("a.sql", "with d as (select count(*) as hours from t) select sum(hours) / 24 as days from d"),
+                ("b.sql", "select sum(active_hours) as hours from t"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a CTE's figure the report publishes by name",
+            &[("a.sql", "with d as (select avg(clicks / impressions) as ctr from t) select d.ctr from d")],
+            &[("a.sql", "ML005")],
+        ),
+    ]);
+}

@@ -101,16 +101,24 @@ def resolve(repo, spec):
     return ok[-1] if ok else "HEAD"
 
 
-def packages_of(repo, rev):
+def packages_of(repo, rev, folder=""):
     for name in ("packages.yml", "dependencies.yml"):
-        text = show(repo, rev, name)
+        text = show(repo, rev, folder + name)
         if text:
             return (yaml.safe_load(text) or {}).get("packages") or []
     return []
 
 
-def install_deps(mirrors, repo, rev, project_dir, seen):
-    for pkg in packages_of(repo, rev):
+def project_folders(repo, rev):
+    """Every folder holding a dbt project, but test and installed ones."""
+    names = git(repo, "ls-tree", "-r", "--name-only", rev).splitlines()
+    for name in names:
+        if name.endswith("dbt_project.yml") and "integration_tests" not in name and "dbt_packages" not in name:
+            yield name[: -len("dbt_project.yml")]
+
+
+def install_deps(mirrors, repo, rev, project_dir, seen, folder=""):
+    for pkg in packages_of(repo, rev, folder):
         if "package" not in pkg:
             continue
         dep = mirror_for(mirrors, pkg["package"])
@@ -141,7 +149,8 @@ def main():
         print(f"{full} @ {commit[:12]}")
         extract(repo, commit, dest, "sql" if role == "sql" else None)
         if role == "project":
-            install_deps(mirrors, repo, commit, dest, set())
+            for folder in project_folders(repo, commit):
+                install_deps(mirrors, repo, commit, os.path.join(dest, folder), set(), folder)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 mod scope;
 mod span;
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
@@ -86,6 +87,8 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 statement: 0,
                 in_union: false,
                 nesting: 0,
+                published: Vec::new(),
+                publishes_all: Vec::new(),
             },
             outputs: None,
             keep_outputs: false,
@@ -125,12 +128,13 @@ impl<'t, 'w> Extractor<'t, 'w> {
     }
 
     pub fn into_sites(self) -> Vec<Site> {
-        self.walker.sites
+        self.walker.published_sites()
     }
 
     /// The sites, and what the file's last query outputs.
     pub fn finish(self) -> (Vec<Site>, Option<ModelOutputs>) {
-        (self.walker.sites, self.outputs)
+        let outputs = self.outputs;
+        (self.walker.published_sites(), outputs)
     }
 }
 
@@ -147,6 +151,11 @@ struct Walker<'t, 'w> {
     in_union: bool,
     /// How deep in CTEs, derived tables and subqueries the walk is.
     nesting: usize,
+    /// Names a statement's outputs pass on unchanged from a CTE or subquery
+    /// (`SELECT d.ctr FROM d`), and statements whose outputs pass on all
+    /// (`SELECT *`): those inner sites are what the report publishes.
+    published: Vec<(usize, String)>,
+    publishes_all: Vec<usize>,
 }
 
 /// Collects the outermost queries nested in an expression or statement.
@@ -174,6 +183,26 @@ impl Visitor for NestedQueries {
 }
 
 impl<'t> Walker<'t, '_> {
+    /// The sites, an inner site counted as an output when its statement
+    /// passes it on by name (or passes on everything).
+    fn published_sites(mut self) -> Vec<Site> {
+        // Of the inner sites of one name, the last walked is the one closest
+        // to the output (CTEs are walked in order, the final one last).
+        let mut last: HashMap<(usize, String), usize> = HashMap::new();
+        for (i, site) in self.sites.iter().enumerate().filter(|(_, s)| !s.top_level) {
+            last.insert((site.statement, site.output_name.to_lowercase()), i);
+        }
+        for ((statement, name), i) in last {
+            let passed_on = self.publishes_all.contains(&statement)
+                || self
+                    .published
+                    .iter()
+                    .any(|(s, n)| *s == statement && *n == name);
+            self.sites[i].top_level = passed_on;
+        }
+        self.sites
+    }
+
     fn statement(&mut self, statement: &Statement, ctes: &Ctes<'_>) {
         match statement {
             Statement::Query(query) => self.query(query, ctes, None),
@@ -330,7 +359,12 @@ impl<'t> Walker<'t, '_> {
                     (expr, Some(alias.value.clone()), Some(alias))
                 }
                 SelectItem::UnnamedExpr(expr) => (expr, output_name(expr), None),
-                _ => continue,
+                _ => {
+                    if self.nesting == 0 {
+                        self.publishes_all.push(self.statement);
+                    }
+                    continue;
+                }
             };
             let given = names
                 .filter(|_| position < positional)
@@ -339,6 +373,9 @@ impl<'t> Walker<'t, '_> {
             let Some(name) = given.or(own_name) else {
                 continue;
             };
+            if self.nesting == 0 && is_pass_through(expr, &name) {
+                self.published.push((self.statement, name.to_lowercase()));
+            }
             if is_pass_through(expr, &name) || !(self.wanted)(&name) {
                 continue;
             }
