@@ -64,14 +64,36 @@ struct Proposal<'s> {
 /// the sites `check --registry` with this file then reports, and the filter
 /// or source most sites use when not all do.
 pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize) -> String {
-    let proposals = proposals(sites, registry);
-    let draft = write_registry(&proposals, registry, files, &BTreeMap::new());
-    // What `check` will report against this registry, by metric: judged
+    let mut proposals = proposals(sites, registry);
+    // What `check` will report against the registry, by metric: judged
     // here, the same way, so that the comments say exactly that.
-    let drifts = match crate::registry::load_str("metrics.yaml", &draft) {
-        Ok(proposed) => drifts_against(sites, &proposed),
-        Err(_) => BTreeMap::new(),
+    let judge = |proposals: &[Proposal<'_>]| {
+        let draft = write_registry(proposals, registry, files, &BTreeMap::new());
+        match crate::registry::load_str("metrics.yaml", &draft) {
+            Ok(proposed) => drifts_against(sites, &proposed),
+            Err(_) => BTreeMap::new(),
+        }
     };
+    let drifts = judge(&proposals);
+    // A definition that its own sites do not meet (a filter or a column
+    // lost in printing it) would be a false alarm on the reports it came
+    // from: left to the team (a metric the pack defines is judged anyway).
+    let mut changed = false;
+    for proposal in proposals.iter_mut().filter(|p| p.left_out.is_none()) {
+        let flagged = drifts.get(&proposal.name).into_iter().flatten();
+        let own = flagged.into_iter().any(|(_, _, path, line)| {
+            proposal
+                .chosen
+                .iter()
+                .any(|s| s.path == *path && s.range.start.line == *line)
+        });
+        if own && registry.get(&proposal.name).is_none() {
+            proposal.left_out =
+                Some("its own sites do not meet the definition metriclint can write");
+            changed = true;
+        }
+    }
+    let drifts = if changed { judge(&proposals) } else { drifts };
     write_registry(&proposals, registry, files, &drifts)
 }
 
@@ -119,8 +141,14 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
         });
         // (A metric the extended pack defines is judged by it anyway: it is
         // proposed, and the comments say what check will report.)
-        let apart = apart && registry.get(&name).is_none();
-        if apart || !writable(&definition) {
+        // Reports that split with no majority have not agreed on anything
+        // one definition could say.
+        let total = reports(&group);
+        let split = !ways.is_empty() && reports(&chosen) * 2 <= total;
+        let known_to_pack = registry.get(&name).is_some();
+        let apart = apart && !known_to_pack;
+        let split = split && !known_to_pack;
+        if apart || split || !writable(&definition) {
             out.push(Proposal {
                 name,
                 definition,
@@ -133,6 +161,8 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
                 sites: group.len(),
                 left_out: Some(if apart {
                     "computed from different relations in different reports"
+                } else if split {
+                    "the reports split with no majority; agree on one by hand"
                 } else {
                     "its computation cannot be written as registry SQL"
                 }),
@@ -330,7 +360,11 @@ fn write_registry(
             let mut ways: Vec<(String, &MetricSite)> =
                 vec![(proposal.definition.to_string(), proposal.chosen[0])];
             ways.extend(proposal.others.iter().map(|(f, s)| (f.to_string(), s[0])));
-            let _ = writeln!(out, "  # {}: left out, {why}:", proposal.name);
+            let _ = writeln!(
+                out,
+                "  # {}: left out, {why} (check compares its reports with each other, ML010):",
+                proposal.name
+            );
             for (form, site) in ways {
                 let _ = writeln!(
                     out,
