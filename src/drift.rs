@@ -191,6 +191,13 @@ fn is_distinct_count(function: &str) -> bool {
 /// table's `value`, a scratch `agg1`, a `count`.
 fn is_generic_name(name: &str) -> bool {
     let name = name.trim().to_lowercase();
+    // A data test's or long-format table's value column.
+    if ["result", "results", "test", "data_source"]
+        .iter()
+        .any(|p| name.starts_with(&format!("{p}_")))
+    {
+        return true;
+    }
     let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
     name.is_empty()
         || matches!(
@@ -321,6 +328,12 @@ pub fn with_counts_alike_and(form: &Expr, across_reports: bool) -> Expr {
             (l, r) => Expr::Compare(crate::canon::CompareOp::Eq, Box::new(l), Box::new(r)),
         },
         Expr::Cast { expr, to } if to.starts_with("bool") => *expr,
+        // An id cast to text to be counted is the id.
+        Expr::Cast { expr, to }
+            if across_reports && ["char", "string", "text"].iter().any(|t| to.contains(t)) =>
+        {
+            *expr
+        }
         Expr::Aggregate(agg) if !agg.distinct => {
             let mut filter: Vec<Expr> = agg.filter.clone();
             // `NOT key IS NULL` holds on every row.
@@ -339,6 +352,13 @@ pub fn with_counts_alike_and(form: &Expr, across_reports: bool) -> Expr {
                     if !is_key(c) {
                         filter.push(not_null(c));
                     }
+                    star(filter)
+                }
+                // `COUNT(COALESCE(user_id, id))`, `COUNT(CONCAT(year, month))`:
+                // rows, across reports.
+                (AggFunc::Count, arg)
+                    if across_reports && !matches!(arg, Expr::Star | Expr::Column(_)) =>
+                {
                     star(filter)
                 }
                 (AggFunc::Sum, Expr::Column(c)) if is_flag(c) => {
@@ -617,10 +637,38 @@ impl Variant<'_> {
 pub fn metric_name(site: &MetricSite, registry: &Registry) -> String {
     match &site.registered {
         Some((metric, _)) => metric.clone(),
-        None => registry
-            .vocabulary()
-            .group_name(&site.output_name, sums_across_slices(&site.form)),
+        None => registry.vocabulary().group_name(
+            &site.output_name,
+            sums_across_slices(&site.form) && !counts_entities(&site.output_name),
+        ),
     }
+}
+
+/// Whether a name counts people or things (`active_users`, `clients`):
+/// daily and monthly ones are two metrics, even summed from daily flags.
+fn counts_entities(name: &str) -> bool {
+    let last = name.to_lowercase();
+    let last = last.rsplit('_').next().unwrap_or_default().to_string();
+    matches!(
+        last.as_str(),
+        "users"
+            | "clients"
+            | "customers"
+            | "visitors"
+            | "members"
+            | "accounts"
+            | "profiles"
+            | "devices"
+            | "people"
+            | "subscribers"
+            | "buyers"
+            | "sellers"
+            | "players"
+            | "patients"
+            | "mau"
+            | "dau"
+            | "wau"
+    )
 }
 
 /// Whether reports are compared on this site: a metric-like computation

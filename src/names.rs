@@ -151,6 +151,12 @@ impl Vocabulary {
     /// numerator, and a date basis (`revenue_by_ship_date`) is never stripped:
     /// `by` only drops a breakdown (`ctr_by_campaign`).
     pub fn strip_with(&self, name: &str, additive: bool) -> Option<String> {
+        self.strip_keeping(name, additive, false)
+    }
+
+    /// [`Self::strip_with`]; `keep_windows` keeps rolling and to-date
+    /// windows (`_qtd`, `_7d`, `cumulative_`) even on additive figures.
+    fn strip_keeping(&self, name: &str, additive: bool, keep_windows: bool) -> Option<String> {
         let lower = name.to_lowercase();
         let mut words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
         if words.iter().any(|w| self.meaning.iter().any(|m| m == w)) {
@@ -171,6 +177,7 @@ impl Vocabulary {
         let strippable = |w: &str, list: &[String]| {
             list.iter().any(|p| p == w)
                 && (additive || !(GRAIN_WORDS.contains(&w) || TOTAL_WORDS.contains(&w)))
+                && !(keep_windows && WINDOW_WORDS.contains(&w))
         };
         while words.len() > 1 && strippable(words[0], &self.prefixes) {
             words.remove(0);
@@ -229,10 +236,12 @@ impl Vocabulary {
         out
     }
 
-    /// The name sites are grouped under: stripped, or the whole name. Grain
-    /// words stay on the names of non-additive computations.
+    /// The name reports are compared under: stripped, or the whole name.
+    /// Grain words stay on the names of non-additive computations, and
+    /// windows (`_qtd`, `_7d`) on all: a quarter-to-date figure and the
+    /// figure are two columns of one report, not two spellings of one.
     pub fn group_name(&self, output_name: &str, additive: bool) -> String {
-        self.strip_with(output_name, additive)
+        self.strip_keeping(output_name, additive, true)
             .unwrap_or_else(|| output_name.to_lowercase())
     }
 }
@@ -260,6 +269,24 @@ pub const GRAIN_WORDS: &[&str] = &[
     "quarterly",
     "yearly",
     "annual",
+    "mtd",
+    "ytd",
+    "qtd",
+    "wtd",
+    "7d",
+    "14d",
+    "28d",
+    "30d",
+    "90d",
+    "l7d",
+    "l28d",
+    "l30d",
+    "rolling",
+    "cumulative",
+];
+
+/// Rolling and to-date windows, among the grain words.
+const WINDOW_WORDS: &[&str] = &[
     "mtd",
     "ytd",
     "qtd",
@@ -409,7 +436,8 @@ mod tests {
         );
         // Sums over different slices are one metric.
         assert_eq!(v.group_name("daily_clicks", true), "clicks");
-        assert_eq!(v.group_name("clicks_mtd", true), "clicks");
+        assert_eq!(v.group_name("clicks_mtd", true), "clicks_mtd");
+        assert_eq!(v.strip_with("clicks_mtd", true).as_deref(), Some("clicks"));
         // A registry lookup learns which word was dropped.
         let dropped: Vec<(String, bool)> = v
             .candidates("weekly_active_users")
