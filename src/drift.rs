@@ -32,6 +32,8 @@ pub struct MetricSite {
     pub read_form: Expr,
     /// Base relations the site reads.
     pub sources: Vec<String>,
+    /// The tables and models its statement reads itself.
+    pub reads: Vec<String>,
     /// Row conditions every aggregate of the site sees (its WHERE, through lineage).
     pub slice: Vec<Expr>,
     /// The registered metric the name stands for, if any, and whether it was
@@ -733,7 +735,15 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                 // Two connectors' schemas name their columns differently: only
                 // sites that read a common relation, or are combined in one
                 // report (UNION branches), must agree.
-                let Some(anchor) = other.sites.iter().copied().find(|o| comparable(site, o)) else {
+                // A re-sum of a stored column anchors only over the same
+                // table: over an upstream model (a union of platforms' own
+                // columns) it re-aggregates whatever each branch defined.
+                let anchors = |o: &&MetricSite| {
+                    comparable(site, o)
+                        && (!is_pass_through(o, registry)
+                            || o.reads.iter().any(|r| site.reads.contains(r)))
+                };
+                let Some(anchor) = other.sites.iter().copied().find(anchors) else {
                     continue;
                 };
                 let elsewhere = other.reports_besides(&site.path);

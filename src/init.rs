@@ -190,11 +190,35 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
 
 /// Whether a definition, printed, loads back as registry SQL.
 fn writable(definition: &Expr) -> bool {
+    writable_with_unit(definition, None)
+}
+
+/// Whether a definition loads back with `unit` (a pack's fraction over a
+/// body the reports write ×100 does not).
+fn writable_with_unit(definition: &Expr, unit: Option<crate::registry::Unit>) -> bool {
+    let unit = unit
+        .map(|u| format!("    unit: {}\n", u.name()))
+        .unwrap_or_default();
     let text = format!(
-        "version: 1\nmetrics:\n  - name: m\n    sql: {}\n",
+        "version: 1\nmetrics:\n  - name: m\n{unit}    sql: {}\n",
         quoted(&definition.to_string())
     );
     crate::registry::load_str("check.yaml", &text).is_ok()
+}
+
+/// The unit to write: the pack's where the chosen body is at its scale,
+/// percent for a fraction the reports write ×100, else none.
+fn unit_for(
+    definition: &Expr,
+    pack: Option<crate::registry::Unit>,
+) -> Option<crate::registry::Unit> {
+    use crate::registry::Unit;
+    let pack = pack?;
+    if writable_with_unit(definition, Some(pack)) {
+        return Some(pack);
+    }
+    (pack == Unit::Fraction && writable_with_unit(definition, Some(Unit::Percent)))
+        .then_some(Unit::Percent)
 }
 
 /// `SUM(a) / SUM(b)`: aggregates divided, none of them over a ratio.
@@ -305,7 +329,7 @@ fn drifts_against(sites: &[MetricSite], proposed: &Registry) -> Drifts {
             range: site.range,
             computation: site.computation.clone(),
             sources: site.sources.clone(),
-            reads: Vec::new(),
+            reads: site.reads.clone(),
             statement: site.statement,
             in_union: site.in_union,
             top_level: site.top_level,
@@ -429,7 +453,7 @@ fn write_registry(
                 let list: Vec<String> = metric.synonyms.iter().map(|s| quoted(s)).collect();
                 let _ = writeln!(out, "    synonyms: [{}]", list.join(", "));
             }
-            if let Some(unit) = metric.unit {
+            if let Some(unit) = unit_for(&proposal.definition, metric.unit) {
                 let _ = writeln!(out, "    unit: {}", unit.name());
             }
         }

@@ -309,3 +309,37 @@ fn init_proposes_a_sound_registry_and_check_reports_what_it_listed() {
         "{doc:#}"
     );
 }
+
+/// The pack's unit is kept only where the reports' body is at its scale.
+#[test]
+fn init_writes_percent_where_the_reports_compute_a_fraction_times_100() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "a.sql",
+            "select sum(clicks) * 100 / sum(impressions) as ctr from ads",
+        ),
+        (
+            "b.sql",
+            "select 100 * sum(clicks) / sum(impressions) as ctr from ads",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let registry = dir.path().join("proposed.yaml");
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args([
+            "init",
+            dir.path().to_str().unwrap(),
+            "--isolated",
+            "--output",
+        ])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&registry).unwrap();
+    assert!(text.contains("    unit: percent"), "{text}");
+    metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
+}
