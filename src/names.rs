@@ -176,7 +176,10 @@ impl Vocabulary {
         // like a grain, a total qualifies only what adds up.
         let strippable = |w: &str, list: &[String]| {
             list.iter().any(|p| p == w)
-                && (additive || !(GRAIN_WORDS.contains(&w) || TOTAL_WORDS.contains(&w)))
+                && (additive
+                    || !(GRAIN_WORDS.contains(&w)
+                        || WINDOW_WORDS.contains(&w)
+                        || TOTAL_WORDS.contains(&w)))
                 && !(keep_windows && WINDOW_WORDS.contains(&w))
         };
         while words.len() > 1 && strippable(words[0], &self.prefixes) {
@@ -259,7 +262,7 @@ pub struct Candidate {
 /// Words that say a figure is a total: they qualify an additive metric.
 const TOTAL_WORDS: &[&str] = &["total", "overall"];
 
-/// Time grains and windows: they qualify an additive metric (a slice of it)
+/// Calendar grains (and, below, windows): they qualify an additive metric (a slice of it)
 /// but make another metric of a distinct count or an average.
 pub const GRAIN_WORDS: &[&str] = &[
     "daily",
@@ -269,23 +272,10 @@ pub const GRAIN_WORDS: &[&str] = &[
     "quarterly",
     "yearly",
     "annual",
-    "mtd",
-    "ytd",
-    "qtd",
-    "wtd",
-    "7d",
-    "14d",
-    "28d",
-    "30d",
-    "90d",
-    "l7d",
-    "l28d",
-    "l30d",
-    "rolling",
-    "cumulative",
 ];
 
-/// Rolling and to-date windows, among the grain words.
+/// Rolling and to-date windows: like a grain, and never stripped from the
+/// names reports are compared under.
 const WINDOW_WORDS: &[&str] = &[
     "mtd",
     "ytd",

@@ -240,18 +240,7 @@ fn init_proposes_a_sound_registry_and_check_reports_what_it_listed() {
         "e.sql",
         "select sum(replies) as comments from twitter_posts",
     );
-    let registry = dir.path().join("proposed.yaml");
-    let out = Command::cargo_bin("metriclint")
-        .unwrap()
-        .args([
-            "init",
-            dir.path().to_str().unwrap(),
-            "--isolated",
-            "--output",
-        ])
-        .arg(&registry)
-        .output()
-        .unwrap();
+    let (registry, out) = init_into(dir.path());
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -326,20 +315,22 @@ fn init_writes_percent_where_the_reports_compute_a_fraction_times_100() {
     ] {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
-    let registry = dir.path().join("proposed.yaml");
-    let out = Command::cargo_bin("metriclint")
-        .unwrap()
-        .args([
-            "init",
-            dir.path().to_str().unwrap(),
-            "--isolated",
-            "--output",
-        ])
-        .arg(&registry)
-        .output()
-        .unwrap();
+    let (registry, out) = init_into(dir.path());
     assert_eq!(out.status.code(), Some(0));
     let text = std::fs::read_to_string(&registry).unwrap();
     assert!(text.contains("    unit: percent"), "{text}");
     metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
+}
+
+/// Runs `init` on `dir` (no config) into `dir/proposed.yaml`: (its path, the
+/// run's output).
+fn init_into(dir: &std::path::Path) -> (std::path::PathBuf, std::process::Output) {
+    let registry = dir.join("proposed.yaml");
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["init", dir.to_str().unwrap(), "--isolated", "--output"])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    (registry, out)
 }
