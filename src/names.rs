@@ -155,7 +155,8 @@ impl Vocabulary {
     }
 
     /// [`Self::strip_with`]; `keep_windows` keeps rolling and to-date
-    /// windows (`_qtd`, `_7d`, `cumulative_`) even on additive figures.
+    /// windows (`_qtd`, `_7d`, `cumulative_`) and totals even on additive
+    /// figures.
     fn strip_keeping(&self, name: &str, additive: bool, keep_windows: bool) -> Option<String> {
         let lower = name.to_lowercase();
         let mut words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
@@ -180,7 +181,7 @@ impl Vocabulary {
                     || !(GRAIN_WORDS.contains(&w)
                         || WINDOW_WORDS.contains(&w)
                         || TOTAL_WORDS.contains(&w)))
-                && !(keep_windows && WINDOW_WORDS.contains(&w))
+                && !(keep_windows && (WINDOW_WORDS.contains(&w) || TOTAL_WORDS.contains(&w)))
         };
         while words.len() > 1 && strippable(words[0], &self.prefixes) {
             words.remove(0);
@@ -241,8 +242,10 @@ impl Vocabulary {
 
     /// The name reports are compared under: stripped, or the whole name.
     /// Grain words stay on the names of non-additive computations, and
-    /// windows (`_qtd`, `_7d`) on all: a quarter-to-date figure and the
-    /// figure are two columns of one report, not two spellings of one.
+    /// windows (`_qtd`, `_7d`) and totals on all: a quarter-to-date figure
+    /// and the figure, `slot_hours_total` and `slot_hours`, are two columns
+    /// of one report, not two spellings of one. (A registry's name is still
+    /// found through them: `total_impressions` is impressions.)
     pub fn group_name(&self, output_name: &str, additive: bool) -> String {
         self.strip_keeping(output_name, additive, true)
             .unwrap_or_else(|| output_name.to_lowercase())
@@ -419,7 +422,8 @@ mod tests {
             v.group_name("users_7d", false),
             v.group_name("users_30d", false)
         );
-        assert_eq!(v.group_name("mau_total", true), "mau");
+        assert_eq!(v.strip_with("mau_total", true).as_deref(), Some("mau"));
+        assert_eq!(v.group_name("slot_hours_total", true), "slot_hours_total");
         assert_ne!(
             v.group_name("total_clients", false),
             v.group_name("clients", false)
