@@ -995,10 +995,8 @@ fn check_sql(
                 registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
                 grounded_by_repository,
-                // Only `metrics`/`explain` ask whether the pack agreed or
-                // left it to the reports: judged once more there.
-                left_to_reports: inventory
-                    && grounded_by_repository
+                // Whether the pack agreed, or left it to the reports.
+                left_to_reports: grounded_by_repository
                     && finding.is_none()
                     && !matches!(
                         judge(

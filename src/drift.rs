@@ -710,7 +710,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
     let mut findings = Vec::new();
     for sites in groups.values() {
         let sites: Vec<&MetricSite> = sites.iter().copied().filter(|s| is_compared(s)).collect();
-        let variants = variants_of(&sites, registry);
+        let mut variants = variants_of(&sites, registry);
         if variants.len() < 2 {
             continue;
         }
@@ -719,8 +719,20 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
         let mut reports: Vec<&str> = sites.iter().map(|s| s.path.as_str()).collect();
         reports.sort_unstable();
         reports.dedup();
-        let majority =
+        let mut majority =
             variants[0].reports * 2 > reports.len() && variants[0].reports > variants[1].reports;
+        // The way the built-in pack itself agrees with is the agreement,
+        // however many reports use it: the others are compared with it.
+        let agreed_by_pack = |v: &Variant| {
+            v.sites
+                .iter()
+                .any(|s| s.grounded_by_repository && !s.left_to_reports && s.verdict.is_none())
+        };
+        if let Some(at) = variants.iter().position(agreed_by_pack) {
+            let agreed = variants.remove(at);
+            variants.insert(0, agreed);
+            majority = true;
+        }
         for (index, variant) in variants.iter().enumerate() {
             if majority && index == 0 {
                 continue;
