@@ -195,6 +195,14 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[("c.sql", "ML010")],
         ),
         (
+            "a distinct and a plain count of a key over two tables: their grain is unknown",
+            &[
+                ("a.sql", "select count(distinct client_id) as client_count from events"),
+                ("b.sql", "select count(client_id) as client_count from clients_daily"),
+            ],
+            &[],
+        ),
+        (
             "a WHERE filter is the filter another report writes in the aggregate",
             &[
                 ("a.sql", "select count(1) as sessions_x from s where is_test = false"),
@@ -327,6 +335,37 @@ fn a_report_is_judged_on_what_it_publishes() {
             "near miss: a CTE's figure the report publishes by name",
             &[("a.sql", "with d as (select avg(clicks / impressions) as ctr from t) select d.ctr from d")],
             &[("a.sql", "ML005")],
+        ),
+    ]);
+}
+
+#[test]
+fn a_deprecated_report_is_not_compared_with_its_successor() {
+    let old = "select count(*) as sessions from ga3_hits where hit_type = 'SESSION'";
+    let new = "select countif(event_name = 'session_start') as sessions from ga3_hits";
+    expect(&[
+        (
+            "a report whose metadata says it is deprecated",
+            &[
+                ("sessions_v1/query.sql", old),
+                (
+                    "sessions_v1/metadata.yaml",
+                    "friendly_name: Sessions\ndeprecated: true\n",
+                ),
+                ("site_sessions/query.sql", new),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the same reports, neither deprecated",
+            &[
+                ("sessions_v1/query.sql", old),
+                ("site_sessions/query.sql", new),
+            ],
+            &[
+                ("sessions_v1/query.sql", "ML010"),
+                ("site_sessions/query.sql", "ML010"),
+            ],
         ),
     ]);
 }
