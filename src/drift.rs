@@ -245,10 +245,15 @@ fn is_generic_name(name: &str) -> bool {
 /// column is computed, but never the site to blame: the column's own
 /// definition (upstream, or in another branch) is.
 pub fn is_pass_through(site: &MetricSite, registry: &Registry) -> bool {
+    let own_column = |agg: &crate::canon::Aggregate| matches!(&agg.arg, Expr::Column(c) if names_one_metric(unqualified(c), &site.output_name, registry));
     match &site.read_form {
-        Expr::Aggregate(agg) => {
-            matches!(&agg.arg, Expr::Column(c) if names_one_metric(unqualified(c), &site.output_name, registry))
-        }
+        Expr::Aggregate(agg) => own_column(agg),
+        // `SUM(total_paid) / COUNT(*) AS total_paid`: the stored figure,
+        // averaged over this report's rows; its definition is upstream.
+        Expr::Product(p) if p.factors.iter().any(|f| f.inverse) => p
+            .factors
+            .iter()
+            .any(|f| !f.inverse && matches!(&f.expr, Expr::Aggregate(agg) if own_column(agg))),
         // Read by name, it aggregates nothing of its own: an upstream
         // model's computed column, passed on (a union of models).
         read => !read.has_aggregate(),

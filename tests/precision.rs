@@ -203,6 +203,14 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[],
         ),
         (
+            "a stored figure averaged under its own name, and its definition upstream",
+            &[
+                ("a.sql", "select sum(total_paid) / count(*) as total_paid from pmpm_by_member_month"),
+                ("b.sql", "select person_id, sum(paid_amount) as total_paid from claims group by 1"),
+            ],
+            &[],
+        ),
+        (
             "a WHERE filter is the filter another report writes in the aggregate",
             &[
                 ("a.sql", "select count(1) as sessions_x from s where is_test = false"),
