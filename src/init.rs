@@ -53,6 +53,8 @@ struct Proposal<'s> {
     left_out: Option<&'static str>,
     /// How many sites compute it, whichever way.
     sites: usize,
+    /// Every site of the metric, whichever way.
+    all_sites: Vec<&'s MetricSite>,
 }
 
 /// The text of a starter registry for `sites`: one entry per metric the
@@ -159,6 +161,7 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
                 source: None,
                 usual_source: None,
                 sites: group.len(),
+                all_sites: group.clone(),
                 left_out: Some(if apart {
                     "computed from different relations in different reports"
                 } else if split {
@@ -183,6 +186,7 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
             usual_source,
             left_out: None,
             sites: group.len(),
+            all_sites: group.clone(),
         });
     }
     out
@@ -449,9 +453,22 @@ fn write_registry(
             if let Some(d) = &metric.description {
                 let _ = writeln!(out, "    description: {}", quoted(d.trim()));
             }
-            if !metric.synonyms.is_empty() {
-                let list: Vec<String> = metric.synonyms.iter().map(|s| quoted(s)).collect();
-                let _ = writeln!(out, "    synonyms: [{}]", list.join(", "));
+            // The pack's synonyms this repository uses for the metric, where
+            // its reports are comparable with the chosen ones: another
+            // product's `click_count` is not this one's clicks.
+            let used: Vec<String> = metric
+                .synonyms
+                .iter()
+                .filter(|synonym| {
+                    proposal.all_sites.iter().any(|s| {
+                        s.output_name.eq_ignore_ascii_case(synonym)
+                            && proposal.chosen.iter().any(|c| drift::comparable(s, c))
+                    })
+                })
+                .map(|s| quoted(s))
+                .collect();
+            if !used.is_empty() {
+                let _ = writeln!(out, "    synonyms: [{}]", used.join(", "));
             }
             if let Some(unit) = unit_for(&proposal.definition, metric.unit) {
                 let _ = writeln!(out, "    unit: {}", unit.name());
