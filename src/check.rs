@@ -972,10 +972,11 @@ fn check_sql(
             // Under built-in packs only, a site the pack found no fault with
             // is compared with the other reports: they ground what the pack
             // cannot (columns, grain).
-            let grounded_by_repository = registry.is_pack_only()
-                && finding
-                    .as_ref()
-                    .is_none_or(|f| f.code == NonCanonicalName::INFO.code);
+            let grounded_by_repository = metric.compare_reports
+                || (registry.is_pack_only()
+                    && finding
+                        .as_ref()
+                        .is_none_or(|f| f.code == NonCanonicalName::INFO.code));
             // A row-level column of the metric's name (a staging model's
             // definition of it) is no computation of the metric.
             if !(inventory || grounded_by_repository) || !site.computation.has_aggregate() {
@@ -996,19 +997,20 @@ fn check_sql(
                 verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
                 grounded_by_repository,
                 // Whether the pack agreed, or left it to the reports.
-                left_to_reports: grounded_by_repository
-                    && finding.is_none()
-                    && !matches!(
-                        judge(
-                            Computation {
-                                expr: &site.computation,
-                                sources: &site.sources
-                            },
-                            metric,
-                            registry
+                left_to_reports: metric.compare_reports
+                    || grounded_by_repository
+                        && finding.is_none()
+                        && !matches!(
+                            judge(
+                                Computation {
+                                    expr: &site.computation,
+                                    sources: &site.sources
+                                },
+                                metric,
+                                registry
+                            ),
+                            Verdict::Equivalent
                         ),
-                        Verdict::Equivalent
-                    ),
                 label: site.label.clone(),
                 statement: site.statement,
                 in_union: site.in_union,
@@ -1059,6 +1061,9 @@ fn check_sql(
 /// The finding for one site against the registry, if any.
 pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Finding> {
     let (metric, how) = registry.lookup(&site.output_name)?;
+    if metric.compare_reports {
+        return None;
+    }
     if let Some(kind) = &metric.not_comparable {
         return Some(MetricNotComparable::finding(path, site, metric, kind));
     }

@@ -89,7 +89,7 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
                 .iter()
                 .any(|s| s.path == *path && s.range.start.line == *line)
         });
-        if own && registry.get(&proposal.name).is_none() {
+        if own {
             proposal.left_out =
                 Some("its own sites do not meet the definition metriclint can write");
             changed = true;
@@ -144,12 +144,13 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
         // (A metric the extended pack defines is judged by it anyway: it is
         // proposed, and the comments say what check will report.)
         // Reports that split with no majority have not agreed on anything
-        // one definition could say.
+        // one definition could say, unless a ratio of totals settles it or
+        // the pack agrees with the way chosen.
         let total = reports(&group);
-        let split = !ways.is_empty() && reports(&chosen) * 2 <= total;
-        let known_to_pack = registry.get(&name).is_some();
-        let apart = apart && !known_to_pack;
-        let split = split && !known_to_pack;
+        let settled = (is_ratio_of_totals(&definition)
+            && ways.iter().all(|(form, _)| !is_ratio_of_totals(form)))
+            || agreed == Some(&definition);
+        let split = !ways.is_empty() && reports(&chosen) * 2 <= total && !settled;
         if apart || split || !writable(&definition) {
             out.push(Proposal {
                 name,
@@ -165,7 +166,7 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
                 left_out: Some(if apart {
                     "computed from different relations in different reports"
                 } else if split {
-                    "the reports split with no majority; agree on one by hand"
+                    "the reports split with no majority"
                 } else {
                     "its computation cannot be written as registry SQL"
                 }),
@@ -390,7 +391,7 @@ fn write_registry(
             ways.extend(proposal.others.iter().map(|(f, s)| (f.to_string(), s[0])));
             let _ = writeln!(
                 out,
-                "  # {}: left out, {why} (check compares its reports with each other, ML010):",
+                "  # {}: {why}; its reports are compared with each other (ML010), not with a formula:",
                 proposal.name
             );
             for (form, site) in ways {
@@ -399,6 +400,12 @@ fn write_registry(
                     "  #   {form}, e.g. {}:{}",
                     site.path, site.range.start.line
                 );
+            }
+            // Written, so that it also overrides a pack's definition.
+            if writable(&proposal.definition) {
+                let _ = writeln!(out, "  - name: {}", proposal.name);
+                let _ = writeln!(out, "    compare: reports");
+                let _ = writeln!(out, "    sql: {}", quoted(&proposal.definition.to_string()));
             }
             continue;
         }

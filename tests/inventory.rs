@@ -261,7 +261,14 @@ fn init_proposes_a_sound_registry_and_check_reports_what_it_listed() {
     assert!(text.contains("filter: ['is_test = false']"), "{text}");
     assert!(!text.contains("'2024"), "{text}");
     // The connectors' comments are left to the team.
-    assert!(text.contains("# comments: left out"), "{text}");
+    assert!(
+        text.contains("# comments: computed from different relations in different reports"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  - name: comments\n    compare: reports\n"),
+        "{text}"
+    );
     // Checking against it reports exactly the listed sites.
     let out = Command::cargo_bin("metriclint")
         .unwrap()

@@ -35,6 +35,7 @@ const METRIC_KEYS: &[&str] = &[
     "expr",
     "numerator",
     "denominator",
+    "compare",
 ];
 const INLINE_KEYS: &[&str] = &["agg", "expr", "filter"];
 const AGGS: &[&str] = &["sum", "count", "count_distinct", "average", "min", "max"];
@@ -82,6 +83,7 @@ struct RawMetric {
     expr: Option<String>,
     numerator: Option<RawSide>,
     denominator: Option<RawSide>,
+    compare: Option<String>,
     #[serde(flatten)]
     _unknown: BTreeMap<String, serde_yaml::Value>,
 }
@@ -517,6 +519,7 @@ impl Loader {
                     definition: m.definition,
                     origin,
                     not_comparable: m.not_comparable,
+                    compare_reports: false,
                 },
                 doc,
                 name_node: node.clone(),
@@ -593,6 +596,21 @@ impl Loader {
                     None
                 }
             },
+        };
+
+        let compare_reports = match raw.compare.as_deref() {
+            None | Some("definition") => false,
+            Some("reports") => true,
+            Some(other) => {
+                self.issue(
+                    doc,
+                    node.get("compare"),
+                    format!("unknown `compare: {other}`"),
+                    "unknown value",
+                    Some("`compare` is `definition` (the default) or `reports`".to_string()),
+                );
+                false
+            }
         };
 
         let filter = match raw.filter {
@@ -763,6 +781,7 @@ impl Loader {
                 definition,
                 origin,
                 not_comparable: None,
+                compare_reports,
             },
             doc,
             name_node,

@@ -100,6 +100,10 @@ pub struct Metric {
     /// Why sites of the metric cannot be compared (a dbt cumulative or
     /// conversion metric is more than one SQL expression), if they cannot.
     pub not_comparable: Option<String>,
+    /// `compare: reports`: the team has not agreed on a formula yet, so the
+    /// reports computing the metric are compared with each other (ML010),
+    /// never with the body, which only records the way most compute it.
+    pub compare_reports: bool,
 }
 
 impl Metric {
