@@ -1562,3 +1562,35 @@ fn a_column_of_one_registered_metric_renamed_to_another_is_still_the_first() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn a_metric_compared_by_reports_is_never_judged_against_its_body() {
+    let dir = project(&[
+        (
+            "metrics.yaml",
+            "version: 1\nmetrics:\n  - name: ad_load\n    compare: reports\n    sql: SUM(ad_impressions) / SUM(pageviews)\n",
+        ),
+        ("a.sql", "select sum(ad_impressions) / sum(pageviews) as ad_load from s"),
+        ("b.sql", "select sum(ad_impressions) / sum(pageviews) as ad_load from s where x = 1"),
+        ("c.sql", "select sum(ad_slots) / sum(pageviews) as ad_load from s"),
+    ]);
+    let registry = dir.path().join("metrics.yaml");
+    let (code, doc) = check_json(&[
+        dir.path().to_str().unwrap(),
+        "--registry",
+        registry.to_str().unwrap(),
+    ]);
+    // The minority report, against the other reports (a warning), not ML001.
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        file_codes(&doc),
+        vec![("c.sql".to_string(), "ML010".to_string())],
+        "{doc:#}"
+    );
+    // Any other value is a registry error.
+    let (code, message) = registry_error(
+        "version: 1\nmetrics:\n  - name: ad_load\n    compare: sometimes\n    sql: SUM(a) / SUM(b)\n",
+    );
+    assert_eq!(code, 2);
+    assert!(message.contains("compare: sometimes"), "{message}");
+}
