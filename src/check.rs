@@ -989,7 +989,12 @@ fn check_sql(
                 range: site.range,
                 form: without_slice(&site.computation),
                 read_form: read_without_slice(&site.computation),
-                computation: site.computation.clone(),
+                // Only `init` judges sites again, against what it proposes.
+                computation: if inventory {
+                    site.computation.clone()
+                } else {
+                    crate::canon::Expr::Null
+                },
                 sources: site.sources.clone(),
                 reads: site.reads.clone(),
                 slice: common_conditions(&site.computation),
@@ -1039,7 +1044,12 @@ fn check_sql(
                 slice: common_conditions(&site.computation),
                 form,
                 read_form: read_without_slice(&site.computation),
-                computation: site.computation.clone(),
+                // Only `init` judges sites again, against what it proposes.
+                computation: if inventory {
+                    site.computation.clone()
+                } else {
+                    crate::canon::Expr::Null
+                },
                 sources: site.sources,
                 reads: site.reads,
                 registered: None,

@@ -23,7 +23,8 @@ pub struct MetricSite {
     pub output_name: String,
     pub range: Range,
     /// The computation as the report writes it (its slice in its aggregates'
-    /// scopes), for judging it against a registry later (`init`).
+    /// scopes), for judging it against a registry later: kept for `init`
+    /// (and the other inventory commands) only, `NULL` otherwise.
     pub computation: Expr,
     /// The computation without the report's slice, renamed columns followed
     /// to their sources.
