@@ -826,20 +826,27 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                     subject: reports_phrase(elsewhere),
                     plural: elsewhere > 1,
                 };
-                let differences: Vec<String> =
-                    explain(variant.form, other.form, None, registry, &counterpart)
-                        .into_iter()
-                        .map(|d| d.text)
-                        .collect();
+                // Each side as its own site reads: a way gathers spellings
+                // that differ (a distinct count of a key over another table),
+                // and the message quotes the two sites it names.
+                let (here, there) = if site.read_form == anchor.read_form {
+                    (variant.form, other.form)
+                } else {
+                    (&site.read_form, &anchor.read_form)
+                };
+                let differences: Vec<String> = explain(here, there, None, registry, &counterpart)
+                    .into_iter()
+                    .map(|d| d.text)
+                    .collect();
                 let mut finding = InconsistentComputation::finding(
                     &site.path,
                     site.range,
                     &site.output_name,
-                    variant.form,
+                    here,
                     OtherVariant {
                         path: &anchor.path,
                         range: anchor.range,
-                        form: other.form,
+                        form: there,
                         reports: elsewhere,
                         majority,
                     },
