@@ -179,7 +179,6 @@ pub fn is_date_predicate(condition: &Expr) -> bool {
         "dateadd",
         "date_add",
         "interval",
-        "@",
     ]
     .iter()
     .any(|w| text.contains(w));
@@ -847,4 +846,39 @@ pub fn explain(
         differences.extend(formula_differences(found, expected, cp));
     }
     differences
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `condition` in canonical form, as a report's WHERE gives it.
+    fn condition(condition: &str) -> Expr {
+        let sql = format!("select count(*) as n from t where {condition}");
+        let dialect = sqlparser::dialect::BigQueryDialect {};
+        let statements = sqlparser::parser::Parser::parse_sql(&dialect, &sql).unwrap();
+        let sites = crate::extract::extract_sites(&statements, &sql, &|_| true);
+        let conditions = crate::drift::common_conditions(&sites[0].computation);
+        assert_eq!(conditions.len(), 1, "{sql}");
+        conditions[0].clone()
+    }
+
+    #[test]
+    fn date_and_partition_predicates_are_told_from_row_conditions() {
+        for dated in [
+            "event_date >= '2024-01-01'",
+            "submission_date = @submission_date",
+            "cohort_date >= date_sub(current_date, interval 180 day)",
+            "created_at < current_timestamp",
+        ] {
+            assert!(is_date_predicate(&condition(dated)), "{dated}");
+        }
+        for row in [
+            "is_test = false",
+            "email like '%@acme.com'",
+            "status = 'Won'",
+        ] {
+            assert!(!is_date_predicate(&condition(row)), "{row}");
+        }
+    }
 }
