@@ -340,6 +340,16 @@ fn a_report_is_judged_on_what_it_publishes() {
             &[],
         ),
         (
+            "a CTE's column the report does not publish, under the name another is published as",
+            &[("a.sql", "with e as (select avg(clicks / impressions) as ctr, sum(x) as ctr2 from t) select e.ctr2 as ctr from e")],
+            &[],
+        ),
+        (
+            "near miss: a CTE's figure the report publishes under another name",
+            &[("a.sql", "with d as (select avg(clicks / impressions) as raw_ctr from t) select d.raw_ctr as ctr from d")],
+            &[("a.sql", "ML005")],
+        ),
+        (
             "near miss: a CTE's figure the report publishes by name",
             &[("a.sql", "with d as (select avg(clicks / impressions) as ctr from t) select d.ctr from d")],
             &[("a.sql", "ML005")],

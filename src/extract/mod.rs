@@ -151,10 +151,11 @@ struct Walker<'t, 'w> {
     in_union: bool,
     /// How deep in CTEs, derived tables and subqueries the walk is.
     nesting: usize,
-    /// Names a statement's outputs pass on unchanged from a CTE or subquery
-    /// (`SELECT d.ctr FROM d`), and statements whose outputs pass on all
-    /// (`SELECT *`): those inner sites are what the report publishes.
-    published: Vec<(usize, String)>,
+    /// Columns a statement's outputs pass on from a CTE or subquery, as
+    /// (statement, column, name published: `SELECT d.raw_ctr AS ctr`), and
+    /// statements whose outputs pass on all (`SELECT *`): those inner sites
+    /// are what the report publishes.
+    published: Vec<(usize, String, String)>,
     publishes_all: Vec<usize>,
 }
 
@@ -193,12 +194,19 @@ impl<'t> Walker<'t, '_> {
             last.insert((site.statement, site.output_name.to_lowercase()), i);
         }
         for ((statement, name), i) in last {
-            let passed_on = self.publishes_all.contains(&statement)
-                || self
-                    .published
-                    .iter()
-                    .any(|(s, n)| *s == statement && *n == name);
-            self.sites[i].top_level = passed_on;
+            let renamed = self
+                .published
+                .iter()
+                .find(|(s, n, _)| *s == statement && *n == name)
+                .map(|(_, _, as_name)| as_name.clone());
+            let site = &mut self.sites[i];
+            match renamed {
+                Some(as_name) => {
+                    site.top_level = true;
+                    site.output_name = as_name;
+                }
+                None => site.top_level = self.publishes_all.contains(&statement),
+            }
         }
         self.sites
     }
@@ -374,7 +382,11 @@ impl<'t> Walker<'t, '_> {
                 continue;
             };
             if self.nesting == 0 && is_pass_through(expr, &name) {
-                self.published.push((self.statement, name.to_lowercase()));
+                // `SELECT d.raw_ctr AS ctr`: the inner `raw_ctr`, published as `ctr`.
+                if let Some(passed) = output_name(expr) {
+                    self.published
+                        .push((self.statement, passed.to_lowercase(), name.clone()));
+                }
             }
             if is_pass_through(expr, &name) || !(self.wanted)(&name) {
                 continue;
