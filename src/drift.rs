@@ -314,10 +314,6 @@ pub fn with_counts_alike(form: &Expr) -> Expr {
 /// a registry, a column is the agreement) and a sum over per-group figures
 /// (summed daily uniques are not the uniques agreed).
 pub fn with_counts_alike_and(form: &Expr, across_reports: bool) -> Expr {
-    let is_key = |c: &str| {
-        let c = unqualified(c);
-        c == "id" || c.ends_with("_id") || c.ends_with("_key") || c.ends_with("_uuid")
-    };
     let is_flag = |c: &str| {
         let c = unqualified(c);
         ["is_", "has_", "was_", "did_"]
@@ -404,16 +400,27 @@ fn plain_column_name(column: &str) -> String {
         .join("_")
 }
 
-/// The form with every count a plain count (`COUNT(DISTINCT k)` as
-/// `COUNT(k)`, after [`with_counts_alike`] a `COUNT(*)` for keys).
+/// The form with every distinct count of a key a plain count
+/// (`COUNT(DISTINCT client_id)` as `COUNT(client_id)`, after
+/// [`with_counts_alike`] a `COUNT(*)`).
 fn without_distinct(form: &Expr) -> Expr {
     form.clone().rewrite(&mut |e| match e {
-        Expr::Aggregate(agg) if agg.distinct && agg.func == AggFunc::Count => {
+        Expr::Aggregate(agg)
+            if agg.distinct
+                && agg.func == AggFunc::Count
+                && matches!(&agg.arg, Expr::Column(c) if is_key(c)) =>
+        {
             let plain = Expr::aggregate(AggFunc::Count, false, agg.arg.clone(), agg.filter.clone());
             with_counts_alike(&plain)
         }
         other => other,
     })
+}
+
+/// Whether a column names a key (`id`, `client_id`, `order_key`).
+fn is_key(column: &str) -> bool {
+    let c = unqualified(column);
+    c == "id" || c.ends_with("_id") || c.ends_with("_key") || c.ends_with("_uuid")
 }
 
 /// A function that, with one argument, returns it (`COALESCE(x)`).
@@ -647,18 +654,21 @@ impl Deprecated {
 /// Whether two sites must compute a metric the same way: they are in one
 /// report, or read a common relation (or either's relations are unknown).
 pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
+    let common_relation = a.sources.is_empty()
+        || b.sources.is_empty()
+        || a.sources.iter().any(|s| b.sources.contains(s));
+    if !common_relation {
+        return false;
+    }
     // Branches of a long-format UNION labelled apart hold different figures.
     if a.label.is_some() && b.label.is_some() && a.label != b.label {
         return false;
     }
     // Two versions of one report (`…_v1/query.sql`, `…_v2/query.sql`): the
     // newer redefines on purpose.
-    if a.path != b.path && without_versions(&a.path) == without_versions(&b.path) {
+    if a.path != b.path && same_without_versions(&a.path, &b.path) {
         return false;
     }
-    let common_relation = a.sources.is_empty()
-        || b.sources.is_empty()
-        || a.sources.iter().any(|s| b.sources.contains(s));
     if a.path == b.path && a.statement == b.statement {
         // Within one statement only UNION branches over a common relation
         // must agree: branches over each platform's table map each
@@ -669,27 +679,21 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     common_relation
 }
 
-/// A path with version suffixes (`_v2`, a `v2` folder) removed.
-fn without_versions(path: &str) -> String {
-    let is_version =
-        |w: &str| w.len() > 1 && w.starts_with('v') && w[1..].bytes().all(|b| b.is_ascii_digit());
-    path.split('/')
-        .map(|part| {
-            part.split('_')
-                .filter(|w| !is_version(w))
-                .collect::<Vec<_>>()
-                .join("_")
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-impl Variant<'_> {
-    /// How many reports compute it this way, besides `path`.
-    fn reports_besides(&self, path: &str) -> usize {
-        let own = self.sites.iter().any(|s| s.path == path);
-        self.reports - usize::from(own)
+/// Whether two paths are equal once version words (`_v2`, a `v2` folder,
+/// `stats_v2.sql`) are left out. It runs for pairs of sites, so it compares
+/// the words as they come, without building new strings.
+fn same_without_versions(a: &str, b: &str) -> bool {
+    fn is_version(word: &str) -> bool {
+        let word = word.split('.').next().unwrap_or(word);
+        word.len() > 1 && word.starts_with('v') && word[1..].bytes().all(|b| b.is_ascii_digit())
     }
+    fn words(path: &str) -> impl Iterator<Item = &str> {
+        path.split(['/', '_']).filter(|w| !is_version(w))
+    }
+    words(a)
+        .map(|w| w.split('.').next().unwrap_or(w))
+        .eq(words(b).map(|w| w.split('.').next().unwrap_or(w)))
+        && a.rsplit_once('.').map(|(_, e)| e) == b.rsplit_once('.').map(|(_, e)| e)
 }
 
 /// The metric a site computes: its registered metric, or its output name
@@ -802,6 +806,14 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
             }
             // Compare with the majority, or with the largest other variant.
             let other = &variants[if index == 0 { 1 } else { 0 }];
+            // Worked out once per way, not once per pair of sites.
+            let other_pass_through: Vec<bool> = other
+                .sites
+                .iter()
+                .map(|o| is_pass_through(o, registry))
+                .collect();
+            let other_reports: std::collections::HashSet<&str> =
+                other.sites.iter().map(|o| o.path.as_str()).collect();
             for site in variant
                 .sites
                 .iter()
@@ -813,15 +825,19 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                 // A re-sum of a stored column anchors only over the same
                 // table: over an upstream model (a union of platforms' own
                 // columns) it re-aggregates whatever each branch defined.
-                let anchors = |o: &&MetricSite| {
-                    comparable(site, o)
-                        && (!is_pass_through(o, registry)
-                            || o.reads.iter().any(|r| site.reads.contains(r)))
-                };
-                let Some(anchor) = other.sites.iter().copied().find(anchors) else {
+                let anchor = other
+                    .sites
+                    .iter()
+                    .zip(&other_pass_through)
+                    .find(|(o, pass)| {
+                        comparable(site, o)
+                            && (!**pass || o.reads.iter().any(|r| site.reads.contains(r)))
+                    });
+                let Some((anchor, _)) = anchor else {
                     continue;
                 };
-                let elsewhere = other.reports_besides(&site.path);
+                let elsewhere =
+                    other_reports.len() - usize::from(other_reports.contains(site.path.as_str()));
                 let counterpart = Counterpart {
                     subject: reports_phrase(elsewhere),
                     plural: elsewhere > 1,

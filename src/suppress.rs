@@ -75,6 +75,10 @@ fn noqa_directive(rest: &str) -> Option<(Kind, Vec<String>, bool)> {
             .then(|| (Kind::Line, Vec::new(), false));
     };
     let list = list.trim();
+    // sqlfluff's `noqa: enable=all` ends every range, ours too.
+    if list == "enable=all" {
+        return Some((Kind::Enable, Vec::new(), false));
+    }
     // sqlfluff's ranges: `noqa: disable=LT01,ML001` … `noqa: enable=…`.
     let (kind, list) = if let Some(l) = list.strip_prefix("disable=") {
         (Kind::Disable, l)
@@ -270,11 +274,27 @@ mod tests {
         assert_eq!(
             kinds,
             vec![
+                (Kind::Enable, vec![], false),
                 (Kind::Line, vec![], false),
                 (Kind::Line, vec!["ML001".to_string()], true),
                 (Kind::Disable, vec!["ML010".to_string()], true),
             ]
         );
+        // `enable=all` ends our ranges too.
+        let mut ranged =
+            Suppressions::parse("-- noqa: disable=ML010\n-- noqa: enable=all\nselect 1\n");
+        let after = crate::rules::UnusedSuppression::finding(
+            "r.sql",
+            Range {
+                start: Position::new(3, 1),
+                end: Position::new(3, 2),
+            },
+            "noqa",
+            "",
+        );
+        let mut late = after.clone();
+        late.code = "ML010";
+        assert!(!ranged.silences(&late));
         // None silences anything here: only ours are called unused, and the
         // bare `noqa` (which may be sqlfluff's) is not.
         let unused = s.unused("r.sql");
