@@ -267,8 +267,11 @@ fn names_one_metric(a: &str, b: &str, registry: &Registry) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }
+    // As reports are grouped: `daily_active_users` is not
+    // `monthly_active_users`, a sum of daily flags summed again.
     let vocabulary = registry.vocabulary();
-    if vocabulary.group_name(a, true) == vocabulary.group_name(b, true) {
+    let grouped = |name: &str| vocabulary.group_name(name, !counts_entities(name));
+    if grouped(a) == grouped(b) {
         return true;
     }
     match (registry.lookup(a), registry.lookup(b)) {
@@ -845,11 +848,8 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                 // Each side as its own site reads: a way gathers spellings
                 // that differ (a distinct count of a key over another table),
                 // and the message quotes the two sites it names.
-                let (here, there) = if site.read_form == anchor.read_form {
-                    (variant.form, other.form)
-                } else {
-                    (&site.read_form, &anchor.read_form)
-                };
+                // (Two ways never share a `read_form`: equal ones are one way.)
+                let (here, there) = (&site.read_form, &anchor.read_form);
                 let differences: Vec<String> = explain(here, there, None, registry, &counterpart)
                     .into_iter()
                     .map(|d| d.text)

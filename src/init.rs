@@ -51,8 +51,6 @@ struct Proposal<'s> {
     usual_source: Option<(String, usize)>,
     /// Why it is not proposed, if it is not.
     left_out: Option<&'static str>,
-    /// How many sites compute it, whichever way.
-    sites: usize,
     /// Every site of the metric, whichever way.
     all_sites: Vec<&'s MetricSite>,
 }
@@ -161,7 +159,6 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
                 usual_filter: Vec::new(),
                 source: None,
                 usual_source: None,
-                sites: group.len(),
                 all_sites: group.clone(),
                 left_out: Some(if apart {
                     "computed from different relations in different reports"
@@ -186,7 +183,6 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
             source,
             usual_source,
             left_out: None,
-            sites: group.len(),
             all_sites: group.clone(),
         });
     }
@@ -452,7 +448,7 @@ fn write_registry(
             let _ = writeln!(
                 out,
                 "  # {n} of {} sites filter on {condition}",
-                proposal.sites
+                proposal.all_sites.len()
             );
         }
         let _ = writeln!(out, "  - name: {}", proposal.name);

@@ -168,20 +168,24 @@ pub fn is_date_predicate(condition: &Expr) -> bool {
                 | "partitiondate"
         ) || c.starts_with('@')
     };
+    // Whole words only: `billing_interval = 'month'` picks no dates.
     let text = condition.to_string().to_lowercase();
-    let moving = [
-        "current_date",
-        "current_timestamp",
-        "now()",
-        "getdate",
-        "sysdate",
-        "date_sub",
-        "dateadd",
-        "date_add",
-        "interval",
-    ]
-    .iter()
-    .any(|w| text.contains(w));
+    let moving = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| {
+            matches!(
+                word,
+                "current_date"
+                    | "current_timestamp"
+                    | "now"
+                    | "getdate"
+                    | "sysdate"
+                    | "date_sub"
+                    | "dateadd"
+                    | "date_add"
+                    | "interval"
+            )
+        });
     (!columns.is_empty() && columns.iter().any(dated)) || moving
 }
 

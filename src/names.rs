@@ -419,8 +419,8 @@ mod tests {
             v.group_name("weekly_active_users", false)
         );
         assert_ne!(
-            v.group_name("users_7d", false),
-            v.group_name("users_30d", false)
+            v.strip_with("users_7d", false),
+            v.strip_with("users_30d", false)
         );
         assert_eq!(v.strip_with("mau_total", true).as_deref(), Some("mau"));
         assert_eq!(v.group_name("slot_hours_total", true), "slot_hours_total");
