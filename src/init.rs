@@ -42,8 +42,8 @@ struct Proposal<'s> {
     /// Its sites, and the sites of the other ways.
     chosen: Vec<&'s MetricSite>,
     others: Vec<(Expr, Vec<&'s MetricSite>)>,
-    /// Conditions every chosen site applies (two sites or more), and those
-    /// most but not all apply.
+    /// Conditions every site of the metric applies (two sites or more),
+    /// whichever way, and those most but not all apply.
     filter: Vec<Expr>,
     usual_filter: Vec<(Expr, usize)>,
     /// The one relation every chosen site reads, or the one most read.
@@ -59,8 +59,9 @@ struct Proposal<'s> {
 /// reports compute, extending the built-in pack. Each definition is the way
 /// most reports compute the metric (a ratio of totals wins over averaged or
 /// summed ratios), with the pack's unit and synonyms where it knows the
-/// metric; the filter and source are those all its sites share, never a
-/// date or partition predicate. The comments above each entry list exactly
+/// metric; the filter is the conditions all its sites share and the source
+/// the relation all the chosen way's sites read, never a date or partition
+/// predicate. The comments above each entry list exactly
 /// the sites `check --registry` with this file then reports, and the filter
 /// or source most sites use when not all do.
 pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize) -> String {
@@ -421,10 +422,11 @@ fn write_registry(
             );
         }
         for (form, sites) in &proposal.others {
-            let judged = sites.iter().any(|s| {
-                reported
+            let flagged = drifts.get(&proposal.name).into_iter().flatten();
+            let judged = flagged.into_iter().any(|(_, _, path, line)| {
+                sites
                     .iter()
-                    .any(|r| r.3 == s.path && r.4 == s.range.start.line)
+                    .any(|s| s.path == *path && s.range.start.line == *line)
             });
             if !judged {
                 let _ = writeln!(

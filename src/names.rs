@@ -225,12 +225,15 @@ impl Vocabulary {
             if let Some((first, rest)) = stripped.split_once('_') {
                 if AVERAGE_WORDS.contains(&first) {
                     if let Some(inner) = self.strip_with(rest, additive) {
+                        // A grain dropped inside (`avg_daily_x`) counts too.
+                        let inner_grain = additive
+                            && self.strip_with(rest, false).as_deref() != Some(inner.as_str());
                         push(
                             &mut out,
                             Candidate {
                                 name: inner,
                                 dropped_average: true,
-                                dropped_grain,
+                                dropped_grain: dropped_grain || inner_grain,
                             },
                         );
                     }

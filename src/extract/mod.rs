@@ -457,7 +457,6 @@ impl<'t> Walker<'t, '_> {
     }
 }
 
-/// The output names of the first SELECT of a set operation, by position.
 /// The branches of a set operation, flattened.
 fn branches_of(body: &SetExpr) -> Vec<&SetExpr> {
     match body {
@@ -527,6 +526,7 @@ fn branch_labels(body: &SetExpr) -> Option<Vec<(&SetExpr, String)>> {
     )
 }
 
+/// The output names of the first SELECT of a set operation, by position.
 fn first_branch_names(body: &SetExpr) -> Vec<String> {
     match body {
         SetExpr::Select(select) => select
