@@ -968,7 +968,8 @@ fn check_sql(
             // A CTE's or subquery's column is a step of the report; what
             // it computes reaches the report's outputs through lineage, and
             // is judged there (never twice, never as a stage of its own).
-            let finding = judge_site(path, &site, registry).filter(|_| site.top_level);
+            let (finding, agreed) = judged_site(path, &site, registry);
+            let finding = finding.filter(|_| site.top_level);
             // Under built-in packs only, a site the pack found no fault with
             // is compared with the other reports: they ground what the pack
             // cannot (columns, grain).
@@ -1003,19 +1004,7 @@ fn check_sql(
                 grounded_by_repository,
                 // Whether the pack agreed, or left it to the reports.
                 left_to_reports: metric.compare_reports
-                    || grounded_by_repository
-                        && finding.is_none()
-                        && !matches!(
-                            judge(
-                                Computation {
-                                    expr: &site.computation,
-                                    sources: &site.sources
-                                },
-                                metric,
-                                registry
-                            ),
-                            Verdict::Equivalent
-                        ),
+                    || grounded_by_repository && finding.is_none() && !agreed,
                 label: site.label.clone(),
                 statement: site.statement,
                 in_union: site.in_union,
@@ -1070,12 +1059,23 @@ fn check_sql(
 
 /// The finding for one site against the registry, if any.
 pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Finding> {
-    let (metric, how) = registry.lookup(&site.output_name)?;
+    judged_site(path, site, registry).0
+}
+
+/// The finding for one site, and whether it computes the agreement
+/// (equivalent, under its name or a synonym).
+fn judged_site(path: &str, site: &Site, registry: &Registry) -> (Option<Finding>, bool) {
+    let Some((metric, how)) = registry.lookup(&site.output_name) else {
+        return (None, false);
+    };
     if metric.compare_reports {
-        return None;
+        return (None, false);
     }
     if let Some(kind) = &metric.not_comparable {
-        return Some(MetricNotComparable::finding(path, site, metric, kind));
+        return (
+            Some(MetricNotComparable::finding(path, site, metric, kind)),
+            false,
+        );
     }
     let computation = Computation {
         expr: &site.computation,
@@ -1083,11 +1083,14 @@ pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Findin
     };
     let verdict = judge(computation, metric, registry);
     let kinds = verdict.kinds();
-    match verdict {
-        Verdict::Equivalent => match how {
-            NameMatch::Canonical => None,
-            NameMatch::Synonym => Some(NonCanonicalName::finding(path, site, metric)),
-        },
+    let finding = match verdict {
+        Verdict::Equivalent => {
+            let finding = match how {
+                NameMatch::Canonical => None,
+                NameMatch::Synonym => Some(NonCanonicalName::finding(path, site, metric)),
+            };
+            return (finding, true);
+        }
         Verdict::Unknown(_) => None,
         Verdict::Different {
             differences,
@@ -1118,5 +1121,6 @@ pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Findin
                 }
             })
         }
-    }
+    };
+    (finding, false)
 }

@@ -482,23 +482,10 @@ fn with_slice_on(site: &MetricSite, columns: &std::collections::BTreeSet<String>
     })
 }
 
-/// Columns the aggregates of `form` filter on.
-fn filtered_columns(form: &Expr) -> std::collections::BTreeSet<String> {
-    let mut columns = std::collections::BTreeSet::new();
-    form.walk(&mut |e| {
-        if let Expr::Aggregate(agg) = e {
-            for condition in &agg.filter {
-                columns.extend(condition.columns());
-            }
-        }
-    });
-    columns
-}
-
 /// Whether two sites compute the same once each reads the other's filters
 /// out of its own slice.
 fn same_with_slices(a: &MetricSite, b: &MetricSite) -> bool {
-    let (a_filters, b_filters) = (filtered_columns(&a.form), filtered_columns(&b.form));
+    let (a_filters, b_filters) = (a.form.filtered_columns(), b.form.filtered_columns());
     if a_filters.is_empty() && b_filters.is_empty() {
         return false;
     }

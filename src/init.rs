@@ -16,6 +16,14 @@ fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// A metric's `filter:` line, when it has conditions.
+fn write_filter(out: &mut String, filter: &[Expr]) {
+    if !filter.is_empty() {
+        let list: Vec<String> = filter.iter().map(|c| quoted(&c.to_string())).collect();
+        let _ = writeln!(out, "    filter: [{}]", list.join(", "));
+    }
+}
+
 /// A registry name from an output name: lowercase snake_case.
 fn snake_case(name: &str) -> String {
     let mut out = String::new();
@@ -492,14 +500,7 @@ fn write_registry(
         if let Some(relation) = &proposal.source {
             let _ = writeln!(out, "    source: {}", quoted(relation));
         }
-        if !proposal.filter.is_empty() {
-            let list: Vec<String> = proposal
-                .filter
-                .iter()
-                .map(|c| quoted(&c.to_string()))
-                .collect();
-            let _ = writeln!(out, "    filter: [{}]", list.join(", "));
-        }
+        write_filter(&mut out, &proposal.filter);
         let _ = writeln!(out, "    sql: {}", quoted(&proposal.definition.to_string()));
     }
     // Sites of metrics this file does not define, which `check` judges
@@ -562,14 +563,7 @@ pub fn native_registry(registry: &Registry, from: &str) -> String {
         if !metric.source.is_empty() {
             let _ = writeln!(out, "    source: {}", metric.source.join(", "));
         }
-        if !metric.filter.is_empty() {
-            let list: Vec<String> = metric
-                .filter
-                .iter()
-                .map(|f| quoted(&f.to_string()))
-                .collect();
-            let _ = writeln!(out, "    filter: [{}]", list.join(", "));
-        }
+        write_filter(&mut out, &metric.filter);
         let _ = writeln!(out, "    sql: {}", quoted(&metric.definition.to_string()));
     }
     out
