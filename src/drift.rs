@@ -317,12 +317,6 @@ pub fn with_counts_alike(form: &Expr) -> Expr {
 /// a registry, a column is the agreement) and a sum over per-group figures
 /// (summed daily uniques are not the uniques agreed).
 pub fn with_counts_alike_and(form: &Expr, across_reports: bool) -> Expr {
-    let is_flag = |c: &str| {
-        let c = unqualified(c);
-        ["is_", "has_", "was_", "did_"]
-            .iter()
-            .any(|p| c.starts_with(p))
-    };
     let not_null = |c: &str| Expr::negate(Expr::IsNull(Box::new(Expr::Column(c.to_string()))));
     form.clone().rewrite(&mut |e| match e {
         // How a report qualifies a column, or inflects its name, is no
@@ -368,7 +362,7 @@ pub fn with_counts_alike_and(form: &Expr, across_reports: bool) -> Expr {
                 {
                     star(filter)
                 }
-                (AggFunc::Sum, Expr::Column(c)) if is_flag(c) => {
+                (AggFunc::Sum, Expr::Column(c)) if is_flag_column(c) => {
                     filter.push(Expr::Column(c.clone()));
                     star(filter)
                 }
@@ -418,6 +412,14 @@ fn without_distinct(form: &Expr) -> Expr {
         }
         other => other,
     })
+}
+
+/// Whether a column names a flag (`is_active`, `has_paid`).
+fn is_flag_column(column: &str) -> bool {
+    let column = unqualified(column);
+    ["is_", "has_", "was_", "did_"]
+        .iter()
+        .any(|p| column.starts_with(p))
 }
 
 /// Whether a column names a key (`id`, `client_id`, `order_key`).
@@ -556,11 +558,14 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
                 has_rollup.get(&rollup).copied().unwrap_or(false) && computed_from_rows(sites[rows])
             };
             // A distinct and a plain count of a key agree at a table's
-            // grain (one row per client): over two tables, that grain is
-            // not known, and the difference is no evidence.
+            // grain (one row per client): over two tables, or over a join
+            // (which may fan rows out, or not), that grain is not known, and
+            // the difference is no evidence.
             let grain_unknown = {
                 let (x, y) = (sites[a], sites[b]);
-                !x.reads.iter().any(|r| y.reads.contains(r))
+                (!x.reads.iter().any(|r| y.reads.contains(r))
+                    || x.reads.len() > 1
+                    || y.reads.len() > 1)
                     && without_distinct(&named[a]) == without_distinct(&named[b])
             };
             if same_with_slices(sites[a], sites[b])

@@ -343,11 +343,18 @@ fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
         Some((_, aggs)) => aggs.push(bare(agg)),
         None => list.push((condition.clone(), vec![bare(agg)])),
     };
+    // A flag compared with 1 and the flag cast to a boolean are one
+    // condition (see `with_counts_alike`): neither is missing.
+    let alike = |c: &Expr| crate::drift::with_counts_alike_and(c, false);
+    let holds = |filter: &[Expr], c: &Expr| {
+        let c = alike(c);
+        filter.iter().any(|f| alike(f) == c)
+    };
     for (f, e) in found_aggs.iter().zip(&expected_aggs) {
-        for c in e.filter.iter().filter(|c| !f.filter.contains(c)) {
+        for c in e.filter.iter().filter(|c| !holds(&f.filter, c)) {
             note(&mut missing, c, f);
         }
-        for c in f.filter.iter().filter(|c| !e.filter.contains(c)) {
+        for c in f.filter.iter().filter(|c| !holds(&e.filter, c)) {
             note(&mut extra, c, f);
         }
     }

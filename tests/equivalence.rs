@@ -469,6 +469,17 @@ fn canonical_text_reads_like_sql() {
             "sum(impressions) filter (where integration_type = 's2s')",
         ),
         ("COUNT(DISTINCT user_id)", "count(distinct user_id)"),
+        // COALESCE: nested calls flattened, arguments never reached dropped.
+        (
+            "MAX(COALESCE(COALESCE(e.a, a), FALSE))",
+            "max(coalesce(a, false))",
+        ),
+        ("MAX(COALESCE(a, b, a))", "max(coalesce(a, b))"),
+        ("MAX(IFNULL(a, NULL))", "max(a)"),
+        ("MAX(COALESCE(a, 0, b))", "max(coalesce(a, 0))"),
+        // Near miss: the order of arguments is the order of preference.
+        ("MAX(COALESCE(b, a))", "max(coalesce(b, a))"),
+        ("MAX(COALESCE(a, b, c))", "max(coalesce(a, b, c))"),
         ("COUNTIF(is_click)", "count(*) filter (where is_click)"),
         (
             "SUM(x) FILTER (WHERE a BETWEEN 1 AND 5)",

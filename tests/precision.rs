@@ -203,6 +203,60 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[],
         ),
         (
+            "a distinct and a plain count of a key over a join, which may fan rows out or not",
+            &[
+                ("a.sql", "select count(distinct c.client_id) as clients_in_cohort from cohort c left join activity a on a.client_id = c.client_id"),
+                ("b.sql", "select count(client_id) as clients_in_cohort from cohort"),
+                ("c.sql", "select day, count(client_id) as clients_in_cohort from cohort group by 1"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a distinct and a plain count of a key over one table, no join",
+            &[
+                ("a.sql", "select count(distinct client_id) as clients_in_cohort from cohort"),
+                ("b.sql", "select count(client_id) as clients_in_cohort from cohort"),
+                ("c.sql", "select day, count(client_id) as clients_in_cohort from cohort group by 1"),
+            ],
+            &[("a.sql", "ML010")],
+        ),
+        (
+            "a distinct count of a key the query groups by is 0 or 1 per group, not a count",
+            &[
+                ("landing.sql", "select page_path as landing_page, count(distinct case when event_name = 'page_view' then page_path end) as unique_pageviews from hits group by landing_page, visit_identifier"),
+                ("pages.sql", "select page_path, count(distinct case when event_name = 'page_view' then visit_identifier end) as unique_pageviews from hits group by 1"),
+                ("pages_by_day.sql", "select day, page_path, count(distinct case when event_name = 'page_view' then visit_identifier end) as unique_pageviews from hits group by 1, 2"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a distinct count of another key, not grouped by",
+            &[
+                ("sessions.sql", "select page_path, count(distinct case when event_name = 'page_view' then session_id end) as unique_pageviews from hits group by 1"),
+                ("pages.sql", "select page_path, count(distinct case when event_name = 'page_view' then visit_identifier end) as unique_pageviews from hits group by 1"),
+                ("pages_by_day.sql", "select day, page_path, count(distinct case when event_name = 'page_view' then visit_identifier end) as unique_pageviews from hits group by 1, 2"),
+            ],
+            &[("sessions.sql", "ML010")],
+        ),
+        (
+            "a flag merged from two sources upstream is the flag",
+            &[
+                ("merged.sql", "with days as (select coalesce(coalesce(s.is_active, l.is_active), false) as is_active_today, s.server_id from segment s full join rudder l using (server_id)) select server_id, sum(cast(is_active_today as integer)) as daily_active_users from days group by 1"),
+                ("boards.sql", "select server_id, sum(cast(coalesce(is_active, false) as integer)) as daily_active_users from segment group by 1"),
+                ("calls.sql", "select day, sum(cast(coalesce(is_active, false) as integer)) as daily_active_users from segment group by 1"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a flag merged with another flag",
+            &[
+                ("merged.sql", "with days as (select coalesce(s.is_active, s.is_trial, false) as is_active_today, s.server_id from segment s) select server_id, sum(cast(is_active_today as integer)) as daily_active_users from days group by 1"),
+                ("boards.sql", "select server_id, sum(cast(coalesce(is_active, false) as integer)) as daily_active_users from segment group by 1"),
+                ("calls.sql", "select day, sum(cast(coalesce(is_active, false) as integer)) as daily_active_users from segment group by 1"),
+            ],
+            &[("merged.sql", "ML010")],
+        ),
+        (
             "a stored figure averaged under its own name, and its definition upstream",
             &[
                 ("a.sql", "select sum(total_paid) / count(*) as total_paid from pmpm_by_member_month"),
@@ -386,4 +440,31 @@ fn a_deprecated_report_is_not_compared_with_its_successor() {
             ],
         ),
     ]);
+}
+
+#[test]
+fn a_flag_compared_with_1_is_no_missing_filter_in_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("a.sql", "select count(distinct case when bounces = 1 and event_name = 'page_view' then visit_id end) as bounced_visits from hits"),
+        ("b.sql", "select day, count(distinct case when bounces = 1 and event_name = 'page_view' then visit_id end) as bounced_visits from hits group by 1"),
+        ("c.sql", "select count(distinct case when cast(bounces as boolean) then visit_id end) as bounced_visits from hits"),
+    ];
+    for (path, text) in files {
+        std::fs::write(dir.path().join(path), text).unwrap();
+    }
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(
+        message.ends_with("filter `event_name = 'page_view'` is missing"),
+        "{message}"
+    );
 }

@@ -467,10 +467,7 @@ impl<'r> Lowerer<'r> {
     }
 
     fn plain_function(&self, name: String, args: &[&ast::Expr]) -> Expr {
-        Expr::Function {
-            name,
-            args: args.iter().map(|e| self.lower(e)).collect(),
-        }
+        Expr::function(name, args.iter().map(|e| self.lower(e)).collect())
     }
 }
 

@@ -834,6 +834,44 @@ impl Expr {
     }
 
     /// Rebuilds the tree bottom-up through `f`, re-normalising as it goes.
+    /// A scalar function call, with COALESCE in one spelling: nested calls
+    /// flattened (`COALESCE(COALESCE(a, b), c)` is `COALESCE(a, b, c)`), an
+    /// argument after an equal one or after a constant dropped (it is never
+    /// reached), and a trailing NULL dropped. One argument left is the
+    /// argument itself. Lineage meets the first shape where two sources
+    /// are merged (`COALESCE(s.is_active, l.is_active)`, qualifiers dropped).
+    pub fn function(name: String, args: Vec<Expr>) -> Expr {
+        if !matches!(name.as_str(), "coalesce" | "ifnull" | "nvl") {
+            return Expr::Function { name, args };
+        }
+        let mut flat: Vec<Expr> = Vec::with_capacity(args.len());
+        for arg in args {
+            let inner = match arg {
+                Expr::Function { name: inner, args }
+                    if matches!(inner.as_str(), "coalesce" | "ifnull" | "nvl") =>
+                {
+                    args
+                }
+                other => vec![other],
+            };
+            for e in inner {
+                let settled = flat.last().is_some_and(|last| {
+                    matches!(last, Expr::Number(_) | Expr::String(_) | Expr::Bool(_))
+                });
+                if !settled && !flat.contains(&e) {
+                    flat.push(e);
+                }
+            }
+        }
+        while flat.len() > 1 && flat.last() == Some(&Expr::Null) {
+            flat.pop();
+        }
+        if flat.len() == 1 {
+            return flat.remove(0);
+        }
+        Expr::Function { name, args: flat }
+    }
+
     pub fn rewrite(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         let rebuilt = match self {
             Expr::Aggregate(agg) => {
@@ -907,10 +945,9 @@ impl Expr {
                     .collect(),
                 otherwise: otherwise.map(|o| Box::new(o.rewrite(f))),
             },
-            Expr::Function { name, args } => Expr::Function {
-                name,
-                args: args.into_iter().map(|e| e.rewrite(f)).collect(),
-            },
+            Expr::Function { name, args } => {
+                Expr::function(name, args.into_iter().map(|e| e.rewrite(f)).collect())
+            }
             Expr::Cast { expr, to } => Expr::Cast {
                 expr: Box::new(expr.rewrite(f)),
                 to,

@@ -50,6 +50,109 @@ pub struct Site {
     pub label: Option<String>,
 }
 
+/// The columns a SELECT groups by, lowercased, as its aggregates read them:
+/// a select-list alias (`GROUP BY landing_page` for `page_path AS
+/// landing_page`) or position (`GROUP BY 2`) stands for its expression, and
+/// both the alias and the column count as grouped (a source column of the
+/// alias's name would be the same key, or near enough to stay silent).
+fn grouped_columns(select: &Select, lowerer: &crate::canon::lower::Lowerer<'_>) -> Vec<String> {
+    use sqlparser::ast::{GroupByExpr, Value};
+    let mut columns = Vec::new();
+    let add = |e: &AstExpr, columns: &mut Vec<String>| {
+        if let Some(name) = grouped_column(&lowerer.lower(e)) {
+            columns.push(name);
+        }
+    };
+    let aliased = |name: &str| {
+        select.projection.iter().find_map(|item| match item {
+            SelectItem::ExprWithAlias { expr, alias } if alias.value.eq_ignore_ascii_case(name) => {
+                Some(expr)
+            }
+            _ => None,
+        })
+    };
+    match &select.group_by {
+        GroupByExpr::Expressions(exprs, _) => {
+            for e in exprs {
+                match e {
+                    AstExpr::Value(v) => {
+                        if let Value::Number(n, _) = &v.value {
+                            let item = n
+                                .parse::<usize>()
+                                .ok()
+                                .and_then(|i| select.projection.get(i.checked_sub(1)?));
+                            if let Some(
+                                SelectItem::ExprWithAlias { expr, .. }
+                                | SelectItem::UnnamedExpr(expr),
+                            ) = item
+                            {
+                                add(expr, &mut columns);
+                            }
+                        }
+                    }
+                    AstExpr::Identifier(ident) => {
+                        if let Some(expr) = aliased(&ident.value) {
+                            add(expr, &mut columns);
+                        }
+                        add(e, &mut columns);
+                    }
+                    _ => add(e, &mut columns),
+                }
+            }
+        }
+        // `GROUP BY ALL` groups by every select-list item that aggregates nothing.
+        GroupByExpr::All(_) => {
+            for item in &select.projection {
+                if let SelectItem::ExprWithAlias { expr, .. } | SelectItem::UnnamedExpr(expr) = item
+                {
+                    let lowered = lowerer.lower(expr);
+                    if !lowered.has_aggregate() {
+                        columns.extend(grouped_column(&lowered));
+                    }
+                }
+            }
+        }
+    }
+    columns.sort_unstable();
+    columns.dedup();
+    columns
+}
+
+/// The column a grouping key is, through renames.
+fn grouped_column(key: &Expr) -> Option<String> {
+    match key {
+        Expr::Column(c) => Some(c.clone()),
+        Expr::Renamed { source, .. } => grouped_column(source),
+        _ => None,
+    }
+}
+
+/// The computation with every distinct count of a grouped column made
+/// opaque: grouped by `page_path`, `COUNT(DISTINCT page_path)` is 1 or 0 in
+/// every group, a flag at the query's grain, not the count its name says.
+/// What it adds up to depends on a grain no other report shares, so it is
+/// compared with nothing.
+fn with_group_indicators(computation: Expr, grouped: &[String]) -> Expr {
+    if grouped.is_empty() {
+        return computation;
+    }
+    computation.rewrite(&mut |e| match e {
+        Expr::Aggregate(agg)
+            if agg.distinct
+                && agg.func == crate::canon::AggFunc::Count
+                && grouped_column(&agg.arg).is_some_and(|c| grouped.contains(&c)) =>
+        {
+            let text = format!(
+                "{} (0 or 1 per group: the query groups by {})",
+                Expr::Aggregate(agg.clone()),
+                grouped_column(&agg.arg).unwrap_or_default()
+            );
+            Expr::Opaque(text)
+        }
+        other => other,
+    })
+}
+
 /// Extracts the sites of `statements` whose output name `wanted` accepts.
 /// `text` is the file's text, used to complete expression spans.
 pub fn extract_sites(
@@ -350,6 +453,7 @@ impl<'t> Walker<'t, '_> {
         let scope = Scope::of_select(select, ctes, self.models);
         let mut sources: Option<(Vec<String>, Vec<String>)> = None;
         let mut lowerer = None;
+        let mut grouped = None;
         // Positional names hold only up to the first `*` (its width is unknown).
         let positional = select
             .projection
@@ -391,7 +495,9 @@ impl<'t> Walker<'t, '_> {
             if is_pass_through(expr, &name) || !(self.wanted)(&name) {
                 continue;
             }
-            let computation = lowerer.get_or_insert_with(|| scope.lowerer()).lower(expr);
+            let lowerer = lowerer.get_or_insert_with(|| scope.lowerer());
+            let grouped = grouped.get_or_insert_with(|| grouped_columns(select, lowerer));
+            let computation = with_group_indicators(lowerer.lower(expr), grouped);
             let (sources, reads) = sources
                 .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
