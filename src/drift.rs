@@ -159,8 +159,7 @@ pub fn is_metric_like(form: &Expr) -> bool {
                     AggFunc::Other(name) => is_distinct_count(name),
                     AggFunc::Min | AggFunc::Max => false,
                 };
-                // An aggregate in a filter is a HAVING in disguise.
-                function && !agg.filter.iter().any(Expr::has_aggregate)
+                function
             }
             Expr::Number(_) => true,
             Expr::Sum(terms) => terms.iter().all(|t| measure(&t.expr)),
@@ -179,7 +178,13 @@ pub fn is_metric_like(form: &Expr) -> bool {
     let mut readable = true;
     form.walk(&mut |e| readable &= !matches!(e, Expr::Column(c) if c.contains(' ')));
     // Lineage that could not be followed: cannot compare, never a finding.
-    form.has_aggregate() && readable && !form.is_uncertain() && measure(form)
+    // An aggregate in a filter counts an inner query's groups (a HAVING in
+    // disguise).
+    form.has_aggregate()
+        && readable
+        && !form.is_uncertain()
+        && !form.has_aggregate_in_condition()
+        && measure(form)
 }
 
 /// Dialect functions that count distinct values (approximately).

@@ -650,6 +650,16 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
     if (boolean || !measures_anything(&found)) && crate::drift::is_metric_like(&expected) {
         return Verdict::Unknown(format!("`{found}` is no measure metriclint compares"));
     }
+    if found.has_aggregate_in_condition() {
+        return Verdict::Unknown(format!(
+            "`{found:.100}` counts the groups of an inner query (its condition aggregates): what that adds up to depends on the inner query's grain"
+        ));
+    }
+    if is_clipped(&found) {
+        return Verdict::Unknown(format!(
+            "`{found:.100}` clips the figure at a bound: it differs only where the figure is out of bounds, which the reports' data decides"
+        ));
+    }
     if found.is_uncertain() {
         return Verdict::Unknown(format!(
             "`{found}` uses a construct metriclint cannot compare yet"
@@ -696,6 +706,28 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         differences,
         found,
         expected,
+    }
+}
+
+/// Whether `expr` is an aggregate figure clipped at a constant:
+/// `GREATEST(SUM(x), 0)`, `CASE WHEN SUM(x) < 0 THEN 0 ELSE SUM(x) END`.
+fn is_clipped(expr: &Expr) -> bool {
+    let constant = |e: &Expr| matches!(e, Expr::Number(_));
+    match expr {
+        Expr::Function { name, args } if matches!(name.as_str(), "greatest" | "least") => {
+            args.iter().any(Expr::has_aggregate) && args.iter().any(constant)
+        }
+        Expr::Case {
+            operand: None,
+            branches,
+            otherwise: Some(figure),
+        } => {
+            figure.has_aggregate()
+                && matches!(branches.as_slice(), [(Expr::Compare(_, l, r), bound)]
+                    if constant(bound)
+                        && ((**l == **figure && **r == *bound) || (**r == **figure && **l == *bound)))
+        }
+        _ => false,
     }
 }
 

@@ -249,6 +249,10 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
 
 /// (dialect, report SQL, code) near-misses that must get exactly that code.
 const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
+    // Near misses of the clipped and inner-group shapes judged unknown.
+    (GEN, "SELECT GREATEST(SUM(spend), SUM(payout)) AS spend FROM fct", "ML001"),
+    (GEN, "SELECT CASE WHEN SUM(spend) < 0 THEN 0 ELSE SUM(payout) END AS spend FROM fct", "ML001"),
+    (GEN, "SELECT COUNT(CASE WHEN is_click = 1 THEN 1 END) AS clicks FROM ev", "ML001"),
     // A sum of another flag counts other rows.
     (GEN, "SELECT SUM(CAST(is_wau AS INT)) AS dau FROM fct", "ML001"),
     // Formula: another column, another aggregate, another operation.
@@ -400,6 +404,11 @@ fn unsupported_constructs_are_unknown_never_reported() {
         "SELECT SUM(x.c) / SUM(x.i) AS ctr FROM TABLE(my_udf()) AS x",
         // The largest of several pre-aggregated totals: right or wrong depending on a grain we cannot see.
         "WITH c AS (SELECT campaign_id, SUM(clicks) AS clicks, SUM(impressions) AS imps FROM fct GROUP BY 1) SELECT MAX(c.clicks) / NULLIF(MAX(c.imps), 0) AS ctr FROM c",
+        // A figure clipped at a bound differs only where the data is out of it.
+        "SELECT GREATEST(SUM(spend), 0) AS spend FROM fct",
+        "SELECT CASE WHEN SUM(spend) < 0 THEN 0 ELSE SUM(spend) END AS spend FROM fct",
+        // Counting the groups of an inner query: its grain decides the figure.
+        "WITH g AS (SELECT event_id, MAX(is_click) AS any_click FROM ev GROUP BY 1) SELECT COUNT(CASE WHEN any_click = 1 THEN 1 END) AS clicks FROM g",
         // A summary table's own columns, deduplicated after a join: not a computation.
         "SELECT d.campaign_id, MAX(d.ctr) AS ctr, MIN(d.cpm) AS cpm FROM campaign_daily_summary AS d JOIN dim AS c ON c.id = d.campaign_id GROUP BY 1",
     ] {

@@ -343,6 +343,31 @@ fn ml010_compares_what_must_agree() {
 }
 
 #[test]
+fn a_helper_column_a_report_does_not_publish_is_not_compared() {
+    let helper = "with p as (select project_id, sum(case when resolved_at is not null then open_duration_seconds else 0 end) as sum_close_time_seconds, count(*) as n from issue group by 1),\n\
+                  c as (select project_id, sum_close_time_seconds / n as avg_close_seconds from p),\n\
+                  j as (select c.*, 1 as x from c)\n";
+    let others = [
+        ("b.sql", "select user_id, sum(case when resolved_at is not null then last_assignment_duration_seconds else 0 end) as sum_close_time_seconds from issue group by 1"),
+        ("c.sql", "select day, sum(case when resolved_at is not null then last_assignment_duration_seconds else 0 end) as sum_close_time_seconds from issue group by 1"),
+    ];
+    let hidden = format!("{helper}select * from j");
+    let published = format!("{helper}select * from p");
+    expect(&[
+        (
+            "`select *` over a CTE that does not pass the helper on",
+            &[("a.sql", hidden.as_str()), others[0], others[1]],
+            &[],
+        ),
+        (
+            "near miss: `select *` over the CTE that computes it",
+            &[("a.sql", published.as_str()), others[0], others[1]],
+            &[("a.sql", "ML010")],
+        ),
+    ]);
+}
+
+#[test]
 fn another_linters_suppressions_are_never_unused() {
     expect(&[
         (

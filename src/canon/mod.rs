@@ -535,6 +535,18 @@ impl Expr {
         any && all
     }
 
+    /// True when some aggregate's condition aggregates itself
+    /// (`COUNTIF(LOGICAL_OR(is_terminal))` over an inner query's groups).
+    pub fn has_aggregate_in_condition(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| {
+            if let Expr::Aggregate(agg) = e {
+                found |= agg.filter.iter().any(Expr::has_aggregate);
+            }
+        });
+        found
+    }
+
     /// True when the expression contains an aggregate.
     pub fn has_aggregate(&self) -> bool {
         let mut found = false;

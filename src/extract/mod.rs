@@ -259,7 +259,8 @@ struct Walker<'t, 'w> {
     /// statements whose outputs pass on all (`SELECT *`): those inner sites
     /// are what the report publishes.
     published: Vec<(usize, String, String)>,
-    publishes_all: Vec<usize>,
+    /// (statement, the names its `*` passes on, or `None`: all).
+    publishes_all: Vec<(usize, Option<Vec<String>>)>,
 }
 
 /// Collects the outermost queries nested in an expression or statement.
@@ -308,7 +309,11 @@ impl<'t> Walker<'t, '_> {
                     site.top_level = true;
                     site.output_name = as_name;
                 }
-                None => site.top_level = self.publishes_all.contains(&statement),
+                None => {
+                    site.top_level = self.publishes_all.iter().any(|(s, names)| {
+                        *s == statement && names.as_ref().is_none_or(|n| n.contains(&name))
+                    })
+                }
             }
         }
         self.sites
@@ -473,7 +478,8 @@ impl<'t> Walker<'t, '_> {
                 SelectItem::UnnamedExpr(expr) => (expr, output_name(expr), None),
                 _ => {
                     if self.nesting == 0 {
-                        self.publishes_all.push(self.statement);
+                        self.publishes_all
+                            .push((self.statement, scope.output_names()));
                     }
                     continue;
                 }

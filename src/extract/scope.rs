@@ -381,6 +381,59 @@ impl<'a> Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
+    /// The names of the columns this SELECT outputs, through `*` over CTEs,
+    /// derived tables and known models; `None` when a `*` reaches a table
+    /// whose columns are not known.
+    pub fn output_names(&self) -> Option<Vec<String>> {
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let mut names = Vec::new();
+        for item in &self.select.projection {
+            match item {
+                SelectItem::ExprWithAlias { alias, .. } => names.push(alias.value.to_lowercase()),
+                SelectItem::UnnamedExpr(expr) => {
+                    if let Some(Output::Column(_, name)) = plain_column(expr) {
+                        names.push(name.to_lowercase());
+                    }
+                }
+                SelectItem::Wildcard(_) => {
+                    for relation in &self.relations {
+                        names.extend(self.relation_output_names(relation)?);
+                    }
+                }
+                SelectItem::QualifiedWildcard(kind, _) => {
+                    // Printed as `t.*`.
+                    let qualifier = kind.to_string().to_lowercase();
+                    let qualifier = qualifier.trim_end_matches(".*");
+                    let qualifier = qualifier.rsplit('.').next().unwrap_or(qualifier);
+                    let relation = self
+                        .relations
+                        .iter()
+                        .find(|r| r.binding == qualifier.trim_matches(['"', '`']))?;
+                    names.extend(self.relation_output_names(relation)?);
+                }
+                // Several names for one expression (a Trino-style tuple).
+                _ => return None,
+            }
+        }
+        Some(names)
+    }
+
+    fn relation_output_names(&self, relation: &Relation<'a>) -> Option<Vec<String>> {
+        match relation.kind {
+            RelationKind::Base | RelationKind::Opaque => None,
+            RelationKind::Model(model) => {
+                (!model.open).then(|| model.columns.keys().cloned().collect())
+            }
+            RelationKind::Derived(query) => {
+                let ctes = self.ctes_for(query);
+                let select = *selects_of(&query.body).first()?;
+                self.nested(select, &ctes).output_names()
+            }
+        }
+    }
+
     /// What this SELECT outputs, for the models that read it.
     pub fn outputs(&self) -> ModelOutputs {
         let lowerer = self.lowerer();
