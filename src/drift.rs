@@ -153,14 +153,11 @@ fn is_pick(form: &Expr) -> bool {
 pub fn is_metric_like(form: &Expr) -> bool {
     fn measure(e: &Expr) -> bool {
         match e {
-            Expr::Aggregate(agg) => {
-                let function = match &agg.func {
-                    AggFunc::Sum | AggFunc::Count | AggFunc::Avg => true,
-                    AggFunc::Other(name) => is_distinct_count(name),
-                    AggFunc::Min | AggFunc::Max => false,
-                };
-                function
-            }
+            Expr::Aggregate(agg) => match &agg.func {
+                AggFunc::Sum | AggFunc::Count | AggFunc::Avg => true,
+                AggFunc::Other(name) => is_distinct_count(name),
+                AggFunc::Min | AggFunc::Max => false,
+            },
             Expr::Number(_) => true,
             Expr::Sum(terms) => terms.iter().all(|t| measure(&t.expr)),
             Expr::Product(p) => p.factors.iter().all(|f| measure(&f.expr)),
