@@ -399,21 +399,31 @@ fn plain_column_name(column: &str) -> String {
         .join("_")
 }
 
-/// The form with every distinct count of a key a plain count
-/// (`COUNT(DISTINCT client_id)` as `COUNT(client_id)`, after
+/// The form with every distinct count of a key (or of a composite key) a
+/// plain count (`COUNT(DISTINCT client_id)` as `COUNT(client_id)`, after
 /// [`with_counts_alike`] a `COUNT(*)`).
 fn without_distinct(form: &Expr) -> Expr {
     form.clone().rewrite(&mut |e| match e {
         Expr::Aggregate(agg)
-            if agg.distinct
-                && agg.func == AggFunc::Count
-                && matches!(&agg.arg, Expr::Column(c) if is_key(c)) =>
+            if agg.distinct && agg.func == AggFunc::Count && is_key_value(&agg.arg) =>
         {
             let plain = Expr::aggregate(AggFunc::Count, false, agg.arg.clone(), agg.filter.clone());
             with_counts_alike(&plain)
         }
         other => other,
     })
+}
+
+/// Whether a value identifies rows: a key column, or a composite key built
+/// of one (`CONCAT(member_id, '-', plan)`, `member_id || plan`).
+fn is_key_value(value: &Expr) -> bool {
+    match value {
+        Expr::Column(c) => is_key(c),
+        Expr::Function { name, args } if name == "concat" => args
+            .iter()
+            .any(|a| matches!(a, Expr::Column(c) if is_key(c))),
+        _ => false,
+    }
 }
 
 /// Whether a column names a flag (`is_active`, `has_paid`).

@@ -212,6 +212,24 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[],
         ),
         (
+            "a distinct count of a composite key and a plain count, over a join",
+            &[
+                ("a.sql", "select count(distinct concat(e.member_id, '-', c.year_month)) as member_months from eligibility e join calendar c on c.day between e.start_date and e.end_date"),
+                ("b.sql", "select count(*) as member_months from calendar"),
+                ("c.sql", "select payer, count(*) as member_months from calendar group by 1"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a distinct count of values that identify no row",
+            &[
+                ("a.sql", "select count(distinct concat(c.year, '-', c.month)) as member_months from eligibility e join calendar c on c.day between e.start_date and e.end_date"),
+                ("b.sql", "select count(*) as member_months from calendar"),
+                ("c.sql", "select payer, count(*) as member_months from calendar group by 1"),
+            ],
+            &[("a.sql", "ML010")],
+        ),
+        (
             "near miss: a distinct and a plain count of a key over one table, no join",
             &[
                 ("a.sql", "select count(distinct client_id) as clients_in_cohort from cohort"),
