@@ -175,3 +175,30 @@ fn braces_in_plain_sql_strings_are_not_a_template() {
     let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
     assert_eq!(codes, vec!["ML001"]);
 }
+
+#[test]
+fn a_finding_past_column_65535_is_drawn_clipped_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(70_000);
+    let sql =
+        format!("SELECT '{long}' AS s, 100 * SUM(clicks) / SUM(impressions) AS ctr FROM t;\n");
+    std::fs::write(dir.path().join("long.sql"), sql).unwrap();
+    let output = assert_cmd::Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
+        .args(["--format", "human"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("ML004"), "{stdout}");
+    // The excerpt is the expression with some text around it, clipped.
+    let excerpt = stdout
+        .lines()
+        .find(|l| l.contains("100 * SUM(clicks)"))
+        .unwrap_or_default();
+    assert!(
+        excerpt.contains('…') && excerpt.chars().count() < 300,
+        "{excerpt}"
+    );
+}

@@ -143,6 +143,8 @@ def main():
             continue
         role, full, commit = line.split()
         repo = os.path.join(mirrors, full.replace("/", "+"), "repo")
+        if os.path.isdir(os.path.join(repo, ".git")):  # snapshot kept as a clone with a work tree
+            repo = os.path.join(repo, ".git")
         dest = os.path.join(out, full.split("/")[1])
         if os.path.isdir(dest):
             continue

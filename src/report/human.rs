@@ -118,6 +118,7 @@ pub fn render_findings(findings: &[Finding], style: Style) -> String {
         let text = texts
             .entry(&finding.path)
             .or_insert_with(|| std::fs::read_to_string(&finding.path).ok());
+        let mut excerpt = None;
         let (source, span) = match text {
             Some(text) => {
                 // Positions are counted after a byte-order mark, as editors do.
@@ -125,10 +126,15 @@ pub fn render_findings(findings: &[Finding], style: Style) -> String {
                 let index = LineIndex::new(text);
                 let start = index.offset(finding.range.start);
                 let end = index.offset(finding.range.end).max(start);
-                (
-                    Some(NamedSource::new(&finding.path, text.to_string())),
-                    Some((start, end - start)),
-                )
+                if shown_lines_fit(text, start, end) {
+                    (
+                        Some(NamedSource::new(&finding.path, text.to_string())),
+                        Some((start, end - start)),
+                    )
+                } else {
+                    excerpt = Some(clipped_excerpt(text, start, end));
+                    (None, None)
+                }
             }
             None => (None, None),
         };
@@ -144,9 +150,64 @@ pub fn render_findings(findings: &[Finding], style: Style) -> String {
             ));
         }
         let _ = handler.render_report(&mut out, &report);
+        if let Some(excerpt) = excerpt {
+            out.push_str(&format!("  │ {excerpt}\n"));
+        }
         out.push('\n');
     }
     out
+}
+
+/// Lines longer than this are not drawn whole under a finding (miniified
+/// SQL, a generated dump): the snippet is clipped around the expression.
+const LONGEST_DRAWN_LINE: usize = 1000;
+
+/// Whether every line the snippet of `start..end` shows (with a line of
+/// context each side) is short enough to draw whole.
+fn shown_lines_fit(text: &str, start: usize, end: usize) -> bool {
+    let from = text[..start.min(text.len())]
+        .rmatch_indices('\n')
+        .nth(1)
+        .map_or(0, |(i, _)| i + 1);
+    let to = text[end.min(text.len())..]
+        .match_indices('\n')
+        .nth(1)
+        .map_or(text.len(), |(i, _)| end + i);
+    text[from..to]
+        .split('\n')
+        .all(|line| line.chars().count() <= LONGEST_DRAWN_LINE)
+}
+
+/// The text around `start..end` on one line, at most a few hundred
+/// characters, with `…` where it is cut.
+fn clipped_excerpt(text: &str, start: usize, end: usize) -> String {
+    const AROUND: usize = 80;
+    const LONGEST: usize = 240;
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let line_start = text[..start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line_end = text[start.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i);
+    let from = floor(start.saturating_sub(AROUND).max(line_start));
+    let to = floor(
+        (end.min(line_end).max(start) + AROUND)
+            .min(line_end)
+            .min(from + LONGEST),
+    );
+    format!(
+        "{}{}{}",
+        if from > line_start { "…" } else { "" },
+        text[from..to].trim_end_matches('\r'),
+        if to < line_end { "…" } else { "" }
+    )
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
