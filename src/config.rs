@@ -253,11 +253,7 @@ impl Config {
                         .unwrap_or(&message)
                         .to_string();
                     let node = e.location().map(|l| Node {
-                        mark: yaml_tree::Mark {
-                            offset: l.index(),
-                            line: l.line() as u32,
-                            column: l.column() as u32,
-                        },
+                        mark: yaml_tree::Mark::at(text, l.line(), l.column()),
                         kind: yaml_tree::NodeKind::Alias,
                     });
                     issues.add(node.as_ref(), message, None);

@@ -387,3 +387,15 @@ fn legacy_latest_and_manifest_semantic_layers_give_the_same_registry() {
         ]
     );
 }
+
+#[test]
+fn errors_after_non_ascii_text_point_at_the_right_place() {
+    let (message, line, column, _) = only_issue("# ✓✓✓✓✓✓ données\nversion: 0\n");
+    assert!(message.contains("version"), "{message}");
+    assert_eq!((line, column), (2, 10));
+    let (message, line, column, _) =
+        only_issue("# ✓✓✓✓✓✓\nversion: 1\nmetrics:\n  - name: ctr # clic é\n    sql: [unclosed\n");
+    assert!(message.contains("sql"), "{message}");
+    assert_eq!(line, 5, "{message}");
+    assert!(column >= 10, "{column}");
+}

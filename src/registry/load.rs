@@ -385,11 +385,7 @@ impl Loader {
                     None => message,
                 };
                 let node = e.location().map(|l| Node {
-                    mark: yaml_tree::Mark {
-                        offset: l.index(),
-                        line: l.line() as u32,
-                        column: l.column() as u32,
-                    },
+                    mark: yaml_tree::Mark::at(&text, l.line(), l.column()),
                     kind: yaml_tree::NodeKind::Alias,
                 });
                 let message = if message.contains("invalid type: unit value")

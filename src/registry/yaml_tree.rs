@@ -15,12 +15,35 @@ pub struct Mark {
     pub column: u32,
 }
 
-impl From<Marker> for Mark {
-    fn from(m: Marker) -> Self {
+impl Mark {
+    /// The mark at 1-based `line` and `column` (in characters) of `source`,
+    /// its byte offset worked out from them: YAML parsers count their
+    /// indexes in characters, which are not byte offsets past a non-ASCII
+    /// character.
+    pub fn at(source: &str, line: usize, column: usize) -> Mark {
+        let line_start = if line <= 1 {
+            0
+        } else {
+            source
+                .match_indices('\n')
+                .nth(line - 2)
+                .map_or(source.len(), |(i, _)| i + 1)
+        };
+        Mark::on_line(source, line_start, line, column)
+    }
+
+    /// [`Mark::at`], with the byte offset where the line starts known.
+    fn on_line(source: &str, line_start: usize, line: usize, column: usize) -> Mark {
+        let rest = &source[line_start.min(source.len())..];
+        let within = rest
+            .char_indices()
+            .take_while(|(_, c)| *c != '\n')
+            .nth(column.saturating_sub(1))
+            .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
         Mark {
-            offset: m.index(),
-            line: m.line() as u32,
-            column: m.col() as u32 + 1,
+            offset: line_start + within,
+            line: line as u32,
+            column: column as u32,
         }
     }
 }
@@ -91,15 +114,26 @@ impl Node {
     }
 }
 
-#[derive(Default)]
-struct Builder {
+struct Builder<'s> {
+    source: &'s str,
+    /// Byte offsets where each line starts.
+    line_starts: Vec<usize>,
     stack: Vec<Node>,
     /// Pending key for each open mapping (parallel to the mappings on `stack`).
     keys: Vec<Option<Node>>,
     root: Option<Node>,
 }
 
-impl Builder {
+impl Builder<'_> {
+    fn mark(&self, m: Marker) -> Mark {
+        let line_start = self
+            .line_starts
+            .get(m.line().saturating_sub(1))
+            .copied()
+            .unwrap_or(self.source.len());
+        Mark::on_line(self.source, line_start, m.line(), m.col() + 1)
+    }
+
     fn push_value(&mut self, node: Node) {
         let Some(parent) = self.stack.last_mut() else {
             if self.root.is_none() {
@@ -121,9 +155,9 @@ impl Builder {
     }
 }
 
-impl MarkedEventReceiver for Builder {
+impl MarkedEventReceiver for Builder<'_> {
     fn on_event(&mut self, event: Event, mark: Marker) {
-        let mark = Mark::from(mark);
+        let mark = self.mark(mark);
         match event {
             Event::Scalar(value, ..) => self.push_value(Node {
                 mark,
@@ -159,7 +193,15 @@ impl MarkedEventReceiver for Builder {
 
 /// Parses the first document of `source` into a positioned tree.
 pub fn parse(source: &str) -> Result<Option<Node>, ScanError> {
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        source,
+        line_starts: std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
+        stack: Vec::new(),
+        keys: Vec::new(),
+        root: None,
+    };
     let mut parser = Parser::new_from_str(source);
     parser.load(&mut builder, false)?;
     Ok(builder.root)
@@ -181,5 +223,21 @@ mod tests {
             &src[value.mark.offset..value.mark.offset + value.text_len(src)],
             "SUM(clicks)"
         );
+    }
+
+    #[test]
+    fn offsets_are_bytes_past_non_ascii_text() {
+        let src =
+            "# ✓✓✓✓✓✓ — données\nversion: 1\nmetrics:\n  - name: ctr # é\n    sql: SUM(clicks)\n";
+        let root = parse(src).unwrap().unwrap();
+        let metric = root.get("metrics").unwrap().item(0).unwrap();
+        let (key, value) = metric.entry("sql").unwrap();
+        assert_eq!((key.mark.line, key.mark.column), (5, 5));
+        assert_eq!(
+            &src[value.mark.offset..value.mark.offset + value.text_len(src)],
+            "SUM(clicks)"
+        );
+        let mark = Mark::at(src, 2, 10);
+        assert_eq!(&src[mark.offset..mark.offset + 1], "1");
     }
 }
