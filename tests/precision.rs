@@ -74,6 +74,21 @@ fn the_built_in_pack_leaves_columns_and_grain_to_the_repository() {
             &[],
         ),
         (
+            "a connector's micros turned into currency units",
+            &[
+                ("a.sql", "select day, sum(cost) / 1000000 as spend from criteria_performance group by 1"),
+                ("b.sql", "select campaign_id, sum(cost) / 1000000 as spend from criteria_performance group by 1"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a rate at another scale is the pack's to know",
+            &[
+                ("a.sql", "select day, sum(clicks) * 100 / sum(impressions) as ctr from criteria_performance group by 1"),
+            ],
+            &[("a.sql", "ML004")],
+        ),
+        (
             "a platform column of another name, consistently",
             &[
                 ("a.sql", "select sum(impression) as impressions from stats"),
