@@ -774,14 +774,17 @@ fn beyond_the_pack(
     let formula = differences
         .iter()
         .any(|d| matches!(d.kind, DifferenceKind::Formula | DifferenceKind::Source));
-    if !formula {
-        return None;
-    }
-    if !metric.is_ratio() {
+    // A base measure's scale is its column's unit (`cost / 1e6` turns a
+    // connector's micros into currency units): this repository's to know.
+    let scale = differences.iter().any(|d| d.kind == DifferenceKind::Scale);
+    if !metric.is_ratio() && (formula || scale) {
         return Some(format!(
             "the built-in pack does not know this repository's columns: its reports agree on how {} is computed",
             metric.name
         ));
+    }
+    if !formula {
+        return None;
     }
     (!measures_known_to(found, registry)).then(|| {
         format!(
