@@ -938,7 +938,12 @@ fn check_sql(
     // Every named computation: registered ones are judged, the others may drift.
     let every_name = |_: &str| true;
     // Only a dbt model's outputs can be read by another model.
-    let mut extractor = Extractor::new(text, &every_name, models).keeping_outputs(dbt_model);
+    // Row-level sites matter only under a registered name (judged, and
+    // found unknown or agreeing).
+    let registered = |name: &str| registry.lookup(name).is_some();
+    let mut extractor = Extractor::new(text, &every_name, models)
+        .keeping_outputs(dbt_model)
+        .keeping_row_level_only(&registered);
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
         extractor.statement(&statement)
     });

@@ -1,10 +1,11 @@
 //! Parsing: a file's text to statements, recovering statement by statement.
 //!
-//! The file is tokenized once and parsed statement by statement with one
-//! parser; when a statement fails, parsing resumes after the next top-level
-//! semicolon, so one bad statement becomes one ML900 finding while the
-//! statements around it are still checked. A tokenizer error (an unterminated
-//! string, say) costs only the text up to the next semicolon.
+//! The file is cut into segments at top-level semicolons, and each segment is
+//! tokenized once and parsed statement by statement with one parser; when a
+//! statement fails, parsing resumes after the next top-level semicolon, so
+//! one bad statement becomes one ML900 finding while the statements around
+//! it are still checked. A tokenizer error (an unterminated string, say)
+//! costs only the text up to the next semicolon.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::Dialect as SqlDialect;
@@ -43,69 +44,123 @@ pub fn parse_file(text: &str, dialect: &dyn SqlDialect) -> ParsedFile {
 /// Parses every statement of `text`, handing each to `on_statement` as soon
 /// as it is parsed (so a file of many statements never holds all their
 /// trees at once); returns the failures.
+///
+/// The text is cut at top-level semicolons into segments of about
+/// [`SEGMENT_BYTES`] (a longer statement is a segment of its own), and each
+/// segment is tokenized and parsed on its own: time is linear in the file's
+/// size and memory is bounded by the largest segment, not the file. A segment
+/// the tokenizer rejects is taken statement by statement, so a bad statement
+/// costs only itself.
 pub fn parse_each(
     text: &str,
     dialect: &dyn SqlDialect,
     on_statement: &mut dyn FnMut(Statement),
 ) -> Vec<ParseFailure> {
     let mut failures = Vec::new();
-    for run in tokenize_recovering(text, dialect, &mut failures) {
-        parse_run(run, dialect, on_statement, &mut failures);
+    let index = LineIndex::new(text);
+    let mut statements = StatementSplitter::new(text, dialect).peekable();
+    while let Some((from, mut to)) = statements.next() {
+        let mut pieces = vec![(from, to)];
+        while let Some(&(_, next_to)) = statements.peek() {
+            if next_to - from > SEGMENT_BYTES {
+                break;
+            }
+            to = next_to;
+            pieces.push(statements.next().expect("peeked"));
+        }
+        match tokenize_piece(text, from, to, &index, dialect) {
+            Ok(tokens) => parse_run(tokens, dialect, on_statement, &mut failures),
+            Err(_) => {
+                for (from, to) in pieces {
+                    tokenize_recovering(
+                        text,
+                        from,
+                        to,
+                        &index,
+                        dialect,
+                        on_statement,
+                        &mut failures,
+                    );
+                }
+            }
+        }
     }
     failures
 }
 
-/// Tokenizes the whole text, skipping over the statements the tokenizer
-/// rejects; returns the runs of tokens around them (one run when all is well).
+/// How much text is tokenized and parsed at once (a statement longer than
+/// this is taken whole).
+const SEGMENT_BYTES: usize = 256 * 1024;
+
+/// Tokenizes `text[from..to]`, with positions those of the whole file.
+fn tokenize_piece(
+    text: &str,
+    from: usize,
+    to: usize,
+    index: &LineIndex<'_>,
+    dialect: &dyn SqlDialect,
+) -> Result<Vec<TokenWithSpan>, TokenizerError> {
+    let base = index.position(from);
+    let shift = |at: Location| -> Location {
+        match at.line {
+            // Line 0 is sqlparser's "no position".
+            0 => at,
+            1 => Location::new(u64::from(base.line), u64::from(base.column) + at.column - 1),
+            line => Location::new(u64::from(base.line) + line - 1, at.column),
+        }
+    };
+    match Tokenizer::new(dialect, &text[from..to]).tokenize_with_location() {
+        Ok(mut tokens) => {
+            if from > 0 {
+                for token in &mut tokens {
+                    token.span.start = shift(token.span.start);
+                    token.span.end = shift(token.span.end);
+                }
+            }
+            Ok(tokens)
+        }
+        Err(TokenizerError { message, location }) => Err(TokenizerError {
+            message,
+            location: shift(location),
+        }),
+    }
+}
+
+/// Tokenizes and parses one statement's text (`text[from..to]`) the
+/// tokenizer rejected as part of its segment: the failure is reported, and
+/// what follows the next semicolon after it is tried again (the splitter
+/// may have read an unterminated string as running to the end).
 fn tokenize_recovering(
     text: &str,
+    mut from: usize,
+    to: usize,
+    index: &LineIndex<'_>,
     dialect: &dyn SqlDialect,
+    on_statement: &mut dyn FnMut(Statement),
     failures: &mut Vec<ParseFailure>,
-) -> Vec<Vec<TokenWithSpan>> {
-    let mut statements = Vec::new();
-    let mut start = 0;
-    let mut index = None;
-    while start < text.len() {
-        // Blank out what is already handled so positions stay those of the file.
-        let masked;
-        let input = if start == 0 {
-            text
-        } else {
-            masked = mask_prefix(text, start);
-            masked.as_str()
-        };
-        match Tokenizer::new(dialect, input).tokenize_with_location() {
+) {
+    while from < to {
+        match tokenize_piece(text, from, to, index, dialect) {
             Ok(tokens) => {
-                statements.push(tokens);
-                break;
+                parse_run(tokens, dialect, on_statement, failures);
+                return;
             }
             Err(TokenizerError { message, location }) => {
-                let index = index.get_or_insert_with(|| LineIndex::new(text));
-                let error_at = index.offset(location.into()).max(start);
-                // The statements before the bad one still count.
-                if let Some(cut) = text[start..error_at].rfind(';') {
-                    let prefix = mask_prefix(&text[..start + cut + 1], start);
-                    if let Ok(tokens) = Tokenizer::new(dialect, &prefix).tokenize_with_location() {
-                        statements.push(tokens);
-                    }
-                }
-                let resume = text[error_at..]
-                    .find(';')
-                    .map(|i| error_at + i + 1)
-                    .unwrap_or(text.len());
+                let error_at = index.offset(location.into()).clamp(from, to);
                 let pos: Position = location.into();
                 let end = index.position(line_end(text, error_at));
                 // At the end of the file the line is empty; underline one column.
                 let end = end.max(Position::new(pos.line, pos.column + 1));
                 failures.push(ParseFailure {
-                    message: message.clone(),
+                    message,
                     range: Range { start: pos, end },
                 });
-                start = resume;
+                from = text[error_at..to]
+                    .find(';')
+                    .map_or(to, |i| error_at + i + 1);
             }
         }
     }
-    statements
 }
 
 fn line_end(text: &str, offset: usize) -> usize {
@@ -115,14 +170,140 @@ fn line_end(text: &str, offset: usize) -> usize {
         .unwrap_or(text.len())
 }
 
-/// `text` with every character before `upto` replaced by a space (newlines kept).
-fn mask_prefix(text: &str, upto: usize) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text[..upto].chars() {
-        out.push(if c == '\n' { '\n' } else { ' ' });
+/// Cuts a file's text after each semicolon outside strings, quoted names,
+/// comments and parentheses: the byte ranges of its statements, each with its
+/// semicolon (the last one may have none). It reads quotes and comments as
+/// the dialect's tokenizer does, closely enough for where to cut; the
+/// tokenizer has the last word on each piece.
+struct StatementSplitter<'t> {
+    text: &'t str,
+    at: usize,
+    backslash_escapes: bool,
+    nested_comments: bool,
+    hash_comments: bool,
+    triple_quotes: bool,
+}
+
+impl<'t> StatementSplitter<'t> {
+    fn new(text: &'t str, dialect: &dyn SqlDialect) -> Self {
+        StatementSplitter {
+            text,
+            at: 0,
+            backslash_escapes: dialect.supports_string_literal_backslash_escape(),
+            nested_comments: dialect.supports_nested_comments(),
+            hash_comments: dialect.supports_hash_comment(),
+            triple_quotes: dialect.supports_triple_quoted_string(),
+        }
     }
-    out.push_str(&text[upto..]);
-    out
+
+    /// Where the quoted text opened by `quote` at `i` ends (past its closing quote).
+    fn quoted_end(&self, i: usize, quote: u8) -> usize {
+        let bytes = self.text.as_bytes();
+        let triple = [quote; 3];
+        if self.triple_quotes && bytes[i..].starts_with(&triple) {
+            return find_from(bytes, i + 3, &triple).map_or(bytes.len(), |e| e + 3);
+        }
+        let mut j = i + 1;
+        while j < bytes.len() {
+            match bytes[j] {
+                b'\\' if self.backslash_escapes && quote != b'`' => j += 2,
+                c if c == quote => {
+                    // A doubled quote is an escaped one.
+                    if bytes.get(j + 1) == Some(&quote) {
+                        j += 2;
+                    } else {
+                        return j + 1;
+                    }
+                }
+                _ => j += 1,
+            }
+        }
+        bytes.len()
+    }
+
+    /// Where a block comment opened at `i` ends (past its `*/`).
+    fn comment_end(&self, i: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let (mut depth, mut j) = (1, i + 2);
+        while j < bytes.len() {
+            if bytes[j..].starts_with(b"*/") {
+                depth -= 1;
+                j += 2;
+                if depth == 0 {
+                    return j;
+                }
+            } else if self.nested_comments && bytes[j..].starts_with(b"/*") {
+                depth += 1;
+                j += 2;
+            } else {
+                j += 1;
+            }
+        }
+        bytes.len()
+    }
+
+    /// Where a dollar-quoted string (`$$…$$`, `$body$…$body$`) opened at `i`
+    /// ends, if `i` opens one.
+    fn dollar_quoted_end(&self, i: usize) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        let tag_len = bytes[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        let close = i + 1 + tag_len;
+        if bytes.get(close) != Some(&b'$') || bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        let tag = &bytes[i..=close];
+        find_from(bytes, close + 1, tag).map(|e| e + tag.len())
+    }
+}
+
+/// Where `needle` next occurs in `bytes` from `from`.
+fn find_from(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+impl Iterator for StatementSplitter<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        if start >= bytes.len() {
+            return None;
+        }
+        let mut depth = 0usize;
+        let mut i = start;
+        while i < bytes.len() {
+            i = match bytes[i] {
+                b'\'' | b'"' | b'`' => self.quoted_end(i, bytes[i]),
+                b'-' if bytes.get(i + 1) == Some(&b'-') => line_end(self.text, i),
+                b'#' if self.hash_comments => line_end(self.text, i),
+                b'/' if bytes.get(i + 1) == Some(&b'*') => self.comment_end(i),
+                b'$' => self.dollar_quoted_end(i).unwrap_or(i + 1),
+                b'(' => {
+                    depth += 1;
+                    i + 1
+                }
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    i + 1
+                }
+                b';' if depth == 0 => {
+                    self.at = i + 1;
+                    return Some((start, i + 1));
+                }
+                _ => i + 1,
+            };
+        }
+        self.at = bytes.len();
+        Some((start, bytes.len()))
+    }
 }
 
 /// Indices of the semicolons outside parentheses: where statements end.
@@ -151,6 +332,7 @@ fn parse_run(
     let ends = statement_ends(&tokens);
     let total = tokens.len();
     let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens);
+    let mut next_end = 0;
     loop {
         while parser.consume_token(&Token::SemiColon) {}
         let first = parser.peek_token();
@@ -160,7 +342,11 @@ fn parse_run(
         let start = parser.index();
         // A statement of hundreds of thousands of tokens (generated SQL) builds
         // trees deep enough to overflow any stack when walked or dropped.
-        let end = ends.iter().copied().find(|&e| e >= start).unwrap_or(total);
+        // Statements only move forward: so does the search for their ends.
+        while next_end < ends.len() && ends[next_end] < start {
+            next_end += 1;
+        }
+        let end = ends.get(next_end).copied().unwrap_or(total);
         let failure = if end - start > MAX_STATEMENT_TOKENS {
             ParseFailure {
                 message: format!(
@@ -210,7 +396,10 @@ fn parse_run(
         failures.push(failure);
         // Resume after the semicolon that ends the failed statement.
         let from = parser.index().max(start);
-        match ends.iter().find(|&&end| end >= from) {
+        while next_end < ends.len() && ends[next_end] < from {
+            next_end += 1;
+        }
+        match ends.get(next_end) {
             Some(&end) => {
                 while parser.index() <= end {
                     if parser.next_token().token == Token::EOF {
@@ -284,6 +473,83 @@ mod tests {
         let parsed = parse("-- nothing here\n/* really */\n;;\n");
         assert!(parsed.statements.is_empty());
         assert!(parsed.failures.is_empty());
+    }
+
+    #[test]
+    fn an_unterminated_comment_costs_only_what_follows_it() {
+        let parsed = parse(
+            "select sum(clicks) / count(*) as ctr from t;\n/* never closed; really\nselect 1;\n",
+        );
+        assert_eq!(parsed.statements.len(), 1);
+        assert_eq!(parsed.failures.len(), 1);
+    }
+
+    #[test]
+    fn statements_are_cut_outside_quotes_comments_and_parentheses() {
+        let pieces = |text: &str, dialect: &dyn SqlDialect| -> Vec<String> {
+            StatementSplitter::new(text, dialect)
+                .map(|(from, to)| text[from..to].trim().to_string())
+                .collect()
+        };
+        let generic = GenericDialect {};
+        let cases: &[(&str, &[&str])] = &[
+            ("select 1; select 2", &["select 1;", "select 2"]),
+            (
+                "select ';' as a; select 2;",
+                &["select ';' as a;", "select 2;"],
+            ),
+            (
+                "select 'it''s; here' as a; x",
+                &["select 'it''s; here' as a;", "x"],
+            ),
+            ("select \"a;b\" from t; x", &["select \"a;b\" from t;", "x"]),
+            (
+                "select 1 -- a; comment\n; x",
+                &["select 1 -- a; comment\n;", "x"],
+            ),
+            // Generic SQL nests block comments, as Postgres does.
+            (
+                "select /* a; /* b; */ c; */ 1; x",
+                &["select /* a; /* b; */ c; */ 1;", "x"],
+            ),
+            ("select (1; 2); x", &["select (1; 2);", "x"]),
+            (
+                "create function f() as $$ a; b $$; x",
+                &["create function f() as $$ a; b $$;", "x"],
+            ),
+            (
+                "create function f() as $body$ a; $body$; x",
+                &["create function f() as $body$ a; $body$;", "x"],
+            ),
+            ("select $1; x", &["select $1;", "x"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(pieces(text, &generic), *want, "{text}");
+        }
+        let bigquery = sqlparser::dialect::BigQueryDialect {};
+        assert_eq!(
+            pieces(
+                "select 'a\\';b' as s; # x; y\nselect '''c;'''; z",
+                &bigquery
+            ),
+            ["select 'a\\';b' as s;", "# x; y\nselect '''c;''';", "z"]
+        );
+    }
+
+    #[test]
+    fn statements_past_a_segment_keep_their_positions() {
+        let statement = "select 1 as x from t;\n";
+        let count = SEGMENT_BYTES / statement.len() * 3;
+        let mut text = statement.repeat(count);
+        text.push_str("select\n  sum(clicks) as c from t;\nSELEC oops;\n");
+        let mut last = None;
+        let failures = parse_each(&text, &GenericDialect {}, &mut |s| last = Some(s));
+        let lines = count as u32;
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].range.start.line, lines + 3);
+        let last = last.expect("statements");
+        use sqlparser::ast::Spanned;
+        assert_eq!(last.span().start.line, u64::from(lines) + 1);
     }
 
     #[test]

@@ -192,10 +192,19 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 nesting: 0,
                 published: Vec::new(),
                 publishes_all: Vec::new(),
+                row_level: None,
             },
             outputs: None,
             keep_outputs: false,
         }
+    }
+
+    /// Keep the sites that aggregate nothing (a row-level expression) only
+    /// under names `row_level` accepts: nothing downstream reads the others,
+    /// and a generated file of a million `SELECT 1 AS x` holds none.
+    pub fn keeping_row_level_only(mut self, row_level: &'w dyn Fn(&str) -> bool) -> Self {
+        self.walker.row_level = Some(row_level);
+        self
     }
 
     /// Also work out what the file outputs (for a dbt model other models read).
@@ -261,6 +270,8 @@ struct Walker<'t, 'w> {
     published: Vec<(usize, String, String)>,
     /// (statement, the names its `*` passes on, or `None`: all).
     publishes_all: Vec<(usize, Option<Vec<String>>)>,
+    /// See [`Extractor::keeping_row_level_only`]; `None` keeps them all.
+    row_level: Option<&'w dyn Fn(&str) -> bool>,
 }
 
 /// Collects the outermost queries nested in an expression or statement.
@@ -504,6 +515,9 @@ impl<'t> Walker<'t, '_> {
             let lowerer = lowerer.get_or_insert_with(|| scope.lowerer());
             let grouped = grouped.get_or_insert_with(|| grouped_columns(select, lowerer));
             let computation = with_group_indicators(lowerer.lower(expr), grouped);
+            if self.row_level.is_some_and(|keep| !keep(&name)) && !computation.has_aggregate() {
+                continue;
+            }
             let (sources, reads) = sources
                 .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
