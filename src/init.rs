@@ -61,6 +61,9 @@ struct Proposal<'s> {
     left_out: Option<&'static str>,
     /// Every site of the metric, whichever way.
     all_sites: Vec<&'s MetricSite>,
+    /// Written as an entry, the registry would not load (it contradicts a
+    /// pack metric computed from it): left to the team, as a comment only.
+    unwritable: bool,
 }
 
 /// The text of a starter registry for `sites`: one entry per metric the
@@ -74,6 +77,7 @@ struct Proposal<'s> {
 /// or source most sites use when not all do.
 pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize) -> String {
     let mut proposals = proposals(sites, registry);
+    leave_out_unwritable(&mut proposals, registry, files);
     // What `check` will report against the registry, by metric: judged
     // here, the same way, so that the comments say exactly that.
     let judge = |proposals: &[Proposal<'_>]| {
@@ -104,6 +108,27 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
     }
     let drifts = if changed { judge(&proposals) } else { drifts };
     write_registry(&proposals, registry, files, &drifts)
+}
+
+/// Marks the proposals whose entry would stop the registry loading: an
+/// override of a pack metric that other pack metrics are computed from
+/// (`revenue` with a constant factor, under the pack's fraction-valued take
+/// rate). Checked one by one only when the whole draft does not load.
+fn leave_out_unwritable(proposals: &mut [Proposal<'_>], registry: &Registry, files: usize) {
+    let loads = |proposals: &[Proposal<'_>]| {
+        let draft = write_registry(proposals, registry, files, &BTreeMap::new());
+        crate::registry::load_str("metrics.yaml", &draft).is_ok()
+    };
+    if loads(proposals) {
+        return;
+    }
+    for i in 0..proposals.len() {
+        if !loads(std::slice::from_ref(&proposals[i])) {
+            proposals[i].unwritable = true;
+            proposals[i].left_out =
+                Some("written as the reports compute it, it would contradict the built-in pack's metrics computed from it");
+        }
+    }
 }
 
 /// The metrics to propose, by name.
@@ -169,6 +194,7 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
                 source: None,
                 usual_source: None,
                 all_sites: group.clone(),
+                unwritable: false,
                 left_out: Some(if apart {
                     "computed from different relations in different reports"
                 } else if split {
@@ -193,6 +219,7 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
             usual_source,
             left_out: None,
             all_sites: group.clone(),
+            unwritable: false,
         });
     }
     out
@@ -407,7 +434,7 @@ fn write_registry(
                 );
             }
             // Written, so that it also overrides a pack's definition.
-            if writable(&proposal.definition) {
+            if writable(&proposal.definition) && !proposal.unwritable {
                 let _ = writeln!(out, "  - name: {}", proposal.name);
                 let _ = writeln!(out, "    compare: reports");
                 let _ = writeln!(out, "    sql: {}", quoted(&proposal.definition.to_string()));

@@ -329,6 +329,38 @@ fn init_writes_percent_where_the_reports_compute_a_fraction_times_100() {
     metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
 }
 
+/// A definition the pack's own metrics cannot carry (its take rate divides
+/// revenue, a fraction) is left as a comment, and the registry loads.
+#[test]
+fn init_never_writes_a_registry_that_does_not_load() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "a.sql",
+            "select sum(downloads) * avg(clv) * 33 / 50 as revenue from ltv",
+        ),
+        (
+            "b.sql",
+            "select day, sum(downloads) * avg(clv) * 33 / 50 as revenue from ltv group by 1",
+        ),
+        (
+            "c.sql",
+            "select sum(clicks) / sum(impressions) as ctr from ads",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (registry, out) = init_into(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&registry).unwrap();
+    assert!(
+        text.contains("# revenue: written as the reports compute it"),
+        "{text}"
+    );
+    assert!(text.contains("- name: ctr"), "{text}");
+    metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
+}
+
 /// Runs `init` on `dir` (no config) into `dir/proposed.yaml`: (its path, the
 /// run's output).
 fn init_into(dir: &std::path::Path) -> (std::path::PathBuf, std::process::Output) {
