@@ -122,10 +122,10 @@ fn leave_out_unwritable(proposals: &mut [Proposal<'_>], registry: &Registry, fil
     if loads(proposals) {
         return;
     }
-    for i in 0..proposals.len() {
-        if !loads(std::slice::from_ref(&proposals[i])) {
-            proposals[i].unwritable = true;
-            proposals[i].left_out =
+    for proposal in proposals.iter_mut() {
+        if !loads(std::slice::from_ref(proposal)) {
+            proposal.unwritable = true;
+            proposal.left_out =
                 Some("written as the reports compute it, it would contradict the built-in pack's metrics computed from it");
         }
     }
