@@ -131,6 +131,16 @@ fn recheck_with_upstream(
                 .collect()
         })
         .collect();
+    // A model that refs itself is a cycle of one (dbt refuses it too).
+    let refs_itself: Vec<bool> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            o.refs
+                .iter()
+                .any(|r| index.get(&(&projects[i], r.as_str())) == Some(&i))
+        })
+        .collect();
     let mut models = ProjectModels::new();
     let no_models = Models::new();
     // A deferred model is not done even without resolvable deps (say, two
@@ -198,6 +208,14 @@ fn recheck_with_upstream(
         outcome
             .findings
             .push(ModelCycle::finding(&path, &names[i], &cycle));
+    }
+    for (i, outcome) in outcomes.iter_mut().enumerate() {
+        if refs_itself[i] && done[i] {
+            let path = files[i].display().to_string();
+            outcome
+                .findings
+                .push(ModelCycle::finding(&path, &names[i], &[names[i].as_str()]));
+        }
     }
     models
 }

@@ -1594,3 +1594,31 @@ fn a_metric_compared_by_reports_is_never_judged_against_its_body() {
     assert_eq!(code, 2);
     assert!(message.contains("compare: sometimes"), "{message}");
 }
+
+#[test]
+fn a_model_that_refs_itself_is_a_cycle_of_one() {
+    let dir = project(&[
+        (
+            "dbt_project.yml",
+            "name: shop\nversion: '1'\nmodel-paths: [models]\n",
+        ),
+        (
+            "models/orders.sql",
+            "select id, sum(amount) as revenue from {{ ref('orders') }} group by 1",
+        ),
+        (
+            "models/daily.sql",
+            "select day, sum(revenue) as revenue from {{ ref('orders') }} group by 1",
+        ),
+    ]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap(), "--isolated"]);
+    let codes = file_codes(&doc);
+    assert!(
+        codes.contains(&("orders.sql".to_string(), "ML903".to_string())),
+        "{codes:?}"
+    );
+    assert!(
+        !codes.contains(&("daily.sql".to_string(), "ML903".to_string())),
+        "{codes:?}"
+    );
+}
