@@ -433,11 +433,18 @@ fn write_registry(
                     site.path, site.range.start.line
                 );
             }
-            // Written, so that it also overrides a pack's definition.
-            if writable(&proposal.definition) && !proposal.unwritable {
+            // Written, so that it also overrides a pack's definition; with
+            // `compare: reports` the body is not judged against, so one the
+            // pack's metrics cannot carry is written as the pack's own.
+            let body = if proposal.unwritable {
+                registry.get(&proposal.name).map(|m| m.agreed.clone())
+            } else {
+                Some(proposal.definition.clone())
+            };
+            if let Some(body) = body.filter(writable) {
                 let _ = writeln!(out, "  - name: {}", proposal.name);
                 let _ = writeln!(out, "    compare: reports");
-                let _ = writeln!(out, "    sql: {}", quoted(&proposal.definition.to_string()));
+                let _ = writeln!(out, "    sql: {}", quoted(&body.to_string()));
             }
             continue;
         }

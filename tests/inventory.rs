@@ -359,6 +359,21 @@ fn init_never_writes_a_registry_that_does_not_load() {
     );
     assert!(text.contains("- name: ctr"), "{text}");
     metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
+    // Its reports are compared with each other, not with the pack's revenue.
+    let checked = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--isolated",
+            "--registry",
+        ])
+        .arg(&registry)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{stdout}");
 }
 
 /// Runs `init` on `dir` (no config) into `dir/proposed.yaml`: (its path, the
