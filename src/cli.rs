@@ -279,7 +279,34 @@ fn print_issues(issues: &[crate::registry::RegistryIssue], closing: String) {
         .with_links(false);
     let mut out = String::new();
     for issue in issues {
-        let _ = handler.render_report(&mut out, issue);
+        // A snippet on a line too long to draw (a minified or hostile file)
+        // is left out; the message says where instead.
+        let drawable = match (&issue.source_code, issue.span) {
+            (Some(source), Some(span)) => crate::report::human::shown_lines_fit(
+                source.inner(),
+                span.offset(),
+                span.offset() + span.len(),
+            ),
+            _ => true,
+        };
+        if drawable {
+            let _ = handler.render_report(&mut out, issue);
+        } else {
+            let plain = crate::registry::RegistryIssue {
+                message: format!(
+                    "{} (at {}:{}:{})",
+                    issue.message, issue.path, issue.line, issue.column
+                ),
+                source_code: None,
+                span: None,
+                label: issue.label.clone(),
+                help: issue.help.clone(),
+                path: issue.path.clone(),
+                line: issue.line,
+                column: issue.column,
+            };
+            let _ = handler.render_report(&mut out, &plain);
+        }
         out.push('\n');
     }
     eprint!("{out}");

@@ -216,7 +216,7 @@ impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let text = yaml_tree::read_bounded(path).map_err(|e| ConfigError {
             issues: vec![RegistryIssue {
                 message: format!("cannot read config file {shown}: {e}"),
                 source_code: None,
@@ -240,6 +240,21 @@ impl Config {
             text,
             list: Vec::new(),
         };
+        if let Some(offset) = yaml_tree::too_deep(text) {
+            let at = crate::source::LineIndex::new(text).position(offset);
+            let node = Node {
+                mark: yaml_tree::Mark::at(text, at.line as usize, at.column as usize),
+                kind: yaml_tree::NodeKind::Alias,
+            };
+            let message = format!(
+                "the YAML nests `[` or `{{` deeper than {} levels",
+                yaml_tree::MAX_FLOW_DEPTH
+            );
+            issues.add(Some(&node), message, None);
+            return Err(ConfigError {
+                issues: issues.list,
+            });
+        }
         let raw: Raw = if text.trim().is_empty() {
             Raw::default()
         } else {
@@ -252,8 +267,8 @@ impl Config {
                         .next()
                         .unwrap_or(&message)
                         .to_string();
-                    let node = e.location().map(|l| Node {
-                        mark: yaml_tree::Mark::at(text, l.line(), l.column()),
+                    let node = yaml_tree::error_mark(text, &e).map(|mark| Node {
+                        mark,
                         kind: yaml_tree::NodeKind::Alias,
                     });
                     issues.add(node.as_ref(), message, None);

@@ -1622,3 +1622,34 @@ fn a_model_that_refs_itself_is_a_cycle_of_one() {
         "{codes:?}"
     );
 }
+
+#[test]
+fn registry_files_are_read_bounded_and_errors_say_why() {
+    let dir = project(&[("a.sql", "select 1 as x")]);
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, [0xff, 0xfe, b'\n']).unwrap();
+    let output = metriclint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--isolated",
+            "--registry",
+        ])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not UTF-8"), "{stderr}");
+    assert!(!stderr.contains("pass an existing file"), "{stderr}");
+    if std::path::Path::new("/dev/zero").exists() {
+        let output = metriclint()
+            .args(["check", dir.path().to_str().unwrap(), "--isolated"])
+            .args(["--registry", "/dev/zero"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
+    }
+}

@@ -399,3 +399,41 @@ fn errors_after_non_ascii_text_point_at_the_right_place() {
     assert_eq!(line, 5, "{message}");
     assert!(column >= 10, "{column}");
 }
+
+#[test]
+fn deep_nesting_is_rejected_at_once_with_its_position() {
+    let yaml = format!("version: 1\nmetrics: []\nx: {}\n", "[".repeat(100_000));
+    let (message, line, column, _) = only_issue(&yaml);
+    assert!(message.contains("deeper than 64 levels"), "{message}");
+    assert_eq!((line, column), (3, 68));
+}
+
+#[test]
+fn an_alias_bomb_is_reported_at_its_first_alias() {
+    let mut yaml =
+        String::from("version: 1\na: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+    for (name, of) in [
+        ("b", "a"),
+        ("c", "b"),
+        ("d", "c"),
+        ("e", "d"),
+        ("f", "e"),
+        ("g", "f"),
+    ] {
+        let aliases = vec![format!("*{of}"); 9].join(",");
+        yaml.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+    }
+    yaml.push_str("metrics: []\n");
+    let (message, line, column, _) = only_issue(&yaml);
+    assert!(message.contains("aliases expand to too much"), "{message}");
+    assert_eq!((line, column), (3, 8));
+}
+
+#[test]
+fn a_registry_that_is_no_mapping_says_what_a_registry_is() {
+    let (message, _, _, _) = only_issue("select sum(clicks) from t\n");
+    assert!(
+        message.starts_with("the registry must be a YAML mapping with `version: 1` and `metrics:`"),
+        "{message}"
+    );
+}

@@ -311,7 +311,7 @@ impl Loader {
         if !self.loaded.insert(key.clone()) {
             return;
         }
-        match std::fs::read_to_string(path) {
+        match yaml_tree::read_bounded(path) {
             Ok(text) => {
                 self.loading.push(key);
                 self.load_text(shown, text, path.parent());
@@ -328,7 +328,8 @@ impl Loader {
                         source_code: None,
                         span: None,
                         label: String::new(),
-                        help: Some("pass an existing file to --registry".to_string()),
+                        help: (e.kind() == std::io::ErrorKind::NotFound)
+                            .then(|| "pass an existing file to --registry".to_string()),
                         path: shown,
                         line: 1,
                         column: 1,
@@ -368,6 +369,19 @@ impl Loader {
         let doc = self.docs.len();
         self.docs.push(Doc { path, text });
         let text = self.docs[doc].text.clone();
+        if let Some(offset) = yaml_tree::too_deep(&text) {
+            let at = crate::source::LineIndex::new(&text).position(offset);
+            let node = Node {
+                mark: yaml_tree::Mark::at(&text, at.line as usize, at.column as usize),
+                kind: yaml_tree::NodeKind::Alias,
+            };
+            let message = format!(
+                "the YAML nests `[` or `{{` deeper than {} levels",
+                yaml_tree::MAX_FLOW_DEPTH
+            );
+            self.issue(doc, Some(&node), message, "too deep", None);
+            return;
+        }
 
         // dbt Semantic Layer YAML is a registry too.
         if let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
@@ -384,13 +398,21 @@ impl Loader {
                     Some(at) => message[..at].to_string(),
                     None => message,
                 };
-                let node = e.location().map(|l| Node {
-                    mark: yaml_tree::Mark::at(&text, l.line(), l.column()),
+                let node = yaml_tree::error_mark(&text, &e).map(|mark| Node {
+                    mark,
                     kind: yaml_tree::NodeKind::Alias,
                 });
-                let message = if message.contains("invalid type: unit value")
-                    || text.trim().is_empty()
-                {
+                let message = if message.contains("expected struct RawFile") {
+                    format!(
+                        "the registry must be a YAML mapping with `version: 1` and `metrics:`, not {}",
+                        message
+                            .strip_prefix("invalid type: ")
+                            .and_then(|m| m.split(", expected").next())
+                            .unwrap_or("this")
+                    )
+                } else if message.contains("repetition limit exceeded") {
+                    "its YAML aliases expand to too much (repetition limit exceeded): a registry needs no alias of an alias".to_string()
+                } else if message.contains("invalid type: unit value") || text.trim().is_empty() {
                     "the registry file is empty; expected `version: 1` and `metrics:`".to_string()
                 } else {
                     message

@@ -191,6 +191,102 @@ impl MarkedEventReceiver for Builder<'_> {
     }
 }
 
+/// The most a registry or config file may hold: real ones are a few
+/// hundred kilobytes, and `/dev/zero` must not be read until memory runs out.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How deep `[`/`{` may nest: real files nest a handful of levels, and YAML
+/// scanners take minutes to reject a hundred thousand.
+pub const MAX_FLOW_DEPTH: usize = 64;
+
+/// Reads a YAML file of at most [`MAX_FILE_BYTES`].
+pub fn read_bounded(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} MiB, which no registry or config file needs",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// The byte offset where flow collections (`[`, `{`) nest deeper than
+/// [`MAX_FLOW_DEPTH`], if they do: checked in one pass before any parser
+/// sees the text. Quoted scalars and comments are skipped.
+pub fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'\'' | b'"') if i == 0 || !bytes[i - 1].is_ascii_alphanumeric() => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                    if quote == b'"' && bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where the first alias (`*name`) of `text` is, if any: serde_yaml reports
+/// an alias bomb ("repetition limit exceeded") with no position.
+pub fn first_alias(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    (1..bytes.len()).find(|&i| {
+        bytes[i] == b'*'
+            && matches!(bytes[i - 1], b' ' | b'[' | b',' | b'{' | b':')
+            && bytes
+                .get(i + 1)
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    })
+}
+
+/// The mark of a serde_yaml error: its location, or for an alias bomb the
+/// first alias.
+pub fn error_mark(text: &str, error: &serde_yaml::Error) -> Option<Mark> {
+    match error.location() {
+        Some(l) => Some(Mark::at(text, l.line(), l.column())),
+        None if error.to_string().contains("repetition limit") => first_alias(text).map(|offset| {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            Mark::at(text, line, column)
+        }),
+        None => None,
+    }
+}
+
 /// Parses the first document of `source` into a positioned tree.
 pub fn parse(source: &str) -> Result<Option<Node>, ScanError> {
     let mut builder = Builder {
@@ -223,6 +319,14 @@ mod tests {
             &src[value.mark.offset..value.mark.offset + value.text_len(src)],
             "SUM(clicks)"
         );
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_found_in_one_pass() {
+        assert_eq!(too_deep("a: [[1], {b: [2]}]  # [[[[\n"), None);
+        assert_eq!(too_deep("a: '[[[[[[[['\n"), None);
+        let deep = format!("x: {}", "[".repeat(100_000));
+        assert_eq!(too_deep(&deep), Some(3 + MAX_FLOW_DEPTH));
     }
 
     #[test]

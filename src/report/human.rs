@@ -164,7 +164,7 @@ const LONGEST_DRAWN_LINE: usize = 1000;
 
 /// Whether every line the snippet of `start..end` shows (with a line of
 /// context each side) is short enough to draw whole.
-fn shown_lines_fit(text: &str, start: usize, end: usize) -> bool {
+pub fn shown_lines_fit(text: &str, start: usize, end: usize) -> bool {
     let from = text[..start.min(text.len())]
         .rmatch_indices('\n')
         .nth(1)
