@@ -16,10 +16,38 @@ pub struct Discovered {
     pub problems: Vec<String>,
 }
 
-/// An error that stops the run: a named path that does not exist.
+/// An error that stops the run: a path the user named that cannot be
+/// checked (never silently skipped).
 #[derive(Debug, thiserror::Error)]
-#[error("path not found: {0}")]
-pub struct MissingPath(pub String);
+pub enum MissingPath {
+    #[error("path not found: {0}")]
+    NotFound(String),
+    /// A FIFO, a device, a socket: no SQL file or folder.
+    #[error("cannot check {0}: it is {1}, not a file or a folder")]
+    NotAFileOrFolder(String, &'static str),
+    #[error("cannot read {0}: {1}")]
+    Unreadable(String, String),
+}
+
+/// What kind of special file `meta` is, in words.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = meta;
+    "a special file"
+}
 
 fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {
     if entry.depth() == 0 || !entry.file_type().is_dir() {
@@ -40,12 +68,20 @@ fn is_sql(path: &Path) -> bool {
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered, MissingPath> {
     let mut found = Discovered::default();
     for root in paths {
-        if !root.exists() {
-            return Err(MissingPath(root.display().to_string()));
-        }
-        if root.is_file() {
+        let shown = || root.display().to_string();
+        let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => MissingPath::NotFound(shown()),
+            _ => MissingPath::Unreadable(shown(), e.to_string()),
+        })?;
+        if meta.is_file() {
             found.files.push(root.clone());
             continue;
+        }
+        if !meta.is_dir() {
+            return Err(MissingPath::NotAFileOrFolder(shown(), kind_of(&meta)));
+        }
+        if let Err(e) = std::fs::read_dir(root) {
+            return Err(MissingPath::Unreadable(shown(), e.to_string()));
         }
         let walker = WalkDir::new(root)
             .follow_links(true)

@@ -202,3 +202,25 @@ fn a_finding_past_column_65535_is_drawn_clipped_not_a_crash() {
         "{excerpt}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_named_path_that_cannot_be_checked_is_an_error_not_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.sql");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    let mut named = vec![("/dev/null".to_string(), "a device")];
+    if made.is_ok_and(|s| s.success()) {
+        named.push((fifo.display().to_string(), "a named pipe"));
+    }
+    for (path, kind) in named {
+        let output = assert_cmd::Command::cargo_bin("metriclint")
+            .unwrap()
+            .args(["check", &path, "--isolated"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{path}: {stderr}");
+        assert!(stderr.contains(kind), "{stderr}");
+    }
+}
