@@ -44,8 +44,9 @@ pub struct CheckOptions {
     pub inventory: bool,
     /// The project's config: which files, which rules at which severity.
     pub config: Option<std::sync::Arc<Config>>,
-    /// SQL read from stdin, reported under this name; `paths` give context.
-    pub stdin: Option<(String, String)>,
+    /// SQL read from stdin (its bytes, which may not be UTF-8), reported
+    /// under this name; `paths` give context.
+    pub stdin: Option<(String, Vec<u8>)>,
     /// dbt projects met so far (their macros and vars render templates).
     pub projects: crate::dbt::Projects,
     /// Show a progress bar on stderr when the run takes more than a second
@@ -456,25 +457,34 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         }
         collect(path.display().to_string(), outcome);
     }
-    if let Some((name, text)) = &options.stdin {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let project = options.projects.for_file(Path::new(name));
-        let root = project.as_ref().map(|p| p.root.clone());
-        let scope = project.as_ref().map(|p| p.ref_scope.clone());
-        let upstream = models.get(&scope).unwrap_or(&no_models);
-        let standalone = options.projects.standalone();
-        let context = FileContext::in_run(
-            options,
-            registry,
-            project.as_deref(),
-            standalone.as_deref(),
-            upstream,
-            None,
-        );
-        let mut outcome = check_source_in(name, text, context);
-        for site in &mut outcome.sites {
-            site.project.clone_from(&root);
-        }
+    if let Some((name, bytes)) = &options.stdin {
+        let outcome = match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+                let project = options.projects.for_file(Path::new(name));
+                let root = project.as_ref().map(|p| p.root.clone());
+                let scope = project.as_ref().map(|p| p.ref_scope.clone());
+                let upstream = models.get(&scope).unwrap_or(&no_models);
+                let standalone = options.projects.standalone();
+                let context = FileContext::in_run(
+                    options,
+                    registry,
+                    project.as_deref(),
+                    standalone.as_deref(),
+                    upstream,
+                    None,
+                );
+                let mut outcome = check_source_in(name, text, context);
+                for site in &mut outcome.sites {
+                    site.project.clone_from(&root);
+                }
+                outcome
+            }
+            Err(_) => match String::from_utf8(bytes.clone()) {
+                Err(e) => not_utf8(name, &e),
+                Ok(_) => FileOutcome::default(),
+            },
+        };
         collect(name.clone(), outcome);
     }
     // Across files: the same unregistered metric computed several ways.
@@ -669,32 +679,30 @@ fn check_file_deferring(
             );
             check_source_in(&shown, &text, context)
         }
-        Err(e) => {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            // Valid up to here by construction.
-            let prefix = std::str::from_utf8(valid).unwrap_or_default();
-            let at = LineIndex::new(prefix).position(prefix.len());
-            FileOutcome {
-                findings: vec![ParseError::finding(
-                    &shown,
-                    Range {
-                        start: at,
-                        end: Position::new(at.line, at.column + 1),
-                    },
-                    format!(
-                        "the file is not UTF-8 text (invalid byte at line {}, column {})",
-                        at.line, at.column
-                    ),
-                    "re-save the file as UTF-8; the other files were checked",
-                )],
-                sites: Vec::new(),
-                suppressions: Suppressions::default(),
-                unknown_macros: Vec::new(),
-                refs: Vec::new(),
-                outputs: None,
-                deferred: None,
-            }
-        }
+        Err(e) => not_utf8(&shown, &e),
+    }
+}
+
+/// The outcome of a file that is not UTF-8: one ML900 at the first bad byte.
+fn not_utf8(shown: &str, e: &std::string::FromUtf8Error) -> FileOutcome {
+    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+    // Valid up to here by construction.
+    let prefix = std::str::from_utf8(valid).unwrap_or_default();
+    let at = LineIndex::new(prefix).position(prefix.len());
+    FileOutcome {
+        findings: vec![ParseError::finding(
+            shown,
+            Range {
+                start: at,
+                end: Position::new(at.line, at.column + 1),
+            },
+            format!(
+                "the file is not UTF-8 text (invalid byte at line {}, column {})",
+                at.line, at.column
+            ),
+            "re-save the file as UTF-8; the other files were checked",
+        )],
+        ..FileOutcome::default()
     }
 }
 

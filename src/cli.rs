@@ -435,7 +435,7 @@ fn run_inputs(
 fn run_with_stdin(
     inputs: &Inputs,
     inventory: bool,
-    stdin: Option<(String, String)>,
+    stdin: Option<(String, Vec<u8>)>,
 ) -> Result<(Settings, check::CheckResult), ExitCode> {
     // Paths under different config files are each checked with their own,
     // as separate agreements, and reported together.
@@ -794,12 +794,13 @@ fn run_check(args: CheckArgs) -> ExitCode {
     let stdin = match &args.stdin_filename {
         None => None,
         Some(name) => {
-            let mut text = String::new();
-            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+            // Bytes: text that is not UTF-8 is an ML900, as in a file.
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes) {
                 eprintln!("error: cannot read SQL from stdin: {e}");
                 return ExitCode::from(2);
             }
-            Some((name.clone(), text))
+            Some((name.clone(), bytes))
         }
     };
     let (settings, mut result) = match run_with_stdin(&args.inputs, false, stdin) {

@@ -224,3 +224,34 @@ fn a_named_path_that_cannot_be_checked_is_an_error_not_silence() {
         assert!(stderr.contains(kind), "{stderr}");
     }
 }
+
+#[test]
+fn stdin_that_is_not_utf8_is_an_ml900_as_in_a_file_and_nul_is_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |bytes: &[u8]| {
+        let output = assert_cmd::Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", "--stdin-filename", "piped.sql", "--isolated"])
+            .args(["--format", "concise"])
+            .write_stdin(bytes.to_vec())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+        )
+    };
+    let (code, stdout) = run(b"select 1 as a;\n\xff\xfe");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("ML900 the file is not UTF-8 text (invalid byte at line 2"),
+        "{stdout}"
+    );
+    let (_, stdout) = run(b"select \0 from t");
+    assert!(
+        stdout.contains("ML900") && !stdout.contains('\0'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("\\u{0}"), "{stdout:?}");
+}

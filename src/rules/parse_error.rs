@@ -35,6 +35,19 @@ rule! {
 impl ParseError {
     pub fn finding(path: &str, range: Range, message: String, help: &str) -> Finding {
         let info = Self::INFO;
+        // The parser quotes the token it met, which may be a NUL or another
+        // control character: shown escaped, never raw into a terminal or log.
+        let message = if message.chars().any(char::is_control) {
+            message
+                .chars()
+                .map(|c| match c {
+                    c if c.is_control() => c.escape_unicode().to_string(),
+                    c => c.to_string(),
+                })
+                .collect()
+        } else {
+            message
+        };
         Finding {
             code: info.code,
             rule: info.name,
