@@ -80,34 +80,58 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
     leave_out_unwritable(&mut proposals, registry, files);
     // What `check` will report against the registry, by metric: judged
     // here, the same way, so that the comments say exactly that.
-    let judge = |proposals: &[Proposal<'_>]| {
-        let draft = write_registry(proposals, registry, files, &BTreeMap::new());
+    let judge = |proposals: &[Proposal<'_>], unweighed: &[(String, Expr)]| {
+        let draft = write_registry(proposals, unweighed, registry, files, &BTreeMap::new());
         match crate::registry::load_str("metrics.yaml", &draft) {
             Ok(proposed) => drifts_against(sites, &proposed),
             Err(_) => BTreeMap::new(),
         }
     };
-    let drifts = judge(&proposals);
+    let drifts = judge(&proposals, &[]);
     // A definition that its own sites do not meet (a filter or a column
     // lost in printing it) would be a false alarm on the reports it came
     // from: left to the team (a metric the pack defines is judged anyway).
     let mut changed = false;
     for proposal in proposals.iter_mut().filter(|p| p.left_out.is_none()) {
-        let flagged = drifts.get(&proposal.name).into_iter().flatten();
-        let own = flagged.into_iter().any(|(_, _, path, line)| {
-            proposal
-                .chosen
+        let among = |sites: &[&MetricSite], path: &str, line: u32| {
+            sites
                 .iter()
-                .any(|s| s.path == *path && s.range.start.line == *line)
-        });
-        if own {
+                .any(|s| s.path == path && s.range.start.line == line)
+        };
+        let flagged = || drifts.get(&proposal.name).into_iter().flatten();
+        if flagged().any(|(_, _, path, line)| among(&proposal.chosen, path, *line)) {
             proposal.left_out =
                 Some("its own sites do not meet the definition metriclint can write");
             changed = true;
+        } else if flagged().any(|(_, _, path, line)| !among(&proposal.all_sites, path, *line)) {
+            // Reports that compute it in a form ML010 does not compare (a
+            // CASE over totals, a value picked) were never weighed: one way
+            // chosen without them would call them wrong unheard.
+            proposal.left_out =
+                Some("some of its reports compute it in a form metriclint does not weigh");
+            changed = true;
         }
     }
-    let drifts = if changed { judge(&proposals) } else { drifts };
-    write_registry(&proposals, registry, files, &drifts)
+    // A base measure of the pack that no proposal covers, flagged at sites
+    // init never weighed (a nonprofit's `revenue_total` summing donations
+    // and interest): the pack does not know the repository's columns, so
+    // its reports are compared with each other instead.
+    let mut unweighed: Vec<(String, Expr)> = Vec::new();
+    for name in drifts.keys() {
+        if proposals.iter().any(|p| p.name == *name) {
+            continue;
+        }
+        if let Some(metric) = registry.get(name).filter(|m| !m.is_ratio()) {
+            unweighed.push((name.clone(), metric.agreed.clone()));
+            changed = true;
+        }
+    }
+    let drifts = if changed {
+        judge(&proposals, &unweighed)
+    } else {
+        drifts
+    };
+    write_registry(&proposals, &unweighed, registry, files, &drifts)
 }
 
 /// Marks the proposals whose entry would stop the registry loading: an
@@ -116,7 +140,7 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
 /// rate). Checked one by one only when the whole draft does not load.
 fn leave_out_unwritable(proposals: &mut [Proposal<'_>], registry: &Registry, files: usize) {
     let loads = |proposals: &[Proposal<'_>]| {
-        let draft = write_registry(proposals, registry, files, &BTreeMap::new());
+        let draft = write_registry(proposals, &[], registry, files, &BTreeMap::new());
         crate::registry::load_str("metrics.yaml", &draft).is_ok()
     };
     if loads(proposals) {
@@ -165,6 +189,7 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
             )
         });
         let (definition, chosen) = ways.remove(0);
+        let definition = most_shared_form(&chosen).unwrap_or(definition);
         // Ways computed from other relations, in other reports, are other
         // connectors' schemas (ML010 leaves them be): one definition would
         // call them all wrong. Left to the team.
@@ -223,6 +248,36 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
         });
     }
     out
+}
+
+/// The form most of one way's sites compute as a registry reads them: a way
+/// gathers spellings that only reports compared with each other overlook (a
+/// rollup's `SUM(balance_cents)` over a model is the model's own figure,
+/// summed again), and its definition must be the one its reports write, not
+/// a rollup's (ties go to a form with no aggregate inside an aggregate).
+fn most_shared_form(sites: &[&MetricSite]) -> Option<Expr> {
+    let mut counts: Vec<(Expr, usize, &Expr)> = Vec::new();
+    for site in sites {
+        let key = drift::with_counts_alike_and(&site.read_form, false);
+        match counts.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, n, _)) => *n += 1,
+            None => counts.push((key, 1, &site.read_form)),
+        }
+    }
+    let nested = |e: &Expr| {
+        let mut found = false;
+        e.walk(&mut |x| {
+            if let Expr::Aggregate(agg) = x {
+                found |= agg.arg.has_aggregate();
+            }
+        });
+        found
+    };
+    counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, (_, n, form))| (*n, !nested(form), std::cmp::Reverse(*i)))
+        .map(|(_, (_, _, form))| (*form).clone())
 }
 
 /// Whether a definition, printed, loads back as registry SQL.
@@ -390,6 +445,7 @@ fn drifts_against(sites: &[MetricSite], proposed: &Registry) -> Drifts {
 
 fn write_registry(
     proposals: &[Proposal<'_>],
+    unweighed: &[(String, Expr)],
     registry: &Registry,
     files: usize,
     drifts: &Drifts,
@@ -537,9 +593,23 @@ fn write_registry(
         write_filter(&mut out, &proposal.filter);
         let _ = writeln!(out, "    sql: {}", quoted(&proposal.definition.to_string()));
     }
+    for (name, body) in unweighed {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "  # {name}: the built-in pack's, which does not know this repository's columns, and its reports compute it in forms metriclint does not weigh: they are compared with each other (ML010), not with a formula"
+        );
+        let _ = writeln!(out, "  - name: {name}");
+        let _ = writeln!(out, "    compare: reports");
+        let _ = writeln!(out, "    sql: {}", quoted(&body.to_string()));
+    }
     // Sites of metrics this file does not define, which `check` judges
     // against the pack it extends.
-    let proposed: BTreeSet<&str> = proposals.iter().map(|p| p.name.as_str()).collect();
+    let proposed: BTreeSet<&str> = proposals
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(unweighed.iter().map(|(n, _)| n.as_str()))
+        .collect();
     let mut first = true;
     for (metric, found) in drifts
         .iter()

@@ -376,6 +376,38 @@ fn init_never_writes_a_registry_that_does_not_load() {
     assert_eq!(checked.status.code(), Some(0), "{stdout}");
 }
 
+/// Sites init never weighed (a CASE or COALESCE over totals) are not called
+/// wrong by what it proposes, nor by the pack's base measures it extends.
+#[test]
+fn init_leaves_metrics_computed_in_unweighed_forms_to_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("gifts.sql", "select sum(amount) + coalesce(max(interest), 0) as revenue_total from gifts"),
+        ("orgs.sql", "select org_id, (sum(settled) + case when max(can_front) then sum(fronted) else 0 end) / 100 as balance_dollars from ledger group by 1"),
+        ("programs.sql", "select program, sum(settled) / 100 as balance_dollars from ledger group by 1"),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (registry, out) = init_into(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&registry).unwrap();
+    let checked = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--isolated",
+            "--registry",
+        ])
+        .arg(&registry)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{stdout}\n{text}");
+    assert!(!stdout.contains("ML001"), "{stdout}\n{text}");
+}
+
 /// Runs `init` on `dir` (no config) into `dir/proposed.yaml`: (its path, the
 /// run's output).
 fn init_into(dir: &std::path::Path) -> (std::path::PathBuf, std::process::Output) {
