@@ -159,6 +159,20 @@ pub fn is_metric_like(form: &Expr) -> bool {
                 AggFunc::Min | AggFunc::Max => false,
             },
             Expr::Number(_) => true,
+            // A guard on totals (`CASE WHEN SUM(d) = 0 THEN NULL ELSE
+            // SUM(n) / SUM(d) END`): the measure it guards. A CASE on a
+            // group's attribute (`WHEN browser <> 'Firefox'`) is no guard.
+            Expr::Case {
+                operand: None,
+                branches,
+                otherwise,
+            } => {
+                let value = |e: &Expr| matches!(e, Expr::Null) || measure(e);
+                branches
+                    .iter()
+                    .all(|(when, then)| when.has_aggregate() && value(then))
+                    && otherwise.as_deref().is_none_or(value)
+            }
             Expr::Sum(terms) => terms.iter().all(|t| measure(&t.expr)),
             Expr::Product(p) => p.factors.iter().all(|f| measure(&f.expr)),
             Expr::Cast { expr, .. } => measure(expr),

@@ -395,13 +395,24 @@ fn filter_differences(found: &Expr, expected: &Expr) -> Vec<Difference> {
 
 /// Explains a formula difference by parts: numerator, denominator, scale.
 fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<Difference> {
-    let (found_scale, found_num, found_den) = found.as_ratio();
-    let (expected_scale, expected_num, expected_den) = expected.as_ratio();
+    let (found_scale, found_num, found_den) = unguarded(found).as_ratio();
+    let (expected_scale, expected_num, expected_den) = unguarded(expected).as_ratio();
     let divides = |d: &Expr| !matches!(d, Expr::Number(n) if n.is_one());
     let formula = |text: String| Difference {
         kind: DifferenceKind::Formula,
         text,
     };
+    // Numerator and denominator swapped: said so, the clearest of bugs.
+    if divides(&found_den)
+        && divides(&expected_den)
+        && without_filters(&found_num) == without_filters(&expected_den)
+        && without_filters(&found_den) == without_filters(&expected_num)
+    {
+        return vec![formula(format!(
+            "it is inverted: it divides {found_num:.100} by {found_den:.100} where {} {expected_num:.100} by {expected_den:.100}",
+            cp.says("divides")
+        ))];
+    }
     if !divides(&found_den) && !divides(&expected_den) {
         return vec![formula(format!(
             "it computes {found:.100} where {} {expected:.100}",
@@ -706,6 +717,25 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         differences,
         found,
         expected,
+    }
+}
+
+/// The ratio a CASE guards on totals (`CASE WHEN SUM(d) = 0 THEN NULL ELSE
+/// SUM(n) / SUM(d) END` is `SUM(n) / SUM(d)`, whichever total the guard
+/// tests), for explaining how two formulas differ.
+fn unguarded(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Case {
+            operand: None,
+            branches,
+            otherwise: Some(value),
+        } if branches.len() == 1
+            && branches[0].0.has_aggregate()
+            && matches!(branches[0].1, Expr::Null | Expr::Number(_)) =>
+        {
+            value
+        }
+        other => other,
     }
 }
 

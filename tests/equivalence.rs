@@ -420,6 +420,11 @@ fn unsupported_constructs_are_unknown_never_reported() {
 fn messages_name_the_difference_in_the_metrics_terms() {
     let registry = registry();
     let message = |sql: &str| check_text("r.sql", sql, GEN, &registry).remove(0).message;
+    // Swapped parts are called inverted, also behind a guard on a total.
+    assert!(
+        message("SELECT CASE WHEN SUM(clicks) = 0 THEN NULL ELSE SUM(impressions) / SUM(clicks) END AS ctr FROM fct")
+            .ends_with("it is inverted: it divides sum(impressions) by sum(clicks) where the registry divides sum(clicks) by sum(impressions)")
+    );
     assert_eq!(
         message("SELECT SUM(clicks) / COUNT(*) AS ctr FROM fct"),
         "ctr is computed as sum(clicks) / count(*), but the registry defines it as sum(clicks) / sum(impressions): the denominator is count(*) where the registry has sum(impressions)"

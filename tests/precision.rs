@@ -290,6 +290,24 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[("merged.sql", "ML010")],
         ),
         (
+            "near miss: a ratio behind a guard on its totals is a measure, compared",
+            &[
+                ("a.sql", "select sum(spend) / sum(downloads) as cost_per_download from fetch"),
+                ("b.sql", "select day, sum(spend) / sum(downloads) as cost_per_download from fetch group by 1"),
+                ("c.sql", "select case when sum(downloads) = 0 then null else sum(downloads) / sum(spend) end as cost_per_download from fetch"),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+        (
+            "a CASE on a group's attribute is no measure",
+            &[
+                ("a.sql", "select browser, count(distinct visit_id) as non_fx_visits from hits where browser <> 'Firefox' group by 1"),
+                ("b.sql", "select day, count(distinct visit_id) as non_fx_visits from hits where browser <> 'Firefox' group by 1"),
+                ("c.sql", "select browser, case when browser <> 'Firefox' then count(distinct visit_id) else 0 end as non_fx_visits from hits group by 1"),
+            ],
+            &[],
+        ),
+        (
             "a stored figure averaged under its own name, and its definition upstream",
             &[
                 ("a.sql", "select sum(total_paid) / count(*) as total_paid from pmpm_by_member_month"),
