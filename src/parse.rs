@@ -330,6 +330,7 @@ fn parse_run(
     failures: &mut Vec<ParseFailure>,
 ) {
     let ends = statement_ends(&tokens);
+    let depths = nesting_depths(&tokens);
     let total = tokens.len();
     let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens);
     let mut next_end = 0;
@@ -363,13 +364,19 @@ fn parse_run(
                     match next.token {
                         Token::SemiColon | Token::EOF => continue,
                         ref other => ParseFailure {
-                            message: format!("Expected: end of statement, found: {other}"),
+                            message: too_deep(&depths, start, end).unwrap_or_else(|| {
+                                format!("Expected: end of statement, found: {other}")
+                            }),
                             range: Range::from(next.span),
                         },
                     }
                 }
                 Err(error) => {
                     let (message, location) = split_parser_error(&error);
+                    // sqlparser stops at its recursion limit and may report
+                    // whatever alternative it tried last ("Expected: ),
+                    // found: WHEN"): say what is really wrong.
+                    let message = too_deep(&depths, start, end).unwrap_or(message);
                     let at = parser.peek_token();
                     let range = match location {
                         Some(loc) if loc == at.span.start => Range::from(at.span),
@@ -410,6 +417,42 @@ fn parse_run(
             None => return,
         }
     }
+}
+
+/// Nesting this deep (parentheses and CASE together) is near sqlparser's
+/// recursion limit of 50, past which its messages stop making sense.
+const NESTING_LIMIT_NEAR: usize = 40;
+
+/// The message for a statement (tokens `start..=end`) that nests near
+/// sqlparser's recursion limit, if it does.
+fn too_deep(depths: &[u32], start: usize, end: usize) -> Option<String> {
+    let end = end.max(start).min(depths.len().saturating_sub(1));
+    let depth = depths.get(start..=end)?.iter().max().copied().unwrap_or(0) as usize;
+    (depth >= NESTING_LIMIT_NEAR).then(|| {
+        format!(
+            "the statement nests too deeply to analyse ({depth} levels of parentheses and CASE)"
+        )
+    })
+}
+
+/// The nesting of parentheses and CASE … END at each token.
+fn nesting_depths(tokens: &[TokenWithSpan]) -> Vec<u32> {
+    let mut depth = 0u32;
+    tokens
+        .iter()
+        .map(|t| {
+            match &t.token {
+                Token::LParen => depth += 1,
+                Token::RParen => depth = depth.saturating_sub(1),
+                Token::Word(w) if w.keyword == sqlparser::keywords::Keyword::CASE => depth += 1,
+                Token::Word(w) if w.keyword == sqlparser::keywords::Keyword::END => {
+                    depth = depth.saturating_sub(1)
+                }
+                _ => {}
+            }
+            depth
+        })
+        .collect()
 }
 
 /// sqlparser puts the position at the end of its message: "… at Line: 3, Column: 7".
@@ -550,6 +593,27 @@ mod tests {
         let last = last.expect("statements");
         use sqlparser::ast::Spanned;
         assert_eq!(last.span().start.line, u64::from(lines) + 1);
+    }
+
+    #[test]
+    fn nesting_past_the_parsers_limit_says_so() {
+        let deep = format!(
+            "select {}1{} as x from t; select 1 as y",
+            "case when a then ".repeat(49),
+            " end".repeat(49)
+        );
+        let parsed = parse(&deep);
+        assert_eq!(parsed.failures.len(), 1);
+        assert!(
+            parsed.failures[0]
+                .message
+                .starts_with("the statement nests too deeply"),
+            "{}",
+            parsed.failures[0].message
+        );
+        // Near miss: a shallow statement's own error is kept.
+        let parsed = parse("select ((1)) as x from t where; select 1 as y");
+        assert!(!parsed.failures[0].message.contains("nests too deeply"));
     }
 
     #[test]

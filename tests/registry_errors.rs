@@ -437,3 +437,11 @@ fn a_registry_that_is_no_mapping_says_what_a_registry_is() {
         "{message}"
     );
 }
+
+#[test]
+fn a_control_character_is_placed_where_it_is() {
+    let (message, line, column, _) =
+        only_issue("version: 1\nmetrics:\n  - name: a\u{0}b\n    agg: sum\n");
+    assert!(message.contains("control characters"), "{message}");
+    assert_eq!((line, column), (3, 12));
+}

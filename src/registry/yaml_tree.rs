@@ -275,14 +275,28 @@ pub fn first_alias(text: &str) -> Option<usize> {
 /// The mark of a serde_yaml error: its location, or for an alias bomb the
 /// first alias.
 pub fn error_mark(text: &str, error: &serde_yaml::Error) -> Option<Mark> {
+    let mark_at = |offset: usize| {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        Mark::at(text, line, column)
+    };
+    let message = error.to_string();
+    // "control characters are not allowed at position 31": a character
+    // index, more exact than the location (the document's start).
+    let at_position = message
+        .rsplit_once("at position ")
+        .and_then(|(_, n)| n.trim().parse::<usize>().ok());
+    if let Some(index) = at_position {
+        let offset = text
+            .char_indices()
+            .nth(index)
+            .map_or(text.len(), |(i, _)| i);
+        return Some(mark_at(offset));
+    }
     match error.location() {
         Some(l) => Some(Mark::at(text, l.line(), l.column())),
-        None if error.to_string().contains("repetition limit") => first_alias(text).map(|offset| {
-            let before = &text[..offset];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-            Mark::at(text, line, column)
-        }),
+        None if message.contains("repetition limit") => first_alias(text).map(mark_at),
         None => None,
     }
 }
