@@ -255,3 +255,65 @@ fn stdin_that_is_not_utf8_is_an_ml900_as_in_a_file_and_nul_is_shown_escaped() {
     );
     assert!(stdout.contains("\\u{0}"), "{stdout:?}");
 }
+
+/// Bytes of a report or of noise: fragments of SQL, stray bytes, NUL.
+fn report_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            prop::sample::select(FRAGMENTS).prop_map(|f| f.as_bytes().to_vec()),
+            prop::collection::vec(any::<u8>(), 0..8),
+        ],
+        0..40,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    // Each case runs the binary: few cases, the bytes chosen to reach deep.
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn any_bytes_on_stdin_exit_0_1_or_2_never_a_crash(bytes in report_bytes()) {
+        let dir = tempfile::tempdir().unwrap();
+        let output = assert_cmd::Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", "--stdin-filename", "piped.sql", "--isolated"])
+            .args(["--format", "json"])
+            .write_stdin(bytes)
+            .output()
+            .unwrap();
+        let code = output.status.code();
+        prop_assert!(matches!(code, Some(0..=2)), "exit {code:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+/// The inputs that once crashed metriclint (`fuzz/crashes/<target>/`) stay
+/// fixed: each goes through what its fuzz target calls.
+#[test]
+fn past_crash_inputs_stay_fixed() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/crashes");
+    let registry = load_builtin("programmatic").unwrap();
+    let mut seen = 0;
+    for target in ["registry", "config", "check_text"] {
+        for entry in std::fs::read_dir(root.join(target)).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            match target {
+                "registry" => {
+                    let _ = metriclint::registry::load_str("crash.yaml", &text);
+                }
+                "config" => {
+                    let _ = metriclint::config::Config::parse("crash.yaml", &text);
+                }
+                _ => {
+                    for dialect in [Dialect::Generic, Dialect::BigQuery] {
+                        let _ = check_text("crash.sql", &text, dialect, &registry);
+                    }
+                }
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "{seen} crash inputs");
+}

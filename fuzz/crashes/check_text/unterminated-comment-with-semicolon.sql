@@ -1,0 +1,3 @@
+SELECT SUM(clicks) / COUNT(*) AS ctr FROM t;
+/* never closed; really
+SELECT 1;
