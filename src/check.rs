@@ -69,6 +69,49 @@ pub struct CheckResult {
     /// Problems walking the paths (not findings: nothing was read there).
     pub walk_problems: Vec<String>,
     pub elapsed: Duration,
+    /// What was checked, so that snippets are drawn from it and not from
+    /// a file changed since.
+    pub texts: CheckedTexts,
+}
+
+/// A hash of each checked file's bytes, and the text read from stdin.
+#[derive(Debug, Default)]
+pub struct CheckedTexts {
+    pub hashes: HashMap<String, u64>,
+    pub stdin: Option<(String, String)>,
+}
+
+impl CheckedTexts {
+    /// The text of `path` as it was checked: stdin's buffer, or the file
+    /// read again if its bytes are unchanged.
+    pub fn text(&self, path: &str) -> Result<String, TextChanged> {
+        if let Some((name, text)) = &self.stdin {
+            if name == path {
+                return Ok(text.clone());
+            }
+        }
+        let bytes = std::fs::read(path).map_err(|_| TextChanged)?;
+        if self
+            .hashes
+            .get(path)
+            .is_some_and(|h| *h != content_hash(&bytes))
+        {
+            return Err(TextChanged);
+        }
+        String::from_utf8(bytes).map_err(|_| TextChanged)
+    }
+}
+
+/// The file is gone or no longer holds what was checked.
+#[derive(Debug)]
+pub struct TextChanged;
+
+/// A hash of a file's bytes (to tell whether it changed during a run).
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl CheckResult {
@@ -83,6 +126,10 @@ impl CheckResult {
         self.checked.extend(other.checked);
         self.walk_problems.extend(other.walk_problems);
         self.elapsed += other.elapsed;
+        self.texts.hashes.extend(other.texts.hashes);
+        if other.texts.stdin.is_some() {
+            self.texts.stdin = other.texts.stdin;
+        }
     }
 
     pub fn summary(&self) -> Summary {
@@ -181,7 +228,10 @@ fn recheck_with_upstream(
                 .into_par_iter()
                 .map(|(i, mut outcome)| {
                     let upstream = models.get(&projects[i]).unwrap_or(&no_models);
-                    (i, outcome.resume(&files[i], options, registry, upstream))
+                    let hash = outcome.content_hash;
+                    let mut resumed = outcome.resume(&files[i], options, registry, upstream);
+                    resumed.content_hash = resumed.content_hash.or(hash);
+                    (i, resumed)
                 })
                 .collect()
         };
@@ -202,7 +252,9 @@ fn recheck_with_upstream(
     for (i, outcome) in outcomes.iter_mut().enumerate().filter(|(i, _)| !done[*i]) {
         if outcome.deferred.is_some() {
             let upstream = models.get(&projects[i]).unwrap_or(&no_models);
+            let hash = outcome.content_hash;
             *outcome = outcome.resume(&files[i], options, registry, upstream);
+            outcome.content_hash = outcome.content_hash.or(hash);
         }
         let cycle: Vec<&str> = deps[i].iter().map(|&j| names[j].as_str()).collect();
         let path = files[i].display().to_string();
@@ -435,7 +487,11 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     let mut sites = Vec::new();
     let mut suppressions: HashMap<String, Suppressions> = HashMap::new();
     let mut unknown_macros: BTreeMap<String, (String, Range)> = BTreeMap::new();
+    let mut hashes: HashMap<String, u64> = HashMap::new();
     let mut collect = |path: String, outcome: FileOutcome| {
+        if let Some(hash) = outcome.content_hash {
+            hashes.insert(path.clone(), hash);
+        }
         findings.extend(outcome.findings);
         sites.extend(outcome.sites);
         for (name, range) in outcome.unknown_macros {
@@ -545,6 +601,13 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         checked,
         walk_problems: discovered.problems,
         elapsed: started.elapsed(),
+        texts: CheckedTexts {
+            hashes,
+            stdin: options
+                .stdin
+                .as_ref()
+                .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned())),
+        },
     })
 }
 
@@ -565,6 +628,8 @@ pub struct FileOutcome {
     /// Rendered only: it `ref()`s checked models, so it is checked once
     /// their outputs are known, from this rendering.
     pub deferred: Option<Box<Deferred>>,
+    /// A hash of the bytes checked (see [`content_hash`]).
+    pub content_hash: Option<u64>,
 }
 
 /// A dbt model rendered in the first pass, waiting for its upstream models.
@@ -658,10 +723,12 @@ fn check_file_deferring(
                 refs: Vec::new(),
                 outputs: None,
                 deferred: None,
+                content_hash: None,
             }
         }
     };
-    match String::from_utf8(bytes) {
+    let hash = content_hash(&bytes);
+    let mut outcome = match String::from_utf8(bytes) {
         Ok(text) => {
             let project = options.projects.for_file(path);
             let defer = checked.zip(project.as_ref()).map(|(checked, _)| Defer {
@@ -680,7 +747,9 @@ fn check_file_deferring(
             check_source_in(&shown, &text, context)
         }
         Err(e) => not_utf8(&shown, &e),
-    }
+    };
+    outcome.content_hash = Some(hash);
+    outcome
 }
 
 /// The outcome of a file that is not UTF-8: one ML900 at the first bad byte.
@@ -838,6 +907,7 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
             refs: Vec::new(),
             outputs: None,
             deferred: None,
+            content_hash: None,
         },
         Ok(rendered)
             if defer.as_ref().is_some_and(|d| {
@@ -991,6 +1061,7 @@ fn check_sql(
         refs: Vec::new(),
         outputs: None,
         deferred: None,
+        content_hash: None,
     };
     let (extracted, outputs) = extractor.finish();
     outcome.outputs = outputs;

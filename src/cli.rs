@@ -873,9 +873,15 @@ fn run_check(args: CheckArgs) -> ExitCode {
             };
             let style = human::Style { color, width: 100 };
             if args.quiet {
-                human::render_findings(&shown, style)
+                human::render_findings(&shown, style, &result.texts)
             } else {
-                human::render(&result.findings, summary, result.elapsed, style)
+                human::render(
+                    &result.findings,
+                    summary,
+                    result.elapsed,
+                    style,
+                    &result.texts,
+                )
             }
         }
     };

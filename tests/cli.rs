@@ -1653,3 +1653,25 @@ fn registry_files_are_read_bounded_and_errors_say_why() {
         assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
     }
 }
+
+#[test]
+fn snippets_are_drawn_from_what_was_checked_not_the_file_on_disk() {
+    let dir = project(&[(
+        "report.sql",
+        "select 1 as unrelated_column_on_disk from t\n",
+    )]);
+    let output = metriclint()
+        .current_dir(dir.path())
+        .args(["check", "--stdin-filename", "report.sql", "--isolated"])
+        .args(["--format", "human"])
+        .write_stdin("select 100 * sum(clicks) / sum(impressions) as ctr from t\n")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("ML004"), "{stdout}");
+    assert!(
+        stdout.contains("100 * sum(clicks) / sum(impressions)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("unrelated_column_on_disk"), "{stdout}");
+}

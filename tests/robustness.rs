@@ -317,3 +317,19 @@ fn past_crash_inputs_stay_fixed() {
     }
     assert!(seen >= 5, "{seen} crash inputs");
 }
+
+#[test]
+fn a_file_changed_during_a_run_gets_no_snippet_from_its_new_bytes() {
+    use metriclint::check::{content_hash, CheckedTexts};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.sql");
+    std::fs::write(&path, "select 1 as a").unwrap();
+    let shown = path.display().to_string();
+    let mut texts = CheckedTexts::default();
+    texts
+        .hashes
+        .insert(shown.clone(), content_hash(b"select 1 as a"));
+    assert_eq!(texts.text(&shown).unwrap(), "select 1 as a");
+    std::fs::write(&path, "select 2 as b, 3 as c").unwrap();
+    assert!(texts.text(&shown).is_err());
+}

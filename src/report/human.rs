@@ -9,6 +9,7 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
 
+use crate::check::CheckedTexts;
 use crate::finding::{Finding, Severity, Summary};
 use crate::source::LineIndex;
 
@@ -83,8 +84,14 @@ pub struct Style {
 }
 
 /// Renders every finding, then the summary line.
-pub fn render(findings: &[Finding], summary: Summary, elapsed: Duration, style: Style) -> String {
-    let mut out = render_findings(findings, style);
+pub fn render(
+    findings: &[Finding],
+    summary: Summary,
+    elapsed: Duration,
+    style: Style,
+    texts: &CheckedTexts,
+) -> String {
+    let mut out = render_findings(findings, style, texts);
     out.push_str(&summary_line(summary, elapsed));
     out.push('\n');
     out
@@ -102,8 +109,10 @@ pub fn statistics(findings: &[Finding]) -> String {
     out
 }
 
-/// Renders every finding, reading each file with findings once more for its snippet.
-pub fn render_findings(findings: &[Finding], style: Style) -> String {
+/// Renders every finding. Snippets are drawn from what was checked: stdin's
+/// buffer, or a file read once more if its bytes are unchanged (a file
+/// edited during the run gets no snippet rather than the wrong one).
+pub fn render_findings(findings: &[Finding], style: Style, texts: &CheckedTexts) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -112,12 +121,12 @@ pub fn render_findings(findings: &[Finding], style: Style) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false);
-    let mut texts: HashMap<&str, Option<String>> = HashMap::new();
+    let mut read: HashMap<&str, Option<String>> = HashMap::new();
     let mut out = String::new();
     for finding in findings {
-        let text = texts
+        let text = read
             .entry(&finding.path)
-            .or_insert_with(|| std::fs::read_to_string(&finding.path).ok());
+            .or_insert_with(|| texts.text(&finding.path).ok());
         let mut excerpt = None;
         let (source, span) = match text {
             Some(text) => {
