@@ -550,19 +550,26 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
         // The earlier site stays the root, so variants keep their order.
         parent[a.max(b)] = a.min(b);
     }
-    let named: Vec<Expr> = sites
-        .iter()
-        .map(|s| with_counts_alike(&in_registry_names(&s.form, registry)))
-        .collect();
+    // The form in the registry's names is a function of the form: worked
+    // out once per distinct form (a repository's ten thousand sites of one
+    // metric share a handful), and kept for those sites only. Every root of
+    // the union below is the first site of its form, so it has one.
+    let mut named: HashMap<usize, Expr> = HashMap::new();
     let mut by_form: HashMap<&Expr, usize> = HashMap::new();
     let mut by_read_form: HashMap<&Expr, usize> = HashMap::new();
-    let mut by_name: HashMap<&Expr, usize> = HashMap::new();
+    let mut by_name: HashMap<Expr, usize> = HashMap::new();
     for (i, site) in sites.iter().enumerate() {
-        for first in [
-            *by_form.entry(&site.form).or_insert(i),
+        let first_of_form = *by_form.entry(&site.form).or_insert(i);
+        join(&mut parent, first_of_form, i);
+        join(
+            &mut parent,
             *by_read_form.entry(&site.read_form).or_insert(i),
-            *by_name.entry(&named[i]).or_insert(i),
-        ] {
+            i,
+        );
+        if first_of_form == i {
+            let in_names = with_counts_alike(&in_registry_names(&site.form, registry));
+            let first = *by_name.entry(in_names.clone()).or_insert(i);
+            named.insert(i, in_names);
             join(&mut parent, first, i);
         }
     }
@@ -592,7 +599,7 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
                 (!x.reads.iter().any(|r| y.reads.contains(r))
                     || x.reads.len() > 1
                     || y.reads.len() > 1)
-                    && without_distinct(&named[a]) == without_distinct(&named[b])
+                    && without_distinct(&named[&a]) == without_distinct(&named[&b])
             };
             if same_with_slices(sites[a], sites[b])
                 || two_stages(a, b)
