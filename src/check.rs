@@ -1223,9 +1223,14 @@ fn judged_site(path: &str, site: &Site, registry: &Registry) -> (Option<Finding>
                 Some(DifferenceKind::RatioStructure) => {
                     RatioAggregationMismatch::finding(path, site, metric, compared, &differences)
                 }
-                Some(DifferenceKind::Formula) | None => {
-                    DefinitionMismatch::finding(path, site, metric, compared, &differences)
-                }
+                Some(DifferenceKind::Formula) | None => DefinitionMismatch::finding(
+                    path,
+                    site,
+                    metric,
+                    compared,
+                    &differences,
+                    registry.agreement_name(),
+                ),
             })
         }
     };

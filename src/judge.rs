@@ -68,9 +68,10 @@ pub struct Counterpart {
 }
 
 impl Counterpart {
-    pub fn registry() -> Counterpart {
+    /// The agreement in force: the registry, or the built-in pack alone.
+    pub fn agreement(registry: &Registry) -> Counterpart {
         Counterpart {
-            subject: "the registry".to_string(),
+            subject: registry.agreement_name().to_string(),
             plural: false,
         }
     }
@@ -694,7 +695,7 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         &expected,
         metric.unit,
         registry,
-        &Counterpart::registry(),
+        &Counterpart::agreement(registry),
     );
     differences.extend(source);
     if let Some(column) = stored_column_of(&found, metric, registry) {

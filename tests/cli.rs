@@ -1325,7 +1325,7 @@ fn columns_named_for_base_metrics_and_constant_staging_columns_are_no_drift() {
     );
     let message = doc["findings"][0]["message"].as_str().unwrap();
     assert!(
-        message.contains("the numerator is sum(clicks) where the registry has sum(spend)"),
+        message.contains("the numerator is sum(clicks) where the built-in pack has sum(spend)"),
         "{message}"
     );
 }

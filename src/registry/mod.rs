@@ -166,6 +166,16 @@ impl Registry {
         self.pack_only = pack_only;
     }
 
+    /// The agreement as messages name it: "the built-in pack" when no
+    /// registry was named (the pack alone is in force), else "the registry".
+    pub fn agreement_name(&self) -> &'static str {
+        if self.is_pack_only() {
+            "the built-in pack"
+        } else {
+            "the registry"
+        }
+    }
+
     /// Whether only built-in packs are in force. A pack knows what a metric
     /// is (which measures a rate divides, its scale, how it aggregates) but
     /// not a repository's columns, grain or sources: then base measures

@@ -50,11 +50,13 @@ impl DefinitionMismatch {
         metric: &Metric,
         compared: Compared<'_>,
         differences: &[Difference],
+        agreement: &str,
     ) -> Finding {
         let message = format!(
-            "{} is computed as {:.100}, but the registry defines it as {:.100}: {}",
+            "{} is computed as {:.100}, but {} defines it as {:.100}: {}",
             shown_name(site, metric),
             compared.found,
+            agreement,
             compared.expected,
             listed(differences)
         );
