@@ -118,6 +118,15 @@ fn grouped_columns(select: &Select, lowerer: &crate::canon::lower::Lowerer<'_>) 
     columns
 }
 
+/// Whether some aggregate of `computation` counts distinct values.
+fn counts_distinct(computation: &Expr) -> bool {
+    let mut found = false;
+    computation.walk(&mut |e| {
+        found |= matches!(e, Expr::Aggregate(agg) if agg.distinct);
+    });
+    found
+}
+
 /// The column a grouping key is, through renames.
 fn grouped_column(key: &Expr) -> Option<String> {
     match key {
@@ -513,8 +522,13 @@ impl<'t> Walker<'t, '_> {
                 continue;
             }
             let lowerer = lowerer.get_or_insert_with(|| scope.lowerer());
-            let grouped = grouped.get_or_insert_with(|| grouped_columns(select, lowerer));
-            let computation = with_group_indicators(lowerer.lower(expr), grouped);
+            let mut computation = lowerer.lower(expr);
+            // Most computations count nothing distinct: the grouping is
+            // worked out only for those that do.
+            if counts_distinct(&computation) {
+                let grouped = grouped.get_or_insert_with(|| grouped_columns(select, lowerer));
+                computation = with_group_indicators(computation, grouped);
+            }
             if self.row_level.is_some_and(|keep| !keep(&name)) && !computation.has_aggregate() {
                 continue;
             }
