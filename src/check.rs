@@ -757,6 +757,8 @@ fn not_utf8(shown: &str, e: &std::string::FromUtf8Error) -> FileOutcome {
     let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
     // Valid up to here by construction.
     let prefix = std::str::from_utf8(valid).unwrap_or_default();
+    // Positions are counted after a byte-order mark, as everywhere else.
+    let prefix = prefix.strip_prefix('\u{feff}').unwrap_or(prefix);
     let at = LineIndex::new(prefix).position(prefix.len());
     FileOutcome {
         findings: vec![ParseError::finding(

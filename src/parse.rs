@@ -147,6 +147,14 @@ fn tokenize_recovering(
             }
             Err(TokenizerError { message, location }) => {
                 let error_at = index.offset(location.into()).clamp(from, to);
+                // Statements before the error that the splitter did not cut
+                // apart (it reads quotes and comments only closely enough)
+                // still count, when they tokenize on their own.
+                if let Some(cut) = text[from..error_at].rfind(';') {
+                    if let Ok(tokens) = tokenize_piece(text, from, from + cut + 1, index, dialect) {
+                        parse_run(tokens, dialect, on_statement, failures);
+                    }
+                }
                 let pos: Position = location.into();
                 let end = index.position(line_end(text, error_at));
                 // At the end of the file the line is empty; underline one column.
@@ -448,6 +456,9 @@ fn nesting_depths(tokens: &[TokenWithSpan]) -> Vec<u32> {
                 Token::Word(w) if w.keyword == sqlparser::keywords::Keyword::END => {
                     depth = depth.saturating_sub(1)
                 }
+                // Each statement starts afresh: one unclosed CASE does not
+                // make every later statement "too deep".
+                Token::SemiColon => depth = 0,
                 _ => {}
             }
             depth
@@ -614,6 +625,33 @@ mod tests {
         // Near miss: a shallow statement's own error is kept.
         let parsed = parse("select ((1)) as x from t where; select 1 as y");
         assert!(!parsed.failures[0].message.contains("nests too deeply"));
+    }
+
+    #[test]
+    fn statements_the_splitter_did_not_cut_apart_still_count_before_an_error() {
+        // MySQL needs a space after `--`: `5--2` is arithmetic, which the
+        // splitter read as a comment, so one piece holds three statements.
+        let text = "select 5--2 as a; SELEC oops;\nselect 'unterminated as b;\nselect 1 as c;";
+        let parsed = parse_file(text, &sqlparser::dialect::MySqlDialect {});
+        let lines: Vec<u32> = parsed.failures.iter().map(|f| f.range.start.line).collect();
+        assert_eq!(lines, [1, 2], "{:?}", parsed.failures);
+        assert_eq!(parsed.statements.len(), 2);
+    }
+
+    #[test]
+    fn one_unclosed_case_does_not_make_later_statements_too_deep() {
+        let text = format!(
+            "{}SELEC oops;",
+            "select case when a then 1 as x from t;\n".repeat(41)
+        );
+        let parsed = parse(&text);
+        let last = parsed.failures.last().expect("failures");
+        assert_eq!(last.range.start.line, 42);
+        assert!(
+            !last.message.contains("nests too deeply"),
+            "{}",
+            last.message
+        );
     }
 
     #[test]

@@ -1675,3 +1675,27 @@ fn snippets_are_drawn_from_what_was_checked_not_the_file_on_disk() {
     );
     assert!(!stdout.contains("unrelated_column_on_disk"), "{stdout}");
 }
+
+#[test]
+fn a_registry_error_on_a_non_ascii_character_is_drawn_not_a_crash() {
+    let dir = project(&[("s.sql", "select 1 as x")]);
+    let registry = dir.path().join("r.yaml");
+    std::fs::write(
+        &registry,
+        "version: 1\nmetrics:\n  - name: clicks\n    agg: sum\n  - name: ctr\n    sql: SUM(clicks) / ¤ \n",
+    )
+    .unwrap();
+    let output = metriclint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--isolated",
+            "--registry",
+        ])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot parse SQL expression"), "{stderr}");
+}

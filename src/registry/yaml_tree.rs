@@ -231,7 +231,15 @@ pub fn too_deep(text: &str) -> Option<usize> {
     let (mut depth, mut i) = (0usize, 0usize);
     while i < bytes.len() {
         match bytes[i] {
-            b'[' | b'{' => {
+            // A flow collection opens after a space, an indicator or
+            // another opening (`x[1` in a scalar opens nothing).
+            b'[' | b'{'
+                if i == 0
+                    || matches!(
+                        bytes[i - 1],
+                        b' ' | b'\t' | b'\n' | b':' | b',' | b'[' | b'{' | b'-'
+                    ) =>
+            {
                 depth += 1;
                 if depth > MAX_FLOW_DEPTH {
                     return Some(i);
@@ -282,16 +290,17 @@ pub fn error_mark(text: &str, error: &serde_yaml::Error) -> Option<Mark> {
         Mark::at(text, line, column)
     };
     let message = error.to_string();
-    // "control characters are not allowed at position 31": a character
-    // index, more exact than the location (the document's start).
+    // "control characters are not allowed at position 31": more exact than
+    // the location (the document's start).
     let at_position = message
         .rsplit_once("at position ")
         .and_then(|(_, n)| n.trim().parse::<usize>().ok());
-    if let Some(index) = at_position {
-        let offset = text
-            .char_indices()
-            .nth(index)
-            .map_or(text.len(), |(i, _)| i);
+    // libyaml counts that position in bytes.
+    if let Some(mut offset) = at_position {
+        offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         return Some(mark_at(offset));
     }
     match error.location() {
@@ -341,6 +350,9 @@ mod tests {
         assert_eq!(too_deep("a: '[[[[[[[['\n"), None);
         let deep = format!("x: {}", "[".repeat(100_000));
         assert_eq!(too_deep(&deep), Some(3 + MAX_FLOW_DEPTH));
+        // Brackets inside words open nothing.
+        let prose = format!("description: |\n{}", "  see x[1\n".repeat(70));
+        assert_eq!(too_deep(&prose), None);
     }
 
     #[test]

@@ -174,11 +174,21 @@ const LONGEST_DRAWN_LINE: usize = 1000;
 /// Whether every line the snippet of `start..end` shows (with a line of
 /// context each side) is short enough to draw whole.
 pub fn shown_lines_fit(text: &str, start: usize, end: usize) -> bool {
-    let from = text[..start.min(text.len())]
+    // Spans come from elsewhere (a registry error's column): read on char
+    // boundaries whatever they say.
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let (start, end) = (floor(start), floor(end.max(start)));
+    let from = text[..start]
         .rmatch_indices('\n')
         .nth(1)
         .map_or(0, |(i, _)| i + 1);
-    let to = text[end.min(text.len())..]
+    let to = text[end..]
         .match_indices('\n')
         .nth(1)
         .map_or(text.len(), |(i, _)| end + i);
