@@ -360,18 +360,7 @@ fn init_never_writes_a_registry_that_does_not_load() {
     assert!(text.contains("- name: ctr"), "{text}");
     metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
     // Its reports are compared with each other, not with the pack's revenue.
-    let checked = Command::cargo_bin("metriclint")
-        .unwrap()
-        .args([
-            "check",
-            dir.path().to_str().unwrap(),
-            "--isolated",
-            "--registry",
-        ])
-        .arg(&registry)
-        .args(["--format", "concise"])
-        .output()
-        .unwrap();
+    let checked = check_against(dir.path(), &registry);
     let stdout = String::from_utf8_lossy(&checked.stdout);
     assert_eq!(checked.status.code(), Some(0), "{stdout}");
 }
@@ -391,21 +380,21 @@ fn init_leaves_metrics_computed_in_unweighed_forms_to_the_reports() {
     let (registry, out) = init_into(dir.path());
     assert_eq!(out.status.code(), Some(0));
     let text = std::fs::read_to_string(&registry).unwrap();
-    let checked = Command::cargo_bin("metriclint")
-        .unwrap()
-        .args([
-            "check",
-            dir.path().to_str().unwrap(),
-            "--isolated",
-            "--registry",
-        ])
-        .arg(&registry)
-        .args(["--format", "concise"])
-        .output()
-        .unwrap();
+    let checked = check_against(dir.path(), &registry);
     let stdout = String::from_utf8_lossy(&checked.stdout);
     assert_eq!(checked.status.code(), Some(0), "{stdout}\n{text}");
     assert!(!stdout.contains("ML001"), "{stdout}\n{text}");
+}
+
+/// Runs `check` on `dir` (no config) with `registry`, concise output.
+fn check_against(dir: &std::path::Path, registry: &std::path::Path) -> std::process::Output {
+    Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["check", dir.to_str().unwrap(), "--isolated", "--registry"])
+        .arg(registry)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap()
 }
 
 /// Runs `init` on `dir` (no config) into `dir/proposed.yaml`: (its path, the
