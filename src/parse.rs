@@ -1,8 +1,8 @@
 //! Parsing: a file's text to statements, recovering statement by statement.
 //!
-//! The file is cut into segments at top-level semicolons, and each segment is
+//! The file is cut into segments at semicolons, and each segment is
 //! tokenized once and parsed statement by statement with one parser; when a
-//! statement fails, parsing resumes after the next top-level semicolon, so
+//! statement fails, parsing resumes after the next semicolon, so
 //! one bad statement becomes one ML900 finding while the statements around
 //! it are still checked. A tokenizer error (an unterminated string, say)
 //! costs only the text up to the next semicolon.
@@ -45,7 +45,7 @@ pub fn parse_file(text: &str, dialect: &dyn SqlDialect) -> ParsedFile {
 /// as it is parsed (so a file of many statements never holds all their
 /// trees at once); returns the failures.
 ///
-/// The text is cut at top-level semicolons into segments of about
+/// The text is cut at semicolons into segments of about
 /// [`SEGMENT_BYTES`] (a longer statement is a segment of its own), and each
 /// segment is tokenized and parsed on its own: time is linear in the file's
 /// size and memory is bounded by the largest segment, not the file. A segment
@@ -181,7 +181,7 @@ fn line_end(text: &str, offset: usize) -> usize {
 }
 
 /// Cuts a file's text after each semicolon outside strings, quoted names,
-/// comments and parentheses: the byte ranges of its statements, each with its
+/// comments and dollar quotes: the byte ranges of its statements, each with its
 /// semicolon (the last one may have none). It reads quotes and comments as
 /// the dialect's tokenizer does, closely enough for where to cut; the
 /// tokenizer has the last word on each piece.
@@ -287,7 +287,6 @@ impl Iterator for StatementSplitter<'_> {
         if start >= bytes.len() {
             return None;
         }
-        let mut depth = 0usize;
         let mut i = start;
         while i < bytes.len() {
             i = match bytes[i] {
@@ -296,15 +295,8 @@ impl Iterator for StatementSplitter<'_> {
                 b'#' if self.hash_comments => line_end(self.text, i),
                 b'/' if bytes.get(i + 1) == Some(&b'*') => self.comment_end(i),
                 b'$' => self.dollar_quoted_end(i).unwrap_or(i + 1),
-                b'(' => {
-                    depth += 1;
-                    i + 1
-                }
-                b')' => {
-                    depth = depth.saturating_sub(1);
-                    i + 1
-                }
-                b';' if depth == 0 => {
+                // Even after an unclosed `(` (see `statement_ends`).
+                b';' => {
                     self.at = i + 1;
                     return Some((start, i + 1));
                 }
@@ -316,19 +308,17 @@ impl Iterator for StatementSplitter<'_> {
     }
 }
 
-/// Indices of the semicolons outside parentheses: where statements end.
+/// Indices of the semicolons: where statements end.
 fn statement_ends(tokens: &[TokenWithSpan]) -> Vec<usize> {
-    let mut depth: i32 = 0;
-    let mut ends = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        match token.token {
-            Token::LParen => depth += 1,
-            Token::RParen => depth = (depth - 1).max(0),
-            Token::SemiColon if depth == 0 => ends.push(i),
-            _ => {}
-        }
-    }
-    ends
+    // SQL has no semicolon inside parentheses (a function body is a
+    // string): one after an unclosed `(` still ends its statement, so the
+    // typo costs that statement, not the rest of the file.
+    tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.token == Token::SemiColon)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Parses a run of tokens statement by statement, skipping a failed statement
@@ -568,7 +558,8 @@ mod tests {
                 "select /* a; /* b; */ c; */ 1; x",
                 &["select /* a; /* b; */ c; */ 1;", "x"],
             ),
-            ("select (1; 2); x", &["select (1; 2);", "x"]),
+            // An unclosed `(` costs its statement, not the rest of the file.
+            ("select (1; select 2", &["select (1;", "select 2"]),
             (
                 "create function f() as $$ a; b $$; x",
                 &["create function f() as $$ a; b $$;", "x"],
@@ -654,6 +645,15 @@ mod tests {
             "{}",
             last.message
         );
+    }
+
+    #[test]
+    fn an_unclosed_parenthesis_costs_only_its_statement() {
+        let parsed =
+            parse("select x from t where a in (select b from u;\nselect 1 as z;\nSELEC ok;\n");
+        let lines: Vec<u32> = parsed.failures.iter().map(|f| f.range.start.line).collect();
+        assert_eq!(lines, [1, 3], "{:?}", parsed.failures);
+        assert_eq!(parsed.statements.len(), 1);
     }
 
     #[test]
