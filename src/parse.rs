@@ -57,7 +57,7 @@ pub fn parse_each(
     on_statement: &mut dyn FnMut(Statement),
 ) -> Vec<ParseFailure> {
     let mut failures = Vec::new();
-    let index = LineIndex::new(text);
+    let index = Positions::new(text);
     let mut statements = StatementSplitter::new(text, dialect).peekable();
     while let Some((from, mut to)) = statements.next() {
         let mut pieces = vec![(from, to)];
@@ -97,7 +97,7 @@ fn tokenize_piece(
     text: &str,
     from: usize,
     to: usize,
-    index: &LineIndex<'_>,
+    index: &Positions<'_>,
     dialect: &dyn SqlDialect,
 ) -> Result<Vec<TokenWithSpan>, TokenizerError> {
     let base = index.position(from);
@@ -134,7 +134,7 @@ fn tokenize_recovering(
     text: &str,
     mut from: usize,
     to: usize,
-    index: &LineIndex<'_>,
+    index: &Positions<'_>,
     dialect: &dyn SqlDialect,
     on_statement: &mut dyn FnMut(Statement),
     failures: &mut Vec<ParseFailure>,
@@ -170,6 +170,42 @@ fn tokenize_recovering(
                     .map_or(to, |i| error_at + i + 1);
             }
         }
+    }
+}
+
+/// Positions of byte offsets, remembering the last one worked out: pieces
+/// are asked for in file order, so a long line of non-ASCII text is counted
+/// once, not once per piece on it.
+struct Positions<'t> {
+    text: &'t str,
+    index: LineIndex<'t>,
+    last: std::cell::Cell<(usize, Position)>,
+}
+
+impl<'t> Positions<'t> {
+    fn new(text: &'t str) -> Self {
+        Positions {
+            text,
+            index: LineIndex::new(text),
+            last: std::cell::Cell::new((0, Position::new(1, 1))),
+        }
+    }
+
+    fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let (at, pos) = self.last.get();
+        let found = match self.text.get(at..offset) {
+            Some(between) if offset >= at && !between.contains('\n') => {
+                Position::new(pos.line, pos.column + between.chars().count() as u32)
+            }
+            _ => self.index.position(offset),
+        };
+        self.last.set((offset, found));
+        found
+    }
+
+    fn offset(&self, pos: Position) -> usize {
+        self.index.offset(pos)
     }
 }
 
@@ -654,6 +690,24 @@ mod tests {
         let lines: Vec<u32> = parsed.failures.iter().map(|f| f.range.start.line).collect();
         assert_eq!(lines, [1, 3], "{:?}", parsed.failures);
         assert_eq!(parsed.statements.len(), 1);
+    }
+
+    #[test]
+    fn remembered_positions_agree_with_the_line_index() {
+        let text = "select 'é' as a; select 'ü' as b;\nselect 1;\n  sélect 2; x";
+        let positions = Positions::new(text);
+        let index = LineIndex::new(text);
+        // In order, backwards and across lines, on char boundaries.
+        let offsets: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        for &offset in offsets.iter().chain(offsets.iter().rev()).step_by(3) {
+            assert_eq!(
+                positions.position(offset),
+                index.position(offset),
+                "{offset}"
+            );
+        }
     }
 
     #[test]
