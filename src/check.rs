@@ -536,10 +536,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
                 }
                 outcome
             }
-            Err(_) => match String::from_utf8(bytes.clone()) {
-                Err(e) => not_utf8(name, &e),
-                Ok(_) => FileOutcome::default(),
-            },
+            Err(e) => not_utf8(name, bytes, e),
         };
         collect(name.clone(), outcome);
     }
@@ -746,15 +743,15 @@ fn check_file_deferring(
             );
             check_source_in(&shown, &text, context)
         }
-        Err(e) => not_utf8(&shown, &e),
+        Err(e) => not_utf8(&shown, e.as_bytes(), e.utf8_error()),
     };
     outcome.content_hash = Some(hash);
     outcome
 }
 
 /// The outcome of a file that is not UTF-8: one ML900 at the first bad byte.
-fn not_utf8(shown: &str, e: &std::string::FromUtf8Error) -> FileOutcome {
-    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+fn not_utf8(shown: &str, bytes: &[u8], error: std::str::Utf8Error) -> FileOutcome {
+    let valid = &bytes[..error.valid_up_to()];
     // Valid up to here by construction.
     let prefix = std::str::from_utf8(valid).unwrap_or_default();
     // Positions are counted after a byte-order mark, as everywhere else.
