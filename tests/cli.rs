@@ -23,6 +23,15 @@ fn check_json(args: &[&str]) -> (i32, Value) {
     (output.status.code().unwrap(), doc)
 }
 
+/// Runs `check` on `dir` (no config) with the registry file `registry`.
+fn check_with_registry(dir: &std::path::Path, registry: &std::path::Path) -> std::process::Output {
+    metriclint()
+        .args(["check", dir.to_str().unwrap(), "--isolated", "--registry"])
+        .arg(registry)
+        .output()
+        .unwrap()
+}
+
 /// A temporary project with `files` (path, text) written in it.
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -1628,16 +1637,7 @@ fn registry_files_are_read_bounded_and_errors_say_why() {
     let dir = project(&[("a.sql", "select 1 as x")]);
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, [0xff, 0xfe, b'\n']).unwrap();
-    let output = metriclint()
-        .args([
-            "check",
-            dir.path().to_str().unwrap(),
-            "--isolated",
-            "--registry",
-        ])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let output = check_with_registry(dir.path(), &bad);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("not UTF-8"), "{stderr}");
@@ -1685,16 +1685,7 @@ fn a_registry_error_on_a_non_ascii_character_is_drawn_not_a_crash() {
         "version: 1\nmetrics:\n  - name: clicks\n    agg: sum\n  - name: ctr\n    sql: SUM(clicks) / ¤ \n",
     )
     .unwrap();
-    let output = metriclint()
-        .args([
-            "check",
-            dir.path().to_str().unwrap(),
-            "--isolated",
-            "--registry",
-        ])
-        .arg(&registry)
-        .output()
-        .unwrap();
+    let output = check_with_registry(dir.path(), &registry);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot parse SQL expression"), "{stderr}");
