@@ -11,6 +11,13 @@
 //! linked by `ref()`, project and package macros); (a) then parses the SQL the
 //! models render to (rendered beforehand, untimed), (a') renders and parses,
 //! and (c) includes the rechecks in `ref()` order.
+//!
+//! `-- --memory N[,N…] [--small]` measures peak memory per file: for each N it
+//! writes N reports (realistic ones, or with `--small` one-metric reports of a
+//! few lines) and runs one `check::run` in a child process of its own, so that
+//! the peak resident size is that run's alone.
+//!
+//! Every run uses the built-in pack as the CLI does with no registry.
 
 mod corpus;
 
@@ -37,6 +44,14 @@ fn report(label: &str, files: usize, bytes: u64, elapsed: Duration) {
         files as f64 / secs,
         bytes as f64 / secs / 1e6
     );
+}
+
+/// The built-in pack as the CLI loads it when no registry is named: the
+/// repository grounds the base measures.
+fn default_registry() -> metriclint::registry::Registry {
+    let mut registry = metriclint::registry::load_builtin("programmatic").expect("built-in pack");
+    registry.set_pack_only(true);
+    registry
 }
 
 /// A plain `check` of `dir`, as the CLI would run it with no flags.
@@ -100,6 +115,21 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from);
     let dir_path = kept.clone().unwrap_or_else(|| dir.path().to_path_buf());
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--child-check")
+        .and_then(|i| args.get(i + 1))
+    {
+        return child_check(std::path::Path::new(dir));
+    }
+    if let Some(sizes) = args
+        .iter()
+        .position(|a| a == "--memory")
+        .and_then(|i| args.get(i + 1))
+    {
+        let small = args.iter().any(|a| a == "--small");
+        return bench_memory(sizes, small);
+    }
     let dbt = args.iter().any(|a| a == "--dbt");
     if dbt {
         return bench_dbt(&dir_path, files);
@@ -108,7 +138,7 @@ fn main() {
     let paths: Vec<PathBuf> = discover(std::slice::from_ref(&dir_path))
         .expect("walk")
         .files;
-    let registry = metriclint::registry::load_builtin("programmatic").expect("built-in pack");
+    let registry = default_registry();
     println!(
         "corpus: {files} files, {:.1} MB, built-in registry of {} metrics",
         bytes as f64 / 1e6,
@@ -159,7 +189,7 @@ fn bench_dbt(dir: &std::path::Path, models: usize) {
         .into_iter()
         .filter(|p| p.starts_with(dir.join("models")))
         .collect();
-    let registry = metriclint::registry::load_builtin("programmatic").expect("built-in pack");
+    let registry = default_registry();
     println!(
         "dbt project: {models} models, {:.1} MB of templates",
         bytes as f64 / 1e6
@@ -208,5 +238,72 @@ fn bench_dbt(dir: &std::path::Path, models: usize) {
         check_time.as_secs_f64() / render_time.as_secs_f64(),
         check_time.as_secs_f64() / parse_time.as_secs_f64(),
         peak_rss_kib().map(|k| k / 1024).unwrap_or(0)
+    );
+}
+
+/// Peak memory of one check per corpus size, each in a child process.
+fn bench_memory(sizes: &str, small: bool) {
+    let shape = if small {
+        "one-metric reports"
+    } else {
+        "realistic reports"
+    };
+    println!("peak memory of `check::run`, {shape}, built-in pack:");
+    // What each file adds, between one size and the next: the fixed cost
+    // (binary, thread stacks, registry) cancels out.
+    let mut previous: Option<(usize, u64)> = None;
+    for files in sizes
+        .split(',')
+        .filter_map(|n| n.trim().parse::<usize>().ok())
+    {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bytes = if small {
+            corpus::write_small_corpus(dir.path(), files)
+        } else {
+            corpus::write_corpus(dir.path(), files)
+        }
+        .expect("write corpus");
+        let started = Instant::now();
+        let output = std::process::Command::new(std::env::current_exe().expect("own path"))
+            .arg("--child-check")
+            .arg(dir.path())
+            .output()
+            .expect("run the child");
+        let elapsed = started.elapsed();
+        let said = String::from_utf8_lossy(&output.stdout);
+        let field = |name: &str| -> u64 {
+            said.split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let (peak, sites) = (field("peak_kib="), field("sites="));
+        let added = previous
+            .filter(|(before, _)| files > *before)
+            .map(|(before, peak_before)| {
+                format!(
+                    "  {:.2} KiB per file added",
+                    (peak as f64 - peak_before as f64) / (files - before) as f64
+                )
+            })
+            .unwrap_or_default();
+        println!(
+            "{files:>9} files {:>8.1} MB  {sites:>9} sites  {:>7.1} s  peak RSS {:>8.1} MiB{added}",
+            bytes as f64 / 1e6,
+            elapsed.as_secs_f64(),
+            peak as f64 / 1024.0,
+        );
+        previous = Some((files, peak));
+    }
+}
+
+/// The child of [`bench_memory`]: one check, then its peak resident size.
+fn child_check(dir: &std::path::Path) {
+    let result = check::run(&options_for(dir), &default_registry()).expect("check");
+    println!(
+        "findings={} sites={} peak_kib={}",
+        result.findings.len(),
+        result.sites.len(),
+        peak_rss_kib().unwrap_or(0)
     );
 }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -61,8 +62,8 @@ pub struct CheckResult {
     pub findings: Vec<Finding>,
     /// How many findings suppression comments silenced.
     pub suppressed: usize,
-    /// Every metric site, in file order.
-    pub sites: Vec<MetricSite>,
+    /// Every metric site kept, in file order.
+    pub sites: crate::drift::Sites,
     pub files: usize,
     /// The checked files, as shown in findings.
     pub checked: Vec<String>,
@@ -155,6 +156,7 @@ fn recheck_with_upstream(
     options: &CheckOptions,
     registry: &Registry,
     pool: Option<&rayon::ThreadPool>,
+    interner: &crate::drift::SiteInterner,
 ) -> ProjectModels {
     let names: Vec<String> = files.iter().map(|f| model_name(f)).collect();
     // A ref() names a model of the same dbt project or of its packages.
@@ -204,7 +206,7 @@ fn recheck_with_upstream(
                 .entry(projects[i].clone())
                 .or_default()
                 .entry(names[i].clone())
-                .or_insert_with(|| std::sync::Arc::new(outputs.clone()));
+                .or_insert_with(|| outputs.clone());
         }
     };
     for (i, outcome) in outcomes.iter().enumerate() {
@@ -231,6 +233,7 @@ fn recheck_with_upstream(
                     let hash = outcome.content_hash;
                     let mut resumed = outcome.resume(&files[i], options, registry, upstream);
                     resumed.content_hash = resumed.content_hash.or(hash);
+                    interner.intern(&mut resumed.sites);
                     (i, resumed)
                 })
                 .collect()
@@ -255,6 +258,7 @@ fn recheck_with_upstream(
             let hash = outcome.content_hash;
             *outcome = outcome.resume(&files[i], options, registry, upstream);
             outcome.content_hash = outcome.content_hash.or(hash);
+            interner.intern(&mut outcome.sites);
         }
         let cycle: Vec<&str> = deps[i].iter().map(|&j| names[j].as_str()).collect();
         let path = files[i].display().to_string();
@@ -439,18 +443,20 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         .filter(|f| !analyses.contains(*f))
         .map(|f| model_name(f))
         .collect();
+    let interner = crate::drift::SiteInterner::default();
     let check_all = || -> Vec<FileOutcome> {
         discovered
             .files
             .par_iter()
             .map(|path| {
-                let outcome = check_file_deferring(
+                let mut outcome = check_file_deferring(
                     path,
                     options,
                     registry,
                     &no_models,
                     Some(&checked_models),
                 );
+                interner.intern(&mut outcome.sites);
                 if options.progress {
                     bar.inc(1);
                     if bar.is_hidden()
@@ -481,10 +487,11 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         options,
         registry,
         pool.as_ref(),
+        &interner,
     );
     bar.finish_and_clear();
     let mut findings = Vec::new();
-    let mut sites = Vec::new();
+    let mut sites = crate::drift::Sites::default();
     let mut suppressions: HashMap<String, Suppressions> = HashMap::new();
     let mut unknown_macros: BTreeMap<String, (String, Range)> = BTreeMap::new();
     let mut hashes: HashMap<String, u64> = HashMap::new();
@@ -493,7 +500,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             hashes.insert(path.clone(), hash);
         }
         findings.extend(outcome.findings);
-        sites.extend(outcome.sites);
+        sites.add_file(outcome.sites);
         for (name, range) in outcome.unknown_macros {
             unknown_macros
                 .entry(name)
@@ -507,7 +514,10 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         if context.contains(path) {
             continue;
         }
-        let root = options.projects.for_file(path).map(|p| p.root.clone());
+        let root: Option<Arc<Path>> = options
+            .projects
+            .for_file(path)
+            .map(|p| Arc::from(p.root.as_path()));
         for site in &mut outcome.sites {
             site.project.clone_from(&root);
         }
@@ -518,7 +528,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             Ok(text) => {
                 let text = text.strip_prefix('\u{feff}').unwrap_or(text);
                 let project = options.projects.for_file(Path::new(name));
-                let root = project.as_ref().map(|p| p.root.clone());
+                let root: Option<Arc<Path>> = project.as_ref().map(|p| Arc::from(p.root.as_path()));
                 let scope = project.as_ref().map(|p| p.ref_scope.clone());
                 let upstream = models.get(&scope).unwrap_or(&no_models);
                 let standalone = options.projects.standalone();
@@ -621,7 +631,7 @@ pub struct FileOutcome {
     /// The models the file `ref()`s.
     pub refs: Vec<String>,
     /// What the file's last query outputs, for the models that read it.
-    pub outputs: Option<ModelOutputs>,
+    pub outputs: Option<Arc<ModelOutputs>>,
     /// Rendered only: it `ref()`s checked models, so it is checked once
     /// their outputs are known, from this rendering.
     pub deferred: Option<Box<Deferred>>,
@@ -988,9 +998,7 @@ fn check_rendered(
         f.range = rendered.map_range(&from, &to, f.range);
     }
     for s in &mut outcome.sites {
-        s.generated_by = rendered
-            .generated_by(&from, text, s.range)
-            .map(str::to_string);
+        s.generated_by = rendered.generated_by(&from, text, s.range).map(Box::from);
         s.range = rendered.map_range(&from, &to, s.range);
     }
     outcome.suppressions = Suppressions::parse(text);
@@ -1063,7 +1071,9 @@ fn check_sql(
         content_hash: None,
     };
     let (extracted, outputs) = extractor.finish();
-    outcome.outputs = outputs;
+    outcome.outputs = outputs.map(Arc::new);
+    // Shared by the file's sites; a run interns the rest (see `SiteInterner`).
+    let shared_path: Arc<str> = Arc::from(path);
     for site in extracted {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             // A CTE's or subquery's column is a step of the report; what
@@ -1085,28 +1095,27 @@ fn check_sql(
                 outcome.findings.extend(finding);
                 continue;
             }
+            let form = without_slice(&site.computation);
             outcome.sites.push(MetricSite {
-                path: path.to_string(),
-                output_name: site.output_name.clone(),
+                path: shared_path.clone(),
+                output_name: Arc::from(site.output_name.as_str()),
                 range: site.range,
-                form: without_slice(&site.computation),
-                read_form: read_without_slice(&site.computation),
+                renamed_read_form: read_form_if_other(&site.computation, &form),
+                form: Arc::new(form),
                 // Only `init` judges sites again, against what it proposes.
-                computation: if inventory {
-                    site.computation.clone()
-                } else {
-                    crate::canon::Expr::Null
-                },
-                sources: site.sources.clone(),
-                reads: site.reads.clone(),
-                slice: common_conditions(&site.computation),
-                registered: Some((metric.name.clone(), how == NameMatch::Synonym)),
-                verdict: finding.as_ref().map(|f| (f.code, f.message.clone())),
+                computation: inventory.then(|| Box::new(site.computation.clone())),
+                sources: Arc::from(site.sources.as_slice()),
+                reads: Arc::from(site.reads.as_slice()),
+                slice: Arc::from(common_conditions(&site.computation)),
+                registered: Some((Arc::from(metric.name.as_str()), how == NameMatch::Synonym)),
+                verdict: finding
+                    .as_ref()
+                    .map(|f| Box::new((f.code, f.message.clone()))),
                 grounded_by_repository,
                 // Whether the pack agreed, or left it to the reports.
                 left_to_reports: metric.compare_reports
                     || grounded_by_repository && finding.is_none() && !agreed,
-                label: site.label.clone(),
+                label: site.label.as_deref().map(Box::from),
                 statement: site.statement,
                 in_union: site.in_union,
                 top_level: site.top_level,
@@ -1128,26 +1137,22 @@ fn check_sql(
         // names are registered; the other views take metrics only.
         if inventory || is_metric(&form) {
             outcome.sites.push(MetricSite {
-                path: path.to_string(),
-                output_name: site.output_name,
+                path: shared_path.clone(),
+                output_name: Arc::from(site.output_name),
                 range: site.range,
-                slice: common_conditions(&site.computation),
-                form,
-                read_form: read_without_slice(&site.computation),
+                slice: Arc::from(common_conditions(&site.computation)),
+                renamed_read_form: read_form_if_other(&site.computation, &form),
+                form: Arc::new(form),
                 // Only `init` judges sites again, against what it proposes.
-                computation: if inventory {
-                    site.computation.clone()
-                } else {
-                    crate::canon::Expr::Null
-                },
-                sources: site.sources,
-                reads: site.reads,
+                computation: inventory.then(|| Box::new(site.computation.clone())),
+                sources: Arc::from(site.sources),
+                reads: Arc::from(site.reads),
                 registered: None,
                 generated_by: None,
                 verdict: None,
                 grounded_by_repository: false,
                 left_to_reports: false,
-                label: site.label,
+                label: site.label.map(String::into_boxed_str),
                 statement: site.statement,
                 in_union: site.in_union,
                 top_level: site.top_level,
@@ -1160,7 +1165,19 @@ fn check_sql(
     if !inventory {
         outcome.sites.retain(crate::drift::is_compared);
     }
+    outcome.sites.shrink_to_fit();
     outcome
+}
+
+/// The computation's form read by the names the report reads, when that
+/// differs from `form` (it does only where columns are renamed).
+fn read_form_if_other(
+    computation: &crate::canon::Expr,
+    form: &crate::canon::Expr,
+) -> Option<Arc<crate::canon::Expr>> {
+    Some(read_without_slice(computation))
+        .filter(|read| read != form)
+        .map(Arc::new)
 }
 
 /// The finding for one site against the registry, if any.

@@ -7,6 +7,7 @@
 //! who is flagged.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::canon::{AggFunc, Expr};
 use crate::finding::Finding;
@@ -19,29 +20,34 @@ use crate::source::Range;
 /// (ML010, the inventory, `explain`) need it.
 #[derive(Clone, Debug)]
 pub struct MetricSite {
-    pub path: String,
-    pub output_name: String,
+    /// Shared by the sites of one file: a run of a million files keeps
+    /// every site to the end, so what sites repeat is held once.
+    pub path: Arc<str>,
+    pub output_name: Arc<str>,
     pub range: Range,
     /// The computation as the report writes it (its slice in its aggregates'
     /// scopes), for judging it against a registry later: kept for `init`
-    /// (and the other inventory commands) only, `NULL` otherwise.
-    pub computation: Expr,
+    /// (and the other inventory commands) only.
+    pub computation: Option<Box<Expr>>,
     /// The computation without the report's slice, renamed columns followed
-    /// to their sources.
-    pub form: Expr,
-    /// The same, with renamed columns read by the names the report reads.
-    pub read_form: Expr,
+    /// to their sources. Shared by every site of the run that computes the
+    /// same (see [`SiteInterner`]).
+    pub form: Arc<Expr>,
+    /// The same, with renamed columns read by the names the report reads;
+    /// `None` when that is `form` (see [`MetricSite::read_form`]).
+    pub renamed_read_form: Option<Arc<Expr>>,
     /// Base relations the site reads.
-    pub sources: Vec<String>,
+    pub sources: Arc<[String]>,
     /// The tables and models its statement reads itself.
-    pub reads: Vec<String>,
-    /// Row conditions every aggregate of the site sees (its WHERE, through lineage).
-    pub slice: Vec<Expr>,
+    pub reads: Arc<[String]>,
+    /// Row conditions every aggregate of the site sees (its WHERE, through
+    /// lineage); shared by the sites of a statement.
+    pub slice: Arc<[Expr]>,
     /// The registered metric the name stands for, if any, and whether it was
     /// named by a synonym.
-    pub registered: Option<(String, bool)>,
+    pub registered: Option<(Arc<str>, bool)>,
     /// For a registered metric: the finding judging gave, as (code, message).
-    pub verdict: Option<(&'static str, String)>,
+    pub verdict: Option<Box<(&'static str, String)>>,
     /// A registered metric the reports agree on among themselves, because
     /// only built-in packs are in force and the pack left it to the
     /// repository (see [`Registry::is_pack_only`]).
@@ -51,10 +57,10 @@ pub struct MetricSite {
     pub left_to_reports: bool,
     /// The template tag whose output is the whole site, when none of it is
     /// written in the file (a macro call's or an expression's output).
-    pub generated_by: Option<String>,
+    pub generated_by: Option<Box<str>>,
     /// Its branch's label in a long-format UNION (see
     /// [`crate::extract::Site::label`]).
-    pub label: Option<String>,
+    pub label: Option<Box<str>>,
     /// Its statement in the file, and whether it is a UNION branch (see
     /// [`crate::extract::Site::statement`]).
     pub statement: usize,
@@ -64,7 +70,104 @@ pub struct MetricSite {
     pub top_level: bool,
     /// The dbt project the site's file belongs to: reports are compared with
     /// the other reports of their own project only.
-    pub project: Option<std::path::PathBuf>,
+    pub project: Option<Arc<std::path::Path>>,
+}
+
+/// Every metric site of a run, by file, in file order. Kept as each file's
+/// checker left them: flattening them into one list would hold every site
+/// twice at the peak of a large run.
+#[derive(Debug, Default)]
+pub struct Sites {
+    by_file: Vec<Vec<MetricSite>>,
+}
+
+impl Sites {
+    /// Adds a file's sites, after those added before.
+    pub fn add_file(&mut self, sites: Vec<MetricSite>) {
+        if !sites.is_empty() {
+            self.by_file.push(sites);
+        }
+    }
+
+    pub fn extend(&mut self, other: Sites) {
+        self.by_file.extend(other.by_file);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &MetricSite> + Clone {
+        self.by_file.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_file.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_file.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Sites {
+    type Item = &'a MetricSite;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<MetricSite>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.by_file.iter().flatten()
+    }
+}
+
+/// Holds each distinct form, slice, name and list of relations of a run
+/// once: every site is kept to the end of the run, and across a million
+/// reports most sites compute what others compute, under the same names.
+#[derive(Default)]
+pub struct SiteInterner {
+    forms: std::sync::Mutex<std::collections::HashSet<Arc<Expr>>>,
+    slices: std::sync::Mutex<std::collections::HashSet<Arc<[Expr]>>>,
+    names: std::sync::Mutex<std::collections::HashSet<Arc<str>>>,
+    relations: std::sync::Mutex<std::collections::HashSet<Arc<[String]>>>,
+}
+
+impl SiteInterner {
+    /// Replaces what `sites` hold by the values held already, and holds
+    /// the new ones.
+    pub fn intern(&self, sites: &mut [MetricSite]) {
+        for site in sites {
+            site.form = Self::held(&self.forms, &site.form);
+            if let Some(read) = &site.renamed_read_form {
+                site.renamed_read_form = Some(Self::held(&self.forms, read));
+            }
+            site.slice = Self::held(&self.slices, &site.slice);
+            site.output_name = Self::held(&self.names, &site.output_name);
+            if let Some((metric, synonym)) = &site.registered {
+                site.registered = Some((Self::held(&self.names, metric), *synonym));
+            }
+            site.sources = Self::held(&self.relations, &site.sources);
+            site.reads = Self::held(&self.relations, &site.reads);
+        }
+    }
+
+    fn held<T: Eq + std::hash::Hash + ?Sized>(
+        set: &std::sync::Mutex<std::collections::HashSet<Arc<T>>>,
+        value: &Arc<T>,
+    ) -> Arc<T> {
+        // A poisoned lock only means another file's check panicked; the
+        // set itself is whole.
+        let mut set = set.lock().unwrap_or_else(|e| e.into_inner());
+        match set.get(value) {
+            Some(held) => held.clone(),
+            None => {
+                set.insert(value.clone());
+                value.clone()
+            }
+        }
+    }
+}
+
+impl MetricSite {
+    /// The computation without the report's slice, with renamed columns
+    /// read by the names the report reads.
+    pub fn read_form(&self) -> &Expr {
+        self.renamed_read_form.as_deref().unwrap_or(&self.form)
+    }
 }
 
 /// The conditions every aggregate of `computation` shares.
@@ -263,7 +366,7 @@ fn is_generic_name(name: &str) -> bool {
 /// definition (upstream, or in another branch) is.
 pub fn is_pass_through(site: &MetricSite, registry: &Registry) -> bool {
     let own_column = |agg: &crate::canon::Aggregate| matches!(&agg.arg, Expr::Column(c) if names_one_metric(unqualified(c), &site.output_name, registry));
-    match &site.read_form {
+    match site.read_form() {
         Expr::Aggregate(agg) => own_column(agg),
         // `SUM(total_paid) / COUNT(*) AS total_paid`: the stored figure,
         // averaged over this report's rows; its definition is upstream.
@@ -305,7 +408,7 @@ fn unqualified(column: &str) -> &str {
 /// of whatever the column holds.
 fn is_rollup(site: &MetricSite, registry: &Registry) -> bool {
     is_pass_through(site, registry)
-        && matches!(&site.read_form, Expr::Aggregate(agg) if agg.func == AggFunc::Sum && agg.filter.is_empty())
+        && matches!(site.read_form(), Expr::Aggregate(agg) if agg.func == AggFunc::Sum && agg.filter.is_empty())
 }
 
 /// Whether a site computes its figure from rows (`COUNTIF(event_name =
@@ -313,9 +416,9 @@ fn is_rollup(site: &MetricSite, registry: &Registry) -> bool {
 /// may re-aggregate: one figure at two stages of a pipeline. Summing another
 /// raw column (`SUM(taps) AS clicks`) is no stage: that is another measure.
 fn computed_from_rows(site: &MetricSite) -> bool {
-    let sums_another_column = matches!(&site.read_form, Expr::Aggregate(agg)
+    let sums_another_column = matches!(site.read_form(), Expr::Aggregate(agg)
         if agg.func == AggFunc::Sum && matches!(agg.arg, Expr::Column(_)));
-    !sums_another_column && site.read_form.is_additive()
+    !sums_another_column && site.read_form().is_additive()
 }
 
 /// The form with spellings that only differ where the data makes them equal
@@ -498,9 +601,9 @@ fn with_slice_on(site: &MetricSite, columns: &std::collections::BTreeSet<String>
         .cloned()
         .collect();
     if relevant.is_empty() {
-        return site.form.clone();
+        return (*site.form).clone();
     }
-    site.form.clone().rewrite(&mut |e| match e {
+    (*site.form).clone().rewrite(&mut |e| match e {
         Expr::Aggregate(agg) => {
             let mut filter = agg.filter.clone();
             filter.extend(relevant.iter().cloned());
@@ -563,7 +666,7 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
         join(&mut parent, first_of_form, i);
         join(
             &mut parent,
-            *by_read_form.entry(&site.read_form).or_insert(i),
+            *by_read_form.entry(site.read_form()).or_insert(i),
             i,
         );
         if first_of_form == i {
@@ -619,7 +722,7 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
             None => {
                 index_of_root.insert(r, variants.len());
                 variants.push(Variant {
-                    form: &sites[r].read_form,
+                    form: sites[r].read_form(),
                     sites: vec![site],
                     reports: 0,
                 });
@@ -627,7 +730,7 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
         }
     }
     for variant in &mut variants {
-        let mut files: Vec<&str> = variant.sites.iter().map(|s| s.path.as_str()).collect();
+        let mut files: Vec<&str> = variant.sites.iter().map(|s| &*s.path).collect();
         files.sort_unstable();
         files.dedup();
         variant.reports = files.len();
@@ -728,7 +831,7 @@ fn same_without_versions(a: &str, b: &str) -> bool {
 /// without qualifiers (grain words kept on counts).
 pub fn metric_name(site: &MetricSite, registry: &Registry) -> String {
     match &site.registered {
-        Some((metric, _)) => metric.clone(),
+        Some((metric, _)) => metric.to_string(),
         None => registry.vocabulary().group_name(
             &site.output_name,
             sums_across_slices(&site.form) && !counts_entities(&site.output_name),
@@ -785,10 +888,13 @@ pub fn ways_of<'s>(
 }
 
 /// ML010 findings for the drift sites of a whole run.
-pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> Vec<Finding> {
+pub fn inconsistent_computations<'s>(
+    sites: impl IntoIterator<Item = &'s MetricSite>,
+    registry: &Registry,
+) -> Vec<Finding> {
     let mut groups: HashMap<(Option<&std::path::Path>, String), Vec<&MetricSite>> = HashMap::new();
     for site in sites
-        .iter()
+        .into_iter()
         .filter(|s| s.registered.is_none() || s.grounded_by_repository)
     {
         let name = metric_name(site, registry);
@@ -811,7 +917,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
         }
         // Reports vote, not sites: a report's inner query and its outer
         // re-aggregation count once.
-        let mut reports: Vec<&str> = sites.iter().map(|s| s.path.as_str()).collect();
+        let mut reports: Vec<&str> = sites.iter().map(|s| &*s.path).collect();
         reports.sort_unstable();
         reports.dedup();
         let mut majority =
@@ -841,7 +947,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                 .map(|o| is_pass_through(o, registry))
                 .collect();
             let other_reports: std::collections::HashSet<&str> =
-                other.sites.iter().map(|o| o.path.as_str()).collect();
+                other.sites.iter().map(|o| &*o.path).collect();
             for site in variant
                 .sites
                 .iter()
@@ -865,7 +971,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                     continue;
                 };
                 let elsewhere =
-                    other_reports.len() - usize::from(other_reports.contains(site.path.as_str()));
+                    other_reports.len() - usize::from(other_reports.contains(&*site.path));
                 let counterpart = Counterpart {
                     subject: reports_phrase(elsewhere),
                     plural: elsewhere > 1,
@@ -874,7 +980,7 @@ pub fn inconsistent_computations(sites: &[MetricSite], registry: &Registry) -> V
                 // that differ (a distinct count of a key over another table),
                 // and the message quotes the two sites it names.
                 // (Two ways never share a `read_form`: equal ones are one way.)
-                let (here, there) = (&site.read_form, &anchor.read_form);
+                let (here, there) = (site.read_form(), anchor.read_form());
                 let differences: Vec<String> = explain(here, there, None, registry, &counterpart)
                     .into_iter()
                     .map(|d| d.text)

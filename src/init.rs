@@ -75,7 +75,7 @@ struct Proposal<'s> {
 /// predicate. The comments above each entry list exactly
 /// the sites `check --registry` with this file then reports, and the filter
 /// or source most sites use when not all do.
-pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize) -> String {
+pub fn starter_registry(sites: &drift::Sites, registry: &Registry, files: usize) -> String {
     let mut proposals = proposals(sites, registry);
     leave_out_unwritable(&mut proposals, registry, files);
     // What `check` will report against the registry, by metric: judged
@@ -96,7 +96,7 @@ pub fn starter_registry(sites: &[MetricSite], registry: &Registry, files: usize)
         let among = |sites: &[&MetricSite], path: &str, line: u32| {
             sites
                 .iter()
-                .any(|s| s.path == path && s.range.start.line == line)
+                .any(|s| *s.path == *path && s.range.start.line == line)
         };
         let flagged = || drifts.get(&proposal.name).into_iter().flatten();
         if flagged().any(|(_, _, path, line)| among(&proposal.chosen, path, *line)) {
@@ -156,7 +156,7 @@ fn leave_out_unwritable(proposals: &mut [Proposal<'_>], registry: &Registry, fil
 }
 
 /// The metrics to propose, by name.
-fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'s>> {
+fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'s>> {
     let mut groups: BTreeMap<String, Vec<&MetricSite>> = BTreeMap::new();
     for site in sites.iter().filter(|s| drift::is_compared(s)) {
         groups
@@ -170,7 +170,7 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
         let reports = |sites: &[&MetricSite]| {
             sites
                 .iter()
-                .map(|s| s.path.as_str())
+                .map(|s| &*s.path)
                 .collect::<BTreeSet<_>>()
                 .len()
         };
@@ -258,10 +258,10 @@ fn proposals<'s>(sites: &'s [MetricSite], registry: &Registry) -> Vec<Proposal<'
 fn most_shared_form(sites: &[&MetricSite]) -> Option<Expr> {
     let mut counts: Vec<(Expr, usize, &Expr)> = Vec::new();
     for site in sites {
-        let key = drift::with_counts_alike_and(&site.read_form, false);
+        let key = drift::with_counts_alike_and(site.read_form(), false);
         match counts.iter_mut().find(|(k, _, _)| *k == key) {
             Some((_, n, _)) => *n += 1,
-            None => counts.push((key, 1, &site.read_form)),
+            None => counts.push((key, 1, site.read_form())),
         }
     }
     let nested = |e: &Expr| {
@@ -389,7 +389,7 @@ fn shared_conditions(sites: &[&MetricSite]) -> (Vec<Expr>, Vec<(Expr, usize)>) {
 fn shared_source(sites: &[&MetricSite]) -> (Option<String>, Option<(String, usize)>) {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for site in sites {
-        if let [relation] = site.sources.as_slice() {
+        if let [relation] = &*site.sources {
             *counts.entry(relation.as_str()).or_default() += 1;
         }
     }
@@ -410,22 +410,23 @@ fn shared_source(sites: &[&MetricSite]) -> (Option<String>, Option<(String, usiz
 /// site's form as found, path, line) for every site it judges to differ.
 type Drifts = BTreeMap<String, Vec<(&'static str, String, String, u32)>>;
 
-fn drifts_against(sites: &[MetricSite], proposed: &Registry) -> Drifts {
+fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
     let mut out: Drifts = BTreeMap::new();
     for site in sites.iter().filter(|s| s.top_level) {
         let Some((metric, _)) = proposed.lookup(&site.output_name) else {
             continue;
         };
         let as_extracted = crate::extract::Site {
-            output_name: site.output_name.clone(),
+            output_name: site.output_name.to_string(),
             range: site.range,
-            computation: site.computation.clone(),
-            sources: site.sources.clone(),
-            reads: site.reads.clone(),
+            // `init` runs the check with `inventory`, which keeps it.
+            computation: site.computation.as_deref().cloned().unwrap_or(Expr::Null),
+            sources: site.sources.to_vec(),
+            reads: site.reads.to_vec(),
             statement: site.statement,
             in_union: site.in_union,
             top_level: site.top_level,
-            label: site.label.clone(),
+            label: site.label.as_deref().map(str::to_string),
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;
@@ -436,7 +437,7 @@ fn drifts_against(sites: &[MetricSite], proposed: &Registry) -> Drifts {
         out.entry(metric.name.clone()).or_default().push((
             finding.code,
             finding.found.clone().unwrap_or_default(),
-            site.path.clone(),
+            site.path.to_string(),
             site.range.start.line,
         ));
     }
@@ -524,7 +525,7 @@ fn write_registry(
             let judged = flagged.into_iter().any(|(_, _, path, line)| {
                 sites
                     .iter()
-                    .any(|s| s.path == *path && s.range.start.line == *line)
+                    .any(|s| *s.path == **path && s.range.start.line == *line)
             });
             if !judged {
                 let _ = writeln!(

@@ -5,7 +5,6 @@
 use serde::Serialize;
 
 use crate::canon::Expr;
-use crate::drift::MetricSite;
 use crate::names::Vocabulary;
 
 /// Where a metric stands with the registry.
@@ -69,21 +68,21 @@ impl Entry {
 }
 
 /// Every metric of a run, by name; consistent ones and drifting ones alike.
-pub fn build(sites: &[MetricSite], vocabulary: &Vocabulary) -> Vec<Entry> {
+pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
     for site in sites {
         if site.registered.is_none() && !crate::drift::is_metric(&site.form) {
             continue;
         }
         let (name, status) = match &site.registered {
-            Some((metric, false)) => (metric.clone(), Status::Registered),
+            Some((metric, false)) => (metric.to_string(), Status::Registered),
             Some((metric, true)) => (
                 vocabulary.group_name(
                     &site.output_name,
                     crate::drift::sums_across_slices(&site.form),
                 ),
                 Status::SynonymOf {
-                    metric: metric.clone(),
+                    metric: metric.to_string(),
                 },
             ),
             None => (
@@ -112,21 +111,21 @@ pub fn build(sites: &[MetricSite], vocabulary: &Vocabulary) -> Vec<Entry> {
         };
         let entry = &mut entries[index];
         entry.sites += 1;
-        if !entry.files.contains(&site.path) {
-            entry.files.push(site.path.clone());
+        if !entry.files.iter().any(|f| **f == *site.path) {
+            entry.files.push(site.path.to_string());
         }
         let form = site.form.to_string();
-        let matches_agreement = match (&site.registered, &site.verdict) {
+        let matches_agreement = match (&site.registered, site.verdict.as_deref()) {
             (None, _) => None,
             (Some(_), Some((code, _))) if *code != "ML011" => Some(false),
             (Some(_), _) if is_uncertain(&site.form) || site.left_to_reports => None,
             (Some(_), _) => Some(true),
         };
         let site_ref = SiteRef {
-            path: site.path.clone(),
+            path: site.path.to_string(),
             line: site.range.start.line,
             column: site.range.start.column,
-            name: site.output_name.clone(),
+            name: site.output_name.to_string(),
         };
         // A site that differs only in its filter has the same form without
         // its slice; the verdict keeps it a variant of its own.
@@ -141,7 +140,7 @@ pub fn build(sites: &[MetricSite], vocabulary: &Vocabulary) -> Vec<Entry> {
                 matches_agreement,
                 finding: site
                     .verdict
-                    .as_ref()
+                    .as_deref()
                     .filter(|(code, _)| *code != "ML011")
                     .map(|(code, message)| (code.to_string(), message.clone())),
                 sites: vec![site_ref],

@@ -100,6 +100,32 @@ pub fn write_corpus(dir: &Path, files: usize) -> std::io::Result<u64> {
     Ok(bytes)
 }
 
+/// Writes `files` reports of a few lines each, one metric per report (the
+/// shape of a folder of small ad-hoc queries); returns their total bytes.
+pub fn write_small_corpus(dir: &Path, files: usize) -> std::io::Result<u64> {
+    const METRICS: [&str; 4] = [
+        "SUM(clicks) / NULLIF(SUM(impressions), 0) AS ctr",
+        "SUM(spend) * 1000 / NULLIF(SUM(impressions), 0) AS cpm",
+        "SUM(spend) / NULLIF(SUM(clicks), 0) AS cpc",
+        "SUM(wins) / NULLIF(SUM(bids), 0) AS win_rate",
+    ];
+    let mut bytes = 0;
+    for i in 0..files {
+        let folder = dir.join(format!("queries_{:04}", i / 1000));
+        if i % 1000 == 0 {
+            std::fs::create_dir_all(&folder)?;
+        }
+        let sql = format!(
+            "-- query {i}\nSELECT campaign_id, {}\nFROM analytics.fct_ad_events_{}\nWHERE is_test = false\nGROUP BY campaign_id;\n",
+            METRICS[i % METRICS.len()],
+            i % 50
+        );
+        bytes += sql.len() as u64;
+        std::fs::write(folder.join(format!("query_{i:07}.sql")), sql)?;
+    }
+    Ok(bytes)
+}
+
 /// Writes a dbt project of `models` models under `dir`: a fifth staging
 /// models over sources, a fifth intermediate models `ref()`ing them, the rest
 /// marts `ref()`ing intermediates through project and package macros, with
