@@ -17,6 +17,11 @@
 //! few lines) and runs one `check::run` in a child process of its own, so that
 //! the peak resident size is that run's alone.
 //!
+//! `-- --large MB[,MB…] [--small]` measures one large file per size (a
+//! generated dump): realistic reports one after the other, or with `--small`
+//! `SELECT 1 AS x FROM t;` repeated; each is checked in a child process, and
+//! it prints seconds per megabyte and the peak resident size.
+//!
 //! Every run uses the built-in pack as the CLI does with no registry.
 
 mod corpus;
@@ -130,6 +135,14 @@ fn main() {
         let small = args.iter().any(|a| a == "--small");
         return bench_memory(sizes, small);
     }
+    if let Some(sizes) = args
+        .iter()
+        .position(|a| a == "--large")
+        .and_then(|i| args.get(i + 1))
+    {
+        let small = args.iter().any(|a| a == "--small");
+        return bench_large_files(sizes, small);
+    }
     let dbt = args.iter().any(|a| a == "--dbt");
     if dbt {
         return bench_dbt(&dir_path, files);
@@ -241,6 +254,63 @@ fn bench_dbt(dir: &std::path::Path, models: usize) {
     );
 }
 
+/// Checks `dir` in a child process; gives the time, the peak resident size
+/// in KiB and the number of sites kept.
+fn check_in_child(dir: &std::path::Path) -> (Duration, u64, u64) {
+    let started = Instant::now();
+    let output = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .arg("--child-check")
+        .arg(dir)
+        .output()
+        .expect("run the child");
+    let elapsed = started.elapsed();
+    let said = String::from_utf8_lossy(&output.stdout);
+    let field = |name: &str| -> u64 {
+        said.split_whitespace()
+            .find_map(|w| w.strip_prefix(name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (elapsed, field("peak_kib="), field("sites="))
+}
+
+/// Time and peak memory of one large file per size.
+fn bench_large_files(sizes: &str, small: bool) {
+    let shape = if small {
+        "`SELECT 1 AS x FROM t;` repeated"
+    } else {
+        "realistic reports one after the other"
+    };
+    println!("one large file of {shape}, built-in pack:");
+    for megabytes in sizes
+        .split(',')
+        .filter_map(|n| n.trim().parse::<usize>().ok())
+    {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = megabytes * 1_000_000;
+        let mut text = String::with_capacity(target + 4096);
+        let mut i = 0;
+        while text.len() < target {
+            if small {
+                text.push_str("SELECT 1 AS x FROM t;\n");
+            } else {
+                text.push_str(&corpus::report(i));
+                text.push('\n');
+            }
+            i += 1;
+        }
+        std::fs::write(dir.path().join("dump.sql"), &text).expect("write the file");
+        let (elapsed, peak, sites) = check_in_child(dir.path());
+        let mb = text.len() as f64 / 1e6;
+        println!(
+            "{mb:>6.1} MB  {:>7.2} s  {:>5.3} s/MB  {sites:>8} sites  peak RSS {:>7.1} MiB",
+            elapsed.as_secs_f64(),
+            elapsed.as_secs_f64() / mb,
+            peak as f64 / 1024.0,
+        );
+    }
+}
+
 /// Peak memory of one check per corpus size, each in a child process.
 fn bench_memory(sizes: &str, small: bool) {
     let shape = if small {
@@ -263,21 +333,7 @@ fn bench_memory(sizes: &str, small: bool) {
             corpus::write_corpus(dir.path(), files)
         }
         .expect("write corpus");
-        let started = Instant::now();
-        let output = std::process::Command::new(std::env::current_exe().expect("own path"))
-            .arg("--child-check")
-            .arg(dir.path())
-            .output()
-            .expect("run the child");
-        let elapsed = started.elapsed();
-        let said = String::from_utf8_lossy(&output.stdout);
-        let field = |name: &str| -> u64 {
-            said.split_whitespace()
-                .find_map(|w| w.strip_prefix(name))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        let (peak, sites) = (field("peak_kib="), field("sites="));
+        let (elapsed, peak, sites) = check_in_child(dir.path());
         let added = previous
             .filter(|(before, _)| files > *before)
             .map(|(before, peak_before)| {

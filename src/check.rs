@@ -1047,8 +1047,25 @@ fn check_sql(
     let mut extractor = Extractor::new(text, &every_name, models)
         .keeping_outputs(dbt_model)
         .keeping_row_level_only(&registered);
+    // Each statement's sites are judged and made compact as soon as it is
+    // walked, so a file of a million statements never holds them all whole.
+    let path_shared: Arc<str> = Arc::from(path);
+    let (mut findings, mut sites) = (Vec::new(), Vec::new());
+    // Within the file too: a generated dump repeats its reports.
+    let interner = crate::drift::SiteInterner::default();
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
-        extractor.statement(&statement)
+        extractor.statement(&statement);
+        let extracted = extractor.take_sites();
+        let first_new = sites.len();
+        keep_sites(
+            &path_shared,
+            extracted,
+            registry,
+            inventory,
+            &mut findings,
+            &mut sites,
+        );
+        interner.intern(&mut sites[first_new..]);
     });
     let mut outcome = FileOutcome {
         findings: failures
@@ -1070,10 +1087,26 @@ fn check_sql(
         deferred: None,
         content_hash: None,
     };
-    let (extracted, outputs) = extractor.finish();
+    let (_, outputs) = extractor.finish();
     outcome.outputs = outputs.map(Arc::new);
-    // Shared by the file's sites; a run interns the rest (see `SiteInterner`).
-    let shared_path: Arc<str> = Arc::from(path);
+    outcome.findings.extend(findings);
+    outcome.sites = sites;
+    outcome.sites.shrink_to_fit();
+    outcome
+}
+
+/// Judges one statement's extracted sites: their findings go to
+/// `findings`, and the sites the cross-report views need to `sites`.
+fn keep_sites(
+    path: &Arc<str>,
+    extracted: Vec<crate::extract::Site>,
+    registry: &Registry,
+    inventory: bool,
+    findings: &mut Vec<Finding>,
+    sites: &mut Vec<MetricSite>,
+) {
+    let shared_path = path;
+    let first_new = sites.len();
     for site in extracted {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             // A CTE's or subquery's column is a step of the report; what
@@ -1092,12 +1125,12 @@ fn check_sql(
             // A row-level column of the metric's name (a staging model's
             // definition of it) is no computation of the metric.
             if !(inventory || grounded_by_repository) || !site.computation.has_aggregate() {
-                outcome.findings.extend(finding);
+                findings.extend(finding);
                 continue;
             }
             let form = without_slice(&site.computation);
-            outcome.sites.push(MetricSite {
-                path: shared_path.clone(),
+            sites.push(MetricSite {
+                path: Arc::clone(shared_path),
                 output_name: Arc::from(site.output_name.as_str()),
                 range: site.range,
                 renamed_read_form: read_form_if_other(&site.computation, &form),
@@ -1122,7 +1155,7 @@ fn check_sql(
                 generated_by: None,
                 project: None,
             });
-            outcome.findings.extend(finding);
+            findings.extend(finding);
             continue;
         }
         if !site.computation.has_aggregate() {
@@ -1136,8 +1169,8 @@ fn check_sql(
         // `init` judges every aggregate later, as `check` will once its
         // names are registered; the other views take metrics only.
         if inventory || is_metric(&form) {
-            outcome.sites.push(MetricSite {
-                path: shared_path.clone(),
+            sites.push(MetricSite {
+                path: Arc::clone(shared_path),
                 output_name: Arc::from(site.output_name),
                 range: site.range,
                 slice: Arc::from(common_conditions(&site.computation)),
@@ -1163,10 +1196,10 @@ fn check_sql(
     // `check` keeps only what ML010 compares: on a run of a million files,
     // every site kept is memory held to the end.
     if !inventory {
-        outcome.sites.retain(crate::drift::is_compared);
+        let mut new = sites.split_off(first_new);
+        new.retain(crate::drift::is_compared);
+        sites.append(&mut new);
     }
-    outcome.sites.shrink_to_fit();
-    outcome
 }
 
 /// The computation's form read by the names the report reads, when that

@@ -445,3 +445,23 @@ fn a_control_character_is_placed_where_it_is() {
     assert!(message.contains("control characters"), "{message}");
     assert_eq!((line, column), (3, 12));
 }
+
+/// Found by the fuzzer: a ratio side with nothing after its key but a
+/// comment is null in the YAML; it is missing, not a crash.
+#[test]
+fn a_ratio_side_left_empty_is_missing() {
+    for (yaml, missing) in [
+        (
+            "version: 1\nmetrics:\n  - name: cvr\n    numerator: # conversions\n    denominator: clicks\n",
+            "numerator",
+        ),
+        (
+            "version: 1\nmetrics:\n  - name: cvr\n    numerator: conversions\n    denominator:\n",
+            "denominator",
+        ),
+    ] {
+        let (message, line, column, _) = only_issue(yaml);
+        assert_eq!(message, format!("metric `cvr` has no `{missing}`"));
+        assert_eq!((line, column), (3, 11), "at the metric's name");
+    }
+}

@@ -252,6 +252,13 @@ impl<'t, 'w> Extractor<'t, 'w> {
         self.walker.published_sites()
     }
 
+    /// The sites of the statements added since the last call, complete:
+    /// a caller that takes them after each statement holds one statement's
+    /// sites at a time, not the file's.
+    pub fn take_sites(&mut self) -> Vec<Site> {
+        self.walker.take_published_sites()
+    }
+
     /// The sites, and what the file's last query outputs.
     pub fn finish(self) -> (Vec<Site>, Option<ModelOutputs>) {
         let outputs = self.outputs;
@@ -311,32 +318,50 @@ impl<'t> Walker<'t, '_> {
     /// The sites, an inner site counted as an output when its statement
     /// passes it on by name (or passes on everything).
     fn published_sites(mut self) -> Vec<Site> {
+        self.take_published_sites()
+    }
+
+    /// [`Walker::published_sites`] of the statements walked so far, which
+    /// are then forgotten: what a statement publishes is its own.
+    fn take_published_sites(&mut self) -> Vec<Site> {
+        let mut sites = std::mem::take(&mut self.sites);
+        let published = std::mem::take(&mut self.published);
+        let publishes_all = std::mem::take(&mut self.publishes_all);
         // Of the inner sites of one name, the last walked is the one closest
         // to the output (CTEs are walked in order, the final one last).
         let mut last: HashMap<(usize, String), usize> = HashMap::new();
-        for (i, site) in self.sites.iter().enumerate().filter(|(_, s)| !s.top_level) {
+        for (i, site) in sites.iter().enumerate().filter(|(_, s)| !s.top_level) {
             last.insert((site.statement, site.output_name.to_lowercase()), i);
         }
+        // Indexed by statement: a file of many statements must not scan
+        // every statement's publications for each inner site.
+        let mut renamed_in: HashMap<(usize, &str), &str> = HashMap::new();
+        for (statement, name, as_name) in published.iter().rev() {
+            renamed_in.insert((*statement, name.as_str()), as_name.as_str());
+        }
+        let mut all_in: HashMap<usize, Vec<&Option<Vec<String>>>> = HashMap::new();
+        for (statement, names) in &publishes_all {
+            all_in.entry(*statement).or_default().push(names);
+        }
         for ((statement, name), i) in last {
-            let renamed = self
-                .published
-                .iter()
-                .find(|(s, n, _)| *s == statement && *n == name)
-                .map(|(_, _, as_name)| as_name.clone());
-            let site = &mut self.sites[i];
+            let renamed = renamed_in
+                .get(&(statement, name.as_str()))
+                .map(|n| n.to_string());
+            let site = &mut sites[i];
             match renamed {
                 Some(as_name) => {
                     site.top_level = true;
                     site.output_name = as_name;
                 }
                 None => {
-                    site.top_level = self.publishes_all.iter().any(|(s, names)| {
-                        *s == statement && names.as_ref().is_none_or(|n| n.contains(&name))
+                    site.top_level = all_in.get(&statement).is_some_and(|all| {
+                        all.iter()
+                            .any(|names| names.as_ref().is_none_or(|n| n.contains(&name)))
                     })
                 }
             }
         }
-        self.sites
+        sites
     }
 
     fn statement(&mut self, statement: &Statement, ctes: &Ctes<'_>) {

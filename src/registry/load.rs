@@ -51,7 +51,7 @@ struct RawFile {
     _unknown: BTreeMap<String, serde_yaml::Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(untagged)]
 enum OneOrMany {
     One(String),
@@ -88,7 +88,7 @@ struct RawMetric {
     _unknown: BTreeMap<String, serde_yaml::Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(untagged)]
 enum RawSide {
     Metric(String),
@@ -703,8 +703,13 @@ impl Loader {
                 (lowered, body_node, text, false)
             }
             ["numerator"] => {
-                let Some((num_node, den_node)) = node.get("numerator").zip(node.get("denominator"))
-                else {
+                // A key written with nothing after it (`numerator: # …`) is
+                // in the tree but null: as missing as an absent one.
+                let sides = node
+                    .get("numerator")
+                    .zip(node.get("denominator"))
+                    .zip(raw.numerator.clone().zip(raw.denominator.clone()));
+                let Some(((num_node, den_node), (num_raw, den_raw))) = sides else {
                     let missing = if raw.numerator.is_none() {
                         "numerator"
                     } else {
@@ -720,8 +725,8 @@ impl Loader {
                     return;
                 };
                 let (num_node, den_node) = (num_node.clone(), den_node.clone());
-                let num = self.read_side(doc, &num_node, raw.numerator.unwrap(), &mut references);
-                let den = self.read_side(doc, &den_node, raw.denominator.unwrap(), &mut references);
+                let num = self.read_side(doc, &num_node, num_raw, &mut references);
+                let den = self.read_side(doc, &den_node, den_raw, &mut references);
                 let (Some((num, num_text)), Some((den, den_text))) = (num, den) else {
                     return;
                 };
