@@ -109,8 +109,12 @@ fn tokenize_piece(
             line => Location::new(u64::from(base.line) + line - 1, at.column),
         }
     };
-    match Tokenizer::new(dialect, &text[from..to]).tokenize_with_location() {
-        Ok(mut tokens) => {
+    // Sized for the piece at once (SQL runs about a token per three bytes,
+    // whitespace included): grown by doubling, a segment's tokens were
+    // copied and their fresh pages cleared several times over.
+    let mut tokens = Vec::with_capacity((to - from) / 3 + 1);
+    match Tokenizer::new(dialect, &text[from..to]).tokenize_with_location_into_buf(&mut tokens) {
+        Ok(()) => {
             if from > 0 {
                 for token in &mut tokens {
                     token.span.start = shift(token.span.start);
