@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use crate::canon::Number;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -682,7 +684,7 @@ impl FileOutcome {
                 registry,
                 options.inventory,
                 models,
-                project.is_some(),
+                project.as_deref(),
             ),
             Err(e) => FileOutcome {
                 findings: vec![TemplateError::finding(&shown, e.line, e.message)],
@@ -877,20 +879,12 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !template::is_templated(text) {
-        return check_sql(
-            path,
-            text,
-            dialect,
-            registry,
-            inventory,
-            models,
-            project.is_some(),
-        );
+        return check_sql(path, text, dialect, registry, inventory, models, project);
     }
     match template::render(text, dialect, templating) {
         // Braces in a plain SQL string (`like '%{#%'`) are no template.
         Err(_) if project.is_none() && parses_as_plain_sql(text, dialect) => {
-            check_sql(path, text, dialect, registry, inventory, models, false)
+            check_sql(path, text, dialect, registry, inventory, models, None)
         }
         // It needs the columns of upstream models: rendered again with them.
         Err(e)
@@ -936,14 +930,7 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
             }
         }
         Ok(rendered) => check_rendered(
-            path,
-            text,
-            &rendered,
-            dialect,
-            registry,
-            inventory,
-            models,
-            project.is_some(),
+            path, text, &rendered, dialect, registry, inventory, models, project,
         ),
     }
 }
@@ -959,7 +946,7 @@ fn check_rendered(
     registry: &Registry,
     inventory: bool,
     models: &Models,
-    dbt_model: bool,
+    project: Option<&crate::dbt::Project>,
 ) -> FileOutcome {
     let mut outcome = check_sql(
         path,
@@ -968,7 +955,7 @@ fn check_rendered(
         registry,
         inventory,
         models,
-        dbt_model,
+        project,
     );
     outcome.refs = rendered.refs.clone();
     let (from, to) = (LineIndex::new(&rendered.text), LineIndex::new(text));
@@ -1035,8 +1022,16 @@ fn check_sql(
     registry: &Registry,
     inventory: bool,
     models: &Models,
-    dbt_model: bool,
+    project: Option<&crate::dbt::Project>,
 ) -> FileOutcome {
+    let dbt_model = project.is_some();
+    // What the model's property file says its columns are.
+    let model = model_name(Path::new(path));
+    let described = |column: &str| -> Option<crate::registry::Unit> {
+        project
+            .and_then(|p| p.column_description(&model, column))
+            .and_then(crate::dbt::described_unit)
+    };
     let parser_dialect = dialect.parser_dialect();
     // Every named computation: registered ones are judged, the others may drift.
     let every_name = |_: &str| true;
@@ -1062,6 +1057,7 @@ fn check_sql(
             extracted,
             registry,
             inventory,
+            &described,
             &mut findings,
             &mut sites,
         );
@@ -1102,6 +1098,7 @@ fn keep_sites(
     extracted: Vec<crate::extract::Site>,
     registry: &Registry,
     inventory: bool,
+    described: &dyn Fn(&str) -> Option<crate::registry::Unit>,
     findings: &mut Vec<Finding>,
     sites: &mut Vec<MetricSite>,
 ) {
@@ -1112,7 +1109,8 @@ fn keep_sites(
             // A CTE's or subquery's column is a step of the report; what
             // it computes reaches the report's outputs through lineage, and
             // is judged there (never twice, never as a stage of its own).
-            let (finding, agreed) = judged_site(path, &site, registry);
+            let (finding, agreed) =
+                judged_site(path, &site, registry, described(&site.output_name));
             let finding = finding.filter(|_| site.top_level);
             // Under built-in packs only, a site the pack found no fault with
             // is compared with the other reports: they ground what the pack
@@ -1215,12 +1213,26 @@ fn read_form_if_other(
 
 /// The finding for one site against the registry, if any.
 pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Finding> {
-    judged_site(path, site, registry).0
+    judged_site(path, site, registry, None).0
 }
 
 /// The finding for one site, and whether it computes the agreement
 /// (equivalent, under its name or a synonym).
-fn judged_site(path: &str, site: &Site, registry: &Registry) -> (Option<Finding>, bool) {
+/// How many times `expected` the found form's constant factor is.
+fn scale_between(found: &crate::canon::Expr, expected: &crate::canon::Expr) -> Option<Number> {
+    let (found, _) = crate::judge::split_scale(found);
+    let (expected, _) = crate::judge::split_scale(expected);
+    found.mul(&expected.recip()?)
+}
+
+/// `described` is the unit the model's property file gives the site's
+/// column, if any.
+fn judged_site(
+    path: &str,
+    site: &Site,
+    registry: &Registry,
+    described: Option<crate::registry::Unit>,
+) -> (Option<Finding>, bool) {
     let Some((metric, how)) = registry.lookup(&site.output_name) else {
         return (None, false);
     };
@@ -1259,6 +1271,17 @@ fn judged_site(path: &str, site: &Site, registry: &Registry) -> (Option<Finding>
             };
             // One kind of difference has its own rule; several are ML001.
             let single = (kinds.len() == 1).then(|| *kinds.first().expect("one kind"));
+            // Under the built-in pack, a percent the model documents as one
+            // is the repository's own choice of unit, not drift from the
+            // pack's fraction (a team registry that says fraction still
+            // reports it).
+            if single == Some(DifferenceKind::Scale)
+                && registry.is_pack_only()
+                && described == Some(crate::registry::Unit::Percent)
+                && scale_between(&found, &expected) == Some(Number::int(100))
+            {
+                return (None, false);
+            }
             Some(match single {
                 Some(DifferenceKind::Filter) => {
                     FilterMismatch::finding(path, site, metric, compared, &differences)

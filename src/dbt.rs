@@ -29,6 +29,66 @@ impl MacroBundle {
     }
 }
 
+/// The unit a column's description declares, where it declares one: "the
+/// percentage of times people saw your ad and clicked", "CTR in %".
+pub fn described_unit(description: &str) -> Option<crate::registry::Unit> {
+    let lower = description.to_lowercase();
+    let percent = lower.contains('%')
+        || lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| matches!(word, "percent" | "percentage" | "percentages" | "pct"));
+    percent.then_some(crate::registry::Unit::Percent)
+}
+
+/// The column descriptions of the property files under `model_paths`. A file
+/// that does not read as YAML documents nothing; dbt reports it, not us.
+fn read_column_docs(root: &Path, model_paths: &[String]) -> ColumnDocs {
+    let mut docs = ColumnDocs::new();
+    for folder in model_paths {
+        for entry in walkdir::WalkDir::new(root.join(folder))
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            let is_yaml = entry
+                .path()
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
+            if !entry.file_type().is_file() || !is_yaml {
+                continue;
+            }
+            // Property files are small; a huge one is no documentation.
+            if entry.metadata().map_or(true, |m| m.len() > 4 * 1024 * 1024) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+                continue;
+            };
+            let models = value.get("models").and_then(|m| m.as_sequence());
+            for model in models.into_iter().flatten() {
+                let Some(name) = model.get("name").and_then(|n| n.as_str()) else {
+                    continue;
+                };
+                let columns = model.get("columns").and_then(|c| c.as_sequence());
+                for column in columns.into_iter().flatten() {
+                    let (Some(column), Some(description)) = (
+                        column.get("name").and_then(|n| n.as_str()),
+                        column.get("description").and_then(|d| d.as_str()),
+                    ) else {
+                        continue;
+                    };
+                    docs.entry((name.to_lowercase(), column.to_lowercase()))
+                        .or_insert_with(|| description.to_string());
+                }
+            }
+        }
+    }
+    docs
+}
+
 /// A dbt project found above a checked file.
 #[derive(Clone, Debug, Default)]
 pub struct Project {
@@ -56,7 +116,13 @@ pub struct Project {
     pub package_model_dirs: Vec<PathBuf>,
     /// The Jinja environment with these macros, built once (see `template`).
     pub environment: std::sync::OnceLock<minijinja::Environment<'static>>,
+    /// The models' documented columns, read once (see [`Project::column_description`]).
+    pub column_docs: std::sync::OnceLock<ColumnDocs>,
 }
+
+/// Column descriptions from a project's property files (`models:` in the
+/// `.yml` files under its model paths), by lowercased model and column name.
+pub type ColumnDocs = HashMap<(String, String), String>;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -285,11 +351,21 @@ impl Project {
             vars,
             packages,
             environment: Default::default(),
+            column_docs: Default::default(),
         })
     }
 }
 
 impl Project {
+    /// How the project's property files describe `column` of `model`, if
+    /// they do: what the team wrote a column means (its unit, say).
+    pub fn column_description(&self, model: &str, column: &str) -> Option<&str> {
+        self.column_docs
+            .get_or_init(|| read_column_docs(&self.root, &self.model_paths))
+            .get(&(model.to_lowercase(), column.to_lowercase()))
+            .map(String::as_str)
+    }
+
     /// The `.sql` files of the installed packages' models, in path order.
     pub fn package_models(&self) -> Vec<PathBuf> {
         let mut files = Vec::new();
@@ -440,6 +516,25 @@ impl Projects {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_description_declares_percent_only_in_words_that_say_so() {
+        use crate::registry::Unit;
+        for (description, unit) in [
+            (
+                "The percentage of times people saw your ad and performed a click.",
+                Some(Unit::Percent),
+            ),
+            ("CTR in %", Some(Unit::Percent)),
+            ("Click-through rate, percent.", Some(Unit::Percent)),
+            ("ctr_pct as shown in the UI", Some(Unit::Percent)),
+            ("The 95th percentile of latency.", None),
+            ("The click-through rate.", None),
+            ("", None),
+        ] {
+            assert_eq!(described_unit(description), unit, "{description}");
+        }
+    }
 
     #[test]
     fn dbt_block_tags_become_jinja() {

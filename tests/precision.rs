@@ -544,3 +544,92 @@ fn a_flag_compared_with_1_is_no_missing_filter_in_messages() {
         "{message}"
     );
 }
+
+/// TikTok's package computes `daily_ctr` ×100 and documents it as "the
+/// percentage of times people … performed a click". Under the built-in pack
+/// a unit the model documents is the repository's choice, not drift from the
+/// pack's fraction; undocumented, or documented otherwise, it is still ML004.
+#[test]
+fn a_percent_the_model_documents_is_the_repositorys_unit() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: ads\nversion: '1.0'\n");
+    const PERCENT_CTR: &str = "select ad_id, (sum(clicks) / nullif(sum(impressions), 0)) * 100 as daily_ctr\nfrom {{ ref('stg_ads') }}\ngroup by 1\n";
+    const PER_MILLE_CTR: &str = "select ad_id, (sum(clicks) / nullif(sum(impressions), 0)) * 1000 as daily_ctr\nfrom {{ ref('stg_ads') }}\ngroup by 1\n";
+    const SAYS_PERCENT: &str = "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: The percentage of times people saw your ad and performed a click.\n";
+    const SAYS_NOTHING_OF_UNITS: &str = "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: The click-through rate.\n";
+    const OTHER_MODEL_SAYS_PERCENT: &str = "version: 2\nmodels:\n  - name: campaign_report\n    columns:\n      - name: daily_ctr\n        description: The percentage of clicks.\n";
+    expect(&[
+        (
+            "documented as a percentage: the repository's unit",
+            &[
+                PROJECT,
+                ("models/ad_report.sql", PERCENT_CTR),
+                ("models/ads.yml", SAYS_PERCENT),
+            ],
+            &[],
+        ),
+        (
+            "documented without a unit: percent where the pack has a fraction",
+            &[
+                PROJECT,
+                ("models/ad_report.sql", PERCENT_CTR),
+                ("models/ads.yml", SAYS_NOTHING_OF_UNITS),
+            ],
+            &[("models/ad_report.sql", "ML004")],
+        ),
+        (
+            "not documented at all",
+            &[PROJECT, ("models/ad_report.sql", PERCENT_CTR)],
+            &[("models/ad_report.sql", "ML004")],
+        ),
+        (
+            "another model's column documented as a percentage",
+            &[
+                PROJECT,
+                ("models/ad_report.sql", PERCENT_CTR),
+                ("models/ads.yml", OTHER_MODEL_SAYS_PERCENT),
+            ],
+            &[("models/ad_report.sql", "ML004")],
+        ),
+        (
+            "documented as a percentage but computed per mille",
+            &[
+                PROJECT,
+                ("models/ad_report.sql", PER_MILLE_CTR),
+                ("models/ads.yml", SAYS_PERCENT),
+            ],
+            &[("models/ad_report.sql", "ML004")],
+        ),
+    ]);
+}
+
+/// A team registry that says fraction is the agreement, whatever a model's
+/// description says: the documented percent is then drift.
+#[test]
+fn a_team_registry_overrides_a_documented_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in [
+        ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+        ("models/ad_report.sql", "select ad_id, (sum(clicks) / nullif(sum(impressions), 0)) * 100 as daily_ctr\nfrom {{ ref('stg_ads') }}\ngroup by 1\n"),
+        ("models/ads.yml", "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: The percentage of clicks.\n"),
+        ("metrics.yaml", "version: 1\nmetrics:\n  - name: ctr\n    unit: fraction\n    synonyms: [daily_ctr]\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n"),
+    ] {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "models",
+            "--isolated",
+            "--registry",
+            "metrics.yaml",
+        ])
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("ML004"), "{text}");
+}
