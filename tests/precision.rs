@@ -633,3 +633,44 @@ fn a_team_registry_overrides_a_documented_percent() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("ML004"), "{text}");
 }
+
+/// Mozilla's "% of DAU that is aDAU" report puts `aDAU` into the `DAU`
+/// column of a long-format UNION and labels those rows 'aDAU': the branch
+/// holds aDAU, not another DAU. Without the label the column mixes figures,
+/// and the drift is still reported.
+#[test]
+fn a_long_format_branch_labelled_with_its_figure_holds_that_figure() {
+    const OTHER_REPORT: &str = "select day, sum(dau) as dau from corp_metrics group by 1\n";
+    const LABELLED: &str = "with data as (\n  select day, sum(dau) as dau, sum(active_dau) as adau from corp_metrics group by 1\n)\nselect day, dau, 'DAU' as dau_type from data\nunion all\nselect day, adau, 'aDAU' from data\n";
+    const UNLABELLED: &str = "with data as (\n  select day, sum(dau) as dau, sum(active_dau) as adau from corp_metrics group by 1\n)\nselect day, dau from data\nunion all\nselect day, adau from data\n";
+    const LABELLED_BY_DIMENSION: &str = "with data as (\n  select day, sum(dau) as dau, sum(active_dau) as adau from corp_metrics group by 1\n)\nselect day, dau, 'desktop' as platform from data\nunion all\nselect day, adau, 'mobile' from data\n";
+    expect(&[
+        (
+            "labelled with its own name: the branch holds aDAU",
+            &[
+                ("a.sql", OTHER_REPORT),
+                ("b.sql", OTHER_REPORT),
+                ("share_of_dau.sql", LABELLED),
+            ],
+            &[],
+        ),
+        (
+            "no label: the DAU column holds active DAU in one branch",
+            &[
+                ("a.sql", OTHER_REPORT),
+                ("b.sql", OTHER_REPORT),
+                ("share_of_dau.sql", UNLABELLED),
+            ],
+            &[("share_of_dau.sql", "ML010")],
+        ),
+        (
+            "labelled by a dimension, not the figure: still DAU",
+            &[
+                ("a.sql", OTHER_REPORT),
+                ("b.sql", OTHER_REPORT),
+                ("share_of_dau.sql", LABELLED_BY_DIMENSION),
+            ],
+            &[("share_of_dau.sql", "ML010")],
+        ),
+    ]);
+}

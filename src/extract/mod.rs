@@ -266,6 +266,17 @@ impl<'t, 'w> Extractor<'t, 'w> {
     }
 }
 
+/// An inner column a statement's output passes on: `SELECT d.raw_ctr AS ctr`.
+struct Publication {
+    statement: usize,
+    /// The inner column, lowercased.
+    column: String,
+    /// The name it is published under.
+    as_name: String,
+    /// The label of the long-format UNION branch that publishes it, if any.
+    label: Option<String>,
+}
+
 struct Walker<'t, 'w> {
     wanted: &'w dyn Fn(&str) -> bool,
     index: LineIndex<'t>,
@@ -283,7 +294,7 @@ struct Walker<'t, 'w> {
     /// (statement, column, name published: `SELECT d.raw_ctr AS ctr`), and
     /// statements whose outputs pass on all (`SELECT *`): those inner sites
     /// are what the report publishes.
-    published: Vec<(usize, String, String)>,
+    published: Vec<Publication>,
     /// (statement, the names its `*` passes on, or `None`: all).
     publishes_all: Vec<(usize, Option<Vec<String>>)>,
     /// See [`Extractor::keeping_row_level_only`]; `None` keeps them all.
@@ -335,23 +346,37 @@ impl<'t> Walker<'t, '_> {
         }
         // Indexed by statement: a file of many statements must not scan
         // every statement's publications for each inner site.
-        let mut renamed_in: HashMap<(usize, &str), &str> = HashMap::new();
-        for (statement, name, as_name) in published.iter().rev() {
-            renamed_in.insert((*statement, name.as_str()), as_name.as_str());
+        let mut renamed_in: HashMap<(usize, &str), &Publication> = HashMap::new();
+        for publication in published.iter().rev() {
+            renamed_in.insert(
+                (publication.statement, publication.column.as_str()),
+                publication,
+            );
         }
         let mut all_in: HashMap<usize, Vec<&Option<Vec<String>>>> = HashMap::new();
         for (statement, names) in &publishes_all {
             all_in.entry(*statement).or_default().push(names);
         }
         for ((statement, name), i) in last {
-            let renamed = renamed_in
-                .get(&(statement, name.as_str()))
-                .map(|n| n.to_string());
+            let renamed = renamed_in.get(&(statement, name.as_str()));
             let site = &mut sites[i];
             match renamed {
-                Some(as_name) => {
+                Some(publication) => {
                     site.top_level = true;
-                    site.output_name = as_name;
+                    // A long-format branch labelled with the figure's own
+                    // name (`aDAU` put in the `DAU` column, the row labelled
+                    // 'aDAU') holds that figure, not the column's.
+                    let labelled_as_itself = publication.label.as_deref().is_some_and(|label| {
+                        label
+                            .split('/')
+                            .any(|part| part.eq_ignore_ascii_case(&name))
+                    });
+                    if !labelled_as_itself {
+                        site.output_name = publication.as_name.clone();
+                    }
+                    if publication.label.is_some() {
+                        site.label.clone_from(&publication.label);
+                    }
                 }
                 None => {
                     site.top_level = all_in.get(&statement).is_some_and(|all| {
@@ -539,8 +564,12 @@ impl<'t> Walker<'t, '_> {
             if self.nesting == 0 && is_pass_through(expr, &name) {
                 // `SELECT d.raw_ctr AS ctr`: the inner `raw_ctr`, published as `ctr`.
                 if let Some(passed) = output_name(expr) {
-                    self.published
-                        .push((self.statement, passed.to_lowercase(), name.clone()));
+                    self.published.push(Publication {
+                        statement: self.statement,
+                        column: passed.to_lowercase(),
+                        as_name: name.clone(),
+                        label: self.label.clone(),
+                    });
                 }
             }
             if is_pass_through(expr, &name) || !(self.wanted)(&name) {
