@@ -54,6 +54,20 @@ fn join(f: &mut fmt::Formatter<'_>, items: &[Expr], sep: &str, slot: Prec) -> fm
     Ok(())
 }
 
+/// Whether `1 / den` is a terminating decimal (`den` is 2^a * 5^b).
+fn terminates(mut den: i128) -> bool {
+    if den <= 0 {
+        return false;
+    }
+    while den % 2 == 0 {
+        den /= 2;
+    }
+    while den % 5 == 0 {
+        den /= 5;
+    }
+    den == 1
+}
+
 fn print_product(f: &mut fmt::Formatter<'_>, p: &Product) -> fmt::Result {
     let mut numerator: Vec<String> = Vec::new();
     let mut denominator: Vec<String> = Vec::new();
@@ -73,11 +87,16 @@ fn print_product(f: &mut fmt::Formatter<'_>, p: &Product) -> fmt::Result {
         coefficient = coefficient.neg().unwrap_or(coefficient);
     }
     if let Number::Ratio { num, den } = &coefficient {
-        if *num != 1 {
-            numerator.push(num.to_string());
-        }
-        if *den != 1 {
-            denominator.push(den.to_string());
+        if *num != 1 && *den != 1 && terminates(*den) {
+            // `* 0.66` as the user wrote it, not `* 33 / 50`.
+            numerator.push(coefficient.to_string());
+        } else {
+            if *num != 1 {
+                numerator.push(num.to_string());
+            }
+            if *den != 1 {
+                denominator.push(den.to_string());
+            }
         }
     } else {
         numerator.push(coefficient.to_string());
@@ -242,5 +261,30 @@ mod tests {
         );
         // A short form is as it is.
         assert_eq!(format!("{:.60}", column(1)), "column_number_1");
+    }
+
+    /// The form of `expr` as a report computes it.
+    fn printed(expr: &str) -> String {
+        let text = format!("SELECT {expr} AS m FROM t");
+        let dialect = sqlparser::dialect::GenericDialect {};
+        let statements = sqlparser::parser::Parser::parse_sql(&dialect, &text).unwrap();
+        let sites = crate::extract::extract_sites(&statements, &text, &|_| true);
+        sites[0].computation.to_string()
+    }
+
+    #[test]
+    fn constant_factors_read_as_written() {
+        for (written, shown) in [
+            ("SUM(x) * 0.66", "sum(x) * 0.66"),
+            ("0.66 * SUM(x)", "sum(x) * 0.66"),
+            ("SUM(x) * 1.5", "sum(x) * 1.5"),
+            ("SUM(x) / 100", "sum(x) / 100"),
+            ("SUM(x) * 1000 / SUM(y)", "sum(x) * 1000 / sum(y)"),
+            ("SUM(x) * 2 / 3", "sum(x) * 2 / 3"),
+            // A unit fraction reads as a division.
+            ("-SUM(x) * 0.25", "-sum(x) / 4"),
+        ] {
+            assert_eq!(printed(written), shown, "{written}");
+        }
     }
 }
