@@ -82,6 +82,7 @@ impl Counterpart {
             let plural = match verb {
                 "has" => "have",
                 "does" => "do",
+                "multiplies" => "multiply",
                 other => other.strip_suffix('s').unwrap_or(other),
             };
             format!("{} {plural}", self.subject)
@@ -320,7 +321,34 @@ pub fn scale_difference(
                 money_scale_words(expected)
             )
         }
-        _ => format!("the scale is ×{found} where {} ×{expected}", cp.says("has")),
+        _ => factor_difference(found, expected, cp),
+    }
+}
+
+/// Two constant factors told apart: a power of ten is a scale (×100, ×1000),
+/// any other factor (a conversion rate of 0.66, say) is what it is.
+fn factor_difference(found: &Number, expected: &Number, cp: &Counterpart) -> String {
+    if is_power_of_ten(found) && is_power_of_ten(expected) {
+        format!("the scale is ×{found} where {} ×{expected}", cp.says("has"))
+    } else {
+        format!(
+            "it multiplies by {found} where {} by {expected}",
+            cp.says("multiplies")
+        )
+    }
+}
+
+/// 1, 10, 100, … or 0.1, 0.01, ….
+fn is_power_of_ten(n: &Number) -> bool {
+    let power = |mut v: i128| {
+        while v > 1 && v % 10 == 0 {
+            v /= 10;
+        }
+        v == 1
+    };
+    match n {
+        Number::Ratio { num, den } => (*den == 1 && power(*num)) || (*num == 1 && power(*den)),
+        Number::Text(_) => false,
     }
 }
 
@@ -450,10 +478,7 @@ fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<D
     if found_scale != expected_scale {
         out.push(Difference {
             kind: DifferenceKind::Scale,
-            text: format!(
-                "the scale is ×{found_scale} where {} ×{expected_scale}",
-                cp.says("has")
-            ),
+            text: factor_difference(&found_scale, &expected_scale, cp),
         });
     }
     if out.is_empty() {
@@ -928,6 +953,36 @@ pub fn explain(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn powers_of_ten_are_scales_other_factors_are_factors() {
+        let one_report = Counterpart {
+            subject: "1 other report".to_string(),
+            plural: false,
+        };
+        for (found, expected, said) in [
+            ("100", "1", "the scale is ×100 where 1 other report has ×1"),
+            (
+                "0.001",
+                "1",
+                "the scale is ×0.001 where 1 other report has ×1",
+            ),
+            (
+                "0.66",
+                "1",
+                "it multiplies by 0.66 where 1 other report multiplies by 1",
+            ),
+            (
+                "3",
+                "1",
+                "it multiplies by 3 where 1 other report multiplies by 1",
+            ),
+        ] {
+            let text =
+                factor_difference(&Number::parse(found), &Number::parse(expected), &one_report);
+            assert_eq!(text, said);
+        }
+    }
 
     /// `condition` in canonical form, as a report's WHERE gives it.
     fn condition(condition: &str) -> Expr {

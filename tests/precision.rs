@@ -674,3 +674,39 @@ fn a_long_format_branch_labelled_with_its_figure_holds_that_figure() {
         ),
     ]);
 }
+
+/// A constant factor that is no power of ten (an install estimate of 0.66
+/// downloads) is named a factor, not a scale; ×100 is still a scale.
+#[test]
+fn a_factor_that_is_no_power_of_ten_is_no_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in [
+        (
+            "a.sql",
+            "select day, sum(downloads) * 0.66 as installs from ga group by 1\n",
+        ),
+        (
+            "b.sql",
+            "select day, sum(downloads) * 0.66 as installs from ga group by 1\n",
+        ),
+        (
+            "c.sql",
+            "select day, sum(downloads) as installs from ga group by 1\n",
+        ),
+    ] {
+        std::fs::write(dir.path().join(path), text).unwrap();
+    }
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("c.sql")
+            && text.contains("it multiplies by 1 where 2 other reports multiply by 0.66"),
+        "{text}"
+    );
+    assert!(!text.contains("scale"), "{text}");
+}
