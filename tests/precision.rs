@@ -710,3 +710,42 @@ fn a_factor_that_is_no_power_of_ten_is_no_scale() {
     );
     assert!(!text.contains("scale"), "{text}");
 }
+
+/// Tuva's PMPM model cross-joins a one-row CTE (`count(1) AS member_months`,
+/// no GROUP BY) into its claims grouping and takes `avg(mm.member_months)`:
+/// the average of a value repeated on every row is that value, a count. An
+/// average over a CTE's groups is an average of counts, and still differs.
+#[test]
+fn an_average_of_a_one_row_value_is_that_value() {
+    const COUNTS: &str = "select count(*) as member_months from member_months\n";
+    const ONE_ROW: &str = "with mm as (\n  select count(1) as member_months from member_months\n)\nselect c.category, sum(c.paid) as total_paid, avg(mm.member_months) as member_months\nfrom claims c\ncross join mm\ngroup by c.category\n";
+    const PER_GROUP: &str = "with mm as (\n  select month, count(1) as member_months from member_months group by month\n)\nselect avg(mm.member_months) as member_months\nfrom mm\n";
+    expect(&[
+        (
+            "one row, cross-joined: the count itself",
+            &[("a.sql", COUNTS), ("b.sql", COUNTS), ("pmpm.sql", ONE_ROW)],
+            &[],
+        ),
+        (
+            "one row per month: an average of monthly counts",
+            &[
+                ("a.sql", COUNTS),
+                ("b.sql", COUNTS),
+                ("pmpm.sql", PER_GROUP),
+            ],
+            &[("pmpm.sql", "ML010")],
+        ),
+        (
+            "a `select *` of per-project averages is many rows: an average of averages",
+            &[
+                ("a.sql", CLOSE_TIME),
+                ("b.sql", CLOSE_TIME),
+                ("team.sql", AVERAGE_OF_AVERAGES),
+            ],
+            &[("team.sql", "ML010")],
+        ),
+    ]);
+}
+
+const CLOSE_TIME: &str = "select avg(close_days) as avg_close_time_days from tasks\n";
+const AVERAGE_OF_AVERAGES: &str = "with project_stats as (\n  select project_id, avg(close_days) as avg_close_time_days from tasks group by 1\n),\nproject as (select * from project_stats)\nselect avg(project.avg_close_time_days) as avg_close_time_days from project\n";

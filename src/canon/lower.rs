@@ -23,6 +23,13 @@ pub trait Resolver {
     fn outer_conditions(&self, _qualifier: Option<&str>, _name: &str) -> Vec<Expr> {
         Vec::new()
     }
+
+    /// Whether the column is an aggregate of a relation of one row (a CTE
+    /// that aggregates with no GROUP BY): joined in, its value repeats on
+    /// every row, and its average, minimum or maximum is that value.
+    fn is_one_row_value(&self, _qualifier: Option<&str>, _name: &str) -> bool {
+        false
+    }
 }
 
 /// Every column is a base column of the (single) relation the expression reads.
@@ -86,6 +93,27 @@ pub fn is_numeric_type(data_type: &ast::DataType) -> bool {
 }
 
 /// A function's name, lowercased, without schema or package (`dbt.safe_divide` is `safe_divide`).
+/// `(qualifier, name)` of a plain column reference (`mm.member_months`).
+fn column_reference(expr: &ast::Expr) -> Option<(Option<String>, String)> {
+    match expr {
+        ast::Expr::Identifier(ident) => Some((None, ident.value.clone())),
+        ast::Expr::CompoundIdentifier(parts) => {
+            let (name, qualifier) = parts.split_last()?;
+            let qualifier = qualifier
+                .iter()
+                .map(|p| p.value.as_str())
+                .collect::<Vec<_>>()
+                .join(".");
+            Some((
+                Some(qualifier).filter(|q| !q.is_empty()),
+                name.value.clone(),
+            ))
+        }
+        ast::Expr::Nested(inner) => column_reference(inner),
+        _ => None,
+    }
+}
+
 pub fn function_name(name: &ast::ObjectName) -> String {
     match name.0.last() {
         Some(ast::ObjectNamePart::Identifier(ident)) => {
@@ -379,6 +407,17 @@ impl<'r> Lowerer<'r> {
                 .map(|p| vec![self.lower(p)])
                 .unwrap_or_default();
             let distinct = distinct || meaning == Some(Meaning::CountDistinct);
+            // `AVG(mm.member_months)` over a one-row CTE cross-joined in is
+            // `member_months` itself, not an average of averages.
+            if matches!(func, AggFunc::Avg | AggFunc::Min | AggFunc::Max) && filter.is_empty() {
+                if let [column] = arg_exprs.as_slice() {
+                    if let Some((qualifier, name)) = column_reference(column) {
+                        if self.resolver.is_one_row_value(qualifier.as_deref(), &name) {
+                            return self.lower(column);
+                        }
+                    }
+                }
+            }
             let arg = match (meaning, arg_exprs.as_slice()) {
                 // COUNTIF(p) counts the rows where p holds.
                 (Some(Meaning::CountIf), [p]) => {

@@ -13,8 +13,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use sqlparser::ast::{
-    Expr as AstExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr, TableFactor,
-    TableWithJoins,
+    Expr as AstExpr, GroupByExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr,
+    TableFactor, TableWithJoins,
 };
 
 use crate::canon::lower::{Lowerer, Resolver};
@@ -688,6 +688,33 @@ impl Resolver for Scope<'_> {
             Some(relation) if relation.optional => self.relation_conditions(relation),
             _ => Vec::new(),
         }
+    }
+
+    fn is_one_row_value(&self, qualifier: Option<&str>, name: &str) -> bool {
+        let name = name.to_lowercase();
+        let Some(relation) = self.relation_of(qualifier, &name) else {
+            return false;
+        };
+        let RelationKind::Derived(query) = relation.kind else {
+            return false;
+        };
+        // One SELECT that aggregates with no GROUP BY returns one row.
+        let SetExpr::Select(select) = query.body.as_ref() else {
+            return false;
+        };
+        let ungrouped =
+            matches!(&select.group_by, GroupByExpr::Expressions(keys, _) if keys.is_empty());
+        // The aggregate must be computed there, not read from upstream: a
+        // `SELECT *` of a model's per-project averages is many rows.
+        let computed_there = match output_item(select, &name) {
+            Some(Output::Computed(expr)) => {
+                crate::canon::lower::Lowerer::new(&crate::canon::lower::BaseColumns)
+                    .lower(expr)
+                    .has_aggregate()
+            }
+            _ => false,
+        };
+        ungrouped && computed_there
     }
 
     fn column(&self, qualifier: Option<&str>, name: &str) -> Expr {
