@@ -749,3 +749,26 @@ fn an_average_of_a_one_row_value_is_that_value() {
 
 const CLOSE_TIME: &str = "select avg(close_days) as avg_close_time_days from tasks\n";
 const AVERAGE_OF_AVERAGES: &str = "with project_stats as (\n  select project_id, avg(close_days) as avg_close_time_days from tasks group by 1\n),\nproject as (select * from project_stats)\nselect avg(project.avg_close_time_days) as avg_close_time_days from project\n";
+
+/// Mattermost's Focalboard and server facts both count `days_active`, over
+/// two products' activity tables, each joined to a server dimension: the
+/// dimension they share is no common source of the figure. Over one
+/// activity table, the same two counts must agree.
+#[test]
+fn a_shared_dimension_is_no_common_source_of_a_figure() {
+    const BOARDS: &str = "select a.user_id, count(distinct case when a.daily_active_users > 0 then a.timestamp::date end) as days_active\nfrom focalboard_activity a\nleft join server s on a.user_id = s.user_id\ngroup by 1\n";
+    const SERVERS: &str = "select e.server_id, count(distinct e.timestamp::date) as days_active\nfrom user_events e\nleft join server s on e.server_id = s.server_id\ngroup by 1\n";
+    const SERVERS_OVER_BOARDS: &str = "select a.user_id, count(distinct a.timestamp::date) as days_active\nfrom focalboard_activity a\nleft join server s on a.user_id = s.user_id\ngroup by 1\n";
+    expect(&[
+        (
+            "two products' activity tables, one dimension",
+            &[("boards.sql", BOARDS), ("servers.sql", SERVERS)],
+            &[],
+        ),
+        (
+            "one activity table: the filter is a difference",
+            &[("boards.sql", BOARDS), ("servers.sql", SERVERS_OVER_BOARDS)],
+            &[("boards.sql", "ML010"), ("servers.sql", "ML010")],
+        ),
+    ]);
+}

@@ -586,9 +586,14 @@ impl<'t> Walker<'t, '_> {
             if self.row_level.is_some_and(|keep| !keep(&name)) && !computation.has_aggregate() {
                 continue;
             }
-            let (sources, reads) = sources
+            let (all_sources, reads) = sources
                 .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
+            // What the figure itself reads, where its columns say so.
+            let sources = scope
+                .relations_read_by(expr)
+                .filter(|read| !read.is_empty())
+                .unwrap_or(all_sources);
             self.sites.push(Site {
                 output_name: name,
                 range: self.expression_range(expr, alias),

@@ -241,8 +241,45 @@ impl<'a> Scope<'a> {
         out
     }
 
+    /// The base relations the columns of `expr` come from (through CTEs,
+    /// subqueries and models), sorted: a figure over `events` joined to a
+    /// dimension table reads `events`, not the dimension. `None` when a
+    /// column's relation is not known for sure (then the query's relations
+    /// stand for it).
+    pub fn relations_read_by(&self, expr: &AstExpr) -> Option<Vec<String>> {
+        use sqlparser::ast::Visit;
+        let mut columns: Vec<(Option<String>, String)> = Vec::new();
+        // A subquery reads relations of its own: then the query's stand.
+        if expr.visit(&mut ColumnReferences(&mut columns)).is_break() || columns.is_empty() {
+            return None;
+        }
+        let mut used: Vec<&Relation<'a>> = Vec::new();
+        for (qualifier, column) in &columns {
+            let relation = self.relation_of(qualifier.as_deref(), &column.to_lowercase())?;
+            if !used.iter().any(|r| std::ptr::eq(*r, relation)) {
+                used.push(relation);
+            }
+        }
+        let mut out = Vec::new();
+        self.collect_base_relations_of(&used, &mut out, &mut Vec::new(), true);
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
+
     fn collect_base_relations(&self, out: &mut Vec<String>, seen: &mut Vec<usize>, upstream: bool) {
-        for relation in &self.relations {
+        let all: Vec<&Relation<'a>> = self.relations.iter().collect();
+        self.collect_base_relations_of(&all, out, seen, upstream);
+    }
+
+    fn collect_base_relations_of(
+        &self,
+        relations: &[&Relation<'a>],
+        out: &mut Vec<String>,
+        seen: &mut Vec<usize>,
+        upstream: bool,
+    ) {
+        for relation in relations.iter().copied() {
             match relation.kind {
                 RelationKind::Base => out.push(relation.name.clone()),
                 // A model reads its own sources; the model counts as one too.
@@ -676,6 +713,39 @@ fn collect_factor<'a>(
             kind: RelationKind::Opaque,
             optional: false,
         }),
+    }
+}
+
+/// Collects the column references of an expression, as (qualifier, name);
+/// stops at a subquery, which reads relations of its own.
+struct ColumnReferences<'c>(&'c mut Vec<(Option<String>, String)>);
+
+impl sqlparser::ast::Visitor for ColumnReferences<'_> {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &AstExpr) -> std::ops::ControlFlow<()> {
+        match expr {
+            AstExpr::Identifier(ident) => self.0.push((None, ident.value.clone())),
+            AstExpr::CompoundIdentifier(parts) => {
+                if let Some((name, qualifier)) = parts.split_last() {
+                    let qualifier = qualifier
+                        .iter()
+                        .map(|p| p.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(".");
+                    self.0.push((
+                        Some(qualifier).filter(|q| !q.is_empty()),
+                        name.value.clone(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, _query: &Query) -> std::ops::ControlFlow<()> {
+        std::ops::ControlFlow::Break(())
     }
 }
 
