@@ -63,12 +63,8 @@ fn default_registry() -> metriclint::registry::Registry {
 fn options_for(dir: &std::path::Path) -> CheckOptions {
     CheckOptions {
         paths: vec![dir.to_path_buf()],
-        dialect: Dialect::Generic,
         inventory: false,
-        config: None,
-        stdin: None,
-        progress: false,
-        projects: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -120,27 +116,19 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from);
     let dir_path = kept.clone().unwrap_or_else(|| dir.path().to_path_buf());
-    if let Some(dir) = args
-        .iter()
-        .position(|a| a == "--child-check")
-        .and_then(|i| args.get(i + 1))
-    {
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+    };
+    let small = args.iter().any(|a| a == "--small");
+    if let Some(dir) = value_of("--child-check") {
         return child_check(std::path::Path::new(dir));
     }
-    if let Some(sizes) = args
-        .iter()
-        .position(|a| a == "--memory")
-        .and_then(|i| args.get(i + 1))
-    {
-        let small = args.iter().any(|a| a == "--small");
+    if let Some(sizes) = value_of("--memory") {
         return bench_memory(sizes, small);
     }
-    if let Some(sizes) = args
-        .iter()
-        .position(|a| a == "--large")
-        .and_then(|i| args.get(i + 1))
-    {
-        let small = args.iter().any(|a| a == "--small");
+    if let Some(sizes) = value_of("--large") {
         return bench_large_files(sizes, small);
     }
     let dbt = args.iter().any(|a| a == "--dbt");

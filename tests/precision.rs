@@ -6,15 +6,36 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// Checks a scratch repository of `files` and returns its findings as
-/// (file name, code), sorted.
-fn findings(files: &[(&str, &str)]) -> Vec<(String, String)> {
+/// A scratch repository of `files`.
+fn repository(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in files {
         let to = dir.path().join(path);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::write(to, text).unwrap();
     }
+    dir
+}
+
+/// The concise output of `check` with `args`, run in a scratch repository
+/// of `files`.
+fn concise(files: &[(&str, &str)], args: &[&str]) -> String {
+    let dir = repository(files);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("check")
+        .args(args)
+        .args(["--isolated", "--format", "concise"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Checks a scratch repository of `files` and returns its findings as
+/// (file name, code), sorted.
+fn findings(files: &[(&str, &str)]) -> Vec<(String, String)> {
+    let dir = repository(files);
     let output = Command::cargo_bin("metriclint")
         .unwrap()
         .args(["check", dir.path().to_str().unwrap(), "--isolated"])
@@ -606,31 +627,15 @@ fn a_percent_the_model_documents_is_the_repositorys_unit() {
 /// description says: the documented percent is then drift.
 #[test]
 fn a_team_registry_overrides_a_documented_percent() {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in [
-        ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
-        ("models/ad_report.sql", "select ad_id, (sum(clicks) / nullif(sum(impressions), 0)) * 100 as daily_ctr\nfrom {{ ref('stg_ads') }}\ngroup by 1\n"),
-        ("models/ads.yml", "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: The percentage of clicks.\n"),
-        ("metrics.yaml", "version: 1\nmetrics:\n  - name: ctr\n    unit: fraction\n    synonyms: [daily_ctr]\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n"),
-    ] {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    }
-    let output = Command::cargo_bin("metriclint")
-        .unwrap()
-        .current_dir(dir.path())
-        .args([
-            "check",
-            "models",
-            "--isolated",
-            "--registry",
-            "metrics.yaml",
-        ])
-        .args(["--format", "concise"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = concise(
+        &[
+            ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+            ("models/ad_report.sql", "select ad_id, (sum(clicks) / nullif(sum(impressions), 0)) * 100 as daily_ctr\nfrom {{ ref('stg_ads') }}\ngroup by 1\n"),
+            ("models/ads.yml", "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: The percentage of clicks.\n"),
+            ("metrics.yaml", "version: 1\nmetrics:\n  - name: ctr\n    unit: fraction\n    synonyms: [daily_ctr]\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n"),
+        ],
+        &["models", "--registry", "metrics.yaml"],
+    );
     assert!(text.contains("ML004"), "{text}");
 }
 
@@ -679,30 +684,23 @@ fn a_long_format_branch_labelled_with_its_figure_holds_that_figure() {
 /// downloads) is named a factor, not a scale; ×100 is still a scale.
 #[test]
 fn a_factor_that_is_no_power_of_ten_is_no_scale() {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in [
-        (
-            "a.sql",
-            "select day, sum(downloads) * 0.66 as installs from ga group by 1\n",
-        ),
-        (
-            "b.sql",
-            "select day, sum(downloads) * 0.66 as installs from ga group by 1\n",
-        ),
-        (
-            "c.sql",
-            "select day, sum(downloads) as installs from ga group by 1\n",
-        ),
-    ] {
-        std::fs::write(dir.path().join(path), text).unwrap();
-    }
-    let output = Command::cargo_bin("metriclint")
-        .unwrap()
-        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
-        .args(["--format", "concise"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = concise(
+        &[
+            (
+                "a.sql",
+                "select day, sum(downloads) * 0.66 as installs from ga group by 1\n",
+            ),
+            (
+                "b.sql",
+                "select day, sum(downloads) * 0.66 as installs from ga group by 1\n",
+            ),
+            (
+                "c.sql",
+                "select day, sum(downloads) as installs from ga group by 1\n",
+            ),
+        ],
+        &["."],
+    );
     assert!(
         text.contains("c.sql")
             && text.contains("it multiplies by 1 where 2 other reports multiply by 0.66"),

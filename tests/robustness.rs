@@ -122,12 +122,8 @@ fn very_long_expressions_in_a_folder_do_not_overflow_the_stack() {
     std::fs::write(dir.path().join("long.sql"), sql).unwrap();
     let options = metriclint::check::CheckOptions {
         paths: vec![dir.path().to_path_buf()],
-        dialect: Dialect::Generic,
         inventory: true,
-        config: None,
-        stdin: None,
-        progress: false,
-        projects: Default::default(),
+        ..Default::default()
     };
     let registry = load_builtin("programmatic").unwrap();
     let result = metriclint::check::run(&options, &registry).unwrap();
@@ -355,12 +351,8 @@ fn what_sites_repeat_is_held_once_across_files() {
     registry.set_pack_only(true);
     let options = metriclint::check::CheckOptions {
         paths: vec![dir.path().to_path_buf()],
-        dialect: Dialect::Generic,
         inventory: false,
-        config: None,
-        stdin: None,
-        progress: false,
-        projects: Default::default(),
+        ..Default::default()
     };
     let result = metriclint::check::run(&options, &registry).unwrap();
     let ctr: Vec<_> = result
