@@ -156,7 +156,9 @@ impl Vocabulary {
 
     /// [`Self::strip_with`]; `keep_windows` keeps rolling and to-date
     /// windows (`_qtd`, `_7d`, `cumulative_`) and totals even on additive
-    /// figures.
+    /// figures, and currency codes: reports are compared under those names
+    /// (a model's `gas` in the chain's token and its `gas_usd` are two
+    /// figures, where a registry's `spend` may well be named `spend_usd`).
     fn strip_keeping(&self, name: &str, additive: bool, keep_windows: bool) -> Option<String> {
         let lower = name.to_lowercase();
         let mut words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
@@ -181,7 +183,10 @@ impl Vocabulary {
                     || !(GRAIN_WORDS.contains(&w)
                         || WINDOW_WORDS.contains(&w)
                         || TOTAL_WORDS.contains(&w)))
-                && !(keep_windows && (WINDOW_WORDS.contains(&w) || TOTAL_WORDS.contains(&w)))
+                && !(keep_windows
+                    && (WINDOW_WORDS.contains(&w)
+                        || TOTAL_WORDS.contains(&w)
+                        || CURRENCY_WORDS.contains(&w)))
         };
         while words.len() > 1 && strippable(words[0], &self.prefixes) {
             words.remove(0);
@@ -278,6 +283,12 @@ pub const GRAIN_WORDS: &[&str] = &[
     "quarterly",
     "yearly",
     "annual",
+];
+
+/// Currency codes: a unit, stripped to find a registered metric, kept in the
+/// names reports are compared under.
+const CURRENCY_WORDS: &[&str] = &[
+    "usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr", "brl",
 ];
 
 /// Rolling and to-date windows: like a grain, and never stripped from the
@@ -435,6 +446,12 @@ mod tests {
         assert_eq!(v.group_name("daily_clicks", true), "clicks");
         assert_eq!(v.group_name("clicks_mtd", true), "clicks_mtd");
         assert_eq!(v.strip_with("clicks_mtd", true).as_deref(), Some("clicks"));
+        // A currency code is a unit: another figure to compare, the same
+        // metric to look up.
+        assert_eq!(v.group_name("gas_usd", true), "gas_usd");
+        assert_ne!(v.group_name("gas_usd", true), v.group_name("gas", true));
+        assert_eq!(v.group_name("daily_gas_usd", true), "gas_usd");
+        assert_eq!(v.strip_with("spend_usd", true).as_deref(), Some("spend"));
         // A registry lookup learns which word was dropped.
         let dropped: Vec<(String, bool)> = v
             .candidates("weekly_active_users")
