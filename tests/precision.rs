@@ -770,3 +770,24 @@ fn a_shared_dimension_is_no_common_source_of_a_figure() {
         ),
     ]);
 }
+
+/// Artemis's chain models output `sum(tx_fee) AS gas` (in the chain's token)
+/// beside `sum(gas_usd) AS gas_usd`: a currency code makes another figure.
+/// A report that calls the USD figure `gas` still differs from the others.
+#[test]
+fn a_currency_code_names_another_figure() {
+    const BOTH: &str = "select day, sum(tx_fee) as gas, sum(gas_usd) as gas_usd from fact_transactions group by 1\n";
+    const USD_AS_GAS: &str = "select day, sum(gas_usd) as gas from fact_transactions group by 1\n";
+    expect(&[
+        (
+            "gas and gas_usd side by side",
+            &[("a.sql", BOTH), ("b.sql", BOTH), ("c.sql", BOTH)],
+            &[],
+        ),
+        (
+            "the USD figure under the name gas",
+            &[("a.sql", BOTH), ("b.sql", BOTH), ("c.sql", USD_AS_GAS)],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
+}
