@@ -791,3 +791,33 @@ fn a_currency_code_names_another_figure() {
         ),
     ]);
 }
+
+/// Protocols' models each sum their own fee table in a CTE that also joins a
+/// shared price table for another column: the figure reads its fee table, so
+/// two protocols' `fees` are not compared. Over one fee table, they are.
+#[test]
+fn a_cte_figure_reads_the_relations_of_its_own_columns() {
+    const GMX: &str = "with daily as (\n  select f.day, sum(f.fee_usd) as fees, max(p.price) as price\n  from gmx_fees f join prices p on p.day = f.day\n  group by 1\n)\nselect day, fees from daily\n";
+    const MAPLE: &str = "with daily as (\n  select f.day, sum(f.amount_usd) + sum(f.rebate_usd) as fees, max(p.price) as price\n  from maple_fees f join prices p on p.day = f.day\n  group by 1\n)\nselect day, fees from daily\n";
+    const MAPLE_OVER_GMX: &str = "with daily as (\n  select f.day, sum(f.fee_usd) + sum(f.rebate_usd) as fees, max(p.price) as price\n  from gmx_fees f join prices p on p.day = f.day\n  group by 1\n)\nselect day, fees from daily\n";
+    expect(&[
+        (
+            "two protocols' fee tables, one price table",
+            &[
+                ("gmx.sql", GMX),
+                ("gmx_copy.sql", GMX),
+                ("maple.sql", MAPLE),
+            ],
+            &[],
+        ),
+        (
+            "one fee table: the extra rebate is a difference",
+            &[
+                ("gmx.sql", GMX),
+                ("gmx_copy.sql", GMX),
+                ("maple.sql", MAPLE_OVER_GMX),
+            ],
+            &[("maple.sql", "ML010")],
+        ),
+    ]);
+}

@@ -253,18 +253,60 @@ impl<'a> Scope<'a> {
         if expr.visit(&mut ColumnReferences(&mut columns)).is_break() || columns.is_empty() {
             return None;
         }
-        let mut used: Vec<&Relation<'a>> = Vec::new();
-        for (qualifier, column) in &columns {
-            let relation = self.relation_of(qualifier.as_deref(), &column.to_lowercase())?;
-            if !used.iter().any(|r| std::ptr::eq(*r, relation)) {
-                used.push(relation);
-            }
-        }
         let mut out = Vec::new();
-        self.collect_base_relations_of(&used, &mut out, &mut Vec::new(), true);
+        for (qualifier, column) in &columns {
+            let column = column.to_lowercase();
+            let relation = self.relation_of(qualifier.as_deref(), &column)?;
+            out.extend(self.base_relations_of_column(relation, &column)?);
+        }
         out.sort();
         out.dedup();
         Some(out)
+    }
+
+    /// The base relations one column of `relation` comes from: through a CTE
+    /// or subquery, those of the expression that produces it (a CTE's
+    /// figure over `events` joined to `prices` for another column reads
+    /// `events`). `None` when that is not known for sure.
+    fn base_relations_of_column(
+        &self,
+        relation: &Relation<'a>,
+        column: &str,
+    ) -> Option<Vec<String>> {
+        match relation.kind {
+            RelationKind::Base => Some(vec![relation.name.clone()]),
+            // A model reads its own sources; the model counts as one too.
+            RelationKind::Model(model) => {
+                let mut out = vec![relation.name.clone()];
+                out.extend(model.sources.iter().cloned());
+                Some(out)
+            }
+            RelationKind::Opaque => None,
+            RelationKind::Derived(query) => {
+                if self.depth >= MAX_DEPTH {
+                    return None;
+                }
+                let ctes = self.ctes_for(query);
+                let mut out = Vec::new();
+                for select in selects_of(&query.body) {
+                    let inner = self.nested(select, &ctes);
+                    let read = match output_item(select, column)? {
+                        Output::Column(qualifier, name) => {
+                            let name = name.to_lowercase();
+                            let relation = inner.relation_of(qualifier.as_deref(), &name)?;
+                            inner.base_relations_of_column(relation, &name)?
+                        }
+                        Output::Wildcard => {
+                            let relation = inner.relation_of(None, column)?;
+                            inner.base_relations_of_column(relation, column)?
+                        }
+                        Output::Computed(expr) => inner.relations_read_by(expr)?,
+                    };
+                    out.extend(read);
+                }
+                Some(out)
+            }
+        }
     }
 
     fn collect_base_relations(&self, out: &mut Vec<String>, seen: &mut Vec<usize>, upstream: bool) {
