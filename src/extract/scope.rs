@@ -33,6 +33,8 @@ const MAX_MEANING_NODES: usize = 2000;
 struct Memo {
     columns: HashMap<(usize, Option<String>, String), Expr>,
     conditions: HashMap<usize, Vec<Expr>>,
+    /// The base relations of a derived relation's column, by (query, column).
+    relations: HashMap<(usize, String), Option<Vec<String>>>,
 }
 
 /// What a FROM item is.
@@ -286,27 +288,41 @@ impl<'a> Scope<'a> {
                 if self.depth >= MAX_DEPTH {
                     return None;
                 }
-                let ctes = self.ctes_for(query);
-                let mut out = Vec::new();
-                for select in selects_of(&query.body) {
-                    let inner = self.nested(select, &ctes);
-                    let read = match output_item(select, column)? {
-                        Output::Column(qualifier, name) => {
-                            let name = name.to_lowercase();
-                            let relation = inner.relation_of(qualifier.as_deref(), &name)?;
-                            inner.base_relations_of_column(relation, &name)?
-                        }
-                        Output::Wildcard => {
-                            let relation = inner.relation_of(None, column)?;
-                            inner.base_relations_of_column(relation, column)?
-                        }
-                        Output::Computed(expr) => inner.relations_read_by(expr)?,
-                    };
-                    out.extend(read);
+                // Memoised: columns of chained CTEs branch into many columns
+                // of the CTEs below, and those are met again and again.
+                let key = (query as *const Query as usize, column.to_string());
+                if let Some(known) = self.memo.borrow().relations.get(&key) {
+                    return known.clone();
                 }
-                Some(out)
+                let found = self.derived_column_relations(query, column);
+                self.memo.borrow_mut().relations.insert(key, found.clone());
+                found
             }
         }
+    }
+
+    /// [`Scope::base_relations_of_column`] of a CTE's or subquery's column,
+    /// worked out (every branch of a UNION contributes).
+    fn derived_column_relations(&self, query: &'a Query, column: &str) -> Option<Vec<String>> {
+        let ctes = self.ctes_for(query);
+        let mut out = Vec::new();
+        for select in selects_of(&query.body) {
+            let inner = self.nested(select, &ctes);
+            let read = match output_item(select, column)? {
+                Output::Column(qualifier, name) => {
+                    let name = name.to_lowercase();
+                    let relation = inner.relation_of(qualifier.as_deref(), &name)?;
+                    inner.base_relations_of_column(relation, &name)?
+                }
+                Output::Wildcard => {
+                    let relation = inner.relation_of(None, column)?;
+                    inner.base_relations_of_column(relation, column)?
+                }
+                Output::Computed(expr) => inner.relations_read_by(expr)?,
+            };
+            out.extend(read);
+        }
+        Some(out)
     }
 
     fn collect_base_relations(&self, out: &mut Vec<String>, seen: &mut Vec<usize>, upstream: bool) {
