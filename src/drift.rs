@@ -782,12 +782,30 @@ impl Deprecated {
     }
 }
 
+/// The site's sources a template rendered: see [`comparable`].
+fn rendered_sources(site: &MetricSite) -> Vec<&String> {
+    site.sources
+        .iter()
+        .filter(|r| !r.starts_with("__jinja"))
+        .collect()
+}
+
 /// Whether two sites must compute a metric the same way: they are in one
 /// report, or read a common relation (or either's relations are unknown).
 pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
-    let common_relation = a.sources.is_empty()
-        || b.sources.is_empty()
-        || a.sources.iter().any(|s| b.sources.contains(s));
+    // A relation a template left unrendered (`api.Relation.create(…)` reads
+    // as `__jinja_api_relation_create`) is a different table in every model
+    // that writes it: it proves nothing in common, and a site that reads
+    // only such relations is compared within its own report only.
+    let (a_known, b_known) = (rendered_sources(a), rendered_sources(b));
+    if a.path != b.path
+        && ((a_known.is_empty() && !a.sources.is_empty())
+            || (b_known.is_empty() && !b.sources.is_empty()))
+    {
+        return false;
+    }
+    let common_relation =
+        a_known.is_empty() || b_known.is_empty() || a_known.iter().any(|s| b_known.contains(s));
     if !common_relation {
         return false;
     }

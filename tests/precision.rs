@@ -821,3 +821,40 @@ fn a_cte_figure_reads_the_relations_of_its_own_columns() {
         ),
     ]);
 }
+
+/// Artemis's protocol models read their tables through
+/// `api.Relation.create(…)`, which metriclint cannot render: every such
+/// relation reads as the same placeholder, and is no common table. Over a
+/// table the models really share, the same formulas are compared.
+#[test]
+fn an_unrendered_relation_is_no_common_table() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: chains\nversion: '1.0'\n");
+    const RENZO: &str = "select date, sum(amount_restaked_usd) as tvl\nfrom {{ api.Relation.create(database='db', schema='renzo', identifier='fact_restaked') }}\ngroup by 1\n";
+    const AFTERMATH: &str = "select date, sum(tvl) as tvl\nfrom {{ api.Relation.create(database='db', schema='aftermath', identifier='fact_tvl') }}\ngroup by 1\n";
+    const RENZO_SHARED: &str =
+        "select date, sum(amount_restaked_usd) as tvl\nfrom analytics.fact_tvl\ngroup by 1\n";
+    const AFTERMATH_SHARED: &str =
+        "select date, sum(tvl) as tvl\nfrom analytics.fact_tvl\ngroup by 1\n";
+    expect(&[
+        (
+            "each protocol's own unrendered relation",
+            &[
+                PROJECT,
+                ("models/renzo.sql", RENZO),
+                ("models/aftermath.sql", AFTERMATH),
+                ("models/aftermath_by_chain.sql", AFTERMATH),
+            ],
+            &[],
+        ),
+        (
+            "one table they share",
+            &[
+                PROJECT,
+                ("models/renzo.sql", RENZO_SHARED),
+                ("models/aftermath.sql", AFTERMATH_SHARED),
+                ("models/aftermath_by_chain.sql", AFTERMATH_SHARED),
+            ],
+            &[("models/renzo.sql", "ML010")],
+        ),
+    ]);
+}
