@@ -516,13 +516,10 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         if context.contains(path) {
             continue;
         }
-        let root: Option<Arc<Path>> = options
-            .projects
-            .for_file(path)
-            .map(|p| Arc::from(p.root.as_path()));
-        for site in &mut outcome.sites {
-            site.project.clone_from(&root);
-        }
+        mark_project(
+            &mut outcome.sites,
+            options.projects.for_file(path).as_deref(),
+        );
         collect(path.display().to_string(), outcome);
     }
     if let Some((name, bytes)) = &options.stdin {
@@ -530,7 +527,6 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             Ok(text) => {
                 let text = text.strip_prefix('\u{feff}').unwrap_or(text);
                 let project = options.projects.for_file(Path::new(name));
-                let root: Option<Arc<Path>> = project.as_ref().map(|p| Arc::from(p.root.as_path()));
                 let scope = project.as_ref().map(|p| p.ref_scope.clone());
                 let upstream = models.get(&scope).unwrap_or(&no_models);
                 let standalone = options.projects.standalone();
@@ -543,9 +539,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
                     None,
                 );
                 let mut outcome = check_source_in(name, text, context);
-                for site in &mut outcome.sites {
-                    site.project.clone_from(&root);
-                }
+                mark_project(&mut outcome.sites, project.as_deref());
                 outcome
             }
             Err(e) => not_utf8(name, bytes, e),
@@ -1197,6 +1191,15 @@ fn keep_sites(
         let mut new = sites.split_off(first_new);
         new.retain(crate::drift::is_compared);
         sites.append(&mut new);
+    }
+}
+
+/// Tells a file's sites which dbt project they belong to: reports are
+/// compared within their project only.
+fn mark_project(sites: &mut [MetricSite], project: Option<&crate::dbt::Project>) {
+    let root: Option<Arc<Path>> = project.map(|p| Arc::from(p.root.as_path()));
+    for site in sites {
+        site.project.clone_from(&root);
     }
 }
 

@@ -786,7 +786,7 @@ impl Deprecated {
 fn rendered_sources(site: &MetricSite) -> Vec<&String> {
     site.sources
         .iter()
-        .filter(|r| !r.starts_with("__jinja"))
+        .filter(|r| !crate::template::is_placeholder_name(r))
         .collect()
 }
 

@@ -350,7 +350,7 @@ fn is_row_condition(condition: &Expr) -> bool {
         .is_ok();
     !crate::judge::is_date_predicate(condition)
         && reparses
-        && !lowered.contains("__jinja")
+        && !lowered.contains(crate::template::PLACEHOLDER_PREFIX)
         && !lowered.contains(" over ")
         && !lowered.contains(" over(")
 }

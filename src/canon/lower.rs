@@ -174,7 +174,7 @@ impl<'r> Lowerer<'r> {
     pub fn lower(&self, expr: &ast::Expr) -> Expr {
         match expr {
             // What a template left unrendered (an unknown macro) means nothing yet.
-            ast::Expr::Identifier(ident) if ident.value.starts_with("__jinja") => {
+            ast::Expr::Identifier(ident) if crate::template::is_placeholder_name(&ident.value) => {
                 Expr::Opaque(ident.value.clone())
             }
             ast::Expr::Identifier(ident) => {
@@ -385,7 +385,7 @@ impl<'r> Lowerer<'r> {
             }
         }
 
-        if name.starts_with("__jinja") {
+        if crate::template::is_placeholder_name(&name) {
             return Expr::Opaque(function.to_string());
         }
         let meaning = functions::meaning(&name);

@@ -40,6 +40,16 @@ const MAX_RENDERED_BYTES: usize = 20_000_000;
 /// How much work one file's rendering may do.
 const FUEL: u64 = 2_000_000;
 
+/// What a template tag metriclint cannot render becomes in the SQL: a bare
+/// name with this prefix (`__jinja_api_relation_create`).
+pub const PLACEHOLDER_PREFIX: &str = "__jinja";
+
+/// Whether a name is such a placeholder, not a column, table or function
+/// the report wrote.
+pub fn is_placeholder_name(name: &str) -> bool {
+    name.starts_with(PLACEHOLDER_PREFIX)
+}
+
 /// Whether the text is a Jinja template.
 pub fn is_templated(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
@@ -1179,7 +1189,7 @@ impl Object for Placeholder {
     /// A bare name, which SQL takes wherever an expression, a table or a
     /// type goes; two side by side (`{{ a() }} {{ b() }}`) still parse.
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "__jinja_{}", self.sql_name())
+        write!(f, "{PLACEHOLDER_PREFIX}_{}", self.sql_name())
     }
 }
 
