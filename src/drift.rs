@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::canon::{AggFunc, Expr};
+use crate::extract::same_relation;
 use crate::finding::Finding;
 use crate::judge::{explain, Counterpart};
 use crate::registry::Registry;
@@ -321,7 +322,34 @@ fn is_generic_name(name: &str) -> bool {
         return true;
     }
     let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
+    // A KPI card's columns (`prev_value`, `change_pct`, `current_value_usd`)
+    // name a slot, not a metric: every card fills them with its own figure.
+    let slot_words = stem.split('_').all(|w| {
+        matches!(
+            w,
+            "prev"
+                | "previous"
+                | "prior"
+                | "curr"
+                | "current"
+                | "cur"
+                | "this"
+                | "last"
+                | "value"
+                | "val"
+                | "change"
+                | "delta"
+                | "diff"
+                | "pct"
+                | "percent"
+                | "ratio"
+                | "usd"
+                | "eur"
+                | "gbp"
+        )
+    });
     name.is_empty()
+        || slot_words
         || matches!(
             stem,
             "" | "value"
@@ -699,9 +727,7 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
             // the difference is no evidence.
             let grain_unknown = {
                 let (x, y) = (sites[a], sites[b]);
-                (!x.reads.iter().any(|r| y.reads.contains(r))
-                    || x.reads.len() > 1
-                    || y.reads.len() > 1)
+                (!reads_common(&x.reads, &y.reads) || x.reads.len() > 1 || y.reads.len() > 1)
                     && without_distinct(&named[&a]) == without_distinct(&named[&b])
             };
             if same_with_slices(sites[a], sites[b])
@@ -786,8 +812,14 @@ impl Deprecated {
 fn rendered_sources(site: &MetricSite) -> Vec<&String> {
     site.sources
         .iter()
-        .filter(|r| !crate::template::is_placeholder_name(r))
+        .filter(|r| !crate::template::is_placeholder_name(r.rsplit('.').next().unwrap_or(r)))
         .collect()
+}
+
+/// Whether two lists of relations share one (see [`same_relation`]).
+fn reads_common<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
+    a.iter()
+        .any(|x| b.iter().any(|y| same_relation(x.as_ref(), y.as_ref())))
 }
 
 /// Whether two sites must compute a metric the same way: they are in one
@@ -805,7 +837,7 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
         return false;
     }
     let common_relation =
-        a_known.is_empty() || b_known.is_empty() || a_known.iter().any(|s| b_known.contains(s));
+        a_known.is_empty() || b_known.is_empty() || reads_common(&a_known, &b_known);
     if !common_relation {
         return false;
     }
@@ -818,6 +850,11 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     if a.path != b.path && same_without_versions(&a.path, &b.path) {
         return false;
     }
+    // One model per chain, protocol or product, each over its own tables:
+    // a shared name is each entity's own figure.
+    if a.path != b.path && per_entity_models(a, b) {
+        return false;
+    }
     if a.path == b.path && a.statement == b.statement {
         // Within one statement only UNION branches over a common relation
         // must agree: branches over each platform's table map each
@@ -826,6 +863,130 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
         return a.in_union && b.in_union && common_relation;
     }
     common_relation
+}
+
+/// Whether two reports are one model written per entity (chain, protocol,
+/// product), each over that entity's own tables, so that a shared output name
+/// is no promise of one definition: `models/gpay/fct_gpay_journeys.sql` and
+/// `models/gnosis_app/fct_gnosis_app_journeys_7d.sql` (paths that differ in
+/// one folder, each file named by its folder), or
+/// `agg_daily_ethereum_revenue.sql` beside `agg_daily_gnosis_revenue.sql`
+/// where each reads its own entity's relations. Report grains and breakdowns
+/// (`daily`, `campaign`, `ad_group`) are not entities: an ad and a campaign
+/// report compute one ctr.
+fn per_entity_models(a: &MetricSite, b: &MetricSite) -> bool {
+    let (a_parts, b_parts): (Vec<&str>, Vec<&str>) =
+        (a.path.split('/').collect(), b.path.split('/').collect());
+    let (Some((a_file, a_dirs)), Some((b_file, b_dirs))) =
+        (a_parts.split_last(), b_parts.split_last())
+    else {
+        return false;
+    };
+    let stem = |file: &'_ str| -> String { file.split('.').next().unwrap_or(file).to_lowercase() };
+    let (a_stem, b_stem) = (stem(a_file), stem(b_file));
+    if a_dirs.len() == b_dirs.len() {
+        let differing: Vec<usize> = (0..a_dirs.len())
+            .filter(|&i| a_dirs[i] != b_dirs[i])
+            .collect();
+        if let [k] = differing[..] {
+            let (x, y) = (a_dirs[k].to_lowercase(), b_dirs[k].to_lowercase());
+            if is_breakdown(&x) || is_breakdown(&y) {
+                return false;
+            }
+            // The file names may differ in their windows too (`_7d`, `_30d`).
+            return a_stem == b_stem
+                || (x.len() > 1 && y.len() > 1 && a_stem.contains(&x) && b_stem.contains(&y));
+        }
+        if !differing.is_empty() {
+            return false;
+        }
+        // One folder: the file names differ in one run of words, each
+        // report's own relations named by its run and not by the other's.
+        let words = |s: &str| -> Vec<String> {
+            s.split('_')
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let (aw, bw) = (words(&a_stem), words(&b_stem));
+        let prefix = aw.iter().zip(&bw).take_while(|(x, y)| x == y).count();
+        let suffix = aw[prefix..]
+            .iter()
+            .rev()
+            .zip(bw[prefix..].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        let (x, y) = (
+            aw[prefix..aw.len() - suffix].join("_"),
+            bw[prefix..bw.len() - suffix].join("_"),
+        );
+        if x.is_empty() || y.is_empty() || is_breakdown(&x) || is_breakdown(&y) {
+            return false;
+        }
+        let names = |site: &MetricSite, entity: &str| {
+            site.sources.iter().any(|r| {
+                format!("_{}_", r.replace(['.', '-'], "_")).contains(&format!("_{entity}_"))
+            })
+        };
+        return names(a, &x) && names(b, &y) && !names(a, &y) && !names(b, &x);
+    }
+    false
+}
+
+/// Words that name a report's grain or breakdown rather than an entity whose
+/// own data it reads.
+fn is_breakdown(word: &str) -> bool {
+    let word = word.trim_end_matches('s');
+    crate::names::GRAIN_WORDS.contains(&word)
+        || word.starts_with('v') && word[1..].bytes().all(|b| b.is_ascii_digit())
+        || word.bytes().any(|b| b.is_ascii_digit())
+        || matches!(
+            word,
+            "ad" | "ad_group"
+                | "adgroup"
+                | "ad_set"
+                | "adset"
+                | "campaign"
+                | "account"
+                | "advertiser"
+                | "keyword"
+                | "creative"
+                | "country"
+                | "region"
+                | "city"
+                | "url"
+                | "search_term"
+                | "user"
+                | "customer"
+                | "project"
+                | "team"
+                | "product"
+                | "channel"
+                | "device"
+                | "platform"
+                | "day"
+                | "week"
+                | "month"
+                | "quarter"
+                | "year"
+                | "hour"
+                | "date"
+                | "summary"
+                | "detail"
+                | "report"
+                | "staging"
+                | "stg"
+                | "intermediate"
+                | "int"
+                | "mart"
+                | "core"
+                | "base"
+                | "raw"
+                | "agg"
+                | "fct"
+                | "fact"
+                | "dim"
+        )
 }
 
 /// Whether two paths are equal once version words (`_v2`, a `v2` folder,
@@ -982,8 +1143,7 @@ pub fn inconsistent_computations<'s>(
                     .iter()
                     .zip(&other_pass_through)
                     .find(|(o, pass)| {
-                        comparable(site, o)
-                            && (!**pass || o.reads.iter().any(|r| site.reads.contains(r)))
+                        comparable(site, o) && (!**pass || reads_common(&o.reads, &site.reads))
                     });
                 let Some((anchor, _)) = anchor else {
                     continue;

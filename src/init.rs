@@ -390,7 +390,10 @@ fn shared_source(sites: &[&MetricSite]) -> (Option<String>, Option<(String, usiz
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for site in sites {
         if let [relation] = &*site.sources {
-            *counts.entry(relation.as_str()).or_default() += 1;
+            // The registry names a table by its own name; a site's schema
+            // qualifiers still match it (see `same_relation`).
+            let table = relation.rsplit('.').next().unwrap_or(relation);
+            *counts.entry(table).or_default() += 1;
         }
     }
     let fit = |r: &str| !r.is_empty() && r.chars().all(|c| c.is_alphanumeric() || c == '_');

@@ -16,6 +16,7 @@
 use std::collections::BTreeSet;
 
 use crate::canon::{AggFunc, Aggregate, Expr, Number};
+use crate::extract::same_relation;
 use crate::registry::{Metric, Registry, Unit};
 
 /// How a computation can differ from the agreement.
@@ -494,7 +495,12 @@ fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<D
 fn source_difference(site: &Computation<'_>, metric: &Metric) -> Option<Difference> {
     let differs = !metric.source.is_empty()
         && !site.sources.is_empty()
-        && !site.sources.iter().any(|s| metric.source.contains(s));
+        && !site.sources.iter().any(|s| {
+            metric
+                .source
+                .iter()
+                .any(|m| same_relation(&m.to_lowercase(), s))
+        });
     differs.then(|| Difference {
         kind: DifferenceKind::Source,
         text: format!(

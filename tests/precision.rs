@@ -858,3 +858,139 @@ fn an_unrendered_relation_is_no_common_table() {
         ),
     ]);
 }
+
+/// Flipside's per-chain folders read `near.core.fact_transactions` and
+/// `ethereum.core.fact_transactions`: two tables that share a last name.
+/// A schema-qualified and a bare name of one table are still one table.
+#[test]
+fn relations_in_other_databases_are_other_tables() {
+    const NEAR: &str = "select tx_signer, count(distinct tx_hash) as n_txn\nfrom near.core.fact_transactions\ngroup by 1\n";
+    const ETH: &str =
+        "select from_address, count(*) as n_txn\nfrom ethereum.core.fact_transactions\ngroup by 1\n";
+    const ETH_BARE: &str =
+        "select from_address, count(*) as n_txn\nfrom core.fact_transactions\ngroup by 1\n";
+    const NEAR_AS_ETH: &str = "select tx_signer, count(distinct tx_hash) as n_txn\nfrom ethereum.core.fact_transactions\ngroup by 1\n";
+    expect(&[
+        (
+            "each chain's own database",
+            &[("near.sql", NEAR), ("eth.sql", ETH), ("eth_copy.sql", ETH)],
+            &[],
+        ),
+        (
+            "one table, named with and without its database",
+            &[
+                ("near.sql", NEAR_AS_ETH),
+                ("eth.sql", ETH),
+                ("eth_copy.sql", ETH_BARE),
+            ],
+            &[("near.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// ClickHouse casts a sum to a float before summing it again
+/// (`sum(toFloat64OrNull(toString(sum(amount_usd))))`), and spells date
+/// parts in capitals in one report and not the next: neither is another
+/// definition. Truncating to an integer, or to another date part, is.
+#[test]
+fn numeric_conversions_and_date_part_case_are_spellings() {
+    const PLAIN: &str =
+        "select day, sum(amount_usd) as volume_usd, count(distinct date_trunc('day', ts)) as days_active from swaps group by 1\n";
+    const CONVERTED: &str = "select day, sum(toFloat64OrNull(toString(amount_usd))) as volume_usd, count(distinct date_trunc('DAY', ts)) as days_active from swaps group by 1\n";
+    const TRUNCATED: &str = "select day, sum(toInt64(amount_usd)) as volume_usd, count(distinct date_trunc('week', ts)) as days_active from swaps group by 1\n";
+    expect(&[
+        (
+            "a float conversion and a capital DAY",
+            &[("a.sql", PLAIN), ("b.sql", PLAIN), ("c.sql", CONVERTED)],
+            &[],
+        ),
+        (
+            "an integer truncation and another date part",
+            &[("a.sql", PLAIN), ("b.sql", PLAIN), ("c.sql", TRUNCATED)],
+            &[("c.sql", "ML010"), ("c.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// KPI cards publish `prev_value` and `change_pct`, each card its own figure:
+/// slot names, not metrics. A named figure in the same cards is compared.
+#[test]
+fn a_kpi_cards_slot_names_are_no_metric() {
+    const VOLUME: &str = "select sum(amount_usd) as prev_value, sum(amount_usd) as volume_usd from bridge_flows where day < current_date - 7\n";
+    const NETFLOW: &str = "select sum(net_usd) as prev_value, sum(amount_usd) as volume_usd from bridge_flows where day < current_date - 7\n";
+    const NETFLOW_AS_VOLUME: &str = "select sum(net_usd) as prev_value, sum(net_usd) as volume_usd from bridge_flows where day < current_date - 7\n";
+    expect(&[
+        (
+            "two cards' previous values",
+            &[
+                ("volume.sql", VOLUME),
+                ("volume_copy.sql", VOLUME),
+                ("netflow.sql", NETFLOW),
+            ],
+            &[],
+        ),
+        (
+            "a named figure that differs",
+            &[
+                ("volume.sql", VOLUME),
+                ("volume_copy.sql", VOLUME),
+                ("netflow.sql", NETFLOW_AS_VOLUME),
+            ],
+            &[("netflow.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// One model written per product or chain (`gpay/fct_gpay_journeys.sql`,
+/// `gnosis_app/fct_gnosis_app_journeys_7d.sql`; `agg_daily_ethereum_revenue`
+/// over Ethereum's tables beside `agg_daily_gnosis_revenue` over Gnosis's)
+/// computes each entity's own figure. Reports of one figure at another grain
+/// or breakdown (`ad_report`, `campaign_report`) are compared.
+#[test]
+fn one_model_per_entity_computes_each_entitys_own_figure() {
+    const GPAY: &str =
+        "select day, count(distinct user_pseudonym) as total_users from events group by 1\n";
+    const APP: &str = "select day, count(distinct owner) as total_users from events group by 1\n";
+    const ETH_REVENUE: &str = "select b.day, sum(b.block_burn) * avg(p.price) as revenue\nfrom fact_ethereum_blocks b join prices p on p.day = b.day\ngroup by 1\n";
+    const GNOSIS_REVENUE: &str = "select f.day, sum(f.fee * p.price) as revenue\nfrom fact_gnosis_fees f join prices p on p.day = f.day\ngroup by 1\n";
+    const AD: &str =
+        "select day, sum(clicks) / nullif(sum(impressions), 0) as ctr from ad_stats group by 1\n";
+    const CAMPAIGN: &str = "select day, sum(clicks) / count(*) as ctr from ad_stats group by 1\n";
+    expect(&[
+        (
+            "one folder per product, each file named by it",
+            &[
+                ("models/gpay/fct_gpay_users.sql", GPAY),
+                ("models/gpay/fct_gpay_users_7d.sql", GPAY),
+                ("models/gnosis_app/fct_gnosis_app_users_7d.sql", APP),
+            ],
+            &[],
+        ),
+        (
+            "one file per chain, each over its chain's tables",
+            &[
+                ("models/agg_daily_ethereum_revenue.sql", ETH_REVENUE),
+                ("models/agg_daily_gnosis_revenue.sql", GNOSIS_REVENUE),
+            ],
+            &[],
+        ),
+        (
+            "one file per breakdown",
+            &[
+                ("models/tiktok_ads__ad_report.sql", AD),
+                ("models/tiktok_ads__advertiser_report.sql", AD),
+                ("models/tiktok_ads__campaign_report.sql", CAMPAIGN),
+            ],
+            &[("models/tiktok_ads__campaign_report.sql", "ML010")],
+        ),
+        (
+            "two folders that are no entities",
+            &[
+                ("models/daily/fct_users.sql", GPAY),
+                ("models/daily/fct_users_copy.sql", GPAY),
+                ("models/weekly/fct_users.sql", APP),
+            ],
+            &[("models/weekly/fct_users.sql", "ML010")],
+        ),
+    ]);
+}

@@ -32,6 +32,9 @@ pub enum Meaning {
     Pick,
     /// `f(x, digits)` rounds for display: `x`.
     Round,
+    /// `f(x)` converts a number to a float or decimal type: `x` (as a
+    /// numeric `CAST` is), also through a `toString(x)` first.
+    NumericConversion,
 }
 
 /// The aggregates with their own canonical variant.
@@ -96,6 +99,39 @@ pub const SPELLINGS: &[(&str, Meaning, &str)] = &[
     ("any_value", Pick, "all"),
     ("arbitrary", Pick, "Trino, DuckDB"),
     ("round", Round, "all"),
+    ("tofloat64", NumericConversion, "ClickHouse (toFloat64)"),
+    ("tofloat32", NumericConversion, "ClickHouse (toFloat32)"),
+    (
+        "tofloat64ornull",
+        NumericConversion,
+        "ClickHouse (toFloat64OrNull)",
+    ),
+    (
+        "tofloat64orzero",
+        NumericConversion,
+        "ClickHouse (toFloat64OrZero)",
+    ),
+    (
+        "tofloat32ornull",
+        NumericConversion,
+        "ClickHouse (toFloat32OrNull)",
+    ),
+    ("todecimal32", NumericConversion, "ClickHouse (toDecimal32)"),
+    ("todecimal64", NumericConversion, "ClickHouse (toDecimal64)"),
+    (
+        "todecimal128",
+        NumericConversion,
+        "ClickHouse (toDecimal128)",
+    ),
+    (
+        "todecimal256",
+        NumericConversion,
+        "ClickHouse (toDecimal256)",
+    ),
+    ("to_double", NumericConversion, "Snowflake"),
+    ("to_decimal", NumericConversion, "Snowflake"),
+    ("to_number", NumericConversion, "Snowflake"),
+    ("to_numeric", NumericConversion, "Snowflake"),
     ("trunc", Round, "Snowflake, Postgres, Oracle"),
     ("truncate", Round, "MySQL, Databricks"),
     (

@@ -487,6 +487,7 @@ impl<'r> Lowerer<'r> {
             // Rounding is presentation, not a different metric.
             (Some(Meaning::Round), [x, ..]) => self.lower(x),
             (Some(Meaning::ZeroGuard), [d]) => self.lower(d),
+            (Some(Meaning::NumericConversion), [x, ..]) => self.lower(without_to_string(x)),
             _ if function.over.is_some() => Expr::Opaque(function.to_string()),
             _ if arg_exprs.len() != args.len() => Expr::Opaque(function.to_string()),
             _ => self.plain_function(name, &arg_exprs),
@@ -520,6 +521,20 @@ fn case(operand: Option<Expr>, branches: Vec<(Expr, Expr)>, otherwise: Option<Ex
             branches,
             otherwise: otherwise.map(Box::new),
         },
+    }
+}
+
+/// `x` of `toString(x)` (ClickHouse's way to a `toFloat64OrNull`), else the expression.
+fn without_to_string(expr: &ast::Expr) -> &ast::Expr {
+    match expr {
+        ast::Expr::Function(f) if function_name(&f.name) == "tostring" => match &f.args {
+            FunctionArguments::List(list) => match list.args.as_slice() {
+                [FunctionArg::Unnamed(FunctionArgExpr::Expr(x))] => x,
+                _ => expr,
+            },
+            _ => expr,
+        },
+        _ => expr,
     }
 }
 

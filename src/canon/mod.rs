@@ -845,14 +845,24 @@ impl Expr {
         }
     }
 
-    /// Rebuilds the tree bottom-up through `f`, re-normalising as it goes.
     /// A scalar function call, with COALESCE in one spelling: nested calls
     /// flattened (`COALESCE(COALESCE(a, b), c)` is `COALESCE(a, b, c)`), an
     /// argument after an equal one or after a constant dropped (it is never
     /// reached), and a trailing NULL dropped. One argument left is the
     /// argument itself. Lineage meets the first shape where two sources
     /// are merged (`COALESCE(s.is_active, l.is_active)`, qualifiers dropped).
-    pub fn function(name: String, args: Vec<Expr>) -> Expr {
+    pub fn function(name: String, mut args: Vec<Expr>) -> Expr {
+        if is_date_part_function(&name) {
+            // `date_trunc('DAY', t)` is `date_trunc('day', t)`: date parts
+            // are read without regard to case.
+            for arg in &mut args {
+                if let Expr::String(part) = arg {
+                    if part.chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
+                        part.make_ascii_lowercase();
+                    }
+                }
+            }
+        }
         if !matches!(name.as_str(), "coalesce" | "ifnull" | "nvl") {
             return Expr::Function { name, args };
         }
@@ -884,6 +894,7 @@ impl Expr {
         Expr::Function { name, args: flat }
     }
 
+    /// Rebuilds the tree bottom-up through `f`, re-normalising as it goes.
     pub fn rewrite(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         let rebuilt = match self {
             Expr::Aggregate(agg) => {
@@ -1048,4 +1059,26 @@ impl AggFunc {
             AggFunc::Other(name) => name,
         }
     }
+}
+
+/// Functions whose string argument names a date part (`'day'`, `'MONTH'`),
+/// which every dialect reads without regard to case.
+fn is_date_part_function(name: &str) -> bool {
+    matches!(
+        name,
+        "date_trunc"
+            | "datetrunc"
+            | "timestamp_trunc"
+            | "datetime_trunc"
+            | "date_part"
+            | "datepart"
+            | "datediff"
+            | "date_diff"
+            | "timestamp_diff"
+            | "timestampdiff"
+            | "dateadd"
+            | "date_add"
+            | "timestampadd"
+            | "last_day"
+    )
 }

@@ -70,6 +70,10 @@ pub struct Relation<'a> {
     pub binding: String,
     /// The table's own last name part (lowercased), for base relations.
     pub name: String,
+    /// The name as written, every part (lowercased, dot-joined): what a base
+    /// relation is known by in the sites' sources (`near.core.transactions`
+    /// and `ethereum.core.transactions` are two tables).
+    pub qualified: String,
     pub kind: RelationKind<'a>,
     /// On the outer side of an outer join (`LEFT JOIN x`): the query keeps
     /// its rows whether or not this relation has them, so its own filters
@@ -96,6 +100,27 @@ pub struct Scope<'a> {
     select: &'a Select,
     depth: usize,
     memo: Rc<RefCell<Memo>>,
+}
+
+/// Whether two relation names (as in [`Relation::qualified`]) may name one
+/// table: the shorter is the longer's trailing parts (`fct_ads` and
+/// `analytics.fct_ads` may, `near.core.fct` and `eth.core.fct` do not).
+pub fn same_relation(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long == short || (long.ends_with(short) && long[..long.len() - short.len()].ends_with('.'))
+}
+
+/// The relation's name with every part, lowercased and dot-joined.
+fn qualified_name(name: &sqlparser::ast::ObjectName) -> String {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p {
+            sqlparser::ast::ObjectNamePart::Identifier(i) => i.value.to_lowercase(),
+            other => other.to_string().to_lowercase(),
+        })
+        .collect();
+    parts.join(".")
 }
 
 /// The table's own name: the last part, also inside one quoted identifier
@@ -276,7 +301,7 @@ impl<'a> Scope<'a> {
         column: &str,
     ) -> Option<Vec<String>> {
         match relation.kind {
-            RelationKind::Base => Some(vec![relation.name.clone()]),
+            RelationKind::Base => Some(vec![relation.qualified.clone()]),
             // A model reads its own sources; the model counts as one too.
             RelationKind::Model(model) => {
                 let mut out = vec![relation.name.clone()];
@@ -339,7 +364,7 @@ impl<'a> Scope<'a> {
     ) {
         for relation in relations.iter().copied() {
             match relation.kind {
-                RelationKind::Base => out.push(relation.name.clone()),
+                RelationKind::Base => out.push(relation.qualified.clone()),
                 // A model reads its own sources; the model counts as one too.
                 RelationKind::Model(model) => {
                     out.push(relation.name.clone());
@@ -742,6 +767,7 @@ fn collect_factor<'a>(
             };
             out.push(Relation {
                 binding,
+                qualified: qualified_name(name),
                 name: table,
                 kind,
                 optional: false,
@@ -755,6 +781,7 @@ fn collect_factor<'a>(
                 .map(|a| a.name.value.to_lowercase())
                 .unwrap_or_default(),
             name: String::new(),
+            qualified: String::new(),
             kind: if alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
                 RelationKind::Opaque
             } else {
@@ -768,6 +795,7 @@ fn collect_factor<'a>(
         _ => out.push(Relation {
             binding: String::new(),
             name: String::new(),
+            qualified: String::new(),
             kind: RelationKind::Opaque,
             optional: false,
         }),

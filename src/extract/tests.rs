@@ -192,14 +192,18 @@ fn sources_name_the_base_relations() {
                SELECT SUM(l.spend) AS spend FROM live AS l JOIN dim_campaign AS c ON l.id = c.id";
     let parsed = parse_file(sql, &GenericDialect {});
     let found = extract_sites(&parsed.statements, sql, &|n: &str| n == "spend");
-    // The figure reads the events, not the dimension joined to them.
-    assert_eq!(found[0].sources, vec!["fct_ad_events"]);
+    // The figure reads the events, not the dimension joined to them; a
+    // relation keeps its schema (another schema's table is another table).
+    assert_eq!(found[0].sources, vec!["analytics.fct_ad_events"]);
     // A column whose relation is not known for sure (unqualified, in a
     // join): every relation of the query stands for it.
     let sql = "SELECT SUM(spend) AS spend FROM analytics.fct_ad_events AS l JOIN dim_campaign AS c ON l.id = c.id";
     let parsed = parse_file(sql, &GenericDialect {});
     let found = extract_sites(&parsed.statements, sql, &|n: &str| n == "spend");
-    assert_eq!(found[0].sources, vec!["dim_campaign", "fct_ad_events"]);
+    assert_eq!(
+        found[0].sources,
+        vec!["analytics.fct_ad_events", "dim_campaign"]
+    );
     // Columns of both sides: both.
     let sql = "SELECT SUM(l.spend * c.rate) AS spend FROM fct AS l JOIN dim AS c ON l.id = c.id";
     let parsed = parse_file(sql, &GenericDialect {});
