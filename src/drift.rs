@@ -1006,6 +1006,25 @@ fn same_without_versions(a: &str, b: &str) -> bool {
         && a.rsplit_once('.').map(|(_, e)| e) == b.rsplit_once('.').map(|(_, e)| e)
 }
 
+/// A report's path without its version words, and its version (the largest
+/// `vN` in the path; 0 without one).
+fn version_key(path: &str) -> (String, u32) {
+    let mut version = 0;
+    let mut words: Vec<&str> = Vec::new();
+    for word in path.split(['/', '_']) {
+        let word = word.split('.').next().unwrap_or(word);
+        match word
+            .strip_prefix('v')
+            .filter(|n| !n.is_empty())
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            Some(n) => version = version.max(n),
+            None => words.push(word),
+        }
+    }
+    (words.join("/"), version)
+}
+
 /// The metric a site computes: its registered metric, or its output name
 /// without qualifiers (grain words kept on counts).
 pub fn metric_name(site: &MetricSite, registry: &Registry) -> String {
@@ -1072,9 +1091,28 @@ pub fn inconsistent_computations<'s>(
     registry: &Registry,
 ) -> Vec<Finding> {
     let mut groups: HashMap<(Option<&std::path::Path>, String), Vec<&MetricSite>> = HashMap::new();
+    // A newer version of a report beside a live older one (`…_v2.sql` next
+    // to `….sql`) redefines its figures on purpose: it is compared once the
+    // older one is retired (removed, or marked deprecated).
+    let mut deprecated = Deprecated::default();
+    let mut oldest: HashMap<String, u32> = HashMap::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let sites: Vec<&MetricSite> = sites.into_iter().collect();
+    for site in &sites {
+        if seen.insert(&site.path) && !deprecated.is_deprecated(&site.path) {
+            let (key, version) = version_key(&site.path);
+            let at = oldest.entry(key).or_insert(version);
+            *at = (*at).min(version);
+        }
+    }
+    let superseding = |path: &str| {
+        let (key, version) = version_key(path);
+        oldest.get(&key).is_some_and(|&v| v < version)
+    };
     for site in sites
         .into_iter()
         .filter(|s| s.registered.is_none() || s.grounded_by_repository)
+        .filter(|s| !superseding(&s.path))
     {
         let name = metric_name(site, registry);
         groups
@@ -1083,7 +1121,6 @@ pub fn inconsistent_computations<'s>(
             .push(site);
     }
     let mut findings = Vec::new();
-    let mut deprecated = Deprecated::default();
     for sites in groups.values() {
         let sites: Vec<&MetricSite> = sites
             .iter()

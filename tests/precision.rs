@@ -994,3 +994,35 @@ fn one_model_per_entity_computes_each_entitys_own_figure() {
         ),
     ]);
 }
+
+/// Mozilla's `country_nonbrand_weekly_v2.sql` sits beside a live
+/// `country_nonbrand_weekly.sql`: a new method tried next to the old, every
+/// figure of it redefined on purpose. Once the older report is gone (or
+/// marked deprecated), the newer one is compared like any other.
+#[test]
+fn a_newer_version_beside_a_live_older_one_is_not_compared() {
+    const OLD: &str =
+        "select week, sum(spend) / sum(installs) as cpi, sum(spend) as spend from paid_search group by 1\n";
+    const NEW: &str =
+        "select week, sum(spend) / count(distinct client_id) as cpi from paid_search group by 1\n";
+    expect(&[
+        (
+            "the new version beside the old",
+            &[
+                ("ltv/country_weekly.sql", OLD),
+                ("ltv/global_weekly.sql", OLD),
+                ("ltv/country_weekly_v2.sql", NEW),
+            ],
+            &[],
+        ),
+        (
+            "the new version alone",
+            &[
+                ("ltv/global_weekly.sql", OLD),
+                ("ltv/region_weekly.sql", OLD),
+                ("ltv/country_weekly_v2.sql", NEW),
+            ],
+            &[("ltv/country_weekly_v2.sql", "ML010")],
+        ),
+    ]);
+}
