@@ -1026,3 +1026,29 @@ fn a_newer_version_beside_a_live_older_one_is_not_compared() {
         ),
     ]);
 }
+
+/// dbt-cerebro counts `count()` rows of a CTE grouped by address: one row
+/// per address, so it counts distinct addresses, as the other reports do.
+/// Over a CTE grouped by address and token, rows are no addresses.
+#[test]
+fn counting_rows_of_one_row_per_key_counts_the_keys() {
+    const DISTINCT: &str = "with first_seen as (select address, min(day) as first_day from events group by address)\nselect first_day, count(distinct address) as new_users from first_seen group by 1\n";
+    const ROWS: &str = "with first_seen as (select address, min(day) as first_day from events group by address)\nselect first_day, count() as new_users from first_seen group by 1\n";
+    const ROWS_PER_TOKEN: &str = "with first_seen as (select address, token, min(day) as first_day from events group by address, token)\nselect first_day, count(*) as new_users from first_seen group by 1\n";
+    expect(&[
+        (
+            "one row per address",
+            &[("a.sql", DISTINCT), ("b.sql", DISTINCT), ("c.sql", ROWS)],
+            &[],
+        ),
+        (
+            "one row per address and token",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                ("c.sql", ROWS_PER_TOKEN),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
+}

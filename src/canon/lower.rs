@@ -30,6 +30,13 @@ pub trait Resolver {
     fn is_one_row_value(&self, _qualifier: Option<&str>, _name: &str) -> bool {
         false
     }
+
+    /// The column each row of the query's only relation has its own value
+    /// of (a CTE that groups by that one column): counting its rows counts
+    /// that column's distinct values.
+    fn row_key(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Every column is a base column of the (single) relation the expression reads.
@@ -406,7 +413,7 @@ impl<'r> Lowerer<'r> {
                 .as_deref()
                 .map(|p| vec![self.lower(p)])
                 .unwrap_or_default();
-            let distinct = distinct || meaning == Some(Meaning::CountDistinct);
+            let mut distinct = distinct || meaning == Some(Meaning::CountDistinct);
             // `AVG(mm.member_months)` over a one-row CTE cross-joined in is
             // `member_months` itself, not an average of averages.
             if matches!(func, AggFunc::Avg | AggFunc::Min | AggFunc::Max) && filter.is_empty() {
@@ -427,6 +434,17 @@ impl<'r> Lowerer<'r> {
                 (Some(Meaning::AggregateIf(_)), [x, p]) => {
                     filter.push(self.lower(p));
                     self.lower(x)
+                }
+                // Rows of a relation with one row per key are its keys.
+                // (ClickHouse's `count()` counts rows too.)
+                (_, []) if (is_star || args.is_empty()) && func == AggFunc::Count && !distinct => {
+                    match self.resolver.row_key() {
+                        Some(key) => {
+                            distinct = true;
+                            self.resolver.column(None, &key)
+                        }
+                        None => Expr::Star,
+                    }
                 }
                 (_, []) if is_star => Expr::Star,
                 // ClickHouse's `count()` counts rows.

@@ -873,6 +873,34 @@ impl Resolver for Scope<'_> {
         ungrouped && computed_there
     }
 
+    fn row_key(&self) -> Option<String> {
+        // One relation, no join that could repeat its rows.
+        let [relation] = self.relations.as_slice() else {
+            return None;
+        };
+        let RelationKind::Derived(query) = relation.kind else {
+            return None;
+        };
+        let SetExpr::Select(select) = query.body.as_ref() else {
+            return None;
+        };
+        if select.from.len() != 1 || !select.from[0].joins.is_empty() || select.having.is_some() {
+            return None;
+        }
+        let GroupByExpr::Expressions(keys, _) = &select.group_by else {
+            return None;
+        };
+        let [AstExpr::Identifier(key)] = keys.as_slice() else {
+            return None;
+        };
+        let key = key.value.to_lowercase();
+        // The key must be an output under its own name.
+        match output_item(select, &key)? {
+            Output::Column(_, name) if name.to_lowercase() == key => Some(key),
+            _ => None,
+        }
+    }
+
     fn column(&self, qualifier: Option<&str>, name: &str) -> Expr {
         let key = (
             self.key(),
