@@ -325,28 +325,26 @@ fn is_generic_name(name: &str) -> bool {
     // A KPI card's columns (`prev_value`, `change_pct`, `current_value_usd`)
     // name a slot, not a metric: every card fills them with its own figure.
     let slot_words = stem.split('_').all(|w| {
-        matches!(
-            w,
-            "prev"
-                | "previous"
-                | "prior"
-                | "curr"
-                | "current"
-                | "cur"
-                | "this"
-                | "last"
-                | "value"
-                | "val"
-                | "change"
-                | "delta"
-                | "diff"
-                | "pct"
-                | "percent"
-                | "ratio"
-                | "usd"
-                | "eur"
-                | "gbp"
-        )
+        crate::names::CURRENCY_WORDS.contains(&w)
+            || matches!(
+                w,
+                "prev"
+                    | "previous"
+                    | "prior"
+                    | "curr"
+                    | "current"
+                    | "cur"
+                    | "this"
+                    | "last"
+                    | "value"
+                    | "val"
+                    | "change"
+                    | "delta"
+                    | "diff"
+                    | "pct"
+                    | "percent"
+                    | "ratio"
+            )
     });
     name.is_empty()
         || slot_words
@@ -895,20 +893,17 @@ fn per_entity_models(a: &MetricSite, b: &MetricSite) -> bool {
             }
             // The file names may differ in their windows too (`_7d`, `_30d`).
             return a_stem == b_stem
-                || (x.len() > 1 && y.len() > 1 && a_stem.contains(&x) && b_stem.contains(&y));
+                || (x.len() > 1
+                    && y.len() > 1
+                    && has_word_run(&a_stem, &x)
+                    && has_word_run(&b_stem, &y));
         }
         if !differing.is_empty() {
             return false;
         }
         // One folder: the file names differ in one run of words, each
         // report's own relations named by its run and not by the other's.
-        let words = |s: &str| -> Vec<String> {
-            s.split('_')
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        let (aw, bw) = (words(&a_stem), words(&b_stem));
+        let (aw, bw) = (words_of(&a_stem, &['_']), words_of(&b_stem, &['_']));
         let prefix = aw.iter().zip(&bw).take_while(|(x, y)| x == y).count();
         let suffix = aw[prefix..]
             .iter()
@@ -923,22 +918,36 @@ fn per_entity_models(a: &MetricSite, b: &MetricSite) -> bool {
         if x.is_empty() || y.is_empty() || is_breakdown(&x) || is_breakdown(&y) {
             return false;
         }
-        let names = |site: &MetricSite, entity: &str| {
-            site.sources.iter().any(|r| {
-                format!("_{}_", r.replace(['.', '-'], "_")).contains(&format!("_{entity}_"))
-            })
-        };
+        let names =
+            |site: &MetricSite, entity: &str| site.sources.iter().any(|r| has_word_run(r, entity));
         return names(a, &x) && names(b, &y) && !names(a, &y) && !names(b, &x);
     }
     false
+}
+
+/// Whether the words of `run` stand in `name` one after another, as whole
+/// words (`gnosis_app` in `fct_gnosis_app_journeys`, not `app` in `happy`);
+/// words end at `_`, `.` and `-`.
+fn has_word_run(name: &str, run: &str) -> bool {
+    const ENDS: &[char] = &['_', '.', '-'];
+    let (name, run) = (words_of(name, ENDS), words_of(run, ENDS));
+    !run.is_empty()
+        && name
+            .windows(run.len())
+            .any(|w| w.iter().zip(&run).all(|(a, b)| a.eq_ignore_ascii_case(b)))
+}
+
+/// The non-empty words of `text` between `separators`.
+fn words_of<'t>(text: &'t str, separators: &[char]) -> Vec<&'t str> {
+    text.split(separators).filter(|w| !w.is_empty()).collect()
 }
 
 /// Words that name a report's grain or breakdown rather than an entity whose
 /// own data it reads.
 fn is_breakdown(word: &str) -> bool {
     let word = word.trim_end_matches('s');
+    // Words with a digit are windows or versions (`7d`, `v2`).
     crate::names::GRAIN_WORDS.contains(&word)
-        || word.starts_with('v') && word[1..].bytes().all(|b| b.is_ascii_digit())
         || word.bytes().any(|b| b.is_ascii_digit())
         || matches!(
             word,
@@ -993,12 +1002,9 @@ fn is_breakdown(word: &str) -> bool {
 /// `stats_v2.sql`) are left out. It runs for pairs of sites, so it compares
 /// the words as they come, without building new strings.
 fn same_without_versions(a: &str, b: &str) -> bool {
-    fn is_version(word: &str) -> bool {
-        let word = word.split('.').next().unwrap_or(word);
-        word.len() > 1 && word.starts_with('v') && word[1..].bytes().all(|b| b.is_ascii_digit())
-    }
     fn words(path: &str) -> impl Iterator<Item = &str> {
-        path.split(['/', '_']).filter(|w| !is_version(w))
+        path.split(['/', '_'])
+            .filter(|w| version_number(w.split('.').next().unwrap_or(w)).is_none())
     }
     words(a)
         .map(|w| w.split('.').next().unwrap_or(w))
@@ -1013,16 +1019,21 @@ fn version_key(path: &str) -> (String, u32) {
     let mut words: Vec<&str> = Vec::new();
     for word in path.split(['/', '_']) {
         let word = word.split('.').next().unwrap_or(word);
-        match word
-            .strip_prefix('v')
-            .filter(|n| !n.is_empty())
-            .and_then(|n| n.parse::<u32>().ok())
-        {
+        match version_number(word) {
             Some(n) => version = version.max(n),
             None => words.push(word),
         }
     }
     (words.join("/"), version)
+}
+
+/// The number of a version word (`v2` is 2), or `None` for another word.
+fn version_number(word: &str) -> Option<u32> {
+    let digits = word.strip_prefix('v')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse().unwrap_or(u32::MAX))
 }
 
 /// The metric a site computes: its registered metric, or its output name
@@ -1095,24 +1106,27 @@ pub fn inconsistent_computations<'s>(
     // to `….sql`) redefines its figures on purpose: it is compared once the
     // older one is retired (removed, or marked deprecated).
     let mut deprecated = Deprecated::default();
-    let mut oldest: HashMap<String, u32> = HashMap::new();
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let sites: Vec<&MetricSite> = sites.into_iter().collect();
+    let mut versions: HashMap<&str, (String, u32)> = HashMap::new();
     for site in &sites {
-        if seen.insert(&site.path) && !deprecated.is_deprecated(&site.path) {
-            let (key, version) = version_key(&site.path);
-            let at = oldest.entry(key).or_insert(version);
-            *at = (*at).min(version);
+        if !versions.contains_key(&*site.path) && !deprecated.is_deprecated(&site.path) {
+            versions.insert(&site.path, version_key(&site.path));
         }
     }
-    let superseding = |path: &str| {
-        let (key, version) = version_key(path);
-        oldest.get(&key).is_some_and(|&v| v < version)
-    };
+    let mut oldest: HashMap<&str, u32> = HashMap::new();
+    for (key, version) in versions.values() {
+        let at = oldest.entry(key).or_insert(*version);
+        *at = (*at).min(*version);
+    }
+    let superseding: std::collections::HashSet<&str> = versions
+        .iter()
+        .filter(|(_, (key, version))| oldest[key.as_str()] < *version)
+        .map(|(path, _)| *path)
+        .collect();
     for site in sites
         .into_iter()
         .filter(|s| s.registered.is_none() || s.grounded_by_repository)
-        .filter(|s| !superseding(&s.path))
+        .filter(|s| !superseding.contains(&*s.path))
     {
         let name = metric_name(site, registry);
         groups

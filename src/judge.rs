@@ -495,12 +495,10 @@ fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<D
 fn source_difference(site: &Computation<'_>, metric: &Metric) -> Option<Difference> {
     let differs = !metric.source.is_empty()
         && !site.sources.is_empty()
-        && !site.sources.iter().any(|s| {
-            metric
-                .source
-                .iter()
-                .any(|m| same_relation(&m.to_lowercase(), s))
-        });
+        && !site
+            .sources
+            .iter()
+            .any(|s| metric.source.iter().any(|m| same_relation(m, s)));
     differs.then(|| Difference {
         kind: DifferenceKind::Source,
         text: format!(

@@ -287,7 +287,7 @@ pub const GRAIN_WORDS: &[&str] = &[
 
 /// Currency codes: a unit, stripped to find a registered metric, kept in the
 /// names reports are compared under.
-const CURRENCY_WORDS: &[&str] = &[
+pub const CURRENCY_WORDS: &[&str] = &[
     "usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr", "brl",
 ];
 

@@ -435,10 +435,13 @@ impl<'r> Lowerer<'r> {
                     filter.push(self.lower(p));
                     self.lower(x)
                 }
-                // Rows of a relation with one row per key are its keys.
-                // (ClickHouse's `count()` counts rows too.)
-                (_, []) if (is_star || args.is_empty()) && func == AggFunc::Count && !distinct => {
-                    match self.resolver.row_key() {
+                // Rows (ClickHouse's `count()` counts them too); the rows of
+                // a relation with one row per key are its keys.
+                (_, []) if is_star || meaning == Some(Meaning::Aggregate(AggFuncKind::Count)) => {
+                    let key = (func == AggFunc::Count && !distinct)
+                        .then(|| self.resolver.row_key())
+                        .flatten();
+                    match key {
                         Some(key) => {
                             distinct = true;
                             self.resolver.column(None, &key)
@@ -446,9 +449,6 @@ impl<'r> Lowerer<'r> {
                         None => Expr::Star,
                     }
                 }
-                (_, []) if is_star => Expr::Star,
-                // ClickHouse's `count()` counts rows.
-                (Some(Meaning::Aggregate(AggFuncKind::Count)), []) => Expr::Star,
                 (_, [e]) => self.lower(e),
                 _ => return self.plain_function(name, &arg_exprs),
             };
