@@ -430,6 +430,27 @@ fn unqualified(column: &str) -> &str {
     column.rsplit('.').next().unwrap_or(column)
 }
 
+/// Whether two reports' figures are two figures that share a name: they
+/// aggregate wholly different columns (`SUM(otc_revenue)` and
+/// `SUM(price * raw_amount)`; `SUM(volume_token * price_usd)` and
+/// `SUM(amount_usd)`) of relations they read themselves apart, related only
+/// upstream (a price table both join, a source both models come from).
+/// Over a table both read, another column is a drift (`SUM(taps)` where
+/// the others sum `clicks`), and so is one of the two counting rows alone
+/// (`COUNT(*)`).
+fn two_figures_sharing_a_name(a: &MetricSite, b: &MetricSite) -> bool {
+    let apart = |x: &Expr, y: &Expr| {
+        let (x, y) = (x.aggregated_columns(), y.aggregated_columns());
+        !x.is_empty() && !y.is_empty() && x.is_disjoint(&y)
+    };
+    a.path != b.path
+        && !a.reads.is_empty()
+        && !b.reads.is_empty()
+        && !reads_common(&a.reads, &b.reads)
+        && apart(a.read_form(), b.read_form())
+        && apart(&a.form, &b.form)
+}
+
 /// A pass-through that sums a stored column with no condition: the rollup
 /// of whatever the column holds.
 fn is_rollup(site: &MetricSite, registry: &Registry) -> bool {
@@ -1194,7 +1215,9 @@ pub fn inconsistent_computations<'s>(
                     .iter()
                     .zip(&other_pass_through)
                     .find(|(o, pass)| {
-                        comparable(site, o) && (!**pass || reads_common(&o.reads, &site.reads))
+                        comparable(site, o)
+                            && (!**pass || reads_common(&o.reads, &site.reads))
+                            && !two_figures_sharing_a_name(site, o)
                     });
                 let Some((anchor, _)) = anchor else {
                     continue;

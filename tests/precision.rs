@@ -1052,3 +1052,48 @@ fn counting_rows_of_one_row_per_key_counts_the_keys() {
         ),
     ]);
 }
+
+/// dbt-cerebro's GPay retention counts `user_pseudonym`s of one model, its
+/// Gnosis App retention `address`es of another; the two models come from
+/// one source. Wholly different columns of relations the reports read apart
+/// are two figures that share a name. Over one model both read, another
+/// column is a drift.
+#[test]
+fn wholly_different_columns_of_other_models_are_other_figures() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: app\nversion: '1.0'\n");
+    const STAGING_A: (&str, &str) = (
+        "models/stg_gpay.sql",
+        "select user_pseudonym, address, week from {{ source('raw', 'events') }}\n",
+    );
+    const STAGING_B: (&str, &str) = (
+        "models/stg_app.sql",
+        "select user_pseudonym, address, week from {{ source('raw', 'events') }}\n",
+    );
+    const GPAY: (&str, &str) = (
+        "models/weekly_retention.sql",
+        "select week, count(distinct user_pseudonym) as retained_users from {{ ref('stg_gpay') }} group by 1\n",
+    );
+    const APP: (&str, &str) = (
+        "models/cohort_retention.sql",
+        "select week, count(distinct address) as retained_users from {{ ref('stg_app') }} group by 1\n",
+    );
+    const APP_OVER_GPAY: (&str, &str) = (
+        "models/cohort_retention.sql",
+        "select week, count(distinct address) as retained_users from {{ ref('stg_gpay') }} group by 1\n",
+    );
+    expect(&[
+        (
+            "two models' own identifiers",
+            &[PROJECT, STAGING_A, STAGING_B, GPAY, APP],
+            &[],
+        ),
+        (
+            "another identifier of one model",
+            &[PROJECT, STAGING_A, STAGING_B, GPAY, APP_OVER_GPAY],
+            &[
+                ("models/cohort_retention.sql", "ML010"),
+                ("models/weekly_retention.sql", "ML010"),
+            ],
+        ),
+    ]);
+}

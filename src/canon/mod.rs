@@ -759,6 +759,18 @@ impl Expr {
         })
     }
 
+    /// The columns the aggregates aggregate (their arguments', not their
+    /// filters').
+    pub fn aggregated_columns(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        self.walk(&mut |e| {
+            if let Expr::Aggregate(agg) = e {
+                out.extend(agg.arg.columns());
+            }
+        });
+        out
+    }
+
     /// The columns some aggregate's filter puts a condition on.
     pub fn filtered_columns(&self) -> std::collections::BTreeSet<String> {
         let mut out = std::collections::BTreeSet::new();
