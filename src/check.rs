@@ -26,7 +26,7 @@ use crate::judge::{
 use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry};
 use crate::rules::{
-    Compared, DefinitionMismatch, FilterMismatch, MetricNotComparable, ModelCycle,
+    Compared, DefinitionMismatch, FilterMismatch, IntegerDivision, MetricNotComparable, ModelCycle,
     NonCanonicalName, ParseError, RatioAggregationMismatch, SourceMismatch, TemplateError,
     UnitMismatch, UnknownMacro,
 };
@@ -1042,7 +1042,24 @@ fn check_sql(
     let (mut findings, mut sites) = (Vec::new(), Vec::new());
     // Within the file too: a generated dump repeats its reports.
     let interner = crate::drift::SiteInterner::default();
+    let truncates = dialect.truncates_integer_division();
+    let divides_with_operator = dialect == Dialect::DuckDb;
+    // Only a file with a division that loses its fraction needs its lines.
+    let mut lines: Option<LineIndex<'_>> = None;
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
+        if truncates || divides_with_operator {
+            for division in crate::canon::integer::whole_number_divisions(&statement, truncates) {
+                let lines = lines.get_or_insert_with(|| LineIndex::new(text));
+                let range = crate::extract::expression_range(text, lines, &division.division, None);
+                findings.push(IntegerDivision::finding(
+                    path,
+                    range,
+                    &division.division.to_string(),
+                    division.by_operator,
+                    dialect,
+                ));
+            }
+        }
         extractor.statement(&statement);
         let extracted = extractor.take_sites();
         let first_new = sites.len();

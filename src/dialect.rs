@@ -54,6 +54,14 @@ impl Dialect {
             .unwrap_or("generic")
     }
 
+    /// Whether `/` of two integers truncates to an integer (`3 / 4` is 0).
+    pub fn truncates_integer_division(self) -> bool {
+        matches!(
+            self,
+            Dialect::Postgres | Dialect::Redshift | Dialect::MsSql | Dialect::Sqlite
+        )
+    }
+
     /// sqlparser's dialect for this one.
     pub fn parser_dialect(self) -> Box<dyn SqlDialect + Send + Sync> {
         match self {

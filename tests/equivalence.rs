@@ -157,7 +157,8 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     (GEN, "SELECT SUM(CASE WHEN device_type = 'desktop' THEN 1 ELSE 0 END) / COUNT(*) AS desktop_share FROM fct"),
     (BQ, "SELECT COUNTIF(device_type = 'desktop') / COUNT(*) AS desktop_share FROM fct"),
     (SF, "SELECT COUNT_IF(device_type = 'desktop') / COUNT(*) AS desktop_share FROM fct"),
-    (PG, "SELECT COUNT(*) FILTER (WHERE device_type = 'desktop') / COUNT(*) AS desktop_share FROM fct"),
+    // (Postgres divides integers by truncating: one side cast, or ML006.)
+    (PG, "SELECT COUNT(*) FILTER (WHERE device_type = 'desktop')::numeric / COUNT(*) AS desktop_share FROM fct"),
     (CH, "SELECT countIf(device_type = 'desktop') / count() AS desktop_share FROM fct"),
     (MY, "SELECT SUM(IF(device_type = 'desktop', 1, 0)) / COUNT(*) AS desktop_share FROM fct"),
     // Division guards.
@@ -301,7 +302,8 @@ const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     (GEN, "SELECT SUM(clicks) / SUM(CASE WHEN device_type = 'ctv' THEN impressions END) AS ctr FROM fct", "ML002"),
     (GEN, "SELECT COUNT(CASE WHEN device_type = 'mobile' THEN 1 END) / COUNT(*) AS desktop_share FROM fct", "ML002"),
     (GEN, "SELECT COUNT(CASE WHEN device_type >= 'desktop' THEN 1 END) / COUNT(*) AS desktop_share FROM fct", "ML002"),
-    (PG, "SELECT COUNT(*) FILTER (WHERE device_type = 'desktop') / COUNT(*) FILTER (WHERE device_type = 'desktop') AS desktop_share FROM fct", "ML002"),
+    (PG, "SELECT COUNT(*) FILTER (WHERE device_type = 'desktop')::numeric / COUNT(*) FILTER (WHERE device_type = 'desktop') AS desktop_share FROM fct", "ML002"),
+    (PG, "SELECT COUNT(*) FILTER (WHERE device_type = 'desktop') / COUNT(*) AS desktop_share FROM fct", "ML006"),
     (GEN, "WITH live AS (SELECT * FROM fct WHERE is_test = true) SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM live", "ML002"),
     (GEN, "SELECT SUM(clicks) / SUM(impressions) AS clean_ctr FROM fct AS e LEFT JOIN dim AS d ON d.id = e.id AND NOT e.is_test", "ML002"),
     // Scale.

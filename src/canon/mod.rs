@@ -16,11 +16,13 @@
 
 pub mod functions;
 mod guards;
+pub mod integer;
 pub mod lower;
 mod number;
 mod print;
 
 pub use number::Number;
+pub use print::elide_middle;
 
 /// A canonical expression.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

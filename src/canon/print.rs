@@ -121,17 +121,22 @@ impl Display for Expr {
         let Some(limit) = f.precision() else {
             return Whole(self).fmt(f);
         };
-        let text = Whole(self).to_string();
-        if text.chars().count() <= limit {
-            return f.write_str(&text);
-        }
-        let head: String = text.chars().take(limit * 2 / 3).collect();
-        let tail: String = {
-            let all: Vec<char> = text.chars().collect();
-            all[all.len() - limit / 3..].iter().collect()
-        };
-        write!(f, "{head} … {tail}")
+        f.write_str(&elide_middle(&Whole(self).to_string(), limit))
     }
+}
+
+/// `text` as it is when at most `limit` characters long, else its start and
+/// its end with ` … ` between.
+pub fn elide_middle(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(limit * 2 / 3).collect();
+    let tail: String = {
+        let all: Vec<char> = text.chars().collect();
+        all[all.len() - limit / 3..].iter().collect()
+    };
+    format!("{head} … {tail}")
 }
 
 /// The whole printed form.

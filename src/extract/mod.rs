@@ -639,20 +639,28 @@ impl<'t> Walker<'t, '_> {
 
     /// The range of a select item's expression in the file.
     fn expression_range(&self, expr: &AstExpr, alias: Option<&sqlparser::ast::Ident>) -> Range {
-        let parsed = Range::from(expr.span());
-        let bytes = (
-            self.index.offset(parsed.start),
-            self.index.offset(parsed.end),
-        );
-        // An alias written before the expression (T-SQL `ctr = …`) bounds nothing.
-        let alias_start = alias
-            .filter(|a| a.span.start.line > 0)
-            .map(|a| self.index.offset(a.span.start.into()));
-        let (start, end) = span::expression_bytes(self.text, bytes, alias_start);
-        Range {
-            start: self.index.position(start),
-            end: self.index.position(end),
-        }
+        expression_range(self.text, &self.index, expr, alias)
+    }
+}
+
+/// Where an expression is in `text`, whole: sqlparser's spans end a call at
+/// its name and leave out closing parentheses, which this puts back.
+pub fn expression_range(
+    text: &str,
+    index: &LineIndex<'_>,
+    expr: &AstExpr,
+    alias: Option<&sqlparser::ast::Ident>,
+) -> Range {
+    let parsed = Range::from(expr.span());
+    let bytes = (index.offset(parsed.start), index.offset(parsed.end));
+    // An alias written before the expression (T-SQL `ctr = …`) bounds nothing.
+    let alias_start = alias
+        .filter(|a| a.span.start.line > 0)
+        .map(|a| index.offset(a.span.start.into()));
+    let (start, end) = span::expression_bytes(text, bytes, alias_start);
+    Range {
+        start: index.position(start),
+        end: index.position(end),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::registry::Metric;
 mod definition_mismatch;
 mod filter_mismatch;
 mod inconsistent_computation;
+mod integer_division;
 mod metric_not_comparable;
 mod model_cycle;
 mod non_canonical_name;
@@ -25,6 +26,7 @@ mod unused_suppression;
 pub use definition_mismatch::DefinitionMismatch;
 pub use filter_mismatch::FilterMismatch;
 pub use inconsistent_computation::{reports_phrase, InconsistentComputation, OtherVariant};
+pub use integer_division::IntegerDivision;
 pub use metric_not_comparable::MetricNotComparable;
 pub use model_cycle::ModelCycle;
 pub use non_canonical_name::NonCanonicalName;
@@ -71,6 +73,7 @@ pub const RULES: &[RuleInfo] = &[
     SourceMismatch::INFO,
     UnitMismatch::INFO,
     RatioAggregationMismatch::INFO,
+    IntegerDivision::INFO,
     InconsistentComputation::INFO,
     NonCanonicalName::INFO,
     MetricNotComparable::INFO,

@@ -1,0 +1,246 @@
+//! Whole numbers in the SQL as written: which divisions a dialect that
+//! divides integers by truncating (Postgres, Redshift, SQL Server, SQLite)
+//! computes as whole numbers, `3 / 4` being `0`.
+//!
+//! This reads the AST, not the canonical form: the canonical form treats a
+//! numeric cast as the value itself, and so cannot tell `COUNT(x) / COUNT(*)`
+//! from `COUNT(x)::numeric / COUNT(*)`, which is exactly the difference here.
+//! Only what is a whole number for sure counts (counts, sums of whole
+//! numbers, integer literals and casts); a column's type is not known, and
+//! a division of columns is never reported.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    self, BinaryOperator, DataType, Expr as AstExpr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Statement,
+};
+
+use super::lower::function_name;
+
+/// A division that loses its fraction: `a / b` of two whole numbers in a
+/// truncating dialect, or DuckDB's `//`, where a side aggregates (a metric's
+/// ratio, not row arithmetic such as `seconds / 60`).
+pub struct WholeNumberDivision {
+    /// The whole division.
+    pub division: AstExpr,
+    /// `//`: a division to whole numbers by its operator alone.
+    pub by_operator: bool,
+}
+
+/// The divisions of `statement` that lose their fraction (see
+/// [`WholeNumberDivision`]); `truncates` says whether the dialect divides
+/// integers by truncating.
+pub fn whole_number_divisions(statement: &Statement, truncates: bool) -> Vec<WholeNumberDivision> {
+    use sqlparser::ast::Spanned;
+    let mut out: Vec<WholeNumberDivision> = Vec::new();
+    let mut reported: Vec<sqlparser::tokenizer::Span> = Vec::new();
+    let _ = ast::visit_expressions(statement, |expr| {
+        let AstExpr::BinaryOp { left, op, right } = expr else {
+            return ControlFlow::<()>::Continue(());
+        };
+        let by_operator = match op {
+            BinaryOperator::Divide => false,
+            BinaryOperator::DuckIntegerDivide => true,
+            _ => return ControlFlow::Continue(()),
+        };
+        let loses_fraction = (contains_aggregate(left) || contains_aggregate(right))
+            && (by_operator || (truncates && is_whole(left) && is_whole(right)));
+        // Outer expressions are visited first: a division inside a reported
+        // one (`count(a) / count(b) / 2`) is reported once, at the outermost.
+        let span = expr.span();
+        let inside = reported
+            .iter()
+            .any(|r| r.start <= span.start && span.end <= r.end);
+        if loses_fraction && !inside {
+            reported.push(span);
+            out.push(WholeNumberDivision {
+                division: expr.clone(),
+                by_operator,
+            });
+        }
+        ControlFlow::Continue(())
+    });
+    out
+}
+
+/// Whether the expression is a whole number for sure, in a dialect whose
+/// division of whole numbers is one.
+pub fn is_whole(expr: &AstExpr) -> bool {
+    match expr {
+        AstExpr::Nested(inner) => is_whole(inner),
+        AstExpr::Value(v) => {
+            matches!(&v.value, ast::Value::Number(n, _) if n.bytes().all(|b| b.is_ascii_digit()))
+        }
+        AstExpr::UnaryOp {
+            op: ast::UnaryOperator::Minus | ast::UnaryOperator::Plus,
+            expr,
+        } => is_whole(expr),
+        AstExpr::BinaryOp { left, op, right } => {
+            matches!(
+                op,
+                BinaryOperator::Plus
+                    | BinaryOperator::Minus
+                    | BinaryOperator::Multiply
+                    | BinaryOperator::Divide
+                    | BinaryOperator::Modulo
+            ) && is_whole(left)
+                && is_whole(right)
+        }
+        AstExpr::Cast { data_type, .. } => is_integer_type(data_type),
+        AstExpr::Case {
+            conditions,
+            else_result,
+            ..
+        } => {
+            conditions.iter().all(|w| is_whole(&w.result))
+                && else_result
+                    .as_deref()
+                    .is_none_or(|e| is_whole(e) || is_null(e))
+        }
+        AstExpr::Function(function) => {
+            let name = function_name(&function.name);
+            let args = plain_arguments(&function.args);
+            match name.as_str() {
+                "count" | "count_if" | "countif" | "count_big" => function.over.is_none(),
+                "sum" | "min" | "max" => {
+                    function.over.is_none() && matches!(args.as_deref(), Some([x]) if is_whole(x))
+                }
+                "coalesce" | "ifnull" | "isnull" | "nvl" | "nullif" => {
+                    matches!(args.as_deref(), Some([first, rest @ ..]) if is_whole(first) && rest.iter().all(|a| is_whole(a)))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+fn is_null(expr: &AstExpr) -> bool {
+    matches!(expr, AstExpr::Value(v) if matches!(v.value, ast::Value::Null))
+}
+
+fn is_integer_type(data_type: &DataType) -> bool {
+    let text = data_type.to_string().to_ascii_lowercase();
+    matches!(
+        text.as_str(),
+        "int" | "integer" | "bigint" | "smallint" | "tinyint" | "int2" | "int4" | "int8"
+    )
+}
+
+/// The arguments of a call, when all are plain expressions.
+fn plain_arguments(args: &FunctionArguments) -> Option<Vec<&AstExpr>> {
+    match args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Whether an aggregate is computed inside the expression.
+fn contains_aggregate(expr: &AstExpr) -> bool {
+    let mut found = false;
+    let _ = ast::visit_expressions(expr, |e| {
+        if let AstExpr::Function(f) = e {
+            let name = function_name(&f.name);
+            if f.over.is_none()
+                && matches!(
+                    super::functions::meaning(&name),
+                    Some(
+                        super::functions::Meaning::Aggregate(_)
+                            | super::functions::Meaning::AggregateIf(_)
+                            | super::functions::Meaning::CountIf
+                            | super::functions::Meaning::CountDistinct
+                    )
+                )
+            {
+                found = true;
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::dialect::{DuckDbDialect, PostgreSqlDialect};
+    use sqlparser::parser::Parser;
+
+    fn divisions(sql: &str, truncates: bool) -> Vec<String> {
+        let statements = if truncates {
+            Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap()
+        } else {
+            Parser::parse_sql(&DuckDbDialect {}, sql).unwrap()
+        };
+        whole_number_divisions(&statements[0], truncates)
+            .iter()
+            .map(|d| d.division.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn whole_numbers_divided_lose_their_fraction() {
+        // (SQL, the divisions reported)
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "select count(clicks) / count(*) as ctr from t",
+                &["count(clicks) / count(*)"],
+            ),
+            (
+                "select sum(case when clicked then 1 else 0 end) / count(*) as ctr from t",
+                &["sum(CASE WHEN clicked THEN 1 ELSE 0 END) / count(*)"],
+            ),
+            (
+                "select 100 * count(a) / count(b) as pct from t",
+                &["100 * count(a) / count(b)"],
+            ),
+            (
+                "select count(distinct a) / nullif(count(b), 0) as r from t",
+                &["count(DISTINCT a) / nullif(count(b), 0)"],
+            ),
+            (
+                "select count(a) / count(b) / 2 as r from t",
+                &["count(a) / count(b) / 2"],
+            ),
+            ("select count(*) / 7 as per_day from t", &["count(*) / 7"]),
+            (
+                "select sum(x::int) / count(*) as r from t",
+                &["sum(x::INT) / count(*)"],
+            ),
+            // A side that is a decimal makes it exact.
+            ("select count(a)::numeric / count(b) as r from t", &[]),
+            ("select 1.0 * count(a) / count(b) as r from t", &[]),
+            ("select count(a) / count(b)::float as r from t", &[]),
+            (
+                "select cast(count(a) as decimal) / count(b) as r from t",
+                &[],
+            ),
+            // Columns of unknown type, and row arithmetic, are not reported.
+            ("select sum(clicks) / sum(impressions) as ctr from t", &[]),
+            ("select clicks / impressions as ctr from t", &[]),
+            ("select seconds / 60 as minutes from t", &[]),
+            ("select count(*) over () / 2 as half from t", &[]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(divisions(sql, true), want.to_vec(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn only_truncating_dialects_lose_the_fraction_of_a_slash() {
+        assert!(divisions("select count(a) / count(b) as r from t", false).is_empty());
+        assert_eq!(
+            divisions("select sum(a) // sum(b) as r from t", false),
+            vec!["sum(a) // sum(b)"]
+        );
+    }
+}

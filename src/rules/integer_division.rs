@@ -1,0 +1,84 @@
+use crate::dialect::Dialect;
+use crate::finding::Finding;
+use crate::rules::rule;
+use crate::source::Range;
+
+rule! {
+    /// ## What it does
+    /// Finds a ratio of whole numbers that the dialect divides by truncating:
+    /// in Postgres, Redshift, SQL Server and SQLite, an integer divided by an
+    /// integer is an integer, so `COUNT(clicks) / COUNT(*)` is 0 whenever
+    /// fewer than all rows were clicked. Whole numbers are counts, sums of
+    /// whole numbers (`SUM(CASE WHEN clicked THEN 1 ELSE 0 END)`), integer
+    /// literals and casts to an integer type; one side must aggregate. In
+    /// DuckDB, `//` divides to a whole number whatever its operands are, and
+    /// is reported where a side aggregates.
+    ///
+    /// BigQuery, Snowflake, MySQL, Databricks, ClickHouse and DuckDB's `/`
+    /// divide integers exactly, and with the generic dialect metriclint does
+    /// not know how the warehouse divides: nothing is reported there (set
+    /// `dialect:` in the config). A column's type is not known either, so
+    /// `SUM(clicks) / SUM(impressions)` is not reported, even where both are
+    /// integer columns.
+    ///
+    /// ## Why is this bad?
+    /// The ratio silently loses its fraction: a CTR or a fill rate of 0 for
+    /// every row but the perfect ones, a percentage rounded down to a whole
+    /// number, an average per day cut to whole units.
+    ///
+    /// ## Example
+    /// ```sql
+    /// -- dialect: postgres
+    /// SELECT COUNT(clicked_at) / COUNT(*) AS ctr FROM ad_events
+    /// ```
+    ///
+    /// Use instead:
+    /// ```sql
+    /// SELECT COUNT(clicked_at)::numeric / COUNT(*) AS ctr FROM ad_events
+    /// ```
+    pub struct IntegerDivision {
+        code: "ML006",
+        name: "integer-division",
+        severity: Error,
+    }
+}
+
+impl IntegerDivision {
+    /// `division` is the division as written; `by_operator` says it is
+    /// DuckDB's `//`.
+    pub fn finding(
+        path: &str,
+        range: Range,
+        division: &str,
+        by_operator: bool,
+        dialect: Dialect,
+    ) -> Finding {
+        let info = Self::INFO;
+        let shown = crate::canon::elide_middle(division, 80);
+        let (message, help) = if by_operator {
+            (
+                format!("`{shown}` divides with `//`, which drops the fraction: the ratio is a whole number"),
+                "divide with `/` to keep the fraction".to_string(),
+            )
+        } else {
+            (
+                format!("`{shown}` divides a whole number by a whole number, which {dialect} truncates: 3 / 4 is 0"),
+                "make one side a decimal: cast it (`::numeric`, `CAST(… AS DECIMAL)`) or multiply by `1.0`".to_string(),
+            )
+        };
+        Finding {
+            code: info.code,
+            rule: info.name,
+            severity: info.severity,
+            path: path.to_string(),
+            range,
+            metric: None,
+            message,
+            found: Some(division.to_string()),
+            expected: None,
+            related: Vec::new(),
+            help: Some(help),
+            label: Some("the fraction is lost here".to_string()),
+        }
+    }
+}

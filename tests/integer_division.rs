@@ -1,0 +1,99 @@
+//! ML006 end to end: a ratio of whole numbers in a dialect that truncates
+//! their division is found where the user wrote it; the same ratio made
+//! exact, or in a dialect that divides exactly, is not.
+
+use assert_cmd::Command;
+
+/// The concise findings of `check --dialect <dialect>` on one file.
+fn concise(path: &str, text: &str, dialect: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join(path);
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::write(&to, text).unwrap();
+    if path.starts_with("models/") {
+        std::fs::write(
+            dir.path().join("dbt_project.yml"),
+            "name: ads\nversion: '1.0'\n",
+        )
+        .unwrap();
+    }
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--dialect",
+            dialect,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn a_ratio_of_counts_truncates_where_the_dialect_truncates() {
+    const REPORT: &str =
+        "select campaign_id,\n  count(clicked_at) / count(*) as ctr\nfrom ad_events\ngroup by 1\n";
+    for dialect in ["postgres", "redshift", "mssql", "sqlite"] {
+        let out = concise("report.sql", REPORT, dialect);
+        assert!(
+            out.contains("report.sql:2:3: ML006 `count(clicked_at) / count(*)` divides a whole number by a whole number"),
+            "{dialect}: {out}"
+        );
+    }
+    for dialect in [
+        "bigquery",
+        "snowflake",
+        "mysql",
+        "databricks",
+        "duckdb",
+        "generic",
+    ] {
+        assert!(
+            !concise("report.sql", REPORT, dialect).contains("ML006"),
+            "{dialect}"
+        );
+    }
+}
+
+#[test]
+fn a_decimal_side_keeps_the_fraction() {
+    for exact in [
+        "count(clicked_at)::numeric / count(*)",
+        "1.0 * count(clicked_at) / count(*)",
+        "cast(count(clicked_at) as decimal) / count(*)",
+        "sum(clicks) / sum(impressions)",
+    ] {
+        let report = format!("select {exact} as ctr from ad_events\n");
+        assert!(
+            !concise("report.sql", &report, "postgres").contains("ML006"),
+            "{exact}"
+        );
+    }
+}
+
+#[test]
+fn a_templated_model_is_pointed_at_where_it_was_written() {
+    const MODEL: &str = "{{ config(materialized='table') }}\nselect campaign_id,\n  sum(case when clicked then 1 else 0 end) / count(*) as ctr\nfrom {{ ref('ad_events') }}\ngroup by 1\n";
+    let out = concise("models/ctr.sql", MODEL, "postgres");
+    assert!(out.contains("models/ctr.sql:3:3: ML006"), "{out}");
+}
+
+#[test]
+fn duckdb_floor_division_of_a_ratio_is_found() {
+    const REPORT: &str = "select sum(clicks) // sum(impressions) as ctr from ad_events\n";
+    let out = concise("report.sql", REPORT, "duckdb");
+    assert!(
+        out.contains("report.sql:1:8: ML006 `sum(clicks) // sum(impressions)` divides with `//`"),
+        "{out}"
+    );
+    assert!(!concise(
+        "report.sql",
+        "select sum(clicks) / sum(impressions) as ctr from ad_events\n",
+        "duckdb"
+    )
+    .contains("ML006"));
+}
