@@ -74,14 +74,19 @@ fn read_column_docs(root: &Path, model_paths: &[String]) -> ColumnDocs {
                 };
                 let columns = model.get("columns").and_then(|c| c.as_sequence());
                 for column in columns.into_iter().flatten() {
-                    let (Some(column), Some(description)) = (
-                        column.get("name").and_then(|n| n.as_str()),
-                        column.get("description").and_then(|d| d.as_str()),
-                    ) else {
+                    let Some(column_name) = column.get("name").and_then(|n| n.as_str()) else {
                         continue;
                     };
-                    docs.entry((name.to_lowercase(), column.to_lowercase()))
-                        .or_insert_with(|| description.to_string());
+                    let text =
+                        |key: &str| column.get(key).and_then(|d| d.as_str()).map(str::to_string);
+                    let doc = ColumnDoc {
+                        description: text("description"),
+                        data_type: text("data_type"),
+                    };
+                    if doc.description.is_some() || doc.data_type.is_some() {
+                        docs.entry((name.to_lowercase(), column_name.to_lowercase()))
+                            .or_insert(doc);
+                    }
                 }
             }
         }
@@ -120,9 +125,17 @@ pub struct Project {
     pub column_docs: std::sync::OnceLock<ColumnDocs>,
 }
 
-/// Column descriptions from a project's property files (`models:` in the
-/// `.yml` files under its model paths), by lowercased model and column name.
-pub type ColumnDocs = HashMap<(String, String), String>;
+/// What a project's property files (`models:` in the `.yml` files under its
+/// model paths) say of columns, by lowercased model and column name.
+pub type ColumnDocs = HashMap<(String, String), ColumnDoc>;
+
+/// What a property file says of one column.
+#[derive(Clone, Debug, Default)]
+pub struct ColumnDoc {
+    pub description: Option<String>,
+    /// Its `data_type:` as written (`integer`, `bigint`, `numeric(18,2)`).
+    pub data_type: Option<String>,
+}
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -360,10 +373,19 @@ impl Project {
     /// How the project's property files describe `column` of `model`, if
     /// they do: what the team wrote a column means (its unit, say).
     pub fn column_description(&self, model: &str, column: &str) -> Option<&str> {
+        self.column_doc(model, column)?.description.as_deref()
+    }
+
+    /// The `data_type` the project's property files declare for `column` of
+    /// `model`, if they do.
+    pub fn column_data_type(&self, model: &str, column: &str) -> Option<&str> {
+        self.column_doc(model, column)?.data_type.as_deref()
+    }
+
+    fn column_doc(&self, model: &str, column: &str) -> Option<&ColumnDoc> {
         self.column_docs
             .get_or_init(|| read_column_docs(&self.root, &self.model_paths))
             .get(&(model.to_lowercase(), column.to_lowercase()))
-            .map(String::as_str)
     }
 
     /// The `.sql` files of the installed packages' models, in path order.

@@ -97,3 +97,45 @@ fn duckdb_floor_division_of_a_ratio_is_found() {
     )
     .contains("ML006"));
 }
+
+#[test]
+fn columns_the_property_file_declares_integers_are_whole_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    };
+    write("dbt_project.yml", "name: ads\nversion: '1.0'\n");
+    write(
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: fct_ads\n    columns:\n      - name: clicks\n        data_type: integer\n      - name: impressions\n        data_type: bigint\n      - name: spend\n        data_type: numeric(18,2)\n",
+    );
+    write(
+        "models/fct_ads.sql",
+        "select * from {{ source('raw', 'ads') }}\n",
+    );
+    write(
+        "models/ad_report.sql",
+        "select ad_id,\n  sum(clicks) / nullif(sum(impressions), 0) as ctr,\n  sum(spend) / nullif(sum(clicks), 0) as cpc\nfrom {{ ref('fct_ads') }}\ngroup by 1\n",
+    );
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--dialect",
+            "redshift",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("models/ad_report.sql:2:3: ML006 `sum(clicks) / nullif(sum(impressions), 0)`"),
+        "{out}"
+    );
+    assert_eq!(out.matches("ML006").count(), 1, "{out}");
+}

@@ -6,10 +6,12 @@
 //! numeric cast as the value itself, and so cannot tell `COUNT(x) / COUNT(*)`
 //! from `COUNT(x)::numeric / COUNT(*)`, which is exactly the difference here.
 //! Only what is a whole number for sure counts (counts, sums of whole
-//! numbers, integer literals and casts); a column's type is not known, and
-//! a division of columns is never reported.
+//! numbers, integer literals and casts, and columns whose model's property
+//! file declares an integer `data_type`); a column of unknown type is not.
 
 use std::ops::ControlFlow;
+
+use sqlparser::ast::Visit;
 
 use sqlparser::ast::{
     self, BinaryOperator, DataType, Expr as AstExpr, FunctionArg, FunctionArgExpr,
@@ -28,11 +30,21 @@ pub struct WholeNumberDivision {
     pub by_operator: bool,
 }
 
+/// The declared type of a model's column, where a property file declares
+/// one: `(model, column)` to whether it is an integer type.
+pub type DeclaredInteger<'a> = &'a dyn Fn(&str, &str) -> Option<bool>;
+
 /// The divisions of `statement` that lose their fraction (see
 /// [`WholeNumberDivision`]); `truncates` says whether the dialect divides
-/// integers by truncating.
-pub fn whole_number_divisions(statement: &Statement, truncates: bool) -> Vec<WholeNumberDivision> {
+/// integers by truncating, and `declared` what the property files declare.
+pub fn whole_number_divisions(
+    statement: &Statement,
+    truncates: bool,
+    declared: DeclaredInteger<'_>,
+) -> Vec<WholeNumberDivision> {
     use sqlparser::ast::Spanned;
+    // Worked out for the first division that needs it: most statements have none.
+    let mut columns: Option<IntegerColumns> = None;
     let mut out: Vec<WholeNumberDivision> = Vec::new();
     let mut reported: Vec<sqlparser::tokenizer::Span> = Vec::new();
     let _ = ast::visit_expressions(statement, |expr| {
@@ -45,7 +57,12 @@ pub fn whole_number_divisions(statement: &Statement, truncates: bool) -> Vec<Who
             _ => return ControlFlow::Continue(()),
         };
         let loses_fraction = (contains_aggregate(left) || contains_aggregate(right))
-            && (by_operator || (truncates && is_whole(left) && is_whole(right)));
+            && (by_operator
+                || truncates && {
+                    let columns =
+                        columns.get_or_insert_with(|| IntegerColumns::of(statement, declared));
+                    columns.is_whole(left) && columns.is_whole(right)
+                });
         // Outer expressions are visited first: a division inside a reported
         // one (`count(a) / count(b) / 2`) is reported once, at the outermost.
         let span = expr.span();
@@ -64,9 +81,127 @@ pub fn whole_number_divisions(statement: &Statement, truncates: bool) -> Vec<Who
     out
 }
 
-/// Whether the expression is a whole number for sure, in a dialect whose
-/// division of whole numbers is one.
+/// The columns of a statement that are integers for sure: a model it reads
+/// declares the name an integer, none declares it another type, and no CTE
+/// or subquery of the statement computes a column of that name (which might
+/// be of any type).
+struct IntegerColumns {
+    names: std::collections::HashSet<String>,
+}
+
+impl IntegerColumns {
+    fn of(statement: &Statement, declared: DeclaredInteger<'_>) -> Self {
+        let mut reads = Reads::default();
+        let _ = statement.visit(&mut reads);
+        let models: Vec<&String> = reads
+            .relations
+            .iter()
+            .filter(|r| !reads.ctes.contains(*r))
+            .collect();
+        let mut names = std::collections::HashSet::new();
+        for column in reads.columns {
+            if reads.computed.contains(&column) || names.contains(&column) {
+                continue;
+            }
+            let types: Vec<bool> = models.iter().filter_map(|m| declared(m, &column)).collect();
+            if !types.is_empty() && types.iter().all(|&integer| integer) {
+                names.insert(column);
+            }
+        }
+        IntegerColumns { names }
+    }
+
+    /// Whether the expression is a whole number for sure, in a dialect whose
+    /// division of whole numbers is one.
+    fn is_whole(&self, expr: &AstExpr) -> bool {
+        let column = match expr {
+            AstExpr::Identifier(ident) => Some(ident),
+            AstExpr::CompoundIdentifier(parts) => parts.last(),
+            _ => None,
+        };
+        match column {
+            Some(ident) => self.names.contains(&ident.value.to_lowercase()),
+            None => is_whole_with(expr, &|e| self.is_whole(e)),
+        }
+    }
+}
+
+/// What a statement reads and computes, for [`IntegerColumns`].
+#[derive(Default)]
+struct Reads {
+    /// The relations it reads, by their own (last) name.
+    relations: Vec<String>,
+    /// Its CTEs' names.
+    ctes: Vec<String>,
+    /// Every column name it refers to.
+    columns: Vec<String>,
+    /// The names its CTEs and subqueries give computed columns.
+    computed: std::collections::HashSet<String>,
+    /// Whether the statement's outermost query was met (its own outputs are
+    /// what it publishes, not what it reads).
+    outermost_seen: bool,
+}
+
+impl ast::Visitor for Reads {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &ast::Query) -> ControlFlow<()> {
+        if let Some(with) = &query.with {
+            self.ctes.extend(
+                with.cte_tables
+                    .iter()
+                    .map(|c| c.alias.name.value.to_lowercase()),
+            );
+        }
+        if std::mem::replace(&mut self.outermost_seen, true) {
+            if let ast::SetExpr::Select(select) = query.body.as_ref() {
+                for item in &select.projection {
+                    if let ast::SelectItem::ExprWithAlias { expr, alias } = item {
+                        if !matches!(
+                            expr,
+                            AstExpr::Identifier(_) | AstExpr::CompoundIdentifier(_)
+                        ) {
+                            self.computed.insert(alias.value.to_lowercase());
+                        }
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_relation(&mut self, relation: &ast::ObjectName) -> ControlFlow<()> {
+        if let Some(ast::ObjectNamePart::Identifier(last)) = relation.0.last() {
+            let name = last.value.to_lowercase();
+            self.relations
+                .push(name.rsplit('.').next().unwrap_or(&name).to_string());
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &AstExpr) -> ControlFlow<()> {
+        match expr {
+            AstExpr::Identifier(ident) => self.columns.push(ident.value.to_lowercase()),
+            AstExpr::CompoundIdentifier(parts) => {
+                if let Some(last) = parts.last() {
+                    self.columns.push(last.value.to_lowercase());
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Whether the expression is a whole number for sure, with no column known
+/// to be one.
 pub fn is_whole(expr: &AstExpr) -> bool {
+    is_whole_with(expr, &is_whole)
+}
+
+/// [`is_whole`], with `part` deciding the expression's parts.
+fn is_whole_with(expr: &AstExpr, part: &dyn Fn(&AstExpr) -> bool) -> bool {
+    let is_whole = part;
     match expr {
         AstExpr::Nested(inner) => is_whole(inner),
         AstExpr::Value(v) => {
@@ -121,10 +256,15 @@ fn is_null(expr: &AstExpr) -> bool {
 }
 
 fn is_integer_type(data_type: &DataType) -> bool {
-    let text = data_type.to_string().to_ascii_lowercase();
+    is_integer_type_name(&data_type.to_string())
+}
+
+/// Whether a type name (a cast's, a property file's `data_type`) is an
+/// integer type.
+pub fn is_integer_type_name(name: &str) -> bool {
     matches!(
-        text.as_str(),
-        "int" | "integer" | "bigint" | "smallint" | "tinyint" | "int2" | "int4" | "int8"
+        name.trim().to_ascii_lowercase().as_str(),
+        "int" | "integer" | "bigint" | "smallint" | "tinyint" | "int2" | "int4" | "int8" | "int64"
     )
 }
 
@@ -181,7 +321,7 @@ mod tests {
         } else {
             Parser::parse_sql(&DuckDbDialect {}, sql).unwrap()
         };
-        whole_number_divisions(&statements[0], truncates)
+        whole_number_divisions(&statements[0], truncates, &|_, _| None)
             .iter()
             .map(|d| d.division.to_string())
             .collect()
@@ -242,5 +382,35 @@ mod tests {
             divisions("select sum(a) // sum(b) as r from t", false),
             vec!["sum(a) // sum(b)"]
         );
+    }
+
+    #[test]
+    fn columns_a_model_declares_integers_are_whole_numbers() {
+        // `fct_ads` declares clicks and impressions integers, spend numeric.
+        let declared = |model: &str, column: &str| match (model, column) {
+            ("fct_ads", "clicks" | "impressions") => Some(true),
+            ("fct_ads", "spend") => Some(false),
+            _ => None,
+        };
+        let found = |sql: &str| -> Vec<String> {
+            let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
+            whole_number_divisions(&statements[0], true, &declared)
+                .iter()
+                .map(|d| d.division.to_string())
+                .collect()
+        };
+        let cases: &[(&str, &[&str])] = &[
+            ("select sum(clicks) / sum(impressions) as ctr from fct_ads", &["sum(clicks) / sum(impressions)"]),
+            ("select sum(a.clicks) / sum(a.impressions) as ctr from analytics.fct_ads a", &["sum(a.clicks) / sum(a.impressions)"]),
+            ("with f as (select * from fct_ads) select sum(clicks) / count(*) as r from f", &["sum(clicks) / count(*)"]),
+            // Another type, an undeclared relation, a recomputed name.
+            ("select sum(spend) / sum(clicks) as cpc from fct_ads", &[]),
+            ("select sum(clicks) / sum(impressions) as ctr from other_ads", &[]),
+            ("with f as (select sum(clicks) * 1.0 as clicks from fct_ads) select clicks / count(*) as r from f", &[]),
+            ("select sum(clicks)::numeric / sum(impressions) as ctr from fct_ads", &[]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(found(sql), want.to_vec(), "{sql}");
+        }
     }
 }

@@ -645,7 +645,7 @@ impl<'t> Walker<'t, '_> {
 
 /// Where an expression is in `text`, whole: sqlparser's spans end a call at
 /// its name and leave out closing parentheses, which this puts back.
-pub fn expression_range(
+fn expression_range(
     text: &str,
     index: &LineIndex<'_>,
     expr: &AstExpr,
@@ -658,6 +658,18 @@ pub fn expression_range(
         .filter(|a| a.span.start.line > 0)
         .map(|a| index.offset(a.span.start.into()));
     let (start, end) = span::expression_bytes(text, bytes, alias_start);
+    Range {
+        start: index.position(start),
+        end: index.position(end),
+    }
+}
+
+/// Where an expression inside a select item is in `text` (see
+/// [`span::inner_expression_bytes`]).
+pub fn inner_expression_range(text: &str, index: &LineIndex<'_>, expr: &AstExpr) -> Range {
+    let parsed = Range::from(expr.span());
+    let (start, end) =
+        span::inner_expression_bytes(text, (index.offset(parsed.start), index.offset(parsed.end)));
     Range {
         start: index.position(start),
         end: index.position(end),

@@ -26,16 +26,7 @@ pub fn expression_bytes(
             let before = back_over_as(text, before);
             end = back_over_gap(text, before).max(end);
         }
-        _ => {
-            // An expression cut at a function name: take its argument list.
-            while let Some(close) = text[end..]
-                .starts_with('(')
-                .then(|| matching_close(text, end))
-                .flatten()
-            {
-                end = close + 1;
-            }
-        }
+        _ => end = through_arguments(text, end),
     }
     start = widen_start(text, start);
     // Parentheses left open at the start belong to the expression's context.
@@ -51,6 +42,28 @@ pub fn expression_bytes(
         start = head.len() - 1;
     }
     (start, end)
+}
+
+/// The byte range of an expression inside a select item (a division inside
+/// `ROUND(…)`): its own start as parsed, since the text before it is its
+/// context, and an end cut at a function name taken to its argument list.
+pub fn inner_expression_bytes(text: &str, parsed: (usize, usize)) -> (usize, usize) {
+    let start = parsed.0.min(text.len());
+    let end = parsed.1.min(text.len()).max(start);
+    (start, through_arguments(text, end))
+}
+
+/// `end` moved past the argument lists that follow it: an expression cut at
+/// a function name (`COUNT` of `COUNT(*)`) ends after its arguments.
+fn through_arguments(text: &str, mut end: usize) -> usize {
+    while let Some(close) = text[end..]
+        .starts_with('(')
+        .then(|| matching_close(text, end))
+        .flatten()
+    {
+        end = close + 1;
+    }
+    end
 }
 
 /// Moves back from `pos` over whitespace and comments.

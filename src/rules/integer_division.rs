@@ -10,16 +10,20 @@ rule! {
     /// integer is an integer, so `COUNT(clicks) / COUNT(*)` is 0 whenever
     /// fewer than all rows were clicked. Whole numbers are counts, sums of
     /// whole numbers (`SUM(CASE WHEN clicked THEN 1 ELSE 0 END)`), integer
-    /// literals and casts to an integer type; one side must aggregate. In
+    /// literals, casts to an integer type, and the columns of a dbt model
+    /// whose property file declares them an integer type (`data_type:
+    /// integer`, `bigint`, …; no other model the statement reads declares
+    /// another type, and no CTE of it recomputes the name); one side must
+    /// aggregate. In
     /// DuckDB, `//` divides to a whole number whatever its operands are, and
     /// is reported where a side aggregates.
     ///
     /// BigQuery, Snowflake, MySQL, Databricks, ClickHouse and DuckDB's `/`
     /// divide integers exactly, and with the generic dialect metriclint does
     /// not know how the warehouse divides: nothing is reported there (set
-    /// `dialect:` in the config). A column's type is not known either, so
-    /// `SUM(clicks) / SUM(impressions)` is not reported, even where both are
-    /// integer columns.
+    /// `dialect:` in the config). A column whose type nothing declares is no
+    /// whole number for sure, so `SUM(clicks) / SUM(impressions)` over an
+    /// undocumented table is not reported.
     ///
     /// ## Why is this bad?
     /// The ratio silently loses its fraction: a CTR or a fill rate of 0 for
