@@ -1044,21 +1044,26 @@ fn check_sql(
     let interner = crate::drift::SiteInterner::default();
     let truncates = dialect.truncates_integer_division();
     let divides_with_operator = dialect == Dialect::DuckDb;
-    // What a dbt project's property files declare of the columns of its models.
-    let declared_integer = |model: &str, column: &str| -> Option<bool> {
+    // What a dbt project's property files declare of the columns of its
+    // models, and which columns a team's registry counts (the built-in pack
+    // knows no repository's columns).
+    let by_model = |model: &str, column: &str| -> Option<bool> {
         project
             .and_then(|p| p.column_data_type(model, column))
             .map(crate::canon::integer::is_integer_type_name)
+    };
+    let counted = |column: &str| registry.counts_column(column);
+    let declared = crate::canon::integer::Declared {
+        by_model: &by_model,
+        counted: &counted,
     };
     // Only a file with a division that loses its fraction needs its lines.
     let mut lines: Option<LineIndex<'_>> = None;
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
         if truncates || divides_with_operator {
-            for division in crate::canon::integer::whole_number_divisions(
-                &statement,
-                truncates,
-                &declared_integer,
-            ) {
+            for division in
+                crate::canon::integer::whole_number_divisions(&statement, truncates, &declared)
+            {
                 let lines = lines.get_or_insert_with(|| LineIndex::new(text));
                 let range = crate::extract::inner_expression_range(text, lines, &division.division);
                 findings.push(IntegerDivision::finding(

@@ -139,3 +139,40 @@ fn columns_the_property_file_declares_integers_are_whole_numbers() {
     );
     assert_eq!(out.matches("ML006").count(), 1, "{out}");
 }
+
+#[test]
+fn a_count_measure_of_the_teams_registry_is_a_whole_number() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("metrics.yaml"),
+        "version: 1\nextends: [programmatic]\nmetrics:\n  - name: sessions\n    unit: count\n    sql: SUM(sessions)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("report.sql"),
+        "select day,\n  sum(sessions) / count(distinct user_id) as sessions_per_user,\n  sum(clicks) / sum(impressions) as ctr\nfrom events\ngroup by 1\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--dialect",
+            "postgres",
+        ])
+        .args(["--registry", "metrics.yaml", "report.sql"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    // The team counts sessions; the pack's clicks and impressions name no
+    // column of this repository.
+    assert!(
+        out.contains("report.sql:2:3: ML006 `sum(sessions) / count(DISTINCT user_id)`"),
+        "{out}"
+    );
+    assert_eq!(out.matches("ML006").count(), 1, "{out}");
+}

@@ -30,9 +30,23 @@ pub struct WholeNumberDivision {
     pub by_operator: bool,
 }
 
-/// The declared type of a model's column, where a property file declares
-/// one: `(model, column)` to whether it is an integer type.
-pub type DeclaredInteger<'a> = &'a dyn Fn(&str, &str) -> Option<bool>;
+/// What is declared of columns' types.
+pub struct Declared<'a> {
+    /// A model's column's type, where a property file declares one:
+    /// `(model, column)` to whether it is an integer type.
+    pub by_model: &'a dyn Fn(&str, &str) -> Option<bool>,
+    /// Whether a column holds a count: the column a team's registry sums
+    /// for a metric of `unit: count` (`impressions: sum(impressions)`).
+    pub counted: &'a dyn Fn(&str) -> bool,
+}
+
+impl Declared<'_> {
+    /// Nothing declared.
+    pub const NOTHING: Declared<'static> = Declared {
+        by_model: &|_, _| None,
+        counted: &|_| false,
+    };
+}
 
 /// The divisions of `statement` that lose their fraction (see
 /// [`WholeNumberDivision`]); `truncates` says whether the dialect divides
@@ -40,7 +54,7 @@ pub type DeclaredInteger<'a> = &'a dyn Fn(&str, &str) -> Option<bool>;
 pub fn whole_number_divisions(
     statement: &Statement,
     truncates: bool,
-    declared: DeclaredInteger<'_>,
+    declared: &Declared<'_>,
 ) -> Vec<WholeNumberDivision> {
     use sqlparser::ast::Spanned;
     // Worked out for the first division that needs it: most statements have none.
@@ -82,15 +96,15 @@ pub fn whole_number_divisions(
 }
 
 /// The columns of a statement that are integers for sure: a model it reads
-/// declares the name an integer, none declares it another type, and no CTE
-/// or subquery of the statement computes a column of that name (which might
-/// be of any type).
+/// declares the name an integer (or the registry counts it), none declares
+/// it another type, and no CTE or subquery of the statement computes a
+/// column of that name (which might be of any type).
 struct IntegerColumns {
     names: std::collections::HashSet<String>,
 }
 
 impl IntegerColumns {
-    fn of(statement: &Statement, declared: DeclaredInteger<'_>) -> Self {
+    fn of(statement: &Statement, declared: &Declared<'_>) -> Self {
         let mut reads = Reads::default();
         let _ = statement.visit(&mut reads);
         let models: Vec<&String> = reads
@@ -103,8 +117,12 @@ impl IntegerColumns {
             if reads.computed.contains(&column) || names.contains(&column) {
                 continue;
             }
-            let types: Vec<bool> = models.iter().filter_map(|m| declared(m, &column)).collect();
-            if !types.is_empty() && types.iter().all(|&integer| integer) {
+            let types: Vec<bool> = models
+                .iter()
+                .filter_map(|m| (declared.by_model)(m, &column))
+                .collect();
+            let integer = !types.is_empty() || (declared.counted)(&column);
+            if integer && types.iter().all(|&integer| integer) {
                 names.insert(column);
             }
         }
@@ -321,7 +339,7 @@ mod tests {
         } else {
             Parser::parse_sql(&DuckDbDialect {}, sql).unwrap()
         };
-        whole_number_divisions(&statements[0], truncates, &|_, _| None)
+        whole_number_divisions(&statements[0], truncates, &Declared::NOTHING)
             .iter()
             .map(|d| d.division.to_string())
             .collect()
@@ -387,10 +405,14 @@ mod tests {
     #[test]
     fn columns_a_model_declares_integers_are_whole_numbers() {
         // `fct_ads` declares clicks and impressions integers, spend numeric.
-        let declared = |model: &str, column: &str| match (model, column) {
+        let by_model = |model: &str, column: &str| match (model, column) {
             ("fct_ads", "clicks" | "impressions") => Some(true),
             ("fct_ads", "spend") => Some(false),
             _ => None,
+        };
+        let declared = Declared {
+            by_model: &by_model,
+            counted: &|column| column == "sessions",
         };
         let found = |sql: &str| -> Vec<String> {
             let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
@@ -403,6 +425,9 @@ mod tests {
             ("select sum(clicks) / sum(impressions) as ctr from fct_ads", &["sum(clicks) / sum(impressions)"]),
             ("select sum(a.clicks) / sum(a.impressions) as ctr from analytics.fct_ads a", &["sum(a.clicks) / sum(a.impressions)"]),
             ("with f as (select * from fct_ads) select sum(clicks) / count(*) as r from f", &["sum(clicks) / count(*)"]),
+            // A registered count measure's column, over any relation.
+            ("select sum(clicks) / sum(sessions) as r from events", &[]),
+            ("select sum(sessions) / count(distinct user_id) as r from events", &["sum(sessions) / count(DISTINCT user_id)"]),
             // Another type, an undeclared relation, a recomputed name.
             ("select sum(spend) / sum(clicks) as cpc from fct_ads", &[]),
             ("select sum(clicks) / sum(impressions) as ctr from other_ads", &[]),

@@ -199,6 +199,25 @@ impl Registry {
         &self.metrics
     }
 
+    /// Whether `column` (lowercased) is what a metric of the team's own
+    /// registry with `unit: count` sums or takes as it is (`impressions:
+    /// sum(impressions)`): a count. A built-in pack's metrics name no
+    /// repository's columns.
+    pub fn counts_column(&self, column: &str) -> bool {
+        self.metrics.iter().any(|m| {
+            m.unit == Some(Unit::Count)
+                && !m.origin.path.starts_with("<built-in>/")
+                && match &m.definition {
+                    Expr::Aggregate(agg) => {
+                        agg.func == crate::canon::AggFunc::Sum
+                            && matches!(&agg.arg, Expr::Column(c) if c == column)
+                    }
+                    Expr::Column(c) => c == column,
+                    _ => false,
+                }
+        })
+    }
+
     pub fn get(&self, name: &str) -> Option<&Metric> {
         self.by_name
             .get(&name.to_lowercase())

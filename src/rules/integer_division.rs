@@ -13,7 +13,9 @@ rule! {
     /// literals, casts to an integer type, and the columns of a dbt model
     /// whose property file declares them an integer type (`data_type:
     /// integer`, `bigint`, …; no other model the statement reads declares
-    /// another type, and no CTE of it recomputes the name); one side must
+    /// another type, and no CTE of it recomputes the name) or that a metric
+    /// of your registry with `unit: count` sums (`sessions: SUM(sessions)`;
+    /// the built-in pack's measures name no column of yours); one side must
     /// aggregate. In
     /// DuckDB, `//` divides to a whole number whatever its operands are, and
     /// is reported where a side aggregates.
