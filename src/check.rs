@@ -1185,6 +1185,11 @@ fn keep_sites(
         if !site.computation.has_aggregate() {
             continue;
         }
+        if site.top_level {
+            if let Some(column) = crate::judge::summed_rate(&site.computation) {
+                findings.push(RatioAggregationMismatch::summed_rate(path, &site, &column));
+            }
+        }
         let form = if site.computation.has_renames() {
             without_slice(&site.computation.clone().opaque_renames_as_columns())
         } else {

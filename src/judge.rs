@@ -217,6 +217,19 @@ fn without_filters(expr: &Expr) -> Expr {
     map_aggregates(expr.clone(), &mut |_| (Vec::new(), Vec::new()))
 }
 
+/// The column of rates a figure adds up, when the figure is that sum
+/// (`SUM(conversion_rate)`, scaled or not), by the name the report reads.
+pub fn summed_rate(computation: &Expr) -> Option<String> {
+    let (_, core) = split_scale(&computation.clone().read_by_name());
+    match core {
+        Expr::Aggregate(agg) if agg.func == AggFunc::Sum && !agg.distinct => match &agg.arg {
+            Expr::Column(column) if crate::names::names_a_rate(column) => Some(column.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// `(scale, core)`: the constant coefficient of the top-level product and the rest.
 pub fn split_scale(expr: &Expr) -> (Number, Expr) {
     match expr {

@@ -103,6 +103,34 @@ pub const MEANING_WORDS: &[&str] = &[
 /// rest names a ratio metric (`avg_ctr`), another metric otherwise (`avg_spend`).
 pub const AVERAGE_WORDS: &[&str] = &["avg", "average", "mean"];
 
+/// Last words of a column name that say each row holds a rate, a ratio or a
+/// percentage.
+const RATE_WORDS: &[&str] = &[
+    "rate",
+    "ratio",
+    "pct",
+    "percent",
+    "percentage",
+    "ctr",
+    "cvr",
+    "cpm",
+    "cpc",
+    "cpa",
+    "roas",
+];
+
+/// Whether a column's name says each row holds a rate (`conversion_rate`,
+/// `discount_pct`, `cost_per_click`): adding such rows up makes no figure.
+pub fn names_a_rate(column: &str) -> bool {
+    let column = column.to_lowercase();
+    let words: Vec<&str> = column.split('_').filter(|w| !w.is_empty()).collect();
+    let per_something = words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| *w == "per" && i > 0 && i + 1 < words.len());
+    words.last().is_some_and(|w| RATE_WORDS.contains(w)) || per_something
+}
+
 /// The words that qualify a metric name, and those that change its meaning:
 /// the defaults above, which a project's config file can extend.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1097,3 +1097,26 @@ fn wholly_different_columns_of_other_models_are_other_figures() {
         ),
     ]);
 }
+
+/// Adding up a column of rates makes no figure, whatever the output is
+/// called (`SUM(views_percentage)` over demographic splits). An average of
+/// rates, a sum of amounts converted at a rate, and a column that only
+/// mentions a rate are left alone.
+#[test]
+fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
+    let summed = |expr: &str| {
+        format!("select campaign_id, {expr} as figure from campaign_daily group by 1\n")
+    };
+    for (expr, want) in [
+        ("sum(conversion_rate)", &[("a.sql", "ML005")][..]),
+        ("sum(discount_pct) * 100", &[("a.sql", "ML005")][..]),
+        ("sum(cost_per_click)", &[("a.sql", "ML005")][..]),
+        ("avg(conversion_rate)", &[][..]),
+        ("sum(amount * exchange_rate)", &[][..]),
+        ("sum(rate_card_amount)", &[][..]),
+        ("sum(conversions) / sum(clicks)", &[][..]),
+    ] {
+        let text = summed(expr);
+        expect(&[(expr, &[("a.sql", text.as_str())], want)]);
+    }
+}

@@ -12,6 +12,13 @@ rule! {
     /// ratio) where the registry defines the metric as a ratio of aggregates
     /// (`SUM(clicks) / SUM(impressions)`), or the reverse.
     ///
+    /// Whatever a figure is called, and with no registry entry for it, a
+    /// figure that is the sum of a column whose name says each row holds a
+    /// rate, a ratio or a percentage (`SUM(conversion_rate)`,
+    /// `SUM(discount_pct)`, `SUM(cost_per_click)`) is flagged too. Averages of
+    /// such columns are left alone there: an average of per-campaign rates
+    /// is sometimes what a report means.
+    ///
     /// ## Why is this bad?
     /// The average of daily CTRs weighs a day with ten impressions like a day
     /// with ten million: a campaign's "average CTR" can be several times its
@@ -35,6 +42,30 @@ rule! {
 }
 
 impl RatioAggregationMismatch {
+    /// A figure with no registry entry that adds up `column`, a column of rates.
+    pub fn summed_rate(path: &str, site: &Site, column: &str) -> Finding {
+        let info = Self::INFO;
+        Finding {
+            code: info.code,
+            rule: info.name,
+            severity: info.severity,
+            path: path.to_string(),
+            range: site.range,
+            metric: Some(site.output_name.clone()),
+            message: format!(
+                "{} adds up `{column}`, a rate per row: a sum of rates is no rate of the total (two rows at 50% add up to 100%)",
+                site.output_name
+            ),
+            found: Some(format!("sum({column})")),
+            expected: None,
+            related: Vec::new(),
+            help: Some(format!(
+                "sum what `{column}` divides, and divide the sums (`SUM(numerator) / NULLIF(SUM(denominator), 0)`)"
+            )),
+            label: Some("adds up per-row rates".to_string()),
+        }
+    }
+
     pub fn finding(
         path: &str,
         site: &Site,
