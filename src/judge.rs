@@ -220,14 +220,22 @@ fn without_filters(expr: &Expr) -> Expr {
 /// The column of rates a figure adds up, when the figure is that sum
 /// (`SUM(conversion_rate)`, scaled or not), by the name the report reads.
 pub fn summed_rate(computation: &Expr) -> Option<String> {
-    let (_, core) = split_scale(&computation.clone().read_by_name());
-    match core {
-        Expr::Aggregate(agg) if agg.func == AggFunc::Sum && !agg.distinct => match &agg.arg {
-            Expr::Column(column) if crate::names::names_a_rate(column) => Some(column.clone()),
-            _ => None,
-        },
-        _ => None,
+    // Every unregistered site passes here: the shape is read in place.
+    let core = match computation {
+        Expr::Product(p) if p.factors.len() == 1 && !p.factors[0].inverse => &p.factors[0].expr,
+        other => other,
+    };
+    let Expr::Aggregate(agg) = core else {
+        return None;
+    };
+    if agg.func != AggFunc::Sum || agg.distinct {
+        return None;
     }
+    let column = match &agg.arg {
+        Expr::Column(column) | Expr::Renamed { alias: column, .. } => column,
+        _ => return None,
+    };
+    crate::names::names_a_rate(column).then(|| column.clone())
 }
 
 /// `(scale, core)`: the constant coefficient of the top-level product and the rest.

@@ -113,8 +113,11 @@ impl IntegerColumns {
             .filter(|r| !reads.ctes.contains(*r))
             .collect();
         let mut names = std::collections::HashSet::new();
-        for column in reads.columns {
-            if reads.computed.contains(&column) || names.contains(&column) {
+        let mut columns = reads.columns;
+        columns.sort_unstable();
+        columns.dedup();
+        for column in columns {
+            if reads.computed.contains(&column) {
                 continue;
             }
             let types: Vec<bool> = models
