@@ -95,10 +95,11 @@ pub fn whole_number_divisions(
     out
 }
 
-/// The columns of a statement that are integers for sure: a model it reads
-/// declares the name an integer (or the registry counts it), none declares
-/// it another type, and no CTE or subquery of the statement computes a
-/// column of that name (which might be of any type).
+/// The columns of a statement that are integers for sure: every CTE or
+/// subquery of the statement that computes a column of that name computes a
+/// whole number (`COUNT(*) AS n`), or none computes it and a model the
+/// statement reads declares the name an integer (or the registry counts
+/// it), none declaring it another type.
 struct IntegerColumns {
     names: std::collections::HashSet<String>,
 }
@@ -118,6 +119,10 @@ impl IntegerColumns {
         columns.dedup();
         for column in columns {
             if reads.computed.contains(&column) {
+                continue;
+            }
+            if reads.computed_whole.contains(&column) {
+                names.insert(column);
                 continue;
             }
             let types: Vec<bool> = models
@@ -156,7 +161,9 @@ struct Reads {
     ctes: Vec<String>,
     /// Every column name it refers to.
     columns: Vec<String>,
-    /// The names its CTEs and subqueries give computed columns.
+    /// The names its CTEs and subqueries give computed columns: whole
+    /// numbers for sure (`COUNT(*) AS n`), and the others.
+    computed_whole: std::collections::HashSet<String>,
     computed: std::collections::HashSet<String>,
     /// Whether the statement's outermost query was met (its own outputs are
     /// what it publishes, not what it reads).
@@ -178,11 +185,17 @@ impl ast::Visitor for Reads {
             if let ast::SetExpr::Select(select) = query.body.as_ref() {
                 for item in &select.projection {
                     if let ast::SelectItem::ExprWithAlias { expr, alias } = item {
-                        if !matches!(
+                        if matches!(
                             expr,
                             AstExpr::Identifier(_) | AstExpr::CompoundIdentifier(_)
                         ) {
-                            self.computed.insert(alias.value.to_lowercase());
+                            continue;
+                        }
+                        let name = alias.value.to_lowercase();
+                        if is_whole(expr) {
+                            self.computed_whole.insert(name);
+                        } else {
+                            self.computed.insert(name);
                         }
                     }
                 }
@@ -435,6 +448,10 @@ mod tests {
             ("select sum(spend) / sum(clicks) as cpc from fct_ads", &[]),
             ("select sum(clicks) / sum(impressions) as ctr from other_ads", &[]),
             ("with f as (select sum(clicks) * 1.0 as clicks from fct_ads) select clicks / count(*) as r from f", &[]),
+            // A CTE's counts, divided in the query over it.
+            ("with f as (select day, count(*) as n, count(clicked_at) as c from events group by 1) select sum(c) / sum(n) as ctr from f", &["sum(c) / sum(n)"]),
+            ("with f as (select day, count(*) as n, sum(spend) as c from events group by 1) select sum(c) / sum(n) as cpa from f", &[]),
+            ("with f as (select count(*) as n from a), g as (select avg(x) as n from b) select count(*) / sum(n) as r from f, g", &[]),
             ("select sum(clicks)::numeric / sum(impressions) as ctr from fct_ads", &[]),
         ];
         for (sql, want) in cases {

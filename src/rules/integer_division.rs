@@ -10,7 +10,8 @@ rule! {
     /// integer is an integer, so `COUNT(clicks) / COUNT(*)` is 0 whenever
     /// fewer than all rows were clicked. Whole numbers are counts, sums of
     /// whole numbers (`SUM(CASE WHEN clicked THEN 1 ELSE 0 END)`), integer
-    /// literals, casts to an integer type, and the columns of a dbt model
+    /// literals, casts to an integer type, a column a CTE or subquery of the
+    /// statement computes as one (`COUNT(*) AS n`), and the columns of a dbt model
     /// whose property file declares them an integer type (`data_type:
     /// integer`, `bigint`, …; no other model the statement reads declares
     /// another type, and no CTE of it recomputes the name) or that a metric
