@@ -1047,10 +1047,10 @@ fn check_sql(
     // What a dbt project's property files declare of the columns of its
     // models, and which columns a team's registry counts (the built-in pack
     // knows no repository's columns).
-    let by_model = |model: &str, column: &str| -> Option<bool> {
-        project
-            .and_then(|p| p.column_data_type(model, column))
-            .map(crate::canon::integer::is_integer_type_name)
+    let by_model = |model: &str, column: &str| {
+        use crate::canon::integer::{integer_type_width, ColumnType};
+        let declared = project.and_then(|p| p.column_data_type(model, column))?;
+        Some(integer_type_width(declared).map_or(ColumnType::Other, ColumnType::Whole))
     };
     let counted = |column: &str| registry.counts_column(column);
     let declared = crate::canon::integer::Declared {
@@ -1062,7 +1062,7 @@ fn check_sql(
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
         if truncates || divides_with_operator {
             for division in
-                crate::canon::integer::whole_number_divisions(&statement, truncates, &declared)
+                crate::canon::integer::whole_number_divisions(&statement, dialect, &declared)
             {
                 let lines = lines.get_or_insert_with(|| LineIndex::new(text));
                 let range = crate::extract::inner_expression_range(text, lines, &division.division);

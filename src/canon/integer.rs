@@ -14,11 +14,12 @@ use std::ops::ControlFlow;
 use sqlparser::ast::Visit;
 
 use sqlparser::ast::{
-    self, BinaryOperator, DataType, Expr as AstExpr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, Statement,
+    self, BinaryOperator, Expr as AstExpr, FunctionArg, FunctionArgExpr, FunctionArguments,
+    Statement,
 };
 
 use super::lower::function_name;
+use crate::dialect::Dialect;
 
 /// A division that loses its fraction: `a / b` of two whole numbers in a
 /// truncating dialect, or DuckDB's `//`, where a side aggregates (a metric's
@@ -30,13 +31,30 @@ pub struct WholeNumberDivision {
     pub by_operator: bool,
 }
 
+/// A whole number's width, where it matters: Postgres sums a `bigint` (a
+/// count, say) into a `numeric`, which divides exactly, and an `integer`
+/// into a `bigint`, which does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Whole {
+    Int,
+    BigInt,
+}
+
+/// A column's declared type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnType {
+    Whole(Whole),
+    Other,
+}
+
 /// What is declared of columns' types.
 pub struct Declared<'a> {
     /// A model's column's type, where a property file declares one:
-    /// `(model, column)` to whether it is an integer type.
-    pub by_model: &'a dyn Fn(&str, &str) -> Option<bool>,
+    /// `(model, column)`.
+    pub by_model: &'a dyn Fn(&str, &str) -> Option<ColumnType>,
     /// Whether a column holds a count: the column a team's registry sums
-    /// for a metric of `unit: count` (`impressions: sum(impressions)`).
+    /// for a metric of `unit: count` (`impressions: sum(impressions)`), of
+    /// a width nothing says (taken as the wider).
     pub counted: &'a dyn Fn(&str) -> bool,
 }
 
@@ -49,14 +67,18 @@ impl Declared<'_> {
 }
 
 /// The divisions of `statement` that lose their fraction (see
-/// [`WholeNumberDivision`]); `truncates` says whether the dialect divides
-/// integers by truncating, and `declared` what the property files declare.
+/// [`WholeNumberDivision`]) in `dialect`, with what the property files and
+/// the registry declare of columns.
 pub fn whole_number_divisions(
     statement: &Statement,
-    truncates: bool,
+    dialect: Dialect,
     declared: &Declared<'_>,
 ) -> Vec<WholeNumberDivision> {
     use sqlparser::ast::Spanned;
+    let truncates = dialect.truncates_integer_division();
+    let typing = Typing {
+        sums_widen: dialect == Dialect::Postgres,
+    };
     // Worked out for the first division that needs it: most statements have none.
     let mut columns: Option<IntegerColumns> = None;
     let mut out: Vec<WholeNumberDivision> = Vec::new();
@@ -70,13 +92,19 @@ pub fn whole_number_divisions(
             BinaryOperator::DuckIntegerDivide => true,
             _ => return ControlFlow::Continue(()),
         };
-        let loses_fraction = (contains_aggregate(left) || contains_aggregate(right))
-            && (by_operator
-                || truncates && {
-                    let columns =
-                        columns.get_or_insert_with(|| IntegerColumns::of(statement, declared));
-                    columns.is_whole(left) && columns.is_whole(right)
-                });
+        let aggregates_here = contains_aggregate(left) || contains_aggregate(right);
+        let loses_fraction = if by_operator {
+            aggregates_here
+        } else {
+            truncates && {
+                let columns =
+                    columns.get_or_insert_with(|| IntegerColumns::of(statement, declared, typing));
+                columns.whole(left).is_some()
+                    && columns.whole(right).is_some()
+                    // A CTE's totals divided in the query over it are a ratio too.
+                    && (aggregates_here || columns.aggregated(left) || columns.aggregated(right))
+            }
+        };
         // Outer expressions are visited first: a division inside a reported
         // one (`count(a) / count(b) / 2`) is reported once, at the outermost.
         let span = expr.span();
@@ -101,19 +129,29 @@ pub fn whole_number_divisions(
 /// statement reads declares the name an integer (or the registry counts
 /// it), none declaring it another type.
 struct IntegerColumns {
-    names: std::collections::HashSet<String>,
+    /// Unqualified column names that are whole numbers.
+    names: std::collections::HashMap<String, Whole>,
+    /// Qualified references (`m.member_months`) that are, through the CTE
+    /// or model their qualifier names.
+    qualified: std::collections::HashMap<(String, String), Whole>,
+    /// The names CTEs and subqueries give aggregates (`COUNT(*) AS n`).
+    aggregates: std::collections::HashSet<String>,
+    typing: Typing,
 }
 
 impl IntegerColumns {
-    fn of(statement: &Statement, declared: &Declared<'_>) -> Self {
-        let mut reads = Reads::default();
+    fn of(statement: &Statement, declared: &Declared<'_>, typing: Typing) -> Self {
+        let mut reads = Reads {
+            typing,
+            ..Reads::default()
+        };
         let _ = statement.visit(&mut reads);
         let models: Vec<&String> = reads
             .relations
             .iter()
             .filter(|r| !reads.ctes.contains(*r))
             .collect();
-        let mut names = std::collections::HashSet::new();
+        let mut names = std::collections::HashMap::new();
         let mut columns = reads.columns;
         columns.sort_unstable();
         columns.dedup();
@@ -121,33 +159,86 @@ impl IntegerColumns {
             if reads.computed.contains(&column) {
                 continue;
             }
-            if reads.computed_whole.contains(&column) {
-                names.insert(column);
+            if let Some(&width) = reads.computed_whole.get(&column) {
+                names.insert(column, width);
                 continue;
             }
-            let types: Vec<bool> = models
+            let mut types = models
                 .iter()
                 .filter_map(|m| (declared.by_model)(m, &column))
-                .collect();
-            let integer = !types.is_empty() || (declared.counted)(&column);
-            if integer && types.iter().all(|&integer| integer) {
-                names.insert(column);
+                .peekable();
+            let width = if types.peek().is_some() {
+                types.try_fold(Whole::Int, |widest, t| match t {
+                    ColumnType::Whole(w) => Some(widest.max(w)),
+                    ColumnType::Other => None,
+                })
+            } else {
+                (declared.counted)(&column).then_some(Whole::BigInt)
+            };
+            if let Some(width) = width {
+                names.insert(column, width);
             }
         }
-        IntegerColumns { names }
+        // A qualified reference is what its own relation makes it: a CTE's
+        // computed column, a model's declared one; a column a CTE passes on,
+        // or a derived table's, is what its name is statement-wide.
+        let mut qualified = std::collections::HashMap::new();
+        for (qualifier, column) in reads.qualified {
+            let table = reads.bindings.get(&qualifier).unwrap_or(&qualifier);
+            let width = if let Some(width) = reads.cte_columns.get(&(table.clone(), column.clone()))
+            {
+                *width
+            } else if table.is_empty() || reads.ctes.contains(table) {
+                names.get(&column).copied()
+            } else {
+                match (declared.by_model)(table, &column) {
+                    Some(ColumnType::Whole(width)) => Some(width),
+                    Some(ColumnType::Other) => None,
+                    None => (declared.counted)(&column).then_some(Whole::BigInt),
+                }
+            };
+            if let Some(width) = width {
+                qualified.insert((qualifier, column), width);
+            }
+        }
+        IntegerColumns {
+            names,
+            qualified,
+            aggregates: reads.aggregates,
+            typing,
+        }
     }
 
-    /// Whether the expression is a whole number for sure, in a dialect whose
-    /// division of whole numbers is one.
-    fn is_whole(&self, expr: &AstExpr) -> bool {
-        let column = match expr {
-            AstExpr::Identifier(ident) => Some(ident),
-            AstExpr::CompoundIdentifier(parts) => parts.last(),
-            _ => None,
-        };
-        match column {
-            Some(ident) => self.names.contains(&ident.value.to_lowercase()),
-            None => is_whole_with(expr, &|e| self.is_whole(e)),
+    /// Whether the expression reads a column a CTE or subquery aggregated.
+    fn aggregated(&self, expr: &AstExpr) -> bool {
+        let mut found = false;
+        let _ = ast::visit_expressions(expr, |e| {
+            let name = match e {
+                AstExpr::Identifier(ident) => Some(ident),
+                AstExpr::CompoundIdentifier(parts) => parts.last(),
+                _ => None,
+            };
+            if name.is_some_and(|n| self.aggregates.contains(&n.value.to_lowercase())) {
+                found = true;
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        found
+    }
+
+    /// The expression's width, when it is a whole number for sure.
+    fn whole(&self, expr: &AstExpr) -> Option<Whole> {
+        match expr {
+            AstExpr::Identifier(ident) => self.names.get(&ident.value.to_lowercase()).copied(),
+            AstExpr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [.., qualifier, column] => self
+                    .qualified
+                    .get(&(qualifier.value.to_lowercase(), column.value.to_lowercase()))
+                    .copied(),
+                _ => None,
+            },
+            _ => self.typing.whole_with(expr, &|e| self.whole(e)),
         }
     }
 }
@@ -155,6 +246,7 @@ impl IntegerColumns {
 /// What a statement reads and computes, for [`IntegerColumns`].
 #[derive(Default)]
 struct Reads {
+    typing: Typing,
     /// The relations it reads, by their own (last) name.
     relations: Vec<String>,
     /// Its CTEs' names.
@@ -163,8 +255,18 @@ struct Reads {
     columns: Vec<String>,
     /// The names its CTEs and subqueries give computed columns: whole
     /// numbers for sure (`COUNT(*) AS n`), and the others.
-    computed_whole: std::collections::HashSet<String>,
+    computed_whole: std::collections::HashMap<String, Whole>,
     computed: std::collections::HashSet<String>,
+    /// The names its CTEs and subqueries give aggregates.
+    aggregates: std::collections::HashSet<String>,
+    /// Each CTE's named outputs (CTE, column): the width of a computed whole
+    /// number, `None` for anything else.
+    cte_columns: std::collections::HashMap<(String, String), Option<Whole>>,
+    /// What each FROM item is called in the query (its alias, else its
+    /// name) to the relation's own name (empty for a derived table).
+    bindings: std::collections::HashMap<String, String>,
+    /// The qualified column references (qualifier, column).
+    qualified: Vec<(String, String)>,
     /// Whether the statement's outermost query was met (its own outputs are
     /// what it publishes, not what it reads).
     outermost_seen: bool,
@@ -175,27 +277,51 @@ impl ast::Visitor for Reads {
 
     fn pre_visit_query(&mut self, query: &ast::Query) -> ControlFlow<()> {
         if let Some(with) = &query.with {
-            self.ctes.extend(
-                with.cte_tables
-                    .iter()
-                    .map(|c| c.alias.name.value.to_lowercase()),
-            );
+            for cte in &with.cte_tables {
+                let cte_name = cte.alias.name.value.to_lowercase();
+                if let ast::SetExpr::Select(select) = cte.query.body.as_ref() {
+                    for item in &select.projection {
+                        if let ast::SelectItem::ExprWithAlias { expr, alias } = item {
+                            let width = match expr {
+                                AstExpr::Identifier(_) | AstExpr::CompoundIdentifier(_) => None,
+                                computed => self.typing.whole(computed),
+                            };
+                            self.cte_columns
+                                .insert((cte_name.clone(), alias.value.to_lowercase()), width);
+                        }
+                    }
+                }
+                self.ctes.push(cte_name);
+            }
         }
         if std::mem::replace(&mut self.outermost_seen, true) {
             if let ast::SetExpr::Select(select) = query.body.as_ref() {
                 for item in &select.projection {
                     if let ast::SelectItem::ExprWithAlias { expr, alias } = item {
-                        if matches!(
-                            expr,
-                            AstExpr::Identifier(_) | AstExpr::CompoundIdentifier(_)
-                        ) {
+                        let name = alias.value.to_lowercase();
+                        let renamed = match expr {
+                            AstExpr::Identifier(c) => Some(c),
+                            AstExpr::CompoundIdentifier(parts) => parts.last(),
+                            _ => None,
+                        };
+                        if let Some(column) = renamed {
+                            // Another column under this name: of unknown type.
+                            if column.value.to_lowercase() != name {
+                                self.computed.insert(name);
+                            }
                             continue;
                         }
-                        let name = alias.value.to_lowercase();
-                        if is_whole(expr) {
-                            self.computed_whole.insert(name);
-                        } else {
-                            self.computed.insert(name);
+                        if contains_aggregate(expr) {
+                            self.aggregates.insert(name.clone());
+                        }
+                        match self.typing.whole(expr) {
+                            Some(width) => {
+                                let at = self.computed_whole.entry(name).or_insert(width);
+                                *at = (*at).max(width);
+                            }
+                            None => {
+                                self.computed.insert(name);
+                            }
                         }
                     }
                 }
@@ -213,10 +339,41 @@ impl ast::Visitor for Reads {
         ControlFlow::Continue(())
     }
 
+    fn pre_visit_table_factor(&mut self, factor: &ast::TableFactor) -> ControlFlow<()> {
+        let last = |name: &ast::ObjectName| match name.0.last() {
+            Some(ast::ObjectNamePart::Identifier(i)) => {
+                let name = i.value.to_lowercase();
+                name.rsplit('.').next().unwrap_or(&name).to_string()
+            }
+            _ => String::new(),
+        };
+        match factor {
+            ast::TableFactor::Table { name, alias, .. } => {
+                let table = last(name);
+                let binding = alias
+                    .as_ref()
+                    .map_or_else(|| table.clone(), |a| a.name.value.to_lowercase());
+                self.bindings.insert(binding, table);
+            }
+            ast::TableFactor::Derived {
+                alias: Some(alias), ..
+            } => {
+                self.bindings
+                    .insert(alias.name.value.to_lowercase(), String::new());
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_expr(&mut self, expr: &AstExpr) -> ControlFlow<()> {
         match expr {
             AstExpr::Identifier(ident) => self.columns.push(ident.value.to_lowercase()),
             AstExpr::CompoundIdentifier(parts) => {
+                if let [.., qualifier, last] = parts.as_slice() {
+                    self.qualified
+                        .push((qualifier.value.to_lowercase(), last.value.to_lowercase()));
+                }
                 if let Some(last) = parts.last() {
                     self.columns.push(last.value.to_lowercase());
                 }
@@ -227,61 +384,84 @@ impl ast::Visitor for Reads {
     }
 }
 
-/// Whether the expression is a whole number for sure, with no column known
-/// to be one.
-pub fn is_whole(expr: &AstExpr) -> bool {
-    is_whole_with(expr, &is_whole)
+/// How a dialect types whole numbers.
+#[derive(Clone, Copy, Debug, Default)]
+struct Typing {
+    /// Postgres: `SUM` of an `integer` is a `bigint`, of a `bigint` a `numeric`.
+    sums_widen: bool,
 }
 
-/// [`is_whole`], with `part` deciding the expression's parts.
-fn is_whole_with(expr: &AstExpr, part: &dyn Fn(&AstExpr) -> bool) -> bool {
-    let is_whole = part;
-    match expr {
-        AstExpr::Nested(inner) => is_whole(inner),
-        AstExpr::Value(v) => {
-            matches!(&v.value, ast::Value::Number(n, _) if n.bytes().all(|b| b.is_ascii_digit()))
-        }
-        AstExpr::UnaryOp {
-            op: ast::UnaryOperator::Minus | ast::UnaryOperator::Plus,
-            expr,
-        } => is_whole(expr),
-        AstExpr::BinaryOp { left, op, right } => {
-            matches!(
-                op,
-                BinaryOperator::Plus
+impl Typing {
+    /// The expression's width, when it is a whole number for sure, with no
+    /// column known to be one.
+    fn whole(self, expr: &AstExpr) -> Option<Whole> {
+        self.whole_with(expr, &|e| self.whole(e))
+    }
+
+    /// [`Typing::whole`], with `part` typing the expression's parts.
+    fn whole_with(self, expr: &AstExpr, part: &dyn Fn(&AstExpr) -> Option<Whole>) -> Option<Whole> {
+        let all = |parts: &[&AstExpr]| {
+            parts
+                .iter()
+                .try_fold(Whole::Int, |widest, p| Some(widest.max(part(p)?)))
+        };
+        match expr {
+            AstExpr::Nested(inner) => part(inner),
+            AstExpr::Value(v) => match &v.value {
+                ast::Value::Number(n, _) if n.bytes().all(|b| b.is_ascii_digit()) => {
+                    Some(if n.parse::<i32>().is_ok() {
+                        Whole::Int
+                    } else {
+                        Whole::BigInt
+                    })
+                }
+                _ => None,
+            },
+            AstExpr::UnaryOp {
+                op: ast::UnaryOperator::Minus | ast::UnaryOperator::Plus,
+                expr,
+            } => part(expr),
+            AstExpr::BinaryOp {
+                left,
+                op:
+                    BinaryOperator::Plus
                     | BinaryOperator::Minus
                     | BinaryOperator::Multiply
                     | BinaryOperator::Divide
-                    | BinaryOperator::Modulo
-            ) && is_whole(left)
-                && is_whole(right)
-        }
-        AstExpr::Cast { data_type, .. } => is_integer_type(data_type),
-        AstExpr::Case {
-            conditions,
-            else_result,
-            ..
-        } => {
-            conditions.iter().all(|w| is_whole(&w.result))
-                && else_result
-                    .as_deref()
-                    .is_none_or(|e| is_whole(e) || is_null(e))
-        }
-        AstExpr::Function(function) => {
-            let name = function_name(&function.name);
-            let args = plain_arguments(&function.args);
-            match name.as_str() {
-                "count" | "count_if" | "countif" | "count_big" => function.over.is_none(),
-                "sum" | "min" | "max" => {
-                    function.over.is_none() && matches!(args.as_deref(), Some([x]) if is_whole(x))
-                }
-                "coalesce" | "ifnull" | "isnull" | "nvl" | "nullif" => {
-                    matches!(args.as_deref(), Some([first, rest @ ..]) if is_whole(first) && rest.iter().all(|a| is_whole(a)))
-                }
-                _ => false,
+                    | BinaryOperator::Modulo,
+                right,
+            } => all(&[left, right]),
+            AstExpr::Cast { data_type, .. } => integer_type_width(&data_type.to_string()),
+            AstExpr::Case {
+                conditions,
+                else_result,
+                ..
+            } => {
+                let mut results: Vec<&AstExpr> = conditions.iter().map(|w| &w.result).collect();
+                results.extend(else_result.as_deref().filter(|e| !is_null(e)));
+                all(&results)
             }
+            AstExpr::Function(function) if function.over.is_none() => {
+                let name = function_name(&function.name);
+                let args = plain_arguments(&function.args);
+                match (name.as_str(), args.as_deref()) {
+                    ("count" | "count_if" | "countif" | "count_big", _) => Some(Whole::BigInt),
+                    ("sum", Some([x])) => match part(x)? {
+                        Whole::Int => Some(Whole::BigInt),
+                        Whole::BigInt if self.sums_widen => None,
+                        Whole::BigInt => Some(Whole::BigInt),
+                    },
+                    ("min" | "max", Some([x])) => part(x),
+                    ("coalesce" | "ifnull" | "isnull" | "nvl" | "nullif", Some(args))
+                        if !args.is_empty() =>
+                    {
+                        all(args)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
         }
-        _ => false,
     }
 }
 
@@ -289,17 +469,14 @@ fn is_null(expr: &AstExpr) -> bool {
     matches!(expr, AstExpr::Value(v) if matches!(v.value, ast::Value::Null))
 }
 
-fn is_integer_type(data_type: &DataType) -> bool {
-    is_integer_type_name(&data_type.to_string())
-}
-
-/// Whether a type name (a cast's, a property file's `data_type`) is an
-/// integer type.
-pub fn is_integer_type_name(name: &str) -> bool {
-    matches!(
-        name.trim().to_ascii_lowercase().as_str(),
-        "int" | "integer" | "bigint" | "smallint" | "tinyint" | "int2" | "int4" | "int8" | "int64"
-    )
+/// The width of an integer type name (a cast's, a property file's
+/// `data_type`), or `None` for another type.
+pub fn integer_type_width(name: &str) -> Option<Whole> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "int" | "integer" | "smallint" | "tinyint" | "int2" | "int4" => Some(Whole::Int),
+        "bigint" | "int8" | "int64" => Some(Whole::BigInt),
+        _ => None,
+    }
 }
 
 /// The arguments of a call, when all are plain expressions.
@@ -355,7 +532,12 @@ mod tests {
         } else {
             Parser::parse_sql(&DuckDbDialect {}, sql).unwrap()
         };
-        whole_number_divisions(&statements[0], truncates, &Declared::NOTHING)
+        let dialect = if truncates {
+            Dialect::Postgres
+        } else {
+            Dialect::DuckDb
+        };
+        whole_number_divisions(&statements[0], dialect, &Declared::NOTHING)
             .iter()
             .map(|d| d.division.to_string())
             .collect()
@@ -422,8 +604,8 @@ mod tests {
     fn columns_a_model_declares_integers_are_whole_numbers() {
         // `fct_ads` declares clicks and impressions integers, spend numeric.
         let by_model = |model: &str, column: &str| match (model, column) {
-            ("fct_ads", "clicks" | "impressions") => Some(true),
-            ("fct_ads", "spend") => Some(false),
+            ("fct_ads", "clicks" | "impressions") => Some(ColumnType::Whole(Whole::Int)),
+            ("fct_ads", "spend") => Some(ColumnType::Other),
             _ => None,
         };
         let declared = Declared {
@@ -432,7 +614,7 @@ mod tests {
         };
         let found = |sql: &str| -> Vec<String> {
             let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
-            whole_number_divisions(&statements[0], true, &declared)
+            whole_number_divisions(&statements[0], Dialect::Postgres, &declared)
                 .iter()
                 .map(|d| d.division.to_string())
                 .collect()
@@ -443,19 +625,51 @@ mod tests {
             ("with f as (select * from fct_ads) select sum(clicks) / count(*) as r from f", &["sum(clicks) / count(*)"]),
             // A registered count measure's column, over any relation.
             ("select sum(clicks) / sum(sessions) as r from events", &[]),
-            ("select sum(sessions) / count(distinct user_id) as r from events", &["sum(sessions) / count(DISTINCT user_id)"]),
+            // (A count measure's width is not known: Postgres may sum it into a numeric.)
+            ("select sum(sessions) / count(distinct user_id) as r from events", &[]),
+            ("select max(sessions) / count(distinct user_id) as r from events", &["max(sessions) / count(DISTINCT user_id)"]),
             // Another type, an undeclared relation, a recomputed name.
             ("select sum(spend) / sum(clicks) as cpc from fct_ads", &[]),
             ("select sum(clicks) / sum(impressions) as ctr from other_ads", &[]),
             ("with f as (select sum(clicks) * 1.0 as clicks from fct_ads) select clicks / count(*) as r from f", &[]),
             // A CTE's counts, divided in the query over it.
-            ("with f as (select day, count(*) as n, count(clicked_at) as c from events group by 1) select sum(c) / sum(n) as ctr from f", &["sum(c) / sum(n)"]),
-            ("with f as (select day, count(*) as n, sum(spend) as c from events group by 1) select sum(c) / sum(n) as cpa from f", &[]),
+            ("with f as (select day, count(*) as n, count(clicked_at) as c from events group by 1) select day, c / n as ctr from f", &["c / n"]),
+            ("with f as (select day, count(*) as n, sum(spend) as c from events group by 1) select day, c / n as cpa from f", &[]),
+            ("with f as (select day, count(*) as n, count(clicked_at) as c from events group by 1) select sum(c) / sum(n) as ctr from f", &[]),
+            ("select day, seconds / 60 as minutes from (select day, 120 as seconds from t) s", &[]),
+            // A qualifier names the CTE a column comes from: `p.value` is
+            // `prior`'s, a column it passes on, not `current`'s count.
+            ("with current as (select countif(x) as value from t), prior as (select total as value from u) select (c.value - p.value) / nullif(p.value, 0) as growth from current c, prior p", &[]),
+            ("with current as (select countif(x) as value from t), prior as (select count(*) as value from u) select (c.value - p.value) / nullif(p.value, 0) as growth from current c, prior p", &["(c.value - p.value) / nullif(p.value, 0)"]),
+            ("with m as (select ym, count(1) as member_months from mm group by 1) select count(e.id) / m.member_months as pkpy from e join m on e.ym = m.ym group by m.member_months", &["count(e.id) / m.member_months"]),
             ("with f as (select count(*) as n from a), g as (select avg(x) as n from b) select count(*) / sum(n) as r from f, g", &[]),
             ("select sum(clicks)::numeric / sum(impressions) as ctr from fct_ads", &[]),
         ];
         for (sql, want) in cases {
             assert_eq!(found(sql), want.to_vec(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn postgres_sums_a_bigint_into_a_numeric() {
+        // (SQL, found in Postgres, found in Redshift)
+        let cases: &[(&str, bool, bool)] = &[
+            // A sum of counts is a numeric in Postgres, a bigint in Redshift.
+            ("with p as (select u, count(*) as n from e group by 1) select sum(n) / count(distinct u) as r from p", false, true),
+            ("select sum(x::bigint) / count(*) as r from t", false, true),
+            // A sum of integers is a bigint in both.
+            ("select sum(case when c then 1 else 0 end) / count(*) as r from t", true, true),
+            ("select sum(x::int) / count(*) as r from t", true, true),
+            // Counts divided are bigints in both.
+            ("with m as (select count(1) as months from mm) select count(e.id) / m.months as r from e, m group by m.months", true, true),
+        ];
+        for (sql, postgres, redshift) in cases {
+            let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
+            for (dialect, want) in [(Dialect::Postgres, postgres), (Dialect::Redshift, redshift)] {
+                let found =
+                    !whole_number_divisions(&statements[0], dialect, &Declared::NOTHING).is_empty();
+                assert_eq!(found, *want, "{dialect}: {sql}");
+            }
         }
     }
 }
