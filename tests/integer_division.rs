@@ -4,33 +4,36 @@
 
 use assert_cmd::Command;
 
-/// The concise findings of `check --dialect <dialect>` on one file.
-fn concise(path: &str, text: &str, dialect: &str) -> String {
+/// The concise findings of `check --dialect <dialect> [args]` in a scratch
+/// repository of `files`.
+fn check(files: &[(&str, &str)], dialect: &str, args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let to = dir.path().join(path);
-    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-    std::fs::write(&to, text).unwrap();
-    if path.starts_with("models/") {
-        std::fs::write(
-            dir.path().join("dbt_project.yml"),
-            "name: ads\nversion: '1.0'\n",
-        )
-        .unwrap();
+    for (path, text) in files {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
     }
     let output = Command::cargo_bin("metriclint")
         .unwrap()
         .current_dir(dir.path())
-        .args([
-            "check",
-            "--isolated",
-            "--format",
-            "concise",
-            "--dialect",
-            dialect,
-        ])
+        .args(["check", "--isolated", "--format", "concise"])
+        .args(["--dialect", dialect])
+        .args(args)
         .output()
         .unwrap();
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+const DBT_PROJECT: (&str, &str) = ("dbt_project.yml", "name: ads\nversion: '1.0'\n");
+
+/// The concise findings of `check --dialect <dialect>` on one file (in a
+/// dbt project when it is under `models/`).
+fn concise(path: &str, text: &str, dialect: &str) -> String {
+    if path.starts_with("models/") {
+        check(&[DBT_PROJECT, (path, text)], dialect, &[])
+    } else {
+        check(&[(path, text)], dialect, &[])
+    }
 }
 
 #[test]
@@ -100,39 +103,22 @@ fn duckdb_floor_division_of_a_ratio_is_found() {
 
 #[test]
 fn columns_the_property_file_declares_integers_are_whole_numbers() {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    };
-    write("dbt_project.yml", "name: ads\nversion: '1.0'\n");
-    write(
-        "models/schema.yml",
-        "version: 2\nmodels:\n  - name: fct_ads\n    columns:\n      - name: clicks\n        data_type: integer\n      - name: impressions\n        data_type: bigint\n      - name: spend\n        data_type: numeric(18,2)\n",
+    let out = check(
+        &[
+            DBT_PROJECT,
+            (
+                "models/schema.yml",
+                "version: 2\nmodels:\n  - name: fct_ads\n    columns:\n      - name: clicks\n        data_type: integer\n      - name: impressions\n        data_type: bigint\n      - name: spend\n        data_type: numeric(18,2)\n",
+            ),
+            ("models/fct_ads.sql", "select * from {{ source('raw', 'ads') }}\n"),
+            (
+                "models/ad_report.sql",
+                "select ad_id,\n  sum(clicks) / nullif(sum(impressions), 0) as ctr,\n  sum(spend) / nullif(sum(clicks), 0) as cpc\nfrom {{ ref('fct_ads') }}\ngroup by 1\n",
+            ),
+        ],
+        "redshift",
+        &[],
     );
-    write(
-        "models/fct_ads.sql",
-        "select * from {{ source('raw', 'ads') }}\n",
-    );
-    write(
-        "models/ad_report.sql",
-        "select ad_id,\n  sum(clicks) / nullif(sum(impressions), 0) as ctr,\n  sum(spend) / nullif(sum(clicks), 0) as cpc\nfrom {{ ref('fct_ads') }}\ngroup by 1\n",
-    );
-    let output = Command::cargo_bin("metriclint")
-        .unwrap()
-        .current_dir(dir.path())
-        .args([
-            "check",
-            "--isolated",
-            "--format",
-            "concise",
-            "--dialect",
-            "redshift",
-        ])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&output.stdout);
     assert!(
         out.contains("models/ad_report.sql:2:3: ML006 `sum(clicks) / nullif(sum(impressions), 0)`"),
         "{out}"
@@ -142,32 +128,20 @@ fn columns_the_property_file_declares_integers_are_whole_numbers() {
 
 #[test]
 fn a_count_measure_of_the_teams_registry_is_a_whole_number() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("metrics.yaml"),
-        "version: 1\nextends: [programmatic]\nmetrics:\n  - name: sessions\n    unit: count\n    sql: SUM(sessions)\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("report.sql"),
-        "select day,\n  sum(sessions) / count(distinct user_id) as sessions_per_user,\n  sum(clicks) / sum(impressions) as ctr\nfrom events\ngroup by 1\n",
-    )
-    .unwrap();
-    let output = Command::cargo_bin("metriclint")
-        .unwrap()
-        .current_dir(dir.path())
-        .args([
-            "check",
-            "--isolated",
-            "--format",
-            "concise",
-            "--dialect",
-            "redshift",
-        ])
-        .args(["--registry", "metrics.yaml", "report.sql"])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&output.stdout);
+    let out = check(
+        &[
+            (
+                "metrics.yaml",
+                "version: 1\nextends: [programmatic]\nmetrics:\n  - name: sessions\n    unit: count\n    sql: SUM(sessions)\n",
+            ),
+            (
+                "report.sql",
+                "select day,\n  sum(sessions) / count(distinct user_id) as sessions_per_user,\n  sum(clicks) / sum(impressions) as ctr\nfrom events\ngroup by 1\n",
+            ),
+        ],
+        "redshift",
+        &["--registry", "metrics.yaml", "report.sql"],
+    );
     // The team counts sessions (Redshift sums whole numbers into whole
     // numbers; Postgres may sum a bigint into a numeric, and is not asked
     // here); the pack's clicks and impressions name no column of this
