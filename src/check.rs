@@ -978,7 +978,9 @@ fn check_rendered(
         }
         f.range = rendered.map_range(&from, &to, f.range);
     }
+    let enabled_when: Option<Arc<str>> = crate::template::enabled_condition(text).map(Arc::from);
     for s in &mut outcome.sites {
+        s.enabled_when.clone_from(&enabled_when);
         s.generated_by = rendered.generated_by(&from, text, s.range).map(Box::from);
         s.range = rendered.map_range(&from, &to, s.range);
     }
@@ -1178,6 +1180,7 @@ fn keep_sites(
                 top_level: site.top_level,
                 generated_by: None,
                 project: None,
+                enabled_when: None,
             });
             findings.extend(finding);
             continue;
@@ -1219,6 +1222,7 @@ fn keep_sites(
                 in_union: site.in_union,
                 top_level: site.top_level,
                 project: None,
+                enabled_when: None,
             });
         }
     }

@@ -208,7 +208,17 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
             && ways.iter().all(|(form, _)| !is_ratio_of_totals(form)))
             || agreed == Some(&definition);
         let split = !ways.is_empty() && reports(&chosen) * 2 <= total && !settled;
-        if apart || split || !writable(&definition) {
+        // Ways that differ as a report may mean to (a filter of its own, a
+        // clamp, a total of another model's averages) are no drift ML010
+        // reports: one definition would call them wrong.
+        let unsettled = ways.iter().flat_map(|(_, sites)| sites).any(|s| {
+            match drift::evidence_between(s, chosen[0], registry) {
+                drift::Evidence::Evident => false,
+                drift::Evidence::AgainstMajority => reports(&chosen) < 2,
+                drift::Evidence::Unsettled => true,
+            }
+        });
+        if apart || split || unsettled || !writable(&definition) {
             out.push(Proposal {
                 name,
                 definition,
@@ -224,6 +234,8 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
                     "computed from different relations in different reports"
                 } else if split {
                     "the reports split with no majority"
+                } else if unsettled {
+                    "its reports differ in ways each may mean (a filter of its own, a clamp, a total of another model's figures)"
                 } else {
                     "its computation cannot be written as registry SQL"
                 }),

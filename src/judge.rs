@@ -213,7 +213,7 @@ fn map_aggregates(expr: Expr, f: &mut dyn FnMut(&Aggregate) -> Conditions) -> Ex
     })
 }
 
-fn without_filters(expr: &Expr) -> Expr {
+pub(crate) fn without_filters(expr: &Expr) -> Expr {
     map_aggregates(expr.clone(), &mut |_| (Vec::new(), Vec::new()))
 }
 
@@ -249,7 +249,7 @@ pub fn split_scale(expr: &Expr) -> (Number, Expr) {
     }
 }
 
-fn aggregates(expr: &Expr) -> Vec<Aggregate> {
+pub(crate) fn aggregates(expr: &Expr) -> Vec<Aggregate> {
     let mut out = Vec::new();
     expr.walk(&mut |e| {
         if let Expr::Aggregate(agg) = e {
@@ -263,14 +263,14 @@ fn is_ratio(expr: &Expr) -> bool {
     matches!(expr, Expr::Product(p) if p.factors.iter().any(|f| f.inverse))
 }
 
-fn is_ratio_of_aggregates(expr: &Expr) -> bool {
+pub(crate) fn is_ratio_of_aggregates(expr: &Expr) -> bool {
     matches!(expr, Expr::Product(p) if p.factors.iter().any(|f| f.inverse)
         && p.factors.iter().all(|f| matches!(f.expr, Expr::Aggregate(_))))
 }
 
 /// `AVG(a / b)`, `SUM(a / b)`, or an aggregate over a column that is itself a
 /// ratio metric (`AVG(ctr)`): an aggregate of per-row ratios.
-fn aggregate_of_ratios(expr: &Expr, registry: &Registry) -> bool {
+pub(crate) fn aggregate_of_ratios(expr: &Expr, registry: &Registry) -> bool {
     let Expr::Aggregate(agg) = expr else {
         return false;
     };
@@ -774,7 +774,7 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
 /// The ratio a CASE guards on totals (`CASE WHEN SUM(d) = 0 THEN NULL ELSE
 /// SUM(n) / SUM(d) END` is `SUM(n) / SUM(d)`, whichever total the guard
 /// tests), for explaining how two formulas differ.
-fn unguarded(expr: &Expr) -> &Expr {
+pub(crate) fn unguarded(expr: &Expr) -> &Expr {
     match expr {
         Expr::Case {
             operand: None,
@@ -792,7 +792,7 @@ fn unguarded(expr: &Expr) -> &Expr {
 
 /// Whether `expr` is an aggregate figure clipped at a constant:
 /// `GREATEST(SUM(x), 0)`, `CASE WHEN SUM(x) < 0 THEN 0 ELSE SUM(x) END`.
-fn is_clipped(expr: &Expr) -> bool {
+pub(crate) fn is_clipped(expr: &Expr) -> bool {
     let constant = |e: &Expr| matches!(e, Expr::Number(_));
     match expr {
         Expr::Function { name, args } if matches!(name.as_str(), "greatest" | "least") => {

@@ -55,6 +55,57 @@ pub fn is_templated(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
+/// The condition a model's `config(enabled = …)` sets, as written (spaces
+/// dropped), unless it is a constant: `var('etl') == 'stitch'`. dbt builds
+/// a model only where it holds, so models enabled under different
+/// conditions are alternatives.
+pub fn enabled_condition(template: &str) -> Option<String> {
+    let at = template.find("config(")?;
+    let call = &template[at + "config(".len()..];
+    // Only the call's own arguments: up to its closing parenthesis.
+    let mut depth = 0i32;
+    let close = call
+        .char_indices()
+        .find(|&(_, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            depth < 0
+        })
+        .map_or(call.len(), |(i, _)| i);
+    let mut rest = &call[..close];
+    while let Some(found) = rest.find("enabled") {
+        let after = rest[found + "enabled".len()..].trim_start();
+        let boundary = rest[..found]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        if boundary {
+            if let Some(value) = after.strip_prefix('=').filter(|v| !v.starts_with('=')) {
+                let mut depth = 0i32;
+                let end = value
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        match c {
+                            '(' | '[' | '{' => depth += 1,
+                            ')' | ']' | '}' => depth -= 1,
+                            _ => {}
+                        }
+                        depth < 0 || (depth == 0 && c == ',')
+                    })
+                    .map_or(value.len(), |(i, _)| i);
+                let condition: String = value[..end].split_whitespace().collect();
+                let constant = matches!(condition.to_lowercase().as_str(), "true" | "false" | "");
+                return (!constant).then_some(condition);
+            }
+        }
+        rest = &rest[found + "enabled".len()..];
+    }
+    None
+}
+
 /// A rendered template and the way back to the template's positions.
 #[derive(Debug)]
 pub struct Rendered {
@@ -2289,6 +2340,30 @@ fn render_now(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_models_enabled_condition_is_read_as_written() {
+        for (template, condition) in [
+            (
+                "{{\n  config(\n    enabled = var('etl') == 'stitch' and var('adapter_value') == 'url'\n  )\n}}\nselect 1",
+                Some("var('etl')=='stitch'andvar('adapter_value')=='url'"),
+            ),
+            (
+                "{{ config(materialized='table', enabled=var('using_x', true)) }}",
+                Some("var('using_x',true)"),
+            ),
+            ("{{ config(enabled=true) }}", None),
+            ("{{ config(materialized='view') }} select is_enabled = 1", None),
+            ("{{ config(materialized='view') }} select 1 where enabled = 1", None),
+            ("select 1", None),
+        ] {
+            assert_eq!(
+                super::enabled_condition(template).as_deref(),
+                condition,
+                "{template}"
+            );
+        }
+    }
+
     use super::*;
 
     fn rendered(template: &str) -> String {

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod evidence;
+
 use crate::canon::{AggFunc, Expr};
 use crate::extract::same_relation;
 use crate::finding::Finding;
@@ -16,6 +18,8 @@ use crate::judge::{explain, Counterpart};
 use crate::registry::Registry;
 use crate::rules::{reports_phrase, InconsistentComputation, OtherVariant};
 use crate::source::Range;
+use evidence::evidence;
+pub use evidence::Evidence;
 
 /// A place where a report computes a metric, as the cross-report views
 /// (ML010, the inventory, `explain`) need it.
@@ -72,6 +76,10 @@ pub struct MetricSite {
     /// The dbt project the site's file belongs to: reports are compared with
     /// the other reports of their own project only.
     pub project: Option<Arc<std::path::Path>>,
+    /// The condition its model's `config(enabled = …)` sets, as written:
+    /// models enabled under different conditions are alternatives (one
+    /// connector's router or another's), never built together.
+    pub enabled_when: Option<Arc<str>>,
 }
 
 /// Every metric site of a run, by file, in file order. Kept as each file's
@@ -660,6 +668,22 @@ fn with_slice_on(site: &MetricSite, columns: &std::collections::BTreeSet<String>
     })
 }
 
+/// A site's form as ways are told apart: in the registry's names, with
+/// counts that the data makes equal alike.
+fn in_vocabulary(site: &MetricSite, registry: &Registry) -> Expr {
+    with_counts_alike(&in_registry_names(&site.form, registry))
+}
+
+/// How far the repository shows that two sites, in two reports, computing
+/// one name differently is a drift (see [`Evidence`]).
+pub fn evidence_between(a: &MetricSite, b: &MetricSite, registry: &Registry) -> Evidence {
+    evidence(
+        &in_vocabulary(a, registry),
+        &in_vocabulary(b, registry),
+        registry,
+    )
+}
+
 /// Whether two sites compute the same once each reads the other's filters
 /// out of its own slice.
 fn same_with_slices(a: &MetricSite, b: &MetricSite) -> bool {
@@ -717,7 +741,7 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
             i,
         );
         if first_of_form == i {
-            let in_names = with_counts_alike(&in_registry_names(&site.form, registry));
+            let in_names = in_vocabulary(site, registry);
             let first = *by_name.entry(in_names.clone()).or_insert(i);
             named.insert(i, in_names);
             join(&mut parent, first, i);
@@ -860,6 +884,13 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     if !common_relation {
         return false;
     }
+    if a.path != b.path
+        && a.enabled_when.is_some()
+        && b.enabled_when.is_some()
+        && a.enabled_when != b.enabled_when
+    {
+        return false;
+    }
     // Branches of a long-format UNION labelled apart hold different figures.
     if a.label.is_some() && b.label.is_some() && a.label != b.label {
         return false;
@@ -879,7 +910,13 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
         // must agree: branches over each platform's table map each
         // platform's own column to the shared name (Apple's taps are its
         // clicks), and a CTE and the query over it are two stages.
-        return a.in_union && b.in_union && common_relation;
+        // Branches over tables of their own, or of unknown lineage, are
+        // components of one output (OTC revenue beside on-chain revenue).
+        return a.in_union
+            && b.in_union
+            && !a_known.is_empty()
+            && !b_known.is_empty()
+            && reads_common(&a_known, &b_known);
     }
     common_relation
 }
@@ -1210,6 +1247,23 @@ pub fn inconsistent_computations<'s>(
                 // A re-sum of a stored column anchors only over the same
                 // table: over an upstream model (a union of platforms' own
                 // columns) it re-aggregates whatever each branch defined.
+                let elsewhere =
+                    other_reports.len() - usize::from(other_reports.contains(&*site.path));
+                // Across reports, only a difference the repository shows
+                // to be a drift (see `evidence`): some whichever report is
+                // meant, others where most reports, reading one table with
+                // this one, agree on the other way. A UNION branch is a
+                // part of its report's figure, not a report of its own.
+                let against_majority = majority && index > 0 && elsewhere >= 2 && !site.in_union;
+                let here = in_vocabulary(site, registry);
+                let evident =
+                    |o: &MetricSite| match evidence(&here, &in_vocabulary(o, registry), registry) {
+                        Evidence::Evident => true,
+                        Evidence::AgainstMajority => {
+                            against_majority && reads_common(&o.reads, &site.reads)
+                        }
+                        Evidence::Unsettled => false,
+                    };
                 let anchor = other
                     .sites
                     .iter()
@@ -1218,12 +1272,11 @@ pub fn inconsistent_computations<'s>(
                         comparable(site, o)
                             && (!**pass || reads_common(&o.reads, &site.reads))
                             && !two_figures_sharing_a_name(site, o)
+                            && (site.path == o.path || evident(o))
                     });
                 let Some((anchor, _)) = anchor else {
                     continue;
                 };
-                let elsewhere =
-                    other_reports.len() - usize::from(other_reports.contains(&*site.path));
                 let counterpart = Counterpart {
                     subject: reports_phrase(elsewhere),
                     plural: elsewhere > 1,

@@ -1,0 +1,377 @@
+//! Which differences between two reports are drift whatever each report meant.
+//!
+//! With no agreement to judge by, two reports computing one name two ways
+//! say only that they differ. Some differences are a drift whichever report
+//! a team takes for the agreement: one counts rows where the other counts
+//! distinct keys, one averages per-row ratios where the other divides
+//! totals, one is the other inverted or at another scale, one divides by
+//! another single total. Others are as often a deliberate variant (a filter
+//! that sits upstream, a clamp, a figure built from another model's
+//! averages, a formula that shares nothing with the other): on real
+//! repositories reviewers judged almost none of those a drift, so ML010
+//! stays silent on them across reports, and `metrics` still lists every
+//! way. Within one report every difference counts: its own parts must agree.
+
+use crate::canon::{AggFunc, Expr};
+use crate::judge::{
+    aggregate_of_ratios, aggregates, is_clipped, is_ratio_of_aggregates, split_scale, unguarded,
+    without_filters,
+};
+use crate::registry::Registry;
+
+/// How far the repository itself shows that two ways of computing one name
+/// are a drift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// A drift whichever report is meant.
+    Evident,
+    /// A drift where most reports, reading one table with it, agree on the
+    /// other way: another total, another formula, a filter left out.
+    AgainstMajority,
+    /// A difference a report may well mean.
+    Unsettled,
+}
+
+/// How far computing one name as `here` in one report and as `there` in
+/// another is a drift: both are forms in one vocabulary (see `variants_of`).
+pub fn evidence(here: &Expr, there: &Expr, registry: &Registry) -> Evidence {
+    // A figure clipped at zero is a choice its report made on purpose; a
+    // total of another model's averages or sums is a figure of that model's
+    // grain, which no report here shows.
+    if is_clipped(here)
+        || is_clipped(there)
+        || has_nested_aggregate(here)
+        || has_nested_aggregate(there)
+    {
+        return Evidence::Unsettled;
+    }
+    let (here, there) = (unguarded(here), unguarded(there));
+    let ((_, here), (_, there)) = (split_scale(here), split_scale(there));
+    if here == there {
+        // One is the other at another scale.
+        return Evidence::Evident;
+    }
+    if without_filters(&here) == without_filters(&there) {
+        // A filter the others apply is missing here; a filter only this
+        // report applies is as often a deliberate scope (a release-only
+        // table) as the others' filter sitting upstream.
+        return if adds_filters(&here, &there) {
+            Evidence::Unsettled
+        } else {
+            Evidence::AgainstMajority
+        };
+    }
+    if counts_distinct_where_the_other_counts_rows(&here, &there)
+        || counts_distinct_where_the_other_counts_rows(&there, &here)
+        || (aggregate_of_ratios(&here, registry) && is_ratio_of_aggregates(&there))
+        || (aggregate_of_ratios(&there, registry) && is_ratio_of_aggregates(&here))
+        || averages_what_the_other_divides(&here, &there)
+        || averages_what_the_other_divides(&there, &here)
+    {
+        return Evidence::Evident;
+    }
+    let ((_, here_num, here_den), (_, there_num, there_den)) = (here.as_ratio(), there.as_ratio());
+    let divides = |d: &Expr| !matches!(d, Expr::Number(n) if n.is_one());
+    if divides(&here_den) != divides(&there_den) {
+        // A share against a volume: two figures sharing a name.
+        return Evidence::Unsettled;
+    }
+    if !divides(&here_den) {
+        // Two totals: another value totalled, or one more total added.
+        return if one_total_apart(&here, &there) || one_total_more(&here, &there) {
+            Evidence::AgainstMajority
+        } else {
+            Evidence::Unsettled
+        };
+    }
+    let same = |a: &Expr, b: &Expr| without_filters(a) == without_filters(b);
+    let inverted = same(&here_num, &there_den) && same(&here_den, &there_num);
+    let one_part_apart = (here_num == there_num && one_total_apart(&here_den, &there_den))
+        || (here_den == there_den && one_total_apart(&here_num, &there_num));
+    if inverted || one_part_apart {
+        Evidence::Evident
+    } else {
+        Evidence::Unsettled
+    }
+}
+
+/// Whether `here` keeps fewer rows than `there` on some aggregate: its
+/// aggregates carry every condition of the other's, and more.
+fn adds_filters(here: &Expr, there: &Expr) -> bool {
+    let (here, there) = (aggregates(here), aggregates(there));
+    here.iter()
+        .zip(&there)
+        .all(|(h, t)| t.filter.iter().all(|c| h.filter.contains(c)))
+        && here
+            .iter()
+            .zip(&there)
+            .any(|(h, t)| h.filter.len() > t.filter.len())
+}
+
+/// Whether `here` counts distinct values where `there` counts rows (or
+/// values, with repeats) of the same column, the formulas otherwise alike:
+/// `COUNT(DISTINCT account)` against `COUNT(*)`. Another column counted
+/// (`COUNT(DISTINCT address)` against `COUNT(DISTINCT user_id)`) is not
+/// this difference.
+fn counts_distinct_where_the_other_counts_rows(here: &Expr, there: &Expr) -> bool {
+    let (here_columns, there_columns) = (counted_columns(here), counted_columns(there));
+    has_distinct_count(here)
+        && as_row_counts(here) == as_row_counts(there)
+        && there_columns.is_subset(&here_columns)
+}
+
+fn has_distinct_count(expr: &Expr) -> bool {
+    aggregates(expr)
+        .iter()
+        .any(|a| a.func == AggFunc::Count && a.distinct)
+}
+
+/// The columns whose values some count counts.
+fn counted_columns(expr: &Expr) -> std::collections::BTreeSet<String> {
+    aggregates(expr)
+        .into_iter()
+        .filter(|a| a.func == AggFunc::Count)
+        .flat_map(|a| a.arg.columns())
+        .collect()
+}
+
+/// The formula with every count, of rows or of values, distinct or not, a
+/// count of rows.
+fn as_row_counts(expr: &Expr) -> Expr {
+    expr.clone().rewrite(&mut |e| match e {
+        Expr::Aggregate(agg) if agg.func == AggFunc::Count && !agg.arg.has_aggregate() => {
+            Expr::aggregate(AggFunc::Count, false, Expr::Star, agg.filter.clone())
+        }
+        other => other,
+    })
+}
+
+/// `SUM(x)`, `COUNT(*)`, `COUNT(DISTINCT x)`, `SUM(toInt64(x))`: a total
+/// of rows or of one column's values.
+fn is_total_of_one_value(agg: &crate::canon::Aggregate) -> bool {
+    (agg.func == AggFunc::Count || (agg.func == AggFunc::Sum && !agg.distinct))
+        && !agg.arg.has_aggregate()
+        && agg.arg.columns().len() <= 1
+}
+
+/// Whether an aggregate's value or condition holds another aggregate.
+fn has_nested_aggregate(expr: &Expr) -> bool {
+    let mut nested = false;
+    expr.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            nested |= agg.arg.has_aggregate() || agg.filter.iter().any(Expr::has_aggregate);
+        }
+    });
+    nested
+}
+
+/// `AVG(x)` where the other divides `SUM(x)` by a count: a mean per row
+/// against a mean per counted thing (an order, a user).
+fn averages_what_the_other_divides(average: &Expr, ratio: &Expr) -> bool {
+    let Expr::Aggregate(avg) = average else {
+        return false;
+    };
+    let (_, numerator, denominator) = ratio.as_ratio();
+    avg.func == AggFunc::Avg
+        && matches!(&numerator, Expr::Aggregate(sum) if sum.func == AggFunc::Sum && sum.arg == avg.arg)
+        && matches!(&denominator, Expr::Aggregate(count) if count.func == AggFunc::Count)
+}
+
+/// Whether two formulas are one but for one total, each a total of rows or
+/// of one value, or both of values of a column they share, and not only in
+/// the rows it keeps: `SUM(measurable_impressions)` where the other has
+/// `SUM(impressions)`, `COUNT(*)` where it has `SUM(impressions)`,
+/// `SUM(revenue) - SUM(spend)` where it has `SUM(revenue) - SUM(payout)`.
+fn one_total_apart(here: &Expr, there: &Expr) -> bool {
+    let (here_totals, there_totals) = (aggregates(here), aggregates(there));
+    if here_totals.len() != there_totals.len() || skeleton(here) != skeleton(there) {
+        return false;
+    }
+    let only_here: Vec<_> = here_totals
+        .iter()
+        .filter(|a| !there_totals.contains(a))
+        .collect();
+    let only_there: Vec<_> = there_totals
+        .iter()
+        .filter(|a| !here_totals.contains(a))
+        .collect();
+    match (only_here.as_slice(), only_there.as_slice()) {
+        ([h], [t]) => {
+            let share_a_column = !h.arg.columns().is_disjoint(&t.arg.columns());
+            let totals = |a: &crate::canon::Aggregate| {
+                is_total_of_one_value(a) || (share_a_column && !a.arg.has_aggregate())
+            };
+            totals(h) && totals(t) && h.arg != t.arg
+        }
+        _ => false,
+    }
+}
+
+/// Whether one formula is the other with one more total of one value added
+/// or subtracted (`SUM(fee_usd) + SUM(rebate_usd)` where the others have
+/// `SUM(fee_usd)`).
+fn one_total_more(here: &Expr, there: &Expr) -> bool {
+    let terms = |e: &Expr| match e {
+        Expr::Sum(terms) => terms.iter().map(|t| (t.negated, t.expr.clone())).collect(),
+        other => vec![(false, other.clone())],
+    };
+    let (here, there) = (terms(here), terms(there));
+    let (longer, shorter) = if here.len() > there.len() {
+        (here, there)
+    } else {
+        (there, here)
+    };
+    let extra: Vec<_> = longer.iter().filter(|t| !shorter.contains(t)).collect();
+    longer.len() == shorter.len() + 1
+        && shorter.iter().all(|t| longer.contains(t))
+        && matches!(extra.as_slice(), [(_, Expr::Aggregate(agg))] if is_total_of_one_value(agg))
+}
+
+/// The formula with every total the same placeholder.
+fn skeleton(expr: &Expr) -> Expr {
+    expr.clone().rewrite(&mut |e| match e {
+        Expr::Aggregate(_) => Expr::Opaque("total".to_string()),
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `expression`'s cross-report form, as `variants_of` compares it.
+    fn form(expression: &str) -> Expr {
+        let sql = format!("select {expression} as m from t");
+        let dialect = sqlparser::dialect::GenericDialect {};
+        let statements = sqlparser::parser::Parser::parse_sql(&dialect, &sql).unwrap();
+        let sites = crate::extract::extract_sites(&statements, &sql, &|_| true);
+        super::super::with_counts_alike(&crate::judge::without_slice(&sites[0].computation))
+    }
+
+    /// Checks `pairs` read both ways give `expected`.
+    fn expect(expected: Evidence, pairs: &[(&str, &str)]) {
+        let registry = crate::registry::load_builtin("programmatic").unwrap();
+        for (here, there) in pairs {
+            for (a, b) in [(here, there), (there, here)] {
+                assert_eq!(
+                    evidence(&form(a), &form(b), &registry),
+                    expected,
+                    "{a} against {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn differences_that_are_drift_whichever_report_is_meant() {
+        expect(
+            Evidence::Evident,
+            &[
+                // counted rows where the other counts distinct keys
+                ("count(*)", "count(distinct account_id)"),
+                ("count(user_id)", "count(distinct user_id)"),
+                ("count(*)", "count(distinct account)"),
+                ("count(*)", "count(distinct concat(year, '-', month))"),
+                (
+                    "count(distinct date_trunc('week', ts))",
+                    "count(distinct date_trunc('day', ts))",
+                ),
+                (
+                    "count(distinct user_id) / count(*)",
+                    "count(distinct user_id) / count(distinct session_id)",
+                ),
+                // scale
+                (
+                    "sum(clicks) * 100 / sum(impressions)",
+                    "sum(clicks) / sum(impressions)",
+                ),
+                // averaged per-row ratios where the other divides totals
+                (
+                    "avg(clicks / impressions)",
+                    "sum(clicks) / sum(impressions)",
+                ),
+                (
+                    "avg(order_value)",
+                    "sum(order_value) / count(distinct order_id)",
+                ),
+                // inverted
+                ("sum(spend) / sum(downloads)", "sum(downloads) / sum(spend)"),
+                // one total apart
+                ("sum(clicks) / count(*)", "sum(clicks) / sum(impressions)"),
+                (
+                    "sum(invalid) / sum(measurable_impressions)",
+                    "sum(invalid) / sum(impressions)",
+                ),
+                (
+                    "(sum(revenue) - sum(spend)) / sum(revenue)",
+                    "(sum(revenue) - sum(payout)) / sum(revenue)",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn differences_that_are_drift_against_a_majority() {
+        expect(
+            Evidence::AgainstMajority,
+            &[
+                // another column counted
+                ("count(distinct user_pseudonym)", "count(distinct address)"),
+                // another value totalled
+                ("sum(taps)", "sum(clicks)"),
+                ("count(*)", "sum(wins)"),
+                ("sum(fee_usd)", "sum(fee_usd) + sum(rebate_usd)"),
+                ("sum(toInt64(amount_usd))", "sum(amount_usd)"),
+                (
+                    "sum(coalesce(is_active, is_trial, false))",
+                    "sum(coalesce(is_active, false))",
+                ),
+            ],
+        );
+        // A filter the others apply, missing here: against them only.
+        let registry = crate::registry::load_builtin("programmatic").unwrap();
+        let (filtered, unfiltered) = (
+            form("count(*) filter (where is_test = false)"),
+            form("count(*)"),
+        );
+        assert_eq!(
+            evidence(&unfiltered, &filtered, &registry),
+            Evidence::AgainstMajority
+        );
+        assert_eq!(
+            evidence(&filtered, &unfiltered, &registry),
+            Evidence::Unsettled
+        );
+    }
+
+    #[test]
+    fn differences_a_report_may_mean() {
+        expect(
+            Evidence::Unsettled,
+            &[
+                // a clamp at zero
+                (
+                    "case when sum(tvl) < 0 then 0 else sum(tvl) end",
+                    "sum(tvl)",
+                ),
+                // a share against a volume
+                ("sum(n) / sum(n)", "sum(n)"),
+                (
+                    "sum(deposit_usd) * 100 / sum(deposit_usd)",
+                    "sum(deposit_usd)",
+                ),
+                // totals of other models' averages
+                (
+                    "sum(downloads) * avg(avg(clv))",
+                    "sum(downloads) * avg(clv)",
+                ),
+                ("avg(sum(holders))", "sum(avg(holders))"),
+                // two totals apart
+                ("(sum(a) - sum(b)) / sum(c)", "(sum(a) - sum(d)) / sum(e)"),
+                // formulas that share nothing but a price
+                ("sum(block_burn) * avg(price)", "sum(price * raw_amount)"),
+                ("sum(volume * price)", "sum(amount_usd)"),
+            ],
+        );
+    }
+}
