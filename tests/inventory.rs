@@ -386,6 +386,52 @@ fn init_leaves_metrics_computed_in_unweighed_forms_to_the_reports() {
     assert!(!stdout.contains("ML001"), "{stdout}\n{text}");
 }
 
+/// A metric whose reports differ only as each may mean (one keeps one
+/// chain's pools) gets no definition that would call one of them wrong:
+/// init says why it leaves it to the reports, and check stays silent. One report at
+/// another scale is a drift whichever is meant: proposed, listed, reported.
+#[test]
+fn init_leaves_out_metrics_whose_reports_differ_as_each_may_mean() {
+    for (third, proposed, flagged) in [
+        (
+            "select sum(case when chain = 'gnosis' then tvl_component end) as pool_tvl from pools",
+            false,
+            false,
+        ),
+        (
+            "select sum(tvl_component) * 100 as pool_tvl from pools",
+            true,
+            true,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("a.sql", "select sum(tvl_component) as pool_tvl from pools"),
+            (
+                "b.sql",
+                "select day, sum(tvl_component) as pool_tvl from pools group by 1",
+            ),
+            ("c.sql", third),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let (registry, out) = init_into(dir.path());
+        assert_eq!(out.status.code(), Some(0));
+        let text = std::fs::read_to_string(&registry).unwrap();
+        // Left out, it is written for the reports to be compared with each
+        // other (ML010), which stays silent on such a difference.
+        assert_eq!(!text.contains("compare: reports"), proposed, "{text}");
+        assert_eq!(
+            text.contains("pool_tvl: its reports differ in ways each may mean"),
+            !proposed,
+            "{text}"
+        );
+        let checked = check_against(dir.path(), &registry);
+        let stdout = String::from_utf8_lossy(&checked.stdout);
+        assert_eq!(stdout.contains("c.sql"), flagged, "{stdout}\n{text}");
+    }
+}
+
 /// Runs `check` on `dir` (no config) with `registry`, concise output.
 fn check_against(dir: &std::path::Path, registry: &std::path::Path) -> std::process::Output {
     Command::cargo_bin("metriclint")
