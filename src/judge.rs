@@ -104,17 +104,39 @@ pub struct Computation<'a> {
 /// renamed columns followed to their source: how reports compare with each
 /// other when no agreement says which conditions matter.
 pub fn without_slice(expr: &Expr) -> Expr {
-    let mut form = expr.clone().followed_to_sources();
-    form.clear_scopes();
-    form
+    with_own_scopes_as_filters(expr.clone().followed_to_sources())
 }
 
 /// A computation without its report's slice, with renamed columns read by the
 /// names the report reads: how reports compare in their own terms.
 pub fn read_without_slice(expr: &Expr) -> Expr {
-    let mut form = expr.clone().read_by_name();
-    form.clear_scopes();
-    form
+    with_own_scopes_as_filters(expr.clone().read_by_name())
+}
+
+/// The form with the conditions every aggregate sees (the report's slice)
+/// dropped, and those only some see written as their filters: the filter of
+/// a CTE reached through an outer join (`LEFT JOIN certificates` of
+/// unrevoked certificates) keeps rows out of its own columns' aggregates
+/// only, which is what a filter on the aggregate says.
+fn with_own_scopes_as_filters(mut form: Expr) -> Expr {
+    let scopes: Vec<crate::canon::Conditions> =
+        aggregates(&form).into_iter().map(|agg| agg.scope).collect();
+    let own = |scope: &crate::canon::Conditions| -> Vec<Expr> {
+        scope
+            .iter()
+            .filter(|c| !scopes.iter().all(|other| other.contains(c)))
+            .cloned()
+            .collect()
+    };
+    if scopes.iter().all(|scope| own(scope).is_empty()) {
+        form.clear_scopes();
+        return form;
+    }
+    map_aggregates(form, &mut |agg| {
+        let mut filter = agg.filter.clone();
+        filter.extend(own(&agg.scope));
+        (filter, Vec::new())
+    })
 }
 
 /// The site with the scope conditions on `constrained` columns moved into its

@@ -1183,3 +1183,53 @@ fn models_enabled_under_different_conditions_are_alternatives() {
         ),
     ]);
 }
+
+/// MIT Open Learning's contract utilisation counts certified learners
+/// through a LEFT JOIN of a CTE of unrevoked certificates; its funnel
+/// writes the same filter in a CASE. The CTE's filter keeps rows out of
+/// its own columns' counts only: it is that count's filter. A CTE that
+/// keeps revoked certificates still misses the others' filter.
+#[test]
+fn a_filter_of_an_outer_joined_cte_filters_its_own_columns() {
+    let utilisation = |cte_filter: &str| {
+        format!(
+            "with enrollments as (select contract_fk, user_fk from enrollment),\n\
+             certificates as (select contract_fk, user_fk from certificate {cte_filter})\n\
+             select c.contract_id,\n\
+             100.0 * count(distinct cert.user_fk) / nullif(count(distinct e.user_fk), 0) as completion_rate_pct\n\
+             from contract c\n\
+             left join enrollments e on c.contract_id = e.contract_fk\n\
+             left join certificates cert on c.contract_id = cert.contract_fk\n\
+             group by 1\n"
+        )
+    };
+    const FUNNEL: &str = "select e.course_id,\n\
+        100.0 * count(distinct case when cert.certificate_is_revoked = false then cert.user_fk end) / nullif(count(distinct e.user_fk), 0) as completion_rate_pct\n\
+        from enrollment e\n\
+        left join certificate cert on cert.user_fk = e.user_fk\n\
+        group by 1\n";
+    let (filtered, unfiltered) = (
+        utilisation("where certificate_is_revoked = false"),
+        utilisation(""),
+    );
+    expect(&[
+        (
+            "the outer-joined CTE's filter",
+            &[
+                ("funnel.sql", FUNNEL),
+                ("funnel_weekly.sql", FUNNEL),
+                ("utilisation.sql", &filtered),
+            ],
+            &[],
+        ),
+        (
+            "a CTE that keeps revoked certificates",
+            &[
+                ("funnel.sql", FUNNEL),
+                ("funnel_weekly.sql", FUNNEL),
+                ("utilisation.sql", &unfiltered),
+            ],
+            &[("utilisation.sql", "ML010")],
+        ),
+    ]);
+}
