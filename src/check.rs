@@ -24,11 +24,11 @@ use crate::judge::{
     judge, read_without_slice, without_slice, Computation, DifferenceKind, Verdict,
 };
 use crate::parse::parse_each;
-use crate::registry::{NameMatch, Registry};
+use crate::registry::{NameMatch, Registry, Unit};
 use crate::rules::{
     Compared, DefinitionMismatch, FilterMismatch, IntegerDivision, MetricNotComparable, ModelCycle,
-    NonCanonicalName, ParseError, RatioAggregationMismatch, SourceMismatch, TemplateError,
-    UnitMismatch, UnknownMacro,
+    NonCanonicalName, ParseError, RatioAggregationMismatch, RoundingBeforeAggregation,
+    SourceMismatch, TemplateError, UnitMismatch, UnknownMacro,
 };
 use crate::source::{LineIndex, Position, Range};
 use crate::suppress::Suppressions;
@@ -1074,6 +1074,27 @@ fn check_sql(
                     &division.division.to_string(),
                     division.by_operator,
                     dialect,
+                ));
+            }
+        }
+        for rounded in crate::canon::rounding::rounded_before_aggregation(&statement) {
+            let metric = registry
+                .lookup(&rounded.output)
+                .filter(|(m, _)| matches!(m.unit, Some(Unit::Currency | Unit::CurrencyMicros)))
+                .map(|(m, _)| m.name.as_str());
+            let money = metric.is_some()
+                || crate::names::names_money(&rounded.output)
+                || rounded.columns.iter().any(|c| crate::names::names_money(c));
+            if money {
+                let lines = lines.get_or_insert_with(|| LineIndex::new(text));
+                let range = crate::extract::inner_expression_range(text, lines, &rounded.rounding);
+                findings.push(RoundingBeforeAggregation::finding(
+                    path,
+                    range,
+                    &rounded.output,
+                    metric,
+                    &rounded.aggregate.to_string(),
+                    &rounded.rounding.to_string(),
                 ));
             }
         }

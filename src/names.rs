@@ -313,6 +313,14 @@ pub const GRAIN_WORDS: &[&str] = &[
     "annual",
 ];
 
+/// Whether a name carries a currency code as a word (`value_usd`,
+/// `revenue_eur`): it is money, whatever else it is.
+pub fn names_money(name: &str) -> bool {
+    name.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| CURRENCY_WORDS.contains(&word))
+}
+
 /// Currency codes: a unit, stripped to find a registered metric, kept in the
 /// names reports are compared under.
 pub const CURRENCY_WORDS: &[&str] = &[

@@ -480,7 +480,7 @@ pub fn integer_type_width(name: &str) -> Option<Whole> {
 }
 
 /// The arguments of a call, when all are plain expressions.
-fn plain_arguments(args: &FunctionArguments) -> Option<Vec<&AstExpr>> {
+pub(crate) fn plain_arguments(args: &FunctionArguments) -> Option<Vec<&AstExpr>> {
     match args {
         FunctionArguments::List(list) => list
             .args

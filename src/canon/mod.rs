@@ -20,6 +20,7 @@ pub mod integer;
 pub mod lower;
 mod number;
 mod print;
+pub mod rounding;
 
 pub use number::Number;
 pub use print::elide_middle;

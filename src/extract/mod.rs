@@ -21,7 +21,7 @@ use crate::canon::Expr;
 use crate::source::{LineIndex, Range};
 
 use scope::Ctes;
-pub use scope::{same_relation, ModelOutputs, Models, Scope};
+pub use scope::{same_relation, selects_of, ModelOutputs, Models, Scope};
 
 /// One computation of a named value in a report.
 #[derive(Clone, Debug)]

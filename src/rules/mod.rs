@@ -17,6 +17,7 @@ mod model_cycle;
 mod non_canonical_name;
 mod parse_error;
 mod ratio_aggregation_mismatch;
+mod rounding_before_aggregation;
 mod source_mismatch;
 mod template_error;
 mod unit_mismatch;
@@ -32,6 +33,7 @@ pub use model_cycle::ModelCycle;
 pub use non_canonical_name::NonCanonicalName;
 pub use parse_error::ParseError;
 pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
+pub use rounding_before_aggregation::RoundingBeforeAggregation;
 pub use source_mismatch::SourceMismatch;
 pub use template_error::TemplateError;
 pub use unit_mismatch::UnitMismatch;
@@ -74,6 +76,7 @@ pub const RULES: &[RuleInfo] = &[
     UnitMismatch::INFO,
     RatioAggregationMismatch::INFO,
     IntegerDivision::INFO,
+    RoundingBeforeAggregation::INFO,
     InconsistentComputation::INFO,
     NonCanonicalName::INFO,
     MetricNotComparable::INFO,
