@@ -1233,3 +1233,25 @@ fn a_filter_of_an_outer_joined_cte_filters_its_own_columns() {
         ),
     ]);
 }
+
+/// Balancer's Dune queries sum `usd_amount` from the first generation of
+/// `dex.trades` and `amount_usd` from the second: one column, its currency
+/// code moved. Summing the token amount instead is another figure.
+#[test]
+fn a_currency_code_first_or_last_names_one_column() {
+    const NEW: &str = "select date_trunc('day', block_time) as day, sum(amount_usd) as volume from dex.trades where project = 'balancer' group by 1\n";
+    const OLD: &str = "select date_trunc('week', block_time) as week, sum(usd_amount) as volume from dex.trades where project = 'balancer' group by 1\n";
+    const TOKENS: &str = "select date_trunc('week', block_time) as week, sum(token_a_amount) as volume from dex.trades where project = 'balancer' group by 1\n";
+    expect(&[
+        (
+            "usd_amount and amount_usd",
+            &[("a.sql", NEW), ("b.sql", NEW), ("c.sql", OLD)],
+            &[],
+        ),
+        (
+            "a token amount where the others sum USD",
+            &[("a.sql", NEW), ("b.sql", NEW), ("c.sql", TOKENS)],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
+}

@@ -549,12 +549,17 @@ pub fn with_counts_alike_and(form: &Expr, across_reports: bool) -> Expr {
 }
 
 /// A column's name without the words that only say it holds a total or a
-/// count, and in the singular: `total_conversions_value`, `conversion_value`
-/// and `like_count`, `likes` name one column each. Words that change the
-/// figure (`in_local_currency`, `30_d`, `unique`) stay.
+/// count, in the singular, with its currency code last:
+/// `total_conversions_value`, `conversion_value` and `like_count`, `likes`
+/// and `usd_amount`, `amount_usd` (two generations of one schema) name one
+/// column each. Words that change the figure (`in_local_currency`, `30_d`,
+/// `unique`) stay.
 fn plain_column_name(column: &str) -> String {
     let lower = column.to_lowercase();
     let mut words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
+    if words.len() > 1 && crate::names::CURRENCY_WORDS.contains(&words[0]) {
+        words.rotate_left(1);
+    }
     while words.len() > 1 && matches!(words[0], "total" | "num" | "n" | "sum") {
         words.remove(0);
     }
