@@ -119,8 +119,26 @@ pub fn read_without_slice(expr: &Expr) -> Expr {
 /// unrevoked certificates) keeps rows out of its own columns' aggregates
 /// only, which is what a filter on the aggregate says.
 fn with_own_scopes_as_filters(mut form: Expr) -> Expr {
-    let scopes: Vec<crate::canon::Conditions> =
-        aggregates(&form).into_iter().map(|agg| agg.scope).collect();
+    // The figure's own aggregates, not one inside a condition (`date =
+    // MAX(date)` of a one-row CTE) or argument of another.
+    let all = aggregates(&form);
+    let mut inner: Vec<Expr> = Vec::new();
+    let mut note_inner = |e: &Expr| {
+        if matches!(e, Expr::Aggregate(_)) {
+            inner.push(e.clone());
+        }
+    };
+    for agg in &all {
+        agg.arg.walk(&mut note_inner);
+        for condition in agg.filter.iter().chain(agg.scope.iter()) {
+            condition.walk(&mut note_inner);
+        }
+    }
+    let scopes: Vec<crate::canon::Conditions> = all
+        .into_iter()
+        .filter(|agg| !inner.contains(&Expr::Aggregate(Box::new(agg.clone()))))
+        .map(|agg| agg.scope)
+        .collect();
     let own = |scope: &crate::canon::Conditions| -> Vec<Expr> {
         scope
             .iter()
@@ -134,7 +152,9 @@ fn with_own_scopes_as_filters(mut form: Expr) -> Expr {
     }
     map_aggregates(form, &mut |agg| {
         let mut filter = agg.filter.clone();
-        filter.extend(own(&agg.scope));
+        if scopes.contains(&agg.scope) {
+            filter.extend(own(&agg.scope));
+        }
         (filter, Vec::new())
     })
 }

@@ -1255,3 +1255,28 @@ fn a_currency_code_first_or_last_names_one_column() {
         ),
     ]);
 }
+
+/// Circles' token distribution counts distinct holders on the latest day, a
+/// one-row CTE's `max(date)` cross-joined in; its cohorts model counts rows
+/// of account × token. The latest-day condition is the report's slice, not
+/// a filter of the count: the two counts still differ (rows against
+/// distinct accounts), and with the same count they agree.
+#[test]
+fn a_one_row_ctes_aggregate_in_a_condition_is_the_reports_slice() {
+    const LATEST: &str = "with latest as (select max(date) as d from balances_daily where date < today())\nselect b.token_address as avatar, uniqExact(b.account) as holder_count, sum(b.balance) as balance\nfrom balances_daily b cross join latest\nleft join wrappers w on w.wrapper_address = b.account\nwhere b.date = latest.d and b.balance_raw > 1000\ngroup by 1\n";
+    const ROWS: &str = "select date, count(*) as holder_count from balances_daily group by 1\n";
+    const DISTINCT: &str =
+        "select date, count(distinct account) as holder_count from balances_daily group by 1\n";
+    expect(&[
+        (
+            "rows of account × token against distinct accounts",
+            &[("distribution.sql", LATEST), ("cohorts.sql", ROWS)],
+            &[("cohorts.sql", "ML010"), ("distribution.sql", "ML010")],
+        ),
+        (
+            "distinct accounts in both",
+            &[("distribution.sql", LATEST), ("cohorts.sql", DISTINCT)],
+            &[],
+        ),
+    ]);
+}
