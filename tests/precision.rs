@@ -1119,8 +1119,9 @@ fn wholly_different_columns_of_other_models_are_other_figures() {
 
 /// Adding up a column of rates makes no figure, whatever the output is
 /// called (`SUM(views_percentage)` over demographic splits). An average of
-/// rates, a sum of amounts converted at a rate, and a column that only
-/// mentions a rate are left alone.
+/// rates, a sum of amounts converted at a rate, a sum of CPM prices divided
+/// by 1000 (what the impressions cost), and a column that only mentions a
+/// rate are left alone.
 #[test]
 fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
     let summed = |expr: &str| {
@@ -1130,6 +1131,10 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
         ("sum(conversion_rate)", &[("a.sql", "ML005")][..]),
         ("sum(discount_pct) * 100", &[("a.sql", "ML005")][..]),
         ("sum(cost_per_click)", &[("a.sql", "ML005")][..]),
+        // per-mille prices of impression rows: a sum of CPMs is no cost
+        // until divided by 1000, when it is what the impressions cost
+        ("sum(kb_sold_cpm)", &[("a.sql", "ML005")][..]),
+        ("sum(kb_sold_cpm) / 1000", &[][..]),
         ("avg(conversion_rate)", &[][..]),
         ("sum(amount * exchange_rate)", &[][..]),
         ("sum(rate_card_amount)", &[][..]),

@@ -17,7 +17,9 @@ rule! {
     /// rate, a ratio or a percentage (`SUM(conversion_rate)`,
     /// `SUM(discount_pct)`, `SUM(cost_per_click)`) is flagged too. Averages of
     /// such columns are left alone there: an average of per-campaign rates
-    /// is sometimes what a report means.
+    /// is sometimes what a report means. So is a sum of per-mille prices
+    /// divided by 1000 (`SUM(win_cpm) / 1000`): over impression rows, that
+    /// is what the impressions cost.
     ///
     /// ## Why is this bad?
     /// The average of daily CTRs weighs a day with ten impressions like a day
