@@ -516,6 +516,25 @@ fn write_registry(
             if let Some(body) = body.filter(writable) {
                 let _ = writeln!(out, "  - name: {}", proposal.name);
                 let _ = writeln!(out, "    compare: reports");
+                // The pack's synonyms the reports use keep naming the metric,
+                // as they did under the pack alone: its sites are compared
+                // with the others, never judged as figures of their own.
+                if let Some(metric) = registry.get(&proposal.name) {
+                    let used: Vec<String> = metric
+                        .synonyms
+                        .iter()
+                        .filter(|synonym| {
+                            proposal
+                                .all_sites
+                                .iter()
+                                .any(|s| s.output_name.eq_ignore_ascii_case(synonym))
+                        })
+                        .map(|s| quoted(s))
+                        .collect();
+                    if !used.is_empty() {
+                        let _ = writeln!(out, "    synonyms: [{}]", used.join(", "));
+                    }
+                }
                 let _ = writeln!(out, "    sql: {}", quoted(&body.to_string()));
             }
             continue;
