@@ -55,6 +55,25 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of `rule` at `range` of `path` saying `message`, with
+    /// nothing else: the other fields are set where a rule has them.
+    pub fn of(rule: &crate::rules::RuleInfo, path: &str, range: Range, message: String) -> Finding {
+        Finding {
+            code: rule.code,
+            rule: rule.name,
+            severity: rule.severity,
+            path: path.to_string(),
+            range,
+            metric: None,
+            message,
+            found: None,
+            expected: None,
+            related: Vec::new(),
+            help: None,
+            label: None,
+        }
+    }
+
     /// Says that the finding's text is a template's output, not text the
     /// user wrote, so they look into the macro rather than the file.
     pub fn note_generated_by(&mut self, tag: &str) {

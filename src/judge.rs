@@ -263,11 +263,9 @@ pub(crate) fn without_filters(expr: &Expr) -> Expr {
 /// (`SUM(conversion_rate)`, scaled or not), by the name the report reads.
 pub fn summed_rate(computation: &Expr) -> Option<String> {
     // Every unregistered site passes here: the shape is read in place.
-    let (scale, core) = match computation {
-        Expr::Product(p) if p.factors.len() == 1 && !p.factors[0].inverse => {
-            (Some(&p.coefficient), &p.factors[0].expr)
-        }
-        other => (None, other),
+    let core = match computation {
+        Expr::Product(p) if p.factors.len() == 1 && !p.factors[0].inverse => &p.factors[0].expr,
+        other => other,
     };
     let Expr::Aggregate(agg) = core else {
         return None;
@@ -279,15 +277,6 @@ pub fn summed_rate(computation: &Expr) -> Option<String> {
         Expr::Column(column) | Expr::Renamed { alias: column, .. } => column,
         _ => return None,
     };
-    // Prices per thousand impressions, summed over impression rows and
-    // divided by 1000, are what the impressions cost: money, not a rate.
-    let per_mille_price = column
-        .to_lowercase()
-        .split('_')
-        .any(|w| matches!(w, "cpm" | "ecpm" | "rcpm" | "rpm"));
-    if per_mille_price && scale.is_some_and(|s| *s == Number::parse("0.001")) {
-        return None;
-    }
     crate::names::names_a_rate(column).then(|| column.clone())
 }
 

@@ -113,14 +113,21 @@ const RATE_WORDS: &[&str] = &[
     "percentage",
     "ctr",
     "cvr",
-    "cpm",
-    "cpc",
-    "cpa",
     "roas",
+];
+
+/// Units of time: a rate per day or per hour (`day_rate`, `hourly_rate`) is
+/// a quantity per period, which adds up over periods.
+const TIME_WORDS: &[&str] = &[
+    "day", "daily", "hour", "hourly", "week", "weekly", "month", "monthly",
 ];
 
 /// Whether a column's name says each row holds a rate (`conversion_rate`,
 /// `discount_pct`, `cost_per_click`): adding such rows up makes no figure.
+/// A bare `rate` (a price as often as a ratio), a rate per period
+/// (`day_rate`: tokens emitted per day add up over days) and a price per
+/// unit (`cpm`, `cpc`: over impression or click rows, their sum is what the
+/// rows cost) say no such thing.
 pub fn names_a_rate(column: &str) -> bool {
     let column = column.to_lowercase();
     let words: Vec<&str> = column.split('_').filter(|w| !w.is_empty()).collect();
@@ -128,7 +135,12 @@ pub fn names_a_rate(column: &str) -> bool {
         .iter()
         .enumerate()
         .any(|(i, w)| *w == "per" && i > 0 && i + 1 < words.len());
-    words.last().is_some_and(|w| RATE_WORDS.contains(w)) || per_something
+    let rate_word = match words.as_slice() {
+        [.., before, "rate"] => !TIME_WORDS.contains(before),
+        [.., last] => RATE_WORDS.contains(last) && *last != "rate",
+        [] => false,
+    };
+    rate_word || per_something
 }
 
 /// The words that qualify a metric name, and those that change its meaning:

@@ -175,6 +175,7 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     (SF, "SELECT ZEROIFNULL(SUM(clicks)) / SUM(impressions) AS ctr FROM fct"),
     (RS, "SELECT NVL(SUM(clicks), 0) / SUM(impressions) AS ctr FROM fct"),
     (MY, "SELECT IFNULL(SUM(clicks), 0) / SUM(impressions) AS ctr FROM fct"),
+    (GEN, "SELECT CASE WHEN SUM(clicks) IS NULL THEN 0 ELSE SUM(clicks) END / SUM(impressions) AS ctr FROM fct"),
     (TSQL, "SELECT ISNULL(SUM(clicks), 0) / NULLIF(SUM(impressions), 0) AS ctr FROM fct"),
     // Conditional aggregates.
     (GEN, "SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM fct WHERE is_test = false"),
@@ -253,6 +254,8 @@ const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     // Near misses of the clipped and inner-group shapes judged unknown.
     (GEN, "SELECT GREATEST(SUM(spend), SUM(payout)) AS spend FROM fct", "ML001"),
     (GEN, "SELECT CASE WHEN SUM(spend) < 0 THEN 0 ELSE SUM(payout) END AS spend FROM fct", "ML001"),
+    // A null-to-zero CASE over another total is that total.
+    (GEN, "SELECT CASE WHEN SUM(spend) IS NULL THEN 0 ELSE SUM(payout) END AS spend FROM fct", "ML001"),
     (GEN, "SELECT COUNT(CASE WHEN is_click = 1 THEN 1 END) AS clicks FROM ev", "ML001"),
     // A sum of another flag counts other rows.
     (GEN, "SELECT SUM(CAST(is_wau AS INT)) AS dau FROM fct", "ML001"),

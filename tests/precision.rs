@@ -1119,9 +1119,9 @@ fn wholly_different_columns_of_other_models_are_other_figures() {
 
 /// Adding up a column of rates makes no figure, whatever the output is
 /// called (`SUM(views_percentage)` over demographic splits). An average of
-/// rates, a sum of amounts converted at a rate, a sum of CPM prices divided
-/// by 1000 (what the impressions cost), and a column that only mentions a
-/// rate are left alone.
+/// rates, a sum of amounts converted at a rate, a sum of CPM prices (what
+/// impression rows cost, ×1000), a bare `rate` (often a price), a rate per
+/// day, and a column that only mentions a rate are left alone.
 #[test]
 fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
     let summed = |expr: &str| {
@@ -1131,10 +1131,14 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
         ("sum(conversion_rate)", &[("a.sql", "ML005")][..]),
         ("sum(discount_pct) * 100", &[("a.sql", "ML005")][..]),
         ("sum(cost_per_click)", &[("a.sql", "ML005")][..]),
-        // per-mille prices of impression rows: a sum of CPMs is no cost
-        // until divided by 1000, when it is what the impressions cost
-        ("sum(kb_sold_cpm)", &[("a.sql", "ML005")][..]),
+        // per-mille prices of impression rows: their sum is 1000 × what
+        // the impressions cost; a bare rate is as often a price; a rate per
+        // day adds up over days
+        ("sum(kb_sold_cpm)", &[][..]),
         ("sum(kb_sold_cpm) / 1000", &[][..]),
+        ("sum(rate)", &[][..]),
+        ("sum(day_rate)", &[][..]),
+        ("sum(click_rate)", &[("a.sql", "ML005")][..]),
         ("avg(conversion_rate)", &[][..]),
         ("sum(amount * exchange_rate)", &[][..]),
         ("sum(rate_card_amount)", &[][..]),

@@ -532,6 +532,15 @@ impl<'r> Lowerer<'r> {
 /// A CASE, or the ratio it guards when its only job is to keep a zero or
 /// null denominator out.
 fn case(operand: Option<Expr>, branches: Vec<(Expr, Expr)>, otherwise: Option<Expr>) -> Expr {
+    // `CASE WHEN SUM(x) IS NULL THEN 0 ELSE SUM(x) END` is `COALESCE(SUM(x),
+    // 0)`: the aggregate (see `Meaning::ZeroIfNull2`).
+    if let (None, [(Expr::IsNull(tested), Expr::Number(zero))], Some(value)) =
+        (&operand, branches.as_slice(), &otherwise)
+    {
+        if zero.is_zero() && **tested == *value && value.has_aggregate() {
+            return value.clone();
+        }
+    }
     match unguarded_ratio(operand.as_ref(), &branches, otherwise.as_ref()) {
         Some(ratio) => ratio,
         None => Expr::Case {

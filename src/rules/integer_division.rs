@@ -60,7 +60,6 @@ impl IntegerDivision {
         by_operator: bool,
         dialect: Dialect,
     ) -> Finding {
-        let info = Self::INFO;
         let shown = crate::canon::elide_middle(division, 80);
         let (message, help) = if by_operator {
             (
@@ -74,18 +73,10 @@ impl IntegerDivision {
             )
         };
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range,
-            metric: None,
-            message,
             found: Some(division.to_string()),
-            expected: None,
-            related: Vec::new(),
             help: Some(help),
             label: Some("the fraction is lost here".to_string()),
+            ..Finding::of(&Self::INFO, path, range, message)
         }
     }
 }

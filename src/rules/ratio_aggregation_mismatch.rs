@@ -17,9 +17,10 @@ rule! {
     /// rate, a ratio or a percentage (`SUM(conversion_rate)`,
     /// `SUM(discount_pct)`, `SUM(cost_per_click)`) is flagged too. Averages of
     /// such columns are left alone there: an average of per-campaign rates
-    /// is sometimes what a report means. So is a sum of per-mille prices
-    /// divided by 1000 (`SUM(win_cpm) / 1000`): over impression rows, that
-    /// is what the impressions cost.
+    /// is sometimes what a report means. So are a sum of per-unit prices
+    /// (`SUM(win_cpm) / 1000`, `SUM(cpc)`: over impression or click rows,
+    /// what they cost), a bare `rate` (as often a price) and a rate per
+    /// period (`SUM(day_rate)` over days).
     ///
     /// ## Why is this bad?
     /// The average of daily CTRs weighs a day with ten impressions like a day

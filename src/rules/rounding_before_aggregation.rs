@@ -49,24 +49,17 @@ impl RoundingBeforeAggregation {
         aggregate: &str,
         rounding: &str,
     ) -> Finding {
-        let info = Self::INFO;
         let shown = crate::canon::elide_middle(rounding, 60);
         let total = crate::canon::elide_middle(aggregate, 60);
+        let message = format!(
+            "{output} adds up values rounded row by row: `{total}` rounds each row (`{shown}`) before adding, so every row's rounding error is in the total"
+        );
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range,
             metric: metric.map(str::to_string),
-            message: format!(
-                "{output} adds up values rounded row by row: `{total}` rounds each row (`{shown}`) before adding, so every row's rounding error is in the total"
-            ),
             found: Some(aggregate.to_string()),
-            expected: None,
-            related: Vec::new(),
             help: Some("round the total instead: `ROUND(SUM(x), 2)`".to_string()),
             label: Some("rounded before it is added up".to_string()),
+            ..Finding::of(&Self::INFO, path, range, message)
         }
     }
 }
