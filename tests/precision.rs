@@ -1150,10 +1150,12 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
 }
 
 /// A dbt package routes each connector's schema through its own models,
-/// enabled by a var (`config(enabled = var('etl') == 'stitch')`): Stitch
-/// delivers costs in micros and its models divide by a million, Fivetran's
-/// do not. dbt builds one set or the other, never both, so they are not
-/// compared. Models enabled under one condition still must agree.
+/// enabled by a var (`config(enabled = var('etl') == 'stitch')`): one
+/// connector delivers costs in cents and its models divide by 100, the
+/// other's do not. dbt builds one set or the other, never both, so they are
+/// not compared. Models enabled under one condition still must agree.
+/// (Stitch's micros, a division by a million, are also a display unit
+/// across reports, left alone whatever enables the models.)
 #[test]
 fn models_enabled_under_different_conditions_are_alternatives() {
     const PROJECT: (&str, &str) = ("dbt_project.yml", "name: ads\nversion: '1.0'\n");
@@ -1161,10 +1163,10 @@ fn models_enabled_under_different_conditions_are_alternatives() {
         format!("{{{{ config(enabled = var('etl') == '{etl}') }}}}\nselect day, {formula} as amount_billed from {{{{ source('ads', 'report') }}}} group by 1\n")
     };
     let (stitch, fivetran) = (
-        router("stitch", "sum(cost) / 1000000"),
+        router("stitch", "sum(cost) / 100"),
         router("fivetran", "sum(cost)"),
     );
-    let fivetran_in_micros = router("fivetran", "sum(cost) / 1000000");
+    let fivetran_in_cents = router("fivetran", "sum(cost) * 100");
     expect(&[
         (
             "one connector's models or the other's",
@@ -1185,7 +1187,7 @@ fn models_enabled_under_different_conditions_are_alternatives() {
                 ("models/fivetran/campaign_performance.sql", &fivetran),
                 (
                     "models/fivetran/criteria_performance.sql",
-                    &fivetran_in_micros,
+                    &fivetran_in_cents,
                 ),
             ],
             &[("models/fivetran/criteria_performance.sql", "ML010")],

@@ -46,10 +46,17 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry) -> Evidence {
         return Evidence::Unsettled;
     }
     let (here, there) = (unguarded(here), unguarded(there));
-    let ((_, here), (_, there)) = (split_scale(here), split_scale(there));
+    let ((here_scale, here), (there_scale, there)) = (split_scale(here), split_scale(there));
     if here == there {
-        // One is the other at another scale.
-        return Evidence::Evident;
+        // One is the other at another scale: a percent against a fraction,
+        // a factor. Thousands, millions and billions are how a dashboard
+        // tile shows a figure (or a connector's micros), as often as not
+        // on purpose.
+        return if in_display_units(&here_scale, &there_scale) {
+            Evidence::Unsettled
+        } else {
+            Evidence::Evident
+        };
     }
     if without_filters(&here) == without_filters(&there) {
         // A filter the others apply is missing here; a filter only this
@@ -93,6 +100,19 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry) -> Evidence {
     } else {
         Evidence::Unsettled
     }
+}
+
+/// Whether two scales differ by a power of 1000: thousands, millions,
+/// billions.
+fn in_display_units(a: &crate::canon::Number, b: &crate::canon::Number) -> bool {
+    let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) else {
+        return false;
+    };
+    if a == 0.0 || b == 0.0 {
+        return false;
+    }
+    let thousands = (a / b).abs().log10() / 3.0;
+    thousands.abs() >= 1.0 && (thousands - thousands.round()).abs() < 1e-9
 }
 
 /// Whether `here` keeps fewer rows than `there` on some aggregate: its
@@ -285,6 +305,7 @@ mod tests {
                     "sum(clicks) * 100 / sum(impressions)",
                     "sum(clicks) / sum(impressions)",
                 ),
+                ("sum(amount_usd) / 2", "sum(amount_usd)"),
                 // averaged per-row ratios where the other divides totals
                 (
                     "avg(clicks / impressions)",
@@ -349,6 +370,9 @@ mod tests {
         expect(
             Evidence::Unsettled,
             &[
+                // display units: thousands, millions, billions
+                ("sum(amount_usd) / 1000000", "sum(amount_usd)"),
+                ("sum(amount_usd) / 1000000000", "sum(amount_usd) / 1000"),
                 // a clamp at zero
                 (
                     "case when sum(tvl) < 0 then 0 else sum(tvl) end",
