@@ -102,15 +102,8 @@ impl InconsistentComputation {
             format!("the reports split on {name}; agree on one definition and record it in a registry (`metriclint init` writes one)")
         };
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range,
             metric: Some(name.to_string()),
-            message,
             found: Some(form.to_string()),
-            expected: None,
             related: vec![Related {
                 path: other.path.to_string(),
                 line: other.range.start.line,
@@ -119,6 +112,7 @@ impl InconsistentComputation {
             }],
             help: Some(help),
             label: Some(format!("computed as {form:.100}")),
+            ..Finding::of(&info, path, range, message)
         }
     }
 }

@@ -32,24 +32,20 @@ impl ModelCycle {
     pub fn finding(path: &str, model: &str, refs: &[&str]) -> Finding {
         let info = Self::INFO;
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range: Range::file_start(),
-            metric: None,
-            message: format!(
-                "model `{model}` is part of a ref() cycle (it refs {})",
-                refs.join(", ")
-            ),
-            found: None,
-            expected: None,
-            related: Vec::new(),
             help: Some(
                 "break the cycle; lineage across ref() is not followed for these models"
                     .to_string(),
             ),
             label: Some("cycle".to_string()),
+            ..Finding::of(
+                &info,
+                path,
+                Range::file_start(),
+                format!(
+                    "model `{model}` is part of a ref() cycle (it refs {})",
+                    refs.join(", ")
+                ),
+            )
         }
     }
 }

@@ -49,18 +49,8 @@ impl ParseError {
             message
         };
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range,
-            metric: None,
-            message,
-            found: None,
-            expected: None,
-            related: Vec::new(),
             help: Some(help.to_string()),
-            label: None,
+            ..Finding::of(&info, path, range, message)
         }
     }
 }

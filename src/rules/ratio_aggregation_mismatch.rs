@@ -49,23 +49,16 @@ impl RatioAggregationMismatch {
     pub fn summed_rate(path: &str, site: &Site, column: &str) -> Finding {
         let info = Self::INFO;
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range: site.range,
             metric: Some(site.output_name.clone()),
-            message: format!(
-                "{} adds up `{column}`, a rate per row: a sum of rates is no rate of the total (two rows at 50% add up to 100%)",
-                site.output_name
-            ),
             found: Some(format!("sum({column})")),
-            expected: None,
-            related: Vec::new(),
             help: Some(format!(
                 "sum what `{column}` divides, and divide the sums (`SUM(numerator) / NULLIF(SUM(denominator), 0)`)"
             )),
             label: Some("adds up per-row rates".to_string()),
+            ..Finding::of(&info, path, site.range, format!(
+                "{} adds up `{column}`, a rate per row: a sum of rates is no rate of the total (two rows at 50% add up to 100%)",
+                site.output_name
+            ))
         }
     }
 

@@ -33,21 +33,17 @@ impl TemplateError {
     pub fn finding(path: &str, line: u32, message: String) -> Finding {
         let info = Self::INFO;
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range: Range {
-                start: Position::new(line.max(1), 1),
-                end: Position::new(line.max(1), 2),
-            },
-            metric: None,
-            message,
-            found: None,
-            expected: None,
-            related: Vec::new(),
             help: Some("fix the template; the other files were checked".to_string()),
             label: Some("here".to_string()),
+            ..Finding::of(
+                &info,
+                path,
+                Range {
+                    start: Position::new(line.max(1), 1),
+                    end: Position::new(line.max(1), 2),
+                },
+                message,
+            )
         }
     }
 }

@@ -32,18 +32,9 @@ impl UnknownMacro {
     pub fn finding(path: &str, range: Range, name: &str) -> Finding {
         let info = Self::INFO;
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range,
-            metric: None,
-            message: format!("macro `{name}` is defined nowhere in the project or its installed packages; what it computes is not checked"),
-            found: None,
-            expected: None,
-            related: Vec::new(),
             help: Some("install the package (`dbt deps`) or add the macro's folder to macro-paths".to_string()),
             label: Some("unknown macro".to_string()),
+            ..Finding::of(&info, path, range, format!("macro `{name}` is defined nowhere in the project or its installed packages; what it computes is not checked"))
         }
     }
 }

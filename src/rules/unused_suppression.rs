@@ -40,18 +40,14 @@ impl UnusedSuppression {
             codes.to_string()
         };
         Finding {
-            code: info.code,
-            rule: info.name,
-            severity: info.severity,
-            path: path.to_string(),
-            range,
-            metric: None,
-            message: format!("this {kind} suppression ({named}) silences no finding"),
-            found: None,
-            expected: None,
-            related: Vec::new(),
             help: Some("remove the comment".to_string()),
             label: Some("unused".to_string()),
+            ..Finding::of(
+                &info,
+                path,
+                range,
+                format!("this {kind} suppression ({named}) silences no finding"),
+            )
         }
     }
 }
