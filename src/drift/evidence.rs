@@ -7,7 +7,8 @@
 //! totals, one is the other inverted or at another scale, one divides by
 //! another single total. Others are as often a deliberate variant (a filter
 //! that sits upstream, a clamp, a figure built from another model's
-//! averages, a formula that shares nothing with the other): on real
+//! averages, a figure in thousands or millions for a dashboard tile, a
+//! formula that shares nothing with the other): on real
 //! repositories reviewers judged almost none of those a drift, so ML010
 //! stays silent on them across reports, and `metrics` still lists every
 //! way. Within one report every difference counts: its own parts must agree.
