@@ -1059,6 +1059,12 @@ fn check_sql(
         by_model: &by_model,
         counted: &counted,
     };
+    // Only a file that mentions ROUND or TRUNC is walked for rounding
+    // before aggregation (ML007): most files never round.
+    let mentions_rounding = text
+        .as_bytes()
+        .windows(5)
+        .any(|w| w.eq_ignore_ascii_case(b"round") || w.eq_ignore_ascii_case(b"trunc"));
     // Only a file with a division that loses its fraction needs its lines.
     let mut lines: Option<LineIndex<'_>> = None;
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
@@ -1077,7 +1083,12 @@ fn check_sql(
                 ));
             }
         }
-        for rounded in crate::canon::rounding::rounded_before_aggregation(&statement) {
+        let rounded_sums = if mentions_rounding {
+            crate::canon::rounding::rounded_before_aggregation(&statement)
+        } else {
+            Vec::new()
+        };
+        for rounded in rounded_sums {
             let metric = registry
                 .lookup(&rounded.output)
                 .filter(|(m, _)| matches!(m.unit, Some(Unit::Currency | Unit::CurrencyMicros)))

@@ -119,6 +119,22 @@ pub fn read_without_slice(expr: &Expr) -> Expr {
 /// unrevoked certificates) keeps rows out of its own columns' aggregates
 /// only, which is what a filter on the aggregate says.
 fn with_own_scopes_as_filters(mut form: Expr) -> Expr {
+    // Most figures' aggregates all see one scope (the report's WHERE): no
+    // condition is any aggregate's own, and nothing is cloned to say so.
+    let mut first: Option<crate::canon::Conditions> = None;
+    let mut one_scope = true;
+    form.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            match &first {
+                None => first = Some(agg.scope.clone()),
+                Some(scope) => one_scope &= *scope == agg.scope,
+            }
+        }
+    });
+    if one_scope {
+        form.clear_scopes();
+        return form;
+    }
     // The figure's own aggregates, not one inside a condition (`date =
     // MAX(date)` of a one-row CTE) or argument of another.
     let all = aggregates(&form);
