@@ -1291,3 +1291,40 @@ fn a_one_row_ctes_aggregate_in_a_condition_is_the_reports_slice() {
         ),
     ]);
 }
+
+/// Dune's "volume by token" queries total `dex.trades` twice, once grouped
+/// by the token bought and once by the token sold, and halve the union:
+/// each trade is in both legs, so the half is the volume the other reports
+/// total. Summing the legs without halving counts every trade twice.
+#[test]
+fn halving_a_union_of_both_legs_of_a_trade_is_the_total() {
+    const TOTAL: &str = "select day, sum(amount_usd) as volume from trades group by 1\n";
+    let legs = |outer: &str| {
+        format!(
+            "with legs as (\n\
+               select token_bought as token, sum(amount_usd) as v from trades group by 1\n\
+               union all\n\
+               select token_sold as token, sum(amount_usd) as v from trades group by 1\n\
+             )\n\
+             select token, {outer} as volume from legs group by 1\n"
+        )
+    };
+    let (halved, doubled) = (legs("sum(v) / 2"), legs("sum(v)"));
+    let repository = |by_token: &str| {
+        [
+            ("a.sql", TOTAL.to_string()),
+            ("b.sql", TOTAL.to_string()),
+            ("by_token.sql", by_token.to_string()),
+        ]
+    };
+    let silent = repository(&halved);
+    let files: Vec<(&str, &str)> = silent.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    assert_eq!(findings(&files), vec![], "halved legs are the total");
+    let loud = repository(&doubled);
+    let files: Vec<(&str, &str)> = loud.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let text = concise(&files, &["."]);
+    assert!(
+        text.contains("by_token.sql") && text.contains("ML010") && text.contains("multiplies by 2"),
+        "legs summed whole count each trade twice:\n{text}"
+    );
+}

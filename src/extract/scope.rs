@@ -453,7 +453,12 @@ impl<'a> Scope<'a> {
         }
         let ctes = self.ctes_for(query);
         let mut meaning: Option<Expr> = None;
-        for select in selects_of(&query.body) {
+        let selects = selects_of(&query.body);
+        // Each branch's base relations and row conditions, while they may
+        // still turn out to be legs of one another (see below).
+        let mut legs: Option<(Vec<String>, Vec<Expr>)> = None;
+        let mut all_legs = selects.len() > 1 && is_union_all(&query.body);
+        for select in selects.iter().copied() {
             let inner = self.nested(select, &ctes);
             let branch = match output_item(select, column) {
                 Some(Output::Column(qualifier, name)) if name.eq_ignore_ascii_case(column) => {
@@ -480,6 +485,13 @@ impl<'a> Scope<'a> {
                     "derived column {column}: lineage too large to follow"
                 ));
             }
+            if all_legs {
+                let reads = (inner.base_relations(), inner.conditions());
+                match &legs {
+                    None => legs = Some(reads),
+                    Some(first) => all_legs = *first == reads,
+                }
+            }
             match &meaning {
                 None => meaning = Some(branch),
                 Some(first) if *first == branch => {}
@@ -496,7 +508,40 @@ impl<'a> Scope<'a> {
                 }
             }
         }
-        meaning.unwrap_or_else(opaque)
+        match meaning {
+            // Branches that total one value over the same rows under the
+            // same conditions, each grouped its own way (a trade once by the
+            // token bought, once by the token sold), hold every row's total
+            // once per branch: their union totals it that many times.
+            Some(total) if all_legs && total.has_aggregate() => Expr::product(
+                crate::canon::Number::int(selects.len() as i128),
+                vec![crate::canon::Factor::mul(total)],
+            ),
+            Some(meaning) => meaning,
+            None => opaque(),
+        }
+    }
+}
+
+/// Whether a set expression is only UNION ALLs of its branches.
+fn is_union_all(body: &SetExpr) -> bool {
+    use sqlparser::ast::{SetOperator, SetQuantifier};
+    match body {
+        SetExpr::SetOperation {
+            op: SetOperator::Union,
+            set_quantifier: SetQuantifier::All,
+            left,
+            right,
+        } => is_union_all_or_select(left) && is_union_all_or_select(right),
+        _ => false,
+    }
+}
+
+fn is_union_all_or_select(body: &SetExpr) -> bool {
+    match body {
+        SetExpr::Select(_) => true,
+        SetExpr::Query(q) => is_union_all_or_select(&q.body),
+        other => is_union_all(other),
     }
 }
 

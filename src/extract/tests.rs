@@ -10,7 +10,8 @@ fn sites(sql: &str) -> Vec<(String, u32, String)> {
     let parsed = parse_file(sql, &GenericDialect {});
     assert!(parsed.failures.is_empty(), "{:?}", parsed.failures);
     let wanted = |n: &str| {
-        ["ctr", "clicks", "impressions", "cpm", "spend"].contains(&n.to_lowercase().as_str())
+        ["ctr", "clicks", "impressions", "cpm", "spend", "volume"]
+            .contains(&n.to_lowercase().as_str())
     };
     // Renamed columns are shown by their base name, to show lineage reached it.
     let base_columns = ["clicks", "impressions", "spend"].map(String::from).into();
@@ -159,6 +160,26 @@ fn computed_columns_fold_through_lineage() {
             "WITH u AS (SELECT SUM(clicks) AS c FROM a UNION ALL SELECT COUNT(*) AS c FROM b) SELECT SUM(c) AS clicks FROM u",
             "derived column c differs across UNION branches",
         ),
+        // Legs: one table totalled twice under the same conditions, once by
+        // the token bought and once by the token sold, holds each trade
+        // twice; halving their union is the total.
+        (
+            "WITH legs AS (\n\
+               SELECT token_bought AS token, SUM(amount_usd) AS volume FROM trades WHERE project = 'b' GROUP BY 1\n\
+               UNION ALL\n\
+               SELECT token_sold AS token, SUM(amount_usd) AS volume FROM trades WHERE project = 'b' GROUP BY 1)\n\
+             SELECT token, SUM(volume) / 2 AS volume FROM legs GROUP BY 1",
+            "sum(amount_usd) filter (where project = 'b')",
+        ),
+        // Summed without halving, the legs count each trade twice.
+        (
+            "WITH legs AS (\n\
+               SELECT token_bought AS token, SUM(amount_usd) AS volume FROM trades GROUP BY 1\n\
+               UNION ALL\n\
+               SELECT token_sold AS token, SUM(amount_usd) AS volume FROM trades GROUP BY 1)\n\
+             SELECT token, SUM(volume) AS volume FROM legs GROUP BY 1",
+            "sum(amount_usd) * 2",
+        ),
     ];
     for (sql, want) in cases {
         let found = sites(sql);
@@ -304,4 +325,22 @@ fn spans_skip_comments_and_keep_leading_casts_and_signs() {
         covered(tsql, &sqlparser::dialect::MsSqlDialect {}),
         vec!["SUM(clicks) * 1.0 / COUNT(*)".to_string()]
     );
+}
+
+#[test]
+fn union_branches_are_legs_only_over_the_same_rows() {
+    // Partitions (another table, another condition, a UNION that drops
+    // duplicates) hold each row once: their union is no multiple.
+    let partitions = [
+        "WITH u AS (SELECT SUM(amount_usd) AS v FROM trades_a UNION ALL SELECT SUM(amount_usd) AS v FROM trades_b) SELECT SUM(v) AS volume FROM u",
+        "WITH u AS (SELECT SUM(amount_usd) AS v FROM trades WHERE chain = 'a' UNION ALL SELECT SUM(amount_usd) AS v FROM trades WHERE chain = 'b') SELECT SUM(v) AS volume FROM u",
+        "WITH u AS (SELECT x AS k, SUM(amount_usd) AS v FROM trades GROUP BY 1 UNION SELECT y AS k, SUM(amount_usd) AS v FROM trades GROUP BY 1) SELECT SUM(v) AS volume FROM u",
+        // Rows, not totals: the outer total is of each branch's rows.
+        "WITH u AS (SELECT x AS k, amount_usd AS v FROM trades UNION ALL SELECT y AS k, amount_usd AS v FROM trades) SELECT SUM(v) AS volume FROM u",
+    ];
+    for sql in partitions {
+        let found = sites(sql);
+        let last = found.last().unwrap_or_else(|| panic!("no site in {sql}"));
+        assert!(!last.2.contains("* 2"), "{sql}\n  got {}", last.2);
+    }
 }
