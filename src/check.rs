@@ -1213,6 +1213,7 @@ fn keep_sites(
                 generated_by: None,
                 project: None,
                 enabled_when: None,
+                entities: site.entities.into_boxed_slice(),
             });
             findings.extend(finding);
             continue;
@@ -1255,6 +1256,7 @@ fn keep_sites(
                 top_level: site.top_level,
                 project: None,
                 enabled_when: None,
+                entities: site.entities.into_boxed_slice(),
             });
         }
     }

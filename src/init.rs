@@ -215,6 +215,9 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
             match drift::evidence_between(s, chosen[0], registry) {
                 drift::Evidence::Evident => false,
                 drift::Evidence::AgainstMajority => reports(&chosen) < 2,
+                drift::Evidence::AgainstMajorityOfItsGrain => {
+                    !drift::majority_of_its_grain(s, &chosen)
+                }
                 drift::Evidence::Unsettled => true,
             }
         });
@@ -442,6 +445,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             in_union: site.in_union,
             top_level: site.top_level,
             label: site.label.as_deref().map(str::to_string),
+            entities: site.entities.to_vec(),
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;

@@ -325,6 +325,18 @@ pub const GRAIN_WORDS: &[&str] = &[
     "annual",
 ];
 
+/// Whether a lowercase column name names a key (`id`, `client_id`,
+/// `order_key`).
+pub fn names_a_key(c: &str) -> bool {
+    c == "id" || c.ends_with("_id") || c.ends_with("_key") || c.ends_with("_uuid")
+}
+
+/// Whether a lowercase column name names one thing a figure may be per: a
+/// key, or an address (a pool's, a wallet's, a contract's).
+pub fn names_an_entity(c: &str) -> bool {
+    names_a_key(c) || c.ends_with("address")
+}
+
 /// Whether a name carries a currency code as a word (`value_usd`,
 /// `revenue_eur`): it is money, whatever else it is.
 pub fn names_money(name: &str) -> bool {

@@ -306,7 +306,7 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[
                 ("merged.sql", "with days as (select coalesce(s.is_active, s.is_trial, false) as is_active_today, s.server_id from segment s) select server_id, sum(cast(is_active_today as integer)) as daily_active_users from days group by 1"),
                 ("boards.sql", "select server_id, sum(cast(coalesce(is_active, false) as integer)) as daily_active_users from segment group by 1"),
-                ("calls.sql", "select day, sum(cast(coalesce(is_active, false) as integer)) as daily_active_users from segment group by 1"),
+                ("calls.sql", "select day, server_id, sum(cast(coalesce(is_active, false) as integer)) as daily_active_users from segment group by 1, 2"),
             ],
             &[("merged.sql", "ML010")],
         ),
@@ -421,8 +421,8 @@ fn a_helper_column_a_report_does_not_publish_is_not_compared() {
                   c as (select project_id, sum_close_time_seconds / n as avg_close_seconds from p),\n\
                   j as (select c.*, 1 as x from c)\n";
     let others = [
-        ("b.sql", "select user_id, sum(case when resolved_at is not null then last_assignment_duration_seconds else 0 end) as sum_close_time_seconds from issue group by 1"),
-        ("c.sql", "select day, sum(case when resolved_at is not null then last_assignment_duration_seconds else 0 end) as sum_close_time_seconds from issue group by 1"),
+        ("b.sql", "select project_id, sum(case when resolved_at is not null then last_assignment_duration_seconds else 0 end) as sum_close_time_seconds from issue group by 1"),
+        ("c.sql", "select project_id, day, sum(case when resolved_at is not null then last_assignment_duration_seconds else 0 end) as sum_close_time_seconds from issue group by 1, 2"),
     ];
     let hidden = format!("{helper}select * from j");
     let published = format!("{helper}select * from p");
@@ -1327,4 +1327,101 @@ fn halving_a_union_of_both_legs_of_a_trade_is_the_total() {
         text.contains("by_token.sql") && text.contains("ML010") && text.contains("multiplies by 2"),
         "legs summed whole count each trade twice:\n{text}"
     );
+}
+
+/// Balancer's spell offers `pool_liquidity_usd` (a pool's own) and
+/// `protocol_liquidity_usd` (the protocol's share); its per-pool queries
+/// total the first, its per-chain queries the second. dbt_jira averages
+/// time open per project and time assigned per user. A model's variants of
+/// one measure, used per different things, are two figures; the same
+/// variants per the same things, another measure per other things
+/// (`spend` where the others subtract `payout`), or a majority of figures
+/// per the same things are still compared.
+#[test]
+fn variants_of_one_measure_per_different_things_are_two_figures() {
+    const PER_DAY: &str =
+        "select day, sum(protocol_liquidity_usd) as tvl from liquidity group by 1\n";
+    const PER_CHAIN: &str =
+        "select blockchain, sum(protocol_liquidity_usd) as tvl from liquidity group by 1\n";
+    let time_open = |key: &str, column: &str| {
+        format!(
+            "with totals as (select {key}, sum(case when resolved_at is not null then {column} else 0 end) as total_close, \
+             sum(case when resolved_at is not null then 1 else 0 end) as closed from issue group by 1)\n\
+             select {key}, total_close / nullif(closed, 0) as avg_close_time_seconds from totals\n"
+        )
+    };
+    let (per_project, per_user, per_user_as_projects) = (
+        time_open("project_id", "open_duration_seconds"),
+        time_open("assignee_user_id", "last_assignment_duration_seconds"),
+        time_open("project_id", "last_assignment_duration_seconds"),
+    );
+    expect(&[
+        (
+            "a pool's own liquidity, per pool",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                (
+                    "per_pool.sql",
+                    "select pool_id, sum(pool_liquidity_usd) as tvl from liquidity group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "one pool, fixed in the WHERE",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                (
+                    "one_pool.sql",
+                    "select day, sum(pool_liquidity_usd) as tvl from liquidity where pool_id = 'x' group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a pool's own liquidity totalled per day",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                (
+                    "per_day.sql",
+                    "select day, sum(pool_liquidity_usd) as tvl from liquidity group by 1\n",
+                ),
+            ],
+            &[("per_day.sql", "ML010")],
+        ),
+        (
+            "time open per project, time assigned per user",
+            &[("project.sql", &per_project), ("user.sql", &per_user)],
+            &[],
+        ),
+        (
+            "near miss: time assigned per project",
+            &[
+                ("project.sql", &per_project),
+                ("assigned.sql", &per_user_as_projects),
+            ],
+            &[("assigned.sql", "ML010"), ("project.sql", "ML010")],
+        ),
+        (
+            "another value totalled, against reports per other things",
+            &[
+                ("a.sql", "select campaign_id, sum(clicks) as clicks from ads group by 1\n"),
+                ("b.sql", "select campaign_id, day, sum(clicks) as clicks from ads group by 1, 2\n"),
+                ("daily.sql", "select day, sum(taps) as clicks from ads group by 1\n"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: another value totalled, per the same things",
+            &[
+                ("a.sql", "select campaign_id, sum(clicks) as clicks from ads group by 1\n"),
+                ("b.sql", "select campaign_id, day, sum(clicks) as clicks from ads group by 1, 2\n"),
+                ("taps.sql", "select campaign_id, sum(taps) as clicks from ads group by 1\n"),
+            ],
+            &[("taps.sql", "ML010")],
+        ),
+    ]);
 }

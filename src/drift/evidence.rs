@@ -27,15 +27,24 @@ pub enum Evidence {
     /// A drift whichever report is meant.
     Evident,
     /// A drift where most reports, reading one table with it, agree on the
-    /// other way: another total, another formula, a filter left out.
+    /// other way: a filter left out.
     AgainstMajority,
+    /// A drift where most reports of figures per the same things (see
+    /// [`super::same_grain`]), reading one table with it, agree on the other
+    /// way: another value totalled, one more total added. What a report
+    /// per pool totals, reports per chain are no majority for.
+    AgainstMajorityOfItsGrain,
     /// A difference a report may well mean.
     Unsettled,
 }
 
 /// How far computing one name as `here` in one report and as `there` in
 /// another is a drift: both are forms in one vocabulary (see `variants_of`).
-pub fn evidence(here: &Expr, there: &Expr, registry: &Registry) -> Evidence {
+/// `same_grain` says whether the two figures are per the same things (see
+/// [`super::same_grain`]): another value totalled per pool than per chain
+/// (a pool's own liquidity against the protocol's share of it) is as often
+/// another figure as a drift.
+pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, same_grain: bool) -> Evidence {
     // A figure clipped at zero is a choice its report made on purpose; a
     // total of another model's averages or sums is a figure of that model's
     // grain, which no report here shows.
@@ -86,17 +95,25 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry) -> Evidence {
     }
     if !divides(&here_den) {
         // Two totals: another value totalled, or one more total added.
-        return if one_total_apart(&here, &there) || one_total_more(&here, &there) {
-            Evidence::AgainstMajority
+        let apart = one_total_apart(&here, &there);
+        return if apart.is_some_and(|a| a.at_a_grain_alike(same_grain))
+            || one_total_more(&here, &there)
+        {
+            Evidence::AgainstMajorityOfItsGrain
         } else {
             Evidence::Unsettled
         };
     }
     let same = |a: &Expr, b: &Expr| without_filters(a) == without_filters(b);
     let inverted = same(&here_num, &there_den) && same(&here_den, &there_num);
-    let one_part_apart = (here_num == there_num && one_total_apart(&here_den, &there_den))
-        || (here_den == there_den && one_total_apart(&here_num, &there_num));
-    if inverted || one_part_apart {
+    let part_apart = if here_num == there_num {
+        one_total_apart(&here_den, &there_den)
+    } else if here_den == there_den {
+        one_total_apart(&here_num, &there_num)
+    } else {
+        None
+    };
+    if inverted || part_apart.is_some_and(|a| a.at_a_grain_alike(same_grain)) {
         Evidence::Evident
     } else {
         Evidence::Unsettled
@@ -203,10 +220,10 @@ fn averages_what_the_other_divides(average: &Expr, ratio: &Expr) -> bool {
 /// the rows it keeps: `SUM(measurable_impressions)` where the other has
 /// `SUM(impressions)`, `COUNT(*)` where it has `SUM(impressions)`,
 /// `SUM(revenue) - SUM(spend)` where it has `SUM(revenue) - SUM(payout)`.
-fn one_total_apart(here: &Expr, there: &Expr) -> bool {
+fn one_total_apart(here: &Expr, there: &Expr) -> Option<TotalApart> {
     let (here_totals, there_totals) = (aggregates(here), aggregates(there));
     if here_totals.len() != there_totals.len() || skeleton(here) != skeleton(there) {
-        return false;
+        return None;
     }
     let only_here: Vec<_> = here_totals
         .iter()
@@ -222,10 +239,55 @@ fn one_total_apart(here: &Expr, there: &Expr) -> bool {
             let totals = |a: &crate::canon::Aggregate| {
                 is_total_of_one_value(a) || (share_a_column && !a.arg.has_aggregate())
             };
-            totals(h) && totals(t) && h.arg != t.arg
+            (totals(h) && totals(t) && h.arg != t.arg).then(|| TotalApart {
+                share_a_column,
+                variants_of_one_measure: variants_of_one_measure(&h.arg, &t.arg),
+            })
         }
-        _ => false,
+        _ => None,
     }
+}
+
+/// Two formulas one total apart (see [`one_total_apart`]).
+#[derive(Clone, Copy)]
+struct TotalApart {
+    /// Whether the two totals read a column in common (one weighted, one
+    /// not) rather than wholly different values.
+    share_a_column: bool,
+    /// Whether they are columns named as variants of one measure
+    /// (`pool_liquidity_usd`, `protocol_liquidity_usd`).
+    variants_of_one_measure: bool,
+}
+
+impl TotalApart {
+    /// Whether the difference tells a drift given whether the figures are
+    /// per the same things. A model that offers variants of one measure
+    /// offers one per grain as often as not: a pool's own liquidity for
+    /// figures per pool, the protocol's share for figures per chain; time
+    /// open per project, time assigned per user. Another measure
+    /// (`spend` where the others subtract `payout`) is a drift per
+    /// advertiser as per exchange.
+    fn at_a_grain_alike(self, same_grain: bool) -> bool {
+        same_grain || self.share_a_column || !self.variants_of_one_measure
+    }
+}
+
+/// Whether two values are single columns whose names end in the same word,
+/// currency codes aside: `pool_liquidity_usd` and `protocol_liquidity_usd`,
+/// `open_duration_seconds` and `last_assignment_duration_seconds`.
+fn variants_of_one_measure(a: &Expr, b: &Expr) -> bool {
+    let head = |e: &Expr| match e {
+        Expr::Column(c) => c
+            .rsplit('.')
+            .next()
+            .unwrap_or(c)
+            .split('_')
+            .rev()
+            .find(|w| !w.is_empty() && !crate::names::CURRENCY_WORDS.contains(w))
+            .map(str::to_string),
+        _ => None,
+    };
+    matches!((head(a), head(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Whether one formula is the other with one more total of one value added
@@ -275,7 +337,7 @@ mod tests {
         for (here, there) in pairs {
             for (a, b) in [(here, there), (there, here)] {
                 assert_eq!(
-                    evidence(&form(a), &form(b), &registry),
+                    evidence(&form(a), &form(b), &registry, true),
                     expected,
                     "{a} against {b}"
                 );
@@ -335,7 +397,7 @@ mod tests {
     #[test]
     fn differences_that_are_drift_against_a_majority() {
         expect(
-            Evidence::AgainstMajority,
+            Evidence::AgainstMajorityOfItsGrain,
             &[
                 // another column counted
                 ("count(distinct user_pseudonym)", "count(distinct address)"),
@@ -357,12 +419,47 @@ mod tests {
             form("count(*)"),
         );
         assert_eq!(
-            evidence(&unfiltered, &filtered, &registry),
+            evidence(&unfiltered, &filtered, &registry, true),
             Evidence::AgainstMajority
         );
         assert_eq!(
-            evidence(&filtered, &unfiltered, &registry),
+            evidence(&filtered, &unfiltered, &registry, true),
             Evidence::Unsettled
+        );
+    }
+
+    #[test]
+    fn variants_of_one_measure_depend_on_the_grain() {
+        let registry = crate::registry::load_builtin("programmatic").unwrap();
+        let pairs = [
+            ("sum(pool_liquidity_usd)", "sum(protocol_liquidity_usd)"),
+            (
+                "sum(open_duration_seconds) / count(*)",
+                "sum(last_assignment_duration_seconds) / count(*)",
+            ),
+        ];
+        for (here, there) in pairs {
+            let (here, there) = (form(here), form(there));
+            assert_eq!(
+                evidence(&here, &there, &registry, false),
+                Evidence::Unsettled,
+                "{here} per other things than {there}"
+            );
+            assert_ne!(
+                evidence(&here, &there, &registry, true),
+                Evidence::Unsettled,
+                "{here} per the same things as {there}"
+            );
+        }
+        // Another measure is a drift per other things too.
+        assert_eq!(
+            evidence(
+                &form("(sum(revenue) - sum(spend)) / sum(revenue)"),
+                &form("(sum(revenue) - sum(payout)) / sum(revenue)"),
+                &registry,
+                false
+            ),
+            Evidence::Evident
         );
     }
 

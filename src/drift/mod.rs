@@ -80,6 +80,9 @@ pub struct MetricSite {
     /// models enabled under different conditions are alternatives (one
     /// connector's router or another's), never built together.
     pub enabled_when: Option<Arc<str>>,
+    /// The keys of the things it is grouped by (see
+    /// [`crate::extract::Site::entities`]).
+    pub entities: Box<[String]>,
 }
 
 /// Every metric site of a run, by file, in file order. Kept as each file's
@@ -611,10 +614,8 @@ fn is_flag_column(column: &str) -> bool {
         .any(|p| column.starts_with(p))
 }
 
-/// Whether a column names a key (`id`, `client_id`, `order_key`).
 fn is_key(column: &str) -> bool {
-    let c = unqualified(column);
-    c == "id" || c.ends_with("_id") || c.ends_with("_key") || c.ends_with("_uuid")
+    crate::names::names_a_key(unqualified(column))
 }
 
 /// A function that, with one argument, returns it (`COALESCE(x)`).
@@ -686,7 +687,62 @@ pub fn evidence_between(a: &MetricSite, b: &MetricSite, registry: &Registry) -> 
         &in_vocabulary(a, registry),
         &in_vocabulary(b, registry),
         registry,
+        same_grain(a, b),
     )
+}
+
+/// Whether two sites are figures per the same things: grouped by the same
+/// keys, and fixed to one thing by the same keys (`WHERE pool_id = …`).
+/// Whether at least two reports besides `site`'s, among `majority`, compute
+/// figures per the same things as it.
+pub fn majority_of_its_grain(site: &MetricSite, majority: &[&MetricSite]) -> bool {
+    let mut reports: Vec<&str> = majority
+        .iter()
+        .filter(|o| o.path != site.path && same_grain(site, o))
+        .map(|o| &*o.path)
+        .collect();
+    reports.sort_unstable();
+    reports.dedup();
+    reports.len() >= 2
+}
+
+/// Reports name one thing's key differently (`pool_id`, `address`): figures
+/// per some keys in common, or per none, are per the same things.
+pub fn same_grain(a: &MetricSite, b: &MetricSite) -> bool {
+    let (a, b) = (entities(a), entities(b));
+    a.is_empty() == b.is_empty() && (a.is_empty() || !a.is_disjoint(&b))
+}
+
+/// The thing a key column names: `pool` for `pool_id`, `address` for any
+/// address (`project_contract_address`, `exchange_contract_address`: two
+/// tables' names for a pool's address).
+fn entity_of(column: &str) -> Option<String> {
+    if column.ends_with("address") {
+        return Some("address".to_string());
+    }
+    ["_id", "_key", "_uuid"]
+        .iter()
+        .find_map(|suffix| column.strip_suffix(suffix))
+        .or((column == "id").then_some(column))
+        .map(str::to_string)
+}
+
+/// The things a site's figure is per.
+fn entities(site: &MetricSite) -> std::collections::BTreeSet<String> {
+    let mut keys: std::collections::BTreeSet<String> =
+        site.entities.iter().filter_map(|c| entity_of(c)).collect();
+    for condition in site.slice.iter() {
+        // `pool_id = 0x…`, `substr(pool_id, 1, 20) = 0x…`: one thing.
+        if let Expr::Compare(crate::canon::CompareOp::Eq, left, right) = condition {
+            for (keyed, value) in [(left, right), (right, left)] {
+                let columns = keyed.columns();
+                if value.columns().is_empty() && columns.len() == 1 {
+                    keys.extend(columns.iter().filter_map(|c| entity_of(unqualified(c))));
+                }
+            }
+        }
+    }
+    keys
 }
 
 /// Whether two sites compute the same once each reads the other's filters
@@ -1261,14 +1317,25 @@ pub fn inconsistent_computations<'s>(
                 // part of its report's figure, not a report of its own.
                 let against_majority = majority && index > 0 && elsewhere >= 2 && !site.in_union;
                 let here = in_vocabulary(site, registry);
-                let evident =
-                    |o: &MetricSite| match evidence(&here, &in_vocabulary(o, registry), registry) {
-                        Evidence::Evident => true,
-                        Evidence::AgainstMajority => {
-                            against_majority && reads_common(&o.reads, &site.reads)
-                        }
-                        Evidence::Unsettled => false,
-                    };
+                let of_its_grain = std::cell::OnceCell::new();
+                let evident = |o: &MetricSite| match evidence(
+                    &here,
+                    &in_vocabulary(o, registry),
+                    registry,
+                    same_grain(site, o),
+                ) {
+                    Evidence::Evident => true,
+                    Evidence::AgainstMajority => {
+                        against_majority && reads_common(&o.reads, &site.reads)
+                    }
+                    Evidence::AgainstMajorityOfItsGrain => {
+                        against_majority
+                            && reads_common(&o.reads, &site.reads)
+                            && *of_its_grain
+                                .get_or_init(|| majority_of_its_grain(site, &other.sites))
+                    }
+                    Evidence::Unsettled => false,
+                };
                 let anchor = other
                     .sites
                     .iter()

@@ -48,6 +48,10 @@ pub struct Site {
     /// figure each holds (`'first_touch' AS attribution_type`): this
     /// branch's label. Branches with different labels hold different figures.
     pub label: Option<String>,
+    /// The keys of the things its SELECT groups by (`pool_id`,
+    /// `user_id`, `pool_address`): a figure per pool is another figure than
+    /// one per chain.
+    pub entities: Vec<String>,
 }
 
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
@@ -127,11 +131,51 @@ fn counts_distinct(computation: &Expr) -> bool {
     found
 }
 
+/// Whether a SELECT has a GROUP BY.
+fn groups(select: &Select) -> bool {
+    match &select.group_by {
+        sqlparser::ast::GroupByExpr::Expressions(exprs, _) => !exprs.is_empty(),
+        sqlparser::ast::GroupByExpr::All(_) => true,
+    }
+}
+
+/// The keys a SELECT that does not group passes through from the rows it
+/// reads: over a CTE of totals per project, `SELECT project_id, …` is a
+/// figure per project. A `*` passes what its relation outputs, where known.
+fn passed_entities(select: &Select, scope: &Scope<'_>) -> Vec<String> {
+    let through_wildcards = select
+        .projection
+        .iter()
+        .any(|item| {
+            matches!(
+                item,
+                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+            )
+        })
+        .then(|| scope.output_names())
+        .flatten()
+        .unwrap_or_default();
+    select
+        .projection
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => match expr {
+                AstExpr::Identifier(i) => Some(i.value.to_lowercase()),
+                AstExpr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_lowercase()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .chain(through_wildcards)
+        .filter(|c| crate::names::names_an_entity(c))
+        .collect()
+}
+
 /// The column a grouping key is, through renames.
 fn grouped_column(key: &Expr) -> Option<String> {
     match key {
         Expr::Column(c) => Some(c.clone()),
-        Expr::Renamed { source, .. } => grouped_column(source),
+        Expr::Renamed { source, .. } | Expr::Cast { expr: source, .. } => grouped_column(source),
         _ => None,
     }
 }
@@ -529,6 +573,7 @@ impl<'t> Walker<'t, '_> {
         let mut sources: Option<(Vec<String>, Vec<String>)> = None;
         let mut lowerer = None;
         let mut grouped = None;
+        let mut passed = None;
         // Positional names hold only up to the first `*` (its width is unknown).
         let positional = select
             .projection
@@ -589,6 +634,18 @@ impl<'t> Walker<'t, '_> {
             let (all_sources, reads) = sources
                 .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
+            let entities = if groups(select) {
+                grouped
+                    .get_or_insert_with(|| grouped_columns(select, lowerer))
+                    .iter()
+                    .filter(|c| crate::names::names_an_entity(c))
+                    .cloned()
+                    .collect()
+            } else {
+                passed
+                    .get_or_insert_with(|| passed_entities(select, &scope))
+                    .clone()
+            };
             // What the figure itself reads, where its columns say so.
             let sources = scope
                 .relations_read_by(expr)
@@ -604,6 +661,7 @@ impl<'t> Walker<'t, '_> {
                 statement: self.statement,
                 in_union: self.in_union,
                 top_level: self.nesting == 0,
+                entities,
             });
         }
     }
