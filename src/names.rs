@@ -348,7 +348,7 @@ pub fn names_money(name: &str) -> bool {
 /// Currency codes: a unit, stripped to find a registered metric, kept in the
 /// names reports are compared under.
 pub const CURRENCY_WORDS: &[&str] = &[
-    "usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr", "brl",
+    "usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr", "brl", "eth", "btc",
 ];
 
 /// Rolling and to-date windows: like a grain, and never stripped from the

@@ -367,6 +367,20 @@ fn ml010_compares_what_must_agree() {
             &[("a.sql", "ML010"), ("a.sql", "ML010")],
         ),
         (
+            "a dashboard's counters, numbered: each its own figure and units",
+            &[("a.sql", "select sum(fee_usd) as revenue, 1 as rn from fees where day >= current_date - 1
+                         union all
+                         select sum(fee_usd) / 1e3 as revenue, 2 as rn from fees where day >= current_date - 7")],
+            &[],
+        ),
+        (
+            "near miss: one column in two units, unnumbered",
+            &[("a.sql", "select day, sum(fee_usd) as revenue from fees where chain = 'a' group by 1
+                         union all
+                         select day, sum(fee_usd) / 1e3 as revenue from fees where chain = 'b' group by 1")],
+            &[("a.sql", "ML010"), ("a.sql", "ML010")],
+        ),
+        (
             "two versions of one report redefine on purpose",
             &[
                 (
@@ -803,6 +817,44 @@ fn a_currency_code_names_another_figure() {
             "the USD figure under the name gas",
             &[("a.sql", BOTH), ("b.sql", BOTH), ("c.sql", USD_AS_GAS)],
             &[("c.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// Balancer's growth analyses total `protocol_liquidity_eth` as `tvl` where
+/// its dashboards total `protocol_liquidity_usd`: one measure in a unit the
+/// report chose, as it might choose millions. Another measure in ETH is
+/// still another figure.
+#[test]
+fn one_measure_in_another_currency_is_a_unit_the_report_chose() {
+    const USD: &str = "select day, sum(protocol_liquidity_usd) as tvl from liquidity group by 1
+";
+    expect(&[
+        (
+            "the same measure in ETH",
+            &[
+                ("a.sql", USD),
+                ("b.sql", USD),
+                (
+                    "eth.sql",
+                    "select day, sum(protocol_liquidity_eth) as tvl from liquidity group by 1
+",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: another measure in ETH",
+            &[
+                ("a.sql", USD),
+                ("b.sql", USD),
+                (
+                    "eth.sql",
+                    "select day, sum(pool_liquidity_eth) as tvl from liquidity group by 1
+",
+                ),
+            ],
+            &[("eth.sql", "ML010")],
         ),
     ]);
 }

@@ -242,6 +242,7 @@ fn one_total_apart(here: &Expr, there: &Expr) -> Option<TotalApart> {
             (totals(h) && totals(t) && h.arg != t.arg).then(|| TotalApart {
                 share_a_column,
                 variants_of_one_measure: variants_of_one_measure(&h.arg, &t.arg),
+                in_another_currency: in_another_currency(&h.arg, &t.arg),
             })
         }
         _ => None,
@@ -257,6 +258,10 @@ struct TotalApart {
     /// Whether they are columns named as variants of one measure
     /// (`pool_liquidity_usd`, `protocol_liquidity_usd`).
     variants_of_one_measure: bool,
+    /// Whether they are one column in two currencies
+    /// (`protocol_liquidity_eth`, `protocol_liquidity_usd`): a unit a
+    /// report chooses, as it chooses thousands.
+    in_another_currency: bool,
 }
 
 impl TotalApart {
@@ -268,7 +273,30 @@ impl TotalApart {
     /// (`spend` where the others subtract `payout`) is a drift per
     /// advertiser as per exchange.
     fn at_a_grain_alike(self, same_grain: bool) -> bool {
-        same_grain || self.share_a_column || !self.variants_of_one_measure
+        !self.in_another_currency
+            && (same_grain || self.share_a_column || !self.variants_of_one_measure)
+    }
+}
+
+/// Whether two values are one column named with two currency codes.
+fn in_another_currency(a: &Expr, b: &Expr) -> bool {
+    fn split(e: &Expr) -> Option<(Vec<&str>, Vec<&str>)> {
+        match e {
+            Expr::Column(c) => {
+                let words: Vec<&str> = c.rsplit('.').next().unwrap_or(c).split('_').collect();
+                let (codes, rest): (Vec<&str>, Vec<&str>) = words
+                    .into_iter()
+                    .partition(|w| crate::names::CURRENCY_WORDS.contains(w));
+                Some((codes, rest))
+            }
+            _ => None,
+        }
+    }
+    match (split(a), split(b)) {
+        (Some((a_codes, a_rest)), Some((b_codes, b_rest))) => {
+            a_rest == b_rest && !a_codes.is_empty() && !b_codes.is_empty() && a_codes != b_codes
+        }
+        _ => false,
     }
 }
 
@@ -451,6 +479,26 @@ mod tests {
                 "{here} per the same things as {there}"
             );
         }
+        // One column in another currency is a unit the report chose.
+        assert_eq!(
+            evidence(
+                &form("sum(protocol_liquidity_eth)"),
+                &form("sum(protocol_liquidity_usd)"),
+                &registry,
+                true
+            ),
+            Evidence::Unsettled
+        );
+        assert_ne!(
+            evidence(
+                &form("sum(pool_liquidity_eth)"),
+                &form("sum(protocol_liquidity_usd)"),
+                &registry,
+                true
+            ),
+            Evidence::Unsettled,
+            "another column, whatever its currency"
+        );
         // Another measure is a drift per other things too.
         assert_eq!(
             evidence(

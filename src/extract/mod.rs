@@ -749,8 +749,10 @@ fn branches_of(body: &SetExpr) -> Vec<&SetExpr> {
     }
 }
 
-/// For a long-format UNION (a column that is a string literal in every
-/// branch, not the same in all), each branch with its label.
+/// For a long-format UNION (a column that is a literal in every branch, not
+/// the same in all: `'first_touch' AS attribution`, or the `1 AS rn`,
+/// `2 AS rn` a dashboard's counters are ordered by), each branch with its
+/// label.
 fn branch_labels(body: &SetExpr) -> Option<Vec<(&SetExpr, String)>> {
     let branches = branches_of(body);
     let literals: Vec<Vec<Option<String>>> = branches
@@ -765,6 +767,7 @@ fn branch_labels(body: &SetExpr) -> Option<Vec<(&SetExpr, String)>> {
                             AstExpr::Value(v) => match &v.value {
                                 sqlparser::ast::Value::SingleQuotedString(s)
                                 | sqlparser::ast::Value::DoubleQuotedString(s) => Some(s.clone()),
+                                sqlparser::ast::Value::Number(n, _) => Some(n.to_string()),
                                 _ => None,
                             },
                             _ => None,
