@@ -1477,3 +1477,38 @@ fn variants_of_one_measure_per_different_things_are_two_figures() {
         ),
     ]);
 }
+
+/// Balancer's pool tables total `swap_amount_usd` from `pools_metrics_daily`
+/// beside a CTE of fees over `trades`; the `trades` queries total
+/// `amount_usd`. An unqualified column that no CTE outputs is the only base
+/// table's: the figure reads `pools_metrics_daily`, not `trades`.
+#[test]
+fn an_unqualified_column_no_cte_outputs_is_the_base_tables() {
+    const METRICS: &str =
+        "with fees as (select pool, sum(fee_usd) as fees from trades group by 1)\n\
+        select m.pool, sum(swap_amount_usd) as volume_all_time, max(f.fees) as fees\n\
+        from pools_metrics_daily m left join fees f on f.pool = m.pool group by 1\n";
+    expect(&[
+        (
+            "another table's volume column",
+            &[
+                ("a.sql", METRICS),
+                ("b.sql", METRICS),
+                ("trades.sql", "select sum(amount_usd) as volume_all_time from trades\n"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the same table, another column",
+            &[
+                ("a.sql", METRICS),
+                ("b.sql", METRICS),
+                (
+                    "metrics.sql",
+                    "select pool, sum(amount_usd) as volume_all_time from pools_metrics_daily group by 1\n",
+                ),
+            ],
+            &[("metrics.sql", "ML010")],
+        ),
+    ]);
+}

@@ -411,12 +411,26 @@ impl<'a> Scope<'a> {
             None => {
                 // Several relations: a derived one that outputs the column wins,
                 // else the column belongs to one of the base tables.
-                self.relations.iter().find(|r| match r.kind {
+                let outputs = |r: &&Relation<'a>| match r.kind {
                     RelationKind::Model(m) => m.columns.contains_key(column_lc),
                     RelationKind::Derived(q) => selects_of(&q.body)
                         .first()
                         .is_some_and(|s| output_item(s, column_lc).is_some()),
                     _ => false,
+                };
+                self.relations.iter().find(outputs).or_else(|| {
+                    // The only base table, beside relations whose columns
+                    // are all known and none this one, has it.
+                    let mut bases = self.relations.iter().filter(|r| match r.kind {
+                        RelationKind::Base => true,
+                        RelationKind::Opaque => true,
+                        RelationKind::Model(m) => m.open,
+                        RelationKind::Derived(_) => false,
+                    });
+                    match (bases.next(), bases.next()) {
+                        (Some(only), None) if matches!(only.kind, RelationKind::Base) => Some(only),
+                        _ => None,
+                    }
                 })
             }
         }
