@@ -281,6 +281,12 @@ impl<'r> Lowerer<'r> {
                 pattern,
                 ..
             } => self.lower_like("ilike", *negated, expr, pattern),
+            ast::Expr::Interval(interval) if fixed_interval(interval).is_some() => Expr::Function {
+                name: "literal".to_string(),
+                args: vec![Expr::String(
+                    fixed_interval(interval).expect("checked in the guard"),
+                )],
+            },
             ast::Expr::TypedString(_) | ast::Expr::Interval(_) => Expr::Function {
                 name: "literal".to_string(),
                 args: vec![Expr::String(expr.to_string().to_ascii_lowercase())],
@@ -608,4 +614,59 @@ fn lower_value(value: &Value) -> Expr {
         Value::Null => Expr::Null,
         other => Expr::Opaque(other.to_string()),
     }
+}
+
+/// A fixed-length interval (`INTERVAL '24' HOUR`, `INTERVAL '1 day'`,
+/// `INTERVAL 7 DAY`, weeks, minutes, seconds) written in the largest unit
+/// that measures it whole: `24 hour` and `1 day` are one window.
+/// Months and years have no fixed length and stay as written.
+fn fixed_interval(interval: &ast::Interval) -> Option<String> {
+    use ast::DateTimeField as F;
+    if interval.last_field.is_some() {
+        return None;
+    }
+    let text = match interval.value.as_ref() {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::Number(s, _) => s.clone(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let mut words = text.split_whitespace();
+    let count: i64 = words.next()?.parse().ok()?;
+    let unit = match (&interval.leading_field, words.next()) {
+        (Some(field), None) => match field {
+            F::Week(None) | F::Weeks => "week",
+            F::Day | F::Days => "day",
+            F::Hour | F::Hours => "hour",
+            F::Minute | F::Minutes => "minute",
+            F::Second | F::Seconds => "second",
+            _ => return None,
+        },
+        (None, Some(word)) if words.next().is_none() => {
+            match word.to_ascii_lowercase().trim_end_matches('s') {
+                "week" => "week",
+                "day" => "day",
+                "hour" => "hour",
+                "minute" => "minute",
+                "second" => "second",
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    const UNITS: [(&str, i64); 5] = [
+        ("week", 604_800),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+        ("second", 1),
+    ];
+    let seconds = count.checked_mul(UNITS.iter().find(|(u, _)| *u == unit)?.1)?;
+    // Weeks are written as days: `7 day` and `1 week` are one window.
+    let (name, size) = UNITS[1..]
+        .iter()
+        .find(|(_, size)| seconds % size == 0)
+        .expect("every whole number of seconds");
+    Some(format!("interval '{}' {name}", seconds / size))
 }

@@ -344,3 +344,29 @@ fn union_branches_are_legs_only_over_the_same_rows() {
         assert!(!last.2.contains("* 2"), "{sql}\n  got {}", last.2);
     }
 }
+
+#[test]
+fn fixed_intervals_are_one_window_in_any_unit() {
+    let window = |interval: &str| {
+        let sql = format!(
+            "SELECT SUM(CASE WHEN ts >= NOW() - {interval} THEN clicks END) AS clicks FROM fct"
+        );
+        sites(&sql)[0].2.clone()
+    };
+    let day = window("INTERVAL '1' DAY");
+    for same in [
+        "INTERVAL '24' HOUR",
+        "INTERVAL '1440' MINUTE",
+        "INTERVAL '1 day'",
+        "INTERVAL '24 hours'",
+        "INTERVAL 1 DAY",
+    ] {
+        assert_eq!(window(same), day, "{same}");
+    }
+    assert_eq!(window("INTERVAL '7' DAY"), window("INTERVAL '1' WEEK"));
+    // Near misses: another length; months have none fixed.
+    for other in ["INTERVAL '25' HOUR", "INTERVAL '2' DAY"] {
+        assert_ne!(window(other), day, "{other}");
+    }
+    assert_ne!(window("INTERVAL '1' MONTH"), window("INTERVAL '30' DAY"));
+}
