@@ -1512,3 +1512,28 @@ fn an_unqualified_column_no_cte_outputs_is_the_base_tables() {
         ),
     ]);
 }
+
+/// devstats' `project_size.sql` keeps seven event types in its WHERE and
+/// counts `DISTINCT actor_id`; its `monthly_contributors.sql` counts with no
+/// such WHERE, and the metrics filter inside the aggregate. Each site's own
+/// WHERE decides its way, whichever site of its form comes first.
+#[test]
+fn a_sites_own_where_decides_its_way() {
+    const FILTERED: &str = "select repo, count(distinct actor_id) filter (where type in ('IssuesEvent', 'PushEvent')) as contributors from gha_events group by 1\n";
+    const UNFILTERED: &str = "select count(distinct actor_id) as contributors from gha_events\n";
+    expect(&[(
+        "the WHERE of the third site of a form",
+        &[
+            ("a_monthly.sql", UNFILTERED),
+            ("b_monthly.sql", UNFILTERED),
+            (
+                "c_size.sql",
+                "select count(distinct actor_id) as contributors from gha_events where type in ('IssuesEvent', 'PushEvent')\n",
+            ),
+            ("d.sql", FILTERED),
+            ("e.sql", FILTERED),
+            ("f.sql", FILTERED),
+        ],
+        &[("a_monthly.sql", "ML010"), ("b_monthly.sql", "ML010")],
+    )]);
+}

@@ -843,10 +843,30 @@ fn variants_of<'s>(sites: &[&'s MetricSite], registry: &Registry) -> Vec<Variant
             }
         }
     }
+    // A way's first site speaks for it above; a site of the way whose own
+    // WHERE holds what another way filters inside its aggregates is of that
+    // other way (`WHERE type IN (…) … COUNT(DISTINCT actor_id)` beside
+    // sites with no such WHERE).
+    let roots: Vec<usize> = (0..sites.len())
+        .filter(|&i| root(&mut parent, i) == i)
+        .take(64)
+        .collect();
+    let mut way_of: Vec<usize> = (0..sites.len()).map(|i| root(&mut parent, i)).collect();
+    for (i, site) in sites.iter().enumerate() {
+        if site.slice.is_empty() || way_of[i] == i {
+            continue;
+        }
+        if let Some(&other) = roots
+            .iter()
+            .find(|&&b| b != way_of[i] && same_with_slices(site, sites[b]))
+        {
+            way_of[i] = other;
+        }
+    }
     let mut variants: Vec<Variant> = Vec::new();
     let mut index_of_root: HashMap<usize, usize> = HashMap::new();
     for (i, site) in sites.iter().enumerate() {
-        let r = root(&mut parent, i);
+        let r = way_of[i];
         match index_of_root.get(&r) {
             Some(&v) => variants[v].sites.push(site),
             None => {
