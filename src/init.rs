@@ -211,15 +211,17 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
         // Ways that differ as a report may mean to (a filter of its own, a
         // clamp, a total of another model's averages) are no drift ML010
         // reports: one definition would call them wrong.
-        let unsettled = ways.iter().flat_map(|(_, sites)| sites).any(|s| {
-            match drift::evidence_between(s, chosen[0], registry) {
-                drift::Evidence::Evident => false,
-                drift::Evidence::AgainstMajority => reports(&chosen) < 2,
-                drift::Evidence::AgainstMajorityOfItsGrain => {
-                    !drift::majority_of_its_grain(s, &chosen)
-                }
-                drift::Evidence::Unsettled => true,
-            }
+        let unsettled = ways.iter().any(|(_, sites)| {
+            sites
+                .iter()
+                .any(|s| match drift::evidence_between(s, chosen[0], registry) {
+                    drift::Evidence::Evident => false,
+                    drift::Evidence::AgainstMajority => reports(&chosen) < 2,
+                    drift::Evidence::AgainstMajorityOfItsGrain => {
+                        !drift::majority_of_its_grain(s, &chosen, sites)
+                    }
+                    drift::Evidence::Unsettled => true,
+                })
         });
         if apart || split || unsettled || !writable(&definition) {
             out.push(Proposal {

@@ -1433,6 +1433,19 @@ fn variants_of_one_measure_per_different_things_are_two_figures() {
             &[],
         ),
         (
+            "per pool, as many reports total the pool's own liquidity",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                ("c.sql", PER_DAY),
+                ("pool_a.sql", "select pool_id, sum(pool_liquidity_usd) as tvl from liquidity group by 1\n"),
+                ("pool_b.sql", "select pool_id, day, sum(pool_liquidity_usd) as tvl from liquidity group by 1, 2\n"),
+                ("share_a.sql", "select pool_id, sum(protocol_liquidity_usd) as tvl from liquidity group by 1\n"),
+                ("share_b.sql", "select pool_id, day, sum(protocol_liquidity_usd) as tvl from liquidity group by 1, 2\n"),
+            ],
+            &[],
+        ),
+        (
             "near miss: a pool's own liquidity totalled per day",
             &[
                 ("a.sql", PER_DAY),

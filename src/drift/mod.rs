@@ -691,21 +691,32 @@ pub fn evidence_between(a: &MetricSite, b: &MetricSite, registry: &Registry) -> 
     )
 }
 
-/// Whether two sites are figures per the same things: grouped by the same
-/// keys, and fixed to one thing by the same keys (`WHERE pool_id = …`).
-/// Whether at least two reports besides `site`'s, among `majority`, compute
-/// figures per the same things as it.
-pub fn majority_of_its_grain(site: &MetricSite, majority: &[&MetricSite]) -> bool {
-    let mut reports: Vec<&str> = majority
-        .iter()
-        .filter(|o| o.path != site.path && same_grain(site, o))
-        .map(|o| &*o.path)
-        .collect();
-    reports.sort_unstable();
-    reports.dedup();
-    reports.len() >= 2
+/// Whether, among reports of figures per the same things as `site`, at
+/// least two besides its own compute it as `majority` does, and more than
+/// compute it as its own way `own` does (per pool, most reports may total
+/// the pool's own liquidity where most reports per chain total the
+/// protocol's).
+pub fn majority_of_its_grain(
+    site: &MetricSite,
+    majority: &[&MetricSite],
+    own: &[&MetricSite],
+) -> bool {
+    let reports = |sites: &[&MetricSite], besides: Option<&str>| {
+        let mut paths: Vec<&str> = sites
+            .iter()
+            .filter(|o| Some(&*o.path) != besides && same_grain(site, o))
+            .map(|o| &*o.path)
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths.len()
+    };
+    let theirs = reports(majority, Some(&site.path));
+    theirs >= 2 && theirs > reports(own, None)
 }
 
+/// Whether two sites are figures per the same things: grouped by the same
+/// keys, and fixed to one thing by the same keys (`WHERE pool_id = …`).
 /// Reports name one thing's key differently (`pool_id`, `address`): figures
 /// per some keys in common, or per none, are per the same things.
 pub fn same_grain(a: &MetricSite, b: &MetricSite) -> bool {
@@ -1351,8 +1362,9 @@ pub fn inconsistent_computations<'s>(
                     Evidence::AgainstMajorityOfItsGrain => {
                         against_majority
                             && reads_common(&o.reads, &site.reads)
-                            && *of_its_grain
-                                .get_or_init(|| majority_of_its_grain(site, &other.sites))
+                            && *of_its_grain.get_or_init(|| {
+                                majority_of_its_grain(site, &other.sites, &variant.sites)
+                            })
                     }
                     Evidence::Unsettled => false,
                 };
