@@ -761,6 +761,11 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
     if source.is_none() && alike(&found) == alike(&expected) {
         return Verdict::Equivalent;
     }
+    if !found.has_aggregate() {
+        if let Some(verdict) = judge_row_level_ratio(&found, &expected, metric.unit, registry) {
+            return verdict;
+        }
+    }
     // A value picked from a group, a flag or a list under a metric's name
     // is not a computation of it that can be compared.
     let boolean = matches!(
@@ -832,6 +837,62 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
 /// The ratio a CASE guards on totals (`CASE WHEN SUM(d) = 0 THEN NULL ELSE
 /// SUM(n) / SUM(d) END` is `SUM(n) / SUM(d)`, whichever total the guard
 /// tests), for explaining how two formulas differ.
+/// A row-level ratio of two columns (`clicks / NULLIF(impressions, 0)` in a
+/// model per ad per day) is the ratio of its grain's totals, whatever the
+/// grain: judged as `SUM(clicks) / SUM(impressions)` is, for what holds at
+/// any grain only. An inverted ratio (`conversions / spend AS
+/// cost_per_conversion`) or another scale is reported; another column
+/// (which the model's rows may hold as a total of the agreed one) is not.
+fn judge_row_level_ratio(
+    found: &Expr,
+    expected: &Expr,
+    unit: Option<Unit>,
+    registry: &Registry,
+) -> Option<Verdict> {
+    let (scale, numerator, denominator) = found.as_ratio();
+    let column = |e: &Expr| matches!(e, Expr::Column(_) | Expr::Renamed { .. });
+    if !column(&numerator) || !column(&denominator) {
+        return None;
+    }
+    let total = |e: Expr| Expr::aggregate(AggFunc::Sum, false, e, Vec::new());
+    let lifted = Expr::product(
+        scale,
+        vec![
+            crate::canon::Factor::mul(total(numerator)),
+            crate::canon::Factor::div(total(denominator)),
+        ],
+    );
+    let (_, expected_core) = split_scale(expected);
+    let (_, expected_numerator, expected_denominator) = without_filters(&expected_core).as_ratio();
+    let (_, lifted_core) = split_scale(&lifted);
+    let (_, lifted_numerator, lifted_denominator) = lifted_core.as_ratio();
+    let same = lifted_numerator == expected_numerator && lifted_denominator == expected_denominator;
+    let inverted =
+        lifted_numerator == expected_denominator && lifted_denominator == expected_numerator;
+    if !(same || inverted) || !is_ratio_of_aggregates(&expected_core) {
+        return None;
+    }
+    let expected_unfiltered = without_filters(expected);
+    if same && split_scale(&lifted).0 == split_scale(&expected_unfiltered).0 {
+        return None;
+    }
+    let differences = explain(
+        &lifted,
+        &expected_unfiltered,
+        unit,
+        registry,
+        &Counterpart::agreement(registry),
+    )
+    .into_iter()
+    .filter(|d| matches!(d.kind, DifferenceKind::Scale | DifferenceKind::Formula))
+    .collect::<Vec<_>>();
+    (!differences.is_empty()).then(|| Verdict::Different {
+        differences,
+        found: found.clone(),
+        expected: expected.clone(),
+    })
+}
+
 pub(crate) fn unguarded(expr: &Expr) -> &Expr {
     match expr {
         Expr::Case {

@@ -251,6 +251,10 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
 
 /// (dialect, report SQL, code) near-misses that must get exactly that code.
 const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
+    // A row-level ratio is its grain's ratio of totals: inverted, or at
+    // another scale, whatever the grain.
+    (GEN, "SELECT impressions / NULLIF(clicks, 0) AS ctr FROM daily_stats", "ML001"),
+    (GEN, "SELECT 100.0 * clicks / NULLIF(impressions, 0) AS ctr FROM daily_stats", "ML004"),
     // Near misses of the clipped and inner-group shapes judged unknown.
     (GEN, "SELECT GREATEST(SUM(spend), SUM(payout)) AS spend FROM fct", "ML001"),
     (GEN, "SELECT CASE WHEN SUM(spend) < 0 THEN 0 ELSE SUM(payout) END AS spend FROM fct", "ML001"),
@@ -406,6 +410,9 @@ fn unsupported_constructs_are_unknown_never_reported() {
         "SELECT (SELECT SUM(clicks) FROM other) / SUM(impressions) AS ctr FROM fct",
         // A row-level ratio over a base table whose grain is not visible.
         "SELECT clicks / impressions AS ctr FROM daily_stats",
+        // Of another column, which the table's rows may hold as a total of
+        // the agreed one.
+        "SELECT clicks / served AS ctr FROM daily_stats",
         "SELECT SUM(x.c) / SUM(x.i) AS ctr FROM TABLE(my_udf()) AS x",
         // The largest of several pre-aggregated totals: right or wrong depending on a grain we cannot see.
         "WITH c AS (SELECT campaign_id, SUM(clicks) AS clicks, SUM(impressions) AS imps FROM fct GROUP BY 1) SELECT MAX(c.clicks) / NULLIF(MAX(c.imps), 0) AS ctr FROM c",

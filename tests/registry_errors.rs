@@ -465,3 +465,39 @@ fn a_ratio_side_left_empty_is_missing() {
         assert_eq!((line, column), (3, 11), "at the metric's name");
     }
 }
+
+/// A currency code dropped from a name finds a registered metric that is
+/// money (`spend_usd` is spend); of any other metric it names another
+/// figure (`emissions_bal_usd` is no token amount `emissions_bal`).
+#[test]
+fn a_currency_code_finds_only_money_metrics() {
+    let registry = load_str(
+        "metrics.yaml",
+        "version: 1
+metrics:
+  - name: spend
+    unit: currency
+    sql: SUM(spend)
+  - name: emissions_bal
+    sql: SUM(day_rate * pct_votes)
+",
+    )
+    .unwrap();
+    assert_eq!(
+        registry.lookup("spend_usd").map(|(m, _)| m.name.as_str()),
+        Some("spend")
+    );
+    assert_eq!(
+        registry
+            .lookup("weekly_spend_usd")
+            .map(|(m, _)| m.name.as_str()),
+        Some("spend")
+    );
+    assert!(registry.lookup("emissions_bal_usd").is_none());
+    assert_eq!(
+        registry
+            .lookup("weekly_emissions_bal")
+            .map(|(m, _)| m.name.as_str()),
+        Some("emissions_bal")
+    );
+}

@@ -256,8 +256,15 @@ impl Registry {
             .skip(1)
             .find_map(|candidate| {
                 let (metric, how) = found(&candidate.name)?;
+                // `spend_usd` is the registry's spend where spend is money;
+                // `emissions_bal_usd` is another figure than the token
+                // amount `emissions_bal`.
+                let dropped_currency = crate::names::names_money(&lower)
+                    && !crate::names::names_money(&candidate.name);
                 let fits = (!candidate.dropped_average || metric.is_ratio())
-                    && (!candidate.dropped_grain || metric.definition.is_additive());
+                    && (!candidate.dropped_grain || metric.definition.is_additive())
+                    && (!dropped_currency
+                        || matches!(metric.unit, Some(Unit::Currency | Unit::CurrencyMicros)));
                 fits.then_some((metric, how))
             })
     }
