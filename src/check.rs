@@ -548,6 +548,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     }
     // Across files: the same unregistered metric computed several ways.
     findings.extend(inconsistent_computations(&sites, registry));
+    let mut findings = UnitMismatch::in_the_repositorys_unit(findings, sites.iter(), registry);
     // Each unknown macro once, where it is first called.
     for (name, (path, range)) in &unknown_macros {
         findings.push(UnknownMacro::finding(path, *range, name));
@@ -786,6 +787,7 @@ pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry)
     let outcome = check_source(path, text, dialect, registry, false, None, &Models::new());
     let mut findings = outcome.findings;
     findings.extend(inconsistent_computations(&outcome.sites, registry));
+    let findings = UnitMismatch::in_the_repositorys_unit(findings, &outcome.sites, registry);
     let mut suppressions = HashMap::from([(path.to_string(), outcome.suppressions)]);
     let (mut findings, _) = apply_suppressions(findings, &mut suppressions);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

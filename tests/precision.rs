@@ -1550,3 +1550,54 @@ fn a_sites_own_where_decides_its_way() {
         &[("a_monthly.sql", "ML010"), ("b_monthly.sql", "ML010")],
     )]);
 }
+
+/// Google's Cortex DV360 samples compute every `ctr` in percent, as the
+/// DV360 interface shows it, and none as a fraction: under the built-in
+/// pack alone that is the repository's unit. One report in percent beside
+/// fractions, a lone report in percent, or percent under a team registry
+/// that says fraction are still found.
+#[test]
+fn a_scale_every_report_shares_is_the_repositorys_unit() {
+    const PERCENT: &str = "select ad_id, safe_divide(sum(clicks), sum(impressions)) * 100 as ctr from ads group by 1\n";
+    const ROW_PERCENT: &str =
+        "select ad_id, safe_divide(clicks, impressions) * 100 as ctr from ad_insights\n";
+    const FRACTION: &str =
+        "select ad_id, sum(clicks) / nullif(sum(impressions), 0) as ctr from ads group by 1\n";
+    expect(&[
+        (
+            "every report in percent",
+            &[
+                ("a.sql", PERCENT),
+                ("b.sql", PERCENT),
+                ("c.sql", ROW_PERCENT),
+            ],
+            &[],
+        ),
+        (
+            "near miss: one report in fractions",
+            &[("a.sql", PERCENT), ("b.sql", PERCENT), ("c.sql", FRACTION)],
+            &[("a.sql", "ML004"), ("b.sql", "ML004")],
+        ),
+        (
+            "near miss: a lone report in percent",
+            &[("a.sql", PERCENT)],
+            &[("a.sql", "ML004")],
+        ),
+    ]);
+    let under_a_registry = concise(
+        &[
+            ("a.sql", PERCENT),
+            ("b.sql", PERCENT),
+            (
+                "metrics.yaml",
+                "version: 1\nextends: [programmatic]\nmetrics: []\n",
+            ),
+        ],
+        &["a.sql", "b.sql", "--registry", "metrics.yaml"],
+    );
+    assert_eq!(
+        under_a_registry.matches("ML004").count(),
+        2,
+        "{under_a_registry}"
+    );
+}

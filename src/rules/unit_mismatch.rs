@@ -13,6 +13,11 @@ rule! {
     /// `* 1000` of a CPM. Constant factors anywhere at the top of the formula
     /// count (`100 * a / b`, `a / b * 100`, `a * 100.0 / b`).
     ///
+    /// With the built-in pack alone (no registry of your own), the unit is
+    /// the repository's: a scale that at least two reports share and no
+    /// report contradicts (every CTR in percent), or that the model's column
+    /// description states, is no finding.
+    ///
     /// ## Why is this bad?
     /// A dashboard that shows CTR 1.8 next to another that shows 0.018 invites
     /// the reader to pick the wrong one; a sum of percent and fraction values is
@@ -57,5 +62,70 @@ impl UnitMismatch {
             compared,
             Explanation::against(metric, message, label),
         )
+    }
+}
+
+impl UnitMismatch {
+    /// Under the built-in pack alone, the unit of a rate is the repository's
+    /// to ground, as its columns are: where at least two reports compute a
+    /// metric at one other scale and none at the pack's (every CTR of a DV360
+    /// project in percent, as its UI shows it), that scale is the
+    /// repository's unit, and its ML004 findings are dropped. One report in
+    /// percent among fractions is still found.
+    pub fn in_the_repositorys_unit<'s>(
+        findings: Vec<Finding>,
+        sites: impl IntoIterator<Item = &'s crate::drift::MetricSite>,
+        registry: &crate::registry::Registry,
+    ) -> Vec<Finding> {
+        use std::collections::{BTreeMap, BTreeSet};
+        if !registry.is_pack_only() {
+            return findings;
+        }
+        let scale_of = |f: &Finding| {
+            (f.code == Self::INFO.code)
+                .then(|| {
+                    f.metric
+                        .clone()
+                        .zip(f.message.split_once(": ").map(|(_, s)| s))
+                })
+                .flatten()
+                .map(|(metric, scale)| (metric, scale.to_string()))
+        };
+        // Per metric: the scales its ML004 findings report, each with its reports.
+        let mut scales: BTreeMap<String, BTreeMap<String, BTreeSet<&str>>> = BTreeMap::new();
+        for finding in &findings {
+            if let Some((metric, scale)) = scale_of(finding) {
+                scales
+                    .entry(metric)
+                    .or_default()
+                    .entry(scale)
+                    .or_default()
+                    .insert(&finding.path);
+            }
+        }
+        let agrees = |s: &crate::drift::MetricSite| {
+            s.verdict
+                .as_ref()
+                .is_none_or(|v| v.0 == crate::rules::NonCanonicalName::INFO.code)
+                && !s.left_to_reports
+        };
+        let at_the_packs_scale: BTreeSet<&str> = sites
+            .into_iter()
+            .filter(|s| agrees(s))
+            .filter_map(|s| s.registered.as_ref().map(|(m, _)| &**m))
+            .collect();
+        let repositorys: BTreeSet<String> = scales
+            .into_iter()
+            .filter(|(metric, by_scale)| {
+                by_scale.len() == 1
+                    && by_scale.values().all(|reports| reports.len() >= 2)
+                    && !at_the_packs_scale.contains(metric.as_str())
+            })
+            .map(|(metric, _)| metric)
+            .collect();
+        findings
+            .into_iter()
+            .filter(|f| !scale_of(f).is_some_and(|(metric, _)| repositorys.contains(&metric)))
+            .collect()
     }
 }
