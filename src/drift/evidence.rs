@@ -239,7 +239,18 @@ fn one_total_apart(here: &Expr, there: &Expr) -> Option<TotalApart> {
             let totals = |a: &crate::canon::Aggregate| {
                 is_total_of_one_value(a) || (share_a_column && !a.arg.has_aggregate())
             };
-            (totals(h) && totals(t) && h.arg != t.arg).then(|| TotalApart {
+            // A window only one of them totals over (`block_date` in the
+            // last 7 days) is a second difference: another period of
+            // another value.
+            let windows = |a: &crate::canon::Aggregate| -> Vec<Expr> {
+                a.filter
+                    .iter()
+                    .filter(|c| crate::judge::is_date_predicate(c))
+                    .cloned()
+                    .collect()
+            };
+            let same_period = windows(h) == windows(t);
+            (totals(h) && totals(t) && h.arg != t.arg && same_period).then(|| TotalApart {
                 share_a_column,
                 variants_of_one_measure: variants_of_one_measure(&h.arg, &t.arg),
                 in_another_currency: in_another_currency(&h.arg, &t.arg),
@@ -431,6 +442,10 @@ mod tests {
                 ("count(distinct user_pseudonym)", "count(distinct address)"),
                 // another value totalled
                 ("sum(taps)", "sum(clicks)"),
+                (
+                    "sum(taps) filter (where day >= '2024-01-01')",
+                    "sum(clicks) filter (where day >= '2024-01-01')",
+                ),
                 ("count(*)", "sum(wins)"),
                 ("sum(fee_usd)", "sum(fee_usd) + sum(rebate_usd)"),
                 ("sum(toInt64(amount_usd))", "sum(amount_usd)"),
@@ -538,6 +553,11 @@ mod tests {
                 ("avg(sum(holders))", "sum(avg(holders))"),
                 // two totals apart
                 ("(sum(a) - sum(b)) / sum(c)", "(sum(a) - sum(d)) / sum(e)"),
+                // another value over a window of its own: two differences
+                (
+                    "sum(swap_amount_usd) filter (where block_date >= current_date - 7)",
+                    "sum(amount_usd)",
+                ),
                 // formulas that share nothing but a price
                 ("sum(block_burn) * avg(price)", "sum(price * raw_amount)"),
                 ("sum(volume * price)", "sum(amount_usd)"),
