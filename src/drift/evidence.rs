@@ -71,8 +71,10 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, same_grain: bool
     if without_filters(&here) == without_filters(&there) {
         // A filter the others apply is missing here; a filter only this
         // report applies is as often a deliberate scope (a release-only
-        // table) as the others' filter sitting upstream.
-        return if adds_filters(&here, &there) {
+        // table) as the others' filter sitting upstream. `COUNT(*)` and
+        // `COUNT(timestamp_tag)` (a count of rows where the column is set)
+        // differ by the column's NULLs, as often none at all.
+        return if adds_filters(&here, &there) || only_not_null_apart(&here, &there) {
             Evidence::Unsettled
         } else {
             Evidence::AgainstMajority
@@ -131,6 +133,23 @@ fn in_display_units(a: &crate::canon::Number, b: &crate::canon::Number) -> bool 
     }
     let thousands = (a / b).abs().log10() / 3.0;
     thousands.abs() >= 1.0 && (thousands - thousands.round()).abs() < 1e-9
+}
+
+/// Whether two formulas' aggregates differ in their filters only by
+/// conditions that a column is set (`x IS NOT NULL`).
+fn only_not_null_apart(here: &Expr, there: &Expr) -> bool {
+    let not_null = |c: &Expr| matches!(c, Expr::Not(inner) if matches!(**inner, Expr::IsNull(_)));
+    let (here, there) = (aggregates(here), aggregates(there));
+    here.len() == there.len()
+        && here.iter().zip(&there).all(|(h, t)| {
+            let rest = |a: &crate::canon::Aggregate, b: &crate::canon::Aggregate| {
+                a.filter
+                    .iter()
+                    .filter(|c| !b.filter.contains(c))
+                    .all(not_null)
+            };
+            rest(h, t) && rest(t, h)
+        })
 }
 
 /// Whether `here` keeps fewer rows than `there` on some aggregate: its
@@ -553,6 +572,8 @@ mod tests {
                 ("avg(sum(holders))", "sum(avg(holders))"),
                 // two totals apart
                 ("(sum(a) - sum(b)) / sum(c)", "(sum(a) - sum(d)) / sum(e)"),
+                // rows against a column's values: its NULLs, if any
+                ("count(*)", "count(timestamp_tag)"),
                 // another value over a window of its own: two differences
                 (
                     "sum(swap_amount_usd) filter (where block_date >= current_date - 7)",
