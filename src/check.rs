@@ -1223,7 +1223,7 @@ fn keep_sites(
         if !site.computation.has_aggregate() {
             continue;
         }
-        if site.top_level {
+        if site.top_level && !site.one_row_per_group() {
             if let Some(column) = crate::judge::summed_rate(&site.computation) {
                 findings.push(RatioAggregationMismatch::summed_rate(path, &site, &column));
             }

@@ -1199,6 +1199,20 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
         let text = summed(expr);
         expect(&[(expr, &[("a.sql", text.as_str())], want)]);
     }
+    // Grouped by Fivetran's row id, each group is one synced row: the sum
+    // passes its rate through. Grouped by the ad, it adds rates up.
+    expect(&[
+        (
+            "grouped by the synced row's id",
+            &[("a.sql", "select fivetran_id, ad_id, day, sum(canvas_avg_view_percent) as canvas_avg_view_percent from ad_performance group by all\n")],
+            &[],
+        ),
+        (
+            "near miss: grouped by the ad",
+            &[("a.sql", "select ad_id, day, sum(canvas_avg_view_percent) as canvas_avg_view_percent from ad_performance group by all\n")],
+            &[("a.sql", "ML005")],
+        ),
+    ]);
 }
 
 /// A dbt package routes each connector's schema through its own models,

@@ -54,6 +54,17 @@ pub struct Site {
     pub entities: Vec<String>,
 }
 
+impl Site {
+    /// Whether each of its groups is one source row: it groups by a row id
+    /// (Fivetran's `_fivetran_id`, which Fivetran documents as the unique
+    /// key of a synced row), so its totals pass single values through.
+    pub fn one_row_per_group(&self) -> bool {
+        self.entities
+            .iter()
+            .any(|c| matches!(c.as_str(), "_fivetran_id" | "fivetran_id"))
+    }
+}
+
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
 /// a select-list alias (`GROUP BY landing_page` for `page_path AS
 /// landing_page`) or position (`GROUP BY 2`) stands for its expression, and

@@ -19,8 +19,10 @@ rule! {
     /// such columns are left alone there: an average of per-campaign rates
     /// is sometimes what a report means. So are a sum of per-unit prices
     /// (`SUM(win_cpm) / 1000`, `SUM(cpc)`: over impression or click rows,
-    /// what they cost), a bare `rate` (as often a price) and a rate per
-    /// period (`SUM(day_rate)` over days).
+    /// what they cost), a bare `rate` (as often a price), a rate per
+    /// period (`SUM(day_rate)` over days), and a sum grouped by Fivetran's
+    /// row id `_fivetran_id` (each group one synced row, its rate passed
+    /// through).
     ///
     /// ## Why is this bad?
     /// The average of daily CTRs weighs a day with ten impressions like a day
