@@ -1223,7 +1223,9 @@ fn keep_sites(
         if !site.computation.has_aggregate() {
             continue;
         }
-        if site.top_level && !site.one_row_per_group() {
+        // Where the SUM is written: a report reading a model's summed rate
+        // is the model's finding, not its own.
+        if site.top_level && site.aggregates_itself && !site.one_row_per_group() {
             if let Some(column) = crate::judge::summed_rate(&site.computation) {
                 findings.push(RatioAggregationMismatch::summed_rate(path, &site, &column));
             }

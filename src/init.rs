@@ -448,6 +448,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             top_level: site.top_level,
             label: site.label.as_deref().map(str::to_string),
             entities: site.entities.to_vec(),
+            aggregates_itself: true,
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;

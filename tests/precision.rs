@@ -1212,6 +1212,17 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
             &[("a.sql", "select ad_id, day, sum(canvas_avg_view_percent) as canvas_avg_view_percent from ad_performance group by all\n")],
             &[("a.sql", "ML005")],
         ),
+        // Found where the SUM is written: the mart that casts the model's
+        // summed column is no second finding.
+        (
+            "a model's summed rate, read by a mart",
+            &[
+                ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+                ("models/int_ads.sql", "select ad_id, sum(canvas_avg_view_percent) as canvas_avg_view_percent from {{ source('fb', 'ads') }} group by 1\n"),
+                ("models/mart_ads.sql", "select ad_id, cast(canvas_avg_view_percent as int64) as canvas_avg_view_percent from {{ ref('int_ads') }}\n"),
+            ],
+            &[("models/int_ads.sql", "ML005")],
+        ),
     ]);
 }
 

@@ -52,6 +52,9 @@ pub struct Site {
     /// `user_id`, `pool_address`): a figure per pool is another figure than
     /// one per chain.
     pub entities: Vec<String>,
+    /// Whether its expression calls an aggregate itself (`SUM(x)`), rather
+    /// than reading one a CTE or an upstream model computed.
+    pub aggregates_itself: bool,
 }
 
 impl Site {
@@ -140,6 +143,45 @@ fn counts_distinct(computation: &Expr) -> bool {
         found |= matches!(e, Expr::Aggregate(agg) if agg.distinct);
     });
     found
+}
+
+/// Whether an expression calls an aggregate function (outside subqueries
+/// too: a scalar subquery's aggregate is another query's, but rare here).
+fn calls_an_aggregate(expr: &AstExpr) -> bool {
+    use crate::canon::functions::{meaning, Meaning};
+    use sqlparser::ast::Visit;
+    struct Calls(bool);
+    impl sqlparser::ast::Visitor for Calls {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &AstExpr) -> ControlFlow<()> {
+            if let AstExpr::Function(f) = expr {
+                let name = f
+                    .name
+                    .0
+                    .last()
+                    .and_then(|part| part.as_ident())
+                    .map(|ident| ident.value.to_lowercase())
+                    .unwrap_or_default();
+                if matches!(
+                    meaning(&name),
+                    Some(
+                        Meaning::Aggregate(_)
+                            | Meaning::CountDistinct
+                            | Meaning::OtherAggregate
+                            | Meaning::CountIf
+                            | Meaning::AggregateIf(_)
+                    )
+                ) {
+                    self.0 = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut calls = Calls(false);
+    let _ = expr.visit(&mut calls);
+    calls.0
 }
 
 /// Whether a SELECT has a GROUP BY.
@@ -673,6 +715,7 @@ impl<'t> Walker<'t, '_> {
                 in_union: self.in_union,
                 top_level: self.nesting == 0,
                 entities,
+                aggregates_itself: calls_an_aggregate(expr),
             });
         }
     }
