@@ -614,6 +614,7 @@ fn is_flag_column(column: &str) -> bool {
         .any(|p| column.starts_with(p))
 }
 
+/// Whether a column names a key (`id`, `client_id`, `order_key`).
 fn is_key(column: &str) -> bool {
     crate::names::names_a_key(unqualified(column))
 }
