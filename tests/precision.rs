@@ -6,16 +6,8 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// A scratch repository of `files`.
-fn repository(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    }
-    dir
-}
+mod common;
+use common::repository;
 
 /// The concise output of `check` with `args`, run in a scratch repository
 /// of `files`.
@@ -36,13 +28,7 @@ fn concise(files: &[(&str, &str)], args: &[&str]) -> String {
 /// (file name, code), sorted.
 fn findings(files: &[(&str, &str)]) -> Vec<(String, String)> {
     let dir = repository(files);
-    let output = Command::cargo_bin("metriclint")
-        .unwrap()
-        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = common::check_json(&dir);
     let mut got: Vec<(String, String)> = doc["findings"]
         .as_array()
         .unwrap()

@@ -1,20 +1,14 @@
 //! ML007: money added up after rounding each row, as a new user meets it
 //! (the built-in pack, no registry, no config).
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-/// (file, line, code, metric) of the findings of `sql` as `report.sql`.
+mod common;
+
+/// (message, column, code, metric) of the findings of `sql` as `report.sql`.
 fn findings(sql: &str) -> Vec<(String, u64, String, Value)> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("report.sql"), sql).unwrap();
-    let output = Command::cargo_bin("metriclint")
-        .unwrap()
-        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let dir = common::repository(&[("report.sql", sql)]);
+    let doc = common::check_json(&dir);
     doc["findings"]
         .as_array()
         .unwrap()

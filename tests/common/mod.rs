@@ -1,0 +1,27 @@
+//! What the integration tests share: a scratch repository, and the JSON
+//! output of `check` over it as a new user runs it (no config, no registry).
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A scratch repository of `files` (path, text).
+pub fn repository(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let to = dir.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    dir
+}
+
+/// The JSON document `check --isolated --format json` prints for `dir`.
+pub fn check_json(dir: &tempfile::TempDir) -> Value {
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
