@@ -32,16 +32,9 @@ fn check_with_registry(dir: &std::path::Path, registry: &std::path::Path) -> std
         .unwrap()
 }
 
+mod common;
 /// A temporary project with `files` (path, text) written in it.
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let to = dir.path().join(path);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, text).unwrap();
-    }
-    dir
-}
+use common::repository as project;
 
 /// [`project`] with a team registry that adopts the built-in pack as its
 /// own (`extends: [programmatic]`), so that the pack's columns are the agreed

@@ -4,7 +4,6 @@
 //! binary as a new user would: the built-in pack, no registry, no config.
 
 use assert_cmd::Command;
-use serde_json::Value;
 
 mod common;
 use common::repository;
@@ -540,22 +539,12 @@ fn a_deprecated_report_is_not_compared_with_its_successor() {
 
 #[test]
 fn a_flag_compared_with_1_is_no_missing_filter_in_messages() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = [
+    let dir = repository(&[
         ("a.sql", "select count(distinct case when bounces = 1 and event_name = 'page_view' then visit_id end) as bounced_visits from hits"),
         ("b.sql", "select day, count(distinct case when bounces = 1 and event_name = 'page_view' then visit_id end) as bounced_visits from hits group by 1"),
         ("c.sql", "select count(distinct case when cast(bounces as boolean) then visit_id end) as bounced_visits from hits"),
-    ];
-    for (path, text) in files {
-        std::fs::write(dir.path().join(path), text).unwrap();
-    }
-    let output = Command::cargo_bin("metriclint")
-        .unwrap()
-        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    ]);
+    let doc = common::check_json(&dir);
     let findings = doc["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{findings:?}");
     let message = findings[0]["message"].as_str().unwrap();

@@ -1,5 +1,7 @@
 //! What the integration tests share: a scratch repository, and the JSON
 //! output of `check` over it as a new user runs it (no config, no registry).
+// Each test crate uses the part it needs.
+#![allow(dead_code)]
 
 use assert_cmd::Command;
 use serde_json::Value;
