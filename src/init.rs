@@ -216,6 +216,9 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
                 .iter()
                 .any(|s| match drift::evidence_between(s, chosen[0], registry) {
                     drift::Evidence::Evident => false,
+                    drift::Evidence::EvidentOverOneRelation => {
+                        !chosen.iter().any(|c| drift::reads_one_relation(s, c))
+                    }
                     drift::Evidence::AgainstMajority => reports(&chosen) < 2,
                     drift::Evidence::AgainstMajorityOfItsGrain => {
                         !drift::majority_of_its_grain(s, &chosen, sites)

@@ -58,6 +58,10 @@ metrics:
     agg: sum
     expr: conversions
     filter: country IN ('US', 'CA')
+  - name: uk_conversions
+    agg: sum
+    expr: conversions
+    filter: SUBSTR(country_code, 1, 2) = 'GB'
   - name: win_rate
     unit: fraction
     source: fct_auctions
@@ -101,6 +105,9 @@ use Dialect::{
 
 /// (dialect, report SQL) pairs that must be equivalent to the agreement.
 const EQUIVALENT: &[(Dialect, &str)] = &[
+    // SUBSTRING, with commas or FROM … FOR, is SUBSTR.
+    (GEN, "SELECT SUM(conversions) AS uk_conversions FROM fct WHERE SUBSTRING(country_code, 1, 2) = 'GB'"),
+    (PG, "SELECT SUM(conversions) AS uk_conversions FROM fct WHERE SUBSTRING(country_code FROM 1 FOR 2) = 'GB'"),
     // A sum of a flag counts the rows where it holds; a flag compared with
     // 1 or cast to a boolean is the flag.
     (GEN, "SELECT SUM(CAST(is_dau AS INT)) AS dau FROM fct"),
@@ -251,6 +258,7 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
 
 /// (dialect, report SQL, code) near-misses that must get exactly that code.
 const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
+    (GEN, "SELECT SUM(conversions) AS uk_conversions FROM fct WHERE SUBSTRING(country_code, 2, 2) = 'GB'", "ML002"),
     // A row-level ratio is its grain's ratio of totals: inverted, or at
     // another scale, whatever the grain.
     (GEN, "SELECT impressions / NULLIF(clicks, 0) AS ctr FROM daily_stats", "ML001"),

@@ -1095,6 +1095,64 @@ fn counting_rows_of_one_row_per_key_counts_the_keys() {
     ]);
 }
 
+/// dbt-cerebro counts `count()` rows of a model of one row per user, and of
+/// a union of first events, as `new_users`; its on-chain models count
+/// distinct addresses of a transfers model. Rows of one relation against
+/// distinct keys of another may count the same things: no finding. Over
+/// one relation both read, rows against distinct keys is a drift.
+#[test]
+fn rows_of_one_model_against_distinct_keys_of_another_are_no_drift() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: app\nversion: '1.0'\n");
+    const PROFILES: (&str, &str) = (
+        "models/int_user_profile.sql",
+        "select user_id_hash, min(day) as first_day from {{ source('raw', 'events') }} group by 1\n",
+    );
+    const TRANSFERS: (&str, &str) = (
+        "models/int_transfers.sql",
+        "select address, day, amount from {{ source('raw', 'events') }}\n",
+    );
+    const DISTINCT_A: (&str, &str) = (
+        "models/users_daily.sql",
+        "select day, count(distinct address) as new_users from {{ ref('int_transfers') }} group by 1\n",
+    );
+    const DISTINCT_B: (&str, &str) = (
+        "models/users_weekly.sql",
+        "select date_trunc('week', day) as week, count(distinct address) as new_users from {{ ref('int_transfers') }} group by 1\n",
+    );
+    expect(&[
+        (
+            "rows of a model of one row per user",
+            &[
+                PROJECT,
+                PROFILES,
+                TRANSFERS,
+                DISTINCT_A,
+                DISTINCT_B,
+                (
+                    "models/funnel.sql",
+                    "select first_day, count() as new_users from {{ ref('int_user_profile') }} group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: rows of the transfers model the others count addresses of",
+            &[
+                PROJECT,
+                PROFILES,
+                TRANSFERS,
+                DISTINCT_A,
+                DISTINCT_B,
+                (
+                    "models/funnel.sql",
+                    "select day, count() as new_users from {{ ref('int_transfers') }} group by 1\n",
+                ),
+            ],
+            &[("models/funnel.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// dbt-cerebro's GPay retention counts `user_pseudonym`s of one model, its
 /// Gnosis App retention `address`es of another; the two models come from
 /// one source. Wholly different columns of relations the reports read apart
@@ -1444,6 +1502,49 @@ fn variants_of_one_measure_per_different_things_are_two_figures() {
                 ("share_b.sql", "select pool_id, day, sum(protocol_liquidity_usd) as tvl from liquidity group by 1, 2\n"),
             ],
             &[],
+        ),
+        (
+            "a pool's own liquidity per pool, where more reports per pool total the protocol's share",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                ("share_a.sql", "select pool_address, sum(protocol_liquidity_usd) as tvl from liquidity group by 1\n"),
+                ("share_b.sql", "select pool_address, day, sum(protocol_liquidity_usd) as tvl from liquidity group by 1, 2\n"),
+                ("share_c.sql", "select pool_id, day, sum(protocol_liquidity_usd) as tvl from liquidity group by 1, 2\n"),
+                (
+                    "spell.sql",
+                    "select day, pool_address as project_contract_address, sum(pool_liquidity_usd) as tvl_usd \
+                     from liquidity group by 1, 2\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "one pool, or all, as a dashboard parameter chooses",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                ("c.sql", PER_DAY),
+                (
+                    "chosen_pool.sql",
+                    "select day, sum(pool_liquidity_usd) as tvl from liquidity \
+                     where ('{{pool}}' = 'All' or substring(cast(pool_id as varchar), 1, 42) = '{{pool}}') group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a pool's own liquidity totalled per pool type",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                ("c.sql", PER_DAY),
+                (
+                    "per_type.sql",
+                    "select pool_type, sum(pool_liquidity_usd) as tvl from liquidity group by 1\n",
+                ),
+            ],
+            &[("per_type.sql", "ML010")],
         ),
         (
             "near miss: a pool's own liquidity totalled per day",

@@ -287,6 +287,19 @@ impl<'r> Lowerer<'r> {
                     fixed_interval(interval).expect("checked in the guard"),
                 )],
             },
+            // `SUBSTRING(x, 1, 42)` and `SUBSTRING(x FROM 1 FOR 42)` are `SUBSTR`.
+            ast::Expr::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => Expr::Function {
+                name: "substr".to_string(),
+                args: std::iter::once(self.lower(expr))
+                    .chain(substring_from.iter().map(|e| self.lower(e)))
+                    .chain(substring_for.iter().map(|e| self.lower(e)))
+                    .collect(),
+            },
             ast::Expr::TypedString(_) | ast::Expr::Interval(_) => Expr::Function {
                 name: "literal".to_string(),
                 args: vec![Expr::String(expr.to_string().to_ascii_lowercase())],

@@ -26,6 +26,11 @@ use crate::registry::Registry;
 pub enum Evidence {
     /// A drift whichever report is meant.
     Evident,
+    /// A drift whichever report is meant where both reports read one
+    /// relation: rows counted where the other counts distinct keys. Over
+    /// other relations the rows counted may be one per key (a model of one
+    /// row per user against distinct addresses in an event table).
+    EvidentOverOneRelation,
     /// A drift where most reports, reading one table with it, agree on the
     /// other way: a filter left out.
     AgainstMajority,
@@ -38,13 +43,38 @@ pub enum Evidence {
     Unsettled,
 }
 
+/// What two reports' figures are per: whether the same things (see
+/// [`super::same_grain`]), and the key columns each is per (its grouped
+/// keys, and the keys its WHERE fixes to one value).
+#[derive(Clone, Copy, Debug)]
+pub struct Grains<'a> {
+    pub same: bool,
+    pub here_keys: &'a [String],
+    pub there_keys: &'a [String],
+}
+
+#[cfg(test)]
+impl Grains<'_> {
+    /// Two figures per the same things, keys unknown.
+    pub const ALIKE: Grains<'static> = Grains {
+        same: true,
+        here_keys: &[],
+        there_keys: &[],
+    };
+    /// Two figures per different things, keys unknown.
+    pub const APART: Grains<'static> = Grains {
+        same: false,
+        here_keys: &[],
+        there_keys: &[],
+    };
+}
+
 /// How far computing one name as `here` in one report and as `there` in
 /// another is a drift: both are forms in one vocabulary (see `variants_of`).
-/// `same_grain` says whether the two figures are per the same things (see
-/// [`super::same_grain`]): another value totalled per pool than per chain
-/// (a pool's own liquidity against the protocol's share of it) is as often
-/// another figure as a drift.
-pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, same_grain: bool) -> Evidence {
+/// `grains` says what the two figures are per: another value totalled per
+/// pool than per chain (a pool's own liquidity against the protocol's share
+/// of it) is as often another figure as a drift.
+pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'_>) -> Evidence {
     // A figure clipped at zero is a choice its report made on purpose; a
     // total of another model's averages or sums is a figure of that model's
     // grain, which no report here shows.
@@ -82,7 +112,10 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, same_grain: bool
     }
     if counts_distinct_where_the_other_counts_rows(&here, &there)
         || counts_distinct_where_the_other_counts_rows(&there, &here)
-        || (aggregate_of_ratios(&here, registry) && is_ratio_of_aggregates(&there))
+    {
+        return Evidence::EvidentOverOneRelation;
+    }
+    if (aggregate_of_ratios(&here, registry) && is_ratio_of_aggregates(&there))
         || (aggregate_of_ratios(&there, registry) && is_ratio_of_aggregates(&here))
         || averages_what_the_other_divides(&here, &there)
         || averages_what_the_other_divides(&there, &here)
@@ -98,8 +131,7 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, same_grain: bool
     if !divides(&here_den) {
         // Two totals: another value totalled, or one more total added.
         let apart = one_total_apart(&here, &there);
-        return if apart.is_some_and(|a| a.at_a_grain_alike(same_grain))
-            || one_total_more(&here, &there)
+        return if apart.is_some_and(|a| a.at_a_grain_alike(grains)) || one_total_more(&here, &there)
         {
             Evidence::AgainstMajorityOfItsGrain
         } else {
@@ -115,7 +147,7 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, same_grain: bool
     } else {
         None
     };
-    if inverted || part_apart.is_some_and(|a| a.at_a_grain_alike(same_grain)) {
+    if inverted || part_apart.is_some_and(|a| a.at_a_grain_alike(grains)) {
         Evidence::Evident
     } else {
         Evidence::Unsettled
@@ -273,6 +305,7 @@ fn one_total_apart(here: &Expr, there: &Expr) -> Option<TotalApart> {
                 share_a_column,
                 variants_of_one_measure: variants_of_one_measure(&h.arg, &t.arg),
                 in_another_currency: in_another_currency(&h.arg, &t.arg),
+                measures: (measure_column(&h.arg), measure_column(&t.arg)),
             })
         }
         _ => None,
@@ -280,7 +313,6 @@ fn one_total_apart(here: &Expr, there: &Expr) -> Option<TotalApart> {
 }
 
 /// Two formulas one total apart (see [`one_total_apart`]).
-#[derive(Clone, Copy)]
 struct TotalApart {
     /// Whether the two totals read a column in common (one weighted, one
     /// not) rather than wholly different values.
@@ -292,6 +324,8 @@ struct TotalApart {
     /// (`protocol_liquidity_eth`, `protocol_liquidity_usd`): a unit a
     /// report chooses, as it chooses thousands.
     in_another_currency: bool,
+    /// The single columns each side totals, where each totals one.
+    measures: (Option<String>, Option<String>),
 }
 
 impl TotalApart {
@@ -302,10 +336,45 @@ impl TotalApart {
     /// open per project, time assigned per user. Another measure
     /// (`spend` where the others subtract `payout`) is a drift per
     /// advertiser as per exchange.
-    fn at_a_grain_alike(self, same_grain: bool) -> bool {
+    ///
+    /// A variant named for a thing its report's figure is per (a pool's
+    /// `pool_liquidity_usd` grouped by `pool_address`) is that thing's own
+    /// figure, whatever other reports per pools total.
+    fn at_a_grain_alike(&self, grains: Grains<'_>) -> bool {
+        let named_for_its_grain = |measure: &Option<String>, keys: &[String]| {
+            measure
+                .as_deref()
+                .is_some_and(|m| named_for_one_of(m, keys))
+        };
         !self.in_another_currency
-            && (same_grain || self.share_a_column || !self.variants_of_one_measure)
+            && (grains.same || self.share_a_column || !self.variants_of_one_measure)
+            && !(self.variants_of_one_measure
+                && (named_for_its_grain(&self.measures.0, grains.here_keys)
+                    || named_for_its_grain(&self.measures.1, grains.there_keys)))
     }
+}
+
+/// The column a total totals, when it is one column.
+fn measure_column(arg: &Expr) -> Option<String> {
+    match arg {
+        Expr::Column(c) => Some(c.rsplit('.').next().unwrap_or(c).to_string()),
+        _ => None,
+    }
+}
+
+/// Whether a measure's first word names the thing one of `keys` identifies:
+/// `pool_liquidity_usd` per `pool_address` or `pool_id`.
+fn named_for_one_of(measure: &str, keys: &[String]) -> bool {
+    let Some(qualifier) = measure.split('_').find(|w| !w.is_empty()) else {
+        return false;
+    };
+    keys.iter().any(|key| {
+        key.rsplit('.')
+            .next()
+            .unwrap_or(key)
+            .split('_')
+            .any(|w| w == qualifier)
+    })
 }
 
 /// Whether two values are one column named with two currency codes.
@@ -395,7 +464,7 @@ mod tests {
         for (here, there) in pairs {
             for (a, b) in [(here, there), (there, here)] {
                 assert_eq!(
-                    evidence(&form(a), &form(b), &registry, true),
+                    evidence(&form(a), &form(b), &registry, Grains::ALIKE),
                     expected,
                     "{a} against {b}"
                 );
@@ -405,10 +474,11 @@ mod tests {
 
     #[test]
     fn differences_that_are_drift_whichever_report_is_meant() {
+        // Counted rows where the other counts distinct keys: over one
+        // relation (the rows of another may be one per key).
         expect(
-            Evidence::Evident,
+            Evidence::EvidentOverOneRelation,
             &[
-                // counted rows where the other counts distinct keys
                 ("count(*)", "count(distinct account_id)"),
                 ("count(user_id)", "count(distinct user_id)"),
                 ("count(*)", "count(distinct account)"),
@@ -421,6 +491,11 @@ mod tests {
                     "count(distinct user_id) / count(*)",
                     "count(distinct user_id) / count(distinct session_id)",
                 ),
+            ],
+        );
+        expect(
+            Evidence::Evident,
+            &[
                 // scale
                 (
                     "sum(clicks) * 100 / sum(impressions)",
@@ -481,11 +556,11 @@ mod tests {
             form("count(*)"),
         );
         assert_eq!(
-            evidence(&unfiltered, &filtered, &registry, true),
+            evidence(&unfiltered, &filtered, &registry, Grains::ALIKE),
             Evidence::AgainstMajority
         );
         assert_eq!(
-            evidence(&filtered, &unfiltered, &registry, true),
+            evidence(&filtered, &unfiltered, &registry, Grains::ALIKE),
             Evidence::Unsettled
         );
     }
@@ -503,23 +578,71 @@ mod tests {
         for (here, there) in pairs {
             let (here, there) = (form(here), form(there));
             assert_eq!(
-                evidence(&here, &there, &registry, false),
+                evidence(&here, &there, &registry, Grains::APART),
                 Evidence::Unsettled,
                 "{here} per other things than {there}"
             );
             assert_ne!(
-                evidence(&here, &there, &registry, true),
+                evidence(&here, &there, &registry, Grains::ALIKE),
                 Evidence::Unsettled,
                 "{here} per the same things as {there}"
             );
         }
+        // A pool's own liquidity, per pool, is that pool's figure; totalled
+        // per pool type it is still held to the protocol's.
+        let (pool, protocol) = (
+            form("sum(pool_liquidity_usd)"),
+            form("sum(protocol_liquidity_usd)"),
+        );
+        let per_pool = ["pool_address".to_string(), "block_date".to_string()];
+        let per_chain = ["blockchain_id".to_string()];
+        for (here_keys, there_keys) in [(&per_pool[..], &per_chain[..]), (&per_pool, &per_pool)] {
+            let grains = Grains {
+                same: true,
+                here_keys,
+                there_keys,
+            };
+            assert_eq!(
+                evidence(&pool, &protocol, &registry, grains),
+                Evidence::Unsettled
+            );
+        }
+        let per_pool_type = Grains {
+            same: true,
+            here_keys: &["pool_type_id".to_string()],
+            there_keys: &per_chain,
+        };
+        assert_eq!(
+            evidence(
+                &form("sum(pool_balance_usd)"),
+                &protocol,
+                &registry,
+                per_pool_type
+            ),
+            Evidence::AgainstMajorityOfItsGrain,
+            "not a variant of one measure: another value"
+        );
+        assert_eq!(
+            evidence(
+                &form("sum(chain_liquidity_usd)"),
+                &protocol,
+                &registry,
+                Grains {
+                    same: true,
+                    here_keys: &per_pool,
+                    there_keys: &per_chain
+                }
+            ),
+            Evidence::AgainstMajorityOfItsGrain,
+            "a variant named for no key its report is per"
+        );
         // One column in another currency is a unit the report chose.
         assert_eq!(
             evidence(
                 &form("sum(protocol_liquidity_eth)"),
                 &form("sum(protocol_liquidity_usd)"),
                 &registry,
-                true
+                Grains::ALIKE
             ),
             Evidence::Unsettled
         );
@@ -528,7 +651,7 @@ mod tests {
                 &form("sum(pool_liquidity_eth)"),
                 &form("sum(protocol_liquidity_usd)"),
                 &registry,
-                true
+                Grains::ALIKE
             ),
             Evidence::Unsettled,
             "another column, whatever its currency"
@@ -539,7 +662,7 @@ mod tests {
                 &form("(sum(revenue) - sum(spend)) / sum(revenue)"),
                 &form("(sum(revenue) - sum(payout)) / sum(revenue)"),
                 &registry,
-                false
+                Grains::APART
             ),
             Evidence::Evident
         );

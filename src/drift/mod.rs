@@ -18,8 +18,8 @@ use crate::judge::{explain, Counterpart};
 use crate::registry::Registry;
 use crate::rules::{reports_phrase, InconsistentComputation, OtherVariant};
 use crate::source::Range;
-use evidence::evidence;
 pub use evidence::Evidence;
+use evidence::{evidence, Grains};
 
 /// A place where a report computes a metric, as the cross-report views
 /// (ML010, the inventory, `explain`) need it.
@@ -684,11 +684,16 @@ fn in_vocabulary(site: &MetricSite, registry: &Registry) -> Expr {
 /// How far the repository shows that two sites, in two reports, computing
 /// one name differently is a drift (see [`Evidence`]).
 pub fn evidence_between(a: &MetricSite, b: &MetricSite, registry: &Registry) -> Evidence {
+    let (a_keys, b_keys) = (key_columns(a), key_columns(b));
     evidence(
         &in_vocabulary(a, registry),
         &in_vocabulary(b, registry),
         registry,
-        same_grain(a, b),
+        Grains {
+            same: same_grain(a, b),
+            here_keys: &a_keys,
+            there_keys: &b_keys,
+        },
     )
 }
 
@@ -741,20 +746,55 @@ fn entity_of(column: &str) -> Option<String> {
 
 /// The things a site's figure is per.
 fn entities(site: &MetricSite) -> std::collections::BTreeSet<String> {
-    let mut keys: std::collections::BTreeSet<String> =
-        site.entities.iter().filter_map(|c| entity_of(c)).collect();
+    key_columns(site)
+        .iter()
+        .filter_map(|c| entity_of(c))
+        .collect()
+}
+
+/// The key columns a site's figure is per: those it groups by, and those
+/// its WHERE fixes to one value (`pool_id = 0x…`, `substr(pool_id, 1, 20) =
+/// 0x…`: one thing).
+fn key_columns(site: &MetricSite) -> Vec<String> {
+    let mut keys: Vec<String> = site
+        .entities
+        .iter()
+        .filter(|c| entity_of(c).is_some())
+        .cloned()
+        .collect();
     for condition in site.slice.iter() {
-        // `pool_id = 0x…`, `substr(pool_id, 1, 20) = 0x…`: one thing.
-        if let Expr::Compare(crate::canon::CompareOp::Eq, left, right) = condition {
-            for (keyed, value) in [(left, right), (right, left)] {
-                let columns = keyed.columns();
-                if value.columns().is_empty() && columns.len() == 1 {
-                    keys.extend(columns.iter().filter_map(|c| entity_of(unqualified(c))));
-                }
-            }
-        }
+        keys.extend(fixed_keys(condition));
     }
     keys
+}
+
+/// The key columns a condition fixes to one value. A dashboard's optional
+/// parameter (`'{{pool}}' = 'All' OR pool_id = '{{pool}}'`) fixes the key
+/// whenever one is chosen.
+fn fixed_keys(condition: &Expr) -> Vec<String> {
+    match condition {
+        Expr::Compare(crate::canon::CompareOp::Eq, left, right) => [(left, right), (right, left)]
+            .into_iter()
+            .filter_map(|(keyed, value)| {
+                let columns = keyed.columns();
+                (value.columns().is_empty() && columns.len() == 1)
+                    .then(|| columns.into_iter().next())
+                    .flatten()
+            })
+            .map(|c| unqualified(&c).to_string())
+            .filter(|c| entity_of(c).is_some())
+            .collect(),
+        Expr::Or(branches) => match branches
+            .iter()
+            .filter(|b| !b.columns().is_empty())
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [keyed] => fixed_keys(keyed),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
 }
 
 /// Whether two sites compute the same once each reads the other's filters
@@ -953,6 +993,11 @@ fn rendered_sources(site: &MetricSite) -> Vec<&String> {
 }
 
 /// Whether two lists of relations share one (see [`same_relation`]).
+/// Whether two sites' statements read a relation in common themselves.
+pub fn reads_one_relation(a: &MetricSite, b: &MetricSite) -> bool {
+    reads_common(&a.reads, &b.reads)
+}
+
 fn reads_common<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
     a.iter()
         .any(|x| b.iter().any(|y| same_relation(x.as_ref(), y.as_ref())))
@@ -1349,14 +1394,20 @@ pub fn inconsistent_computations<'s>(
                 // part of its report's figure, not a report of its own.
                 let against_majority = majority && index > 0 && elsewhere >= 2 && !site.in_union;
                 let here = in_vocabulary(site, registry);
+                let here_keys = key_columns(site);
                 let of_its_grain = std::cell::OnceCell::new();
                 let evident = |o: &MetricSite| match evidence(
                     &here,
                     &in_vocabulary(o, registry),
                     registry,
-                    same_grain(site, o),
+                    Grains {
+                        same: same_grain(site, o),
+                        here_keys: &here_keys,
+                        there_keys: &key_columns(o),
+                    },
                 ) {
                     Evidence::Evident => true,
+                    Evidence::EvidentOverOneRelation => reads_one_relation(site, o),
                     Evidence::AgainstMajority => {
                         against_majority && reads_common(&o.reads, &site.reads)
                     }
