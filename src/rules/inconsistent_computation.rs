@@ -29,7 +29,11 @@ rule! {
     /// (`SUM(click_count)`) and the count it stores; a CTE and the query over
     /// it; sites that read no common relation and are not UNION branches of
     /// one report (two connectors); branches of a long-format UNION labelled
-    /// by a literal column; two versions of one report (`…_v1`, `…_v2`); and
+    /// by a literal column; two versions of one report (`…_v1`, `…_v2`);
+    /// rows of one relation against distinct keys of another (a model of one
+    /// row per user against distinct addresses of a transfers model); a
+    /// measure named for the thing its report is per (`pool_liquidity_usd`
+    /// grouped by `pool_address`) against another variant of it; and
     /// spellings equal in the data (`COUNT(key)` and `COUNT(*)`, `SUM(is_x)`
     /// and `COUNTIF(is_x)`, `x = 1` and `CAST(x AS BOOL)`, plurals and
     /// `total_` in column names).
