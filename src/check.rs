@@ -980,6 +980,12 @@ fn check_rendered(
         }
         f.range = rendered.map_range(&from, &to, f.range);
     }
+    // A key the model declares is its grain, whatever its SQL shows.
+    if let (Some(key), Some(outputs)) =
+        (crate::template::unique_key(text), outcome.outputs.as_mut())
+    {
+        Arc::make_mut(outputs).grain = key;
+    }
     let enabled_when: Option<Arc<str>> = crate::template::enabled_condition(text).map(Arc::from);
     for s in &mut outcome.sites {
         s.enabled_when.clone_from(&enabled_when);
@@ -1090,6 +1096,7 @@ fn check_sql(
         } else {
             Vec::new()
         };
+        let mut rounded_findings = Vec::new();
         for rounded in rounded_sums {
             let metric = registry
                 .lookup(&rounded.output)
@@ -1101,7 +1108,7 @@ fn check_sql(
             if money {
                 let lines = lines.get_or_insert_with(|| LineIndex::new(text));
                 let range = crate::extract::inner_expression_range(text, lines, &rounded.rounding);
-                findings.push(RoundingBeforeAggregation::finding(
+                rounded_findings.push(RoundingBeforeAggregation::finding(
                     path,
                     range,
                     &rounded.output,
@@ -1113,6 +1120,14 @@ fn check_sql(
         }
         extractor.statement(&statement);
         let extracted = extractor.take_sites();
+        // Over groups of one row each, a row's rounding is the total's.
+        findings.extend(rounded_findings.into_iter().filter(|finding| {
+            !extracted.iter().any(|site| {
+                site.one_row_per_group
+                    && site.range.start <= finding.range.start
+                    && finding.range.end <= site.range.end
+            })
+        }));
         let first_new = sites.len();
         keep_sites(
             &path_shared,
@@ -1225,7 +1240,7 @@ fn keep_sites(
         }
         // Where the SUM is written: a report reading a model's summed rate
         // is the model's finding, not its own.
-        if site.top_level && site.aggregates_itself && !site.one_row_per_group() {
+        if site.top_level && site.aggregates_itself && !site.one_row_per_group {
             if let Some(column) = crate::judge::summed_rate(&site.computation) {
                 findings.push(RatioAggregationMismatch::summed_rate(path, &site, &column));
             }
@@ -1362,6 +1377,11 @@ fn judged_site(
                 && described == Some(crate::registry::Unit::Percent)
                 && scale_between(&found, &expected) == Some(Number::int(100))
             {
+                return (None, false);
+            }
+            // Over groups of one row each, a sum or average of per-row
+            // ratios is each row's ratio: its grain's ratio of totals.
+            if single == Some(DifferenceKind::RatioStructure) && site.one_row_per_group {
                 return (None, false);
             }
             Some(match single {

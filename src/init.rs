@@ -452,6 +452,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             label: site.label.as_deref().map(str::to_string),
             entities: site.entities.to_vec(),
             aggregates_itself: true,
+            one_row_per_group: false,
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;

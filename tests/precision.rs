@@ -1256,6 +1256,27 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
             ],
             &[("models/int_ads.sql", "ML005")],
         ),
+        // Grouped by the key of a model of one row per ad and day (declared
+        // `unique_key`), each group is one row; grouped by the ad, it adds
+        // days' rates up.
+        (
+            "grouped by a model's declared key",
+            &[
+                ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+                ("models/int_ad_daily.sql", "{{ config(unique_key=['ad_id', 'day']) }}\nselect ad_id, day, ctr from {{ source('fb', 'ads') }}\n"),
+                ("models/mart_ads.sql", "select ad_id, day, sum(ctr) as ctr from {{ ref('int_ad_daily') }} group by 1, 2\n"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: grouped by the ad alone",
+            &[
+                ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+                ("models/int_ad_daily.sql", "{{ config(unique_key=['ad_id', 'day']) }}\nselect ad_id, day, ctr from {{ source('fb', 'ads') }}\n"),
+                ("models/mart_ads.sql", "select ad_id, sum(ctr) as ctr from {{ ref('int_ad_daily') }} group by 1\n"),
+            ],
+            &[("models/mart_ads.sql", "ML005")],
+        ),
     ]);
 }
 

@@ -75,3 +75,74 @@ fn rounding_a_total_or_a_figure_that_is_no_money_is_not() {
         );
     }
 }
+
+/// dbt-cerebro's latest balances sum `round(balance_usd, 2)` per wallet and
+/// token on the latest day, over a view that passes on a model declared
+/// `unique_key='(date, address, symbol)'`: each group is one row, so each
+/// total is one rounded value. Per token alone, many wallets' rounded
+/// values are added up.
+#[test]
+fn rounding_over_groups_of_one_row_each_rounds_the_total() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: app\nversion: '1.0'\n");
+    const BALANCES: (&str, &str) = (
+        "models/int_balances_daily.sql",
+        "{{ config(materialized='table', unique_key='(date, address, symbol)') }}\n\
+         select date, address, symbol, balance_usd from {{ source('raw', 'balances') }}\n",
+    );
+    const USER_VIEW: (&str, &str) = (
+        "models/int_balances_user_daily.sql",
+        "select b.date as date, b.address as address, b.symbol as symbol, b.balance_usd as balance_usd\n\
+         from {{ ref('int_balances_daily') }} b\n\
+         left join {{ ref('switchover') }} s on b.address = s.old_safe\n",
+    );
+    const SWITCHOVER: (&str, &str) = (
+        "models/switchover.sql",
+        "select old_safe from {{ source('raw', 'switchover') }}\n",
+    );
+    let latest = |grouped: &str| {
+        format!(
+            "with latest_date as (select max(date) as max_date from {{{{ ref('int_balances_user_daily') }}}})\n\
+             , agg as (\n  select {grouped}, sum(round(balance_usd, 2)) as value_usd\n  \
+             from {{{{ ref('int_balances_user_daily') }}}}\n  \
+             where date = (select max_date from latest_date)\n  group by {grouped}\n)\n\
+             select * from agg\n"
+        )
+    };
+    let ml007 = |report: &str| {
+        let dir = common::repository(&[
+            PROJECT,
+            BALANCES,
+            USER_VIEW,
+            SWITCHOVER,
+            ("models/latest.sql", report),
+        ]);
+        common::check_json(&dir)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "ML007")
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ml007(&latest("address, symbol")),
+        Vec::<String>::new(),
+        "one row per wallet and token on the latest day"
+    );
+    let near_miss = ml007(&latest("symbol"));
+    assert!(
+        matches!(near_miss.as_slice(), [path] if path.ends_with("latest.sql")),
+        "near miss: many wallets per token: {near_miss:?}"
+    );
+    // A key the model's own GROUP BY shows is as good as a declared one.
+    let grouped_upstream = "with daily as (select day, campaign_id, sum(spend) as spend from ad_events group by day, campaign_id)\n\
+         select campaign_id, day, sum(round(spend, 2)) as spend from daily group by campaign_id, day\n";
+    let per_campaign = "with daily as (select day, campaign_id, sum(spend) as spend from ad_events group by day, campaign_id)\n\
+         select campaign_id, sum(round(spend, 2)) as spend from daily group by campaign_id\n";
+    assert!(findings(grouped_upstream)
+        .iter()
+        .all(|(_, _, code, _)| code != "ML007"));
+    assert!(findings(per_campaign)
+        .iter()
+        .any(|(_, _, code, _)| code == "ML007"));
+}

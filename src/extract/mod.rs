@@ -55,17 +55,12 @@ pub struct Site {
     /// Whether its expression calls an aggregate itself (`SUM(x)`), rather
     /// than reading one a CTE or an upstream model computed.
     pub aggregates_itself: bool,
-}
-
-impl Site {
-    /// Whether each of its groups is one source row: it groups by a row id
+    /// Whether each of its SELECT's groups is one row of what it reads, so
+    /// its totals pass single values through: it groups by a row id
     /// (Fivetran's `_fivetran_id`, which Fivetran documents as the unique
-    /// key of a synced row), so its totals pass single values through.
-    pub fn one_row_per_group(&self) -> bool {
-        self.entities
-            .iter()
-            .any(|c| matches!(c.as_str(), "_fivetran_id" | "fivetran_id"))
-    }
+    /// key of a synced row), or by (or fixes in its WHERE) every column of
+    /// the key of the one relation it reads (see `Scope::one_row_per_group`).
+    pub one_row_per_group: bool,
 }
 
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
@@ -627,6 +622,7 @@ impl<'t> Walker<'t, '_> {
         let mut lowerer = None;
         let mut grouped = None;
         let mut passed = None;
+        let mut one_row = None;
         // Positional names hold only up to the first `*` (its width is unknown).
         let positional = select
             .projection
@@ -687,6 +683,14 @@ impl<'t> Walker<'t, '_> {
             let (all_sources, reads) = sources
                 .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
+            let one_row_per_group = *one_row.get_or_insert_with(|| {
+                groups(select)
+                    && (grouped
+                        .get_or_insert_with(|| grouped_columns(select, lowerer))
+                        .iter()
+                        .any(|c| matches!(c.as_str(), "_fivetran_id" | "fivetran_id"))
+                        || scope.one_row_per_group())
+            });
             let entities = if groups(select) {
                 grouped
                     .get_or_insert_with(|| grouped_columns(select, lowerer))
@@ -716,6 +720,7 @@ impl<'t> Walker<'t, '_> {
                 top_level: self.nesting == 0,
                 entities,
                 aggregates_itself: calls_an_aggregate(expr),
+                one_row_per_group,
             });
         }
     }

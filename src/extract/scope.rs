@@ -59,6 +59,10 @@ pub struct ModelOutputs {
     pub conditions: Vec<Expr>,
     /// A `*` over a base table: columns not listed are that table's.
     pub open: bool,
+    /// The columns that identify its rows (its key), where known: declared
+    /// (dbt's `unique_key`), or shown by its query (see [`Scope::grain`]).
+    /// Empty when unknown.
+    pub grain: Vec<String>,
 }
 
 /// The models known so far in a run, by name.
@@ -613,12 +617,130 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// The columns, as this SELECT outputs them, that identify its rows,
+    /// where its query shows them: its GROUP BY keys; every output of a
+    /// `SELECT DISTINCT`; or, for a SELECT that neither groups nor
+    /// aggregates, the key of the relation it reads, passed on (renamed or
+    /// not), when every other relation is LEFT JOINed to it (a lookup adds
+    /// columns, as near always, not rows).
+    pub fn grain(&self) -> Option<Vec<String>> {
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let select = self.select;
+        match &select.group_by {
+            GroupByExpr::Expressions(keys, _) if !keys.is_empty() => {
+                return keys.iter().map(|key| output_of_key(select, key)).collect();
+            }
+            GroupByExpr::All(_) => return None,
+            _ => {}
+        }
+        if matches!(select.distinct, Some(sqlparser::ast::Distinct::Distinct)) {
+            return select.projection.iter().map(item_name).collect();
+        }
+        let aggregates = select.projection.iter().any(|item| match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                Lowerer::new(&crate::canon::lower::BaseColumns)
+                    .lower(e)
+                    .has_aggregate()
+            }
+            _ => false,
+        });
+        if aggregates || select.from.len() != 1 {
+            return None;
+        }
+        let lookups_only = select.from[0].joins.iter().all(|j| {
+            matches!(
+                j.join_operator,
+                JoinOperator::Left(_) | JoinOperator::LeftOuter(_)
+            )
+        });
+        let primary = self.relations.first().filter(|_| lookups_only)?;
+        self.relation_grain(primary)?
+            .iter()
+            .map(|key| self.passed_on_as(primary, key))
+            .collect()
+    }
+
+    /// The key of a relation's rows, as it outputs them (see [`Scope::grain`]).
+    pub fn relation_grain(&self, relation: &Relation<'a>) -> Option<Vec<String>> {
+        match relation.kind {
+            RelationKind::Model(model) => (!model.grain.is_empty()).then(|| model.grain.clone()),
+            RelationKind::Derived(query) if self.depth < MAX_DEPTH => {
+                let [select] = selects_of(&query.body)[..] else {
+                    return None;
+                };
+                let ctes = self.ctes_for(query);
+                self.nested(select, &ctes).grain()
+            }
+            _ => None,
+        }
+    }
+
+    /// The name under which this SELECT outputs `relation`'s column `key`.
+    fn passed_on_as(&self, relation: &Relation<'a>, key: &str) -> Option<String> {
+        let of_relation = |qualifier: &Option<String>| {
+            qualifier
+                .as_ref()
+                .is_none_or(|q| q.eq_ignore_ascii_case(&relation.binding))
+        };
+        self.select.projection.iter().find_map(|item| match item {
+            SelectItem::ExprWithAlias { expr, alias } => match plain_column(expr) {
+                Some(Output::Column(qualifier, name))
+                    if name.eq_ignore_ascii_case(key) && of_relation(&qualifier) =>
+                {
+                    Some(alias.value.to_lowercase())
+                }
+                _ => None,
+            },
+            SelectItem::UnnamedExpr(expr) => match plain_column(expr) {
+                Some(Output::Column(qualifier, name))
+                    if name.eq_ignore_ascii_case(key) && of_relation(&qualifier) =>
+                {
+                    Some(key.to_string())
+                }
+                _ => None,
+            },
+            SelectItem::Wildcard(_) => Some(key.to_string()),
+            SelectItem::QualifiedWildcard(kind, _) => {
+                let qualifier = kind.to_string().to_lowercase();
+                let qualifier = qualifier.trim_end_matches(".*");
+                let qualifier = qualifier.rsplit('.').next().unwrap_or(qualifier);
+                (qualifier == relation.binding).then(|| key.to_string())
+            }
+            _ => None,
+        })
+    }
+
+    /// Whether each group of this SELECT is one row of what it reads: it
+    /// reads one relation, joins none, and groups by, or fixes in its WHERE
+    /// to one value, every column of that relation's key (see
+    /// [`Scope::grain`]). Its totals pass single values through.
+    pub fn one_row_per_group(&self) -> bool {
+        let select = self.select;
+        if select.from.len() != 1 || !select.from[0].joins.is_empty() {
+            return false;
+        }
+        let [relation] = self.relations.as_slice() else {
+            return false;
+        };
+        let Some(grain) = self.relation_grain(relation) else {
+            return false;
+        };
+        let mut covered = grouped_names(select);
+        if let Some(selection) = &select.selection {
+            covered.extend(fixed_columns(selection));
+        }
+        !grain.is_empty() && grain.iter().all(|key| covered.contains(key))
+    }
+
     /// What this SELECT outputs, for the models that read it.
     pub fn outputs(&self) -> ModelOutputs {
         let lowerer = self.lowerer();
         let mut outputs = ModelOutputs {
             sources: self.base_relations(),
             conditions: self.conditions(),
+            grain: self.grain().unwrap_or_default(),
             ..ModelOutputs::default()
         };
         for item in &self.select.projection {
@@ -694,6 +816,120 @@ impl<'a> Scope<'a> {
         }
         outputs
     }
+}
+
+/// The output a GROUP BY key is: an output's alias or plain column name, a
+/// position (`GROUP BY 2`), or an expression the select list outputs.
+fn output_of_key(select: &Select, key: &AstExpr) -> Option<String> {
+    let item = match key {
+        AstExpr::Value(v) => match &v.value {
+            sqlparser::ast::Value::Number(n, _) => {
+                let position = n.parse::<usize>().ok()?.checked_sub(1)?;
+                select.projection.get(position)?
+            }
+            _ => return None,
+        },
+        _ => {
+            if let Some(Output::Column(_, name)) = plain_column(key) {
+                let name = name.to_lowercase();
+                if let Some(Output::Column(..) | Output::Computed(_)) = output_item(select, &name) {
+                    return Some(name);
+                }
+            }
+            select.projection.iter().find(|item| match item {
+                SelectItem::ExprWithAlias { expr, .. } | SelectItem::UnnamedExpr(expr) => {
+                    expr == key
+                }
+                _ => false,
+            })?
+        }
+    };
+    item_name(item)
+}
+
+/// The columns a SELECT groups by, lowercased, by every name they go by: a
+/// key's own name, and for an alias or position the aliased column's.
+fn grouped_names(select: &Select) -> std::collections::HashSet<String> {
+    let mut names = std::collections::HashSet::new();
+    let GroupByExpr::Expressions(keys, _) = &select.group_by else {
+        return names;
+    };
+    let add = |expr: &AstExpr, names: &mut std::collections::HashSet<String>| {
+        if let Some(Output::Column(_, name)) = plain_column(expr) {
+            names.insert(name.to_lowercase());
+        }
+    };
+    for key in keys {
+        add(key, &mut names);
+        let name = output_of_key(select, key);
+        let item = select.projection.iter().find(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()) == name,
+            _ => false,
+        });
+        if let Some(SelectItem::ExprWithAlias { expr, alias }) = item {
+            names.insert(alias.value.to_lowercase());
+            add(expr, &mut names);
+        } else if let Some(name) = name {
+            names.insert(name);
+        }
+    }
+    names
+}
+
+/// The columns a WHERE fixes to one value: `date = (SELECT max(date) …)`,
+/// `pool_id = '0x…'`, `day = current_date - 1`, among its conjuncts.
+fn fixed_columns(condition: &AstExpr) -> Vec<String> {
+    use sqlparser::ast::BinaryOperator;
+    match condition {
+        AstExpr::Nested(inner) => fixed_columns(inner),
+        AstExpr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            let mut fixed = fixed_columns(left);
+            fixed.extend(fixed_columns(right));
+            fixed
+        }
+        AstExpr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => [(left, right), (right, left)]
+            .into_iter()
+            .filter(|(_, value)| names_no_column(value))
+            .filter_map(|(column, _)| match plain_column(column) {
+                Some(Output::Column(_, name)) => Some(name.to_lowercase()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether an expression is one value for every row: it reads no column of
+/// the row (a literal, a scalar subquery, `current_date - 1`).
+fn names_no_column(expr: &AstExpr) -> bool {
+    use sqlparser::ast::Visit;
+    struct Reads(bool);
+    impl sqlparser::ast::Visitor for Reads {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &AstExpr) -> std::ops::ControlFlow<()> {
+            match expr {
+                AstExpr::Identifier(_) | AstExpr::CompoundIdentifier(_) => {
+                    self.0 = true;
+                    std::ops::ControlFlow::Break(())
+                }
+                _ => std::ops::ControlFlow::Continue(()),
+            }
+        }
+    }
+    if matches!(expr, AstExpr::Subquery(_)) {
+        return true;
+    }
+    let mut reads = Reads(false);
+    let _ = expr.visit(&mut reads);
+    !reads.0
 }
 
 /// The output name of a select item, lowercased, if it has one.

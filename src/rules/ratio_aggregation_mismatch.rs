@@ -20,9 +20,13 @@ rule! {
     /// is sometimes what a report means. So are a sum of per-unit prices
     /// (`SUM(win_cpm) / 1000`, `SUM(cpc)`: over impression or click rows,
     /// what they cost), a bare `rate` (as often a price), a rate per
-    /// period (`SUM(day_rate)` over days), and a sum grouped by Fivetran's
-    /// row id `_fivetran_id` (each group one synced row, its rate passed
-    /// through).
+    /// period (`SUM(day_rate)` over days), and a sum or average over
+    /// groups of one row each, under any name: grouped by Fivetran's row id
+    /// `_fivetran_id` (each group one synced row), or by every column of
+    /// the key of the one relation it reads (a dbt model's
+    /// `config(unique_key=…)`, or the GROUP BY or DISTINCT of the model or
+    /// CTE it reads), a key column fixed by `WHERE day = …` counting as
+    /// grouped: each group's rate is passed through.
     ///
     /// ## Why is this bad?
     /// The average of daily CTRs weighs a day with ten impressions like a day

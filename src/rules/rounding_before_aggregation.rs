@@ -14,7 +14,11 @@ rule! {
     ///
     /// Rounding the total (`ROUND(SUM(spend), 2)`) is presentation and is
     /// never reported; neither is rounding a count or a figure that is no
-    /// money, where a team may round on purpose.
+    /// money, where a team may round on purpose, nor a sum over groups of
+    /// one row each (grouped by, or fixing in its WHERE, every column of the
+    /// key of the one relation it reads: a dbt model's
+    /// `config(unique_key=…)`, or the GROUP BY or DISTINCT of the model or
+    /// CTE it reads), where each row's rounding is its total's.
     ///
     /// ## Why is this bad?
     /// Each row loses up to half of its last kept digit, and the losses add

@@ -60,6 +60,47 @@ pub fn is_templated(text: &str) -> bool {
 /// a model only where it holds, so models enabled under different
 /// conditions are alternatives.
 pub fn enabled_condition(template: &str) -> Option<String> {
+    let value = config_argument(template, "enabled")?;
+    let condition: String = value.split_whitespace().collect();
+    let constant = matches!(condition.to_lowercase().as_str(), "true" | "false" | "");
+    (!constant).then_some(condition)
+}
+
+/// The columns a model's `config(unique_key = …)` declares its rows unique
+/// on, lowercased: `'id'`, `['date', 'address']`, `'(date, address)'`,
+/// `'date || address'` is no list of columns and declares nothing here.
+pub fn unique_key(template: &str) -> Option<Vec<String>> {
+    let value = config_argument(template, "unique_key")?;
+    let inner = value
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim();
+    let mut columns = Vec::new();
+    for part in inner.split(',') {
+        let name = part
+            .trim()
+            .trim_matches(|c| c == '\'' || c == '"')
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .trim()
+            .trim_matches(|c| c == '\'' || c == '"' || c == '`')
+            .to_lowercase();
+        let identifier = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !identifier {
+            return None;
+        }
+        columns.push(name);
+    }
+    (!columns.is_empty()).then_some(columns)
+}
+
+/// The text of one keyword argument of a model's first `config(…)` call, as
+/// written: up to the next comma or closing bracket at its own depth.
+fn config_argument<'t>(template: &'t str, key: &str) -> Option<&'t str> {
     let at = template.find("config(")?;
     let call = &template[at + "config(".len()..];
     // Only the call's own arguments: up to its closing parenthesis.
@@ -76,8 +117,8 @@ pub fn enabled_condition(template: &str) -> Option<String> {
         })
         .map_or(call.len(), |(i, _)| i);
     let mut rest = &call[..close];
-    while let Some(found) = rest.find("enabled") {
-        let after = rest[found + "enabled".len()..].trim_start();
+    while let Some(found) = rest.find(key) {
+        let after = rest[found + key.len()..].trim_start();
         let boundary = rest[..found]
             .chars()
             .next_back()
@@ -85,23 +126,25 @@ pub fn enabled_condition(template: &str) -> Option<String> {
         if boundary {
             if let Some(value) = after.strip_prefix('=').filter(|v| !v.starts_with('=')) {
                 let mut depth = 0i32;
+                let mut quote: Option<char> = None;
                 let end = value
                     .char_indices()
                     .find(|&(_, c)| {
-                        match c {
-                            '(' | '[' | '{' => depth += 1,
-                            ')' | ']' | '}' => depth -= 1,
+                        match (quote, c) {
+                            (Some(q), c) if c == q => quote = None,
+                            (Some(_), _) => {}
+                            (None, '\'' | '"') => quote = Some(c),
+                            (None, '(' | '[' | '{') => depth += 1,
+                            (None, ')' | ']' | '}') => depth -= 1,
                             _ => {}
                         }
-                        depth < 0 || (depth == 0 && c == ',')
+                        quote.is_none() && (depth < 0 || (depth == 0 && c == ','))
                     })
                     .map_or(value.len(), |(i, _)| i);
-                let condition: String = value[..end].split_whitespace().collect();
-                let constant = matches!(condition.to_lowercase().as_str(), "true" | "false" | "");
-                return (!constant).then_some(condition);
+                return Some(&value[..end]);
             }
         }
-        rest = &rest[found + "enabled".len()..];
+        rest = &rest[found + key.len()..];
     }
     None
 }
@@ -2340,6 +2383,31 @@ fn render_now(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_models_unique_key_is_read_as_a_list_of_columns() {
+        for (template, expected) in [
+            ("{{ config(unique_key='id') }}", Some(vec!["id"])),
+            (
+                "{{ config(materialized='table', unique_key=['date', 'address']) }}",
+                Some(vec!["date", "address"]),
+            ),
+            (
+                "{{\n  config(\n    order_by='(date, address, symbol)',\n    unique_key='(date, address, symbol)',\n    tags=['x']\n  )\n}}",
+                Some(vec!["date", "address", "symbol"]),
+            ),
+            ("{{ config(unique_key = \"Wallet_Address\") }}", Some(vec!["wallet_address"])),
+            // An expression is no list of columns.
+            ("{{ config(unique_key=\"date || '-' || address\") }}", None),
+            ("{{ config(unique_key=var('key')) }}", None),
+            ("{{ config(materialized='table') }}", None),
+            ("select 1 as unique_key", None),
+        ] {
+            let expected: Option<Vec<String>> =
+                expected.map(|v| v.into_iter().map(str::to_string).collect());
+            assert_eq!(super::unique_key(template), expected, "{template}");
+        }
+    }
+
     #[test]
     fn a_models_enabled_condition_is_read_as_written() {
         for (template, condition) in [
