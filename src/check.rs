@@ -1231,6 +1231,7 @@ fn keep_sites(
                 project: None,
                 enabled_when: None,
                 entities: site.entities.into_boxed_slice(),
+                over_a_join: site.over_a_join,
             });
             findings.extend(finding);
             continue;
@@ -1276,6 +1277,7 @@ fn keep_sites(
                 project: None,
                 enabled_when: None,
                 entities: site.entities.into_boxed_slice(),
+                over_a_join: site.over_a_join,
             });
         }
     }

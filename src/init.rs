@@ -216,9 +216,9 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
                 .iter()
                 .any(|s| match drift::evidence_between(s, chosen[0], registry) {
                     drift::Evidence::Evident => false,
-                    drift::Evidence::EvidentOverOneRelation => {
-                        !chosen.iter().any(|c| drift::reads_one_relation(s, c))
-                    }
+                    drift::Evidence::EvidentOverOneRelation => !chosen
+                        .iter()
+                        .any(|c| drift::counted_rows_are_one_relations(s, c, registry)),
                     drift::Evidence::AgainstMajority => reports(&chosen) < 2,
                     drift::Evidence::AgainstMajorityOfItsGrain => {
                         !drift::majority_of_its_grain(s, &chosen, sites)
@@ -453,6 +453,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             entities: site.entities.to_vec(),
             aggregates_itself: true,
             one_row_per_group: false,
+            over_a_join: site.over_a_join,
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;

@@ -1153,6 +1153,96 @@ fn rows_of_one_model_against_distinct_keys_of_another_are_no_drift() {
     ]);
 }
 
+/// NEAR's completeness tests count `COUNT(1)` blocks of a model declared
+/// `unique_key = 'block_id'`, and `COUNT(DISTINCT block_id)` over a self
+/// join: both count blocks. A game studio's analysts count
+/// `count(t1.distinct_id)` over LEFT JOINs of per-user subqueries, where
+/// others count distinct users: a join's rows are no one relation's rows.
+/// Rows of a model keyed by another column, or of the event table itself,
+/// against distinct keys, are still a drift.
+#[test]
+fn rows_of_a_relation_of_one_row_per_key_count_its_keys() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: app\nversion: '1.0'\n");
+    let blocks = |config: &str| {
+        format!(
+            "{config}\n\
+             with blocks as (select block_id, block_timestamp, block_hash, prev_hash from {{{{ source('raw', 'blocks') }}}})\n\
+             select *, sysdate() as inserted_timestamp from blocks\n"
+        )
+    };
+    const CHUNKS: (&str, &str) = (
+        "models/chunks_completeness.sql",
+        "with included as (select block_id, block_timestamp from {{ ref('blocks_final') }} where block_timestamp <= '2024-01-01')\n\
+         , stats as (select min(block_id) as min_block, count(1) as blocks_tested from included)\n\
+         select * from stats\n",
+    );
+    const SELF_JOIN: (&str, &str) = (
+        "models/blocks_completeness.sql",
+        "with joined as (select a.block_id as current_block_id, b.block_id as next_block_id from {{ ref('blocks_final') }} a \
+         left join {{ ref('blocks_final') }} b on a.block_hash = b.prev_hash)\n\
+         select count(distinct current_block_id) as blocks_tested from joined\n",
+    );
+    let keyed_by_block =
+        blocks("{{ config(materialized = 'incremental', unique_key = 'block_id') }}");
+    let unkeyed = blocks("{{ config(materialized = 'incremental') }}");
+    let per_user = |table_alias: &str| {
+        format!(
+            "select t1.date, count({table_alias}.distinct_id) as dnu from \
+             (select date, distinct_id from events where event = 'register' group by 1, 2) t1 \
+             left join (select date, distinct_id from events where event = 'login' group by 1, 2) t2 \
+             on t1.distinct_id = t2.distinct_id and t1.date = t2.date group by 1\n"
+        )
+    };
+    const DISTINCT_A: &str = "select date, count(distinct distinct_id) as dnu from events where event = 'register' group by 1\n";
+    const DISTINCT_B: &str = "select date, appid, count(distinct distinct_id) as dnu from events where event = 'register' group by 1, 2\n";
+    expect(&[
+        (
+            "rows of a model of one row per block",
+            &[
+                PROJECT,
+                ("models/blocks_final.sql", keyed_by_block.as_str()),
+                CHUNKS,
+                SELF_JOIN,
+            ],
+            &[],
+        ),
+        (
+            "near miss: rows of a model of no known key",
+            &[
+                PROJECT,
+                ("models/blocks_final.sql", unkeyed.as_str()),
+                CHUNKS,
+                SELF_JOIN,
+            ],
+            &[
+                ("models/blocks_completeness.sql", "ML010"),
+                ("models/chunks_completeness.sql", "ML010"),
+            ],
+        ),
+        (
+            "rows of a join of per-user subqueries",
+            &[
+                ("a.sql", DISTINCT_A),
+                ("b.sql", DISTINCT_B),
+                ("joined.sql", per_user("t1").as_str()),
+            ],
+            &[],
+        ),
+        (
+            "near miss: rows of the event table",
+            &[
+                ("a.sql", DISTINCT_A),
+                ("b.sql", DISTINCT_B),
+                (
+                    "rows.sql",
+                    "select date, count(distinct_id) as dnu from events where event = 'register' group by 1\n",
+                ),
+            ],
+            &[("rows.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// dbt-cerebro's GPay retention counts `user_pseudonym`s of one model, its
 /// Gnosis App retention `address`es of another; the two models come from
 /// one source. Wholly different columns of relations the reports read apart

@@ -308,6 +308,15 @@ impl<'r> Lowerer<'r> {
         }
     }
 
+    /// The key column whose distinct values a count of rows counts, where
+    /// the query reads one relation of one row per key.
+    fn row_key(&self, func: &AggFunc, distinct: bool) -> Option<Expr> {
+        let key = (*func == AggFunc::Count && !distinct)
+            .then(|| self.resolver.row_key())
+            .flatten()?;
+        Some(self.resolver.column(None, &key))
+    }
+
     /// `a + b - c + …` as one sum. The parser builds long chains left-deep;
     /// walking the left spine in a loop keeps the stack flat for thousands of terms.
     fn lower_sum_chain(&self, left: &ast::Expr, op: &BinaryOperator, right: &ast::Expr) -> Expr {
@@ -454,18 +463,27 @@ impl<'r> Lowerer<'r> {
                     filter.push(self.lower(p));
                     self.lower(x)
                 }
-                // Rows (ClickHouse's `count()` counts them too); the rows of
-                // a relation with one row per key are its keys.
+                // Rows (ClickHouse's `count()` and `COUNT(1)` count them
+                // too); the rows of a relation with one row per key are its
+                // keys.
                 (_, []) if is_star || meaning == Some(Meaning::Aggregate(AggFuncKind::Count)) => {
-                    let key = (func == AggFunc::Count && !distinct)
-                        .then(|| self.resolver.row_key())
-                        .flatten();
-                    match key {
+                    match self.row_key(&func, distinct) {
                         Some(key) => {
                             distinct = true;
-                            self.resolver.column(None, &key)
+                            key
                         }
                         None => Expr::Star,
+                    }
+                }
+                (Some(Meaning::Aggregate(AggFuncKind::Count)), [ast::Expr::Value(v)])
+                    if matches!(v.value, Value::Number(..)) =>
+                {
+                    match self.row_key(&func, distinct) {
+                        Some(key) => {
+                            distinct = true;
+                            key
+                        }
+                        None => self.lower(arg_exprs[0]),
                     }
                 }
                 (_, [e]) => self.lower(e),

@@ -202,7 +202,7 @@ fn adds_filters(here: &Expr, there: &Expr) -> bool {
 /// `COUNT(DISTINCT account)` against `COUNT(*)`. Another column counted
 /// (`COUNT(DISTINCT address)` against `COUNT(DISTINCT user_id)`) is not
 /// this difference.
-fn counts_distinct_where_the_other_counts_rows(here: &Expr, there: &Expr) -> bool {
+pub fn counts_distinct_where_the_other_counts_rows(here: &Expr, there: &Expr) -> bool {
     let (here_columns, there_columns) = (counted_columns(here), counted_columns(there));
     has_distinct_count(here)
         && as_row_counts(here) == as_row_counts(there)

@@ -83,6 +83,9 @@ pub struct MetricSite {
     /// The keys of the things it is grouped by (see
     /// [`crate::extract::Site::entities`]).
     pub entities: Box<[String]>,
+    /// Whether the SELECT that aggregates it reads more than one relation
+    /// (see [`crate::extract::Site::over_a_join`]).
+    pub over_a_join: bool,
 }
 
 /// Every metric site of a run, by file, in file order. Kept as each file's
@@ -993,6 +996,27 @@ fn rendered_sources(site: &MetricSite) -> Vec<&String> {
 }
 
 /// Whether two lists of relations share one (see [`same_relation`]).
+/// Whether, of two sites where one counts rows and the other distinct keys
+/// (see [`Evidence::EvidentOverOneRelation`]), both read one relation and
+/// the rows counted are its rows, not a join's (a generated range of block
+/// numbers LEFT JOINed to the blocks is as many rows as blocks tested).
+pub fn counted_rows_are_one_relations(
+    site: &MetricSite,
+    other: &MetricSite,
+    registry: &Registry,
+) -> bool {
+    let (here, there) = (
+        in_vocabulary(site, registry),
+        in_vocabulary(other, registry),
+    );
+    let counts_rows = if evidence::counts_distinct_where_the_other_counts_rows(&here, &there) {
+        other
+    } else {
+        site
+    };
+    reads_one_relation(site, other) && !counts_rows.over_a_join
+}
+
 /// Whether two sites' statements read a relation in common themselves.
 pub fn reads_one_relation(a: &MetricSite, b: &MetricSite) -> bool {
     reads_common(&a.reads, &b.reads)
@@ -1407,7 +1431,9 @@ pub fn inconsistent_computations<'s>(
                     },
                 ) {
                     Evidence::Evident => true,
-                    Evidence::EvidentOverOneRelation => reads_one_relation(site, o),
+                    Evidence::EvidentOverOneRelation => {
+                        counted_rows_are_one_relations(site, o, registry)
+                    }
                     Evidence::AgainstMajority => {
                         against_majority && reads_common(&o.reads, &site.reads)
                     }

@@ -61,6 +61,9 @@ pub struct Site {
     /// key of a synced row), or by (or fixes in its WHERE) every column of
     /// the key of the one relation it reads (see `Scope::one_row_per_group`).
     pub one_row_per_group: bool,
+    /// Whether its SELECT reads more than one relation (a join, or a comma
+    /// list): its rows are the join's, no one relation's.
+    pub over_a_join: bool,
 }
 
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
@@ -721,6 +724,8 @@ impl<'t> Walker<'t, '_> {
                 entities,
                 aggregates_itself: calls_an_aggregate(expr),
                 one_row_per_group,
+                over_a_join: select.from.len() > 1
+                    || select.from.iter().any(|t| !t.joins.is_empty()),
             });
         }
     }

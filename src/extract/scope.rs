@@ -1173,25 +1173,20 @@ impl Resolver for Scope<'_> {
         let [relation] = self.relations.as_slice() else {
             return None;
         };
-        let RelationKind::Derived(query) = relation.kind else {
-            return None;
-        };
-        let SetExpr::Select(select) = query.body.as_ref() else {
-            return None;
-        };
-        if select.from.len() != 1 || !select.from[0].joins.is_empty() || select.having.is_some() {
+        if self.select.from.len() != 1 || !self.select.from[0].joins.is_empty() {
             return None;
         }
-        let GroupByExpr::Expressions(keys, _) = &select.group_by else {
-            return None;
-        };
-        let [AstExpr::Identifier(key)] = keys.as_slice() else {
-            return None;
-        };
-        let key = key.value.to_lowercase();
-        // The key must be an output under its own name.
-        match output_item(select, &key)? {
-            Output::Column(_, name) if name.to_lowercase() == key => Some(key),
+        // A HAVING keeps some groups: their keys are no longer all the rows'.
+        if let RelationKind::Derived(query) = relation.kind {
+            let SetExpr::Select(select) = query.body.as_ref() else {
+                return None;
+            };
+            if select.having.is_some() {
+                return None;
+            }
+        }
+        match self.relation_grain(relation)?.as_slice() {
+            [key] => Some(key.clone()),
             _ => None,
         }
     }
