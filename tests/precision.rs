@@ -1229,6 +1229,18 @@ fn rows_of_a_relation_of_one_row_per_key_count_its_keys() {
             &[],
         ),
         (
+            "rows per user: the report groups by the column it counts",
+            &[
+                ("a.sql", DISTINCT_A),
+                ("b.sql", DISTINCT_B),
+                (
+                    "games.sql",
+                    "select date, distinct_id, count(distinct_id) as dnu from events where event = 'gameOver' group by 1, 2\n",
+                ),
+            ],
+            &[],
+        ),
+        (
             "near miss: rows of the event table",
             &[
                 ("a.sql", DISTINCT_A),
@@ -1239,6 +1251,41 @@ fn rows_of_a_relation_of_one_row_per_key_count_its_keys() {
                 ),
             ],
             &[("rows.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// Dune dashboards draw sells below the axis (`-SUM(amount_usd)`) where
+/// their tables show them positive: a sign is a display convention, like
+/// thousands. Half the figure is still a drift.
+#[test]
+fn a_negated_figure_is_a_sign_convention() {
+    const SELLS: &str =
+        "select day, sum(amount_usd) filter (where trade_type = 'sell') as volume_sell from trades group by 1\n";
+    expect(&[
+        (
+            "sells below the axis",
+            &[
+                ("a.sql", SELLS),
+                ("b.sql", SELLS),
+                (
+                    "chart.sql",
+                    "select day, -sum(amount_usd) filter (where trade_type = 'sell') as volume_sell from trades group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: half of it",
+            &[
+                ("a.sql", SELLS),
+                ("b.sql", SELLS),
+                (
+                    "chart.sql",
+                    "select day, sum(amount_usd) filter (where trade_type = 'sell') / 2 as volume_sell from trades group by 1\n",
+                ),
+            ],
+            &[("chart.sql", "ML010")],
         ),
     ]);
 }

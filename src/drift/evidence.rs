@@ -91,8 +91,10 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'
         // One is the other at another scale: a percent against a fraction,
         // a factor. Thousands, millions and billions are how a dashboard
         // tile shows a figure (or a connector's micros), as often as not
-        // on purpose.
-        return if in_display_units(&here_scale, &there_scale) {
+        // on purpose; so is a sign (sells drawn below a chart's axis,
+        // returns booked negative).
+        return if in_display_units(&here_scale, &there_scale) || negated(&here_scale, &there_scale)
+        {
             Evidence::Unsettled
         } else {
             Evidence::Evident
@@ -165,6 +167,11 @@ fn in_display_units(a: &crate::canon::Number, b: &crate::canon::Number) -> bool 
     }
     let thousands = (a / b).abs().log10() / 3.0;
     thousands.abs() >= 1.0 && (thousands - thousands.round()).abs() < 1e-9
+}
+
+/// Whether one scale is the other's negative.
+fn negated(a: &crate::canon::Number, b: &crate::canon::Number) -> bool {
+    matches!((a.as_f64(), b.as_f64()), (Some(a), Some(b)) if a != 0.0 && a == -b)
 }
 
 /// Whether two formulas' aggregates differ in their filters only by
@@ -502,6 +509,7 @@ mod tests {
                     "sum(clicks) / sum(impressions)",
                 ),
                 ("sum(amount_usd) / 2", "sum(amount_usd)"),
+                ("-sum(amount_usd) / 2", "sum(amount_usd)"),
                 // averaged per-row ratios where the other divides totals
                 (
                     "avg(clicks / impressions)",
@@ -675,6 +683,11 @@ mod tests {
             &[
                 // display units: thousands, millions, billions
                 ("sum(amount_usd) / 1000000", "sum(amount_usd)"),
+                // a sign: sells below the axis, returns negative
+                (
+                    "-sum(amount_usd) filter (where trade_type = 'sell')",
+                    "sum(amount_usd) filter (where trade_type = 'sell')",
+                ),
                 ("sum(amount_usd) / 1000000000", "sum(amount_usd) / 1000"),
                 // a clamp at zero
                 (

@@ -134,11 +134,12 @@ fn grouped_columns(select: &Select, lowerer: &crate::canon::lower::Lowerer<'_>) 
     columns
 }
 
-/// Whether some aggregate of `computation` counts distinct values.
-fn counts_distinct(computation: &Expr) -> bool {
+/// Whether some aggregate of `computation` counts a column's values.
+fn counts_a_column(computation: &Expr) -> bool {
     let mut found = false;
     computation.walk(&mut |e| {
-        found |= matches!(e, Expr::Aggregate(agg) if agg.distinct);
+        found |= matches!(e, Expr::Aggregate(agg)
+            if agg.func == crate::canon::AggFunc::Count && agg.arg != Expr::Star);
     });
     found
 }
@@ -231,23 +232,28 @@ fn grouped_column(key: &Expr) -> Option<String> {
     }
 }
 
-/// The computation with every distinct count of a grouped column made
-/// opaque: grouped by `page_path`, `COUNT(DISTINCT page_path)` is 1 or 0 in
-/// every group, a flag at the query's grain, not the count its name says.
-/// What it adds up to depends on a grain no other report shares, so it is
-/// compared with nothing.
+/// The computation with every count of a grouped column made opaque:
+/// grouped by `page_path`, `COUNT(DISTINCT page_path)` is 1 or 0 in every
+/// group, a flag at the query's grain, not the count its name says; grouped
+/// by `distinct_id`, `COUNT(distinct_id)` counts each user's rows (games
+/// played), not users. What it adds up to depends on a grain no other
+/// report shares, so it is compared with nothing.
 fn with_group_indicators(computation: Expr, grouped: &[String]) -> Expr {
     if grouped.is_empty() {
         return computation;
     }
     computation.rewrite(&mut |e| match e {
         Expr::Aggregate(agg)
-            if agg.distinct
-                && agg.func == crate::canon::AggFunc::Count
+            if agg.func == crate::canon::AggFunc::Count
                 && grouped_column(&agg.arg).is_some_and(|c| grouped.contains(&c)) =>
         {
+            let what = if agg.distinct {
+                "0 or 1 per group"
+            } else {
+                "the rows of each"
+            };
             let text = format!(
-                "{} (0 or 1 per group: the query groups by {})",
+                "{} ({what}: the query groups by {})",
                 Expr::Aggregate(agg.clone()),
                 grouped_column(&agg.arg).unwrap_or_default()
             );
@@ -676,7 +682,7 @@ impl<'t> Walker<'t, '_> {
             let mut computation = lowerer.lower(expr);
             // Most computations count nothing distinct: the grouping is
             // worked out only for those that do.
-            if counts_distinct(&computation) {
+            if counts_a_column(&computation) {
                 let grouped = grouped.get_or_insert_with(|| grouped_columns(select, lowerer));
                 computation = with_group_indicators(computation, grouped);
             }

@@ -33,7 +33,10 @@ rule! {
     /// rows of one relation against distinct keys of another (a model of one
     /// row per user against distinct addresses of a transfers model); a
     /// measure named for the thing its report is per (`pool_liquidity_usd`
-    /// grouped by `pool_address`) against another variant of it; and
+    /// grouped by `pool_address`) against another variant of it; a figure
+    /// negated (`-SUM(amount_usd)`, sells drawn below a chart's axis); a
+    /// count of a column the report groups by (rows per user, not users);
+    /// and
     /// spellings equal in the data (`COUNT(key)` and `COUNT(*)`, `SUM(is_x)`
     /// and `COUNTIF(is_x)`, `x = 1` and `CAST(x AS BOOL)`, plurals and
     /// `total_` in column names).
