@@ -190,6 +190,11 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
         });
         let (definition, chosen) = ways.remove(0);
         let definition = most_shared_form(&chosen).unwrap_or(definition);
+        // A definition aggregates: a column passed on by name, or a ratio
+        // of one row's columns, says how no total is made.
+        if !definition.has_aggregate() {
+            continue;
+        }
         // Ways computed from other relations, in other reports, are other
         // connectors' schemas (ML010 leaves them be): one definition would
         // call them all wrong. Left to the team.

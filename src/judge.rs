@@ -795,9 +795,11 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
             "the registry definition uses a construct metriclint cannot compare yet".to_string(),
         );
     }
-    if !found.has_aggregate() && expected.has_aggregate() {
+    if !found.has_aggregate() {
         // A row-level expression over rows whose grain we cannot see (a base
-        // table that may hold daily totals) may well be right.
+        // table that may hold daily totals) may well be right; against a
+        // row-level definition, it is a column passed on under another
+        // name, or a placeholder (`NULL AS mtd_forecast`), not a computation.
         return Verdict::Unknown(format!(
             "`{found}` aggregates nothing here; its inputs come from elsewhere"
         ));

@@ -432,6 +432,51 @@ fn init_leaves_out_metrics_whose_reports_differ_as_each_may_mean() {
     }
 }
 
+/// A row-level ratio of a model's columns, or a column passed on by name,
+/// says how no total is made: `init` proposes no definition from it. And a
+/// registry that defines a metric row by row (as a team may write one) does
+/// not judge a row-level site under its name, another column passed on or
+/// a `NULL` placeholder, while an aggregate under it is still judged.
+#[test]
+fn row_level_definitions_are_neither_proposed_nor_held_against_row_level_sites() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "forecast.sql",
+            "select day, handle_forecast_mtd / actives_forecast_mtd as mtd_forecast, cm_sales from forecasts",
+        ),
+        (
+            "forecast_b.sql",
+            "select week, handle_forecast_mtd / actives_forecast_mtd as mtd_forecast, cm_sales from forecasts",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (registry, out) = init_into(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&registry).unwrap();
+    assert!(!text.contains("name: mtd_forecast"), "{text}");
+    assert!(!text.contains("name: cm_sales"), "{text}");
+
+    let team = "version: 1\nmetrics:\n  - name: mtd_forecast\n    sql: handle_forecast_mtd / actives_forecast_mtd\n  - name: cm_sales\n    sql: cm_sales\n";
+    std::fs::write(&registry, team).unwrap();
+    std::fs::write(
+        dir.path().join("union.sql"),
+        "select day, null as mtd_forecast, sellout_sales_value as cm_sales from pos",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("totals.sql"),
+        "select day, sum(returns_value) as cm_sales from pos group by 1",
+    )
+    .unwrap();
+    let checked = check_against(dir.path(), &registry);
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(!stdout.contains("union.sql"), "{stdout}");
+    assert!(!stdout.contains("forecast"), "{stdout}");
+    assert!(stdout.contains("totals.sql"), "{stdout}");
+}
+
 /// Runs `check` on `dir` (no config) with `registry`, concise output.
 fn check_against(dir: &std::path::Path, registry: &std::path::Path) -> std::process::Output {
     Command::cargo_bin("metriclint")
