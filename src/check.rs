@@ -980,10 +980,14 @@ fn check_rendered(
         }
         f.range = rendered.map_range(&from, &to, f.range);
     }
-    // A key the model declares is its grain, whatever its SQL shows.
-    if let (Some(key), Some(outputs)) =
-        (crate::template::unique_key(text), outcome.outputs.as_mut())
-    {
+    // A key the model declares (its `unique_key`, or a uniqueness test in
+    // its property file) is its grain, whatever its SQL shows.
+    let declared_key = crate::template::unique_key(text).or_else(|| {
+        project
+            .and_then(|p| p.tested_unique_key(&model_name(Path::new(path))))
+            .map(<[String]>::to_vec)
+    });
+    if let (Some(key), Some(outputs)) = (declared_key, outcome.outputs.as_mut()) {
         Arc::make_mut(outputs).grain = key;
     }
     let enabled_when: Option<Arc<str>> = crate::template::enabled_condition(text).map(Arc::from);
@@ -1230,8 +1234,9 @@ fn keep_sites(
                 generated_by: None,
                 project: None,
                 enabled_when: None,
-                entities: site.entities.into_boxed_slice(),
                 over_a_join: site.over_a_join,
+                written: site.written.as_ref().map(|w| Arc::new(without_slice(w))),
+                entities: site.entities.into_boxed_slice(),
             });
             findings.extend(finding);
             continue;
@@ -1278,6 +1283,10 @@ fn keep_sites(
                 enabled_when: None,
                 entities: site.entities.into_boxed_slice(),
                 over_a_join: site.over_a_join,
+                written: site
+                    .written
+                    .as_ref()
+                    .map(|w| Arc::new(without_slice(&w.clone().opaque_renames_as_columns()))),
             });
         }
     }

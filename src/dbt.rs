@@ -40,10 +40,12 @@ pub fn described_unit(description: &str) -> Option<crate::registry::Unit> {
     percent.then_some(crate::registry::Unit::Percent)
 }
 
-/// The column descriptions of the property files under `model_paths`. A file
+/// What the property files under `model_paths` say: column descriptions
+/// and types, and the keys tests declare unique. A file
 /// that does not read as YAML documents nothing; dbt reports it, not us.
-fn read_column_docs(root: &Path, model_paths: &[String]) -> ColumnDocs {
+fn read_properties(root: &Path, model_paths: &[String]) -> Properties {
     let mut docs = ColumnDocs::new();
+    let mut unique_keys: HashMap<String, Vec<String>> = HashMap::new();
     for folder in model_paths {
         for entry in walkdir::WalkDir::new(root.join(folder))
             .sort_by_file_name()
@@ -72,11 +74,19 @@ fn read_column_docs(root: &Path, model_paths: &[String]) -> ColumnDocs {
                 let Some(name) = model.get("name").and_then(|n| n.as_str()) else {
                     continue;
                 };
+                if let Some(key) = tested_unique_combination(model) {
+                    unique_keys.entry(name.to_lowercase()).or_insert(key);
+                }
                 let columns = model.get("columns").and_then(|c| c.as_sequence());
                 for column in columns.into_iter().flatten() {
                     let Some(column_name) = column.get("name").and_then(|n| n.as_str()) else {
                         continue;
                     };
+                    if tests_of(column).any(|t| test_name(t) == Some("unique")) {
+                        unique_keys
+                            .entry(name.to_lowercase())
+                            .or_insert_with(|| vec![column_name.to_lowercase()]);
+                    }
                     let text =
                         |key: &str| column.get(key).and_then(|d| d.as_str()).map(str::to_string);
                     let doc = ColumnDoc {
@@ -91,7 +101,56 @@ fn read_column_docs(root: &Path, model_paths: &[String]) -> ColumnDocs {
             }
         }
     }
-    docs
+    Properties {
+        columns: docs,
+        unique_keys,
+    }
+}
+
+/// The tests of a model or column (`tests:` or dbt 1.8's `data_tests:`).
+fn tests_of(node: &serde_yaml::Value) -> impl Iterator<Item = &serde_yaml::Value> {
+    ["tests", "data_tests"]
+        .into_iter()
+        .filter_map(|key| node.get(key).and_then(|t| t.as_sequence()))
+        .flatten()
+}
+
+/// A test's name: `unique`, or the key of `{dbt_utils.unique_combination_of_columns: …}`.
+fn test_name(test: &serde_yaml::Value) -> Option<&str> {
+    match test {
+        serde_yaml::Value::String(name) => Some(name),
+        serde_yaml::Value::Mapping(map) if map.len() == 1 => map.keys().next()?.as_str(),
+        _ => None,
+    }
+}
+
+/// The columns a model-level `unique_combination_of_columns` test (of
+/// dbt_utils, or any package's test of that name) tests unique together.
+fn tested_unique_combination(model: &serde_yaml::Value) -> Option<Vec<String>> {
+    tests_of(model).find_map(|test| {
+        let name = test_name(test)?;
+        if name.rsplit('.').next() != Some("unique_combination_of_columns") {
+            return None;
+        }
+        let arguments = test.get(name)?;
+        let arguments = arguments.get("arguments").unwrap_or(arguments);
+        let columns: Vec<String> = arguments
+            .get("combination_of_columns")?
+            .as_sequence()?
+            .iter()
+            .map(|c| c.as_str().map(str::to_lowercase))
+            .collect::<Option<_>>()?;
+        (!columns.is_empty()).then_some(columns)
+    })
+}
+
+/// What a project's property files say of its models.
+#[derive(Clone, Debug, Default)]
+pub struct Properties {
+    pub columns: ColumnDocs,
+    /// The columns a test declares each model's rows unique on (`unique` on
+    /// a column, `unique_combination_of_columns` on the model).
+    pub unique_keys: HashMap<String, Vec<String>>,
 }
 
 /// A dbt project found above a checked file.
@@ -122,7 +181,7 @@ pub struct Project {
     /// The Jinja environment with these macros, built once (see `template`).
     pub environment: std::sync::OnceLock<minijinja::Environment<'static>>,
     /// The models' documented columns, read once (see [`Project::column_description`]).
-    pub column_docs: std::sync::OnceLock<ColumnDocs>,
+    pub properties: std::sync::OnceLock<Properties>,
 }
 
 /// What a project's property files (`models:` in the `.yml` files under its
@@ -364,7 +423,7 @@ impl Project {
             vars,
             packages,
             environment: Default::default(),
-            column_docs: Default::default(),
+            properties: Default::default(),
         })
     }
 }
@@ -383,9 +442,23 @@ impl Project {
     }
 
     fn column_doc(&self, model: &str, column: &str) -> Option<&ColumnDoc> {
-        self.column_docs
-            .get_or_init(|| read_column_docs(&self.root, &self.model_paths))
+        self.properties()
+            .columns
             .get(&(model.to_lowercase(), column.to_lowercase()))
+    }
+
+    /// The columns the property files' tests declare `model`'s rows unique
+    /// on, if they do.
+    pub fn tested_unique_key(&self, model: &str) -> Option<&[String]> {
+        self.properties()
+            .unique_keys
+            .get(&model.to_lowercase())
+            .map(Vec::as_slice)
+    }
+
+    fn properties(&self) -> &Properties {
+        self.properties
+            .get_or_init(|| read_properties(&self.root, &self.model_paths))
     }
 
     /// The `.sql` files of the installed packages' models, in path order.

@@ -459,6 +459,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             aggregates_itself: true,
             one_row_per_group: false,
             over_a_join: site.over_a_join,
+            written: None,
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;

@@ -152,3 +152,19 @@ fn a_count_measure_of_the_teams_registry_is_a_whole_number() {
     );
     assert_eq!(out.matches("ML006").count(), 1, "{out}");
 }
+
+/// A fleet model splits a day's usage into hours, minutes and seconds:
+/// `(minutes + seconds / 60) / 60` beside `(minutes + seconds / 60) % 60`.
+/// A quotient the statement also takes the remainder of is whole on
+/// purpose; the same division with no remainder beside it is still found.
+#[test]
+fn a_quotient_beside_its_remainder_is_whole_on_purpose() {
+    const USAGE: &str = "with t as (select vehicle, count(*) as total_seconds, count(distinct trip_id) as total_minutes from pings group by 1)\n\
+        select vehicle,\n  (total_minutes + total_seconds / 60) / 60 as total_hours,\n  (total_minutes + total_seconds / 60) % 60 as minutes,\n  total_seconds % 60 as seconds\nfrom t\n";
+    let out = concise("usage.sql", USAGE, "mssql");
+    assert!(!out.contains("ML006"), "{out}");
+    let without_remainders = "with t as (select vehicle, count(*) as total_seconds, count(distinct trip_id) as total_minutes from pings group by 1)\n\
+        select vehicle,\n  (total_minutes + total_seconds / 60) / 60 as total_hours\nfrom t\n";
+    let out = concise("usage.sql", without_remainders, "mssql");
+    assert!(out.contains("ML006"), "{out}");
+}

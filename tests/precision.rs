@@ -1290,6 +1290,117 @@ fn a_negated_figure_is_a_sign_convention() {
     ]);
 }
 
+/// Vidyard's kube counts `count(videoid)` of a staging model whose property
+/// file tests `videoid` unique, where another report counts distinct video
+/// ids: one figure. Without the test, rows against distinct keys is a drift.
+/// A `unique_combination_of_columns` test declares a key as well.
+#[test]
+fn a_key_a_uniqueness_test_declares_is_the_models_grain() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: app\nversion: '1.0'\n");
+    const STAGING: (&str, &str) = (
+        "models/stg_videos.sql",
+        "select videoid, org_id, created_at from {{ source('raw', 'videos') }}\n",
+    );
+    let tested = |tests: &str| format!("version: 2\nmodels:\n  - name: stg_videos\n{tests}");
+    let unique_column =
+        tested("    columns:\n      - name: videoid\n        data_tests: [unique, not_null]\n");
+    let unique_combination = tested(
+        "    tests:\n      - dbt_utils.unique_combination_of_columns:\n          combination_of_columns: [videoid]\n",
+    );
+    let untested = tested("    columns:\n      - name: videoid\n        description: the video\n");
+    const DISTINCT: &str = "select org_id, count(distinct videoid) as videos_created from {{ ref('stg_videos') }} group by 1\n";
+    const ROWS: &str =
+        "select org_id, count(videoid) as videos_created from {{ ref('stg_videos') }} group by 1\n";
+    let files = |properties: &str| -> Vec<(&'static str, String)> {
+        vec![
+            (PROJECT.0, PROJECT.1.to_string()),
+            (STAGING.0, STAGING.1.to_string()),
+            ("models/schema.yml", properties.to_string()),
+            ("models/usage_a.sql", DISTINCT.to_string()),
+            ("models/usage_b.sql", DISTINCT.to_string()),
+            ("models/kube.sql", ROWS.to_string()),
+        ]
+    };
+    for (what, properties, want) in [
+        ("tested unique", &unique_column, &[][..]),
+        ("tested unique in combination", &unique_combination, &[][..]),
+        (
+            "near miss: no uniqueness test",
+            &untested,
+            &[("models/kube.sql", "ML010")][..],
+        ),
+    ] {
+        let owned = files(properties);
+        let borrowed: Vec<(&str, &str)> = owned.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        expect(&[(what, &borrowed, want)]);
+    }
+}
+
+/// Kenvue's markets each total their own stage's stored `si_sls_qty` as
+/// `sell_in_qty`; lineage reaches into Malaysia's model only, where
+/// `si_sls_qty` sums `bill_qty_pc`. As each report writes it, it is the
+/// same total: how far lineage reaches is no difference of definition. A
+/// report that totals `bill_qty_pc` itself is still compared.
+#[test]
+fn a_total_of_a_stored_column_is_compared_as_its_stage_writes_it() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: app\nversion: '1.0'\n");
+    const CHINA_BASE: (&str, &str) = (
+        "models/china_base.sql",
+        "select * from {{ source('raw', 'sellin') }}\n",
+    );
+    const MY_BASE: (&str, &str) = (
+        "models/my_base.sql",
+        "select month, sum(bill_qty_pc) as si_sls_qty from {{ source('raw', 'sellin') }} group by 1\n",
+    );
+    const MY_ROWS: (&str, &str) = (
+        "models/my_rows.sql",
+        "select month, bill_qty_pc from {{ source('raw', 'sellin') }}\n",
+    );
+    const TIME_DIM: (&str, &str) = (
+        "models/time_dim.sql",
+        "select month, fiscal_month from {{ source('raw', 'calendar') }}\n",
+    );
+    const CHINA: &str =
+        "select t.fiscal_month, sum(b.si_sls_qty) as sell_in_qty from {{ ref('china_base') }} b \
+         join {{ ref('time_dim') }} t on b.month = t.month group by 1\n";
+    expect(&[
+        (
+            "another market's stage, through lineage",
+            &[
+                PROJECT,
+                CHINA_BASE,
+                MY_BASE,
+                TIME_DIM,
+                ("models/china_a.sql", CHINA),
+                ("models/china_b.sql", CHINA),
+                (
+                    "models/my_months.sql",
+                    "select t.fiscal_month, sum(b.si_sls_qty) as sell_in_qty from {{ ref('my_base') }} b \
+                     join {{ ref('time_dim') }} t on b.month = t.month group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: another column totalled as written",
+            &[
+                PROJECT,
+                CHINA_BASE,
+                MY_ROWS,
+                TIME_DIM,
+                ("models/china_a.sql", CHINA),
+                ("models/china_b.sql", CHINA),
+                (
+                    "models/my_months.sql",
+                    "select t.fiscal_month, sum(b.bill_qty_pc) as sell_in_qty from {{ ref('my_rows') }} b \
+                     join {{ ref('time_dim') }} t on b.month = t.month group by 1\n",
+                ),
+            ],
+            &[("models/my_months.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// dbt-cerebro's GPay retention counts `user_pseudonym`s of one model, its
 /// Gnosis App retention `address`es of another; the two models come from
 /// one source. Wholly different columns of relations the reports read apart

@@ -83,10 +83,28 @@ pub fn whole_number_divisions(
     let mut columns: Option<IntegerColumns> = None;
     let mut out: Vec<WholeNumberDivision> = Vec::new();
     let mut reported: Vec<sqlparser::tokenizer::Span> = Vec::new();
+    // A quotient the statement also takes the remainder of (`seconds / 60`
+    // beside `seconds % 60`: hours, minutes and seconds) is whole on purpose.
+    let mut remainders: std::collections::HashSet<(String, String)> =
+        std::collections::HashSet::new();
+    let _ = ast::visit_expressions(statement, |expr| {
+        if let AstExpr::BinaryOp {
+            left,
+            op: BinaryOperator::Modulo,
+            right,
+        } = expr
+        {
+            remainders.insert((left.to_string(), right.to_string()));
+        }
+        ControlFlow::<()>::Continue(())
+    });
     let _ = ast::visit_expressions(statement, |expr| {
         let AstExpr::BinaryOp { left, op, right } = expr else {
             return ControlFlow::<()>::Continue(());
         };
+        if remainders.contains(&(left.to_string(), right.to_string())) {
+            return ControlFlow::Continue(());
+        }
         let by_operator = match op {
             BinaryOperator::Divide => false,
             BinaryOperator::DuckIntegerDivide => true,

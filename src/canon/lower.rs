@@ -486,6 +486,19 @@ impl<'r> Lowerer<'r> {
                         None => self.lower(arg_exprs[0]),
                     }
                 }
+                // The key of a relation of one row per key counted: its
+                // values are distinct.
+                (Some(Meaning::Aggregate(AggFuncKind::Count)), [e])
+                    if !distinct
+                        && column_reference(e).is_some_and(|(_, name)| {
+                            self.resolver
+                                .row_key()
+                                .is_some_and(|key| key.eq_ignore_ascii_case(&name))
+                        }) =>
+                {
+                    distinct = true;
+                    self.lower(e)
+                }
                 (_, [e]) => self.lower(e),
                 _ => return self.plain_function(name, &arg_exprs),
             };

@@ -86,6 +86,9 @@ pub struct MetricSite {
     /// Whether the SELECT that aggregates it reads more than one relation
     /// (see [`crate::extract::Site::over_a_join`]).
     pub over_a_join: bool,
+    /// Its form as its own stage writes it, where that differs from `form`
+    /// (see [`crate::extract::Site::written`]).
+    pub written: Option<Arc<Expr>>,
 }
 
 /// Every metric site of a run, by file, in file order. Kept as each file's
@@ -396,6 +399,8 @@ fn is_generic_name(name: &str) -> bool {
                 | "n_rows"
                 | "record_count"
                 | "records"
+                // a dbt test's compiled query: failures of that test
+                | "failures"
         )
 }
 
@@ -1017,6 +1022,24 @@ pub fn counted_rows_are_one_relations(
     reads_one_relation(site, other) && !counts_rows.over_a_join
 }
 
+/// Whether two sites compute alike as their own stages write them, one of
+/// them through a model's column the other reads as stored (Malaysia's
+/// `SUM(b.si_sls_qty)` over a model whose `si_sls_qty` sums
+/// `bill_qty_pc`, beside other markets' `SUM(si_sls_qty)` over tables of
+/// unknown lineage): how far lineage reaches is no difference of definition.
+fn alike_as_written(a: &MetricSite, b: &MetricSite, registry: &Registry) -> bool {
+    if a.written.is_none() && b.written.is_none() {
+        return false;
+    }
+    let written = |s: &MetricSite| {
+        with_counts_alike(&in_registry_names(
+            s.written.as_deref().unwrap_or(&s.form),
+            registry,
+        ))
+    };
+    written(a) == written(b)
+}
+
 /// Whether two sites' statements read a relation in common themselves.
 pub fn reads_one_relation(a: &MetricSite, b: &MetricSite) -> bool {
     reads_common(&a.reads, &b.reads)
@@ -1454,6 +1477,7 @@ pub fn inconsistent_computations<'s>(
                         comparable(site, o)
                             && (!**pass || reads_common(&o.reads, &site.reads))
                             && !two_figures_sharing_a_name(site, o)
+                            && !alike_as_written(site, o, registry)
                             && (site.path == o.path || evident(o))
                     });
                 let Some((anchor, _)) = anchor else {

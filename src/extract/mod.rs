@@ -64,6 +64,10 @@ pub struct Site {
     /// Whether its SELECT reads more than one relation (a join, or a comma
     /// list): its rows are the join's, no one relation's.
     pub over_a_join: bool,
+    /// The computation with the models its statement reads left unresolved
+    /// (their columns read as stored), where that differs from
+    /// `computation`: what the report writes at its own stage.
+    pub written: Option<Expr>,
 }
 
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
@@ -680,6 +684,14 @@ impl<'t> Walker<'t, '_> {
             }
             let lowerer = lowerer.get_or_insert_with(|| scope.lowerer());
             let mut computation = lowerer.lower(expr);
+            let written = scope
+                .reads_a_model()
+                .then(|| {
+                    Scope::of_select(select, ctes, scope::no_models())
+                        .lowerer()
+                        .lower(expr)
+                })
+                .filter(|written| *written != computation);
             // Most computations count nothing distinct: the grouping is
             // worked out only for those that do.
             if counts_a_column(&computation) {
@@ -732,6 +744,7 @@ impl<'t> Walker<'t, '_> {
                 one_row_per_group,
                 over_a_join: select.from.len() > 1
                     || select.from.iter().any(|t| !t.joins.is_empty()),
+                written,
             });
         }
     }

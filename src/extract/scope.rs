@@ -68,6 +68,12 @@ pub struct ModelOutputs {
 /// The models known so far in a run, by name.
 pub type Models = HashMap<String, Arc<ModelOutputs>>;
 
+/// No model: every relation read as a stored table.
+pub fn no_models() -> &'static Models {
+    static NONE: std::sync::OnceLock<Models> = std::sync::OnceLock::new();
+    NONE.get_or_init(Models::new)
+}
+
 #[derive(Clone)]
 pub struct Relation<'a> {
     /// What the query calls it: the alias, else the table's last name part (lowercased).
@@ -732,6 +738,14 @@ impl<'a> Scope<'a> {
             covered.extend(fixed_columns(selection));
         }
         !grain.is_empty() && grain.iter().all(|key| covered.contains(key))
+    }
+
+    /// Whether this SELECT reads a model of the run itself (not through a
+    /// CTE).
+    pub fn reads_a_model(&self) -> bool {
+        self.relations
+            .iter()
+            .any(|r| matches!(r.kind, RelationKind::Model(_)))
     }
 
     /// What this SELECT outputs, for the models that read it.
