@@ -1336,6 +1336,74 @@ fn a_key_a_uniqueness_test_declares_is_the_models_grain() {
     }
 }
 
+/// A steel-cutting client's dashboards come in pairs: one totals
+/// `qty * price` (money), its twin `qty * weight` (kilograms) under the same
+/// names. A factor swapped for another is another unit of the shared
+/// quantity. A factor left out (`qty * price` where the others subtract
+/// cancelled quantities first) is still a drift.
+#[test]
+fn a_factor_swapped_for_another_is_another_unit() {
+    const VALUE: &str = "select month, sum(priceentered * (qtyentered - qtylostsales)) as carteira from orderline group by 1\n";
+    expect(&[
+        (
+            "kilograms beside money",
+            &[
+                ("value_a.sql", VALUE),
+                ("value_b.sql", VALUE),
+                (
+                    "weight.sql",
+                    "select month, sum(weight * (qtyentered - qtylostsales)) as carteira from orderline group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a quantity left out",
+            &[
+                ("value_a.sql", VALUE),
+                ("value_b.sql", VALUE),
+                (
+                    "net.sql",
+                    "select month, sum(priceentered * qtyentered) as carteira from orderline group by 1\n",
+                ),
+            ],
+            &[("net.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// Flipside's Terra oracle prices compute `luna_exchange_rate` in two parts
+/// of one model, each for its own assets (`asset_id IN ('7857', '8857')`,
+/// `asset_id IN ('10767', …)`): each part is its own subject's figure. Parts
+/// of one report that differ by a filter on another column must agree.
+#[test]
+fn parts_of_one_report_for_different_subjects_are_different_figures() {
+    let report = |second: &str| {
+        format!(
+            "with prices as (select hour, avg(price) as price from feed where asset_id = '4172' group by 1),\n\
+             mir as (select hour, avg(price) as price from feed where asset_id in ('7857', '8857') group by 1),\n\
+             other as (select hour, avg(price) as price from feed where {second} group by 1)\n\
+             select o.hour, x.price / o.price as luna_exchange_rate from mir o left join prices x on o.hour = x.hour\n\
+             union\n\
+             select o.hour, x.price / o.price as luna_exchange_rate from other o left join prices x on o.hour = x.hour\n"
+        )
+    };
+    let subjects = report("asset_id in ('10767', 'pylon')");
+    let valid_only = report("asset_id in ('7857', '8857') and is_valid");
+    expect(&[
+        (
+            "two assets' branches",
+            &[("oracle.sql", subjects.as_str())],
+            &[],
+        ),
+        (
+            "near miss: one branch keeps only valid prices",
+            &[("oracle.sql", valid_only.as_str())],
+            &[("oracle.sql", "ML010"), ("oracle.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// Kenvue's markets each total their own stage's stored `si_sls_qty` as
 /// `sell_in_qty`; lineage reaches into Malaysia's model only, where
 /// `si_sls_qty` sums `bill_qty_pc`. As each report writes it, it is the

@@ -293,7 +293,17 @@ fn one_total_apart(here: &Expr, there: &Expr) -> Option<TotalApart> {
         .collect();
     match (only_here.as_slice(), only_there.as_slice()) {
         ([h], [t]) => {
-            let share_a_column = !h.arg.columns().is_disjoint(&t.arg.columns());
+            let (h_columns, t_columns) = (h.arg.columns(), t.arg.columns());
+            let share_a_column = !h_columns.is_disjoint(&t_columns);
+            // A factor swapped for another (`qty * weight` where the others
+            // total `qty * price`) is another unit of the shared quantity:
+            // kilograms against money.
+            if share_a_column
+                && !h_columns.is_subset(&t_columns)
+                && !t_columns.is_subset(&h_columns)
+            {
+                return None;
+            }
             let totals = |a: &crate::canon::Aggregate| {
                 is_total_of_one_value(a) || (share_a_column && !a.arg.has_aggregate())
             };

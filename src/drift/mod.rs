@@ -1040,6 +1040,59 @@ fn alike_as_written(a: &MetricSite, b: &MetricSite, registry: &Registry) -> bool
     written(a) == written(b)
 }
 
+/// Whether the conditions two parts of one report differ by constrain a
+/// column both constrain, each its own way (`asset_id IN ('7857', '8857')`
+/// in one UNION branch beside `asset_id IN ('10767', …)` in another): each
+/// part is its own subject's figure, as branches labelled by a literal
+/// column are. (Across reports, `event_name = 'opened'` where the others
+/// count `'open'` is a drift.)
+fn each_picks_its_own_subject(a: &MetricSite, b: &MetricSite) -> bool {
+    // Date windows differ from report to report without making subjects.
+    let kept = |c: &&Expr| !crate::judge::is_date_predicate(c);
+    // Spellings alike (`bounces = 1`, `CAST(bounces AS BOOL)`).
+    let filters = |s: &MetricSite| -> Vec<Expr> {
+        crate::judge::aggregates(&with_counts_alike(&s.form))
+            .iter()
+            .flat_map(|agg| agg.filter.iter())
+            .filter(kept)
+            .cloned()
+            .collect()
+    };
+    let constrains = |s: &MetricSite, filters: &[Expr]| -> Vec<Expr> {
+        filters
+            .iter()
+            .cloned()
+            .chain(s.slice.iter().filter(kept).map(with_counts_alike))
+            .collect()
+    };
+    let (a_filters, b_filters) = (filters(a), filters(b));
+    let (a_all, b_all) = (constrains(a, &a_filters), constrains(b, &b_filters));
+    // A condition one formula has and the other lacks, where the other
+    // constrains the same column its own way.
+    let picked_otherwise = |condition: &Expr, lacking: &[Expr]| {
+        let columns: std::collections::BTreeSet<String> = condition
+            .columns()
+            .iter()
+            .map(|c| unqualified(c).to_string())
+            .collect();
+        lacking.iter().any(|other| {
+            other != condition
+                && other
+                    .columns()
+                    .iter()
+                    .any(|c| columns.contains(unqualified(c)))
+        })
+    };
+    a_filters
+        .iter()
+        .filter(|c| !b_filters.contains(c))
+        .any(|c| picked_otherwise(c, &b_all))
+        || b_filters
+            .iter()
+            .filter(|c| !a_filters.contains(c))
+            .any(|c| picked_otherwise(c, &a_all))
+}
+
 /// Whether two sites' statements read a relation in common themselves.
 pub fn reads_one_relation(a: &MetricSite, b: &MetricSite) -> bool {
     reads_common(&a.reads, &b.reads)
@@ -1478,6 +1531,7 @@ pub fn inconsistent_computations<'s>(
                             && (!**pass || reads_common(&o.reads, &site.reads))
                             && !two_figures_sharing_a_name(site, o)
                             && !alike_as_written(site, o, registry)
+                            && (site.path != o.path || !each_picks_its_own_subject(site, o))
                             && (site.path == o.path || evident(o))
                     });
                 let Some((anchor, _)) = anchor else {

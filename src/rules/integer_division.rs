@@ -26,7 +26,10 @@ rule! {
     /// not know how the warehouse divides: nothing is reported there (set
     /// `dialect:` in the config). A column whose type nothing declares is no
     /// whole number for sure, so `SUM(clicks) / SUM(impressions)` over an
-    /// undocumented table is not reported.
+    /// undocumented table is not reported. Nor is a quotient the statement
+    /// also takes the remainder of (`seconds / 60` beside `seconds % 60`,
+    /// splitting a duration into hours, minutes and seconds): it is whole on
+    /// purpose.
     ///
     /// ## Why is this bad?
     /// The ratio silently loses its fraction: a CTR or a fill rate of 0 for
