@@ -1522,6 +1522,15 @@ pub fn inconsistent_computations<'s>(
                     }
                     Evidence::Unsettled => false,
                 };
+                // As its own stage writes it, it may be computed as some
+                // report of the other way writes it.
+                if other
+                    .sites
+                    .iter()
+                    .any(|o| alike_as_written(site, o, registry))
+                {
+                    continue;
+                }
                 let anchor = other
                     .sites
                     .iter()
@@ -1530,7 +1539,6 @@ pub fn inconsistent_computations<'s>(
                         comparable(site, o)
                             && (!**pass || reads_common(&o.reads, &site.reads))
                             && !two_figures_sharing_a_name(site, o)
-                            && !alike_as_written(site, o, registry)
                             && (site.path != o.path || !each_picks_its_own_subject(site, o))
                             && (site.path == o.path || evident(o))
                     });

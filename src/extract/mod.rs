@@ -684,14 +684,6 @@ impl<'t> Walker<'t, '_> {
             }
             let lowerer = lowerer.get_or_insert_with(|| scope.lowerer());
             let mut computation = lowerer.lower(expr);
-            let written = scope
-                .reads_a_model()
-                .then(|| {
-                    Scope::of_select(select, ctes, scope::no_models())
-                        .lowerer()
-                        .lower(expr)
-                })
-                .filter(|written| *written != computation);
             // Most computations count nothing distinct: the grouping is
             // worked out only for those that do.
             if counts_a_column(&computation) {
@@ -704,6 +696,18 @@ impl<'t> Walker<'t, '_> {
             let (all_sources, reads) = sources
                 .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
+            // Read at its own stage: the models it reads (itself or through
+            // its CTEs) as stored tables.
+            let reads_a_model = reads
+                .iter()
+                .any(|r| self.models.contains_key(r.rsplit('.').next().unwrap_or(r)));
+            let written = (reads_a_model && computation.has_aggregate())
+                .then(|| {
+                    Scope::of_select(select, ctes, scope::no_models())
+                        .lowerer()
+                        .lower(expr)
+                })
+                .filter(|written| *written != computation);
             let one_row_per_group = *one_row.get_or_insert_with(|| {
                 groups(select)
                     && (grouped

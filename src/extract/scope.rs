@@ -740,14 +740,6 @@ impl<'a> Scope<'a> {
         !grain.is_empty() && grain.iter().all(|key| covered.contains(key))
     }
 
-    /// Whether this SELECT reads a model of the run itself (not through a
-    /// CTE).
-    pub fn reads_a_model(&self) -> bool {
-        self.relations
-            .iter()
-            .any(|r| matches!(r.kind, RelationKind::Model(_)))
-    }
-
     /// What this SELECT outputs, for the models that read it.
     pub fn outputs(&self) -> ModelOutputs {
         let lowerer = self.lowerer();
