@@ -122,6 +122,13 @@ const TIME_WORDS: &[&str] = &[
     "day", "daily", "hour", "hourly", "week", "weekly", "month", "monthly",
 ];
 
+/// Things a model is often one row per: a figure per one of them may be
+/// that row's own total, not a rate.
+const ROW_THINGS: &[&str] = &[
+    "session", "sessions", "user", "users", "visit", "visits", "visitor", "customer", "order",
+    "account", "device", "client", "member", "player", "trip",
+];
+
 /// Whether a column's name says each row holds a rate (`conversion_rate`,
 /// `discount_pct`, `cost_per_click`): adding such rows up makes no figure.
 /// A bare `rate` (a price as often as a ratio), a rate per period
@@ -131,10 +138,15 @@ const TIME_WORDS: &[&str] = &[
 pub fn names_a_rate(column: &str) -> bool {
     let column = column.to_lowercase();
     let words: Vec<&str> = column.split('_').filter(|w| !w.is_empty()).collect();
-    let per_something = words
-        .iter()
-        .enumerate()
-        .any(|(i, w)| *w == "per" && i > 0 && i + 1 < words.len());
+    // Per a thing rows are often kept one of (`page_views_per_session` in a
+    // model of sessions), the column may hold each thing's own count.
+    let per_something = words.iter().enumerate().any(|(i, w)| {
+        *w == "per"
+            && i > 0
+            && words
+                .get(i + 1)
+                .is_some_and(|thing| !ROW_THINGS.contains(thing))
+    });
     let rate_word = match words.as_slice() {
         [.., before, "rate"] => !TIME_WORDS.contains(before),
         [.., last] => RATE_WORDS.contains(last) && *last != "rate",

@@ -1336,6 +1336,44 @@ fn a_key_a_uniqueness_test_declares_is_the_models_grain() {
     }
 }
 
+/// devstats' dashboards count contributors over seven event types, its
+/// utility scripts `WHERE type IN` three: a scope the script chose on the
+/// same column, not the dashboards' filter left out. A script with no
+/// event-type condition at all is still missing the filter.
+#[test]
+fn a_column_scoped_its_own_way_in_the_where_is_no_filter_left_out() {
+    const DASHBOARD: &str = "select date_trunc('month', created_at) as month, count(distinct actor_id) filter (where type in \
+         ('PushEvent', 'IssuesEvent', 'PullRequestEvent', 'IssueCommentEvent', 'CommitCommentEvent', \
+         'PullRequestReviewCommentEvent', 'PullRequestReviewEvent')) as contributors from events group by 1\n";
+    expect(&[
+        (
+            "three event types in the script's WHERE",
+            &[
+                ("dashboard_a.sql", DASHBOARD),
+                ("dashboard_b.sql", DASHBOARD),
+                (
+                    "util.sql",
+                    "select count(distinct actor_id) as contributors from events \
+                     where type in ('PushEvent', 'IssuesEvent', 'PullRequestEvent')\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: no event-type condition",
+            &[
+                ("dashboard_a.sql", DASHBOARD),
+                ("dashboard_b.sql", DASHBOARD),
+                (
+                    "util.sql",
+                    "select count(distinct actor_id) as contributors from events where repo_id = 7\n",
+                ),
+            ],
+            &[("util.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// A steel-cutting client's dashboards come in pairs: one totals
 /// `qty * price` (money), its twin `qty * weight` (kilograms) under the same
 /// names. A factor swapped for another is another unit of the shared
@@ -1544,6 +1582,9 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
         ("sum(amount * exchange_rate)", &[][..]),
         ("sum(rate_card_amount)", &[][..]),
         ("sum(conversions) / sum(clicks)", &[][..]),
+        // a count per session, in a model of sessions: each row's own
+        ("sum(page_views_per_session)", &[][..]),
+        ("sum(events_per_user)", &[][..]),
     ] {
         let text = summed(expr);
         expect(&[(expr, &[("a.sql", text.as_str())], want)]);

@@ -1093,6 +1093,41 @@ fn each_picks_its_own_subject(a: &MetricSite, b: &MetricSite) -> bool {
             .any(|c| picked_otherwise(c, &a_all))
 }
 
+/// Whether a filter `other` applies and `site` lacks constrains a column
+/// `site` scopes its own way in its WHERE (devstats' utility scripts count
+/// contributors `WHERE type IN` three event types, its dashboards `FILTER`
+/// seven): a scope the report chose, not a filter left out.
+fn scopes_it_in_its_where(site: &MetricSite, other: &MetricSite) -> bool {
+    let kept = |c: &&Expr| !crate::judge::is_date_predicate(c);
+    let filters = |s: &MetricSite| -> Vec<Expr> {
+        crate::judge::aggregates(&with_counts_alike(&s.form))
+            .iter()
+            .flat_map(|agg| agg.filter.iter())
+            .filter(kept)
+            .cloned()
+            .collect()
+    };
+    let (own, theirs) = (filters(site), filters(other));
+    let where_conditions: Vec<Expr> = site
+        .slice
+        .iter()
+        .filter(kept)
+        .map(with_counts_alike)
+        .collect();
+    let columns_of = |c: &Expr| -> std::collections::BTreeSet<String> {
+        c.columns()
+            .iter()
+            .map(|c| unqualified(c).to_string())
+            .collect()
+    };
+    theirs.iter().filter(|c| !own.contains(c)).any(|missing| {
+        let columns = columns_of(missing);
+        where_conditions
+            .iter()
+            .any(|w| w != missing && !columns_of(w).is_disjoint(&columns))
+    })
+}
+
 /// Whether two sites' statements read a relation in common themselves.
 pub fn reads_one_relation(a: &MetricSite, b: &MetricSite) -> bool {
     reads_common(&a.reads, &b.reads)
@@ -1511,7 +1546,9 @@ pub fn inconsistent_computations<'s>(
                         counted_rows_are_one_relations(site, o, registry)
                     }
                     Evidence::AgainstMajority => {
-                        against_majority && reads_common(&o.reads, &site.reads)
+                        against_majority
+                            && reads_common(&o.reads, &site.reads)
+                            && !scopes_it_in_its_where(site, o)
                     }
                     Evidence::AgainstMajorityOfItsGrain => {
                         against_majority

@@ -35,7 +35,9 @@ rule! {
     /// measure named for the thing its report is per (`pool_liquidity_usd`
     /// grouped by `pool_address`) against another variant of it; a figure
     /// negated (`-SUM(amount_usd)`, sells drawn below a chart's axis); a
-    /// count of a column the report groups by (rows per user, not users);
+    /// count of a column the report groups by (rows per user, not users); a
+    /// filter the others apply on a column this report scopes its own way
+    /// in its WHERE;
     /// and
     /// spellings equal in the data (`COUNT(key)` and `COUNT(*)`, `SUM(is_x)`
     /// and `COUNTIF(is_x)`, `x = 1` and `CAST(x AS BOOL)`, plurals and

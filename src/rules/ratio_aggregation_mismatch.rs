@@ -19,7 +19,9 @@ rule! {
     /// such columns are left alone there: an average of per-campaign rates
     /// is sometimes what a report means. So are a sum of per-unit prices
     /// (`SUM(win_cpm) / 1000`, `SUM(cpc)`: over impression or click rows,
-    /// what they cost), a bare `rate` (as often a price), a rate per
+    /// what they cost), a figure per a thing models are often one row per
+    /// (`page_views_per_session`: each session's own count), a bare `rate`
+    /// (as often a price), a rate per
     /// period (`SUM(day_rate)` over days), and a sum or average over
     /// groups of one row each, under any name: grouped by Fivetran's row id
     /// `_fivetran_id` (each group one synced row), or by every column of
