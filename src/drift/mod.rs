@@ -1595,6 +1595,12 @@ pub fn inconsistent_computations<'s>(
                     .into_iter()
                     .map(|d| d.text)
                     .collect();
+                // Two ways that read alike, differing in nothing a message
+                // can name (a scope no printed form shows), give the user
+                // nothing to act on.
+                if differences.is_empty() && here.to_string() == there.to_string() {
+                    continue;
+                }
                 let mut finding = InconsistentComputation::finding(
                     &site.path,
                     site.range,
