@@ -1568,39 +1568,41 @@ pub fn inconsistent_computations<'s>(
                 {
                     continue;
                 }
-                let anchor = other
-                    .sites
-                    .iter()
-                    .zip(&other_pass_through)
-                    .find(|(o, pass)| {
-                        comparable(site, o)
-                            && (!**pass || reads_common(&o.reads, &site.reads))
-                            && !two_figures_sharing_a_name(site, o)
-                            && (site.path != o.path || !each_picks_its_own_subject(site, o))
-                            && (site.path == o.path || evident(o))
-                    });
-                let Some((anchor, _)) = anchor else {
-                    continue;
-                };
                 let counterpart = Counterpart {
                     subject: reports_phrase(elsewhere),
                     plural: elsewhere > 1,
                 };
                 // Each side as its own site reads: a way gathers spellings
                 // that differ (a distinct count of a key over another table),
-                // and the message quotes the two sites it names.
-                // (Two ways never share a `read_form`: equal ones are one way.)
-                let (here, there) = (site.read_form(), anchor.read_form());
-                let differences: Vec<String> = explain(here, there, None, registry, &counterpart)
-                    .into_iter()
-                    .map(|d| d.text)
-                    .collect();
-                // Two ways that read alike, differing in nothing a message
-                // can name (a scope no printed form shows), give the user
-                // nothing to act on.
-                if differences.is_empty() && here.to_string() == there.to_string() {
+                // and the message quotes the two sites it names. A site of
+                // the other way that reads alike, differing in nothing a
+                // message can name (a WHERE no printed form shows), gives the
+                // user nothing to act on: the next one is quoted, or none.
+                let here = site.read_form();
+                let quoted = other
+                    .sites
+                    .iter()
+                    .zip(&other_pass_through)
+                    .filter(|(o, pass)| {
+                        comparable(site, o)
+                            && (!**pass || reads_common(&o.reads, &site.reads))
+                            && !two_figures_sharing_a_name(site, o)
+                            && (site.path != o.path || !each_picks_its_own_subject(site, o))
+                            && (site.path == o.path || evident(o))
+                    })
+                    .find_map(|(o, _)| {
+                        let there = o.read_form();
+                        let differences: Vec<String> =
+                            explain(here, there, None, registry, &counterpart)
+                                .into_iter()
+                                .map(|d| d.text)
+                                .collect();
+                        (!differences.is_empty() || here.to_string() != there.to_string())
+                            .then_some((o, there, differences))
+                    });
+                let Some((anchor, there, differences)) = quoted else {
                     continue;
-                }
+                };
                 let mut finding = InconsistentComputation::finding(
                     &site.path,
                     site.range,
