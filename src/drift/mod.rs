@@ -1040,6 +1040,35 @@ fn alike_as_written(a: &MetricSite, b: &MetricSite, registry: &Registry) -> bool
     written(a) == written(b)
 }
 
+/// The conditions a site's aggregates filter on, date windows aside (they
+/// differ from report to report without making subjects), in spellings
+/// alike (`bounces = 1`, `CAST(bounces AS BOOL)`).
+fn subject_filters(site: &MetricSite) -> Vec<Expr> {
+    crate::judge::aggregates(&with_counts_alike(&site.form))
+        .iter()
+        .flat_map(|agg| agg.filter.iter())
+        .filter(|c| !crate::judge::is_date_predicate(c))
+        .cloned()
+        .collect()
+}
+
+/// The conditions of a site's WHERE, date windows aside, in spellings alike.
+fn subject_scope(site: &MetricSite) -> impl Iterator<Item = Expr> + '_ {
+    site.slice
+        .iter()
+        .filter(|c| !crate::judge::is_date_predicate(c))
+        .map(with_counts_alike)
+}
+
+/// The columns a condition reads, without their tables.
+fn unqualified_columns(condition: &Expr) -> std::collections::BTreeSet<String> {
+    condition
+        .columns()
+        .iter()
+        .map(|c| unqualified(c).to_string())
+        .collect()
+}
+
 /// Whether the conditions two parts of one report differ by constrain a
 /// column both constrain, each its own way (`asset_id IN ('7857', '8857')`
 /// in one UNION branch beside `asset_id IN ('10767', …)` in another): each
@@ -1047,41 +1076,18 @@ fn alike_as_written(a: &MetricSite, b: &MetricSite, registry: &Registry) -> bool
 /// column are. (Across reports, `event_name = 'opened'` where the others
 /// count `'open'` is a drift.)
 fn each_picks_its_own_subject(a: &MetricSite, b: &MetricSite) -> bool {
-    // Date windows differ from report to report without making subjects.
-    let kept = |c: &&Expr| !crate::judge::is_date_predicate(c);
-    // Spellings alike (`bounces = 1`, `CAST(bounces AS BOOL)`).
-    let filters = |s: &MetricSite| -> Vec<Expr> {
-        crate::judge::aggregates(&with_counts_alike(&s.form))
-            .iter()
-            .flat_map(|agg| agg.filter.iter())
-            .filter(kept)
-            .cloned()
-            .collect()
+    let (a_filters, b_filters) = (subject_filters(a), subject_filters(b));
+    let everything = |s: &MetricSite, filters: &[Expr]| -> Vec<Expr> {
+        filters.iter().cloned().chain(subject_scope(s)).collect()
     };
-    let constrains = |s: &MetricSite, filters: &[Expr]| -> Vec<Expr> {
-        filters
-            .iter()
-            .cloned()
-            .chain(s.slice.iter().filter(kept).map(with_counts_alike))
-            .collect()
-    };
-    let (a_filters, b_filters) = (filters(a), filters(b));
-    let (a_all, b_all) = (constrains(a, &a_filters), constrains(b, &b_filters));
+    let (a_all, b_all) = (everything(a, &a_filters), everything(b, &b_filters));
     // A condition one formula has and the other lacks, where the other
     // constrains the same column its own way.
     let picked_otherwise = |condition: &Expr, lacking: &[Expr]| {
-        let columns: std::collections::BTreeSet<String> = condition
-            .columns()
+        let columns = unqualified_columns(condition);
+        lacking
             .iter()
-            .map(|c| unqualified(c).to_string())
-            .collect();
-        lacking.iter().any(|other| {
-            other != condition
-                && other
-                    .columns()
-                    .iter()
-                    .any(|c| columns.contains(unqualified(c)))
-        })
+            .any(|other| other != condition && !unqualified_columns(other).is_disjoint(&columns))
     };
     a_filters
         .iter()
@@ -1098,33 +1104,13 @@ fn each_picks_its_own_subject(a: &MetricSite, b: &MetricSite) -> bool {
 /// contributors `WHERE type IN` three event types, its dashboards `FILTER`
 /// seven): a scope the report chose, not a filter left out.
 fn scopes_it_in_its_where(site: &MetricSite, other: &MetricSite) -> bool {
-    let kept = |c: &&Expr| !crate::judge::is_date_predicate(c);
-    let filters = |s: &MetricSite| -> Vec<Expr> {
-        crate::judge::aggregates(&with_counts_alike(&s.form))
-            .iter()
-            .flat_map(|agg| agg.filter.iter())
-            .filter(kept)
-            .cloned()
-            .collect()
-    };
-    let (own, theirs) = (filters(site), filters(other));
-    let where_conditions: Vec<Expr> = site
-        .slice
-        .iter()
-        .filter(kept)
-        .map(with_counts_alike)
-        .collect();
-    let columns_of = |c: &Expr| -> std::collections::BTreeSet<String> {
-        c.columns()
-            .iter()
-            .map(|c| unqualified(c).to_string())
-            .collect()
-    };
+    let (own, theirs) = (subject_filters(site), subject_filters(other));
+    let where_conditions: Vec<Expr> = subject_scope(site).collect();
     theirs.iter().filter(|c| !own.contains(c)).any(|missing| {
-        let columns = columns_of(missing);
+        let columns = unqualified_columns(missing);
         where_conditions
             .iter()
-            .any(|w| w != missing && !columns_of(w).is_disjoint(&columns))
+            .any(|w| w != missing && !unqualified_columns(w).is_disjoint(&columns))
     })
 }
 
