@@ -1290,6 +1290,45 @@ fn a_negated_figure_is_a_sign_convention() {
     ]);
 }
 
+/// A game studio's analysts keep each user's first row per day (`WHERE
+/// rn = 1` over `ROW_NUMBER() OVER (PARTITION BY date, distinct_id …)`) and
+/// count `count(distinct_id)` per day and player count: one row per user,
+/// so distinct users, as the other reports count. Without the `rn = 1`,
+/// rows are games.
+#[test]
+fn the_first_row_of_each_partition_is_one_row_per_key() {
+    const DISTINCT: &str = "select date, player_count, count(distinct distinct_id) as total_num from games group by 1, 2\n";
+    let first_rows = |kept: &str| {
+        format!(
+            "select t5.date, t5.player_count, count(t5.distinct_id) as total_num from \
+             (select t4.*, row_number() over (partition by t4.date, t4.distinct_id order by t4.p desc) as rn from games t4) t5 \
+             {kept} group by 1, 2\n"
+        )
+    };
+    let deduplicated = first_rows("where t5.rn = 1");
+    let every_row = first_rows("where t5.p > 0");
+    expect(&[
+        (
+            "the first row per user and day",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                ("first.sql", deduplicated.as_str()),
+            ],
+            &[],
+        ),
+        (
+            "near miss: every row",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                ("first.sql", every_row.as_str()),
+            ],
+            &[("first.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// Vidyard's kube counts `count(videoid)` of a staging model whose property
 /// file tests `videoid` unique, where another report counts distinct video
 /// ids: one figure. Without the test, rows against distinct keys is a drift.

@@ -718,6 +718,46 @@ impl<'a> Scope<'a> {
         })
     }
 
+    /// The columns the rows this SELECT keeps of `relation` are unique on,
+    /// where its WHERE keeps the first row of each partition (`WHERE rn =
+    /// 1` over `ROW_NUMBER() OVER (PARTITION BY date, user_id …) AS rn`).
+    fn first_of_each_partition(&self, relation: &Relation<'a>) -> Option<Vec<String>> {
+        let RelationKind::Derived(query) = relation.kind else {
+            return None;
+        };
+        let [inner] = selects_of(&query.body)[..] else {
+            return None;
+        };
+        let firsts = first_rows(self.select.selection.as_ref()?);
+        inner.projection.iter().find_map(|item| {
+            let SelectItem::ExprWithAlias {
+                expr: AstExpr::Function(function),
+                alias,
+            } = item
+            else {
+                return None;
+            };
+            let numbers_rows = crate::canon::lower::function_name(&function.name) == "row_number";
+            let Some(sqlparser::ast::WindowType::WindowSpec(window)) = &function.over else {
+                return None;
+            };
+            if !numbers_rows
+                || window.partition_by.is_empty()
+                || !firsts.contains(&alias.value.to_lowercase())
+            {
+                return None;
+            }
+            window
+                .partition_by
+                .iter()
+                .map(|key| match plain_column(key) {
+                    Some(Output::Column(_, name)) => Some(name.to_lowercase()),
+                    _ => None,
+                })
+                .collect()
+        })
+    }
+
     /// Whether each group of this SELECT is one row of what it reads: it
     /// reads one relation, joins none, and groups by, or fixes in its WHERE
     /// to one value, every column of that relation's key (see
@@ -730,7 +770,10 @@ impl<'a> Scope<'a> {
         let [relation] = self.relations.as_slice() else {
             return false;
         };
-        let Some(grain) = self.relation_grain(relation) else {
+        let Some(grain) = self
+            .relation_grain(relation)
+            .or_else(|| self.first_of_each_partition(relation))
+        else {
             return false;
         };
         let mut covered = grouped_names(select);
@@ -880,6 +923,39 @@ fn grouped_names(select: &Select) -> std::collections::HashSet<String> {
         }
     }
     names
+}
+
+/// The columns a WHERE keeps equal to 1 among its conjuncts (`rn = 1`).
+fn first_rows(condition: &AstExpr) -> Vec<String> {
+    use sqlparser::ast::BinaryOperator;
+    match condition {
+        AstExpr::Nested(inner) => first_rows(inner),
+        AstExpr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            let mut firsts = first_rows(left);
+            firsts.extend(first_rows(right));
+            firsts
+        }
+        AstExpr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => [(left, right), (right, left)]
+            .into_iter()
+            .filter(|(_, one)| {
+                matches!(one.as_ref(), AstExpr::Value(v)
+                    if matches!(&v.value, sqlparser::ast::Value::Number(n, _) if n == "1"))
+            })
+            .filter_map(|(column, _)| match plain_column(column) {
+                Some(Output::Column(_, name)) => Some(name.to_lowercase()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The columns a WHERE fixes to one value: `date = (SELECT max(date) …)`,
@@ -1191,8 +1267,22 @@ impl Resolver for Scope<'_> {
                 return None;
             }
         }
-        match self.relation_grain(relation)?.as_slice() {
-            [key] => Some(key.clone()),
+        // Within a group, rows unique on a key are unique on the key's
+        // columns the group does not fix.
+        let grain = self
+            .relation_grain(relation)
+            .or_else(|| self.first_of_each_partition(relation))?;
+        let mut fixed = grouped_names(self.select);
+        if let Some(selection) = &self.select.selection {
+            fixed.extend(fixed_columns(selection));
+        }
+        match grain
+            .iter()
+            .filter(|key| !fixed.contains(*key))
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [key] => Some((*key).clone()),
             _ => None,
         }
     }
