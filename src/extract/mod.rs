@@ -636,6 +636,8 @@ impl<'t> Walker<'t, '_> {
         let mut grouped = None;
         let mut passed = None;
         let mut one_row = None;
+        // The scope with models read as stored tables, for written forms.
+        let mut as_stored: Option<Scope<'_>> = None;
         // Positional names hold only up to the first `*` (its width is unknown).
         let positional = select
             .projection
@@ -703,7 +705,8 @@ impl<'t> Walker<'t, '_> {
                 .any(|r| self.models.contains_key(r.rsplit('.').next().unwrap_or(r)));
             let written = (reads_a_model && computation.has_aggregate())
                 .then(|| {
-                    Scope::of_select(select, ctes, scope::no_models())
+                    as_stored
+                        .get_or_insert_with(|| Scope::of_select(select, ctes, scope::no_models()))
                         .lowerer()
                         .lower(expr)
                 })
