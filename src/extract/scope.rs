@@ -927,51 +927,32 @@ fn grouped_names(select: &Select) -> std::collections::HashSet<String> {
 
 /// The columns a WHERE keeps equal to 1 among its conjuncts (`rn = 1`).
 fn first_rows(condition: &AstExpr) -> Vec<String> {
-    use sqlparser::ast::BinaryOperator;
-    match condition {
-        AstExpr::Nested(inner) => first_rows(inner),
-        AstExpr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            let mut firsts = first_rows(left);
-            firsts.extend(first_rows(right));
-            firsts
-        }
-        AstExpr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } => [(left, right), (right, left)]
-            .into_iter()
-            .filter(|(_, one)| {
-                matches!(one.as_ref(), AstExpr::Value(v)
-                    if matches!(&v.value, sqlparser::ast::Value::Number(n, _) if n == "1"))
-            })
-            .filter_map(|(column, _)| match plain_column(column) {
-                Some(Output::Column(_, name)) => Some(name.to_lowercase()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    columns_equal_to(condition, &|one| {
+        matches!(one, AstExpr::Value(v)
+            if matches!(&v.value, sqlparser::ast::Value::Number(n, _) if n == "1"))
+    })
 }
 
 /// The columns a WHERE fixes to one value: `date = (SELECT max(date) …)`,
 /// `pool_id = '0x…'`, `day = current_date - 1`, among its conjuncts.
 fn fixed_columns(condition: &AstExpr) -> Vec<String> {
+    columns_equal_to(condition, &names_no_column)
+}
+
+/// The columns a conjunct of `condition` compares equal to a value `value`
+/// accepts, lowercased.
+fn columns_equal_to(condition: &AstExpr, value: &dyn Fn(&AstExpr) -> bool) -> Vec<String> {
     use sqlparser::ast::BinaryOperator;
     match condition {
-        AstExpr::Nested(inner) => fixed_columns(inner),
+        AstExpr::Nested(inner) => columns_equal_to(inner, value),
         AstExpr::BinaryOp {
             left,
             op: BinaryOperator::And,
             right,
         } => {
-            let mut fixed = fixed_columns(left);
-            fixed.extend(fixed_columns(right));
-            fixed
+            let mut columns = columns_equal_to(left, value);
+            columns.extend(columns_equal_to(right, value));
+            columns
         }
         AstExpr::BinaryOp {
             left,
@@ -979,7 +960,7 @@ fn fixed_columns(condition: &AstExpr) -> Vec<String> {
             right,
         } => [(left, right), (right, left)]
             .into_iter()
-            .filter(|(_, value)| names_no_column(value))
+            .filter(|(_, other)| value(other))
             .filter_map(|(column, _)| match plain_column(column) {
                 Some(Output::Column(_, name)) => Some(name.to_lowercase()),
                 _ => None,
