@@ -223,7 +223,7 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
                     drift::Evidence::Evident => false,
                     drift::Evidence::EvidentOverOneRelation => !chosen
                         .iter()
-                        .any(|c| drift::counted_rows_are_one_relations(s, c, registry)),
+                        .any(|c| drift::counted_rows_of_one_relation(s, c, registry)),
                     drift::Evidence::AgainstMajority => reports(&chosen) < 2,
                     drift::Evidence::AgainstMajorityOfItsGrain => {
                         !drift::majority_of_its_grain(s, &chosen, sites)

@@ -1000,44 +1000,47 @@ fn rendered_sources(site: &MetricSite) -> Vec<&String> {
         .collect()
 }
 
-/// Whether two lists of relations share one (see [`same_relation`]).
 /// Whether, of two sites where one counts rows and the other distinct keys
 /// (see [`Evidence::EvidentOverOneRelation`]), both read one relation and
 /// the rows counted are its rows, not a join's (a generated range of block
 /// numbers LEFT JOINed to the blocks is as many rows as blocks tested).
-pub fn counted_rows_are_one_relations(
+/// `here` and `there` are the two sites' forms in one vocabulary (see
+/// `in_vocabulary`).
+fn counted_rows_are_one_relations(
     site: &MetricSite,
+    here: &Expr,
     other: &MetricSite,
-    registry: &Registry,
+    there: &Expr,
 ) -> bool {
-    let (here, there) = (
-        in_vocabulary(site, registry),
-        in_vocabulary(other, registry),
-    );
-    let counts_rows = if evidence::counts_distinct_where_the_other_counts_rows(&here, &there) {
+    let counts_rows = if evidence::counts_distinct_where_the_other_counts_rows(here, there) {
         other
     } else {
         site
     };
-    reads_one_relation(site, other) && !counts_rows.over_a_join
+    reads_common(&site.reads, &other.reads) && !counts_rows.over_a_join
 }
 
-/// Whether two sites compute alike as their own stages write them, one of
-/// them through a model's column the other reads as stored (Malaysia's
-/// `SUM(b.si_sls_qty)` over a model whose `si_sls_qty` sums
-/// `bill_qty_pc`, beside other markets' `SUM(si_sls_qty)` over tables of
-/// unknown lineage): how far lineage reaches is no difference of definition.
-fn alike_as_written(a: &MetricSite, b: &MetricSite, registry: &Registry) -> bool {
-    if a.written.is_none() && b.written.is_none() {
-        return false;
-    }
-    let written = |s: &MetricSite| {
-        with_counts_alike(&in_registry_names(
-            s.written.as_deref().unwrap_or(&s.form),
-            registry,
-        ))
-    };
-    written(a) == written(b)
+/// [`counted_rows_are_one_relations`], for sites not yet in one vocabulary.
+pub fn counted_rows_of_one_relation(
+    site: &MetricSite,
+    other: &MetricSite,
+    registry: &Registry,
+) -> bool {
+    counted_rows_are_one_relations(
+        site,
+        &in_vocabulary(site, registry),
+        other,
+        &in_vocabulary(other, registry),
+    )
+}
+
+/// A site's form as its own stage writes it (the models it reads as stored
+/// tables, see [`MetricSite::written`]), in one vocabulary.
+fn as_written(site: &MetricSite, registry: &Registry) -> Expr {
+    with_counts_alike(&in_registry_names(
+        site.written.as_deref().unwrap_or(&site.form),
+        registry,
+    ))
 }
 
 /// The conditions a site's aggregates filter on, date windows aside (they
@@ -1114,11 +1117,7 @@ fn scopes_it_in_its_where(site: &MetricSite, other: &MetricSite) -> bool {
     })
 }
 
-/// Whether two sites' statements read a relation in common themselves.
-pub fn reads_one_relation(a: &MetricSite, b: &MetricSite) -> bool {
-    reads_common(&a.reads, &b.reads)
-}
-
+/// Whether two lists of relations share one (see [`same_relation`]).
 fn reads_common<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
     a.iter()
         .any(|x| b.iter().any(|y| same_relation(x.as_ref(), y.as_ref())))
@@ -1495,6 +1494,9 @@ pub fn inconsistent_computations<'s>(
                 .collect();
             let other_reports: std::collections::HashSet<&str> =
                 other.sites.iter().map(|o| &*o.path).collect();
+            // The other way's forms as written, worked out once if needed.
+            let other_written_known = other.sites.iter().any(|o| o.written.is_some());
+            let other_written: std::cell::OnceCell<Vec<Expr>> = std::cell::OnceCell::new();
             for site in variant
                 .sites
                 .iter()
@@ -1517,42 +1519,57 @@ pub fn inconsistent_computations<'s>(
                 let here = in_vocabulary(site, registry);
                 let here_keys = key_columns(site);
                 let of_its_grain = std::cell::OnceCell::new();
-                let evident = |o: &MetricSite| match evidence(
-                    &here,
-                    &in_vocabulary(o, registry),
-                    registry,
-                    Grains {
+                let evident = |o: &MetricSite| {
+                    let there = in_vocabulary(o, registry);
+                    let grains = Grains {
                         same: same_grain(site, o),
                         here_keys: &here_keys,
                         there_keys: &key_columns(o),
-                    },
-                ) {
-                    Evidence::Evident => true,
-                    Evidence::EvidentOverOneRelation => {
-                        counted_rows_are_one_relations(site, o, registry)
+                    };
+                    match evidence(&here, &there, registry, grains) {
+                        Evidence::Evident => true,
+                        Evidence::EvidentOverOneRelation => {
+                            counted_rows_are_one_relations(site, &here, o, &there)
+                        }
+                        Evidence::AgainstMajority => {
+                            against_majority
+                                && reads_common(&o.reads, &site.reads)
+                                && !scopes_it_in_its_where(site, o)
+                        }
+                        Evidence::AgainstMajorityOfItsGrain => {
+                            against_majority
+                                && reads_common(&o.reads, &site.reads)
+                                && *of_its_grain.get_or_init(|| {
+                                    majority_of_its_grain(site, &other.sites, &variant.sites)
+                                })
+                        }
+                        Evidence::Unsettled => false,
                     }
-                    Evidence::AgainstMajority => {
-                        against_majority
-                            && reads_common(&o.reads, &site.reads)
-                            && !scopes_it_in_its_where(site, o)
-                    }
-                    Evidence::AgainstMajorityOfItsGrain => {
-                        against_majority
-                            && reads_common(&o.reads, &site.reads)
-                            && *of_its_grain.get_or_init(|| {
-                                majority_of_its_grain(site, &other.sites, &variant.sites)
-                            })
-                    }
-                    Evidence::Unsettled => false,
                 };
-                // As its own stage writes it, it may be computed as some
-                // report of the other way writes it.
-                if other
-                    .sites
-                    .iter()
-                    .any(|o| alike_as_written(site, o, registry))
-                {
-                    continue;
+                // As its own stage writes it (a model's column read as
+                // stored: Malaysia's `SUM(b.si_sls_qty)` over a model whose
+                // `si_sls_qty` sums `bill_qty_pc`), it may be computed as
+                // some report of the other way writes it, over tables of
+                // unknown lineage: how far lineage reaches is no difference
+                // of definition.
+                if site.written.is_some() || other_written_known {
+                    let own = as_written(site, registry);
+                    let alike = other
+                        .sites
+                        .iter()
+                        .zip(other_written.get_or_init(|| {
+                            other
+                                .sites
+                                .iter()
+                                .map(|o| as_written(o, registry))
+                                .collect()
+                        }))
+                        .any(|(o, written)| {
+                            (site.written.is_some() || o.written.is_some()) && *written == own
+                        });
+                    if alike {
+                        continue;
+                    }
                 }
                 let counterpart = Counterpart {
                     subject: reports_phrase(elsewhere),

@@ -150,7 +150,7 @@ fn counts_a_column(computation: &Expr) -> bool {
 
 /// Whether an expression calls an aggregate function (outside subqueries
 /// too: a scalar subquery's aggregate is another query's, but rare here).
-fn calls_an_aggregate(expr: &AstExpr) -> bool {
+pub(super) fn calls_an_aggregate(expr: &AstExpr) -> bool {
     use crate::canon::functions::{meaning, Meaning};
     use sqlparser::ast::Visit;
     struct Calls(bool);
@@ -749,8 +749,7 @@ impl<'t> Walker<'t, '_> {
                 entities,
                 aggregates_itself: calls_an_aggregate(expr),
                 one_row_per_group,
-                over_a_join: select.from.len() > 1
-                    || select.from.iter().any(|t| !t.joins.is_empty()),
+                over_a_join: !scope::reads_one_relation(select),
                 written,
             });
         }

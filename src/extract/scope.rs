@@ -35,6 +35,9 @@ struct Memo {
     conditions: HashMap<usize, Vec<Expr>>,
     /// The base relations of a derived relation's column, by (query, column).
     relations: HashMap<(usize, String), Option<Vec<String>>>,
+    /// Each SELECT's key column whose distinct values its rows are (see
+    /// [`Scope::row_key`]).
+    row_keys: HashMap<usize, Option<String>>,
 }
 
 /// What a FROM item is.
@@ -592,10 +595,7 @@ impl<'a> Scope<'a> {
                     }
                 }
                 SelectItem::QualifiedWildcard(kind, _) => {
-                    // Printed as `t.*`.
-                    let qualifier = kind.to_string().to_lowercase();
-                    let qualifier = qualifier.trim_end_matches(".*");
-                    let qualifier = qualifier.rsplit('.').next().unwrap_or(qualifier);
+                    let qualifier = wildcard_qualifier(kind);
                     let relation = self
                         .relations
                         .iter()
@@ -646,9 +646,7 @@ impl<'a> Scope<'a> {
         }
         let aggregates = select.projection.iter().any(|item| match item {
             SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                Lowerer::new(&crate::canon::lower::BaseColumns)
-                    .lower(e)
-                    .has_aggregate()
+                super::calls_an_aggregate(e)
             }
             _ => false,
         });
@@ -709,10 +707,7 @@ impl<'a> Scope<'a> {
             },
             SelectItem::Wildcard(_) => Some(key.to_string()),
             SelectItem::QualifiedWildcard(kind, _) => {
-                let qualifier = kind.to_string().to_lowercase();
-                let qualifier = qualifier.trim_end_matches(".*");
-                let qualifier = qualifier.rsplit('.').next().unwrap_or(qualifier);
-                (qualifier == relation.binding).then(|| key.to_string())
+                (wildcard_qualifier(kind) == relation.binding).then(|| key.to_string())
             }
             _ => None,
         })
@@ -763,24 +758,34 @@ impl<'a> Scope<'a> {
     /// to one value, every column of that relation's key (see
     /// [`Scope::grain`]). Its totals pass single values through.
     pub fn one_row_per_group(&self) -> bool {
-        let select = self.select;
-        if select.from.len() != 1 || !select.from[0].joins.is_empty() {
-            return false;
+        self.unfixed_key().is_some_and(|rest| rest.is_empty())
+    }
+
+    /// The columns of the key of the one relation this SELECT reads (and
+    /// joins nothing to) that it neither groups by nor fixes in its WHERE:
+    /// within a group, its rows are unique on those. `None` when the key is
+    /// unknown.
+    fn unfixed_key(&self) -> Option<Vec<String>> {
+        if !reads_one_relation(self.select) {
+            return None;
         }
         let [relation] = self.relations.as_slice() else {
-            return false;
+            return None;
         };
-        let Some(grain) = self
+        let grain = self
             .relation_grain(relation)
             .or_else(|| self.first_of_each_partition(relation))
-        else {
-            return false;
-        };
-        let mut covered = grouped_names(select);
-        if let Some(selection) = &select.selection {
-            covered.extend(fixed_columns(selection));
+            .filter(|grain| !grain.is_empty())?;
+        let mut fixed = grouped_names(self.select);
+        if let Some(selection) = &self.select.selection {
+            fixed.extend(fixed_columns(selection));
         }
-        !grain.is_empty() && grain.iter().all(|key| covered.contains(key))
+        Some(
+            grain
+                .into_iter()
+                .filter(|key| !fixed.contains(key))
+                .collect(),
+        )
     }
 
     /// What this SELECT outputs, for the models that read it.
@@ -865,6 +870,22 @@ impl<'a> Scope<'a> {
         }
         outputs
     }
+}
+
+/// The relation a `t.*` names (printed as `t.*`, lowercased, its last part).
+fn wildcard_qualifier(kind: &impl std::fmt::Display) -> String {
+    let printed = kind.to_string().to_lowercase();
+    let qualifier = printed.trim_end_matches(".*");
+    qualifier
+        .rsplit('.')
+        .next()
+        .unwrap_or(qualifier)
+        .to_string()
+}
+
+/// Whether a SELECT reads one relation and joins nothing to it.
+pub fn reads_one_relation(select: &Select) -> bool {
+    select.from.len() == 1 && select.from[0].joins.is_empty()
 }
 
 /// The output a GROUP BY key is: an output's alias or plain column name, a
@@ -1232,40 +1253,31 @@ impl Resolver for Scope<'_> {
     }
 
     fn row_key(&self) -> Option<String> {
-        // One relation, no join that could repeat its rows.
-        let [relation] = self.relations.as_slice() else {
-            return None;
-        };
-        if self.select.from.len() != 1 || !self.select.from[0].joins.is_empty() {
-            return None;
+        if let Some(known) = self.memo.borrow().row_keys.get(&self.key()) {
+            return known.clone();
         }
         // A HAVING keeps some groups: their keys are no longer all the rows'.
-        if let RelationKind::Derived(query) = relation.kind {
-            let SetExpr::Select(select) = query.body.as_ref() else {
-                return None;
-            };
-            if select.having.is_some() {
-                return None;
+        let keeps_some_groups = self.relations.iter().any(|r| match r.kind {
+            RelationKind::Derived(query) => {
+                !matches!(query.body.as_ref(), SetExpr::Select(s) if s.having.is_none())
             }
-        }
+            _ => false,
+        });
         // Within a group, rows unique on a key are unique on the key's
         // columns the group does not fix.
-        let grain = self
-            .relation_grain(relation)
-            .or_else(|| self.first_of_each_partition(relation))?;
-        let mut fixed = grouped_names(self.select);
-        if let Some(selection) = &self.select.selection {
-            fixed.extend(fixed_columns(selection));
-        }
-        match grain
-            .iter()
-            .filter(|key| !fixed.contains(*key))
-            .collect::<Vec<_>>()
-            .as_slice()
-        {
-            [key] => Some((*key).clone()),
-            _ => None,
-        }
+        let key = if keeps_some_groups {
+            None
+        } else {
+            match self.unfixed_key().as_deref() {
+                Some([key]) => Some(key.clone()),
+                _ => None,
+            }
+        };
+        self.memo
+            .borrow_mut()
+            .row_keys
+            .insert(self.key(), key.clone());
+        key
     }
 
     fn column(&self, qualifier: Option<&str>, name: &str) -> Expr {
