@@ -6,6 +6,7 @@ usage: layout.py MIRRORS OUT
 MIRRORS holds one bare git repository per public repository, named
 `owner+name/repo` (as the project's snapshot tool leaves them). OUT (git-ignored,
 normally `corpus/`) receives one folder per listed repository at its commit,
+named after the repository (`owner+name` if an earlier entry has that name),
 and for dbt projects their package dependencies under `dbt_packages/`, resolved
 to the highest release tag in range as `dbt deps` would. Nothing is built or
 run: files are copied out of git.
@@ -63,7 +64,8 @@ def mirror_for(mirrors, package):
     owner, name = package.split("/")
     candidates = [f"{owner}+dbt_{name}", f"{owner}+dbt-{name.replace('_', '-')}",
                   f"{owner}+{name.replace('_', '-')}", f"{owner}+{name}"]
-    renamed = {"calogica/dbt_date": "godatadriven+dbt-date", "fivetran/twitter_ads": "fivetran+dbt_twitter"}
+    renamed = {"calogica/dbt_date": "godatadriven+dbt-date", "fivetran/twitter_ads": "fivetran+dbt_twitter",
+               "elementary-data/elementary": "elementary-data+dbt-data-reliability"}
     if package in renamed:
         candidates.insert(0, renamed[package])
     for c in candidates:
@@ -136,16 +138,32 @@ def install_deps(mirrors, repo, rev, project_dir, seen, folder=""):
         install_deps(mirrors, dep, tag, project_dir, seen)
 
 
+def folder_names(entries):
+    """The corpus folder of each listed repository: its name, or `owner+name`
+    when a repository listed earlier in repos.txt already has that name (so the
+    first one keeps the plain name and existing folders never move)."""
+    taken, names = set(), []
+    for _, full, _ in entries:
+        name = full.split("/")[1]
+        if name in taken:
+            name = full.replace("/", "+")
+        taken.add(name)
+        names.append(name)
+    return names
+
+
 def main():
     mirrors, out = sys.argv[1], sys.argv[2]
+    entries = []
     for line in open(os.path.join(HERE, "repos.txt")):
         if not line.strip() or line.startswith("#"):
             continue
-        role, full, commit = line.split()
+        entries.append(tuple(line.split()))
+    for (role, full, commit), folder in zip(entries, folder_names(entries)):
         repo = os.path.join(mirrors, full.replace("/", "+"), "repo")
         if os.path.isdir(os.path.join(repo, ".git")):  # snapshot kept as a clone with a work tree
             repo = os.path.join(repo, ".git")
-        dest = os.path.join(out, full.split("/")[1])
+        dest = os.path.join(out, folder)
         if os.path.isdir(dest):
             continue
         print(f"{full} @ {commit[:12]}")
