@@ -1217,6 +1217,7 @@ fn keep_sites(
                 // Only `init` judges sites again, against what it proposes.
                 computation: inventory.then(|| Box::new(site.computation.clone())),
                 sources: Arc::from(site.sources.as_slice()),
+                source_tables: Arc::from(site.source_tables.as_slice()),
                 reads: Arc::from(site.reads.as_slice()),
                 slice: Arc::from(common_conditions(&site.computation)),
                 registered: Some((Arc::from(metric.name.as_str()), how == NameMatch::Synonym)),
@@ -1235,6 +1236,7 @@ fn keep_sites(
                 project: None,
                 enabled_when: None,
                 over_a_join: site.over_a_join,
+                written_scale: site.written_scale,
                 written: site.written.as_ref().map(|w| Arc::new(without_slice(w))),
                 entities: site.entities.into_boxed_slice(),
             });
@@ -1269,6 +1271,7 @@ fn keep_sites(
                 // Only `init` judges sites again, against what it proposes.
                 computation: inventory.then(|| Box::new(site.computation.clone())),
                 sources: Arc::from(site.sources),
+                source_tables: Arc::from(site.source_tables),
                 reads: Arc::from(site.reads),
                 registered: None,
                 generated_by: None,
@@ -1283,6 +1286,7 @@ fn keep_sites(
                 enabled_when: None,
                 entities: site.entities.into_boxed_slice(),
                 over_a_join: site.over_a_join,
+                written_scale: site.written_scale,
                 written: site
                     .written
                     .as_ref()

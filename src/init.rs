@@ -11,6 +11,14 @@ use crate::canon::Expr;
 use crate::drift::{self, MetricSite};
 use crate::registry::Registry;
 
+/// Writes a comment line: a form's string literal may hold a line break,
+/// which would end the comment and leave the rest as YAML.
+macro_rules! comment {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, "{}", format!($($arg)*).replace(['\n', '\r'], " "));
+    }};
+}
+
 /// A YAML single-quoted scalar.
 fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
@@ -227,6 +235,12 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
                     drift::Evidence::AgainstMajority => reports(&chosen) < 2,
                     drift::Evidence::AgainstMajorityOfItsGrain => {
                         !drift::majority_of_its_grain(s, &chosen, sites)
+                    }
+                    drift::Evidence::AnotherFactor => !drift::writes_the_same_factor(s, chosen[0]),
+                    drift::Evidence::AnotherColumnOfItsSources => {
+                        !drift::same_sources(s, chosen[0])
+                            || drift::wheres_pick_their_own_subjects(s, chosen[0])
+                            || !drift::majority_of_its_grain(s, &chosen, sites)
                     }
                     drift::Evidence::Unsettled => true,
                 })
@@ -460,6 +474,8 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             one_row_per_group: false,
             over_a_join: site.over_a_join,
             written: None,
+            written_scale: site.written_scale,
+            source_tables: site.source_tables.to_vec(),
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;
@@ -485,23 +501,23 @@ fn write_registry(
     drifts: &Drifts,
 ) -> String {
     let mut out = String::new();
-    let _ = writeln!(
+    comment!(
         out,
         "# Metric registry written by `metriclint init` from {files} report files."
     );
-    let _ = writeln!(
+    comment!(
         out,
         "# Each definition is the way most reports compute the metric (a ratio of"
     );
-    let _ = writeln!(
+    comment!(
         out,
         "# totals over averaged ratios); the comments say which sites `check` will"
     );
-    let _ = writeln!(
+    comment!(
         out,
         "# report against it. Agree on each one, add descriptions and owners, then"
     );
-    let _ = writeln!(out, "# commit this file and pass it with --registry.");
+    comment!(out, "# commit this file and pass it with --registry.");
     let _ = writeln!(out, "version: 1");
     let _ = writeln!(out, "extends: [{}]", crate::registry::builtin::DEFAULT_PACK);
     let _ = writeln!(out, "metrics:");
@@ -511,16 +527,17 @@ fn write_registry(
             let mut ways: Vec<(String, &MetricSite)> =
                 vec![(proposal.definition.to_string(), proposal.chosen[0])];
             ways.extend(proposal.others.iter().map(|(f, s)| (f.to_string(), s[0])));
-            let _ = writeln!(
+            comment!(
                 out,
                 "  # {}: {why}; its reports are compared with each other (ML010), not with a formula:",
                 proposal.name
             );
             for (form, site) in ways {
-                let _ = writeln!(
+                comment!(
                     out,
                     "  #   {form}, e.g. {}:{}",
-                    site.path, site.range.start.line
+                    site.path,
+                    site.range.start.line
                 );
             }
             // Written, so that it also overrides a pack's definition; with
@@ -566,7 +583,7 @@ fn write_registry(
             }
         }
         for (code, found, count, path, line) in &reported {
-            let _ = writeln!(
+            comment!(
                 out,
                 "  # {code}: computed as {found}: {count} site{}, e.g. {path}:{line}",
                 if *count == 1 { "" } else { "s" }
@@ -580,7 +597,7 @@ fn write_registry(
                     .any(|s| *s.path == **path && s.range.start.line == *line)
             });
             if !judged {
-                let _ = writeln!(
+                comment!(
                     out,
                     "  # also computed as {form} ({} site{}, e.g. {}:{}), which check cannot compare for sure",
                     sites.len(),
@@ -591,14 +608,14 @@ fn write_registry(
             }
         }
         if let Some((relation, n)) = &proposal.usual_source {
-            let _ = writeln!(
+            comment!(
                 out,
                 "  # {n} of {} sites read {relation}",
                 proposal.chosen.len()
             );
         }
         for (condition, n) in &proposal.usual_filter {
-            let _ = writeln!(
+            comment!(
                 out,
                 "  # {n} of {} sites filter on {condition}",
                 proposal.all_sites.len()
@@ -638,7 +655,7 @@ fn write_registry(
             .collect();
         if !shown.is_empty() {
             let shown: Vec<String> = shown.into_iter().collect();
-            let _ = writeln!(out, "    # named in the reports: {}", shown.join(", "));
+            comment!(out, "    # named in the reports: {}", shown.join(", "));
         }
         if let Some(relation) = &proposal.source {
             let _ = writeln!(out, "    source: {}", quoted(relation));
@@ -648,7 +665,7 @@ fn write_registry(
     }
     for (name, body) in unweighed {
         let _ = writeln!(out);
-        let _ = writeln!(
+        comment!(
             out,
             "  # {name}: the built-in pack's, which does not know this repository's columns, and its reports compute it in forms metriclint does not weigh: they are compared with each other (ML010), not with a formula"
         );
@@ -670,14 +687,14 @@ fn write_registry(
     {
         if first {
             let _ = writeln!(out);
-            let _ = writeln!(
+            comment!(
                 out,
                 "# Also reported, against the definitions of the extended pack:"
             );
             first = false;
         }
         for (code, form, path, line) in found {
-            let _ = writeln!(
+            comment!(
                 out,
                 "#   {code}: {metric} computed as {form} at {path}:{line}"
             );
@@ -690,11 +707,11 @@ fn write_registry(
 /// from dbt Semantic Layer YAML, say): what `init --from-dbt` writes.
 pub fn native_registry(registry: &Registry, from: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(
+    comment!(
         out,
         "# Metric registry written by `metriclint init --from-dbt` from {from}."
     );
-    let _ = writeln!(
+    comment!(
         out,
         "# Definitions are MetricFlow's, flattened to SQL; edit and commit."
     );
@@ -703,10 +720,11 @@ pub fn native_registry(registry: &Registry, from: &str) -> String {
     for metric in registry.metrics() {
         let _ = writeln!(out);
         if metric.definition.is_uncertain() {
-            let _ = writeln!(
+            comment!(
                 out,
                 "  # {}: {}, not comparable in SQL; left out",
-                metric.name, metric.body_text
+                metric.name,
+                metric.body_text
             );
             continue;
         }

@@ -226,6 +226,7 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     (MY, "SELECT CAST(SUM(clicks) AS SIGNED) / SUM(impressions) AS ctr FROM fct"),
     (GEN, "SELECT ROUND(SUM(clicks) / NULLIF(SUM(impressions), 0), 4) AS ctr FROM fct"),
     (GEN, "SELECT SUM(COALESCE(clicks, 0)) / SUM(impressions) AS ctr FROM fct"),
+    (SF, "SELECT SUM(NVL(clicks, '0')) / SUM(impressions) AS ctr FROM fct"),
     (GEN, "SELECT -(SUM(payout) - SUM(revenue)) / SUM(revenue) AS margin FROM fct"),
     // A staging CTE renames raw columns to the agreed names; an abbreviation is followed back.
     (GEN, "WITH events AS (SELECT campaign_id, clk AS clicks, imps AS impressions FROM raw.ad_events) SELECT SUM(clicks) / NULLIF(SUM(impressions), 0) AS ctr FROM events"),
@@ -273,6 +274,8 @@ const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     (GEN, "SELECT SUM(CAST(is_wau AS INT)) AS dau FROM fct", "ML001"),
     // Formula: another column, another aggregate, another operation.
     (GEN, "SELECT SUM(clicks) / COUNT(*) AS ctr FROM fct", "ML001"),
+    // A default of one is no zero: each missing value counts a click.
+    (SF, "SELECT SUM(NVL(clicks, '1')) / SUM(impressions) AS ctr FROM fct", "ML001"),
     // A filter inside what a LEFT JOIN brings in keeps none of the left
     // side's rows out.
     (GEN, "SELECT SUM(f.clicks) / SUM(f.impressions) AS clean_ctr FROM fct AS f LEFT JOIN (SELECT id FROM accounts WHERE is_test = false) AS a ON f.account_id = a.id", "ML002"),

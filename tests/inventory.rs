@@ -365,6 +365,31 @@ fn init_never_writes_a_registry_that_does_not_load() {
     assert_eq!(checked.status.code(), Some(0), "{stdout}");
 }
 
+/// A form whose string literal holds a line break (a multi-line regex of
+/// UTM tags) is written on one comment line: the rest of the literal would
+/// otherwise be read as YAML, and the registry would not load.
+#[test]
+fn a_line_break_in_a_listed_form_stays_in_its_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "a.sql",
+            "select sum(case when tags like '%google\n|youtube%' then spend end) / count(*) as cost_per_order from orders",
+        ),
+        (
+            "b.sql",
+            "select sum(spend) / count(distinct order_id) as cost_per_order from orders",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (registry, out) = init_into(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&registry).unwrap();
+    assert!(text.contains("'%google |youtube%'"), "{text}");
+    metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
+}
+
 /// Sites init never weighed (a CASE or COALESCE over totals) are not called
 /// wrong by what it proposes, nor by the pack's base measures it extends.
 #[test]

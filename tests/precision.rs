@@ -668,35 +668,6 @@ fn a_long_format_branch_labelled_with_its_figure_holds_that_figure() {
     ]);
 }
 
-/// A constant factor that is no power of ten (an install estimate of 0.66
-/// downloads) is named a factor, not a scale; ×100 is still a scale.
-#[test]
-fn a_factor_that_is_no_power_of_ten_is_no_scale() {
-    let text = concise(
-        &[
-            (
-                "a.sql",
-                "select day, sum(downloads) * 0.66 as installs from ga group by 1\n",
-            ),
-            (
-                "b.sql",
-                "select day, sum(downloads) * 0.66 as installs from ga group by 1\n",
-            ),
-            (
-                "c.sql",
-                "select day, sum(downloads) as installs from ga group by 1\n",
-            ),
-        ],
-        &["."],
-    );
-    assert!(
-        text.contains("c.sql")
-            && text.contains("it multiplies by 1 where 2 other reports multiply by 0.66"),
-        "{text}"
-    );
-    assert!(!text.contains("scale"), "{text}");
-}
-
 /// Tuva's PMPM model cross-joins a one-row CTE (`count(1) AS member_months`,
 /// no GROUP BY) into its claims grouping and takes `avg(mm.member_months)`:
 /// the average of a value repeated on every row is that value, a count. An
@@ -1257,7 +1228,7 @@ fn rows_of_a_relation_of_one_row_per_key_count_its_keys() {
 
 /// Dune dashboards draw sells below the axis (`-SUM(amount_usd)`) where
 /// their tables show them positive: a sign is a display convention, like
-/// thousands. Half the figure is still a drift.
+/// thousands. Ten times the figure is still a drift.
 #[test]
 fn a_negated_figure_is_a_sign_convention() {
     const SELLS: &str =
@@ -1276,13 +1247,13 @@ fn a_negated_figure_is_a_sign_convention() {
             &[],
         ),
         (
-            "near miss: half of it",
+            "near miss: ten times it",
             &[
                 ("a.sql", SELLS),
                 ("b.sql", SELLS),
                 (
                     "chart.sql",
-                    "select day, sum(amount_usd) filter (where trade_type = 'sell') / 2 as volume_sell from trades group by 1\n",
+                    "select day, sum(amount_usd) filter (where trade_type = 'sell') * 10 as volume_sell from trades group by 1\n",
                 ),
             ],
             &[("chart.sql", "ML010")],
@@ -2118,4 +2089,190 @@ fn a_scale_every_report_shares_is_the_repositorys_unit() {
         2,
         "{under_a_registry}"
     );
+}
+
+/// A Trino analyst writes year to date as `CAST(DATE_TRUNC('year',
+/// CURRENT_DATE) AS DATE) <= day` in one script and without the cast in the
+/// next: a date truncated to its year is a date already. A window from
+/// another date part is another window.
+#[test]
+fn a_date_cast_of_a_truncated_date_is_a_spelling() {
+    const PLAIN: &str = "select region, sum(case when date_trunc('year', current_date) <= day then amount end) as gb_ytd from bookings group by 1\n";
+    expect(&[
+        (
+            "a cast to date of a truncated date",
+            &[
+                ("a.sql", PLAIN),
+                ("b.sql", PLAIN),
+                (
+                    "c.sql",
+                    "select region, sum(case when cast(date_trunc('year', current_date) as date) <= day then amount end) as gb_ytd from bookings group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the month's start, cast or not",
+            &[
+                ("a.sql", PLAIN),
+                ("b.sql", PLAIN),
+                (
+                    "c.sql",
+                    "select region, sum(case when cast(date_trunc('month', current_date) as date) <= day then amount end) as gb_ytd from bookings group by 1\n",
+                ),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// A Brazilian ERP's production dashboards total `qtd_producao` as
+/// `SUM(pl.MovementQty)` over the lines a production made (`LEFT JOIN
+/// M_ProductionLine pl ON … AND pl.IsEndProduct = 'Y'`), and one report as
+/// `SUM(pl.QtyUsed)` over the lines it consumed (`IsEndProduct = 'N'`):
+/// another column over other rows is another figure. Another column over
+/// the same rows is still a drift.
+#[test]
+fn another_column_over_rows_a_join_picks_otherwise_is_another_figure() {
+    let report = |column: &str, end_product: &str| {
+        format!(
+            "select prod.name as produto, sum(pl.{column}) as qtd_producao\n\
+             from m_production p\n\
+             left join m_productionline pl on pl.m_production_id = p.m_production_id and pl.isendproduct = '{end_product}'\n\
+             left join m_product prod on prod.m_product_id = pl.m_product_id\n\
+             group by 1\n"
+        )
+    };
+    let made = report("movementqty", "Y");
+    let (consumed, same_rows) = (report("qtyused", "N"), report("qtyused", "Y"));
+    expect(&[
+        (
+            "materials consumed beside products made",
+            &[("a.sql", &made), ("b.sql", &made), ("c.sql", &consumed)],
+            &[],
+        ),
+        (
+            "near miss: another column over the lines made",
+            &[("a.sql", &made), ("b.sql", &made), ("c.sql", &same_rows)],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// Kenvue's regional model unions every market's sell-in and totals
+/// `sell_in_qty`; Malaysia's own base totals `bill_qty_pc`, its market's
+/// source column, under the same name. Another column of other relations is
+/// another figure under the name; another column of the same table is a
+/// drift.
+#[test]
+fn another_column_of_other_relations_is_another_figure() {
+    const REGIONAL: &str = "select day, sum(sell_in_qty) as si_sls_qty from (\n\
+           select day, sell_in_qty from sdl_in_sellin\n\
+           union all\n\
+           select day, bill_qty_pc as sell_in_qty from sdl_my_billing\n\
+         ) u group by 1\n";
+    expect(&[
+        (
+            "a market's own source column",
+            &[
+                ("regional_a.sql", REGIONAL),
+                ("regional_b.sql", REGIONAL),
+                (
+                    "my_base.sql",
+                    "select day, sum(bill_qty_pc) as si_sls_qty from sdl_my_billing group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: another column of the same table",
+            &[
+                (
+                    "a.sql",
+                    "select day, sum(sell_in_qty) as si_sls_qty from sdl_sellin group by 1\n",
+                ),
+                (
+                    "b.sql",
+                    "select day, sum(sell_in_qty) as si_sls_qty from sdl_sellin group by 1\n",
+                ),
+                (
+                    "c.sql",
+                    "select day, sum(bill_qty_pc) as si_sls_qty from sdl_sellin group by 1\n",
+                ),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// Balancer's "LP revenues" queries halve swap fees (`SUM(amount_usd *
+/// swap_fee) / 2`, the LPs' half), its "swap fees" queries do not: a factor
+/// a report writes is a share it means. Ten times the others' figure is a
+/// slip.
+#[test]
+fn a_factor_a_report_writes_is_a_share_it_means() {
+    const FEES: &str =
+        "select week, sum(amount_usd * swap_fee) as revenues from trades group by 1\n";
+    expect(&[
+        (
+            "the LPs' half",
+            &[
+                ("a.sql", FEES),
+                ("b.sql", FEES),
+                (
+                    "lp.sql",
+                    "select week, sum(amount_usd * swap_fee) / 2 as revenues from trades group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: ten times",
+            &[
+                ("a.sql", FEES),
+                ("b.sql", FEES),
+                (
+                    "lp.sql",
+                    "select week, sum(amount_usd * swap_fee) * 10 as revenues from trades group by 1\n",
+                ),
+            ],
+            &[("lp.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// An Oracle sales report filters specials on the price category with its
+/// overrides (`COALESCE(category_override, category) = 'SPECIAL'`) where
+/// the others filter `category = 'SPECIAL'`: a scope of its own on that
+/// column, not the filter left out. A filter on another value of the same
+/// column alone is still a drift.
+#[test]
+fn a_filter_on_a_column_with_its_overrides_is_a_scope_of_its_own() {
+    const SPECIALS: &str = "select branch, sum(case when price_category = 'SPECIAL' then sales end) as sp_sales from sales group by 1\n";
+    expect(&[
+        (
+            "the category with its overrides",
+            &[
+                ("a.sql", SPECIALS),
+                ("b.sql", SPECIALS),
+                (
+                    "c.sql",
+                    "select branch, sum(case when coalesce(category_override, price_category) = 'SPECIAL' then sales end) as sp_sales from sales group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: another value",
+            &[
+                ("a.sql", SPECIALS),
+                ("b.sql", SPECIALS),
+                (
+                    "c.sql",
+                    "select branch, sum(case when price_category = 'SPECIALS' then sales end) as sp_sales from sales group by 1\n",
+                ),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
 }

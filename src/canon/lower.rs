@@ -134,6 +134,16 @@ pub fn function_name(name: &ast::ObjectName) -> String {
     }
 }
 
+/// `DATE_TRUNC('year', x)` and the like: a truncation to a day, week,
+/// month, quarter or year, whose value is a day's start.
+fn is_a_truncation_to_a_day_or_longer(expr: &Expr) -> bool {
+    const UNITS: &[&str] = &["day", "week", "month", "quarter", "year"];
+    matches!(expr, Expr::Function { name, args }
+        if name == "date_trunc"
+            && args.iter().any(|a| matches!(a, Expr::String(unit)
+                if UNITS.contains(&unit.to_ascii_lowercase().as_str()))))
+}
+
 fn is_zero_literal(expr: &ast::Expr) -> bool {
     match expr {
         ast::Expr::Value(v) => {
@@ -215,11 +225,17 @@ impl<'r> Lowerer<'r> {
             ast::Expr::Cast {
                 expr, data_type, ..
             } => {
-                if is_numeric_type(data_type) {
-                    self.lower(expr)
+                let lowered = self.lower(expr);
+                // A date truncated to its year, month, week or day is a
+                // date: `CAST(DATE_TRUNC('year', CURRENT_DATE) AS DATE)`
+                // starts the same day.
+                let a_date_already = is_a_truncation_to_a_day_or_longer(&lowered)
+                    && data_type.to_string().eq_ignore_ascii_case("date");
+                if is_numeric_type(data_type) || a_date_already {
+                    lowered
                 } else {
                     Expr::Cast {
-                        expr: Box::new(self.lower(expr)),
+                        expr: Box::new(lowered),
                         to: data_type.to_string().to_ascii_lowercase(),
                     }
                 }

@@ -208,10 +208,15 @@ impl Expr {
             }
             break;
         }
-        // SUM ignores NULLs and adding 0 changes nothing: SUM(COALESCE(x, 0)) is SUM(x).
+        // SUM ignores NULLs and adding 0 changes nothing: SUM(COALESCE(x, 0)) is SUM(x),
+        // and so is Oracle's SUM(NVL(x, '0')), whose '0' the sum reads as a number.
         if func == AggFunc::Sum {
             if let Expr::Function { name, args } = &arg {
-                let zero = |e: &Expr| matches!(e, Expr::Number(n) if n.is_zero());
+                let zero = |e: &Expr| match e {
+                    Expr::Number(n) => n.is_zero(),
+                    Expr::String(text) => text.trim().parse::<f64>() == Ok(0.0),
+                    _ => false,
+                };
                 let unwrapped = match (name.as_str(), args.as_slice()) {
                     ("coalesce" | "ifnull" | "nvl" | "isnull", [x, z]) if zero(z) => {
                         Some(x.clone())

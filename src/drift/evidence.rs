@@ -39,6 +39,20 @@ pub enum Evidence {
     /// way: another value totalled, one more total added. What a report
     /// per pool totals, reports per chain are no majority for.
     AgainstMajorityOfItsGrain,
+    /// The same, for another column totalled, sharing none with the
+    /// other's: a drift only where the two reports read the same base
+    /// relations. Which column of one table is the measure is what a team
+    /// agrees on (a balance in the document's currency beside the converted
+    /// one); a column of another table is another figure under the name (a
+    /// market's own sell-in source, a product's weight joined in where the
+    /// others total the price).
+    AnotherColumnOfItsSources,
+    /// One is the other times a factor that is no scale (not ten or a
+    /// hundred, not a display unit or a sign): a drift only where lineage
+    /// made it (legs of a trade unioned and summed whole count each trade
+    /// twice), not where a report writes it (the LPs' half of swap fees, a
+    /// month of a year's cost, an estimate's rate).
+    AnotherFactor,
     /// A difference a report may well mean.
     Unsettled,
 }
@@ -88,16 +102,19 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'
     let (here, there) = (unguarded(here), unguarded(there));
     let ((here_scale, here), (there_scale, there)) = (split_scale(here), split_scale(there));
     if here == there {
-        // One is the other at another scale: a percent against a fraction,
-        // a factor. Thousands, millions and billions are how a dashboard
-        // tile shows a figure (or a connector's micros), as often as not
-        // on purpose; so is a sign (sells drawn below a chart's axis,
-        // returns booked negative).
-        return if in_display_units(&here_scale, &there_scale) || negated(&here_scale, &there_scale)
+        // One is the other at another scale. A percent against a fraction,
+        // or a figure ten times the other, is a slip whichever is meant.
+        // Thousands, millions and billions are how a dashboard tile shows
+        // a figure (or a connector's micros), as often as not on purpose;
+        // so is a sign (sells drawn below a chart's axis). Any other factor
+        // is a share or a period when a report writes it.
+        return if a_slip_of_ten_or_a_hundred(&here_scale, &there_scale) {
+            Evidence::Evident
+        } else if in_display_units(&here_scale, &there_scale) || negated(&here_scale, &there_scale)
         {
             Evidence::Unsettled
         } else {
-            Evidence::Evident
+            Evidence::AnotherFactor
         };
     }
     if without_filters(&here) == without_filters(&there) {
@@ -132,12 +149,13 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'
     }
     if !divides(&here_den) {
         // Two totals: another value totalled, or one more total added.
-        let apart = one_total_apart(&here, &there);
-        return if apart.is_some_and(|a| a.at_a_grain_alike(grains)) || one_total_more(&here, &there)
-        {
-            Evidence::AgainstMajorityOfItsGrain
-        } else {
-            Evidence::Unsettled
+        return match one_total_apart(&here, &there) {
+            Some(apart) if apart.at_a_grain_alike(grains) && !apart.share_a_column => {
+                Evidence::AnotherColumnOfItsSources
+            }
+            Some(apart) if apart.at_a_grain_alike(grains) => Evidence::AgainstMajorityOfItsGrain,
+            _ if one_total_more(&here, &there) => Evidence::AgainstMajorityOfItsGrain,
+            _ => Evidence::Unsettled,
         };
     }
     let same = |a: &Expr, b: &Expr| without_filters(a) == without_filters(b);
@@ -172,6 +190,20 @@ fn in_display_units(a: &crate::canon::Number, b: &crate::canon::Number) -> bool 
 /// Whether one scale is the other's negative.
 fn negated(a: &crate::canon::Number, b: &crate::canon::Number) -> bool {
     matches!((a.as_f64(), b.as_f64()), (Some(a), Some(b)) if a != 0.0 && a == -b)
+}
+
+/// Whether one scale is the other times 10 or 100 (or a tenth or a
+/// hundredth of it), of the same sign: a percent against a fraction, a
+/// slipped zero.
+fn a_slip_of_ten_or_a_hundred(a: &crate::canon::Number, b: &crate::canon::Number) -> bool {
+    let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) else {
+        return false;
+    };
+    if a == 0.0 || b == 0.0 || (a < 0.0) != (b < 0.0) {
+        return false;
+    }
+    let tens = (a / b).log10().abs();
+    (tens - tens.round()).abs() < 1e-9 && (1.0..=2.0).contains(&tens.round())
 }
 
 /// Whether two formulas' aggregates differ in their filters only by
@@ -518,8 +550,8 @@ mod tests {
                     "sum(clicks) * 100 / sum(impressions)",
                     "sum(clicks) / sum(impressions)",
                 ),
-                ("sum(amount_usd) / 2", "sum(amount_usd)"),
-                ("-sum(amount_usd) / 2", "sum(amount_usd)"),
+                ("sum(amount_usd) * 10", "sum(amount_usd)"),
+                ("sum(served) / 14000", "sum(served) / 140000"),
                 // averaged per-row ratios where the other divides totals
                 (
                     "avg(clicks / impressions)",
@@ -548,7 +580,7 @@ mod tests {
     #[test]
     fn differences_that_are_drift_against_a_majority() {
         expect(
-            Evidence::AgainstMajorityOfItsGrain,
+            Evidence::AnotherColumnOfItsSources,
             &[
                 // another column counted
                 ("count(distinct user_pseudonym)", "count(distinct address)"),
@@ -559,6 +591,11 @@ mod tests {
                     "sum(clicks) filter (where day >= '2024-01-01')",
                 ),
                 ("count(*)", "sum(wins)"),
+            ],
+        );
+        expect(
+            Evidence::AgainstMajorityOfItsGrain,
+            &[
                 ("sum(fee_usd)", "sum(fee_usd) + sum(rebate_usd)"),
                 ("sum(toInt64(amount_usd))", "sum(amount_usd)"),
                 (
@@ -637,7 +674,7 @@ mod tests {
                 &registry,
                 per_pool_type
             ),
-            Evidence::AgainstMajorityOfItsGrain,
+            Evidence::AnotherColumnOfItsSources,
             "not a variant of one measure: another value"
         );
         assert_eq!(
@@ -651,7 +688,7 @@ mod tests {
                     there_keys: &per_chain
                 }
             ),
-            Evidence::AgainstMajorityOfItsGrain,
+            Evidence::AnotherColumnOfItsSources,
             "a variant named for no key its report is per"
         );
         // One column in another currency is a unit the report chose.
@@ -683,6 +720,23 @@ mod tests {
                 Grains::APART
             ),
             Evidence::Evident
+        );
+    }
+
+    #[test]
+    fn a_factor_is_a_drift_where_lineage_made_it() {
+        expect(
+            Evidence::AnotherFactor,
+            &[
+                (
+                    "sum(amount_usd * swap_fee) / 2",
+                    "sum(amount_usd * swap_fee)",
+                ),
+                ("-sum(amount_usd) / 2", "sum(amount_usd)"),
+                ("sum(cost) / 12", "sum(cost)"),
+                ("sum(downloads) * 0.66", "sum(downloads)"),
+                ("-sum(amount_usd) * 10", "sum(amount_usd)"),
+            ],
         );
     }
 

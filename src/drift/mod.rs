@@ -43,6 +43,9 @@ pub struct MetricSite {
     pub renamed_read_form: Option<Arc<Expr>>,
     /// Base relations the site reads.
     pub sources: Arc<[String]>,
+    /// Of those, the tables no model of the project builds (see
+    /// [`crate::extract::Site::source_tables`]).
+    pub source_tables: Arc<[String]>,
     /// The tables and models its statement reads itself.
     pub reads: Arc<[String]>,
     /// Row conditions every aggregate of the site sees (its WHERE, through
@@ -89,6 +92,9 @@ pub struct MetricSite {
     /// Its form as its own stage writes it, where that differs from `form`
     /// (see [`crate::extract::Site::written`]).
     pub written: Option<Arc<Expr>>,
+    /// The constant factor its expression writes itself (see
+    /// [`crate::extract::Site::written_scale`]).
+    pub written_scale: f64,
 }
 
 /// Every metric site of a run, by file, in file order. Kept as each file's
@@ -1000,6 +1006,32 @@ fn rendered_sources(site: &MetricSite) -> Vec<&String> {
         .collect()
 }
 
+/// Whether two sites write the same constant factor themselves, so that a
+/// factor between their forms is lineage's (see [`Evidence::AnotherFactor`]).
+pub fn writes_the_same_factor(a: &MetricSite, b: &MetricSite) -> bool {
+    (a.written_scale - b.written_scale).abs() <= 1e-12 * a.written_scale.abs().max(1.0)
+}
+
+/// Whether two sites' figures come from the same tables in the end (the
+/// tables no model builds), every one a template rendered (see
+/// [`Evidence::AnotherColumnOfItsSources`]).
+pub fn same_sources(a: &MetricSite, b: &MetricSite) -> bool {
+    let rendered = |tables: &[String]| {
+        tables
+            .iter()
+            .all(|r| !crate::template::is_placeholder_name(r.rsplit('.').next().unwrap_or(r)))
+    };
+    let within = |x: &[String], y: &[String]| {
+        x.iter()
+            .all(|r| y.iter().any(|s| same_relation(r.as_str(), s.as_str())))
+    };
+    !a.source_tables.is_empty()
+        && rendered(&a.source_tables)
+        && rendered(&b.source_tables)
+        && within(&a.source_tables, &b.source_tables)
+        && within(&b.source_tables, &a.source_tables)
+}
+
 /// Whether, of two sites where one counts rows and the other distinct keys
 /// (see [`Evidence::EvidentOverOneRelation`]), both read one relation and
 /// the rows counted are its rows, not a join's (a generated range of block
@@ -1102,18 +1134,46 @@ fn each_picks_its_own_subject(a: &MetricSite, b: &MetricSite) -> bool {
             .any(|c| picked_otherwise(c, &a_all))
 }
 
+/// Whether two sites' WHEREs (their JOINs' filters on what they total
+/// included) constrain a column each its own way (`is_end_product = 'N'`,
+/// the materials a production consumed, against `= 'Y'`, what it made):
+/// another column totalled over other rows is another figure.
+pub fn wheres_pick_their_own_subjects(a: &MetricSite, b: &MetricSite) -> bool {
+    let (a_scope, b_scope): (Vec<Expr>, Vec<Expr>) =
+        (subject_scope(a).collect(), subject_scope(b).collect());
+    a_scope.iter().filter(|c| !b_scope.contains(c)).any(|c| {
+        let columns = unqualified_columns(c);
+        b_scope
+            .iter()
+            .any(|o| o != c && !unqualified_columns(o).is_disjoint(&columns))
+    })
+}
+
 /// Whether a filter `other` applies and `site` lacks constrains a column
-/// `site` scopes its own way in its WHERE (devstats' utility scripts count
+/// `site` scopes its own way: in its WHERE (devstats' utility scripts count
 /// contributors `WHERE type IN` three event types, its dashboards `FILTER`
-/// seven): a scope the report chose, not a filter left out.
+/// seven), or in a filter of its own that reads that column and more (a
+/// category with its overrides, `COALESCE(category_override, category) =
+/// 'SPECIAL'`, where the others filter `category = 'SPECIAL'`): a scope
+/// the report chose, not a filter left out. A filter on the same column
+/// alone (`event = 'opened'` where the others count `'open'`) is no scope
+/// of its own.
 fn scopes_it_in_its_where(site: &MetricSite, other: &MetricSite) -> bool {
     let (own, theirs) = (subject_filters(site), subject_filters(other));
     let where_conditions: Vec<Expr> = subject_scope(site).collect();
+    let own_only: Vec<std::collections::BTreeSet<String>> = own
+        .iter()
+        .filter(|c| !theirs.contains(c))
+        .map(unqualified_columns)
+        .collect();
     theirs.iter().filter(|c| !own.contains(c)).any(|missing| {
         let columns = unqualified_columns(missing);
         where_conditions
             .iter()
             .any(|w| w != missing && !unqualified_columns(w).is_disjoint(&columns))
+            || own_only
+                .iter()
+                .any(|read| read.len() > columns.len() && read.is_superset(&columns))
     })
 }
 
@@ -1539,6 +1599,15 @@ pub fn inconsistent_computations<'s>(
                         Evidence::AgainstMajorityOfItsGrain => {
                             against_majority
                                 && reads_common(&o.reads, &site.reads)
+                                && *of_its_grain.get_or_init(|| {
+                                    majority_of_its_grain(site, &other.sites, &variant.sites)
+                                })
+                        }
+                        Evidence::AnotherFactor => writes_the_same_factor(site, o),
+                        Evidence::AnotherColumnOfItsSources => {
+                            against_majority
+                                && same_sources(site, o)
+                                && !wheres_pick_their_own_subjects(site, o)
                                 && *of_its_grain.get_or_init(|| {
                                     majority_of_its_grain(site, &other.sites, &variant.sites)
                                 })

@@ -68,6 +68,12 @@ pub struct Site {
     /// (their columns read as stored), where that differs from
     /// `computation`: what the report writes at its own stage.
     pub written: Option<Expr>,
+    /// The constant factor its expression writes itself (`/ 2`, `* 100`),
+    /// lineage aside: 1 when none.
+    pub written_scale: f64,
+    /// Of its sources, the tables no model of the project builds: where its
+    /// figure's values come from in the end.
+    pub source_tables: Vec<String>,
 }
 
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
@@ -736,6 +742,11 @@ impl<'t> Walker<'t, '_> {
                 .relations_read_by(expr)
                 .filter(|read| !read.is_empty())
                 .unwrap_or(all_sources);
+            let source_tables = sources
+                .iter()
+                .filter(|r| !self.models.contains_key(r.rsplit('.').next().unwrap_or(r)))
+                .cloned()
+                .collect();
             self.sites.push(Site {
                 output_name: name,
                 range: self.expression_range(expr, alias),
@@ -751,6 +762,8 @@ impl<'t> Walker<'t, '_> {
                 one_row_per_group,
                 over_a_join: !scope::reads_one_relation(select),
                 written,
+                written_scale: written_scale(expr),
+                source_tables,
             });
         }
     }
@@ -915,6 +928,13 @@ fn first_branch_names(body: &SetExpr) -> Vec<String> {
 
 /// A bare column reference, or `ANY_VALUE(col) AS col` (or MAX, MIN), passes a value
 /// through; it computes nothing.
+/// The constant factor an expression writes itself, its columns read as
+/// written: `sum(v) / 2` halves, whatever `v` is upstream.
+fn written_scale(expr: &sqlparser::ast::Expr) -> f64 {
+    let own = crate::canon::lower::Lowerer::new(&crate::canon::lower::BaseColumns).lower(expr);
+    crate::judge::split_scale(&own).0.as_f64().unwrap_or(1.0)
+}
+
 fn is_pass_through(expr: &AstExpr, name: &str) -> bool {
     if output_name(expr).is_some() {
         return true;

@@ -92,6 +92,10 @@ pub struct Relation<'a> {
     /// its rows whether or not this relation has them, so its own filters
     /// (a model's WHERE) do not filter the query's rows.
     pub optional: bool,
+    /// The ON condition of the LEFT JOIN that joined it, whose conditions on
+    /// its own columns (`pl.is_end_product = 'N'`) decide which of its rows
+    /// give the query values.
+    pub joined_on: Option<&'a AstExpr>,
 }
 
 /// CTEs visible at some point of a statement (name as written), innermost
@@ -226,6 +230,40 @@ impl<'a> Scope<'a> {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// The conditions of a LEFT JOIN's ON that read only the joined
+    /// relation's own columns, each qualified by its name
+    /// (`pl.is_end_product = 'N'`): the rows of it that give the query
+    /// values, as its WHERE would. Join keys and conditions on other
+    /// relations' columns are the match itself.
+    fn join_filters(&self, relation: &Relation<'a>) -> Vec<Expr> {
+        use sqlparser::ast::Visit;
+        let Some(on) = relation.joined_on else {
+            return Vec::new();
+        };
+        let mut parts = Vec::new();
+        ast_conjuncts(on, &mut parts);
+        let own = |part: &AstExpr| {
+            let mut columns = Vec::new();
+            part.visit(&mut ColumnReferences(&mut columns))
+                .is_continue()
+                && !columns.is_empty()
+                && columns.iter().all(|(qualifier, _)| {
+                    qualifier
+                        .as_deref()
+                        .is_some_and(|q| q.eq_ignore_ascii_case(&relation.binding))
+                })
+        };
+        // Lowered with no outer conditions of their own: the filters of a
+        // column are not filtered again.
+        let own_columns = OwnColumnsOnly(self);
+        let lowerer = Lowerer::new(&own_columns);
+        parts
+            .into_iter()
+            .filter(|part| own(part))
+            .map(|part| lowerer.lower(part))
+            .collect()
     }
 
     fn compute_conditions(&self) -> Vec<Expr> {
@@ -1104,8 +1142,14 @@ fn collect_relations<'a>(
             _ => (false, false),
         };
         let end = out.len();
+        let on = match &join.join_operator {
+            JoinOperator::Left(JoinConstraint::On(on))
+            | JoinOperator::LeftOuter(JoinConstraint::On(on)) => Some(on),
+            _ => None,
+        };
         for relation in &mut out[before..end] {
             relation.optional |= joined;
+            relation.joined_on = relation.joined_on.or(on);
         }
         for relation in &mut out[first..before] {
             relation.optional |= preceding;
@@ -1150,6 +1194,7 @@ fn collect_factor<'a>(
                 name: table,
                 kind,
                 optional: false,
+                joined_on: None,
             });
         }
         TableFactor::Derived {
@@ -1167,6 +1212,7 @@ fn collect_factor<'a>(
                 RelationKind::Derived(subquery)
             },
             optional: false,
+            joined_on: None,
         }),
         TableFactor::NestedJoin {
             table_with_joins, ..
@@ -1177,7 +1223,33 @@ fn collect_factor<'a>(
             qualified: String::new(),
             kind: RelationKind::Opaque,
             optional: false,
+            joined_on: None,
         }),
+    }
+}
+
+/// The operands of an expression's top-level ANDs, parentheses dropped.
+fn ast_conjuncts<'e>(expr: &'e AstExpr, out: &mut Vec<&'e AstExpr>) {
+    match expr {
+        AstExpr::BinaryOp {
+            left,
+            op: sqlparser::ast::BinaryOperator::And,
+            right,
+        } => {
+            ast_conjuncts(left, out);
+            ast_conjuncts(right, out);
+        }
+        AstExpr::Nested(inner) => ast_conjuncts(inner, out),
+        other => out.push(other),
+    }
+}
+
+/// A scope's columns, without the conditions an outer join puts on them.
+struct OwnColumnsOnly<'s, 'a>(&'s Scope<'a>);
+
+impl Resolver for OwnColumnsOnly<'_, '_> {
+    fn column(&self, qualifier: Option<&str>, name: &str) -> Expr {
+        self.0.column(qualifier, name)
     }
 }
 
@@ -1220,7 +1292,11 @@ impl Resolver for Scope<'_> {
     /// those filters (as its scope), the query's other aggregates do not.
     fn outer_conditions(&self, qualifier: Option<&str>, name: &str) -> Vec<Expr> {
         match self.relation_of(qualifier, &name.to_lowercase()) {
-            Some(relation) if relation.optional => self.relation_conditions(relation),
+            Some(relation) if relation.optional => {
+                let mut conditions = self.relation_conditions(relation);
+                conditions.extend(self.join_filters(relation));
+                conditions
+            }
             _ => Vec::new(),
         }
     }
