@@ -124,12 +124,29 @@ pub fn starter_registry(sites: &drift::Sites, registry: &Registry, files: usize)
     // init never weighed (a nonprofit's `revenue_total` summing donations
     // and interest): the pack does not know the repository's columns, so
     // its reports are compared with each other instead.
+    // So is a rate of the pack flagged at a site the pack alone left to the
+    // reports (a `conversion_rate` that is a unit conversion factor, over
+    // columns the pack does not know): adopting init's registry must not
+    // judge what the pack alone did not.
+    let judged_by_the_pack_alone = |path: &str, line: u32| {
+        sites
+            .iter()
+            .any(|s| *s.path == *path && s.range.start.line == line && s.verdict.is_some())
+    };
     let mut unweighed: Vec<(String, Expr)> = Vec::new();
-    for name in drifts.keys() {
+    for (name, flagged) in &drifts {
         if proposals.iter().any(|p| p.name == *name) {
             continue;
         }
-        if let Some(metric) = registry.get(name).filter(|m| !m.is_ratio()) {
+        let newly_judged = || {
+            flagged
+                .iter()
+                .any(|(_, _, path, line)| !judged_by_the_pack_alone(path, *line))
+        };
+        if let Some(metric) = registry
+            .get(name)
+            .filter(|m| !m.is_ratio() || newly_judged())
+        {
             unweighed.push((name.clone(), metric.agreed.clone()));
             changed = true;
         }
@@ -542,13 +559,22 @@ fn write_registry(
             }
             // Written, so that it also overrides a pack's definition; with
             // `compare: reports` the body is not judged against, so one the
-            // pack's metrics cannot carry is written as the pack's own.
+            // pack's metrics cannot carry, or registry SQL cannot say (a
+            // JSON operator), is written as the pack's own.
+            let packs = || {
+                registry
+                    .get(&proposal.name)
+                    .map(|m| m.agreed.clone())
+                    .filter(writable)
+            };
             let body = if proposal.unwritable {
-                registry.get(&proposal.name).map(|m| m.agreed.clone())
+                packs()
             } else {
                 Some(proposal.definition.clone())
+                    .filter(writable)
+                    .or_else(packs)
             };
-            if let Some(body) = body.filter(writable) {
+            if let Some(body) = body {
                 let _ = writeln!(out, "  - name: {}", proposal.name);
                 let _ = writeln!(out, "    compare: reports");
                 // The pack's synonyms the reports use keep naming the metric,

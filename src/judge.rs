@@ -224,6 +224,9 @@ pub fn is_date_predicate(condition: &Expr) -> bool {
                 | "week"
                 | "month"
                 | "year"
+                // A period picked by its label (`period = 'LAST YEAR TO
+                // DATE'`, `fiscal_period = '2024-03'`).
+                | "period"
                 | "partition"
                 | "partitiontime"
                 | "partitiondate"
@@ -1148,6 +1151,8 @@ mod tests {
             "submission_date = @submission_date",
             "cohort_date >= date_sub(current_date, interval 180 day)",
             "created_at < current_timestamp",
+            "period = 'LAST MONTH LAST YEAR'",
+            "fiscal_period = '2024-03'",
         ] {
             assert!(is_date_predicate(&condition(dated)), "{dated}");
         }
@@ -1155,6 +1160,7 @@ mod tests {
             "is_test = false",
             "email like '%@acme.com'",
             "status = 'Won'",
+            "period_type = 'recurring'",
         ] {
             assert!(!is_date_predicate(&condition(row)), "{row}");
         }

@@ -390,6 +390,75 @@ fn a_line_break_in_a_listed_form_stays_in_its_comment() {
     metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
 }
 
+/// A metric the pack defines, left to the reports because they read
+/// different relations, is written as left to them even when its most
+/// common form is no registry SQL (a JSON operator): otherwise the pack's
+/// definition would judge what init said it left alone.
+#[test]
+fn a_pack_metric_left_to_the_reports_stays_left_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let json_spend =
+        "select sum(cast(metrics ->> 'spend' as numeric)) / count(*) as cpa from tiktok_orders";
+    for (name, text) in [
+        ("a.sql", json_spend),
+        ("b.sql", json_spend),
+        (
+            "c.sql",
+            "select sum(spend) / count(*) as cpa from fb_orders",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (registry, out) = init_into(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&registry).unwrap();
+    assert!(
+        text.contains("  - name: cpa\n    compare: reports\n"),
+        "{text}"
+    );
+    let checked = check_against(dir.path(), &registry);
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{stdout}");
+}
+
+/// A warehouse's `conversion_rate` is a unit conversion factor, over
+/// columns the pack does not know: the pack alone leaves it to the reports,
+/// and so does init's registry, which extends the pack. A row-level
+/// conversion rate the pack alone finds inverted is still reported.
+#[test]
+fn a_pack_rate_the_pack_alone_left_to_the_reports_stays_left_to_them() {
+    let run = |conversion_rate: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("a.sql", conversion_rate),
+            (
+                "b.sql",
+                "select day, sum(clicks) / sum(impressions) as ctr from ads group by 1",
+            ),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let (registry, out) = init_into(dir.path());
+        assert_eq!(out.status.code(), Some(0));
+        let checked = check_against(dir.path(), &registry);
+        (
+            std::fs::read_to_string(&registry).unwrap(),
+            String::from_utf8_lossy(&checked.stdout).into_owned(),
+        )
+    };
+    let (registry, found) = run(
+        "select kit_id, coalesce(avg(multiply_factor), 1) * default_quantity as conversion_rate \
+         from bundles group by kit_id, default_quantity",
+    );
+    assert!(!found.contains("ML001"), "{registry}\n{found}");
+    let (registry, found) =
+        run("select day, clicks / nullif(conversions, 0) as conversion_rate from daily_stats");
+    assert!(
+        found.contains("a.sql") && found.contains("ML001"),
+        "{registry}\n{found}"
+    );
+}
+
 /// Sites init never weighed (a CASE or COALESCE over totals) are not called
 /// wrong by what it proposes, nor by the pack's base measures it extends.
 #[test]

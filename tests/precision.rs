@@ -2276,3 +2276,41 @@ fn a_filter_on_a_column_with_its_overrides_is_a_scope_of_its_own() {
         ),
     ]);
 }
+
+/// An Oracle sales archive computes `ly_ex_sales` for last month last year
+/// in its month-over-month reports and for last year to date in its
+/// year-over-year one (`SUM(CASE WHEN period = 'LAST YEAR TO DATE' …)`):
+/// another period is another figure under the name. A report that leaves
+/// out a filter the others apply on other rows is still a drift.
+#[test]
+fn another_period_is_another_figure() {
+    let report = |period: &str, other: &str| {
+        format!(
+            "select branch, sum(case when period = '{period}'{other} then sales end) as ly_ex_sales from sales_hist group by 1\n"
+        )
+    };
+    let month = report("LAST MONTH LAST YEAR", " and ic_flag = 'REGULAR'");
+    expect(&[
+        (
+            "last year to date beside last month last year",
+            &[
+                ("mom_a.sql", &month),
+                ("mom_b.sql", &month),
+                (
+                    "ytd.sql",
+                    &report("LAST YEAR TO DATE", " and ic_flag = 'REGULAR'"),
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a row filter left out",
+            &[
+                ("mom_a.sql", &month),
+                ("mom_b.sql", &month),
+                ("mom_c.sql", &report("LAST MONTH LAST YEAR", "")),
+            ],
+            &[("mom_c.sql", "ML010")],
+        ),
+    ]);
+}

@@ -123,7 +123,12 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'
         // table) as the others' filter sitting upstream. `COUNT(*)` and
         // `COUNT(timestamp_tag)` (a count of rows where the column is set)
         // differ by the column's NULLs, as often none at all.
-        return if adds_filters(&here, &there) || only_not_null_apart(&here, &there) {
+        // Another period (month to date against year to date, a window
+        // of 7 days against 30) is another figure under the name.
+        return if adds_filters(&here, &there)
+            || only_not_null_apart(&here, &there)
+            || only_periods_apart(&here, &there)
+        {
             Evidence::Unsettled
         } else {
             Evidence::AgainstMajority
@@ -220,6 +225,22 @@ fn only_not_null_apart(here: &Expr, there: &Expr) -> bool {
                     .all(not_null)
             };
             rest(h, t) && rest(t, h)
+        })
+}
+
+/// Whether two formulas' aggregates differ in their filters only by date
+/// windows (see [`crate::judge::is_date_predicate`]).
+fn only_periods_apart(here: &Expr, there: &Expr) -> bool {
+    let (here, there) = (aggregates(here), aggregates(there));
+    here.len() == there.len()
+        && here.iter().zip(&there).all(|(h, t)| {
+            let windows_only = |a: &crate::canon::Aggregate, b: &crate::canon::Aggregate| {
+                a.filter
+                    .iter()
+                    .filter(|c| !b.filter.contains(c))
+                    .all(crate::judge::is_date_predicate)
+            };
+            windows_only(h, t) && windows_only(t, h)
         })
 }
 
@@ -772,6 +793,15 @@ mod tests {
                 ("avg(sum(holders))", "sum(avg(holders))"),
                 // two totals apart
                 ("(sum(a) - sum(b)) / sum(c)", "(sum(a) - sum(d)) / sum(e)"),
+                // another period
+                (
+                    "sum(x) filter (where period = 'YEAR TO DATE')",
+                    "sum(x) filter (where period = 'LAST MONTH')",
+                ),
+                (
+                    "sum(x) filter (where day >= current_date - 7 and is_test = false)",
+                    "sum(x) filter (where day >= current_date - 30 and is_test = false)",
+                ),
                 // rows against a column's values: its NULLs, if any
                 ("count(*)", "count(timestamp_tag)"),
                 // another value over a window of its own: two differences
