@@ -2091,13 +2091,13 @@ fn a_scale_every_report_shares_is_the_repositorys_unit() {
     );
 }
 
-/// A Trino analyst writes year to date as `CAST(DATE_TRUNC('year',
-/// CURRENT_DATE) AS DATE) <= day` in one script and without the cast in the
-/// next: a date truncated to its year is a date already. A window from
-/// another date part is another window.
+/// A Trino analyst writes a month's start as `CAST(DATE_TRUNC('month',
+/// ts) AS DATE)` in one script and without the cast in the next: a date
+/// truncated to its month is a date already. Counting another date part is
+/// another figure.
 #[test]
 fn a_date_cast_of_a_truncated_date_is_a_spelling() {
-    const PLAIN: &str = "select region, sum(case when date_trunc('year', current_date) <= day then amount end) as gb_ytd from bookings group by 1\n";
+    const PLAIN: &str = "select agency, count(distinct date_trunc('month', booked_at)) as months_active from bookings group by 1\n";
     expect(&[
         (
             "a cast to date of a truncated date",
@@ -2106,19 +2106,19 @@ fn a_date_cast_of_a_truncated_date_is_a_spelling() {
                 ("b.sql", PLAIN),
                 (
                     "c.sql",
-                    "select region, sum(case when cast(date_trunc('year', current_date) as date) <= day then amount end) as gb_ytd from bookings group by 1\n",
+                    "select agency, count(distinct cast(date_trunc('month', booked_at) as date)) as months_active from bookings group by 1\n",
                 ),
             ],
             &[],
         ),
         (
-            "near miss: the month's start, cast or not",
+            "near miss: weeks, cast or not",
             &[
                 ("a.sql", PLAIN),
                 ("b.sql", PLAIN),
                 (
                     "c.sql",
-                    "select region, sum(case when cast(date_trunc('month', current_date) as date) <= day then amount end) as gb_ytd from bookings group by 1\n",
+                    "select agency, count(distinct cast(date_trunc('week', booked_at) as date)) as months_active from bookings group by 1\n",
                 ),
             ],
             &[("c.sql", "ML010")],
