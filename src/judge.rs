@@ -526,24 +526,30 @@ fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<D
         ))];
     }
     if !divides(&found_den) && !divides(&expected_den) {
+        let (found, expected) = crate::canon::elide_apart(found, expected, 100);
         return vec![formula(format!(
-            "it computes {found:.100} where {} {expected:.100}",
+            "it computes {found} where {} {expected}",
             cp.says("has")
         ))];
     }
     let mut out = Vec::new();
     if without_filters(&found_num) != without_filters(&expected_num) {
+        let (found_num, expected_num) = crate::canon::elide_apart(&found_num, &expected_num, 100);
         out.push(formula(format!(
-            "the numerator is {found_num:.100} where {} {expected_num:.100}",
+            "the numerator is {found_num} where {} {expected_num}",
             cp.says("has")
         )));
     }
     if without_filters(&found_den) != without_filters(&expected_den) {
         match (divides(&found_den), divides(&expected_den)) {
-            (true, true) => out.push(formula(format!(
-                "the denominator is {found_den:.100} where {} {expected_den:.100}",
-                cp.says("has")
-            ))),
+            (true, true) => {
+                let (found_den, expected_den) =
+                    crate::canon::elide_apart(&found_den, &expected_den, 100);
+                out.push(formula(format!(
+                    "the denominator is {found_den} where {} {expected_den}",
+                    cp.says("has")
+                )))
+            }
             (false, true) => out.push(formula(format!(
                 "it does not divide by {expected_den:.100}"
             ))),
@@ -565,8 +571,9 @@ fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<D
         });
     }
     if out.is_empty() {
+        let (found, expected) = crate::canon::elide_apart(found, expected, 100);
         out.push(formula(format!(
-            "it computes {found:.100} where {} {expected:.100}",
+            "it computes {found} where {} {expected}",
             cp.says("has")
         )));
     }

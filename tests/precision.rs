@@ -2263,6 +2263,24 @@ fn a_filter_on_a_column_with_its_overrides_is_a_scope_of_its_own() {
             &[],
         ),
         (
+            "the category with its overrides, beside a sub-category",
+            &[
+                (
+                    "a.sql",
+                    "select branch, sum(case when nvl(price_sub_category, price_category) = 'SPECIAL' then sales end) as sp_sales from sales group by 1\n",
+                ),
+                (
+                    "b.sql",
+                    "select branch, sum(case when nvl(price_sub_category, price_category) = 'SPECIAL' then sales end) as sp_sales from sales group by 1\n",
+                ),
+                (
+                    "c.sql",
+                    "select branch, sum(case when coalesce(category_override, price_category) = 'SPECIAL' then sales end) as sp_sales from sales group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
             "near miss: another value",
             &[
                 ("a.sql", SPECIALS),

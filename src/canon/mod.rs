@@ -23,7 +23,7 @@ mod print;
 pub mod rounding;
 
 pub use number::Number;
-pub use print::elide_middle;
+pub use print::{elide_apart, elide_middle};
 
 /// A canonical expression.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -139,6 +139,47 @@ pub fn elide_middle(text: &str, limit: usize) -> String {
     format!("{head} … {tail}")
 }
 
+/// Two forms printed to be told apart, each at most about `limit`
+/// characters: where one is longer, what both start and end with is elided
+/// (`… then 'MATRIX' …`), so that the part that differs stays in view;
+/// then, if still long, its middle.
+pub fn elide_apart(a: &Expr, b: &Expr, limit: usize) -> (String, String) {
+    let (a, b) = (Whole(a).to_string(), Whole(b).to_string());
+    let (a_chars, b_chars): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a_chars.len() <= limit && b_chars.len() <= limit {
+        return (a, b);
+    }
+    const CONTEXT: usize = 12;
+    let prefix = a_chars
+        .iter()
+        .zip(&b_chars)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let shortest = a_chars.len().min(b_chars.len());
+    let suffix = a_chars
+        .iter()
+        .rev()
+        .zip(b_chars.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+        .min(shortest - prefix);
+    let cut = |chars: &[char]| {
+        let start = prefix.saturating_sub(CONTEXT);
+        let end = (chars.len() - suffix + CONTEXT).min(chars.len());
+        let kept: String = chars[start..end].iter().collect();
+        let mut out = String::new();
+        if start > 0 {
+            out.push_str("… ");
+        }
+        out.push_str(kept.trim());
+        if end < chars.len() {
+            out.push_str(" …");
+        }
+        elide_middle(&out, limit)
+    };
+    (cut(&a_chars), cut(&b_chars))
+}
+
 /// The whole printed form.
 struct Whole<'e>(&'e Expr);
 
@@ -266,6 +307,39 @@ mod tests {
         );
         // A short form is as it is.
         assert_eq!(format!("{:.60}", column(1)), "column_number_1");
+    }
+
+    #[test]
+    fn two_long_forms_keep_the_part_they_differ_in() {
+        let form = |cost: &str| {
+            let mut args: Vec<Expr> = (0..10)
+                .map(|n| Expr::column(&format!("category_override_{n}")))
+                .collect();
+            args.push(Expr::column(cost));
+            Expr::aggregate(
+                crate::canon::AggFunc::Sum,
+                false,
+                Expr::Function {
+                    name: "coalesce".to_string(),
+                    args,
+                },
+                Vec::new(),
+            )
+        };
+        let (avg, actual) = (form("ext_avg_cogs_amount"), form("ext_actual_cogs_amount"));
+        let (a, b) = elide_apart(&avg, &actual, 60);
+        assert!(
+            a.contains("ext_avg_cogs_amount") && a.starts_with("… "),
+            "{a}"
+        );
+        assert!(b.contains("ext_actual_cogs_amount"), "{b}");
+        assert!(
+            a.chars().count() <= 63 && b.chars().count() <= 63,
+            "{a} / {b}"
+        );
+        // Short forms are as they are.
+        let (x, y) = (Expr::column("clicks"), Expr::column("taps"));
+        assert_eq!(elide_apart(&x, &y, 60), ("clicks".into(), "taps".into()));
     }
 
     /// The form of `expr` as a report computes it.

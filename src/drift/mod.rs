@@ -1152,10 +1152,10 @@ pub fn wheres_pick_their_own_subjects(a: &MetricSite, b: &MetricSite) -> bool {
 /// Whether a filter `other` applies and `site` lacks constrains a column
 /// `site` scopes its own way: in its WHERE (devstats' utility scripts count
 /// contributors `WHERE type IN` three event types, its dashboards `FILTER`
-/// seven), or in a filter of its own that reads that column and more (a
-/// category with its overrides, `COALESCE(category_override, category) =
-/// 'SPECIAL'`, where the others filter `category = 'SPECIAL'`): a scope
-/// the report chose, not a filter left out. A filter on the same column
+/// seven), or in a filter of its own that reads a column of it and others
+/// (a category with its overrides, `COALESCE(category_override, category)
+/// = 'SPECIAL'`, where the others filter `category = 'SPECIAL'`): a scope
+/// the report chose, not a filter left out. A filter on the same columns
 /// alone (`event = 'opened'` where the others count `'open'`) is no scope
 /// of its own.
 fn scopes_it_in_its_where(site: &MetricSite, other: &MetricSite) -> bool {
@@ -1173,7 +1173,7 @@ fn scopes_it_in_its_where(site: &MetricSite, other: &MetricSite) -> bool {
             .any(|w| w != missing && !unqualified_columns(w).is_disjoint(&columns))
             || own_only
                 .iter()
-                .any(|read| read.len() > columns.len() && read.is_superset(&columns))
+                .any(|read| !read.is_disjoint(&columns) && !read.is_subset(&columns))
     })
 }
 
