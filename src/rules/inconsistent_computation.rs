@@ -37,7 +37,13 @@ rule! {
     /// negated (`-SUM(amount_usd)`, sells drawn below a chart's axis); a
     /// count of a column the report groups by (rows per user, not users); a
     /// filter the others apply on a column this report scopes its own way
-    /// in its WHERE;
+    /// in its WHERE, or in a filter of its own that reads that column and
+    /// others (a category with its overrides); another period (month to date
+    /// against year to date); a constant factor the report writes that is no
+    /// scale (`/ 2`, the liquidity providers' half of the fees); another
+    /// column totalled where the two reports' figures come from different
+    /// tables in the end, or from rows their WHEREs and LEFT JOINs pick
+    /// each their own way (`IsEndProduct = 'N'` against `'Y'`);
     /// and
     /// spellings equal in the data (`COUNT(key)` and `COUNT(*)`, `SUM(is_x)`
     /// and `COUNTIF(is_x)`, `x = 1` and `CAST(x AS BOOL)`, plurals and
