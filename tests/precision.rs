@@ -2332,3 +2332,40 @@ fn another_period_is_another_figure() {
         ),
     ]);
 }
+
+/// CoW Protocol's solver reports divide gas by `SUM(t.num_trades)`, one
+/// over a CTE whose `num_trades` counts each batch's trades (`COUNT(*)`),
+/// the other over the stored column: as each report writes it, the same
+/// total, wherever lineage reached. A report that divides by its batches'
+/// rows is still a drift.
+#[test]
+fn a_total_of_a_ctes_column_is_compared_as_its_report_writes_it() {
+    const STORED: &str = "with t as (select solver, num_trades, gas_used from solver_batches)\n\
+         select solver, sum(t.gas_used) / sum(t.num_trades) as average_gas_per_trade from t group by 1\n";
+    let counted = |denominator: &str| {
+        format!(
+            "with t as (select solver, tx_hash, count(*) as num_trades, sum(gas_used) as gas_used from solver_batches group by 1, 2)\n\
+             select solver, sum(t.gas_used) / {denominator} as average_gas_per_trade from t group by 1\n"
+        )
+    };
+    expect(&[
+        (
+            "trades counted in a CTE, summed",
+            &[
+                ("a.sql", STORED),
+                ("b.sql", STORED),
+                ("ranked.sql", &counted("sum(t.num_trades)")),
+            ],
+            &[],
+        ),
+        (
+            "near miss: divided by the batches",
+            &[
+                ("a.sql", STORED),
+                ("b.sql", STORED),
+                ("ranked.sql", &counted("count(*)")),
+            ],
+            &[("ranked.sql", "ML010")],
+        ),
+    ]);
+}

@@ -1615,12 +1615,13 @@ pub fn inconsistent_computations<'s>(
                         Evidence::Unsettled => false,
                     }
                 };
-                // As its own stage writes it (a model's column read as
-                // stored: Malaysia's `SUM(b.si_sls_qty)` over a model whose
-                // `si_sls_qty` sums `bill_qty_pc`), it may be computed as
-                // some report of the other way writes it, over tables of
-                // unknown lineage: how far lineage reaches is no difference
-                // of definition.
+                // As its own stage writes it (a model's or CTE's column read
+                // as stored: Malaysia's `SUM(b.si_sls_qty)` over a model
+                // whose `si_sls_qty` sums `bill_qty_pc`, a solver report's
+                // `SUM(t.num_trades)` over a CTE counting each batch's
+                // trades), it may be computed as some report of the other
+                // way writes it, over tables of unknown lineage: how far
+                // lineage reaches is no difference of definition.
                 if site.written.is_some() || other_written_known {
                     let own = as_written(site, registry);
                     let alike = other

@@ -64,8 +64,8 @@ pub struct Site {
     /// Whether its SELECT reads more than one relation (a join, or a comma
     /// list): its rows are the join's, no one relation's.
     pub over_a_join: bool,
-    /// The computation with the models its statement reads left unresolved
-    /// (their columns read as stored), where that differs from
+    /// The computation with the models and CTEs its statement reads left
+    /// unresolved (their columns read as stored), where that differs from
     /// `computation`: what the report writes at its own stage.
     pub written: Option<Expr>,
     /// The constant factor its expression writes itself (`/ 2`, `* 100`),
@@ -704,15 +704,17 @@ impl<'t> Walker<'t, '_> {
             let (all_sources, reads) = sources
                 .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
-            // Read at its own stage: the models it reads (itself or through
-            // its CTEs) as stored tables.
+            // Read at its own stage: the models and CTEs it reads as stored
+            // tables.
             let reads_a_model = reads
                 .iter()
                 .any(|r| self.models.contains_key(r.rsplit('.').next().unwrap_or(r)));
-            let written = (reads_a_model && computation.has_aggregate())
+            let written = ((reads_a_model || !ctes.is_empty()) && computation.has_aggregate())
                 .then(|| {
                     as_stored
-                        .get_or_insert_with(|| Scope::of_select(select, ctes, scope::no_models()))
+                        .get_or_insert_with(|| {
+                            Scope::of_select(select, &Vec::new(), scope::no_models())
+                        })
                         .lowerer()
                         .lower(expr)
                 })
