@@ -1238,6 +1238,10 @@ fn keep_sites(
                 over_a_join: site.over_a_join,
                 written_scale: site.written_scale,
                 written: site.written.as_ref().map(|w| Arc::new(without_slice(w))),
+                written_with_ctes: site
+                    .written_with_ctes
+                    .as_ref()
+                    .map(|w| Arc::new(without_slice(w))),
                 entities: site.entities.into_boxed_slice(),
             });
             findings.extend(finding);
@@ -1289,6 +1293,10 @@ fn keep_sites(
                 written_scale: site.written_scale,
                 written: site
                     .written
+                    .as_ref()
+                    .map(|w| Arc::new(without_slice(&w.clone().opaque_renames_as_columns()))),
+                written_with_ctes: site
+                    .written_with_ctes
                     .as_ref()
                     .map(|w| Arc::new(without_slice(&w.clone().opaque_renames_as_columns()))),
             });

@@ -491,6 +491,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             one_row_per_group: false,
             over_a_join: site.over_a_join,
             written: None,
+            written_with_ctes: None,
             written_scale: site.written_scale,
             source_tables: site.source_tables.to_vec(),
         };

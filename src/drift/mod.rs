@@ -92,6 +92,9 @@ pub struct MetricSite {
     /// Its form as its own stage writes it, where that differs from `form`
     /// (see [`crate::extract::Site::written`]).
     pub written: Option<Arc<Expr>>,
+    /// Its form with its CTEs read as stored too, where that differs (see
+    /// [`crate::extract::Site::written_with_ctes`]).
+    pub written_with_ctes: Option<Arc<Expr>>,
     /// The constant factor its expression writes itself (see
     /// [`crate::extract::Site::written_scale`]).
     pub written_scale: f64,
@@ -1075,6 +1078,15 @@ fn as_written(site: &MetricSite, registry: &Registry) -> Expr {
     ))
 }
 
+/// A site's form as its final SELECT writes it (the models and CTEs it
+/// reads as stored), in one vocabulary.
+fn as_written_alone(site: &MetricSite, registry: &Registry) -> Expr {
+    match &site.written_with_ctes {
+        Some(alone) => with_counts_alike(&in_registry_names(alone, registry)),
+        None => as_written(site, registry),
+    }
+}
+
 /// The conditions a site's aggregates filter on, date windows aside (they
 /// differ from report to report without making subjects), in spellings
 /// alike (`bounces = 1`, `CAST(bounces AS BOOL)`).
@@ -1556,6 +1568,7 @@ pub fn inconsistent_computations<'s>(
                 other.sites.iter().map(|o| &*o.path).collect();
             // The other way's forms as written, worked out once if needed.
             let other_written_known = other.sites.iter().any(|o| o.written.is_some());
+            let other_ctes_known = other.sites.iter().any(|o| o.written_with_ctes.is_some());
             let other_written: std::cell::OnceCell<Vec<Expr>> = std::cell::OnceCell::new();
             for site in variant
                 .sites
@@ -1637,6 +1650,26 @@ pub fn inconsistent_computations<'s>(
                         .any(|(o, written)| {
                             (site.written.is_some() || o.written.is_some()) && *written == own
                         });
+                    if alike {
+                        continue;
+                    }
+                }
+                // So may a report whose final SELECT, its CTEs read as
+                // stored, writes what another computes over a stored column
+                // (a CTE counting each batch's trades as `num_trades`, summed,
+                // beside a table's stored `num_trades`, summed). Reports whose
+                // CTEs both define the column are compared by what those
+                // define.
+                if site.written_with_ctes.is_some() || other_ctes_known {
+                    let (own_alone, own) =
+                        (as_written_alone(site, registry), as_written(site, registry));
+                    let alike = other.sites.iter().any(|o| {
+                        o.path != site.path
+                            && ((site.written_with_ctes.is_some()
+                                && own_alone == as_written(o, registry))
+                                || (o.written_with_ctes.is_some()
+                                    && as_written_alone(o, registry) == own))
+                    });
                     if alike {
                         continue;
                     }

@@ -64,10 +64,13 @@ pub struct Site {
     /// Whether its SELECT reads more than one relation (a join, or a comma
     /// list): its rows are the join's, no one relation's.
     pub over_a_join: bool,
-    /// The computation with the models and CTEs its statement reads left
-    /// unresolved (their columns read as stored), where that differs from
+    /// The computation with the models its statement reads left unresolved
+    /// (their columns read as stored), where that differs from
     /// `computation`: what the report writes at its own stage.
     pub written: Option<Expr>,
+    /// The same with its CTEs left unresolved too, where that differs from
+    /// both: what its final SELECT writes.
+    pub written_with_ctes: Option<Expr>,
     /// The constant factor its expression writes itself (`/ 2`, `* 100`),
     /// lineage aside: 1 when none.
     pub written_scale: f64,
@@ -642,8 +645,10 @@ impl<'t> Walker<'t, '_> {
         let mut grouped = None;
         let mut passed = None;
         let mut one_row = None;
-        // The scope with models read as stored tables, for written forms.
+        // The scope with models read as stored tables, for written forms;
+        // and with CTEs too.
         let mut as_stored: Option<Scope<'_>> = None;
+        let mut as_written_alone: Option<Scope<'_>> = None;
         // Positional names hold only up to the first `*` (its width is unknown).
         let positional = select
             .projection
@@ -704,21 +709,30 @@ impl<'t> Walker<'t, '_> {
             let (all_sources, reads) = sources
                 .get_or_insert_with(|| (scope.base_relations(), scope.direct_relations()))
                 .clone();
-            // Read at its own stage: the models and CTEs it reads as stored
-            // tables.
+            // Read at its own stage: the models it reads (itself or through
+            // its CTEs) as stored tables.
             let reads_a_model = reads
                 .iter()
                 .any(|r| self.models.contains_key(r.rsplit('.').next().unwrap_or(r)));
-            let written = ((reads_a_model || !ctes.is_empty()) && computation.has_aggregate())
+            let written = (reads_a_model && computation.has_aggregate())
                 .then(|| {
                     as_stored
+                        .get_or_insert_with(|| Scope::of_select(select, ctes, scope::no_models()))
+                        .lowerer()
+                        .lower(expr)
+                })
+                .filter(|written| *written != computation);
+            // And with its CTEs read as stored too.
+            let written_with_ctes = (!ctes.is_empty() && computation.has_aggregate())
+                .then(|| {
+                    as_written_alone
                         .get_or_insert_with(|| {
                             Scope::of_select(select, &Vec::new(), scope::no_models())
                         })
                         .lowerer()
                         .lower(expr)
                 })
-                .filter(|written| *written != computation);
+                .filter(|alone| *alone != computation && Some(alone) != written.as_ref());
             let one_row_per_group = *one_row.get_or_insert_with(|| {
                 groups(select)
                     && (grouped
@@ -764,6 +778,7 @@ impl<'t> Walker<'t, '_> {
                 one_row_per_group,
                 over_a_join: !scope::reads_one_relation(select),
                 written,
+                written_with_ctes,
                 written_scale: written_scale(expr),
                 source_tables,
             });
