@@ -1403,8 +1403,10 @@ fn judged_site(
                 return (None, false);
             }
             // Over groups of one row each, a sum or average of per-row
-            // ratios is each row's ratio: its grain's ratio of totals.
-            if single == Some(DifferenceKind::RatioStructure) && site.one_row_per_group {
+            // ratios is each row's ratio: its grain's ratio of totals, in
+            // whatever scale the stored column has (TikTok's `cpm` is per
+            // thousand already), which is upstream's.
+            if kinds.contains(&DifferenceKind::RatioStructure) && site.one_row_per_group {
                 return (None, false);
             }
             Some(match single {

@@ -2369,3 +2369,30 @@ fn a_total_of_a_ctes_column_is_compared_as_its_report_writes_it() {
         ),
     ]);
 }
+
+/// A TikTok model averages the connector's `ctr` and `cpm` grouped by ad
+/// and day over `ad_report_daily`, whose name says it holds one row per ad
+/// per day, with lookups LEFT JOINed: each group is one row, and its
+/// average is that row's rate, in the column's own scale. Averaged per ad
+/// over all days, they are averaged rates.
+#[test]
+fn a_connectors_daily_report_table_has_one_row_per_ad_and_day() {
+    let report = |group_by: &str| {
+        format!(
+            "with latest as (select distinct ad_id, first_value(ad_name) over (partition by ad_id order by updated_at desc) as ad_name from ad_history)\n\
+             select p.ad_id, l.ad_name, avg(p.ctr) as avg_ctr, avg(p.cpm) as avg_cpm\n\
+             from tiktok_ads.ad_report_daily p left join latest l on p.ad_id = l.ad_id\n\
+             group by {group_by}\n"
+        )
+    };
+    let per_day = report("p.stat_time_day, p.ad_id, l.ad_name");
+    let all_days = report("p.ad_id, l.ad_name");
+    expect(&[
+        ("per ad per day", &[("tiktok.sql", &per_day)], &[]),
+        (
+            "near miss: per ad, over all days",
+            &[("tiktok.sql", &all_days)],
+            &[("tiktok.sql", "ML001"), ("tiktok.sql", "ML005")],
+        ),
+    ]);
+}

@@ -708,6 +708,7 @@ impl<'a> Scope<'a> {
     pub fn relation_grain(&self, relation: &Relation<'a>) -> Option<Vec<String>> {
         match relation.kind {
             RelationKind::Model(model) => (!model.grain.is_empty()).then(|| model.grain.clone()),
+            RelationKind::Base => grain_in_the_name(&relation.name),
             RelationKind::Derived(query) if self.depth < MAX_DEPTH => {
                 let [select] = selects_of(&query.body)[..] else {
                     return None;
@@ -804,12 +805,20 @@ impl<'a> Scope<'a> {
     /// within a group, its rows are unique on those. `None` when the key is
     /// unknown.
     fn unfixed_key(&self) -> Option<Vec<String>> {
-        if !reads_one_relation(self.select) {
+        // One relation, or one with lookups LEFT JOINed to it: grouped by
+        // its key, each group holds one of its rows (repeated, at most, by
+        // a lookup's matches), whose own columns are single values.
+        let lookups_only = self.select.from.len() == 1
+            && self.select.from[0].joins.iter().all(|j| {
+                matches!(
+                    j.join_operator,
+                    JoinOperator::Left(_) | JoinOperator::LeftOuter(_)
+                )
+            });
+        if !lookups_only {
             return None;
         }
-        let [relation] = self.relations.as_slice() else {
-            return None;
-        };
+        let relation = self.relations.first()?;
         let grain = self
             .relation_grain(relation)
             .or_else(|| self.first_of_each_partition(relation))
@@ -818,10 +827,24 @@ impl<'a> Scope<'a> {
         if let Some(selection) = &self.select.selection {
             fixed.extend(fixed_columns(selection));
         }
+        // A table's day or hour (see `grain_in_the_name`): any column of it
+        // grouped by as it is.
+        let period_grouped = |period: &str| {
+            fixed.iter().any(|name| match period {
+                "@hour" => name.contains("hour"),
+                _ => name.contains("date") || name.contains("day"),
+            })
+        };
         Some(
             grain
                 .into_iter()
-                .filter(|key| !fixed.contains(key))
+                .filter(|key| {
+                    if key.starts_with('@') {
+                        !period_grouped(key)
+                    } else {
+                        !fixed.contains(key)
+                    }
+                })
                 .collect(),
         )
     }
@@ -1228,6 +1251,30 @@ fn collect_factor<'a>(
     }
 }
 
+/// The key a connector's report table says in its name: `ad_report_daily`,
+/// `campaign_stats_hourly`, `ad_group_daily_report` hold one row per ad (per
+/// campaign, per ad group) per day or hour, keyed by `ad_id` and a date
+/// column (`@day`, `@hour`: whichever the query groups by).
+fn grain_in_the_name(table: &str) -> Option<Vec<String>> {
+    let words: Vec<&str> = table.split('_').collect();
+    let period = words
+        .iter()
+        .position(|w| matches!(*w, "daily" | "hourly"))?;
+    let kind = words
+        .iter()
+        .position(|w| matches!(*w, "report" | "stats" | "insights"))?;
+    let entity = words[..period.min(kind)].join("_");
+    if entity.is_empty() || period.max(kind) != words.len() - 1 || period.abs_diff(kind) != 1 {
+        return None;
+    }
+    let at = if words[period] == "hourly" {
+        "@hour"
+    } else {
+        "@day"
+    };
+    Some(vec![format!("{entity}_id"), at.to_string()])
+}
+
 /// The operands of an expression's top-level ANDs, parentheses dropped.
 fn ast_conjuncts<'e>(expr: &'e AstExpr, out: &mut Vec<&'e AstExpr>) {
     match expr {
@@ -1344,8 +1391,12 @@ impl Resolver for Scope<'_> {
         let key = if keeps_some_groups {
             None
         } else {
+            // Rows of a join are no rows of its first relation: a lookup
+            // may match twice.
             match self.unfixed_key().as_deref() {
-                Some([key]) => Some(key.clone()),
+                Some([key]) if reads_one_relation(self.select) && !key.starts_with('@') => {
+                    Some(key.clone())
+                }
                 _ => None,
             }
         };
@@ -1368,5 +1419,34 @@ impl Resolver for Scope<'_> {
         let meaning = self.resolve(qualifier, name);
         self.memo.borrow_mut().columns.insert(key, meaning.clone());
         meaning
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grain_in_the_name;
+
+    #[test]
+    fn a_connectors_report_table_says_its_grain_in_its_name() {
+        let key = |entity: &str, at: &str| Some(vec![format!("{entity}_id"), at.to_string()]);
+        assert_eq!(grain_in_the_name("ad_report_daily"), key("ad", "@day"));
+        assert_eq!(
+            grain_in_the_name("campaign_stats_hourly"),
+            key("campaign", "@hour")
+        );
+        assert_eq!(
+            grain_in_the_name("ad_group_daily_report"),
+            key("ad_group", "@day")
+        );
+        for other in [
+            "ad_report",
+            "daily_report",
+            "ad_daily",
+            "report_daily_ad",
+            "ad_report_daily_summary",
+            "ad_history",
+        ] {
+            assert_eq!(grain_in_the_name(other), None, "{other}");
+        }
     }
 }
