@@ -214,34 +214,31 @@ fn a_slip_of_ten_or_a_hundred(a: &crate::canon::Number, b: &crate::canon::Number
 /// Whether two formulas' aggregates differ in their filters only by
 /// conditions that a column is set (`x IS NOT NULL`).
 fn only_not_null_apart(here: &Expr, there: &Expr) -> bool {
-    let not_null = |c: &Expr| matches!(c, Expr::Not(inner) if matches!(**inner, Expr::IsNull(_)));
-    let (here, there) = (aggregates(here), aggregates(there));
-    here.len() == there.len()
-        && here.iter().zip(&there).all(|(h, t)| {
-            let rest = |a: &crate::canon::Aggregate, b: &crate::canon::Aggregate| {
-                a.filter
-                    .iter()
-                    .filter(|c| !b.filter.contains(c))
-                    .all(not_null)
-            };
-            rest(h, t) && rest(t, h)
-        })
+    filters_apart_only_by(
+        here,
+        there,
+        |c| matches!(c, Expr::Not(inner) if matches!(**inner, Expr::IsNull(_))),
+    )
 }
 
 /// Whether two formulas' aggregates differ in their filters only by date
 /// windows (see [`crate::judge::is_date_predicate`]).
 fn only_periods_apart(here: &Expr, there: &Expr) -> bool {
+    filters_apart_only_by(here, there, crate::judge::is_date_predicate)
+}
+
+/// Whether two formulas' aggregates, pair by pair, differ in their filters
+/// only by conditions of one kind.
+fn filters_apart_only_by(here: &Expr, there: &Expr, kind: impl Fn(&Expr) -> bool) -> bool {
     let (here, there) = (aggregates(here), aggregates(there));
+    let only_of_kind = |a: &crate::canon::Aggregate, b: &crate::canon::Aggregate| {
+        a.filter.iter().filter(|c| !b.filter.contains(c)).all(&kind)
+    };
     here.len() == there.len()
-        && here.iter().zip(&there).all(|(h, t)| {
-            let windows_only = |a: &crate::canon::Aggregate, b: &crate::canon::Aggregate| {
-                a.filter
-                    .iter()
-                    .filter(|c| !b.filter.contains(c))
-                    .all(crate::judge::is_date_predicate)
-            };
-            windows_only(h, t) && windows_only(t, h)
-        })
+        && here
+            .iter()
+            .zip(&there)
+            .all(|(h, t)| only_of_kind(h, t) && only_of_kind(t, h))
 }
 
 /// Whether `here` keeps fewer rows than `there` on some aggregate: its
