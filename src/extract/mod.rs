@@ -943,8 +943,6 @@ fn first_branch_names(body: &SetExpr) -> Vec<String> {
     }
 }
 
-/// A bare column reference, or `ANY_VALUE(col) AS col` (or MAX, MIN), passes a value
-/// through; it computes nothing.
 /// The constant factor an expression writes itself, its columns read as
 /// written: `sum(v) / 2` halves, whatever `v` is upstream.
 fn written_scale(expr: &sqlparser::ast::Expr) -> f64 {
@@ -952,6 +950,8 @@ fn written_scale(expr: &sqlparser::ast::Expr) -> f64 {
     crate::judge::split_scale(&own).0.as_f64().unwrap_or(1.0)
 }
 
+/// A bare column reference, or `ANY_VALUE(col) AS col` (or MAX, MIN), passes a value
+/// through; it computes nothing.
 fn is_pass_through(expr: &AstExpr, name: &str) -> bool {
     if output_name(expr).is_some() {
         return true;
