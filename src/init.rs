@@ -128,11 +128,12 @@ pub fn starter_registry(sites: &drift::Sites, registry: &Registry, files: usize)
     // reports (a `conversion_rate` that is a unit conversion factor, over
     // columns the pack does not know): adopting init's registry must not
     // judge what the pack alone did not.
-    let judged_by_the_pack_alone = |path: &str, line: u32| {
-        sites
-            .iter()
-            .any(|s| *s.path == *path && s.range.start.line == line && s.verdict.is_some())
-    };
+    let judged_alone: BTreeSet<(&str, u32)> = sites
+        .iter()
+        .filter(|s| s.verdict.is_some())
+        .map(|s| (&*s.path, s.range.start.line))
+        .collect();
+    let judged_by_the_pack_alone = |path: &str, line: u32| judged_alone.contains(&(path, line));
     let mut unweighed: Vec<(String, Expr)> = Vec::new();
     for (name, flagged) in &drifts {
         if proposals.iter().any(|p| p.name == *name) {

@@ -1003,10 +1003,12 @@ impl Deprecated {
 
 /// The site's sources a template rendered: see [`comparable`].
 fn rendered_sources(site: &MetricSite) -> Vec<&String> {
-    site.sources
-        .iter()
-        .filter(|r| !crate::template::is_placeholder_name(r.rsplit('.').next().unwrap_or(r)))
-        .collect()
+    site.sources.iter().filter(|r| is_rendered(r)).collect()
+}
+
+/// Whether a relation's name is one a template rendered, not a placeholder.
+fn is_rendered(relation: &str) -> bool {
+    !crate::template::is_placeholder_name(relation.rsplit('.').next().unwrap_or(relation))
 }
 
 /// Whether two sites write the same constant factor themselves, so that a
@@ -1019,11 +1021,7 @@ pub fn writes_the_same_factor(a: &MetricSite, b: &MetricSite) -> bool {
 /// tables no model builds), every one a template rendered (see
 /// [`Evidence::AnotherColumnOfItsSources`]).
 pub fn same_sources(a: &MetricSite, b: &MetricSite) -> bool {
-    let rendered = |tables: &[String]| {
-        tables
-            .iter()
-            .all(|r| !crate::template::is_placeholder_name(r.rsplit('.').next().unwrap_or(r)))
-    };
+    let rendered = |tables: &[String]| tables.iter().all(|r| is_rendered(r));
     let within = |x: &[String], y: &[String]| {
         x.iter()
             .all(|r| y.iter().any(|s| same_relation(r.as_str(), s.as_str())))
@@ -1570,6 +1568,7 @@ pub fn inconsistent_computations<'s>(
             let other_written_known = other.sites.iter().any(|o| o.written.is_some());
             let other_ctes_known = other.sites.iter().any(|o| o.written_with_ctes.is_some());
             let other_written: std::cell::OnceCell<Vec<Expr>> = std::cell::OnceCell::new();
+            let other_alone: std::cell::OnceCell<Vec<Expr>> = std::cell::OnceCell::new();
             for site in variant
                 .sites
                 .iter()
@@ -1628,25 +1627,27 @@ pub fn inconsistent_computations<'s>(
                         Evidence::Unsettled => false,
                     }
                 };
-                // As its own stage writes it (a model's or CTE's column read
-                // as stored: Malaysia's `SUM(b.si_sls_qty)` over a model
-                // whose `si_sls_qty` sums `bill_qty_pc`, a solver report's
-                // `SUM(t.num_trades)` over a CTE counting each batch's
-                // trades), it may be computed as some report of the other
-                // way writes it, over tables of unknown lineage: how far
-                // lineage reaches is no difference of definition.
+                // As its own stage writes it (a model's column read as
+                // stored: Malaysia's `SUM(b.si_sls_qty)` over a model whose
+                // `si_sls_qty` sums `bill_qty_pc`), it may be computed as
+                // some report of the other way writes it, over tables of
+                // unknown lineage: how far lineage reaches is no difference
+                // of definition.
+                let others_written = || {
+                    other_written.get_or_init(|| {
+                        other
+                            .sites
+                            .iter()
+                            .map(|o| as_written(o, registry))
+                            .collect()
+                    })
+                };
                 if site.written.is_some() || other_written_known {
                     let own = as_written(site, registry);
                     let alike = other
                         .sites
                         .iter()
-                        .zip(other_written.get_or_init(|| {
-                            other
-                                .sites
-                                .iter()
-                                .map(|o| as_written(o, registry))
-                                .collect()
-                        }))
+                        .zip(others_written())
                         .any(|(o, written)| {
                             (site.written.is_some() || o.written.is_some()) && *written == own
                         });
@@ -1663,13 +1664,22 @@ pub fn inconsistent_computations<'s>(
                 if site.written_with_ctes.is_some() || other_ctes_known {
                     let (own_alone, own) =
                         (as_written_alone(site, registry), as_written(site, registry));
-                    let alike = other.sites.iter().any(|o| {
-                        o.path != site.path
-                            && ((site.written_with_ctes.is_some()
-                                && own_alone == as_written(o, registry))
-                                || (o.written_with_ctes.is_some()
-                                    && as_written_alone(o, registry) == own))
+                    let others_alone = other_alone.get_or_init(|| {
+                        other
+                            .sites
+                            .iter()
+                            .map(|o| as_written_alone(o, registry))
+                            .collect()
                     });
+                    let alike = other
+                        .sites
+                        .iter()
+                        .zip(others_written().iter().zip(others_alone))
+                        .any(|(o, (written, alone))| {
+                            o.path != site.path
+                                && ((site.written_with_ctes.is_some() && own_alone == *written)
+                                    || (o.written_with_ctes.is_some() && *alone == own))
+                        });
                     if alike {
                         continue;
                     }
