@@ -23,12 +23,13 @@ use crate::finding::{Finding, Summary};
 use crate::judge::{
     judge, read_without_slice, without_slice, Computation, DifferenceKind, Verdict,
 };
+use crate::names::Currency;
 use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry, Unit};
 use crate::rules::{
-    Compared, DefinitionMismatch, FilterMismatch, IntegerDivision, MetricNotComparable, ModelCycle,
-    NonCanonicalName, ParseError, RatioAggregationMismatch, RoundingBeforeAggregation,
-    SourceMismatch, TemplateError, UnitMismatch, UnknownMacro,
+    Compared, CurrencyMismatch, DefinitionMismatch, FilterMismatch, IntegerDivision,
+    MetricNotComparable, ModelCycle, NonCanonicalName, ParseError, RatioAggregationMismatch,
+    RoundingBeforeAggregation, SourceMismatch, TemplateError, UnitMismatch, UnknownMacro,
 };
 use crate::source::{LineIndex, Position, Range};
 use crate::suppress::Suppressions;
@@ -1185,6 +1186,7 @@ fn keep_sites(
 ) {
     let shared_path = path;
     let first_new = sites.len();
+    findings.extend(currency_findings(path, &extracted));
     for site in extracted {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             // A CTE's or subquery's column is a step of the report; what
@@ -1193,6 +1195,21 @@ fn keep_sites(
             let (finding, agreed) =
                 judged_site(path, &site, registry, described(&site.output_name));
             let finding = finding.filter(|_| site.top_level);
+            // A figure agreed in one currency and found in another, where
+            // nothing else differs.
+            let finding = match (&finding, &metric.currency) {
+                (None, Some(currency)) if site.top_level => {
+                    let own = site.written.as_ref().unwrap_or(&site.computation);
+                    crate::canon::currency::currency_of(own)
+                        .filter(|found| found.currency != Currency::Code(currency.clone()))
+                        .map(|found| {
+                            CurrencyMismatch::against_registry(
+                                path, &site, metric, currency, &found,
+                            )
+                        })
+                }
+                _ => finding,
+            };
             // Under built-in packs only, a site the pack found no fault with
             // is compared with the other reports: they ground what the pack
             // cannot (columns, grain).
@@ -1309,6 +1326,38 @@ fn keep_sites(
         new.retain(crate::drift::is_compared);
         sites.append(&mut new);
     }
+}
+
+/// ML008 for one statement's sites: money in two currencies meeting in
+/// one figure. Reported where the two meet in what a SELECT writes; a mix
+/// seen only through a CTE's columns is reported once, at the first site
+/// reading it.
+fn currency_findings(path: &str, extracted: &[crate::extract::Site]) -> Vec<Finding> {
+    let mut reported: Vec<(String, String)> = Vec::new();
+    let mut findings = Vec::new();
+    for through_ctes in [false, true] {
+        for site in extracted {
+            if crate::names::names_an_exchange_rate(&site.output_name) {
+                continue;
+            }
+            let through = site.written.as_ref().unwrap_or(&site.computation);
+            let form = if through_ctes {
+                through
+            } else {
+                site.written_with_ctes.as_ref().unwrap_or(through)
+            };
+            let Some(mix) = crate::canon::currency::mixed_currencies(form) else {
+                continue;
+            };
+            let pair = (mix.first.column.clone(), mix.second.column.clone());
+            if through_ctes && reported.contains(&pair) {
+                continue;
+            }
+            reported.push(pair);
+            findings.push(CurrencyMismatch::mixed(path, site, form, &mix));
+        }
+    }
+    findings
 }
 
 /// Tells a file's sites which dbt project they belong to: reports are

@@ -663,6 +663,9 @@ fn in_registry_vocabulary(
                 .find_map(|p| name.strip_prefix(p))
                 .or_else(|| SUFFIXES.iter().find_map(|s| name.strip_suffix(s)))
                 .map(str::to_string)
+                .or_else(|| {
+                    crate::names::currency_in_name(name).map(|_| crate::names::currency_base(name))
+                })
         };
         let (metric, _) = registry
             .lookup_exact(column)

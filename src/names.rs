@@ -360,8 +360,107 @@ pub fn names_money(name: &str) -> bool {
 /// Currency codes: a unit, stripped to find a registered metric, kept in the
 /// names reports are compared under.
 pub const CURRENCY_WORDS: &[&str] = &[
-    "usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr", "brl", "eth", "btc",
+    "usd", "eur", "gbp", "jpy", "cad", "aud", "chf", "inr", "brl", "mxn", "cny", "sek", "nok",
+    "dkk", "pln", "zar", "krw", "sgd", "hkd", "nzd", "ars", "clp", "czk", "huf", "ils", "aed",
+    "idr", "thb", "myr", "twd", "eth", "btc",
 ];
+
+/// Crypto assets among the currency codes: a quantity of a token, which a
+/// price divides money by (`volume_usd / volume_eth`).
+const CRYPTO_WORDS: &[&str] = &["eth", "btc"];
+
+/// The currency a money column's name says its values are in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Currency {
+    /// An ISO code, uppercase (`USD`).
+    Code(String),
+    /// The account's or the market's own currency, unconverted
+    /// (`spend_in_local_currency`).
+    Local,
+}
+
+impl Currency {
+    /// Whether it is a currency of money rather than a crypto asset.
+    pub fn is_fiat(&self) -> bool {
+        match self {
+            Currency::Code(code) => !CRYPTO_WORDS.contains(&code.to_lowercase().as_str()),
+            Currency::Local => true,
+        }
+    }
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Currency::Code(code) => f.write_str(code),
+            Currency::Local => f.write_str("local currency"),
+        }
+    }
+}
+
+/// The currency a name says a value is in: one currency code as a word
+/// (`revenue_usd`), or the local currency (`spend_in_local_currency`).
+/// None for a name with none, or with two codes (`usd_to_eur`, a rate).
+pub fn currency_in_name(name: &str) -> Option<Currency> {
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let local = words
+        .windows(2)
+        .any(|pair| matches!(pair, ["local", "currency" | "ccy" | "curr"]))
+        || words.contains(&"localcurrency");
+    let mut codes: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| CURRENCY_WORDS.contains(w))
+        .collect();
+    codes.dedup();
+    match (local, codes.as_slice()) {
+        (true, []) => Some(Currency::Local),
+        (false, [code]) => Some(Currency::Code(code.to_uppercase())),
+        _ => None,
+    }
+}
+
+/// Whether an output's name says it is an exchange rate or a price
+/// (`fx_rate`, `usd_to_eur`, `eur_rate`, `avg_price`): a ratio of two
+/// currencies on purpose.
+pub fn names_an_exchange_rate(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let codes = words.iter().filter(|w| CURRENCY_WORDS.contains(w)).count();
+    words.iter().any(|w| {
+        matches!(
+            *w,
+            "fx" | "forex" | "exchange" | "xr" | "price" | "prices" | "xrate"
+        )
+    }) || codes >= 2
+        || (codes == 1 && words.iter().any(|w| matches!(*w, "rate" | "to" | "per")))
+}
+
+/// A money column's name without its currency: `spend` for `spend_usd` and
+/// for `spend_in_local_currency`. Two columns of one base are one figure in
+/// two currencies, and their ratio is an exchange rate.
+pub fn currency_base(name: &str) -> String {
+    let lower = name.to_lowercase();
+    lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| {
+            !w.is_empty()
+                && !CURRENCY_WORDS.contains(w)
+                && !matches!(
+                    *w,
+                    "in" | "local" | "currency" | "ccy" | "curr" | "localcurrency"
+                )
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
 
 /// Rolling and to-date windows: like a grain, and never stripped from the
 /// names reports are compared under.

@@ -14,6 +14,7 @@
 //! Anything the lowering does not understand becomes [`Expr::Opaque`], and a
 //! comparison that meets it answers "unknown" rather than "different".
 
+pub mod currency;
 pub mod functions;
 mod guards;
 pub mod integer;

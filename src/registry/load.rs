@@ -28,6 +28,7 @@ const METRIC_KEYS: &[&str] = &[
     "description",
     "owner",
     "unit",
+    "currency",
     "source",
     "filter",
     "sql",
@@ -76,6 +77,7 @@ struct RawMetric {
     description: Option<String>,
     owner: Option<String>,
     unit: Option<String>,
+    currency: Option<String>,
     source: Option<OneOrMany>,
     filter: Option<OneOrMany>,
     sql: Option<String>,
@@ -529,6 +531,7 @@ impl Loader {
                     description: m.description,
                     owner: None,
                     unit: None,
+                    currency: None,
                     source: m.source,
                     filter: m.filter,
                     body_text: m.body_text,
@@ -630,6 +633,36 @@ impl Loader {
                 false
             }
         };
+
+        let currency = raw.currency.as_deref().and_then(|text| {
+            let code = text.trim();
+            let problem = if code.len() != 3 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+                Some((
+                    format!("`currency: {text}` is no currency code"),
+                    "write an ISO 4217 code such as `USD` or `EUR`",
+                ))
+            } else if unit == Some(Unit::Count) {
+                Some((
+                    format!("metric `{name}` counts (`unit: count`), so it has no currency"),
+                    "remove `currency`, or give the metric a money unit",
+                ))
+            } else {
+                None
+            };
+            match problem {
+                Some((message, help)) => {
+                    self.issue(
+                        doc,
+                        node.get("currency"),
+                        message,
+                        "here",
+                        Some(help.to_string()),
+                    );
+                    None
+                }
+                None => Some(code.to_uppercase()),
+            }
+        });
 
         let filter = match raw.filter {
             Some(f) => self.read_filter(doc, node.get("filter"), f.into_vec()),
@@ -796,6 +829,7 @@ impl Loader {
                 description: raw.description,
                 owner: raw.owner,
                 unit,
+                currency,
                 source,
                 filter,
                 body_text,

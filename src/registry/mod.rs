@@ -81,6 +81,8 @@ pub struct Metric {
     pub description: Option<String>,
     pub owner: Option<String>,
     pub unit: Option<Unit>,
+    /// The currency the metric's money is agreed in (`USD`), uppercase.
+    pub currency: Option<String>,
     /// Relations the metric must be computed from (lowercased last name parts).
     pub source: Vec<String>,
     /// Row conditions (canonical conjuncts) every aggregated row must satisfy.

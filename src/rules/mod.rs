@@ -8,6 +8,7 @@ use crate::extract::Site;
 use crate::finding::{Finding, Related, Severity};
 use crate::registry::Metric;
 
+mod currency_mismatch;
 mod definition_mismatch;
 mod filter_mismatch;
 mod inconsistent_computation;
@@ -24,6 +25,7 @@ mod unit_mismatch;
 mod unknown_macro;
 mod unused_suppression;
 
+pub use currency_mismatch::CurrencyMismatch;
 pub use definition_mismatch::DefinitionMismatch;
 pub use filter_mismatch::FilterMismatch;
 pub use inconsistent_computation::{reports_phrase, InconsistentComputation, OtherVariant};
@@ -77,6 +79,7 @@ pub const RULES: &[RuleInfo] = &[
     RatioAggregationMismatch::INFO,
     IntegerDivision::INFO,
     RoundingBeforeAggregation::INFO,
+    CurrencyMismatch::INFO,
     InconsistentComputation::INFO,
     NonCanonicalName::INFO,
     MetricNotComparable::INFO,
