@@ -27,9 +27,10 @@ use crate::names::Currency;
 use crate::parse::parse_each;
 use crate::registry::{NameMatch, Registry, Unit};
 use crate::rules::{
-    Compared, CurrencyMismatch, DefinitionMismatch, FilterMismatch, IntegerDivision,
-    MetricNotComparable, ModelCycle, NonCanonicalName, ParseError, RatioAggregationMismatch,
-    RoundingBeforeAggregation, SourceMismatch, TemplateError, UnitMismatch, UnknownMacro,
+    Compared, CurrencyMismatch, DefinitionMismatch, FilterMismatch, IdenticalOperands,
+    IntegerDivision, MetricNotComparable, ModelCycle, NonCanonicalName, ParseError,
+    RatioAggregationMismatch, RoundingBeforeAggregation, SourceMismatch, TemplateError,
+    UnitMismatch, UnknownMacro,
 };
 use crate::source::{LineIndex, Position, Range};
 use crate::suppress::Suppressions;
@@ -1095,6 +1096,16 @@ fn check_sql(
                     dialect,
                 ));
             }
+        }
+        for found in crate::extract::identical_operands::identical_operands(&statement) {
+            let lines = lines.get_or_insert_with(|| LineIndex::new(text));
+            let range = crate::extract::inner_expression_range(text, lines, &found.operation);
+            findings.push(IdenticalOperands::finding(
+                path,
+                range,
+                &found.operation.to_string(),
+                found.outcome,
+            ));
         }
         let rounded_sums = if mentions_rounding {
             crate::canon::rounding::rounded_before_aggregation(&statement)

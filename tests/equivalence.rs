@@ -86,7 +86,13 @@ fn registry() -> Registry {
 /// The code metriclint gives the single site of `sql`, or "ok" when none.
 fn code(registry: &Registry, dialect: Dialect, sql: &str) -> String {
     let findings = check_text("report.sql", sql, dialect, registry);
-    let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+    // ML009 is about an operation, not the site: a share whose numerator
+    // and denominator are written alike is also a value divided by itself.
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f.code)
+        .filter(|code| *code != "ML009")
+        .collect();
     assert!(
         !codes.contains(&"ML900"),
         "{sql} does not parse as {dialect}: {findings:?}"

@@ -6,6 +6,7 @@
 //! caller asks for. Each site is lowered to the canonical form right here, so
 //! the AST can be dropped as soon as the file is done.
 
+pub mod identical_operands;
 mod scope;
 mod span;
 

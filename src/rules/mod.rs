@@ -11,6 +11,7 @@ use crate::registry::Metric;
 mod currency_mismatch;
 mod definition_mismatch;
 mod filter_mismatch;
+mod identical_operands;
 mod inconsistent_computation;
 mod integer_division;
 mod metric_not_comparable;
@@ -28,6 +29,7 @@ mod unused_suppression;
 pub use currency_mismatch::CurrencyMismatch;
 pub use definition_mismatch::DefinitionMismatch;
 pub use filter_mismatch::FilterMismatch;
+pub use identical_operands::IdenticalOperands;
 pub use inconsistent_computation::{reports_phrase, InconsistentComputation, OtherVariant};
 pub use integer_division::IntegerDivision;
 pub use metric_not_comparable::MetricNotComparable;
@@ -80,6 +82,7 @@ pub const RULES: &[RuleInfo] = &[
     IntegerDivision::INFO,
     RoundingBeforeAggregation::INFO,
     CurrencyMismatch::INFO,
+    IdenticalOperands::INFO,
     InconsistentComputation::INFO,
     NonCanonicalName::INFO,
     MetricNotComparable::INFO,
