@@ -65,3 +65,42 @@ fn two_values_a_null_test_or_no_column_are_not() {
         assert!(got.is_empty(), "{sql}: {got:?}");
     }
 }
+
+#[test]
+fn a_zero_on_purpose_is_not_but_the_same_zero_in_a_formula_is() {
+    let sql = "select case when p.base = 'L' then round(p.multiplier * 1.1) else round(p.multiplier - p.multiplier) end as new_multiplier,
+       case when p.base = 'L' then (p.multiplier - p.multiplier) * 1.1 end as change
+from prices p";
+    let got = findings(sql);
+    let at: Vec<(u64, u64)> = got.iter().map(|f| (f.1, f.2)).collect();
+    assert_eq!(at, vec![(2, 37)], "{got:?}");
+}
+
+#[test]
+fn a_macro_called_with_one_column_twice_is_not_but_the_file_writing_it_is() {
+    let dir = common::repository(&[
+        ("dbt_project.yml", "name: shop\nversion: '1.0'\nmodel-paths: ['models']\n"),
+        (
+            "macros/price_change.sql",
+            "{% macro price_change(category, previous_category) %}case when {{ previous_category }} != {{ category }} then 1 else 0 end{% endmacro %}",
+        ),
+        (
+            "models/arr_changes.sql",
+            "select account_id,\n  {{ price_change('product_tier', 'product_tier') }} as tier_changed,\n  sum(arr.quantity - arr.quantity) as quantity_change\nfrom {{ ref('arr') }} arr\ngroup by 1",
+        ),
+        ("models/arr.sql", "select 1 as account_id, 'a' as product_tier, 2 as quantity"),
+    ]);
+    let doc = common::check_json(&dir);
+    let got: Vec<(&str, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "ML009")
+        .map(|f| (f["path"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got.len(), 1, "{doc}");
+    assert!(
+        got[0].0.ends_with("models/arr_changes.sql") && got[0].1 == 3,
+        "{got:?}"
+    );
+}

@@ -37,7 +37,9 @@ pub enum Outcome {
 /// (two different tags may render alike).
 pub fn identical_operands(statement: &Statement) -> Vec<IdenticalOperands> {
     let mut found: Vec<IdenticalOperands> = Vec::new();
-    let mut reported: Vec<sqlparser::tokenizer::Span> = Vec::new();
+    // A zero written on purpose is taken as reported: never reported, nor
+    // anything inside it.
+    let mut reported: Vec<sqlparser::tokenizer::Span> = zeros_on_purpose(statement);
     let _ = ast::visit_expressions(statement, |expr| {
         let (left, right, outcome) = match expr {
             AstExpr::BinaryOp { left, op, right } => {
@@ -74,6 +76,78 @@ pub fn identical_operands(statement: &Statement) -> Vec<IdenticalOperands> {
         ControlFlow::Continue(())
     });
     found
+}
+
+/// The spans of `x - x` written as a CASE branch's whole result (`ELSE
+/// ROUND(multiplier - multiplier)`), also through rounding, a cast or
+/// COALESCE: a zero of x's type (NULL where x is NULL), an idiom some write
+/// on purpose for the branches that have no value. Inside a larger formula
+/// (`(qty - qty) * price`), or as a whole output (`end_ts - end_ts AS
+/// duration`), it is a typo.
+fn zeros_on_purpose(statement: &Statement) -> Vec<sqlparser::tokenizer::Span> {
+    use sqlparser::ast::{Visit, Visitor};
+    struct Whole(Vec<sqlparser::tokenizer::Span>);
+    impl Whole {
+        fn note(&mut self, value: &AstExpr) {
+            let value = unwrapped(value);
+            if matches!(
+                value,
+                AstExpr::BinaryOp {
+                    op: BinaryOperator::Minus,
+                    ..
+                }
+            ) {
+                self.0.push(value.span());
+            }
+        }
+    }
+    impl Visitor for Whole {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &AstExpr) -> ControlFlow<()> {
+            if let AstExpr::Case {
+                conditions,
+                else_result,
+                ..
+            } = expr
+            {
+                for when in conditions {
+                    self.note(&when.result);
+                }
+                if let Some(otherwise) = else_result {
+                    self.note(otherwise);
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut whole = Whole(Vec::new());
+    let _ = statement.visit(&mut whole);
+    whole.0
+}
+
+/// A value without the wrappers that keep it what it is: parentheses,
+/// rounding, casts, `COALESCE(x, …)`.
+fn unwrapped(expr: &AstExpr) -> &AstExpr {
+    match expr {
+        AstExpr::Nested(inner) | AstExpr::Cast { expr: inner, .. } => unwrapped(inner),
+        AstExpr::Function(function) => {
+            let name = function.name.to_string().to_lowercase();
+            let first = crate::canon::integer::plain_arguments(&function.args)
+                .and_then(|args| args.first().copied());
+            match first {
+                Some(first)
+                    if matches!(
+                        name.as_str(),
+                        "round" | "trunc" | "coalesce" | "nvl" | "ifnull" | "isnull"
+                    ) =>
+                {
+                    unwrapped(first)
+                }
+                _ => expr,
+            }
+        }
+        other => other,
+    }
 }
 
 fn unnested(expr: &AstExpr) -> &AstExpr {
@@ -196,6 +270,8 @@ mod tests {
             "SELECT * FROM t WHERE x = x AND y >= y",
             "SELECT RANDOM() - RANDOM() AS jitter, RAND(x) > RAND(x) AS coin FROM t",
             "SELECT __jinja_var_a - __jinja_var_a AS d FROM t",
+            // A zero of the column's type, written as a whole value.
+            "SELECT CASE WHEN base = 'L' THEN ROUND(p.m * 2) ELSE ROUND(p.m - p.m) END AS new_m FROM p",
         ] {
             let got = found(sql);
             assert!(got.is_empty(), "{sql}: {got:?}");
