@@ -872,17 +872,19 @@ fn an_unrendered_relation_is_no_common_table() {
     ]);
 }
 
-/// Flipside's per-chain folders read `near.core.fact_transactions` and
-/// `ethereum.core.fact_transactions`: two tables that share a last name.
+/// Flipside's per-chain folders read `near.core.fact_event_logs` and
+/// `ethereum.core.fact_event_logs`: two tables that share a last name.
 /// A schema-qualified and a bare name of one table are still one table.
+/// (Event logs are many per transaction: their rows are no distinct
+/// transactions.)
 #[test]
 fn relations_in_other_databases_are_other_tables() {
-    const NEAR: &str = "select tx_signer, count(distinct tx_hash) as n_txn\nfrom near.core.fact_transactions\ngroup by 1\n";
+    const NEAR: &str = "select tx_signer, count(distinct tx_hash) as n_txn\nfrom near.core.fact_event_logs\ngroup by 1\n";
     const ETH: &str =
-        "select from_address, count(*) as n_txn\nfrom ethereum.core.fact_transactions\ngroup by 1\n";
+        "select from_address, count(*) as n_txn\nfrom ethereum.core.fact_event_logs\ngroup by 1\n";
     const ETH_BARE: &str =
-        "select from_address, count(*) as n_txn\nfrom core.fact_transactions\ngroup by 1\n";
-    const NEAR_AS_ETH: &str = "select tx_signer, count(distinct tx_hash) as n_txn\nfrom ethereum.core.fact_transactions\ngroup by 1\n";
+        "select from_address, count(*) as n_txn\nfrom core.fact_event_logs\ngroup by 1\n";
+    const NEAR_AS_ETH: &str = "select tx_signer, count(distinct tx_hash) as n_txn\nfrom ethereum.core.fact_event_logs\ngroup by 1\n";
     expect(&[
         (
             "each chain's own database",
@@ -2393,6 +2395,95 @@ fn a_connectors_daily_report_table_has_one_row_per_ad_and_day() {
             "near miss: per ad, over all days",
             &[("tiktok.sql", &all_days)],
             &[("tiktok.sql", "ML001"), ("tiktok.sql", "ML005")],
+        ),
+    ]);
+}
+
+/// A travel company's P&L scripts total `dif_fx` over the ground and the air
+/// FX differences (`SUM(dif_fx_usd + dif_fx_air_usd)`), where two older
+/// scripts total the ground one as `dif_fx` and publish the air one beside
+/// it as `dif_fx_air`: the whole split into its parts on purpose. A report
+/// that leaves the air part out, with nothing beside it, still drifts.
+#[test]
+fn a_part_of_a_whole_with_the_rest_published_beside_it_is_no_drift() {
+    const WHOLE: &str = "select country, sum(pnl.dif_fx_usd + pnl.dif_fx_air_usd) as dif_fx, sum(pnl.fee_usd) as fees from pnl group by 1\n";
+    expect(&[
+        (
+            "the rest beside it",
+            &[
+                ("a.sql", WHOLE),
+                ("b.sql", WHOLE),
+                ("c.sql", WHOLE),
+                (
+                    "split.sql",
+                    "select country, sum(b.dif_fx_usd) as dif_fx, sum(b.dif_fx_air_usd) as dif_fx_air, sum(b.fee_usd) as fees from pnl b group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the rest left out",
+            &[
+                ("a.sql", WHOLE),
+                ("b.sql", WHOLE),
+                ("c.sql", WHOLE),
+                (
+                    "dropped.sql",
+                    "select country, sum(b.dif_fx_usd) as dif_fx, sum(b.fee_usd) as fees from pnl b group by 1\n",
+                ),
+            ],
+            &[("dropped.sql", "ML010")],
+        ),
+        (
+            "near miss: the rest in another query of the file",
+            &[
+                ("a.sql", WHOLE),
+                ("b.sql", WHOLE),
+                ("c.sql", WHOLE),
+                (
+                    "dropped.sql",
+                    "select country, sum(b.dif_fx_usd) as dif_fx from pnl b group by 1;\nselect sum(b.dif_fx_air_usd) as air_total from pnl b;\n",
+                ),
+            ],
+            &[("dropped.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// A Flipside archive counts a wallet's transactions as rows of
+/// `fact_transactions`, where its other queries count `DISTINCT tx_hash` of
+/// the same table: a table named for its things holds one row per thing, so
+/// its rows are the distinct keys. Rows of a table named for something else
+/// (an order's items against its orders) are still another count.
+#[test]
+fn rows_of_a_table_named_for_the_things_counted_are_those_things() {
+    const DISTINCT: &str = "select date_trunc('day', block_timestamp) as day, count(distinct tx_hash) as total_transactions from monad.testnet.fact_transactions group by 1\n";
+    const ORDERS: &str =
+        "select order_date, count(distinct order_id) as orders_placed from order_items group by 1\n";
+    expect(&[
+        (
+            "rows of fact_transactions",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                (
+                    "wallet.sql",
+                    "select to_address, count(*) as total_transactions from monad.testnet.fact_transactions where from_address = '0xabc' group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: rows of an order's items",
+            &[
+                ("a.sql", ORDERS),
+                ("b.sql", ORDERS),
+                (
+                    "c.sql",
+                    "select order_date, count(*) as orders_placed from order_items group by 1\n",
+                ),
+            ],
+            &[("c.sql", "ML010")],
         ),
     ]);
 }

@@ -1012,6 +1012,58 @@ fn is_rendered(relation: &str) -> bool {
 }
 
 /// Whether two sites write the same constant factor themselves, so that a
+/// Whether `site` totals a part of what `other` totals, and its statement
+/// publishes the rest beside it: `SUM(fx_usd) AS dif_fx` next to
+/// `SUM(fx_air_usd) AS dif_fx_air`, where another report's `dif_fx` sums
+/// both. The report splits the whole on purpose; its parts are no drift.
+fn publishes_the_rest(
+    site: &MetricSite,
+    other: &MetricSite,
+    published: &HashMap<(&str, usize), Vec<&Expr>>,
+) -> bool {
+    // A total of a sum is the sum of its terms' totals.
+    fn terms(form: &Expr) -> Vec<Expr> {
+        match form {
+            Expr::Sum(terms) if terms.iter().all(|t| !t.negated) => {
+                terms.iter().flat_map(|t| terms_of(&t.expr)).collect()
+            }
+            other => terms_of(other),
+        }
+    }
+    fn terms_of(form: &Expr) -> Vec<Expr> {
+        match form {
+            Expr::Aggregate(agg) if agg.func == AggFunc::Sum && !agg.distinct => match &agg.arg {
+                Expr::Sum(terms) if terms.iter().all(|t| !t.negated) => terms
+                    .iter()
+                    .map(|t| {
+                        Expr::aggregate_scoped(
+                            AggFunc::Sum,
+                            false,
+                            t.expr.clone(),
+                            agg.filter.clone(),
+                            agg.scope.clone(),
+                        )
+                    })
+                    .collect(),
+                _ => vec![form.clone()],
+            },
+            other => vec![other.clone()],
+        }
+    }
+    let (part, whole) = (terms(&site.form), terms(&other.form));
+    if part.len() >= whole.len() || !part.iter().all(|t| whole.contains(t)) {
+        return false;
+    }
+    let beside = published
+        .get(&(&*site.path, site.statement))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    whole
+        .iter()
+        .filter(|t| !part.contains(t))
+        .all(|rest| beside.contains(&rest))
+}
+
 /// factor between their forms is lineage's (see [`Evidence::AnotherFactor`]).
 pub fn writes_the_same_factor(a: &MetricSite, b: &MetricSite) -> bool {
     (a.written_scale - b.written_scale).abs() <= 1e-12 * a.written_scale.abs().max(1.0)
@@ -1045,12 +1097,51 @@ fn counted_rows_are_one_relations(
     other: &MetricSite,
     there: &Expr,
 ) -> bool {
-    let counts_rows = if evidence::counts_distinct_where_the_other_counts_rows(here, there) {
-        other
-    } else {
-        site
+    let (counts_rows, counts_keys) =
+        if evidence::counts_distinct_where_the_other_counts_rows(here, there) {
+            (other, here)
+        } else {
+            (site, there)
+        };
+    // A table named for the things the other counts (`fact_transactions`
+    // and `tx_hash`, `orders` and `order_id`) holds one row per thing: its
+    // rows are the distinct keys.
+    let rows_are_keys = matches!(&*counts_rows.sources, [table]
+    if crate::judge::aggregates(counts_keys).iter().any(|a| {
+        a.func == AggFunc::Count
+            && a.distinct
+            && matches!(&a.arg, Expr::Column(key) if named_for(table, key))
+    }));
+    reads_common(&site.reads, &other.reads) && !counts_rows.over_a_join && !rows_are_keys
+}
+
+/// Whether a table's name says it holds one row per thing `key` identifies:
+/// `fact_transactions` for `tx_hash`, `orders` for `order_id`, `users` for
+/// `user_id`. `order_items` is no table of orders.
+fn named_for(table: &str, key: &str) -> bool {
+    let table = table.rsplit('.').next().unwrap_or(table).to_lowercase();
+    let table = ["fact_", "fct_", "dim_"]
+        .iter()
+        .find_map(|p| table.strip_prefix(p))
+        .unwrap_or(&table);
+    let Some(things) = table.strip_suffix('s') else {
+        return false;
     };
-    reads_common(&site.reads, &other.reads) && !counts_rows.over_a_join
+    let key = unqualified(key).to_lowercase();
+    let Some(thing) = ["_id", "_hash", "_key", "_uuid"]
+        .iter()
+        .find_map(|s| key.strip_suffix(s))
+    else {
+        return false;
+    };
+    let spelled_out = |t: &str| {
+        if t == "tx" {
+            "transaction".to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    !thing.is_empty() && spelled_out(things) == spelled_out(thing)
 }
 
 /// [`counted_rows_are_one_relations`], for sites not yet in one vocabulary.
@@ -1493,6 +1584,7 @@ pub fn inconsistent_computations<'s>(
     // older one is retired (removed, or marked deprecated).
     let mut deprecated = Deprecated::default();
     let sites: Vec<&MetricSite> = sites.into_iter().collect();
+    let all_sites = sites.clone();
     let mut versions: HashMap<&str, (String, u32)> = HashMap::new();
     for site in &sites {
         if !versions.contains_key(&*site.path) && !deprecated.is_deprecated(&site.path) {
@@ -1520,6 +1612,22 @@ pub fn inconsistent_computations<'s>(
             .or_default()
             .push(site);
     }
+    // What each statement publishes, for the parts a report splits a whole
+    // into (see `publishes_the_rest`): worked out on first need.
+    let published: std::cell::OnceCell<HashMap<(&str, usize), Vec<&Expr>>> =
+        std::cell::OnceCell::new();
+    let publishing = || {
+        published.get_or_init(|| {
+            let mut by_statement: HashMap<(&str, usize), Vec<&Expr>> = HashMap::new();
+            for site in &all_sites {
+                by_statement
+                    .entry((&*site.path, site.statement))
+                    .or_default()
+                    .push(&*site.form);
+            }
+            by_statement
+        })
+    };
     let mut findings = Vec::new();
     for sites in groups.values() {
         let sites: Vec<&MetricSite> = sites
@@ -1592,6 +1700,9 @@ pub fn inconsistent_computations<'s>(
                 let here_keys = key_columns(site);
                 let of_its_grain = std::cell::OnceCell::new();
                 let evident = |o: &MetricSite| {
+                    if publishes_the_rest(site, o, publishing()) {
+                        return false;
+                    }
                     let there = in_vocabulary(o, registry);
                     let grains = Grains {
                         same: same_grain(site, o),
@@ -1757,4 +1868,26 @@ pub fn inconsistent_computations<'s>(
     });
     findings.dedup_by(|a, b| a.path == b.path && a.range == b.range && a.message == b.message);
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_for;
+
+    #[test]
+    fn a_table_is_named_for_the_things_it_holds_one_row_of() {
+        for (table, key, named) in [
+            ("monad.testnet.fact_transactions", "tx_hash", true),
+            ("fact_transactions", "transaction_id", true),
+            ("analytics.orders", "order_id", true),
+            ("dim_users", "user_id", true),
+            ("txs", "tx_hash", true),
+            ("order_items", "order_id", false),
+            ("fact_transactions", "block_hash", false),
+            ("events", "session_id", false),
+            ("orders", "order_date", false),
+        ] {
+            assert_eq!(named_for(table, key), named, "{table} / {key}");
+        }
+    }
 }
