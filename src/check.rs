@@ -1278,6 +1278,7 @@ fn keep_sites(
                     .as_ref()
                     .map(|w| Arc::new(without_slice(w))),
                 entities: site.entities.into_boxed_slice(),
+                reads_distinct: site.reads_distinct.into_boxed_slice(),
             });
             findings.extend(finding);
             continue;
@@ -1324,6 +1325,7 @@ fn keep_sites(
                 project: None,
                 enabled_when: None,
                 entities: site.entities.into_boxed_slice(),
+                reads_distinct: site.reads_distinct.into_boxed_slice(),
                 over_a_join: site.over_a_join,
                 written_scale: site.written_scale,
                 written: site

@@ -495,6 +495,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             written_with_ctes: None,
             written_scale: site.written_scale,
             source_tables: site.source_tables.to_vec(),
+            reads_distinct: site.reads_distinct.to_vec(),
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;

@@ -2487,3 +2487,58 @@ fn rows_of_a_table_named_for_the_things_counted_are_those_things() {
         ),
     ]);
 }
+
+/// NexusMutual's Dune queries count covers as rows of a CTE that selects
+/// `DISTINCT cover_id, …` (one row per cover, its attributes beside it)
+/// where another counts `DISTINCT cover_id` of a CTE grouped by it: both
+/// count covers. Rows of a CTE whose rows are not one per cover (distinct
+/// per cover and holder, or per payment), or of a table of events, are
+/// still another count.
+#[test]
+fn rows_of_a_cte_one_per_key_are_those_keys() {
+    const PER_COVER: &str = "with covers as (\n  select distinct cover_id, cover_start_time, product_type, cover_start_usd\n  from covers_list\n)\nselect date_trunc('day', cover_start_time) as cover_date, count(*) as cover_count from covers group by 1\n";
+    const DISTINCT: &str = "with covers_v2 as (\n  select cover_id, product_type, sum(premium_usd) as premium_usd\n  from covers_list group by 1, 2\n)\nselect product_type, count(distinct cover_id) as cover_count from covers_v2 group by 1\n";
+    expect(&[
+        (
+            "rows one per cover",
+            &[("a.sql", PER_COVER), ("b.sql", PER_COVER), ("dev.sql", DISTINCT)],
+            &[],
+        ),
+        (
+            "near miss: rows of a CTE one per premium payment",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                (
+                    "c.sql",
+                    "with payments as (\n  select distinct payment_id, cover_start_time, premium_usd\n  from covers_list\n)\nselect product_type, count(*) as cover_count from payments group by 1\n",
+                ),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+        (
+            "near miss: rows of an event table",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                (
+                    "c.sql",
+                    "select product_type, count(*) as cover_count from covers_list group by 1\n",
+                ),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+        (
+            "near miss: rows distinct per cover and holder",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                (
+                    "c.sql",
+                    "with holders as (\n  select distinct cover_id, holder_address, product_type\n  from covers_list\n)\nselect product_type, count(*) as cover_count from holders group by 1\n",
+                ),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+    ]);
+}

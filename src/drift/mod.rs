@@ -25,6 +25,9 @@ use evidence::{evidence, Grains};
 /// (ML010, the inventory, `explain`) need it.
 #[derive(Clone, Debug)]
 pub struct MetricSite {
+    /// The columns of the `SELECT DISTINCT` it reads, if it reads one (see
+    /// [`crate::extract::Site::reads_distinct`]).
+    pub reads_distinct: Box<[String]>,
     /// Shared by the sites of one file: a run of a million files keeps
     /// every site to the end, so what sites repeat is held once.
     pub path: Arc<str>,
@@ -1103,16 +1106,32 @@ fn counted_rows_are_one_relations(
         } else {
             (site, there)
         };
-    // A table named for the things the other counts (`fact_transactions`
-    // and `tx_hash`, `orders` and `order_id`) holds one row per thing: its
-    // rows are the distinct keys.
-    let rows_are_keys = matches!(&*counts_rows.sources, [table]
-    if crate::judge::aggregates(counts_keys).iter().any(|a| {
+    // Rows that are one per key the other counts are those keys: a table
+    // named for its things (`fact_transactions` and `tx_hash`, `orders` and
+    // `order_id`), or a `SELECT DISTINCT` of the key with attributes of the
+    // thing beside it, and no other thing's key (rows per address and
+    // token are no addresses).
+    let rows_are_keys = crate::judge::aggregates(counts_keys).iter().any(|a| {
+        let Expr::Column(key) = &a.arg else {
+            return false;
+        };
+        let key = unqualified(key);
         a.func == AggFunc::Count
             && a.distinct
-            && matches!(&a.arg, Expr::Column(key) if named_for(table, key))
-    }));
+            && (matches!(&*counts_rows.sources, [table] if named_for(table, key))
+                || distinct_on(&counts_rows.reads_distinct, key))
+    });
     reads_common(&site.reads, &other.reads) && !counts_rows.over_a_join && !rows_are_keys
+}
+
+/// Whether rows distinct on `columns` are one per `key`: the key is among
+/// them and no other column names a thing of its own (`token_address`,
+/// `user_id`).
+fn distinct_on(columns: &[String], key: &str) -> bool {
+    columns.iter().any(|c| c.eq_ignore_ascii_case(key))
+        && columns
+            .iter()
+            .all(|c| c.eq_ignore_ascii_case(key) || !crate::names::names_an_entity(c))
 }
 
 /// Whether a table's name says it holds one row per thing `key` identifies:

@@ -78,6 +78,10 @@ pub struct Site {
     /// Of its sources, the tables no model of the project builds: where its
     /// figure's values come from in the end.
     pub source_tables: Vec<String>,
+    /// The columns of the rows its SELECT reads, where it reads one `SELECT
+    /// DISTINCT` (see [`Scope::read_distinct_rows`]): `COUNT(*)` over a CTE
+    /// of `DISTINCT cover_id, cover_status, …` counts covers.
+    pub reads_distinct: Vec<String>,
 }
 
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
@@ -646,6 +650,7 @@ impl<'t> Walker<'t, '_> {
         let mut grouped = None;
         let mut passed = None;
         let mut one_row = None;
+        let mut reads_distinct = None;
         // The scope with models read as stored tables, for written forms;
         // and with CTEs too.
         let mut as_stored: Option<Scope<'_>> = None;
@@ -764,7 +769,11 @@ impl<'t> Walker<'t, '_> {
                 .filter(|r| !self.models.contains_key(r.rsplit('.').next().unwrap_or(r)))
                 .cloned()
                 .collect();
+            let reads_distinct = reads_distinct
+                .get_or_insert_with(|| scope.read_distinct_rows().unwrap_or_default())
+                .clone();
             self.sites.push(Site {
+                reads_distinct,
                 output_name: name,
                 range: self.expression_range(expr, alias),
                 computation,

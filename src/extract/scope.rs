@@ -792,6 +792,32 @@ impl<'a> Scope<'a> {
         })
     }
 
+    /// The columns of the rows this SELECT reads, where it reads one CTE or
+    /// subquery (with lookups at most LEFT JOINed to it) that is a `SELECT
+    /// DISTINCT`: its rows are unique on those.
+    pub fn read_distinct_rows(&self) -> Option<Vec<String>> {
+        let lookups_only = self.select.from.len() == 1
+            && self.select.from[0].joins.iter().all(|j| {
+                matches!(
+                    j.join_operator,
+                    JoinOperator::Left(_) | JoinOperator::LeftOuter(_)
+                )
+            });
+        if !lookups_only {
+            return None;
+        }
+        let RelationKind::Derived(query) = self.relations.first()?.kind else {
+            return None;
+        };
+        let [select] = selects_of(&query.body)[..] else {
+            return None;
+        };
+        if !matches!(select.distinct, Some(sqlparser::ast::Distinct::Distinct)) {
+            return None;
+        }
+        select.projection.iter().map(item_name).collect()
+    }
+
     /// Whether each group of this SELECT is one row of what it reads: it
     /// reads one relation, joins none, and groups by, or fixes in its WHERE
     /// to one value, every column of that relation's key (see
