@@ -1055,7 +1055,10 @@ fn check_sql(
     // Only a dbt model's outputs can be read by another model.
     // Row-level sites matter only under a registered name (judged, and
     // found unknown or agreeing).
-    let registered = |name: &str| registry.lookup(name).is_some();
+    // And under a rate's name, where a ratio per row is compared with the
+    // other reports' ratios of totals (ML010).
+    let registered =
+        |name: &str| registry.lookup(name).is_some() || crate::names::names_a_rate(name);
     let mut extractor = Extractor::new(text, &every_name, models)
         .keeping_outputs(dbt_model)
         .keeping_row_level_only(&registered);
@@ -1244,6 +1247,7 @@ fn keep_sites(
             }
             let form = without_slice(&site.computation);
             sites.push(MetricSite {
+                row_level: false,
                 path: Arc::clone(shared_path),
                 output_name: Arc::from(site.output_name.as_str()),
                 range: site.range,
@@ -1283,9 +1287,22 @@ fn keep_sites(
             findings.extend(finding);
             continue;
         }
-        if !site.computation.has_aggregate() {
-            continue;
-        }
+        // A ratio per row under a rate's name (`clicks / impressions AS ctr`
+        // in a model per ad per day) is its grain's ratio of totals.
+        let row_level = !site.computation.has_aggregate();
+        let site = if row_level {
+            match crate::judge::row_level_ratio_as_totals(&site.computation) {
+                Some(lifted) if site.top_level => crate::extract::Site {
+                    computation: lifted,
+                    written: None,
+                    written_with_ctes: None,
+                    ..site
+                },
+                _ => continue,
+            }
+        } else {
+            site
+        };
         // Where the SUM is written: a report reading a model's summed rate
         // is the model's finding, not its own.
         if site.top_level && site.aggregates_itself && !site.one_row_per_group {
@@ -1302,6 +1319,7 @@ fn keep_sites(
         // names are registered; the other views take metrics only.
         if inventory || is_metric(&form) {
             sites.push(MetricSite {
+                row_level,
                 path: Arc::clone(shared_path),
                 output_name: Arc::from(site.output_name),
                 range: site.range,

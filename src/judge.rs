@@ -852,6 +852,25 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
 /// The ratio a CASE guards on totals (`CASE WHEN SUM(d) = 0 THEN NULL ELSE
 /// SUM(n) / SUM(d) END` is `SUM(n) / SUM(d)`, whichever total the guard
 /// tests), for explaining how two formulas differ.
+/// A ratio per row of two columns (`clicks / NULLIF(impressions, 0) * 100`)
+/// as the ratio of their totals (`SUM(clicks) / SUM(impressions) * 100`):
+/// what it is at its grain, whatever the grain.
+pub fn row_level_ratio_as_totals(computation: &Expr) -> Option<Expr> {
+    let (scale, numerator, denominator) = computation.as_ratio();
+    let column = |e: &Expr| matches!(e, Expr::Column(_) | Expr::Renamed { .. });
+    if !column(&numerator) || !column(&denominator) {
+        return None;
+    }
+    let total = |e: Expr| Expr::aggregate(AggFunc::Sum, false, e, Vec::new());
+    Some(Expr::product(
+        scale,
+        vec![
+            crate::canon::Factor::mul(total(numerator)),
+            crate::canon::Factor::div(total(denominator)),
+        ],
+    ))
+}
+
 /// A row-level ratio of two columns (`clicks / NULLIF(impressions, 0)` in a
 /// model per ad per day) is the ratio of its grain's totals, whatever the
 /// grain: judged as `SUM(clicks) / SUM(impressions)` is, for what holds at

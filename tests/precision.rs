@@ -2542,3 +2542,92 @@ fn rows_of_a_cte_one_per_key_are_those_keys() {
         ),
     ]);
 }
+
+/// A ratio per row under a rate's name (`opens / sends * 100 AS open_rate`
+/// in a model per campaign) is its row's ratio of totals: compared with the
+/// reports that divide totals, a percent against fractions, or one upside
+/// down, is a drift. What a ratio per row cannot show (the filters and the
+/// scope of what it divides) is never held against it, nor is another
+/// column divided: per row, that is as often another figure.
+#[test]
+fn a_ratio_per_row_is_compared_for_its_scale_and_direction() {
+    const TOTALS: &str = "select campaign_id, sum(opens) / nullif(sum(sends), 0) as open_rate from email_events group by 1\n";
+    const FILTERED: &str = "select campaign_id, sum(case when is_bot = false then opens end) / nullif(sum(sends), 0) as open_rate from email_events group by 1\n";
+    expect(&[
+        (
+            "per row, as a fraction",
+            &[
+                ("a.sql", TOTALS),
+                ("b.sql", TOTALS),
+                (
+                    "per_row.sql",
+                    "select campaign_id, day, opens / nullif(sends, 0) as open_rate from email_events\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "per row, beside totals filtered on a column it cannot show",
+            &[
+                ("a.sql", FILTERED),
+                ("b.sql", FILTERED),
+                (
+                    "per_row.sql",
+                    "select campaign_id, day, opens / nullif(sends, 0) as open_rate from email_events where is_bot = false\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "per row, another column divided",
+            &[
+                ("a.sql", TOTALS),
+                ("b.sql", TOTALS),
+                (
+                    "per_row.sql",
+                    "select campaign_id, day, opens / nullif(delivered, 0) as open_rate from email_events\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: per row, in percent",
+            &[
+                ("a.sql", TOTALS),
+                ("b.sql", TOTALS),
+                (
+                    "per_row.sql",
+                    "select campaign_id, day, opens / nullif(sends, 0) * 100 as open_rate from email_events\n",
+                ),
+            ],
+            &[("per_row.sql", "ML010")],
+        ),
+        (
+            "near miss: per row, upside down",
+            &[
+                ("a.sql", TOTALS),
+                ("b.sql", TOTALS),
+                (
+                    "per_row.sql",
+                    "select campaign_id, day, sends / nullif(opens, 0) as open_rate from email_events\n",
+                ),
+            ],
+            &[("per_row.sql", "ML010")],
+        ),
+    ]);
+    let message = concise(
+        &[
+            ("a.sql", TOTALS),
+            ("b.sql", TOTALS),
+            (
+                "per_row.sql",
+                "select campaign_id, day, opens / nullif(sends, 0) * 100 as open_rate from email_events\n",
+            ),
+        ],
+        &["."],
+    );
+    assert!(
+        message.contains("here a ratio per row, read as its row's ratio of totals"),
+        "{message}"
+    );
+}

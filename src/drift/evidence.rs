@@ -179,6 +179,22 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'
     }
 }
 
+/// Whether one form is the other at a scale ten or a hundred times apart,
+/// or the other upside down: what a ratio per row shows of a drift, with no
+/// filter or scope of what it divides to compare.
+pub fn scaled_or_inverted(here: &Expr, there: &Expr) -> bool {
+    let (here, there) = (unguarded(here), unguarded(there));
+    let ((here_scale, here), (there_scale, there)) = (split_scale(here), split_scale(there));
+    let (here, there) = (without_filters(&here), without_filters(&there));
+    if here == there {
+        return a_slip_of_ten_or_a_hundred(&here_scale, &there_scale);
+    }
+    let (_, here_num, here_den) = here.as_ratio();
+    let (_, there_num, there_den) = there.as_ratio();
+    let divides = |d: &Expr| !matches!(d, Expr::Number(n) if n.is_one());
+    divides(&here_den) && divides(&there_den) && here_num == there_den && here_den == there_num
+}
+
 /// Whether two scales differ by a power of 1000: thousands, millions,
 /// billions.
 fn in_display_units(a: &crate::canon::Number, b: &crate::canon::Number) -> bool {

@@ -25,6 +25,9 @@ use evidence::{evidence, Grains};
 /// (ML010, the inventory, `explain`) need it.
 #[derive(Clone, Debug)]
 pub struct MetricSite {
+    /// Whether the report computes it per row (`clicks / impressions AS
+    /// ctr`), its form being the ratio of the totals of what it divides.
+    pub row_level: bool,
     /// The columns of the `SELECT DISTINCT` it reads, if it reads one (see
     /// [`crate::extract::Site::reads_distinct`]).
     pub reads_distinct: Box<[String]>,
@@ -1728,7 +1731,16 @@ pub fn inconsistent_computations<'s>(
                         here_keys: &here_keys,
                         there_keys: &key_columns(o),
                     };
-                    match evidence(&here, &there, registry, grains) {
+                    let evidence = evidence(&here, &there, registry, grains);
+                    // A ratio per row shows no filter or scope of what it
+                    // divides: only what is a drift whatever is meant.
+                    if (site.row_level || o.row_level)
+                        && !(evidence == Evidence::Evident
+                            && evidence::scaled_or_inverted(&here, &there))
+                    {
+                        return false;
+                    }
+                    match evidence {
                         Evidence::Evident => true,
                         Evidence::EvidentOverOneRelation => {
                             counted_rows_are_one_relations(site, &here, o, &there)
@@ -1863,6 +1875,11 @@ pub fn inconsistent_computations<'s>(
                     },
                     &differences,
                 );
+                if site.row_level {
+                    finding
+                        .message
+                        .push_str(" (here a ratio per row, read as its row's ratio of totals)");
+                }
                 if let Some(tag) = &site.generated_by {
                     finding.note_generated_by(tag);
                 }

@@ -17,6 +17,12 @@ rule! {
     /// figure sums). The reports of a dbt project are compared with each
     /// other only, never with another project's.
     ///
+    /// A ratio per row under a rate's name (`opens / sends * 100 AS
+    /// open_rate`, no aggregate, in a model per campaign per day) is compared
+    /// too, as its row's ratio of totals, for what it shows whatever its
+    /// filters: a scale ten or a hundred times the others', or the ratio
+    /// upside down.
+    ///
     /// Reports vote, not sites: if one variant is used by more than half of
     /// the reports, only the other sites are flagged, each pointing at a
     /// majority site; otherwise every site is flagged, each pointing at a site
@@ -35,7 +41,13 @@ rule! {
     /// measure named for the thing its report is per (`pool_liquidity_usd`
     /// grouped by `pool_address`) against another variant of it; a figure
     /// negated (`-SUM(amount_usd)`, sells drawn below a chart's axis); a
-    /// count of a column the report groups by (rows per user, not users); a
+    /// count of a column the report groups by (rows per user, not users);
+    /// rows of a table named for the things the other counts
+    /// (`fact_transactions` against `DISTINCT tx_hash`), or of a `SELECT
+    /// DISTINCT` of one thing's key and its attributes, against distinct
+    /// keys; a part of a whole with the rest published beside it
+    /// (`SUM(fx_usd) AS dif_fx` next to `SUM(fx_air_usd) AS dif_fx_air`,
+    /// where the others' `dif_fx` sums both); a
     /// filter the others apply on a column this report scopes its own way
     /// in its WHERE, or in a filter of its own that reads that column and
     /// others (a category with its overrides); another period (month to date
