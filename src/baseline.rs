@@ -32,14 +32,30 @@ pub struct Baseline {
 /// from any working directory.
 fn relative_path(path: &str, base: &Path) -> String {
     let absolute = std::fs::canonicalize(path).ok();
-    let base = std::fs::canonicalize(base).ok();
-    match (absolute, base) {
-        (Some(a), Some(b)) => a
-            .strip_prefix(&b)
-            .map(|r| r.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_else(|_| path.to_string()),
-        _ => path.to_string(),
+    // A baseline's folder that does not exist yet (`--write-baseline
+    // ci/baseline.json` makes it) is where it will be.
+    let base = std::fs::canonicalize(base).ok().or_else(|| {
+        let here = std::fs::canonicalize(std::env::current_dir().ok()?).ok()?;
+        Some(here.join(base))
+    });
+    let (Some(absolute), Some(base)) = (absolute, base) else {
+        return path.to_string();
+    };
+    // Up from the baseline's folder to the nearest folder both are under,
+    // then down to the file (`../reports/a.sql` for a baseline in `ci/`).
+    let (to, from): (Vec<_>, Vec<_>) =
+        (absolute.components().collect(), base.components().collect());
+    let common = to.iter().zip(&from).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return path.to_string();
     }
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
 }
 
 fn entry(f: &Finding, base: &Path) -> Entry {
@@ -69,9 +85,13 @@ impl Baseline {
         }
     }
 
+    /// Writes the baseline to `path`, making its folder if need be.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let mut text = serde_json::to_string_pretty(self).expect("baseline serializes");
         text.push('\n');
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)?;
+        }
         std::fs::write(path, text)
     }
 

@@ -1089,18 +1089,16 @@ fn check_sql(
         .as_bytes()
         .windows(5)
         .any(|w| w.eq_ignore_ascii_case(b"round") || w.eq_ignore_ascii_case(b"trunc"));
-    // Only a file with a division that loses its fraction needs its lines.
+    // Only a file with a finding an expression gives needs its lines.
     let mut lines: Option<LineIndex<'_>> = None;
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
         if truncates || divides_with_operator {
             for division in
                 crate::canon::integer::whole_number_divisions(&statement, dialect, &declared)
             {
-                let lines = lines.get_or_insert_with(|| LineIndex::new(text));
-                let range = crate::extract::inner_expression_range(text, lines, &division.division);
                 findings.push(IntegerDivision::finding(
                     path,
-                    range,
+                    place_in(text, &mut lines, &division.division),
                     &division.division.to_string(),
                     division.by_operator,
                     dialect,
@@ -1108,11 +1106,9 @@ fn check_sql(
             }
         }
         for found in crate::extract::identical_operands::identical_operands(&statement) {
-            let lines = lines.get_or_insert_with(|| LineIndex::new(text));
-            let range = crate::extract::inner_expression_range(text, lines, &found.operation);
             findings.push(IdenticalOperands::finding(
                 path,
-                range,
+                place_in(text, &mut lines, &found.operation),
                 &found.operation.to_string(),
                 found.outcome,
             ));
@@ -1132,11 +1128,9 @@ fn check_sql(
                 || crate::names::names_money(&rounded.output)
                 || rounded.columns.iter().any(|c| crate::names::names_money(c));
             if money {
-                let lines = lines.get_or_insert_with(|| LineIndex::new(text));
-                let range = crate::extract::inner_expression_range(text, lines, &rounded.rounding);
                 rounded_findings.push(RoundingBeforeAggregation::finding(
                     path,
-                    range,
+                    place_in(text, &mut lines, &rounded.rounding),
                     &rounded.output,
                     metric,
                     &rounded.aggregate.to_string(),
@@ -1192,6 +1186,17 @@ fn check_sql(
     outcome.sites = sites;
     outcome.sites.shrink_to_fit();
     outcome
+}
+
+/// Where an expression of `text` is, the file's line index made on first
+/// need.
+fn place_in<'t>(
+    text: &'t str,
+    lines: &mut Option<LineIndex<'t>>,
+    expr: &sqlparser::ast::Expr,
+) -> Range {
+    let lines = lines.get_or_insert_with(|| LineIndex::new(text));
+    crate::extract::inner_expression_range(text, lines, expr)
 }
 
 /// Judges one statement's extracted sites: their findings go to

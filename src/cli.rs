@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::builder::PossibleValue;
@@ -124,7 +124,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub inputs: Inputs,
 
-    /// Output format: human (snippets and a summary), json (SPEC's object),
+    /// Output format: human (snippets and a summary), json (one object, the
+    /// README's JSON output; schemas/output.schema.json),
     /// concise (one line per finding), github (workflow annotations), sarif
     /// (code scanning), gitlab (Code Quality) or junit (XML).
     #[arg(long, value_name = "FORMAT", default_value = "human")]
@@ -227,8 +228,15 @@ pub struct InitArgs {
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
     /// The metric: its registered name, a synonym, or a name the reports use.
-    #[arg(value_name = "METRIC")]
-    pub metric: String,
+    #[arg(value_name = "METRIC", required_unless_present = "expr")]
+    pub metric: Option<String>,
+
+    /// A SQL expression to show in canonical form, instead of a metric;
+    /// given twice, says whether the two are the same computation and how
+    /// they differ (`--expr "SUM(a)/NULLIF(SUM(b),0)" --expr
+    /// "SAFE_DIVIDE(SUM(a), SUM(b))"`).
+    #[arg(long, value_name = "SQL", num_args = 1, action = clap::ArgAction::Append, conflicts_with = "metric")]
+    pub expr: Vec<String>,
 
     #[command(flatten)]
     pub inputs: Inputs,
@@ -530,25 +538,26 @@ fn run_metrics(args: MetricsArgs) -> ExitCode {
 }
 
 fn run_explain(args: ExplainArgs) -> ExitCode {
+    if !args.expr.is_empty() {
+        return explain_expressions(&args);
+    }
     let (settings, result) = match run_inputs(&args.inputs, true) {
         Ok(done) => done,
         Err(code) => return code,
     };
     let registry = &settings.registry;
-    let metric = registry.lookup(&args.metric).map(|(m, _)| m);
+    let asked = args.metric.as_deref().unwrap_or_default();
+    let metric = registry.lookup(asked).map(|(m, _)| m);
     let entries = inventory::build(&result.sites, registry.vocabulary());
     // The name as it groups a non-additive metric (grain words kept) first,
     // then as it groups an additive one.
     let wanted = metric
         .map(|m| m.name.clone())
-        .unwrap_or_else(|| registry.vocabulary().group_name(&args.metric, false));
-    let additive_name = registry.vocabulary().group_name(&args.metric, true);
+        .unwrap_or_else(|| registry.vocabulary().group_name(asked, false));
+    let additive_name = registry.vocabulary().group_name(asked, true);
     let matching: Vec<&inventory::Entry> = entries
         .iter()
-        .filter(|e| match &e.status {
-            inventory::Status::SynonymOf { metric } => *metric == wanted,
-            _ => e.name == wanted || (metric.is_none() && e.name == additive_name),
-        })
+        .filter(|e| e.name == wanted || (metric.is_none() && e.name == additive_name))
         .collect();
     if metric.is_none() && matching.is_empty() {
         let mut known: Vec<&str> = registry.metrics().iter().map(|m| m.name.as_str()).collect();
@@ -560,14 +569,34 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, k)| format!("; did you mean `{k}`?"))
             .unwrap_or_default();
-        eprintln!(
-            "error: no metric named `{}` in the registry or the reports{hint}",
-            args.metric
-        );
+        eprintln!("error: no metric named `{asked}` in the registry or the reports{hint}");
         return ExitCode::from(2);
     }
     print(&report::inventory::explain(&wanted, metric, &matching));
     ExitCode::SUCCESS
+}
+
+/// `explain --expr`: canonical forms, and whether two are the same.
+fn explain_expressions(args: &ExplainArgs) -> ExitCode {
+    if args.expr.len() > 2 {
+        eprintln!("error: --expr takes one expression, or two to compare");
+        return ExitCode::from(2);
+    }
+    let settings = match settings(&args.inputs) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    match report::expressions::explain_expressions(&args.expr, settings.dialect, &settings.registry)
+    {
+        Ok(text) => {
+            print(&text);
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn run_init(args: InitArgs) -> ExitCode {
@@ -576,6 +605,15 @@ fn run_init(args: InitArgs) -> ExitCode {
             eprintln!(
                 "error: {} exists; pass --force to overwrite it",
                 path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(dbt) = &args.from_dbt {
+        if let Err(e) = std::fs::metadata(dbt) {
+            eprintln!(
+                "error: cannot read {}: {e}\n  help: pass --from-dbt the dbt Semantic Layer or metrics YAML file to convert",
+                dbt.display()
             );
             return ExitCode::from(2);
         }
@@ -658,10 +696,11 @@ fn run_rule(args: RuleArgs) -> ExitCode {
         let mut text = String::new();
         for rule in crate::rules::RULES {
             text.push_str(&format!(
-                "{}  {:<28} {}\n",
+                "{}  {:<28} {:<8} {}\n",
                 rule.code,
                 rule.name,
-                rule.severity.name()
+                rule.severity.name(),
+                rule.headline()
             ));
         }
         print(&text);
@@ -782,6 +821,16 @@ fn show_settings(inputs: &Inputs, args: &CheckArgs) -> ExitCode {
         (None, None) => "error (default)".to_string(),
     };
     out.push_str(&format!("fail-on:   {fail_on}\n"));
+    let baseline = match (&args.baseline, config.and_then(|c| c.baseline.as_ref())) {
+        (Some(file), _) => format!("{} (--baseline)", file.display()),
+        (None, Some(file)) => format!(
+            "{} ({})",
+            file.display(),
+            from_config("baseline").unwrap_or_default()
+        ),
+        (None, None) => "none".to_string(),
+    };
+    out.push_str(&format!("baseline:  {baseline}\n"));
     out.push_str(&format!("format:    {:?}\n", args.format).to_lowercase());
     print(&out);
     ExitCode::SUCCESS
@@ -819,7 +868,22 @@ fn run_check(args: CheckArgs) -> ExitCode {
             path.display()
         );
     }
-    if let Some(path) = &args.baseline {
+    // The config's `baseline:`, relative to its folder, where the command
+    // line names none and records none.
+    let configured_baseline = settings.config.as_ref().and_then(|c| {
+        let file = c.baseline.as_ref()?;
+        let folder = c
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        Some(folder.join(file))
+    });
+    let baseline = args
+        .baseline
+        .clone()
+        .or(configured_baseline.filter(|_| args.write_baseline.is_none()));
+    if let Some(path) = &baseline {
         match crate::baseline::Baseline::read(path) {
             Ok(baseline) => {
                 let (new, known) = baseline.filter(std::mem::take(&mut result.findings), path);
@@ -853,6 +917,19 @@ fn run_check(args: CheckArgs) -> ExitCode {
     } else {
         result.findings.clone()
     };
+    // Under several config files, each file fails by its own (unless the
+    // command line says).
+    let fails_run = |f: &crate::finding::Finding| {
+        let threshold = match args.fail_on {
+            Some(_) => fail_on,
+            None => settings
+                .fail_on_by_path
+                .get(&f.path)
+                .copied()
+                .unwrap_or(fail_on),
+        };
+        f.severity >= threshold
+    };
     let machine = !matches!(args.format, Format::Human | Format::Concise);
     let mut text = match args.format {
         Format::Json => report::json::render(&result.findings, summary),
@@ -860,7 +937,12 @@ fn run_check(args: CheckArgs) -> ExitCode {
         Format::Github => report::machine::github(&result.findings),
         Format::Sarif => report::machine::sarif(&result.findings),
         Format::Gitlab => report::machine::gitlab(&result.findings),
-        Format::Junit => report::machine::junit(&result.findings, &result.checked),
+        Format::Junit => report::machine::junit(
+            &result.findings,
+            &result.checked,
+            &|f| fails_run(f) && !args.exit_zero,
+            result.elapsed,
+        ),
         Format::Human => {
             let color = match args.color {
                 ColorChoice::Always => true,
@@ -902,19 +984,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    // Under several config files, each file fails by its own (unless the
-    // command line says).
-    let fails = result.findings.iter().any(|f| {
-        let threshold = match args.fail_on {
-            Some(_) => fail_on,
-            None => settings
-                .fail_on_by_path
-                .get(&f.path)
-                .copied()
-                .unwrap_or(fail_on),
-        };
-        f.severity >= threshold
-    });
+    let fails = result.findings.iter().any(fails_run);
     // Recording a baseline is not a check: it succeeds.
     if fails && !args.exit_zero && args.write_baseline.is_none() {
         ExitCode::from(1)
@@ -923,7 +993,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
     }
 }
 
-/// Runs the command line; the process exit code follows SPEC.
+/// Runs the command line; the process exit code is 0, 1 or 2 (README's Exit codes).
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

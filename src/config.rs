@@ -32,6 +32,7 @@ const KEYS: &[&str] = &[
     "fail-on",
     "names",
     "vars",
+    "baseline",
 ];
 const NAME_KEYS: &[&str] = &["qualifier-prefixes", "qualifier-suffixes", "meaning-words"];
 const RULE_KEYS: &[&str] = &["select", "ignore", "severity"];
@@ -63,6 +64,7 @@ struct Raw {
     names: RawNames,
     #[serde(default)]
     vars: BTreeMap<String, serde_yaml::Value>,
+    baseline: Option<String>,
     #[serde(flatten)]
     _unknown: BTreeMap<String, serde_yaml::Value>,
 }
@@ -132,6 +134,9 @@ pub struct Config {
     pub vocabulary: Option<crate::names::Vocabulary>,
     /// Jinja vars, over the dbt projects' own (as `dbt --vars` would).
     pub vars: BTreeMap<String, serde_yaml::Value>,
+    /// The baseline file (relative to the config's folder) whose findings
+    /// are not reported, as `--baseline` does.
+    pub baseline: Option<PathBuf>,
 }
 
 fn severity(text: &str) -> Option<Severity> {
@@ -335,6 +340,7 @@ impl Config {
         });
         let mut config = Config {
             vocabulary,
+            baseline: raw.baseline.map(PathBuf::from),
             vars: raw.vars,
             registry: raw.registry.into_vec(),
             include: raw.include,

@@ -12,7 +12,6 @@ use crate::names::Vocabulary;
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Status {
     Registered,
-    SynonymOf { metric: String },
     Unregistered,
 }
 
@@ -20,7 +19,6 @@ impl Status {
     pub fn describe(&self) -> String {
         match self {
             Status::Registered => "registered".to_string(),
-            Status::SynonymOf { metric } => format!("synonym of {metric}"),
             Status::Unregistered => "unregistered".to_string(),
         }
     }
@@ -55,12 +53,30 @@ pub struct Entry {
     pub name: String,
     #[serde(flatten)]
     pub status: Status,
+    /// For a registered metric: the synonyms some of its sites are named
+    /// by (counted among its sites, not as metrics of their own).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_named: Vec<String>,
     pub sites: usize,
     pub files: Vec<String>,
     pub variants: Vec<Variant>,
 }
 
 impl Entry {
+    /// Its status, with the synonyms its sites also use: `registered
+    /// (also click_through_rate)`.
+    pub fn status_text(&self) -> String {
+        if self.also_named.is_empty() {
+            self.status.describe()
+        } else {
+            format!(
+                "{} (also {})",
+                self.status.describe(),
+                self.also_named.join(", ")
+            )
+        }
+    }
+
     /// Computed one way, and (when registered) the agreed way.
     pub fn is_consistent(&self) -> bool {
         self.variants.len() == 1 && self.variants[0].matches_agreement != Some(false)
@@ -74,17 +90,9 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
         if site.registered.is_none() && !crate::drift::is_metric(&site.form) {
             continue;
         }
+        // A synonym's site is a site of its metric: one entry, one count.
         let (name, status) = match &site.registered {
-            Some((metric, false)) => (metric.to_string(), Status::Registered),
-            Some((metric, true)) => (
-                vocabulary.group_name(
-                    &site.output_name,
-                    crate::drift::sums_across_slices(&site.form),
-                ),
-                Status::SynonymOf {
-                    metric: metric.to_string(),
-                },
-            ),
+            Some((metric, _)) => (metric.to_string(), Status::Registered),
             None => (
                 vocabulary.group_name(
                     &site.output_name,
@@ -102,6 +110,7 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
                 entries.push(Entry {
                     name,
                     status,
+                    also_named: Vec::new(),
                     sites: 0,
                     files: Vec::new(),
                     variants: Vec::new(),
@@ -111,6 +120,12 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
         };
         let entry = &mut entries[index];
         entry.sites += 1;
+        if matches!(site.registered, Some((_, true))) {
+            let named = site.output_name.to_lowercase();
+            if !entry.also_named.contains(&named) {
+                entry.also_named.push(named);
+            }
+        }
         if !entry.files.iter().any(|f| **f == *site.path) {
             entry.files.push(site.path.to_string());
         }

@@ -274,6 +274,32 @@ fn map_aggregates(expr: Expr, f: &mut dyn FnMut(&Aggregate) -> Conditions) -> Ex
     })
 }
 
+/// `expr` with the conjuncts of `filter` taken out of each aggregate's
+/// filter, if every aggregate has them all; `None` otherwise, or when
+/// there is no filter.
+fn without_agreed_filter(expr: &Expr, filter: &[Expr]) -> Option<Expr> {
+    if filter.is_empty() {
+        return None;
+    }
+    let mut every = true;
+    expr.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            every &= filter.iter().all(|c| agg.filter.contains(c));
+        }
+    });
+    every.then(|| {
+        map_aggregates(expr.clone(), &mut |agg| {
+            let kept = agg
+                .filter
+                .iter()
+                .filter(|c| !filter.contains(c))
+                .cloned()
+                .collect();
+            (kept, agg.scope.iter().cloned().collect())
+        })
+    })
+}
+
 pub(crate) fn without_filters(expr: &Expr) -> Expr {
     map_aggregates(expr.clone(), &mut |_| (Vec::new(), Vec::new()))
 }
@@ -818,6 +844,15 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         ));
     }
 
+    // The registered filter, where both apply it in every aggregate, is no
+    // difference: the forms are shown without it (the help says it once).
+    let (found, expected) = match (
+        without_agreed_filter(&found, &metric.filter),
+        without_agreed_filter(&expected, &metric.filter),
+    ) {
+        (Some(found), Some(expected)) => (found, expected),
+        _ => (found, expected),
+    };
     let mut differences = explain(
         &found,
         &expected,

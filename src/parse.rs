@@ -372,6 +372,12 @@ fn parse_run(
     let ends = statement_ends(&tokens);
     let depths = nesting_depths(&tokens);
     let total = tokens.len();
+    // Where the text ends, for a statement the end of the file cuts short.
+    let last_token = tokens
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+        .map(|t| t.span);
     let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens);
     let mut next_end = 0;
     loop {
@@ -419,6 +425,11 @@ fn parse_run(
                     let message = too_deep(&depths, start, end).unwrap_or(message);
                     let at = parser.peek_token();
                     let range = match location {
+                        // The file ends before the statement does: the
+                        // last thing written is where it stops.
+                        _ if at.token == Token::EOF && last_token.is_some() => {
+                            Range::from(last_token.expect("checked"))
+                        }
                         Some(loc) if loc == at.span.start => Range::from(at.span),
                         Some(loc) => {
                             // Underline the token the message names ("…, found: SELEC").

@@ -1683,3 +1683,72 @@ fn a_registry_error_on_a_non_ascii_character_is_drawn_not_a_crash() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot parse SQL expression"), "{stderr}");
 }
+
+/// With a registry `filter`, a message shows the forms without the filter
+/// both apply (it would repeat in every aggregate), and the help says the
+/// filter and the source once, where the agreement is.
+#[test]
+fn a_registered_filter_is_said_once_in_the_help_not_in_every_aggregate() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("metrics.yaml"),
+        "version: 1\nmetrics:\n  - name: ctr\n    unit: fraction\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n    filter: is_test = false\n    source: fct_ad_events\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("report.sql"),
+        "select campaign_id, sum(clicks) / count(*) as ctr from fct_ad_events where is_test = false group by 1\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "report.sql",
+            "--isolated",
+            "--registry",
+            "metrics.yaml",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // The human output wraps lines: read it as one run of words.
+    let text = String::from_utf8_lossy(&out.stdout)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("ctr is computed as sum(clicks) / count(*), but the registry defines it as sum(clicks) / sum(impressions)"),
+        "{text}"
+    );
+    assert!(!text.contains("filter (where"), "{text}");
+    assert!(
+        text.contains("over rows where is_test = false, from fct_ad_events"),
+        "{text}"
+    );
+    // A report that leaves the filter out is told so, filter and all.
+    std::fs::write(
+        dir.path().join("report.sql"),
+        "select campaign_id, sum(clicks) / sum(impressions) as ctr from fct_ad_events group by 1\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "report.sql",
+            "--isolated",
+            "--registry",
+            "metrics.yaml",
+        ])
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ML002"), "{text}");
+    assert!(text.contains("is_test = false"), "{text}");
+}

@@ -477,3 +477,59 @@ fn under_several_configs_each_file_fails_by_its_own_fail_on() {
     // The command line decides for all.
     assert_eq!(code(&["b", "a", "--fail-on", "error"]), Some(0));
 }
+
+/// `baseline:` in the config does what `--baseline` does, its path relative
+/// to the config's folder, from any working folder.
+#[test]
+fn a_baseline_named_in_the_config_hides_known_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = "SELECT\n  SUM(revenue) / NULLIF(SUM(spend), 0) AS roas\nFROM fct;\n";
+    write_file(dir.path(), "reports/report.sql", original);
+    let out = metriclint_in(dir.path())
+        .args(["check", ".", "--write-baseline", "ci/baseline.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    write_file(
+        dir.path(),
+        "metriclint.yaml",
+        "baseline: ci/baseline.json\n",
+    );
+    // Run from a subfolder: the baseline is found from the config's folder.
+    let out = metriclint_in(&dir.path().join("reports"))
+        .args(["check", ".", "--format", "concise"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A new finding is still reported.
+    write_file(
+        dir.path(),
+        "reports/report.sql",
+        &format!("{original}SELECT SUM(spend) / SUM(impressions) AS cpm FROM fct;\n"),
+    );
+    let out = metriclint_in(&dir.path().join("reports"))
+        .args(["check", ".", "--format", "concise"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("ML004"), "{text}");
+    // A baseline the config names that does not exist is an error, not a pass.
+    write_file(dir.path(), "metriclint.yaml", "baseline: ci/missing.json\n");
+    let out = metriclint_in(dir.path())
+        .args(["check", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -24,12 +24,28 @@ fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The text with every `time="…"` attribute's value replaced: a run's time
+/// differs from run to run.
+fn without_times(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("time=\"") {
+        let value = at + "time=\"".len();
+        out.push_str(&rest[..value]);
+        out.push_str("[elapsed]");
+        let end = rest[value..].find('"').map_or(rest.len(), |e| value + e);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn concise_github_gitlab_junit_snapshots() {
     for format in ["concise", "github", "gitlab", "junit"] {
         let (code, text, _) = run(&["check", "fixtures/broken", "--format", format]);
         assert_eq!(code, 1, "{format}");
-        insta::assert_snapshot!(format!("format_{format}"), text);
+        insta::assert_snapshot!(format!("format_{format}"), without_times(&text));
     }
 }
 
@@ -68,6 +84,27 @@ fn sarif_is_valid_sarif_2_1_0() {
             .contains("## Example")));
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 14);
+    // Relative paths are relative to the folder it ran in, given as a URI.
+    let root = run["originalUriBaseIds"]["SRCROOT"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+    let mut prints = std::collections::HashSet::new();
+    for result in results {
+        let artifact = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(artifact["uriBaseId"], "SRCROOT", "{result}");
+        assert!(
+            artifact["uri"].as_str().unwrap().starts_with("fixtures/"),
+            "{result}"
+        );
+        let print = result["partialFingerprints"]["metriclintFindingHash/v1"]
+            .as_str()
+            .unwrap();
+        assert!(prints.insert(print.to_string()), "{print} twice");
+    }
     assert_eq!(results[0]["ruleId"], "ML005");
     assert_eq!(
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
@@ -234,4 +271,201 @@ fn every_suppression_form_and_the_unused_ones() {
         "this noqa suppression (ML001) silences no finding"
     );
     assert_eq!(unused["severity"], "warning");
+}
+
+/// The JSON output validates against the schema the repository documents
+/// it with (`schemas/output.schema.json`), over fixtures that give every
+/// kind of finding: registry drifts, cross-report drift, a parse error,
+/// suppressions.
+#[test]
+fn json_output_follows_its_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schemas/output.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the output schema compiles");
+    // It rejects what is not the output.
+    assert!(!validator.is_valid(&serde_json::json!({"version": 2, "findings": [], "summary": {}})));
+    assert!(!validator.is_valid(&serde_json::json!({
+        "version": 1,
+        "findings": [{"code": "ML1", "rule": "x", "severity": "fatal"}],
+        "summary": {"files": 0, "findings": 0, "errors": 0, "warnings": 0, "infos": 0}
+    })));
+    let mut codes = std::collections::BTreeSet::new();
+    for args in [
+        &[
+            "check",
+            "fixtures/adtech",
+            "--registry",
+            "fixtures/adtech/metrics.yaml",
+        ][..],
+        &["check", "fixtures/drift"][..],
+        &["check", "fixtures/broken"][..],
+        &["check", "fixtures/suppressions"][..],
+        &["check", "fixtures/dbt_ads"][..],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        let (_, text, stderr) = run(&args);
+        let output: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {stderr}"));
+        let errors: Vec<String> = validator
+            .iter_errors(&output)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:#?}");
+        for finding in output["findings"].as_array().unwrap() {
+            codes.insert(finding["code"].as_str().unwrap().to_string());
+        }
+    }
+    // The fixtures hold registry drifts, cross-report drift and a parse error.
+    for code in ["ML001", "ML010", "ML900"] {
+        assert!(codes.contains(code), "{code} not among {codes:?}");
+    }
+}
+
+/// JUnit as GitLab and Jenkins read it: a file fails once, with every
+/// finding that fails the run listed in its one `<failure>`; findings
+/// below the threshold are output, not failures; the suite has a time.
+#[test]
+fn junit_fails_a_file_once_and_only_for_what_fails_the_run() {
+    let case_of = |text: &str, file: &str| -> String {
+        text.split("<testcase ")
+            .find(|case| case.contains(&format!(r#"name="fixtures/broken/{file}""#)))
+            .unwrap()
+            .to_string()
+    };
+    // mixed.sql has an ML001 (error) and an ML900 (warning).
+    let (code, text, _) = run(&["check", "fixtures/broken", "--format", "junit"]);
+    assert_eq!(code, 1);
+    let mixed = case_of(&text, "mixed.sql");
+    assert_eq!(mixed.matches("<failure").count(), 1, "{mixed}");
+    assert!(
+        mixed.contains(r#"<failure type="ML001" message="ML001 ctr is computed"#),
+        "{mixed}"
+    );
+    assert!(
+        mixed.contains("<system-out>fixtures/broken/mixed.sql:9:1: ML900"),
+        "{mixed}"
+    );
+    assert!(
+        text.contains(r#"<testsuite name="metriclint" tests="4" failures="2""#),
+        "{text}"
+    );
+    assert!(text.contains(" time=\""), "{text}");
+    // Both fail from --fail-on warning: still one <failure>, listing both.
+    let (_, text, _) = run(&[
+        "check",
+        "fixtures/broken",
+        "--format",
+        "junit",
+        "--fail-on",
+        "warning",
+    ]);
+    let mixed = case_of(&text, "mixed.sql");
+    assert_eq!(mixed.matches("<failure").count(), 1, "{mixed}");
+    assert!(mixed.contains(r#"message="2 findings""#), "{mixed}");
+    assert!(!mixed.contains("<system-out>"), "{mixed}");
+    // ML900 is a warning: under the default threshold (error) it fails
+    // nothing, and the run passes.
+    let (code, text, _) = run(&["check", "fixtures/broken/garbage.sql", "--format", "junit"]);
+    assert_eq!(code, 0);
+    assert!(!text.contains("<failure"), "{text}");
+    assert!(
+        text.contains("<system-out>fixtures/broken/garbage.sql:1:1: ML900"),
+        "{text}"
+    );
+    // From --fail-on warning, it fails the file; with --exit-zero, nothing does.
+    let (code, text, _) = run(&[
+        "check",
+        "fixtures/broken/garbage.sql",
+        "--format",
+        "junit",
+        "--fail-on",
+        "warning",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(text.matches("<failure").count(), 1, "{text}");
+    let (code, text, _) = run(&[
+        "check",
+        "fixtures/broken",
+        "--format",
+        "junit",
+        "--exit-zero",
+    ]);
+    assert_eq!(code, 0);
+    assert!(!text.contains("<failure"), "{text}");
+}
+
+/// GitLab Code Quality fingerprints say what a finding is, not where: a line
+/// inserted above it keeps its fingerprint, and two alike findings in one
+/// file have two.
+#[test]
+fn gitlab_fingerprints_survive_a_line_inserted_above() {
+    const REPORT: &str = "select campaign_id,\n  sum(revenue) / nullif(sum(spend), 0) as roas\nfrom events group by 1;\nselect campaign_id,\n  sum(revenue) / nullif(sum(spend), 0) as roas\nfrom events group by 1;\n";
+    let fingerprints = |text: &str| -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("report.sql"), text).unwrap();
+        let output = Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", "report.sql", "--isolated", "--format", "gitlab"])
+            .output()
+            .unwrap();
+        let issues: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = fingerprints(REPORT);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert_ne!(before[0], before[1]);
+    let after = fingerprints(&format!("-- a comment added above\n\n{REPORT}"));
+    assert_eq!(before, after);
+}
+
+/// SARIF names the built-in pack in a related location's message (it is no
+/// file of the user's), and writes an absolute path as a `file://` URI.
+#[test]
+fn sarif_points_only_at_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.sql");
+    std::fs::write(
+        &report,
+        "select campaign_id, sum(revenue) / nullif(sum(spend), 0) as roas from events group by 1\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args([
+            "check",
+            report.to_str().unwrap(),
+            "--isolated",
+            "--format",
+            "sarif",
+        ])
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    let artifact = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert!(
+        artifact["uri"].as_str().unwrap().starts_with("file:///"),
+        "{artifact}"
+    );
+    assert!(
+        artifact["uri"].as_str().unwrap().ends_with("/report.sql"),
+        "{artifact}"
+    );
+    assert!(artifact.get("uriBaseId").is_none(), "{artifact}");
+    let related = &result["relatedLocations"][0];
+    assert!(related.get("physicalLocation").is_none(), "{related}");
+    assert!(
+        related["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("built-in pack programmatic.yaml"),
+        "{related}"
+    );
 }

@@ -256,7 +256,11 @@ fn init_proposes_a_sound_registry_and_check_reports_what_it_listed() {
         text.contains("sql: 'sum(clicks) / sum(impressions)'"),
         "{text}"
     );
-    assert!(text.contains("# ML005: computed as avg(clicks / impressions) filter (where is_test = false): 2 sites"), "{text}");
+    // The filter the definition agrees is said once, not in every form.
+    assert!(
+        text.contains("# ML005: computed as avg(clicks / impressions): 2 sites"),
+        "{text}"
+    );
     // The test-traffic filter every site applies; never the date window.
     assert!(text.contains("filter: ['is_test = false']"), "{text}");
     assert!(!text.contains("'2024"), "{text}");
@@ -593,4 +597,22 @@ fn init_into(dir: &std::path::Path) -> (std::path::PathBuf, std::process::Output
         .output()
         .unwrap();
     (registry, out)
+}
+
+#[test]
+fn init_from_a_missing_dbt_file_says_which_flag_wants_it() {
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["init", "--from-dbt", "fixtures/dbt/semantic/missing.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot read fixtures/dbt/semantic/missing.yml"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--from-dbt"), "{stderr}");
+    assert!(!stderr.contains("--registry"), "{stderr}");
 }

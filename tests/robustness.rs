@@ -381,3 +381,25 @@ fn what_sites_repeat_is_held_once_across_files() {
     assert_eq!(of_second.len(), 2, "ctr and clicks");
     assert!(Arc::ptr_eq(&of_second[0].path, &of_second[1].path));
 }
+
+/// A statement the end of the file cuts short is reported where the text
+/// stops, not at the statement's first line.
+#[test]
+fn a_statement_cut_short_by_the_end_of_the_file_is_reported_where_it_stops() {
+    let registry = load_builtin("programmatic").unwrap();
+    let sql =
+        "select 1 as a;\n\nselect campaign_id,\n  sum(clicks) as c\nfrom events\nwhere (x = 1\n";
+    let findings = check_text("eof.sql", sql, Dialect::Generic, &registry);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].code, "ML900");
+    assert_eq!(
+        (findings[0].range.start.line, findings[0].range.start.column),
+        (6, 12),
+        "{findings:?}"
+    );
+    assert!(findings[0].message.contains("found: EOF"), "{findings:?}");
+    // Cut short in its middle, a statement is still reported where it fails.
+    let sql = "select campaign_id,\n  sum(clicks) as c\nfrom events\nwhere (x = 1 group by 1;\nselect 2 as b\n";
+    let findings = check_text("mid.sql", sql, Dialect::Generic, &registry);
+    assert_eq!(findings[0].range.start.line, 4, "{findings:?}");
+}

@@ -792,18 +792,23 @@ impl<'a> Scope<'a> {
         })
     }
 
-    /// The columns of the rows this SELECT reads, where it reads one CTE or
-    /// subquery (with lookups at most LEFT JOINed to it) that is a `SELECT
-    /// DISTINCT`: its rows are unique on those.
-    pub fn read_distinct_rows(&self) -> Option<Vec<String>> {
-        let lookups_only = self.select.from.len() == 1
+    /// Whether this SELECT reads one relation, with lookups at most LEFT
+    /// JOINed to it (a lookup adds columns, as near always, not rows).
+    fn reads_one_relation_with_lookups(&self) -> bool {
+        self.select.from.len() == 1
             && self.select.from[0].joins.iter().all(|j| {
                 matches!(
                     j.join_operator,
                     JoinOperator::Left(_) | JoinOperator::LeftOuter(_)
                 )
-            });
-        if !lookups_only {
+            })
+    }
+
+    /// The columns of the rows this SELECT reads, where it reads one CTE or
+    /// subquery (with lookups at most LEFT JOINed to it) that is a `SELECT
+    /// DISTINCT`: its rows are unique on those.
+    pub fn read_distinct_rows(&self) -> Option<Vec<String>> {
+        if !self.reads_one_relation_with_lookups() {
             return None;
         }
         let RelationKind::Derived(query) = self.relations.first()?.kind else {
@@ -834,14 +839,7 @@ impl<'a> Scope<'a> {
         // One relation, or one with lookups LEFT JOINed to it: grouped by
         // its key, each group holds one of its rows (repeated, at most, by
         // a lookup's matches), whose own columns are single values.
-        let lookups_only = self.select.from.len() == 1
-            && self.select.from[0].joins.iter().all(|j| {
-                matches!(
-                    j.join_operator,
-                    JoinOperator::Left(_) | JoinOperator::LeftOuter(_)
-                )
-            });
-        if !lookups_only {
+        if !self.reads_one_relation_with_lookups() {
             return None;
         }
         let relation = self.relations.first()?;

@@ -20,7 +20,10 @@ pub fn find(name: &str) -> Option<&'static Pack> {
     PACKS.iter().find(|p| p.name == name)
 }
 
+/// What a pack's file name starts with where findings and errors name it.
+pub const DISPLAY_PREFIX: &str = "<built-in>/";
+
 /// How findings and errors name a pack's file.
 pub fn display_path(name: &str) -> String {
-    format!("<built-in>/{name}.yaml")
+    format!("{DISPLAY_PREFIX}{name}.yaml")
 }

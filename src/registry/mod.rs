@@ -208,7 +208,7 @@ impl Registry {
     pub fn counts_column(&self, column: &str) -> bool {
         self.metrics.iter().any(|m| {
             m.unit == Some(Unit::Count)
-                && !m.origin.path.starts_with("<built-in>/")
+                && !m.origin.path.starts_with(builtin::DISPLAY_PREFIX)
                 && match &m.definition {
                     Expr::Aggregate(agg) => {
                         agg.func == crate::canon::AggFunc::Sum

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::inventory::{Entry, Status};
+use crate::inventory::Entry;
 use crate::registry::Metric;
 
 /// The output formats of `metrics --format`.
@@ -46,7 +46,7 @@ pub fn human(entries: &[Entry], files: usize) -> String {
         .max(6);
     let status_width = entries
         .iter()
-        .map(|e| e.status.describe().len())
+        .map(|e| e.status_text().len())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -69,7 +69,7 @@ pub fn human(entries: &[Entry], files: usize) -> String {
                 out,
                 "  {:width$}  {:status_width$}  {:>5}  {:>8}  {:>5}",
                 e.name,
-                e.status.describe(),
+                e.status_text(),
                 e.sites,
                 e.variants.len(),
                 e.files.len()
@@ -116,7 +116,7 @@ pub fn markdown(entries: &[Entry], files: usize) -> String {
                 out,
                 "| `{}` | {} | {} | {} | {} |",
                 e.name,
-                e.status.describe(),
+                e.status_text(),
                 e.sites,
                 e.variants.len(),
                 e.files.len()
@@ -216,8 +216,12 @@ pub fn explain(name: &str, metric: Option<&Metric>, entries: &[&Entry]) -> Strin
         plural(variants, "variant", "variants")
     );
     for entry in entries {
-        if let Status::SynonymOf { .. } = entry.status {
-            let _ = writeln!(out, "\n  under the synonym {}:", entry.name);
+        if !entry.also_named.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n  (some sites name it {}, a synonym: see each site's name)",
+                entry.also_named.join(", ")
+            );
         }
         for v in &entry.variants {
             let (mark, note) = match (v.matches_agreement, &v.finding) {

@@ -1,4 +1,4 @@
-//! `--format json`: one object on stdout, in SPEC's shape.
+//! `--format json`: one object on stdout, in the shape `schemas/output.schema.json` describes.
 
 use serde::Serialize;
 

@@ -1,5 +1,6 @@
 //! Reporting: findings to text for people (`human`) and machines (`json`).
 
+pub mod expressions;
 pub mod human;
 pub mod inventory;
 pub mod json;
@@ -11,7 +12,7 @@ pub enum Format {
     /// Rich snippets of each finding's SQL, then a summary line.
     #[default]
     Human,
-    /// One JSON object, as specified in SPEC.
+    /// One JSON object (the README's JSON output; `schemas/output.schema.json`).
     Json,
     /// One line per finding: `path:line:col: CODE message`.
     Concise,

@@ -93,6 +93,46 @@ pub const RULES: &[RuleInfo] = &[
     ModelCycle::INFO,
 ];
 
+impl RuleInfo {
+    /// The first paragraph of the rule's doc: its short description.
+    pub fn summary(&self) -> String {
+        self.doc
+            .lines()
+            .map(str::trim)
+            .skip_while(|l| l.starts_with('#') || l.is_empty())
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// What the rule finds, in one line: the summary's first clause, cut
+    /// at a word before 72 characters.
+    pub fn headline(&self) -> String {
+        let summary = self.summary();
+        let clause = summary
+            .split_inclusive([':', '.', ';'])
+            .next()
+            .unwrap_or(&summary)
+            .trim_end_matches([':', '.', ';'])
+            .trim();
+        if clause.chars().count() <= 72 {
+            return clause.to_string();
+        }
+        let mut cut = String::new();
+        for word in clause.split_whitespace() {
+            if cut.chars().count() + word.chars().count() + 1 > 71 {
+                break;
+            }
+            if !cut.is_empty() {
+                cut.push(' ');
+            }
+            cut.push_str(word);
+        }
+        cut.push('…');
+        cut
+    }
+}
+
 pub fn by_code(code: &str) -> Option<&'static RuleInfo> {
     RULES
         .iter()
@@ -112,6 +152,13 @@ fn shown_name(site: &Site, metric: &Metric) -> String {
 /// Where the agreement lives and what it says, for the help text.
 fn agreement_help(metric: &Metric) -> String {
     let mut help = format!("agreed at {}: `{}`", metric.origin, metric.body_text.trim());
+    if !metric.filter.is_empty() {
+        let filter: Vec<String> = metric.filter.iter().map(ToString::to_string).collect();
+        help.push_str(&format!(", over rows where {}", filter.join(" and ")));
+    }
+    if !metric.source.is_empty() {
+        help.push_str(&format!(", from {}", metric.source.join(" or ")));
+    }
     if let Some(description) = &metric.description {
         help.push_str(&format!("\n{}: {}", metric.name, description.trim()));
     }
