@@ -988,6 +988,20 @@ fn check_rendered(
             f.note_generated_by(tag);
         }
         f.range = rendered.map_range(&from, &to, f.range);
+        // A fix edits what the user wrote: none in what a tag generated.
+        if let Some(fix) = &mut f.fix {
+            let written = fix
+                .edits
+                .iter()
+                .all(|e| rendered.generated_by(&from, text, e.range).is_none());
+            if written {
+                for edit in &mut fix.edits {
+                    edit.range = rendered.map_range(&from, &to, edit.range);
+                }
+            } else {
+                f.fix = None;
+            }
+        }
     }
     // A key the model declares (its `unique_key`, or a uniqueness test in
     // its property file) is its grain, whatever its SQL shows.

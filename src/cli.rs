@@ -175,6 +175,18 @@ pub struct CheckArgs {
     /// could not do its job).
     #[arg(long)]
     pub exit_zero: bool,
+
+    /// Apply the safe fixes (ML011: rename an output to the registered
+    /// name; ML020: remove an unused suppression) to the files, check again,
+    /// and report what is left. A fix that would not clear its finding or
+    /// would break the file's parse is not applied.
+    #[arg(long, conflicts_with_all = ["diff", "write_baseline"])]
+    pub fix: bool,
+
+    /// Print what --fix would change, as a unified diff, without writing;
+    /// exit 1 when it would change something.
+    #[arg(long, conflicts_with = "write_baseline")]
+    pub diff: bool,
 }
 
 /// The severity from which findings fail a run.
@@ -836,6 +848,137 @@ fn show_settings(inputs: &Inputs, args: &CheckArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Leaves out of `result` the findings recorded in the baseline in force:
+/// `--baseline`, else the config's `baseline:` (relative to its folder)
+/// where the command line records none. `tell` says how many on stderr.
+fn leave_out_baseline(
+    args: &CheckArgs,
+    settings: &Settings,
+    result: &mut crate::check::CheckResult,
+    tell: bool,
+) -> Result<(), ExitCode> {
+    let configured_baseline = settings.config.as_ref().and_then(|c| {
+        let file = c.baseline.as_ref()?;
+        let folder = c
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        Some(folder.join(file))
+    });
+    let baseline = args
+        .baseline
+        .clone()
+        .or(configured_baseline.filter(|_| args.write_baseline.is_none()));
+    let Some(path) = &baseline else {
+        return Ok(());
+    };
+    match crate::baseline::Baseline::read(path) {
+        Ok(baseline) => {
+            let (new, known) = baseline.filter(std::mem::take(&mut result.findings), path);
+            result.findings = new;
+            if tell && known > 0 && args.format == Format::Human && !args.quiet {
+                eprintln!(
+                    "{known} findings are in the baseline {} and not shown",
+                    path.display()
+                );
+            }
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// `--diff`: prints what the safe fixes of `result`'s findings would change,
+/// and returns the exit code (1 when something would change). `--fix`:
+/// writes them, checks again, puts back any file whose fixes did not clear
+/// their findings or broke its parse, and leaves the new check in `result`.
+fn fix_files(
+    args: &CheckArgs,
+    result: &mut crate::check::CheckResult,
+) -> Result<Option<ExitCode>, ExitCode> {
+    if args.stdin_filename.is_some() {
+        eprintln!("error: --fix and --diff edit files; they do not take --stdin-filename");
+        return Err(ExitCode::from(2));
+    }
+    let files = crate::fix::plan(&result.findings, &|path| std::fs::read_to_string(path).ok());
+    let tell_skipped = |file: &crate::fix::FileFix| {
+        for (code, line, why) in &file.skipped {
+            eprintln!("not fixed: {}:{line}: {code}: {why}", file.path);
+        }
+    };
+    if args.diff {
+        let mut changed = false;
+        for file in &files {
+            tell_skipped(file);
+            if file.after != file.before {
+                changed = true;
+                print(&crate::fix::unified_diff(file));
+            }
+        }
+        return Ok(Some(if changed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }));
+    }
+    let changed: Vec<&crate::fix::FileFix> = files.iter().filter(|f| f.after != f.before).collect();
+    for file in &files {
+        tell_skipped(file);
+    }
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    for file in &changed {
+        if let Err(e) = std::fs::write(&file.path, &file.after) {
+            eprintln!("error: cannot write {}: {e}", file.path);
+            return Err(ExitCode::from(2));
+        }
+    }
+    let recheck = || -> Result<crate::check::CheckResult, ExitCode> {
+        let (settings, mut again) = run_with_stdin(&args.inputs, false, None)?;
+        leave_out_baseline(args, &settings, &mut again, false)?;
+        Ok(again)
+    };
+    let mut again = recheck()?;
+    // A fix must clear its finding and keep the file parsing.
+    let mut put_back = Vec::new();
+    for file in &changed {
+        if !crate::fix::cleared(file, &result.findings, &again.findings) {
+            put_back.push(*file);
+        }
+    }
+    for file in &put_back {
+        eprintln!(
+            "not fixed: {}: the fixes did not clear their findings, or broke the file's parse; it is left as it was",
+            file.path
+        );
+        if let Err(e) = std::fs::write(&file.path, &file.before) {
+            eprintln!("error: cannot restore {}: {e}", file.path);
+            return Err(ExitCode::from(2));
+        }
+    }
+    if !put_back.is_empty() {
+        again = recheck()?;
+    }
+    let fixed: usize = changed
+        .iter()
+        .filter(|f| !put_back.iter().any(|p| p.path == f.path))
+        .map(|f| f.fixed.len())
+        .sum();
+    let files_fixed = changed.len() - put_back.len();
+    eprintln!(
+        "fixed {fixed} finding{} in {files_fixed} file{}",
+        if fixed == 1 { "" } else { "s" },
+        if files_fixed == 1 { "" } else { "s" }
+    );
+    *result = again;
+    Ok(None)
+}
+
 fn run_check(args: CheckArgs) -> ExitCode {
     if args.show_settings {
         return show_settings(&args.inputs, &args);
@@ -868,37 +1011,14 @@ fn run_check(args: CheckArgs) -> ExitCode {
             path.display()
         );
     }
-    // The config's `baseline:`, relative to its folder, where the command
-    // line names none and records none.
-    let configured_baseline = settings.config.as_ref().and_then(|c| {
-        let file = c.baseline.as_ref()?;
-        let folder = c
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new("."));
-        Some(folder.join(file))
-    });
-    let baseline = args
-        .baseline
-        .clone()
-        .or(configured_baseline.filter(|_| args.write_baseline.is_none()));
-    if let Some(path) = &baseline {
-        match crate::baseline::Baseline::read(path) {
-            Ok(baseline) => {
-                let (new, known) = baseline.filter(std::mem::take(&mut result.findings), path);
-                result.findings = new;
-                if known > 0 && args.format == Format::Human && !args.quiet {
-                    eprintln!(
-                        "{known} findings are in the baseline {} and not shown",
-                        path.display()
-                    );
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
+    if let Err(code) = leave_out_baseline(&args, &settings, &mut result, true) {
+        return code;
+    }
+    if args.fix || args.diff {
+        match fix_files(&args, &mut result) {
+            Ok(Some(code)) => return code,
+            Ok(None) => {}
+            Err(code) => return code,
         }
     }
     let fail_on = args

@@ -52,6 +52,8 @@ pub struct Finding {
     pub help: Option<String>,
     /// A short note under the underlined expression (human output only).
     pub label: Option<String>,
+    /// An edit of the file that clears it, if a safe one exists (`--fix`).
+    pub fix: Option<crate::fix::Fix>,
 }
 
 impl Finding {
@@ -71,6 +73,7 @@ impl Finding {
             related: Vec::new(),
             help: None,
             label: None,
+            fix: None,
         }
     }
 

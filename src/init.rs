@@ -496,6 +496,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             written_scale: site.written_scale,
             source_tables: site.source_tables.to_vec(),
             reads_distinct: site.reads_distinct.to_vec(),
+            alias: None,
         };
         let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
             continue;

@@ -19,6 +19,7 @@ pub mod discover;
 pub mod drift;
 pub mod extract;
 pub mod finding;
+pub mod fix;
 pub mod init;
 pub mod inventory;
 pub mod judge;

@@ -38,6 +38,9 @@ struct Directive {
     /// Whether it is surely ours, so that silencing nothing is worth a
     /// finding (a bare `noqa` may be another linter's).
     ours: bool,
+    /// What to delete to remove it, and where: the comment with the
+    /// blanks before it, or its whole line where it is alone on it.
+    removal: Option<(Range, String)>,
 }
 
 impl Directive {
@@ -111,7 +114,8 @@ impl Suppressions {
     /// Reads the suppression comments of a file.
     pub fn parse(text: &str) -> Suppressions {
         let mut directives = Vec::new();
-        for (index, line) in text.lines().enumerate() {
+        for (index, whole) in text.split_inclusive('\n').enumerate() {
+            let line = whole.trim_end_matches(['\n', '\r']);
             let Some(at) = comment_start(line) else {
                 continue;
             };
@@ -139,6 +143,31 @@ impl Suppressions {
             };
             let line_no = index as u32 + 1;
             let column = line[..at].chars().count() as u32 + 1;
+            let code = line[..at].trim_end();
+            let removal = if code.is_empty() {
+                // Alone on its line: the line goes, its end with it.
+                let end = if whole.ends_with('\n') {
+                    Position::new(line_no + 1, 1)
+                } else {
+                    Position::new(line_no, line.chars().count() as u32 + 1)
+                };
+                (
+                    Range {
+                        start: Position::new(line_no, 1),
+                        end,
+                    },
+                    whole.to_string(),
+                )
+            } else {
+                let from = code.chars().count() as u32 + 1;
+                (
+                    Range {
+                        start: Position::new(line_no, from),
+                        end: Position::new(line_no, line.chars().count() as u32 + 1),
+                    },
+                    line[code.len()..].to_string(),
+                )
+            };
             directives.push(Directive {
                 kind,
                 range: Range {
@@ -149,6 +178,7 @@ impl Suppressions {
                 codes,
                 used: false,
                 ours,
+                removal: Some(removal),
             });
         }
         Suppressions { directives }
@@ -226,7 +256,10 @@ impl Suppressions {
                     Kind::File => "disable-file",
                     Kind::Enable => "enable",
                 };
-                UnusedSuppression::finding(path, d.range, what, &d.written)
+                // A range's end (`enable`) goes with its start; only a
+                // comment that is one directive alone is removed whole.
+                let removal = d.removal.clone().filter(|_| d.kind != Kind::Disable);
+                UnusedSuppression::finding(path, d.range, what, &d.written, removal)
             })
             .collect()
     }
@@ -291,6 +324,7 @@ mod tests {
             },
             "noqa",
             "",
+            None,
         );
         let mut late = after.clone();
         late.code = "ML010";

@@ -82,6 +82,9 @@ pub struct Site {
     /// DISTINCT` (see [`Scope::read_distinct_rows`]): `COUNT(*)` over a CTE
     /// of `DISTINCT cover_id, cover_status, …` counts covers.
     pub reads_distinct: Vec<String>,
+    /// Where its alias is written (`AS click_through_rate`: the name, with
+    /// its quotes), and the text there; `None` when it has none.
+    pub alias: Option<(Range, String)>,
 }
 
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
@@ -772,7 +775,9 @@ impl<'t> Walker<'t, '_> {
             let reads_distinct = reads_distinct
                 .get_or_insert_with(|| scope.read_distinct_rows().unwrap_or_default())
                 .clone();
+            let alias_place = alias.and_then(|a| self.alias_place(a));
             self.sites.push(Site {
+                alias: alias_place,
                 reads_distinct,
                 output_name: name,
                 range: self.expression_range(expr, alias),
@@ -827,6 +832,20 @@ impl<'t> Walker<'t, '_> {
     /// The range of a select item's expression in the file.
     fn expression_range(&self, expr: &AstExpr, alias: Option<&sqlparser::ast::Ident>) -> Range {
         expression_range(self.text, &self.index, expr, alias)
+    }
+
+    /// Where an alias is written, and its text there (quotes included),
+    /// when the text there is the alias.
+    fn alias_place(&self, alias: &sqlparser::ast::Ident) -> Option<(Range, String)> {
+        if alias.span.start.line == 0 {
+            return None;
+        }
+        let range = Range::from(alias.span);
+        let (start, end) = (self.index.offset(range.start), self.index.offset(range.end));
+        let written = self.text.get(start..end)?;
+        let bare = written.trim_matches(['"', '`', '[', ']']);
+        bare.eq_ignore_ascii_case(&alias.value)
+            .then(|| (range, written.to_string()))
     }
 }
 

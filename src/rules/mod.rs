@@ -230,6 +230,7 @@ fn site_finding(
         }],
         help: Some(help),
         label: Some(label),
+        fix: None,
     }
 }
 

@@ -18,6 +18,10 @@ rule! {
     /// When the computation also differs, the site is reported as a mismatch
     /// (ML001–ML005) instead, and this note is not repeated.
     ///
+    /// ## Fix
+    /// `check --fix` renames the alias to the registered name, where nothing
+    /// else in the file names it and no other output has that name.
+    ///
     /// ## Example
     /// ```sql
     /// SELECT SUM(clicks) / NULLIF(SUM(impressions), 0) AS click_through_rate
@@ -53,6 +57,18 @@ impl NonCanonicalName {
             label,
             help,
         };
-        site_finding(Self::INFO, path, site, metric, compared, says)
+        let mut finding = site_finding(Self::INFO, path, site, metric, compared, says);
+        // Renaming the alias is safe where nothing else in the file names it
+        // (checked when the fix is applied).
+        finding.fix = site.alias.as_ref().map(|(range, written)| crate::fix::Fix {
+            title: format!("rename `{}` to `{}`", site.output_name, metric.name),
+            edits: vec![crate::fix::Edit {
+                range: *range,
+                old: written.clone(),
+                new: metric.name.clone(),
+            }],
+            renames: true,
+        });
+        finding
     }
 }

@@ -13,6 +13,10 @@ rule! {
     /// the comment would silently hide the next, unrelated drift on that line.
     /// Remove it.
     ///
+    /// ## Fix
+    /// `check --fix` removes the comment (its whole line where it is alone
+    /// on it); a `disable` range's comment is left to a person.
+    ///
     /// ## Example
     /// ```sql
     /// SELECT SUM(clicks) / NULLIF(SUM(impressions), 0) AS ctr  -- noqa: ML001
@@ -32,7 +36,15 @@ rule! {
 }
 
 impl UnusedSuppression {
-    pub fn finding(path: &str, range: Range, kind: &str, codes: &str) -> Finding {
+    /// `removal` is the text to delete to remove the comment (the whole
+    /// line where the comment is alone on it) and where it is.
+    pub fn finding(
+        path: &str,
+        range: Range,
+        kind: &str,
+        codes: &str,
+        removal: Option<(Range, String)>,
+    ) -> Finding {
         let info = Self::INFO;
         let named = if codes.is_empty() {
             "every rule".to_string()
@@ -42,6 +54,15 @@ impl UnusedSuppression {
         Finding {
             help: Some("remove the comment".to_string()),
             label: Some("unused".to_string()),
+            fix: removal.map(|(range, old)| crate::fix::Fix {
+                title: "remove the unused suppression".to_string(),
+                edits: vec![crate::fix::Edit {
+                    range,
+                    old,
+                    new: String::new(),
+                }],
+                renames: false,
+            }),
             ..Finding::of(
                 &info,
                 path,

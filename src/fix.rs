@@ -1,0 +1,346 @@
+//! Fixes: edits to the file the user wrote that clear a finding, applied
+//! with `check --fix` and shown with `check --diff`.
+//!
+//! Only safe fixes exist: a fix never changes what a report computes. Each
+//! edit names the text it replaces, and is applied only where the file
+//! still holds that text; a fix whose edits overlap another's, or whose
+//! text is referenced elsewhere in the file, is left for a person.
+
+use std::collections::BTreeMap;
+
+use crate::finding::Finding;
+use crate::source::{LineIndex, Range};
+
+/// A change that clears one finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What it does, for people: "rename to `ctr`".
+    pub title: String,
+    pub edits: Vec<Edit>,
+    /// Whether the fix renames an output the file may refer to by name
+    /// elsewhere (an `ORDER BY` alias, an outer query): it is applied only
+    /// where the old name occurs nowhere else in the file.
+    pub renames: bool,
+}
+
+/// One replacement in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub range: Range,
+    /// The text the range holds, as the finding saw it.
+    pub old: String,
+    pub new: String,
+}
+
+/// The fixes of one file, and what applying them gives.
+#[derive(Debug)]
+pub struct FileFix {
+    pub path: String,
+    pub before: String,
+    pub after: String,
+    /// The findings fixed, as (code, line).
+    pub fixed: Vec<(&'static str, u32)>,
+    /// Fixes not applied, with why, as (code, line, why).
+    pub skipped: Vec<(&'static str, u32, String)>,
+}
+
+/// Applies the fixes of `findings` to the texts `read` gives for their
+/// files (`None`: the file cannot be read, so nothing of it is fixed).
+/// Files whose fixes change nothing are left out.
+pub fn plan(findings: &[Finding], read: &dyn Fn(&str) -> Option<String>) -> Vec<FileFix> {
+    let mut by_path: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for finding in findings.iter().filter(|f| f.fix.is_some()) {
+        by_path.entry(&finding.path).or_default().push(finding);
+    }
+    let mut out = Vec::new();
+    for (path, findings) in by_path {
+        let Some(before) = read(path) else {
+            continue;
+        };
+        if let Some(file) = fix_file(path, &before, &findings) {
+            out.push(file);
+        }
+    }
+    out
+}
+
+fn fix_file(path: &str, before: &str, findings: &[&Finding]) -> Option<FileFix> {
+    let index = LineIndex::new(before);
+    let mut taken: Vec<(usize, usize, &str)> = Vec::new();
+    let mut fixed = Vec::new();
+    let mut skipped = Vec::new();
+    for finding in findings {
+        let fix = finding.fix.as_ref().expect("filtered");
+        let line = finding.range.start.line;
+        let mut edits = Vec::new();
+        let mut why = None;
+        for edit in &fix.edits {
+            let (start, end) = (index.offset(edit.range.start), index.offset(edit.range.end));
+            if before.get(start..end) != Some(edit.old.as_str()) {
+                why = Some("the file no longer holds the text the fix replaces".to_string());
+                break;
+            }
+            if fix.renames && occurs_elsewhere(before, &edit.old, Some(start)) {
+                why = Some(format!(
+                    "`{}` is referred to elsewhere in the file; rename it there too",
+                    edit.old.trim_matches(['"', '`', '[', ']'])
+                ));
+                break;
+            }
+            if fix.renames && names_an_output(before, &edit.new) {
+                why = Some(format!(
+                    "`{}` names an output in the file already; two outputs of one name would clash",
+                    edit.new
+                ));
+                break;
+            }
+            let overlaps = taken
+                .iter()
+                .chain(&edits)
+                .any(|(s, e, _)| start < *e && *s < end);
+            if overlaps {
+                why = Some("another fix changes the same text".to_string());
+                break;
+            }
+            edits.push((start, end, edit.new.as_str()));
+        }
+        match why {
+            Some(why) => skipped.push((finding.code, line, why)),
+            None => {
+                taken.extend(edits);
+                fixed.push((finding.code, line));
+            }
+        }
+    }
+    if taken.is_empty() {
+        return (!skipped.is_empty()).then(|| FileFix {
+            path: path.to_string(),
+            before: before.to_string(),
+            after: before.to_string(),
+            fixed,
+            skipped,
+        });
+    }
+    taken.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    let mut after = before.to_string();
+    for (start, end, new) in taken {
+        after.replace_range(start..end, new);
+    }
+    Some(FileFix {
+        path: path.to_string(),
+        before: before.to_string(),
+        after,
+        fixed,
+        skipped,
+    })
+}
+
+/// Whether the fixes of `file`, written, did what they are for: the
+/// findings they fixed are gone from `after` (the check of the fixed
+/// files) and the file parses no worse than in `before`.
+pub fn cleared(file: &FileFix, before: &[Finding], after: &[Finding]) -> bool {
+    let count = |findings: &[Finding], code: &str| {
+        findings
+            .iter()
+            .filter(|f| f.path == file.path && f.code == code)
+            .count()
+    };
+    let parses = count(after, "ML900") <= count(before, "ML900");
+    parses
+        && file.fixed.iter().all(|(code, _)| {
+            let fixed = file.fixed.iter().filter(|(c, _)| c == code).count();
+            count(after, code) + fixed <= count(before, code)
+        })
+}
+
+/// `text` with its comments and string literals blanked (bytes kept, so
+/// offsets hold): what the SQL names, not what it says.
+fn code_only(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
+        for b in &mut out[from..to] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    };
+    while i < bytes.len() {
+        let end = match (bytes[i], bytes.get(i + 1)) {
+            (b'-', Some(b'-')) => bytes[i..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |n| i + n),
+            (b'/', Some(b'*')) => text[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |n| i + 2 + n + 2),
+            (b'\'', _) => bytes[i + 1..]
+                .iter()
+                .position(|&b| b == b'\'')
+                .map_or(bytes.len(), |n| i + 1 + n + 1),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        blank(&mut out, i, end);
+        i = end;
+    }
+    // Only ASCII bytes were blanked: the text is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// Whether `text` names an output `name` (`AS name`, quoted or not,
+/// case-insensitively).
+fn names_an_output(text: &str, name: &str) -> bool {
+    let lower = code_only(text).to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || matches!(c, '"' | '`' | '[' | ']')))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let name = name.to_lowercase();
+    words
+        .windows(2)
+        .any(|pair| pair[0] == "as" && pair[1].trim_matches(['"', '`', '[', ']']) == name)
+}
+
+/// Whether `name` occurs in `text` as a word anywhere but at `at`
+/// (case-insensitively, quotes aside).
+fn occurs_elsewhere(text: &str, name: &str, at: Option<usize>) -> bool {
+    let bare = name.trim_matches(['"', '`', '[', ']']).to_lowercase();
+    if bare.is_empty() {
+        return true;
+    }
+    let lower = code_only(text).to_lowercase();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(&bare) {
+        let start = from + found;
+        let end = start + bare.len();
+        let before_ok = lower[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word(c));
+        let after_ok = lower[end..].chars().next().is_none_or(|c| !is_word(c));
+        // The occurrence the fix edits (with or without its quote).
+        let ours = at.is_some_and(|at| start == at || start == at + 1);
+        if before_ok && after_ok && !ours {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+/// A unified diff of a fixed file, `git diff` style.
+pub fn unified_diff(file: &FileFix) -> String {
+    similar::TextDiff::from_lines(&file.before, &file.after)
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{}", file.path), &format!("b/{}", file.path))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Position;
+
+    fn rename(line: u32, column: u32, old: &str, new: &str) -> Finding {
+        let range = Range {
+            start: Position::new(line, column),
+            end: Position::new(line, column + old.chars().count() as u32),
+        };
+        let info = crate::rules::NonCanonicalName::INFO;
+        Finding {
+            fix: Some(Fix {
+                title: format!("rename to `{new}`"),
+                edits: vec![Edit {
+                    range,
+                    old: old.to_string(),
+                    new: new.to_string(),
+                }],
+                renames: true,
+            }),
+            ..Finding::of(&info, "r.sql", range, "m".to_string())
+        }
+    }
+
+    #[test]
+    fn an_alias_is_renamed_where_nothing_else_names_it() {
+        let text = "select sum(c) / sum(i) as click_through_rate from t\n";
+        let findings = [rename(1, 27, "click_through_rate", "ctr")];
+        let files = plan(&findings, &|_| Some(text.to_string()));
+        assert_eq!(files[0].after, "select sum(c) / sum(i) as ctr from t\n");
+        assert_eq!(files[0].fixed, vec![("ML011", 1)]);
+    }
+
+    #[test]
+    fn an_alias_named_elsewhere_or_text_that_moved_is_left_alone() {
+        let text =
+            "select sum(c) / sum(i) as click_through_rate from t order by click_through_rate\n";
+        let findings = [rename(1, 27, "click_through_rate", "ctr")];
+        let files = plan(&findings, &|_| Some(text.to_string()));
+        assert_eq!(files[0].after, text);
+        assert!(files[0].skipped[0].2.contains("referred to elsewhere"));
+        let moved = "select 1,\n sum(c) / sum(i) as click_through_rate from t\n";
+        let files = plan(&findings, &|_| Some(moved.to_string()));
+        assert_eq!(files[0].after, moved);
+        assert!(files[0].skipped[0].2.contains("no longer holds"));
+    }
+
+    #[test]
+    fn a_fix_counts_only_if_its_finding_is_gone_and_the_file_parses() {
+        let text = "select sum(c) / sum(i) as click_through_rate from t\n";
+        let findings = [rename(1, 27, "click_through_rate", "ctr")];
+        let files = plan(&findings, &|_| Some(text.to_string()));
+        let parse_error = Finding::of(
+            &crate::rules::ParseError::INFO,
+            "r.sql",
+            Range::file_start(),
+            "cannot parse".to_string(),
+        );
+        assert!(cleared(&files[0], &findings, &[]));
+        assert!(!cleared(&files[0], &findings, &findings));
+        assert!(!cleared(&files[0], &findings, &[parse_error]));
+    }
+
+    #[test]
+    fn a_rename_to_a_name_the_file_uses_is_left_alone() {
+        let text = "select sum(c) / sum(i) as click_through_rate, 1 as ctr from t\n";
+        let findings = [rename(1, 27, "click_through_rate", "ctr")];
+        let files = plan(&findings, &|_| Some(text.to_string()));
+        assert_eq!(files[0].after, text);
+        assert!(files[0].skipped[0]
+            .2
+            .contains("names an output in the file already"));
+    }
+
+    #[test]
+    fn comments_and_strings_name_nothing() {
+        let text = "-- Click through rate report\nselect sum(c) / sum(i) as click_through_rate, 'click_through_rate' as label from t\n/* click_through_rate */\n";
+        let at = text.find("click_through_rate,").unwrap();
+        assert!(!occurs_elsewhere(text, "click_through_rate", Some(at)));
+        assert!(occurs_elsewhere(
+            &format!("{text}order by click_through_rate"),
+            "click_through_rate",
+            Some(at)
+        ));
+        assert!(!names_an_output("select 1 -- as ctr\n", "ctr"));
+        assert!(names_an_output("select 1 AS \"CTR\"", "ctr"));
+    }
+
+    #[test]
+    fn a_diff_shows_the_change() {
+        let text = "select sum(c) / sum(i) as click_through_rate from t\n";
+        let findings = [rename(1, 27, "click_through_rate", "ctr")];
+        let files = plan(&findings, &|_| Some(text.to_string()));
+        let diff = unified_diff(&files[0]);
+        assert!(diff.contains("--- a/r.sql\n+++ b/r.sql\n"), "{diff}");
+        assert!(
+            diff.contains("+select sum(c) / sum(i) as ctr from t"),
+            "{diff}"
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! `check --fix` and `check --diff`: the safe fixes (ML011 renames an
+//! output to the registered name, ML020 removes an unused suppression),
+//! applied only where they clear their finding and keep the file parsing.
+
+use assert_cmd::Command;
+
+mod common;
+
+fn metriclint(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read(dir: &std::path::Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
+const REPORT: &str = "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as click_through_rate, -- noqa: ML004\n  sum(spend) as media_spend\nfrom ads group by 1\n-- noqa: ML001\n";
+
+#[test]
+fn fix_renames_outputs_and_removes_unused_suppressions() {
+    let dir = common::repository(&[("report.sql", REPORT)]);
+    let (code, stdout, stderr) = metriclint(
+        dir.path(),
+        &["check", ".", "--isolated", "--fix", "--format", "concise"],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "nothing left: {stdout}");
+    assert!(stderr.contains("fixed 4 findings in 1 file"), "{stderr}");
+    assert_eq!(
+        read(dir.path(), "report.sql"),
+        "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as ctr,\n  sum(spend) as spend\nfrom ads group by 1\n"
+    );
+    // Fixed files check clean, and a second --fix changes nothing.
+    let (code, _, stderr) = metriclint(dir.path(), &["check", ".", "--isolated", "--fix"]);
+    assert_eq!(code, Some(0));
+    assert!(!stderr.contains("fixed"), "{stderr}");
+}
+
+#[test]
+fn diff_shows_the_fixes_without_writing() {
+    let dir = common::repository(&[("report.sql", REPORT)]);
+    let (code, stdout, _) = metriclint(dir.path(), &["check", ".", "--isolated", "--diff"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains("--- a/report.sql\n+++ b/report.sql\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+  sum(clicks) / nullif(sum(impressions), 0) as ctr,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--- noqa: ML001"), "{stdout}");
+    assert_eq!(read(dir.path(), "report.sql"), REPORT);
+    // Nothing to fix: no diff, exit 0.
+    let dir = common::repository(&[("clean.sql", "select sum(clicks) as clicks from ads\n")]);
+    let (code, stdout, _) = metriclint(dir.path(), &["check", ".", "--isolated", "--diff"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), ""));
+}
+
+#[test]
+fn a_name_used_elsewhere_in_the_file_is_left_for_a_person() {
+    let text = "select sum(clicks) / sum(impressions) as click_through_rate from ads order by click_through_rate\n";
+    let dir = common::repository(&[("report.sql", text)]);
+    let (code, stdout, stderr) = metriclint(
+        dir.path(),
+        &["check", ".", "--isolated", "--fix", "--format", "concise"],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(read(dir.path(), "report.sql"), text);
+    assert!(stdout.contains("ML011"), "{stdout}");
+    assert!(
+        stderr.contains("`click_through_rate` is referred to elsewhere in the file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn in_a_jinja_model_only_what_the_user_wrote_is_fixed() {
+    let dir = common::repository(&[
+        ("dbt_project.yml", "name: shop\nversion: '1.0'\nmodel-paths: ['models']\n"),
+        (
+            "macros/rates.sql",
+            "{% macro click_rate() %}sum(clicks) / nullif(sum(impressions), 0) as click_through_rate{% endmacro %}",
+        ),
+        (
+            "models/written.sql",
+            "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as click_through_rate\nfrom {{ ref('ads') }}\ngroup by 1\n",
+        ),
+        (
+            "models/generated.sql",
+            "select campaign_id,\n  {{ click_rate() }}\nfrom {{ ref('ads') }}\ngroup by 1\n",
+        ),
+        ("models/ads.sql", "select 1 as campaign_id, 2 as clicks, 3 as impressions"),
+    ]);
+    let (_, _, stderr) = metriclint(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(
+        read(dir.path(), "models/written.sql"),
+        "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as ctr\nfrom {{ ref('ads') }}\ngroup by 1\n",
+        "{stderr}"
+    );
+    assert_eq!(
+        read(dir.path(), "models/generated.sql"),
+        "select campaign_id,\n  {{ click_rate() }}\nfrom {{ ref('ads') }}\ngroup by 1\n"
+    );
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// On the bundled ad-tech repository, --fix clears every finding with a safe
+/// fix and leaves files that parse; the other findings stay as they were.
+#[test]
+fn fix_clears_the_bundled_repositorys_safe_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/adtech");
+    copy_tree(&fixture, dir.path());
+    let args = [
+        "check",
+        ".",
+        "--registry",
+        "metrics.yaml",
+        "--format",
+        "concise",
+    ];
+    let (_, before, _) = metriclint(dir.path(), &args);
+    let fixable = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains(" ML011 ") || l.contains(" ML020 "))
+            .count()
+    };
+    assert!(fixable(&before) > 0, "{before}");
+    let mut fixing = args.to_vec();
+    fixing.push("--fix");
+    let (_, after, stderr) = metriclint(dir.path(), &fixing);
+    assert_eq!(fixable(&after), 0, "{after}\n{stderr}");
+    assert!(!after.contains("ML900"), "{after}");
+    let others = |text: &str| {
+        text.lines()
+            .filter(|l| !l.contains(" ML011 ") && !l.contains(" ML020 "))
+            .count()
+    };
+    assert_eq!(others(&after), others(&before), "{before}\n---\n{after}");
+}
