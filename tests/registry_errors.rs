@@ -234,6 +234,16 @@ fn names_must_be_snake_case() {
         only_issue("version: 1\nmetrics:\n  - name: Click Rate\n    agg: sum\n    expr: clicks\n");
     assert_eq!(message, "metric name `Click Rate` is not snake_case");
     assert_eq!(help.as_deref(), Some("write it as `click_rate`"));
+    // A name that starts with a digit gets a name that starts with a letter.
+    let (message, _, _, help) =
+        only_issue("version: 1\nmetrics:\n  - name: 7d_reach\n    sql: COUNT(*)\n");
+    assert_eq!(message, "metric name `7d_reach` is not snake_case");
+    assert_eq!(help.as_deref(), Some("write it as `reach_7d`"));
+    let (_, _, _, help) = only_issue("version: 1\nmetrics:\n  - name: 'ctr%'\n    sql: COUNT(*)\n");
+    assert_eq!(
+        help.as_deref(),
+        Some("a name is lower-case letters, digits and `_`, starting with a letter")
+    );
 }
 
 #[test]

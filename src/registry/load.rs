@@ -182,6 +182,22 @@ fn suggestion(word: &str, candidates: &[&str]) -> Option<String> {
         .map(|(_, c)| c.to_string())
 }
 
+/// How to write a name that is not snake_case as one: lower case, words
+/// joined by `_`, a letter first (`7d_reach` is `reach_7d`).
+fn snake_case_help(name: &str) -> String {
+    let mut snake = name.to_lowercase().replace([' ', '-'], "_");
+    if snake.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Some((lead, rest)) = snake.split_once('_') {
+            snake = format!("{rest}_{lead}");
+        }
+    }
+    if is_snake_case(&snake) {
+        format!("write it as `{snake}`")
+    } else {
+        "a name is lower-case letters, digits and `_`, starting with a letter".to_string()
+    }
+}
+
 fn is_snake_case(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
@@ -590,10 +606,7 @@ impl Loader {
                 Some(&name_node),
                 format!("metric name `{name}` is not snake_case"),
                 "not snake_case",
-                Some(format!(
-                    "write it as `{}`",
-                    name.to_lowercase().replace([' ', '-'], "_")
-                )),
+                Some(snake_case_help(&name)),
             );
         }
 
