@@ -1165,6 +1165,7 @@ fn check_sql(
         let first_new = sites.len();
         keep_sites(
             &path_shared,
+            text,
             extracted,
             registry,
             inventory,
@@ -1215,8 +1216,11 @@ fn place_in<'t>(
 
 /// Judges one statement's extracted sites: their findings go to
 /// `findings`, and the sites the cross-report views need to `sites`.
+/// `text` is the file's, for fixes.
+#[allow(clippy::too_many_arguments)]
 fn keep_sites(
     path: &Arc<str>,
+    text: &str,
     extracted: Vec<crate::extract::Site>,
     registry: &Registry,
     inventory: bool,
@@ -1234,7 +1238,15 @@ fn keep_sites(
             // is judged there (never twice, never as a stage of its own).
             let (finding, agreed) =
                 judged_site(path, &site, registry, described(&site.output_name));
-            let finding = finding.filter(|_| site.top_level);
+            let mut finding = finding.filter(|_| site.top_level);
+            // Another scale only: the factor can be taken out or put in.
+            if let Some(f) = finding
+                .as_mut()
+                .filter(|f| f.code == UnitMismatch::INFO.code)
+            {
+                f.fix = scale_between(&site.computation, &metric.agreed)
+                    .and_then(|factor| crate::fix::rescaled(text, site.range, &factor));
+            }
             // A figure agreed in one currency and found in another, where
             // nothing else differs.
             let finding = match (&finding, &metric.currency) {

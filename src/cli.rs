@@ -177,8 +177,9 @@ pub struct CheckArgs {
     pub exit_zero: bool,
 
     /// Apply the safe fixes (ML011: rename an output to the registered
-    /// name; ML020: remove an unused suppression) to the files, check again,
-    /// and report what is left. A fix that would not clear its finding or
+    /// name; ML020: remove an unused suppression; ML004: take out or put in
+    /// a percent's or per-mille's factor) to the files, check again, and
+    /// report what is left. A fix that would not clear its finding or
     /// would break the file's parse is not applied.
     #[arg(long, conflicts_with_all = ["diff", "write_baseline"])]
     pub fix: bool,

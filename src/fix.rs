@@ -135,6 +135,77 @@ fn fix_file(path: &str, before: &str, findings: &[&Finding]) -> Option<FileFix> 
     })
 }
 
+/// The fix of a figure written at `range` of `text` that is `factor` times
+/// the agreed one, where the factor is a percent's or a per-mille's: a
+/// trailing `* 100` (or leading `100 *`) taken out, or `* 100` put in.
+/// `None` for any other factor, or a factor not written so plainly.
+pub fn rescaled(text: &str, range: Range, factor: &crate::canon::Number) -> Option<Fix> {
+    let index = LineIndex::new(text);
+    let (start, end) = (index.offset(range.start), index.offset(range.end));
+    let written = text.get(start..end)?;
+    let value = factor.as_f64()?;
+    let scale = [100.0, 1000.0]
+        .into_iter()
+        .find(|s| (value - s).abs() < 1e-9 || (value * s - 1.0).abs() < 1e-9)?;
+    let scale_text = format!("{scale:.0}");
+    let new = if value > 1.0 {
+        strip_factor(written, &scale_text)?
+    } else {
+        format!("({written}) * {scale_text}")
+    };
+    Some(Fix {
+        title: if value > 1.0 {
+            format!("take out the `* {scale_text}`")
+        } else {
+            format!("multiply by {scale_text}")
+        },
+        edits: vec![Edit {
+            range,
+            old: written.to_string(),
+            new,
+        }],
+        renames: false,
+    })
+}
+
+/// `expr` without a factor written first or last at its top level
+/// (`x * 100`, `100 * x`, `x * 100.0`): `None` where it is not so written.
+fn strip_factor(expr: &str, scale: &str) -> Option<String> {
+    let trimmed = expr.trim();
+    let is_scale = |t: &str| {
+        let t = t.trim();
+        t == scale
+            || t.strip_prefix(scale)
+                .is_some_and(|rest| rest.starts_with('.') && rest[1..].chars().all(|c| c == '0'))
+    };
+    if let Some((rest, last)) = trimmed.rsplit_once('*') {
+        if is_scale(last) && top_level_product(rest) {
+            return Some(rest.trim_end().to_string());
+        }
+    }
+    if let Some((first, rest)) = trimmed.split_once('*') {
+        if is_scale(first) && top_level_product(rest) {
+            return Some(rest.trim_start().to_string());
+        }
+    }
+    None
+}
+
+/// Whether `expr` has no `+` or `-` outside parentheses: taking a factor
+/// off its end leaves the same grouping.
+fn top_level_product(expr: &str) -> bool {
+    let mut depth = 0i32;
+    for c in expr.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            '+' | '-' if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
 /// Whether the fixes of `file`, written, did what they are for: the
 /// findings they fixed are gone from `after` (the check of the fixed
 /// files) and the file parses no worse than in `before`.
@@ -329,6 +400,52 @@ mod tests {
         ));
         assert!(!names_an_output("select 1 -- as ctr\n", "ctr"));
         assert!(names_an_output("select 1 AS \"CTR\"", "ctr"));
+    }
+
+    #[test]
+    fn a_percent_factor_is_taken_out_or_put_in() {
+        let hundred = crate::canon::Number::int(100);
+        let text = "select sum(c) / sum(i) * 100 as ctr from t";
+        let range = Range {
+            start: Position::new(1, 8),
+            end: Position::new(1, 29),
+        };
+        let fix = rescaled(text, range, &hundred).unwrap();
+        assert_eq!(fix.edits[0].old, "sum(c) / sum(i) * 100");
+        assert_eq!(fix.edits[0].new, "sum(c) / sum(i)");
+        let text = "select 100.0 * sum(c) / sum(i) as ctr from t";
+        let range = Range {
+            start: Position::new(1, 8),
+            end: Position::new(1, 31),
+        };
+        assert_eq!(
+            rescaled(text, range, &hundred).unwrap().edits[0].new,
+            "sum(c) / sum(i)"
+        );
+        let hundredth = hundred.recip().unwrap();
+        let text = "select sum(c) / sum(i) as ctr from t";
+        let range = Range {
+            start: Position::new(1, 8),
+            end: Position::new(1, 23),
+        };
+        assert_eq!(
+            rescaled(text, range, &hundredth).unwrap().edits[0].new,
+            "(sum(c) / sum(i)) * 100"
+        );
+        // Not written plainly, or another factor: no fix.
+        let text = "select round(sum(c) / sum(i) * 100, 2) as ctr from t";
+        let range = Range {
+            start: Position::new(1, 8),
+            end: Position::new(1, 39),
+        };
+        assert!(rescaled(text, range, &hundred).is_none());
+        let text = "select sum(c) / sum(i) - 1 * 100 as ctr from t";
+        let range = Range {
+            start: Position::new(1, 8),
+            end: Position::new(1, 33),
+        };
+        assert!(rescaled(text, range, &hundred).is_none());
+        assert!(rescaled(text, range, &crate::canon::Number::int(7)).is_none());
     }
 
     #[test]

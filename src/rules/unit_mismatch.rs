@@ -23,6 +23,11 @@ rule! {
     /// the reader to pick the wrong one; a sum of percent and fraction values is
     /// silently wrong by a factor of 100.
     ///
+    /// ## Fix
+    /// `check --fix` takes out a `* 100` or `* 1000` written first or last
+    /// at the top of the expression, or multiplies a figure that lacks one,
+    /// where the factor is a percent's or a per-mille's.
+    ///
     /// ## Example
     /// ```sql
     /// SELECT 100 * SUM(clicks) / SUM(impressions) AS ctr FROM fct_ad_events
