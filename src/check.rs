@@ -1247,6 +1247,13 @@ fn keep_sites(
                 f.fix = scale_between(&site.computation, &metric.agreed)
                     .and_then(|factor| crate::fix::rescaled(text, site.range, &factor));
             }
+            // Averaged ratios, where the agreement divides totals (unsafe).
+            if let Some(f) = finding
+                .as_mut()
+                .filter(|f| f.code == RatioAggregationMismatch::INFO.code)
+            {
+                f.fix = crate::fix::ratio_of_totals(text, site.range);
+            }
             // A figure agreed in one currency and found in another, where
             // nothing else differs.
             let finding = match (&finding, &metric.currency) {

@@ -188,6 +188,12 @@ pub struct CheckArgs {
     /// exit 1 when it would change something.
     #[arg(long, conflicts_with = "write_baseline")]
     pub diff: bool,
+
+    /// With --fix or --diff, also the fixes that change a figure to the
+    /// agreed computation (ML005: an averaged ratio becomes the ratio of the
+    /// totals).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
 }
 
 /// The severity from which findings fail a run.
@@ -905,7 +911,11 @@ fn fix_files(
         eprintln!("error: --fix and --diff edit files; they do not take --stdin-filename");
         return Err(ExitCode::from(2));
     }
-    let files = crate::fix::plan(&result.findings, &|path| std::fs::read_to_string(path).ok());
+    let files = crate::fix::plan(
+        &result.findings,
+        &|path| std::fs::read_to_string(path).ok(),
+        args.unsafe_fixes,
+    );
     let tell_skipped = |file: &crate::fix::FileFix| {
         for (code, line, why) in &file.skipped {
             eprintln!("not fixed: {}:{line}: {code}: {why}", file.path);

@@ -21,6 +21,9 @@ pub struct Fix {
     /// elsewhere (an `ORDER BY` alias, an outer query): it is applied only
     /// where the old name occurs nowhere else in the file.
     pub renames: bool,
+    /// Whether it changes what the report computes (to the agreed
+    /// computation): applied only with `--unsafe-fixes`.
+    pub changes_the_figure: bool,
 }
 
 /// One replacement in a file.
@@ -47,9 +50,20 @@ pub struct FileFix {
 /// Applies the fixes of `findings` to the texts `read` gives for their
 /// files (`None`: the file cannot be read, so nothing of it is fixed).
 /// Files whose fixes change nothing are left out.
-pub fn plan(findings: &[Finding], read: &dyn Fn(&str) -> Option<String>) -> Vec<FileFix> {
+/// With `unsafe_fixes`, the fixes that change a figure to the agreed one
+/// are applied too.
+pub fn plan(
+    findings: &[Finding],
+    read: &dyn Fn(&str) -> Option<String>,
+    unsafe_fixes: bool,
+) -> Vec<FileFix> {
     let mut by_path: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for finding in findings.iter().filter(|f| f.fix.is_some()) {
+    let wanted = |f: &&Finding| {
+        f.fix
+            .as_ref()
+            .is_some_and(|fix| unsafe_fixes || !fix.changes_the_figure)
+    };
+    for finding in findings.iter().filter(wanted) {
         by_path.entry(&finding.path).or_default().push(finding);
     }
     let mut out = Vec::new();
@@ -165,6 +179,75 @@ pub fn rescaled(text: &str, range: Range, factor: &crate::canon::Number) -> Opti
             new,
         }],
         renames: false,
+        changes_the_figure: false,
+    })
+}
+
+/// The unsafe fix of an average or sum of per-row ratios written at
+/// `range` of `text` (`AVG(clicks / impressions)`, `SUM(SAFE_DIVIDE(a,
+/// b))`): the ratio of the totals, `SUM(clicks) / NULLIF(SUM(impressions),
+/// 0)`. It changes the figure, to the agreed one. `None` for anything
+/// else (a scaled ratio, an average of a ratio column).
+pub fn ratio_of_totals(text: &str, range: Range) -> Option<Fix> {
+    use sqlparser::ast::{BinaryOperator, Expr as AstExpr};
+    let index = LineIndex::new(text);
+    let (start, end) = (index.offset(range.start), index.offset(range.end));
+    let written = text.get(start..end)?;
+    let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
+        .try_with_sql(written)
+        .and_then(|mut p| p.parse_expr())
+        .ok()?;
+    let AstExpr::Function(function) = &parsed else {
+        return None;
+    };
+    let name = function.name.to_string().to_lowercase();
+    if !matches!(name.as_str(), "avg" | "sum") || function.over.is_some() {
+        return None;
+    }
+    let args = crate::canon::integer::plain_arguments(&function.args)?;
+    let [ratio] = args.as_slice() else {
+        return None;
+    };
+    let unguarded = |e: &AstExpr| -> String {
+        match e {
+            AstExpr::Function(f) if f.name.to_string().eq_ignore_ascii_case("nullif") => {
+                crate::canon::integer::plain_arguments(&f.args)
+                    .and_then(|a| a.first().map(|x| x.to_string()))
+                    .unwrap_or_else(|| e.to_string())
+            }
+            AstExpr::Nested(inner) => inner.to_string(),
+            other => other.to_string(),
+        }
+    };
+    let (numerator, denominator) = match ratio {
+        AstExpr::BinaryOp {
+            left,
+            op: BinaryOperator::Divide,
+            right,
+        } => (left.to_string(), unguarded(right)),
+        AstExpr::Function(f)
+            if matches!(
+                f.name.to_string().to_lowercase().as_str(),
+                "safe_divide" | "div0" | "div0null"
+            ) =>
+        {
+            let args = crate::canon::integer::plain_arguments(&f.args)?;
+            let [n, d] = args.as_slice() else {
+                return None;
+            };
+            (n.to_string(), unguarded(d))
+        }
+        _ => return None,
+    };
+    Some(Fix {
+        title: "divide the totals".to_string(),
+        edits: vec![Edit {
+            range,
+            old: written.to_string(),
+            new: format!("SUM({numerator}) / NULLIF(SUM({denominator}), 0)"),
+        }],
+        renames: false,
+        changes_the_figure: true,
     })
 }
 
@@ -333,6 +416,7 @@ mod tests {
                     new: new.to_string(),
                 }],
                 renames: true,
+                changes_the_figure: false,
             }),
             ..Finding::of(&info, "r.sql", range, "m".to_string())
         }
@@ -342,7 +426,7 @@ mod tests {
     fn an_alias_is_renamed_where_nothing_else_names_it() {
         let text = "select sum(c) / sum(i) as click_through_rate from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()));
+        let files = plan(&findings, &|_| Some(text.to_string()), false);
         assert_eq!(files[0].after, "select sum(c) / sum(i) as ctr from t\n");
         assert_eq!(files[0].fixed, vec![("ML011", 1)]);
     }
@@ -352,11 +436,11 @@ mod tests {
         let text =
             "select sum(c) / sum(i) as click_through_rate from t order by click_through_rate\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()));
+        let files = plan(&findings, &|_| Some(text.to_string()), false);
         assert_eq!(files[0].after, text);
         assert!(files[0].skipped[0].2.contains("referred to elsewhere"));
         let moved = "select 1,\n sum(c) / sum(i) as click_through_rate from t\n";
-        let files = plan(&findings, &|_| Some(moved.to_string()));
+        let files = plan(&findings, &|_| Some(moved.to_string()), false);
         assert_eq!(files[0].after, moved);
         assert!(files[0].skipped[0].2.contains("no longer holds"));
     }
@@ -365,7 +449,7 @@ mod tests {
     fn a_fix_counts_only_if_its_finding_is_gone_and_the_file_parses() {
         let text = "select sum(c) / sum(i) as click_through_rate from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()));
+        let files = plan(&findings, &|_| Some(text.to_string()), false);
         let parse_error = Finding::of(
             &crate::rules::ParseError::INFO,
             "r.sql",
@@ -381,7 +465,7 @@ mod tests {
     fn a_rename_to_a_name_the_file_uses_is_left_alone() {
         let text = "select sum(c) / sum(i) as click_through_rate, 1 as ctr from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()));
+        let files = plan(&findings, &|_| Some(text.to_string()), false);
         assert_eq!(files[0].after, text);
         assert!(files[0].skipped[0]
             .2
@@ -449,10 +533,43 @@ mod tests {
     }
 
     #[test]
+    fn averaged_ratios_become_a_ratio_of_totals() {
+        for (written, fixed) in [
+            (
+                "AVG(clicks / impressions)",
+                Some("SUM(clicks) / NULLIF(SUM(impressions), 0)"),
+            ),
+            (
+                "avg(e.clicks / nullif(e.impressions, 0))",
+                Some("SUM(e.clicks) / NULLIF(SUM(e.impressions), 0)"),
+            ),
+            (
+                "SUM(SAFE_DIVIDE(clicks, impressions))",
+                Some("SUM(clicks) / NULLIF(SUM(impressions), 0)"),
+            ),
+            ("AVG(ctr)", None),
+            ("AVG(clicks / impressions) * 100", None),
+        ] {
+            let text = format!("select {written} as ctr from t");
+            let range = Range {
+                start: Position::new(1, 8),
+                end: Position::new(1, 8 + written.chars().count() as u32),
+            };
+            let fix = ratio_of_totals(&text, range);
+            assert_eq!(
+                fix.as_ref().map(|f| f.edits[0].new.as_str()),
+                fixed,
+                "{written}"
+            );
+            assert!(fix.is_none_or(|f| f.changes_the_figure));
+        }
+    }
+
+    #[test]
     fn a_diff_shows_the_change() {
         let text = "select sum(c) / sum(i) as click_through_rate from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()));
+        let files = plan(&findings, &|_| Some(text.to_string()), false);
         let diff = unified_diff(&files[0]);
         assert!(diff.contains("--- a/r.sql\n+++ b/r.sql\n"), "{diff}");
         assert!(

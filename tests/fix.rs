@@ -162,3 +162,36 @@ fn fix_clears_the_bundled_repositorys_safe_findings() {
     };
     assert_eq!(others(&after), others(&before), "{before}\n---\n{after}");
 }
+
+/// The fix that changes a figure (ML005: averaged ratios to the ratio of
+/// the totals) is applied only with --unsafe-fixes.
+#[test]
+fn a_fix_that_changes_the_figure_waits_for_unsafe_fixes() {
+    let text =
+        "select campaign_id, avg(clicks / nullif(impressions, 0)) as ctr from ads group by 1\n";
+    let dir = common::repository(&[("report.sql", text)]);
+    let (_, stdout, _) = metriclint(
+        dir.path(),
+        &["check", ".", "--isolated", "--fix", "--format", "concise"],
+    );
+    assert_eq!(read(dir.path(), "report.sql"), text);
+    assert!(stdout.contains("ML005"), "{stdout}");
+    let (code, stdout, stderr) = metriclint(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--isolated",
+            "--fix",
+            "--unsafe-fixes",
+            "--format",
+            "concise",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        read(dir.path(), "report.sql"),
+        "select campaign_id, SUM(clicks) / NULLIF(SUM(impressions), 0) as ctr from ads group by 1\n"
+    );
+    assert!(!stdout.contains("ML005"), "{stdout}");
+}

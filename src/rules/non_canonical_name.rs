@@ -68,6 +68,7 @@ impl NonCanonicalName {
                 new: metric.name.clone(),
             }],
             renames: true,
+            changes_the_figure: false,
         });
         finding
     }

@@ -35,6 +35,12 @@ rule! {
     /// with ten million: a campaign's "average CTR" can be several times its
     /// real CTR. A sum of ratios is not a ratio at all.
     ///
+    /// ## Fix
+    /// `check --fix --unsafe-fixes` rewrites an average or sum of per-row
+    /// ratios written as one (`AVG(a / b)`) as the ratio of the totals
+    /// (`SUM(a) / NULLIF(SUM(b), 0)`). It changes the figure, to the agreed
+    /// one, so it waits for `--unsafe-fixes`.
+    ///
     /// ## Example
     /// ```sql
     /// SELECT campaign_id, AVG(daily_ctr) AS ctr FROM campaign_daily GROUP BY 1

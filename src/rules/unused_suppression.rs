@@ -62,6 +62,7 @@ impl UnusedSuppression {
                     new: String::new(),
                 }],
                 renames: false,
+                changes_the_figure: false,
             }),
             ..Finding::of(
                 &info,
