@@ -66,11 +66,40 @@ pub fn plan(
     for finding in findings.iter().filter(wanted) {
         by_path.entry(&finding.path).or_default().push(finding);
     }
+    // A file metriclint could not read whole (a statement that does not
+    // parse, a template that does not render) is not edited.
+    let unreadable = |path: &str| {
+        findings
+            .iter()
+            .find(|f| f.path == path && matches!(f.code, "ML900" | "ML901"))
+    };
     let mut out = Vec::new();
     for (path, findings) in by_path {
         let Some(before) = read(path) else {
             continue;
         };
+        if let Some(problem) = unreadable(path) {
+            out.push(FileFix {
+                path: path.to_string(),
+                after: before.clone(),
+                before,
+                fixed: Vec::new(),
+                skipped: findings
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.code,
+                            f.range.start.line,
+                            format!(
+                                "the file has an {} at line {}; fix that first",
+                                problem.code, problem.range.start.line
+                            ),
+                        )
+                    })
+                    .collect(),
+            });
+            continue;
+        }
         if let Some(file) = fix_file(path, &before, &findings) {
             out.push(file);
         }
@@ -563,6 +592,28 @@ mod tests {
             );
             assert!(fix.is_none_or(|f| f.changes_the_figure));
         }
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_not_edited() {
+        let text = "select sum(c) / sum(i) as click_through_rate from t;\nselec 1\n";
+        let broken = Finding::of(
+            &crate::rules::ParseError::INFO,
+            "r.sql",
+            Range {
+                start: Position::new(2, 1),
+                end: Position::new(2, 6),
+            },
+            "cannot parse".to_string(),
+        );
+        let findings = [rename(1, 27, "click_through_rate", "ctr"), broken];
+        let files = plan(&findings, &|_| Some(text.to_string()), false);
+        assert_eq!(files[0].after, text);
+        assert!(
+            files[0].skipped[0].2.contains("ML900 at line 2"),
+            "{:?}",
+            files[0].skipped
+        );
     }
 
     #[test]
