@@ -899,6 +899,42 @@ fn leave_out_baseline(
     }
 }
 
+/// The texts of the checked files and of the dbt property files (YAML with
+/// `models:`) under `paths`, by path as shown: where a renamed output may
+/// be read by its old name.
+fn context_texts(paths: &[PathBuf], checked: &[String]) -> Vec<(String, String)> {
+    let mut texts: Vec<(String, String)> = checked
+        .iter()
+        .filter_map(|p| Some((p.clone(), std::fs::read_to_string(p).ok()?)))
+        .collect();
+    for root in paths.iter().filter(|p| p.is_dir()) {
+        for entry in walkdir::WalkDir::new(root)
+            .into_iter()
+            .filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                e.depth() == 0
+                    || !(name.starts_with('.')
+                        || matches!(name.as_ref(), "target" | "dbt_packages" | "node_modules"))
+            })
+            .flatten()
+        {
+            let yaml = entry
+                .path()
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
+            if yaml && entry.file_type().is_file() {
+                // A dbt property file (not a registry, which names synonyms).
+                if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                    if text.lines().any(|l| l.starts_with("models:")) {
+                        texts.push((entry.path().display().to_string(), text));
+                    }
+                }
+            }
+        }
+    }
+    texts
+}
+
 /// `--diff`: prints what the safe fixes of `result`'s findings would change,
 /// and returns the exit code (1 when something would change). `--fix`:
 /// writes them, checks again, puts back any file whose fixes did not clear
@@ -911,11 +947,33 @@ fn fix_files(
         eprintln!("error: --fix and --diff edit files; they do not take --stdin-filename");
         return Err(ExitCode::from(2));
     }
+    // A run of named files sees only them: a suppression of something
+    // other files would show may look unused, so none is removed.
+    let named_files = args.inputs.paths.iter().any(|p| p.is_file());
+    let mut findings = std::mem::take(&mut result.findings);
+    for f in &mut findings {
+        if named_files && f.code == crate::rules::UnusedSuppression::INFO.code {
+            f.fix = None;
+        }
+    }
+    // The other files of the run, and the YAML beside them (a dbt model's
+    // columns), where a renamed output may be read by its old name.
+    let context = context_texts(&args.inputs.paths, &result.checked);
+    let named_elsewhere = |name: &str, own: &str| -> Option<String> {
+        let bare = name.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase();
+        context
+            .iter()
+            .filter(|(path, _)| path != own)
+            .find(|(_, text)| crate::fix::names_word(text, &bare))
+            .map(|(path, _)| path.clone())
+    };
     let files = crate::fix::plan(
-        &result.findings,
+        &findings,
         &|path| std::fs::read_to_string(path).ok(),
+        &named_elsewhere,
         args.unsafe_fixes,
     );
+    result.findings = findings;
     let tell_skipped = |file: &crate::fix::FileFix| {
         for (code, line, why) in &file.skipped {
             eprintln!("not fixed: {}:{line}: {code}: {why}", file.path);
@@ -943,35 +1001,52 @@ fn fix_files(
     if changed.is_empty() {
         return Ok(None);
     }
+    // Whatever goes wrong once a file is written, every written file is
+    // put back as it was.
+    let put_back_all = |written: &[&crate::fix::FileFix]| {
+        for file in written {
+            if let Err(e) = std::fs::write(&file.path, &file.before) {
+                eprintln!("error: cannot restore {}: {e}", file.path);
+            }
+        }
+    };
+    let mut written: Vec<&crate::fix::FileFix> = Vec::new();
     for file in &changed {
         if let Err(e) = std::fs::write(&file.path, &file.after) {
-            eprintln!("error: cannot write {}: {e}", file.path);
+            eprintln!(
+                "error: cannot write {}: {e}; the files fixed so far are put back",
+                file.path
+            );
+            put_back_all(&written);
             return Err(ExitCode::from(2));
         }
+        written.push(file);
     }
     let recheck = || -> Result<crate::check::CheckResult, ExitCode> {
         let (settings, mut again) = run_with_stdin(&args.inputs, false, None)?;
         leave_out_baseline(args, &settings, &mut again, false)?;
         Ok(again)
     };
-    let mut again = recheck()?;
-    // A fix must clear its finding and keep the file parsing.
-    let mut put_back = Vec::new();
-    for file in &changed {
-        if !crate::fix::cleared(file, &result.findings, &again.findings) {
-            put_back.push(*file);
+    let mut again = match recheck() {
+        Ok(again) => again,
+        Err(code) => {
+            put_back_all(&written);
+            return Err(code);
         }
-    }
+    };
+    // A fix must clear its finding and keep the file parsing.
+    let put_back: Vec<&crate::fix::FileFix> = changed
+        .iter()
+        .copied()
+        .filter(|file| !crate::fix::cleared(file, &result.findings, &again.findings))
+        .collect();
     for file in &put_back {
         eprintln!(
             "not fixed: {}: the fixes did not clear their findings, or broke the file's parse; it is left as it was",
             file.path
         );
-        if let Err(e) = std::fs::write(&file.path, &file.before) {
-            eprintln!("error: cannot restore {}: {e}", file.path);
-            return Err(ExitCode::from(2));
-        }
     }
+    put_back_all(&put_back);
     if !put_back.is_empty() {
         again = recheck()?;
     }

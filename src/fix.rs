@@ -52,9 +52,13 @@ pub struct FileFix {
 /// Files whose fixes change nothing are left out.
 /// With `unsafe_fixes`, the fixes that change a figure to the agreed one
 /// are applied too.
+/// `named_elsewhere(name, path)` says another file of the project that
+/// names `name` (another report, a model's YAML), if one does: a renamed
+/// output is read there.
 pub fn plan(
     findings: &[Finding],
     read: &dyn Fn(&str) -> Option<String>,
+    named_elsewhere: &dyn Fn(&str, &str) -> Option<String>,
     unsafe_fixes: bool,
 ) -> Vec<FileFix> {
     let mut by_path: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
@@ -100,16 +104,25 @@ pub fn plan(
             });
             continue;
         }
-        if let Some(file) = fix_file(path, &before, &findings) {
+        if let Some(file) = fix_file(path, &before, &findings, named_elsewhere) {
             out.push(file);
         }
     }
     out
 }
 
-fn fix_file(path: &str, before: &str, findings: &[&Finding]) -> Option<FileFix> {
-    let index = LineIndex::new(before);
+fn fix_file(
+    path: &str,
+    before: &str,
+    findings: &[&Finding],
+    named_elsewhere: &dyn Fn(&str, &str) -> Option<String>,
+) -> Option<FileFix> {
+    // Positions are counted after a byte-order mark, as the check counts them.
+    let bom = if before.starts_with('\u{feff}') { 3 } else { 0 };
+    let index = LineIndex::new(&before[bom..]);
     let mut taken: Vec<(usize, usize, &str)> = Vec::new();
+    // The names renames give, so that two never give one name.
+    let mut given: Vec<String> = Vec::new();
     let mut fixed = Vec::new();
     let mut skipped = Vec::new();
     for finding in findings {
@@ -118,7 +131,10 @@ fn fix_file(path: &str, before: &str, findings: &[&Finding]) -> Option<FileFix> 
         let mut edits = Vec::new();
         let mut why = None;
         for edit in &fix.edits {
-            let (start, end) = (index.offset(edit.range.start), index.offset(edit.range.end));
+            let (start, end) = (
+                bom + index.offset(edit.range.start),
+                bom + index.offset(edit.range.end),
+            );
             if before.get(start..end) != Some(edit.old.as_str()) {
                 why = Some("the file no longer holds the text the fix replaces".to_string());
                 break;
@@ -130,12 +146,24 @@ fn fix_file(path: &str, before: &str, findings: &[&Finding]) -> Option<FileFix> 
                 ));
                 break;
             }
-            if fix.renames && names_an_output(before, &edit.new) {
+            if fix.renames
+                && (occurs_elsewhere(before, &edit.new, None)
+                    || given.iter().any(|g| g.eq_ignore_ascii_case(&edit.new)))
+            {
                 why = Some(format!(
-                    "`{}` names an output in the file already; two outputs of one name would clash",
+                    "`{}` is a name in the file already; two outputs of one name would clash",
                     edit.new
                 ));
                 break;
+            }
+            if fix.renames {
+                if let Some(other) = named_elsewhere(&edit.old, path) {
+                    why = Some(format!(
+                        "`{}` is named in {other} too, which reads it by that name",
+                        edit.old.trim_matches(['"', '`', '[', ']'])
+                    ));
+                    break;
+                }
             }
             let overlaps = taken
                 .iter()
@@ -151,6 +179,9 @@ fn fix_file(path: &str, before: &str, findings: &[&Finding]) -> Option<FileFix> 
             Some(why) => skipped.push((finding.code, line, why)),
             None => {
                 taken.extend(edits);
+                if fix.renames {
+                    given.extend(fix.edits.iter().map(|e| e.new.clone()));
+                }
                 fixed.push((finding.code, line));
             }
         }
@@ -336,66 +367,43 @@ pub fn cleared(file: &FileFix, before: &[Finding], after: &[Finding]) -> bool {
         })
 }
 
-/// `text` with its comments and string literals blanked (bytes kept, so
-/// offsets hold): what the SQL names, not what it says.
+/// `text` with its whole-line `--` comments blanked (bytes kept, so
+/// offsets hold), lower-cased in ASCII only (byte lengths kept). Nothing
+/// else is taken for prose: a quote may open a string in one dialect and
+/// not in another, and a name inside a Jinja tag or a string may well be
+/// a reference (`cluster_by=['ctr']`).
 fn code_only(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = bytes.to_vec();
-    let mut i = 0;
-    let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
-        for b in &mut out[from..to] {
-            if *b != b'\n' {
-                *b = b' ';
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with("--") {
+            for c in line.chars() {
+                if matches!(c, '\n' | '\r') {
+                    out.push(c);
+                } else {
+                    out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+                }
             }
+        } else {
+            out.push_str(&line.to_ascii_lowercase());
         }
-    };
-    while i < bytes.len() {
-        let end = match (bytes[i], bytes.get(i + 1)) {
-            (b'-', Some(b'-')) => bytes[i..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |n| i + n),
-            (b'/', Some(b'*')) => text[i + 2..]
-                .find("*/")
-                .map_or(bytes.len(), |n| i + 2 + n + 2),
-            (b'\'', _) => bytes[i + 1..]
-                .iter()
-                .position(|&b| b == b'\'')
-                .map_or(bytes.len(), |n| i + 1 + n + 1),
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        blank(&mut out, i, end);
-        i = end;
     }
-    // Only ASCII bytes were blanked: the text is still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+    out
 }
 
-/// Whether `text` names an output `name` (`AS name`, quoted or not,
-/// case-insensitively).
-fn names_an_output(text: &str, name: &str) -> bool {
-    let lower = code_only(text).to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || matches!(c, '"' | '`' | '[' | ']')))
-        .filter(|w| !w.is_empty())
-        .collect();
-    let name = name.to_lowercase();
-    words
-        .windows(2)
-        .any(|pair| pair[0] == "as" && pair[1].trim_matches(['"', '`', '[', ']']) == name)
+/// Whether `text` names `name` as a word outside its comment lines (ASCII
+/// case aside): another file that reads a renamed output by its old name.
+pub fn names_word(text: &str, name: &str) -> bool {
+    occurs_elsewhere(text, name, None)
 }
 
 /// Whether `name` occurs in `text` as a word anywhere but at `at`
 /// (case-insensitively, quotes aside).
 fn occurs_elsewhere(text: &str, name: &str, at: Option<usize>) -> bool {
-    let bare = name.trim_matches(['"', '`', '[', ']']).to_lowercase();
+    let bare = name.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase();
     if bare.is_empty() {
         return true;
     }
-    let lower = code_only(text).to_lowercase();
+    let lower = code_only(text);
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let mut from = 0;
     while let Some(found) = lower[from..].find(&bare) {
@@ -455,7 +463,7 @@ mod tests {
     fn an_alias_is_renamed_where_nothing_else_names_it() {
         let text = "select sum(c) / sum(i) as click_through_rate from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()), false);
+        let files = plan(&findings, &|_| Some(text.to_string()), &|_, _| None, false);
         assert_eq!(files[0].after, "select sum(c) / sum(i) as ctr from t\n");
         assert_eq!(files[0].fixed, vec![("ML011", 1)]);
     }
@@ -465,11 +473,11 @@ mod tests {
         let text =
             "select sum(c) / sum(i) as click_through_rate from t order by click_through_rate\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()), false);
+        let files = plan(&findings, &|_| Some(text.to_string()), &|_, _| None, false);
         assert_eq!(files[0].after, text);
         assert!(files[0].skipped[0].2.contains("referred to elsewhere"));
         let moved = "select 1,\n sum(c) / sum(i) as click_through_rate from t\n";
-        let files = plan(&findings, &|_| Some(moved.to_string()), false);
+        let files = plan(&findings, &|_| Some(moved.to_string()), &|_, _| None, false);
         assert_eq!(files[0].after, moved);
         assert!(files[0].skipped[0].2.contains("no longer holds"));
     }
@@ -478,7 +486,7 @@ mod tests {
     fn a_fix_counts_only_if_its_finding_is_gone_and_the_file_parses() {
         let text = "select sum(c) / sum(i) as click_through_rate from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()), false);
+        let files = plan(&findings, &|_| Some(text.to_string()), &|_, _| None, false);
         let parse_error = Finding::of(
             &crate::rules::ParseError::INFO,
             "r.sql",
@@ -494,25 +502,33 @@ mod tests {
     fn a_rename_to_a_name_the_file_uses_is_left_alone() {
         let text = "select sum(c) / sum(i) as click_through_rate, 1 as ctr from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()), false);
+        let files = plan(&findings, &|_| Some(text.to_string()), &|_, _| None, false);
         assert_eq!(files[0].after, text);
-        assert!(files[0].skipped[0]
-            .2
-            .contains("names an output in the file already"));
+        assert!(files[0].skipped[0].2.contains("a name in the file already"));
     }
 
     #[test]
-    fn comments_and_strings_name_nothing() {
-        let text = "-- Click through rate report\nselect sum(c) / sum(i) as click_through_rate, 'click_through_rate' as label from t\n/* click_through_rate */\n";
-        let at = text.find("click_through_rate,").unwrap();
+    fn a_comment_line_names_nothing_but_a_string_or_a_tag_may() {
+        let text =
+            "-- click_through_rate report\nselect sum(c) / sum(i) as click_through_rate from t\n";
+        let at = text.find("click_through_rate from").unwrap();
         assert!(!occurs_elsewhere(text, "click_through_rate", Some(at)));
-        assert!(occurs_elsewhere(
-            &format!("{text}order by click_through_rate"),
-            "click_through_rate",
-            Some(at)
-        ));
-        assert!(!names_an_output("select 1 -- as ctr\n", "ctr"));
-        assert!(names_an_output("select 1 AS \"CTR\"", "ctr"));
+        for more in [
+            "order by click_through_rate",
+            "{{ config(cluster_by=['click_through_rate']) }}",
+            "{# don't #} order by click_through_rate",
+            "where x = 'o\\'brien' order by click_through_rate",
+        ] {
+            let text = format!("{text}{more}\n");
+            assert!(
+                occurs_elsewhere(&text, "click_through_rate", Some(at)),
+                "{more}"
+            );
+        }
+        // Lower-casing keeps byte offsets: `İ` before the alias.
+        let text = "select 1 as \"İl\", sum(c) / sum(i) as click_through_rate from t\n";
+        let at = text.find("click_through_rate").unwrap();
+        assert!(!occurs_elsewhere(text, "click_through_rate", Some(at)));
     }
 
     #[test]
@@ -607,7 +623,7 @@ mod tests {
             "cannot parse".to_string(),
         );
         let findings = [rename(1, 27, "click_through_rate", "ctr"), broken];
-        let files = plan(&findings, &|_| Some(text.to_string()), false);
+        let files = plan(&findings, &|_| Some(text.to_string()), &|_, _| None, false);
         assert_eq!(files[0].after, text);
         assert!(
             files[0].skipped[0].2.contains("ML900 at line 2"),
@@ -620,7 +636,7 @@ mod tests {
     fn a_diff_shows_the_change() {
         let text = "select sum(c) / sum(i) as click_through_rate from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
-        let files = plan(&findings, &|_| Some(text.to_string()), false);
+        let files = plan(&findings, &|_| Some(text.to_string()), &|_, _| None, false);
         let diff = unified_diff(&files[0]);
         assert!(diff.contains("--- a/r.sql\n+++ b/r.sql\n"), "{diff}");
         assert!(

@@ -41,6 +41,9 @@ struct Directive {
     /// What to delete to remove it, and where: the comment with the
     /// blanks before it, or its whole line where it is alone on it.
     removal: Option<(Range, String)>,
+    /// Whether the comment names another tool's codes beside ours
+    /// (`noqa: LT01, ML001`).
+    shared: bool,
 }
 
 impl Directive {
@@ -179,6 +182,15 @@ impl Suppressions {
                 used: false,
                 ours,
                 removal: Some(removal),
+                shared: comment
+                    .split([':', ',', ' ', '='])
+                    .map(|w| w.trim().to_ascii_uppercase())
+                    .any(|w| {
+                        w.len() > 2
+                            && w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                            && w.chars().any(|c| c.is_ascii_digit())
+                            && !is_our_code(&w)
+                    }),
             });
         }
         Suppressions { directives }
@@ -256,9 +268,17 @@ impl Suppressions {
                     Kind::File => "disable-file",
                     Kind::Enable => "enable",
                 };
-                // A range's end (`enable`) goes with its start; only a
-                // comment that is one directive alone is removed whole.
-                let removal = d.removal.clone().filter(|_| d.kind != Kind::Disable);
+                // A range's end (`enable`) goes with its start; a comment
+                // that names another tool's codes too is theirs as well; a
+                // suppression of every rule or of cross-report drift may be
+                // unused only because this run saw some reports: none is
+                // removed.
+                let removal = d.removal.clone().filter(|_| {
+                    d.kind != Kind::Disable
+                        && !d.shared
+                        && !d.codes.is_empty()
+                        && !d.codes.iter().any(|c| c == "ML010")
+                });
                 UnusedSuppression::finding(path, d.range, what, &d.written, removal)
             })
             .collect()

@@ -25,7 +25,7 @@ fn read(dir: &std::path::Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap()
 }
 
-const REPORT: &str = "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as click_through_rate, -- noqa: ML004\n  sum(spend) as media_spend\nfrom ads group by 1\n-- noqa: ML001\n";
+const REPORT: &str = "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as click_through_rate, -- noqa: ML004\n  sum(media_cost) as media_spend\nfrom ads group by 1\n-- noqa: ML001\n";
 
 #[test]
 fn fix_renames_outputs_and_removes_unused_suppressions() {
@@ -39,7 +39,7 @@ fn fix_renames_outputs_and_removes_unused_suppressions() {
     assert!(stderr.contains("fixed 4 findings in 1 file"), "{stderr}");
     assert_eq!(
         read(dir.path(), "report.sql"),
-        "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as ctr,\n  sum(spend) as spend\nfrom ads group by 1\n"
+        "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as ctr,\n  sum(media_cost) as spend\nfrom ads group by 1\n"
     );
     // Fixed files check clean, and a second --fix changes nothing.
     let (code, _, stderr) = metriclint(dir.path(), &["check", ".", "--isolated", "--fix"]);
@@ -194,4 +194,55 @@ fn a_fix_that_changes_the_figure_waits_for_unsafe_fixes() {
         "select campaign_id, SUM(clicks) / NULLIF(SUM(impressions), 0) as ctr from ads group by 1\n"
     );
     assert!(!stdout.contains("ML005"), "{stdout}");
+}
+
+/// A rename is refused where the new name is already a name in the file
+/// (two outputs of one name), or where another file of the run, or a dbt
+/// property file, reads the old name; a suppression is not removed in a
+/// run of named files (what other files would show is not seen).
+#[test]
+fn renames_other_files_read_and_names_that_would_clash_are_left_alone() {
+    let dir = common::repository(&[
+        (
+            "report.sql",
+            "select campaign_id, ctr, sum(clicks) / nullif(sum(impressions), 0) as click_through_rate from ads group by 1, 2\n",
+        ),
+        (
+            "view.sql",
+            "create view rates as select sum(clicks) / nullif(sum(impressions), 0) as clickthrough_rate from ads\n",
+        ),
+        ("dashboard.sql", "select clickthrough_rate from rates where clickthrough_rate > 0.02\n"),
+    ]);
+    let (_, _, stderr) = metriclint(dir.path(), &["check", ".", "--isolated", "--fix"]);
+    assert!(
+        stderr.contains("`ctr` is a name in the file already"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`clickthrough_rate` is named in"),
+        "{stderr}"
+    );
+    assert!(read(dir.path(), "view.sql").contains("as clickthrough_rate"));
+    // A run of named files: no suppression is removed.
+    let dir = common::repository(&[("a.sql", "select 1 as x -- noqa: ML010\n")]);
+    let (_, _, _) = metriclint(dir.path(), &["check", "a.sql", "--isolated", "--fix"]);
+    assert_eq!(read(dir.path(), "a.sql"), "select 1 as x -- noqa: ML010\n");
+}
+
+/// A `noqa` that names another linter's codes beside ours is theirs too, and
+/// a suppression of cross-report drift may be unused only in this run: the
+/// finding stays, and nothing is removed.
+#[test]
+fn shared_or_cross_report_suppressions_are_not_removed() {
+    let text = "select a, b from t; -- noqa: LT01, ML001\nselect 1 as x; -- noqa: ML010\nselect 2 as y; -- noqa: ML004\n";
+    let dir = common::repository(&[("report.sql", text)]);
+    let (_, stdout, _) = metriclint(
+        dir.path(),
+        &["check", ".", "--isolated", "--fix", "--format", "concise"],
+    );
+    assert_eq!(
+        read(dir.path(), "report.sql"),
+        "select a, b from t; -- noqa: LT01, ML001\nselect 1 as x; -- noqa: ML010\nselect 2 as y;\n"
+    );
+    assert_eq!(stdout.matches("ML020").count(), 2, "{stdout}");
 }

@@ -105,6 +105,25 @@ impl Walk {
                 agreed(known.into_iter().map(|(_, m)| m))
             }
             Expr::Product(product) => {
+                // A constant that is no power of ten (`* 1.08`) is a rate
+                // written out: the value is converted.
+                let power_of_ten = |n: &crate::canon::Number| {
+                    n.as_f64().is_some_and(|v| {
+                        let exponent = v.abs().log10();
+                        v != 0.0 && (exponent - exponent.round()).abs() < 1e-9
+                    })
+                };
+                let converted = !power_of_ten(&product.coefficient)
+                    || product
+                        .factors
+                        .iter()
+                        .any(|f| matches!(&f.expr, Expr::Number(n) if !power_of_ten(n)));
+                if converted {
+                    for factor in &product.factors {
+                        self.value(&factor.expr);
+                    }
+                    return None;
+                }
                 let (mut above, mut below) = (Vec::new(), Vec::new());
                 for factor in &product.factors {
                     if matches!(factor.expr, Expr::Number(_)) {
@@ -227,7 +246,7 @@ fn reads_a_rate(expr: &Expr) -> bool {
                 w,
                 "fx" | "rate" | "rates" | "exchange" | "conversion" | "forex"
             )
-        });
+        }) || crate::names::names_an_exchange_rate(name);
     });
     found
 }
@@ -304,6 +323,8 @@ mod tests {
             "SUM(amount_eur) / SUM(amount_usd)",
             // Converted before it meets the other.
             "SUM(revenue_eur * fx_rate) / SUM(spend_usd)",
+            "SUM(revenue_eur / eur_per_usd) - SUM(cost_usd)",
+            "SUM(revenue_eur * 1.08) - SUM(cost_usd)",
             "SUM(revenue_eur / eur_per_usd_rate) - SUM(cost_usd)",
             // A price of a token.
             "SUM(volume_usd) / SUM(fees_eth)",

@@ -6,23 +6,24 @@ use crate::source::Range;
 rule! {
     /// ## What it does
     /// Finds an operation on a value and itself: `qty - qty` is always 0,
-    /// `qty / qty` always 1, and `end_date > end_date`, `total <> total` or
-    /// `x IS DISTINCT FROM x` are never true. Anywhere in a statement: a
+    /// `qty / qty` always 1, and `end_date > end_date` or `total < total`
+    /// are never true. Anywhere in a statement: a
     /// figure's formula, a CASE, a WHERE, a JOIN's ON. Parentheses aside,
     /// the two sides must be written alike, and read a column.
     ///
     /// Left alone: `x = x`, `x >= x` and `x <= x`, which are true wherever x
-    /// is not NULL and are sometimes written on purpose as a NULL test;
+    /// is not NULL and are sometimes written on purpose as a NULL test; `x
+    /// <> x` and `x IS DISTINCT FROM x`, true for a NaN where floats follow
+    /// IEEE (BigQuery): a NaN test;
     /// operands that read no column (`1 = 1`, `2 > 1`); functions that give
     /// another value each call (`RANDOM() - RANDOM()`); and a template tag
     /// metriclint could not render, since two tags may render alike.
     ///
     /// ## Why is this bad?
     /// It is almost always a typo for another column: `QtyEntered -
-    /// QtyEntered` meant `QtyEntered - QtyInvoiced`, a data test comparing
-    /// `source.total != source.total` meant the other table's total and so
-    /// never fails. The figure is 0 (or the condition never holds) and
-    /// nothing says so.
+    /// QtyEntered` meant `QtyEntered - QtyInvoiced`, a data-quality check
+    /// `end_date > end_date` meant the claim's end date and so never fires.
+    /// The figure is 0 (or the condition never holds) and nothing says so.
     ///
     /// ## Example
     /// ```sql
