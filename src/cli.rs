@@ -113,6 +113,8 @@ pub struct Settings {
     /// When paths were checked under several config files: for each file
     /// with findings, the severity that fails the run by its own config.
     pub fail_on_by_path: HashMap<String, crate::finding::Severity>,
+    /// Likewise, each file's baseline by its own config's `baseline:`.
+    pub baseline_by_path: HashMap<String, PathBuf>,
     pub registry: Registry,
     pub registry_from: String,
     pub dialect: Dialect,
@@ -442,6 +444,7 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
     Ok(Settings {
         config,
         fail_on_by_path: HashMap::new(),
+        baseline_by_path: HashMap::new(),
         registry,
         registry_from,
         dialect,
@@ -492,9 +495,20 @@ fn run_with_stdin(
                     .and_then(|c| c.fail_on)
                     .unwrap_or(crate::finding::Severity::Error);
                 let by_path = result.findings.iter().map(|f| (f.path.clone(), fail_on));
+                let baseline = settings.config.as_ref().and_then(configured_baseline);
+                let baselines = result
+                    .findings
+                    .iter()
+                    .filter_map(|f| Some((f.path.clone(), baseline.clone()?)));
                 match &mut merged {
-                    None => settings.fail_on_by_path.extend(by_path),
-                    Some((first, _)) => first.fail_on_by_path.extend(by_path),
+                    None => {
+                        settings.fail_on_by_path.extend(by_path);
+                        settings.baseline_by_path.extend(baselines);
+                    }
+                    Some((first, _)) => {
+                        first.fail_on_by_path.extend(by_path);
+                        first.baseline_by_path.extend(baselines);
+                    }
                 }
                 match &mut merged {
                     None => merged = Some((settings, result)),
@@ -864,39 +878,67 @@ fn leave_out_baseline(
     result: &mut crate::check::CheckResult,
     tell: bool,
 ) -> Result<(), ExitCode> {
-    let configured_baseline = settings.config.as_ref().and_then(|c| {
-        let file = c.baseline.as_ref()?;
-        let folder = c
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new("."));
-        Some(folder.join(file))
-    });
-    let baseline = args
+    if args.write_baseline.is_some() && args.baseline.is_none() {
+        return Ok(());
+    }
+    // Which baseline each finding is held against: the command line's for
+    // all, else its own config's (several configs: each file's own).
+    let single = args
         .baseline
         .clone()
-        .or(configured_baseline.filter(|_| args.write_baseline.is_none()));
-    let Some(path) = &baseline else {
-        return Ok(());
-    };
-    match crate::baseline::Baseline::read(path) {
-        Ok(baseline) => {
-            let (new, known) = baseline.filter(std::mem::take(&mut result.findings), path);
-            result.findings = new;
-            if tell && known > 0 && args.format == Format::Human && !args.quiet {
-                eprintln!(
-                    "{known} findings are in the baseline {} and not shown",
-                    path.display()
-                );
-            }
-            Ok(())
+        .or_else(|| settings.config.as_ref().and_then(configured_baseline));
+    let baseline_of = |path: &str| -> Option<PathBuf> {
+        if args.baseline.is_some() || settings.baseline_by_path.is_empty() {
+            single.clone()
+        } else {
+            settings.baseline_by_path.get(path).cloned()
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(ExitCode::from(2))
+    };
+    let mut by_baseline: std::collections::BTreeMap<Option<PathBuf>, Vec<crate::finding::Finding>> =
+        std::collections::BTreeMap::new();
+    for finding in std::mem::take(&mut result.findings) {
+        by_baseline
+            .entry(baseline_of(&finding.path))
+            .or_default()
+            .push(finding);
+    }
+    for (baseline, findings) in by_baseline {
+        let Some(path) = baseline else {
+            result.findings.extend(findings);
+            continue;
+        };
+        match crate::baseline::Baseline::read(&path) {
+            Ok(baseline) => {
+                let (new, known) = baseline.filter(findings, &path);
+                result.findings.extend(new);
+                if tell && known > 0 && args.format == Format::Human && !args.quiet {
+                    eprintln!(
+                        "{known} findings are in the baseline {} and not shown",
+                        path.display()
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(ExitCode::from(2));
+            }
         }
     }
+    result
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(())
+}
+
+/// A config's `baseline:`, relative to its folder.
+fn configured_baseline(config: &Config) -> Option<PathBuf> {
+    let file = config.baseline.as_ref()?;
+    let folder = config
+        .path
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    Some(folder.join(file))
 }
 
 /// The texts of the checked files and of the dbt property files (YAML with

@@ -533,3 +533,50 @@ fn a_baseline_named_in_the_config_hides_known_findings() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Two projects, each with its own config and `baseline:`: each project's
+/// findings are held against its own baseline.
+#[test]
+fn each_configs_baseline_holds_its_own_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = "SELECT SUM(revenue) / NULLIF(SUM(spend), 0) AS roas FROM fct;\n";
+    for project in ["proj_a", "proj_b"] {
+        write_file(dir.path(), &format!("{project}/report.sql"), report);
+        let out = metriclint_in(&dir.path().join(project))
+            .args(["check", ".", "--write-baseline", "baseline.json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        write_file(
+            dir.path(),
+            &format!("{project}/metriclint.yaml"),
+            "baseline: baseline.json\n",
+        );
+    }
+    let out = metriclint_in(dir.path())
+        .args(["check", "proj_a", "proj_b", "--format", "concise"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A new finding in the second project is still reported.
+    write_file(
+        dir.path(),
+        "proj_b/report.sql",
+        &format!("{report}SELECT SUM(spend) / SUM(impressions) AS cpm FROM fct;\n"),
+    );
+    let out = metriclint_in(dir.path())
+        .args(["check", "proj_a", "proj_b", "--format", "concise"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("proj_b/report.sql") && text.contains("ML004"),
+        "{text}"
+    );
+}
