@@ -159,7 +159,7 @@ fn fix_file(
             if fix.renames {
                 if let Some(other) = named_elsewhere(&edit.old, path) {
                     why = Some(format!(
-                        "`{}` is named in {other} too, which reads it by that name",
+                        "`{}` is also named in {other}, which may read it by that name",
                         edit.old.trim_matches(['"', '`', '[', ']'])
                     ));
                     break;

@@ -219,7 +219,7 @@ fn renames_other_files_read_and_names_that_would_clash_are_left_alone() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("`clickthrough_rate` is named in"),
+        stderr.contains("`clickthrough_rate` is also named in"),
         "{stderr}"
     );
     assert!(read(dir.path(), "view.sql").contains("as clickthrough_rate"));
