@@ -1695,31 +1695,36 @@ fn a_registered_filter_is_said_once_in_the_help_not_in_every_aggregate() {
         "version: 1\nmetrics:\n  - name: ctr\n    unit: fraction\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n    filter: is_test = false\n    source: fct_ad_events\n",
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("report.sql"),
+    // The report's output in `format`, read as one run of words (the human
+    // output wraps lines), and the exit code.
+    let check = |report: &str, format: &str| {
+        std::fs::write(dir.path().join("report.sql"), report).unwrap();
+        let out = Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "report.sql",
+                "--isolated",
+                "--registry",
+                "metrics.yaml",
+            ])
+            .args(["--format", format])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout)
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (out.status.code(), text)
+    };
+    let (code, text) = check(
         "select campaign_id, sum(clicks) / count(*) as ctr from fct_ad_events where is_test = false group by 1\n",
-    )
-    .unwrap();
-    let out = Command::cargo_bin("metriclint")
-        .unwrap()
-        .current_dir(dir.path())
-        .args([
-            "check",
-            "report.sql",
-            "--isolated",
-            "--registry",
-            "metrics.yaml",
-        ])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    // The human output wraps lines: read it as one run of words.
-    let text = String::from_utf8_lossy(&out.stdout)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+        "human",
+    );
+    assert_eq!(code, Some(1));
     assert!(
         text.contains("ctr is computed as sum(clicks) / count(*), but the registry defines it as sum(clicks) / sum(impressions)"),
         "{text}"
@@ -1730,25 +1735,10 @@ fn a_registered_filter_is_said_once_in_the_help_not_in_every_aggregate() {
         "{text}"
     );
     // A report that leaves the filter out is told so, filter and all.
-    std::fs::write(
-        dir.path().join("report.sql"),
+    let (_, text) = check(
         "select campaign_id, sum(clicks) / sum(impressions) as ctr from fct_ad_events group by 1\n",
-    )
-    .unwrap();
-    let out = Command::cargo_bin("metriclint")
-        .unwrap()
-        .current_dir(dir.path())
-        .args([
-            "check",
-            "report.sql",
-            "--isolated",
-            "--registry",
-            "metrics.yaml",
-        ])
-        .args(["--format", "concise"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+        "concise",
+    );
     assert!(text.contains("ML002"), "{text}");
     assert!(text.contains("is_test = false"), "{text}");
 }
