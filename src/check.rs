@@ -1247,6 +1247,14 @@ fn keep_sites(
                 f.fix = scale_between(&site.computation, &metric.agreed)
                     .and_then(|factor| crate::fix::rescaled(text, site.range, &factor));
             }
+            // A registered filter left out: made conditional (unsafe).
+            if let Some(f) = finding
+                .as_mut()
+                .filter(|f| f.code == FilterMismatch::INFO.code && !metric.filter.is_empty())
+            {
+                let filter: Vec<String> = metric.filter.iter().map(ToString::to_string).collect();
+                f.fix = crate::fix::filtered(text, site.range, &filter.join(" AND "));
+            }
             // Averaged ratios, where the agreement divides totals (unsafe).
             if let Some(f) = finding
                 .as_mut()

@@ -193,7 +193,7 @@ pub struct CheckArgs {
 
     /// With --fix or --diff, also the fixes that change a figure to the
     /// agreed computation (ML005: an averaged ratio becomes the ratio of the
-    /// totals).
+    /// totals; ML002: the registered filter is put in every aggregate).
     #[arg(long)]
     pub unsafe_fixes: bool,
 }

@@ -349,6 +349,96 @@ fn top_level_product(expr: &str) -> bool {
     depth == 0
 }
 
+/// The unsafe fix of a figure written at `range` of `text` that leaves out
+/// the registered `filter` (SQL, as the registry writes it): each of its
+/// aggregates made conditional, in the spelling every dialect reads
+/// (`SUM(CASE WHEN is_test = false THEN clicks END)`, `COUNT(CASE WHEN …
+/// THEN 1 END)` for `COUNT(*)`). `None` where the figure has a window or an
+/// aggregate already conditional (`FILTER (WHERE …)`), or does not parse.
+pub fn filtered(text: &str, range: Range, filter: &str) -> Option<Fix> {
+    use sqlparser::ast::{
+        Expr as AstExpr, FunctionArg, FunctionArgExpr, FunctionArguments, VisitMut, VisitorMut,
+    };
+    use std::ops::ControlFlow;
+    let index = LineIndex::new(text);
+    let (start, end) = (index.offset(range.start), index.offset(range.end));
+    let written = text.get(start..end)?;
+    let dialect = sqlparser::dialect::GenericDialect {};
+    let parse = |sql: &str| {
+        sqlparser::parser::Parser::new(&dialect)
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_expr())
+            .ok()
+    };
+    let mut expr = parse(written)?;
+    struct Conditional<'f> {
+        filter: &'f str,
+        parse: &'f dyn Fn(&str) -> Option<AstExpr>,
+        changed: usize,
+        refused: bool,
+    }
+    impl VisitorMut for Conditional<'_> {
+        type Break = ();
+        fn post_visit_expr(&mut self, expr: &mut AstExpr) -> ControlFlow<()> {
+            let AstExpr::Function(function) = expr else {
+                return ControlFlow::Continue(());
+            };
+            let name = function.name.to_string().to_lowercase();
+            if !matches!(name.as_str(), "sum" | "count" | "avg" | "min" | "max") {
+                return ControlFlow::Continue(());
+            }
+            if function.over.is_some() || function.filter.is_some() {
+                self.refused = true;
+                return ControlFlow::Break(());
+            }
+            let FunctionArguments::List(list) = &mut function.args else {
+                self.refused = true;
+                return ControlFlow::Break(());
+            };
+            let [FunctionArg::Unnamed(arg)] = list.args.as_mut_slice() else {
+                self.refused = true;
+                return ControlFlow::Break(());
+            };
+            let value = match arg {
+                FunctionArgExpr::Wildcard => "1".to_string(),
+                FunctionArgExpr::Expr(e) => e.to_string(),
+                _ => {
+                    self.refused = true;
+                    return ControlFlow::Break(());
+                }
+            };
+            let Some(case) = (self.parse)(&format!("CASE WHEN {} THEN {value} END", self.filter))
+            else {
+                self.refused = true;
+                return ControlFlow::Break(());
+            };
+            *arg = FunctionArgExpr::Expr(case);
+            self.changed += 1;
+            ControlFlow::Continue(())
+        }
+    }
+    let mut visitor = Conditional {
+        filter,
+        parse: &parse,
+        changed: 0,
+        refused: false,
+    };
+    let _ = expr.visit(&mut visitor);
+    if visitor.refused || visitor.changed == 0 {
+        return None;
+    }
+    Some(Fix {
+        title: format!("count only rows where {filter}"),
+        edits: vec![Edit {
+            range,
+            old: written.to_string(),
+            new: expr.to_string(),
+        }],
+        renames: false,
+        changes_the_figure: true,
+    })
+}
+
 /// Whether the fixes of `file`, written, did what they are for: the
 /// findings they fixed are gone from `after` (the check of the fixed
 /// files) and the file parses no worse than in `before`.
@@ -630,6 +720,31 @@ mod tests {
             "{:?}",
             files[0].skipped
         );
+    }
+
+    #[test]
+    fn a_figure_missing_the_filter_counts_only_its_rows() {
+        for (written, fixed) in [
+            (
+                "SUM(clicks) / NULLIF(SUM(impressions), 0)",
+                Some("SUM(CASE WHEN is_test = false THEN clicks END) / NULLIF(SUM(CASE WHEN is_test = false THEN impressions END), 0)"),
+            ),
+            (
+                "COUNT(*)",
+                Some("COUNT(CASE WHEN is_test = false THEN 1 END)"),
+            ),
+            ("SUM(clicks) FILTER (WHERE x = 1)", None),
+            ("SUM(clicks) OVER ()", None),
+            ("clicks", None),
+        ] {
+            let text = format!("select {written} as m from t");
+            let range = Range {
+                start: Position::new(1, 8),
+                end: Position::new(1, 8 + written.chars().count() as u32),
+            };
+            let fix = filtered(&text, range, "is_test = false");
+            assert_eq!(fix.as_ref().map(|f| f.edits[0].new.as_str()), fixed, "{written}");
+        }
     }
 
     #[test]

@@ -246,3 +246,39 @@ fn shared_or_cross_report_suppressions_are_not_removed() {
     );
     assert_eq!(stdout.matches("ML020").count(), 2, "{stdout}");
 }
+
+/// The unsafe ML002 fix makes every aggregate count only the rows the
+/// registered filter keeps, in a spelling every dialect reads.
+#[test]
+fn a_left_out_filter_is_put_in_with_unsafe_fixes() {
+    let registry = "version: 1\nmetrics:\n  - name: ctr\n    unit: fraction\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n    filter: is_test = false\n";
+    let text = "select campaign_id, sum(clicks) / nullif(sum(impressions), 0) as ctr from ads group by 1\n";
+    let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
+    let args = [
+        "check",
+        "report.sql",
+        "--isolated",
+        "--registry",
+        "metrics.yaml",
+    ];
+    let (code, stdout, _) = metriclint(
+        dir.path(),
+        &[&args[..], &["--fix", "--format", "concise"]].concat(),
+    );
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("ML002"), "{stdout}");
+    assert_eq!(read(dir.path(), "report.sql"), text);
+    let (code, stdout, stderr) = metriclint(
+        dir.path(),
+        &[
+            &args[..],
+            &["--fix", "--unsafe-fixes", "--format", "concise"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        read(dir.path(), "report.sql"),
+        "select campaign_id, sum(CASE WHEN is_test = false THEN clicks END) / nullif(sum(CASE WHEN is_test = false THEN impressions END), 0) as ctr from ads group by 1\n"
+    );
+}

@@ -24,6 +24,12 @@ rule! {
     /// whose denominator is also restricted to S2S is always 100%. The formula
     /// looks right, so this drift survives review.
     ///
+    /// ## Fix
+    /// `check --fix --unsafe-fixes` makes each aggregate of a figure that
+    /// leaves out the registered filter conditional on it (`SUM(CASE WHEN
+    /// is_test = false THEN clicks END)`). It changes the figure, to the
+    /// agreed one, so it waits for `--unsafe-fixes`.
+    ///
     /// ## Example
     /// ```sql
     /// SELECT SUM(clicks) / SUM(impressions) AS ctr
