@@ -1351,7 +1351,13 @@ fn keep_sites(
         };
         // Where the SUM is written: a report reading a model's summed rate
         // is the model's finding, not its own.
-        if site.top_level && site.aggregates_itself && !site.one_row_per_group {
+        // An exchange rate (`SUM(conversion_rate) AS tipo_cambio`) is no rate
+        // of events: grouped per transaction, its sum passes it through.
+        if site.top_level
+            && site.aggregates_itself
+            && !site.one_row_per_group
+            && !crate::names::names_an_exchange_rate(&site.output_name)
+        {
             if let Some(column) = crate::judge::summed_rate(&site.computation) {
                 findings.push(RatioAggregationMismatch::summed_rate(path, &site, &column));
             }

@@ -425,8 +425,8 @@ pub fn currency_in_name(name: &str) -> Option<Currency> {
 }
 
 /// Whether an output's name says it is an exchange rate or a price
-/// (`fx_rate`, `usd_to_eur`, `eur_rate`, `avg_price`): a ratio of two
-/// currencies on purpose.
+/// (`fx_rate`, `usd_to_eur`, `eur_rate`, `avg_price`, Spanish and
+/// Portuguese `tipo_cambio`): a ratio of two currencies on purpose.
 pub fn names_an_exchange_rate(name: &str) -> bool {
     let lower = name.to_lowercase();
     let words: Vec<&str> = lower
@@ -437,7 +437,14 @@ pub fn names_an_exchange_rate(name: &str) -> bool {
     words.iter().any(|w| {
         matches!(
             *w,
-            "fx" | "forex" | "exchange" | "xr" | "price" | "prices" | "xrate"
+            "fx" | "forex"
+                | "exchange"
+                | "xr"
+                | "price"
+                | "prices"
+                | "xrate"
+                | "cambio"
+                | "wechselkurs"
         )
     }) || codes >= 2
         || (codes == 1 && words.iter().any(|w| matches!(*w, "rate" | "to" | "per")))

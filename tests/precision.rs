@@ -2631,3 +2631,29 @@ fn a_ratio_per_row_is_compared_for_its_scale_and_direction() {
         "{message}"
     );
 }
+
+/// A travel company's P&L script sums `conversion_rate` as `tipo_cambio`
+/// (exchange rate) over groups of one transaction: an exchange rate passed
+/// through, not a rate of events added up. Summed as a rate of events under
+/// another name, it is still ML005.
+#[test]
+fn a_summed_exchange_rate_is_no_summed_rate_of_events() {
+    expect(&[
+        (
+            "an exchange rate",
+            &[(
+                "pnl.sql",
+                "select t.transaction_code, sum(t.conversion_rate) as tipo_cambio, sum(b.fee_usd) as fees from transactions t join pnl b on b.code = t.transaction_code group by 1\n",
+            )],
+            &[],
+        ),
+        (
+            "near miss: a conversion rate of events",
+            &[(
+                "funnel.sql",
+                "select t.channel, sum(t.conversion_rate) as checkout_score from transactions t group by 1\n",
+            )],
+            &[("funnel.sql", "ML005")],
+        ),
+    ]);
+}

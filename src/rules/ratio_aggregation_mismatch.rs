@@ -22,7 +22,8 @@ rule! {
     /// what they cost), a figure per a thing models are often one row per
     /// (`page_views_per_session`: each session's own count), a bare `rate`
     /// (as often a price), a rate per
-    /// period (`SUM(day_rate)` over days), and a sum or average over
+    /// period (`SUM(day_rate)` over days), a figure named for an exchange
+    /// rate (`SUM(conversion_rate) AS tipo_cambio`), and a sum or average over
     /// groups of one row each, under any name: grouped by Fivetran's row id
     /// `_fivetran_id` (each group one synced row), or by every column of
     /// the key of the one relation it reads (a dbt model's
