@@ -748,6 +748,15 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_no_column() {
+        // The check counts columns after the mark, as editors do.
+        let text = "\u{feff}select sum(c) / sum(i) as click_through_rate from t\n";
+        let findings = [rename(1, 27, "click_through_rate", "ctr")];
+        let files = plan(&findings, &|_| Some(text.to_string()), &|_, _| None, false);
+        assert_eq!(files[0].after, "\u{feff}select sum(c) / sum(i) as ctr from t\n");
+    }
+
+    #[test]
     fn a_diff_shows_the_change() {
         let text = "select sum(c) / sum(i) as click_through_rate from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
