@@ -753,7 +753,10 @@ mod tests {
         let text = "\u{feff}select sum(c) / sum(i) as click_through_rate from t\n";
         let findings = [rename(1, 27, "click_through_rate", "ctr")];
         let files = plan(&findings, &|_| Some(text.to_string()), &|_, _| None, false);
-        assert_eq!(files[0].after, "\u{feff}select sum(c) / sum(i) as ctr from t\n");
+        assert_eq!(
+            files[0].after,
+            "\u{feff}select sum(c) / sum(i) as ctr from t\n"
+        );
     }
 
     #[test]
