@@ -1239,28 +1239,25 @@ fn keep_sites(
             let (finding, agreed) =
                 judged_site(path, &site, registry, described(&site.output_name));
             let mut finding = finding.filter(|_| site.top_level);
-            // Another scale only: the factor can be taken out or put in.
-            if let Some(f) = finding
-                .as_mut()
-                .filter(|f| f.code == UnitMismatch::INFO.code)
-            {
-                f.fix = scale_between(&site.computation, &metric.agreed)
-                    .and_then(|factor| crate::fix::rescaled(text, site.range, &factor));
-            }
-            // A registered filter left out: made conditional (unsafe).
-            if let Some(f) = finding
-                .as_mut()
-                .filter(|f| f.code == FilterMismatch::INFO.code && !metric.filter.is_empty())
-            {
-                let filter: Vec<String> = metric.filter.iter().map(ToString::to_string).collect();
-                f.fix = crate::fix::filtered(text, site.range, &filter.join(" AND "));
-            }
-            // Averaged ratios, where the agreement divides totals (unsafe).
-            if let Some(f) = finding
-                .as_mut()
-                .filter(|f| f.code == RatioAggregationMismatch::INFO.code)
-            {
-                f.fix = crate::fix::ratio_of_totals(text, site.range);
+            // The fixes a finding of another scale, a left-out filter or
+            // averaged ratios has (the last two change the figure: unsafe).
+            if let Some(f) = finding.as_mut() {
+                f.fix = match f.code {
+                    code if code == UnitMismatch::INFO.code => {
+                        scale_between(&site.computation, &metric.agreed)
+                            .and_then(|factor| crate::fix::rescaled(text, site.range, &factor))
+                    }
+                    code if code == FilterMismatch::INFO.code && !metric.filter.is_empty() => {
+                        let filter: Vec<String> =
+                            metric.filter.iter().map(ToString::to_string).collect();
+                        crate::fix::filtered(text, site.range, &filter.join(" AND "))
+                    }
+                    code if code == RatioAggregationMismatch::INFO.code => {
+                        crate::fix::ratio_of_totals(text, site.range)
+                    }
+                    // Its own rule's (ML011's rename).
+                    _ => f.fix.take(),
+                };
             }
             // A figure agreed in one currency and found in another, where
             // nothing else differs.

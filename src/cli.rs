@@ -952,12 +952,7 @@ fn context_texts(paths: &[PathBuf], checked: &[String]) -> Vec<(String, String)>
     for root in paths.iter().filter(|p| p.is_dir()) {
         for entry in walkdir::WalkDir::new(root)
             .into_iter()
-            .filter_entry(|e| {
-                let name = e.file_name().to_string_lossy();
-                e.depth() == 0
-                    || !(name.starts_with('.')
-                        || matches!(name.as_ref(), "target" | "dbt_packages" | "node_modules"))
-            })
+            .filter_entry(|e| !crate::discover::is_skipped_dir(e))
             .flatten()
         {
             let yaml = entry

@@ -49,7 +49,9 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     "a special file"
 }
 
-fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {
+/// Whether the walk skips a folder: hidden ones, build output, installed
+/// packages.
+pub fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {
     if entry.depth() == 0 || !entry.file_type().is_dir() {
         return false;
     }

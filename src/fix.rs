@@ -209,14 +209,18 @@ fn fix_file(
     })
 }
 
+/// The text at `range` of `text`.
+fn written_at(text: &str, range: Range) -> Option<&str> {
+    let index = LineIndex::new(text);
+    text.get(index.offset(range.start)..index.offset(range.end))
+}
+
 /// The fix of a figure written at `range` of `text` that is `factor` times
 /// the agreed one, where the factor is a percent's or a per-mille's: a
 /// trailing `* 100` (or leading `100 *`) taken out, or `* 100` put in.
 /// `None` for any other factor, or a factor not written so plainly.
 pub fn rescaled(text: &str, range: Range, factor: &crate::canon::Number) -> Option<Fix> {
-    let index = LineIndex::new(text);
-    let (start, end) = (index.offset(range.start), index.offset(range.end));
-    let written = text.get(start..end)?;
+    let written = written_at(text, range)?;
     let value = factor.as_f64()?;
     let scale = [100.0, 1000.0]
         .into_iter()
@@ -250,9 +254,7 @@ pub fn rescaled(text: &str, range: Range, factor: &crate::canon::Number) -> Opti
 /// else (a scaled ratio, an average of a ratio column).
 pub fn ratio_of_totals(text: &str, range: Range) -> Option<Fix> {
     use sqlparser::ast::{BinaryOperator, Expr as AstExpr};
-    let index = LineIndex::new(text);
-    let (start, end) = (index.offset(range.start), index.offset(range.end));
-    let written = text.get(start..end)?;
+    let written = written_at(text, range)?;
     let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
         .try_with_sql(written)
         .and_then(|mut p| p.parse_expr())
@@ -360,9 +362,7 @@ pub fn filtered(text: &str, range: Range, filter: &str) -> Option<Fix> {
         Expr as AstExpr, FunctionArg, FunctionArgExpr, FunctionArguments, VisitMut, VisitorMut,
     };
     use std::ops::ControlFlow;
-    let index = LineIndex::new(text);
-    let (start, end) = (index.offset(range.start), index.offset(range.end));
-    let written = text.get(start..end)?;
+    let written = written_at(text, range)?;
     let dialect = sqlparser::dialect::GenericDialect {};
     let parse = |sql: &str| {
         sqlparser::parser::Parser::new(&dialect)
