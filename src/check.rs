@@ -514,13 +514,16 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             suppressions.insert(path, outcome.suppressions);
         }
     };
+    let roots = report_roots(options);
     for (path, mut outcome) in discovered.files.iter().zip(outcomes) {
         if context.contains(path) {
             continue;
         }
-        mark_project(
+        mark_report(
             &mut outcome.sites,
+            path,
             options.projects.for_file(path).as_deref(),
+            &roots,
         );
         collect(path.display().to_string(), outcome);
     }
@@ -541,7 +544,12 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
                     None,
                 );
                 let mut outcome = check_source_in(name, text, context);
-                mark_project(&mut outcome.sites, project.as_deref());
+                mark_report(
+                    &mut outcome.sites,
+                    Path::new(name),
+                    project.as_deref(),
+                    &roots,
+                );
                 outcome
             }
             Err(e) => not_utf8(name, bytes, e),
@@ -1231,13 +1239,25 @@ fn keep_sites(
     let shared_path = path;
     let first_new = sites.len();
     findings.extend(currency_findings(path, &extracted));
+    // What the statement publishes, for a figure's siblings (see `judged_site`).
+    let published: Vec<crate::canon::Expr> = extracted
+        .iter()
+        .filter(|s| s.top_level && s.computation.has_aggregate())
+        .map(|s| without_slice(&s.computation))
+        .collect();
+    let published: Vec<&crate::canon::Expr> = published.iter().collect();
     for site in extracted {
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             // A CTE's or subquery's column is a step of the report; what
             // it computes reaches the report's outputs through lineage, and
             // is judged there (never twice, never as a stage of its own).
-            let (finding, agreed) =
-                judged_site(path, &site, registry, described(&site.output_name));
+            let (finding, agreed) = judged_site(
+                path,
+                &site,
+                registry,
+                described(&site.output_name),
+                &published,
+            );
             let mut finding = finding.filter(|_| site.top_level);
             // The fixes a finding of another scale, a left-out filter or
             // averaged ratios has (the last two change the figure: unsafe).
@@ -1316,6 +1336,7 @@ fn keep_sites(
                 top_level: site.top_level,
                 generated_by: None,
                 project: None,
+                retired: false,
                 enabled_when: None,
                 over_a_join: site.over_a_join,
                 written_scale: site.written_scale,
@@ -1390,6 +1411,7 @@ fn keep_sites(
                 in_union: site.in_union,
                 top_level: site.top_level,
                 project: None,
+                retired: false,
                 enabled_when: None,
                 entities: site.entities.into_boxed_slice(),
                 reads_distinct: site.reads_distinct.into_boxed_slice(),
@@ -1449,11 +1471,59 @@ fn currency_findings(path: &str, extracted: &[crate::extract::Site]) -> Vec<Find
 
 /// Tells a file's sites which dbt project they belong to: reports are
 /// compared within their project only.
-fn mark_project(sites: &mut [MetricSite], project: Option<&crate::dbt::Project>) {
+/// Marks a file's sites with its dbt project, and whether its folder says
+/// it is retired.
+fn mark_report(
+    sites: &mut [MetricSite],
+    file: &Path,
+    project: Option<&crate::dbt::Project>,
+    roots: &[PathBuf],
+) {
     let root: Option<Arc<Path>> = project.map(|p| Arc::from(p.root.as_path()));
+    let retired = !sites.is_empty() && is_retired_report(file, project, roots);
     for site in sites {
         site.project.clone_from(&root);
+        site.retired = retired;
     }
+}
+
+/// The folders a run's paths are read from, for [`is_retired_report`]: the
+/// working directory, the folders named, and the config's.
+fn report_roots(options: &CheckOptions) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = std::env::current_dir().into_iter().collect();
+    roots.extend(options.paths.iter().filter(|p| p.is_dir()).cloned());
+    roots.extend(options.config.as_ref().map(|c| c.root()));
+    roots
+        .iter()
+        .filter_map(|r| crate::dbt::lexically_absolute(r))
+        .collect()
+}
+
+/// Whether a report lives in a retired folder (`archive/`, `old queries/`:
+/// see [`crate::drift::is_retired`]) below the deepest of `roots` or its
+/// project's root that holds it: a folder above the repository (a checkout
+/// kept in `~/backup/`) says nothing of its reports.
+fn is_retired_report(
+    file: &Path,
+    project: Option<&crate::dbt::Project>,
+    roots: &[PathBuf],
+) -> bool {
+    let as_written = file.to_string_lossy().replace('\\', "/");
+    if !crate::drift::is_retired(&as_written) && !as_written.starts_with("..") {
+        return false;
+    }
+    let Some(absolute) = crate::dbt::lexically_absolute(file) else {
+        return false;
+    };
+    let deepest = roots
+        .iter()
+        .chain(project.map(|p| &p.root))
+        .filter(|root| absolute.starts_with(root))
+        .max_by_key(|root| root.components().count());
+    let relative = deepest
+        .and_then(|root| absolute.strip_prefix(root).ok())
+        .unwrap_or(&absolute);
+    crate::drift::is_retired(&relative.to_string_lossy().replace('\\', "/"))
 }
 
 /// The computation's form read by the names the report reads, when that
@@ -1468,8 +1538,15 @@ fn read_form_if_other(
 }
 
 /// The finding for one site against the registry, if any.
-pub fn judge_site(path: &str, site: &Site, registry: &Registry) -> Option<Finding> {
-    judged_site(path, site, registry, None).0
+/// `published` holds what the site's statement publishes (its outputs'
+/// forms without the slice).
+pub fn judge_site(
+    path: &str,
+    site: &Site,
+    registry: &Registry,
+    published: &[&crate::canon::Expr],
+) -> Option<Finding> {
+    judged_site(path, site, registry, None, published).0
 }
 
 /// The finding for one site, and whether it computes the agreement
@@ -1488,6 +1565,7 @@ fn judged_site(
     site: &Site,
     registry: &Registry,
     described: Option<crate::registry::Unit>,
+    published: &[&crate::canon::Expr],
 ) -> (Option<Finding>, bool) {
     let Some((metric, how)) = registry.lookup(&site.output_name) else {
         return (None, false);
@@ -1543,6 +1621,16 @@ fn judged_site(
             // whatever scale the stored column has (TikTok's `cpm` is per
             // thousand already), which is upstream's.
             if kinds.contains(&DifferenceKind::RatioStructure) && site.one_row_per_group {
+                return (None, false);
+            }
+            // A part published beside the rest of the agreed whole, or a
+            // figure the report puts on its own basis with all its others,
+            // differs on purpose (as ML010 sees it).
+            if single == Some(DifferenceKind::Formula)
+                && site.top_level
+                && (crate::drift::publishes_the_rest(&found, &expected, published)
+                    || crate::drift::rebases_its_figures(&found, &expected, published))
+            {
                 return (None, false);
             }
             Some(match single {

@@ -514,7 +514,7 @@ pub enum ReportKind {
 }
 
 /// `path` made absolute with `.` and `..` resolved by name (symlinks kept).
-fn lexically_absolute(path: &Path) -> Option<PathBuf> {
+pub(crate) fn lexically_absolute(path: &Path) -> Option<PathBuf> {
     let absolute = std::path::absolute(path).ok()?;
     let mut out = PathBuf::new();
     for component in absolute.components() {

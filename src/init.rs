@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::canon::Expr;
 use crate::drift::{self, MetricSite};
@@ -184,7 +184,9 @@ fn leave_out_unwritable(proposals: &mut [Proposal<'_>], registry: &Registry, fil
 /// The metrics to propose, by name.
 fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'s>> {
     let mut groups: BTreeMap<String, Vec<&MetricSite>> = BTreeMap::new();
-    for site in sites.iter().filter(|s| drift::is_compared(s)) {
+    // Retired reports (an `archive/` folder) say how a figure was made, not
+    // how it is: they propose nothing.
+    for site in sites.iter().filter(|s| drift::is_compared(s) && !s.retired) {
         groups
             .entry(snake_case(&drift::metric_name(site, registry)))
             .or_default()
@@ -472,6 +474,16 @@ type Drifts = BTreeMap<String, Vec<(&'static str, String, String, u32)>>;
 
 fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
     let mut out: Drifts = BTreeMap::new();
+    // What each statement publishes, as `check` judges its sites with it.
+    let mut published: HashMap<(&str, usize), Vec<Expr>> = HashMap::new();
+    for site in sites.iter().filter(|s| s.top_level) {
+        if let Some(computation) = site.computation.as_ref().filter(|c| c.has_aggregate()) {
+            published
+                .entry((&*site.path, site.statement))
+                .or_default()
+                .push(crate::judge::without_slice(computation));
+        }
+    }
     for site in sites.iter().filter(|s| s.top_level) {
         let Some((metric, _)) = proposed.lookup(&site.output_name) else {
             continue;
@@ -498,7 +510,12 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             reads_distinct: site.reads_distinct.to_vec(),
             alias: None,
         };
-        let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed) else {
+        let beside: Vec<&Expr> = published
+            .get(&(&*site.path, site.statement))
+            .map(|forms| forms.iter().collect())
+            .unwrap_or_default();
+        let Some(finding) = crate::check::judge_site(&site.path, &as_extracted, proposed, &beside)
+        else {
             continue;
         };
         if finding.code == crate::rules::NonCanonicalName::INFO.code {

@@ -322,7 +322,8 @@ pub fn summed_rate(computation: &Expr) -> Option<String> {
         Expr::Column(column) | Expr::Renamed { alias: column, .. } => column,
         _ => return None,
     };
-    crate::names::names_a_rate(column).then(|| column.clone())
+    (crate::names::names_a_rate(column) && !crate::names::names_a_share(column))
+        .then(|| column.clone())
 }
 
 /// `(scale, core)`: the constant coefficient of the top-level product and the rest.

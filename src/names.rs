@@ -155,6 +155,28 @@ pub fn names_a_rate(column: &str) -> bool {
     rate_word || per_something
 }
 
+/// Whether a column's name says each row holds a share of one whole
+/// (`views_percentage` of a video's views per demographic split,
+/// `distribution_rate` of a trip's cost per cost centre): shares of one
+/// whole add up to the share of their union, so their sum may be a figure.
+/// Whether the rows share one whole, nothing in the SQL says: ML005 stays
+/// silent on them.
+pub fn names_a_share(column: &str) -> bool {
+    const SHARE_WORDS: &[&str] = &[
+        "percentage",
+        "share",
+        "distribution",
+        "allocation",
+        "split",
+        "mix",
+        "contribution",
+    ];
+    column
+        .to_lowercase()
+        .split('_')
+        .any(|word| SHARE_WORDS.contains(&word))
+}
+
 /// The words that qualify a metric name, and those that change its meaning:
 /// the defaults above, which a project's config file can extend.
 #[derive(Clone, Debug, PartialEq, Eq)]

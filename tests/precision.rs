@@ -537,6 +537,93 @@ fn a_deprecated_report_is_not_compared_with_its_successor() {
     ]);
 }
 
+/// jbredow's sales queries keep superseded reports in `old format/old
+/// queries/` and a 2016 contest in `archive/`; NexusMutual keeps its first
+/// cover queries in `covers/archived/`. Reviewers judged every finding in
+/// them debatable: figures kept for the record, not maintained. A retired
+/// folder's reports neither vote nor get blamed; a live report still does.
+#[test]
+fn reports_in_a_retired_folder_are_not_compared() {
+    let live = "select region, sum(ext_sales_amount) filter (where price_category = 'SPECIAL') as sp_sales from sales group by 1";
+    let old = "select sum(ext_sales_amount) filter (where price_sub_category = 'SPECIAL') as sp_sales from sales";
+    expect(&[
+        (
+            "an archived report computes it another way",
+            &[
+                ("reports/a.sql", live),
+                ("reports/b.sql", live),
+                ("reports/archive/c.sql", old),
+            ],
+            &[],
+        ),
+        (
+            "a two-word retired folder, and retired reports do not make a majority",
+            &[
+                ("reports/a.sql", live),
+                ("old queries/b.sql", old),
+                ("old queries/c.sql", old),
+                ("z_archived/d.sql", old),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the same report live",
+            &[
+                ("reports/a.sql", live),
+                ("reports/b.sql", live),
+                ("reports/c.sql", old),
+            ],
+            &[("reports/c.sql", "ML010")],
+        ),
+        (
+            "near miss: a word that only contains a retired word is no retired folder",
+            &[
+                ("reports/a.sql", live),
+                ("reports/b.sql", live),
+                ("old_vs_new_customers/c.sql", old),
+                ("golden/d.sql", live),
+            ],
+            &[("old_vs_new_customers/c.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// The repository itself may live in a folder with a retired word (a
+/// checkout kept under `~/backup/`): only folders below where the run is
+/// rooted count.
+#[test]
+fn a_retired_word_above_the_repository_retires_nothing() {
+    let live = "select sum(revenue) filter (where status = 'paid') as net_revenue from orders";
+    let other = "select sum(revenue) as net_revenue from orders";
+    let dir = repository(&[
+        ("backup/repo/a.sql", live),
+        ("backup/repo/b.sql", live),
+        ("backup/repo/c.sql", other),
+    ]);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path().join("backup/repo"))
+        .args(["check", ".", "--isolated", "--format", "concise"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("c.sql") && stdout.contains("ML010"),
+        "{stdout}"
+    );
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "backup/repo", "--isolated", "--format", "concise"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("c.sql") && stdout.contains("ML010"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_flag_compared_with_1_is_no_missing_filter_in_messages() {
     let dir = repository(&[
@@ -1569,10 +1656,12 @@ fn wholly_different_columns_of_other_models_are_other_figures() {
 }
 
 /// Adding up a column of rates makes no figure, whatever the output is
-/// called (`SUM(views_percentage)` over demographic splits). An average of
-/// rates, a sum of amounts converted at a rate, a sum of CPM prices (what
-/// impression rows cost, ×1000), a bare `rate` (often a price), a rate per
-/// day, and a column that only mentions a rate are left alone.
+/// called (`SUM(conversion_rate)`). An average of rates, a sum of amounts
+/// converted at a rate, a sum of CPM prices (what impression rows cost,
+/// ×1000), a bare `rate` (often a price), a rate per day, a column that only
+/// mentions a rate, and a share of a whole (`SUM(views_percentage)` over a
+/// video's demographic splits, `SUM(distribution_rate)` of a trip's cost
+/// over cost centres: reviewers judged both false) are left alone.
 #[test]
 fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
     let summed = |expr: &str| {
@@ -1590,6 +1679,12 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
         ("sum(rate)", &[][..]),
         ("sum(day_rate)", &[][..]),
         ("sum(click_rate)", &[("a.sql", "ML005")][..]),
+        // shares of one whole add up; a rate of something else does not
+        ("sum(views_percentage)", &[][..]),
+        ("sum(distribution_rate)", &[][..]),
+        ("sum(revenue_share)", &[][..]),
+        ("sum(bounce_pct)", &[("a.sql", "ML005")][..]),
+        ("sum(views_per_impression_rate)", &[("a.sql", "ML005")][..]),
         ("avg(conversion_rate)", &[][..]),
         ("sum(amount * exchange_rate)", &[][..]),
         ("sum(rate_card_amount)", &[][..]),
@@ -2656,4 +2751,114 @@ fn a_summed_exchange_rate_is_no_summed_rate_of_events() {
             &[("funnel.sql", "ML005")],
         ),
     ]);
+}
+
+/// A travel company's P&L script divides every line by the booking's
+/// confirmation gradient (`SUM(pnl.errors_usd / fh.confirmation_gradient)`,
+/// twenty lines alike), where its other scripts sum the lines as booked;
+/// Mozilla's LTV dashboard scales every total of a 1% sample by 100. A
+/// report that puts all its figures on one basis measures on purpose:
+/// reviewers judged these deliberate. One figure given the factor among
+/// others without it, or one figure missing the factor the report's others
+/// carry, is still a drift.
+#[test]
+fn a_report_that_puts_all_its_figures_on_one_basis_measures_on_purpose() {
+    const BOOKED: &str = "select country, sum(p.errors_usd) as errors, sum(p.fees_usd) as fees, sum(p.claims_usd) as claims from pnl p join bookings b on p.id = b.id group by 1\n";
+    const GRADIENT: &str = "select country, sum(p.errors_usd / b.gradient) as errors, sum(p.fees_usd / b.gradient) as fees, sum(p.claims_usd / b.gradient) as claims from pnl p join bookings b on p.id = b.id group by 1\n";
+    const ONE: &str = "select country, sum(p.errors_usd / b.gradient) as errors, sum(p.fees_usd) as fees, sum(p.claims_usd) as claims from pnl p join bookings b on p.id = b.id group by 1\n";
+    const ALL_BUT_ONE: &str = "select country, sum(p.errors_usd) as errors, sum(p.fees_usd * b.gradient) as fees, sum(p.claims_usd * b.gradient) as claims from pnl p join bookings b on p.id = b.id group by 1\n";
+    const WEIGHTED: &str = "select country, sum(p.errors_usd * b.gradient) as errors, sum(p.fees_usd * b.gradient) as fees, sum(p.claims_usd * b.gradient) as claims from pnl p join bookings b on p.id = b.id group by 1\n";
+    const SAMPLE: &str = "select country, sum(clv) as sum_ltv, sum(pltv) as sum_pltv, count(distinct client_id) as clients from ltv group by 1\n";
+    expect(&[
+        (
+            "every line divided by one column",
+            &[
+                ("a.sql", BOOKED),
+                ("b.sql", BOOKED),
+                ("c.sql", BOOKED),
+                ("adjusted.sql", GRADIENT),
+            ],
+            &[],
+        ),
+        (
+            "near miss: one line divided, the others as booked",
+            &[
+                ("a.sql", BOOKED),
+                ("b.sql", BOOKED),
+                ("c.sql", BOOKED),
+                ("slip.sql", ONE),
+            ],
+            &[("slip.sql", "ML010")],
+        ),
+        (
+            "near miss: one line missing the factor its report's others carry",
+            &[
+                ("a.sql", WEIGHTED),
+                ("b.sql", WEIGHTED),
+                ("c.sql", WEIGHTED),
+                ("slip.sql", ALL_BUT_ONE),
+            ],
+            &[("slip.sql", "ML010")],
+        ),
+        (
+            "every total of a sample scaled by 100",
+            &[
+                ("a.sql", SAMPLE),
+                ("b.sql", SAMPLE),
+                ("c.sql", SAMPLE),
+                (
+                    "scaled.sql",
+                    "select country, sum(clv) * 100 as sum_ltv, sum(pltv) * 100 as sum_pltv, count(distinct client_id) * 100 as clients from ltv group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: one total scaled by 100",
+            &[
+                ("a.sql", SAMPLE),
+                ("b.sql", SAMPLE),
+                ("c.sql", SAMPLE),
+                (
+                    "scaled.sql",
+                    "select country, sum(clv) as sum_ltv, sum(pltv) * 100 as sum_pltv, count(distinct client_id) as clients from ltv group by 1\n",
+                ),
+            ],
+            &[("scaled.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// The same two shapes against a registry: a part published beside the rest
+/// of the agreed whole, and a report that divides all its figures by one
+/// column, differ on purpose; the lone slip is ML001.
+#[test]
+fn the_registry_sees_a_rebased_report_and_a_split_whole_as_reports_do() {
+    const REGISTRY: &str = "version: 1\nmetrics:\n  - name: errors\n    unit: currency\n    agg: sum\n    expr: errors_usd\n  - name: dif_fx\n    unit: currency\n    agg: sum\n    expr: fx_ground + fx_air\n";
+    let args = ["--registry", "metrics.yaml"];
+    for (what, report, want) in [
+        (
+            "every line divided by one column",
+            "select sum(p.errors_usd / b.gradient) as errors, sum(p.fees_usd / b.gradient) as fees, sum(p.claims_usd / b.gradient) as claims from pnl p join bookings b on p.id = b.id\n",
+            false,
+        ),
+        (
+            "near miss: one line divided",
+            "select sum(p.errors_usd / b.gradient) as errors, sum(p.fees_usd) as fees, sum(p.claims_usd) as claims from pnl p join bookings b on p.id = b.id\n",
+            true,
+        ),
+        (
+            "the rest of the whole beside the part",
+            "select sum(fx_ground) as dif_fx, sum(fx_air) as dif_fx_air from pnl\n",
+            false,
+        ),
+        (
+            "near miss: the part alone",
+            "select sum(fx_ground) as dif_fx, sum(fees_usd) as fees from pnl\n",
+            true,
+        ),
+    ] {
+        let out = concise(&[("metrics.yaml", REGISTRY), ("r.sql", report)], &args);
+        assert_eq!(out.contains("ML001"), want, "{what}: {out}");
+    }
 }

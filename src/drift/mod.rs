@@ -85,6 +85,8 @@ pub struct MetricSite {
     /// The dbt project the site's file belongs to: reports are compared with
     /// the other reports of their own project only.
     pub project: Option<Arc<std::path::Path>>,
+    /// Whether its report is kept in a retired folder (see [`is_retired`]).
+    pub retired: bool,
     /// The condition its model's `config(enabled = …)` sets, as written:
     /// models enabled under different conditions are alternatives (one
     /// connector's router or another's), never built together.
@@ -1007,6 +1009,45 @@ impl Deprecated {
     }
 }
 
+/// Whether a report's folder says it is retired: a folder named `archive`,
+/// `archived`, `deprecated`, `obsolete`, `retired`, `backup`, `unused` or
+/// `old`, alone or as the first or last word of a two-word name (`old
+/// queries`, `z_archive`). Its figures were kept for the record, not
+/// maintained: they neither vote on how a metric is computed nor get blamed
+/// for differing. (`legacy` is not among the words: dbt projects build and
+/// read `models/legacy/`.)
+/// `report` is its path from the folder the project lives in.
+pub fn is_retired(report: &str) -> bool {
+    let folders = report.rsplit_once('/').map_or("", |(folders, _)| folders);
+    folders.split('/').any(|folder| {
+        let folder = folder.to_ascii_lowercase();
+        let words: Vec<&str> = folder
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let retired = |word: &&str| {
+            matches!(
+                *word,
+                "archive"
+                    | "archived"
+                    | "archives"
+                    | "deprecated"
+                    | "obsolete"
+                    | "retired"
+                    | "backup"
+                    | "backups"
+                    | "unused"
+                    | "old"
+            )
+        };
+        match words.as_slice() {
+            [word] => retired(word),
+            [first, last] => retired(first) || retired(last),
+            _ => false,
+        }
+    })
+}
+
 /// The site's sources a template rendered: see [`comparable`].
 fn rendered_sources(site: &MetricSite) -> Vec<&String> {
     site.sources.iter().filter(|r| is_rendered(r)).collect()
@@ -1022,11 +1063,7 @@ fn is_rendered(relation: &str) -> bool {
 /// publishes the rest beside it: `SUM(fx_usd) AS dif_fx` next to
 /// `SUM(fx_air_usd) AS dif_fx_air`, where another report's `dif_fx` sums
 /// both. The report splits the whole on purpose; its parts are no drift.
-fn publishes_the_rest(
-    site: &MetricSite,
-    other: &MetricSite,
-    published: &HashMap<(&str, usize), Vec<&Expr>>,
-) -> bool {
+pub fn publishes_the_rest(part: &Expr, whole: &Expr, beside: &[&Expr]) -> bool {
     // A total of a sum is the sum of its terms' totals.
     fn terms(form: &Expr) -> Vec<Expr> {
         match form {
@@ -1056,18 +1093,79 @@ fn publishes_the_rest(
             other => vec![other.clone()],
         }
     }
-    let (part, whole) = (terms(&site.form), terms(&other.form));
+    let (part, whole) = (terms(part), terms(whole));
     if part.len() >= whole.len() || !part.iter().all(|t| whole.contains(t)) {
         return false;
     }
-    let beside = published
-        .get(&(&*site.path, site.statement))
-        .map(Vec::as_slice)
-        .unwrap_or_default();
     whole
         .iter()
         .filter(|t| !part.contains(t))
         .all(|rest| beside.contains(&rest))
+}
+
+/// Whether a report puts all its figures on another basis, where `site`
+/// differs from `other` by that basis alone: each of its figures divided by
+/// one column (`SUM(revenue_usd / confirmation_gradient)`, Despegar's P&L
+/// without the booking gradient, line after line), or each of its totals
+/// scaled by one constant (`SUM(clv) * 100` beside `COUNT(DISTINCT
+/// client_id) * 100`, a 1% sample scaled up). A figure the report treats
+/// like all the others is not one slip: the report measures on purpose.
+/// One figure with the factor among others without it is still a drift.
+pub fn rebases_its_figures(form: &Expr, other: &Expr, beside: &[&Expr]) -> bool {
+    let beside: Vec<&Expr> = beside.iter().copied().filter(|f| *f != form).collect();
+    // The report's other figures with the factor: two at least.
+    let shared_by_others =
+        |has: &dyn Fn(&Expr) -> bool| beside.iter().filter(|f| has(f)).count() >= 2;
+    let others_factors = column_factors(other);
+    for factor in column_factors(form) {
+        if others_factors.contains(&factor) {
+            continue;
+        }
+        let without = form.clone().rewrite(&mut |e| match e {
+            Expr::Product(p) => Expr::product(
+                p.coefficient,
+                p.factors.into_iter().filter(|f| *f != factor).collect(),
+            ),
+            e => e,
+        });
+        if without == *other
+            && shared_by_others(&|form: &Expr| column_factors(form).contains(&factor))
+        {
+            return true;
+        }
+    }
+    // A constant on a total (not a ratio's percent, which is ML004's).
+    if let Expr::Product(p) = form {
+        let scaled = |form: &Expr| {
+            matches!(form, Expr::Product(q) if q.coefficient == p.coefficient
+                && q.factors.iter().all(|f| !f.inverse && matches!(&f.expr,
+                    Expr::Aggregate(agg) if matches!(agg.func, AggFunc::Sum | AggFunc::Count))))
+        };
+        if scaled(form)
+            && Expr::product(crate::canon::Number::int(1), p.factors.clone()) == *other
+            && shared_by_others(&scaled)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The columns a form multiplies or divides by, anywhere in it.
+fn column_factors(form: &Expr) -> Vec<crate::canon::Factor> {
+    let mut found = Vec::new();
+    form.walk(&mut |e| {
+        if let Expr::Product(p) = e {
+            for factor in &p.factors {
+                if matches!(factor.expr, Expr::Column(_) | Expr::Renamed { .. })
+                    && !found.contains(factor)
+                {
+                    found.push(factor.clone());
+                }
+            }
+        }
+    });
+    found
 }
 
 /// factor between their forms is lineage's (see [`Evidence::AnotherFactor`]).
@@ -1609,7 +1707,10 @@ pub fn inconsistent_computations<'s>(
     let all_sites = sites.clone();
     let mut versions: HashMap<&str, (String, u32)> = HashMap::new();
     for site in &sites {
-        if !versions.contains_key(&*site.path) && !deprecated.is_deprecated(&site.path) {
+        if !versions.contains_key(&*site.path)
+            && !site.retired
+            && !deprecated.is_deprecated(&site.path)
+        {
             versions.insert(&site.path, version_key(&site.path));
         }
     }
@@ -1655,7 +1756,7 @@ pub fn inconsistent_computations<'s>(
         let sites: Vec<&MetricSite> = sites
             .iter()
             .copied()
-            .filter(|s| is_compared(s) && !deprecated.is_deprecated(&s.path))
+            .filter(|s| is_compared(s) && !s.retired && !deprecated.is_deprecated(&s.path))
             .collect();
         let mut variants = variants_of(&sites, registry);
         if variants.len() < 2 {
@@ -1722,7 +1823,13 @@ pub fn inconsistent_computations<'s>(
                 let here_keys = key_columns(site);
                 let of_its_grain = std::cell::OnceCell::new();
                 let evident = |o: &MetricSite| {
-                    if publishes_the_rest(site, o, publishing()) {
+                    let beside = publishing()
+                        .get(&(&*site.path, site.statement))
+                        .map(Vec::as_slice)
+                        .unwrap_or_default();
+                    if publishes_the_rest(&site.form, &o.form, beside)
+                        || rebases_its_figures(&site.form, &o.form, beside)
+                    {
                         return false;
                     }
                     let there = in_vocabulary(o, registry);
