@@ -170,6 +170,7 @@ pub fn names_a_share(column: &str) -> bool {
         "split",
         "mix",
         "contribution",
+        "weight",
     ];
     column
         .to_lowercase()
@@ -265,7 +266,17 @@ impl Vocabulary {
         while words.len() > 1 && strippable(words[0], &self.prefixes) {
             words.remove(0);
         }
-        while words.len() > 1 && strippable(words[words.len() - 1], &self.suffixes) {
+        // A percent word qualifies a rate (`ctr_pct` is the ctr, in
+        // percent); after an amount it makes a ratio of it
+        // (`gross_margin_percent` is the margin over revenue).
+        let percent_of_an_amount = |words: &[&str]| {
+            matches!(words.last(), Some(&("pct" | "percent" | "percentage")))
+                && !names_a_rate(&words[..words.len() - 1].join("_"))
+        };
+        while words.len() > 1
+            && strippable(words[words.len() - 1], &self.suffixes)
+            && !percent_of_an_amount(&words)
+        {
             words.pop();
         }
         Some(words.join("_"))

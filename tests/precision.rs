@@ -1126,7 +1126,57 @@ fn a_newer_version_beside_a_live_older_one_is_not_compared() {
             ],
             &[("ltv/country_weekly_v2.sql", "ML010")],
         ),
+        // An e-commerce team keeps `shipment-charges-v2.0/` and
+        // `shipment-charges-v3.0/` side by side, their scripts renamed
+        // between generations: the newer folder is another method.
+        (
+            "a newer generation of a folder beside the older",
+            &[
+                ("shipment-charges-v2.0/01_extract.sql", OLD),
+                ("shipment-charges-v2.0/02_summary.sql", OLD),
+                ("shipment-charges-v3.0/01_scgl_extract.sql", NEW),
+            ],
+            &[],
+        ),
+        (
+            "near miss: one generation, and a report of it differs",
+            &[
+                ("shipment-charges-v3.0/01_extract.sql", OLD),
+                ("shipment-charges-v3.0/02_summary.sql", OLD),
+                ("shipment-charges-v3.0/03_scgl_extract.sql", NEW),
+            ],
+            &[("shipment-charges-v3.0/03_scgl_extract.sql", "ML010")],
+        ),
     ]);
+}
+
+/// An e-commerce team counts orders as `COUNT(DISTINCT order_nr)` in most
+/// scripts and `COUNT(DISTINCT id_sales_order)` in others: an order's number
+/// and its id, one each per order. Two things' keys (an order's and its
+/// items'), or two ids of one thing, are still two counts.
+#[test]
+fn two_kinds_of_key_of_one_thing_count_the_same_things() {
+    let count = |column: &str| {
+        format!("select day, count(distinct {column}) as count_so from sales_order group by 1\n")
+    };
+    for (other, want) in [
+        ("id_sales_order", &[][..]),
+        ("order_id", &[][..]),
+        ("order_item_id", &[("c.sql", "ML010")][..]),
+        ("ga_order_nr", &[("c.sql", "ML010")][..]),
+        ("customer_id", &[("c.sql", "ML010")][..]),
+    ] {
+        let (usual, odd) = (count("order_nr"), count(other));
+        expect(&[(
+            other,
+            &[
+                ("a.sql", usual.as_str()),
+                ("b.sql", usual.as_str()),
+                ("c.sql", odd.as_str()),
+            ],
+            want,
+        )]);
+    }
 }
 
 /// dbt-cerebro counts `count()` rows of a CTE grouped by address: one row
@@ -2861,4 +2911,97 @@ fn the_registry_sees_a_rebased_report_and_a_split_whole_as_reports_do() {
         let out = concise(&[("metrics.yaml", REGISTRY), ("r.sql", report)], &args);
         assert_eq!(out.contains("ML001"), want, "{what}: {out}");
     }
+}
+
+/// devstats counts `reviews` as the events a subquery in its WHERE picks
+/// (`id IN (SELECT MIN(event_id) … label_name IN ('lgtm', 'approved'))`:
+/// approvals), where its other reports count review events by type. The
+/// subquery says which rows are counted, and nothing models it: no drift
+/// can be told. A WHERE subquery on another column, or none, still lets
+/// the count be compared.
+#[test]
+fn a_count_of_what_a_subquery_picks_is_not_compared() {
+    const BY_TYPE: &str = "select repo, count(distinct id) filter (where type in ('PullRequestReviewEvent', 'PullRequestReviewCommentEvent')) as reviews from gha_events group by 1\n";
+    expect(&[
+        (
+            "the counted ids are what a subquery picks",
+            &[
+                ("a.sql", BY_TYPE),
+                ("b.sql", BY_TYPE),
+                (
+                    "approvals.sql",
+                    "select actor, count(id) as reviews from gha_events where id in (select min(event_id) from gha_labels where label_name in ('lgtm', 'approved') group by issue_id) group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the subquery picks the repositories, not the counted rows",
+            &[
+                ("a.sql", BY_TYPE),
+                ("b.sql", BY_TYPE),
+                (
+                    "all_events.sql",
+                    "select repo, count(id) as reviews from gha_events where repo in (select name from gha_repos where org = 'kubernetes') group by 1\n",
+                ),
+            ],
+            &[("all_events.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// A retailer's landed-cost procedure fills one long-format table with
+/// several INSERTs, each labelling its rows: `SELECT 'con', container,
+/// SUM(total_item_volume_cbm) AS cbm`, then for air freight `SELECT 'bl',
+/// bl, SUM(total_item_weight_kg)` into the same `cbm` column. Rows labelled
+/// apart hold different figures, as a long-format UNION's branches do.
+/// Unlabelled INSERTs of one figure must still agree.
+#[test]
+fn inserts_that_label_their_rows_hold_different_figures() {
+    expect(&[
+        (
+            "each INSERT labels its rows",
+            &[(
+                "landed_cost.sql",
+                "insert into cbm_by (datapoint, container, cbm) select 'con', container, sum(total_item_volume_cbm) as cbm from ship group by container;\ninsert into cbm_by (datapoint, container, cbm) select 'pa', container, sum(total_item_volume_cbm) as cbm from ship group by container;\ninsert into cbm_by (datapoint, bl, cbm) select 'bl', bl, sum(total_item_weight_kg) as kg from ship where mode like 'AIR%' group by bl;\n",
+            )],
+            &[],
+        ),
+        (
+            "near miss: no label, one column filled with two measures",
+            &[(
+                "landed_cost.sql",
+                "insert into cbm_by (container, cbm) select container, sum(total_item_volume_cbm) as cbm from ship group by container;\ninsert into cbm_by (container, cbm) select container, sum(total_item_volume_cbm) as cbm from ship group by container;\ninsert into cbm_by (bl, cbm) select bl, sum(total_item_weight_kg) as kg from ship group by bl;\n",
+            )],
+            &[
+                ("landed_cost.sql", "ML010"),
+                ("landed_cost.sql", "ML010"),
+                ("landed_cost.sql", "ML010"),
+            ],
+        ),
+    ]);
+}
+
+/// An e-commerce team's scripts total retail shipping fees net of a 10% VAT
+/// (`SUM(CASE WHEN is_marketplace = 0 THEN IFNULL(shipping_amount, 0) * 10
+/// / 11 ELSE shipping_amount END)`), where others total them gross: a
+/// conversion the report writes, as reviewers judged it.
+#[test]
+fn rows_converted_by_a_constant_the_report_writes_are_no_drift() {
+    const GROSS: &str =
+        "select day, sum(shipping_amount) as total_shipping_amount from sales group by 1\n";
+    expect(&[
+        (
+            "retail rows net of VAT",
+            &[
+                ("a.sql", GROSS),
+                ("b.sql", GROSS),
+                (
+                    "net.sql",
+                    "select day, sum(case when is_marketplace = 0 then ifnull(shipping_amount, 0) * 10 / 11 else shipping_amount end) as total_shipping_amount from sales group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+    ]);
 }

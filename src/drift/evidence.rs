@@ -100,6 +100,9 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'
         return Evidence::Unsettled;
     }
     let (here, there) = (unguarded(here), unguarded(there));
+    if converts_some_rows(here, there) || converts_some_rows(there, here) {
+        return Evidence::Unsettled;
+    }
     let ((here_scale, here), (there_scale, there)) = (split_scale(here), split_scale(there));
     if here == there {
         // One is the other at another scale. A percent against a fraction,
@@ -153,6 +156,9 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'
         return Evidence::Unsettled;
     }
     if !divides(&here_den) {
+        if counts_keys_of_one_thing(&here, &there) {
+            return Evidence::Unsettled;
+        }
         // Two totals: another value totalled, or one more total added.
         return match one_total_apart(&here, &there) {
             Some(apart) if apart.at_a_grain_alike(grains) && !apart.share_a_column => {
@@ -176,6 +182,91 @@ pub fn evidence(here: &Expr, there: &Expr, registry: &Registry, grains: Grains<'
         Evidence::Evident
     } else {
         Evidence::Unsettled
+    }
+}
+
+/// Whether `here` totals what `there` totals, some rows converted by a
+/// constant the report writes (`SUM(CASE WHEN is_marketplace = 0 THEN
+/// shipping_amount * 10 / 11 ELSE shipping_amount END)`: retail fees net of
+/// a 10% VAT, a whole report family's convention): a conversion on purpose,
+/// as a factor a report writes is.
+fn converts_some_rows(here: &Expr, there: &Expr) -> bool {
+    let (Expr::Aggregate(h), Expr::Aggregate(t)) = (here, there) else {
+        return false;
+    };
+    if h.func != t.func || h.distinct != t.distinct || h.filter != t.filter {
+        return false;
+    }
+    let Expr::Case {
+        branches,
+        otherwise,
+        ..
+    } = &h.arg
+    else {
+        return false;
+    };
+    // `IFNULL(x, 0)` under a SUM is `x`.
+    fn unzeroed(e: &Expr) -> &Expr {
+        match e {
+            Expr::Function { name, args }
+                if args.len() == 2
+                    && matches!(name.as_str(), "coalesce" | "ifnull" | "nvl" | "isnull")
+                    && matches!(&args[1], Expr::Number(n) if n.is_zero()) =>
+            {
+                &args[0]
+            }
+            other => other,
+        }
+    }
+    let mut converted = false;
+    for value in branches.iter().map(|(_, v)| v).chain(otherwise.as_deref()) {
+        let (scale, core) = split_scale(value);
+        if unzeroed(&core) != unzeroed(&t.arg) {
+            return false;
+        }
+        if scale.is_zero() {
+            return false;
+        }
+        converted |= !scale.is_one();
+    }
+    converted
+}
+
+/// Whether two figures count the distinct values of two kinds of key of one
+/// thing (`COUNT(DISTINCT id_sales_order)` and `COUNT(DISTINCT order_nr)`:
+/// an order's id and its number): each is one per order, so both count the
+/// orders. Keys of two things (`order_id` and `order_item_id`) are two
+/// counts, and so are two ids of one thing (`ga_session_id`, unique per
+/// user only, against `session_id`).
+fn counts_keys_of_one_thing(here: &Expr, there: &Expr) -> bool {
+    fn counted_key(form: &Expr) -> Option<(&str, &Vec<Expr>)> {
+        match form {
+            Expr::Aggregate(agg) if agg.func == AggFunc::Count && agg.distinct => match &agg.arg {
+                Expr::Column(column) | Expr::Renamed { alias: column, .. } => {
+                    Some((column, &agg.filter))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    /// The thing a key column names (its last word that is no key word)
+    /// and its key word, if its name says it is a key.
+    fn thing_keyed(column: &str) -> Option<(&str, &str)> {
+        const KEY_WORDS: &[&str] = &["id", "nr", "no", "num", "number", "key", "code", "uuid"];
+        let words: Vec<&str> = column.split('_').filter(|w| !w.is_empty()).collect();
+        let key = words.iter().find(|w| KEY_WORDS.contains(w))?;
+        let thing = words.iter().rev().find(|w| !KEY_WORDS.contains(w))?;
+        Some((thing, key))
+    }
+    let (Some((a, a_filter)), Some((b, b_filter))) = (counted_key(here), counted_key(there)) else {
+        return false;
+    };
+    match (thing_keyed(a), thing_keyed(b)) {
+        (Some((a_thing, a_key)), Some((b_thing, b_key))) => {
+            a_filter == b_filter && a_thing == b_thing && a_key != b_key
+        }
+        _ => false,
     }
 }
 

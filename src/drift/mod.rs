@@ -514,6 +514,25 @@ pub fn with_counts_alike(form: &Expr) -> Expr {
     with_counts_alike_and(form, true)
 }
 
+/// Whether a comparison tests a 0/1 flag (`is_x`, `has_x`, `x_flag`) for
+/// being set: `1 <= x`, `0 < x`, `x <> 0`.
+fn is_flag_test(op: &crate::canon::CompareOp, l: &Expr, r: &Expr) -> bool {
+    use crate::canon::CompareOp;
+    let flag = |e: &Expr| {
+        matches!(e, Expr::Column(c) if {
+            let name = unqualified(c).to_lowercase();
+            name.starts_with("is_") || name.starts_with("has_") || name.ends_with("_flag")
+        })
+    };
+    let number = |e: &Expr, value: i128| matches!(e, Expr::Number(n) if *n == crate::canon::Number::int(value));
+    match op {
+        CompareOp::LtEq => number(l, 1) && flag(r),
+        CompareOp::Lt => number(l, 0) && flag(r),
+        CompareOp::NotEq => (number(l, 0) && flag(r)) || (flag(l) && number(r, 0)),
+        _ => false,
+    }
+}
+
 /// [`with_counts_alike`]; `across_reports` false keeps what only reports
 /// compared with each other may overlook: column names as written (against
 /// a registry, a column is the agreement) and a sum over per-group figures
@@ -529,6 +548,12 @@ pub fn with_counts_alike_and(form: &Expr, across_reports: bool) -> Expr {
             (Expr::Number(n), x) | (x, Expr::Number(n)) if n.is_one() => x,
             (Expr::Bool(true), x) | (x, Expr::Bool(true)) => x,
             (l, r) => Expr::Compare(crate::canon::CompareOp::Eq, Box::new(l), Box::new(r)),
+        },
+        // A 0/1 flag at least 1, above 0 or not 0 is the flag set
+        // (`is_bop_vip >= 1` where others write `is_bop_vip = 1`).
+        Expr::Compare(op, l, r) if is_flag_test(&op, &l, &r) => match (*l, *r) {
+            (Expr::Number(_), x) | (x, Expr::Number(_)) => x,
+            (l, r) => Expr::Compare(op, Box::new(l), Box::new(r)),
         },
         Expr::Cast { expr, to } if to.starts_with("bool") => *expr,
         // An id cast to text to be counted is the id.
@@ -1151,6 +1176,26 @@ pub fn rebases_its_figures(form: &Expr, other: &Expr, beside: &[&Expr]) -> bool 
     false
 }
 
+/// Whether a site counts or sums what a subquery in its WHERE picks
+/// (`COUNT(id) … WHERE id IN (SELECT MIN(event_id) … approvals …)`,
+/// devstats' "reviews" that are `/lgtm` approvals): the subquery, which no
+/// canonical form models, says which rows the figure is of, so another
+/// report's figure of the same name cannot be compared with it.
+fn counts_what_a_subquery_picks(site: &MetricSite) -> bool {
+    let counted = site.form.aggregated_columns();
+    site.slice.iter().any(|condition| {
+        let Expr::Opaque(text) = condition else {
+            return false;
+        };
+        let text = text.to_lowercase();
+        let Some((picked, _)) = text.split_once(" in (select") else {
+            return false;
+        };
+        let picked = picked.trim().trim_end_matches(" not").trim();
+        counted.contains(picked.rsplit('.').next().unwrap_or(picked))
+    })
+}
+
 /// The columns a form multiplies or divides by, anywhere in it.
 fn column_factors(form: &Expr) -> Vec<crate::canon::Factor> {
     let mut found = Vec::new();
@@ -1316,15 +1361,6 @@ fn subject_scope(site: &MetricSite) -> impl Iterator<Item = Expr> + '_ {
         .map(with_counts_alike)
 }
 
-/// The columns a condition reads, without their tables.
-fn unqualified_columns(condition: &Expr) -> std::collections::BTreeSet<String> {
-    condition
-        .columns()
-        .iter()
-        .map(|c| unqualified(c).to_string())
-        .collect()
-}
-
 /// Whether the conditions two parts of one report differ by constrain a
 /// column both constrain, each its own way (`asset_id IN ('7857', '8857')`
 /// in one UNION branch beside `asset_id IN ('10767', …)` in another): each
@@ -1353,6 +1389,15 @@ fn each_picks_its_own_subject(a: &MetricSite, b: &MetricSite) -> bool {
             .iter()
             .filter(|c| !a_filters.contains(c))
             .any(|c| picked_otherwise(c, &a_all))
+}
+
+/// The columns a condition reads, without their tables.
+fn unqualified_columns(condition: &Expr) -> std::collections::BTreeSet<String> {
+    condition
+        .columns()
+        .iter()
+        .map(|c| unqualified(c).to_string())
+        .collect()
 }
 
 /// Whether two sites' WHEREs (their JOINs' filters on what they total
@@ -1441,7 +1486,7 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     }
     // One model per chain, protocol or product, each over its own tables:
     // a shared name is each entity's own figure.
-    if a.path != b.path && per_entity_models(a, b) {
+    if a.path != b.path && (per_entity_models(a, b) || on_two_date_bases(&a.path, &b.path)) {
         return false;
     }
     if a.path == b.path && a.statement == b.statement {
@@ -1458,6 +1503,39 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
             && reads_common(&a_known, &b_known);
     }
     common_relation
+}
+
+/// Whether two reports' paths differ in one folder, each naming a date basis
+/// (`key-metrics/by-order-date/` and `key-metrics/by-delivered-date/`): a
+/// figure by order date and one by delivery date are two figures, as
+/// `revenue_by_ship_date` is no `revenue_by_order_date`.
+fn on_two_date_bases(a: &str, b: &str) -> bool {
+    let (a_dirs, b_dirs): (Vec<&str>, Vec<&str>) = (
+        a.rsplit_once('/')
+            .map_or("", |(d, _)| d)
+            .split('/')
+            .collect(),
+        b.rsplit_once('/')
+            .map_or("", |(d, _)| d)
+            .split('/')
+            .collect(),
+    );
+    if a_dirs.len() != b_dirs.len() {
+        return false;
+    }
+    let differing: Vec<(&str, &str)> = a_dirs
+        .iter()
+        .zip(&b_dirs)
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| (*x, *y))
+        .collect();
+    let names_a_date = |folder: &str| {
+        folder
+            .to_lowercase()
+            .split(['-', '_', ' '])
+            .any(|word| word == "date")
+    };
+    matches!(differing[..], [(x, y)] if names_a_date(x) && names_a_date(y))
 }
 
 /// Whether two reports are one model written per entity (chain, protocol,
@@ -1624,6 +1702,35 @@ fn version_key(path: &str) -> (String, u32) {
     (words.join("/"), version)
 }
 
+/// The first folder of a report's path that names a version
+/// (`shipment-charges-v3.0`), as (the path to it without its version
+/// words, the version).
+fn folder_generation(path: &str) -> Option<(String, u32)> {
+    let (folders, _) = path.rsplit_once('/')?;
+    let mut prefix = String::new();
+    for folder in folders.split('/') {
+        let mut version = None;
+        let base: Vec<&str> = folder
+            .split(['-', '_'])
+            .filter(
+                |word| match version_number(word.split('.').next().unwrap_or(word)) {
+                    Some(n) => {
+                        version = Some(n);
+                        false
+                    }
+                    None => true,
+                },
+            )
+            .collect();
+        if let Some(version) = version {
+            return Some((format!("{prefix}{}", base.join("-")), version));
+        }
+        prefix.push_str(folder);
+        prefix.push('/');
+    }
+    None
+}
+
 /// The number of a version word (`v2` is 2), or `None` for another word.
 fn version_number(word: &str) -> Option<u32> {
     let digits = word.strip_prefix('v')?;
@@ -1719,9 +1826,26 @@ pub fn inconsistent_computations<'s>(
         let at = oldest.entry(key).or_insert(*version);
         *at = (*at).min(*version);
     }
+    // Likewise a newer generation of a folder of reports
+    // (`shipment-charges-v3.0/` beside `shipment-charges-v2.0/`), whatever
+    // its reports are called.
+    let generations: HashMap<&str, (String, u32)> = versions
+        .keys()
+        .filter_map(|path| Some((*path, folder_generation(path)?)))
+        .collect();
+    let mut oldest_generation: HashMap<&str, u32> = HashMap::new();
+    for (key, version) in generations.values() {
+        let at = oldest_generation.entry(key).or_insert(*version);
+        *at = (*at).min(*version);
+    }
     let superseding: std::collections::HashSet<&str> = versions
         .iter()
-        .filter(|(_, (key, version))| oldest[key.as_str()] < *version)
+        .filter(|(path, (key, version))| {
+            oldest[key.as_str()] < *version
+                || generations
+                    .get(*path)
+                    .is_some_and(|(key, version)| oldest_generation[key.as_str()] < *version)
+        })
         .map(|(path, _)| *path)
         .collect();
     for site in sites
@@ -1829,6 +1953,7 @@ pub fn inconsistent_computations<'s>(
                         .unwrap_or_default();
                     if publishes_the_rest(&site.form, &o.form, beside)
                         || rebases_its_figures(&site.form, &o.form, beside)
+                        || counts_what_a_subquery_picks(site)
                     {
                         return false;
                     }

@@ -526,16 +526,39 @@ impl<'t> Walker<'t, '_> {
                             })
                         })
                         .collect();
+                    // Several INSERTs into one long-format table, each
+                    // labelling its rows (`SELECT 'con' AS datapoint, …,
+                    // SUM(volume_cbm)` then `SELECT 'bl', …,
+                    // SUM(weight_kg)` into one `cbm` column), are a
+                    // long-format UNION written one branch at a time.
+                    let labelled = self.label.is_none() && !names.is_empty();
+                    if labelled {
+                        self.label = insert_label(source);
+                    }
                     self.query(
                         source,
                         ctes,
                         (!names.is_empty()).then_some(names.as_slice()),
                     );
+                    if labelled {
+                        self.label = None;
+                    }
                 }
             }
             Statement::CreateTable(create) => {
                 if let Some(query) = &create.query {
+                    // A table of one segment's rows, labelled (`CREATE
+                    // TEMPORARY TABLE _token_sales AS SELECT 'Token Sales'
+                    // AS token_breakdown, …`), later stacked with the other
+                    // segments' tables: as labelled INSERTs.
+                    let labelled = self.label.is_none();
+                    if labelled {
+                        self.label = insert_label(query);
+                    }
                     self.query(query, ctes, None);
+                    if labelled {
+                        self.label = None;
+                    }
                 }
             }
             Statement::CreateView(view) => {
@@ -952,6 +975,30 @@ fn branch_labels(body: &SetExpr) -> Option<Vec<(&SetExpr, String)>> {
             })
             .collect(),
     )
+}
+
+/// The string literals an `INSERT … SELECT` (or a `CREATE TABLE … AS
+/// SELECT`) writes (`'po_sku_bl'`), joined: the label of the rows it adds
+/// to a long-format table.
+fn insert_label(source: &sqlparser::ast::Query) -> Option<String> {
+    let SetExpr::Select(select) = source.body.as_ref() else {
+        return None;
+    };
+    let literals: Vec<&str> = select
+        .projection
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::ExprWithAlias { expr, .. } | SelectItem::UnnamedExpr(expr) => match expr {
+                AstExpr::Value(v) => match &v.value {
+                    sqlparser::ast::Value::SingleQuotedString(s) => Some(s.as_str()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    (!literals.is_empty()).then(|| literals.join("/"))
 }
 
 /// The output names of the first SELECT of a set operation, by position.
