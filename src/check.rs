@@ -1331,6 +1331,7 @@ fn keep_sites(
                 left_to_reports: metric.compare_reports
                     || grounded_by_repository && finding.is_none() && !agreed,
                 label: site.label.as_deref().map(Box::from),
+                target: site.target.as_deref().map(Box::from),
                 statement: site.statement,
                 in_union: site.in_union,
                 top_level: site.top_level,
@@ -1407,6 +1408,7 @@ fn keep_sites(
                 grounded_by_repository: false,
                 left_to_reports: false,
                 label: site.label.map(String::into_boxed_str),
+                target: site.target.map(String::into_boxed_str),
                 statement: site.statement,
                 in_union: site.in_union,
                 top_level: site.top_level,

@@ -499,6 +499,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             in_union: site.in_union,
             top_level: site.top_level,
             label: site.label.as_deref().map(str::to_string),
+            target: site.target.as_deref().map(str::to_string),
             entities: site.entities.to_vec(),
             aggregates_itself: true,
             one_row_per_group: false,

@@ -606,10 +606,22 @@ fn attribute_pivots_are_not_metrics_but_measures_are() {
             "select max(event_date) as last_seen from a;\nselect min(event_date) as last_seen from b",
             0,
         ),
-        // Measures computed two ways from one table: both flagged (no
-        // majority). (From two tables, two schemas: see tests/precision.rs.)
+        // Measures computed two ways from one table in one report's
+        // branches: both flagged (no majority). (From two tables, two
+        // schemas: see tests/precision.rs.)
+        (
+            "select sum(order_value) as revenue_x from a\nunion all select count(order_value) as revenue_x from a",
+            2,
+        ),
+        // As two statements that build nothing in common they are two
+        // reports, held to what the repository shows, as two files are.
         (
             "select sum(order_value) as revenue_x from a;\nselect count(order_value) as revenue_x from a",
+            0,
+        ),
+        // Two statements filling one table fill one figure.
+        (
+            "insert into t (revenue_x) select sum(order_value) as revenue_x from a;\ninsert into t (revenue_x) select count(order_value) as revenue_x from a",
             2,
         ),
         // A maximum is a value picked from a group, not a metric ML010

@@ -3005,3 +3005,72 @@ fn rows_converted_by_a_constant_the_report_writes_are_no_drift() {
         ),
     ]);
 }
+
+/// A retail warehouse's procedures build temporary tables step by step:
+/// `SUM(unit_count) AS exchange_units` per order in one, then a store
+/// slice's re-sum of it (`SUM(financial_exchange_units) … AS
+/// exchange_units`) in the next. Reviewers judged every such pair false:
+/// statements that build different tables are stages, and differ as two
+/// reports do, only by what the repository shows.
+#[test]
+fn a_procedures_stages_are_compared_as_reports() {
+    const STAGES: &str = "create temporary table _financial_exchanges as select o.store_id, st.store_type, count(distinct o.order_id) as exchange_orders, sum(unit_count) as exchange_units from fact_order o join dim_store st on st.store_id = o.store_id group by 1, 2;\n\
+         create temporary table _final as select '4-Wall' as metric_type, f.store_id, st.store_full_name, sum(case when order_store_type = 'Retail' then financial_exchange_orders else 0 end) as exchange_orders, sum(case when order_store_type = 'Retail' then financial_exchange_units else 0 end) as exchange_units from _final_temp f left join dim_store st on st.store_id = f.store_id group by 1, 2, 3;\n";
+    expect(&[
+        ("a temporary table's figure, then a slice's re-sum of it", &[("retail_attribution.sql", STAGES)], &[]),
+        (
+            "near miss: two statements filling one table with one figure two ways",
+            &[(
+                "retail_attribution.sql",
+                "insert into attribution (store_id, exchange_units) select store_id, sum(unit_count) as exchange_units from fact_return_line where store_type = 'Retail' group by 1;\n\
+                 insert into attribution (store_id, exchange_units) select store_id, count(*) as exchange_units from fact_return_line where store_type <> 'Retail' group by 1;\n",
+            )],
+            &[("retail_attribution.sql", "ML010"), ("retail_attribution.sql", "ML010")],
+        ),
+        (
+            "near miss: a stage that divides the other way",
+            &[(
+                "retail_attribution.sql",
+                "create temporary table _rates as select store_id, sum(units) / count(distinct order_id) as units_per_order from fact_order_line group by 1;\n\
+                 create table report as select store_id, count(distinct order_id) / sum(units) as units_per_order from fact_order_line group by 1;\n",
+            )],
+            &[("retail_attribution.sql", "ML010"), ("retail_attribution.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// A retail warehouse stacks one temporary table per segment into a long
+/// table (`'Token Sales' AS token_breakdown, SUM(token_qty_sold) AS
+/// total_qty_sold`, then `'2 for 1 Token'` with `SUM(two_for_one_qty_sold)`):
+/// reviewers judged every comparison of such a segment with reports of the
+/// whole false.
+#[test]
+fn a_labelled_segment_totals_its_own_column() {
+    const WHOLE: &str = "select sku, sum(total_qty_sold) as total_qty_sold, sum(total_cogs) as total_cogs from merch_dataset group by 1\n";
+    expect(&[
+        (
+            "a segment's table labelled by a literal",
+            &[
+                ("whole_a.sql", WHOLE),
+                ("whole_b.sql", WHOLE),
+                (
+                    "token_breakdown.sql",
+                    "create temporary table _token_sales as select 'Token Sales' as token_breakdown, sku, sum(token_qty_sold) as total_qty_sold, sum(token_cogs) as total_cogs from merch_dataset group by 2;\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: no label says the rows are a segment's",
+            &[
+                ("whole_a.sql", WHOLE),
+                ("whole_b.sql", WHOLE),
+                (
+                    "token_breakdown.sql",
+                    "create temporary table _token_sales as select sku, sum(token_qty_sold) as total_qty_sold, sum(token_cogs) as total_cogs from merch_dataset group by 1;\n",
+                ),
+            ],
+            &[("token_breakdown.sql", "ML010"), ("token_breakdown.sql", "ML010")],
+        ),
+    ]);
+}

@@ -75,6 +75,9 @@ pub struct MetricSite {
     /// Its branch's label in a long-format UNION (see
     /// [`crate::extract::Site::label`]).
     pub label: Option<Box<str>>,
+    /// The relation its statement writes, if any (see
+    /// [`crate::extract::Site::target`]).
+    pub target: Option<Box<str>>,
     /// Its statement in the file, and whether it is a UNION branch (see
     /// [`crate::extract::Site::statement`]).
     pub statement: usize,
@@ -1505,6 +1508,16 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     common_relation
 }
 
+/// Whether two sites are parts of one figure of one report, which must agree
+/// whatever the repository shows: UNION branches of one statement, or
+/// statements of one file that fill one table (`INSERT INTO t … ; INSERT INTO
+/// t …`). Statements of a procedure that build different tables are stages
+/// (a temporary table's `SUM(unit_count) AS exchange_units`, then a slice's
+/// re-sum of it) and differ as reports do: by what the repository shows.
+fn parts_of_one_figure(a: &MetricSite, b: &MetricSite) -> bool {
+    a.path == b.path && (a.statement == b.statement || (a.target.is_some() && a.target == b.target))
+}
+
 /// Whether two reports' paths differ in one folder, each naming a date basis
 /// (`key-metrics/by-order-date/` and `key-metrics/by-delivered-date/`): a
 /// figure by order date and one by delivery date are two figures, as
@@ -1964,6 +1977,20 @@ pub fn inconsistent_computations<'s>(
                         there_keys: &key_columns(o),
                     };
                     let evidence = evidence(&here, &there, registry, grains);
+                    // A labelled segment of a long-format table (`'Token
+                    // Sales' AS token_breakdown, SUM(token_qty_sold) AS
+                    // total_qty_sold`) totals its segment's own column under
+                    // the shared name: another column is no drift from a
+                    // report of the whole.
+                    if site.label.is_some() != o.label.is_some()
+                        && matches!(
+                            evidence,
+                            Evidence::AnotherColumnOfItsSources
+                                | Evidence::AgainstMajorityOfItsGrain
+                        )
+                    {
+                        return false;
+                    }
                     // A ratio per row shows no filter or scope of what it
                     // divides: only what is a drift whatever is meant.
                     if (site.row_level || o.row_level)
@@ -2078,7 +2105,7 @@ pub fn inconsistent_computations<'s>(
                             && (!**pass || reads_common(&o.reads, &site.reads))
                             && !two_figures_sharing_a_name(site, o)
                             && (site.path != o.path || !each_picks_its_own_subject(site, o))
-                            && (site.path == o.path || evident(o))
+                            && (parts_of_one_figure(site, o) || evident(o))
                     })
                     .find_map(|(o, _)| {
                         let there = o.read_form();

@@ -49,6 +49,11 @@ pub struct Site {
     /// figure each holds (`'first_touch' AS attribution_type`): this
     /// branch's label. Branches with different labels hold different figures.
     pub label: Option<String>,
+    /// The relation its statement writes (`INSERT INTO t`, `CREATE TABLE t
+    /// AS`, `CREATE VIEW t AS`), if it writes one: statements of one file
+    /// that fill one table fill one figure; statements that build
+    /// different tables are stages, compared as reports are.
+    pub target: Option<String>,
     /// The keys of the things its SELECT groups by (`pool_id`,
     /// `user_id`, `pool_address`): a figure per pool is another figure than
     /// one per chain.
@@ -318,6 +323,7 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 sites: Vec::new(),
                 models,
                 label: None,
+                target: None,
                 statement: 0,
                 in_union: false,
                 nesting: 0,
@@ -407,6 +413,8 @@ struct Walker<'t, 'w> {
     models: &'w Models,
     /// The label of the long-format UNION branch being walked, if any.
     label: Option<String>,
+    /// The relation the statement being walked writes, if any.
+    target: Option<String>,
     /// The statement being walked (from 0), and whether inside a UNION.
     statement: usize,
     in_union: bool,
@@ -512,6 +520,12 @@ impl<'t> Walker<'t, '_> {
     }
 
     fn statement(&mut self, statement: &Statement, ctes: &Ctes<'_>) {
+        self.target = match statement {
+            Statement::Insert(insert) => Some(relation_name(&insert.table.to_string())),
+            Statement::CreateTable(create) => Some(relation_name(&create.name.to_string())),
+            Statement::CreateView(view) => Some(relation_name(&view.name.to_string())),
+            _ => None,
+        };
         match statement {
             Statement::Query(query) => self.query(query, ctes, None),
             Statement::Insert(insert) => {
@@ -808,6 +822,7 @@ impl<'t> Walker<'t, '_> {
                 sources,
                 reads,
                 label: self.label.clone(),
+                target: self.target.clone(),
                 statement: self.statement,
                 in_union: self.in_union,
                 top_level: self.nesting == 0,
@@ -980,6 +995,16 @@ fn branch_labels(body: &SetExpr) -> Option<Vec<(&SetExpr, String)>> {
 /// The string literals an `INSERT … SELECT` (or a `CREATE TABLE … AS
 /// SELECT`) writes (`'po_sku_bl'`), joined: the label of the rows it adds
 /// to a long-format table.
+/// A written relation's name as statements of one file compare it: quotes
+/// and case dropped.
+fn relation_name(written: &str) -> String {
+    written
+        .chars()
+        .filter(|c| !matches!(c, '"' | '`' | '[' | ']'))
+        .collect::<String>()
+        .to_lowercase()
+}
+
 fn insert_label(source: &sqlparser::ast::Query) -> Option<String> {
     let SetExpr::Select(select) = source.body.as_ref() else {
         return None;
