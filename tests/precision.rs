@@ -3074,3 +3074,131 @@ fn a_labelled_segment_totals_its_own_column() {
         ),
     ]);
 }
+
+/// Counting the rows of what is one row per key is counting the keys: a
+/// subquery grouped by the order (an e-commerce team's `COUNT(order_nr)`
+/// over `SELECT *, SUM(paid_price) … GROUP BY order_nr`), or a SQL Server
+/// shop's `tblOrder`, one row per `ixOrder`. Reviewers judged every such
+/// finding false; counting order lines or packages as orders stays a drift.
+#[test]
+fn rows_that_are_one_per_key_count_the_keys() {
+    const DISTINCT: &str =
+        "select day, count(distinct order_nr) as count_so from sales group by 1\n";
+    const TBL_DISTINCT: &str =
+        "select count(distinct O.ixOrder) as OrdCount from tblOrder O where O.dtShipped >= '2011-01-01'\n";
+    const LINES_DISTINCT: &str =
+        "select count(distinct OL.ixOrder) as OrdCount from tblOrderLine OL where OL.dtShipped >= '2011-01-01'\n";
+    expect(&[
+        (
+            "rows of a subquery grouped by the counted key",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                (
+                    "basket.sql",
+                    "select day, count(order_nr) as count_so from (select *, sum(paid_price) as total_paid_price from sales group by order_nr) o group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: grouped by the order and each of its packages",
+            &[
+                ("a.sql", DISTINCT),
+                ("b.sql", DISTINCT),
+                (
+                    "basket.sql",
+                    "select day, count(order_nr) as count_so from (select *, sum(paid_price) as total_paid_price from sales group by order_nr, id_package_dispatching) o group by 1\n",
+                ),
+            ],
+            &[("basket.sql", "ML010")],
+        ),
+        (
+            "rows of a table named for the counted key, in Hungarian spelling",
+            &[
+                ("a.sql", TBL_DISTINCT),
+                ("b.sql", TBL_DISTINCT),
+                ("paypal.sql", "select count(*) as OrdCount from tblOrder O where O.dtShipped >= '2011-01-01'\n"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the rows of a table of order lines",
+            &[
+                ("a.sql", LINES_DISTINCT),
+                ("b.sql", LINES_DISTINCT),
+                (
+                    "paypal.sql",
+                    "select count(*) as OrdCount from tblOrderLine OL where OL.dtShipped >= '2011-01-01'\n",
+                ),
+            ],
+            &[("paypal.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// UNION branches that each pick their own kind of row and total a column
+/// of their own under one name stack the components of one figure: an A/B
+/// test's units are single products' quantity beside bundles' (joined on
+/// their own key, narrowed to outfits), and an ad platform report maps each
+/// platform's table's own column, in its own units. Reviewers judged these
+/// false. Branches over rows each picks by a value of its own hold one
+/// figure per part, which must be computed alike; so must branches over the
+/// same rows (see `ml010_compares_what_must_agree`).
+#[test]
+fn union_branches_of_their_own_kinds_of_row_stack_components() {
+    expect(&[
+        (
+            "bundles' quantity beside products'",
+            &[(
+                "ab_test.sql",
+                "select session_id, sum(case when is_activating then products_quantity end) as units_activating_count from orders group by 1\n\
+                 union\n\
+                 select session_id, sum(case when is_activating then products_bundle_quantity end) as units_activating_count from orders where group_code = 'outfit' and is_bundle = true group by 1\n",
+            )],
+            &[],
+        ),
+        (
+            "single products and bundles, each joined on its own key",
+            &[(
+                "ab_test.sql",
+                "select o.session_id, sum(case when o.is_activating then o.products_quantity end) as units_activating_count from orders o join products_meta d on d.product_id = o.product_id group by 1\n\
+                 union\n\
+                 select o.session_id, sum(case when o.is_activating then o.products_bundle_quantity end) as units_activating_count from orders o join products_meta d on d.product_id = o.bundle_product_id where d.group_code = 'outfit' group by 1\n",
+            )],
+            &[],
+        ),
+        (
+            "each platform's table, a lookup joined to each, in its own units",
+            &[(
+                "click_performance.sql",
+                "select a.account_id, sum(g.cost_micros) / 1000000 as spend_account_currency from search_ads g join accounts a on a.id = g.account_id group by 1\n\
+                 union all\n\
+                 select a.account_id, sum(p.spend_in_micro_dollar) / 1000000 as spend_account_currency from pinterest_ads p join accounts a on a.id = p.account_id group by 1\n\
+                 union all\n\
+                 select a.account_id, sum(t.spend) as spend_account_currency from twitter_ads t join accounts a on a.id = t.account_id group by 1\n",
+            )],
+            &[],
+        ),
+        (
+            "near miss: branches over one table, one in percent, the other a fraction",
+            &[(
+                "order_performance.sql",
+                "select a.account_id, sum(w.discount) / sum(w.revenue) as discount_rate from web_orders w join accounts a on a.id = w.account_id group by 1\n\
+                 union all\n\
+                 select a.account_id, 100 * sum(p.discount) / sum(p.revenue) as discount_rate from web_orders p join accounts a on a.id = p.account_id group by 1\n",
+            )],
+            &[("order_performance.sql", "ML010"), ("order_performance.sql", "ML010")],
+        ),
+        (
+            "near miss: each branch one classification's figure, totalled two ways",
+            &[(
+                "cancellations.sql",
+                "select customer_id, month_date, sum(total_refund_cash_amount) as cancel_amount from order_lines where order_classification = 'credit billing' group by 1, 2\n\
+                 union\n\
+                 select customer_id, month_date, sum(total_chargeback_amount) as cancel_amount from order_lines where order_classification = 'product order' group by 1, 2\n",
+            )],
+            &[("cancellations.sql", "ML010"), ("cancellations.sql", "ML010")],
+        ),
+    ]);
+}

@@ -1255,12 +1255,19 @@ fn counted_rows_are_one_relations(
         } else {
             (site, there)
         };
-    // Rows that are one per key the other counts are those keys: a table
-    // named for its things (`fact_transactions` and `tx_hash`, `orders` and
-    // `order_id`), or a `SELECT DISTINCT` of the key with attributes of the
-    // thing beside it, and no other thing's key (rows per address and
-    // token are no addresses).
-    let rows_are_keys = crate::judge::aggregates(counts_keys).iter().any(|a| {
+    reads_common(&site.reads, &other.reads)
+        && !counts_rows.over_a_join
+        && !rows_are_keys(counts_rows, counts_keys)
+}
+
+/// Whether the rows `counts_rows` counts are one per key a distinct count
+/// of `counts_keys` counts: a table named for its things
+/// (`fact_transactions` and `tx_hash`, `orders` and `order_id`), or a
+/// `SELECT DISTINCT` of the key, or a query grouped by it, with attributes
+/// of the thing beside it and no other thing's key (rows per address and
+/// token are no addresses).
+fn rows_are_keys(counts_rows: &MetricSite, counts_keys: &Expr) -> bool {
+    crate::judge::aggregates(counts_keys).iter().any(|a| {
         let Expr::Column(key) = &a.arg else {
             return false;
         };
@@ -1269,36 +1276,47 @@ fn counted_rows_are_one_relations(
             && a.distinct
             && (matches!(&*counts_rows.sources, [table] if named_for(table, key))
                 || distinct_on(&counts_rows.reads_distinct, key))
-    });
-    reads_common(&site.reads, &other.reads) && !counts_rows.over_a_join && !rows_are_keys
+    })
+}
+
+/// Whether of two sites, one counts the values of a key (`COUNT(order_nr)`)
+/// over rows that are one per that key, where the other counts its
+/// distinct values: the same count.
+fn counts_a_key_per_row(site: &MetricSite, here: &Expr, other: &MetricSite, there: &Expr) -> bool {
+    rows_are_keys(site, there) || rows_are_keys(other, here)
 }
 
 /// Whether rows distinct on `columns` are one per `key`: the key is among
 /// them and no other column names a thing of its own (`token_address`,
 /// `user_id`).
 fn distinct_on(columns: &[String], key: &str) -> bool {
+    // Keys spelled with the word first (`id_package_dispatching`,
+    // `bob_id_supplier`) name things of their own too.
+    let names_a_thing =
+        |c: &str| crate::names::names_an_entity(c) || c.starts_with("id_") || c.contains("_id_");
     columns.iter().any(|c| c.eq_ignore_ascii_case(key))
         && columns
             .iter()
-            .all(|c| c.eq_ignore_ascii_case(key) || !crate::names::names_an_entity(c))
+            .all(|c| c.eq_ignore_ascii_case(key) || !names_a_thing(c))
 }
 
 /// Whether a table's name says it holds one row per thing `key` identifies:
 /// `fact_transactions` for `tx_hash`, `orders` for `order_id`, `users` for
-/// `user_id`. `order_items` is no table of orders.
+/// `user_id`, and in the Hungarian spelling of SQL Server shops `tblOrder`
+/// for `ixOrder`. `order_items` is no table of orders.
 fn named_for(table: &str, key: &str) -> bool {
     let table = table.rsplit('.').next().unwrap_or(table).to_lowercase();
-    let table = ["fact_", "fct_", "dim_"]
+    let table = table.trim_matches(['"', '`', '[', ']']);
+    let table = ["fact_", "fct_", "dim_", "tbl"]
         .iter()
         .find_map(|p| table.strip_prefix(p))
-        .unwrap_or(&table);
-    let Some(things) = table.strip_suffix('s') else {
-        return false;
-    };
+        .unwrap_or(table);
+    let things = table.strip_suffix('s').unwrap_or(table);
     let key = unqualified(key).to_lowercase();
     let Some(thing) = ["_id", "_hash", "_key", "_uuid"]
         .iter()
         .find_map(|s| key.strip_suffix(s))
+        .or_else(|| key.strip_prefix("ix"))
     else {
         return false;
     };
@@ -1410,6 +1428,38 @@ fn unqualified_columns(condition: &Expr) -> std::collections::BTreeSet<String> {
 pub fn wheres_pick_their_own_subjects(a: &MetricSite, b: &MetricSite) -> bool {
     let (a_scope, b_scope): (Vec<Expr>, Vec<Expr>) =
         (subject_scope(a).collect(), subject_scope(b).collect());
+    pick_their_own_subjects(&a_scope, &b_scope)
+}
+
+/// [`wheres_pick_their_own_subjects`], for UNION branches of one statement:
+/// a condition each branch writes alike over its own table
+/// (`o.properties_session_id >= mm.min_session_id` over the web orders in
+/// one, the app orders in the other) is one condition, and a join's key no
+/// subject.
+fn branches_pick_their_own_subjects(a: &MetricSite, b: &MetricSite) -> bool {
+    // A join's key (`d.product_id = o.product_id` in one branch, `=
+    // o.bundle_product_id` in the other) picks which rows meet, not a value
+    // of their own: branches joined on their own keys each total their own
+    // kind of row (single products, bundles).
+    let joins = |c: &Expr| {
+        matches!(c, Expr::Compare(_, l, r)
+            if matches!(**l, Expr::Column(_)) && matches!(**r, Expr::Column(_)))
+    };
+    let unqualified_scope = |s: &MetricSite| -> Vec<Expr> {
+        subject_scope(s)
+            .filter(|c| !joins(c))
+            .map(|c| {
+                c.rewrite(&mut |e| match e {
+                    Expr::Column(name) => Expr::Column(unqualified(&name).into()),
+                    other => other,
+                })
+            })
+            .collect()
+    };
+    pick_their_own_subjects(&unqualified_scope(a), &unqualified_scope(b))
+}
+
+fn pick_their_own_subjects(a_scope: &[Expr], b_scope: &[Expr]) -> bool {
     a_scope.iter().filter(|c| !b_scope.contains(c)).any(|c| {
         let columns = unqualified_columns(c);
         b_scope
@@ -1506,6 +1556,39 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
             && reads_common(&a_known, &b_known);
     }
     common_relation
+}
+
+/// Whether a site is a labelled segment's row of a long-format table that
+/// totals its segment's own column: a word of the label ('Token Sales',
+/// '2 for 1 Token') names the column (`token_qty_sold`,
+/// `two_for_one_qty_sold`). A label of a dimension ('mobile') beside a
+/// column of the figure (`adau`) is no segment's column.
+fn totals_its_labels_column(site: &MetricSite) -> bool {
+    let Some(label) = &site.label else {
+        return false;
+    };
+    let spelled = |word: &str| -> String {
+        match word {
+            "1" => "one".into(),
+            "2" => "two".into(),
+            "3" => "three".into(),
+            "4" => "four".into(),
+            other => other.to_string(),
+        }
+    };
+    let label_words: Vec<String> = label
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(spelled)
+        .filter(|w| w.len() >= 3 && !matches!(w.as_str(), "for" | "and" | "the"))
+        .collect();
+    crate::judge::aggregates(&site.form).iter().any(|agg| {
+        agg.arg.columns().iter().any(|column| {
+            unqualified(column)
+                .split('_')
+                .any(|word| label_words.iter().any(|l| l == word))
+        })
+    })
 }
 
 /// Whether two sites are parts of one figure of one report, which must agree
@@ -1982,7 +2065,7 @@ pub fn inconsistent_computations<'s>(
                     // total_qty_sold`) totals its segment's own column under
                     // the shared name: another column is no drift from a
                     // report of the whole.
-                    if site.label.is_some() != o.label.is_some()
+                    if (totals_its_labels_column(site) || totals_its_labels_column(o))
                         && matches!(
                             evidence,
                             Evidence::AnotherColumnOfItsSources
@@ -2020,6 +2103,7 @@ pub fn inconsistent_computations<'s>(
                         Evidence::AnotherColumnOfItsSources => {
                             against_majority
                                 && same_sources(site, o)
+                                && !counts_a_key_per_row(site, &here, o, &there)
                                 && !wheres_pick_their_own_subjects(site, o)
                                 && *of_its_grain.get_or_init(|| {
                                     majority_of_its_grain(site, &other.sites, &variant.sites)
@@ -2027,6 +2111,59 @@ pub fn inconsistent_computations<'s>(
                         }
                         Evidence::Unsettled => false,
                     }
+                };
+                // UNION branches that each pick their own kind of row (joined
+                // on a key of their own, or narrowed to it) and total a column
+                // of their own under one name (bundles' quantity beside single
+                // products') stack the components of one figure. Branches over
+                // the same rows (first touch beside last touch, unlabelled),
+                // or over rows each picks by a value of its own (`platform =
+                // 'a'` beside `platform = 'b'`), hold one figure, computed
+                // alike.
+                let stacks_components = |o: &MetricSite| {
+                    site.in_union
+                        && o.in_union
+                        && site.statement == o.statement
+                        && site.slice != o.slice
+                        && !branches_pick_their_own_subjects(site, o)
+                        && matches!(
+                            evidence(
+                                &here,
+                                &in_vocabulary(o, registry),
+                                registry,
+                                Grains {
+                                    same: same_grain(site, o),
+                                    here_keys: &here_keys,
+                                    there_keys: &key_columns(o),
+                                },
+                            ),
+                            Evidence::AnotherColumnOfItsSources
+                                | Evidence::AgainstMajorityOfItsGrain
+                        )
+                };
+                // UNION branches over tables of their own (each platform's
+                // report, with a lookup joined to each) map each table's own
+                // column to the shared name, in its own units (Search Ads
+                // 360's `cost_micros / 1e6`, Pinterest's `impression_1`):
+                // only a difference that is a drift whatever is meant.
+                let maps_its_own_tables_columns = |site: &MetricSite, o: &MetricSite| {
+                    site.path == o.path
+                        && site.statement == o.statement
+                        && site.in_union
+                        && o.in_union
+                        && site.sources != o.sources
+                };
+                let evident_whatever_is_meant = |o: &MetricSite| {
+                    evidence(
+                        &here,
+                        &in_vocabulary(o, registry),
+                        registry,
+                        Grains {
+                            same: same_grain(site, o),
+                            here_keys: &here_keys,
+                            there_keys: &key_columns(o),
+                        },
+                    ) == Evidence::Evident
                 };
                 // As its own stage writes it (a model's column read as
                 // stored: Malaysia's `SUM(b.si_sls_qty)` over a model whose
@@ -2105,7 +2242,13 @@ pub fn inconsistent_computations<'s>(
                             && (!**pass || reads_common(&o.reads, &site.reads))
                             && !two_figures_sharing_a_name(site, o)
                             && (site.path != o.path || !each_picks_its_own_subject(site, o))
-                            && (parts_of_one_figure(site, o) || evident(o))
+                            && (if maps_its_own_tables_columns(site, o) {
+                                evident_whatever_is_meant(o)
+                            } else if parts_of_one_figure(site, o) {
+                                !stacks_components(o)
+                            } else {
+                                evident(o)
+                            })
                     })
                     .find_map(|(o, _)| {
                         let there = o.read_form();
@@ -2181,6 +2324,12 @@ mod tests {
             ("fact_transactions", "block_hash", false),
             ("events", "session_id", false),
             ("orders", "order_date", false),
+            ("dbo.tblOrder", "O.ixOrder", true),
+            ("[dbo].[tblOrder]", "ixOrder", true),
+            ("customer", "customer_id", true),
+            ("tblOrderLine", "ixOrder", false),
+            ("tblOrder", "ixCustomer", false),
+            ("order_item", "order_id", false),
         ] {
             assert_eq!(named_for(table, key), named, "{table} / {key}");
         }

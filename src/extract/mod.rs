@@ -84,8 +84,9 @@ pub struct Site {
     /// figure's values come from in the end.
     pub source_tables: Vec<String>,
     /// The columns of the rows its SELECT reads, where it reads one `SELECT
-    /// DISTINCT` (see [`Scope::read_distinct_rows`]): `COUNT(*)` over a CTE
-    /// of `DISTINCT cover_id, cover_status, …` counts covers.
+    /// DISTINCT` or grouped query (see [`Scope::read_distinct_rows`]):
+    /// `COUNT(*)` over a CTE of `DISTINCT cover_id, cover_status, …` counts
+    /// covers.
     pub reads_distinct: Vec<String>,
     /// Where its alias is written (`AS click_through_rate`: the name, with
     /// its quotes), and the text there; `None` when it has none.

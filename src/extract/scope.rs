@@ -806,7 +806,8 @@ impl<'a> Scope<'a> {
 
     /// The columns of the rows this SELECT reads, where it reads one CTE or
     /// subquery (with lookups at most LEFT JOINed to it) that is a `SELECT
-    /// DISTINCT`: its rows are unique on those.
+    /// DISTINCT` (its rows are unique on those) or a grouped query (unique on
+    /// what it groups by).
     pub fn read_distinct_rows(&self) -> Option<Vec<String>> {
         if !self.reads_one_relation_with_lookups() {
             return None;
@@ -817,10 +818,22 @@ impl<'a> Scope<'a> {
         let [select] = selects_of(&query.body)[..] else {
             return None;
         };
-        if !matches!(select.distinct, Some(sqlparser::ast::Distinct::Distinct)) {
+        if matches!(select.distinct, Some(sqlparser::ast::Distinct::Distinct)) {
+            return select.projection.iter().map(item_name).collect();
+        }
+        // A query grouped by one column has rows distinct on it (`SELECT
+        // *, SUM(paid_price) … GROUP BY order_nr`: one row per order).
+        // Grouped by more (`GROUP BY address, token`), its rows are one per
+        // combination: no key of its own.
+        let GroupByExpr::Expressions(keys, _) = &select.group_by else {
+            return None;
+        };
+        if keys.len() != 1 {
             return None;
         }
-        select.projection.iter().map(item_name).collect()
+        let mut grouped: Vec<String> = grouped_names(select).into_iter().collect();
+        grouped.sort_unstable();
+        (!grouped.is_empty()).then_some(grouped)
     }
 
     /// Whether each group of this SELECT is one row of what it reads: it
