@@ -2112,6 +2112,19 @@ pub fn inconsistent_computations<'s>(
                         Evidence::Unsettled => false,
                     }
                 };
+                // How this site differs from another part of its report.
+                let evidence_against = |o: &MetricSite| {
+                    evidence(
+                        &here,
+                        &in_vocabulary(o, registry),
+                        registry,
+                        Grains {
+                            same: same_grain(site, o),
+                            here_keys: &here_keys,
+                            there_keys: &key_columns(o),
+                        },
+                    )
+                };
                 // UNION branches that each pick their own kind of row (joined
                 // on a key of their own, or narrowed to it) and total a column
                 // of their own under one name (bundles' quantity beside single
@@ -2127,16 +2140,7 @@ pub fn inconsistent_computations<'s>(
                         && site.slice != o.slice
                         && !branches_pick_their_own_subjects(site, o)
                         && matches!(
-                            evidence(
-                                &here,
-                                &in_vocabulary(o, registry),
-                                registry,
-                                Grains {
-                                    same: same_grain(site, o),
-                                    here_keys: &here_keys,
-                                    there_keys: &key_columns(o),
-                                },
-                            ),
+                            evidence_against(o),
                             Evidence::AnotherColumnOfItsSources
                                 | Evidence::AgainstMajorityOfItsGrain
                         )
@@ -2153,18 +2157,8 @@ pub fn inconsistent_computations<'s>(
                         && o.in_union
                         && site.sources != o.sources
                 };
-                let evident_whatever_is_meant = |o: &MetricSite| {
-                    evidence(
-                        &here,
-                        &in_vocabulary(o, registry),
-                        registry,
-                        Grains {
-                            same: same_grain(site, o),
-                            here_keys: &here_keys,
-                            there_keys: &key_columns(o),
-                        },
-                    ) == Evidence::Evident
-                };
+                let evident_whatever_is_meant =
+                    |o: &MetricSite| evidence_against(o) == Evidence::Evident;
                 // As its own stage writes it (a model's column read as
                 // stored: Malaysia's `SUM(b.si_sls_qty)` over a model whose
                 // `si_sls_qty` sums `bill_qty_pc`), it may be computed as
