@@ -3088,6 +3088,10 @@ fn rows_that_are_one_per_key_count_the_keys() {
         "select count(distinct O.ixOrder) as OrdCount from tblOrder O where O.dtShipped >= '2011-01-01'\n";
     const LINES_DISTINCT: &str =
         "select count(distinct OL.ixOrder) as OrdCount from tblOrderLine OL where OL.dtShipped >= '2011-01-01'\n";
+    const PLAIN_COUNT: &str =
+        "select order_nr, count(bob_id_sales_order_item) as qty from anondb_extract group by order_nr\n";
+    const DISTINCT_ITEMS: &str =
+        "select order_nr, count(distinct bob_id_sales_order_item) as qty from anondb_extract group by order_nr\n";
     expect(&[
         (
             "rows of a subquery grouped by the counted key",
@@ -3112,6 +3116,27 @@ fn rows_that_are_one_per_key_count_the_keys() {
                 ),
             ],
             &[("basket.sql", "ML010")],
+        ),
+        (
+            "both count the key; one over rows grouped by it",
+            &[
+                ("a.sql", PLAIN_COUNT),
+                ("b.sql", PLAIN_COUNT),
+                (
+                    "grouping.sql",
+                    "select order_nr, count(bob_id_sales_order_item) as qty from (select ae.bob_id_sales_order_item, ae.order_nr, sum(ae.paid_price) as paid_price from anondb_extract ae left join rate_card rc on ae.id_district = rc.id_district group by bob_id_sales_order_item) ae group by order_nr\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: one counts the key's rows, the others write its distinct count",
+            &[
+                ("a.sql", DISTINCT_ITEMS),
+                ("b.sql", DISTINCT_ITEMS),
+                ("vip.sql", PLAIN_COUNT),
+            ],
+            &[("vip.sql", "ML010")],
         ),
         (
             "rows of a table named for the counted key, in Hungarian spelling",
@@ -3167,6 +3192,26 @@ fn union_branches_of_their_own_kinds_of_row_stack_components() {
                  select o.session_id, sum(case when o.is_activating then o.products_bundle_quantity end) as units_activating_count from orders o join products_meta d on d.product_id = o.bundle_product_id where d.group_code = 'outfit' group by 1\n",
             )],
             &[],
+        ),
+        (
+            "single products and bundles, each joined on its own key through a cast",
+            &[(
+                "ab_test.sql",
+                "select o.session_id, sum(case when o.is_activating then o.products_quantity end) as units_activating_count from sessions a join orders o on a.session_id = try_to_number(o.session_id) join products_meta d on d.product_id = try_to_number(o.product_id) where a.test_key = d.test_key and d.rnk = 1 group by 1\n\
+                 union\n\
+                 select o.session_id, sum(case when o.is_activating then o.products_bundle_quantity end) as units_activating_count from sessions a join orders o on a.session_id = try_to_number(o.session_id) join products_meta d on d.product_id = try_to_number(o.bundle_product_id) where a.test_key = d.test_key and d.rnk = 1 and d.group_code = 'outfit' and o.is_bundle = true group by 1\n",
+            )],
+            &[],
+        ),
+        (
+            "near miss: each branch one platform's rows, picked through a function, totalled two ways",
+            &[(
+                "ab_test.sql",
+                "select o.session_id, sum(o.products_quantity) as units_count from orders o join products_meta d on d.product_id = try_to_number(o.product_id) where lower(o.platform) = 'web' group by 1\n\
+                 union\n\
+                 select o.session_id, sum(o.products_bundle_quantity) as units_count from orders o join products_meta d on d.product_id = try_to_number(o.product_id) where lower(o.platform) = 'app' group by 1\n",
+            )],
+            &[("ab_test.sql", "ML010"), ("ab_test.sql", "ML010")],
         ),
         (
             "each platform's table, a lookup joined to each, in its own units",

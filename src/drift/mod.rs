@@ -1258,6 +1258,7 @@ fn counted_rows_are_one_relations(
     reads_common(&site.reads, &other.reads)
         && !counts_rows.over_a_join
         && !rows_are_keys(counts_rows, counts_keys)
+        && !counts_a_key_per_row(site, here, other, there)
 }
 
 /// Whether the rows `counts_rows` counts are one per key a distinct count
@@ -1283,7 +1284,47 @@ fn rows_are_keys(counts_rows: &MetricSite, counts_keys: &Expr) -> bool {
 /// over rows that are one per that key, where the other counts its
 /// distinct values: the same count.
 fn counts_a_key_per_row(site: &MetricSite, here: &Expr, other: &MetricSite, there: &Expr) -> bool {
-    rows_are_keys(site, there) || rows_are_keys(other, here)
+    rows_are_keys(site, there)
+        || rows_are_keys(other, here)
+        || both_count_the_key(site, here, there)
+        || both_count_the_key(other, there, here)
+}
+
+/// Whether both sites write `COUNT(key)`, and `counts_keys` counts distinct
+/// keys only because its rows are grouped by the key
+/// (`COUNT(bob_id_sales_order_item)` over a subquery `GROUP BY
+/// bob_id_sales_order_item`), where `counts_rows` counts the rows that have
+/// the key. Whether the other's rows repeat a key the repository does not
+/// show: the two wrote one count.
+fn both_count_the_key(
+    counts_keys_site: &MetricSite,
+    counts_keys: &Expr,
+    counts_rows: &Expr,
+) -> bool {
+    let keys_counted: Vec<String> = crate::judge::aggregates(counts_keys)
+        .iter()
+        .filter(|a| a.func == AggFunc::Count && a.distinct)
+        .filter_map(|a| match &a.arg {
+            Expr::Column(key) => Some(unqualified(key).to_string()),
+            _ => None,
+        })
+        .filter(|key| {
+            counts_keys_site
+                .reads_distinct
+                .iter()
+                .any(|c| plain_column_name(unqualified(c)) == plain_column_name(key))
+        })
+        .collect();
+    // `COUNT(key)` reads as the rows where the key is set.
+    crate::judge::aggregates(counts_rows).iter().any(|a| {
+        a.func == AggFunc::Count
+            && !a.distinct
+            && matches!(a.arg, Expr::Star)
+            && matches!(&a.filter[..], [Expr::Not(inner)]
+                if matches!(&**inner, Expr::IsNull(column)
+                    if matches!(&**column, Expr::Column(c)
+                    if keys_counted.iter().any(|k| k == unqualified(c)))))
+    })
 }
 
 /// Whether rows distinct on `columns` are one per `key`: the key is among
