@@ -1560,6 +1560,19 @@ fn scale_between(found: &crate::canon::Expr, expected: &crate::canon::Expr) -> O
     found.mul(&expected.recip()?)
 }
 
+/// Whether `expected` filters none of its aggregates and `found` filters
+/// every one alike: one scope of rows for the whole figure.
+fn scopes_the_whole_figure(found: &crate::canon::Expr, expected: &crate::canon::Expr) -> bool {
+    let (found, expected) = (
+        crate::judge::aggregates(found),
+        crate::judge::aggregates(expected),
+    );
+    expected.iter().all(|a| a.filter.is_empty())
+        && found
+            .first()
+            .is_some_and(|first| found.iter().all(|a| a.filter == first.filter))
+}
+
 /// `described` is the unit the model's property file gives the site's
 /// column, if any.
 fn judged_site(
@@ -1615,6 +1628,19 @@ fn judged_site(
                 && registry.is_pack_only()
                 && described == Some(crate::registry::Unit::Percent)
                 && scale_between(&found, &expected) == Some(Number::int(100))
+            {
+                return (None, false);
+            }
+            // Under the built-in pack, which filters none of its measures,
+            // a filter the whole figure carries (`SUM(CASE WHEN event_type
+            // = 'converted' THEN revenue END)` over an email event stream,
+            // spend within a launch window) is the repository's scope of
+            // its rows: the reports ground it (ML010), not the pack. A
+            // share's filter that reaches its denominator too is still the
+            // pack's to judge.
+            if single == Some(DifferenceKind::Filter)
+                && registry.is_pack_only()
+                && scopes_the_whole_figure(&found, &expected)
             {
                 return (None, false);
             }

@@ -3162,6 +3162,41 @@ fn rows_that_are_one_per_key_count_the_keys() {
     ]);
 }
 
+/// The built-in pack filters none of its measures: a filter the whole figure
+/// carries (revenue of an email event stream's `converted` events, spend
+/// within a product's launch window) is the repository's scope of its rows,
+/// which reviewers judged no drift. A share whose filter reaches its
+/// denominator too is still the pack's to judge.
+#[test]
+fn the_built_in_pack_leaves_a_figures_row_scope_to_the_repository() {
+    expect(&[
+        (
+            "revenue of the converted events of an email stream",
+            &[(
+                "stg_email_campaigns.sql",
+                "select campaign_id, sum(case when event_type = 'converted' then revenue end) as revenue from email_events group by 1\n",
+            )],
+            &[],
+        ),
+        (
+            "spend within a launch window",
+            &[(
+                "inventory_health.sql",
+                "select product_id, sum(case when date between showroom - 15 and showroom + 30 then ad_spend else 0 end) as ad_spend from product_days group by 1\n",
+            )],
+            &[],
+        ),
+        (
+            "near miss: a share whose denominator is filtered too",
+            &[(
+                "rpt_prebid_s2s.sql",
+                "select exchange, sum(case when integration_type = 's2s' then impressions else 0 end) / nullif(sum(impressions), 0) as s2s_share from ad_events where integration_type = 's2s' group by 1\n",
+            )],
+            &[("rpt_prebid_s2s.sql", "ML002")],
+        ),
+    ]);
+}
+
 /// UNION branches that each pick their own kind of row and total a column
 /// of their own under one name stack the components of one figure: an A/B
 /// test's units are single products' quantity beside bundles' (joined on
