@@ -1479,12 +1479,12 @@ pub fn wheres_pick_their_own_subjects(a: &MetricSite, b: &MetricSite) -> bool {
 /// subject.
 fn branches_pick_their_own_subjects(a: &MetricSite, b: &MetricSite) -> bool {
     // A join's key (`d.product_id = o.product_id` in one branch, `=
-    // o.bundle_product_id` in the other) picks which rows meet, not a value
-    // of their own: branches joined on their own keys each total their own
-    // kind of row (single products, bundles).
+    // TRY_TO_NUMBER(o.bundle_product_id)` in the other) picks which rows
+    // meet, not a value of their own: branches joined on their own keys each
+    // total their own kind of row (single products, bundles).
     let joins = |c: &Expr| {
         matches!(c, Expr::Compare(_, l, r)
-            if matches!(**l, Expr::Column(_)) && matches!(**r, Expr::Column(_)))
+            if !l.columns().is_empty() && !r.columns().is_empty())
     };
     let unqualified_scope = |s: &MetricSite| -> Vec<Expr> {
         subject_scope(s)
