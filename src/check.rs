@@ -1113,7 +1113,9 @@ fn check_sql(
         .any(|w| w.eq_ignore_ascii_case(b"round") || w.eq_ignore_ascii_case(b"trunc"));
     // Only a file with a finding an expression gives needs its lines.
     let mut lines: Option<LineIndex<'_>> = None;
-    let failures = parse_each(text, parser_dialect.as_ref(), &mut |statement| {
+    let mut default_schema = crate::parse::DefaultSchema::default();
+    let failures = parse_each(text, parser_dialect.as_ref(), &mut |mut statement| {
+        default_schema.apply(&mut statement);
         if truncates || divides_with_operator {
             for division in
                 crate::canon::integer::whole_number_divisions(&statement, dialect, &declared)

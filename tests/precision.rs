@@ -3162,6 +3162,42 @@ fn rows_that_are_one_per_key_count_the_keys() {
     ]);
 }
 
+/// A file's `USE scglv3;` makes its unqualified tables that schema's: another
+/// version of a schema, whose column was renamed (`total_shipment_fee_mp_seller`
+/// to `…_item`), is another table, which reviewers judged no drift. Under the
+/// same schema, the other column is still a drift.
+#[test]
+fn a_files_use_statement_names_its_tables_schema() {
+    const OLD_SCHEMA: &str = "USE scgl;\nSELECT order_nr, SUM(total_shipment_fee_mp_seller) AS total_shipment_fee_mp_seller FROM anondb_calculate GROUP BY order_nr;\n";
+    const QUALIFIED: &str = "SELECT order_nr, SUM(total_shipment_fee_mp_seller) AS total_shipment_fee_mp_seller FROM scgl.anondb_calculate GROUP BY order_nr;\n";
+    expect(&[
+        (
+            "the new schema's renamed column",
+            &[
+                ("a.sql", OLD_SCHEMA),
+                ("b.sql", QUALIFIED),
+                (
+                    "substracker.sql",
+                    "USE scglv3;\nWITH calc AS (SELECT * FROM anondb_calculate) SELECT order_nr, SUM(total_shipment_fee_mp_seller_item) AS total_shipment_fee_mp_seller FROM calc GROUP BY order_nr;\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the same schema, another column",
+            &[
+                ("a.sql", OLD_SCHEMA),
+                ("b.sql", QUALIFIED),
+                (
+                    "substracker.sql",
+                    "USE scgl;\nWITH calc AS (SELECT * FROM anondb_calculate) SELECT order_nr, SUM(total_shipment_fee_mp_seller_item) AS total_shipment_fee_mp_seller FROM calc GROUP BY order_nr;\n",
+                ),
+            ],
+            &[("substracker.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// The built-in pack filters none of its measures: a filter the whole figure
 /// carries (revenue of an email event stream's `converted` events, spend
 /// within a product's launch window) is the repository's scope of its rows,
