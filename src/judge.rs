@@ -1151,7 +1151,14 @@ pub fn explain(
             "it {verb} per-row ratios, {found_core:.100}, where {} totals, {expected_core:.100}",
             cp.says("divides")
         )));
-        differences.extend(scale);
+        // A stored ratio column (`SUM(cpm)`) has the scale its model gave
+        // it (a CPM is per mille already): only a ratio the report writes
+        // shows its scale.
+        let stored_column =
+            matches!(&found_core, Expr::Aggregate(agg) if matches!(agg.arg, Expr::Column(_)));
+        if !stored_column {
+            differences.extend(scale);
+        }
     } else if is_ratio_of_aggregates(&found_core) && aggregate_of_ratios(&expected_core, registry) {
         differences.push(ratio(format!(
             "it divides totals, {found_core:.100}, where {} per-row ratios, {expected_core:.100}",

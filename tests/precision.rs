@@ -2517,6 +2517,32 @@ fn a_total_of_a_ctes_column_is_compared_as_its_report_writes_it() {
     ]);
 }
 
+/// A stored ratio column summed or averaged (`SUM(cpm)`, a media-mix
+/// planner's model input) is ML005: its scale is its model's, so no scale
+/// is claimed of it (reviewers judged "×1 where the pack has ×1000" false of
+/// a CPM column). A ratio the report writes, at another scale, still is.
+#[test]
+fn a_stored_ratio_columns_scale_is_its_models() {
+    expect(&[
+        (
+            "a stored cpm summed",
+            &[(
+                "planner.sql",
+                "select brand, channel, sum(cpm) as cpm from media_mix_forecast group by 1, 2\n",
+            )],
+            &[("planner.sql", "ML005")],
+        ),
+        (
+            "near miss: a per-row ratio the report writes, averaged, per impression",
+            &[(
+                "planner.sql",
+                "select brand, avg(spend / impressions) as cpm from media_mix_forecast group by 1\n",
+            )],
+            &[("planner.sql", "ML001")],
+        ),
+    ]);
+}
+
 /// A TikTok model averages the connector's `ctr` and `cpm` grouped by ad
 /// and day over `ad_report_daily`, whose name says it holds one row per ad
 /// per day, with lookups LEFT JOINed: each group is one row, and its
@@ -2539,7 +2565,9 @@ fn a_connectors_daily_report_table_has_one_row_per_ad_and_day() {
         (
             "near miss: per ad, over all days",
             &[("tiktok.sql", &all_days)],
-            &[("tiktok.sql", "ML001"), ("tiktok.sql", "ML005")],
+            // Both averaged rates (ML005); the stored `cpm` is per mille
+            // already, so no scale is claimed of it.
+            &[("tiktok.sql", "ML005"), ("tiktok.sql", "ML005")],
         ),
     ]);
 }
