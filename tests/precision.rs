@@ -2517,6 +2517,47 @@ fn a_total_of_a_ctes_column_is_compared_as_its_report_writes_it() {
     ]);
 }
 
+/// A store dimension joined for its attributes is no common source of what
+/// two reports total: media cost already in dollars, from the media-cost
+/// fact, beside a platform's spend converted to dollars (reviewers judged it
+/// false), under a registry that reads `cost` as spend. Over the same
+/// platform table, a total left unconverted still drifts.
+#[test]
+fn a_shared_dimension_table_is_no_common_source() {
+    const CONVERTED: &str = "select account_id, st.store_id, date as date, sum((spend) * coalesce(lkpusd.exchange_rate, 1)) as spend_usd from lake_view.facebook.ad_insights fb left join lake_view.sharepoint.account_mapping am on lower(am.source_id) = lower(fb.account_id) left join edw_prod.data_model.dim_store st on st.store_id = am.store_id left join edw_prod.reference.exchange_rates lkpusd on am.currency = lkpusd.src_currency and fb.date = lkpusd.rate_date group by 1, 2, 3\n";
+    const REGISTRY: &str = "version: 1\nextends: [programmatic]\nmetrics:\n  - name: spend\n    compare: reports\n    synonyms: ['media_cost', 'cost']\n    sql: 'sum(spend_usd)'\n";
+    let attribution = |fact: &str| {
+        format!(
+            "create or replace temporary table _fmc as\n\
+             select f.store_id, store_brand as store_brand_name, media_cost_date::date as date, sum(cost) as spend_usd\n\
+             from {fact} f\n\
+             join edw_prod.data_model.dim_store ds on ds.store_id = f.store_id\n\
+             where cost > 0\n\
+             group by 1, 2, 3;\n"
+        )
+    };
+    let check = |fact: &str| {
+        let attribution = attribution(fact);
+        concise(
+            &[
+                ("a.sql", CONVERTED),
+                ("b.sql", CONVERTED),
+                ("click_attribution.sql", &attribution),
+                ("metrics.yaml", REGISTRY),
+            ],
+            &[".", "--registry", "metrics.yaml"],
+        )
+    };
+    let own_fact = check("reporting_media_prod.dbo.vw_fact_media_cost");
+    assert!(!own_fact.contains("ML010"), "{own_fact}");
+    let same_platform_table = check("lake_view.facebook.ad_insights");
+    assert_eq!(
+        same_platform_table.matches("ML010").count(),
+        1,
+        "near miss: the same platform table, left unconverted\n{same_platform_table}"
+    );
+}
+
 /// A stored ratio column summed or averaged (`SUM(cpm)`, a media-mix
 /// planner's model input) is ML005: its scale is its model's, so no scale
 /// is claimed of it (reviewers judged "×1 where the pack has ×1000" false of

@@ -1537,6 +1537,24 @@ fn scopes_it_in_its_where(site: &MetricSite, other: &MetricSite) -> bool {
     })
 }
 
+/// Whether two lists of relations share one that is no dimension table: a
+/// store dimension joined for its attributes beside two fact tables (media
+/// cost already in dollars, a platform's spend converted) is no common
+/// source of what the two total.
+fn reads_common_facts<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
+    let dimension = |relation: &str| {
+        let table = relation
+            .rsplit('.')
+            .next()
+            .unwrap_or(relation)
+            .to_lowercase();
+        table.starts_with("dim_") || table.ends_with("_dim")
+    };
+    a.iter()
+        .filter(|x| !dimension(x.as_ref()))
+        .any(|x| b.iter().any(|y| same_relation(x.as_ref(), y.as_ref())))
+}
+
 /// Whether two lists of relations share one (see [`same_relation`]).
 fn reads_common<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
     a.iter()
@@ -2130,12 +2148,12 @@ pub fn inconsistent_computations<'s>(
                         }
                         Evidence::AgainstMajority => {
                             against_majority
-                                && reads_common(&o.reads, &site.reads)
+                                && reads_common_facts(&o.reads, &site.reads)
                                 && !scopes_it_in_its_where(site, o)
                         }
                         Evidence::AgainstMajorityOfItsGrain => {
                             against_majority
-                                && reads_common(&o.reads, &site.reads)
+                                && reads_common_facts(&o.reads, &site.reads)
                                 && *of_its_grain.get_or_init(|| {
                                     majority_of_its_grain(site, &other.sites, &variant.sites)
                                 })
