@@ -532,6 +532,72 @@ fn split_parser_error(error: &ParserError) -> (String, Option<Location>) {
     (text, None)
 }
 
+/// The schema a file's `USE scglv3;` makes the default: the statements after
+/// it read `anondb_calculate` as `scglv3.anondb_calculate`, which is another
+/// table than another file's `scgl.anondb_calculate` (two versions of one
+/// schema, whose columns were renamed between them).
+#[derive(Debug, Default)]
+pub struct DefaultSchema {
+    schema: Option<sqlparser::ast::ObjectName>,
+}
+
+impl DefaultSchema {
+    /// Notes a `USE` statement, or qualifies the one-part relation names of
+    /// any other statement (its CTEs' names apart) with the schema in use.
+    pub fn apply(&mut self, statement: &mut Statement) {
+        use sqlparser::ast::{ObjectName, Use};
+        if let Statement::Use(used) = statement {
+            self.schema = match used {
+                // Some dialects read `USE DEFAULT` as a schema of that name.
+                Use::Object(name) | Use::Schema(name) | Use::Database(name)
+                    if !name.to_string().eq_ignore_ascii_case("default") =>
+                {
+                    Some(name.clone())
+                }
+                Use::Object(_) | Use::Schema(_) | Use::Database(_) | Use::Default => None,
+                _ => self.schema.take(),
+            };
+            return;
+        }
+        let Some(schema) = &self.schema else {
+            return;
+        };
+        let ctes = cte_names(statement);
+        let _ = sqlparser::ast::visit_relations_mut(statement, |name: &mut ObjectName| {
+            if let [part] = &name.0[..] {
+                let own = part.to_string();
+                let own = own.trim_matches(['"', '`', '[', ']']).to_lowercase();
+                // A one-part name holding its own dots (BigQuery's quoted
+                // `project.dataset.table`) is qualified already.
+                if !own.contains('.') && !ctes.contains(&own) {
+                    let mut parts = schema.0.clone();
+                    parts.push(part.clone());
+                    *name = ObjectName(parts);
+                }
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+    }
+}
+
+/// The names of every CTE a statement defines, lowercased.
+fn cte_names(statement: &Statement) -> std::collections::HashSet<String> {
+    use sqlparser::ast::{Query, Visit, Visitor};
+    struct Ctes(std::collections::HashSet<String>);
+    impl Visitor for Ctes {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> std::ops::ControlFlow<()> {
+            for cte in query.with.iter().flat_map(|w| &w.cte_tables) {
+                self.0.insert(cte.alias.name.value.to_lowercase());
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut ctes = Ctes(std::collections::HashSet::new());
+    let _ = statement.visit(&mut ctes);
+    ctes.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -731,65 +797,25 @@ mod tests {
         assert!(parsed.statements.is_empty());
         assert_eq!(parsed.failures.len(), 1);
     }
-}
 
-/// The schema a file's `USE scglv3;` makes the default: the statements after
-/// it read `anondb_calculate` as `scglv3.anondb_calculate`, which is another
-/// table than another file's `scgl.anondb_calculate` (two versions of one
-/// schema, whose columns were renamed between them).
-#[derive(Debug, Default)]
-pub struct DefaultSchema {
-    schema: Option<sqlparser::ast::ObjectName>,
-}
-
-impl DefaultSchema {
-    /// Notes a `USE` statement, or qualifies the one-part relation names of
-    /// any other statement (its CTEs' names apart) with the schema in use.
-    pub fn apply(&mut self, statement: &mut Statement) {
-        use sqlparser::ast::{ObjectName, Use};
-        if let Statement::Use(used) = statement {
-            self.schema = match used {
-                Use::Object(name) | Use::Schema(name) | Use::Database(name) => Some(name.clone()),
-                Use::Default => None,
-                _ => self.schema.take(),
-            };
-            return;
-        }
-        let Some(schema) = &self.schema else {
-            return;
-        };
-        let ctes = cte_names(statement);
-        let _ = sqlparser::ast::visit_relations_mut(statement, |name: &mut ObjectName| {
-            if let [part] = &name.0[..] {
-                let own = part.to_string();
-                let own = own.trim_matches(['"', '`', '[', ']']).to_lowercase();
-                // A one-part name holding its own dots (BigQuery's quoted
-                // `project.dataset.table`) is qualified already.
-                if !own.contains('.') && !ctes.contains(&own) {
-                    let mut parts = schema.0.clone();
-                    parts.push(part.clone());
-                    *name = ObjectName(parts);
-                }
-            }
-            std::ops::ControlFlow::<()>::Continue(())
-        });
+    #[test]
+    fn use_qualifies_one_part_tables_but_not_ctes() {
+        let dialect = sqlparser::dialect::GenericDialect {};
+        let mut schema = super::DefaultSchema::default();
+        let mut shown = Vec::new();
+        parse_each(
+            "select 1 from a; USE scglv3; with c as (select * from t) select * from c join s.u on true; USE DEFAULT; select 1 from b",
+            &dialect,
+            &mut |mut statement| {
+                schema.apply(&mut statement);
+                shown.push(statement.to_string());
+            },
+        );
+        assert_eq!(shown[0], "SELECT 1 FROM a");
+        assert_eq!(
+            shown[2],
+            "WITH c AS (SELECT * FROM scglv3.t) SELECT * FROM c JOIN s.u ON true"
+        );
+        assert_eq!(shown[4], "SELECT 1 FROM b");
     }
-}
-
-/// The names of every CTE a statement defines, lowercased.
-fn cte_names(statement: &Statement) -> std::collections::HashSet<String> {
-    use sqlparser::ast::{Query, Visit, Visitor};
-    struct Ctes(std::collections::HashSet<String>);
-    impl Visitor for Ctes {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &Query) -> std::ops::ControlFlow<()> {
-            for cte in query.with.iter().flat_map(|w| &w.cte_tables) {
-                self.0.insert(cte.alias.name.value.to_lowercase());
-            }
-            std::ops::ControlFlow::Continue(())
-        }
-    }
-    let mut ctes = Ctes(std::collections::HashSet::new());
-    let _ = statement.visit(&mut ctes);
-    ctes.0
 }
