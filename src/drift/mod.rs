@@ -1550,9 +1550,12 @@ fn reads_common_facts<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
             .to_lowercase();
         table.starts_with("dim_") || table.ends_with("_dim")
     };
-    a.iter()
-        .filter(|x| !dimension(x.as_ref()))
-        .any(|x| b.iter().any(|y| same_relation(x.as_ref(), y.as_ref())))
+    let facts: Vec<&str> = a
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|x| !dimension(x))
+        .collect();
+    reads_common(&facts, b)
 }
 
 /// Whether two lists of relations share one (see [`same_relation`]).
