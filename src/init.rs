@@ -223,6 +223,12 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
         if !definition.has_aggregate() {
             continue;
         }
+        // Where the pack divides totals and the reports only total a ratio
+        // (`SUM(cpc)`, `AVG(ctr)`), the ratio of totals wins: the pack's
+        // definition stands, and judges them as it did with no registry.
+        if agreed.is_some_and(is_ratio_of_totals) && !is_ratio_of_totals(&definition) {
+            continue;
+        }
         // Ways computed from other relations, in other reports, are other
         // connectors' schemas (ML010 leaves them be): one definition would
         // call them all wrong. Left to the team.

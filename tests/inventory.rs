@@ -463,6 +463,39 @@ fn a_pack_rate_the_pack_alone_left_to_the_reports_stays_left_to_them() {
     );
 }
 
+/// Reports that only total a stored ratio (`SUM(cpc)`) get no definition
+/// from `init` that would agree with them: the pack divides totals, and its
+/// definition still judges them after the registry is adopted, as it did
+/// with none. Reports that divide totals get their own definition.
+#[test]
+fn init_never_agrees_a_summed_ratio_where_the_pack_divides_totals() {
+    let run = |reports: [&str; 2]| {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in ["a.sql", "b.sql"].into_iter().zip(reports) {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let (registry, out) = init_into(dir.path());
+        assert_eq!(out.status.code(), Some(0));
+        let checked = check_against(dir.path(), &registry);
+        (
+            std::fs::read_to_string(&registry).unwrap(),
+            String::from_utf8_lossy(&checked.stdout).into_owned(),
+        )
+    };
+    let (registry, found) = run([
+        "select campaign_id, sum(cpc) as cpc from ad_stats group by 1",
+        "select day, sum(cpc) as cpc from ad_stats group by 1",
+    ]);
+    assert!(!registry.contains("- name: cpc"), "{registry}");
+    assert_eq!(found.matches("ML005").count(), 2, "{registry}\n{found}");
+    let (registry, found) = run([
+        "select campaign_id, sum(cost) / sum(clicks) as cpc from ad_stats group by 1",
+        "select day, sum(cost) / nullif(sum(clicks), 0) as cpc from ad_stats group by 1",
+    ]);
+    assert!(registry.contains("- name: cpc"), "{registry}");
+    assert!(!found.contains("cpc"), "{registry}\n{found}");
+}
+
 /// Sites init never weighed (a CASE or COALESCE over totals) are not called
 /// wrong by what it proposes, nor by the pack's base measures it extends.
 #[test]

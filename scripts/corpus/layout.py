@@ -65,7 +65,9 @@ def mirror_for(mirrors, package):
     candidates = [f"{owner}+dbt_{name}", f"{owner}+dbt-{name.replace('_', '-')}",
                   f"{owner}+{name.replace('_', '-')}", f"{owner}+{name}"]
     renamed = {"calogica/dbt_date": "godatadriven+dbt-date", "fivetran/twitter_ads": "fivetran+dbt_twitter",
-               "elementary-data/elementary": "elementary-data+dbt-data-reliability"}
+               "elementary-data/elementary": "elementary-data+dbt-data-reliability",
+               "fivetran/twitter_ads_source": "fivetran+dbt_twitter_source",
+               "get-select/dbt_query_tags": "get-select+dbt-snowflake-query-tags"}
     if package in renamed:
         candidates.insert(0, renamed[package])
     for c in candidates:
