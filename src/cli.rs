@@ -997,7 +997,7 @@ fn fix_files(
     // columns), where a renamed output may be read by its old name.
     let context = context_texts(&args.inputs.paths, &result.checked);
     let named_elsewhere = |name: &str, own: &str| -> Option<String> {
-        let bare = name.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase();
+        let bare = crate::names::unquoted(name).to_ascii_lowercase();
         context
             .iter()
             .filter(|(path, _)| path != own)

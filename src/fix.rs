@@ -142,7 +142,7 @@ fn fix_file(
             if fix.renames && occurs_elsewhere(before, &edit.old, Some(start)) {
                 why = Some(format!(
                     "`{}` is referred to elsewhere in the file; rename it there too",
-                    edit.old.trim_matches(['"', '`', '[', ']'])
+                    crate::names::unquoted(&edit.old)
                 ));
                 break;
             }
@@ -160,7 +160,7 @@ fn fix_file(
                 if let Some(other) = named_elsewhere(&edit.old, path) {
                     why = Some(format!(
                         "`{}` is also named in {other}, which may read it by that name",
-                        edit.old.trim_matches(['"', '`', '[', ']'])
+                        crate::names::unquoted(&edit.old)
                     ));
                     break;
                 }
@@ -489,7 +489,7 @@ pub fn names_word(text: &str, name: &str) -> bool {
 /// Whether `name` occurs in `text` as a word anywhere but at `at`
 /// (case-insensitively, quotes aside).
 fn occurs_elsewhere(text: &str, name: &str, at: Option<usize>) -> bool {
-    let bare = name.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase();
+    let bare = crate::names::unquoted(name).to_ascii_lowercase();
     if bare.is_empty() {
         return true;
     }

@@ -5,6 +5,11 @@
 //! Words that change what is measured (`delta`, `growth`, `target`, `prev`,
 //! `yoy`, `share_of` …) keep a name distinct: `ctr_delta` is not the CTR.
 
+/// An identifier as written, without its quotes (`"x"`, `` `x` ``, `[x]`).
+pub fn unquoted(name: &str) -> &str {
+    name.trim_matches(['"', '`', '[', ']'])
+}
+
 /// Leading words that qualify a metric without changing it: time grains,
 /// totals, rolling windows.
 pub const QUALIFIER_PREFIXES: &[&str] = &[

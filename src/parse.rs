@@ -566,7 +566,7 @@ impl DefaultSchema {
         let _ = sqlparser::ast::visit_relations_mut(statement, |name: &mut ObjectName| {
             if let [part] = &name.0[..] {
                 let own = part.to_string();
-                let own = own.trim_matches(['"', '`', '[', ']']).to_lowercase();
+                let own = crate::names::unquoted(&own).to_lowercase();
                 // A one-part name holding its own dots (BigQuery's quoted
                 // `project.dataset.table`) is qualified already.
                 if !own.contains('.') && !ctes.contains(&own) {

@@ -2238,6 +2238,41 @@ fn a_scale_every_report_shares_is_the_repositorys_unit() {
     );
 }
 
+/// A marketing project computes its Facebook mart's `ctr` in percent, as its
+/// Google and TikTok staging models do over the connector's own columns
+/// (which the pack leaves to the reports): the mart is in the repository's
+/// unit. Beside a staging model in fractions, it is still found.
+#[test]
+fn a_scale_the_staging_models_share_is_the_repositorys_unit() {
+    const PROJECT: (&str, &str) = ("dbt_project.yml", "name: ads\nversion: '1.0'\n");
+    const MART: &str = "select f.date_day, case when f.impressions > 0 then (f.clicks::float / f.impressions) * 100 else 0 end as ctr\nfrom {{ ref('fb_ads') }} f\n";
+    let staging = |scale: &str| {
+        format!("with daily as (\n  select segments_date as date_day, campaign_id, sum(metrics_clicks) as clicks, sum(metrics_impressions) as impressions\n  from {{{{ source('google_ads', 'campaign') }}}}\n  group by 1, 2\n)\nselect date_day, campaign_id, case when impressions > 0 then (clicks::float / impressions){scale} else 0 end as ctr\nfrom daily\n")
+    };
+    let percent = staging(" * 100");
+    let fraction = staging("");
+    expect(&[
+        (
+            "the staging model in percent too",
+            &[
+                PROJECT,
+                ("models/fct_ads.sql", MART),
+                ("models/stg_google_ads.sql", &percent),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the staging model in fractions",
+            &[
+                PROJECT,
+                ("models/fct_ads.sql", MART),
+                ("models/stg_google_ads.sql", &fraction),
+            ],
+            &[("models/fct_ads.sql", "ML004")],
+        ),
+    ]);
+}
+
 /// A Trino analyst writes a month's start as `CAST(DATE_TRUNC('month',
 /// ts) AS DATE)` in one script and without the cast in the next: a date
 /// truncated to its month is a date already. Counting another date part is

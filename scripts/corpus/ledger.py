@@ -2,7 +2,7 @@
 """The judged-findings ledger of the private real-world corpus.
 
 usage:
-  ledger.py list RUN [RUN...]     every finding of the runs (folders written by
+  ledger.py list RUN [RUN...]     every metric finding (ML001-ML005, ML010) of the runs (folders written by
                                   run.sh), one block each, unjudged ones marked,
                                   for a reviewer to judge
   ledger.py tally RUN [RUN...]    per run: findings, true, debatable, false,
@@ -21,6 +21,9 @@ import glob, json, os, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERDICTS = os.path.join(HERE, "verdicts.tsv")
 KINDS = ("true", "debatable", "false")
+# The metric rules, whose findings are judged; the rest (parse errors,
+# integer division, names) are counted by run.sh.
+METRIC_CODES = {"ML001", "ML002", "ML003", "ML004", "ML005", "ML010"}
 
 
 def findings(run):
@@ -30,7 +33,7 @@ def findings(run):
             doc = json.load(open(path))
         except ValueError:
             continue
-        for f in doc["findings"]:
+        for f in (f for f in doc["findings"] if f["code"] in METRIC_CODES):
             key = f"{repo}/{f['path'].removeprefix('./')}:{f['line']}:{f['code']}:{f['metric']}"
             yield key, repo, f
 

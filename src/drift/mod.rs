@@ -1347,7 +1347,7 @@ fn distinct_on(columns: &[String], key: &str) -> bool {
 /// for `ixOrder`. `order_items` is no table of orders.
 fn named_for(table: &str, key: &str) -> bool {
     let table = table.rsplit('.').next().unwrap_or(table).to_lowercase();
-    let table = table.trim_matches(['"', '`', '[', ']']);
+    let table = crate::names::unquoted(&table);
     let table = ["fact_", "fct_", "dim_", "tbl"]
         .iter()
         .find_map(|p| table.strip_prefix(p))

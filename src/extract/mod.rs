@@ -536,9 +536,8 @@ impl<'t> Walker<'t, '_> {
                         .columns
                         .iter()
                         .filter_map(|c| {
-                            c.0.last().map(|p| {
-                                p.to_string().trim_matches(['"', '`', '[', ']']).to_string()
-                            })
+                            c.0.last()
+                                .map(|p| crate::names::unquoted(&p.to_string()).to_string())
                         })
                         .collect();
                     // Several INSERTs into one long-format table, each
@@ -882,7 +881,7 @@ impl<'t> Walker<'t, '_> {
         let range = Range::from(alias.span);
         let (start, end) = (self.index.offset(range.start), self.index.offset(range.end));
         let written = self.text.get(start..end)?;
-        let bare = written.trim_matches(['"', '`', '[', ']']);
+        let bare = crate::names::unquoted(written);
         bare.eq_ignore_ascii_case(&alias.value)
             .then(|| (range, written.to_string()))
     }

@@ -74,7 +74,8 @@ impl UnitMismatch {
     /// Under the built-in pack alone, the unit of a rate is the repository's
     /// to ground, as its columns are: where at least two reports compute a
     /// metric at one other scale and none at the pack's (every CTR of a DV360
-    /// project in percent, as its UI shows it), that scale is the
+    /// project in percent, as its UI shows it; a mart's CTR in percent, as
+    /// its staging models' are), that scale is the
     /// repository's unit, and its ML004 findings are dropped. One report in
     /// percent among fractions is still found.
     pub fn in_the_repositorys_unit<'s>(
@@ -114,16 +115,43 @@ impl UnitMismatch {
                 .is_none_or(|v| v.0 == crate::rules::NonCanonicalName::INFO.code)
                 && !s.left_to_reports
         };
+        let sites: Vec<&crate::drift::MetricSite> = sites.into_iter().collect();
         let at_the_packs_scale: BTreeSet<&str> = sites
-            .into_iter()
+            .iter()
             .filter(|s| agrees(s))
             .filter_map(|s| s.registered.as_ref().map(|(m, _)| &**m))
             .collect();
+        // Reports that compute a metric at another scale than the pack's
+        // without a finding: sites left to the reports (a staging model's
+        // ratio over columns the pack does not know), all at one scale.
+        let unjudged_at_another_scale = |metric: &str| {
+            let Some(packs) = registry.get(metric) else {
+                return BTreeSet::new();
+            };
+            let scale = |e: &crate::canon::Expr| crate::judge::split_scale(e).0.to_string();
+            let left: Vec<&&crate::drift::MetricSite> = sites
+                .iter()
+                .filter(|s| {
+                    s.left_to_reports
+                        && s.registered.as_ref().is_some_and(|(m, _)| **m == *metric)
+                        && scale(s.read_form()) != scale(&packs.agreed)
+                })
+                .collect();
+            let scales: BTreeSet<String> = left.iter().map(|s| scale(s.read_form())).collect();
+            if scales.len() == 1 {
+                left.iter().map(|s| &*s.path).collect()
+            } else {
+                BTreeSet::new()
+            }
+        };
         let repositorys: BTreeSet<String> = scales
             .into_iter()
             .filter(|(metric, by_scale)| {
+                let witnesses = |reports: &BTreeSet<&str>| {
+                    reports.union(&unjudged_at_another_scale(metric)).count()
+                };
                 by_scale.len() == 1
-                    && by_scale.values().all(|reports| reports.len() >= 2)
+                    && by_scale.values().all(|reports| witnesses(reports) >= 2)
                     && !at_the_packs_scale.contains(metric.as_str())
             })
             .map(|(metric, _)| metric)
