@@ -2273,6 +2273,36 @@ fn a_scale_the_staging_models_share_is_the_repositorys_unit() {
     ]);
 }
 
+/// An analyst's scratch file counts a fitment table's rows, then its
+/// distinct SKU variants, both `AS DistinctYMM`, side by side: exploring the
+/// table on purpose, no drift. Two statements that fill one table, or a rate
+/// computed two ways in one scratch file, still are.
+#[test]
+fn two_queries_side_by_side_in_a_scratch_file_differ_on_purpose() {
+    const ROWS: &str = "SELECT COUNT(*) AS DistinctYMM FROM tblskuvariant_vehicle_base tvb";
+    const DISTINCT: &str =
+        "SELECT COUNT(distinct tvb.ixSkuVariant) AS DistinctYMM FROM tblskuvariant_vehicle_base tvb";
+    let scratch = format!("{ROWS};\n\n{DISTINCT};\n");
+    let one_table = format!("INSERT INTO coverage {ROWS};\nINSERT INTO coverage {DISTINCT};\n");
+    expect(&[
+        (
+            "two queries in one scratch file",
+            &[("ymm.sql", &scratch)],
+            &[],
+        ),
+        (
+            "near miss: two statements filling one table",
+            &[("ymm.sql", &one_table)],
+            &[("ymm.sql", "ML010"), ("ymm.sql", "ML010")],
+        ),
+        (
+            "near miss: a rate computed two ways in one scratch file",
+            &[("ctr.sql", "select sum(clicks) / nullif(sum(impressions), 0) as ctr from fct_ad_events;\nselect sum(clicks) / count(*) as ctr from fct_ad_events;\n")],
+            &[("ctr.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// A Trino analyst writes a month's start as `CAST(DATE_TRUNC('month',
 /// ts) AS DATE)` in one script and without the cast in the next: a date
 /// truncated to its month is a date already. Counting another date part is

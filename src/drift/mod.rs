@@ -1604,6 +1604,18 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     if a.path != b.path && (per_entity_models(a, b) || on_two_date_bases(&a.path, &b.path)) {
         return false;
     }
+    // Two queries side by side in one file, neither writing a table, that
+    // count a table's rows and then its distinct values (`COUNT(*)`, then
+    // `COUNT(DISTINCT sku)`): an analyst exploring the table, on purpose.
+    if a.path == b.path
+        && a.statement != b.statement
+        && a.target.is_none()
+        && b.target.is_none()
+        && counts_a_whole_table(a)
+        && counts_a_whole_table(b)
+    {
+        return false;
+    }
     if a.path == b.path && a.statement == b.statement {
         // Within one statement only UNION branches over a common relation
         // must agree: branches over each platform's table map each
@@ -1618,6 +1630,14 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
             && reads_common(&a_known, &b_known);
     }
     common_relation
+}
+
+/// `COUNT(*)`, `COUNT(x)` or `COUNT(DISTINCT x)` of one relation's rows,
+/// unfiltered.
+fn counts_a_whole_table(site: &MetricSite) -> bool {
+    site.sources.len() == 1
+        && matches!(site.read_form(), Expr::Aggregate(agg)
+            if agg.func == AggFunc::Count && agg.filter.is_empty() && agg.scope.is_empty())
 }
 
 /// Whether a site is a labelled segment's row of a long-format table that
