@@ -18,6 +18,7 @@ use crate::dbt::ReportKind;
 use crate::dialect::Dialect;
 use crate::discover::{discover, MissingPath};
 use crate::drift::{common_conditions, inconsistent_computations, is_metric, MetricSite};
+use crate::extract::liveness::{self, StatementUse};
 use crate::extract::{Extractor, ModelOutputs, Models, Site};
 use crate::finding::{Finding, Summary};
 use crate::judge::{
@@ -1114,8 +1115,20 @@ fn check_sql(
     // Only a file with a finding an expression gives needs its lines.
     let mut lines: Option<LineIndex<'_>> = None;
     let mut default_schema = crate::parse::DefaultSchema::default();
+    // A temporary table's columns that nothing reads (see `liveness`): what
+    // each statement from the first temporary step on reads, and the sites
+    // of those steps.
+    let mut statement_index = 0usize;
+    let mut uses: Vec<(usize, StatementUse)> = Vec::new();
+    let mut temporary_sites: Vec<(usize, String, Range)> = Vec::new();
     let failures = parse_each(text, parser_dialect.as_ref(), &mut |mut statement| {
         default_schema.apply(&mut statement);
+        let index = statement_index;
+        statement_index += 1;
+        let temporary_step = liveness::is_temporary_step(&statement);
+        if temporary_step || !uses.is_empty() {
+            uses.push((index, StatementUse::of(&statement)));
+        }
         if truncates || divides_with_operator {
             for division in
                 crate::canon::integer::whole_number_divisions(&statement, dialect, &declared)
@@ -1164,6 +1177,13 @@ fn check_sql(
         }
         extractor.statement(&statement);
         let extracted = extractor.take_sites();
+        if temporary_step {
+            temporary_sites.extend(
+                extracted
+                    .iter()
+                    .map(|site| (index, site.output_name.to_lowercase(), site.range)),
+            );
+        }
         // Over groups of one row each, a row's rounding is the total's.
         findings.extend(rounded_findings.into_iter().filter(|finding| {
             !extracted.iter().any(|site| {
@@ -1185,6 +1205,9 @@ fn check_sql(
         );
         interner.intern(&mut sites[first_new..]);
     });
+    if !temporary_sites.is_empty() {
+        drop_dead_columns(&uses, &temporary_sites, &mut findings, &mut sites);
+    }
     let mut outcome = FileOutcome {
         findings: failures
             .into_iter()
@@ -1211,6 +1234,41 @@ fn check_sql(
     outcome.sites = sites;
     outcome.sites.shrink_to_fit();
     outcome
+}
+
+/// Drops the findings and sites of temporary tables' columns that nothing
+/// reads: no report's figure (see `liveness`).
+fn drop_dead_columns(
+    uses: &[(usize, StatementUse)],
+    temporary_sites: &[(usize, String, Range)],
+    findings: &mut Vec<Finding>,
+    sites: &mut Vec<MetricSite>,
+) {
+    let dead = liveness::dead_columns(uses);
+    if dead.is_empty() {
+        return;
+    }
+    let dead_ranges: Vec<Range> = temporary_sites
+        .iter()
+        .filter(|(statement, name, _)| dead.contains(&(*statement, name.clone())))
+        .map(|(_, _, range)| *range)
+        .collect();
+    let of_a_metric = [
+        DefinitionMismatch::INFO.code,
+        FilterMismatch::INFO.code,
+        SourceMismatch::INFO.code,
+        UnitMismatch::INFO.code,
+        RatioAggregationMismatch::INFO.code,
+        CurrencyMismatch::INFO.code,
+        NonCanonicalName::INFO.code,
+    ];
+    findings.retain(|f| {
+        !(of_a_metric.contains(&f.code)
+            && dead_ranges
+                .iter()
+                .any(|r| r.start <= f.range.start && f.range.end <= r.end))
+    });
+    sites.retain(|s| !dead.contains(&(s.statement, s.output_name.to_lowercase())));
 }
 
 /// Where an expression of `text` is, the file's line index made on first

@@ -2335,6 +2335,39 @@ fn a_filter_picking_the_same_kind_of_row_by_another_column_is_its_own_scope() {
     ]);
 }
 
+/// A retail procedure sums an order's margin in local currency into a
+/// temporary table, works a gross profit out of it, and never inserts
+/// either: no report's figure, so not drift from the reports that convert
+/// the margin to dollars. Inserted, the local margin is still found.
+#[test]
+fn a_temporary_tables_column_nothing_reads_is_no_figure() {
+    const IN_USD: &str = "select store_id, sum(margin_local_amount * usd_conversion_rate) as product_margin from order_lines group by 1\n";
+    let procedure = |published: &str| {
+        format!(
+            "CREATE OR REPLACE TEMP TABLE _orders AS\nSELECT store_id, SUM(revenue_usd) AS revenue, SUM(margin_local_amount) AS product_margin\nFROM order_lines GROUP BY 1;\n\
+             CREATE OR REPLACE TEMP TABLE _orders_gm AS\nSELECT store_id, revenue, product_margin - 1 AS gross_profit FROM _orders;\n\
+             INSERT INTO retail.daily_store SELECT store_id, {published} FROM _orders_gm;\n"
+        )
+    };
+    let (unread, inserted) = (procedure("revenue"), procedure("revenue, gross_profit"));
+    expect(&[
+        (
+            "the local margin feeds a gross profit nothing inserts",
+            &[("a.sql", IN_USD), ("b.sql", IN_USD), ("proc.sql", &unread)],
+            &[],
+        ),
+        (
+            "near miss: the gross profit is inserted",
+            &[
+                ("a.sql", IN_USD),
+                ("b.sql", IN_USD),
+                ("proc.sql", &inserted),
+            ],
+            &[("proc.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// A Trino analyst writes a month's start as `CAST(DATE_TRUNC('month',
 /// ts) AS DATE)` in one script and without the cast in the next: a date
 /// truncated to its month is a date already. Counting another date part is

@@ -7,6 +7,7 @@
 //! the AST can be dropped as soon as the file is done.
 
 pub mod identical_operands;
+pub mod liveness;
 mod scope;
 mod span;
 
