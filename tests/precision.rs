@@ -2303,38 +2303,6 @@ fn two_queries_side_by_side_in_a_scratch_file_differ_on_purpose() {
     ]);
 }
 
-/// Mozilla's hit table classifies a hit twice: `hit_type = 'PAGE'` and
-/// `event_name = 'page_view'`. A report that keeps page hits by the one is
-/// not missing the other's filter. Keeping event hits instead still is.
-#[test]
-fn a_filter_picking_the_same_kind_of_row_by_another_column_is_its_own_scope() {
-    const BY_EVENT_NAME: &str = "select `date`, count(distinct case when bounces = 1 and event_name = 'page_view' then visit_identifier end) as bounces\nfrom www_site_hits group by 1\n";
-    let by_hit_type = |hit_type: &str| {
-        format!("with visits as (\n  select `date`, visit_identifier, cast(bounces as boolean) as is_bounce\n  from www_site_hits where hit_type = '{hit_type}'\n)\nselect `date`, count(distinct case when is_bounce = true then visit_identifier end) as bounces\nfrom visits group by 1\n")
-    };
-    let (pages, events) = (by_hit_type("PAGE"), by_hit_type("EVENT"));
-    expect(&[
-        (
-            "page hits kept by their hit type",
-            &[
-                ("a.sql", BY_EVENT_NAME),
-                ("b.sql", BY_EVENT_NAME),
-                ("c.sql", &pages),
-            ],
-            &[],
-        ),
-        (
-            "near miss: event hits kept instead",
-            &[
-                ("a.sql", BY_EVENT_NAME),
-                ("b.sql", BY_EVENT_NAME),
-                ("c.sql", &events),
-            ],
-            &[("c.sql", "ML010")],
-        ),
-    ]);
-}
-
 /// A retail procedure sums an order's margin in local currency into a
 /// temporary table, works a gross profit out of it, and never inserts
 /// either: no report's figure, so not drift from the reports that convert

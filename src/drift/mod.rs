@@ -1528,34 +1528,13 @@ fn scopes_it_in_its_where(site: &MetricSite, other: &MetricSite) -> bool {
         .collect();
     theirs.iter().filter(|c| !own.contains(c)).any(|missing| {
         let columns = unqualified_columns(missing);
-        where_conditions.iter().any(|w| {
-            w != missing
-                && (!unqualified_columns(w).is_disjoint(&columns)
-                    || picks_the_same_kind(w, missing))
-        }) || own_only
+        where_conditions
             .iter()
-            .any(|read| !read.is_disjoint(&columns) && !read.is_subset(&columns))
+            .any(|w| w != missing && !unqualified_columns(w).is_disjoint(&columns))
+            || own_only
+                .iter()
+                .any(|read| !read.is_disjoint(&columns) && !read.is_subset(&columns))
     })
-}
-
-/// Whether two equalities pick one kind of row by two columns: their values
-/// share a word (`hit_type = 'PAGE'` and `event_name = 'page_view'`, a hit
-/// table's two classifications of a page view).
-fn picks_the_same_kind(a: &Expr, b: &Expr) -> bool {
-    let words = |e: &Expr| -> std::collections::BTreeSet<String> {
-        match e {
-            Expr::Compare(crate::canon::CompareOp::Eq, l, r) => match (&**l, &**r) {
-                (Expr::Column(_), Expr::String(v)) | (Expr::String(v), Expr::Column(_)) => v
-                    .split(|c: char| !c.is_ascii_alphanumeric())
-                    .filter(|w| w.len() >= 3)
-                    .map(str::to_lowercase)
-                    .collect(),
-                _ => Default::default(),
-            },
-            _ => Default::default(),
-        }
-    };
-    !words(a).is_disjoint(&words(b))
 }
 
 /// Whether two lists of relations share one that is no dimension table: a
