@@ -55,7 +55,10 @@ rule! {
     /// scale (`/ 2`, the liquidity providers' half of the fees); another
     /// column totalled where the two reports' figures come from different
     /// tables in the end, or from rows their WHEREs and LEFT JOINs pick
-    /// each their own way (`IsEndProduct = 'N'` against `'Y'`);
+    /// each their own way (`IsEndProduct = 'N'` against `'Y'`); two bare
+    /// queries side by side in one file that count one table's rows and then
+    /// its distinct values (a scratch file exploring the table); a temporary
+    /// table's column nothing the file publishes reads;
     /// and
     /// spellings equal in the data (`COUNT(key)` and `COUNT(*)`, `SUM(is_x)`
     /// and `COUNTIF(is_x)`, `x = 1` and `CAST(x AS BOOL)`, plurals and
