@@ -432,23 +432,13 @@ fn a_pack_metric_left_to_the_reports_stays_left_to_them() {
 #[test]
 fn a_pack_rate_the_pack_alone_left_to_the_reports_stays_left_to_them() {
     let run = |conversion_rate: &str| {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in [
+        init_then_check(&[
             ("a.sql", conversion_rate),
             (
                 "b.sql",
                 "select day, sum(clicks) / sum(impressions) as ctr from ads group by 1",
             ),
-        ] {
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
-        let (registry, out) = init_into(dir.path());
-        assert_eq!(out.status.code(), Some(0));
-        let checked = check_against(dir.path(), &registry);
-        (
-            std::fs::read_to_string(&registry).unwrap(),
-            String::from_utf8_lossy(&checked.stdout).into_owned(),
-        )
+        ])
     };
     let (registry, found) = run(
         "select kit_id, coalesce(avg(multiply_factor), 1) * default_quantity as conversion_rate \
@@ -469,19 +459,7 @@ fn a_pack_rate_the_pack_alone_left_to_the_reports_stays_left_to_them() {
 /// with none. Reports that divide totals get their own definition.
 #[test]
 fn init_never_agrees_a_summed_ratio_where_the_pack_divides_totals() {
-    let run = |reports: [&str; 2]| {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in ["a.sql", "b.sql"].into_iter().zip(reports) {
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
-        let (registry, out) = init_into(dir.path());
-        assert_eq!(out.status.code(), Some(0));
-        let checked = check_against(dir.path(), &registry);
-        (
-            std::fs::read_to_string(&registry).unwrap(),
-            String::from_utf8_lossy(&checked.stdout).into_owned(),
-        )
-    };
+    let run = |[a, b]: [&str; 2]| init_then_check(&[("a.sql", a), ("b.sql", b)]);
     let (registry, found) = run([
         "select campaign_id, sum(cpc) as cpc from ad_stats group by 1",
         "select day, sum(cpc) as cpc from ad_stats group by 1",
@@ -606,6 +584,22 @@ fn row_level_definitions_are_neither_proposed_nor_held_against_row_level_sites()
     assert!(!stdout.contains("union.sql"), "{stdout}");
     assert!(!stdout.contains("forecast"), "{stdout}");
     assert!(stdout.contains("totals.sql"), "{stdout}");
+}
+
+/// Writes `files` to a new folder, runs `init` on it, then `check` with the
+/// registry it wrote: (the registry, check's concise output).
+fn init_then_check(files: &[(&str, &str)]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (registry, out) = init_into(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let checked = check_against(dir.path(), &registry);
+    (
+        std::fs::read_to_string(&registry).unwrap(),
+        String::from_utf8_lossy(&checked.stdout).into_owned(),
+    )
 }
 
 /// Runs `check` on `dir` (no config) with `registry`, concise output.
