@@ -1205,7 +1205,8 @@ fn check_sql(
         );
         interner.intern(&mut sites[first_new..]);
     });
-    if !temporary_sites.is_empty() {
+    // A statement that could not be parsed may read any column.
+    if !temporary_sites.is_empty() && failures.is_empty() {
         drop_dead_columns(&uses, &temporary_sites, &mut findings, &mut sites);
     }
     let mut outcome = FileOutcome {

@@ -2325,6 +2325,18 @@ fn a_temporary_tables_column_nothing_reads_is_no_figure() {
             &[],
         ),
         (
+            "near miss: a statement metriclint cannot parse may read it",
+            &[
+                ("a.sql", IN_USD),
+                ("b.sql", IN_USD),
+                (
+                    "proc.sql",
+                    &format!("{unread}SELEC gross_profit FRM _orders_gm;\n"),
+                ),
+            ],
+            &[("proc.sql", "ML010"), ("proc.sql", "ML900")],
+        ),
+        (
             "near miss: the gross profit is inserted",
             &[
                 ("a.sql", IN_USD),
