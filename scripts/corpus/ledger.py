@@ -16,7 +16,7 @@ commits, so a key names one expression for as long as repos.txt is unchanged.
 verdicts.tsv (committed) keeps one verdict per key, `true`, `debatable` or
 `false`, with the reviewer's one-line reason; never the repositories' code.
 """
-import glob, json, os, sys
+import glob, json, os, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERDICTS = os.path.join(HERE, "verdicts.tsv")
@@ -82,10 +82,11 @@ def tally(runs):
 def add(file):
     known = verdicts()
     for line in open(file):
-        parts = [p.strip() for p in line.split("|", 2)]
-        if len(parts) != 3 or parts[1].lower() not in KINDS:
-            continue
-        known[parts[0]] = (parts[1].lower(), parts[2].replace("\t", " "))
+        # A key or a reason may hold a `|` of its own: the verdict between
+        # two of them is what splits the line.
+        m = re.match(r"^(.*?)\s+\|\s+(true|debatable|false)\s+\|\s+(.*)$", line.strip(), re.I)
+        if m:
+            known[m.group(1)] = (m.group(2).lower(), m.group(3).replace("\t", " "))
     with open(VERDICTS, "w") as out:
         out.write("# key\tverdict\treason (see ledger.py)\n")
         for key in sorted(known):
