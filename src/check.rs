@@ -1713,10 +1713,13 @@ fn judged_site(
                 return (None, false);
             }
             // A part published beside the rest of the agreed whole, or a
-            // figure the report puts on its own basis with all its others,
-            // differs on purpose (as ML010 sees it).
-            if single == Some(DifferenceKind::Formula)
-                && site.top_level
+            // figure the report puts on its own basis with all its others
+            // (a 1% sample's totals each ×100: a basis, not a unit), differs
+            // on purpose (as ML010 sees it).
+            if matches!(
+                single,
+                Some(DifferenceKind::Formula | DifferenceKind::Scale)
+            ) && site.top_level
                 && (crate::drift::publishes_the_rest(&found, &expected, published)
                     || crate::drift::rebases_its_figures(&found, &expected, published))
             {

@@ -3058,9 +3058,10 @@ fn a_report_that_puts_all_its_figures_on_one_basis_measures_on_purpose() {
     ]);
 }
 
-/// The same two shapes against a registry: a part published beside the rest
-/// of the agreed whole, and a report that divides all its figures by one
-/// column, differ on purpose; the lone slip is ML001.
+/// The same shapes against a registry: a part published beside the rest of
+/// the agreed whole, a report that divides all its figures by one column,
+/// and a sample's totals all scaled up, differ on purpose; the lone slip is
+/// ML001 (ML004 for the lone scaled total).
 #[test]
 fn the_registry_sees_a_rebased_report_and_a_split_whole_as_reports_do() {
     const REGISTRY: &str = "version: 1\nmetrics:\n  - name: errors\n    unit: currency\n    agg: sum\n    expr: errors_usd\n  - name: dif_fx\n    unit: currency\n    agg: sum\n    expr: fx_ground + fx_air\n";
@@ -3089,6 +3090,24 @@ fn the_registry_sees_a_rebased_report_and_a_split_whole_as_reports_do() {
     ] {
         let out = concise(&[("metrics.yaml", REGISTRY), ("r.sql", report)], &args);
         assert_eq!(out.contains("ML001"), want, "{what}: {out}");
+    }
+    // A 1% sample's totals each scaled by 100 are on the report's basis, not
+    // at another scale; one total scaled alone still is (ML004).
+    const SUMS: &str = "version: 1\nmetrics:\n  - name: sum_pltv\n    sql: SUM(pltv)\n";
+    for (what, report, want) in [
+        (
+            "every total of a sample scaled by 100",
+            "select country, sum(clv) * 100 as sum_ltv, sum(pltv) * 100 as sum_pltv, count(distinct client_id) * 100 as clients from ltv group by 1\n",
+            false,
+        ),
+        (
+            "near miss: one total scaled by 100",
+            "select country, sum(clv) as sum_ltv, sum(pltv) * 100 as sum_pltv, count(distinct client_id) as clients from ltv group by 1\n",
+            true,
+        ),
+    ] {
+        let out = concise(&[("metrics.yaml", SUMS), ("r.sql", report)], &args);
+        assert_eq!(out.contains("ML004"), want, "{what}: {out}");
     }
 }
 
