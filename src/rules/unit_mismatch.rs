@@ -13,6 +13,11 @@ rule! {
     /// `* 1000` of a CPM. Constant factors anywhere at the top of the formula
     /// count (`100 * a / b`, `a / b * 100`, `a * 100.0 / b`).
     ///
+    /// A total that the report scales by the same constant as all its other
+    /// totals (a 1% sample's sums and counts, each `* 100`) is on the
+    /// report's basis, not at another scale, and is no finding; one total
+    /// scaled alone is.
+    ///
     /// With the built-in pack alone (no registry of your own), the unit is
     /// the repository's: a scale that at least two reports share and no
     /// report contradicts (every CTR in percent), or that the model's column
