@@ -16,6 +16,8 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{Expr as AstExpr, SelectItem, SetExpr, Statement, Visit, Visitor};
 
+use super::scope::last_part;
+
 /// An output column of a temporary table's step, with the column names its
 /// expression reads.
 type Output = (String, BTreeSet<String>);
@@ -159,13 +161,6 @@ fn tables_read(statement: &Statement) -> BTreeSet<String> {
         ControlFlow::<()>::Continue(())
     });
     tables
-}
-
-fn last_part(name: &sqlparser::ast::ObjectName) -> String {
-    name.0
-        .last()
-        .map(|part| crate::names::unquoted(&part.to_string()).to_lowercase())
-        .unwrap_or_default()
 }
 
 fn is_temporary(table: &sqlparser::ast::CreateTable) -> bool {

@@ -142,7 +142,7 @@ fn qualified_name(name: &sqlparser::ast::ObjectName) -> String {
 
 /// The table's own name: the last part, also inside one quoted identifier
 /// (BigQuery's `` `project.dataset.table` ``).
-fn last_part(name: &sqlparser::ast::ObjectName) -> String {
+pub(super) fn last_part(name: &sqlparser::ast::ObjectName) -> String {
     let part = name
         .0
         .last()
