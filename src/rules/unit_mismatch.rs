@@ -129,22 +129,23 @@ impl UnitMismatch {
         // Reports that compute a metric at another scale than the pack's
         // without a finding: sites left to the reports (a staging model's
         // ratio over columns the pack does not know), all at one scale.
-        let unjudged_at_another_scale = |metric: &str| {
+        let unjudged_at_another_scale = |metric: &str| -> BTreeSet<&str> {
             let Some(packs) = registry.get(metric) else {
                 return BTreeSet::new();
             };
             let scale = |e: &crate::canon::Expr| crate::judge::split_scale(e).0.to_string();
-            let left: Vec<&&crate::drift::MetricSite> = sites
+            let packs_scale = scale(&packs.agreed);
+            let left: Vec<(&str, String)> = sites
                 .iter()
                 .filter(|s| {
-                    s.left_to_reports
-                        && s.registered.as_ref().is_some_and(|(m, _)| **m == *metric)
-                        && scale(s.read_form()) != scale(&packs.agreed)
+                    s.left_to_reports && s.registered.as_ref().is_some_and(|(m, _)| **m == *metric)
                 })
+                .map(|s| (&*s.path, scale(s.read_form())))
+                .filter(|(_, at)| *at != packs_scale)
                 .collect();
-            let scales: BTreeSet<String> = left.iter().map(|s| scale(s.read_form())).collect();
-            if scales.len() == 1 {
-                left.iter().map(|s| &*s.path).collect()
+            let one_scale = left.windows(2).all(|pair| pair[0].1 == pair[1].1);
+            if one_scale {
+                left.into_iter().map(|(path, _)| path).collect()
             } else {
                 BTreeSet::new()
             }
