@@ -275,7 +275,9 @@ fn segments(template: &str) -> Vec<(usize, usize, bool)> {
 }
 
 /// The end of the tag opened at `start`: its `close` outside string literals
-/// (a comment has none: `{# don't #}` ends at its `#}`).
+/// and brackets, as Jinja reads it (`meta={'a': {'b': 1}}` inside a
+/// `{{ config(…) }}` closes two dicts, not the tag); a comment has neither:
+/// `{# don't #}` ends at its `#}`.
 fn tag_end(template: &str, start: usize, close: &str) -> usize {
     let body = &template[start + 2..];
     if close == "#}" {
@@ -284,12 +286,17 @@ fn tag_end(template: &str, start: usize, close: &str) -> usize {
             .map_or(template.len(), |at| start + 2 + at + close.len());
     }
     let mut quote: Option<char> = None;
+    let mut depth = 0usize;
     for (i, c) in body.char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
-            (None, _) if body[i..].starts_with(close) => return start + 2 + i + close.len(),
+            (None, _) if depth == 0 && body[i..].starts_with(close) => {
+                return start + 2 + i + close.len()
+            }
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
@@ -1618,7 +1625,7 @@ impl Object for RenderedCall {
         let source = format!(
             "{{% import '{}' as __m %}}{{% set __result = __m.{}({}) %}}",
             self.template,
-            self.name,
+            exported_name(&self.name),
             params.join(", ")
         );
         // A render of its own has its own depth: two packages calling each
@@ -2050,15 +2057,17 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                 }
             }
             source.push_str(&without_own_namespace(bundle));
+            source.push_str(&private_exports(bundle));
             let _ = env.add_template_owned(format!("__pkg_{}", bundle.namespace), source);
             sources.push(bundle.source.clone());
         }
         if let Some(bundle) = &project.macros {
             let source = format!(
-                "{}{}{}",
+                "{}{}{}{}",
                 builtin_imports(&bundle.source, &referenced_names(&bundle.source)),
                 package_imports(project, &bundle.source),
-                without_own_namespace(bundle)
+                without_own_namespace(bundle),
+                private_exports(bundle)
             );
             let _ = env.add_template_owned("__project_macros", source);
             sources.push(bundle.source.clone());
@@ -2208,6 +2217,38 @@ fn without_own_namespace(bundle: &crate::dbt::MacroBundle) -> String {
     out
 }
 
+/// The name a bundle exports its macro `name` under. Jinja keeps names that
+/// start with `_` private to their template (they cannot be imported), but
+/// dbt has no such rule: spellbook's `_monitoring_relation`, dbt_utils'
+/// `_is_relation` are macros like any other.
+fn exported_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.starts_with('_') {
+        format!("metriclint_private{name}").into()
+    } else {
+        name.into()
+    }
+}
+
+/// A bundle's private macros (`_name`) set under exportable names, for the
+/// end of its template (after its last line, so error lines still map).
+fn private_exports(bundle: &crate::dbt::MacroBundle) -> String {
+    bundle
+        .macros
+        .iter()
+        .filter(|m| m.starts_with('_'))
+        .map(|m| format!("{{% set {} = {m} %}}", exported_name(m)))
+        .collect()
+}
+
+/// One entry of a `{% from … import … %}` list that brings in macro `name`
+/// under its own name, private ones through their export.
+fn importable(name: &str) -> String {
+    match exported_name(name) {
+        std::borrow::Cow::Owned(export) => format!("{export} as {name}"),
+        std::borrow::Cow::Borrowed(name) => name.to_string(),
+    }
+}
+
 /// What a model template needs in front: dbt's macros, the packages it
 /// names, and the project's macros.
 fn prelude(project: Option<&Project>, template: &str, referenced: &BTreeSet<String>) -> String {
@@ -2217,9 +2258,10 @@ fn prelude(project: Option<&Project>, template: &str, referenced: &BTreeSet<Stri
     };
     out.push_str(&package_imports(project, template));
     if let Some(bundle) = &project.macros {
+        let names: Vec<String> = bundle.macros.iter().map(|m| importable(m)).collect();
         out.push_str(&format!(
             "{{% from '__project_macros' import {} %}}",
-            bundle.macros.join(", ")
+            names.join(", ")
         ));
         // dbt also reaches the project's macros through its name
         // (`shopify.get_metafields(...)` in a model of project `shopify`).
@@ -2827,6 +2869,45 @@ mod tests {
         );
     }
 
+    /// dbt has no private macros: spellbook's `_monitoring_relation` and
+    /// dbt_utils' `_is_relation` are called like any other, and a project
+    /// that defines one still renders (Jinja refuses to import such names).
+    #[test]
+    fn macros_whose_names_start_with_an_underscore_are_macros_too() {
+        let bundle = |namespace: &str, source: &str| {
+            let source = with_macro_returns(source);
+            crate::dbt::MacroBundle {
+                namespace: namespace.to_string(),
+                macros: crate::dbt::macro_names(&source),
+                source,
+                files: Vec::new(),
+            }
+        };
+        let project = Project {
+            macros: Some(bundle(
+                "shop",
+                "{% macro _quoted(c) %}\"{{ c }}\"{% endmacro %}{% macro cols() %}{{ _quoted('a') }}, {{ utils.cols(['b']) }}{% endmacro %}",
+            )),
+            packages: vec![bundle(
+                "utils",
+                "{% macro _q(c) %}'{{ c }}'{% endmacro %}{% macro cols(xs) %}{% for x in xs %}{{ utils._q(x) }}{% endfor %}{% endmacro %}",
+            )],
+            ..Project::default()
+        };
+        let rendered = render(
+            "select {{ cols() }}, {{ _quoted('y') }}, {{ utils.cols(['x']) }} from t",
+            Dialect::Generic,
+            Some(&project),
+        )
+        .unwrap();
+        assert_eq!(rendered.text, "select \"a\", 'b', \"y\", 'x' from t");
+        assert!(
+            rendered.unknown_macros.is_empty(),
+            "{:?}",
+            rendered.unknown_macros
+        );
+    }
+
     #[test]
     fn a_project_reaches_its_own_macros_through_its_name() {
         let source = with_macro_returns(
@@ -3142,6 +3223,16 @@ mod tests {
         assert_eq!(
             rendered("{{ config(post_hook=['grant on {{ this }}']) }}select 1"),
             "select 1"
+        );
+        // Nor does one that closes dicts inside the tag (Flipside's models
+        // tag their tables so), while one after the last bracket does.
+        assert_eq!(
+            rendered("{{ config(meta={'tags': {'table': {'PURPOSE': 'BRIDGE'}} }) }}select 1"),
+            "select 1"
+        );
+        assert_eq!(
+            rendered("select {{ {'a': {'b': 2}}['a']['b'] }}"),
+            "select 2"
         );
         // A comment has no strings: an apostrophe in it does not hide the rest.
         assert_eq!(rendered("{# don't #}select {{ 1 + 1 }}"), "select 2");
