@@ -230,6 +230,9 @@ const EQUIVALENT: &[(Dialect, &str)] = &[
     // More casts, rounding for display, COALESCE inside a sum, a negated difference.
     (SF, "SELECT SUM(clicks)::DECFLOAT / SUM(impressions) AS ctr FROM fct"),
     (MY, "SELECT CAST(SUM(clicks) AS SIGNED) / SUM(impressions) AS ctr FROM fct"),
+    // Sized number types (Dune's uint256, ClickHouse's Float64).
+    (GEN, "SELECT SUM(CAST(clicks AS UINT256)) / SUM(impressions) AS ctr FROM fct"),
+    (CH, "SELECT SUM(CAST(clicks AS Float64)) / SUM(CAST(impressions AS UInt64)) AS ctr FROM fct"),
     (GEN, "SELECT ROUND(SUM(clicks) / NULLIF(SUM(impressions), 0), 4) AS ctr FROM fct"),
     (GEN, "SELECT SUM(COALESCE(clicks, 0)) / SUM(impressions) AS ctr FROM fct"),
     (SF, "SELECT SUM(NVL(clicks, '0')) / SUM(impressions) AS ctr FROM fct"),
@@ -518,6 +521,16 @@ fn canonical_text_reads_like_sql() {
             "max(coalesce(a, false))",
         ),
         ("MAX(COALESCE(a, b, a))", "max(coalesce(a, b))"),
+        // A cast written twice is one cast (Dune's Rubicon models); a cast
+        // on to another type is two.
+        (
+            "MAX(CAST(CAST(a AS VARCHAR) AS VARCHAR))",
+            "max(cast(a as varchar))",
+        ),
+        (
+            "MAX(CAST(CAST(a AS VARCHAR) AS DATE))",
+            "max(cast(cast(a as varchar) as date))",
+        ),
         ("MAX(IFNULL(a, NULL))", "max(a)"),
         ("MAX(COALESCE(a, 0, b))", "max(coalesce(a, 0))"),
         // Near miss: the order of arguments is the order of preference.

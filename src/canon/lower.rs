@@ -88,6 +88,15 @@ const NUMERIC_TYPES: &[&str] = &[
     "decfloat",
     "signed",
     "unsigned",
+    "hugeint",
+    "uhugeint",
+    "ubigint",
+    "uinteger",
+    "usmallint",
+    "utinyint",
+    "long",
+    "short",
+    "byte",
 ];
 
 pub fn is_numeric_type(data_type: &ast::DataType) -> bool {
@@ -96,7 +105,18 @@ pub fn is_numeric_type(data_type: &ast::DataType) -> bool {
         .split(|c: char| c == '(' || c.is_whitespace())
         .next()
         .unwrap_or("");
-    NUMERIC_TYPES.contains(&head)
+    NUMERIC_TYPES.contains(&head) || is_sized_number(head)
+}
+
+/// The sized number types of DuckDB, ClickHouse and Dune's Trino:
+/// `int32`, `uint256`, `decimal128`, `float64` (lowercased).
+fn is_sized_number(head: &str) -> bool {
+    let unsigned = head.strip_prefix('u').unwrap_or(head);
+    ["int", "decimal", "float"].iter().any(|kind| {
+        unsigned
+            .strip_prefix(kind)
+            .is_some_and(|bits| matches!(bits, "8" | "16" | "32" | "64" | "128" | "256"))
+    })
 }
 
 /// A function's name, lowercased, without schema or package (`dbt.safe_divide` is `safe_divide`).
@@ -231,12 +251,14 @@ impl<'r> Lowerer<'r> {
                 // starts the same day.
                 let a_date_already = is_a_truncation_to_a_day_or_longer(&lowered)
                     && data_type.to_string().eq_ignore_ascii_case("date");
-                if is_numeric_type(data_type) || a_date_already {
+                let to = data_type.to_string().to_ascii_lowercase();
+                let cast_already = matches!(&lowered, Expr::Cast { to: inner, .. } if *inner == to);
+                if is_numeric_type(data_type) || a_date_already || cast_already {
                     lowered
                 } else {
                     Expr::Cast {
                         expr: Box::new(lowered),
-                        to: data_type.to_string().to_ascii_lowercase(),
+                        to,
                     }
                 }
             }
