@@ -55,6 +55,37 @@ pub fn is_templated(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
+/// The template with each `{{ … }}` that Jinja cannot read written as a
+/// name of the same length (so every position stays put), or `None` if it
+/// has none. Outside dbt such holes are other tools' query parameters:
+/// Dune's `{{2. Start date}}`, devstats' `{{period:c.created_at}}`.
+pub fn with_foreign_holes_as_names(template: &str) -> Option<String> {
+    let jinja = Environment::new();
+    let mut out = String::with_capacity(template.len());
+    let mut any = false;
+    for (start, end, is_tag) in segments(template) {
+        let text = &template[start..end];
+        let foreign = is_tag
+            && text.starts_with("{{")
+            && text.ends_with("}}")
+            && jinja.template_from_str(text).is_err();
+        if foreign {
+            any = true;
+            // Byte for byte, so a multi-byte letter keeps its length too.
+            out.extend(text.bytes().map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    b as char
+                } else {
+                    '_'
+                }
+            }));
+        } else {
+            out.push_str(text);
+        }
+    }
+    any.then_some(out)
+}
+
 /// The condition a model's `config(enabled = …)` sets, as written (spaces
 /// dropped), unless it is a constant: `var('etl') == 'stitch'`. dbt builds
 /// a model only where it holds, so models enabled under different
@@ -1918,7 +1949,16 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                         state.env().render_str(text, ())
                     };
                     VAR_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
-                    let rendered = Value::from_safe_string(result?);
+                    let rendered = match result {
+                        Ok(text) => Value::from_safe_string(text),
+                        // A var that reaches for what only a run has (the
+                        // clock's date arithmetic, a warehouse) is a stand-in,
+                        // as an unset var is: the model's SQL rarely hangs on it.
+                        Err(e) if depth < 16 && e.kind() == ErrorKind::InvalidOperation => {
+                            Placeholder::value(&format!("var_{name}"), false)
+                        }
+                        Err(e) => return Err(e),
+                    };
                     VAR_CACHE.with(|c| c.borrow_mut().insert(name, rendered.clone()));
                     Ok(rendered)
                 }
@@ -1946,6 +1986,9 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
             _ => v,
         }
     });
+    // Jinja's `dictsort(case_sensitive, by, reverse)` also takes its
+    // arguments by position (dbt_metrics' `dictsort(false, 'value')`).
+    env.add_filter("dictsort", dictsort);
     // `{% call statement(…) %}` blocks run queries in dbt: nothing to render.
     env.add_function("statement", |_: Rest<Value>, _: Kwargs| -> Value {
         Value::from("")
@@ -1953,8 +1996,12 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     env.add_function("load_result", |name: Value| -> Value {
         Placeholder::builtin(&format!("load_result.{name}"))
     });
+    // An unset environment variable reads as its name, a string (dbt would
+    // stop; a string still joins others: `"USE WAREHOUSE " + env_var("WH")`).
     env.add_function("env_var", |name: String, default: Option<Value>| -> Value {
-        default.unwrap_or_else(|| Placeholder::value(&format!("env_{name}"), false))
+        default.unwrap_or_else(|| {
+            Value::from(Placeholder::value(&format!("env_{name}"), false).to_string())
+        })
     });
     env.add_function("is_incremental", || false);
     env.add_function("load_relation", |_: Rest<Value>| Value::from(()));
@@ -2247,6 +2294,26 @@ fn importable(name: &str) -> String {
         std::borrow::Cow::Owned(export) => format!("{export} as {name}"),
         std::borrow::Cow::Borrowed(name) => name.to_string(),
     }
+}
+
+/// Jinja's `dictsort`, its arguments given by position or by name.
+fn dictsort(value: &Value, positional: Rest<Value>, named: Kwargs) -> Result<Value, Error> {
+    const PARAMETERS: [&str; 3] = ["case_sensitive", "by", "reverse"];
+    if positional.len() > PARAMETERS.len() {
+        return Err(Error::new(
+            ErrorKind::TooManyArguments,
+            "dictsort takes at most 3 arguments",
+        ));
+    }
+    let mut arguments: Vec<(&str, Value)> = PARAMETERS
+        .iter()
+        .copied()
+        .zip(positional.iter().cloned())
+        .collect();
+    for name in named.args() {
+        arguments.push((name, named.get::<Value>(name)?));
+    }
+    minijinja::filters::dictsort(value, arguments.into_iter().collect())
 }
 
 /// What a model template needs in front: dbt's macros, the packages it
@@ -2713,6 +2780,12 @@ mod tests {
             ("{{ var('missing', 'dflt') }}", "dflt"),
             ("{{ env_var('DBT_SCHEMA', 'analytics') }}", "analytics"),
             ("{{ env_var('DBT_SCHEMA') }}", "__jinja_env_dbt_schema"),
+            // Unset, it is a string that joins others (a Snowflake
+            // `sql_header="USE WAREHOUSE " + env_var(…)`).
+            (
+                "{{ config(sql_header='use warehouse ' + env_var('WH') + ';') }}x",
+                "x",
+            ),
             (
                 "{% if is_incremental() %}new{% else %}full{% endif %}",
                 "full",
@@ -3169,6 +3242,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.text, "y8 clicks impressions");
+        // A var whose Jinja needs a run (the clock's date arithmetic) is a
+        // stand-in; one that renders is its text.
+        let vars = serde_yaml::from_str(
+            "start: \"{{ '2022-09-15' if target.name == 'prod' else (modules.datetime.datetime.now() - modules.datetime.timedelta(days=7)).strftime('%Y-%m-%d') }}\"\nschema: \"{{ 'prod' if target.name == 'prod' else 'dev' }}\"\n",
+        )
+        .unwrap();
+        let project = Project {
+            vars,
+            ..Project::default()
+        };
+        let r = render(
+            "{{ config(begin=var('start')) }}select '{{ var('schema') }}' as s from {{ var('start') }}",
+            Dialect::Generic,
+            Some(&project),
+        )
+        .unwrap();
+        assert_eq!(r.text, "select 'dev' as s from __jinja_var_start");
         assert_eq!(
             rendered("{{ '3' | as_number + 1 }} {{ 'true' | as_bool }}"),
             "4 True"
@@ -3237,6 +3327,25 @@ mod tests {
         // A comment has no strings: an apostrophe in it does not hide the rest.
         assert_eq!(rendered("{# don't #}select {{ 1 + 1 }}"), "select 2");
         assert_eq!(segments("{# it's #}x{{ y }}").len(), 3);
+    }
+
+    /// Jinja's filters as dbt's Jinja has them.
+    #[test]
+    fn filters_take_their_arguments_as_jinja_does() {
+        let rendered = |t: &str| render(t, Dialect::Generic, None).unwrap().text;
+        // dictsort takes its arguments by position too (dbt_metrics).
+        assert_eq!(
+            rendered(
+                "{% for k, v in {'a': 2, 'b': 1} | dictsort(false, 'value') %}{{ k }}{% endfor %}"
+            ),
+            "ba"
+        );
+        assert_eq!(
+            rendered(
+                "{% for k, v in {'a': 2, 'b': 1} | dictsort(reverse=true) %}{{ k }}{% endfor %}"
+            ),
+            "ba"
+        );
     }
 
     #[test]
