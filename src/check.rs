@@ -888,7 +888,15 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
     if !template::is_templated(text) {
         return check_sql(path, text, dialect, registry, inventory, models, project);
     }
-    match template::render(text, dialect, templating) {
+    let rendered = match template::render(text, dialect, templating) {
+        // Outside dbt, holes Jinja cannot read are another tool's query
+        // parameters (Dune's `{{2. Start date}}`): names, and the rest renders.
+        Err(e) if project.is_none() => template::with_foreign_holes_as_names(text)
+            .and_then(|named| template::render(&named, dialect, templating).ok())
+            .ok_or(e),
+        rendered => rendered,
+    };
+    match rendered {
         // Braces in a plain SQL string (`like '%{#%'`) are no template.
         Err(_) if project.is_none() && parses_as_plain_sql(text, dialect) => {
             check_sql(path, text, dialect, registry, inventory, models, None)

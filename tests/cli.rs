@@ -1742,3 +1742,29 @@ fn a_registered_filter_is_said_once_in_the_help_not_in_every_aggregate() {
     assert!(text.contains("ML002"), "{text}");
     assert!(text.contains("is_test = false"), "{text}");
 }
+
+/// Dune and devstats queries take parameters as `{{2. Start date}}` or
+/// `{{period:c.created_at}}`, holes Jinja cannot read: outside dbt they are
+/// names, and the query around them is checked (its inverted CTR found, at
+/// the line and column written). Inside a dbt project the same hole is a
+/// template error, as dbt would report it.
+#[test]
+fn other_tools_query_parameters_are_names_outside_dbt() {
+    const QUERY: &str = "select sum(impressions) / nullif(sum(clicks), 0) as ctr\nfrom ads\nwhere day >= timestamp '{{2. Start date}}' and {{period:day}}\n";
+    let dir = project(&[("dune/ctr.sql", QUERY)]);
+    let (_, doc) = check_json(&[dir.path().join("dune").to_str().unwrap(), "--isolated"]);
+    assert_eq!(
+        file_codes(&doc),
+        vec![("ctr.sql".to_string(), "ML001".to_string())],
+        "{doc:#}"
+    );
+    assert_eq!(doc["findings"][0]["line"], 1, "{doc:#}");
+    assert_eq!(doc["findings"][0]["column"], 8, "{doc:#}");
+    let dir = project(&[("dbt_project.yml", "name: p\n"), ("models/ctr.sql", QUERY)]);
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap(), "--isolated"]);
+    assert_eq!(
+        file_codes(&doc),
+        vec![("ctr.sql".to_string(), "ML901".to_string())],
+        "{doc:#}"
+    );
+}
