@@ -27,6 +27,8 @@ use crate::dbt::Project;
 use crate::dialect::Dialect;
 use crate::source::{LineIndex, Position, Range};
 
+mod python_re;
+
 /// Starts a marker whose following text maps byte for byte.
 const RAW: char = '\u{E000}';
 /// Starts a marker whose following text maps to one place (a tag).
@@ -1325,6 +1327,20 @@ impl Object for Placeholder {
     }
 }
 
+/// dbt's `modules`: Python's `re` as Python has it; `datetime`, `pytz` and
+/// the rest stand-ins (the clock is the run's, not ours).
+#[derive(Debug)]
+struct PythonModules;
+
+impl Object for PythonModules {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "re" => python_re::PythonRe::value(),
+            other => Placeholder::builtin(&format!("modules.{other}")),
+        })
+    }
+}
+
 /// dbt's `adapter`: `adapter.dispatch('name', 'package')` resolves
 /// `<adapter>__name`, then `default__name`, among the macros in scope (the
 /// package's when named); anything else is a placeholder.
@@ -2059,8 +2075,8 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
     // Rendering is compiling (as `dbt compile`, where `execute` is true),
     // without a warehouse: a query's results are empty stand-ins.
     env.add_global("execute", true);
+    env.add_global("modules", Value::from_object(PythonModules));
     for name in [
-        "modules",
         "flags",
         "graph",
         "model",
@@ -2492,6 +2508,17 @@ fn render_now(
 
 #[cfg(test)]
 mod tests {
+    /// A package's (or the project's) macros under `namespace`.
+    fn bundle(namespace: &str, source: &str) -> crate::dbt::MacroBundle {
+        let source = with_macro_returns(source);
+        crate::dbt::MacroBundle {
+            namespace: namespace.to_string(),
+            macros: crate::dbt::macro_names(&source),
+            source,
+            files: Vec::new(),
+        }
+    }
+
     #[test]
     fn a_models_unique_key_is_read_as_a_list_of_columns() {
         for (template, expected) in [
@@ -2891,15 +2918,6 @@ mod tests {
 
     #[test]
     fn packages_call_their_own_and_other_packages_macros_by_namespace() {
-        let bundle = |namespace: &str, source: &str| {
-            let source = with_macro_returns(source);
-            crate::dbt::MacroBundle {
-                namespace: namespace.to_string(),
-                macros: crate::dbt::macro_names(&source),
-                source,
-                files: Vec::new(),
-            }
-        };
         let project = Project {
             packages: vec![
                 bundle(
@@ -2947,15 +2965,6 @@ mod tests {
     /// that defines one still renders (Jinja refuses to import such names).
     #[test]
     fn macros_whose_names_start_with_an_underscore_are_macros_too() {
-        let bundle = |namespace: &str, source: &str| {
-            let source = with_macro_returns(source);
-            crate::dbt::MacroBundle {
-                namespace: namespace.to_string(),
-                macros: crate::dbt::macro_names(&source),
-                source,
-                files: Vec::new(),
-            }
-        };
         let project = Project {
             macros: Some(bundle(
                 "shop",
@@ -3327,6 +3336,50 @@ mod tests {
         // A comment has no strings: an apostrophe in it does not hide the rest.
         assert_eq!(rendered("{# don't #}select {{ 1 + 1 }}"), "select 2");
         assert_eq!(segments("{# it's #}x{{ y }}").len(), 3);
+    }
+
+    /// `modules.re` as Python's `re`: dbt_utils' `slugify`, as written there,
+    /// and the calls projects make.
+    #[test]
+    fn modules_re_is_pythons_re() {
+        let rendered = |t: &str| render(t, Dialect::Generic, None).unwrap().text;
+        let slugify = "{% macro slugify(string) %}{% if not string %}{{ return('') }}{% endif %}{% set string = string | lower %}{% set string = modules.re.sub('[ -]+', '_', string) %}{% set string = modules.re.sub('[^a-z0-9_]+', '', string) %}{% set string = modules.re.sub('^[0-9]', '_' + string[0], string) %}{{ return(string) }}{% endmacro %}";
+        let cases = [
+            (
+                format!("{slugify}{{{{ slugify('Daily Events-Count!') }}}} {{{{ slugify('7 day') }}}}"),
+                "daily_events_count _7_day",
+            ),
+            (
+                "{% set m = modules.re.match('stg_(\\w+?)__(\\w+)', 'stg_google_ads__campaigns') %}{{ m.group(1) }} {{ m.group(2) }} {{ m.groups() | join(',') }}".to_string(),
+                "google_ads campaigns google_ads,campaigns",
+            ),
+            (
+                "{{ modules.re.match('ads', 'stg_ads') is none }} {{ modules.re.search('ads', 'stg_ads') is none }} {{ modules.re.fullmatch('a|ab', 'ab') is none }}".to_string(),
+                "True False False",
+            ),
+            (
+                "{{ modules.re.findall('(\\d+)', 'a1b22c333') | join(',') }} {{ modules.re.split('_+', 'a__b_c') | join(' ') }}".to_string(),
+                "1,22,333 a b c",
+            ),
+            (
+                "{{ modules.re.sub('(?P<word>ads)', '\\g<word>_v2', 'ADS ads', flags=modules.re.IGNORECASE) }} {{ modules.re.sub('(a)(b)', '\\\\2\\\\1', 'abab', count=1) }}".to_string(),
+                "ADS_v2 ads_v2 baab",
+            ),
+            (
+                "{% set p = modules.re.compile('^int_', modules.re.I) %}{{ p.sub('', 'INT_orders') }} {{ modules.re.escape('a.b') }}".to_string(),
+                "orders a\\.b",
+            ),
+        ];
+        for (template, expected) in cases {
+            assert_eq!(rendered(&template), expected, "{template}");
+        }
+        // A pattern re cannot read is an error, as in dbt.
+        assert!(render("{{ modules.re.sub('(', '', 'x') }}", Dialect::Generic, None).is_err());
+        // The other modules stay stand-ins.
+        assert_eq!(
+            rendered("{{ modules.datetime.date.today() }}"),
+            "__jinja_modules_datetime_date_today"
+        );
     }
 
     /// Jinja's filters as dbt's Jinja has them.
