@@ -27,6 +27,7 @@ use crate::dbt::Project;
 use crate::dialect::Dialect;
 use crate::source::{LineIndex, Position, Range};
 
+mod missing_macros;
 mod python_re;
 
 /// Starts a marker whose following text maps byte for byte.
@@ -1273,8 +1274,12 @@ impl Placeholder {
 
     /// The placeholder's SQL name: `dbt_utils.star` is `__jinja_dbt_utils_star`.
     fn sql_name(&self) -> String {
-        self.path
-            .chars()
+        Placeholder::sql_name_of(&self.path)
+    }
+
+    /// The SQL name of a placeholder for `path`, without the prefix.
+    fn sql_name_of(path: &str) -> String {
+        path.chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() {
                     c.to_ascii_lowercase()
@@ -2445,6 +2450,7 @@ fn render_now(
         }),
         Ok(rendered) => {
             let mut rendered = strip_markers(&rendered);
+            missing_macros::fit(&mut rendered, &called);
             rendered.unknown_macros = called;
             rendered.refs =
                 REFS.with(|r| std::mem::take(&mut *r.borrow_mut()).into_iter().collect());
@@ -2597,16 +2603,16 @@ mod tests {
             "7 snowflake"
         );
         assert_eq!(
-            rendered("{{ dbt_utils.safe_divide('a', 'b') }}"),
-            "__jinja_dbt_utils_safe_divide"
+            rendered("select {{ dbt_utils.safe_divide('a', 'b') }}"),
+            "select __jinja_dbt_utils_safe_divide"
         );
         assert_eq!(
             rendered("{{ cents_to_dollars('amount') }} as usd"),
             "__jinja_cents_to_dollars as usd"
         );
         assert_eq!(
-            rendered("{{ adapter.dispatch('x', 'pkg')('a') }}"),
-            "__jinja_dispatch_x"
+            rendered("select {{ adapter.dispatch('x', 'pkg')('a') }}"),
+            "select __jinja_dispatch_x"
         );
         // dispatch finds the adapter's implementation, then the default one.
         let macros = "{% macro snowflake__div(a, b) %}div0({{ a }}, {{ b }}){% endmacro %}{% macro default__div(a, b) %}{{ a }} / {{ b }}{% endmacro %}{% macro default__cnt() %}count(*){% endmacro %}";
@@ -3336,6 +3342,46 @@ mod tests {
         // A comment has no strings: an apostrophe in it does not hide the rest.
         assert_eq!(rendered("{# don't #}select {{ 1 + 1 }}"), "select 2");
         assert_eq!(segments("{# it's #}x{{ y }}").len(), 3);
+    }
+
+    /// Fivetran's packages call fivetran_utils macros newer than the copy
+    /// installed: the model still renders to SQL that parses, and each
+    /// missing macro is still named.
+    #[test]
+    fn macros_missing_from_an_installed_package_leave_sql_that_parses() {
+        let project = Project {
+            packages: vec![bundle(
+                "fivetran_utils",
+                "{% macro fill_staging_columns(cols) %}{{ cols | join(', ') }}{% endmacro %}",
+            )],
+            ..Project::default()
+        };
+        let template = "with base as (\n    {{ fivetran_utils.union_connections(connection_dictionary='recharge_sources') }}\n), fields as (\n    select {{ fivetran_utils.fill_staging_columns(['id', 'd']) }}\n        {{ fivetran_utils.apply_source_relation(package_name='recharge') }}\n    from base\n)\nselect id, row_number() over (partition by id {{ fivetran_utils.partition_by_source_relation() }} order by d) as n, {{ fivetran_utils.source_relation() }} as source_relation\nfrom fields";
+        let r = render(template, Dialect::Generic, Some(&project)).unwrap();
+        assert_eq!(
+            r.text.split_whitespace().collect::<Vec<_>>().join(" "),
+            "with base as ( select * from __jinja_fivetran_utils_union_connections ), fields as ( select id, d from base ) select id, row_number() over (partition by id order by d) as n, __jinja_fivetran_utils_source_relation as source_relation from fields"
+        );
+        assert_eq!(r.unknown_macros.len(), 4, "{:?}", r.unknown_macros);
+        assert!(crate::parse::parse_each(
+            &r.text,
+            Dialect::Generic.parser_dialect().as_ref(),
+            &mut |_| {}
+        )
+        .is_empty());
+        // Every byte still maps into the template: the fitted query to the
+        // call it stands for.
+        let index = LineIndex::new(&r.text);
+        let at = r.text.find("select * from").unwrap();
+        let range = r.map_range(
+            &index,
+            &LineIndex::new(template),
+            Range {
+                start: index.position(at),
+                end: index.position(at + 6),
+            },
+        );
+        assert_eq!(range.start.line, 2, "{range:?}");
     }
 
     /// `modules.re` as Python's `re`: dbt_utils' `slugify`, as written there,
