@@ -64,7 +64,7 @@ fn place(before: &str, after: &str) -> Place {
                 .get(..word.len())
                 .is_some_and(|w| w.eq_ignore_ascii_case(word))
         });
-    let before = before.trim_end();
+    let before = without_trailing_comments(before);
     let Some(last) = before.chars().next_back() else {
         return if ends_a_query {
             Place::Query
@@ -100,6 +100,29 @@ fn place(before: &str, after: &str) -> Place {
             }
         }
         _ => Place::Name,
+    }
+}
+
+/// `text` without the comments and whitespace it ends with (a model's
+/// `-- To disable this model, …` header above a macro call).
+fn without_trailing_comments(text: &str) -> &str {
+    let mut text = text.trim_end();
+    loop {
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        let last_line = &text[line_start..];
+        let cut = if let Some(body) = text.strip_suffix("*/") {
+            body.rfind("/*")
+        } else {
+            // A `--` outside quotes (an even count of them before it).
+            last_line
+                .match_indices("--")
+                .find(|(at, _)| last_line[..*at].matches('\'').count() % 2 == 0)
+                .map(|(at, _)| line_start + at)
+        };
+        match cut {
+            Some(at) => text = text[..at].trim_end(),
+            None => return text,
+        }
     }
 }
 
@@ -204,6 +227,18 @@ mod tests {
             ("select sum(x)", ", y", Place::AfterExpression),
             ("where a = 'x'", "", Place::AfterExpression),
             ("where a = 1 and", " b", Place::Name),
+            // Comments are no SQL before it.
+            (
+                "-- To disable this model, set using_x to False.\n\n",
+                "\n",
+                Place::Query,
+            ),
+            (
+                "select a -- the id\n  /* more */\n",
+                " from t",
+                Place::AfterExpression,
+            ),
+            ("select '--' as a,", " from t", Place::Name),
         ];
         for (before, after, expected) in cases {
             assert_eq!(place(before, after), expected, "{before:?} … {after:?}");
