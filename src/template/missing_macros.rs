@@ -116,7 +116,7 @@ fn without_trailing_comments(text: &str) -> &str {
             // A `--` outside quotes (an even count of them before it).
             last_line
                 .match_indices("--")
-                .find(|(at, _)| last_line[..*at].matches('\'').count() % 2 == 0)
+                .find(|(at, _)| last_line[..*at].matches('\'').count().is_multiple_of(2))
                 .map(|(at, _)| line_start + at)
         };
         match cut {
