@@ -888,13 +888,16 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
     if !template::is_templated(text) {
         return check_sql(path, text, dialect, registry, inventory, models, project);
     }
-    let rendered = match template::render(text, dialect, templating) {
-        // Outside dbt, holes Jinja cannot read are another tool's query
-        // parameters (Dune's `{{2. Start date}}`): names, and the rest renders.
-        Err(e) if project.is_none() => template::with_foreign_holes_as_names(text)
-            .and_then(|named| template::render(&named, dialect, templating).ok())
-            .ok_or(e),
-        rendered => rendered,
+    // Outside dbt, holes that are another tool's query parameters (Dune's
+    // `{{2. Start date}}`, `{{pool_id}}`) read as names, and the rest renders.
+    let parameters_named = project
+        .is_none()
+        .then(|| template::with_query_parameters_as_names(text))
+        .flatten();
+    let rendered = match parameters_named {
+        Some(named) => template::render(&named, dialect, templating)
+            .or_else(|_| template::render(text, dialect, templating)),
+        None => template::render(text, dialect, templating),
     };
     match rendered {
         // Braces in a plain SQL string (`like '%{#%'`) are no template.

@@ -58,21 +58,50 @@ pub fn is_templated(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
-/// The template with each `{{ … }}` that Jinja cannot read written as a
-/// name of the same length (so every position stays put), or `None` if it
-/// has none. Outside dbt such holes are other tools' query parameters:
-/// Dune's `{{2. Start date}}`, devstats' `{{period:c.created_at}}`.
-pub fn with_foreign_holes_as_names(template: &str) -> Option<String> {
+/// The template with each `{{ … }}` that is another tool's query parameter
+/// written as a name of the same length (so every position stays put), or
+/// `None` if it has none. Outside dbt, a hole is a parameter where Jinja
+/// cannot read it (Dune's `{{2. Start date}}`, devstats'
+/// `{{period:c.created_at}}`), or where it names what neither the template
+/// nor dbt defines (Dune's, Redash's and Metabase's `{{pool_id}}`), which
+/// Jinja would render as nothing.
+pub fn with_query_parameters_as_names(template: &str) -> Option<String> {
     let jinja = Environment::new();
+    let segments = segments(template);
+    // Every word the template's own tags use (`set x`, `for c in cols`,
+    // `macro m(a)`): a hole naming one of them is the template's.
+    let mut own: BTreeSet<&str> = BTreeSet::new();
+    for &(start, end, is_tag) in &segments {
+        if is_tag && template[start..].starts_with("{%") {
+            own.extend(
+                template[start..end]
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty()),
+            );
+        }
+    }
+    let is_parameter = |tag: &str| {
+        if jinja.template_from_str(tag).is_err() {
+            return true;
+        }
+        let inner = tag_inner(tag).trim();
+        let root = inner.split('.').next().unwrap_or_default();
+        let a_name = !root.is_empty()
+            && !root.starts_with(|c: char| c.is_ascii_digit())
+            && inner
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        a_name
+            && !own.contains(root)
+            && !KNOWN.contains(&root)
+            && !DBT_GLOBALS.contains(&root)
+            && !matches!(root, "true" | "false" | "none" | "True" | "False" | "None")
+    };
     let mut out = String::with_capacity(template.len());
     let mut any = false;
-    for (start, end, is_tag) in segments(template) {
+    for (start, end, is_tag) in segments {
         let text = &template[start..end];
-        let foreign = is_tag
-            && text.starts_with("{{")
-            && text.ends_with("}}")
-            && jinja.template_from_str(text).is_err();
-        if foreign {
+        if is_tag && text.starts_with("{{") && text.ends_with("}}") && is_parameter(text) {
             any = true;
             // Byte for byte, so a multi-byte letter keeps its length too.
             out.extend(text.bytes().map(|b| {
@@ -87,6 +116,17 @@ pub fn with_foreign_holes_as_names(template: &str) -> Option<String> {
         }
     }
     any.then_some(out)
+}
+
+/// Whether `name` (a column or string, as SQL reads it) is another tool's
+/// query parameter as [`with_query_parameters_as_names`] writes it: `__`, the
+/// hole's words, `__` (`{{1. Pool ID}}` reads as `__1__Pool_ID__`).
+pub fn is_query_parameter(name: &str) -> bool {
+    name.len() > 4
+        && name.starts_with("__")
+        && name.ends_with("__")
+        && !name.starts_with(PLACEHOLDER_PREFIX)
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// The condition a model's `config(enabled = …)` sets, as written (spaces
@@ -1851,6 +1891,23 @@ fn referenced_names(template: &str) -> BTreeSet<String> {
 }
 
 /// Functions and globals that behave as in dbt, or that Jinja provides.
+/// dbt's other globals, which no hole outside dbt means as a parameter.
+const DBT_GLOBALS: &[&str] = &[
+    "this",
+    "modules",
+    "flags",
+    "graph",
+    "model",
+    "invocation_id",
+    "run_started_at",
+    "api",
+    "adapter",
+    "exceptions",
+    "execute",
+    "builtins",
+    "dbt",
+];
+
 const KNOWN: &[&str] = &[
     "statement",
     "load_result",
@@ -3382,6 +3439,35 @@ mod tests {
             },
         );
         assert_eq!(range.start.line, 2, "{range:?}");
+    }
+
+    /// Outside dbt, what Jinja cannot read, and bare names neither the
+    /// template nor dbt defines, are other tools' query parameters.
+    #[test]
+    fn query_parameters_read_as_names_of_the_same_length() {
+        let cases = [
+            (
+                "where d >= '{{2. Start date}}' and {{period:c.day}} and p = {{pool_id}}",
+                Some("where d >= '__2__Start_date__' and __period_c_day__ and p = __pool_id__"),
+            ),
+            ("where p = {{ pool.id }}", Some("where p = ___pool_id___")),
+            ("{% set n = 3 %}select {{ n }}, {{ loop }}", None),
+            ("{% for c in cols %}{{ c }}{% endfor %}", None),
+            (
+                "select {{ ref('m') }}, {{ this }}, {{ 1 + 1 }}, {{ true }}",
+                None,
+            ),
+        ];
+        for (template, expected) in cases {
+            let named = with_query_parameters_as_names(template);
+            assert_eq!(named.as_deref(), expected, "{template}");
+            if let Some(named) = named {
+                assert_eq!(named.len(), template.len());
+            }
+        }
+        assert!(is_query_parameter("__1__Pool_ID__"));
+        assert!(!is_query_parameter("__jinja_this"));
+        assert!(!is_query_parameter("__"));
     }
 
     /// `modules.re` as Python's `re`: dbt_utils' `slugify`, as written there,
