@@ -44,7 +44,7 @@ pub(super) fn fit(rendered: &mut Rendered, missing: &[String]) {
 }
 
 #[derive(Debug, PartialEq)]
-enum Place {
+pub(super) enum Place {
     /// Where a query starts.
     Query,
     /// Right after an expression: optional text the call appends.
@@ -54,7 +54,7 @@ enum Place {
 }
 
 /// What the SQL around a stand-in expects of it.
-fn place(before: &str, after: &str) -> Place {
+pub(super) fn place(before: &str, after: &str) -> Place {
     // A query is all there is up to the statement's or subquery's end.
     let after = after.trim_start();
     let ends_a_query = after.is_empty()

@@ -99,13 +99,25 @@ pub fn with_query_parameters_as_names(template: &str) -> Option<String> {
     };
     let mut out = String::with_capacity(template.len());
     let mut any = false;
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
     for (start, end, is_tag) in segments {
         let text = &template[start..end];
         if is_tag && text.starts_with("{{") && text.ends_with("}}") && is_parameter(text) {
             any = true;
+            let (before, after) = (&template[..start], &template[end..]);
+            // Right after an expression, a parameter is a fragment of SQL
+            // (devstats' `lower(login) {{exclude_bots}}`): nothing. Glued to
+            // a name (`repos_{{rnd}}`) or a quote (`'{{from}}'`) it is part
+            // of that name or string.
+            let glue = |c: char| is_name(c) || c == '\'' || c == '"';
+            let glued = before.ends_with(glue) || after.starts_with(glue);
+            let fragment = !glued
+                && missing_macros::place(before, after) == missing_macros::Place::AfterExpression;
             // Byte for byte, so a multi-byte letter keeps its length too.
             out.extend(text.bytes().map(|b| {
-                if b.is_ascii_alphanumeric() {
+                if fragment {
+                    ' '
+                } else if b.is_ascii_alphanumeric() {
                     b as char
                 } else {
                     '_'
@@ -3451,6 +3463,12 @@ mod tests {
                 Some("where d >= '__2__Start_date__' and __period_c_day__ and p = __pool_id__"),
             ),
             ("where p = {{ pool.id }}", Some("where p = ___pool_id___")),
+            // A fragment after an expression is nothing; glued to a name,
+            // part of it.
+            (
+                "and (lower(login) {{exclude_bots}}) from repos_{{rnd}} r",
+                Some("and (lower(login)                 ) from repos___rnd__ r"),
+            ),
             ("{% set n = 3 %}select {{ n }}, {{ loop }}", None),
             ("{% for c in cols %}{{ c }}{% endfor %}", None),
             (
