@@ -1604,12 +1604,6 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     if a.path != b.path && (per_entity_models(a, b) || on_two_date_bases(&a.path, &b.path)) {
         return false;
     }
-    // A figure pinned to one segment that a dashboard's user picks when the
-    // query runs (Dune's `pool_id = {{1. Pool ID}}`) is that segment's own
-    // figure (one pool's TVL): compared with other pinned figures only.
-    if pinned_to_a_parameter(a) != pinned_to_a_parameter(b) {
-        return false;
-    }
     // Two queries side by side in one file, neither writing a table, that
     // count a table's rows and then its distinct values (`COUNT(*)`, then
     // `COUNT(DISTINCT sku)`): an analyst exploring the table, on purpose.
@@ -1636,27 +1630,6 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
             && reads_common(&a_known, &b_known);
     }
     common_relation
-}
-
-/// Whether a site's rows are pinned by `x = <query parameter>`: a value
-/// the query's user picks when it runs (see
-/// [`crate::template::is_query_parameter`]).
-fn pinned_to_a_parameter(site: &MetricSite) -> bool {
-    let is_parameter = |e: &Expr| match e {
-        Expr::Column(name) | Expr::String(name) => crate::template::is_query_parameter(name),
-        _ => false,
-    };
-    let is_pin = |p: &Expr| {
-        matches!(p, Expr::Compare(crate::canon::CompareOp::Eq, left, right)
-            if is_parameter(left) || is_parameter(right))
-    };
-    let mut pinned = site.slice.iter().any(is_pin);
-    site.read_form().walk(&mut |e| {
-        if let Expr::Aggregate(agg) = e {
-            pinned |= agg.filter.iter().chain(agg.scope.iter()).any(is_pin);
-        }
-    });
-    pinned
 }
 
 /// `COUNT(*)`, `COUNT(x)` or `COUNT(DISTINCT x)` of one relation's rows,

@@ -130,17 +130,6 @@ pub fn with_query_parameters_as_names(template: &str) -> Option<String> {
     any.then_some(out)
 }
 
-/// Whether `name` (a column or string, as SQL reads it) is another tool's
-/// query parameter as [`with_query_parameters_as_names`] writes it: `__`, the
-/// hole's words, `__` (`{{1. Pool ID}}` reads as `__1__Pool_ID__`).
-pub fn is_query_parameter(name: &str) -> bool {
-    name.len() > 4
-        && name.starts_with("__")
-        && name.ends_with("__")
-        && !name.starts_with(PLACEHOLDER_PREFIX)
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
 /// The condition a model's `config(enabled = …)` sets, as written (spaces
 /// dropped), unless it is a constant: `var('etl') == 'stitch'`. dbt builds
 /// a model only where it holds, so models enabled under different
@@ -3483,9 +3472,6 @@ mod tests {
                 assert_eq!(named.len(), template.len());
             }
         }
-        assert!(is_query_parameter("__1__Pool_ID__"));
-        assert!(!is_query_parameter("__jinja_this"));
-        assert!(!is_query_parameter("__"));
     }
 
     /// `modules.re` as Python's `re`: dbt_utils' `slugify`, as written there,
