@@ -2065,6 +2065,22 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
             _ => v,
         }
     });
+    // dbt's `print` writes to the console, not the SQL; `tojson` and
+    // `fromjson` convert as Python's json does.
+    env.add_function("print", |_: Rest<Value>| Value::from(""));
+    env.add_function(
+        "tojson",
+        |value: Value, _: Kwargs| -> Result<String, Error> {
+            serde_json::to_string(&value)
+                .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+        },
+    );
+    env.add_function(
+        "fromjson",
+        |text: String, default: Option<Value>| -> Value {
+            serde_json::from_str::<Value>(&text).unwrap_or_else(|_| default.unwrap_or_default())
+        },
+    );
     // Jinja's `dictsort(case_sensitive, by, reverse)` also takes its
     // arguments by position (dbt_metrics' `dictsort(false, 'value')`).
     env.add_filter("dictsort", dictsort);
@@ -3522,6 +3538,13 @@ mod tests {
     #[test]
     fn filters_take_their_arguments_as_jinja_does() {
         let rendered = |t: &str| render(t, Dialect::Generic, None).unwrap().text;
+        // dbt's print, tojson and fromjson.
+        assert_eq!(
+            rendered(
+                "{{ print('x') }}{{ tojson({'a': [1, 'b']}) }} {{ fromjson('{\"k\": 2}')['k'] }}"
+            ),
+            "{\"a\":[1,\"b\"]} 2"
+        );
         // dictsort takes its arguments by position too (dbt_metrics).
         assert_eq!(
             rendered(
