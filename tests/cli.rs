@@ -1768,3 +1768,28 @@ fn other_tools_query_parameters_are_names_outside_dbt() {
         "{doc:#}"
     );
 }
+
+/// A registry in the dbt_metrics package's spec judges reports as the
+/// Semantic Layer's does, and findings point back into its file.
+#[test]
+fn reports_are_checked_against_dbt_metrics_package_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.sql"),
+        "SELECT SUM(spend) / SUM(impressions) AS cpm FROM analytics.fct_ad_events;\n\
+         SELECT SUM(CASE WHEN integration_type = 's2s' THEN impressions END) / SUM(impressions) AS s2s_share FROM raw_events;\n\
+         SELECT AVG(bid_price) AS avg_bid, COUNT(DISTINCT user_id) AS reach FROM analytics.fct_ad_events;\n",
+    )
+    .unwrap();
+    let registry = "fixtures/dbt/semantic/ad_metrics_dbt_metrics.yml";
+    let (code, doc) = check_json(&[dir.path().to_str().unwrap(), "--registry", registry]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        line_codes(&doc),
+        vec![(1, "ML004".to_string()), (2, "ML003".to_string())],
+        "{doc:#}"
+    );
+    let related = &doc["findings"][0]["related"][0];
+    assert_eq!(related["path"], registry, "{doc:#}");
+    assert_eq!(related["line"], 55, "{doc:#}");
+}

@@ -511,3 +511,45 @@ metrics:
         Some("emissions_bal")
     );
 }
+
+/// The dbt_metrics package's spec, which came before the Semantic Layer
+/// (dbt 1.3 to 1.5, and dbt 1.0's `type` and `sql`), reads with the same
+/// semantics: a method over an expression, each filter a condition, a
+/// derived metric the metrics it calls.
+#[test]
+fn the_dbt_metrics_packages_spec_is_a_registry() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dbt/semantic");
+    let registry = metriclint::registry::load_files(&[root.join("ad_metrics_dbt_metrics.yml")])
+        .expect("the dbt_metrics spec loads");
+    let mut rows: Vec<String> = registry
+        .metrics()
+        .iter()
+        .map(|m| format!("{} | {} | {:?}", m.name, m.agreed, m.source))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            "avg_bid | avg(bid_price) | [\"fct_ad_events\"]",
+            "clean_clicks | sum(clicks) filter (where is_test = false) | [\"fct_ad_events\"]",
+            "cpm | sum(spend) * 1000 / sum(impressions) | [\"fct_ad_events\"]",
+            "impressions | sum(impressions) | [\"fct_ad_events\"]",
+            "media_spend | sum(spend) | [\"fct_ad_events\"]",
+            "reach | count(distinct user_id) | [\"fct_ad_events\"]",
+            "s2s_impressions | sum(impressions) filter (where integration_type = 's2s') | [\"fct_ad_events\"]",
+            "s2s_share | sum(impressions) filter (where integration_type = 's2s') / sum(impressions) | [\"fct_ad_events\"]",
+        ]
+    );
+    // Errors still point into the file: a derived metric calling a metric
+    // nobody defines.
+    let yaml = "version: 2\nmetrics:\n  - name: a\n    model: ref('t')\n    calculation_method: sum\n    expression: x\n  - name: b\n    calculation_method: derived\n    expression: \"{{ metric('a') }} / {{ metric('nope') }}\"\n";
+    let all = issues(yaml);
+    assert_eq!(
+        all.len(),
+        1,
+        "{:?}",
+        all.iter().map(|i| &i.message).collect::<Vec<_>>()
+    );
+    assert_eq!(all[0].line, 7, "{}", all[0].message);
+    assert!(all[0].message.contains("nope"), "{}", all[0].message);
+}

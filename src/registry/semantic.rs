@@ -2,8 +2,10 @@
 //! (`semantic_models:` with measures, `metrics:` with `type_params`) and the
 //! latest one (`models:` with `semantic_model:`, dimensions on `columns:`,
 //! metrics beside them with their settings on the metric, simple metrics as
-//! `agg` + `expr`), and dbt's compiled `target/semantic_manifest.json`, with
-//! MetricFlow's semantics:
+//! `agg` + `expr`), dbt's compiled `target/semantic_manifest.json`, and the
+//! dbt_metrics package's spec that came before them (`metrics:` with
+//! `calculation_method` and `expression`, or dbt 1.0's `type` and `sql`),
+//! with MetricFlow's semantics:
 //!
 //! * a measure is an aggregate of its `expr` (default: its name) over its
 //!   semantic model's `model: ref('…')`, which becomes the metric's source;
@@ -45,10 +47,125 @@ pub fn is_semantic(value: &Value) -> bool {
     map.get("metrics")
         .and_then(Value::as_sequence)
         .is_some_and(|metrics| {
-            metrics
-                .iter()
-                .any(|m| m.get("type").is_some() || m.get("type_params").is_some())
+            metrics.iter().any(|m| {
+                m.get("type").is_some() || m.get("type_params").is_some() || is_dbt_metrics(m)
+            })
         })
+}
+
+/// The dbt_metrics package's calculation methods (dbt 1.0 to 1.5), which
+/// dbt 1.0 to 1.2 wrote as `type` (`expression` was `derived` then).
+const DBT_METRICS_METHODS: &[&str] = &[
+    "sum",
+    "count",
+    "count_distinct",
+    "average",
+    "min",
+    "max",
+    "median",
+    "derived",
+    "expression",
+];
+
+/// Whether a metric is written in the dbt_metrics package's spec.
+fn is_dbt_metrics(metric: &Value) -> bool {
+    metric.get("calculation_method").is_some()
+        || (metric.get("sql").is_some()
+            && text(metric.get("type"))
+                .is_some_and(|t| DBT_METRICS_METHODS.contains(&t.to_lowercase().as_str())))
+}
+
+/// A dbt_metrics metric in the shape of MetricFlow's latest spec, in place
+/// (so each keeps its position for messages): an aggregate method is the
+/// metric's `agg` over its `expression`, `derived` an `expr` of the metrics
+/// its `{{ metric('name') }}` calls name, and each of its `filters`
+/// (`field`, `operator`, `value`, written into SQL as they stand) a
+/// condition of its `filter`. Its `model` stays, as the metric's source.
+fn from_dbt_metrics(mut value: Value) -> Value {
+    let metrics = value.get_mut("metrics").and_then(Value::as_sequence_mut);
+    for metric in metrics.into_iter().flatten() {
+        if !is_dbt_metrics(metric) {
+            continue;
+        }
+        let Some(map) = metric.as_mapping_mut() else {
+            continue;
+        };
+        let method = text(map.get("calculation_method").or_else(|| map.get("type")))
+            .unwrap_or_default()
+            .to_lowercase();
+        let expression = text(map.get("expression").or_else(|| map.get("sql"))).unwrap_or_default();
+        for key in ["calculation_method", "expression", "type", "sql"] {
+            map.remove(key);
+        }
+        let filters: Vec<Value> = map
+            .get("filters")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| {
+                let part = |key: &str| text(f.get(key));
+                Some(Value::String(format!(
+                    "{} {} {}",
+                    part("field")?,
+                    part("operator")?,
+                    part("value")?
+                )))
+            })
+            .collect();
+        if !filters.is_empty() {
+            map.insert("filter".into(), Value::Sequence(filters));
+        }
+        if matches!(method.as_str(), "derived" | "expression") {
+            let (expr, inputs) = metric_calls(&expression);
+            map.insert("type".into(), "derived".into());
+            map.insert("expr".into(), expr.into());
+            let inputs = inputs
+                .into_iter()
+                .map(|name| {
+                    let mut input = serde_yaml::Mapping::new();
+                    input.insert("name".into(), name.into());
+                    Value::Mapping(input)
+                })
+                .collect();
+            map.insert("metrics".into(), Value::Sequence(inputs));
+        } else {
+            map.insert("agg".into(), method.into());
+            map.insert("expr".into(), expression.into());
+        }
+    }
+    value
+}
+
+/// An expression with its `{{ metric('name') }}` calls written as the
+/// names, and those names.
+fn metric_calls(expression: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(expression.len());
+    let mut names = Vec::new();
+    let mut rest = expression;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find("}}") else {
+            rest = &rest[open..];
+            break;
+        };
+        let call = rest[open + 2..open + close].trim();
+        let name = call
+            .strip_prefix("metric(")
+            .and_then(|c| c.strip_suffix(')'))
+            .map(|n| n.trim().trim_matches(['\'', '"']).to_lowercase());
+        match name {
+            Some(name) => {
+                out.push_str(&name);
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            None => out.push_str(&rest[open..open + close + 2]),
+        }
+        rest = &rest[open + close + 2..];
+    }
+    out.push_str(rest);
+    (out, names)
 }
 
 /// One metric read from Semantic Layer YAML, before references are inlined.
@@ -240,7 +357,7 @@ fn from_manifest(mut value: Value) -> Value {
 /// Reads a Semantic Layer document (YAML of either spec, or dbt's
 /// `semantic_manifest.json`).
 pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<SemanticMetric> {
-    let value = &from_manifest(value.clone());
+    let value = &from_dbt_metrics(from_manifest(value.clone()));
     let mut dimensions: Vec<(String, String)> = Vec::new();
     let mut measures: Vec<(String, Measure)> = Vec::new();
     let mut out = Vec::new();
@@ -402,10 +519,12 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
         .into_iter()
         .enumerate()
         .map(|(i, m)| {
+            // A dbt_metrics metric names its model itself.
+            let model = text(m.get("model")).map(|model| model_name(&model));
             (
                 m,
                 root.get("metrics").and_then(|n| n.item(i)).cloned(),
-                None,
+                model,
             )
         })
         .chain(
