@@ -553,3 +553,43 @@ fn the_dbt_metrics_packages_spec_is_a_registry() {
     assert_eq!(all[0].line, 7, "{}", all[0].message);
     assert!(all[0].message.contains("nope"), "{}", all[0].message);
 }
+
+/// dbt splits semantic models and the metrics over them across files: given
+/// as several registries, in any order, they read as one.
+#[test]
+fn a_semantic_layer_split_across_files_reads_as_one() {
+    use metriclint::registry::load_files;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dbt/semantic");
+    let whole: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root.join("ad_metrics.yml")).unwrap())
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let part = |key: &str| {
+        let mut map = serde_yaml::Mapping::new();
+        map.insert(key.into(), whole[key].clone());
+        let path = dir.path().join(format!("{key}.yml"));
+        std::fs::write(&path, serde_yaml::to_string(&map).unwrap()).unwrap();
+        path
+    };
+    let (models, metrics) = (part("semantic_models"), part("metrics"));
+    let rows = |r: &metriclint::registry::Registry| -> Vec<String> {
+        let mut rows: Vec<String> = r
+            .metrics()
+            .iter()
+            .map(|m| format!("{} | {} | {:?}", m.name, m.agreed, m.source))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let expected = rows(&load_files(&[root.join("ad_metrics.yml")]).unwrap());
+    assert_eq!(
+        rows(&load_files(&[metrics.clone(), models.clone()]).unwrap()),
+        expected
+    );
+    assert_eq!(
+        rows(&load_files(&[models, metrics.clone()]).unwrap()),
+        expected
+    );
+    // The metrics alone name measures nobody defines.
+    assert!(load_files(&[metrics]).is_err());
+}

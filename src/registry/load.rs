@@ -148,6 +148,17 @@ struct Loader {
     /// Files and packs being loaded, to stop `extends` cycles.
     loading: Vec<String>,
     loaded: HashSet<String>,
+    /// Semantic Layer documents, read once every file is loaded (a metric
+    /// in one file may use a measure of another), each with the place among
+    /// the drafts its metrics take.
+    semantic: Vec<PendingSemantic>,
+}
+
+struct PendingSemantic {
+    doc: usize,
+    value: serde_yaml::Value,
+    root: Node,
+    at: usize,
 }
 
 /// Loads and merges registry files (each may `extends` others or built-in packs).
@@ -526,8 +537,41 @@ impl Loader {
             );
             return;
         };
+        self.semantic.push(PendingSemantic {
+            doc,
+            value: value.clone(),
+            root,
+            at: self.drafts.len(),
+        });
+    }
+
+    /// Reads the Semantic Layer documents, each with the measures and
+    /// dimensions of all of them, their metrics where their files stood.
+    fn read_semantic(&mut self) {
+        let pending = std::mem::take(&mut self.semantic);
+        let mut project = super::semantic::Definitions::default();
+        for p in &pending {
+            project.add(&p.value, &p.root);
+        }
+        // From the last, so the places of earlier ones stay put.
+        for p in pending.into_iter().rev() {
+            let drafts_before = std::mem::take(&mut self.drafts);
+            self.read_semantic_doc(p.doc, &p.value, &p.root, &project);
+            let read = std::mem::replace(&mut self.drafts, drafts_before);
+            self.drafts.splice(p.at..p.at, read);
+        }
+    }
+
+    fn read_semantic_doc(
+        &mut self,
+        doc: usize,
+        value: &serde_yaml::Value,
+        root: &Node,
+        project: &super::semantic::Definitions,
+    ) {
+        let root = root.clone();
         let mut issues = Vec::new();
-        let metrics = super::semantic::read(value, &root, &mut issues);
+        let metrics = super::semantic::read(value, &root, project, &mut issues);
         for issue in issues {
             self.issue(doc, issue.node.as_ref(), issue.message, "here", None);
         }
@@ -1003,6 +1047,7 @@ impl Loader {
     }
 
     fn finish(mut self) -> Result<Registry, RegistryError> {
+        self.read_semantic();
         // A later file (the user's) overrides an earlier one (what it extends);
         // inside one file a name may appear once.
         let mut by_name: HashMap<String, usize> = HashMap::new();

@@ -188,9 +188,29 @@ pub struct SemanticMetric {
     pub node: Option<Node>,
 }
 
+#[derive(Clone)]
 struct Measure {
     definition: Expr,
     source: Option<String>,
+}
+
+/// The dimensions and measures a project's Semantic Layer files define, for
+/// the metrics of every file to use: dbt splits semantic models and the
+/// metrics over them across files.
+#[derive(Default)]
+pub struct Definitions {
+    dimensions: Vec<(String, String)>,
+    measures: Vec<(String, Measure)>,
+}
+
+impl Definitions {
+    /// Adds the dimensions and measures of one Semantic Layer document.
+    pub fn add(&mut self, value: &Value, root: &Node) {
+        let value = &from_dbt_metrics(from_manifest(value.clone()));
+        let (dimensions, measures, _) = own_definitions(value, root, &mut Vec::new());
+        self.dimensions.extend(dimensions);
+        self.measures.extend(measures);
+    }
 }
 
 fn text(value: Option<&Value>) -> Option<String> {
@@ -299,65 +319,18 @@ fn aggregate(
     Some((definition, agg, expr_text))
 }
 
-/// dbt's compiled `target/semantic_manifest.json` in the shape of the YAML
-/// it came from: a semantic model's `node_relation` is its `model`, and a
-/// `filter` of `where_filters` is the list of their SQL templates, and the
-/// metrics `create_metric` asks for are already listed. YAML input has none
-/// of these and passes through unchanged.
-fn from_manifest(mut value: Value) -> Value {
-    fn filters_as_lists(value: &mut Value) {
-        match value {
-            Value::Mapping(map) => {
-                for (key, child) in map.iter_mut() {
-                    let wheres = child.get("where_filters").and_then(Value::as_sequence);
-                    if key.as_str() == Some("filter") && wheres.is_some() {
-                        let templates: Vec<Value> = wheres
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|w| w.get("where_sql_template").cloned())
-                            .collect();
-                        *child = Value::Sequence(templates);
-                    } else {
-                        filters_as_lists(child);
-                    }
-                }
-            }
-            Value::Sequence(items) => items.iter_mut().for_each(filters_as_lists),
-            _ => {}
-        }
-    }
-    filters_as_lists(&mut value);
-    if let Some(models) = value
-        .get_mut("semantic_models")
-        .and_then(Value::as_sequence_mut)
-    {
-        for model in models.iter_mut() {
-            let alias = model
-                .get("node_relation")
-                .and_then(|r| r.get("alias"))
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let (Some(alias), Some(map)) = (alias, model.as_mapping_mut()) else {
-                continue;
-            };
-            if !map.contains_key("model") {
-                map.insert("model".into(), Value::String(format!("ref('{alias}')")));
-            }
-            let measures = map.get_mut("measures").and_then(Value::as_sequence_mut);
-            for measure in measures.into_iter().flatten() {
-                if let Some(measure) = measure.as_mapping_mut() {
-                    measure.remove("create_metric");
-                }
-            }
-        }
-    }
-    value
-}
-
-/// Reads a Semantic Layer document (YAML of either spec, or dbt's
-/// `semantic_manifest.json`).
-pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<SemanticMetric> {
-    let value = &from_dbt_metrics(from_manifest(value.clone()));
+/// The dimensions and measures one document defines, and the metrics its
+/// measures create (`create_metric: true`).
+#[allow(clippy::type_complexity)]
+fn own_definitions(
+    value: &Value,
+    root: &Node,
+    issues: &mut Vec<Issue>,
+) -> (
+    Vec<(String, String)>,
+    Vec<(String, Measure)>,
+    Vec<SemanticMetric>,
+) {
     let mut dimensions: Vec<(String, String)> = Vec::new();
     let mut measures: Vec<(String, Measure)> = Vec::new();
     let mut out = Vec::new();
@@ -425,6 +398,77 @@ pub fn read(value: &Value, root: &Node, issues: &mut Vec<Issue>) -> Vec<Semantic
         }
     }
 
+    (dimensions, measures, out)
+}
+
+/// dbt's compiled `target/semantic_manifest.json` in the shape of the YAML
+/// it came from: a semantic model's `node_relation` is its `model`, and a
+/// `filter` of `where_filters` is the list of their SQL templates, and the
+/// metrics `create_metric` asks for are already listed. YAML input has none
+/// of these and passes through unchanged.
+fn from_manifest(mut value: Value) -> Value {
+    fn filters_as_lists(value: &mut Value) {
+        match value {
+            Value::Mapping(map) => {
+                for (key, child) in map.iter_mut() {
+                    let wheres = child.get("where_filters").and_then(Value::as_sequence);
+                    if key.as_str() == Some("filter") && wheres.is_some() {
+                        let templates: Vec<Value> = wheres
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|w| w.get("where_sql_template").cloned())
+                            .collect();
+                        *child = Value::Sequence(templates);
+                    } else {
+                        filters_as_lists(child);
+                    }
+                }
+            }
+            Value::Sequence(items) => items.iter_mut().for_each(filters_as_lists),
+            _ => {}
+        }
+    }
+    filters_as_lists(&mut value);
+    if let Some(models) = value
+        .get_mut("semantic_models")
+        .and_then(Value::as_sequence_mut)
+    {
+        for model in models.iter_mut() {
+            let alias = model
+                .get("node_relation")
+                .and_then(|r| r.get("alias"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let (Some(alias), Some(map)) = (alias, model.as_mapping_mut()) else {
+                continue;
+            };
+            if !map.contains_key("model") {
+                map.insert("model".into(), Value::String(format!("ref('{alias}')")));
+            }
+            let measures = map.get_mut("measures").and_then(Value::as_sequence_mut);
+            for measure in measures.into_iter().flatten() {
+                if let Some(measure) = measure.as_mapping_mut() {
+                    measure.remove("create_metric");
+                }
+            }
+        }
+    }
+    value
+}
+
+/// Reads a Semantic Layer document (YAML of either spec, or dbt's
+/// `semantic_manifest.json`).
+pub fn read(
+    value: &Value,
+    root: &Node,
+    project: &Definitions,
+    issues: &mut Vec<Issue>,
+) -> Vec<SemanticMetric> {
+    let value = &from_dbt_metrics(from_manifest(value.clone()));
+    let (mut dimensions, mut measures, mut out) = own_definitions(value, root, issues);
+    // The document's own come first: a name it defines is its own.
+    dimensions.extend(project.dimensions.iter().cloned());
+    measures.extend(project.measures.iter().cloned());
     // The latest spec: a model with semantics on it is the semantic model;
     // its columns give the dimensions, its `metrics` the metrics over it.
     let mut model_metrics: Vec<(Value, Option<Node>, String)> = Vec::new();
