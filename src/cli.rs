@@ -90,6 +90,7 @@ pub struct Inputs {
     /// A registry file of agreed metric definitions (repeatable). It replaces
     /// the built-in pack; a registry can include the pack with
     /// `extends: [programmatic]`. Without it, the built-in pack is used.
+    /// `dbt` is the dbt project's Semantic Layer YAML, all its files.
     #[arg(long, value_name = "FILE")]
     pub registry: Vec<PathBuf>,
 
@@ -342,6 +343,30 @@ fn print_issues(issues: &[crate::registry::RegistryIssue], closing: String) {
     eprintln!("error: {closing}; no report was checked");
 }
 
+/// The registry entry that stands for the dbt project's Semantic Layer.
+const DBT: &str = "dbt";
+
+/// `entries` with `dbt` (where no file of that name exists) replaced by the
+/// Semantic Layer files of the dbt project at or above `start`.
+fn with_dbt_semantic_layer(entries: &[PathBuf], start: &Path) -> Result<Vec<PathBuf>, ExitCode> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let is_dbt = entry.as_os_str() == DBT && !start.join(entry).exists() && !entry.exists();
+        if !is_dbt {
+            out.push(entry.clone());
+            continue;
+        }
+        match crate::dbt::semantic_layer_files(start) {
+            Ok(files) => out.extend(files),
+            Err(message) => {
+                eprintln!("error: registry `dbt`: {message}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn print_registry_error(error: RegistryError) {
     print_issues(&error.issues, error.to_string());
 }
@@ -381,15 +406,22 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             .iter()
             .map(|p| p.display().to_string())
             .collect();
+        let start = inputs
+            .paths
+            .first()
+            .map_or(Path::new("."), PathBuf::as_path);
+        let files = with_dbt_semantic_layer(&inputs.registry, start)?;
         (
-            registry::load_files(&inputs.registry),
+            registry::load_files(&files),
             format!("{} (--registry)", names.join(", ")),
         )
     } else if let Some(c) = config.as_ref().filter(|c| !c.registry.is_empty()) {
         let missing: Vec<&String> = c
             .registry
             .iter()
-            .filter(|r| builtin::find(r).is_none() && !c.root().join(r).exists())
+            .filter(|r| {
+                builtin::find(r).is_none() && !c.root().join(r).exists() && r.as_str() != DBT
+            })
             .collect();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
@@ -401,11 +433,12 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             );
             return Err(ExitCode::from(2));
         }
-        // The config's entries are files next to it or built-in packs, as in `extends`.
-        let listed: Vec<String> = c
-            .registry
+        // The config's entries are files next to it or built-in packs, as in
+        // `extends`; `dbt` is the project's Semantic Layer files.
+        let entries: Vec<PathBuf> = c.registry.iter().map(PathBuf::from).collect();
+        let listed: Vec<String> = with_dbt_semantic_layer(&entries, &c.root())?
             .iter()
-            .map(|r| format!("'{}'", r.replace('\'', "''")))
+            .map(|r| format!("'{}'", r.display().to_string().replace('\'', "''")))
             .collect();
         let text = format!(
             "version: 1\nextends: [{}]\nmetrics: []\n",

@@ -337,6 +337,54 @@ fn load_project(file: &Path) -> Option<(RawProject, PathBuf)> {
     Some((raw, file.parent()?.to_path_buf()))
 }
 
+/// The Semantic Layer files of the dbt project at or above `start` (`--registry
+/// dbt`): every YAML file under its model paths that holds semantic models or
+/// metrics, sorted. An error says what is missing.
+pub fn semantic_layer_files(start: &Path) -> Result<Vec<PathBuf>, String> {
+    let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    let project_file = start
+        .ancestors()
+        .map(|dir| dir.join("dbt_project.yml"))
+        .find(|file| file.is_file())
+        .ok_or_else(|| format!("no dbt_project.yml at or above {}", start.display()))?;
+    let (raw, root) = load_project(&project_file)
+        .ok_or_else(|| format!("cannot read {}", project_file.display()))?;
+    let model_paths = raw
+        .model_paths
+        .unwrap_or_else(|| vec!["models".to_string()]);
+    let mut files = Vec::new();
+    for folder in &model_paths {
+        for entry in walkdir::WalkDir::new(root.join(folder))
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            let is_yaml = entry
+                .path()
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
+            if !entry.file_type().is_file() || !is_yaml {
+                continue;
+            }
+            let semantic = std::fs::read_to_string(entry.path())
+                .ok()
+                .and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok())
+                .is_some_and(|value| crate::registry::is_semantic_layer(&value));
+            if semantic {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(format!(
+            "the dbt project at {} has no Semantic Layer YAML (semantic models or metrics) under {}",
+            root.display(),
+            model_paths.join(", ")
+        ));
+    }
+    Ok(files)
+}
+
 impl Project {
     /// Reads the project at `dbt_project.yml`, with its installed packages.
     pub fn load(file: &Path) -> Option<Project> {

@@ -1793,3 +1793,67 @@ fn reports_are_checked_against_dbt_metrics_package_metrics() {
     assert_eq!(related["path"], registry, "{doc:#}");
     assert_eq!(related["line"], 55, "{doc:#}");
 }
+
+/// `--registry dbt` (or `registry: [dbt]` in the config) reads the dbt
+/// project's Semantic Layer YAML under its model paths, all files together.
+#[test]
+fn registry_dbt_is_the_projects_semantic_layer() {
+    let files: &[(&str, &str)] = &[
+        ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+        (
+            "models/semantic/ad_events.yml",
+            "semantic_models:\n  - name: ad_events\n    model: ref('fct_ad_events')\n    measures:\n      - name: spend\n        agg: sum\n      - name: impressions\n        agg: sum\n",
+        ),
+        (
+            "models/semantic/metrics.yml",
+            "metrics:\n  - name: cpm\n    type: derived\n    type_params:\n      expr: spend_metric * 1000 / impressions_metric\n      metrics:\n        - name: spend_metric\n        - name: impressions_metric\n  - name: spend_metric\n    type: simple\n    type_params:\n      measure: spend\n  - name: impressions_metric\n    type: simple\n    type_params:\n      measure: impressions\n",
+        ),
+        ("models/schema.yml", "version: 2\nmodels:\n  - name: fct_ad_events\n"),
+        (
+            "models/report.sql",
+            "select sum(spend) / sum(impressions) as cpm from {{ ref('fct_ad_events') }}\n",
+        ),
+        ("models/fct_ad_events.sql", "select * from raw_events\n"),
+    ];
+    let dir = project(files);
+    let output = metriclint()
+        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
+        .args(["--registry", "dbt", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        file_codes(&doc),
+        vec![("report.sql".to_string(), "ML004".to_string())],
+        "{doc:#}"
+    );
+    assert!(
+        doc["findings"][0]["related"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("models/semantic/metrics.yml"),
+        "{doc:#}"
+    );
+    // From the config too.
+    std::fs::write(dir.path().join("metriclint.yaml"), "registry: [dbt]\n").unwrap();
+    let output = metriclint()
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        file_codes(&doc),
+        vec![("report.sql".to_string(), "ML004".to_string())],
+        "{doc:#}"
+    );
+    // A project without Semantic Layer YAML says so.
+    let bare = project(&files[..1]);
+    let output = metriclint()
+        .args(["check", bare.path().to_str().unwrap(), "--isolated"])
+        .args(["--registry", "dbt"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has no Semantic Layer YAML"), "{stderr}");
+}

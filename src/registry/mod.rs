@@ -9,6 +9,7 @@ pub mod builtin;
 mod error;
 mod load;
 mod semantic;
+pub use semantic::is_semantic as is_semantic_layer;
 pub(crate) mod yaml_tree;
 
 use std::collections::HashMap;
