@@ -337,16 +337,59 @@ fn load_project(file: &Path) -> Option<(RawProject, PathBuf)> {
     Some((raw, file.parent()?.to_path_buf()))
 }
 
-/// The Semantic Layer files of the dbt project at or above `start` (`--registry
-/// dbt`): every YAML file under its model paths that holds semantic models or
-/// metrics, sorted. An error says what is missing.
+/// The Semantic Layer files of the dbt project at or above `start`, else of
+/// the one below it (`--registry dbt`): every YAML file under its model
+/// paths that holds semantic models or metrics, sorted. An error says what
+/// is missing.
 pub fn semantic_layer_files(start: &Path) -> Result<Vec<PathBuf>, String> {
     let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
-    let project_file = start
+    let above = start
         .ancestors()
         .map(|dir| dir.join("dbt_project.yml"))
-        .find(|file| file.is_file())
-        .ok_or_else(|| format!("no dbt_project.yml at or above {}", start.display()))?;
+        .find(|file| file.is_file());
+    let project_file = match above {
+        Some(file) => file,
+        // Run from a repository's root with the project in a folder of it
+        // (`transform/`): the one project below.
+        None => {
+            let below: Vec<PathBuf> = walkdir::WalkDir::new(&start)
+                .max_depth(4)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    let name = e.file_name().to_string_lossy();
+                    e.depth() == 0
+                        || !(name.starts_with('.')
+                            || matches!(&*name, "dbt_packages" | "target" | "node_modules"))
+                })
+                .flatten()
+                .filter(|e| e.file_type().is_file() && e.file_name() == "dbt_project.yml")
+                .map(walkdir::DirEntry::into_path)
+                .collect();
+            match below.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    return Err(format!(
+                        "no dbt_project.yml at, above or below {}",
+                        start.display()
+                    ))
+                }
+                several => {
+                    let listed: Vec<String> = several
+                        .iter()
+                        .filter_map(|f| f.parent())
+                        .map(|d| d.display().to_string())
+                        .collect();
+                    return Err(format!(
+                        "{} dbt projects below {} ({}); check a path inside one of them",
+                        several.len(),
+                        start.display(),
+                        listed.join(", ")
+                    ));
+                }
+            }
+        }
+    };
     let (raw, root) = load_project(&project_file)
         .ok_or_else(|| format!("cannot read {}", project_file.display()))?;
     let model_paths = raw

@@ -1846,6 +1846,24 @@ fn registry_dbt_is_the_projects_semantic_layer() {
         vec![("report.sql".to_string(), "ML004".to_string())],
         "{doc:#}"
     );
+    // Run from the root of a repository that holds the project in a folder.
+    let nested: Vec<(String, &str)> = files
+        .iter()
+        .map(|(path, text)| (format!("transform/{path}"), *text))
+        .collect();
+    let nested: Vec<(&str, &str)> = nested.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    let repository = project(&nested);
+    let output = metriclint()
+        .args(["check", repository.path().to_str().unwrap(), "--isolated"])
+        .args(["--registry", "dbt", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        file_codes(&doc),
+        vec![("report.sql".to_string(), "ML004".to_string())],
+        "{doc:#}"
+    );
     // A project without Semantic Layer YAML says so.
     let bare = project(&files[..1]);
     let output = metriclint()
