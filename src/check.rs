@@ -1669,6 +1669,7 @@ fn judged_site(
     let computation = Computation {
         expr: &site.computation,
         sources: &site.sources,
+        reads_a_model: site.sources.len() > site.source_tables.len(),
     };
     let verdict = judge(computation, metric, registry);
     let kinds = verdict.kinds();

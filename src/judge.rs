@@ -98,6 +98,9 @@ pub struct Computation<'a> {
     pub expr: &'a Expr,
     /// Base relations read (lowercased last name parts).
     pub sources: &'a [String],
+    /// Whether it reads a model of the dbt project (not only tables the
+    /// project does not build).
+    pub reads_a_model: bool,
 }
 
 /// A computation without its report's slice (WHERE conditions) and with
@@ -609,6 +612,13 @@ fn formula_differences(found: &Expr, expected: &Expr, cp: &Counterpart) -> Vec<D
 
 /// The site reads none of the relations the metric must come from.
 fn source_difference(site: &Computation<'_>, metric: &Metric) -> Option<Difference> {
+    // A Semantic Layer's model is where MetricFlow computes the measure;
+    // another model of the project may compute it at its own grain from its
+    // own lineage (an account report beside the ad report). A report that
+    // reads no model of the project bypasses its modelling: that differs.
+    if metric.source_is_semantic_model && site.reads_a_model {
+        return None;
+    }
     let differs = !metric.source.is_empty()
         && !site.sources.is_empty()
         && !site
@@ -775,6 +785,7 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
             Computation {
                 expr: &in_vocabulary,
                 sources: site.sources,
+                reads_a_model: site.reads_a_model,
             }
         }
         None => site,

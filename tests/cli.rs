@@ -1159,11 +1159,17 @@ fn render_prints_the_sql_metriclint_reads_and_fails_on_template_errors() {
 
 #[test]
 fn a_source_mismatch_names_what_the_report_reads_not_its_whole_lineage() {
-    let (_, doc) = check_json(&[
-        "fixtures/dbt_ads",
-        "--registry",
-        "fixtures/dbt_ads/semantic/ad_metrics.yml",
-    ]);
+    // A team registry that requires every report's spend to come from the
+    // event fact table (a Semantic Layer's model does not: see
+    // `a_semantic_models_model_is_where_it_computes_not_what_every_model_reads`).
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("metrics.yaml");
+    std::fs::write(
+        &registry,
+        "version: 1\nmetrics:\n  - name: spend\n    sql: sum(spend)\n    source: fct_ad_events\n",
+    )
+    .unwrap();
+    let (_, doc) = check_json(&["fixtures/dbt_ads", "--registry", registry.to_str().unwrap()]);
     let message = doc["findings"]
         .as_array()
         .unwrap()
@@ -1874,4 +1880,44 @@ fn registry_dbt_is_the_projects_semantic_layer() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("has no Semantic Layer YAML"), "{stderr}");
+}
+
+/// Fivetran's ad reporting package defines `clicks` in its Semantic Layer
+/// over the ad report; its account and campaign reports total clicks from
+/// their own models, at their own grain, and are no source drift. A report
+/// that reads the raw table, bypassing every model, is.
+#[test]
+fn a_semantic_models_model_is_where_it_computes_not_what_every_model_reads() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+        (
+            "models/semantic.yml",
+            "semantic_models:\n  - name: ad_report\n    model: ref('ad_report')\n    measures:\n      - name: clicks\n        agg: sum\n        create_metric: true\n",
+        ),
+        ("models/stg_ad_stats.sql", "select * from raw.ad_stats\n"),
+        ("models/stg_account_stats.sql", "select * from raw.account_stats\n"),
+        (
+            "models/ad_report.sql",
+            "select ad_id, sum(clicks) as clicks from {{ ref('stg_ad_stats') }} group by 1\n",
+        ),
+        (
+            "models/account_report.sql",
+            "select account_id, sum(clicks) as clicks from {{ ref('stg_account_stats') }} group by 1\n",
+        ),
+        (
+            "analyses/raw_clicks.sql",
+            "select sum(clicks) as clicks from raw.account_stats\n",
+        ),
+    ]);
+    let output = metriclint()
+        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
+        .args(["--registry", "dbt", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        file_codes(&doc),
+        vec![("raw_clicks.sql".to_string(), "ML003".to_string())],
+        "{doc:#}"
+    );
 }

@@ -582,6 +582,7 @@ fn fixture_lineage_sites_are_judged_equivalent() {
                 Computation {
                     expr: &site.computation,
                     sources: &site.sources,
+                    reads_a_model: site.sources.len() > site.source_tables.len(),
                 },
                 metric,
                 &registry,

@@ -107,6 +107,10 @@ pub struct Metric {
     /// reports computing the metric are compared with each other (ML010),
     /// never with the body, which only records the way most compute it.
     pub compare_reports: bool,
+    /// Its `source` is the dbt model a Semantic Layer computes it over, not
+    /// a relation the team requires every report to read (see
+    /// [`crate::judge::Computation::reads_a_model`]).
+    pub source_is_semantic_model: bool,
 }
 
 impl Metric {
