@@ -13,6 +13,11 @@ rule! {
     /// `` `proj.analytics.fct_ad_events` `` and a dbt-rendered name all match
     /// `fct_ad_events`.
     ///
+    /// A metric of a dbt Semantic Layer has its semantic model's `model` as
+    /// its source, which says where MetricFlow computes it, not what every
+    /// model must read: a report that reads a model of the project is no
+    /// finding; one that reads only tables the project does not build is.
+    ///
     /// ## Why is this bad?
     /// The same formula over another table is another number: a raw event log
     /// still holds invalid traffic and duplicates that the agreed fact table has
