@@ -1211,6 +1211,7 @@ fn check_sql(
             registry,
             inventory,
             &described,
+            dbt_model,
             &mut findings,
             &mut sites,
         );
@@ -1305,6 +1306,7 @@ fn keep_sites(
     registry: &Registry,
     inventory: bool,
     described: &dyn Fn(&str) -> Option<crate::registry::Unit>,
+    dbt_model: bool,
     findings: &mut Vec<Finding>,
     sites: &mut Vec<MetricSite>,
 ) {
@@ -1329,6 +1331,7 @@ fn keep_sites(
                 registry,
                 described(&site.output_name),
                 &published,
+                dbt_model,
             );
             let mut finding = finding.filter(|_| site.top_level);
             // The fixes a finding of another scale, a left-out filter or
@@ -1620,7 +1623,7 @@ pub fn judge_site(
     registry: &Registry,
     published: &[&crate::canon::Expr],
 ) -> Option<Finding> {
-    judged_site(path, site, registry, None, published).0
+    judged_site(path, site, registry, None, published, false).0
 }
 
 /// The finding for one site, and whether it computes the agreement
@@ -1653,6 +1656,7 @@ fn judged_site(
     registry: &Registry,
     described: Option<crate::registry::Unit>,
     published: &[&crate::canon::Expr],
+    dbt_model: bool,
 ) -> (Option<Finding>, bool) {
     let Some((metric, how)) = registry.lookup(&site.output_name) else {
         return (None, false);
@@ -1669,7 +1673,11 @@ fn judged_site(
     let computation = Computation {
         expr: &site.computation,
         sources: &site.sources,
-        reads_a_model: site.sources.len() > site.source_tables.len(),
+        // A model of this run, or, in a dbt file, a relation it names
+        // unqualified: a `ref()` (a `source()` renders as `schema.table`),
+        // whether or not the model is among the files checked.
+        reads_a_model: site.sources.len() > site.source_tables.len()
+            || (dbt_model && site.reads.iter().any(|r| !r.contains('.'))),
     };
     let verdict = judge(computation, metric, registry);
     let kinds = verdict.kinds();

@@ -351,7 +351,7 @@ const DBT: &str = "dbt";
 fn with_dbt_semantic_layer(entries: &[PathBuf], start: &Path) -> Result<Vec<PathBuf>, ExitCode> {
     let mut out = Vec::new();
     for entry in entries {
-        let is_dbt = entry.as_os_str() == DBT && !start.join(entry).exists() && !entry.exists();
+        let is_dbt = entry.as_os_str() == DBT && !start.join(entry).is_file() && !entry.is_file();
         if !is_dbt {
             out.push(entry.clone());
             continue;

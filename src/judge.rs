@@ -619,6 +619,15 @@ fn source_difference(site: &Computation<'_>, metric: &Metric) -> Option<Differen
     if metric.source_is_semantic_model && site.reads_a_model {
         return None;
     }
+    // A stand-in for what a template left unrendered (a missing macro's
+    // relation) may be any relation: it proves no difference.
+    if site
+        .sources
+        .iter()
+        .any(|s| s.starts_with(crate::template::PLACEHOLDER_PREFIX))
+    {
+        return None;
+    }
     let differs = !metric.source.is_empty()
         && !site.sources.is_empty()
         && !site

@@ -84,7 +84,8 @@ pub(super) fn place(before: &str, after: &str) -> Place {
                 Place::Name
             }
         }
-        ')' | '\'' | '"' | '`' | ']' => Place::AfterExpression,
+        // (An opening quote of a name, `"{{ m() }}"`, is a name's place.)
+        ')' | '\'' | ']' => Place::AfterExpression,
         c if c.is_alphanumeric() || c == '_' => {
             let word = last_word(before);
             if is_keyword_before_a_name(&word) {
@@ -180,6 +181,11 @@ fn is_keyword_before_a_name(word: &str) -> bool {
             | "lateral"
             | "view"
             | "update"
+            | "offset"
+            | "top"
+            | "interval"
+            | "fetch"
+            | "rows"
     )
 }
 
@@ -239,6 +245,8 @@ mod tests {
                 Place::AfterExpression,
             ),
             ("select '--' as a,", " from t", Place::Name),
+            ("select a from t limit 10 offset", "", Place::Name),
+            ("select * from \"", "\"", Place::Name),
         ];
         for (before, after, expected) in cases {
             assert_eq!(place(before, after), expected, "{before:?} … {after:?}");

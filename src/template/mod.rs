@@ -1892,6 +1892,9 @@ fn referenced_names(template: &str) -> BTreeSet<String> {
 }
 
 /// Functions and globals that behave as in dbt, or that Jinja provides.
+/// How a var that renders itself without end is told.
+const SELF_REFERENCE: &str = "refers to itself through the Jinja of vars";
+
 /// dbt's other globals, which no hole outside dbt means as a parameter.
 const DBT_GLOBALS: &[&str] = &[
     "this",
@@ -2022,7 +2025,7 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                     let result = if depth >= 16 {
                         Err(Error::new(
                             ErrorKind::InvalidOperation,
-                            format!("var `{name}` refers to itself through the Jinja of vars"),
+                            format!("var `{name}` {SELF_REFERENCE}"),
                         ))
                     } else {
                         state.env().render_str(text, ())
@@ -2033,7 +2036,11 @@ fn environment(dialect: Dialect, project: Option<&Project>) -> Environment<'stat
                         // A var that reaches for what only a run has (the
                         // clock's date arithmetic, a warehouse) is a stand-in,
                         // as an unset var is: the model's SQL rarely hangs on it.
-                        Err(e) if depth < 16 && e.kind() == ErrorKind::InvalidOperation => {
+                        Err(e)
+                            if depth < 16
+                                && e.kind() == ErrorKind::InvalidOperation
+                                && !e.to_string().contains(SELF_REFERENCE) =>
+                        {
                             Placeholder::value(&format!("var_{name}"), false)
                         }
                         Err(e) => return Err(e),
