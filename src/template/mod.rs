@@ -3525,6 +3525,10 @@ mod tests {
                 "ADS_v2 ads_v2 baab",
             ),
             (
+                "{{ modules.re.split('__', 'stg_a__b__c', 1) | join('|') }} {{ modules.re.split('(_)', 'a_b') | join('|') }} {% for m in modules.re.finditer('[0-9]+', 'a1b22') %}{{ m.group(0) }}.{% endfor %}".to_string(),
+                "stg_a|b__c a|_|b 1.22.",
+            ),
+            (
                 "{% set p = modules.re.compile('^int_', modules.re.I) %}{{ p.sub('', 'INT_orders') }} {{ modules.re.escape('a.b') }}".to_string(),
                 "orders a\\.b",
             ),

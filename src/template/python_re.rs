@@ -57,6 +57,7 @@ impl Object for PythonRe {
         let flags_at = match method {
             "sub" | "subn" => 3,
             "split" => 2,
+            "finditer" => 1,
             "compile" => 0,
             _ => 1,
         };
@@ -179,16 +180,42 @@ impl Pattern {
                 Ok(Value::from(found))
             }
             "split" => {
+                // At most `maxsplit` splits (0: all), with the groups of
+                // each separator between the parts, as Python gives them.
                 let string = subject(0, "string")?;
-                let parts: Result<Vec<Value>, Error> = self
+                let most: i64 = named_or_at(args, named, "maxsplit", 1)?.unwrap_or(0);
+                let mut parts = Vec::new();
+                let mut last = 0;
+                for captures in self.regex.captures_iter(string.as_str()) {
+                    if most > 0 && parts.len() as i64 >= most * self.regex.captures_len() as i64 {
+                        break;
+                    }
+                    let captures = captures.map_err(regex_error)?;
+                    let whole = captures.get(0).expect("group 0 is the match");
+                    parts.push(Value::from(string[last..whole.start()].to_string()));
+                    for i in 1..captures.len() {
+                        parts.push(
+                            captures
+                                .get(i)
+                                .map_or(Value::from(()), |m| Value::from(m.as_str().to_string())),
+                        );
+                    }
+                    last = whole.end();
+                }
+                parts.push(Value::from(string[last..].to_string()));
+                Ok(Value::from(parts))
+            }
+            "finditer" => {
+                let string = subject(0, "string")?;
+                let found: Result<Vec<Value>, Error> = self
                     .regex
-                    .split(&string)
-                    .map(|part| {
-                        part.map(|p| Value::from(p.to_string()))
+                    .captures_iter(string.as_str())
+                    .map(|c| {
+                        c.map(|c| Value::from_object(MatchObject::of(&c, &self.regex)))
                             .map_err(regex_error)
                     })
                     .collect();
-                Ok(Value::from(parts?))
+                Ok(Value::from(found?))
             }
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
@@ -265,7 +292,7 @@ fn expand(
             continue;
         }
         match chars.next() {
-            Some(d) if d.is_ascii_digit() => {
+            Some(d) if d.is_ascii_digit() && d != '0' => {
                 let mut digits = d.to_string();
                 if let Some(&e) = chars.peek().filter(|e| e.is_ascii_digit()) {
                     digits.push(e);
@@ -278,6 +305,8 @@ fn expand(
                 let name: String = chars.by_ref().take_while(|&c| c != '>').collect();
                 out.push_str(&group(&name)?);
             }
+            // `\0` is a NUL character in Python, not the whole match.
+            Some('0') => out.push('\0'),
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
             Some('\\') => out.push('\\'),
