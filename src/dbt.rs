@@ -40,6 +40,21 @@ pub fn described_unit(description: &str) -> Option<crate::registry::Unit> {
     percent.then_some(crate::registry::Unit::Percent)
 }
 
+/// The YAML files under `folder`, by name.
+fn yaml_files(folder: &Path) -> impl Iterator<Item = walkdir::DirEntry> {
+    walkdir::WalkDir::new(folder)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            let is_yaml = entry
+                .path()
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
+            entry.file_type().is_file() && is_yaml
+        })
+}
+
 /// What the property files under `model_paths` say: column descriptions
 /// and types, and the keys tests declare unique. A file
 /// that does not read as YAML documents nothing; dbt reports it, not us.
@@ -47,18 +62,7 @@ fn read_properties(root: &Path, model_paths: &[String]) -> Properties {
     let mut docs = ColumnDocs::new();
     let mut unique_keys: HashMap<String, Vec<String>> = HashMap::new();
     for folder in model_paths {
-        for entry in walkdir::WalkDir::new(root.join(folder))
-            .sort_by_file_name()
-            .into_iter()
-            .flatten()
-        {
-            let is_yaml = entry
-                .path()
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
-            if !entry.file_type().is_file() || !is_yaml {
-                continue;
-            }
+        for entry in yaml_files(&root.join(folder)) {
             // Property files are small; a huge one is no documentation.
             if entry.metadata().map_or(true, |m| m.len() > 4 * 1024 * 1024) {
                 continue;
@@ -397,18 +401,7 @@ pub fn semantic_layer_files(start: &Path) -> Result<Vec<PathBuf>, String> {
         .unwrap_or_else(|| vec!["models".to_string()]);
     let mut files = Vec::new();
     for folder in &model_paths {
-        for entry in walkdir::WalkDir::new(root.join(folder))
-            .sort_by_file_name()
-            .into_iter()
-            .flatten()
-        {
-            let is_yaml = entry
-                .path()
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
-            if !entry.file_type().is_file() || !is_yaml {
-                continue;
-            }
+        for entry in yaml_files(&root.join(folder)) {
             let semantic = std::fs::read_to_string(entry.path())
                 .ok()
                 .and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok())
