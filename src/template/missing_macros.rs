@@ -183,7 +183,6 @@ fn is_keyword_before_a_name(word: &str) -> bool {
             | "update"
             | "offset"
             | "top"
-            | "interval"
             | "fetch"
             | "rows"
     )
