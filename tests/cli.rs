@@ -1822,12 +1822,12 @@ fn registry_dbt_is_the_projects_semantic_layer() {
         ("models/fct_ad_events.sql", "select * from raw_events\n"),
     ];
     let dir = project(files);
-    let output = metriclint()
-        .args(["check", dir.path().to_str().unwrap(), "--isolated"])
-        .args(["--registry", "dbt", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (_, doc) = check_json(&[
+        dir.path().to_str().unwrap(),
+        "--isolated",
+        "--registry",
+        "dbt",
+    ]);
     assert_eq!(
         file_codes(&doc),
         vec![("report.sql".to_string(), "ML004".to_string())],
@@ -1842,11 +1842,7 @@ fn registry_dbt_is_the_projects_semantic_layer() {
     );
     // From the config too.
     std::fs::write(dir.path().join("metriclint.yaml"), "registry: [dbt]\n").unwrap();
-    let output = metriclint()
-        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap()]);
     assert_eq!(
         file_codes(&doc),
         vec![("report.sql".to_string(), "ML004".to_string())],
@@ -1859,12 +1855,12 @@ fn registry_dbt_is_the_projects_semantic_layer() {
         .collect();
     let nested: Vec<(&str, &str)> = nested.iter().map(|(p, t)| (p.as_str(), *t)).collect();
     let repository = project(&nested);
-    let output = metriclint()
-        .args(["check", repository.path().to_str().unwrap(), "--isolated"])
-        .args(["--registry", "dbt", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (_, doc) = check_json(&[
+        repository.path().to_str().unwrap(),
+        "--isolated",
+        "--registry",
+        "dbt",
+    ]);
     assert_eq!(
         file_codes(&doc),
         vec![("report.sql".to_string(), "ML004".to_string())],
