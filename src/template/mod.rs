@@ -3324,37 +3324,32 @@ mod tests {
 
     #[test]
     fn project_vars_keep_their_types_and_dbt_helpers_render() {
-        let vars =
-            serde_yaml::from_str("flag_off: false\ndays: 7\nmetric_list: [clicks, impressions]\n")
-                .unwrap();
-        let project = Project {
-            vars,
-            ..Project::default()
+        // `template` rendered in a project whose `vars:` are `vars`.
+        let with_vars = |vars: &str, template: &str| {
+            let project = Project {
+                vars: serde_yaml::from_str(vars).unwrap(),
+                ..Project::default()
+            };
+            render(template, Dialect::Generic, Some(&project))
+                .unwrap()
+                .text
         };
-        let r = render(
-            "{% if var('flag_off') %}x{% else %}y{% endif %}{{ var('days') + 1 }}{% for m in var('metric_list') %} {{ m }}{% endfor %}",
-            Dialect::Generic,
-            Some(&project),
-        )
-        .unwrap();
-        assert_eq!(r.text, "y8 clicks impressions");
+        assert_eq!(
+            with_vars(
+                "flag_off: false\ndays: 7\nmetric_list: [clicks, impressions]\n",
+                "{% if var('flag_off') %}x{% else %}y{% endif %}{{ var('days') + 1 }}{% for m in var('metric_list') %} {{ m }}{% endfor %}",
+            ),
+            "y8 clicks impressions"
+        );
         // A var whose Jinja needs a run (the clock's date arithmetic) is a
         // stand-in; one that renders is its text.
-        let vars = serde_yaml::from_str(
-            "start: \"{{ '2022-09-15' if target.name == 'prod' else (modules.datetime.datetime.now() - modules.datetime.timedelta(days=7)).strftime('%Y-%m-%d') }}\"\nschema: \"{{ 'prod' if target.name == 'prod' else 'dev' }}\"\n",
-        )
-        .unwrap();
-        let project = Project {
-            vars,
-            ..Project::default()
-        };
-        let r = render(
-            "{{ config(begin=var('start')) }}select '{{ var('schema') }}' as s from {{ var('start') }}",
-            Dialect::Generic,
-            Some(&project),
-        )
-        .unwrap();
-        assert_eq!(r.text, "select 'dev' as s from __jinja_var_start");
+        assert_eq!(
+            with_vars(
+                "start: \"{{ '2022-09-15' if target.name == 'prod' else (modules.datetime.datetime.now() - modules.datetime.timedelta(days=7)).strftime('%Y-%m-%d') }}\"\nschema: \"{{ 'prod' if target.name == 'prod' else 'dev' }}\"\n",
+                "{{ config(begin=var('start')) }}select '{{ var('schema') }}' as s from {{ var('start') }}",
+            ),
+            "select 'dev' as s from __jinja_var_start"
+        );
         assert_eq!(
             rendered("{{ '3' | as_number + 1 }} {{ 'true' | as_bool }}"),
             "4 True"
