@@ -1373,7 +1373,7 @@ fn keep_sites(
             // is compared with the other reports: they ground what the pack
             // cannot (columns, grain).
             let grounded_by_repository = metric.compare_reports
-                || (registry.is_pack_only()
+                || (registry.judges_as_pack(metric)
                     && finding
                         .as_ref()
                         .is_none_or(|f| f.code == NonCanonicalName::INFO.code));
@@ -1706,7 +1706,7 @@ fn judged_site(
             // pack's fraction (a team registry that says fraction still
             // reports it).
             if single == Some(DifferenceKind::Scale)
-                && registry.is_pack_only()
+                && registry.judges_as_pack(metric)
                 && described == Some(crate::registry::Unit::Percent)
                 && scale_between(&found, &expected) == Some(Number::int(100))
             {
@@ -1720,7 +1720,7 @@ fn judged_site(
             // share's filter that reaches its denominator too is still the
             // pack's to judge.
             if single == Some(DifferenceKind::Filter)
-                && registry.is_pack_only()
+                && registry.judges_as_pack(metric)
                 && scopes_the_whole_figure(&found, &expected)
             {
                 return (None, false);
@@ -1764,7 +1764,7 @@ fn judged_site(
                     metric,
                     compared,
                     &differences,
-                    registry.agreement_name(),
+                    registry.agreement_name(metric),
                 ),
             })
         }

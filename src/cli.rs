@@ -356,8 +356,8 @@ fn with_dbt_semantic_layer(entries: &[PathBuf], start: &Path) -> Result<Vec<Path
             out.push(entry.clone());
             continue;
         }
-        match crate::dbt::semantic_layer_files(start) {
-            Ok(files) => out.extend(files),
+        match crate::dbt::semantic_layer(start) {
+            Ok(layer) => out.extend(layer.files),
             Err(message) => {
                 eprintln!("error: registry `dbt`: {message}");
                 return Err(ExitCode::from(2));
@@ -365,6 +365,34 @@ fn with_dbt_semantic_layer(entries: &[PathBuf], start: &Path) -> Result<Vec<Path
         }
     }
     Ok(out)
+}
+
+/// The registry no one named: the built-in pack, with the Semantic Layer of
+/// the dbt project checked (see `dbt::semantic_layer`) beside it when
+/// the project has one. A Semantic Layer that cannot be read as a registry
+/// is reported as a warning, and the pack alone is in force: no one chose it.
+fn default_registry(start: &Path) -> (Result<Registry, RegistryError>, String) {
+    let pack = || registry::load_builtin(builtin::DEFAULT_PACK);
+    let pack_name = format!("built-in pack {}", builtin::DEFAULT_PACK);
+    let Ok(crate::dbt::SemanticLayer { root, files }) = crate::dbt::semantic_layer(start) else {
+        return (pack(), pack_name);
+    };
+    let project = format!(" of {}", root.display());
+    match registry::load_files(&files).and_then(|team| Ok(Registry::beside_pack(team, pack()?))) {
+        Ok(merged) => (
+            Ok(merged),
+            format!(
+                "the dbt Semantic Layer{project} ({} files), with the {pack_name} for other metrics",
+                files.len()
+            ),
+        ),
+        Err(error) => {
+            eprintln!(
+                "warning: the dbt Semantic Layer{project} is not used as the registry ({error}); the {pack_name} alone is in force. Name it (--registry dbt) to see why."
+            );
+            (pack(), pack_name)
+        }
+    }
 }
 
 fn print_registry_error(error: RegistryError) {
@@ -450,10 +478,11 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             format!("{} ({})", c.registry.join(", "), config_name(c)),
         )
     } else {
-        (
-            registry::load_builtin(builtin::DEFAULT_PACK),
-            format!("built-in pack {}", builtin::DEFAULT_PACK),
-        )
+        let start = inputs
+            .paths
+            .first()
+            .map_or(Path::new("."), PathBuf::as_path);
+        default_registry(start)
     };
     let mut registry = match registry {
         Ok(r) => r,

@@ -341,11 +341,17 @@ fn load_project(file: &Path) -> Option<(RawProject, PathBuf)> {
     Some((raw, file.parent()?.to_path_buf()))
 }
 
-/// The Semantic Layer files of the dbt project at or above `start`, else of
-/// the one below it (`--registry dbt`): every YAML file under its model
-/// paths that holds semantic models or metrics, sorted. An error says what
-/// is missing.
-pub fn semantic_layer_files(start: &Path) -> Result<Vec<PathBuf>, String> {
+/// A dbt project's Semantic Layer: its root and its YAML files.
+pub struct SemanticLayer {
+    pub root: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+/// The Semantic Layer of the dbt project at or above `start`, else of the
+/// one below it (`--registry dbt`): every YAML file under its model paths
+/// that holds semantic models or metrics, sorted. An error says what is
+/// missing.
+pub fn semantic_layer(start: &Path) -> Result<SemanticLayer, String> {
     let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
     let above = start
         .ancestors()
@@ -418,7 +424,7 @@ pub fn semantic_layer_files(start: &Path) -> Result<Vec<PathBuf>, String> {
             model_paths.join(", ")
         ));
     }
-    Ok(files)
+    Ok(SemanticLayer { root, files })
 }
 
 impl Project {

@@ -69,10 +69,10 @@ pub struct Counterpart {
 }
 
 impl Counterpart {
-    /// The agreement in force: the registry, or the built-in pack alone.
-    pub fn agreement(registry: &Registry) -> Counterpart {
+    /// The agreement on `metric` in force: the registry, or the built-in pack.
+    pub fn agreement(registry: &Registry, metric: &Metric) -> Counterpart {
         Counterpart {
-            subject: registry.agreement_name().to_string(),
+            subject: registry.agreement_name(metric).to_string(),
             plural: false,
         }
     }
@@ -822,7 +822,7 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         return Verdict::Equivalent;
     }
     if !found.has_aggregate() {
-        if let Some(verdict) = judge_row_level_ratio(&found, &expected, metric.unit, registry) {
+        if let Some(verdict) = judge_row_level_ratio(&found, &expected, metric, registry) {
             return verdict;
         }
     }
@@ -879,7 +879,7 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         &expected,
         metric.unit,
         registry,
-        &Counterpart::agreement(registry),
+        &Counterpart::agreement(registry, metric),
     );
     differences.extend(source);
     if let Some(column) = stored_column_of(&found, metric, registry) {
@@ -893,7 +893,7 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
             ));
         }
     }
-    if registry.is_pack_only() {
+    if registry.judges_as_pack(metric) {
         if let Some(why) = beyond_the_pack(&differences, &found, metric, registry) {
             return Verdict::Unknown(why);
         }
@@ -936,7 +936,7 @@ pub fn row_level_ratio_as_totals(computation: &Expr) -> Option<Expr> {
 fn judge_row_level_ratio(
     found: &Expr,
     expected: &Expr,
-    unit: Option<Unit>,
+    metric: &Metric,
     registry: &Registry,
 ) -> Option<Verdict> {
     let (scale, numerator, denominator) = found.as_ratio();
@@ -969,9 +969,9 @@ fn judge_row_level_ratio(
     let differences = explain(
         &lifted,
         &expected_unfiltered,
-        unit,
+        metric.unit,
         registry,
-        &Counterpart::agreement(registry),
+        &Counterpart::agreement(registry, metric),
     )
     .into_iter()
     .filter(|d| matches!(d.kind, DifferenceKind::Scale | DifferenceKind::Formula))

@@ -1878,6 +1878,100 @@ fn registry_dbt_is_the_projects_semantic_layer() {
     assert!(stderr.contains("has no Semantic Layer YAML"), "{stderr}");
 }
 
+/// With no registry named, a dbt project's Semantic Layer is the registry
+/// for the metrics it defines, and the built-in pack judges the rest as it
+/// does alone (an inverted CTR, which the Semantic Layer does not define).
+/// A Semantic Layer that cannot be read leaves the pack alone in force, and
+/// says so.
+#[test]
+fn a_dbt_projects_semantic_layer_is_the_default_registry_beside_the_pack() {
+    let semantic_models = "semantic_models:\n  - name: ad_events\n    model: ref('fct_ad_events')\n    measures:\n      - name: spend\n        agg: sum\n      - name: impressions\n        agg: sum\n";
+    let metrics = "metrics:\n  - name: cpm\n    type: derived\n    type_params:\n      expr: spend_metric * 1000 / impressions_metric\n      metrics:\n        - name: spend_metric\n        - name: impressions_metric\n  - name: spend_metric\n    type: simple\n    type_params:\n      measure: spend\n  - name: impressions_metric\n    type: simple\n    type_params:\n      measure: impressions\n";
+    let files = |metrics: &'static str| -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+            ("models/semantic/ad_events.yml", semantic_models),
+            ("models/semantic/metrics.yml", metrics),
+            (
+                "models/report.sql",
+                "select sum(spend) / sum(impressions) as cpm from {{ ref('fct_ad_events') }}\n",
+            ),
+            (
+                "models/ctr_report.sql",
+                "select sum(impressions) / sum(clicks) as ctr from {{ ref('fct_ad_events') }}\n",
+            ),
+            ("models/fct_ad_events.sql", "select * from raw_events\n"),
+        ]
+    };
+    let related_of = |doc: &Value, file: &str| -> String {
+        let finding = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(file))
+            .unwrap_or_else(|| panic!("no finding in {file}: {doc:#}"));
+        finding["related"][0]["path"].as_str().unwrap().to_string()
+    };
+    let dir = project(&files(metrics));
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap(), "--isolated"]);
+    let mut codes = file_codes(&doc);
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![
+            ("ctr_report.sql".to_string(), "ML001".to_string()),
+            ("report.sql".to_string(), "ML004".to_string()),
+        ],
+        "{doc:#}"
+    );
+    assert!(
+        related_of(&doc, "/report.sql").ends_with("models/semantic/metrics.yml"),
+        "{doc:#}"
+    );
+    assert!(
+        related_of(&doc, "ctr_report.sql").starts_with("<built-in>/"),
+        "{doc:#}"
+    );
+    let settings = metriclint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--isolated",
+            "--show-settings",
+        ])
+        .output()
+        .unwrap();
+    let settings = String::from_utf8_lossy(&settings.stdout);
+    assert!(
+        settings.contains("registry:  the dbt Semantic Layer of ")
+            && settings
+                .contains("(2 files), with the built-in pack programmatic for other metrics"),
+        "{settings}"
+    );
+
+    // Near miss: a Semantic Layer that cannot be read (a metric of a
+    // measure no semantic model has) is no registry; the pack judges alone.
+    let broken = project(&files(
+        "metrics:\n  - name: cpm\n    type: simple\n    type_params:\n      measure: no_such_measure\n",
+    ));
+    let output = metriclint()
+        .args(["check", broken.path().to_str().unwrap(), "--isolated"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: the dbt Semantic Layer of ")
+            && stderr.contains("the built-in pack programmatic alone is in force"),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        related_of(&doc, "/report.sql").starts_with("<built-in>/"),
+        "{doc:#}"
+    );
+}
+
 /// Fivetran's ad reporting package defines `clicks` in its Semantic Layer
 /// over the ad report; its account and campaign reports total clicks from
 /// their own models, at their own grain, and are no source drift. A report

@@ -167,23 +167,53 @@ impl Registry {
         }
     }
 
+    /// A team's metrics with the pack's beside them: every metric of `pack`
+    /// whose name and synonyms are none of the team's names or synonyms (a
+    /// team's `clickthrough_rate` replaces the pack's `ctr`, whose synonym
+    /// it is).
+    pub fn beside_pack(team: Registry, pack: Registry) -> Registry {
+        let names_of = |m: &Metric| {
+            std::iter::once(m.name.to_lowercase())
+                .chain(m.synonyms.iter().map(|s| s.to_lowercase()))
+                .collect::<Vec<_>>()
+        };
+        let taken: std::collections::HashSet<String> =
+            team.metrics.iter().flat_map(names_of).collect();
+        let mut metrics = team.metrics;
+        metrics.extend(
+            pack.metrics
+                .into_iter()
+                .filter(|m| names_of(m).iter().all(|n| !taken.contains(n))),
+        );
+        Registry::from_metrics(metrics)
+    }
+
     /// Marks the registry as the default pack that no one chose: the CLI
     /// does when neither `--registry` nor a config's `registry:` is given.
     pub fn set_pack_only(&mut self, pack_only: bool) {
         self.pack_only = pack_only;
     }
 
-    /// The agreement as messages name it: "the built-in pack" when no
-    /// registry was named (the pack alone is in force), else "the registry".
-    pub fn agreement_name(&self) -> &'static str {
-        if self.is_pack_only() {
+    /// The agreement on `metric` as messages name it: "the built-in pack"
+    /// where it comes from the pack no one chose, else "the registry".
+    pub fn agreement_name(&self, metric: &Metric) -> &'static str {
+        if self.judges_as_pack(metric) {
             "the built-in pack"
         } else {
             "the registry"
         }
     }
 
-    /// Whether only built-in packs are in force. A pack knows what a metric
+    /// Whether `metric` is judged as the built-in pack no one chose judges
+    /// (see [`Registry::is_pack_only`]): the default pack is in force and
+    /// the metric comes from it, not from a team's file (a dbt Semantic
+    /// Layer read by default defines its own metrics beside the pack's).
+    pub fn judges_as_pack(&self, metric: &Metric) -> bool {
+        self.pack_only && metric.origin.path.starts_with(builtin::DISPLAY_PREFIX)
+    }
+
+    /// Whether the default pack no one chose is in force (alone, or beside
+    /// a dbt Semantic Layer read by default). A pack knows what a metric
     /// is (which measures a rate divides, its scale, how it aggregates) but
     /// not a repository's columns, grain or sources: then base measures
     /// (impressions, spend, …) are grounded by the repository itself (the

@@ -156,7 +156,10 @@ impl UnitMismatch {
                 let witnesses = |reports: &BTreeSet<&str>| {
                     reports.union(&unjudged_at_another_scale(metric)).count()
                 };
-                by_scale.len() == 1
+                registry
+                    .get(metric)
+                    .is_some_and(|m| registry.judges_as_pack(m))
+                    && by_scale.len() == 1
                     && by_scale.values().all(|reports| witnesses(reports) >= 2)
                     && !at_the_packs_scale.contains(metric.as_str())
             })
