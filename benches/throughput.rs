@@ -199,9 +199,13 @@ fn bench_dbt(dir: &std::path::Path, models: usize) {
     let project = |p: &PathBuf| options.projects.for_file(p);
     let render = |p: &PathBuf| {
         let text = std::fs::read_to_string(p).unwrap();
-        metriclint::template::render(&text, Dialect::Generic, project(p).as_deref())
-            .map(|r| r.text)
-            .unwrap_or_default()
+        metriclint::template::render(
+            &text,
+            Dialect::Generic,
+            project(p).as_deref().map(|p| &p.jinja),
+        )
+        .map(|r| r.text)
+        .unwrap_or_default()
     };
     let rendered: Vec<String> = paths.iter().map(render).collect();
     let parse = |sql: &str| {

@@ -677,7 +677,7 @@ impl FileOutcome {
             _ => template::render_knowing(
                 &deferred.text,
                 options.dialect,
-                project.as_deref(),
+                project.as_deref().map(|p| &p.jinja),
                 known_columns(models),
             ),
         };
@@ -821,7 +821,7 @@ pub fn check_source(
         registry,
         inventory,
         project,
-        templating: project,
+        templating: project.map(|p| &p.jinja),
         models,
         defer: None,
     };
@@ -844,7 +844,7 @@ struct FileContext<'a> {
     project: Option<&'a crate::dbt::Project>,
     /// What templates render with: the project, or for a file outside any
     /// project the config's vars alone.
-    templating: Option<&'a crate::dbt::Project>,
+    templating: Option<&'a template::ProjectJinja>,
     /// The upstream models' outputs known so far.
     models: &'a Models,
     defer: Option<Defer<'a>>,
@@ -866,7 +866,7 @@ impl<'a> FileContext<'a> {
             registry,
             inventory: options.inventory,
             project,
-            templating: project.or(standalone),
+            templating: project.or(standalone).map(|p| &p.jinja),
             models,
             defer,
         }

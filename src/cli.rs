@@ -763,7 +763,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         .dialect
         .or(config.as_ref().and_then(|c| c.dialect))
         .unwrap_or_default();
-    match crate::template::render(&text, dialect, project.as_deref()) {
+    match crate::template::render(&text, dialect, project.as_deref().map(|p| &p.jinja)) {
         Ok(rendered) => {
             let newline = if rendered.text.ends_with('\n') {
                 ""

@@ -8,26 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-/// A package's (or the project's) macros, as one template source.
-#[derive(Clone, Debug)]
-pub struct MacroBundle {
-    /// The package name (the project's own bundle uses the project's name).
-    pub namespace: String,
-    pub source: String,
-    /// Names of the macros the bundle defines.
-    pub macros: Vec<String>,
-    /// The files the source is made of: the bundle line (1-based) each
-    /// starts at, and its path.
-    pub files: Vec<(usize, PathBuf)>,
-}
-
-impl MacroBundle {
-    /// The macro file and its line for a line of the bundle's source.
-    pub fn file_line(&self, line: usize) -> Option<(&Path, usize)> {
-        let (start, path) = self.files.iter().rev().find(|(start, _)| *start <= line)?;
-        Some((path, line - start + 1))
-    }
-}
+use crate::template::{MacroBundle, ProjectJinja};
 
 /// The unit a column's description declares, where it declares one: "the
 /// percentage of times people saw your ad and clicked", "CTR in %".
@@ -167,12 +148,8 @@ pub struct Project {
     /// Folders (relative to `root`) holding the analyses: ad-hoc reports,
     /// checked like models but never `ref()`ed.
     pub analysis_paths: Vec<String>,
-    /// Project vars (top level of `vars:`), with their YAML types.
-    pub vars: BTreeMap<String, serde_yaml::Value>,
-    /// The project's own macros, callable by bare name.
-    pub macros: Option<MacroBundle>,
-    /// Installed packages' macros, callable as `package.macro`.
-    pub packages: Vec<MacroBundle>,
+    /// Its vars and macros and its packages' macros, as its templates see them.
+    pub jinja: ProjectJinja,
     /// `root`, resolved once (files are compared with it).
     pub canonical_root: Option<PathBuf>,
     /// Where `ref()` looks for models: this project's root, or for an
@@ -182,8 +159,6 @@ pub struct Project {
     /// The model folders of the installed packages (their models give
     /// lineage to the project's, and are not reported on).
     pub package_model_dirs: Vec<PathBuf>,
-    /// The Jinja environment with these macros, built once (see `template`).
-    pub environment: std::sync::OnceLock<minijinja::Environment<'static>>,
     /// The models' documented columns, read once (see [`Project::column_description`]).
     pub properties: std::sync::OnceLock<Properties>,
 }
@@ -215,62 +190,8 @@ struct RawProject {
     vars: BTreeMap<String, serde_yaml::Value>,
 }
 
-/// The names defined by `{% macro name(` in a source.
-pub(crate) fn macro_names(source: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = source;
-    while let Some(at) = rest.find("macro") {
-        let before = rest[..at].trim_end();
-        let after = &rest[at + 5..];
-        rest = after;
-        if !(before.ends_with("{%") || before.ends_with("{%-")) {
-            continue;
-        }
-        let name: String = after
-            .trim_start()
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        // A macro that returns keeps its name, bound to its wrapper.
-        let name = name
-            .strip_prefix(crate::template::MACRO_PREFIX)
-            .map(str::to_string)
-            .unwrap_or(name);
-        if !name.is_empty() && !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
-}
-
-/// dbt's own block tags in Jinja terms: a generic `{% test %}` is a macro;
-/// `{% materialization %}` blocks are dropped (they build tables, not SQL).
-fn jinja_compatible(source: &str) -> String {
-    let mut out = source
-        .replace("{% test ", "{% macro test_")
-        .replace("{%- test ", "{%- macro test_")
-        .replace("{% endtest %}", "{% endmacro %}")
-        .replace("{%- endtest %}", "{%- endmacro %}")
-        .replace("{% endtest -%}", "{% endmacro -%}");
-    while let Some(start) = out
-        .find("{% materialization")
-        .or_else(|| out.find("{%- materialization"))
-    {
-        let end = out[start..]
-            .find("endmaterialization")
-            .and_then(|e| out[start + e..].find("%}").map(|c| start + e + c + 2))
-            .unwrap_or(out.len());
-        // Its lines stay, so errors in the file keep their line numbers.
-        let lines = "\n".repeat(out[start..end].matches('\n').count());
-        out.replace_range(start..end, &lines);
-    }
-    out
-}
-
 fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBundle> {
-    let mut source = String::new();
     let mut files = Vec::new();
-    let mut line = 1;
     for dir in dirs {
         let walker = walkdir::WalkDir::new(root.join(dir)).sort_by_file_name();
         for entry in walker.into_iter().flatten() {
@@ -280,30 +201,12 @@ fn read_macros(root: &Path, dirs: &[String], namespace: &str) -> Option<MacroBun
                 .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
             if entry.file_type().is_file() && is_sql {
                 if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                    // One macro file that Jinja cannot compile must not take
-                    // every model down with it: it is left out.
-                    let text = jinja_compatible(&text);
-                    let compiles =
-                        |t: &str| minijinja::Environment::new().template_from_str(t).is_ok();
-                    let returning = crate::template::with_macro_returns(&text);
-                    let usable = [returning, text].into_iter().find(|t| compiles(t));
-                    if let Some(text) = usable {
-                        files.push((line, entry.path().to_path_buf()));
-                        line += text.matches('\n').count() + 1;
-                        source.push_str(&text);
-                        source.push('\n');
-                    }
+                    files.push((entry.into_path(), text));
                 }
             }
         }
     }
-    let macros = macro_names(&source);
-    (!macros.is_empty()).then(|| MacroBundle {
-        namespace: namespace.to_string(),
-        source,
-        macros,
-        files,
-    })
+    MacroBundle::from_files(namespace, files)
 }
 
 /// The vars a project's own models see: the global ones, then those scoped
@@ -504,15 +407,12 @@ impl Project {
             analysis_paths: raw
                 .analysis_paths
                 .unwrap_or_else(|| vec!["analyses".to_string()]),
-            macros: read_macros(&root, &macro_paths, &raw.name),
             canonical_root: std::fs::canonicalize(&root).ok(),
             ref_scope: installed_in.unwrap_or_else(|| root.clone()),
             package_model_dirs,
+            jinja: ProjectJinja::new(vars, read_macros(&root, &macro_paths, &raw.name), packages),
             name: raw.name,
             root,
-            vars,
-            packages,
-            environment: Default::default(),
             properties: Default::default(),
         })
     }
@@ -649,7 +549,7 @@ impl Projects {
             .get_or_init(|| {
                 (!self.vars.is_empty()).then(|| {
                     Arc::new(Project {
-                        vars: (*self.vars).clone(),
+                        jinja: ProjectJinja::new((*self.vars).clone(), None, Vec::new()),
                         ..Project::default()
                     })
                 })
@@ -682,6 +582,7 @@ impl Projects {
             if candidate.is_file() {
                 let project = Project::load(&candidate).map(|mut project| {
                     project
+                        .jinja
                         .vars
                         .extend(self.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
                     Arc::new(project)
@@ -719,21 +620,5 @@ mod tests {
         ] {
             assert_eq!(described_unit(description), unit, "{description}");
         }
-    }
-
-    #[test]
-    fn dbt_block_tags_become_jinja() {
-        let src = "{% test not_negative(model, column) %}select 1{% endtest %}{% materialization table, default %}x{% endmaterialization %}{% macro m() %}y{% endmacro %}";
-        let out = jinja_compatible(src);
-        assert_eq!(out, "{% macro test_not_negative(model, column) %}select 1{% endmacro %}{% macro m() %}y{% endmacro %}");
-        assert!(minijinja::Environment::new()
-            .template_from_str(&out)
-            .is_ok());
-    }
-
-    #[test]
-    fn finds_macro_names() {
-        let src = "{% macro cents_to_dollars(col) %}({{ col }} / 100){% endmacro %}\n{%- macro  safe(a, b) -%}x{% endmacro %}\n-- a macro in a comment is not one";
-        assert_eq!(macro_names(src), vec!["cents_to_dollars", "safe"]);
     }
 }

@@ -3,6 +3,8 @@
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use thiserror::Error;
 
+use super::yaml_tree::Node;
+
 /// One problem in a registry file.
 #[derive(Debug, Error, Diagnostic)]
 #[error("{message}")]
@@ -36,5 +38,20 @@ impl RegistryIssue {
             "{}:{}:{}: {}",
             self.path, self.line, self.column, self.message
         )
+    }
+}
+
+/// A problem found by a reader of another registry format.
+pub(super) struct Issue {
+    pub(super) node: Option<Node>,
+    pub(super) message: String,
+}
+
+impl Issue {
+    pub(super) fn at(node: Option<&Node>, message: String) -> Issue {
+        Issue {
+            node: node.cloned(),
+            message,
+        }
     }
 }

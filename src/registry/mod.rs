@@ -5,6 +5,7 @@
 //! body is lowered to the canonical form once, with `metric('x')` references
 //! inlined, so judging a site is a tree comparison.
 
+mod body;
 pub mod builtin;
 mod error;
 mod load;

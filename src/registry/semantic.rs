@@ -19,7 +19,8 @@
 
 use serde_yaml::Value;
 
-use super::load::{parse_expression, Issue};
+use super::body::parse_expression;
+use super::error::Issue;
 use super::yaml_tree::Node;
 use crate::canon::lower::{BaseColumns, Lowerer};
 use crate::canon::{AggFunc, Expr, Factor, Number};

@@ -9,7 +9,8 @@
 //! - right after an expression (`partition by id {{ m() }}`, a column then
 //!   `{{ apply_source_relation() }}`): optional text it appends, so nothing.
 
-use super::{Placeholder, Rendered, PLACEHOLDER_PREFIX};
+use super::placeholder::{Placeholder, PLACEHOLDER_PREFIX};
+use super::source_map::Rendered;
 
 /// Fits each stand-in of the `missing` macros (as written: `pkg.name`) in
 /// `rendered` to its place, keeping every byte's origin in the template.
