@@ -155,22 +155,21 @@ impl CheckResult {
 type ProjectModels = HashMap<Option<PathBuf>, Models>;
 
 fn recheck_with_upstream(
-    files: &[PathBuf],
-    analyses: &HashSet<PathBuf>,
+    files: &[RunFile],
     outcomes: &mut [FileOutcome],
     options: &CheckOptions,
     registry: &Registry,
     pool: Option<&rayon::ThreadPool>,
     interner: &crate::drift::SiteInterner,
 ) -> ProjectModels {
-    let names: Vec<String> = files.iter().map(|f| model_name(f)).collect();
+    let names: Vec<String> = files.iter().map(|f| model_name(&f.path)).collect();
     // A ref() names a model of the same dbt project or of its packages.
     let projects: Vec<Option<PathBuf>> = files
         .iter()
-        .map(|f| options.projects.for_file(f).map(|p| p.ref_scope.clone()))
+        .map(|f| f.project.as_ref().map(|p| p.ref_scope.clone()))
         .collect();
     // Analyses read models; nothing reads an analysis.
-    let analysis: Vec<bool> = files.iter().map(|f| analyses.contains(f)).collect();
+    let analysis: Vec<bool> = files.iter().map(|f| f.role == Role::Analysis).collect();
     let mut index: HashMap<(&Option<PathBuf>, &str), usize> = HashMap::new();
     for (i, name) in names.iter().enumerate().filter(|(i, _)| !analysis[*i]) {
         index.entry((&projects[i], name.as_str())).or_insert(i);
@@ -266,14 +265,14 @@ fn recheck_with_upstream(
             interner.intern(&mut outcome.sites);
         }
         let cycle: Vec<&str> = deps[i].iter().map(|&j| names[j].as_str()).collect();
-        let path = files[i].display().to_string();
+        let path = files[i].path.display().to_string();
         outcome
             .findings
             .push(ModelCycle::finding(&path, &names[i], &cycle));
     }
     for (i, outcome) in outcomes.iter_mut().enumerate() {
         if refs_itself[i] && done[i] {
-            let path = files[i].display().to_string();
+            let path = files[i].path.display().to_string();
             outcome
                 .findings
                 .push(ModelCycle::finding(&path, &names[i], &[names[i].as_str()]));
@@ -349,128 +348,273 @@ fn apply_suppressions(
     (kept, silenced)
 }
 
-/// Runs the check over every SQL file under `options.paths`.
+/// Runs the check over every SQL file under `options.paths`: the pipeline
+/// discover → (template → parse → extract → judge, per file, in parallel;
+/// then again for dbt models, in dependency order) → across reports →
+/// suppress → report.
 pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, MissingPath> {
     let started = Instant::now();
-    // Only these files are reported on, when set; the others give context for
-    // cross-report drift. A pre-commit hook passes just the changed files: the
-    // project (found from the config file) is their context.
-    let mut reported: Option<Vec<(PathBuf, String)>> = None;
-    let mut roots = options.paths.clone();
-    if let Some((name, _)) = &options.stdin {
-        reported = Some(vec![(PathBuf::from(name), name.clone())]);
-    } else if let Some(config) = options
-        .config
-        .as_ref()
-        .filter(|_| !options.paths.is_empty() && options.paths.iter().all(|p| p.is_file()))
-    {
-        let named = options
-            .paths
-            .iter()
-            .map(|p| {
-                (
-                    std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
-                    p.display().to_string(),
-                )
-            })
-            .collect();
-        reported = Some(named);
-        roots = vec![config.root()];
+    let scope = Scope::of(options);
+    let (files, walk_problems) = discover_files(&scope.roots, options)?;
+    let progress = Progress::new(files.len(), started, options.progress);
+    let (outcomes, models) = check_files(&files, options, registry, &progress);
+    progress.finish();
+
+    let roots = report_roots(options);
+    let mut gathered = Gathered::default();
+    for (file, mut outcome) in files.iter().zip(outcomes) {
+        if file.role == Role::PackageModel {
+            continue;
+        }
+        mark_report(
+            &mut outcome.sites,
+            &file.path,
+            file.project.as_deref(),
+            &roots,
+        );
+        gathered.add(file.path.display().to_string(), outcome);
     }
-    let mut discovered = discover(&roots)?;
+    if let Some((name, bytes)) = &options.stdin {
+        let outcome = check_stdin(name, bytes, options, registry, &models, &roots);
+        gathered.add(name.clone(), outcome);
+    }
+
+    let findings = across_reports(&mut gathered, registry);
+    let (findings, suppressed) = suppress(
+        findings,
+        &mut gathered.suppressions,
+        options,
+        scope.reported.as_deref(),
+    );
+    let checked = reported_files(&files, &scope, options);
+    Ok(CheckResult {
+        findings,
+        suppressed,
+        sites: gathered.sites,
+        files: checked.len(),
+        checked,
+        walk_problems,
+        elapsed: started.elapsed(),
+        texts: CheckedTexts {
+            hashes: gathered.hashes,
+            stdin: options
+                .stdin
+                .as_ref()
+                .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned())),
+        },
+    })
+}
+
+/// What a run reads and what it reports on.
+struct Scope {
+    /// The paths walked.
+    roots: Vec<PathBuf>,
+    /// Only these files are reported on, when set (canonical path, path as
+    /// named); the others give context for cross-report drift.
+    reported: Option<Vec<(PathBuf, String)>>,
+}
+
+impl Scope {
+    /// A pre-commit hook passes just the changed files: the project (found
+    /// from the config file) is their context. Stdin's buffer is reported
+    /// under its name, with `paths` as context.
+    fn of(options: &CheckOptions) -> Scope {
+        let mut scope = Scope {
+            roots: options.paths.clone(),
+            reported: None,
+        };
+        if let Some((name, _)) = &options.stdin {
+            scope.reported = Some(vec![(PathBuf::from(name), name.clone())]);
+        } else if let Some(config) = options
+            .config
+            .as_ref()
+            .filter(|_| !options.paths.is_empty() && options.paths.iter().all(|p| p.is_file()))
+        {
+            let named = options
+                .paths
+                .iter()
+                .map(|p| {
+                    (
+                        std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
+                        p.display().to_string(),
+                    )
+                })
+                .collect();
+            scope.reported = Some(named);
+            scope.roots = vec![config.root()];
+        }
+        scope
+    }
+}
+
+/// A file of a run, as discovery hands it on: its dbt project, looked up
+/// once, and its role.
+struct RunFile {
+    path: PathBuf,
+    project: Option<Arc<crate::dbt::Project>>,
+    role: Role,
+}
+
+impl RunFile {
+    /// A file read on its own (not found by a run's discovery).
+    fn of(path: &Path, options: &CheckOptions) -> RunFile {
+        RunFile {
+            path: path.to_path_buf(),
+            project: options.projects.for_file(path),
+            role: Role::Report,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A dbt model, or a SQL file outside any dbt project: reported on, and
+    /// `ref()`-able by its name.
+    Report,
+    /// A dbt analysis: reported on like a model, `ref()`ed by nothing.
+    Analysis,
+    /// An installed package's model: lineage for the project's models (a
+    /// `ref()` of a package's staging model), not reported on.
+    PackageModel,
+}
+
+/// Discovery: the files under `roots` that the config keeps, each with its
+/// dbt project and role (in a dbt project the reports are its models and
+/// analyses, not its macros, tests, seeds or snapshots), then the installed
+/// packages' models. Stdin's buffer replaces the file of its name.
+fn discover_files(
+    roots: &[PathBuf],
+    options: &CheckOptions,
+) -> Result<(Vec<RunFile>, Vec<String>), MissingPath> {
+    let mut discovered = discover(roots)?;
     if let Some(config) = &options.config {
         let keep = config.file_filter();
         discovered.files.retain(|f| keep(f));
     }
-    // In a dbt project, the reports are its models and analyses (not macros,
-    // tests, seeds or snapshots).
-    let mut analyses: HashSet<PathBuf> = HashSet::new();
-    discovered.files.retain(|f| {
-        let Some(project) = options.projects.for_file(f) else {
-            return true;
+    let mut files: Vec<RunFile> = Vec::new();
+    for path in discovered.files {
+        let project = options.projects.for_file(&path);
+        let role = match project.as_ref().map(|p| p.report_kind(&path)) {
+            None | Some(Some(ReportKind::Model)) => Role::Report,
+            Some(Some(ReportKind::Analysis)) => Role::Analysis,
+            Some(None) => continue,
         };
-        match project.report_kind(f) {
-            Some(ReportKind::Model) => true,
-            Some(ReportKind::Analysis) => analyses.insert(f.clone()),
-            None => false,
-        }
-    });
-    // The installed packages' models give lineage to the project's models
-    // (a `ref()` of a package's staging model), and are not reported on.
-    let mut context: HashSet<PathBuf> = HashSet::new();
-    let mut expanded: HashSet<PathBuf> = HashSet::new();
+        files.push(RunFile {
+            path,
+            project,
+            role,
+        });
+    }
     // A package model named on the command line is reported, however spelled.
     let mut named: Option<HashSet<PathBuf>> = None;
-    for file in discovered.files.clone() {
-        let Some(project) = options.projects.for_file(&file) else {
-            continue;
-        };
+    let mut expanded: HashSet<PathBuf> = HashSet::new();
+    let mut package_models: Vec<RunFile> = Vec::new();
+    let mut added: HashSet<PathBuf> = HashSet::new();
+    for project in files.iter().filter_map(|f| f.project.as_ref()) {
         if !expanded.insert(project.root.clone()) {
             continue;
         }
         for model in project.package_models() {
             let named = named.get_or_insert_with(|| {
-                discovered
-                    .files
+                files
                     .iter()
-                    .filter_map(|f| std::fs::canonicalize(f).ok())
+                    .filter_map(|f| std::fs::canonicalize(&f.path).ok())
                     .collect()
             });
             let canonical = std::fs::canonicalize(&model).unwrap_or_else(|_| model.clone());
-            if !named.contains(&canonical) && context.insert(model.clone()) {
-                discovered.files.push(model);
+            if !named.contains(&canonical) && added.insert(model.clone()) {
+                package_models.push(RunFile {
+                    project: options.projects.for_file(&model),
+                    path: model,
+                    role: Role::PackageModel,
+                });
             }
         }
     }
+    files.extend(package_models);
     if let Some((name, _)) = &options.stdin {
-        // The buffer replaces the file of the same name on disk.
-        let replaced = std::fs::canonicalize(name).ok();
-        discovered
-            .files
-            .retain(|f| std::fs::canonicalize(f).ok() != replaced || replaced.is_none());
+        if let Ok(replaced) = std::fs::canonicalize(name) {
+            files.retain(|f| std::fs::canonicalize(&f.path).ok().as_ref() != Some(&replaced));
+        }
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(discovered.files.len() as u64),
-        indicatif::ProgressDrawTarget::hidden(),
-    );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("checking {pos}/{len} files {wide_bar} {eta}")
-    {
-        bar.set_style(style);
+    Ok((files, discovered.problems))
+}
+
+/// A progress bar on stderr, shown once a run has taken a second, and only
+/// on a terminal (never in pipes or CI logs).
+struct Progress {
+    bar: indicatif::ProgressBar,
+    show_after: Instant,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(files: usize, started: Instant, enabled: bool) -> Progress {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(files as u64),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("checking {pos}/{len} files {wide_bar} {eta}")
+        {
+            bar.set_style(style);
+        }
+        Progress {
+            bar,
+            show_after: started + Duration::from_secs(1),
+            enabled,
+        }
     }
-    let show_after = started + Duration::from_secs(1);
+
+    fn tick(&self) {
+        if !self.enabled {
+            return;
+        }
+        self.bar.inc(1);
+        if self.bar.is_hidden()
+            && Instant::now() > self.show_after
+            && std::io::stderr().is_terminal()
+        {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Every file rendered, parsed, extracted and judged, in parallel; a dbt
+/// model that `ref()`s a checked model is only rendered, and checked once
+/// its upstream models are, in dependency order, with what they output.
+/// Returns each file's outcome (in `files`' order) and the models' outputs.
+fn check_files(
+    files: &[RunFile],
+    options: &CheckOptions,
+    registry: &Registry,
+    progress: &Progress,
+) -> (Vec<FileOutcome>, ProjectModels) {
     let no_models = Models::new();
-    // dbt models that ref() other checked models are only rendered now, and
-    // checked once, in dependency order, with what their upstream models output.
-    let checked_models: HashSet<String> = discovered
-        .files
+    let checked_models: HashSet<String> = files
         .iter()
-        .filter(|f| !analyses.contains(*f))
-        .map(|f| model_name(f))
+        .filter(|f| f.role != Role::Analysis)
+        .map(|f| model_name(&f.path))
         .collect();
     let interner = crate::drift::SiteInterner::default();
     let check_all = || -> Vec<FileOutcome> {
-        discovered
-            .files
+        files
             .par_iter()
-            .map(|path| {
+            .map(|file| {
                 let mut outcome = check_file_deferring(
-                    path,
+                    file,
                     options,
                     registry,
                     &no_models,
                     Some(&checked_models),
                 );
                 interner.intern(&mut outcome.sites);
-                if options.progress {
-                    bar.inc(1);
-                    if bar.is_hidden()
-                        && Instant::now() > show_after
-                        && std::io::stderr().is_terminal()
-                    {
-                        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                    }
-                }
+                progress.tick();
                 outcome
             })
             .collect()
@@ -486,93 +630,113 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         None => check_all(),
     };
     let models = recheck_with_upstream(
-        &discovered.files,
-        &analyses,
+        files,
         &mut outcomes,
         options,
         registry,
         pool.as_ref(),
         &interner,
     );
-    bar.finish_and_clear();
-    let mut findings = Vec::new();
-    let mut sites = crate::drift::Sites::default();
-    let mut suppressions: HashMap<String, Suppressions> = HashMap::new();
-    let mut unknown_macros: BTreeMap<String, (String, Range)> = BTreeMap::new();
-    let mut hashes: HashMap<String, u64> = HashMap::new();
-    let mut collect = |path: String, outcome: FileOutcome| {
+    (outcomes, models)
+}
+
+/// The buffer read from stdin, checked in the run's context under its name.
+fn check_stdin(
+    name: &str,
+    bytes: &[u8],
+    options: &CheckOptions,
+    registry: &Registry,
+    models: &ProjectModels,
+    roots: &[PathBuf],
+) -> FileOutcome {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.strip_prefix('\u{feff}').unwrap_or(text),
+        Err(e) => return not_utf8(name, bytes, e),
+    };
+    let no_models = Models::new();
+    let project = options.projects.for_file(Path::new(name));
+    let scope = project.as_ref().map(|p| p.ref_scope.clone());
+    let upstream = models.get(&scope).unwrap_or(&no_models);
+    let standalone = options.projects.standalone();
+    let context = FileContext::in_run(
+        options,
+        registry,
+        project.as_deref(),
+        standalone.as_deref(),
+        upstream,
+        None,
+    );
+    let mut outcome = check_source_in(name, text, context);
+    mark_report(
+        &mut outcome.sites,
+        Path::new(name),
+        project.as_deref(),
+        roots,
+    );
+    outcome
+}
+
+/// The reported files' results, gathered for the stages across reports.
+#[derive(Default)]
+struct Gathered {
+    findings: Vec<Finding>,
+    sites: crate::drift::Sites,
+    suppressions: HashMap<String, Suppressions>,
+    /// Each unknown macro, where it is first called.
+    unknown_macros: BTreeMap<String, (String, Range)>,
+    hashes: HashMap<String, u64>,
+}
+
+impl Gathered {
+    fn add(&mut self, path: String, outcome: FileOutcome) {
         if let Some(hash) = outcome.content_hash {
-            hashes.insert(path.clone(), hash);
+            self.hashes.insert(path.clone(), hash);
         }
-        findings.extend(outcome.findings);
-        sites.add_file(outcome.sites);
+        self.findings.extend(outcome.findings);
+        self.sites.add_file(outcome.sites);
         for (name, range) in outcome.unknown_macros {
-            unknown_macros
+            self.unknown_macros
                 .entry(name)
                 .or_insert_with(|| (path.clone(), range));
         }
         if !outcome.suppressions.is_empty() {
-            suppressions.insert(path, outcome.suppressions);
+            self.suppressions.insert(path, outcome.suppressions);
         }
-    };
-    let roots = report_roots(options);
-    for (path, mut outcome) in discovered.files.iter().zip(outcomes) {
-        if context.contains(path) {
-            continue;
-        }
-        mark_report(
-            &mut outcome.sites,
-            path,
-            options.projects.for_file(path).as_deref(),
-            &roots,
-        );
-        collect(path.display().to_string(), outcome);
     }
-    if let Some((name, bytes)) = &options.stdin {
-        let outcome = match std::str::from_utf8(bytes) {
-            Ok(text) => {
-                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-                let project = options.projects.for_file(Path::new(name));
-                let scope = project.as_ref().map(|p| p.ref_scope.clone());
-                let upstream = models.get(&scope).unwrap_or(&no_models);
-                let standalone = options.projects.standalone();
-                let context = FileContext::in_run(
-                    options,
-                    registry,
-                    project.as_deref(),
-                    standalone.as_deref(),
-                    upstream,
-                    None,
-                );
-                let mut outcome = check_source_in(name, text, context);
-                mark_report(
-                    &mut outcome.sites,
-                    Path::new(name),
-                    project.as_deref(),
-                    &roots,
-                );
-                outcome
-            }
-            Err(e) => not_utf8(name, bytes, e),
-        };
-        collect(name.clone(), outcome);
-    }
-    // Across files: the same unregistered metric computed several ways.
-    findings.extend(inconsistent_computations(&sites, registry));
-    let mut findings = UnitMismatch::in_the_repositorys_unit(findings, sites.iter(), registry);
-    // Each unknown macro once, where it is first called.
-    for (name, (path, range)) in &unknown_macros {
+}
+
+/// Every file's findings, with what only the reports together show: the
+/// same unregistered metric computed several ways (ML010), a scale the
+/// repository keeps (see [`UnitMismatch::in_the_repositorys_unit`]), and
+/// each unknown macro once, where it is first called.
+fn across_reports(gathered: &mut Gathered, registry: &Registry) -> Vec<Finding> {
+    let mut findings = std::mem::take(&mut gathered.findings);
+    findings.extend(inconsistent_computations(&gathered.sites, registry));
+    let mut findings =
+        UnitMismatch::in_the_repositorys_unit(findings, gathered.sites.iter(), registry);
+    for (name, (path, range)) in &gathered.unknown_macros {
         findings.push(UnknownMacro::finding(path, *range, name));
     }
-    let (mut findings, silenced) = apply_suppressions(findings, &mut suppressions);
-    // After the suppressions, so that ML020 is a rule like the others.
+    findings
+}
+
+/// The findings the suppression comments leave, then the config's rules
+/// (after the suppressions, so that ML020 is a rule like the others), on
+/// the reported files only, sorted; and how many the reported files'
+/// comments silenced.
+fn suppress(
+    findings: Vec<Finding>,
+    suppressions: &mut HashMap<String, Suppressions>,
+    options: &CheckOptions,
+    reported: Option<&[(PathBuf, String)]>,
+) -> (Vec<Finding>, usize) {
+    let (mut findings, silenced) = apply_suppressions(findings, suppressions);
     if let Some(config) = &options.config {
         findings = config.apply_rules(findings);
     }
     let mut suppressed: usize = silenced.values().sum();
-    if let Some(named) = &reported {
+    if let Some(named) = reported {
         findings = only_named(findings, named);
-        // Only the reported files' silenced findings count.
         suppressed = silenced
             .iter()
             .filter(|(path, _)| {
@@ -585,13 +749,17 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
             .sum();
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    // The files reported on: all, or the named ones that were checked.
-    let checked: Vec<String> = match &reported {
-        None => discovered
-            .files
+    (findings, suppressed)
+}
+
+/// The files reported on, as shown: every checked file but the packages'
+/// models, or the named ones that were checked.
+fn reported_files(files: &[RunFile], scope: &Scope, options: &CheckOptions) -> Vec<String> {
+    match &scope.reported {
+        None => files
             .iter()
-            .filter(|p| !context.contains(*p))
-            .map(|p| p.display().to_string())
+            .filter(|f| f.role != Role::PackageModel)
+            .map(|f| f.path.display().to_string())
             .collect(),
         Some(named) => named
             .iter()
@@ -600,30 +768,13 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
                     .stdin
                     .as_ref()
                     .is_some_and(|(name, _)| name == shown)
-                    || discovered
-                        .files
+                    || files
                         .iter()
-                        .any(|f| std::fs::canonicalize(f).ok().as_ref() == Some(canonical))
+                        .any(|f| std::fs::canonicalize(&f.path).ok().as_ref() == Some(canonical))
             })
             .map(|(_, shown)| shown.clone())
             .collect(),
-    };
-    Ok(CheckResult {
-        findings,
-        suppressed,
-        sites,
-        files: checked.len(),
-        checked,
-        walk_problems: discovered.problems,
-        elapsed: started.elapsed(),
-        texts: CheckedTexts {
-            hashes,
-            stdin: options
-                .stdin
-                .as_ref()
-                .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned())),
-        },
-    })
+    }
 }
 
 /// What checking one file gives: its own findings, and its metric sites for
@@ -662,22 +813,22 @@ impl FileOutcome {
     /// (a file not deferred is checked from disk).
     fn resume(
         &mut self,
-        path: &Path,
+        file: &RunFile,
         options: &CheckOptions,
         registry: &Registry,
         models: &Models,
     ) -> FileOutcome {
         let Some(deferred) = self.deferred.take() else {
-            return check_file(path, options, registry, models);
+            return check_file_deferring(file, options, registry, models, None);
         };
-        let project = options.projects.for_file(path);
-        let shown = path.display().to_string();
+        let project = file.project.as_deref();
+        let shown = file.path.display().to_string();
         let rendered = match deferred.rendered {
             Some(rendered) if !rendered.wants_upstream_columns => Ok(rendered),
             _ => template::render_knowing(
                 &deferred.text,
                 options.dialect,
-                project.as_deref().map(|p| &p.jinja),
+                project.map(|p| &p.jinja),
                 known_columns(models),
             ),
         };
@@ -690,7 +841,7 @@ impl FileOutcome {
                 registry,
                 options.inventory,
                 models,
-                project.as_deref(),
+                project,
             ),
             Err(e) => FileOutcome {
                 findings: vec![TemplateError::finding(&shown, e.line, e.message)],
@@ -709,18 +860,19 @@ pub fn check_file(
     registry: &Registry,
     models: &Models,
 ) -> FileOutcome {
-    check_file_deferring(path, options, registry, models, None)
+    check_file_deferring(&RunFile::of(path, options), options, registry, models, None)
 }
 
 /// [`check_file`], except that a dbt model that `ref()`s one of `checked`
 /// (other than itself) is only rendered, and comes back `deferred`.
 fn check_file_deferring(
-    path: &Path,
+    file: &RunFile,
     options: &CheckOptions,
     registry: &Registry,
     models: &Models,
     checked: Option<&HashSet<String>>,
 ) -> FileOutcome {
+    let path = &file.path;
     let shown = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -745,8 +897,8 @@ fn check_file_deferring(
     let hash = content_hash(&bytes);
     let mut outcome = match String::from_utf8(bytes) {
         Ok(text) => {
-            let project = options.projects.for_file(path);
-            let defer = checked.zip(project.as_ref()).map(|(checked, _)| Defer {
+            let project = file.project.as_deref();
+            let defer = checked.zip(project).map(|(checked, _)| Defer {
                 checked,
                 own: model_name(path),
             });
@@ -754,7 +906,7 @@ fn check_file_deferring(
             let context = FileContext::in_run(
                 options,
                 registry,
-                project.as_deref(),
+                project,
                 standalone.as_deref(),
                 models,
                 defer,
