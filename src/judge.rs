@@ -893,6 +893,20 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
             ));
         }
     }
+    // A Semantic Layer measure's `expr` names columns of its semantic
+    // model. A model of the project that does not read that model has
+    // columns of its own (Amazon's `cost`, mapped to `spend` for a union of
+    // platforms): a difference in column names alone says nothing there.
+    if metric.source_is_semantic_model
+        && site.reads_a_model
+        && !reads_the_semantic_model(&site, metric)
+        && differs_in_column_names_only(&found, &expected)
+    {
+        return Verdict::Unknown(format!(
+            "`{found}` reads columns of another model than {}'s semantic model, whose columns the Semantic Layer names",
+            metric.name
+        ));
+    }
     if registry.judges_as_pack(metric) {
         if let Some(why) = beyond_the_pack(&differences, &found, metric, registry) {
             return Verdict::Unknown(why);
@@ -1045,6 +1059,26 @@ fn stored_column_of<'e>(found: &'e Expr, metric: &Metric, registry: &Registry) -
         .lookup(column)
         .is_some_and(|(m, _)| m.name == metric.name);
     (agg.func == AggFunc::Sum && agg.filter.is_empty() && names_metric).then_some(column.as_str())
+}
+
+/// Whether the site reads the model a Semantic Layer metric's measures are
+/// defined over.
+fn reads_the_semantic_model(site: &Computation<'_>, metric: &Metric) -> bool {
+    site.sources
+        .iter()
+        .any(|s| metric.source.iter().any(|m| same_relation(m, s)))
+}
+
+/// Whether two forms are the same but for the names of the columns they
+/// read (`SUM(cost)` and `SUM(spend)`).
+fn differs_in_column_names_only(found: &Expr, expected: &Expr) -> bool {
+    let erased = |e: &Expr| {
+        e.clone().rewrite(&mut |e| match e {
+            Expr::Column(_) | Expr::Renamed { .. } => Expr::column("_"),
+            other => other,
+        })
+    };
+    found != expected && erased(found) == erased(expected)
 }
 
 /// Why a difference from a built-in pack's definition is not the pack's to

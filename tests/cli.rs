@@ -1972,6 +1972,64 @@ fn a_dbt_projects_semantic_layer_is_the_default_registry_beside_the_pack() {
     );
 }
 
+/// A Semantic Layer measure's `expr` names a column of its semantic model.
+/// Fivetran's ad reporting maps each platform's columns to its own names
+/// (Amazon's `cost` is `spend`) in models the semantic model does not read:
+/// their `SUM(cost) AS spend` is no drift from `spend: sum(spend)`. A report
+/// reading the semantic model itself, which has `spend`, still is; and a
+/// ratio at another scale is judged wherever it is computed.
+#[test]
+fn a_semantic_measures_column_is_its_models_not_every_models() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+        (
+            "models/semantic.yml",
+            "semantic_models:\n  - name: ad_report\n    model: ref('ad_report')\n    measures:\n      - name: spend\n        agg: sum\n        create_metric: true\n      - name: impressions\n        agg: sum\n        create_metric: true\nmetrics:\n  - name: cpm\n    type: ratio\n    type_params:\n      numerator: spend\n      denominator: impressions\n",
+        ),
+        ("models/stg_ads.sql", "select * from raw.ads\n"),
+        ("models/stg_amazon_keywords.sql", "select * from raw.amazon_keywords\n"),
+        (
+            "models/ad_report.sql",
+            "select ad_id, sum(spend) as spend, sum(cost_in_local_currency) as cost, sum(impressions) as impressions from {{ ref('stg_ads') }} group by 1\n",
+        ),
+        (
+            "models/keyword_report.sql",
+            "select keyword_id, sum(cost) as spend from {{ ref('stg_amazon_keywords') }} group by 1\n",
+        ),
+        (
+            "analyses/spend_from_the_ad_report.sql",
+            "select sum(cost) as spend from {{ ref('ad_report') }}\n",
+        ),
+        (
+            "analyses/keyword_cpm.sql",
+            "select sum(cost) / sum(impressions) as cpm from {{ ref('stg_amazon_keywords') }}\n",
+        ),
+        (
+            "analyses/keyword_cpm_per_mille.sql",
+            "select sum(cost) * 1000 / sum(impressions) as cpm from {{ ref('stg_amazon_keywords') }}\n",
+        ),
+    ]);
+    let (_, doc) = check_json(&[
+        dir.path().to_str().unwrap(),
+        "--isolated",
+        "--registry",
+        "dbt",
+    ]);
+    let mut codes = file_codes(&doc);
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![
+            ("keyword_cpm_per_mille.sql".to_string(), "ML001".to_string()),
+            (
+                "spend_from_the_ad_report.sql".to_string(),
+                "ML001".to_string()
+            ),
+        ],
+        "{doc:#}"
+    );
+}
+
 /// Fivetran's ad reporting package defines `clicks` in its Semantic Layer
 /// over the ad report; its account and campaign reports total clicks from
 /// their own models, at their own grain, and are no source drift. A report
