@@ -147,7 +147,7 @@ impl Pattern {
                     (None, "match" | "fullmatch") => {
                         self.anchored(&string, method == "fullmatch")?
                     }
-                    (found, _) => found.map(|c| MatchObject::of(&c, &self.regex)),
+                    (found, _) => found.map(|c| MatchObject::of(&c, &self.regex, &string)),
                 };
                 Ok(found.map_or(Value::from(()), Value::from_object))
             }
@@ -211,7 +211,7 @@ impl Pattern {
                     .regex
                     .captures_iter(string.as_str())
                     .map(|c| {
-                        c.map(|c| Value::from_object(MatchObject::of(&c, &self.regex)))
+                        c.map(|c| Value::from_object(MatchObject::of(&c, &self.regex, &string)))
                             .map_err(regex_error)
                     })
                     .collect();
@@ -239,7 +239,7 @@ impl Pattern {
         Ok(anchored
             .captures(string)
             .map_err(regex_error)?
-            .map(|c| MatchObject::of(&c, &anchored)))
+            .map(|c| MatchObject::of(&c, &anchored, string)))
     }
 
     /// The string with (at most `count`, or all if 0) matches replaced by
@@ -323,15 +323,21 @@ fn expand(
 /// What `re.match` gives: its groups, by number or name.
 #[derive(Debug)]
 struct MatchObject {
+    /// Each group's start, in characters as Python counts, and its text.
     groups: Vec<Option<(usize, String)>>,
     names: Vec<Option<String>>,
 }
 
 impl MatchObject {
-    fn of(captures: &Captures<'_, str>, regex: &Regex) -> MatchObject {
+    fn of(captures: &Captures<'_, str>, regex: &Regex, string: &str) -> MatchObject {
+        let characters_before = |byte: usize| string[..byte].chars().count();
         MatchObject {
             groups: (0..captures.len())
-                .map(|i| captures.get(i).map(|m| (m.start(), m.as_str().to_string())))
+                .map(|i| {
+                    captures
+                        .get(i)
+                        .map(|m| (characters_before(m.start()), m.as_str().to_string()))
+                })
                 .collect(),
             names: regex
                 .capture_names()
@@ -382,17 +388,18 @@ impl Object for MatchObject {
                     name.clone().map(|n| (n, value))
                 },
             ))),
-            "start" | "end" => {
+            "start" | "end" | "span" => {
                 let i = positional
                     .first()
                     .and_then(|v| usize::try_from(v.clone()).ok())
                     .unwrap_or(0);
                 let (start, text) = span(i).ok_or_else(|| error(format!("no group {i}")))?;
-                Ok(Value::from(if method == "start" {
-                    start
-                } else {
-                    start + text.len()
-                }))
+                let end = start + text.chars().count();
+                Ok(match method {
+                    "start" => Value::from(start),
+                    "end" => Value::from(end),
+                    _ => Value::from(vec![start, end]),
+                })
             }
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,

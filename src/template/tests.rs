@@ -932,6 +932,11 @@ fn modules_re_is_pythons_re() {
             "{% set p = modules.re.compile('^int_', modules.re.I) %}{{ p.sub('', 'INT_orders') }} {{ modules.re.escape('a.b') }}".to_string(),
             "orders a\\.b",
         ),
+        (
+            // Positions count characters, as Python's do: `é` is one.
+            "{% set m = modules.re.search('b+', 'été_bb') %}{{ m.start() }} {{ m.end() }} {{ m.span() | join(',') }}".to_string(),
+            "4 6 4,6",
+        ),
     ];
     for (template, expected) in cases {
         assert_eq!(rendered(&template), expected, "{template}");
