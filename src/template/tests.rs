@@ -640,6 +640,39 @@ fn a_projects_own_ref_macro_reaches_dbts_through_builtins() {
     assert_eq!(rendered.refs, vec!["stg".to_string()]);
 }
 
+/// dbt's graph, offline, holds no node: `graph.nodes.get(id)` is none (or
+/// the default given), so a `ref` override that reads a model's node
+/// falls back on `builtins.ref` for a node it does not find, and the model
+/// keeps its lineage. Other reads of the graph stay stand-ins.
+#[test]
+fn the_offline_graph_finds_no_node() {
+    let source = macros::with_macro_returns(
+        "{% macro ref(model_name) %}{%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}{%- if node is none -%}{{ return(builtins.ref(model_name)) }}{%- endif -%}{% set r = api.Relation.create(schema='prod', identifier=node.alias) %}{{ return(r) }}{% endmacro %}",
+    );
+    let project = ProjectJinja {
+        macros: Some(MacroBundle {
+            namespace: "proj".to_string(),
+            macros: macros::macro_names(&source),
+            source,
+            files: Vec::new(),
+        }),
+        ..ProjectJinja::default()
+    };
+    let rendered = render(
+        "select * from {{ ref('stg') }}",
+        Dialect::Generic,
+        Some(&project),
+    )
+    .unwrap();
+    assert_eq!(rendered.text, "select * from stg");
+    assert_eq!(rendered.refs, vec!["stg".to_string()]);
+    let text = |t: &str| render(t, Dialect::Generic, None).unwrap().text;
+    assert_eq!(
+        text("{{ graph.sources.get('s', 'd') }} {{ graph.nodes['m'] }} {{ graph.nodes.values() }}"),
+        "d __jinja_graph_nodes_m __jinja_graph_nodes_values"
+    );
+}
+
 #[test]
 fn varargs_and_kwargs_reach_a_macro_without_parameters_for_them() {
     // The ref override of dbt's documentation.
