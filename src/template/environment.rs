@@ -97,7 +97,16 @@ pub(super) fn environment(
         .unwrap_or_default();
     env.add_function(
         "var",
-        move |state: &State, name: String, default: Option<Value>| -> Result<Value, Error> {
+        move |state: &State,
+              name: String,
+              default: Option<Value>,
+              named: Kwargs|
+              -> Result<Value, Error> {
+            // `var('x', default=…)` names its default, as dbt allows.
+            let default = match default {
+                Some(default) => Some(default),
+                None => named.get::<Option<Value>>("default")?,
+            };
             match vars.get(&name) {
                 // dbt renders a var's text: `"{{ ref('stg_ads') }}"` is the relation.
                 Some(value) if value.as_str().is_some_and(is_templated) => {
@@ -186,11 +195,18 @@ pub(super) fn environment(
     });
     // An unset environment variable reads as its name, a string (dbt would
     // stop; a string still joins others: `"USE WAREHOUSE " + env_var("WH")`).
-    env.add_function("env_var", |name: String, default: Option<Value>| -> Value {
-        default.unwrap_or_else(|| {
-            Value::from(Placeholder::value(&format!("env_{name}"), false).to_string())
-        })
-    });
+    env.add_function(
+        "env_var",
+        |name: String, default: Option<Value>, named: Kwargs| -> Result<Value, Error> {
+            let default = match default {
+                Some(default) => Some(default),
+                None => named.get::<Option<Value>>("default")?,
+            };
+            Ok(default.unwrap_or_else(|| {
+                Value::from(Placeholder::value(&format!("env_{name}"), false).to_string())
+            }))
+        },
+    );
     env.add_function("is_incremental", || false);
     env.add_function("load_relation", |_: Rest<Value>| Value::from(()));
     env.add_function("log", |_: Rest<Value>, _: Kwargs| -> Value {

@@ -779,6 +779,14 @@ fn project_vars_keep_their_types_and_dbt_helpers_render() {
         ),
         "y8 clicks impressions"
     );
+    // A default given by name, as dbt allows; a set var wins over it.
+    assert_eq!(
+        with_vars(
+            "days: 7\n",
+            "{{ var('warehouse', default='ADS') }} {{ var('days', default=30) }} {{ env_var('DBT_METRICLINT_UNSET_X', default='dev') }}",
+        ),
+        "ADS 7 dev"
+    );
     // A var whose Jinja needs a run (the clock's date arithmetic) is a
     // stand-in; one that renders is its text.
     assert_eq!(
