@@ -1070,7 +1070,9 @@ fn reads_the_semantic_model(site: &Computation<'_>, metric: &Metric) -> bool {
 }
 
 /// Whether two forms are the same but for the names of the columns they
-/// read (`SUM(cost)` and `SUM(spend)`).
+/// read (`SUM(cost)` and `SUM(spend)`), each of the agreed columns kept in
+/// its place or named otherwise, never moved to another's (an inverted
+/// `SUM(impressions) / SUM(clicks)` is another formula).
 fn differs_in_column_names_only(found: &Expr, expected: &Expr) -> bool {
     let erased = |e: &Expr| {
         e.clone().rewrite(&mut |e| match e {
@@ -1078,7 +1080,24 @@ fn differs_in_column_names_only(found: &Expr, expected: &Expr) -> bool {
             other => other,
         })
     };
-    found != expected && erased(found) == erased(expected)
+    if found == expected || erased(found) != erased(expected) {
+        return false;
+    }
+    let leaves = |e: &Expr| {
+        let mut names = Vec::new();
+        e.walk(&mut |e| match e {
+            Expr::Column(c) => names.push(c.clone()),
+            Expr::Renamed { alias, .. } => names.push(alias.clone()),
+            _ => {}
+        });
+        names
+    };
+    let (found, expected_leaves, agreed) = (leaves(found), leaves(expected), expected.columns());
+    found.len() == expected_leaves.len()
+        && found
+            .iter()
+            .zip(expected_leaves)
+            .all(|(f, e)| *f == e || !agreed.contains(f))
 }
 
 /// Why a difference from a built-in pack's definition is not the pack's to

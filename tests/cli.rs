@@ -1977,7 +1977,7 @@ fn a_dbt_projects_semantic_layer_is_the_default_registry_beside_the_pack() {
 /// (Amazon's `cost` is `spend`) in models the semantic model does not read:
 /// their `SUM(cost) AS spend` is no drift from `spend: sum(spend)`. A report
 /// reading the semantic model itself, which has `spend`, still is; and a
-/// ratio at another scale is judged wherever it is computed.
+/// ratio inverted or at another scale is judged wherever it is computed.
 #[test]
 fn a_semantic_measures_column_is_its_models_not_every_models() {
     let dir = project(&[
@@ -2005,6 +2005,10 @@ fn a_semantic_measures_column_is_its_models_not_every_models() {
             "select sum(cost) / sum(impressions) as cpm from {{ ref('stg_amazon_keywords') }}\n",
         ),
         (
+            "analyses/keyword_cpm_inverted.sql",
+            "select sum(impressions) / sum(cost) as cpm from {{ ref('stg_amazon_keywords') }}\n",
+        ),
+        (
             "analyses/keyword_cpm_per_mille.sql",
             "select sum(cost) * 1000 / sum(impressions) as cpm from {{ ref('stg_amazon_keywords') }}\n",
         ),
@@ -2020,6 +2024,7 @@ fn a_semantic_measures_column_is_its_models_not_every_models() {
     assert_eq!(
         codes,
         vec![
+            ("keyword_cpm_inverted.sql".to_string(), "ML001".to_string()),
             ("keyword_cpm_per_mille.sql".to_string(), "ML001".to_string()),
             (
                 "spend_from_the_ad_report.sql".to_string(),
