@@ -1038,7 +1038,14 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !template::is_templated(text) {
-        return check_sql(path, text, dialect, registry, inventory, models, project);
+        // Outside dbt, a notebook's query holds the holes of Python's
+        // string formatting (`{table}`, `%(campaign)s`): names, here.
+        let holes_named = project
+            .is_none()
+            .then(|| template::with_python_holes_as_names(text))
+            .flatten();
+        let sql = holes_named.as_deref().unwrap_or(text);
+        return check_sql(path, sql, dialect, registry, inventory, models, project);
     }
     // Outside dbt, holes that are another tool's query parameters (Dune's
     // `{{2. Start date}}`, `{{pool_id}}`) read as names, and the rest renders.

@@ -1972,6 +1972,71 @@ fn a_dbt_projects_semantic_layer_is_the_default_registry_beside_the_pack() {
     );
 }
 
+/// `fixtures/dbt_semantic`: a dbt project whose Semantic Layer spans two
+/// YAML files (the default registry, no `--registry` given), a macro called
+/// through the project's own name, and a package macro missing from the
+/// installed package (its model still analysed, the macro reported once).
+#[test]
+fn the_semantic_layer_fixture_finds_what_its_readme_says() {
+    let (code, doc) = check_json(&["fixtures/dbt_semantic", "--isolated"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let ours = |path: &str| {
+        path.trim_start_matches("fixtures/dbt_semantic/")
+            .to_string()
+    };
+    let found: Vec<(String, String, u64, String)> = findings(&doc)
+        .into_iter()
+        .map(|(code, path, line, metric)| (code, ours(&path), line, metric))
+        .collect();
+    let expected = [
+        ("ML004", "analyses/cpm_readout.sql", 3, "cpm"),
+        ("ML001", "models/marts/campaign_report.sql", 4, "ctr"),
+        ("ML902", "models/staging/stg_ad_stats.sql", 11, "-"),
+    ];
+    let expected: Vec<(String, String, u64, String)> = expected
+        .iter()
+        .map(|(c, p, l, m)| (c.to_string(), p.to_string(), *l, m.to_string()))
+        .collect();
+    assert_eq!(found, expected, "{doc:#}");
+    assert_eq!(doc["summary"]["files"], 6, "{doc:#}");
+    // The project's own macro, called as `media.extract_url_parameter`,
+    // rendered: no template error, and the staging model is analysed.
+    let rendered = metriclint()
+        .args([
+            "render",
+            "fixtures/dbt_semantic/models/staging/stg_ad_stats.sql",
+        ])
+        .output()
+        .unwrap();
+    let rendered = String::from_utf8_lossy(&rendered.stdout);
+    assert!(
+        rendered.contains(
+            "nullif(split_part(split_part(final_url, 'utm_source=', 2), '&', 1), '') as utm_source"
+        ),
+        "{rendered}"
+    );
+}
+
+/// `fixtures/notebooks`: queries a notebook fills with Python's string
+/// formatting (`{table}`, `'{start_date}'`, `%(campaign)s`) are analysed;
+/// the inverted CTR among them is found.
+#[test]
+fn the_notebook_fixture_reads_python_holes_as_names() {
+    let (code, doc) = check_json(&["fixtures/notebooks", "--isolated"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        findings(&doc),
+        vec![(
+            "ML001".to_string(),
+            "fixtures/notebooks/queries/campaign_ctr.sql".to_string(),
+            4,
+            "ctr".to_string()
+        )],
+        "{doc:#}"
+    );
+    assert_eq!(doc["summary"]["files"], 3, "{doc:#}");
+}
+
 /// A Semantic Layer measure's `expr` names a column of its semantic model.
 /// Fivetran's ad reporting maps each platform's columns to its own names
 /// (Amazon's `cost` is `spend`) in models the semantic model does not read:

@@ -48,7 +48,10 @@ use self::state::{
 pub use macros::MacroBundle;
 pub use placeholder::{is_placeholder_name, PLACEHOLDER_PREFIX};
 pub(crate) use scan::call_offset;
-pub use scan::{enabled_condition, is_templated, unique_key, with_query_parameters_as_names};
+pub use scan::{
+    enabled_condition, is_templated, unique_key, with_python_holes_as_names,
+    with_query_parameters_as_names,
+};
 pub use source_map::Rendered;
 
 /// How much SQL one file may render to (markers included).

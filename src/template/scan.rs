@@ -85,6 +85,77 @@ pub fn with_query_parameters_as_names(template: &str) -> Option<String> {
     any.then_some(out)
 }
 
+/// The SQL with each hole of Python's string formatting written as a name
+/// of the same length (so every position stays put), or `None` if it has
+/// none: notebooks fill `{table}`, `{start_date}` and `{0}`
+/// (`str.format`) and `%(campaign)s` (psycopg's parameters) before they
+/// run a query. `{table}` becomes `_table_`, `%(campaign)s` `__campaign__`.
+/// Holes inside string literals (`'{start_date}'`) are already valid SQL,
+/// and comments are left alone; braces holding anything but a name
+/// (DuckDB's `{'a': 1}`, ClickHouse's `{id:UInt32}`) are SQL of their own.
+pub fn with_python_holes_as_names(sql: &str) -> Option<String> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut any = false;
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let (mut i, mut copied) = (0, 0);
+    while i < bytes.len() {
+        let rest = &sql[i..];
+        let skip_to = if rest.starts_with("--") {
+            rest.find('\n').map_or(sql.len(), |n| i + n)
+        } else if rest.starts_with("/*") {
+            rest[2..].find("*/").map_or(sql.len(), |n| i + n + 4)
+        } else if bytes[i] == b'\'' || bytes[i] == b'"' {
+            let quote = bytes[i];
+            let mut j = i + 1;
+            while j < bytes.len() {
+                if bytes[j] == quote {
+                    if bytes.get(j + 1) == Some(&quote) {
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                j += 1;
+            }
+            (j + 1).min(sql.len())
+        } else {
+            0
+        };
+        if skip_to > i {
+            i = skip_to;
+            continue;
+        }
+        // `{name}`, `{a.b}`, `{0}`, `{}`; `%(name)s`.
+        let hole = if bytes[i] == b'{' {
+            let inner = rest[1..]
+                .bytes()
+                .take_while(|&b| is_name(b) || b == b'.')
+                .count();
+            (bytes.get(i + 1 + inner) == Some(&b'}')).then_some((1, inner, 1))
+        } else if rest.starts_with("%(") {
+            let inner = rest[2..].bytes().take_while(|&b| is_name(b)).count();
+            (inner > 0 && rest[2 + inner..].starts_with(")s")).then_some((2, inner, 2))
+        } else {
+            None
+        };
+        match hole {
+            Some((open, inner, close)) => {
+                out.push_str(&sql[copied..i]);
+                out.push_str(&"_".repeat(open));
+                out.push_str(&rest[open..open + inner].replace('.', "_"));
+                out.push_str(&"_".repeat(close));
+                i += open + inner + close;
+                copied = i;
+                any = true;
+            }
+            None => i += rest.chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    out.push_str(&sql[copied..]);
+    any.then_some(out)
+}
+
 /// The condition a model's `config(enabled = …)` sets, as written (spaces
 /// dropped), unless it is a constant: `var('etl') == 'stitch'`. dbt builds
 /// a model only where it holds, so models enabled under different

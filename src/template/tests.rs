@@ -1064,3 +1064,33 @@ fn dbt_block_tags_become_jinja() {
         .template_from_str(&out)
         .is_ok());
 }
+
+/// Python's string-formatting holes become names of their length; what is
+/// SQL already (strings, comments, DuckDB's structs, ClickHouse's typed
+/// parameters) stays as written.
+#[test]
+fn python_holes_become_names_of_their_length() {
+    let cases: &[(&str, Option<&str>)] = &[
+        ("select * from {table}", Some("select * from _table_")),
+        ("from {schema}.ad_stats", Some("from _schema_.ad_stats")),
+        ("from {cfg.table} t", Some("from _cfg_table_ t")),
+        ("where a = {0} and b = {}", Some("where a = _0_ and b = __")),
+        ("where c = %(campaign)s", Some("where c = __campaign__")),
+        ("from events_{suffix}", Some("from events__suffix_")),
+        // Already SQL, or not a hole.
+        ("where d >= '{start_date}'", None),
+        ("select 1 -- from {table}", None),
+        ("select 1 /* {table} */", None),
+        ("select {'a': 1} as s", None),
+        ("where id = {id:UInt32}", None),
+        ("select a % (b) from t", None),
+        ("select \"{col}\" from t", None),
+    ];
+    for (sql, expected) in cases {
+        let named = with_python_holes_as_names(sql);
+        assert_eq!(named.as_deref(), *expected, "{sql}");
+        if let Some(named) = named {
+            assert_eq!(named.len(), sql.len(), "{sql}");
+        }
+    }
+}
