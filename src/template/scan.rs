@@ -103,8 +103,8 @@ pub fn with_python_holes_as_names(sql: &str) -> Option<String> {
         let rest = &sql[i..];
         let skip_to = if rest.starts_with("--") {
             rest.find('\n').map_or(sql.len(), |n| i + n)
-        } else if rest.starts_with("/*") {
-            rest[2..].find("*/").map_or(sql.len(), |n| i + n + 4)
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            comment.find("*/").map_or(sql.len(), |n| i + n + 4)
         } else if bytes[i] == b'\'' || bytes[i] == b'"' {
             let quote = bytes[i];
             let mut j = i + 1;
@@ -133,9 +133,9 @@ pub fn with_python_holes_as_names(sql: &str) -> Option<String> {
                 .take_while(|&b| is_name(b) || b == b'.')
                 .count();
             (bytes.get(i + 1 + inner) == Some(&b'}')).then_some((1, inner, 1))
-        } else if rest.starts_with("%(") {
-            let inner = rest[2..].bytes().take_while(|&b| is_name(b)).count();
-            (inner > 0 && rest[2 + inner..].starts_with(")s")).then_some((2, inner, 2))
+        } else if let Some(parameter) = rest.strip_prefix("%(") {
+            let inner = parameter.bytes().take_while(|&b| is_name(b)).count();
+            (inner > 0 && parameter[inner..].starts_with(")s")).then_some((2, inner, 2))
         } else {
             None
         };
