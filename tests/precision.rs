@@ -3544,3 +3544,50 @@ fn a_query_pinned_to_a_dashboards_parameter_is_still_compared() {
         ),
     ]);
 }
+
+/// A crypto analytics warehouse's 25 protocol models pass `dau` through
+/// from an upstream model, where it is a grouping key (`daily_dau AS dau`,
+/// then `COALESCE(t.dau, 0) AS spot_dau`); its per-token models sum the
+/// pools' DAU. What the stored column holds is upstream, where lineage does
+/// not reach: nothing to differ from. Reports that all compute the figure
+/// still ground it.
+#[test]
+fn a_way_that_only_reads_a_stored_column_grounds_no_drift() {
+    let upstream = "with daily as (select date, count(distinct sender) as daily_dau from {{ ref('raw_swaps') }} group by 1)\nselect date, pool, token_sold, token_bought, daily_dau, count(distinct sender) as pool_dau\nfrom {{ ref('raw_swaps') }} inner join daily using (date)\ngroup by 1, 2, 3, 4, 5\n";
+    let stored = "with t as (select date, daily_dau as dau from {{ ref('fact_dau') }})\nselect d.date, coalesce(t.dau, 0) as spot_dau from {{ ref('raw_swaps') }} d left join t on d.date = t.date\n";
+    let by_token = "with t as (\n  select date, token_sold as token, sum(pool_dau) as dau from {{ ref('fact_dau') }} group by 1, 2\n  union all\n  select date, token_bought as token, sum(pool_dau) as dau from {{ ref('fact_dau') }} group by 1, 2\n)\nselect date, token, sum(t.dau) as spot_dau from t group by 1, 2\n";
+    let counted =
+        "select date, count(distinct sender) as spot_dau from {{ ref('raw_swaps') }} group by 1\n";
+    let project = |reports: &[(&'static str, &'static str)]| {
+        let mut files = vec![
+            ("dbt_project.yml", "name: dau\nversion: '1.0'\n"),
+            ("models/raw_swaps.sql", "select * from chain.swaps\n"),
+            ("models/fact_dau.sql", upstream),
+        ];
+        files.extend_from_slice(reports);
+        findings(&files)
+    };
+    assert_eq!(
+        project(&[
+            ("models/a.sql", stored),
+            ("models/b.sql", stored),
+            ("models/c.sql", stored),
+            ("models/by_token.sql", by_token),
+        ]),
+        vec![],
+        "stored in most reports, summed per token in one"
+    );
+    assert_eq!(
+        project(&[
+            ("models/a.sql", counted),
+            ("models/b.sql", counted),
+            ("models/c.sql", counted),
+            (
+                "models/rows.sql",
+                "select date, count(*) as spot_dau from {{ ref('raw_swaps') }} group by 1\n",
+            ),
+        ]),
+        vec![("models/rows.sql".to_string(), "ML010".to_string())],
+        "near miss: computed in most reports, rows counted in one"
+    );
+}
