@@ -795,7 +795,7 @@ fn run_rule(args: RuleArgs) -> ExitCode {
                 rule.code,
                 rule.name,
                 rule.severity.name(),
-                rule.headline()
+                rule.summary
             ));
         }
         print(&text);

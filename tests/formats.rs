@@ -221,7 +221,20 @@ fn rule_documentation_from_the_command_line() {
     let (code, all, _) = run(&["rule", "--all"]);
     assert_eq!(code, 0);
     assert_eq!(all.lines().count(), metriclint::rules::RULES.len());
-    assert!(all.contains("ML010  inconsistent-computation"));
+    assert!(all.contains(
+        "ML010  inconsistent-computation     warning  One metric name computed in different ways across reports"
+    ));
+    // Each summary is whole: one line of its own, never cut short.
+    for rule in metriclint::rules::RULES {
+        assert!(
+            !rule.summary.is_empty()
+                && !rule.summary.ends_with(['…', '.'])
+                && rule.summary.chars().count() <= 90,
+            "{}: {}",
+            rule.code,
+            rule.summary
+        );
+    }
     let (code, _, err) = run(&["rule", "ML999"]);
     assert_eq!(code, 2);
     assert!(err.contains("metriclint rule --all"));

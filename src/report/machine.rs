@@ -147,8 +147,8 @@ pub fn sarif(findings: &[Finding]) -> String {
             json!({
                 "id": r.code,
                 "name": r.name,
-                "shortDescription": {"text": r.headline()},
-                "fullDescription": {"text": r.summary()},
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": r.description()},
                 "help": {"text": doc.trim(), "markdown": doc.trim()},
                 "defaultConfiguration": {"level": sarif_level(r.severity)},
             })

@@ -54,6 +54,7 @@ rule! {
         code: "ML008",
         name: "currency-mismatch",
         severity: Error,
+        summary: "Money in two currencies meeting in one figure",
     }
 }
 

@@ -40,6 +40,7 @@ rule! {
         code: "ML001",
         name: "definition-mismatch",
         severity: Error,
+        summary: "A metric computed with another formula than the agreed one",
     }
 }
 

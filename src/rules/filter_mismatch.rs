@@ -46,6 +46,7 @@ rule! {
         code: "ML002",
         name: "filter-mismatch",
         severity: Error,
+        summary: "A metric computed over other rows than agreed: a filter missing or added",
     }
 }
 

@@ -38,6 +38,7 @@ rule! {
         code: "ML009",
         name: "identical-operands",
         severity: Error,
+        summary: "An operation on a value and itself (`a / a`, `a - a`)",
     }
 }
 

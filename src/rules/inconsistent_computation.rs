@@ -87,6 +87,7 @@ rule! {
         code: "ML010",
         name: "inconsistent-computation",
         severity: Warning,
+        summary: "One metric name computed in different ways across reports",
     }
 }
 

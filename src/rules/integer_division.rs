@@ -50,6 +50,7 @@ rule! {
         code: "ML006",
         name: "integer-division",
         severity: Error,
+        summary: "A ratio of whole numbers that the dialect divides by truncating",
     }
 }
 

@@ -33,6 +33,7 @@ rule! {
         code: "ML012",
         name: "metric-not-comparable",
         severity: Info,
+        summary: "A metric whose agreed definition is no single SQL expression (cumulative, conversion)",
     }
 }
 

@@ -50,13 +50,16 @@ pub struct RuleInfo {
     pub code: &'static str,
     pub name: &'static str,
     pub severity: Severity,
+    /// What the rule finds, in one line (`rule --all`, SARIF's short
+    /// description).
+    pub summary: &'static str,
     /// The rule's doc comment, as Markdown.
     pub doc: &'static str,
 }
 
 /// Declares a rule: a unit struct carrying its doc comment, code, name and severity.
 macro_rules! rule {
-    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident { code: $code:literal, name: $rule:literal, severity: $severity:ident $(,)? }) => {
+    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident { code: $code:literal, name: $rule:literal, severity: $severity:ident, summary: $summary:literal $(,)? }) => {
         $(#[doc = $doc])*
         $vis struct $name;
 
@@ -65,6 +68,7 @@ macro_rules! rule {
                 code: $code,
                 name: $rule,
                 severity: $crate::finding::Severity::$severity,
+                summary: $summary,
                 doc: concat!($($doc, "\n"),*),
             };
         }
@@ -94,8 +98,8 @@ pub const RULES: &[RuleInfo] = &[
 ];
 
 impl RuleInfo {
-    /// The first paragraph of the rule's doc: its short description.
-    pub fn summary(&self) -> String {
+    /// The first paragraph of the rule's doc: what it does, in full.
+    pub fn description(&self) -> String {
         self.doc
             .lines()
             .map(str::trim)
@@ -103,33 +107,6 @@ impl RuleInfo {
             .take_while(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join(" ")
-    }
-
-    /// What the rule finds, in one line: the summary's first clause, cut
-    /// at a word before 72 characters.
-    pub fn headline(&self) -> String {
-        let summary = self.summary();
-        let clause = summary
-            .split_inclusive([':', '.', ';'])
-            .next()
-            .unwrap_or(&summary)
-            .trim_end_matches([':', '.', ';'])
-            .trim();
-        if clause.chars().count() <= 72 {
-            return clause.to_string();
-        }
-        let mut cut = String::new();
-        for word in clause.split_whitespace() {
-            if cut.chars().count() + word.chars().count() + 1 > 71 {
-                break;
-            }
-            if !cut.is_empty() {
-                cut.push(' ');
-            }
-            cut.push_str(word);
-        }
-        cut.push('…');
-        cut
     }
 }
 

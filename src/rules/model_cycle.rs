@@ -25,6 +25,7 @@ rule! {
         code: "ML903",
         name: "model-cycle",
         severity: Warning,
+        summary: "A dbt model that refs itself, directly or through others",
     }
 }
 

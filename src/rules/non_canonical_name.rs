@@ -37,6 +37,7 @@ rule! {
         code: "ML011",
         name: "non-canonical-name",
         severity: Info,
+        summary: "A registered metric computed as agreed, under a synonym of its name",
     }
 }
 

@@ -29,6 +29,7 @@ rule! {
         code: "ML900",
         name: "parse-error",
         severity: Warning,
+        summary: "A statement or file that could not be parsed or read",
     }
 }
 

@@ -56,6 +56,7 @@ rule! {
         code: "ML005",
         name: "ratio-aggregation-mismatch",
         severity: Error,
+        summary: "Per-row ratios summed or averaged instead of a ratio of totals",
     }
 }
 

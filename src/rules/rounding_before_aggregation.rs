@@ -38,6 +38,7 @@ rule! {
         code: "ML007",
         name: "rounding-before-aggregation",
         severity: Warning,
+        summary: "Money rounded row by row before it is added up",
     }
 }
 

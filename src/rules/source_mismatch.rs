@@ -36,6 +36,7 @@ rule! {
         code: "ML003",
         name: "source-mismatch",
         severity: Error,
+        summary: "A metric computed from another table than the agreed source",
     }
 }
 

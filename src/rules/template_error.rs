@@ -26,6 +26,7 @@ rule! {
         code: "ML901",
         name: "template-error",
         severity: Warning,
+        summary: "A Jinja template that cannot be rendered",
     }
 }
 

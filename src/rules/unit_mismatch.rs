@@ -47,6 +47,7 @@ rule! {
         code: "ML004",
         name: "unit-mismatch",
         severity: Error,
+        summary: "A metric at another scale than agreed (percent for a fraction, ×1 for ×1000)",
     }
 }
 

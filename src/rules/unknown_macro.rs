@@ -25,6 +25,7 @@ rule! {
         code: "ML902",
         name: "unknown-macro",
         severity: Info,
+        summary: "A Jinja macro called but defined nowhere (noted once per run)",
     }
 }
 

@@ -32,6 +32,7 @@ rule! {
         code: "ML020",
         name: "unused-suppression",
         severity: Warning,
+        summary: "A suppression comment that silences nothing",
     }
 }
 
