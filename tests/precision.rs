@@ -3545,12 +3545,12 @@ fn a_query_pinned_to_a_dashboards_parameter_is_still_compared() {
     ]);
 }
 
-/// A crypto analytics warehouse's 25 protocol models pass `dau` through
-/// from an upstream model, where it is a grouping key (`daily_dau AS dau`,
-/// then `COALESCE(t.dau, 0) AS spot_dau`); its per-token models sum the
-/// pools' DAU. What the stored column holds is upstream, where lineage does
-/// not reach: nothing to differ from. Reports that all compute the figure
-/// still ground it.
+/// Reports that pass `dau` through from an upstream model, where it is a
+/// grouping key (`daily_dau AS dau`, then `COALESCE(t.dau, 0) AS
+/// spot_dau`), show no computation: a per-token model that sums the pools'
+/// DAU has nothing to differ from, since what the stored column holds is
+/// upstream, where lineage does not reach. Reports that all compute the
+/// figure still ground it.
 #[test]
 fn a_way_that_only_reads_a_stored_column_grounds_no_drift() {
     let upstream = "with daily as (select date, count(distinct sender) as daily_dau from {{ ref('raw_swaps') }} group by 1)\nselect date, pool, token_sold, token_bought, daily_dau, count(distinct sender) as pool_dau\nfrom {{ ref('raw_swaps') }} inner join daily using (date)\ngroup by 1, 2, 3, 4, 5\n";
