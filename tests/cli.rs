@@ -1641,6 +1641,14 @@ fn registry_files_are_read_bounded_and_errors_say_why() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("not UTF-8"), "{stderr}");
     assert!(!stderr.contains("pass an existing file"), "{stderr}");
+    // A report given as the registry.
+    let output = check_with_registry(dir.path(), &dir.path().join("a.sql"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a.sql holds SQL, not a registry"),
+        "{stderr}"
+    );
     if std::path::Path::new("/dev/zero").exists() {
         let output = metriclint()
             .args(["check", dir.path().to_str().unwrap(), "--isolated"])

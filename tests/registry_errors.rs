@@ -441,11 +441,27 @@ fn an_alias_bomb_is_reported_at_its_first_alias() {
 
 #[test]
 fn a_registry_that_is_no_mapping_says_what_a_registry_is() {
-    let (message, _, _, _) = only_issue("select sum(clicks) from t\n");
+    let (message, _, _, _) = only_issue("just some words\n");
     assert!(
         message.starts_with("the registry must be a YAML mapping with `version: 1` and `metrics:`"),
         "{message}"
     );
+    // A report given where the registry goes says so, whatever its YAML.
+    for sql in [
+        "select sum(clicks) from t\n",
+        "-- daily CTR\nWITH d AS (SELECT 1 AS x)\nSELECT x FROM d\n",
+    ] {
+        let (message, _, _, help) = only_issue(sql);
+        assert!(message.ends_with("holds SQL, not a registry"), "{message}");
+        assert!(
+            help.is_some_and(|h| h.contains("the SQL reports to check are the PATHS")),
+            "{sql}"
+        );
+    }
+    // Near miss: a key that begins like a statement is YAML.
+    assert!(issues("selection: 1\n")
+        .iter()
+        .all(|i| !i.message.contains("holds SQL")));
 }
 
 #[test]

@@ -167,6 +167,28 @@ pub fn load_builtin(name: &str) -> Result<Registry, RegistryError> {
     loader.finish()
 }
 
+/// Whether a file given as a registry is SQL: named `.sql`, or opening
+/// (after comments) with a statement's first word, where YAML would have a
+/// key.
+fn holds_sql(path: &str, text: &str) -> bool {
+    if path.to_lowercase().ends_with(".sql") {
+        return true;
+    }
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--") && !l.starts_with('#'))
+        .unwrap_or_default();
+    let word: String = first
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_lowercase();
+    let after = first[word.len()..].chars().next();
+    matches!(word.as_str(), "select" | "with" | "create" | "insert")
+        && after.is_none_or(char::is_whitespace)
+}
+
 fn suggestion(word: &str, candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
@@ -360,6 +382,17 @@ impl Loader {
             return;
         }
 
+        // A report given where a registry goes (`--registry models/x.sql`).
+        if holds_sql(&self.docs[doc].path, &text) {
+            self.issue(
+                doc,
+                None,
+                format!("{} holds SQL, not a registry", self.docs[doc].path),
+                "here",
+                Some("--registry takes a YAML registry (`version: 1` and `metrics:`) or a dbt Semantic Layer file; the SQL reports to check are the PATHS".to_string()),
+            );
+            return;
+        }
         // dbt Semantic Layer YAML is a registry too.
         if let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
             if super::semantic::is_semantic(&value) {
