@@ -1126,6 +1126,21 @@ fn beyond_the_pack(
             metric.name
         ));
     }
+    // The seller's side of a buyer's rate: a publisher's `cpm` of revenue
+    // (the pack's `ecpm`) is its CPM; which side a repository reports is
+    // its own.
+    let as_the_buyer = found.clone().rewrite(&mut |e| match e {
+        Expr::Column(c) if c == "revenue" || c.ends_with(".revenue") => {
+            Expr::Column(c.replace("revenue", "spend"))
+        }
+        other => other,
+    });
+    if formula && as_the_buyer != *found && as_the_buyer == metric.agreed {
+        return Some(format!(
+            "`{found}` is {}'s seller side (revenue where the pack has spend): which side a repository reports is its own",
+            metric.name
+        ));
+    }
     if !formula {
         return None;
     }

@@ -3591,3 +3591,33 @@ fn a_way_that_only_reads_a_stored_column_grounds_no_drift() {
         "near miss: computed in most reports, rows counted in one"
     );
 }
+
+/// A publisher's floor-price monitoring computes `cpm` from its revenue: the
+/// seller side of the buyer's CPM (the pack's `ecpm`). Under the built-in
+/// pack, which side a repository reports is its own; another denominator
+/// is still found, and a team registry that says spend still rules.
+#[test]
+fn a_sellers_cpm_of_revenue_is_its_side_under_the_pack() {
+    let revenue_cpm = "select ad_unit, sum(revenue) * 1000 / nullif(sum(impressions), 0) as cpm from floors_ad_unit_base group by 1\n";
+    expect(&[
+        (
+            "a publisher's CPM of revenue",
+            &[("floors.sql", revenue_cpm)],
+            &[],
+        ),
+        (
+            "near miss: revenue per thousand clicks",
+            &[(
+                "floors.sql",
+                "select ad_unit, sum(revenue) * 1000 / nullif(sum(clicks), 0) as cpm from floors_ad_unit_base group by 1\n",
+            )],
+            &[("floors.sql", "ML001")],
+        ),
+    ]);
+    let registry = "version: 1\nmetrics:\n  - name: cpm\n    unit: currency\n    sql: SUM(spend) * 1000 / NULLIF(SUM(impressions), 0)\n";
+    let team = concise(
+        &[("floors.sql", revenue_cpm), ("metrics.yaml", registry)],
+        &["--registry", "metrics.yaml"],
+    );
+    assert!(team.contains("floors.sql:1:17: ML001 cpm"), "{team}");
+}
