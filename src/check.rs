@@ -1837,6 +1837,7 @@ fn judged_site(
         // whether or not the model is among the files checked.
         reads_a_model: site.sources.len() > site.source_tables.len()
             || (dbt_model && site.reads.iter().any(|r| !r.contains('.'))),
+        written: site.written.as_ref(),
     };
     let verdict = judge(computation, metric, registry);
     let kinds = verdict.kinds();

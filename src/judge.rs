@@ -101,6 +101,9 @@ pub struct Computation<'a> {
     /// Whether it reads a model of the dbt project (not only tables the
     /// project does not build).
     pub reads_a_model: bool,
+    /// The computation as the report writes it at its own stage (the
+    /// models it reads left unresolved), where that differs from `expr`.
+    pub written: Option<&'a Expr>,
 }
 
 /// A computation without its report's slice (WHERE conditions) and with
@@ -795,6 +798,7 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
                 expr: &in_vocabulary,
                 sources: site.sources,
                 reads_a_model: site.reads_a_model,
+                written: site.written,
             }
         }
         None => site,
@@ -908,7 +912,7 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
         ));
     }
     if registry.judges_as_pack(metric) {
-        if let Some(why) = beyond_the_pack(&differences, &found, metric, registry) {
+        if let Some(why) = beyond_the_pack(&differences, &found, site.written, metric, registry) {
             return Verdict::Unknown(why);
         }
     }
@@ -1111,6 +1115,7 @@ fn differs_in_column_names_only(found: &Expr, expected: &Expr) -> bool {
 fn beyond_the_pack(
     differences: &[Difference],
     found: &Expr,
+    written: Option<&Expr>,
     metric: &Metric,
     registry: &Registry,
 ) -> Option<String> {
@@ -1135,7 +1140,14 @@ fn beyond_the_pack(
         }
         other => other,
     });
-    if formula && as_the_buyer != *found && as_the_buyer == metric.agreed {
+    // Only where the report writes revenue itself: a staging model's
+    // `revenue AS spend` is revenue passed off as spend.
+    let writes_revenue = written
+        .unwrap_or(found)
+        .columns()
+        .iter()
+        .any(|c| c == "revenue" || c.ends_with(".revenue"));
+    if formula && writes_revenue && as_the_buyer != *found && as_the_buyer == metric.agreed {
         return Some(format!(
             "`{found}` is {}'s seller side (revenue where the pack has spend): which side a repository reports is its own",
             metric.name

@@ -583,6 +583,7 @@ fn fixture_lineage_sites_are_judged_equivalent() {
                     expr: &site.computation,
                     sources: &site.sources,
                     reads_a_model: site.sources.len() > site.source_tables.len(),
+                    written: site.written.as_ref(),
                 },
                 metric,
                 &registry,
