@@ -650,10 +650,15 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
         .map(|m| m.name.clone())
         .unwrap_or_else(|| registry.vocabulary().group_name(asked, false));
     let additive_name = registry.vocabulary().group_name(asked, true);
-    let matching: Vec<&inventory::Entry> = entries
-        .iter()
-        .filter(|e| e.name == wanted || (metric.is_none() && e.name == additive_name))
-        .collect();
+    // The name as asked wins; its additive grouping only when nothing
+    // else is named so (`weekly_active_users` is not `active_users`).
+    let named = |name: &str| -> Vec<&inventory::Entry> {
+        entries.iter().filter(|e| e.name == name).collect()
+    };
+    let mut matching = named(&wanted);
+    if matching.is_empty() && metric.is_none() {
+        matching = named(&additive_name);
+    }
     if metric.is_none() && matching.is_empty() {
         let mut known: Vec<&str> = registry.metrics().iter().map(|m| m.name.as_str()).collect();
         known.extend(entries.iter().map(|e| e.name.as_str()));

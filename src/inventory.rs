@@ -44,6 +44,14 @@ pub struct Variant {
     pub matches_agreement: Option<bool>,
     /// For a registered metric that differs: what judging said (code, message).
     pub finding: Option<(String, String)>,
+    /// The rows every site of the variant keeps (their WHERE's conditions,
+    /// printed and joined by `and`), where they share some: what sets two
+    /// variants of one printed form apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice: Option<String>,
+    /// Whether every site keeps the same rows (`slice`, or all of them).
+    #[serde(skip)]
+    pub one_slice: bool,
     pub sites: Vec<SiteRef>,
 }
 
@@ -144,12 +152,25 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
         };
         // A site that differs only in its filter has the same form without
         // its slice; the verdict keeps it a variant of its own.
+        let slice = (!site.slice.is_empty()).then(|| {
+            site.slice
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        });
         match entry
             .variants
             .iter_mut()
             .find(|v| v.form == form && v.matches_agreement == matches_agreement)
         {
-            Some(variant) => variant.sites.push(site_ref),
+            Some(variant) => {
+                if variant.slice != slice {
+                    variant.slice = None;
+                    variant.one_slice = false;
+                }
+                variant.sites.push(site_ref);
+            }
             None => entry.variants.push(Variant {
                 form,
                 matches_agreement,
@@ -158,6 +179,8 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
                     .as_deref()
                     .filter(|(code, _)| *code != "ML011")
                     .map(|(code, message)| (code.to_string(), message.clone())),
+                slice,
+                one_slice: true,
                 sites: vec![site_ref],
             }),
         }

@@ -643,3 +643,68 @@ fn init_from_a_missing_dbt_file_says_which_flag_wants_it() {
     assert!(stderr.contains("--from-dbt"), "{stderr}");
     assert!(!stderr.contains("--registry"), "{stderr}");
 }
+
+/// `metrics` and `explain` count alike: for every metric of the fixtures,
+/// `explain NAME` tells the sites and variants `metrics` lists (a name with
+/// a grain word, `weekly_active_users`, is not `active_users`), and no two
+/// of its variants print alike (those that differ only in the rows they
+/// keep say which rows).
+#[test]
+fn metrics_and_explain_agree_on_every_metric() {
+    for (fixture, registry) in [
+        ("fixtures/drift", None),
+        ("fixtures/adtech", None),
+        ("fixtures/adtech", Some("fixtures/adtech/metrics.yaml")),
+    ] {
+        let mut args = vec!["metrics", fixture, "--format", "json"];
+        if let Some(registry) = registry {
+            args.extend(["--registry", registry]);
+        }
+        let (_, text) = run(&args);
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let metrics = doc["metrics"].as_array().unwrap();
+        assert!(!metrics.is_empty(), "{fixture}");
+        for metric in metrics {
+            let name = metric["name"].as_str().unwrap();
+            let sites = metric["sites"].as_u64().unwrap();
+            let variants = metric["variants"].as_array().unwrap().len();
+            let mut args = vec!["explain", name, fixture];
+            if let Some(registry) = registry {
+                args.extend(["--registry", registry]);
+            }
+            let (code, explained) = run(&args);
+            assert_eq!(code, 0, "{fixture} {name}");
+            let site_word = if sites == 1 { "site" } else { "sites" };
+            let variant_word = if variants == 1 { "variant" } else { "variants" };
+            assert!(
+                explained.contains(&format!(
+                    "{sites} {site_word} in the checked reports, {variants} {variant_word}:"
+                )),
+                "{fixture} {name}: metrics lists {sites} sites, {variants} variants\n{explained}"
+            );
+            let headings: Vec<String> = explained
+                .lines()
+                .filter(|l| {
+                    l.starts_with("  ✓ ")
+                        || l.starts_with("  ✗ ")
+                        || l.starts_with("  • ")
+                        || l.starts_with("  ? ")
+                })
+                // The form and rows, without the mark: a ✓ and a ✗ variant
+                // of one printed form must say how they differ.
+                .map(|l| {
+                    let heading = l.split("  (").next().unwrap_or(l);
+                    heading.chars().skip(4).collect::<String>()
+                })
+                .collect();
+            let mut unique = headings.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                headings.len(),
+                "{fixture} {name}\n{explained}"
+            );
+        }
+    }
+}

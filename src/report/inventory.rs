@@ -233,9 +233,17 @@ pub fn explain(name: &str, metric: Option<&Metric>, entries: &[&Entry]) -> Strin
                 (None, _) if metric.is_some() => ("?", "cannot be compared for sure".to_string()),
                 (None, _) => ("•", "no agreement yet".to_string()),
             };
+            // Two variants that print alike differ in the rows they keep.
+            let alike = entry.variants.iter().filter(|o| o.form == v.form).count() > 1;
+            let rows = match (&v.slice, alike, v.one_slice) {
+                (_, false, _) => String::new(),
+                (Some(slice), true, _) => format!(" over rows where {slice}"),
+                (None, true, true) => " over all its rows".to_string(),
+                (None, true, false) => " over each report's own rows".to_string(),
+            };
             let _ = writeln!(
                 out,
-                "\n  {mark} {}  ({note}; {})",
+                "\n  {mark} {}{rows}  ({note}; {})",
                 v.form,
                 plural(v.sites.len(), "site", "sites")
             );
