@@ -256,30 +256,62 @@ impl Suppressions {
         (kept, silenced)
     }
 
+    /// How the range a `disable` (the directive at `start`) opens ends:
+    /// `Some(Some(enable))` at the next `enable` naming its very codes,
+    /// `Some(None)` at the end of the file; `None` when another range of
+    /// any of its codes is opened or closed first (they are tangled).
+    fn range_end(&self, start: usize) -> Option<Option<&Directive>> {
+        let disable = &self.directives[start];
+        let touches =
+            |d: &Directive| d.codes.is_empty() || d.codes.iter().any(|c| disable.codes.contains(c));
+        for d in &self.directives[start + 1..] {
+            match d.kind {
+                Kind::Enable if d.codes == disable.codes => return Some(Some(d)),
+                Kind::Enable | Kind::Disable if touches(d) => return None,
+                _ => {}
+            }
+        }
+        Some(None)
+    }
+
     /// ML020 for every suppression that silenced nothing.
     pub fn unused(&self, path: &str) -> Vec<Finding> {
         self.directives
             .iter()
-            .filter(|d| !d.used && d.ours && d.kind != Kind::Enable)
-            .map(|d| {
+            .enumerate()
+            .filter(|(_, d)| !d.used && d.ours && d.kind != Kind::Enable)
+            .map(|(index, d)| {
                 let what = match d.kind {
                     Kind::Line => "noqa",
                     Kind::Disable => "disable",
                     Kind::File => "disable-file",
                     Kind::Enable => "enable",
                 };
-                // A range's end (`enable`) goes with its start; a comment
-                // that names another tool's codes too is theirs as well; a
-                // suppression of every rule or of cross-report drift may be
-                // unused only because this run saw some reports: none is
-                // removed.
-                let removal = d.removal.clone().filter(|_| {
-                    d.kind != Kind::Disable
-                        && !d.shared
-                        && !d.codes.is_empty()
-                        && !d.codes.iter().any(|c| c == "ML010")
-                });
-                UnusedSuppression::finding(path, d.range, what, &d.written, removal)
+                // A comment that names another tool's codes too is theirs
+                // as well; a suppression of every rule or of cross-report
+                // drift may be unused only because this run saw some
+                // reports: none is removed. A range goes with its end
+                // (`enable`), removed together, or not at all.
+                let removable = |d: &Directive| {
+                    !d.shared && !d.codes.is_empty() && !d.codes.iter().any(|c| c == "ML010")
+                };
+                let mut removals: Vec<(Range, String)> = d
+                    .removal
+                    .clone()
+                    .filter(|_| removable(d))
+                    .into_iter()
+                    .collect();
+                if d.kind == Kind::Disable {
+                    match self.range_end(index) {
+                        // Open to the end of the file: the comment alone.
+                        Some(None) => {}
+                        Some(Some(end)) if removable(end) && end.removal.is_some() => {
+                            removals.extend(end.removal.clone());
+                        }
+                        _ => removals.clear(),
+                    }
+                }
+                UnusedSuppression::finding(path, d.range, what, &d.written, removals)
             })
             .collect()
     }
@@ -344,7 +376,7 @@ mod tests {
             },
             "noqa",
             "",
-            None,
+            Vec::new(),
         );
         let mut late = after.clone();
         late.code = "ML010";

@@ -282,3 +282,38 @@ fn a_left_out_filter_is_put_in_with_unsafe_fixes() {
         "select campaign_id, sum(CASE WHEN is_test = false THEN clicks END) / nullif(sum(CASE WHEN is_test = false THEN impressions END), 0) as ctr from ads group by 1\n"
     );
 }
+
+/// An unused `disable` range goes with its `enable`, both comments at once,
+/// or alone where it runs to the end of the file; ranges tangled with
+/// another range of their codes, and ranges that silence something, stay.
+#[test]
+fn an_unused_range_is_removed_with_its_end() {
+    let quiet = "select sum(clicks) / nullif(sum(impressions), 0) as ctr from ads;\n";
+    let cases: &[(&str, String, String)] = &[
+        (
+            "a pair",
+            format!("-- metriclint: disable=ML001\n{quiet}-- metriclint: enable=ML001\n{quiet}"),
+            format!("{quiet}{quiet}"),
+        ),
+        (
+            "open to the end of the file",
+            format!("{quiet}-- metriclint: disable=ML004\n{quiet}"),
+            format!("{quiet}{quiet}"),
+        ),
+        (
+            "near miss: tangled with another range of its code",
+            format!("-- metriclint: disable=ML001\n{quiet}-- metriclint: disable=ML001,ML004\n{quiet}-- metriclint: enable=ML001\n"),
+            format!("-- metriclint: disable=ML001\n{quiet}-- metriclint: disable=ML001,ML004\n{quiet}-- metriclint: enable=ML001\n"),
+        ),
+        (
+            "near miss: a range that silences a finding",
+            format!("-- metriclint: disable=ML004\nselect 100 * sum(clicks) / sum(impressions) as ctr from ads;\n-- metriclint: enable=ML004\n{quiet}"),
+            format!("-- metriclint: disable=ML004\nselect 100 * sum(clicks) / sum(impressions) as ctr from ads;\n-- metriclint: enable=ML004\n{quiet}"),
+        ),
+    ];
+    for (what, before, after) in cases {
+        let dir = common::repository(&[("report.sql", before)]);
+        metriclint(dir.path(), &["check", ".", "--isolated", "--fix"]);
+        assert_eq!(&read(dir.path(), "report.sql"), after, "{what}");
+    }
+}

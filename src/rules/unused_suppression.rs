@@ -44,7 +44,7 @@ impl UnusedSuppression {
         range: Range,
         kind: &str,
         codes: &str,
-        removal: Option<(Range, String)>,
+        removals: Vec<(Range, String)>,
     ) -> Finding {
         let info = Self::INFO;
         let named = if codes.is_empty() {
@@ -55,13 +55,16 @@ impl UnusedSuppression {
         Finding {
             help: Some("remove the comment".to_string()),
             label: Some("unused".to_string()),
-            fix: removal.map(|(range, old)| crate::fix::Fix {
+            fix: (!removals.is_empty()).then(|| crate::fix::Fix {
                 title: "remove the unused suppression".to_string(),
-                edits: vec![crate::fix::Edit {
-                    range,
-                    old,
-                    new: String::new(),
-                }],
+                edits: removals
+                    .into_iter()
+                    .map(|(range, old)| crate::fix::Edit {
+                        range,
+                        old,
+                        new: String::new(),
+                    })
+                    .collect(),
                 renames: false,
                 changes_the_figure: false,
             }),
