@@ -1509,6 +1509,12 @@ fn keep_sites(
                     code if code == RatioAggregationMismatch::INFO.code => {
                         crate::fix::ratio_of_totals(text, site.range)
                     }
+                    // With no filter agreed that the formula would leave out.
+                    code if code == DefinitionMismatch::INFO.code && metric.filter.is_empty() => {
+                        agreed_sql(metric).and_then(|sql| {
+                            crate::fix::agreed_formula(text, site.range, &sql, site.over_a_join)
+                        })
+                    }
                     // Its own rule's (ML011's rename).
                     _ => f.fix.take(),
                 };
@@ -1709,6 +1715,44 @@ fn currency_findings(path: &str, extracted: &[crate::extract::Site]) -> Vec<Find
 /// compared within their project only.
 /// Marks a file's sites with its dbt project, and whether its folder says
 /// it is retired.
+/// A metric's agreed computation as SQL to write in a report: its body
+/// where that is plain SQL, else (a body of `metric('…')` references, a
+/// numerator and a denominator) its canonical form written out, a ratio
+/// guarded by `NULLIF`. `None` where a part aggregates with a filter or
+/// is no plain aggregate.
+fn agreed_sql(metric: &crate::registry::Metric) -> Option<String> {
+    // A body that aggregates (`SUM(clicks) / NULLIF(SUM(impressions), 0)`),
+    // not one of metrics by name (`metric('spend') / …`, `wins / bids`).
+    let body = metric.body_text.trim();
+    let lower = body.to_lowercase();
+    let aggregates = ["sum(", "count(", "avg(", "min(", "max("]
+        .iter()
+        .any(|f| lower.replace(' ', "").contains(f));
+    if aggregates && !lower.contains("metric(") {
+        return Some(body.to_string());
+    }
+    let (scale, numerator, denominator) = metric.agreed.as_ratio();
+    let plain = |e: &crate::canon::Expr| {
+        let printed = e.to_string();
+        let printed = match e {
+            crate::canon::Expr::Sum(_) => format!("({printed})"),
+            _ => printed,
+        };
+        (e.has_aggregate() && !printed.contains("filter (") && !printed.contains('…'))
+            .then_some(printed)
+    };
+    let numerator = plain(&numerator)?;
+    let scaled = if scale == Number::ONE {
+        numerator
+    } else {
+        format!("{numerator} * {scale}")
+    };
+    match denominator {
+        crate::canon::Expr::Number(n) if n == Number::ONE => Some(scaled),
+        denominator => Some(format!("{scaled} / NULLIF({}, 0)", plain(&denominator)?)),
+    }
+}
+
 fn mark_report(
     sites: &mut [MetricSite],
     file: &Path,

@@ -439,6 +439,74 @@ pub fn filtered(text: &str, range: Range, filter: &str) -> Option<Fix> {
     })
 }
 
+/// The fix of a figure written at `range` of `text` that computes its
+/// metric another way: the registry's own SQL (`body`) in its place, its
+/// columns named as the report names them (each qualified by the one
+/// table alias the figure uses, if it uses one). `None` where the body
+/// reads other metrics (`metric('spend')`), the figure mixes aliases, or
+/// it reads a join (`over_a_join`) with no alias to say which side.
+pub fn agreed_formula(text: &str, range: Range, body: &str, over_a_join: bool) -> Option<Fix> {
+    use sqlparser::ast::{Expr as AstExpr, Ident, Visit, VisitMut, Visitor, VisitorMut};
+    use std::ops::ControlFlow;
+    let written = written_at(text, range)?;
+    if body.to_lowercase().contains("metric(") {
+        return None;
+    }
+    let dialect = sqlparser::dialect::GenericDialect {};
+    let parse = |sql: &str| {
+        sqlparser::parser::Parser::new(&dialect)
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_expr())
+            .ok()
+    };
+    let found = parse(written)?;
+    let mut agreed = parse(body.trim())?;
+    // The table aliases the figure qualifies its columns with.
+    struct Qualifiers(std::collections::BTreeSet<String>, bool);
+    impl Visitor for Qualifiers {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &AstExpr) -> ControlFlow<()> {
+            match expr {
+                AstExpr::CompoundIdentifier(parts) if parts.len() == 2 => {
+                    self.0.insert(parts[0].value.clone());
+                }
+                AstExpr::CompoundIdentifier(_) => self.1 = true,
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut qualifiers = Qualifiers(Default::default(), false);
+    let _ = Visit::visit(&found, &mut qualifiers);
+    if qualifiers.1 || qualifiers.0.len() > 1 || (over_a_join && qualifiers.0.is_empty()) {
+        return None;
+    }
+    if let Some(alias) = qualifiers.0.into_iter().next() {
+        struct Qualify(String);
+        impl VisitorMut for Qualify {
+            type Break = ();
+            fn post_visit_expr(&mut self, expr: &mut AstExpr) -> ControlFlow<()> {
+                if let AstExpr::Identifier(column) = expr {
+                    *expr = AstExpr::CompoundIdentifier(vec![Ident::new(&self.0), column.clone()]);
+                }
+                ControlFlow::Continue(())
+            }
+        }
+        let _ = VisitMut::visit(&mut agreed, &mut Qualify(alias));
+    }
+    let new = agreed.to_string();
+    (new != written).then(|| Fix {
+        title: format!("write the agreed formula, {}", body.trim()),
+        edits: vec![Edit {
+            range,
+            old: written.to_string(),
+            new,
+        }],
+        renames: false,
+        changes_the_figure: true,
+    })
+}
+
 /// Whether the fixes of `file`, written, did what they are for: the
 /// findings they fixed are gone from `after` (the check of the fixed
 /// files) and the file parses no worse than in `before`.

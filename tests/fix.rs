@@ -317,3 +317,61 @@ fn an_unused_range_is_removed_with_its_end() {
         assert_eq!(&read(dir.path(), "report.sql"), after, "{what}");
     }
 }
+
+/// ML001's unsafe fix writes the agreed formula in the figure's place, its
+/// columns qualified as the figure qualifies its own, a ratio guarded by
+/// `NULLIF`; only with `--unsafe-fixes`, and never where the columns would
+/// be ambiguous (a join read through unqualified names) or where the agreed
+/// filter would be left out.
+#[test]
+fn the_agreed_formula_replaces_another_only_when_asked() {
+    let registry = "version: 1\nmetrics:\n  - name: margin\n    unit: fraction\n    sql: (SUM(revenue) - SUM(publisher_payout)) / NULLIF(SUM(revenue), 0)\n  - name: ctr\n    unit: fraction\n    filter: is_test = false\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "qualified by the figure's alias",
+            "select e.advertiser_id,\n  div0(sum(e.revenue) - sum(e.spend), sum(e.revenue)) as margin\nfrom fct e join dim d on d.id = e.advertiser_id\ngroup by 1\n",
+            "select e.advertiser_id,\n  (SUM(e.revenue) - SUM(e.publisher_payout)) / NULLIF(SUM(e.revenue), 0) as margin\nfrom fct e join dim d on d.id = e.advertiser_id\ngroup by 1\n",
+        ),
+        (
+            "one relation, unqualified",
+            "select sum(revenue - spend) / sum(revenue) as margin from fct\n",
+            "select (SUM(revenue) - SUM(publisher_payout)) / NULLIF(SUM(revenue), 0) as margin from fct\n",
+        ),
+        (
+            "near miss: unqualified over a join",
+            "select sum(revenue - spend) / sum(revenue) as margin from fct join dim using (id)\n",
+            "select sum(revenue - spend) / sum(revenue) as margin from fct join dim using (id)\n",
+        ),
+        (
+            "near miss: an agreed filter the formula would leave out",
+            "select sum(clicks) / count(*) as ctr from fct where is_test = false\n",
+            "select sum(clicks) / count(*) as ctr from fct where is_test = false\n",
+        ),
+    ];
+    for (what, before, after) in cases {
+        let dir = common::repository(&[("report.sql", before), ("metrics.yaml", registry)]);
+        let args = [
+            "check",
+            "report.sql",
+            "--isolated",
+            "--registry",
+            "metrics.yaml",
+            "--fix",
+        ];
+        // Safe fixes alone leave the figure as it is.
+        metriclint(dir.path(), &args);
+        assert_eq!(
+            &read(dir.path(), "report.sql"),
+            before,
+            "{what}: --fix alone"
+        );
+        let mut unsafe_args = args.to_vec();
+        unsafe_args.push("--unsafe-fixes");
+        let (_, stdout, stderr) = metriclint(dir.path(), &unsafe_args);
+        assert_eq!(
+            &read(dir.path(), "report.sql"),
+            after,
+            "{what}\n{stdout}{stderr}"
+        );
+    }
+}
