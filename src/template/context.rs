@@ -20,6 +20,8 @@ impl Object for PythonModules {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         Some(match key.as_str()? {
             "re" => super::python_re::PythonRe::value(),
+            "datetime" => super::python_datetime::PythonDatetime::value(),
+            "itertools" => super::python_itertools::PythonItertools::value(),
             other => Placeholder::builtin(&format!("modules.{other}")),
         })
     }

@@ -29,6 +29,8 @@ mod environment;
 mod macros;
 mod missing_macros;
 mod placeholder;
+mod python_datetime;
+mod python_itertools;
 mod python_re;
 mod relation;
 mod scan;

@@ -984,11 +984,83 @@ fn modules_re_is_pythons_re() {
     }
     // A pattern re cannot read is an error, as in dbt.
     assert!(render("{{ modules.re.sub('(', '', 'x') }}", Dialect::Generic, None).is_err());
-    // The other modules stay stand-ins.
+    // Other modules stay stand-ins.
     assert_eq!(
-        rendered("{{ modules.datetime.date.today() }}"),
-        "__jinja_modules_datetime_date_today"
+        rendered("{{ modules.pytz.timezone('UTC') }}"),
+        "__jinja_modules_pytz_timezone"
     );
+}
+
+/// `modules.datetime` as Python's `datetime`: values built, read, written
+/// with `strftime` and `isoformat`, parsed with `strptime` and
+/// `fromisoformat`; today's date is the clock's. Arithmetic on dates is
+/// no Jinja the engine runs: an error, as dbt would not report.
+#[test]
+fn modules_datetime_is_pythons_datetime() {
+    let rendered = |t: &str| render(t, Dialect::Generic, None).unwrap().text;
+    let cases = [
+        (
+            "{% set d = modules.datetime.datetime(2024, 1, 31, 8, 5) %}{{ d }}|{{ d.strftime('%Y%m%d %H:%M') }}|{{ d.isoformat() }}|{{ d.year }}-{{ d.month }}|{{ d.date() }}",
+            "2024-01-31 08:05:00|20240131 08:05|2024-01-31T08:05:00|2024-1|2024-01-31",
+        ),
+        (
+            "{% set d = modules.datetime.date(2024, 2, 29) %}{{ d }} {{ d.weekday() }} {{ d.isoweekday() }} {{ d.replace(day=1) }} {{ d.strftime('%b %d, %Y') }}",
+            "2024-02-29 3 4 2024-02-01 Feb 29, 2024",
+        ),
+        (
+            "{{ modules.datetime.datetime.strptime('2024-03-05', '%Y-%m-%d') }} {{ modules.datetime.datetime.fromisoformat('2024-03-05T10:30:00') }} {{ modules.datetime.date.fromisoformat('2024-03-05') }}",
+            "2024-03-05 00:00:00 2024-03-05 10:30:00 2024-03-05",
+        ),
+        (
+            "{{ modules.datetime.timedelta(days=7) }}|{{ modules.datetime.timedelta(hours=25, seconds=4) }}|{{ modules.datetime.timedelta(days=-1).days }}|{{ modules.datetime.timedelta(minutes=2).total_seconds() }}",
+            "7 days, 0:00:00|1 day, 1:00:04|-1|120.0",
+        ),
+        (
+            "{{ modules.datetime.datetime(2024, 1, 1, 0, 0, 0, 5).strftime('%S.%f') }}",
+            "00.000005",
+        ),
+    ];
+    for (template, expected) in cases {
+        assert_eq!(rendered(template), expected, "{template}");
+    }
+    // Today is the clock's: a date of ten characters, this year's or later.
+    let today = rendered(
+        "{{ modules.datetime.date.today() }}|{{ modules.datetime.datetime.now().strftime('%Y') }}",
+    );
+    let (date, year) = today.split_once('|').unwrap();
+    assert_eq!(date.len(), 10, "{today}");
+    assert!(year.parse::<i32>().unwrap() >= 2024, "{today}");
+    // Errors Python raises are errors here.
+    for bad in [
+        "{{ modules.datetime.date(2023, 2, 29) }}",
+        "{{ modules.datetime.datetime.strptime('x', '%Y') }}",
+        "{{ modules.datetime.date.today() - modules.datetime.timedelta(days=1) }}",
+    ] {
+        assert!(render(bad, Dialect::Generic, None).is_err(), "{bad}");
+    }
+}
+
+/// `modules.itertools`: `product`, `chain`, `combinations` and
+/// `permutations` in Python's order.
+#[test]
+fn modules_itertools_is_pythons_itertools() {
+    let rendered = |t: &str| render(t, Dialect::Generic, None).unwrap().text;
+    let joined = |call: &str| {
+        format!("{{% for t in modules.itertools.{call} %}}{{{{ t | join('') }}}} {{% endfor %}}")
+    };
+    let cases = [
+        (joined("product(['a', 'b'], [1, 2])"), "a1 a2 b1 b2 "),
+        (joined("product([0, 1], repeat=2)"), "00 01 10 11 "),
+        (joined("combinations('abc', 2)"), "ab ac bc "),
+        (joined("permutations('ab')"), "ab ba "),
+        (
+            "{{ modules.itertools.chain([1, 2], [3]) | join(',') }}".to_string(),
+            "1,2,3",
+        ),
+    ];
+    for (template, expected) in cases {
+        assert_eq!(rendered(&template), expected, "{template}");
+    }
 }
 
 /// Jinja's filters as dbt's Jinja has them.
