@@ -708,3 +708,48 @@ fn metrics_and_explain_agree_on_every_metric() {
         }
     }
 }
+
+/// `init` keeps a filter most sites share out of a definition that not all
+/// of them share, and says so in a comment; and `explain --expr` tells two
+/// spellings of one computation from two computations.
+#[test]
+fn init_says_which_filter_it_left_out_and_explain_compares_expressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| std::fs::write(dir.path().join(path), text).unwrap();
+    for (file, day) in [("a.sql", "01"), ("b.sql", "02"), ("c.sql", "03")] {
+        write(
+            file,
+            &format!("select sum(clicks) / sum(impressions) as ctr from ads where day > '2024-{day}-01' and is_test = false"),
+        );
+    }
+    write(
+        "d.sql",
+        "select sum(clicks) / sum(impressions) as ctr from ads",
+    );
+    let (registry, out) = init_into(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&registry).unwrap();
+    assert!(
+        text.contains("# 3 of 4 sites filter on is_test = false"),
+        "{text}"
+    );
+
+    let (code, same) = run(&[
+        "explain",
+        "--expr",
+        "SUM(a)/NULLIF(SUM(b),0)",
+        "--expr",
+        "SAFE_DIVIDE(SUM(a), SUM(b))",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        same.contains("the same computation: both reduce to sum(a) / sum(b)"),
+        "{same}"
+    );
+    let (code, different) = run(&["explain", "--expr", "SUM(a)/SUM(b)", "--expr", "AVG(a/b)"]);
+    assert_eq!(code, 0);
+    assert!(
+        different.contains("different computations: the second averages per-row ratios"),
+        "{different}"
+    );
+}
