@@ -136,7 +136,12 @@ fn fix_file(
                 bom + index.offset(edit.range.end),
             );
             if before.get(start..end) != Some(edit.old.as_str()) {
-                why = Some("the file no longer holds the text the fix replaces".to_string());
+                let written = before.get(start..end).unwrap_or_default();
+                why = Some(if written.contains("{{") || written.contains("{%") {
+                    "the figure is written with Jinja (a macro or a variable), which a fix does not rewrite".to_string()
+                } else {
+                    "the file no longer holds the text the fix replaces".to_string()
+                });
                 break;
             }
             if fix.renames && occurs_elsewhere(before, &edit.old, Some(start)) {

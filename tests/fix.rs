@@ -113,6 +113,15 @@ fn in_a_jinja_model_only_what_the_user_wrote_is_fixed() {
         read(dir.path(), "models/generated.sql"),
         "select campaign_id,\n  {{ click_rate() }}\nfrom {{ ref('ads') }}\ngroup by 1\n"
     );
+    // A figure written with a variable is left, and the reason says so.
+    let templated = "select campaign_id, avg({{ var('clk', 'clicks') }} / impressions) as ctr\nfrom {{ ref('ads') }}\ngroup by 1\n";
+    std::fs::write(dir.path().join("models/var.sql"), templated).unwrap();
+    let (_, _, stderr) = metriclint(dir.path(), &["check", ".", "--fix", "--unsafe-fixes"]);
+    assert_eq!(read(dir.path(), "models/var.sql"), templated);
+    assert!(
+        stderr.contains("not fixed: models/var.sql:1: ML005: the figure is written with Jinja"),
+        "{stderr}"
+    );
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

@@ -213,12 +213,20 @@ pub fn read_bounded(path: &std::path::Path) -> std::io::Result<String> {
         )));
     }
     String::from_utf8(bytes).map_err(|e| {
+        // Where an editor shows it: the line and column of the first bad byte.
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let prefix = std::str::from_utf8(valid).unwrap_or_default();
+        let line = prefix.matches('\n').count() + 1;
+        let column = prefix
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!(
-                "it is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
+            format!("it is not UTF-8 text (invalid byte at line {line}, column {column})"),
         )
     })
 }
