@@ -482,3 +482,56 @@ fn sarif_points_only_at_files() {
         "{related}"
     );
 }
+
+/// Findings say which have a fix: in JSON a `fix` with its title and
+/// whether `--fix` applies it (`safe`) or only `--unsafe-fixes` does; in
+/// the human output a line under the summary. A finding with no fix has
+/// no `fix`.
+#[test]
+fn findings_say_which_have_a_fix() {
+    let (_, text, _) = run(&["check", "fixtures/adtech", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fixes = |applicability: &str| -> Vec<String> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["fix"]["applicability"] == applicability)
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["code"].as_str().unwrap(),
+                    f["fix"]["title"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert!(
+        fixes("safe").contains(&"ML011 rename `click_through_rate` to `ctr`".to_string()),
+        "{:?}",
+        fixes("safe")
+    );
+    assert!(
+        fixes("unsafe")
+            .iter()
+            .any(|f| f.starts_with("ML001 write the agreed formula")),
+        "{:?}",
+        fixes("unsafe")
+    );
+    let unfixable = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "ML010")
+        .expect("an ML010 finding");
+    assert!(unfixable.get("fix").is_none(), "{unfixable:#}");
+    let (_, human, _) = run(&["check", "fixtures/adtech"]);
+    let safe = fixes("safe").len();
+    let unsafe_ = fixes("unsafe").len();
+    assert!(
+        human.contains(&format!(
+            "{safe} findings have a fix: `--fix` applies them ({unsafe_} more with `--unsafe-fixes`"
+        )),
+        "{human}"
+    );
+}

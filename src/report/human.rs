@@ -94,7 +94,35 @@ pub fn render(
     let mut out = render_findings(findings, style, texts);
     out.push_str(&summary_line(summary, elapsed));
     out.push('\n');
+    out.push_str(&fixable_line(findings));
     out
+}
+
+/// "2 findings have a fix: `--fix` applies them (1 more with
+/// `--unsafe-fixes`)." Nothing when none has.
+pub fn fixable_line(findings: &[Finding]) -> String {
+    let safe = findings
+        .iter()
+        .filter(|f| f.fix.as_ref().is_some_and(|fix| !fix.changes_the_figure))
+        .count();
+    let unsafe_ = findings
+        .iter()
+        .filter(|f| f.fix.as_ref().is_some_and(|fix| fix.changes_the_figure))
+        .count();
+    match (safe, unsafe_) {
+        (0, 0) => String::new(),
+        (0, n) => format!(
+            "{} a fix that changes the figure to the agreed one: `--fix --unsafe-fixes` applies {}.\n",
+            if n == 1 { "1 finding has" } else { "These findings have" },
+            if n == 1 { "it".to_string() } else { format!("all {n}") }
+        ),
+        (s, 0) => format!("{}: `--fix` applies {}.\n", plural(s, "finding has a fix", "findings have a fix"), if s == 1 { "it" } else { "them" }),
+        (s, n) => format!(
+            "{}: `--fix` applies {} ({n} more with `--unsafe-fixes`, which change the figure to the agreed one).\n",
+            plural(s, "finding has a fix", "findings have a fix"),
+            if s == 1 { "it" } else { "them" }
+        ),
+    }
 }
 
 /// How many findings each rule gave, as a small table.

@@ -28,6 +28,16 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     expected: Option<&'a str>,
     related: &'a [Related],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+/// A finding's fix: what `--fix` (a safe one) or `--fix --unsafe-fixes`
+/// (one that changes the figure) would do.
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    title: &'a str,
+    applicability: &'static str,
 }
 
 /// The JSON document for a run, pretty-printed, newline-terminated.
@@ -50,6 +60,14 @@ pub fn render(findings: &[Finding], summary: Summary) -> String {
                 found: f.found.as_deref(),
                 expected: f.expected.as_deref(),
                 related: &f.related,
+                fix: f.fix.as_ref().map(|fix| JsonFix {
+                    title: &fix.title,
+                    applicability: if fix.changes_the_figure {
+                        "unsafe"
+                    } else {
+                        "safe"
+                    },
+                }),
             })
             .collect(),
         summary,
