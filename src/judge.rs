@@ -419,12 +419,27 @@ pub fn scale_difference(
     cp: &Counterpart,
 ) -> String {
     match unit {
-        Some(Unit::Fraction | Unit::Percent | Unit::PerMille) => format!(
-            "it is in {} where {} {}",
-            ratio_scale_words(found),
-            cp.says("reports"),
-            ratio_scale_words(expected)
-        ),
+        Some(unit @ (Unit::Fraction | Unit::Percent | Unit::PerMille)) => {
+            // In the unit's own terms: an agreed body that reads other
+            // metrics carries their constants (micros made currency),
+            // which its unit does not count.
+            let declared = match unit {
+                Unit::Fraction => Number::ONE,
+                Unit::Percent => Number::int(100),
+                _ => Number::int(1000),
+            };
+            let found_in_unit = expected
+                .recip()
+                .and_then(|r| found.mul(&r))
+                .and_then(|relative| relative.mul(&declared))
+                .unwrap_or_else(|| found.clone());
+            format!(
+                "it is in {} where {} {}",
+                ratio_scale_words(&found_in_unit),
+                cp.says("reports"),
+                ratio_scale_words(&declared)
+            )
+        }
         Some(Unit::Currency | Unit::CurrencyMicros)
             if [found, expected]
                 .iter()

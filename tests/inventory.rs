@@ -333,8 +333,10 @@ fn init_writes_percent_where_the_reports_compute_a_fraction_times_100() {
     metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
 }
 
-/// A definition the pack's own metrics cannot carry (its take rate divides
-/// revenue, a fraction) is left as a comment, and the registry loads.
+/// A definition with a constant factor (`revenue` as downloads times a
+/// value times 0.66) is written as the reports compute it, and the registry
+/// loads: the pack's take rate, which divides by revenue, is judged by the
+/// units of the metrics it reads, not by the constants of their bodies.
 #[test]
 fn init_never_writes_a_registry_that_does_not_load() {
     let dir = tempfile::tempdir().unwrap();
@@ -358,7 +360,8 @@ fn init_never_writes_a_registry_that_does_not_load() {
     assert_eq!(out.status.code(), Some(0));
     let text = std::fs::read_to_string(&registry).unwrap();
     assert!(
-        text.contains("# revenue: written as the reports compute it"),
+        text.contains("- name: revenue")
+            && text.contains("sql: 'sum(downloads) * avg(clv) * 0.66'"),
         "{text}"
     );
     assert!(text.contains("- name: ctr"), "{text}");

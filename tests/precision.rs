@@ -3621,3 +3621,29 @@ fn a_sellers_cpm_of_revenue_is_its_side_under_the_pack() {
     );
     assert!(team.contains("floors.sql:1:17: ML001 cpm"), "{team}");
 }
+
+/// A report of a composed metric at another scale is told in the metric's
+/// unit, not in the constants of the metrics it reads (`spend` in micros
+/// made currency by its own body).
+#[test]
+fn a_composed_metrics_scale_is_told_in_its_unit() {
+    let registry = "version: 1\nmetrics:\n  - name: spend\n    unit: currency\n    sql: SUM(spend_micros) / 1e6\n  - name: impressions\n    sql: SUM(impressions)\n  - name: cpm\n    unit: per_mille\n    sql: metric('spend') * 1000 / NULLIF(metric('impressions'), 0)\n";
+    let out = concise(
+        &[
+            ("metrics.yaml", registry),
+            (
+                "agreed.sql",
+                "select sum(spend_micros) / 1e6 * 1000 / sum(impressions) as cpm from t\n",
+            ),
+            (
+                "per_impression.sql",
+                "select sum(spend_micros) / 1e6 / sum(impressions) as cpm from t\n",
+            ),
+        ],
+        &["--registry", "metrics.yaml"],
+    );
+    assert_eq!(
+        out,
+        "per_impression.sql:1:8: ML004 cpm has the agreed formula at another scale: it is in a fraction where the registry reports per mille (×1000)\n"
+    );
+}

@@ -609,3 +609,55 @@ fn a_semantic_layer_split_across_files_reads_as_one() {
     // The metrics alone name measures nobody defines.
     assert!(load_files(&[metrics]).is_err());
 }
+
+/// A metric composed of metrics is judged by their units, not by the
+/// constants inside their bodies: `spend: SUM(spend_micros) / 1e6` (currency)
+/// read by a per-mille CPM that writes its own `* 1000`. Every unit of the
+/// parts read into every unit of the whole loads with the factor those units
+/// call for, and is refused with any other.
+#[test]
+fn composed_metrics_are_judged_by_the_units_they_compose() {
+    // (unit, body of the numerator, its scale by its unit)
+    let parts = [
+        ("currency", "SUM(spend_micros) / 1e6", 1.0),
+        ("fraction", "SUM(clicks) / NULLIF(SUM(impressions), 0)", 1.0),
+        (
+            "percent",
+            "SUM(clicks) * 100 / NULLIF(SUM(impressions), 0)",
+            100.0,
+        ),
+        (
+            "per_mille",
+            "SUM(clicks) * 1000 / NULLIF(SUM(impressions), 0)",
+            1000.0,
+        ),
+    ];
+    let wholes = [("fraction", 1.0), ("percent", 100.0), ("per_mille", 1000.0)];
+    for (part_unit, part_body, part_scale) in parts {
+        for (whole_unit, whole_scale) in wholes {
+            let factor: f64 = whole_scale / part_scale;
+            let registry = |factor: f64| {
+                format!(
+                    "version: 1\nmetrics:\n  - name: part\n    unit: {part_unit}\n    sql: {part_body}\n  - name: rows\n    sql: COUNT(*)\n  - name: whole\n    unit: {whole_unit}\n    sql: metric('part') * {factor} / NULLIF(metric('rows'), 0)\n"
+                )
+            };
+            let agreed = registry(factor);
+            assert!(
+                metriclint::registry::load_str("metrics.yaml", &agreed).is_ok(),
+                "{part_unit} into {whole_unit}:\n{agreed}"
+            );
+            let wrong = registry(factor * 10.0);
+            let message = issues(&wrong)
+                .iter()
+                .map(|i| i.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                message.contains(&format!(
+                    "`whole` has unit {whole_unit} but its body computes"
+                )),
+                "{part_unit} into {whole_unit}, a factor too many: {message}"
+            );
+        }
+    }
+}

@@ -1165,8 +1165,16 @@ impl Loader {
             });
         }
 
+        // A composed metric is judged by the units of the metrics it reads,
+        // not by the constants inside their bodies (`spend:
+        // SUM(spend_micros) / 1e6` read by a per-mille CPM).
+        let units: HashMap<String, Option<Unit>> = drafts
+            .iter()
+            .map(|d| (d.metric.name.clone(), d.metric.unit))
+            .collect();
         let mut metrics = Vec::with_capacity(drafts.len());
         for (i, mut draft) in drafts.into_iter().enumerate() {
+            let own_body = draft.metric.definition.clone();
             draft.metric.definition = resolved[i].take().expect("resolved");
             draft.metric.agreed = draft
                 .metric
@@ -1174,7 +1182,7 @@ impl Loader {
                 .clone()
                 .with_filter(&draft.metric.filter);
             draft.metric.constrained = draft.metric.agreed.filtered_columns();
-            self.check_scale(&draft);
+            self.check_scale(&draft, &own_body, &units);
             if !draft.hidden {
                 metrics.push(draft.metric);
             }
@@ -1187,18 +1195,50 @@ impl Loader {
         Ok(Registry::from_metrics(metrics))
     }
 
-    /// The body is the complete formula, so its constant factor must agree with the unit.
-    fn check_scale(&mut self, draft: &Draft) {
+    /// The body is the complete formula, so its constant factor must agree
+    /// with the unit: the factor of its own body (`own_body`, with its
+    /// `metric('…')` references unread), times the scale each metric it
+    /// reads has by its unit (a percent's 100), over those it divides by.
+    fn check_scale(
+        &mut self,
+        draft: &Draft,
+        own_body: &Expr,
+        units: &HashMap<String, Option<Unit>>,
+    ) {
         let Some(unit) = draft.metric.unit else {
             return;
         };
-        let definition = &draft.metric.definition;
         let is_ratio =
-            matches!(definition, Expr::Product(p) if p.factors.iter().any(|f| f.inverse));
-        if draft.ratio_form || !is_ratio {
+            |e: &Expr| matches!(e, Expr::Product(p) if p.factors.iter().any(|f| f.inverse));
+        if draft.ratio_form || !is_ratio(&draft.metric.definition) {
             return;
         }
-        let (scale, _, _) = definition.as_ratio();
+        let unit_scale = |unit: Option<Unit>| match unit {
+            Some(Unit::Percent) => Number::int(100),
+            Some(Unit::PerMille) => Number::int(1000),
+            _ => Number::ONE,
+        };
+        let (mut scale, numerator, denominator) = own_body.as_ratio();
+        let mut composed = false;
+        for (part, divides) in [(&numerator, false), (&denominator, true)] {
+            part.walk(&mut |e| {
+                if let Expr::MetricRef(name) = e {
+                    composed = true;
+                    let factor = unit_scale(units.get(name).copied().flatten());
+                    let factor = if divides {
+                        factor.recip()
+                    } else {
+                        Some(factor)
+                    };
+                    if let Some(scaled) = factor.and_then(|f| scale.mul(&f)) {
+                        scale = scaled;
+                    }
+                }
+            });
+        }
+        if !composed {
+            scale = draft.metric.definition.as_ratio().0;
+        }
         let wanted = match unit {
             Unit::Fraction => Number::ONE,
             Unit::Percent => Number::int(100),
