@@ -576,6 +576,33 @@ fn reports_in_a_retired_folder_are_not_compared() {
             &[("reports/c.sql", "ML010")],
         ),
         (
+            "old after its noun, in Portuguese",
+            &[
+                ("reports/a.sql", live),
+                ("reports/b.sql", live),
+                ("Histórico PC Antigo/Consultas Finais/c.sql", old),
+            ],
+            &[],
+        ),
+        (
+            "old after its noun, in Spanish",
+            &[
+                ("reports/a.sql", live),
+                ("reports/b.sql", live),
+                ("consultas antiguas/d.sql", old),
+            ],
+            &[],
+        ),
+        (
+            "near miss: an old word that is not last is no retired folder",
+            &[
+                ("reports/a.sql", live),
+                ("reports/b.sql", live),
+                ("antigos clientes ativos/c.sql", old),
+            ],
+            &[("antigos clientes ativos/c.sql", "ML010")],
+        ),
+        (
             "near miss: a word that only contains a retired word is no retired folder",
             &[
                 ("reports/a.sql", live),

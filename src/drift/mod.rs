@@ -1068,9 +1068,33 @@ pub fn is_retired(report: &str) -> bool {
                     | "old"
             )
         };
+        // Portuguese, Spanish and French put "old" after its noun, at the
+        // end of a longer name (`Histórico PC Antigo`, `consultas antiguas`).
+        let old_after_its_noun = |word: &&str| {
+            matches!(
+                *word,
+                "antigo"
+                    | "antiga"
+                    | "antigos"
+                    | "antigas"
+                    | "antiguo"
+                    | "antigua"
+                    | "antiguos"
+                    | "antiguas"
+                    | "viejo"
+                    | "vieja"
+                    | "viejos"
+                    | "viejas"
+                    | "ancien"
+                    | "ancienne"
+                    | "anciens"
+                    | "anciennes"
+            )
+        };
         match words.as_slice() {
-            [word] => retired(word),
-            [first, last] => retired(first) || retired(last),
+            [word] => retired(word) || old_after_its_noun(word),
+            [first, last] => retired(first) || retired(last) || old_after_its_noun(last),
+            [.., last] => old_after_its_noun(last),
             _ => false,
         }
     })
