@@ -10,6 +10,9 @@ use minijinja::{Error, ErrorKind, State};
 /// How many tuples one call may make: templates loop over small lists.
 const MAX_ITEMS: usize = 100_000;
 
+/// How many pools `product` may multiply (its iterables times `repeat`).
+const MAX_POOLS: usize = 64;
+
 /// The `itertools` module.
 #[derive(Debug)]
 pub struct PythonItertools;
@@ -44,6 +47,11 @@ impl Object for PythonItertools {
             }
             "product" => {
                 let repeat = named.get::<Option<usize>>("repeat")?.unwrap_or(1);
+                // Pools of one item each make no more tuples however many:
+                // bounded by the pools, not only by the tuples.
+                if repeat.saturating_mul(positional.len()) > MAX_POOLS {
+                    return Err(error("itertools.product(): too many pools".into()));
+                }
                 let pools: Vec<Vec<Value>> =
                     positional.iter().map(items).collect::<Result<_, _>>()?;
                 let pools: Vec<&Vec<Value>> = (0..repeat).flat_map(|_| pools.iter()).collect();
@@ -80,14 +88,17 @@ impl Object for PythonItertools {
                     (_, Some(r)) => r,
                     (_, None) => pool.len(),
                 };
+                // Python gives nothing for more positions than items.
                 let mut out = Vec::new();
-                pick(
-                    &pool,
-                    r,
-                    method == "permutations",
-                    &mut Vec::new(),
-                    &mut out,
-                )?;
+                if r <= pool.len() {
+                    pick(
+                        &pool,
+                        r,
+                        method == "permutations",
+                        &mut Vec::new(),
+                        &mut out,
+                    )?;
+                }
                 out
             }
             _ => {

@@ -1059,6 +1059,15 @@ fn modules_itertools_is_pythons_itertools() {
     for (template, expected) in cases {
         assert_eq!(rendered(&template), expected, "{template}");
     }
+    // More positions than items give nothing, as in Python; a product of
+    // too many pools is an error, not a hang.
+    assert_eq!(rendered(&joined("permutations([1, 2, 3], 30)")), "");
+    assert!(render(
+        "{{ modules.itertools.product([1], repeat=1000000000) }}",
+        Dialect::Generic,
+        None
+    )
+    .is_err());
 }
 
 /// Jinja's filters as dbt's Jinja has them.
