@@ -1713,8 +1713,6 @@ fn currency_findings(path: &str, extracted: &[crate::extract::Site]) -> Vec<Find
 
 /// Tells a file's sites which dbt project they belong to: reports are
 /// compared within their project only.
-/// Marks a file's sites with its dbt project, and whether its folder says
-/// it is retired.
 /// A metric's agreed computation as SQL to write in a report: its body
 /// where that is plain SQL, else (a body of `metric('…')` references, a
 /// numerator and a denominator) its canonical form written out, a ratio
@@ -1753,6 +1751,8 @@ fn agreed_sql(metric: &crate::registry::Metric) -> Option<String> {
     }
 }
 
+/// Marks a file's sites with its dbt project, and whether its folder says
+/// it is retired.
 fn mark_report(
     sites: &mut [MetricSite],
     file: &Path,

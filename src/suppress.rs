@@ -264,6 +264,19 @@ impl Suppressions {
         let disable = &self.directives[start];
         let touches =
             |d: &Directive| d.codes.is_empty() || d.codes.iter().any(|c| disable.codes.contains(c));
+        // A range of its codes opened before it and still open: the enable
+        // ends that one too, and removing it would let that one run on.
+        let mut open_before = false;
+        for d in &self.directives[..start] {
+            match d.kind {
+                Kind::Disable if touches(d) => open_before = true,
+                Kind::Enable if touches(d) => open_before = false,
+                _ => {}
+            }
+        }
+        if open_before {
+            return None;
+        }
         for d in &self.directives[start + 1..] {
             match d.kind {
                 Kind::Enable if d.codes == disable.codes => return Some(Some(d)),
@@ -305,7 +318,9 @@ impl Suppressions {
                     match self.range_end(index) {
                         // Open to the end of the file: the comment alone.
                         Some(None) => {}
-                        Some(Some(end)) if removable(end) && end.removal.is_some() => {
+                        Some(Some(end))
+                            if !removals.is_empty() && removable(end) && end.removal.is_some() =>
+                        {
                             removals.extend(end.removal.clone());
                         }
                         _ => removals.clear(),

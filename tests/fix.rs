@@ -315,6 +315,16 @@ fn an_unused_range_is_removed_with_its_end() {
             format!("-- metriclint: disable=ML001\n{quiet}-- metriclint: disable=ML001,ML004\n{quiet}-- metriclint: enable=ML001\n"),
         ),
         (
+            "near miss: an earlier range of its code still open",
+            format!("-- metriclint: disable=ML005\nselect avg(clicks / impressions) as ctr from ads;\n-- metriclint: disable=ML005\n{quiet}-- metriclint: enable=ML005\nselect avg(clicks / impressions) as ctr from ads;\n"),
+            format!("-- metriclint: disable=ML005\nselect avg(clicks / impressions) as ctr from ads;\n-- metriclint: disable=ML005\n{quiet}-- metriclint: enable=ML005\nselect avg(clicks / impressions) as ctr from ads;\n"),
+        ),
+        (
+            "near miss: a disable shared with another tool keeps its end",
+            format!("-- noqa: disable=LT01,ML005\n{quiet}-- metriclint: enable=ML005\nselect avg(clicks / impressions) as ctr from ads;\n"),
+            format!("-- noqa: disable=LT01,ML005\n{quiet}-- metriclint: enable=ML005\nselect avg(clicks / impressions) as ctr from ads;\n"),
+        ),
+        (
             "near miss: a range that silences a finding",
             format!("-- metriclint: disable=ML004\nselect 100 * sum(clicks) / sum(impressions) as ctr from ads;\n-- metriclint: enable=ML004\n{quiet}"),
             format!("-- metriclint: disable=ML004\nselect 100 * sum(clicks) / sum(impressions) as ctr from ads;\n-- metriclint: enable=ML004\n{quiet}"),

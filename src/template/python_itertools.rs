@@ -49,7 +49,7 @@ impl Object for PythonItertools {
                 let repeat = named.get::<Option<usize>>("repeat")?.unwrap_or(1);
                 // Pools of one item each make no more tuples however many:
                 // bounded by the pools, not only by the tuples.
-                if repeat.saturating_mul(positional.len()) > MAX_POOLS {
+                if repeat > MAX_POOLS || repeat.saturating_mul(positional.len()) > MAX_POOLS {
                     return Err(error("itertools.product(): too many pools".into()));
                 }
                 let pools: Vec<Vec<Value>> =
@@ -135,7 +135,13 @@ fn pick(
     } else {
         chosen.last().map_or(0, |&last| last + 1)
     };
-    for i in start..pool.len() {
+    // Positions left must still fill the rest (no dead-end prefixes).
+    let end = if any_order {
+        pool.len()
+    } else {
+        (pool.len() + 1).saturating_sub(r - chosen.len())
+    };
+    for i in start..end {
         if any_order && chosen.contains(&i) {
             continue;
         }

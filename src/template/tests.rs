@@ -1062,6 +1062,16 @@ fn modules_itertools_is_pythons_itertools() {
     // More positions than items give nothing, as in Python; a product of
     // too many pools is an error, not a hang.
     assert_eq!(rendered(&joined("permutations([1, 2, 3], 30)")), "");
+    assert_eq!(
+        rendered("{{ modules.itertools.combinations(range(40), 39) | length }} {{ modules.itertools.product() | length }}"),
+        "40 1"
+    );
+    assert!(render(
+        "{{ modules.itertools.product(repeat=100000000000) }}",
+        Dialect::Generic,
+        None
+    )
+    .is_err());
     assert!(render(
         "{{ modules.itertools.product([1], repeat=1000000000) }}",
         Dialect::Generic,
