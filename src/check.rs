@@ -1509,8 +1509,17 @@ fn keep_sites(
                     code if code == RatioAggregationMismatch::INFO.code => {
                         crate::fix::ratio_of_totals(text, site.range)
                     }
-                    // With no filter agreed that the formula would leave out.
-                    code if code == DefinitionMismatch::INFO.code && metric.filter.is_empty() => {
+                    // With no filter agreed that the formula would leave out,
+                    // and where the figure aggregates the columns of what it
+                    // reads itself (not a CTE's or a model's computed ones,
+                    // which the agreed columns are not columns of).
+                    code if code == DefinitionMismatch::INFO.code
+                        && metric.filter.is_empty()
+                        && site.written.is_none()
+                        && site.written_with_ctes.is_none()
+                        && site.computation.has_aggregate()
+                        && !site.computation.has_renames() =>
+                    {
                         agreed_sql(metric).and_then(|sql| {
                             crate::fix::agreed_formula(text, site.range, &sql, site.over_a_join)
                         })
@@ -1742,6 +1751,9 @@ fn agreed_sql(metric: &crate::registry::Metric) -> Option<String> {
     let numerator = plain(&numerator)?;
     let scaled = if scale == Number::ONE {
         numerator
+    } else if scale.to_string().contains('/') {
+        // `* 1/3` would divide whole numbers in some dialects.
+        return None;
     } else {
         format!("{numerator} * {scale}")
     };

@@ -916,9 +916,22 @@ pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Ver
     // model. A model of the project that does not read that model has
     // columns of its own (Amazon's `cost`, mapped to `spend` for a union of
     // platforms): a difference in column names alone says nothing there.
+    // Not over a column named for another metric: a CTR of `conversions`
+    // is another figure, whatever the model.
+    let agreed_columns = expected.columns();
+    let another_metrics_column = found
+        .columns()
+        .iter()
+        .filter(|c| !agreed_columns.contains(*c))
+        .any(|c| {
+            registry
+                .lookup_exact(c)
+                .is_some_and(|(m, _)| m.name != metric.name)
+        });
     if metric.source_is_semantic_model
         && site.reads_a_model
         && !reads_the_semantic_model(&site, metric)
+        && !another_metrics_column
         && differs_in_column_names_only(&found, &expected)
     {
         return Verdict::Unknown(format!(
@@ -1162,7 +1175,19 @@ fn beyond_the_pack(
         .columns()
         .iter()
         .any(|c| c == "revenue" || c.ends_with(".revenue"));
-    if formula && writes_revenue && as_the_buyer != *found && as_the_buyer == metric.agreed {
+    // The seller's metric the pack has for it (`ecpm` for `cpm`): revenue
+    // over what a buyer divides spend by. ROAS over revenue, a CPA of
+    // revenue, have none: they are drift.
+    let sellers_metric = registry
+        .metrics()
+        .iter()
+        .any(|m| m.name != metric.name && m.agreed == *found);
+    if formula
+        && writes_revenue
+        && sellers_metric
+        && as_the_buyer != *found
+        && as_the_buyer == metric.agreed
+    {
         return Some(format!(
             "`{found}` is {}'s seller side (revenue where the pack has spend): which side a repository reports is its own",
             metric.name

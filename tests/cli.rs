@@ -2086,6 +2086,10 @@ fn a_semantic_measures_column_is_its_models_not_every_models() {
             "select sum(cost) / sum(impressions) as cpm from {{ ref('stg_amazon_keywords') }}\n",
         ),
         (
+            "analyses/keyword_cpm_of_clicks.sql",
+            "select sum(clicks) / sum(impressions) as cpm from {{ ref('stg_amazon_keywords') }}\n",
+        ),
+        (
             "analyses/keyword_cpm_inverted.sql",
             "select sum(impressions) / sum(cost) as cpm from {{ ref('stg_amazon_keywords') }}\n",
         ),
@@ -2112,6 +2116,20 @@ fn a_semantic_measures_column_is_its_models_not_every_models() {
                 "ML001".to_string()
             ),
         ],
+        "{doc:#}"
+    );
+    // With the pack beside the Semantic Layer (no registry named), `clicks`
+    // is a metric of its own: a CPM of clicks is another figure, found.
+    let (_, doc) = check_json(&[dir.path().to_str().unwrap(), "--isolated"]);
+    let codes = file_codes(&doc);
+    assert!(
+        codes.contains(&("keyword_cpm_of_clicks.sql".to_string(), "ML001".to_string())),
+        "{doc:#}"
+    );
+    assert!(
+        !codes
+            .iter()
+            .any(|(file, _)| file == "keyword_report.sql" || file == "keyword_cpm.sql"),
         "{doc:#}"
     );
 }

@@ -394,3 +394,32 @@ fn the_agreed_formula_replaces_another_only_when_asked() {
         );
     }
 }
+
+/// ML001's fix is offered only where the figure aggregates the columns of
+/// what it reads itself: over a CTE's computed columns, the agreed columns
+/// are no columns of the CTE, and the fix would write SQL that cannot run.
+#[test]
+fn the_agreed_formula_is_not_written_over_computed_columns() {
+    let registry = "version: 1\nmetrics:\n  - name: ctr\n    unit: fraction\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n";
+    let over_a_cte = "with t as (select campaign_id, sum(clicks) as c, count(*) as n from ads group by 1)\nselect campaign_id, c / n as ctr from t\n";
+    let dir = common::repository(&[("report.sql", over_a_cte), ("metrics.yaml", registry)]);
+    let (_, stdout, stderr) = metriclint(
+        dir.path(),
+        &[
+            "check",
+            "report.sql",
+            "--isolated",
+            "--registry",
+            "metrics.yaml",
+            "--fix",
+            "--unsafe-fixes",
+            "--format",
+            "concise",
+        ],
+    );
+    assert_eq!(read(dir.path(), "report.sql"), over_a_cte, "{stderr}");
+    assert!(
+        stdout.contains("ML001 ctr"),
+        "still found: {stdout}{stderr}"
+    );
+}

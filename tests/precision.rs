@@ -589,9 +589,18 @@ fn reports_in_a_retired_folder_are_not_compared() {
             &[
                 ("reports/a.sql", live),
                 ("reports/b.sql", live),
-                ("consultas antiguas/d.sql", old),
+                ("servidor antiguo/d.sql", old),
             ],
             &[],
+        ),
+        (
+            "near miss: a plural names a group, a live segment",
+            &[
+                ("reports/a.sql", live),
+                ("reports/b.sql", live),
+                ("clientes antigos/c.sql", old),
+            ],
+            &[("clientes antigos/c.sql", "ML010")],
         ),
         (
             "near miss: an old word that is not last is no retired folder",
@@ -3631,6 +3640,22 @@ fn a_sellers_cpm_of_revenue_is_its_side_under_the_pack() {
             "a publisher's CPM of revenue",
             &[("floors.sql", revenue_cpm)],
             &[],
+        ),
+        (
+            "near miss: a CPA of revenue has no seller's side",
+            &[(
+                "floors.sql",
+                "select ad_unit, sum(revenue) / nullif(sum(conversions), 0) as cpa from floors_ad_unit_base group by 1\n",
+            )],
+            &[("floors.sql", "ML001")],
+        ),
+        (
+            "near miss: ROAS over revenue",
+            &[(
+                "floors.sql",
+                "select ad_unit, sum(conversion_value) / nullif(sum(revenue), 0) as roas from floors_ad_unit_base group by 1\n",
+            )],
+            &[("floors.sql", "ML001")],
         ),
         (
             "near miss: revenue per thousand clicks",

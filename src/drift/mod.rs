@@ -1069,26 +1069,20 @@ pub fn is_retired(report: &str) -> bool {
             )
         };
         // Portuguese, Spanish and French put "old" after its noun, at the
-        // end of a longer name (`Histórico PC Antigo`, `consultas antiguas`).
+        // end of a longer name (`Histórico PC Antigo`, `servidor antiguo`).
+        // Singular only: a plural names a group of things, often a live
+        // segment (`clientes antigos`, long-standing customers).
         let old_after_its_noun = |word: &&str| {
             matches!(
                 *word,
                 "antigo"
                     | "antiga"
-                    | "antigos"
-                    | "antigas"
                     | "antiguo"
                     | "antigua"
-                    | "antiguos"
-                    | "antiguas"
                     | "viejo"
                     | "vieja"
-                    | "viejos"
-                    | "viejas"
                     | "ancien"
                     | "ancienne"
-                    | "anciens"
-                    | "anciennes"
             )
         };
         match words.as_slice() {
