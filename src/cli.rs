@@ -368,13 +368,27 @@ fn with_dbt_semantic_layer(entries: &[PathBuf], start: &Path) -> Result<Vec<Path
 }
 
 /// The registry no one named: the built-in pack, with the Semantic Layer of
-/// the dbt project checked (see `dbt::semantic_layer`) beside it when
-/// the project has one. A Semantic Layer that cannot be read as a registry
-/// is reported as a warning, and the pack alone is in force: no one chose it.
-fn default_registry(start: &Path) -> (Result<Registry, RegistryError>, String) {
+/// the dbt project checked (see `dbt::semantic_layer`) beside it when every
+/// path is inside that one project and it has one (a run over two projects,
+/// or over files beside a project, has no one agreement to read). A
+/// Semantic Layer that cannot be read as a registry is reported as a
+/// warning, and the pack alone is in force: no one chose it.
+fn default_registry(paths: &[PathBuf]) -> (Result<Registry, RegistryError>, String) {
     let pack = || registry::load_builtin(builtin::DEFAULT_PACK);
     let pack_name = format!("built-in pack {}", builtin::DEFAULT_PACK);
-    let Ok(crate::dbt::SemanticLayer { root, files }) = crate::dbt::semantic_layer(start) else {
+    let roots: Vec<Option<PathBuf>> = paths
+        .iter()
+        .map(|p| crate::dbt::project_root_above(p))
+        .collect();
+    let one_project = match roots.first() {
+        Some(Some(first)) => roots.iter().all(|r| r.as_ref() == Some(first)),
+        _ => false,
+    };
+    if !one_project {
+        return (pack(), pack_name);
+    }
+    let Ok(crate::dbt::SemanticLayer { root, files }) = crate::dbt::semantic_layer(&paths[0])
+    else {
         return (pack(), pack_name);
     };
     let project = format!(" of {}", root.display());
@@ -478,11 +492,13 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             format!("{} ({})", c.registry.join(", "), config_name(c)),
         )
     } else {
-        let start = inputs
-            .paths
-            .first()
-            .map_or(Path::new("."), PathBuf::as_path);
-        default_registry(start)
+        let here = [PathBuf::from(".")];
+        let paths = if inputs.paths.is_empty() {
+            &here[..]
+        } else {
+            &inputs.paths[..]
+        };
+        default_registry(paths)
     };
     let mut registry = match registry {
         Ok(r) => r,
@@ -1051,15 +1067,7 @@ fn fix_files(
         eprintln!("error: --fix and --diff edit files; they do not take --stdin-filename");
         return Err(ExitCode::from(2));
     }
-    // A run of named files sees only them: a suppression of something
-    // other files would show may look unused, so none is removed.
-    let named_files = args.inputs.paths.iter().any(|p| p.is_file());
-    let mut findings = std::mem::take(&mut result.findings);
-    for f in &mut findings {
-        if named_files && f.code == crate::rules::UnusedSuppression::INFO.code {
-            f.fix = None;
-        }
-    }
+    let findings = std::mem::take(&mut result.findings);
     // The other files of the run, and the YAML beside them (a dbt model's
     // columns), where a renamed output may be read by its old name.
     let context = context_texts(&args.inputs.paths, &result.checked);
@@ -1204,12 +1212,26 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if let Err(code) = leave_out_baseline(&args, &settings, &mut result, true) {
         return code;
     }
+    // A run of named files sees only them: a suppression of something
+    // other files would show may look unused, so none is removed (nor said
+    // to be fixable).
+    let keep_suppressions = |result: &mut crate::check::CheckResult| {
+        if args.inputs.paths.iter().any(|p| p.is_file()) {
+            for f in &mut result.findings {
+                if f.code == crate::rules::UnusedSuppression::INFO.code {
+                    f.fix = None;
+                }
+            }
+        }
+    };
+    keep_suppressions(&mut result);
     if args.fix || args.diff {
         match fix_files(&args, &mut result) {
             Ok(Some(code)) => return code,
             Ok(None) => {}
             Err(code) => return code,
         }
+        keep_suppressions(&mut result);
     }
     let fail_on = args
         .fail_on

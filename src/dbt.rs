@@ -244,6 +244,16 @@ fn load_project(file: &Path) -> Option<(RawProject, PathBuf)> {
     Some((raw, file.parent()?.to_path_buf()))
 }
 
+/// The root of the dbt project at or above `path` (its `dbt_project.yml`'s
+/// folder), canonical.
+pub fn project_root_above(path: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(path).ok()?;
+    start
+        .ancestors()
+        .find(|dir| dir.join("dbt_project.yml").is_file())
+        .map(Path::to_path_buf)
+}
+
 /// A dbt project's Semantic Layer: its root and its YAML files.
 pub struct SemanticLayer {
     pub root: PathBuf,

@@ -1965,6 +1965,28 @@ fn a_dbt_projects_semantic_layer_is_the_default_registry_beside_the_pack() {
         "{settings}"
     );
 
+    // Near miss: a run over this project and another has no one agreement:
+    // the pack judges alone, whichever path comes first.
+    let other = project(&[
+        ("dbt_project.yml", "name: other\nversion: '1.0'\n"),
+        ("models/b.sql", "select sum(spend) as spend from raw.ads\n"),
+    ]);
+    for paths in [[dir.path(), other.path()], [other.path(), dir.path()]] {
+        let (_, doc) = check_json(&[
+            paths[0].to_str().unwrap(),
+            paths[1].to_str().unwrap(),
+            "--isolated",
+        ]);
+        assert!(
+            related_of(&doc, "/report.sql").starts_with("<built-in>/"),
+            "{doc:#}"
+        );
+        assert!(
+            !file_codes(&doc).iter().any(|(f, _)| f == "b.sql"),
+            "{doc:#}"
+        );
+    }
+
     // Near miss: a Semantic Layer that cannot be read (a metric of a
     // measure no semantic model has) is no registry; the pack judges alone.
     let broken = project(&files(

@@ -423,3 +423,21 @@ fn the_agreed_formula_is_not_written_over_computed_columns() {
         "still found: {stdout}{stderr}"
     );
 }
+
+/// A run of named files removes no suppression (others files may be what it
+/// silences), and so says none is fixable; a run of the folder does both.
+#[test]
+fn named_files_say_their_unused_suppressions_have_no_fix() {
+    let text = "select sum(clicks) / nullif(sum(impressions), 0) as ctr from ads -- noqa: ML001\n";
+    let dir = common::repository(&[("r.sql", text)]);
+    let (_, named, _) = metriclint(
+        dir.path(),
+        &["check", "r.sql", "--isolated", "--format", "json"],
+    );
+    assert!(!named.contains("\"fix\""), "{named}");
+    let (_, folder, _) = metriclint(dir.path(), &["check", ".", "--isolated"]);
+    assert!(
+        folder.contains("1 finding has a fix: `--fix` applies it."),
+        "{folder}"
+    );
+}
