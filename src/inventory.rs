@@ -45,8 +45,8 @@ pub struct Variant {
     /// For a registered metric that differs: what judging said (code, message).
     pub finding: Option<(String, String)>,
     /// The rows every site of the variant keeps (their WHERE's conditions,
-    /// printed and joined by `and`), where they share some: what sets two
-    /// variants of one printed form apart.
+    /// printed and joined by `and`), where all its sites keep the same
+    /// ones: what sets two variants of one printed form apart.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slice: Option<String>,
     /// Whether every site keeps the same rows (`slice`, or all of them).

@@ -610,6 +610,13 @@ fn a_semantic_layer_split_across_files_reads_as_one() {
     assert!(load_files(&[metrics]).is_err());
 }
 
+/// Terms of one sum in percent are in percent once.
+#[test]
+fn a_sum_of_percents_is_in_percent_once() {
+    let registry = "version: 1\nmetrics:\n  - name: a_pct\n    unit: percent\n    sql: SUM(a) * 100 / NULLIF(SUM(n), 0)\n  - name: b_pct\n    unit: percent\n    sql: SUM(b) * 100 / NULLIF(SUM(n), 0)\n  - name: rows\n    sql: COUNT(*)\n  - name: both\n    unit: percent\n    sql: (metric('a_pct') + metric('b_pct')) / NULLIF(metric('rows'), 0)\n";
+    assert!(metriclint::registry::load_str("metrics.yaml", registry).is_ok());
+}
+
 /// A metric composed of metrics is judged by their units, not by the
 /// constants inside their bodies: `spend: SUM(spend_micros) / 1e6` (currency)
 /// read by a per-mille CPM that writes its own `* 1000`. Every unit of the

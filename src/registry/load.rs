@@ -1220,21 +1220,39 @@ impl Loader {
         };
         let (mut scale, numerator, denominator) = own_body.as_ratio();
         let mut composed = false;
-        for (part, divides) in [(&numerator, false), (&denominator, true)] {
-            part.walk(&mut |e| {
-                if let Expr::MetricRef(name) = e {
-                    composed = true;
-                    let factor = unit_scale(units.get(name).copied().flatten());
-                    let factor = if divides {
-                        factor.recip()
-                    } else {
-                        Some(factor)
-                    };
-                    if let Some(scaled) = factor.and_then(|f| scale.mul(&f)) {
-                        scale = scaled;
-                    }
+        // Each factor's scale by the units of the metrics in it: one
+        // metric's, or the one scale all the terms of a sum share
+        // (`metric('a_pct') + metric('b_pct')` is in percent once).
+        let factor_scale = |e: &Expr| -> Option<Option<Number>> {
+            let mut scales = Vec::new();
+            e.walk(&mut |inner| {
+                if let Expr::MetricRef(name) = inner {
+                    scales.push(unit_scale(units.get(name).copied().flatten()));
                 }
             });
+            match scales.split_first() {
+                None => Some(None),
+                Some((first, rest)) if rest.iter().all(|s| s == first) => Some(Some(first.clone())),
+                // Terms in different units: no one scale to judge by.
+                Some(_) => None,
+            }
+        };
+        for (part, divides) in [(&numerator, false), (&denominator, true)] {
+            let factors: Vec<&Expr> = match part {
+                Expr::Product(p) => p.factors.iter().map(|f| &f.expr).collect(),
+                other => vec![other],
+            };
+            for factor in factors {
+                let Some(found) = factor_scale(factor) else {
+                    return;
+                };
+                let Some(found) = found else { continue };
+                composed = true;
+                let found = if divides { found.recip() } else { Some(found) };
+                if let Some(scaled) = found.and_then(|f| scale.mul(&f)) {
+                    scale = scaled;
+                }
+            }
         }
         if !composed {
             scale = draft.metric.definition.as_ratio().0;

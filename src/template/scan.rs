@@ -109,6 +109,11 @@ pub fn with_python_holes_as_names(sql: &str) -> Option<String> {
             let quote = bytes[i];
             let mut j = i + 1;
             while j < bytes.len() {
+                // MySQL's and BigQuery's `\'` inside a string.
+                if bytes[j] == b'\\' {
+                    j += 2;
+                    continue;
+                }
                 if bytes[j] == quote {
                     if bytes.get(j + 1) == Some(&quote) {
                         j += 2;

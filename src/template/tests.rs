@@ -1174,6 +1174,11 @@ fn python_holes_become_names_of_their_length() {
         ("where id = {id:UInt32}", None),
         ("select a % (b) from t", None),
         ("select \"{col}\" from t", None),
+        ("select 'it\\'s {x}' from t", None),
+        (
+            "select 'it\\'s' as a from {t}",
+            Some("select 'it\\'s' as a from _t_"),
+        ),
     ];
     for (sql, expected) in cases {
         let named = with_python_holes_as_names(sql);
