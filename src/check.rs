@@ -1576,9 +1576,9 @@ fn keep_sites(
                     .as_ref()
                     .map(|f| Box::new((f.code, f.message.clone()))),
                 grounded_by_repository,
-                // Whether the pack agreed, or left it to the reports.
-                left_to_reports: metric.compare_reports
-                    || grounded_by_repository && finding.is_none() && !agreed,
+                // Whether the judge agreed, or left it to the reports (or
+                // to no one: a site it cannot compare for sure).
+                left_to_reports: metric.compare_reports || finding.is_none() && !agreed,
                 label: site.label.as_deref().map(Box::from),
                 target: site.target.as_deref().map(Box::from),
                 statement: site.statement,

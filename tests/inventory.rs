@@ -756,3 +756,20 @@ fn init_says_which_filter_it_left_out_and_explain_compares_expressions() {
         "{different}"
     );
 }
+
+/// A site the judge cannot compare for sure (a model's own column for a
+/// Semantic Layer measure: keyword spend as `SUM(cost)`) is no match of the
+/// agreement in `explain`: it is marked `?`.
+#[test]
+fn a_site_left_unjudged_is_not_shown_as_matching() {
+    let (code, text) = run(&["explain", "spend", "fixtures/dbt_semantic", "--isolated"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("  ✓ sum(spend)  (matches the agreement; 2 sites)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  ? sum(cost)  (cannot be compared for sure; 1 site)"),
+        "{text}"
+    );
+}
