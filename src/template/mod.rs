@@ -29,6 +29,7 @@ mod environment;
 mod macros;
 mod missing_macros;
 mod placeholder;
+mod python_call;
 mod python_datetime;
 mod python_itertools;
 mod python_re;

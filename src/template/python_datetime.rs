@@ -11,8 +11,10 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
-use minijinja::value::{Kwargs, Object, Rest, Value};
+use minijinja::value::{Object, Value};
 use minijinja::{Error, ErrorKind, State};
+
+use super::python_call::{error, split_args};
 
 /// The `datetime` module.
 #[derive(Debug)]
@@ -49,7 +51,7 @@ enum Class {
 
 impl Object for Class {
     fn call(self: &Arc<Self>, _: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-        let (positional, named) = split(args)?;
+        let (positional, named) = split_args(args)?;
         let int = |name: &str, at: usize, default: i64| -> Result<i64, Error> {
             let value = match positional.get(at) {
                 Some(v) => Some(v.clone()),
@@ -107,7 +109,7 @@ impl Object for Class {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        let (positional, _) = split(args)?;
+        let (positional, _) = split_args(args)?;
         let text = |at: usize| -> Result<String, Error> {
             positional
                 .get(at)
@@ -212,7 +214,7 @@ impl Object for DateValue {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        let (positional, named) = split(args)?;
+        let (positional, named) = split_args(args)?;
         let dt = self.datetime();
         match method {
             "strftime" => {
@@ -370,13 +372,4 @@ fn time(hour: i64, minute: i64, second: i64, microsecond: i64) -> Result<NaiveTi
             "no such time: {hour}:{minute}:{second}.{microsecond}"
         ))
     })
-}
-
-fn split(args: &[Value]) -> Result<(Vec<Value>, Kwargs), Error> {
-    let (Rest(positional), named): (Rest<Value>, Kwargs) = minijinja::value::from_args(args)?;
-    Ok((positional, named))
-}
-
-fn error(message: String) -> Error {
-    Error::new(ErrorKind::InvalidOperation, message)
 }

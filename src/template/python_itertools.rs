@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Object, Rest, Value};
+use minijinja::value::{Object, Value};
 use minijinja::{Error, ErrorKind, State};
+
+use super::python_call::{error, split_args};
 
 /// How many tuples one call may make: templates loop over small lists.
 const MAX_ITEMS: usize = 100_000;
@@ -30,7 +32,7 @@ impl Object for PythonItertools {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        let (Rest(positional), named): (Rest<Value>, Kwargs) = minijinja::value::from_args(args)?;
+        let (positional, named) = split_args(args)?;
         let items = |value: &Value| -> Result<Vec<Value>, Error> {
             Ok(value
                 .try_iter()
@@ -150,8 +152,4 @@ fn pick(
         chosen.pop();
     }
     Ok(())
-}
-
-fn error(message: String) -> Error {
-    Error::new(ErrorKind::InvalidOperation, message)
 }

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use fancy_regex::{Captures, Regex};
-use minijinja::value::{Kwargs, Object, Rest, Value};
+use minijinja::value::{Kwargs, Object, Value};
 use minijinja::{Error, ErrorKind, State};
+
+use super::python_call::{error, split_args};
 
 // Python's flag values (`re.IGNORECASE` is 2), as templates pass them.
 const IGNORECASE: i64 = 2;
@@ -45,7 +47,7 @@ impl Object for PythonRe {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        let (positional, named) = split_kwargs(args)?;
+        let (positional, named) = split_args(args)?;
         let Some((pattern, rest)) = positional.split_first() else {
             return Err(error(format!("re.{method}() needs a pattern")));
         };
@@ -85,7 +87,7 @@ impl Object for PatternObject {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        let (positional, named) = split_kwargs(args)?;
+        let (positional, named) = split_args(args)?;
         self.0.call(method, &positional, &named)
     }
 }
@@ -367,7 +369,7 @@ impl Object for MatchObject {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        let (positional, _) = split_kwargs(args)?;
+        let (positional, _) = split_args(args)?;
         let span = |i: usize| self.groups.get(i).cloned().flatten();
         match method {
             "group" if positional.len() > 1 => Ok(Value::from(
@@ -415,11 +417,6 @@ impl Object for MatchObject {
 }
 
 /// The positional arguments, and the keyword arguments if the call has them.
-fn split_kwargs(args: &[Value]) -> Result<(Vec<Value>, Kwargs), Error> {
-    let (Rest(positional), named): (Rest<Value>, Kwargs) = minijinja::value::from_args(args)?;
-    Ok((positional, named))
-}
-
 fn named_or_at<T: TryFrom<Value>>(
     args: &[Value],
     named: &Kwargs,
@@ -440,10 +437,6 @@ fn text(value: &Value, what: &str) -> Result<String, Error> {
         None if !value.is_undefined() && !value.is_none() => Ok(value.to_string()),
         None => Err(error(format!("re needs a string for {what}, not {value}"))),
     }
-}
-
-fn error(message: String) -> Error {
-    Error::new(ErrorKind::InvalidOperation, message)
 }
 
 fn regex_error(e: fancy_regex::Error) -> Error {
