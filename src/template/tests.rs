@@ -186,6 +186,11 @@ fn positions_map_back_to_the_template() {
 
 /// Renders `model` with `macros` as the project's macro files.
 fn rendered_with_macros(macros: &str, model: &str) -> String {
+    render_with_macros(macros, model).text
+}
+
+/// [`rendered_with_macros`], whole: the text, the refs, the source map.
+fn render_with_macros(macros: &str, model: &str) -> Rendered {
     let source = macros::with_macro_returns(macros);
     let project = ProjectJinja {
         macros: Some(MacroBundle {
@@ -196,9 +201,7 @@ fn rendered_with_macros(macros: &str, model: &str) -> String {
         }),
         ..ProjectJinja::default()
     };
-    render(model, Dialect::Generic, Some(&project))
-        .unwrap()
-        .text
+    render(model, Dialect::Generic, Some(&project)).unwrap()
 }
 
 #[test]
@@ -616,24 +619,10 @@ fn upstream_model_columns_answer_get_columns_in_relation() {
 
 #[test]
 fn a_projects_own_ref_macro_reaches_dbts_through_builtins() {
-    let source = macros::with_macro_returns(
+    let rendered = render_with_macros(
         "{% macro ref(model_name) %}{% do return(builtins.ref(model_name).include(database=false)) %}{% endmacro %}",
-    );
-    let project = ProjectJinja {
-        macros: Some(MacroBundle {
-            namespace: "proj".to_string(),
-            macros: macros::macro_names(&source),
-            source,
-            files: Vec::new(),
-        }),
-        ..ProjectJinja::default()
-    };
-    let rendered = render(
         "select * from {{ ref('stg') }}",
-        Dialect::Generic,
-        Some(&project),
-    )
-    .unwrap();
+    );
     assert_eq!(rendered.text, "select * from stg");
     assert_eq!(rendered.refs, vec!["stg".to_string()]);
 }
@@ -644,24 +633,10 @@ fn a_projects_own_ref_macro_reaches_dbts_through_builtins() {
 /// keeps its lineage. Other reads of the graph stay stand-ins.
 #[test]
 fn the_offline_graph_finds_no_node() {
-    let source = macros::with_macro_returns(
+    let rendered = render_with_macros(
         "{% macro ref(model_name) %}{%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}{%- if node is none -%}{{ return(builtins.ref(model_name)) }}{%- endif -%}{% set r = api.Relation.create(schema='prod', identifier=node.alias) %}{{ return(r) }}{% endmacro %}",
-    );
-    let project = ProjectJinja {
-        macros: Some(MacroBundle {
-            namespace: "proj".to_string(),
-            macros: macros::macro_names(&source),
-            source,
-            files: Vec::new(),
-        }),
-        ..ProjectJinja::default()
-    };
-    let rendered = render(
         "select * from {{ ref('stg') }}",
-        Dialect::Generic,
-        Some(&project),
-    )
-    .unwrap();
+    );
     assert_eq!(rendered.text, "select * from stg");
     assert_eq!(rendered.refs, vec!["stg".to_string()]);
     let text = |t: &str| render(t, Dialect::Generic, None).unwrap().text;
