@@ -123,12 +123,7 @@ impl Object for Class {
             (Class::Date, "today") => DateValue::Date(now().date()),
             (Class::Datetime, "strptime") => {
                 let (input, format) = (text(0)?, python_format(&text(1)?));
-                let parsed = NaiveDateTime::parse_from_str(&input, &format).or_else(|_| {
-                    NaiveDate::parse_from_str(&input, &format).map(|d| d.and_time(NaiveTime::MIN))
-                });
-                DateValue::Datetime(parsed.map_err(|e| {
-                    error(format!("time data {input:?} does not match format: {e}"))
-                })?)
+                DateValue::Datetime(strptime(&input, &format)?)
             }
             (Class::Datetime | Class::Date, "fromisoformat") => {
                 let input = text(0)?;
@@ -334,6 +329,37 @@ impl Object for Timedelta {
         }
         Ok(())
     }
+}
+
+/// Python's `strptime`: what the format does not read is Python's default
+/// (1900, January, the 1st, midnight), so `'%Y-%m'` reads a month.
+fn strptime(input: &str, format: &str) -> Result<NaiveDateTime, Error> {
+    use chrono::format::{parse, Parsed, StrftimeItems};
+    let mismatch = |e: chrono::format::ParseError| {
+        error(format!("time data {input:?} does not match format: {e}"))
+    };
+    let mut parsed = Parsed::new();
+    parse(&mut parsed, input, StrftimeItems::new(format)).map_err(mismatch)?;
+    let defaults = [
+        (
+            parsed.year().is_none(),
+            Parsed::set_year as fn(&mut Parsed, i64) -> _,
+            1900,
+        ),
+        (parsed.month().is_none(), Parsed::set_month, 1),
+        (parsed.day().is_none(), Parsed::set_day, 1),
+        (parsed.hour_div_12().is_none(), Parsed::set_hour, 0),
+        (parsed.minute().is_none(), Parsed::set_minute, 0),
+        (parsed.second().is_none(), Parsed::set_second, 0),
+    ];
+    for (missing, set, value) in defaults {
+        if missing {
+            set(&mut parsed, value).map_err(mismatch)?;
+        }
+    }
+    let date = parsed.to_naive_date().map_err(mismatch)?;
+    let time = parsed.to_naive_time().map_err(mismatch)?;
+    Ok(date.and_time(time))
 }
 
 /// A time of day as Python's `str()` writes it, microseconds only when set.

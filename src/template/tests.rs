@@ -985,6 +985,11 @@ fn modules_datetime_is_pythons_datetime() {
             "2024-03-05 00:00:00 2024-03-05 10:30:00 2024-03-05",
         ),
         (
+            // What the format does not read is Python's default.
+            "{{ modules.datetime.datetime.strptime('2024-01', '%Y-%m') }} {{ modules.datetime.datetime.strptime('10:30', '%H:%M') }}",
+            "2024-01-01 00:00:00 1900-01-01 10:30:00",
+        ),
+        (
             "{{ modules.datetime.timedelta(days=7) }}|{{ modules.datetime.timedelta(hours=25, seconds=4) }}|{{ modules.datetime.timedelta(days=-1).days }}|{{ modules.datetime.timedelta(minutes=2).total_seconds() }}",
             "7 days, 0:00:00|1 day, 1:00:04|-1|120.0",
         ),
