@@ -90,6 +90,8 @@ pub fn with_query_parameters_as_names(template: &str) -> Option<String> {
 /// none: notebooks fill `{table}`, `{start_date}` and `{0}`
 /// (`str.format`) and `%(campaign)s` (psycopg's parameters) before they
 /// run a query. `{table}` becomes `_table_`, `%(campaign)s` `__campaign__`.
+/// A hole that is a fragment of SQL (right after an expression, `from t
+/// {where_clause}`, or opening a statement before its query) is blanked.
 /// Holes inside string literals (`'{start_date}'`) are already valid SQL,
 /// and comments are left alone; braces holding anything but a name
 /// (DuckDB's `{'a': 1}`, ClickHouse's `{id:UInt32}`) are SQL of their own.
@@ -146,11 +148,37 @@ pub fn with_python_holes_as_names(sql: &str) -> Option<String> {
         };
         match hole {
             Some((open, inner, close)) => {
+                let length = open + inner + close;
                 out.push_str(&sql[copied..i]);
-                out.push_str(&"_".repeat(open));
-                out.push_str(&rest[open..open + inner].replace('.', "_"));
-                out.push_str(&"_".repeat(close));
-                i += open + inner + close;
+                // A fragment of SQL (`from t {where_clause}`, or a
+                // `{create_statement}` before a statement's query): nothing.
+                // Glued to a name it is part of that name (`events_{day}`).
+                let (before, after) = (&sql[..i], &sql[i + length..]);
+                let glued = before.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                    || after.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+                let opens_a_statement = {
+                    let before = before.trim_end();
+                    let next: String = after
+                        .trim_start()
+                        .chars()
+                        .take_while(char::is_ascii_alphabetic)
+                        .collect::<String>()
+                        .to_ascii_lowercase();
+                    (before.is_empty() || before.ends_with(';'))
+                        && matches!(next.as_str(), "select" | "with")
+                };
+                let fragment = !glued
+                    && (opens_a_statement
+                        || super::missing_macros::place(before, after)
+                            == super::missing_macros::Place::AfterExpression);
+                if fragment {
+                    out.push_str(&" ".repeat(length));
+                } else {
+                    out.push_str(&"_".repeat(open));
+                    out.push_str(&rest[open..open + inner].replace('.', "_"));
+                    out.push_str(&"_".repeat(close));
+                }
+                i += length;
                 copied = i;
                 any = true;
             }

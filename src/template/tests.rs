@@ -1146,6 +1146,15 @@ fn python_holes_become_names_of_their_length() {
         ("where a = {0} and b = {}", Some("where a = _0_ and b = __")),
         ("where c = %(campaign)s", Some("where c = __campaign__")),
         ("from events_{suffix}", Some("from events__suffix_")),
+        // Fragments of SQL: nothing, the same length.
+        (
+            "select a from t {where_clause}",
+            Some("select a from t               "),
+        ),
+        (
+            "{create_statement}\nselect 1",
+            Some("                  \nselect 1"),
+        ),
         // Already SQL, or not a hole.
         ("where d >= '{start_date}'", None),
         ("select 1 -- from {table}", None),
