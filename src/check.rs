@@ -75,6 +75,8 @@ pub struct CheckResult {
     /// Problems walking the paths (not findings: nothing was read there).
     pub walk_problems: Vec<String>,
     pub elapsed: Duration,
+    /// How long each reported file took to check, as shown in findings.
+    pub times: HashMap<String, Duration>,
     /// What was checked, so that snippets are drawn from it and not from
     /// a file changed since.
     pub texts: CheckedTexts,
@@ -234,9 +236,7 @@ fn recheck_with_upstream(
                 .into_par_iter()
                 .map(|(i, mut outcome)| {
                     let upstream = models.get(&projects[i]).unwrap_or(&no_models);
-                    let hash = outcome.content_hash;
                     let mut resumed = outcome.resume(&files[i], options, registry, upstream);
-                    resumed.content_hash = resumed.content_hash.or(hash);
                     interner.intern(&mut resumed.sites);
                     (i, resumed)
                 })
@@ -259,9 +259,7 @@ fn recheck_with_upstream(
     for (i, outcome) in outcomes.iter_mut().enumerate().filter(|(i, _)| !done[*i]) {
         if outcome.deferred.is_some() {
             let upstream = models.get(&projects[i]).unwrap_or(&no_models);
-            let hash = outcome.content_hash;
             *outcome = outcome.resume(&files[i], options, registry, upstream);
-            outcome.content_hash = outcome.content_hash.or(hash);
             interner.intern(&mut outcome.sites);
         }
         let cycle: Vec<&str> = deps[i].iter().map(|&j| names[j].as_str()).collect();
@@ -395,6 +393,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         checked,
         walk_problems,
         elapsed: started.elapsed(),
+        times: gathered.times,
         texts: CheckedTexts {
             hashes: gathered.hashes,
             stdin: options
@@ -685,6 +684,7 @@ struct Gathered {
     /// Each unknown macro, where it is first called.
     unknown_macros: BTreeMap<String, (String, Range)>,
     hashes: HashMap<String, u64>,
+    times: HashMap<String, Duration>,
 }
 
 impl Gathered {
@@ -692,6 +692,7 @@ impl Gathered {
         if let Some(hash) = outcome.content_hash {
             self.hashes.insert(path.clone(), hash);
         }
+        self.times.insert(path.clone(), outcome.elapsed);
         self.findings.extend(outcome.findings);
         self.sites.add_file(outcome.sites);
         for (name, range) in outcome.unknown_macros {
@@ -796,6 +797,8 @@ pub struct FileOutcome {
     pub deferred: Option<Box<Deferred>>,
     /// A hash of the bytes checked (see [`content_hash`]).
     pub content_hash: Option<u64>,
+    /// How long checking it took (both passes, for a deferred model).
+    pub elapsed: Duration,
 }
 
 /// A dbt model rendered in the first pass, waiting for its upstream models.
@@ -810,8 +813,23 @@ pub struct Deferred {
 
 impl FileOutcome {
     /// Checks a deferred model now that `models` holds its upstream outputs
-    /// (a file not deferred is checked from disk).
+    /// (a file not deferred is checked from disk), keeping its first pass's
+    /// content hash and time.
     fn resume(
+        &mut self,
+        file: &RunFile,
+        options: &CheckOptions,
+        registry: &Registry,
+        models: &Models,
+    ) -> FileOutcome {
+        let (hash, before, started) = (self.content_hash, self.elapsed, Instant::now());
+        let mut resumed = self.check_again(file, options, registry, models);
+        resumed.content_hash = resumed.content_hash.or(hash);
+        resumed.elapsed = before + started.elapsed();
+        resumed
+    }
+
+    fn check_again(
         &mut self,
         file: &RunFile,
         options: &CheckOptions,
@@ -872,6 +890,7 @@ fn check_file_deferring(
     models: &Models,
     checked: Option<&HashSet<String>>,
 ) -> FileOutcome {
+    let started = Instant::now();
     let path = &file.path;
     let shown = path.display().to_string();
     let bytes = match std::fs::read(path) {
@@ -891,6 +910,7 @@ fn check_file_deferring(
                 outputs: None,
                 deferred: None,
                 content_hash: None,
+                elapsed: Duration::ZERO,
             }
         }
     };
@@ -916,6 +936,7 @@ fn check_file_deferring(
         Err(e) => not_utf8(&shown, e.as_bytes(), e.utf8_error()),
     };
     outcome.content_hash = Some(hash);
+    outcome.elapsed = started.elapsed();
     outcome
 }
 
@@ -1088,6 +1109,7 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
             outputs: None,
             deferred: None,
             content_hash: None,
+            elapsed: Duration::ZERO,
         },
         Ok(rendered)
             if defer.as_ref().is_some_and(|d| {
@@ -1399,6 +1421,7 @@ fn check_sql(
         outputs: None,
         deferred: None,
         content_hash: None,
+        elapsed: Duration::ZERO,
     };
     let (_, outputs) = extractor.finish();
     outcome.outputs = outputs.map(Arc::new);

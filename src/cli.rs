@@ -1274,6 +1274,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
             &result.checked,
             &|f| fails_run(f) && !args.exit_zero,
             result.elapsed,
+            &result.times,
         ),
         Format::Human => {
             let color = match args.color {

@@ -364,6 +364,13 @@ fn junit_fails_a_file_once_and_only_for_what_fails_the_run() {
         "{text}"
     );
     assert!(text.contains(" time=\""), "{text}");
+    // Every testcase says how long its file took, as strict readers require.
+    let testcases: Vec<&str> = text.lines().filter(|l| l.contains("<testcase ")).collect();
+    assert_eq!(testcases.len(), 4, "{text}");
+    assert!(
+        testcases.iter().all(|l| l.contains(r#"" time=""#)),
+        "{text}"
+    );
     // Both fail from --fail-on warning: still one <failure>, listing both.
     let (_, text, _) = run(&[
         "check",

@@ -284,6 +284,7 @@ pub fn junit(
     files: &[String],
     fails: &dyn Fn(&Finding) -> bool,
     elapsed: std::time::Duration,
+    times: &std::collections::HashMap<String, std::time::Duration>,
 ) -> String {
     let line = |f: &Finding| {
         format!(
@@ -310,10 +311,12 @@ pub fn junit(
     );
     for path in files {
         let here: Vec<&Finding> = findings.iter().filter(|f| &f.path == path).collect();
+        let time = times.get(path).copied().unwrap_or_default();
         let _ = write!(
             out,
-            r#"    <testcase classname="metriclint" name="{}""#,
-            xml(path)
+            r#"    <testcase classname="metriclint" name="{}" time="{:.3}""#,
+            xml(path),
+            time.as_secs_f64()
         );
         if here.is_empty() {
             let _ = writeln!(out, "/>");
