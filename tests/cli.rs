@@ -1816,21 +1816,25 @@ fn reports_are_checked_against_dbt_metrics_package_metrics() {
     assert_eq!(related["line"], 55, "{doc:#}");
 }
 
+/// A semantic model of ad events with two measures, for the Semantic Layer
+/// tests below.
+const AD_EVENTS_SEMANTIC_MODELS: &str = "semantic_models:\n  - name: ad_events\n    model: ref('fct_ad_events')\n    measures:\n      - name: spend\n        agg: sum\n      - name: impressions\n        agg: sum\n";
+
+/// A per-mille CPM derived from the two measures, in a file of its own.
+const CPM_OF_TWO_MEASURES: &str = "metrics:\n  - name: cpm\n    type: derived\n    type_params:\n      expr: spend_metric * 1000 / impressions_metric\n      metrics:\n        - name: spend_metric\n        - name: impressions_metric\n  - name: spend_metric\n    type: simple\n    type_params:\n      measure: spend\n  - name: impressions_metric\n    type: simple\n    type_params:\n      measure: impressions\n";
+
 /// `--registry dbt` (or `registry: [dbt]` in the config) reads the dbt
 /// project's Semantic Layer YAML under its model paths, all files together.
 #[test]
 fn registry_dbt_is_the_projects_semantic_layer() {
     let files: &[(&str, &str)] = &[
         ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+        ("models/semantic/ad_events.yml", AD_EVENTS_SEMANTIC_MODELS),
+        ("models/semantic/metrics.yml", CPM_OF_TWO_MEASURES),
         (
-            "models/semantic/ad_events.yml",
-            "semantic_models:\n  - name: ad_events\n    model: ref('fct_ad_events')\n    measures:\n      - name: spend\n        agg: sum\n      - name: impressions\n        agg: sum\n",
+            "models/schema.yml",
+            "version: 2\nmodels:\n  - name: fct_ad_events\n",
         ),
-        (
-            "models/semantic/metrics.yml",
-            "metrics:\n  - name: cpm\n    type: derived\n    type_params:\n      expr: spend_metric * 1000 / impressions_metric\n      metrics:\n        - name: spend_metric\n        - name: impressions_metric\n  - name: spend_metric\n    type: simple\n    type_params:\n      measure: spend\n  - name: impressions_metric\n    type: simple\n    type_params:\n      measure: impressions\n",
-        ),
-        ("models/schema.yml", "version: 2\nmodels:\n  - name: fct_ad_events\n"),
         (
             "models/report.sql",
             "select sum(spend) / sum(impressions) as cpm from {{ ref('fct_ad_events') }}\n",
@@ -1901,8 +1905,8 @@ fn registry_dbt_is_the_projects_semantic_layer() {
 /// says so.
 #[test]
 fn a_dbt_projects_semantic_layer_is_the_default_registry_beside_the_pack() {
-    let semantic_models = "semantic_models:\n  - name: ad_events\n    model: ref('fct_ad_events')\n    measures:\n      - name: spend\n        agg: sum\n      - name: impressions\n        agg: sum\n";
-    let metrics = "metrics:\n  - name: cpm\n    type: derived\n    type_params:\n      expr: spend_metric * 1000 / impressions_metric\n      metrics:\n        - name: spend_metric\n        - name: impressions_metric\n  - name: spend_metric\n    type: simple\n    type_params:\n      measure: spend\n  - name: impressions_metric\n    type: simple\n    type_params:\n      measure: impressions\n";
+    let semantic_models = AD_EVENTS_SEMANTIC_MODELS;
+    let metrics = CPM_OF_TWO_MEASURES;
     let files = |metrics: &'static str| -> Vec<(&'static str, &'static str)> {
         vec![
             ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
