@@ -1827,7 +1827,55 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
             ],
             &[("models/mart_ads.sql", "ML005")],
         ),
+        // A procedure's temporary table of one row per PO line (its vendor's
+        // name grouped beside the line's id, to be shown), summed per PO
+        // line by a later step: each group is one row. Summed per PO, it
+        // adds the lines' rates up.
+        (
+            "a temporary table's rate, summed per its key in a later step",
+            &[("proc.sql", &duty_steps("po_number, po_dtl_id"))],
+            &[],
+        ),
+        (
+            "a temporary table's rate, read through a subquery",
+            &[("proc.sql", &duty_steps("po_number, po_dtl_id").replace("from _duty_1", "from (select po_number, po_dtl_id, tariff_rate from _duty_1)"))],
+            &[],
+        ),
+        (
+            "near miss: summed per PO, over its lines",
+            &[("proc.sql", &duty_steps("po_number"))],
+            &[("proc.sql", "ML005")],
+        ),
+        (
+            "near miss: rows inserted into the temporary table after it was made",
+            &[("proc.sql", &duty_steps("po_number, po_dtl_id").replace(
+                "create temporary table _duty",
+                "insert into _duty_1 select po_number, po_dtl_id, 0 from extra;\ncreate temporary table _duty",
+            ))],
+            &[("proc.sql", "ML005")],
+        ),
+        (
+            "near miss: the vendor grouped beside no id",
+            &[("proc.sql", &duty_steps("po_number, po_dtl_id").replace("po_dtl_id", "po_line"))],
+            &[("proc.sql", "ML005")],
+        ),
     ]);
+}
+
+/// A procedure's two steps: a temporary table of duty rates per PO line
+/// (grouped by the PO, the line's id and the vendor's name), then the
+/// rates summed per `keys`.
+fn duty_steps(keys: &str) -> String {
+    format!(
+        "create temporary table _duty_1 as\n\
+         select po.po_number, po.po_dtl_id, sum(bd.tariff_fee) / sum(bd.value) as tariff_rate\n\
+         from _cost po left join broker_duty bd on bd.po_number = po.po_number\n\
+         group by po.po_number, po.po_dtl_id, po.vend_name;\n\
+         create temporary table _duty as\n\
+         select {keys}, sum(tariff_rate) as tariff_rate\n\
+         from _duty_1\n\
+         group by {keys};\n"
+    )
 }
 
 /// A dbt package routes each connector's schema through its own models,
@@ -2103,6 +2151,48 @@ fn variants_of_one_measure_per_different_things_are_two_figures() {
                 ),
             ],
             &[],
+        ),
+        (
+            "one pool, a dashboard parameter written bare (`pool_id = {{1. Pool ID}}`)",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                ("c.sql", PER_DAY),
+                (
+                    "pool_param.sql",
+                    "select day, sum(pool_liquidity_usd) as tvl from liquidity \
+                     where day >= timestamp '{{2. Start date}}' and pool_id = {{1. Pool ID}} group by 1\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a bare parameter fixes no key, the days start there",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                ("c.sql", PER_DAY),
+                (
+                    "since_param.sql",
+                    "select day, sum(pool_liquidity_usd) as tvl from liquidity \
+                     where day >= {{2. Start date}} group by 1\n",
+                ),
+            ],
+            &[("since_param.sql", "ML010")],
+        ),
+        (
+            "near miss: the pool key compared with another column fixes no pool",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_CHAIN),
+                ("c.sql", PER_DAY),
+                (
+                    "self_pool.sql",
+                    "select day, sum(pool_liquidity_usd) as tvl from liquidity \
+                     where pool_id = parent_pool_id group by 1\n",
+                ),
+            ],
+            &[("self_pool.sql", "ML010")],
         ),
         (
             "near miss: a pool's own liquidity totalled per pool type",

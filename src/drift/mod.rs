@@ -737,7 +737,7 @@ fn in_vocabulary(site: &MetricSite, registry: &Registry) -> Expr {
 /// How far the repository shows that two sites, in two reports, computing
 /// one name differently is a drift (see [`Evidence`]).
 pub fn evidence_between(a: &MetricSite, b: &MetricSite, registry: &Registry) -> Evidence {
-    let (a_keys, b_keys) = (key_columns(a), key_columns(b));
+    let (a_keys, b_keys) = (keys_it_is_for(a), keys_it_is_for(b));
     evidence(
         &in_vocabulary(a, registry),
         &in_vocabulary(b, registry),
@@ -809,6 +809,20 @@ fn entities(site: &MetricSite) -> std::collections::BTreeSet<String> {
 /// its WHERE fixes to one value (`pool_id = 0x…`, `substr(pool_id, 1, 20) =
 /// 0x…`: one thing).
 fn key_columns(site: &MetricSite) -> Vec<String> {
+    keys_fixed(site, false)
+}
+
+/// The key columns a site's figure is for (see [`key_columns`]), with those
+/// a dashboard's parameter pins (`pool_id = {{1. Pool ID}}`, whatever the
+/// viewer picks). A figure pinned to one tenant or pool is still a figure
+/// of all alike (a tenant's sales are sales), but a measure named for the
+/// pinned thing (`pool_liquidity_usd`) is that thing's own (see
+/// [`Grains`]).
+fn keys_it_is_for(site: &MetricSite) -> Vec<String> {
+    keys_fixed(site, true)
+}
+
+fn keys_fixed(site: &MetricSite, parameters: bool) -> Vec<String> {
     let mut keys: Vec<String> = site
         .entities
         .iter()
@@ -816,21 +830,25 @@ fn key_columns(site: &MetricSite) -> Vec<String> {
         .cloned()
         .collect();
     for condition in site.slice.iter() {
-        keys.extend(fixed_keys(condition));
+        keys.extend(fixed_keys(condition, parameters));
     }
     keys
 }
 
 /// The key columns a condition fixes to one value. A dashboard's optional
 /// parameter (`'{{pool}}' = 'All' OR pool_id = '{{pool}}'`) fixes the key
-/// whenever one is chosen.
-fn fixed_keys(condition: &Expr) -> Vec<String> {
+/// whenever one is chosen. With `parameters`, so does a bare parameter
+/// (`pool_id = {{1. Pool ID}}`, read as a name).
+fn fixed_keys(condition: &Expr, parameters: bool) -> Vec<String> {
     match condition {
         Expr::Compare(crate::canon::CompareOp::Eq, left, right) => [(left, right), (right, left)]
             .into_iter()
             .filter_map(|(keyed, value)| {
                 let columns = keyed.columns();
-                (value.columns().is_empty() && columns.len() == 1)
+                let is_value = value.columns().iter().all(|c| {
+                    parameters && crate::template::is_query_parameter_name(unqualified(c))
+                });
+                (is_value && columns.len() == 1)
                     .then(|| columns.into_iter().next())
                     .flatten()
             })
@@ -843,7 +861,7 @@ fn fixed_keys(condition: &Expr) -> Vec<String> {
             .collect::<Vec<_>>()
             .as_slice()
         {
-            [keyed] => fixed_keys(keyed),
+            [keyed] => fixed_keys(keyed, parameters),
             _ => Vec::new(),
         },
         _ => Vec::new(),
@@ -2147,7 +2165,7 @@ pub fn inconsistent_computations<'s>(
                 // part of its report's figure, not a report of its own.
                 let against_majority = majority && index > 0 && elsewhere >= 2 && !site.in_union;
                 let here = in_vocabulary(site, registry);
-                let here_keys = key_columns(site);
+                let here_keys = keys_it_is_for(site);
                 let of_its_grain = std::cell::OnceCell::new();
                 let evident = |o: &MetricSite| {
                     let beside = publishing()
@@ -2164,7 +2182,7 @@ pub fn inconsistent_computations<'s>(
                     let grains = Grains {
                         same: same_grain(site, o),
                         here_keys: &here_keys,
-                        there_keys: &key_columns(o),
+                        there_keys: &keys_it_is_for(o),
                     };
                     let evidence = evidence(&here, &there, registry, grains);
                     // A labelled segment of a long-format table (`'Token
@@ -2228,7 +2246,7 @@ pub fn inconsistent_computations<'s>(
                         Grains {
                             same: same_grain(site, o),
                             here_keys: &here_keys,
-                            there_keys: &key_columns(o),
+                            there_keys: &keys_it_is_for(o),
                         },
                     )
                 };

@@ -23,7 +23,7 @@ use crate::canon::Expr;
 use crate::source::{LineIndex, Range};
 
 use scope::Ctes;
-pub use scope::{same_relation, selects_of, ModelOutputs, Models, Scope};
+pub use scope::{same_relation, selects_of, ModelOutputs, Models, Scope, TableGrains};
 
 /// One computation of a named value in a report.
 #[derive(Clone, Debug)]
@@ -332,6 +332,7 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 published: Vec::new(),
                 publishes_all: Vec::new(),
                 row_level: None,
+                tables: std::rc::Rc::default(),
             },
             outputs: None,
             keep_outputs: false,
@@ -373,7 +374,11 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 .flat_map(|w| w.cte_tables.iter().map(scope::cte_entry))
                 .collect();
             if let Some(select) = scope::selects_of(&query.body).first() {
-                self.outputs = Some(Scope::of_select(select, &ctes, self.walker.models).outputs());
+                self.outputs = Some(
+                    Scope::of_select(select, &ctes, self.walker.models)
+                        .knowing_tables(self.walker.tables.clone())
+                        .outputs(),
+                );
             }
         }
     }
@@ -413,6 +418,8 @@ struct Walker<'t, 'w> {
     text: &'t str,
     sites: Vec<Site>,
     models: &'w Models,
+    /// The keys of the tables the file's statements so far created.
+    tables: std::rc::Rc<TableGrains>,
     /// The label of the long-format UNION branch being walked, if any.
     label: Option<String>,
     /// The relation the statement being walked writes, if any.
@@ -522,6 +529,51 @@ impl<'t> Walker<'t, '_> {
     }
 
     fn statement(&mut self, statement: &Statement, ctes: &Ctes<'_>) {
+        self.walk_statement(statement, ctes);
+        self.note_table_grain(statement);
+    }
+
+    /// Keeps the key of a table the statement creates from one SELECT, for
+    /// the file's later statements that read it; rows inserted into a
+    /// table make its key unknown.
+    fn note_table_grain(&mut self, statement: &Statement) {
+        let (name, query) = match statement {
+            Statement::CreateTable(create) => (&create.name, create.query.as_deref()),
+            Statement::CreateView(view) => (&view.name, Some(view.query.as_ref())),
+            Statement::Insert(insert) => {
+                let name = relation_name(&insert.table.to_string());
+                let name = name.rsplit('.').next().unwrap_or(&name);
+                if self.tables.contains_key(name) {
+                    std::rc::Rc::make_mut(&mut self.tables).remove(name);
+                }
+                return;
+            }
+            _ => return,
+        };
+        let name = relation_name(&name.to_string());
+        let name = name.rsplit('.').next().unwrap_or(&name).to_string();
+        let grain = query.and_then(|query| {
+            let [select] = scope::selects_of(&query.body)[..] else {
+                return None;
+            };
+            let ctes: Ctes<'_> = query
+                .with
+                .iter()
+                .flat_map(|w| w.cte_tables.iter().map(scope::cte_entry))
+                .collect();
+            Scope::of_select(select, &ctes, self.models)
+                .knowing_tables(self.tables.clone())
+                .grain()
+                .filter(|grain| !grain.is_empty())
+        });
+        let tables = std::rc::Rc::make_mut(&mut self.tables);
+        match grain {
+            Some(grain) => tables.insert(name, grain),
+            None => tables.remove(&name),
+        };
+    }
+
+    fn walk_statement(&mut self, statement: &Statement, ctes: &Ctes<'_>) {
         self.target = match statement {
             Statement::Insert(insert) => Some(relation_name(&insert.table.to_string())),
             Statement::CreateTable(create) => Some(relation_name(&create.name.to_string())),
@@ -685,7 +737,7 @@ impl<'t> Walker<'t, '_> {
         }
         self.nesting -= 1;
 
-        let scope = Scope::of_select(select, ctes, self.models);
+        let scope = Scope::of_select(select, ctes, self.models).knowing_tables(self.tables.clone());
         let mut sources: Option<(Vec<String>, Vec<String>)> = None;
         let mut lowerer = None;
         let mut grouped = None;
@@ -764,7 +816,10 @@ impl<'t> Walker<'t, '_> {
             let written = (reads_a_model && computation.has_aggregate())
                 .then(|| {
                     as_stored
-                        .get_or_insert_with(|| Scope::of_select(select, ctes, scope::no_models()))
+                        .get_or_insert_with(|| {
+                            Scope::of_select(select, ctes, scope::no_models())
+                                .knowing_tables(self.tables.clone())
+                        })
                         .lowerer()
                         .lower(expr)
                 })
@@ -775,6 +830,7 @@ impl<'t> Walker<'t, '_> {
                     as_written_alone
                         .get_or_insert_with(|| {
                             Scope::of_select(select, &Vec::new(), scope::no_models())
+                                .knowing_tables(self.tables.clone())
                         })
                         .lowerer()
                         .lower(expr)

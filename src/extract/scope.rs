@@ -71,6 +71,11 @@ pub struct ModelOutputs {
 /// The models known so far in a run, by name.
 pub type Models = HashMap<String, Arc<ModelOutputs>>;
 
+/// The keys of the tables a file's earlier statements created (`CREATE
+/// TEMPORARY TABLE _t AS SELECT … GROUP BY po_id`), by name (see
+/// [`Scope::grain`]): a procedure's later steps read them.
+pub type TableGrains = HashMap<String, Vec<String>>;
+
 /// No model: every relation read as a stored table.
 pub fn no_models() -> &'static Models {
     static NONE: std::sync::OnceLock<Models> = std::sync::OnceLock::new();
@@ -117,6 +122,8 @@ pub struct Scope<'a> {
     select: &'a Select,
     depth: usize,
     memo: Rc<RefCell<Memo>>,
+    /// The keys of the tables the file created before this statement.
+    tables: Rc<TableGrains>,
 }
 
 /// Whether two relation names (as in [`Relation::qualified`]) may name one
@@ -165,6 +172,13 @@ impl<'a> Scope<'a> {
     /// A scope for a SELECT this one reads from.
     fn nested(&self, select: &'a Select, ctes: &Ctes<'a>) -> Scope<'a> {
         Self::with_memo(select, ctes, self.models, self.depth + 1, self.memo.clone())
+            .knowing_tables(self.tables.clone())
+    }
+
+    /// The scope, knowing the keys of the tables the file created before.
+    pub fn knowing_tables(mut self, tables: Rc<TableGrains>) -> Scope<'a> {
+        self.tables = tables;
+        self
     }
 
     fn key(&self) -> usize {
@@ -189,6 +203,7 @@ impl<'a> Scope<'a> {
             select,
             depth,
             memo,
+            tables: Rc::default(),
         }
     }
 
@@ -674,7 +689,15 @@ impl<'a> Scope<'a> {
         let select = self.select;
         match &select.group_by {
             GroupByExpr::Expressions(keys, _) if !keys.is_empty() => {
-                return keys.iter().map(|key| output_of_key(select, key)).collect();
+                // A name grouped beside an id (`GROUP BY po_dtl_id,
+                // vend_name`) is carried along to be shown: one per id, it
+                // splits no group, and the rows are unique on the rest.
+                let identified = keys.iter().any(|key| key_name(key).is_some_and(is_an_id));
+                return keys
+                    .iter()
+                    .filter(|key| !(identified && key_name(key).is_some_and(describes_a_thing)))
+                    .map(|key| output_of_key(select, key))
+                    .collect();
             }
             GroupByExpr::All(_) => return None,
             _ => {}
@@ -708,7 +731,11 @@ impl<'a> Scope<'a> {
     pub fn relation_grain(&self, relation: &Relation<'a>) -> Option<Vec<String>> {
         match relation.kind {
             RelationKind::Model(model) => (!model.grain.is_empty()).then(|| model.grain.clone()),
-            RelationKind::Base => grain_in_the_name(&relation.name),
+            RelationKind::Base => self
+                .tables
+                .get(&relation.name)
+                .cloned()
+                .or_else(|| grain_in_the_name(&relation.name)),
             RelationKind::Derived(query) if self.depth < MAX_DEPTH => {
                 let [select] = selects_of(&query.body)[..] else {
                     return None;
@@ -1013,6 +1040,27 @@ fn output_of_key(select: &Select, key: &AstExpr) -> Option<String> {
         }
     };
     item_name(item)
+}
+
+/// The column a GROUP BY key names, lowercased, unqualified.
+fn key_name(key: &AstExpr) -> Option<String> {
+    match plain_column(key)? {
+        Output::Column(_, name) => Some(name.to_lowercase()),
+        _ => None,
+    }
+}
+
+/// Whether a column identifies a thing (`po_dtl_id`, `campaign_key`).
+fn is_an_id(column: String) -> bool {
+    column == "id" || ["_id", "_key", "_uuid"].iter().any(|s| column.ends_with(s))
+}
+
+/// Whether a column describes a thing an id identifies (`vend_name`,
+/// `campaign_description`).
+fn describes_a_thing(column: String) -> bool {
+    ["_name", "_desc", "_description"]
+        .iter()
+        .any(|s| column.ends_with(s))
 }
 
 /// The columns a SELECT groups by, lowercased, by every name they go by: a

@@ -27,9 +27,11 @@ rule! {
     /// groups of one row each, under any name: grouped by Fivetran's row id
     /// `_fivetran_id` (each group one synced row), or by every column of
     /// the key of the one relation it reads (a dbt model's
-    /// `config(unique_key=…)`, or the GROUP BY or DISTINCT of the model or
-    /// CTE it reads), a key column fixed by `WHERE day = …` counting as
-    /// grouped: each group's rate is passed through.
+    /// `config(unique_key=…)`, or the GROUP BY or DISTINCT of the model,
+    /// CTE or temporary table it reads, a name grouped beside an id there
+    /// (`GROUP BY po_dtl_id, vend_name`) being only carried along), a key
+    /// column fixed by `WHERE day = …` counting as grouped: each group's
+    /// rate is passed through.
     ///
     /// ## Why is this bad?
     /// The average of daily CTRs weighs a day with ten impressions like a day

@@ -49,7 +49,7 @@ use self::state::{
     CALLED, MACRO_DEPTH, REFS, RETURN_SLOT, UPSTREAM_COLUMNS, VAR_CACHE, VAR_DEPTH, WANTED_COLUMNS,
 };
 pub use macros::MacroBundle;
-pub use placeholder::{is_placeholder_name, PLACEHOLDER_PREFIX};
+pub use placeholder::{is_placeholder_name, is_query_parameter_name, PLACEHOLDER_PREFIX};
 pub(crate) use scan::call_offset;
 pub use scan::{
     enabled_condition, is_templated, unique_key, with_python_holes_as_names,

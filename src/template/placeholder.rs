@@ -121,3 +121,11 @@ pub const PLACEHOLDER_PREFIX: &str = "__jinja";
 pub fn is_placeholder_name(name: &str) -> bool {
     name.starts_with(PLACEHOLDER_PREFIX)
 }
+
+/// Whether a name is another tool's query parameter written as a name (see
+/// [`super::with_query_parameters_as_names`]: Dune's `{{1. Pool ID}}` reads
+/// `__1__Pool_ID__`, psycopg's `%(campaign)s` `__campaign__`): a value the
+/// dashboard fills in when it runs, not a column.
+pub fn is_query_parameter_name(name: &str) -> bool {
+    name.len() > 4 && name.starts_with("__") && name.ends_with("__") && !is_placeholder_name(name)
+}
