@@ -2058,6 +2058,48 @@ fn halving_a_union_of_both_legs_of_a_trade_is_the_total() {
     );
 }
 
+/// Spellbook's wallet PnL counts a wallet's sells and its buys in two
+/// branches labelled with their side (`'Sells' AS trade_type`), then sums
+/// them per wallet: each side's own rows, no trade counted twice (judged
+/// false as a ×2 drift). Unlabelled, the same legs still multiply by 2.
+#[test]
+fn legs_labelled_with_their_side_are_no_copies() {
+    const PER_DAY: &str = "select day, count(*) as trades from nft_trades group by 1
+";
+    let per_wallet = |sells: &str, buys: &str| {
+        format!(
+            "with t as (\n\
+               select seller as wallet, {sells}count(*) as trades from nft_trades group by 1\n\
+               union all\n\
+               select buyer as wallet, {buys}count(*) as trades from nft_trades group by 1\n\
+             )\n\
+             select wallet, sum(trades) as trades from t group by 1\n"
+        )
+    };
+    let labelled = per_wallet("'Sells' as trade_type, ", "'Buys' as trade_type, ");
+    let unlabelled = per_wallet("", "");
+    expect(&[
+        (
+            "a wallet's sells and buys, labelled",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_DAY),
+                ("wallet.sql", &labelled),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the same legs, unlabelled",
+            &[
+                ("a.sql", PER_DAY),
+                ("b.sql", PER_DAY),
+                ("wallet.sql", &unlabelled),
+            ],
+            &[("wallet.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// Balancer's spell offers `pool_liquidity_usd` (a pool's own) and
 /// `protocol_liquidity_usd` (the protocol's share); its per-pool queries
 /// total the first, its per-chain queries the second. dbt_jira averages

@@ -346,6 +346,23 @@ fn union_branches_are_legs_only_over_the_same_rows() {
 }
 
 #[test]
+fn legs_labelled_apart_are_each_sides_own_rows() {
+    // A wallet's sells and its buys, each branch labelled with its side:
+    // per wallet, no trade is counted twice. Labelled alike (or not at
+    // all), the branches are copies of one trade's row.
+    let legs = |sells: &str, buys: &str| {
+        format!(
+            "WITH t AS (SELECT seller AS wallet, '{sells}' AS side, COUNT(*) AS n FROM trades GROUP BY 1, 2 \
+             UNION ALL SELECT buyer AS wallet, '{buys}' AS side, COUNT(*) AS n FROM trades GROUP BY 1, 2) \
+             SELECT wallet, SUM(n) AS volume FROM t GROUP BY 1"
+        )
+    };
+    let last = |sql: &str| sites(sql).last().expect("a site").2.clone();
+    assert_eq!(last(&legs("Sells", "Buys")), "count(*)");
+    assert_eq!(last(&legs("Trade", "Trade")), "count(*) * 2");
+}
+
+#[test]
 fn fixed_intervals_are_one_window_in_any_unit() {
     let window = |interval: &str| {
         let sql = format!(
