@@ -17,8 +17,26 @@ pub fn described_unit(description: &str) -> Option<crate::registry::Unit> {
     let percent = lower.contains('%')
         || lower
             .split(|c: char| !c.is_alphanumeric())
-            .any(|word| matches!(word, "percent" | "percentage" | "percentages" | "pct"));
+            .any(|word| matches!(word, "percent" | "percentage" | "percentages" | "pct"))
+        || writes_times_a_hundred(&lower);
     percent.then_some(crate::registry::Unit::Percent)
+}
+
+/// Whether a description writes its formula times a hundred: "(clicks /
+/// impressions * 100)", "× 100", "multiplied by 100" (not "* 1000").
+fn writes_times_a_hundred(lower: &str) -> bool {
+    ["*", "×", " x ", "times", "multiplied by"]
+        .iter()
+        .any(|sign| {
+            lower.match_indices(sign).any(|(at, _)| {
+                let rest = lower[at + sign.len()..].trim_start();
+                rest.strip_prefix("100").is_some_and(|after| {
+                    let decimals = after.strip_prefix('.').unwrap_or("");
+                    !after.starts_with(|c: char| c.is_ascii_digit())
+                        && !decimals.starts_with(|c: char| c.is_ascii_digit())
+                })
+            })
+        })
 }
 
 /// The YAML files under `folder`, by name.
@@ -624,6 +642,19 @@ mod tests {
             ("CTR in %", Some(Unit::Percent)),
             ("Click-through rate, percent.", Some(Unit::Percent)),
             ("ctr_pct as shown in the UI", Some(Unit::Percent)),
+            (
+                "Click-through rate (clicks / impressions * 100)",
+                Some(Unit::Percent),
+            ),
+            ("clicks/impressions*100", Some(Unit::Percent)),
+            (
+                "Conversions over clicks, multiplied by 100.",
+                Some(Unit::Percent),
+            ),
+            ("Click-through rate (clicks / impressions)", None),
+            ("Cost per mille (spend / impressions * 1000)", None),
+            ("Spend * 100.5 adjusted", None),
+            ("The top 100 campaigns", None),
             ("The 95th percentile of latency.", None),
             ("The click-through rate.", None),
             ("", None),

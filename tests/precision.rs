@@ -678,7 +678,8 @@ fn a_flag_compared_with_1_is_no_missing_filter_in_messages() {
 }
 
 /// TikTok's package computes `daily_ctr` ×100 and documents it as "the
-/// percentage of times people … performed a click". Under the built-in pack
+/// percentage of times people … performed a click"; Flooret's staging
+/// models as "(clicks / impressions * 100)". Under the built-in pack
 /// a unit the model documents is the repository's choice, not drift from the
 /// pack's fraction; undocumented, or documented otherwise, it is still ML004.
 #[test]
@@ -687,6 +688,7 @@ fn a_percent_the_model_documents_is_the_repositorys_unit() {
     const PERCENT_CTR: &str = "select ad_id, (sum(clicks) / nullif(sum(impressions), 0)) * 100 as daily_ctr\nfrom {{ ref('stg_ads') }}\ngroup by 1\n";
     const PER_MILLE_CTR: &str = "select ad_id, (sum(clicks) / nullif(sum(impressions), 0)) * 1000 as daily_ctr\nfrom {{ ref('stg_ads') }}\ngroup by 1\n";
     const SAYS_PERCENT: &str = "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: The percentage of times people saw your ad and performed a click.\n";
+    const SAYS_TIMES_A_HUNDRED: &str = "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: Click-through rate (clicks / impressions * 100)\n";
     const SAYS_NOTHING_OF_UNITS: &str = "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: The click-through rate.\n";
     const OTHER_MODEL_SAYS_PERCENT: &str = "version: 2\nmodels:\n  - name: campaign_report\n    columns:\n      - name: daily_ctr\n        description: The percentage of clicks.\n";
     expect(&[
@@ -696,6 +698,15 @@ fn a_percent_the_model_documents_is_the_repositorys_unit() {
                 PROJECT,
                 ("models/ad_report.sql", PERCENT_CTR),
                 ("models/ads.yml", SAYS_PERCENT),
+            ],
+            &[],
+        ),
+        (
+            "documented by its formula, times a hundred",
+            &[
+                PROJECT,
+                ("models/ad_report.sql", PERCENT_CTR),
+                ("models/ads.yml", SAYS_TIMES_A_HUNDRED),
             ],
             &[],
         ),
@@ -3830,4 +3841,73 @@ fn a_composed_metrics_scale_is_told_in_its_unit() {
         out,
         "per_impression.sql:1:8: ML004 cpm has the agreed formula at another scale: it is in a fraction where the registry reports per mille (×1000)\n"
     );
+}
+
+/// Game analytics join one event table to itself under filters of their
+/// own (registrations joined to game starts) and count the joined rows;
+/// another report subtracts the players from the registrants, a third
+/// keeps the registrants without a game start (`LEFT JOIN … WHERE
+/// t3.distinct_id IS NULL`). Read as one row of the table, the joins made
+/// filters no row meets (ML002 against the registry `init` wrote) or a
+/// count of nothing (ML010): reviewers judged both false. Such figures are
+/// left uncompared; the same reports without the join are still found.
+#[test]
+fn rows_picked_by_how_relations_join_are_not_compared() {
+    const REGISTRY: &str = "version: 1\nmetrics:\n  - name: players\n    sql: COUNT(DISTINCT user_id) FILTER (WHERE event = 'gameStart')\n";
+    const JOINED: &str = "select r.date, count(distinct s.user_id) as players\n\
+         from (select date, user_id from events where event = 'register') r\n\
+         join (select date, user_id from events where event = 'gameStart') s on r.user_id = s.user_id and r.date = s.date\n\
+         group by 1\n";
+    const OVER: &str = "select date, count(distinct user_id) as players from events where event = 'gameOver' group by 1\n";
+    let against_registry = |report: &str| {
+        concise(
+            &[("report.sql", report), ("metrics.yaml", REGISTRY)],
+            &["report.sql", "--registry", "metrics.yaml"],
+        )
+    };
+    let joined = against_registry(JOINED);
+    assert!(
+        !joined.contains("ML0"),
+        "registrants joined to their game starts:\n{joined}"
+    );
+    let over = against_registry(OVER);
+    assert!(
+        over.contains("ML002"),
+        "near miss: another event counted as players:\n{over}"
+    );
+
+    const IDLE: &str = "select r.date, count(r.user_id) - count(s.user_id) as idle_users\n\
+         from (select date, user_id from events where event = 'register') r\n\
+         left join (select date, user_id from events where event = 'gameStart') s on r.user_id = s.user_id and r.date = s.date\n\
+         group by 1\n";
+    let idle_by_anti_join = |kept: &str| {
+        format!(
+            "select t.date, count(t.user_id) as idle_users from (\n\
+               select r.date, r.user_id\n\
+               from (select date, user_id from events where event = 'register') r\n\
+               left join (select date, user_id from events where event = 'gameStart') s on r.user_id = s.user_id and r.date = s.date\n\
+               {kept}\n\
+             ) t group by 1\n"
+        )
+    };
+    let (anti_join, all_registrants) = (
+        idle_by_anti_join("where s.user_id is null"),
+        idle_by_anti_join(""),
+    );
+    expect(&[
+        (
+            "registrants without a game start, by an anti-join",
+            &[("a.sql", IDLE), ("b.sql", IDLE), ("anti.sql", &anti_join)],
+            &[],
+        ),
+        (
+            "near miss: every registrant counted as idle",
+            &[
+                ("a.sql", IDLE),
+                ("b.sql", IDLE),
+                ("all.sql", &all_registrants),
+            ],
+            &[("all.sql", "ML010")],
+        ),
+    ]);
 }

@@ -122,6 +122,13 @@ pub struct Aggregate {
 /// applies to all its aggregates, so they hold one copy.
 pub type Conditions = std::sync::Arc<Vec<Expr>>;
 
+/// The condition standing for rows that how relations join picks, past what
+/// conditions on one row can say (see `extract::Scope`): one table joined to
+/// itself under filters of its own (`event = 'register'` beside `event =
+/// 'gameStart'`), or rows with no match in another (`WHERE b.id IS NULL`
+/// after `LEFT JOIN b`). An aggregate under it is [`Expr::Opaque`].
+pub const ROWS_PICKED_BY_JOINS: &str = "rows picked by how relations join";
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AggFunc {
     Sum,

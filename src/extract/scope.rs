@@ -281,6 +281,24 @@ impl<'a> Scope<'a> {
             .collect()
     }
 
+    /// Whether a WHERE keeps the rows an outer-joined relation has no match
+    /// for (`LEFT JOIN t3 … WHERE t3.distinct_id IS NULL`): an anti-join.
+    fn keeps_rows_without_a_match(&self, selection: &AstExpr) -> bool {
+        let mut parts = Vec::new();
+        ast_conjuncts(selection, &mut parts);
+        parts.into_iter().any(|part| {
+            let AstExpr::IsNull(inner) = part else {
+                return false;
+            };
+            match plain_column(inner) {
+                Some(Output::Column(qualifier, name)) => self
+                    .relation_of(qualifier.as_deref(), &name.to_lowercase())
+                    .is_some_and(|relation| relation.optional),
+                _ => false,
+            }
+        })
+    }
+
     fn compute_conditions(&self) -> Vec<Expr> {
         let lowerer = Lowerer::new(self);
         let mut out = Vec::new();
@@ -290,6 +308,9 @@ impl<'a> Scope<'a> {
             out.extend(self.relation_conditions(relation));
         }
         if let Some(selection) = &self.select.selection {
+            if self.keeps_rows_without_a_match(selection) {
+                return vec![Expr::Opaque(crate::canon::ROWS_PICKED_BY_JOINS.to_string())];
+            }
             out.push(lowerer.lower(selection));
         }
         for table in &self.select.from {
@@ -306,7 +327,15 @@ impl<'a> Scope<'a> {
                 }
             }
         }
-        conjuncts(out)
+        let out = conjuncts(out);
+        // Relations joined from one table under filters of their own
+        // (registrations joined to game starts, `event = 'register'` and
+        // `event = 'gameStart'`) read as one row no row can be: which rows
+        // each aggregate counts is past what conditions can say.
+        if no_row_passes(&out) {
+            return vec![Expr::Opaque(crate::canon::ROWS_PICKED_BY_JOINS.to_string())];
+        }
+        out
     }
 
     /// A lowerer for this SELECT's expressions, its conditions attached.
@@ -606,6 +635,25 @@ impl<'a> Scope<'a> {
             None => opaque(),
         }
     }
+}
+
+/// Whether conditions fix one column to two different values (`event =
+/// 'register'` and `event = 'gameStart'`).
+fn no_row_passes(conditions: &[Expr]) -> bool {
+    let mut fixed: HashMap<&str, &Expr> = HashMap::new();
+    conditions.iter().any(|condition| {
+        let Expr::Compare(CompareOp::Eq, left, right) = condition else {
+            return false;
+        };
+        let (column, value) = match (left.as_ref(), right.as_ref()) {
+            (Expr::Column(c), v) | (v, Expr::Column(c)) => (c.as_str(), v),
+            _ => return false,
+        };
+        if !matches!(value, Expr::String(_) | Expr::Number(_) | Expr::Bool(_)) {
+            return false;
+        }
+        *fixed.entry(column).or_insert(value) != value
+    })
 }
 
 /// Whether UNION branches write different string labels as columns
