@@ -1058,6 +1058,9 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
     } = context;
     // Editors do not count a byte-order mark as a character.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if crate::lookml::is_lookml(Path::new(path)) {
+        return check_lookml(path, text, dialect, registry, inventory);
+    }
     if !template::is_templated(text) {
         // Outside dbt, a notebook's query holds the holes of Python's
         // string formatting (`{table}`, `%(campaign)s`): names, here.
@@ -1132,6 +1135,60 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
             path, text, &rendered, dialect, registry, inventory, models, project,
         ),
     }
+}
+
+/// Checks a LookML file: its measures as the SQL Looker runs for them (see
+/// [`crate::lookml`]), findings and sites placed at the measures as written.
+fn check_lookml(
+    path: &str,
+    text: &str,
+    dialect: Dialect,
+    registry: &Registry,
+    inventory: bool,
+) -> FileOutcome {
+    let suppressions = Suppressions::parse_lookml(text);
+    let generated = match crate::lookml::to_sql(text) {
+        Ok(generated) => generated,
+        Err(error) => {
+            let index = LineIndex::new(text);
+            let start = index.position(error.at);
+            let range = Range {
+                start,
+                end: Position::new(start.line, start.column + 1),
+            };
+            return FileOutcome {
+                findings: vec![ParseError::finding(
+                    path,
+                    range,
+                    format!("cannot read this file as LookML: {}", error.message),
+                    "fix the LookML syntax here; Looker's validator shows the same spot",
+                )],
+                suppressions,
+                ..FileOutcome::default()
+            };
+        }
+    };
+    let mut outcome = check_sql(
+        path,
+        &generated.sql,
+        dialect,
+        registry,
+        inventory,
+        crate::extract::no_models(),
+        None,
+    );
+    let (from, to) = (LineIndex::new(&generated.sql), LineIndex::new(text));
+    for finding in &mut outcome.findings {
+        finding.range = generated.map_range(&from, &to, finding.range);
+        // A fix edits the SQL metriclint wrote for the measure, not the file.
+        finding.fix = None;
+    }
+    for site in &mut outcome.sites {
+        site.range = generated.map_range(&from, &to, site.range);
+    }
+    outcome.outputs = None;
+    outcome.suppressions = suppressions;
+    outcome
 }
 
 /// Checks a rendered template, its findings and sites placed where the user

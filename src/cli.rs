@@ -82,7 +82,7 @@ pub struct RuleArgs {
 /// What to read and how: shared by every command.
 #[derive(Debug, clap::Args)]
 pub struct Inputs {
-    /// Files or folders to check; folders are walked for *.sql files
+    /// Files or folders to check; folders are walked for *.sql and LookML *.lkml files
     /// (hidden folders, target/, dbt_packages/ and node_modules/ are skipped).
     #[arg(value_name = "PATHS", default_value = ".")]
     pub paths: Vec<PathBuf>,

@@ -1,4 +1,4 @@
-//! Discovery: the SQL files under the paths the user named.
+//! Discovery: the SQL and LookML files under the paths the user named.
 
 use std::path::{Path, PathBuf};
 
@@ -59,13 +59,14 @@ pub fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {
     name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_ref())
 }
 
-fn is_sql(path: &Path) -> bool {
+/// Whether the walk takes a file: SQL, or LookML (`*.lkml`), whose
+/// measures are reports' metrics too.
+fn is_report(path: &Path) -> bool {
     path.extension()
-        .map(|e| e.eq_ignore_ascii_case("sql"))
-        .unwrap_or(false)
+        .is_some_and(|e| e.eq_ignore_ascii_case("sql") || e.eq_ignore_ascii_case("lkml"))
 }
 
-/// Walks `paths` for `*.sql` files. A file named directly is taken whatever
+/// Walks `paths` for `*.sql` and `*.lkml` files. A file named directly is taken whatever
 /// its extension. Symbolic links are followed; loops are reported, not walked.
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered, MissingPath> {
     let mut found = Discovered::default();
@@ -92,7 +93,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, MissingPath> {
             .filter_entry(|e| !is_skipped_dir(e));
         for entry in walker {
             match entry {
-                Ok(entry) if entry.file_type().is_file() && is_sql(entry.path()) => {
+                Ok(entry) if entry.file_type().is_file() && is_report(entry.path()) => {
                     found.files.push(clean(entry.path()));
                 }
                 Ok(_) => {}

@@ -2,7 +2,7 @@
 //! flags computations that differ from the agreed definition.
 //!
 //! The pipeline, one module a stage:
-//! [`discover`] → [`parse`] → [`extract`] → [`canon`] → [`judge`] (against the
+//! [`discover`] → [`template`] or [`lookml`] → [`parse`] → [`extract`] → [`canon`] → [`judge`] (against the
 //! registry, per file, in parallel) → [`drift`] (across files) → [`report`].
 //! [`check::run`] drives it; [`names`] reads qualified output names;
 //! [`inventory`] and [`init`] build the cross-report views; the `metriclint`
@@ -23,6 +23,7 @@ pub mod fix;
 pub mod init;
 pub mod inventory;
 pub mod judge;
+pub mod lookml;
 pub mod names;
 pub mod parse;
 pub mod registry;

@@ -98,7 +98,7 @@ fn noqa_directive(rest: &str) -> Option<(Kind, Vec<String>, bool)> {
 }
 
 /// Where a line's `--` comment starts, outside string literals.
-fn comment_start(line: &str) -> Option<usize> {
+fn comment_start(line: &str, marker: Marker) -> Option<usize> {
     let mut quote: Option<char> = None;
     let mut chars = line.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -106,23 +106,53 @@ fn comment_start(line: &str) -> Option<usize> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '-') if chars.peek().map(|(_, n)| *n) == Some('-') => return Some(i),
+            (None, '-')
+                if marker == Marker::Dashes && chars.peek().map(|(_, n)| *n) == Some('-') =>
+            {
+                return Some(i)
+            }
+            (None, '#') if marker == Marker::Hash => return Some(i),
             _ => {}
         }
     }
     None
 }
 
+/// How a file's comments start: `--` in SQL, `#` in LookML.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Dashes,
+    Hash,
+}
+
+impl Marker {
+    fn len(self) -> usize {
+        match self {
+            Marker::Dashes => 2,
+            Marker::Hash => 1,
+        }
+    }
+}
+
 impl Suppressions {
     /// Reads the suppression comments of a file.
     pub fn parse(text: &str) -> Suppressions {
+        Self::parse_marked(text, Marker::Dashes)
+    }
+
+    /// Reads the suppression comments of a LookML file (`# noqa: ML001`).
+    pub fn parse_lookml(text: &str) -> Suppressions {
+        Self::parse_marked(text, Marker::Hash)
+    }
+
+    fn parse_marked(text: &str, marker: Marker) -> Suppressions {
         let mut directives = Vec::new();
         for (index, whole) in text.split_inclusive('\n').enumerate() {
             let line = whole.trim_end_matches(['\n', '\r']);
-            let Some(at) = comment_start(line) else {
+            let Some(at) = comment_start(line, marker) else {
                 continue;
             };
-            let comment = line[at + 2..].trim();
+            let comment = line[at + marker.len()..].trim();
             let lower = comment.to_ascii_lowercase();
             let (kind, codes, ours) = if let Some(rest) = lower.strip_prefix("noqa") {
                 match noqa_directive(rest) {

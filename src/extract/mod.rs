@@ -23,7 +23,7 @@ use crate::canon::Expr;
 use crate::source::{LineIndex, Range};
 
 use scope::Ctes;
-pub use scope::{same_relation, selects_of, ModelOutputs, Models, Scope, TableGrains};
+pub use scope::{no_models, same_relation, selects_of, ModelOutputs, Models, Scope, TableGrains};
 
 /// One computation of a named value in a report.
 #[derive(Clone, Debug)]

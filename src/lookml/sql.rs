@@ -1,0 +1,534 @@
+//! A LookML file's measures as SQL: each measure one `SELECT <aggregate> AS
+//! <measure> FROM <view's table>` statement, its `${…}` references resolved
+//! through the view's dimensions and measures, its `filters:` written as the
+//! aggregate's condition. The SQL goes through the same pipeline as a
+//! report's, and every byte of it remembers where in the LookML it came
+//! from, so findings point at the measure as written.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::parse::{find, ListItem, Pair, Value};
+
+/// The SQL of a LookML file's measures, and the LookML byte each SQL byte
+/// comes from.
+#[derive(Debug, Default)]
+pub struct Generated {
+    pub sql: String,
+    pub origin: Vec<u32>,
+    /// The measures left out, and why (a type or filter metriclint does not
+    /// read): never a guess.
+    pub skipped: Vec<(String, &'static str)>,
+}
+
+impl Generated {
+    /// Where a range of the SQL is in the LookML.
+    pub fn map_range(
+        &self,
+        sql: &crate::source::LineIndex<'_>,
+        lookml: &crate::source::LineIndex<'_>,
+        range: crate::source::Range,
+    ) -> crate::source::Range {
+        if self.origin.is_empty() {
+            return crate::source::Range::file_start();
+        }
+        let last = self.origin.len() - 1;
+        let start = lookml.position(self.origin[sql.offset(range.start).min(last)] as usize);
+        let end_offset = sql.offset(range.end);
+        let end = if end_offset == 0 {
+            start
+        } else {
+            let p = lookml.position(self.origin[(end_offset - 1).min(last)] as usize);
+            crate::source::Position::new(p.line, p.column + 1)
+        };
+        crate::source::Range {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// Text of its own (`SELECT `, an alias): every byte from `span`, spread
+    /// so that a range over all of it maps onto all of `span`.
+    fn push_over(&mut self, text: &str, span: &Range<usize>) {
+        let last = text.len().saturating_sub(1);
+        for (i, _) in text.bytes().enumerate() {
+            let at = if i == last && i > 0 {
+                span.end.saturating_sub(1).max(span.start)
+            } else {
+                span.start
+            };
+            self.origin.push(at as u32);
+        }
+        self.sql.push_str(text);
+    }
+
+    /// Text copied from the LookML at `start`.
+    fn push_copied(&mut self, text: &str, start: usize) {
+        self.origin
+            .extend((0..text.len()).map(|i| (start + i) as u32));
+        self.sql.push_str(text);
+    }
+}
+
+/// One view: its table and its fields, refinements merged in.
+struct View<'p> {
+    name: String,
+    table: Option<String>,
+    dimensions: HashMap<String, &'p Pair>,
+    measures: Vec<&'p Pair>,
+}
+
+/// Reads the views of a file's top-level pairs (`view: x { … }`, and
+/// `view: +x { … }` refining it).
+fn views(pairs: &[Pair]) -> Vec<View<'_>> {
+    let mut views: Vec<View<'_>> = Vec::new();
+    for view in pairs.iter().filter(|p| p.key == "view") {
+        let Some(written) = view.name() else { continue };
+        let name = written.trim_start_matches('+').to_lowercase();
+        let index = match views.iter().position(|v| v.name == name) {
+            Some(index) => index,
+            None => {
+                views.push(View {
+                    name: name.clone(),
+                    table: None,
+                    dimensions: HashMap::new(),
+                    measures: Vec::new(),
+                });
+                views.len() - 1
+            }
+        };
+        let entry = &mut views[index];
+        for pair in view.pairs() {
+            match pair.key.as_str() {
+                "sql_table_name" => {
+                    if let Some(table) = pair.text() {
+                        entry.table = Some(table.to_string());
+                    }
+                }
+                "dimension" | "dimension_group" | "filter" | "parameter" => {
+                    if let Some(field) = pair.name() {
+                        entry.dimensions.insert(field.to_lowercase(), pair);
+                    }
+                }
+                "measure" => {
+                    if let Some(field) = pair.name() {
+                        let field = field.to_lowercase();
+                        entry
+                            .measures
+                            .retain(|m| m.name().map(str::to_lowercase) != Some(field.clone()));
+                        entry.measures.push(pair);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    views
+}
+
+/// Why a measure is left out.
+type Skip = &'static str;
+
+/// How deep `${…}` references may nest (a dimension of a dimension …).
+const MAX_DEPTH: usize = 12;
+
+impl View<'_> {
+    /// The table the view reads, as the FROM of its measures: its
+    /// `sql_table_name`, else its own name (a derived table's SQL is not
+    /// followed yet).
+    fn from(&self) -> String {
+        match &self.table {
+            // A BigQuery project's name may hold a hyphen
+            // (`ra-development.analytics.fact`): quoted, it is one name.
+            Some(table) if is_plain_table(table) => table
+                .split('.')
+                .map(|part| {
+                    if part.contains('-') && !part.starts_with(['"', '`']) {
+                        format!("\"{part}\"")
+                    } else {
+                        part.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("."),
+            _ => sql_name(&self.name),
+        }
+    }
+
+    fn measure(&self, name: &str) -> Option<&Pair> {
+        self.measures
+            .iter()
+            .copied()
+            .find(|m| m.name().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    }
+
+    /// The SQL a `${…}` reference stands for.
+    fn reference(&self, inner: &str, depth: usize) -> Result<String, Skip> {
+        let inner = inner.trim();
+        if inner == "TABLE" {
+            return Ok(sql_name(&self.name));
+        }
+        let (view, field) = match inner.split_once('.') {
+            Some((view, field)) => (Some(view), field),
+            None => (None, inner),
+        };
+        if let Some(view) = view.filter(|v| !v.eq_ignore_ascii_case(&self.name)) {
+            if field == "SQL_TABLE_NAME" {
+                return Ok(view.to_lowercase());
+            }
+            // Another view's field, through an explore's join: its column.
+            return Ok(format!(
+                "{}.{}",
+                sql_name(&view.to_lowercase()),
+                sql_name(&field.to_lowercase())
+            ));
+        }
+        let field = field.to_lowercase();
+        if let Some(dimension) = self.dimensions.get(&field) {
+            return match find(dimension.pairs(), "sql").and_then(Pair::text) {
+                Some(sql) => Ok(format!("({})", self.expand(sql, depth + 1)?)),
+                None => Ok(format!("{}.{}", sql_name(&self.name), sql_name(&field))),
+            };
+        }
+        if let Some(measure) = self.measure(&field) {
+            return Ok(format!("({})", self.aggregate(measure, depth + 1)?));
+        }
+        // A field defined elsewhere (an extended view): its column.
+        Ok(format!("{}.{}", sql_name(&self.name), sql_name(&field)))
+    }
+
+    /// SQL with its `${…}` references resolved.
+    fn expand(&self, sql: &str, depth: usize) -> Result<String, Skip> {
+        if depth > MAX_DEPTH {
+            return Err("its references nest too deep (or refer to themselves)");
+        }
+        if sql.contains("{%") || sql.contains("{{") {
+            return Err("its SQL holds Liquid, which depends on the query");
+        }
+        let mut out = String::new();
+        let mut rest = sql;
+        while let Some(open) = rest.find("${") {
+            out.push_str(&rest[..open]);
+            let Some(close) = rest[open..].find('}') else {
+                return Err("a `${` is never closed");
+            };
+            out.push_str(&self.reference(&rest[open + 2..open + close], depth)?);
+            rest = &rest[open + close + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// A measure as one SQL expression (an aggregate, or for `type: number`
+    /// its SQL over other measures).
+    fn aggregate(&self, measure: &Pair, depth: usize) -> Result<String, Skip> {
+        let pairs = measure.pairs();
+        let kind = find(pairs, "type").and_then(Pair::text);
+        let sql = find(pairs, "sql").and_then(Pair::text);
+        let value = |sql: Option<&str>| -> Result<String, Skip> {
+            match sql {
+                Some(sql) => self.expand(sql, depth),
+                None => Err("it has no `sql:`"),
+            }
+        };
+        let condition = self.filters(pairs, depth)?;
+        let when = |value: String| match &condition {
+            Some(condition) => format!("CASE WHEN {condition} THEN {value} END"),
+            None => value,
+        };
+        Ok(match kind.unwrap_or("count") {
+            "count" if sql.is_none() => match &condition {
+                Some(condition) => format!("COUNT(CASE WHEN {condition} THEN 1 END)"),
+                None => "COUNT(*)".to_string(),
+            },
+            "count" => format!("COUNT({})", when(value(sql)?)),
+            "count_distinct" => format!("COUNT(DISTINCT {})", when(value(sql)?)),
+            "sum" => format!("SUM({})", when(value(sql)?)),
+            "average" => format!("AVG({})", when(value(sql)?)),
+            "max" => format!("MAX({})", when(value(sql)?)),
+            "min" => format!("MIN({})", when(value(sql)?)),
+            "median" => format!("MEDIAN({})", when(value(sql)?)),
+            "number" if condition.is_none() => value(sql)?,
+            "number" => return Err("a `type: number` measure with filters"),
+            _ => return Err("its type is not one metriclint reads yet"),
+        })
+    }
+
+    /// A measure's `filters: [field: "value", …]` as one SQL condition.
+    fn filters(&self, pairs: &[Pair], depth: usize) -> Result<Option<String>, Skip> {
+        let Some(filters) = find(pairs, "filters") else {
+            return Ok(None);
+        };
+        let items: Vec<(String, String)> = match &filters.value {
+            Value::List(items) => items
+                .iter()
+                .map(|item| match item {
+                    ListItem::Pair(field, value) => Ok((field.clone(), value.clone())),
+                    ListItem::Scalar(_) => Err("its filters are not `field: value` pairs"),
+                })
+                .collect::<Result<_, _>>()?,
+            // The older form, `filters: { field: x value: "y" }`.
+            Value::Block { pairs: inner, .. } => {
+                let field = find(inner, "field").and_then(Pair::text);
+                let value = find(inner, "value").and_then(Pair::text);
+                match (field, value) {
+                    (Some(field), Some(value)) => vec![(field.to_string(), value.to_string())],
+                    _ => return Err("its filters are not `field: value` pairs"),
+                }
+            }
+            _ => return Err("its filters are not `field: value` pairs"),
+        };
+        let mut conditions = Vec::new();
+        for (field, value) in items {
+            let field = field.rsplit('.').next().unwrap_or(&field).to_lowercase();
+            let column = self.reference(&field, depth + 1)?;
+            let yesno = self
+                .dimensions
+                .get(&field)
+                .and_then(|d| find(d.pairs(), "type"))
+                .and_then(Pair::text)
+                == Some("yesno");
+            let numeric = self
+                .dimensions
+                .get(&field)
+                .and_then(|d| find(d.pairs(), "type"))
+                .and_then(Pair::text)
+                == Some("number");
+            conditions.push(filter_condition(&column, value.trim(), yesno, numeric)?);
+        }
+        Ok((!conditions.is_empty()).then(|| conditions.join(" AND ")))
+    }
+}
+
+/// Looker's filter expression on one field as SQL, where it is one of the
+/// plain forms (`yes`/`no`, `value`, `-value`, `a,b`, `NULL`, `-NULL`,
+/// `>0`); anything else (`%match%`, `7 days`, ranges) leaves the measure out.
+fn filter_condition(column: &str, value: &str, yesno: bool, numeric: bool) -> Result<String, Skip> {
+    const UNREAD: Skip = "a filter expression metriclint does not read yet";
+    if yesno {
+        return match value.to_ascii_lowercase().as_str() {
+            "yes" => Ok(column.to_string()),
+            "no" => Ok(format!("NOT {column}")),
+            _ => Err(UNREAD),
+        };
+    }
+    match value {
+        "NULL" => return Ok(format!("{column} IS NULL")),
+        "-NULL" => return Ok(format!("{column} IS NOT NULL")),
+        _ => {}
+    }
+    if let Some(number) = ["<=", ">=", "!=", "<", ">", "="]
+        .iter()
+        .find_map(|op| value.strip_prefix(op).map(|n| (*op, n.trim())))
+    {
+        let (op, n) = number;
+        return if is_number(n) {
+            Ok(format!(
+                "{column} {} {n}",
+                if op == "!=" { "<>" } else { op }
+            ))
+        } else {
+            Err(UNREAD)
+        };
+    }
+    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+    let negated = parts.iter().all(|p| p.starts_with('-'));
+    if !negated && parts.iter().any(|p| p.starts_with('-')) {
+        return Err(UNREAD);
+    }
+    let literal = |part: &str| -> Result<String, Skip> {
+        let part = part.trim_start_matches('-');
+        // `%` matches patterns, `^` escapes, spaces are dates' words
+        // (`7 days`). A `_` matches one character, so `paid_search` also
+        // matches `paid-search`: read as the value it names.
+        if part.is_empty()
+            || part.contains(['%', '^', '[', ']', '(', ')', '"', ' '])
+            || matches!(part, "EMPTY" | "NULL")
+        {
+            return Err(UNREAD);
+        }
+        if numeric && is_number(part) {
+            Ok(part.to_string())
+        } else {
+            Ok(format!("'{}'", part.replace('\'', "''")))
+        }
+    };
+    let literals: Vec<String> = parts.iter().map(|p| literal(p)).collect::<Result<_, _>>()?;
+    Ok(match (literals.as_slice(), negated) {
+        ([one], false) => format!("{column} = {one}"),
+        ([one], true) => format!("{column} <> {one}"),
+        (many, false) => format!("{column} IN ({})", many.join(", ")),
+        (many, true) => format!("{column} NOT IN ({})", many.join(", ")),
+    })
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.parse::<f64>().is_ok()
+}
+
+/// A view's or measure's name as an SQL name: quoted where it is no plain
+/// identifier (`3glecturasmovil`).
+fn sql_name(name: &str) -> String {
+    let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// Whether a `sql_table_name` is a plain (possibly qualified, quoted) name,
+/// not a template.
+fn is_plain_table(table: &str) -> bool {
+    !table.is_empty()
+        && table
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '"' | '`' | '-'))
+}
+
+/// The measures of a LookML file's views as SQL statements, one per
+/// measure, each mapped back onto the LookML it came from: the aggregate
+/// onto the measure's `sql:` (or, without one, its `measure: name`), the
+/// rest of the statement onto the `measure: name` line.
+pub fn measures_as_sql(text: &str, pairs: &[Pair]) -> Generated {
+    let mut out = Generated::default();
+    for view in views(pairs) {
+        for &measure in &view.measures {
+            let Some(name) = measure.name() else { continue };
+            let head_end = text[measure.at..]
+                .find(name)
+                .map_or(measure.at + measure.key.len(), |i| {
+                    measure.at + i + name.len()
+                });
+            let head = measure.at..head_end;
+            let expression = match view.aggregate(measure, 0) {
+                Ok(expression) => expression,
+                Err(why) => {
+                    out.skipped.push((name.to_string(), why));
+                    continue;
+                }
+            };
+            let written = match find(measure.pairs(), "sql").map(|p| &p.value) {
+                Some(Value::Expression(_, range)) => range.clone(),
+                _ => head.clone(),
+            };
+            out.push_over("SELECT ", &head);
+            out.push_over(&expression, &written);
+            out.push_over(
+                &format!(
+                    " AS {} FROM {} AS {}",
+                    sql_name(name),
+                    view.from(),
+                    sql_name(&view.name)
+                ),
+                &head,
+            );
+            out.push_copied(";\n", head.end.saturating_sub(1));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statements(text: &str) -> Vec<String> {
+        let pairs = super::super::parse::parse(text).unwrap();
+        measures_as_sql(text, &pairs)
+            .sql
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn measures_read_through_dimensions_and_other_measures() {
+        let text = r#"
+view: ad_stats {
+  sql_table_name: analytics.ad_stats ;;
+  dimension: clicks { type: number sql: ${TABLE}.clicks ;; }
+  dimension: impressions { type: number }
+  dimension: is_test { type: yesno sql: ${TABLE}.is_test ;; }
+  dimension: platform { sql: ${TABLE}.platform ;; }
+  measure: total_clicks { type: sum sql: ${clicks} ;; filters: [is_test: "no"] }
+  measure: total_impressions { type: sum sql: ${impressions} ;; filters: [is_test: "no", platform: "-web"] }
+  measure: ctr { type: number sql: ${total_clicks} / NULLIF(${total_impressions}, 0) ;; }
+  measure: count { }
+  measure: median_cpc { type: percentile sql: ${TABLE}.cpc ;; }
+}
+"#;
+        assert_eq!(
+            statements(text),
+            vec![
+                "SELECT SUM(CASE WHEN NOT (ad_stats.is_test) THEN (ad_stats.clicks) END) AS total_clicks FROM analytics.ad_stats AS ad_stats;",
+                "SELECT SUM(CASE WHEN NOT (ad_stats.is_test) AND (ad_stats.platform) <> 'web' THEN ad_stats.impressions END) AS total_impressions FROM analytics.ad_stats AS ad_stats;",
+                "SELECT (SUM(CASE WHEN NOT (ad_stats.is_test) THEN (ad_stats.clicks) END)) / NULLIF((SUM(CASE WHEN NOT (ad_stats.is_test) AND (ad_stats.platform) <> 'web' THEN ad_stats.impressions END)), 0) AS ctr FROM analytics.ad_stats AS ad_stats;",
+                "SELECT COUNT(*) AS count FROM analytics.ad_stats AS ad_stats;",
+            ]
+        );
+    }
+
+    #[test]
+    fn filter_expressions_read_only_where_plain() {
+        for (value, yesno, numeric, want) in [
+            ("yes", true, false, Some("c")),
+            ("No", true, false, Some("NOT c")),
+            ("web", false, false, Some("c = 'web'")),
+            ("-web", false, false, Some("c <> 'web'")),
+            ("a,b", false, false, Some("c IN ('a', 'b')")),
+            ("-a,-b", false, false, Some("c NOT IN ('a', 'b')")),
+            (">0", false, true, Some("c > 0")),
+            ("5", false, true, Some("c = 5")),
+            ("NULL", false, false, Some("c IS NULL")),
+            ("-NULL", false, false, Some("c IS NOT NULL")),
+            ("paid_search", false, false, Some("c = 'paid_search'")),
+            ("%web%", false, false, None),
+            ("7 days", false, false, None),
+            ("a,-b", false, false, None),
+            (">x", false, true, None),
+            ("maybe", true, false, None),
+        ] {
+            assert_eq!(
+                filter_condition("c", value, yesno, numeric).ok().as_deref(),
+                want,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_sql_byte_points_into_the_lookml() {
+        let text = "view: v {\n  measure: spend { type: sum sql: ${TABLE}.spend ;; }\n}\n";
+        let pairs = super::super::parse::parse(text).unwrap();
+        let generated = measures_as_sql(text, &pairs);
+        assert_eq!(generated.sql.len(), generated.origin.len());
+        let sum = generated.sql.find("SUM").unwrap();
+        let at = generated.origin[sum] as usize;
+        assert!(text[at..].starts_with("${TABLE}.spend"), "{}", &text[at..]);
+        assert!(generated.origin.iter().all(|&o| (o as usize) < text.len()));
+    }
+
+    #[test]
+    fn names_that_are_no_plain_identifiers_are_quoted() {
+        let text = "view: 3g_reads { measure: 2x { type: sum sql: ${TABLE}.n ;; } }\n";
+        let pairs = super::super::parse::parse(text).unwrap();
+        assert_eq!(
+            measures_as_sql(text, &pairs).sql,
+            "SELECT SUM(\"3g_reads\".n) AS \"2x\" FROM \"3g_reads\" AS \"3g_reads\";\n"
+        );
+    }
+
+    #[test]
+    fn refinements_and_self_references_are_handled() {
+        let text = "view: v { sql_table_name: my-project.ads.t ;; measure: a { type: sum sql: ${a} ;; } }\nview: +v { measure: b { type: sum sql: ${TABLE}.b ;; } }\n";
+        let pairs = super::super::parse::parse(text).unwrap();
+        let generated = measures_as_sql(text, &pairs);
+        assert_eq!(
+            generated.sql,
+            "SELECT SUM(v.b) AS b FROM \"my-project\".ads.t AS v;\n"
+        );
+        assert_eq!(generated.skipped.len(), 1);
+    }
+}

@@ -1,0 +1,206 @@
+//! LookML views as report definitions: each measure is a metric site, read
+//! as the SQL Looker runs for it, judged with the same registry and rules
+//! as SQL reports, and compared with them (ML010). Findings point into the
+//! `.lkml` file at the measure.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+mod common;
+use common::repository;
+
+/// `check --format json` over `args`, and its exit code.
+fn check_json(dir: &std::path::Path, args: &[&str]) -> (i32, Value) {
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir)
+        .arg("check")
+        .args(args)
+        .args(["--isolated", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    (output.status.code().unwrap(), doc)
+}
+
+/// The findings as (code, path, line, column, metric).
+fn findings(doc: &Value) -> Vec<(String, String, u64, u64, String)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["metric"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    code: &str,
+    path: &str,
+    line: u64,
+    column: u64,
+    metric: &str,
+) -> (String, String, u64, u64, String) {
+    (
+        code.to_string(),
+        path.to_string(),
+        line,
+        column,
+        metric.to_string(),
+    )
+}
+
+/// `fixtures/lookml`: two views of an ad server's daily table and one of a
+/// campaign table, beside a SQL report. The agreed measures (CTR and CPM as
+/// ratios of totals, through `${…}` references) are silent; an averaged
+/// CTR, an inverted CPC and an engagement rate over reach (where the other
+/// view and the SQL report divide by impressions) are found, each at the
+/// measure's `sql:`; a `# noqa: ML005` suppresses its measure.
+#[test]
+fn the_lookml_fixture_finds_exactly_its_drifts() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (code, doc) = check_json(root, &["fixtures/lookml"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        findings(&doc),
+        vec![
+            row(
+                "ML010",
+                "fixtures/lookml/views/ad_reach.view.lkml",
+                9,
+                10,
+                "engagement_rate"
+            ),
+            row(
+                "ML005",
+                "fixtures/lookml/views/campaign_daily.view.lkml",
+                23,
+                10,
+                "ctr"
+            ),
+            row(
+                "ML001",
+                "fixtures/lookml/views/campaign_daily.view.lkml",
+                29,
+                10,
+                "cpc"
+            ),
+        ],
+        "{doc:#}"
+    );
+    assert_eq!(doc["summary"]["files"], 4, "{doc:#}");
+    assert_eq!(doc["summary"]["suppressed"], 1, "{doc:#}");
+    let inverted = &doc["findings"][2];
+    assert_eq!(inverted["end_line"], 29, "{inverted:#}");
+    assert!(
+        inverted["message"].as_str().unwrap().contains("inverted"),
+        "{inverted:#}"
+    );
+}
+
+/// Spellings of one measure that must match the pack's definition, and
+/// near misses that must not.
+#[test]
+fn measures_read_through_references_types_and_filters() {
+    let view = |measures: &str| {
+        format!(
+            "view: ads {{\n  sql_table_name: analytics.ads ;;\n  dimension: clicks {{ type: number sql: ${{TABLE}}.clicks ;; }}\n  dimension: is_test {{ type: yesno sql: ${{TABLE}}.is_test ;; }}\n  measure: total_clicks {{ type: sum sql: ${{clicks}} ;; }}\n  measure: total_impressions {{ type: sum sql: ${{TABLE}}.impressions ;; }}\n{measures}\n}}\n"
+        )
+    };
+    for (measure, want) in [
+        // Agreed, however spelled.
+        ("  measure: ctr { type: number sql: ${total_clicks} / NULLIF(${total_impressions}, 0) ;; }", None),
+        ("  measure: ctr { type: number sql: SUM(${TABLE}.clicks) / SUM(${TABLE}.impressions) ;; }", None),
+        ("  measure: ctr { type: number sql: 1.0 * ${total_clicks} / ${ads.total_impressions} ;; }", None),
+        // Near misses.
+        ("  measure: ctr { type: number sql: ${total_impressions} / NULLIF(${total_clicks}, 0) ;; }", Some("ML001")),
+        ("  measure: ctr { type: number sql: 100 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;; }", Some("ML004")),
+        ("  measure: ctr { type: average sql: ${TABLE}.clicks / NULLIF(${TABLE}.impressions, 0) ;; }", Some("ML005")),
+        // What is not read is left alone, never guessed.
+        ("  measure: ctr { type: percentile percentile: 50 sql: ${TABLE}.ctr ;; }", None),
+        ("  measure: ctr { type: number sql: {% if x._is_filtered %} 1 {% else %} 2 {% endif %} ;; }", None),
+    ] {
+        let dir = repository(&[("ads.view.lkml", &view(measure))]);
+        let (_, doc) = check_json(dir.path(), &["."]);
+        let codes: Vec<String> = findings(&doc).into_iter().map(|f| f.0).collect();
+        assert_eq!(codes, want.into_iter().map(String::from).collect::<Vec<_>>(), "{measure}\n{doc:#}");
+    }
+}
+
+/// A registry's filter is met by a measure's `filters:`, in Looker's
+/// filter expressions; a filter left out, or another one, is ML002.
+#[test]
+fn measure_filters_meet_a_registrys_filter() {
+    const REGISTRY: &str = "version: 1\nmetrics:\n  - name: clicks\n    sql: SUM(clicks)\n    filter: is_test = false\n  - name: web_clicks\n    sql: SUM(clicks)\n    filter: platform = 'web'\n";
+    let view = |measure: &str| {
+        format!(
+            "view: ads {{\n  sql_table_name: analytics.ads ;;\n  dimension: is_test {{ type: yesno sql: ${{TABLE}}.is_test ;; }}\n  dimension: platform {{ sql: ${{TABLE}}.platform ;; }}\n{measure}\n}}\n"
+        )
+    };
+    for (measure, want) in [
+        ("  measure: clicks { type: sum sql: ${TABLE}.clicks ;; filters: [is_test: \"no\"] }", None),
+        ("  measure: web_clicks { type: sum sql: ${TABLE}.clicks ;; filters: [platform: \"web\"] }", None),
+        ("  measure: clicks { type: sum sql: ${TABLE}.clicks ;; }", Some("ML002")),
+        ("  measure: web_clicks { type: sum sql: ${TABLE}.clicks ;; filters: [platform: \"-web\"] }", Some("ML002")),
+    ] {
+        let dir = repository(&[("ads.view.lkml", &view(measure)), ("metrics.yaml", REGISTRY)]);
+        let (_, doc) = check_json(dir.path(), &["ads.view.lkml", "--registry", "metrics.yaml"]);
+        let codes: Vec<String> = findings(&doc).into_iter().map(|f| f.0).collect();
+        assert_eq!(codes, want.into_iter().map(String::from).collect::<Vec<_>>(), "{measure}\n{doc:#}");
+    }
+}
+
+/// A LookML file that does not parse is ML900 where its syntax breaks; the
+/// other files are still checked.
+#[test]
+fn broken_lookml_is_a_parse_error_where_it_breaks() {
+    let dir = repository(&[
+        ("broken.view.lkml", "view: a {\n  measure: b {\n    type: sum\n"),
+        ("ads.view.lkml", "view: ads {\n  measure: cpc { type: number sql: SUM(${TABLE}.clicks) / SUM(${TABLE}.spend) ;; }\n}\n"),
+    ]);
+    let (_, doc) = check_json(dir.path(), &["."]);
+    let got = findings(&doc);
+    assert_eq!(got.len(), 2, "{doc:#}");
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1.as_str(), got[0].2),
+        ("ML001", "ads.view.lkml", 2)
+    );
+    assert_eq!(
+        (got[1].0.as_str(), got[1].1.as_str(), got[1].2),
+        ("ML900", "broken.view.lkml", 2)
+    );
+    assert!(
+        doc["findings"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("never closed"),
+        "{doc:#}"
+    );
+}
+
+/// An editor or pre-commit hook passes a view on stdin, named for its file.
+#[test]
+fn a_view_on_stdin_is_read_as_lookml_by_its_name() {
+    let dir = repository(&[("README.md", "nothing to check\n")]);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "--isolated", "--format", "concise", "--stdin-filename", "views/ads.view.lkml"])
+        .write_stdin("view: ads {\n  measure: ctr {\n    type: number\n    sql: SUM(${TABLE}.impressions) / SUM(${TABLE}.clicks) ;;\n  }\n}\n")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with("views/ads.view.lkml:4:10: ML001 ctr"),
+        "{text}"
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+}
