@@ -32,6 +32,9 @@ pub struct SiteRef {
     pub column: u32,
     /// The output name as written.
     pub name: String,
+    /// Where the metric is defined: `sql` (a report) or `lookml` (a
+    /// LookML measure).
+    pub layer: &'static str,
 }
 
 /// One way a metric is computed, with every site that computes it so.
@@ -149,6 +152,11 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
             line: site.range.start.line,
             column: site.range.start.column,
             name: site.output_name.to_string(),
+            layer: if crate::lookml::is_lookml(std::path::Path::new(&*site.path)) {
+                "lookml"
+            } else {
+                "sql"
+            },
         };
         // A site that differs only in its filter has the same form without
         // its slice; the verdict keeps it a variant of its own.

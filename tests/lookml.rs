@@ -204,3 +204,75 @@ fn a_view_on_stdin_is_read_as_lookml_by_its_name() {
     );
     assert_eq!(output.status.code(), Some(1), "{text}");
 }
+
+/// `metrics --format json` and `explain` list LookML measures beside SQL
+/// reports, each site with its layer.
+#[test]
+fn the_inventory_lists_lookml_measures_with_their_layer() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "metrics",
+            "fixtures/lookml",
+            "--isolated",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let metrics = doc
+        .as_array()
+        .or_else(|| doc["metrics"].as_array())
+        .expect("a list of metrics");
+    let rate = metrics
+        .iter()
+        .find(|m| m["name"] == "engagement_rate")
+        .expect("engagement_rate");
+    let mut layers: Vec<(String, String)> = rate["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|v| v["sites"].as_array().unwrap().iter())
+        .map(|s| {
+            (
+                s["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                s["layer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    layers.sort();
+    assert_eq!(
+        layers,
+        vec![
+            ("ad_performance.view.lkml".to_string(), "lookml".to_string()),
+            ("ad_reach.view.lkml".to_string(), "lookml".to_string()),
+            ("engagement_by_campaign.sql".to_string(), "sql".to_string()),
+        ]
+    );
+    let explained = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "explain",
+            "engagement_rate",
+            "fixtures/lookml",
+            "--isolated",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert!(
+        text.contains("ad_reach.view.lkml:9:10  engagement_rate  (LookML measure)")
+            && text.contains("engagement_by_campaign.sql:4:5  engagement_rate\n"),
+        "{text}"
+    );
+}

@@ -251,7 +251,16 @@ pub fn explain(name: &str, metric: Option<&Metric>, entries: &[&Entry]) -> Strin
                 let _ = writeln!(out, "      {message}");
             }
             for s in &v.sites {
-                let _ = writeln!(out, "      {}:{}:{}  {}", s.path, s.line, s.column, s.name);
+                let layer = if s.layer == "lookml" {
+                    "  (LookML measure)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "      {}:{}:{}  {}{layer}",
+                    s.path, s.line, s.column, s.name
+                );
             }
         }
     }
