@@ -896,6 +896,14 @@ fn show_settings(inputs: &Inputs, args: &CheckArgs) -> ExitCode {
         out.push_str(&format!("include:   {}\n", list(&c.include)));
         out.push_str(&format!("exclude:   {}\n", list(&c.exclude)));
         out.push_str(&format!(
+            "layers:    {}\n",
+            if c.layers.is_empty() {
+                "sql, lookml".to_string()
+            } else {
+                c.layers.join(", ")
+            }
+        ));
+        out.push_str(&format!(
             "select:    {}\n",
             if c.select.is_empty() {
                 "all".to_string()

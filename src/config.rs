@@ -33,7 +33,10 @@ const KEYS: &[&str] = &[
     "names",
     "vars",
     "baseline",
+    "layers",
 ];
+/// The layers metrics are defined in that a run can check.
+const LAYERS: &[&str] = &["sql", "lookml"];
 const NAME_KEYS: &[&str] = &["qualifier-prefixes", "qualifier-suffixes", "meaning-words"];
 const RULE_KEYS: &[&str] = &["select", "ignore", "severity"];
 
@@ -65,6 +68,8 @@ struct Raw {
     #[serde(default)]
     vars: BTreeMap<String, serde_yaml::Value>,
     baseline: Option<String>,
+    #[serde(default)]
+    layers: Vec<String>,
     #[serde(flatten)]
     _unknown: BTreeMap<String, serde_yaml::Value>,
 }
@@ -137,6 +142,8 @@ pub struct Config {
     /// The baseline file (relative to the config's folder) whose findings
     /// are not reported, as `--baseline` does.
     pub baseline: Option<PathBuf>,
+    /// The layers checked (`sql`, `lookml`); empty means all.
+    pub layers: Vec<String>,
 }
 
 fn severity(text: &str) -> Option<Severity> {
@@ -410,6 +417,18 @@ impl Config {
             let codes = check_codes(&codes.into_vec(), &["per-file-ignores"], &mut issues);
             config.per_file_ignores.push((glob, codes));
         }
+        for layer in &raw.layers {
+            let layer = layer.to_ascii_lowercase();
+            if LAYERS.contains(&layer.as_str()) {
+                config.layers.push(layer);
+            } else {
+                issues.add(
+                    node_of(&["layers"]).as_ref(),
+                    format!("unknown layer `{layer}`"),
+                    Some("`layers` lists sql, lookml".to_string()),
+                );
+            }
+        }
         for (key, globs) in [("include", &config.include), ("exclude", &config.exclude)] {
             for glob in globs {
                 if let Err(e) = Glob::new(glob) {
@@ -461,12 +480,25 @@ impl Config {
         builder.build().unwrap_or_else(|_| GlobSet::empty())
     }
 
-    /// Whether a discovered file is to be checked under include/exclude.
+    /// Whether a discovered file is to be checked under include/exclude
+    /// and the layers the config checks (`layers: [sql]` leaves `.lkml`
+    /// files out).
     pub fn file_filter(&self) -> impl Fn(&Path) -> bool {
         let root = std::fs::canonicalize(self.root()).unwrap_or_else(|_| self.root());
         let include = (!self.include.is_empty()).then(|| Config::globs(&self.include));
         let exclude = Config::globs(&self.exclude);
+        let layers = self.layers.clone();
         move |path: &Path| {
+            if !layers.is_empty() {
+                let layer = if crate::lookml::is_lookml(path) {
+                    "lookml"
+                } else {
+                    "sql"
+                };
+                if !layers.iter().any(|l| l == layer) {
+                    return false;
+                }
+            }
             let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             let relative = absolute.strip_prefix(&root).unwrap_or(&absolute);
             if exclude.is_match(relative) {

@@ -580,3 +580,44 @@ fn each_configs_baseline_holds_its_own_files() {
         "{text}"
     );
 }
+
+/// `layers:` says which definitions a run checks: `[sql]` leaves LookML
+/// views out, `[lookml]` SQL reports; an unknown layer is a config error.
+#[test]
+fn the_config_chooses_the_layers_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "report.sql",
+        "select sum(impressions) / sum(clicks) as ctr from ads\n",
+    );
+    write_file(
+        dir.path(),
+        "ads.view.lkml",
+        "view: ads {\n  measure: cpc { type: number sql: SUM(${TABLE}.clicks) / SUM(${TABLE}.spend) ;; }\n}\n",
+    );
+    let files = |layers: &str| {
+        write_file(dir.path(), "metriclint.yaml", layers);
+        let output = metriclint_in(dir.path())
+            .args(["check", ".", "--format", "concise"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let mut files: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split(':').next().map(str::to_string))
+            .collect();
+        files.dedup();
+        (
+            output.status.code(),
+            files,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert_eq!(files("").1, vec!["ads.view.lkml", "report.sql"]);
+    assert_eq!(files("layers: [sql]\n").1, vec!["report.sql"]);
+    assert_eq!(files("layers: [lookml]\n").1, vec!["ads.view.lkml"]);
+    let (code, _, stderr) = files("layers: [tableau]\n");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("unknown layer `tableau`"), "{stderr}");
+}
