@@ -229,6 +229,12 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
         if agreed.is_some_and(is_ratio_of_totals) && !is_ratio_of_totals(&definition) {
             continue;
         }
+        // Where the reports divide what the pack divides by (clicks over
+        // spend for a CPC), the pack's definition stands: an inversion is
+        // the drift, never the agreement.
+        if agreed.is_some_and(|agreed| drift::inverted(&definition, agreed)) {
+            continue;
+        }
         // Ways computed from other relations, in other reports, are other
         // connectors' schemas (ML010 leaves them be): one definition would
         // call them all wrong. Left to the team.

@@ -477,6 +477,38 @@ fn init_never_agrees_a_summed_ratio_where_the_pack_divides_totals() {
     assert!(!found.contains("cpc"), "{registry}\n{found}");
 }
 
+/// Reports that divide what the pack divides by (clicks over spend for a
+/// CPC, as a LookML measure did) get no definition from `init` that would
+/// agree with them: the pack's stands, init lists them, and check reports
+/// them inverted. Reports that divide as the pack does are proposed.
+#[test]
+fn init_never_agrees_an_inverted_ratio_where_the_pack_defines_it() {
+    let run = |[a, b]: [&str; 2]| init_then_check(&[("a.sql", a), ("b.sql", b)]);
+    let (registry, found) = run([
+        "select campaign_id, sum(clicks) / sum(spend) as cpc from ad_stats group by 1",
+        "select day, sum(clicks) / nullif(sum(spend), 0) as cpc from ad_stats group by 1",
+    ]);
+    assert!(!registry.contains("- name: cpc"), "{registry}");
+    assert_eq!(
+        registry
+            .matches("ML001: cpc computed as sum(clicks) / sum(spend)")
+            .count(),
+        2,
+        "{registry}"
+    );
+    assert_eq!(
+        found.matches("it is inverted").count(),
+        2,
+        "{registry}\n{found}"
+    );
+    let (registry, found) = run([
+        "select campaign_id, sum(spend) / sum(clicks) as cpc from ad_stats group by 1",
+        "select day, sum(spend) / nullif(sum(clicks), 0) as cpc from ad_stats group by 1",
+    ]);
+    assert!(registry.contains("- name: cpc"), "{registry}");
+    assert!(!found.contains("cpc"), "{registry}\n{found}");
+}
+
 /// Sites init never weighed (a CASE or COALESCE over totals) are not called
 /// wrong by what it proposes, nor by the pack's base measures it extends.
 #[test]

@@ -280,6 +280,12 @@ pub fn scaled_or_inverted(here: &Expr, there: &Expr) -> bool {
     if here == there {
         return a_slip_of_ten_or_a_hundred(&here_scale, &there_scale);
     }
+    inverted(&here, &there)
+}
+
+/// Whether one ratio divides what the other divides by: `SUM(clicks) /
+/// SUM(spend)` against `SUM(spend) / SUM(clicks)`.
+pub fn inverted(here: &Expr, there: &Expr) -> bool {
     let (_, here_num, here_den) = here.as_ratio();
     let (_, there_num, there_den) = there.as_ratio();
     let divides = |d: &Expr| !matches!(d, Expr::Number(n) if n.is_one());

@@ -18,8 +18,8 @@ use crate::judge::{explain, Counterpart};
 use crate::registry::Registry;
 use crate::rules::{reports_phrase, InconsistentComputation, OtherVariant};
 use crate::source::Range;
-pub use evidence::Evidence;
 use evidence::{evidence, Grains};
+pub use evidence::{inverted, Evidence};
 
 /// A place where a report computes a metric, as the cross-report views
 /// (ML010, the inventory, `explain`) need it.
