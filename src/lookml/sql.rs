@@ -138,10 +138,21 @@ impl View<'_> {
     /// followed yet).
     fn from(&self) -> String {
         match &self.table {
+            // BigQuery's whole path in one pair of backticks.
+            Some(table)
+                if table.len() > 2
+                    && table.starts_with('`')
+                    && table.ends_with('`')
+                    && !table[1..table.len() - 1].contains('`') =>
+            {
+                table.clone()
+            }
             // A BigQuery project's name may hold a hyphen
             // (`ra-development.analytics.fact`): quoted, it is one name.
             Some(table) if is_plain_table(table) => table
                 .split('.')
+                // SQL Server's default schema (`db..table`) names no part.
+                .filter(|part| !part.is_empty())
                 .map(|part| {
                     if part.contains('-') && !part.starts_with(['"', '`']) {
                         format!("\"{part}\"")
@@ -381,10 +392,18 @@ fn sql_name(name: &str) -> String {
 /// Whether a `sql_table_name` is a plain (possibly qualified, quoted) name,
 /// not a template.
 fn is_plain_table(table: &str) -> bool {
+    let quoted_whole = |part: &str| {
+        let inner = |q: char| part.strip_prefix(q).and_then(|p| p.strip_suffix(q));
+        match inner('"').or_else(|| inner('`')) {
+            Some(name) => !name.is_empty() && !name.contains(['"', '`']),
+            None => !part.contains(['"', '`']),
+        }
+    };
     !table.is_empty()
         && table
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '"' | '`' | '-'))
+        && table.split('.').all(quoted_whole)
 }
 
 /// The measures of a LookML file's views as SQL statements, one per
@@ -508,6 +527,29 @@ view: ad_stats {
         let at = generated.origin[sum] as usize;
         assert!(text[at..].starts_with("${TABLE}.spend"), "{}", &text[at..]);
         assert!(generated.origin.iter().all(|&o| (o as usize) < text.len()));
+    }
+
+    #[test]
+    fn table_names_read_as_written_or_not_at_all() {
+        for (table, from) in [
+            ("analytics.ads", "analytics.ads"),
+            ("\"ANALYTICS\".\"ADS\"", "\"ANALYTICS\".\"ADS\""),
+            ("`my-project.ads.daily`", "`my-project.ads.daily`"),
+            ("`my-project`.ads.daily", "`my-project`.ads.daily"),
+            ("my-project.ads.daily", "\"my-project\".ads.daily"),
+            ("AN_MAIN..campaign_target", "AN_MAIN.campaign_target"),
+            ("SLA_FALSE_POSITIVE\"", "v"),
+            ("{{ _user_attributes['schema'] }}.ads", "v"),
+        ] {
+            let text =
+                format!("view: v {{ sql_table_name: {table} ;; measure: n {{ type: count }} }}\n");
+            let pairs = super::super::parse::parse(&text).unwrap();
+            assert_eq!(
+                measures_as_sql(&text, &pairs).sql,
+                format!("SELECT COUNT(*) AS n FROM {from} AS v;\n"),
+                "{table}"
+            );
+        }
     }
 
     #[test]
