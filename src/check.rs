@@ -1182,6 +1182,11 @@ fn check_lookml(
         finding.range = generated.map_range(&from, &to, finding.range);
         // A fix edits the SQL metriclint wrote for the measure, not the file.
         finding.fix = None;
+        if finding.code == ParseError::INFO.code {
+            finding.message = finding
+                .message
+                .replacen("this statement", "this measure's SQL", 1);
+        }
     }
     for site in &mut outcome.sites {
         site.range = generated.map_range(&from, &to, site.range);

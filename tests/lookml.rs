@@ -186,6 +186,29 @@ fn broken_lookml_is_a_parse_error_where_it_breaks() {
     );
 }
 
+/// A measure whose SQL does not parse (a parenthesis left open) is ML900
+/// at that measure, in the measure's terms; the view's other measures are
+/// still judged.
+#[test]
+fn a_measure_whose_sql_does_not_parse_is_a_parse_error_there() {
+    let dir = repository(&[(
+        "ads.view.lkml",
+        "view: ads {\n  measure: max_day {\n    type: max\n    sql: max(day(${TABLE}.event_month) ;;\n  }\n  measure: cpc { type: number sql: SUM(${TABLE}.clicks) / SUM(${TABLE}.spend) ;; }\n}\n",
+    )]);
+    let (_, doc) = check_json(dir.path(), &["."]);
+    let got: Vec<(String, u64)> = findings(&doc).into_iter().map(|f| (f.0, f.2)).collect();
+    assert_eq!(
+        got,
+        vec![("ML900".to_string(), 2), ("ML001".to_string(), 6)],
+        "{doc:#}"
+    );
+    let message = doc["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("cannot parse this measure's SQL"),
+        "{message}"
+    );
+}
+
 /// An editor or pre-commit hook passes a view on stdin, named for its file.
 #[test]
 fn a_view_on_stdin_is_read_as_lookml_by_its_name() {

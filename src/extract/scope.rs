@@ -625,7 +625,11 @@ impl<'a> Scope<'a> {
             // Branches that label their rows apart (`'Sells' AS trade_type`
             // beside `'Buys'`) are each side's own rows, read by label (a
             // wallet's sells and its buys): no copies of one row.
-            Some(total) if all_legs && total.has_aggregate() && !labelled_apart(&selects) => {
+            Some(total)
+                if all_legs
+                    && total.has_aggregate()
+                    && super::branch_labels(&query.body).is_none() =>
+            {
                 Expr::product(
                     crate::canon::Number::int(selects.len() as i128),
                     vec![crate::canon::Factor::mul(total)],
@@ -654,32 +658,6 @@ fn no_row_passes(conditions: &[Expr]) -> bool {
         }
         *fixed.entry(column).or_insert(value) != value
     })
-}
-
-/// Whether UNION branches write different string labels as columns
-/// (`'Sells' AS trade_type` in one, `'Buys'` in the other).
-fn labelled_apart(selects: &[&Select]) -> bool {
-    let labels = |select: &Select| -> Vec<String> {
-        select
-            .projection
-            .iter()
-            .filter_map(|item| match item {
-                SelectItem::ExprWithAlias { expr, .. } | SelectItem::UnnamedExpr(expr) => {
-                    match expr {
-                        AstExpr::Value(v) => match &v.value {
-                            sqlparser::ast::Value::SingleQuotedString(s) => Some(s.clone()),
-                            _ => None,
-                        },
-                        _ => None,
-                    }
-                }
-                _ => None,
-            })
-            .collect()
-    };
-    let mut all = selects.iter().map(|s| labels(s));
-    let first = all.next().unwrap_or_default();
-    !first.is_empty() && all.any(|other| other != first)
 }
 
 /// Whether a set expression is only UNION ALLs of its branches.
