@@ -1961,7 +1961,11 @@ fn judged_site(
     let Some((metric, how)) = registry.lookup(&site.output_name) else {
         return (None, false);
     };
-    if metric.compare_reports {
+    // A metric compared across reports (`compare: reports`) leaves its
+    // columns to the reports (ML010), but a ratio of totals says how it
+    // aggregates: a site that averages or sums per-row ratios is ML005
+    // whatever its columns.
+    if metric.compare_reports && !metric.is_ratio() {
         return (None, false);
     }
     if let Some(kind) = &metric.not_comparable {
@@ -1982,6 +1986,11 @@ fn judged_site(
     };
     let verdict = judge(computation, metric, registry);
     let kinds = verdict.kinds();
+    if metric.compare_reports
+        && !(kinds.len() == 1 && kinds.contains(&DifferenceKind::RatioStructure))
+    {
+        return (None, false);
+    }
     let finding = match verdict {
         Verdict::Equivalent => {
             let finding = match how {

@@ -747,7 +747,12 @@ fn run_init(args: InitArgs) -> ExitCode {
                 Ok(done) => done,
                 Err(code) => return code,
             };
-            crate::init::starter_registry(&result.sites, &settings.registry, result.files)
+            crate::init::starter_registry(
+                &result.sites,
+                &settings.registry,
+                result.files,
+                &result.findings,
+            )
         }
     };
     match &args.output {

@@ -83,7 +83,15 @@ struct Proposal<'s> {
 /// predicate. The comments above each entry list exactly
 /// the sites `check --registry` with this file then reports, and the filter
 /// or source most sites use when not all do.
-pub fn starter_registry(sites: &drift::Sites, registry: &Registry, files: usize) -> String {
+/// `findings` are what `check` found with `registry` alone: those no
+/// definition can take back (a sum of per-row rates, under any name) are
+/// listed at the end, as `check` reports them with the registry written.
+pub fn starter_registry(
+    sites: &drift::Sites,
+    registry: &Registry,
+    files: usize,
+    findings: &[crate::finding::Finding],
+) -> String {
     let mut proposals = proposals(sites, registry);
     leave_out_unwritable(&mut proposals, registry, files);
     // What `check` will report against the registry, by metric: judged
@@ -157,7 +165,31 @@ pub fn starter_registry(sites: &drift::Sites, registry: &Registry, files: usize)
     } else {
         drifts
     };
-    write_registry(&proposals, &unweighed, registry, files, &drifts)
+    let mut out = write_registry(&proposals, &unweighed, registry, files, &drifts);
+    // A figure that adds up a column of per-row rates gets no definition
+    // (one would agree with it): `check` reports it under any name.
+    let summed_rates: Vec<&crate::finding::Finding> = findings
+        .iter()
+        .filter(|f| crate::rules::RatioAggregationMismatch::is_summed_rate(f))
+        .collect();
+    if !summed_rates.is_empty() {
+        let _ = writeln!(out);
+        comment!(
+            out,
+            "# Also reported, with no definition: a sum of per-row rates is no figure to agree on:"
+        );
+        for finding in summed_rates {
+            comment!(
+                out,
+                "#   ML005: {} adds up {} at {}:{}",
+                finding.metric.as_deref().unwrap_or("?"),
+                finding.found.as_deref().unwrap_or("?"),
+                finding.path,
+                finding.range.start.line
+            );
+        }
+    }
+    out
 }
 
 /// Marks the proposals whose entry would stop the registry loading: an
@@ -218,6 +250,12 @@ fn proposals<'s>(sites: &'s drift::Sites, registry: &Registry) -> Vec<Proposal<'
         });
         let (definition, chosen) = ways.remove(0);
         let definition = most_shared_form(&chosen).unwrap_or(definition);
+        // Adding up a column of per-row rates (`SUM(margin_percent)`) makes
+        // no figure: no definition agrees with it, and `check` reports it
+        // (ML005) whatever the registry.
+        if crate::judge::summed_rate(&definition).is_some() {
+            continue;
+        }
         // A definition aggregates: a column passed on by name, or a ratio
         // of one row's columns, says how no total is made.
         if !definition.has_aggregate() {
@@ -591,6 +629,9 @@ fn write_registry(
                     site.range.start.line
                 );
             }
+            // A ratio of totals still says how it aggregates: the sites
+            // that average or sum per-row ratios are reported (ML005).
+            write_reported(&mut out, drifts, &proposal.name);
             // Written, so that it also overrides a pack's definition; with
             // `compare: reports` the body is not judged against, so one the
             // pack's metrics cannot carry, or registry SQL cannot say (a
@@ -634,21 +675,7 @@ fn write_registry(
             }
             continue;
         }
-        // What check will report, grouped by how it was found.
-        let mut reported: Vec<(&str, &str, usize, &str, u32)> = Vec::new();
-        for (code, found, path, line) in drifts.get(&proposal.name).into_iter().flatten() {
-            match reported.iter_mut().find(|r| r.1 == found.as_str()) {
-                Some(r) => r.2 += 1,
-                None => reported.push((code, found, 1, path, *line)),
-            }
-        }
-        for (code, found, count, path, line) in &reported {
-            comment!(
-                out,
-                "  # {code}: computed as {found}: {count} site{}, e.g. {path}:{line}",
-                if *count == 1 { "" } else { "s" }
-            );
-        }
+        write_reported(&mut out, drifts, &proposal.name);
         for (form, sites) in &proposal.others {
             let flagged = drifts.get(&proposal.name).into_iter().flatten();
             let judged = flagged.into_iter().any(|(_, _, path, line)| {
@@ -729,6 +756,7 @@ fn write_registry(
             out,
             "  # {name}: the built-in pack's, which does not know this repository's columns, and its reports compute it in forms metriclint does not weigh: they are compared with each other (ML010), not with a formula"
         );
+        write_reported(&mut out, drifts, name);
         let _ = writeln!(out, "  - name: {name}");
         let _ = writeln!(out, "    compare: reports");
         let _ = writeln!(out, "    sql: {}", quoted(&body.to_string()));
@@ -761,6 +789,24 @@ fn write_registry(
         }
     }
     out
+}
+
+/// What check will report against a metric, grouped by how it was found.
+fn write_reported(out: &mut String, drifts: &Drifts, name: &str) {
+    let mut reported: Vec<(&str, &str, usize, &str, u32)> = Vec::new();
+    for (code, found, path, line) in drifts.get(name).into_iter().flatten() {
+        match reported.iter_mut().find(|r| r.1 == found.as_str()) {
+            Some(r) => r.2 += 1,
+            None => reported.push((code, found, 1, path, *line)),
+        }
+    }
+    for (code, found, count, path, line) in &reported {
+        comment!(
+            out,
+            "  # {code}: computed as {found}: {count} site{}, e.g. {path}:{line}",
+            if *count == 1 { "" } else { "s" }
+        );
+    }
 }
 
 /// A registry in the native format with the definitions of `registry` (read

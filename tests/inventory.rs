@@ -509,6 +509,55 @@ fn init_never_agrees_an_inverted_ratio_where_the_pack_defines_it() {
     assert!(!found.contains("cpc"), "{registry}\n{found}");
 }
 
+/// A figure that adds up a column of per-row rates (`SUM(margin_percent)`)
+/// gets no definition from `init` (one would agree with it): init lists
+/// the sites, and check reports them with its registry as with none. A sum
+/// of amounts is proposed.
+#[test]
+fn init_never_agrees_a_sum_of_rates() {
+    let (registry, found) = init_then_check(&[
+        ("a.sql", "select io_id, sum(margin_percent) as margin_percent, sum(margin_amount) as margin_amount from billing group by 1"),
+        ("b.sql", "select month, sum(margin_percent) as margin_percent, sum(margin_amount) as margin_amount from billing group by 1"),
+    ]);
+    assert!(!registry.contains("- name: margin_percent"), "{registry}");
+    assert!(registry.contains("- name: margin_amount"), "{registry}");
+    assert_eq!(
+        registry
+            .matches("ML005: margin_percent adds up sum(margin_percent)")
+            .count(),
+        2,
+        "{registry}"
+    );
+    assert_eq!(found.matches("ML005").count(), 2, "{registry}\n{found}");
+    assert!(!found.contains("margin_amount"), "{found}");
+}
+
+/// A metric compared across reports (`compare: reports`, as `init` writes
+/// where reports read different relations) leaves its columns to the
+/// reports, but a ratio of totals still says how it aggregates: an
+/// averaged or summed ratio is ML005, listed by init and reported by check.
+/// Other columns divided alike are no finding.
+#[test]
+fn a_ratio_compared_across_reports_still_judges_how_it_aggregates() {
+    let (registry, found) = init_then_check(&[
+        ("a.sql", "select ad_id, sum(clicks) / nullif(sum(impressions), 0) as ctr from ads group by 1"),
+        ("b.sql", "select campaign_id, sum(taps) / nullif(sum(views), 0) as ctr from apple_ads group by 1"),
+        ("c.sql", "select campaign_id, avg(ctr) as ctr from campaign_daily group by 1"),
+    ]);
+    assert!(registry.contains("compare: reports"), "{registry}");
+    assert!(
+        registry.contains("ML005: computed as avg(ctr)"),
+        "{registry}"
+    );
+    let codes: Vec<&str> = found
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|r| &r[..5])
+        .collect();
+    assert_eq!(codes, vec!["ML005"], "{registry}\n{found}");
+    assert!(found.contains("c.sql"), "{found}");
+}
+
 /// Sites init never weighed (a CASE or COALESCE over totals) are not called
 /// wrong by what it proposes, nor by the pack's base measures it extends.
 #[test]

@@ -62,7 +62,16 @@ rule! {
     }
 }
 
+/// The label of a summed-rate finding (see [`RatioAggregationMismatch::summed_rate`]).
+const SUMMED_RATE_LABEL: &str = "adds up per-row rates";
+
 impl RatioAggregationMismatch {
+    /// Whether a finding is [`Self::summed_rate`]'s: a figure with no
+    /// registry entry adding up a column of rates.
+    pub fn is_summed_rate(finding: &Finding) -> bool {
+        finding.code == Self::INFO.code && finding.label.as_deref() == Some(SUMMED_RATE_LABEL)
+    }
+
     /// A figure with no registry entry that adds up `column`, a column of rates.
     pub fn summed_rate(path: &str, site: &Site, column: &str) -> Finding {
         let info = Self::INFO;
@@ -72,7 +81,7 @@ impl RatioAggregationMismatch {
             help: Some(format!(
                 "sum what `{column}` divides, and divide the sums (`SUM(numerator) / NULLIF(SUM(denominator), 0)`)"
             )),
-            label: Some("adds up per-row rates".to_string()),
+            label: Some(SUMMED_RATE_LABEL.to_string()),
             ..Finding::of(&info, path, site.range, format!(
                 "{} adds up `{column}`, a rate per row: a sum of rates is no rate of the total (two rows at 50% add up to 100%)",
                 site.output_name
