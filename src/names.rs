@@ -127,6 +127,10 @@ const TIME_WORDS: &[&str] = &[
     "day", "daily", "hour", "hourly", "week", "weekly", "month", "monthly",
 ];
 
+/// What a price is quoted per: a rate per unit (`unit_rate`, a TV spot's
+/// `spot_rate`) is each row's price, which adds up to what the rows cost.
+const PRICED_THINGS: &[&str] = &["unit", "spot", "item"];
+
 /// Things a model is often one row per: a figure per one of them may be
 /// that row's own total, not a rate.
 const ROW_THINGS: &[&str] = &[
@@ -137,9 +141,10 @@ const ROW_THINGS: &[&str] = &[
 /// Whether a column's name says each row holds a rate (`conversion_rate`,
 /// `discount_pct`, `cost_per_click`): adding such rows up makes no figure.
 /// A bare `rate` (a price as often as a ratio), a rate per period
-/// (`day_rate`: tokens emitted per day add up over days) and a price per
-/// unit (`cpm`, `cpc`: over impression or click rows, their sum is what the
-/// rows cost) say no such thing.
+/// (`day_rate`: tokens emitted per day add up over days), a rate per unit
+/// (`unit_rate`: a price) and a price per unit (`cpm`, `cpc`: over
+/// impression or click rows, their sum is what the rows cost) say no such
+/// thing.
 pub fn names_a_rate(column: &str) -> bool {
     let column = column.to_lowercase();
     let words: Vec<&str> = column.split('_').filter(|w| !w.is_empty()).collect();
@@ -153,7 +158,7 @@ pub fn names_a_rate(column: &str) -> bool {
                 .is_some_and(|thing| !ROW_THINGS.contains(thing))
     });
     let rate_word = match words.as_slice() {
-        [.., before, "rate"] => !TIME_WORDS.contains(before),
+        [.., before, "rate"] => !TIME_WORDS.contains(before) && !PRICED_THINGS.contains(before),
         [.., last] => RATE_WORDS.contains(last) && *last != "rate",
         [] => false,
     };

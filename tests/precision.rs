@@ -1775,6 +1775,10 @@ fn a_sum_of_per_row_rates_is_ml005_whatever_its_name() {
         ("sum(kb_sold_cpm) / 1000", &[][..]),
         ("sum(rate)", &[][..]),
         ("sum(day_rate)", &[][..]),
+        // a TV spot's price
+        ("sum(unit_rate)", &[][..]),
+        ("sum(spot_rate)", &[][..]),
+        ("sum(unit_fill_rate)", &[("a.sql", "ML005")][..]),
         ("sum(click_rate)", &[("a.sql", "ML005")][..]),
         // shares of one whole add up; a rate of something else does not
         ("sum(views_percentage)", &[][..]),

@@ -80,6 +80,78 @@ proptest! {
     }
 }
 
+/// Pieces of LookML, joined at random: views, fields, references, lists,
+/// strings and SQL, complete or cut off anywhere.
+fn lookml_fragments() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "view: v {",
+        "view: +v {",
+        "}",
+        "{",
+        "measure: m {",
+        "dimension: d {",
+        "type: sum",
+        "type: number",
+        "type: average",
+        "type: count",
+        "type: yesno",
+        "sql: ${TABLE}.x ;;",
+        "sql: ${d} / NULLIF(${m}, 0) ;;",
+        "sql: ${v.m} ;;",
+        "sql: ${m} ;;",
+        "sql: {% if x %} 1 {% endif %} ;;",
+        "sql_table_name: a.b ;;",
+        "sql_table_name: `p-q.r.s` ;;",
+        "filters: [d: \"yes\", e: \"-x\"]",
+        "filters: [",
+        "]",
+        "\"",
+        "# noqa: ML005",
+        "derived_table: { sql: SELECT 1 ;; }",
+        ";;",
+        "${",
+        "drill_fields: [a*, b]",
+        ":",
+        "\n",
+    ]);
+    prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn lookml_fragments_never_panic(text in lookml_fragments()) {
+        let registry = load_builtin("programmatic").unwrap();
+        let lines = text.lines().count().max(1) as u32;
+        for f in check_text("v.view.lkml", &text, Dialect::Generic, &registry) {
+            prop_assert!(f.range.start.line >= 1 && f.range.start.line <= lines + 1, "{f:?}");
+            prop_assert!(f.range.start <= f.range.end);
+        }
+    }
+
+    #[test]
+    fn arbitrary_lookml_text_never_panics(text in "\\PC{0,200}") {
+        let registry = load_builtin("programmatic").unwrap();
+        let _ = check_text("v.view.lkml", &text, Dialect::Generic, &registry);
+    }
+}
+
+/// Blocks nested a hundred thousand deep are a syntax error, not a crash.
+#[test]
+fn deeply_nested_lookml_is_a_finding_not_a_crash() {
+    let registry = load_builtin("programmatic").unwrap();
+    let text = format!("{}{}", "view: v {".repeat(100_000), "}".repeat(100_000));
+    let findings = check_text("deep.view.lkml", &text, Dialect::Generic, &registry);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].code, "ML900");
+    assert!(
+        findings[0].message.contains("nest"),
+        "{}",
+        findings[0].message
+    );
+}
+
 #[test]
 fn deeply_nested_expressions_are_a_finding_not_a_crash() {
     let registry = load_builtin("programmatic").unwrap();

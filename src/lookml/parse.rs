@@ -83,9 +83,17 @@ fn takes_an_expression(key: &str) -> bool {
         || matches!(key, "html" | "expression" | "expression_custom_filter")
 }
 
+/// How deep blocks may nest: real LookML nests a handful (a view, a field,
+/// a `derived_table`), and a file nested deeper would overflow the stack.
+const MAX_NESTING: usize = 64;
+
 /// Reads a LookML file's top-level pairs.
 pub fn parse(text: &str) -> Result<Vec<Pair>, SyntaxError> {
-    let mut reader = Reader { text, at: 0 };
+    let mut reader = Reader {
+        text,
+        at: 0,
+        depth: 0,
+    };
     let pairs = reader.pairs()?;
     reader.skip_space();
     if reader.at < text.len() {
@@ -97,6 +105,8 @@ pub fn parse(text: &str) -> Result<Vec<Pair>, SyntaxError> {
 struct Reader<'t> {
     text: &'t str,
     at: usize,
+    /// How many blocks the reader is inside.
+    depth: usize,
 }
 
 impl<'t> Reader<'t> {
@@ -215,8 +225,14 @@ impl<'t> Reader<'t> {
 
     fn block(&mut self, name: Option<String>) -> Result<Value, SyntaxError> {
         let open = self.at;
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(&format!("blocks nest deeper than {MAX_NESTING} levels")));
+        }
         self.at += 1;
-        let pairs = self.pairs()?;
+        self.depth += 1;
+        let pairs = self.pairs();
+        self.depth -= 1;
+        let pairs = pairs?;
         if self.peek() != Some('}') {
             self.at = open;
             return Err(self.error("this `{` is never closed"));

@@ -129,6 +129,10 @@ fn views(pairs: &[Pair]) -> Vec<View<'_>> {
 /// Why a measure is left out.
 type Skip = &'static str;
 
+/// How long a measure's SQL may grow as its references are resolved (a
+/// measure that uses another three times, which uses another three times …).
+const MAX_EXPANSION: usize = 20_000;
+
 /// How deep `${…}` references may nest (a dimension of a dimension …).
 const MAX_DEPTH: usize = 12;
 
@@ -224,6 +228,9 @@ impl View<'_> {
                 return Err("a `${` is never closed");
             };
             out.push_str(&self.reference(&rest[open + 2..open + close], depth)?);
+            if out.len() > MAX_EXPANSION {
+                return Err("its references expand past what metriclint reads");
+            }
             rest = &rest[open + close + 1..];
         }
         out.push_str(rest);
@@ -560,6 +567,25 @@ view: ad_stats {
             measures_as_sql(text, &pairs).sql,
             "SELECT SUM(\"3g_reads\".n) AS \"2x\" FROM \"3g_reads\" AS \"3g_reads\";\n"
         );
+    }
+
+    #[test]
+    fn references_that_multiply_are_left_out_not_expanded_forever() {
+        let mut text = String::from("view: v {\n  measure: m0 { type: sum sql: ${TABLE}.x ;; }\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "  measure: m{i} {{ type: number sql: ${{m{p}}} + ${{m{p}}} + ${{m{p}}} ;; }}\n"
+            ));
+        }
+        text.push_str("}\n");
+        let pairs = super::super::parse::parse(&text).unwrap();
+        let generated = measures_as_sql(&text, &pairs);
+        assert!(generated.sql.lines().all(|l| l.len() < 2 * MAX_EXPANSION));
+        assert!(generated
+            .skipped
+            .iter()
+            .any(|(name, why)| name == "m11" && why.contains("expand")));
     }
 
     #[test]
