@@ -2073,6 +2073,38 @@ fn halving_a_union_of_both_legs_of_a_trade_is_the_total() {
     );
 }
 
+/// An ad-tech LookML view offers `gross_revenue` (the pack's revenue, by
+/// synonym) and `total_revenue` of another column: in one report, two
+/// figures, so `total_revenue` is not the pack's revenue there (judged
+/// false as revenue drift). A report whose only revenue-like figure is
+/// `total_revenue` of that column is still compared as revenue.
+#[test]
+fn a_qualified_name_beside_the_metrics_own_in_one_report_is_another_figure() {
+    const GROSS: &str = "select deal_id, sum(gross_revenue) as revenue from deals group by 1\n";
+    expect(&[
+        (
+            "gross and total revenue side by side",
+            &[
+                ("a.sql", GROSS),
+                ("b.sql", GROSS),
+                ("both.sql", "select deal_id, sum(gross_revenue) as gross_revenue, sum(totalrevenue) as total_revenue from deals group by 1\n"),
+            ],
+            // `gross_revenue` is the pack's revenue by a synonym (ML011, an
+            // info), whatever `total_revenue` is.
+            &[("both.sql", "ML011")],
+        ),
+        (
+            "near miss: total revenue of another column, alone",
+            &[
+                ("a.sql", GROSS),
+                ("b.sql", GROSS),
+                ("alone.sql", "select deal_id, sum(totalrevenue) as total_revenue from deals group by 1\n"),
+            ],
+            &[("alone.sql", "ML010")],
+        ),
+    ]);
+}
+
 /// Spellbook's wallet PnL counts a wallet's sells and its buys in two
 /// branches labelled with their side (`'Sells' AS trade_type`), then sums
 /// them per wallet: each side's own rows, no trade counted twice (judged

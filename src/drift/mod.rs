@@ -2026,6 +2026,21 @@ pub fn inconsistent_computations<'s>(
     let mut deprecated = Deprecated::default();
     let sites: Vec<&MetricSite> = sites.into_iter().collect();
     let all_sites = sites.clone();
+    // A report that publishes a metric under its name or a synonym
+    // (`gross_revenue`) beside a figure whose name reaches the metric only
+    // once a qualifier is stripped (`total_revenue`, of another column) says
+    // they are two figures: the second keeps its own name.
+    let named_exactly: std::collections::HashSet<(&str, &str)> = sites
+        .iter()
+        .filter(|s| registry.lookup_exact(&s.output_name).is_some())
+        .filter_map(|s| s.registered.as_ref().map(|(m, _)| (&*s.path, &**m)))
+        .collect();
+    let keeps_its_name = |site: &MetricSite| {
+        site.registered.as_ref().is_some_and(|(metric, _)| {
+            registry.lookup_exact(&site.output_name).is_none()
+                && named_exactly.contains(&(&*site.path, &**metric))
+        })
+    };
     let mut versions: HashMap<&str, (String, u32)> = HashMap::new();
     for site in &sites {
         if !versions.contains_key(&*site.path)
@@ -2067,7 +2082,11 @@ pub fn inconsistent_computations<'s>(
         .filter(|s| s.registered.is_none() || s.grounded_by_repository)
         .filter(|s| !superseding.contains(&*s.path))
     {
-        let name = metric_name(site, registry);
+        let name = if keeps_its_name(site) {
+            site.output_name.to_lowercase()
+        } else {
+            metric_name(site, registry)
+        };
         groups
             .entry((site.project.as_deref(), name))
             .or_default()
