@@ -1291,6 +1291,24 @@ fn check_rendered(
     outcome
 }
 
+/// Whether the built-in pack defines `name` as a ratio of totals.
+fn is_a_pack_rate(name: &str) -> bool {
+    static RATES: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+    RATES
+        .get_or_init(|| {
+            crate::registry::load_builtin(crate::registry::builtin::DEFAULT_PACK)
+                .map(|pack| {
+                    pack.metrics()
+                        .iter()
+                        .filter(|m| m.is_ratio())
+                        .map(|m| m.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .contains(name)
+}
+
 /// Whether every statement of the text parses as it is.
 fn parses_as_plain_sql(text: &str, dialect: Dialect) -> bool {
     parse_each(text, dialect.parser_dialect().as_ref(), &mut |_| {}).is_empty()
@@ -1962,10 +1980,13 @@ fn judged_site(
         return (None, false);
     };
     // A metric compared across reports (`compare: reports`) leaves its
-    // columns to the reports (ML010), but a ratio of totals says how it
-    // aggregates: a site that averages or sums per-row ratios is ML005
-    // whatever its columns.
-    if metric.compare_reports && !metric.is_ratio() {
+    // columns to the reports (ML010). A rate the built-in pack knows (a
+    // CTR, a fill rate) is still known to be a ratio of totals: a site that
+    // averages or sums per-row ratios of it is ML005 whatever its columns,
+    // as it is with the pack alone. Another ratio's average (a price, an
+    // order value) may be what a report means, as for any unregistered name.
+    let judges_aggregation_only = metric.compare_reports && is_a_pack_rate(&metric.name);
+    if metric.compare_reports && !judges_aggregation_only {
         return (None, false);
     }
     if let Some(kind) = &metric.not_comparable {
@@ -1986,7 +2007,7 @@ fn judged_site(
     };
     let verdict = judge(computation, metric, registry);
     let kinds = verdict.kinds();
-    if metric.compare_reports
+    if judges_aggregation_only
         && !(kinds.len() == 1 && kinds.contains(&DifferenceKind::RatioStructure))
     {
         return (None, false);

@@ -556,6 +556,25 @@ fn a_ratio_compared_across_reports_still_judges_how_it_aggregates() {
         .collect();
     assert_eq!(codes, vec!["ML005"], "{registry}\n{found}");
     assert!(found.contains("c.sql"), "{found}");
+    // A ratio the pack does not know (an order value): its average may be
+    // what a report means, as with no registry.
+    let (registry, found) = init_then_check(&[
+        (
+            "a.sql",
+            "select day, sum(revenue) / count(distinct order_id) as aov from orders group by 1",
+        ),
+        (
+            "b.sql",
+            "select day, sum(amount) / nullif(count(*), 0) as aov from shop_orders group by 1",
+        ),
+        (
+            "c.sql",
+            "select month, avg(aov) as aov from daily_kpis group by 1",
+        ),
+    ]);
+    assert!(registry.contains("compare: reports"), "{registry}");
+    assert!(!registry.contains("ML005"), "{registry}");
+    assert!(!found.contains("ML005"), "{registry}\n{found}");
 }
 
 /// Sites init never weighed (a CASE or COALESCE over totals) are not called
