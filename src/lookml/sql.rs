@@ -300,19 +300,17 @@ impl View<'_> {
         for (field, value) in items {
             let field = field.rsplit('.').next().unwrap_or(&field).to_lowercase();
             let column = self.reference(&field, depth + 1)?;
-            let yesno = self
+            let kind = self
                 .dimensions
                 .get(&field)
                 .and_then(|d| find(d.pairs(), "type"))
-                .and_then(Pair::text)
-                == Some("yesno");
-            let numeric = self
-                .dimensions
-                .get(&field)
-                .and_then(|d| find(d.pairs(), "type"))
-                .and_then(Pair::text)
-                == Some("number");
-            conditions.push(filter_condition(&column, value.trim(), yesno, numeric)?);
+                .and_then(Pair::text);
+            conditions.push(filter_condition(
+                &column,
+                value.trim(),
+                kind == Some("yesno"),
+                kind == Some("number"),
+            )?);
         }
         Ok((!conditions.is_empty()).then(|| conditions.join(" AND ")))
     }
