@@ -299,3 +299,24 @@ fn the_inventory_lists_lookml_measures_with_their_layer() {
         "{text}"
     );
 }
+
+/// Names and columns in any script, and a `--` comment ending a measure's
+/// SQL, are read, not a crash or a swallowed measure.
+#[test]
+fn non_ascii_names_and_trailing_comments_are_read() {
+    let dir = repository(&[(
+        "ads.view.lkml",
+        "view: ads {\n  measure: anzahl_ü { type: count }\n  measure: ausgabe { type: sum sql: ${TABLE}.ausgabe_ü ;; }\n  measure: clicks { type: sum sql: ${TABLE}.clicks -- billable only\n  ;; }\n  measure: ctr { type: average sql: ${TABLE}.ctr ;; }\n}\n",
+    )]);
+    let (code, doc) = check_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{doc:#}");
+    let got: Vec<(String, u64, String)> = findings(&doc)
+        .into_iter()
+        .map(|f| (f.0, f.2, f.4))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("ML005".to_string(), 6, "ctr".to_string())],
+        "{doc:#}"
+    );
+}

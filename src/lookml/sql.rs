@@ -47,26 +47,43 @@ impl Generated {
         }
     }
 
-    /// Text of its own (`SELECT `, an alias): every byte from `span`, spread
-    /// so that a range over all of it maps onto all of `span`.
-    fn push_over(&mut self, text: &str, span: &Range<usize>) {
+    /// Text of its own (`SELECT `, an alias) standing for `span` of the
+    /// LookML: its last byte from the span's last character, the others
+    /// from its first, so that a range over all of it maps onto all of
+    /// `span` (every origin the start of a character).
+    fn push_over(&mut self, text: &str, span: &Span) {
         let last = text.len().saturating_sub(1);
         for (i, _) in text.bytes().enumerate() {
             let at = if i == last && i > 0 {
-                span.end.saturating_sub(1).max(span.start)
+                span.last
             } else {
-                span.start
+                span.first
             };
             self.origin.push(at as u32);
         }
         self.sql.push_str(text);
     }
+}
 
-    /// Text copied from the LookML at `start`.
-    fn push_copied(&mut self, text: &str, start: usize) {
-        self.origin
-            .extend((0..text.len()).map(|i| (start + i) as u32));
-        self.sql.push_str(text);
+/// Where in the LookML a piece of SQL comes from: its first character and
+/// its last, each by the byte it starts at.
+struct Span {
+    first: usize,
+    last: usize,
+}
+
+impl Span {
+    /// The span of `range` of `text`.
+    fn of(text: &str, range: &Range<usize>) -> Span {
+        let last = text[..range.end.min(text.len())]
+            .char_indices()
+            .next_back()
+            .map_or(range.start, |(at, _)| at)
+            .max(range.start);
+        Span {
+            first: range.start,
+            last,
+        }
     }
 }
 
@@ -234,6 +251,10 @@ impl View<'_> {
             rest = &rest[open + close + 1..];
         }
         out.push_str(rest);
+        // A `--` comment in it ends at a line break, not at what follows.
+        if out.contains("--") {
+            out.push('\n');
+        }
         Ok(out)
     }
 
@@ -437,18 +458,18 @@ pub fn measures_as_sql(text: &str, pairs: &[Pair]) -> Generated {
                 Some(Value::Expression(_, range)) => range.clone(),
                 _ => head.clone(),
             };
+            let (head, written) = (Span::of(text, &head), Span::of(text, &written));
             out.push_over("SELECT ", &head);
             out.push_over(&expression, &written);
             out.push_over(
                 &format!(
-                    " AS {} FROM {} AS {}",
+                    " AS {} FROM {} AS {};\n",
                     sql_name(name),
                     view.from(),
                     sql_name(&view.name)
                 ),
                 &head,
             );
-            out.push_copied(";\n", head.end.saturating_sub(1));
         }
     }
     out
@@ -584,6 +605,28 @@ view: ad_stats {
             .skipped
             .iter()
             .any(|(name, why)| name == "m11" && why.contains("expand")));
+    }
+
+    #[test]
+    fn non_ascii_names_and_trailing_comments_map_and_parse() {
+        let text = "view: v {\n  dimension: d { sql: ${TABLE}.x -- the x ;; }\n  measure: anzahl_ü { type: count }\n  measure: summe { type: sum sql: ${TABLE}.ausgabe_ü -- billable\n ;; }\n  measure: s2 { type: sum sql: ${d} ;; }\n}\n";
+        let pairs = super::super::parse::parse(text).unwrap();
+        let generated = measures_as_sql(text, &pairs);
+        for &at in &generated.origin {
+            assert!(text.is_char_boundary(at as usize), "{at}");
+        }
+        let statements: Vec<&str> = generated
+            .sql
+            .split(";\n")
+            .filter(|s| !s.is_empty())
+            .collect();
+        assert_eq!(statements.len(), 3, "{}", generated.sql);
+        assert!(
+            statements[1].contains("-- billable\n) AS summe"),
+            "{}",
+            statements[1]
+        );
+        assert!(statements[2].contains("-- the x\n)"), "{}", statements[2]);
     }
 
     #[test]
