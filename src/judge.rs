@@ -795,6 +795,59 @@ fn in_registry_vocabulary(
 
 /// Compares a site's computation with a registered metric.
 pub fn judge(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Verdict {
+    let picked_by_joins = rows_picked_by_joins(site.expr);
+    let verdict = judge_as_read(site, metric, registry);
+    // Rows picked by how relations join (a table joined to itself under
+    // filters of its own, an anti-join) are past what a filter says: no
+    // filter difference can be told, the rest still can (an inverted or
+    // averaged ratio is wrong whichever rows).
+    match verdict {
+        Verdict::Different {
+            mut differences,
+            found,
+            expected,
+        } if picked_by_joins => {
+            // What holds whichever rows: how it aggregates, its scale, an
+            // inversion. Another filter or count (rows where the other
+            // counts distinct keys) depends on which rows.
+            let inverted = crate::drift::inverted(&found, &expected);
+            differences.retain(|d| match d.kind {
+                DifferenceKind::RatioStructure | DifferenceKind::Scale => true,
+                DifferenceKind::Formula => inverted,
+                DifferenceKind::Filter | DifferenceKind::Source => false,
+            });
+            if differences.is_empty() {
+                Verdict::Unknown(
+                    "the rows it aggregates are picked by how its relations join, past what its filters say"
+                        .to_string(),
+                )
+            } else {
+                Verdict::Different {
+                    differences,
+                    found,
+                    expected,
+                }
+            }
+        }
+        verdict => verdict,
+    }
+}
+
+/// Whether an aggregate of `expr` reads rows picked by how relations join
+/// (see [`crate::canon::ROWS_PICKED_BY_JOINS`]).
+pub fn rows_picked_by_joins(expr: &Expr) -> bool {
+    let mut found = false;
+    expr.walk(&mut |e| {
+        if let Expr::Aggregate(agg) = e {
+            found |= agg.scope.iter().any(
+                |c| matches!(c, Expr::Opaque(why) if why == crate::canon::ROWS_PICKED_BY_JOINS),
+            );
+        }
+    });
+    found
+}
+
+fn judge_as_read(site: Computation<'_>, metric: &Metric, registry: &Registry) -> Verdict {
     let source = source_difference(&site, metric);
     // Fast path: most sites match as written, and need no reading in the
     // agreement's vocabulary (which only ever makes more of them match).

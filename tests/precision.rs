@@ -3906,6 +3906,17 @@ fn rows_picked_by_how_relations_join_are_not_compared() {
         !joined.contains("ML0"),
         "registrants joined to their game starts:\n{joined}"
     );
+    // Which rows is past the forms, but an averaged or inverted ratio is
+    // wrong whichever rows: still found through such joins (a reviewer's
+    // cases).
+    for (sql, code) in [
+        ("select avg(o.ctr) as ctr from ads o join campaigns c on c.id = o.campaign_id and c.status = 'active' where o.status = 'live'\n", "ML005"),
+        ("select avg(o.ctr) as ctr from ads o left join campaigns c on c.id = o.campaign_id where c.archived_at is null\n", "ML005"),
+        ("select o.day, sum(o.impressions) / nullif(sum(o.clicks), 0) as ctr from ads o join ads p on p.id = o.id and p.kind = 'video' where o.kind = 'display' group by 1\n", "ML001"),
+    ] {
+        let found = concise(&[("report.sql", sql)], &["report.sql"]);
+        assert!(found.contains(code), "near miss: {sql}\n{found}");
+    }
     let over = against_registry(OVER);
     assert!(
         over.contains("ML002"),

@@ -552,14 +552,6 @@ impl<'r> Lowerer<'r> {
                 all.extend(outer);
                 Conditions::new(crate::canon::conjuncts(all))
             };
-            if scope.iter().any(
-                |c| matches!(c, Expr::Opaque(why) if why == crate::canon::ROWS_PICKED_BY_JOINS),
-            ) {
-                return Expr::Opaque(format!(
-                    "{name}() over {}",
-                    crate::canon::ROWS_PICKED_BY_JOINS
-                ));
-            }
             return Expr::aggregate_scoped(func, distinct, arg, filter, scope);
         }
 

@@ -126,7 +126,9 @@ pub type Conditions = std::sync::Arc<Vec<Expr>>;
 /// conditions on one row can say (see `extract::Scope`): one table joined to
 /// itself under filters of its own (`event = 'register'` beside `event =
 /// 'gameStart'`), or rows with no match in another (`WHERE b.id IS NULL`
-/// after `LEFT JOIN b`). An aggregate under it is [`Expr::Opaque`].
+/// after `LEFT JOIN b`). It stands in an aggregate's scope for the
+/// conditions: what holds whichever rows (how it aggregates, its scale, an
+/// inversion) is still judged, filters and counts of rows are not.
 pub const ROWS_PICKED_BY_JOINS: &str = "rows picked by how relations join";
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
