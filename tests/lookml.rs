@@ -320,3 +320,24 @@ fn non_ascii_names_and_trailing_comments_are_read() {
         "{doc:#}"
     );
 }
+
+/// A refinement that labels a field keeps its SQL (a false ML010 and a
+/// CTR read as `COUNT(*)` before), and a measure reading another view's
+/// measures in the same file is judged (an inverted CTR, missed before).
+#[test]
+fn refinements_merge_and_other_views_measures_are_read() {
+    let dir = repository(&[(
+        "ads.view.lkml",
+        "view: ad_stats {\n  sql_table_name: analytics.ad_stats ;;\n  measure: total_clicks { type: sum sql: ${TABLE}.clicks ;; }\n  measure: total_impressions { type: sum sql: ${TABLE}.impressions ;; }\n  measure: ctr { type: number sql: ${total_clicks} / NULLIF(${total_impressions}, 0) ;; }\n}\nview: +ad_stats {\n  measure: ctr { label: \"Click-through rate\" }\n}\nview: campaigns {\n  sql_table_name: analytics.campaigns ;;\n  measure: ctr {\n    type: number\n    sql: ${ad_stats.total_impressions} / NULLIF(${ad_stats.total_clicks}, 0) ;;\n  }\n}\n",
+    )]);
+    let (_, doc) = check_json(dir.path(), &["."]);
+    let got: Vec<(String, u64, String)> = findings(&doc)
+        .into_iter()
+        .map(|f| (f.0, f.2, f.4))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("ML001".to_string(), 14, "ctr".to_string())],
+        "{doc:#}"
+    );
+}

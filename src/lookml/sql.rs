@@ -91,8 +91,31 @@ impl Span {
 struct View<'p> {
     name: String,
     table: Option<String>,
-    dimensions: HashMap<String, &'p Pair>,
-    measures: Vec<&'p Pair>,
+    dimensions: HashMap<String, Field<'p>>,
+    /// In the order first defined.
+    measures: Vec<(String, Field<'p>)>,
+}
+
+/// A field's definitions, the view's and its refinements' in order: a
+/// refinement overrides the parameters it sets and keeps the others (a
+/// label added to a measure keeps its `sql:`), as Looker merges them.
+#[derive(Default)]
+struct Field<'p>(Vec<&'p Pair>);
+
+impl<'p> Field<'p> {
+    /// The parameter `key` as the last definition that sets it says.
+    fn get(&self, key: &str) -> Option<&'p Pair> {
+        self.0.iter().rev().find_map(|d| find(d.pairs(), key))
+    }
+
+    fn text(&self, key: &str) -> Option<&'p str> {
+        self.get(key).and_then(Pair::text)
+    }
+
+    /// Where the field is first defined.
+    fn first(&self) -> &'p Pair {
+        self.0[0]
+    }
 }
 
 /// Reads the views of a file's top-level pairs (`view: x { … }`, and
@@ -124,16 +147,21 @@ fn views(pairs: &[Pair]) -> Vec<View<'_>> {
                 }
                 "dimension" | "dimension_group" | "filter" | "parameter" => {
                     if let Some(field) = pair.name() {
-                        entry.dimensions.insert(field.to_lowercase(), pair);
+                        entry
+                            .dimensions
+                            .entry(field.to_lowercase())
+                            .or_default()
+                            .0
+                            .push(pair);
                     }
                 }
                 "measure" => {
                     if let Some(field) = pair.name() {
                         let field = field.to_lowercase();
-                        entry
-                            .measures
-                            .retain(|m| m.name().map(str::to_lowercase) != Some(field.clone()));
-                        entry.measures.push(pair);
+                        match entry.measures.iter_mut().find(|(n, _)| *n == field) {
+                            Some((_, defined)) => defined.0.push(pair),
+                            None => entry.measures.push((field, Field(vec![pair]))),
+                        }
                     }
                 }
                 _ => {}
@@ -187,50 +215,100 @@ impl View<'_> {
         }
     }
 
-    fn measure(&self, name: &str) -> Option<&Pair> {
+    fn measure(&self, name: &str) -> Option<&Field<'_>> {
         self.measures
             .iter()
-            .copied()
-            .find(|m| m.name().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, field)| field)
+    }
+
+    /// The view a reference's field belongs to, and the field's name: this
+    /// one, or another view of the file (`${orders.total}`); `None` for a
+    /// view the file does not define.
+    fn owner<'v>(
+        &'v self,
+        inner: &'v str,
+        views: &'v [View<'v>],
+    ) -> Option<(&'v View<'v>, String)> {
+        match inner.split_once('.') {
+            Some((view, field)) if !view.eq_ignore_ascii_case(&self.name) => views
+                .iter()
+                .find(|v| v.name.eq_ignore_ascii_case(view))
+                .map(|v| (v, field.to_lowercase())),
+            Some((_, field)) => Some((self, field.to_lowercase())),
+            None => Some((self, inner.to_lowercase())),
+        }
     }
 
     /// The SQL a `${…}` reference stands for.
-    fn reference(&self, inner: &str, depth: usize) -> Result<String, Skip> {
+    fn reference(&self, inner: &str, depth: usize, views: &[View<'_>]) -> Result<String, Skip> {
         let inner = inner.trim();
         if inner == "TABLE" {
             return Ok(sql_name(&self.name));
         }
-        let (view, field) = match inner.split_once('.') {
-            Some((view, field)) => (Some(view), field),
-            None => (None, inner),
-        };
-        if let Some(view) = view.filter(|v| !v.eq_ignore_ascii_case(&self.name)) {
+        if let Some((view, field)) = inner.split_once('.') {
             if field == "SQL_TABLE_NAME" {
                 return Ok(view.to_lowercase());
             }
-            // Another view's field, through an explore's join: its column.
+        }
+        let Some((owner, field)) = self.owner(inner, views) else {
+            // A view this file does not define, through an explore's join:
+            // its column.
+            let (view, field) = inner.split_once('.').unwrap_or(("", inner));
             return Ok(format!(
                 "{}.{}",
                 sql_name(&view.to_lowercase()),
                 sql_name(&field.to_lowercase())
             ));
-        }
-        let field = field.to_lowercase();
-        if let Some(dimension) = self.dimensions.get(&field) {
-            return match find(dimension.pairs(), "sql").and_then(Pair::text) {
-                Some(sql) => Ok(format!("({})", self.expand(sql, depth + 1)?)),
-                None => Ok(format!("{}.{}", sql_name(&self.name), sql_name(&field))),
+        };
+        if let Some(dimension) = owner.dimensions.get(&field) {
+            return match dimension.text("sql") {
+                Some(sql) => Ok(format!("({})", owner.expand(sql, depth + 1, views)?)),
+                None => Ok(format!("{}.{}", sql_name(&owner.name), sql_name(&field))),
             };
         }
-        if let Some(measure) = self.measure(&field) {
-            return Ok(format!("({})", self.aggregate(measure, depth + 1)?));
+        if let Some(measure) = owner.measure(&field) {
+            return Ok(format!("({})", owner.aggregate(measure, depth + 1, views)?));
+        }
+        // A timeframe of a dimension group (`${created_date}` of
+        // `dimension_group: created`).
+        if let Some(timeframe) = owner.timeframe(&field, depth, views) {
+            return timeframe;
         }
         // A field defined elsewhere (an extended view): its column.
-        Ok(format!("{}.{}", sql_name(&self.name), sql_name(&field)))
+        Ok(format!("{}.{}", sql_name(&owner.name), sql_name(&field)))
+    }
+
+    /// A dimension group's timeframe (`created_date`, `created_month`) as
+    /// SQL: the group's own SQL as a date, or truncated to the period.
+    fn timeframe(
+        &self,
+        field: &str,
+        depth: usize,
+        views: &[View<'_>],
+    ) -> Option<Result<String, Skip>> {
+        let (group, frame) = field.rsplit_once('_')?;
+        let defined = self.dimensions.get(group)?;
+        if defined.first().key != "dimension_group" {
+            return None;
+        }
+        let sql = match defined.text("sql") {
+            Some(sql) => match self.expand(sql, depth + 1, views) {
+                Ok(sql) => sql,
+                Err(why) => return Some(Err(why)),
+            },
+            None => format!("{}.{}", sql_name(&self.name), sql_name(group)),
+        };
+        Some(match frame {
+            "raw" | "time" => Ok(format!("({sql})")),
+            "date" => Ok(format!("CAST({sql} AS DATE)")),
+            "week" | "month" | "quarter" | "year" => Ok(format!("DATE_TRUNC('{frame}', {sql})")),
+            _ => Err("a dimension group's timeframe metriclint does not read yet"),
+        })
     }
 
     /// SQL with its `${…}` references resolved.
-    fn expand(&self, sql: &str, depth: usize) -> Result<String, Skip> {
+    fn expand(&self, sql: &str, depth: usize, views: &[View<'_>]) -> Result<String, Skip> {
         if depth > MAX_DEPTH {
             return Err("its references nest too deep (or refer to themselves)");
         }
@@ -244,7 +322,7 @@ impl View<'_> {
             let Some(close) = rest[open..].find('}') else {
                 return Err("a `${` is never closed");
             };
-            out.push_str(&self.reference(&rest[open + 2..open + close], depth)?);
+            out.push_str(&self.reference(&rest[open + 2..open + close], depth, views)?);
             if out.len() > MAX_EXPANSION {
                 return Err("its references expand past what metriclint reads");
             }
@@ -260,17 +338,21 @@ impl View<'_> {
 
     /// A measure as one SQL expression (an aggregate, or for `type: number`
     /// its SQL over other measures).
-    fn aggregate(&self, measure: &Pair, depth: usize) -> Result<String, Skip> {
-        let pairs = measure.pairs();
-        let kind = find(pairs, "type").and_then(Pair::text);
-        let sql = find(pairs, "sql").and_then(Pair::text);
+    fn aggregate(
+        &self,
+        measure: &Field<'_>,
+        depth: usize,
+        views: &[View<'_>],
+    ) -> Result<String, Skip> {
+        let kind = measure.text("type");
+        let sql = measure.text("sql");
         let value = |sql: Option<&str>| -> Result<String, Skip> {
             match sql {
-                Some(sql) => self.expand(sql, depth),
+                Some(sql) => self.expand(sql, depth, views),
                 None => Err("it has no `sql:`"),
             }
         };
-        let condition = self.filters(pairs, depth)?;
+        let condition = self.filters(measure, depth, views)?;
         let when = |value: String| match &condition {
             Some(condition) => format!("CASE WHEN {condition} THEN {value} END"),
             None => value,
@@ -294,8 +376,13 @@ impl View<'_> {
     }
 
     /// A measure's `filters: [field: "value", …]` as one SQL condition.
-    fn filters(&self, pairs: &[Pair], depth: usize) -> Result<Option<String>, Skip> {
-        let Some(filters) = find(pairs, "filters") else {
+    fn filters(
+        &self,
+        measure: &Field<'_>,
+        depth: usize,
+        views: &[View<'_>],
+    ) -> Result<Option<String>, Skip> {
+        let Some(filters) = measure.get("filters") else {
             return Ok(None);
         };
         let items: Vec<(String, String)> = match &filters.value {
@@ -319,13 +406,10 @@ impl View<'_> {
         };
         let mut conditions = Vec::new();
         for (field, value) in items {
-            let field = field.rsplit('.').next().unwrap_or(&field).to_lowercase();
-            let column = self.reference(&field, depth + 1)?;
+            let column = self.reference(&field, depth + 1, views)?;
             let kind = self
-                .dimensions
-                .get(&field)
-                .and_then(|d| find(d.pairs(), "type"))
-                .and_then(Pair::text);
+                .owner(&field, views)
+                .and_then(|(owner, name)| owner.dimensions.get(&name).and_then(|d| d.text("type")));
             conditions.push(filter_condition(
                 &column,
                 value.trim(),
@@ -353,6 +437,10 @@ fn filter_condition(column: &str, value: &str, yesno: bool, numeric: bool) -> Re
         "NULL" => return Ok(format!("{column} IS NULL")),
         "-NULL" => return Ok(format!("{column} IS NOT NULL")),
         _ => {}
+    }
+    // On a number, `-5` is minus five (not "not 5", as on a string).
+    if numeric && is_number(value) {
+        return Ok(format!("{column} = {value}"));
     }
     if let Some(number) = ["<=", ">=", "!=", "<", ">", "="]
         .iter()
@@ -438,32 +526,43 @@ fn is_plain_table(table: &str) -> bool {
 /// rest of the statement onto the `measure: name` line.
 pub fn measures_as_sql(text: &str, pairs: &[Pair]) -> Generated {
     let mut out = Generated::default();
-    for view in views(pairs) {
-        for &measure in &view.measures {
-            let Some(name) = measure.name() else { continue };
-            let head_end = text[measure.at..]
+    let views = views(pairs);
+    for view in &views {
+        for (_, measure) in &view.measures {
+            let first = measure.first();
+            let Some(name) = first.name() else { continue };
+            // The name after the key (a measure named `me` is not the `me`
+            // of `measure`).
+            let after_key = first.at + first.key.len();
+            let head_end = text[after_key..]
                 .find(name)
-                .map_or(measure.at + measure.key.len(), |i| {
-                    measure.at + i + name.len()
-                });
-            let head = measure.at..head_end;
-            let expression = match view.aggregate(measure, 0) {
+                .map_or(after_key, |i| after_key + i + name.len());
+            let head = first.at..head_end;
+            let expression = match view.aggregate(measure, 0, &views) {
                 Ok(expression) => expression,
                 Err(why) => {
                     out.skipped.push((name.to_string(), why));
                     continue;
                 }
             };
-            let written = match find(measure.pairs(), "sql").map(|p| &p.value) {
+            let written = match measure.get("sql").map(|p| &p.value) {
                 Some(Value::Expression(_, range)) => range.clone(),
                 _ => head.clone(),
             };
             let (head, written) = (Span::of(text, &head), Span::of(text, &written));
             out.push_over("SELECT ", &head);
             out.push_over(&expression, &written);
+            // The file's other views its SQL reads (`${orders.total}`), as
+            // an explore joins them.
+            let joined: String = views
+                .iter()
+                .filter(|other| other.name != view.name)
+                .filter(|other| expression.contains(&format!("{}.", sql_name(&other.name))))
+                .map(|other| format!(", {} AS {}", other.from(), sql_name(&other.name)))
+                .collect();
             out.push_over(
                 &format!(
-                    " AS {} FROM {} AS {};\n",
+                    " AS {} FROM {} AS {}{joined};\n",
                     sql_name(name),
                     view.from(),
                     sql_name(&view.name)
@@ -533,6 +632,8 @@ view: ad_stats {
             ("7 days", false, false, None),
             ("a,-b", false, false, None),
             (">x", false, true, None),
+            ("-5", false, true, Some("c = -5")),
+            ("-5", false, false, Some("c <> '5'")),
             ("maybe", true, false, None),
         ] {
             assert_eq!(
@@ -627,6 +728,28 @@ view: ad_stats {
             statements[1]
         );
         assert!(statements[2].contains("-- the x\n)"), "{}", statements[2]);
+    }
+
+    #[test]
+    fn refinements_merge_and_references_reach_other_views_and_timeframes() {
+        let text = "view: ads {\n  sql_table_name: a.ads ;;\n  dimension: eng { sql: ${TABLE}.eng_count ;; }\n  dimension: state { sql: ${TABLE}.status ;; }\n  dimension_group: created { type: time timeframes: [date, month] sql: ${TABLE}.created_at ;; }\n  measure: total_eng { type: sum sql: ${eng} ;; }\n  measure: days { type: count_distinct sql: ${created_date} ;; filters: [orders.status: \"paid\", amount: \"-5\"] }\n  dimension: amount { type: number sql: ${TABLE}.amount ;; }\n}\nview: orders {\n  sql_table_name: a.orders ;;\n  dimension: status { sql: ${TABLE}.status ;; }\n  measure: total { type: sum sql: ${TABLE}.total ;; }\n}\nview: +ads {\n  dimension: eng { label: \"Engagements\" }\n  measure: total_eng { label: \"Engagements\" }\n  measure: per_order { type: number sql: ${total_eng} / ${orders.total} ;; }\n}\n";
+        let pairs = super::super::parse::parse(text).unwrap();
+        let sql = measures_as_sql(text, &pairs).sql;
+        let lines: Vec<&str> = sql.lines().collect();
+        assert_eq!(
+            lines[0], "SELECT SUM((ads.eng_count)) AS total_eng FROM a.ads AS ads;",
+            "{sql}"
+        );
+        assert_eq!(
+            lines[1],
+            "SELECT COUNT(DISTINCT CASE WHEN (orders.status) = 'paid' AND (ads.amount) = -5 THEN CAST(ads.created_at AS DATE) END) AS days FROM a.ads AS ads, a.orders AS orders;",
+            "{sql}"
+        );
+        assert_eq!(
+            lines[2],
+            "SELECT (SUM((ads.eng_count))) / (SUM(orders.total)) AS per_order FROM a.ads AS ads, a.orders AS orders;",
+            "{sql}"
+        );
     }
 
     #[test]
