@@ -1192,6 +1192,19 @@ fn check_lookml(
         site.range = generated.map_range(&from, &to, site.range);
     }
     outcome.outputs = None;
+    let mut suppressions = suppressions;
+    let blocks: Vec<(u32, u32)> = generated
+        .blocks
+        .iter()
+        .map(|b| {
+            let last = text[..b.end]
+                .char_indices()
+                .next_back()
+                .map_or(b.start, |(at, _)| at);
+            (to.position(b.start).line, to.position(last).line)
+        })
+        .collect();
+    suppressions.widen_to_blocks(&blocks);
     outcome.suppressions = suppressions;
     outcome
 }

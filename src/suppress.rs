@@ -44,6 +44,10 @@ struct Directive {
     /// Whether the comment names another tool's codes beside ours
     /// (`noqa: LT01, ML001`).
     shared: bool,
+    /// The lines of the definition a line directive sits in, where the file
+    /// groups its findings by definition (a LookML measure): it silences
+    /// what is found anywhere in them.
+    block: Option<(u32, u32)>,
 }
 
 impl Directive {
@@ -212,6 +216,7 @@ impl Suppressions {
                 used: false,
                 ours,
                 removal: Some(removal),
+                block: None,
                 shared: comment
                     .split([':', ',', ' ', '='])
                     .map(|w| w.trim().to_ascii_uppercase())
@@ -226,6 +231,20 @@ impl Suppressions {
         Suppressions { directives }
     }
 
+    /// Makes each line directive inside one of `blocks` (first and last
+    /// line of a definition, a LookML measure) silence what is found
+    /// anywhere in that block, as a `# noqa` after a multi-line `sql:` or on
+    /// the `measure:` line means.
+    pub fn widen_to_blocks(&mut self, blocks: &[(u32, u32)]) {
+        for d in self.directives.iter_mut().filter(|d| d.kind == Kind::Line) {
+            let line = d.range.start.line;
+            d.block = blocks
+                .iter()
+                .copied()
+                .find(|(start, end)| *start <= line && line <= *end);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.directives.is_empty()
     }
@@ -234,10 +253,14 @@ impl Suppressions {
     fn silences(&mut self, finding: &Finding) -> bool {
         let (first, last) = (finding.range.start.line, finding.range.end.line);
         let code = finding.code;
-        // Same line.
+        // Same line, or the same definition.
+        let in_block = |d: &Directive| {
+            d.block
+                .is_some_and(|(start, end)| start <= first && first <= end)
+        };
         if let Some(d) = self.directives.iter_mut().find(|d| {
             d.kind == Kind::Line
-                && (d.range.start.line == first || d.range.start.line == last)
+                && (d.range.start.line == first || d.range.start.line == last || in_block(d))
                 && d.covers(code)
         }) {
             d.used = true;

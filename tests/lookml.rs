@@ -341,3 +341,37 @@ fn refinements_merge_and_other_views_measures_are_read() {
         "{doc:#}"
     );
 }
+
+/// A `# noqa` anywhere in a measure's block silences that measure's
+/// findings (on the `measure:` line, after a multi-line `sql:`, or inside
+/// it); one in another measure's block does not, and is unused (ML020).
+#[test]
+fn a_noqa_anywhere_in_a_measure_silences_that_measure() {
+    let averaged = |name: &str, noqa_at: &str| {
+        let (head, inner, after) = match noqa_at {
+            "head" => ("  # noqa: ML005", "", ""),
+            "inner" => ("", "  # noqa: ML005", ""),
+            "after" => ("", "", "  # noqa: ML005"),
+            _ => ("", "", ""),
+        };
+        format!("  measure: {name} {{{head}\n    type: average\n    sql:\n      ${{TABLE}}.ctr{inner}\n    ;;{after}\n  }}\n")
+    };
+    for at in ["head", "inner", "after"] {
+        let view = format!("view: ads {{\n{}}}\n", averaged("ctr", at));
+        let dir = repository(&[("ads.view.lkml", &view)]);
+        let (code, doc) = check_json(dir.path(), &["."]);
+        assert_eq!(findings(&doc), vec![], "{at}\n{view}\n{doc:#}");
+        assert_eq!(doc["summary"]["suppressed"], 1, "{at}\n{doc:#}");
+        assert_eq!(code, 0, "{at}");
+    }
+    // Near miss: the comment sits in the other measure.
+    let view = format!(
+        "view: ads {{\n{}{}}}\n",
+        averaged("ctr", "none"),
+        averaged("cpm_note", "after")
+    );
+    let dir = repository(&[("ads.view.lkml", &view)]);
+    let (_, doc) = check_json(dir.path(), &["."]);
+    let codes: Vec<String> = findings(&doc).into_iter().map(|f| f.0).collect();
+    assert_eq!(codes, vec!["ML005", "ML020"], "{view}\n{doc:#}");
+}

@@ -11,6 +11,8 @@ pub struct Pair {
     pub key: String,
     /// Where the key starts.
     pub at: usize,
+    /// Where the pair ends (past its `}`, `]`, `;;` or value).
+    pub end: usize,
     pub value: Value,
 }
 
@@ -176,7 +178,12 @@ impl<'t> Reader<'t> {
         } else {
             self.value()?
         };
-        Ok(Pair { key, at, value })
+        Ok(Pair {
+            key,
+            at,
+            end: self.at,
+            value,
+        })
     }
 
     /// SQL to the next `;;`.

@@ -19,6 +19,9 @@ pub struct Generated {
     /// The measures left out, and why (a type or filter metriclint does not
     /// read): never a guess.
     pub skipped: Vec<(String, &'static str)>,
+    /// Each measure definition's bytes (`measure: x { … }`), where a
+    /// `# noqa` silences what is found in that measure.
+    pub blocks: Vec<Range<usize>>,
 }
 
 impl Generated {
@@ -315,6 +318,24 @@ impl View<'_> {
         if sql.contains("{%") || sql.contains("{{") {
             return Err("its SQL holds Liquid, which depends on the query");
         }
+        // A suppression written inside the SQL (`${TABLE}.ctr  # noqa:
+        // ML005`) is metriclint's, not the SQL's.
+        let without_suppressions: String;
+        let sql = if sql.contains("# noqa") || sql.contains("# metriclint:") {
+            without_suppressions = sql
+                .lines()
+                .map(
+                    |line| match line.find("# noqa").or_else(|| line.find("# metriclint:")) {
+                        Some(at) => &line[..at],
+                        None => line,
+                    },
+                )
+                .collect::<Vec<_>>()
+                .join("\n");
+            &without_suppressions
+        } else {
+            sql
+        };
         let mut out = String::new();
         let mut rest = sql;
         while let Some(open) = rest.find("${") {
@@ -529,6 +550,7 @@ pub fn measures_as_sql(text: &str, pairs: &[Pair]) -> Generated {
     let views = views(pairs);
     for view in &views {
         for (_, measure) in &view.measures {
+            out.blocks.extend(measure.0.iter().map(|d| d.at..d.end));
             let first = measure.first();
             let Some(name) = first.name() else { continue };
             // The name after the key (a measure named `me` is not the `me`
