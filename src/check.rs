@@ -80,6 +80,8 @@ pub struct CheckResult {
     /// What was checked, so that snippets are drawn from it and not from
     /// a file changed since.
     pub texts: CheckedTexts,
+    /// Definitions left out rather than guessed at (see [`LeftOut`]).
+    pub left_out: Vec<LeftOut>,
 }
 
 /// A hash of each checked file's bytes, and the text read from stdin.
@@ -133,6 +135,7 @@ impl CheckResult {
         self.files += other.files;
         self.checked.extend(other.checked);
         self.walk_problems.extend(other.walk_problems);
+        self.left_out.extend(other.left_out);
         self.elapsed += other.elapsed;
         self.texts.hashes.extend(other.texts.hashes);
         if other.texts.stdin.is_some() {
@@ -394,6 +397,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         walk_problems,
         elapsed: started.elapsed(),
         times: gathered.times,
+        left_out: gathered.left_out,
         texts: CheckedTexts {
             hashes: gathered.hashes,
             stdin: options
@@ -679,6 +683,7 @@ fn check_stdin(
 #[derive(Default)]
 struct Gathered {
     findings: Vec<Finding>,
+    left_out: Vec<LeftOut>,
     sites: crate::drift::Sites,
     suppressions: HashMap<String, Suppressions>,
     /// Each unknown macro, where it is first called.
@@ -694,6 +699,7 @@ impl Gathered {
         }
         self.times.insert(path.clone(), outcome.elapsed);
         self.findings.extend(outcome.findings);
+        self.left_out.extend(outcome.left_out);
         self.sites.add_file(outcome.sites);
         for (name, range) in outcome.unknown_macros {
             self.unknown_macros
@@ -780,9 +786,21 @@ fn reported_files(files: &[RunFile], scope: &Scope, options: &CheckOptions) -> V
 
 /// What checking one file gives: its own findings, and its metric sites for
 /// the cross-report views.
+/// A definition a file holds that metriclint left out rather than guess at
+/// (a LookML measure of a type it does not read), for `explain`.
+#[derive(Clone, Debug)]
+pub struct LeftOut {
+    pub path: String,
+    pub line: u32,
+    pub name: String,
+    pub why: &'static str,
+}
+
 #[derive(Debug, Default)]
 pub struct FileOutcome {
     pub findings: Vec<Finding>,
+    /// The definitions left out, and why.
+    pub left_out: Vec<LeftOut>,
     pub sites: Vec<MetricSite>,
     /// The file's suppression comments, applied once every finding is known.
     pub suppressions: Suppressions,
@@ -897,6 +915,7 @@ fn check_file_deferring(
         Ok(bytes) => bytes,
         Err(e) => {
             return FileOutcome {
+                left_out: Vec::new(),
                 findings: vec![ParseError::finding(
                     &shown,
                     Range::file_start(),
@@ -1104,6 +1123,7 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
             }
         }
         Err(e) => FileOutcome {
+            left_out: Vec::new(),
             findings: vec![TemplateError::finding(path, e.line, e.message)],
             sites: Vec::new(),
             suppressions: Suppressions::parse(text),
@@ -1192,6 +1212,16 @@ fn check_lookml(
         site.range = generated.map_range(&from, &to, site.range);
     }
     outcome.outputs = None;
+    outcome.left_out = generated
+        .skipped
+        .iter()
+        .map(|(name, at, why)| LeftOut {
+            path: path.to_string(),
+            line: to.position(*at).line,
+            name: name.clone(),
+            why,
+        })
+        .collect();
     let mut suppressions = suppressions;
     let blocks: Vec<(u32, u32)> = generated
         .blocks
@@ -1496,6 +1526,7 @@ fn check_sql(
         drop_dead_columns(&uses, &temporary_sites, &mut findings, &mut sites);
     }
     let mut outcome = FileOutcome {
+        left_out: Vec::new(),
         findings: failures
             .into_iter()
             .map(|failure| {

@@ -688,7 +688,27 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
         eprintln!("error: no metric named `{asked}` in the registry or the reports{hint}");
         return ExitCode::from(2);
     }
-    print(&report::inventory::explain(&wanted, metric, &matching));
+    let mut text = report::inventory::explain(&wanted, metric, &matching);
+    // Definitions of the name left out rather than guessed at (a LookML
+    // measure of a type metriclint does not read).
+    let left_out: Vec<&crate::check::LeftOut> = result
+        .left_out
+        .iter()
+        .filter(|l| {
+            let named = registry.lookup(&l.name).map(|(m, _)| m.name.clone());
+            named.as_deref() == Some(wanted.as_str()) || l.name.eq_ignore_ascii_case(&wanted)
+        })
+        .collect();
+    if !left_out.is_empty() {
+        text.push_str("\nLeft out, not read (never guessed):\n");
+        for l in left_out {
+            text.push_str(&format!(
+                "      {}:{}  {}  ({})\n",
+                l.path, l.line, l.name, l.why
+            ));
+        }
+    }
+    print(&text);
     ExitCode::SUCCESS
 }
 

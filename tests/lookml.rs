@@ -375,3 +375,25 @@ fn a_noqa_anywhere_in_a_measure_silences_that_measure() {
     let codes: Vec<String> = findings(&doc).into_iter().map(|f| f.0).collect();
     assert_eq!(codes, vec!["ML005", "ML020"], "{view}\n{doc:#}");
 }
+
+/// `explain` lists the measures of a name that were left out rather than
+/// guessed at, with why.
+#[test]
+fn explain_lists_measures_left_out_and_why() {
+    let dir = repository(&[(
+        "ads.view.lkml",
+        "view: ads {\n  measure: ctr { type: number sql: SUM(${TABLE}.clicks) / SUM(${TABLE}.impressions) ;; }\n}\nview: b {\n  measure: ctr { type: percentile percentile: 50 sql: ${TABLE}.ctr ;; }\n  measure: cpc { type: number sql: {% if x %} 1 {% endif %} ;; }\n}\n",
+    )]);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["explain", "ctr", ".", "--isolated"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Left out, not read (never guessed):\n      ads.view.lkml:5  ctr  (its type is not one metriclint reads yet)"),
+        "{text}"
+    );
+    assert!(!text.contains("cpc"), "{text}");
+}

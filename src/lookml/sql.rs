@@ -16,9 +16,9 @@ use super::parse::{find, ListItem, Pair, Value};
 pub struct Generated {
     pub sql: String,
     pub origin: Vec<u32>,
-    /// The measures left out, and why (a type or filter metriclint does not
-    /// read): never a guess.
-    pub skipped: Vec<(String, &'static str)>,
+    /// The measures left out (name, where the definition starts, why: a
+    /// type or filter metriclint does not read): never a guess.
+    pub skipped: Vec<(String, usize, &'static str)>,
     /// Each measure definition's bytes (`measure: x { … }`), where a
     /// `# noqa` silences what is found in that measure.
     pub blocks: Vec<Range<usize>>,
@@ -563,7 +563,7 @@ pub fn measures_as_sql(text: &str, pairs: &[Pair]) -> Generated {
             let expression = match view.aggregate(measure, 0, &views) {
                 Ok(expression) => expression,
                 Err(why) => {
-                    out.skipped.push((name.to_string(), why));
+                    out.skipped.push((name.to_string(), first.at, why));
                     continue;
                 }
             };
@@ -727,7 +727,7 @@ view: ad_stats {
         assert!(generated
             .skipped
             .iter()
-            .any(|(name, why)| name == "m11" && why.contains("expand")));
+            .any(|(name, _, why)| name == "m11" && why.contains("expand")));
     }
 
     #[test]
