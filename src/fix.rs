@@ -362,23 +362,23 @@ fn top_level_product(expr: &str) -> bool {
 /// (`SUM(CASE WHEN is_test = false THEN clicks END)`, `COUNT(CASE WHEN …
 /// THEN 1 END)` for `COUNT(*)`). `None` where the figure has a window or an
 /// aggregate already conditional (`FILTER (WHERE …)`), or does not parse.
+/// One SQL expression, parsed as generic SQL (what a fix rewrites).
+fn parse_expression(sql: &str) -> Option<sqlparser::ast::Expr> {
+    sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .ok()
+}
+
 pub fn filtered(text: &str, range: Range, filter: &str) -> Option<Fix> {
     use sqlparser::ast::{
         Expr as AstExpr, FunctionArg, FunctionArgExpr, FunctionArguments, VisitMut, VisitorMut,
     };
     use std::ops::ControlFlow;
     let written = written_at(text, range)?;
-    let dialect = sqlparser::dialect::GenericDialect {};
-    let parse = |sql: &str| {
-        sqlparser::parser::Parser::new(&dialect)
-            .try_with_sql(sql)
-            .and_then(|mut p| p.parse_expr())
-            .ok()
-    };
-    let mut expr = parse(written)?;
+    let mut expr = parse_expression(written)?;
     struct Conditional<'f> {
         filter: &'f str,
-        parse: &'f dyn Fn(&str) -> Option<AstExpr>,
         changed: usize,
         refused: bool,
     }
@@ -412,7 +412,8 @@ pub fn filtered(text: &str, range: Range, filter: &str) -> Option<Fix> {
                     return ControlFlow::Break(());
                 }
             };
-            let Some(case) = (self.parse)(&format!("CASE WHEN {} THEN {value} END", self.filter))
+            let Some(case) =
+                parse_expression(&format!("CASE WHEN {} THEN {value} END", self.filter))
             else {
                 self.refused = true;
                 return ControlFlow::Break(());
@@ -424,7 +425,6 @@ pub fn filtered(text: &str, range: Range, filter: &str) -> Option<Fix> {
     }
     let mut visitor = Conditional {
         filter,
-        parse: &parse,
         changed: 0,
         refused: false,
     };
@@ -457,15 +457,8 @@ pub fn agreed_formula(text: &str, range: Range, body: &str, over_a_join: bool) -
     if body.to_lowercase().contains("metric(") {
         return None;
     }
-    let dialect = sqlparser::dialect::GenericDialect {};
-    let parse = |sql: &str| {
-        sqlparser::parser::Parser::new(&dialect)
-            .try_with_sql(sql)
-            .and_then(|mut p| p.parse_expr())
-            .ok()
-    };
-    let found = parse(written)?;
-    let mut agreed = parse(body.trim())?;
+    let found = parse_expression(written)?;
+    let mut agreed = parse_expression(body.trim())?;
     // The table aliases the figure qualifies its columns with.
     struct Qualifiers(std::collections::BTreeSet<String>, bool);
     impl Visitor for Qualifiers {
