@@ -58,6 +58,14 @@ fn row(
     )
 }
 
+/// The codes `check` finds in a scratch repository of `files`, run with
+/// `args` inside it, and its JSON.
+fn codes_in(files: &[(&str, &str)], args: &[&str]) -> (Vec<String>, Value) {
+    let dir = repository(files);
+    let (_, doc) = check_json(dir.path(), args);
+    (findings(&doc).into_iter().map(|f| f.0).collect(), doc)
+}
+
 /// `fixtures/lookml`: two views of an ad server's daily table and one of a
 /// campaign table, beside a SQL report. The agreed measures (CTR and CPM as
 /// ratios of totals, through `${…}` references) are silent; an averaged
@@ -128,9 +136,7 @@ fn measures_read_through_references_types_and_filters() {
         ("  measure: ctr { type: percentile percentile: 50 sql: ${TABLE}.ctr ;; }", None),
         ("  measure: ctr { type: number sql: {% if x._is_filtered %} 1 {% else %} 2 {% endif %} ;; }", None),
     ] {
-        let dir = repository(&[("ads.view.lkml", &view(measure))]);
-        let (_, doc) = check_json(dir.path(), &["."]);
-        let codes: Vec<String> = findings(&doc).into_iter().map(|f| f.0).collect();
+        let (codes, doc) = codes_in(&[("ads.view.lkml", &view(measure))], &["."]);
         assert_eq!(codes, want.into_iter().map(String::from).collect::<Vec<_>>(), "{measure}\n{doc:#}");
     }
 }
@@ -151,9 +157,10 @@ fn measure_filters_meet_a_registrys_filter() {
         ("  measure: clicks { type: sum sql: ${TABLE}.clicks ;; }", Some("ML002")),
         ("  measure: web_clicks { type: sum sql: ${TABLE}.clicks ;; filters: [platform: \"-web\"] }", Some("ML002")),
     ] {
-        let dir = repository(&[("ads.view.lkml", &view(measure)), ("metrics.yaml", REGISTRY)]);
-        let (_, doc) = check_json(dir.path(), &["ads.view.lkml", "--registry", "metrics.yaml"]);
-        let codes: Vec<String> = findings(&doc).into_iter().map(|f| f.0).collect();
+        let (codes, doc) = codes_in(
+            &[("ads.view.lkml", view(measure).as_str()), ("metrics.yaml", REGISTRY)],
+            &["ads.view.lkml", "--registry", "metrics.yaml"],
+        );
         assert_eq!(codes, want.into_iter().map(String::from).collect::<Vec<_>>(), "{measure}\n{doc:#}");
     }
 }
@@ -370,9 +377,7 @@ fn a_noqa_anywhere_in_a_measure_silences_that_measure() {
         averaged("ctr", "none"),
         averaged("cpm_note", "after")
     );
-    let dir = repository(&[("ads.view.lkml", &view)]);
-    let (_, doc) = check_json(dir.path(), &["."]);
-    let codes: Vec<String> = findings(&doc).into_iter().map(|f| f.0).collect();
+    let (codes, doc) = codes_in(&[("ads.view.lkml", &view)], &["."]);
     assert_eq!(codes, vec!["ML005", "ML020"], "{view}\n{doc:#}");
 }
 
