@@ -82,6 +82,9 @@ pub struct CheckResult {
     pub texts: CheckedTexts,
     /// Definitions left out rather than guessed at (see [`LeftOut`]).
     pub left_out: Vec<LeftOut>,
+    /// The pack's metrics the repository keeps at a scale of its own (see
+    /// [`UnitMismatch::in_the_repositorys_unit`]): `init` writes them so.
+    pub repositorys_units: crate::rules::RepositoryUnits,
 }
 
 /// A hash of each checked file's bytes, and the text read from stdin.
@@ -398,6 +401,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         elapsed: started.elapsed(),
         times: gathered.times,
         left_out: gathered.left_out,
+        repositorys_units: gathered.repositorys_units,
         texts: CheckedTexts {
             hashes: gathered.hashes,
             stdin: options
@@ -690,6 +694,8 @@ struct Gathered {
     unknown_macros: BTreeMap<String, (String, Range)>,
     hashes: HashMap<String, u64>,
     times: HashMap<String, Duration>,
+    repositorys_units: crate::rules::RepositoryUnits,
+    agreed_per_row: std::collections::BTreeSet<String>,
 }
 
 impl Gathered {
@@ -700,6 +706,7 @@ impl Gathered {
         self.times.insert(path.clone(), outcome.elapsed);
         self.findings.extend(outcome.findings);
         self.left_out.extend(outcome.left_out);
+        self.agreed_per_row.extend(outcome.agreed_per_row);
         self.sites.add_file(outcome.sites);
         for (name, range) in outcome.unknown_macros {
             self.unknown_macros
@@ -719,8 +726,14 @@ impl Gathered {
 fn across_reports(gathered: &mut Gathered, registry: &Registry) -> Vec<Finding> {
     let mut findings = std::mem::take(&mut gathered.findings);
     findings.extend(inconsistent_computations(&gathered.sites, registry));
+    gathered.repositorys_units = UnitMismatch::repositorys_units(
+        &findings,
+        gathered.sites.iter(),
+        &gathered.agreed_per_row,
+        registry,
+    );
     let mut findings =
-        UnitMismatch::in_the_repositorys_unit(findings, gathered.sites.iter(), registry);
+        UnitMismatch::without_the_repositorys_units(findings, &gathered.repositorys_units);
     for (name, (path, range)) in &gathered.unknown_macros {
         findings.push(UnknownMacro::finding(path, *range, name));
     }
@@ -802,6 +815,11 @@ pub struct FileOutcome {
     /// The definitions left out, and why.
     pub left_out: Vec<LeftOut>,
     pub sites: Vec<MetricSite>,
+    /// The registered metrics a row-level column computes exactly as
+    /// agreed (`clicks / impressions AS ctr` for a fraction CTR): no
+    /// metric sites, but witnesses of the agreed scale (see
+    /// [`UnitMismatch::repositorys_units`]).
+    pub agreed_per_row: Vec<String>,
     /// The file's suppression comments, applied once every finding is known.
     pub suppressions: Suppressions,
     /// Macros the file's template called but nothing defines, with where.
@@ -923,6 +941,7 @@ fn check_file_deferring(
                     "check the file's permissions; the other files were checked",
                 )],
                 sites: Vec::new(),
+                agreed_per_row: Vec::new(),
                 suppressions: Suppressions::default(),
                 unknown_macros: Vec::new(),
                 refs: Vec::new(),
@@ -990,7 +1009,10 @@ pub fn check_text(path: &str, text: &str, dialect: Dialect, registry: &Registry)
     let outcome = check_source(path, text, dialect, registry, false, None, &Models::new());
     let mut findings = outcome.findings;
     findings.extend(inconsistent_computations(&outcome.sites, registry));
-    let findings = UnitMismatch::in_the_repositorys_unit(findings, &outcome.sites, registry);
+    let agreed_per_row = outcome.agreed_per_row.iter().cloned().collect();
+    let units =
+        UnitMismatch::repositorys_units(&findings, &outcome.sites, &agreed_per_row, registry);
+    let findings = UnitMismatch::without_the_repositorys_units(findings, &units);
     let mut suppressions = HashMap::from([(path.to_string(), outcome.suppressions)]);
     let (mut findings, _) = apply_suppressions(findings, &mut suppressions);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -1126,6 +1148,7 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
             left_out: Vec::new(),
             findings: vec![TemplateError::finding(path, e.line, e.message)],
             sites: Vec::new(),
+            agreed_per_row: Vec::new(),
             suppressions: Suppressions::parse(text),
             unknown_macros: Vec::new(),
             refs: Vec::new(),
@@ -1404,6 +1427,7 @@ fn check_sql(
     // walked, so a file of a million statements never holds them all whole.
     let path_shared: Arc<str> = Arc::from(path);
     let (mut findings, mut sites) = (Vec::new(), Vec::new());
+    let mut agreed_per_row = Vec::new();
     // Within the file too: a generated dump repeats its reports.
     let interner = crate::drift::SiteInterner::default();
     let truncates = dialect.truncates_integer_division();
@@ -1518,6 +1542,7 @@ fn check_sql(
             dbt_model,
             &mut findings,
             &mut sites,
+            &mut agreed_per_row,
         );
         interner.intern(&mut sites[first_new..]);
     });
@@ -1539,6 +1564,7 @@ fn check_sql(
             })
             .collect(),
         sites: Vec::new(),
+        agreed_per_row: Vec::new(),
         suppressions: Suppressions::parse(text),
         unknown_macros: Vec::new(),
         refs: Vec::new(),
@@ -1552,6 +1578,7 @@ fn check_sql(
     outcome.findings.extend(findings);
     outcome.sites = sites;
     outcome.sites.shrink_to_fit();
+    outcome.agreed_per_row = agreed_per_row;
     outcome
 }
 
@@ -1615,6 +1642,7 @@ fn keep_sites(
     dbt_model: bool,
     findings: &mut Vec<Finding>,
     sites: &mut Vec<MetricSite>,
+    agreed_per_row: &mut Vec<String>,
 ) {
     let shared_path = path;
     let first_new = sites.len();
@@ -1699,7 +1727,16 @@ fn keep_sites(
                         .as_ref()
                         .is_none_or(|f| f.code == NonCanonicalName::INFO.code));
             // A row-level column of the metric's name (a staging model's
-            // definition of it) is no computation of the metric.
+            // definition of it) is no computation of the metric; computed
+            // as agreed, it witnesses the agreed scale.
+            if site.top_level
+                && !site.computation.has_aggregate()
+                && finding
+                    .as_ref()
+                    .is_none_or(|f| f.code == NonCanonicalName::INFO.code)
+            {
+                agreed_per_row.push(metric.name.clone());
+            }
             if !(inventory || grounded_by_repository) || !site.computation.has_aggregate() {
                 findings.extend(finding);
                 continue;
@@ -2076,12 +2113,14 @@ fn judged_site(
             };
             // One kind of difference has its own rule; several are ML001.
             let single = (kinds.len() == 1).then(|| *kinds.first().expect("one kind"));
-            // Under the built-in pack, a percent the model documents as one
-            // is the repository's own choice of unit, not drift from the
-            // pack's fraction (a team registry that says fraction still
-            // reports it).
+            // A percent the model documents as one is the repository's own
+            // choice of unit, not drift from the built-in pack's fraction,
+            // also where a team's registry extends the pack without
+            // defining the metric (as `init`'s does): the column's
+            // description is the team's word. A team's own entry that
+            // says fraction still reports it.
             if single == Some(DifferenceKind::Scale)
-                && registry.judges_as_pack(metric)
+                && metric.is_the_packs()
                 && described == Some(crate::registry::Unit::Percent)
                 && scale_between(&found, &expected) == Some(Number::int(100))
             {

@@ -772,6 +772,7 @@ fn run_init(args: InitArgs) -> ExitCode {
                 &settings.registry,
                 result.files,
                 &result.findings,
+                &result.repositorys_units,
             )
         }
     };

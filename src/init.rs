@@ -91,19 +91,20 @@ pub fn starter_registry(
     registry: &Registry,
     files: usize,
     findings: &[crate::finding::Finding],
+    units: &crate::rules::RepositoryUnits,
 ) -> String {
     let mut proposals = proposals(sites, registry);
     leave_out_unwritable(&mut proposals, registry, files);
     // What `check` will report against the registry, by metric: judged
     // here, the same way, so that the comments say exactly that.
-    let judge = |proposals: &[Proposal<'_>], unweighed: &[(String, Expr)]| {
-        let draft = write_registry(proposals, unweighed, registry, files, &BTreeMap::new());
+    let judge = |proposals: &[Proposal<'_>], packs: &PackEntries| {
+        let draft = write_registry(proposals, packs, registry, files, &BTreeMap::new());
         match crate::registry::load_str("metrics.yaml", &draft) {
             Ok(proposed) => drifts_against(sites, &proposed),
             Err(_) => BTreeMap::new(),
         }
     };
-    let drifts = judge(&proposals, &[]);
+    let drifts = judge(&proposals, &PackEntries::default());
     // A definition that its own sites do not meet (a filter or a column
     // lost in printing it) would be a false alarm on the reports it came
     // from: left to the team (a metric the pack defines is judged anyway).
@@ -142,7 +143,7 @@ pub fn starter_registry(
         .map(|s| (&*s.path, s.range.start.line))
         .collect();
     let judged_by_the_pack_alone = |path: &str, line: u32| judged_alone.contains(&(path, line));
-    let mut unweighed: Vec<(String, Expr)> = Vec::new();
+    let mut packs = PackEntries::default();
     for (name, flagged) in &drifts {
         if proposals.iter().any(|p| p.name == *name) {
             continue;
@@ -156,16 +157,25 @@ pub fn starter_registry(
             .get(name)
             .filter(|m| !m.is_ratio() || newly_judged())
         {
-            unweighed.push((name.clone(), metric.agreed.clone()));
+            packs.unweighed.push((name.clone(), metric.agreed.clone()));
             changed = true;
         }
     }
     let drifts = if changed {
-        judge(&proposals, &unweighed)
+        judge(&proposals, &packs)
     } else {
         drifts
     };
-    let mut out = write_registry(&proposals, &unweighed, registry, files, &drifts);
+    // A rate of the pack every report gives in percent, which the pack
+    // alone took as the repository's unit: written in percent, so that
+    // adopting this registry keeps that agreement.
+    packs.in_percent = in_the_repositorys_percent(units, &proposals, &packs, sites, registry);
+    let drifts = if packs.in_percent.is_empty() {
+        drifts
+    } else {
+        judge(&proposals, &packs)
+    };
+    let mut out = write_registry(&proposals, &packs, registry, files, &drifts);
     // A figure that adds up a column of per-row rates gets no definition
     // (one would agree with it): `check` reports it under any name.
     let summed_rates: Vec<&crate::finding::Finding> = findings
@@ -192,13 +202,83 @@ pub fn starter_registry(
     out
 }
 
+/// Entries for the pack's own metrics, beside the proposals.
+#[derive(Default)]
+struct PackEntries {
+    /// Pack metrics whose reports are compared with each other, not with
+    /// the pack's formula: (name, the pack's body).
+    unweighed: Vec<(String, Expr)>,
+    /// Pack rates (a fraction in the pack) every report gives in percent:
+    /// (name, the pack's body times a hundred, the pack's synonyms the
+    /// reports use, quoted).
+    in_percent: Vec<(String, Expr, Vec<String>)>,
+}
+
+/// The pack's fraction-valued rates the repository keeps in percent (the
+/// pack alone took a scale no report contradicts as the repository's unit,
+/// see [`crate::rules::UnitMismatch::in_the_repositorys_unit`]) and no
+/// proposal defines: the registry `init` writes must keep that unit, not
+/// turn it into drift from the pack it extends.
+fn in_the_repositorys_percent(
+    units: &crate::rules::RepositoryUnits,
+    proposals: &[Proposal<'_>],
+    packs: &PackEntries,
+    sites: &drift::Sites,
+    registry: &Registry,
+) -> Vec<(String, Expr, Vec<String>)> {
+    use crate::registry::Unit;
+    let mut out = Vec::new();
+    for (name, scale) in units {
+        let entered = proposals.iter().any(|p| p.name == *name)
+            || packs.unweighed.iter().any(|(n, _)| n == name);
+        let Some(metric) = registry.get(name) else {
+            continue;
+        };
+        if entered
+            || !crate::rules::is_percent_for_a_fraction(scale)
+            || metric.unit != Some(Unit::Fraction)
+        {
+            continue;
+        }
+        let body = Expr::product(
+            crate::canon::Number::int(100),
+            vec![crate::canon::Factor {
+                inverse: false,
+                expr: metric.agreed.clone(),
+            }],
+        );
+        if writable_with_unit(&body, Some(Unit::Percent)) {
+            // The pack's synonyms its reports use keep naming it.
+            let synonyms = metric
+                .synonyms
+                .iter()
+                .filter(|synonym| {
+                    sites.iter().any(|s| {
+                        s.registered.as_ref().is_some_and(|(m, _)| **m == **name)
+                            && s.output_name.eq_ignore_ascii_case(synonym)
+                    })
+                })
+                .map(|synonym| quoted(synonym))
+                .collect();
+            out.push((name.clone(), body, synonyms));
+        }
+    }
+    out
+}
+
 /// Marks the proposals whose entry would stop the registry loading: an
 /// override of a pack metric that other pack metrics are computed from
 /// (`revenue` with a constant factor, under the pack's fraction-valued take
 /// rate). Checked one by one only when the whole draft does not load.
 fn leave_out_unwritable(proposals: &mut [Proposal<'_>], registry: &Registry, files: usize) {
     let loads = |proposals: &[Proposal<'_>]| {
-        let draft = write_registry(proposals, &[], registry, files, &BTreeMap::new());
+        let draft = write_registry(
+            proposals,
+            &PackEntries::default(),
+            registry,
+            files,
+            &BTreeMap::new(),
+        );
         crate::registry::load_str("metrics.yaml", &draft).is_ok()
     };
     if loads(proposals) {
@@ -584,7 +664,7 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
 
 fn write_registry(
     proposals: &[Proposal<'_>],
-    unweighed: &[(String, Expr)],
+    packs: &PackEntries,
     registry: &Registry,
     files: usize,
     drifts: &Drifts,
@@ -750,7 +830,24 @@ fn write_registry(
         write_filter(&mut out, &proposal.filter);
         let _ = writeln!(out, "    sql: {}", quoted(&proposal.definition.to_string()));
     }
-    for (name, body) in unweighed {
+    for (name, body, synonyms) in &packs.in_percent {
+        let _ = writeln!(out);
+        comment!(
+            out,
+            "  # {name}: the built-in pack's, in percent (×100) as every report here gives it, where the pack's is a fraction"
+        );
+        write_reported(&mut out, drifts, name);
+        let _ = writeln!(out, "  - name: {name}");
+        if let Some(d) = registry.get(name).and_then(|m| m.description.as_ref()) {
+            let _ = writeln!(out, "    description: {}", quoted(d.trim()));
+        }
+        if !synonyms.is_empty() {
+            let _ = writeln!(out, "    synonyms: [{}]", synonyms.join(", "));
+        }
+        let _ = writeln!(out, "    unit: percent");
+        let _ = writeln!(out, "    sql: {}", quoted(&body.to_string()));
+    }
+    for (name, body) in &packs.unweighed {
         let _ = writeln!(out);
         comment!(
             out,
@@ -766,7 +863,8 @@ fn write_registry(
     let proposed: BTreeSet<&str> = proposals
         .iter()
         .map(|p| p.name.as_str())
-        .chain(unweighed.iter().map(|(n, _)| n.as_str()))
+        .chain(packs.unweighed.iter().map(|(n, _)| n.as_str()))
+        .chain(packs.in_percent.iter().map(|(n, _, _)| n.as_str()))
         .collect();
     let mut first = true;
     for (metric, found) in drifts

@@ -1679,13 +1679,13 @@ fn snippets_are_drawn_from_what_was_checked_not_the_file_on_disk() {
         .current_dir(dir.path())
         .args(["check", "--stdin-filename", "report.sql", "--isolated"])
         .args(["--format", "human"])
-        .write_stdin("select 100 * sum(clicks) / sum(impressions) as ctr from t\n")
+        .write_stdin("select 1000 * sum(clicks) / sum(impressions) as ctr from t\n")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("ML004"), "{stdout}");
     assert!(
-        stdout.contains("100 * sum(clicks) / sum(impressions)"),
+        stdout.contains("1000 * sum(clicks) / sum(impressions)"),
         "{stdout}"
     );
     assert!(!stdout.contains("unrelated_column_on_disk"), "{stdout}");

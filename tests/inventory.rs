@@ -333,6 +333,37 @@ fn init_writes_percent_where_the_reports_compute_a_fraction_times_100() {
     metriclint::registry::load_files(std::slice::from_ref(&registry)).expect("it loads");
 }
 
+/// A staging model's CTR per row in percent, which no report contradicts:
+/// the pack alone takes percent as the repository's unit, and so must the
+/// registry `init` writes (it extends the pack): it writes the pack's CTR
+/// in percent, and `check` with it finds nothing. So for a percent the
+/// model's column description states. Beside a CTR per row as a fraction,
+/// the percent is drift under both.
+#[test]
+fn init_keeps_the_percent_the_pack_alone_took_as_the_repositorys_unit() {
+    const PERCENT: &str = "select ad_id, safe_divide(clicks, impressions) * 100 as ctr from ad_insights\n";
+    const FRACTION: &str = "select ad_id, safe_divide(clicks, impressions) as ctr from ad_insights\n";
+    let (registry, checked) = init_then_check(&[("stg_ads.sql", PERCENT)]);
+    assert!(
+        registry.contains("  - name: ctr\n")
+            && registry.contains("    unit: percent\n    sql: 'sum(clicks) * 100 / sum(impressions)'"),
+        "{registry}"
+    );
+    assert!(!checked.contains("ML004"), "{checked}");
+
+    let documented = [
+        ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),
+        ("models/stg_ads.sql", "select ad_id, clicks, impressions, round(cast(clicks as float64) / impressions * 100, 2) as ctr from {{ source('fb', 'ads') }}\n"),
+        ("models/stg_ads.yml", "version: 2\nmodels:\n  - name: stg_ads\n    columns:\n      - name: ctr\n        description: Click-through rate (clicks / impressions * 100)\n"),
+    ];
+    let (registry, checked) = init_then_check(&documented);
+    assert!(!checked.contains("ML004"), "{registry}\n{checked}");
+
+    let (registry, checked) = init_then_check(&[("a.sql", PERCENT), ("b.sql", FRACTION)]);
+    assert!(!registry.contains("unit: percent"), "{registry}");
+    assert!(checked.contains("a.sql:1:15: ML004"), "{checked}");
+}
+
 /// A definition with a constant factor (`revenue` as downloads times a
 /// value times 0.66) is written as the reports compute it, and the registry
 /// loads: the pack's take rate, which divides by revenue, is judged by the
@@ -694,7 +725,9 @@ fn row_level_definitions_are_neither_proposed_nor_held_against_row_level_sites()
 fn init_then_check(files: &[(&str, &str)]) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
     let (registry, out) = init_into(dir.path());
     assert_eq!(out.status.code(), Some(0));

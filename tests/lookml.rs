@@ -130,7 +130,7 @@ fn measures_read_through_references_types_and_filters() {
         ("  measure: ctr { type: number sql: 1.0 * ${total_clicks} / ${ads.total_impressions} ;; }", None),
         // Near misses.
         ("  measure: ctr { type: number sql: ${total_impressions} / NULLIF(${total_clicks}, 0) ;; }", Some("ML001")),
-        ("  measure: ctr { type: number sql: 100 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;; }", Some("ML004")),
+        ("  measure: ctr { type: number sql: 1000 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;; }", Some("ML004")),
         ("  measure: ctr { type: average sql: ${TABLE}.clicks / NULLIF(${TABLE}.impressions, 0) ;; }", Some("ML005")),
         // What is not read is left alone, never guessed.
         ("  measure: ctr { type: percentile percentile: 50 sql: ${TABLE}.ctr ;; }", None),

@@ -90,9 +90,16 @@ fn the_built_in_pack_leaves_columns_and_grain_to_the_repository() {
         (
             "near miss: a rate at another scale is the pack's to know",
             &[
-                ("a.sql", "select day, sum(clicks) * 100 / sum(impressions) as ctr from criteria_performance group by 1"),
+                ("a.sql", "select day, sum(spend) / sum(impressions) as cpm from criteria_performance group by 1"),
             ],
             &[("a.sql", "ML004")],
+        ),
+        (
+            "but percent or fraction is how the repository shows a rate",
+            &[
+                ("a.sql", "select day, sum(clicks) * 100 / sum(impressions) as ctr from criteria_performance group by 1"),
+            ],
+            &[],
         ),
         (
             "a platform column of another name, consistently",
@@ -680,8 +687,11 @@ fn a_flag_compared_with_1_is_no_missing_filter_in_messages() {
 /// TikTok's package computes `daily_ctr` ×100 and documents it as "the
 /// percentage of times people … performed a click"; Flooret's staging
 /// models as "(clicks / impressions * 100)". Under the built-in pack
-/// a unit the model documents is the repository's choice, not drift from the
-/// pack's fraction; undocumented, or documented otherwise, it is still ML004.
+/// a unit the model documents is the repository's choice, not drift from
+/// the pack's fraction, even beside another report's CTR as a fraction
+/// (the two reports still disagree with each other: ML010); undocumented,
+/// or documented otherwise, it is ML004 there. (Alone in the repository, a
+/// percent CTR is the repository's unit anyway.)
 #[test]
 fn a_percent_the_model_documents_is_the_repositorys_unit() {
     const PROJECT: (&str, &str) = ("dbt_project.yml", "name: ads\nversion: '1.0'\n");
@@ -691,29 +701,36 @@ fn a_percent_the_model_documents_is_the_repositorys_unit() {
     const SAYS_TIMES_A_HUNDRED: &str = "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: Click-through rate (clicks / impressions * 100)\n";
     const SAYS_NOTHING_OF_UNITS: &str = "version: 2\nmodels:\n  - name: ad_report\n    columns:\n      - name: daily_ctr\n        description: The click-through rate.\n";
     const OTHER_MODEL_SAYS_PERCENT: &str = "version: 2\nmodels:\n  - name: campaign_report\n    columns:\n      - name: daily_ctr\n        description: The percentage of clicks.\n";
+    const FRACTION_ELSEWHERE: (&str, &str) = (
+        "models/campaign_report.sql",
+        "select campaign_id, sum(clicks) / nullif(sum(impressions), 0) as daily_ctr\nfrom {{ ref('stg_ads') }}\ngroup by 1\n",
+    );
     expect(&[
         (
             "documented as a percentage: the repository's unit",
             &[
                 PROJECT,
+                FRACTION_ELSEWHERE,
                 ("models/ad_report.sql", PERCENT_CTR),
                 ("models/ads.yml", SAYS_PERCENT),
             ],
-            &[],
+            &[("models/ad_report.sql", "ML010")],
         ),
         (
             "documented by its formula, times a hundred",
             &[
                 PROJECT,
+                FRACTION_ELSEWHERE,
                 ("models/ad_report.sql", PERCENT_CTR),
                 ("models/ads.yml", SAYS_TIMES_A_HUNDRED),
             ],
-            &[],
+            &[("models/ad_report.sql", "ML010")],
         ),
         (
             "documented without a unit: percent where the pack has a fraction",
             &[
                 PROJECT,
+                FRACTION_ELSEWHERE,
                 ("models/ad_report.sql", PERCENT_CTR),
                 ("models/ads.yml", SAYS_NOTHING_OF_UNITS),
             ],
@@ -721,13 +738,18 @@ fn a_percent_the_model_documents_is_the_repositorys_unit() {
         ),
         (
             "not documented at all",
-            &[PROJECT, ("models/ad_report.sql", PERCENT_CTR)],
+            &[
+                PROJECT,
+                FRACTION_ELSEWHERE,
+                ("models/ad_report.sql", PERCENT_CTR),
+            ],
             &[("models/ad_report.sql", "ML004")],
         ),
         (
             "another model's column documented as a percentage",
             &[
                 PROJECT,
+                FRACTION_ELSEWHERE,
                 ("models/ad_report.sql", PERCENT_CTR),
                 ("models/ads.yml", OTHER_MODEL_SAYS_PERCENT),
             ],
@@ -737,6 +759,7 @@ fn a_percent_the_model_documents_is_the_repositorys_unit() {
             "documented as a percentage but computed per mille",
             &[
                 PROJECT,
+                FRACTION_ELSEWHERE,
                 ("models/ad_report.sql", PER_MILLE_CTR),
                 ("models/ads.yml", SAYS_PERCENT),
             ],
@@ -2404,12 +2427,15 @@ fn a_sites_own_where_decides_its_way() {
 
 /// Google's Cortex DV360 samples compute every `ctr` in percent, as the
 /// DV360 interface shows it, and none as a fraction: under the built-in
-/// pack alone that is the repository's unit. One report in percent beside
-/// fractions, a lone report in percent, or percent under a team registry
-/// that says fraction are still found.
+/// pack alone that is the repository's unit. So is a lone LinkedIn mart's
+/// CTR in percent: percent or fraction is how a rate is shown, and no report
+/// contradicts it. One report in percent beside fractions, a lone report per
+/// mille, or percent under a team registry that says fraction are still
+/// found.
 #[test]
 fn a_scale_every_report_shares_is_the_repositorys_unit() {
     const PERCENT: &str = "select ad_id, safe_divide(sum(clicks), sum(impressions)) * 100 as ctr from ads group by 1\n";
+    const PER_MILLE: &str = "select ad_id, safe_divide(sum(clicks), sum(impressions)) * 1000 as ctr from ads group by 1\n";
     const ROW_PERCENT: &str =
         "select ad_id, safe_divide(clicks, impressions) * 100 as ctr from ad_insights\n";
     const FRACTION: &str =
@@ -2429,9 +2455,26 @@ fn a_scale_every_report_shares_is_the_repositorys_unit() {
             &[("a.sql", PERCENT), ("b.sql", PERCENT), ("c.sql", FRACTION)],
             &[("a.sql", "ML004"), ("b.sql", "ML004")],
         ),
+        ("a lone report in percent", &[("a.sql", PERCENT)], &[]),
         (
-            "near miss: a lone report in percent",
-            &[("a.sql", PERCENT)],
+            "a lone report in percent per row",
+            &[("c.sql", ROW_PERCENT)],
+            &[],
+        ),
+        (
+            "near miss: a report per row as a fraction beside it",
+            &[
+                ("c.sql", ROW_PERCENT),
+                (
+                    "d.sql",
+                    "select ad_id, safe_divide(clicks, impressions) as ctr from ad_insights\n",
+                ),
+            ],
+            &[("c.sql", "ML004")],
+        ),
+        (
+            "near miss: a lone report per mille",
+            &[("a.sql", PER_MILLE)],
             &[("a.sql", "ML004")],
         ),
     ]);

@@ -249,7 +249,7 @@ fn a_finding_past_column_65535_is_drawn_clipped_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let long = "x".repeat(70_000);
     let sql =
-        format!("SELECT '{long}' AS s, 100 * SUM(clicks) / SUM(impressions) AS ctr FROM t;\n");
+        format!("SELECT '{long}' AS s, 1000 * SUM(clicks) / SUM(impressions) AS ctr FROM t;\n");
     std::fs::write(dir.path().join("long.sql"), sql).unwrap();
     let output = assert_cmd::Command::cargo_bin("metriclint")
         .unwrap()
@@ -263,7 +263,7 @@ fn a_finding_past_column_65535_is_drawn_clipped_not_a_crash() {
     // The excerpt is the expression with some text around it, clipped.
     let excerpt = stdout
         .lines()
-        .find(|l| l.contains("100 * SUM(clicks)"))
+        .find(|l| l.contains("1000 * SUM(clicks)"))
         .unwrap_or_default();
     assert!(
         excerpt.contains('…') && excerpt.chars().count() < 300,

@@ -115,6 +115,12 @@ pub struct Metric {
 }
 
 impl Metric {
+    /// Whether a built-in pack defines it (alone, or extended by a team's
+    /// file that does not define it again).
+    pub fn is_the_packs(&self) -> bool {
+        self.origin.path.starts_with(builtin::DISPLAY_PREFIX)
+    }
+
     /// Whether the agreed formula divides (CTR, CPM, fill rate …).
     pub fn is_ratio(&self) -> bool {
         let mut divides = false;
@@ -210,7 +216,7 @@ impl Registry {
     /// the metric comes from it, not from a team's file (a dbt Semantic
     /// Layer read by default defines its own metrics beside the pack's).
     pub fn judges_as_pack(&self, metric: &Metric) -> bool {
-        self.pack_only && metric.origin.path.starts_with(builtin::DISPLAY_PREFIX)
+        self.pack_only && metric.is_the_packs()
     }
 
     /// Whether the default pack no one chose is in force (alone, or beside

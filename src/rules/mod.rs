@@ -40,7 +40,7 @@ pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
 pub use rounding_before_aggregation::RoundingBeforeAggregation;
 pub use source_mismatch::SourceMismatch;
 pub use template_error::TemplateError;
-pub use unit_mismatch::UnitMismatch;
+pub use unit_mismatch::{is_percent_for_a_fraction, RepositoryUnits, UnitMismatch};
 pub use unknown_macro::UnknownMacro;
 pub use unused_suppression::UnusedSuppression;
 

@@ -19,9 +19,13 @@ rule! {
     /// scaled alone is.
     ///
     /// With the built-in pack alone (no registry of your own), the unit is
-    /// the repository's: a scale that at least two reports share and no
-    /// report contradicts (every CTR in percent), or that the model's column
-    /// description states, is no finding.
+    /// the repository's: percent where the pack has a fraction (or the
+    /// reverse) that no report contradicts, another scale that at least two
+    /// reports share and none contradicts, or a scale the model's column
+    /// description states, is no finding. One report in percent among
+    /// fractions still is, and so is any scale against a registry of your
+    /// own (`init` writes the repository's unit into the registry it
+    /// proposes).
     ///
     /// ## Why is this bad?
     /// A dashboard that shows CTR 1.8 next to another that shows 0.018 invites
@@ -82,30 +86,49 @@ impl UnitMismatch {
     /// metric at one other scale and none at the pack's (every CTR of a DV360
     /// project in percent, as its UI shows it; a mart's CTR in percent, as
     /// its staging models' are), that scale is the
-    /// repository's unit, and its ML004 findings are dropped. One report in
-    /// percent among fractions is still found.
+    /// repository's unit, and its ML004 findings are dropped (one report
+    /// suffices for percent against fraction, see [`witnesses_needed`]).
+    /// One report in percent among fractions is still found.
     pub fn in_the_repositorys_unit<'s>(
         findings: Vec<Finding>,
         sites: impl IntoIterator<Item = &'s crate::drift::MetricSite>,
         registry: &crate::registry::Registry,
     ) -> Vec<Finding> {
+        let units = Self::repositorys_units(&findings, sites, &Default::default(), registry);
+        Self::without_the_repositorys_units(findings, &units)
+    }
+
+    /// The findings, less those at a scale `units` holds as the
+    /// repository's (see [`UnitMismatch::repositorys_units`]).
+    pub fn without_the_repositorys_units(
+        findings: Vec<Finding>,
+        units: &RepositoryUnits,
+    ) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter(|f| !scale_of(f).is_some_and(|(metric, _)| units.contains_key(&metric)))
+            .collect()
+    }
+
+    /// The pack's metrics the repository keeps at a scale of its own, by
+    /// name, each with its scale in words (see
+    /// [`UnitMismatch::in_the_repositorys_unit`]); empty under a registry
+    /// of your own.
+    /// `agreed_per_row`: the metrics a row-level column computes as
+    /// agreed, at the pack's scale.
+    pub fn repositorys_units<'s>(
+        findings: &[Finding],
+        sites: impl IntoIterator<Item = &'s crate::drift::MetricSite>,
+        agreed_per_row: &std::collections::BTreeSet<String>,
+        registry: &crate::registry::Registry,
+    ) -> RepositoryUnits {
         use std::collections::{BTreeMap, BTreeSet};
         if !registry.is_pack_only() {
-            return findings;
+            return RepositoryUnits::new();
         }
-        let scale_of = |f: &Finding| {
-            (f.code == Self::INFO.code)
-                .then(|| {
-                    f.metric
-                        .clone()
-                        .zip(f.message.split_once(": ").map(|(_, s)| s))
-                })
-                .flatten()
-                .map(|(metric, scale)| (metric, scale.to_string()))
-        };
         // Per metric: the scales its ML004 findings report, each with its reports.
         let mut scales: BTreeMap<String, BTreeMap<String, BTreeSet<&str>>> = BTreeMap::new();
-        for finding in &findings {
+        for finding in findings {
             if let Some((metric, scale)) = scale_of(finding) {
                 scales
                     .entry(metric)
@@ -122,10 +145,22 @@ impl UnitMismatch {
                 && !s.left_to_reports
         };
         let sites: Vec<&crate::drift::MetricSite> = sites.into_iter().collect();
+        let scale = |e: &crate::canon::Expr| crate::judge::split_scale(e).0.to_string();
+        // A site left to the reports (over columns the pack does not know)
+        // at the pack's scale contradicts another scale as much as one the
+        // pack judged.
+        let left_at_the_packs_scale = |s: &crate::drift::MetricSite| {
+            s.left_to_reports
+                && s.registered
+                    .as_ref()
+                    .and_then(|(m, _)| registry.get(m))
+                    .is_some_and(|m| scale(&m.agreed) == scale(s.read_form()))
+        };
         let at_the_packs_scale: BTreeSet<&str> = sites
             .iter()
-            .filter(|s| agrees(s))
+            .filter(|s| agrees(s) || left_at_the_packs_scale(s))
             .filter_map(|s| s.registered.as_ref().map(|(m, _)| &**m))
+            .chain(agreed_per_row.iter().map(String::as_str))
             .collect();
         // Reports that compute a metric at another scale than the pack's
         // without a finding: sites left to the reports (a staging model's
@@ -134,7 +169,6 @@ impl UnitMismatch {
             let Some(packs) = registry.get(metric) else {
                 return BTreeSet::new();
             };
-            let scale = |e: &crate::canon::Expr| crate::judge::split_scale(e).0.to_string();
             let packs_scale = scale(&packs.agreed);
             let left: Vec<(&str, String)> = sites
                 .iter()
@@ -151,7 +185,7 @@ impl UnitMismatch {
                 BTreeSet::new()
             }
         };
-        let repositorys: BTreeSet<String> = scales
+        scales
             .into_iter()
             .filter(|(metric, by_scale)| {
                 let witnesses = |reports: &BTreeSet<&str>| {
@@ -161,14 +195,53 @@ impl UnitMismatch {
                     .get(metric)
                     .is_some_and(|m| registry.judges_as_pack(m))
                     && by_scale.len() == 1
-                    && by_scale.values().all(|reports| witnesses(reports) >= 2)
+                    && by_scale
+                        .iter()
+                        .all(|(scale, reports)| witnesses(reports) >= witnesses_needed(scale))
                     && !at_the_packs_scale.contains(metric.as_str())
             })
-            .map(|(metric, _)| metric)
-            .collect();
-        findings
-            .into_iter()
-            .filter(|f| !scale_of(f).is_some_and(|(metric, _)| repositorys.contains(&metric)))
+            .filter_map(|(metric, by_scale)| {
+                let scale = by_scale.into_keys().next()?;
+                Some((metric, scale))
+            })
             .collect()
+    }
+}
+
+/// Metrics of the pack at the repository's own scale: name → how the scale
+/// differs from the pack's, in words ("it is in percent (×100) where the
+/// built-in pack reports a fraction").
+pub type RepositoryUnits = std::collections::BTreeMap<String, String>;
+
+/// An ML004 finding's metric and the scale difference its message states.
+fn scale_of(f: &Finding) -> Option<(String, String)> {
+    (f.code == UnitMismatch::INFO.code)
+        .then(|| {
+            f.metric
+                .clone()
+                .zip(f.message.split_once(": ").map(|(_, s)| s))
+        })
+        .flatten()
+        .map(|(metric, scale)| (metric, scale.to_string()))
+}
+
+/// Whether a scale difference in words is percent where the pack has a
+/// fraction.
+pub fn is_percent_for_a_fraction(scale: &str) -> bool {
+    scale.starts_with("it is in percent (×100) where") && scale.ends_with("reports a fraction")
+}
+
+/// How many reports must share a scale for it to be the repository's.
+/// Percent against fraction is how a rate is shown, both honest: one report
+/// that no other contradicts sets it (a lone LinkedIn mart's CTR and CVR
+/// in percent). Any other factor (a CTR per mille, a CPM without its
+/// `* 1000`) reads as a mistake until a second report shares it.
+fn witnesses_needed(scale: &str) -> usize {
+    let fraction_for_a_percent =
+        scale.starts_with("it is in a fraction where") && scale.ends_with("reports percent (×100)");
+    if is_percent_for_a_fraction(scale) || fraction_for_a_percent {
+        1
+    } else {
+        2
     }
 }
