@@ -365,6 +365,19 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     progress.finish();
 
     let roots = report_roots(options);
+    let mut outcomes = outcomes;
+    let mut stdin = options.stdin.as_ref().map(|(name, bytes)| {
+        let outcome = check_stdin(name, bytes, options, registry, &models, &roots);
+        (name.clone(), outcome)
+    });
+    let shown: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+    leave_out_unexplored(
+        shown
+            .iter()
+            .map(String::as_str)
+            .zip(outcomes.iter_mut())
+            .chain(stdin.as_mut().map(|(name, o)| (name.as_str(), o))),
+    );
     let mut gathered = Gathered::default();
     for (file, mut outcome) in files.iter().zip(outcomes) {
         if file.role == Role::PackageModel {
@@ -378,9 +391,8 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         );
         gathered.add(file.path.display().to_string(), outcome);
     }
-    if let Some((name, bytes)) = &options.stdin {
-        let outcome = check_stdin(name, bytes, options, registry, &models, &roots);
-        gathered.add(name.clone(), outcome);
+    if let Some((name, outcome)) = stdin {
+        gathered.add(name, outcome);
     }
 
     let findings = across_reports(&mut gathered, registry);
@@ -820,6 +832,9 @@ pub struct FileOutcome {
     /// metric sites, but witnesses of the agreed scale (see
     /// [`UnitMismatch::repositorys_units`]).
     pub agreed_per_row: Vec<String>,
+    /// A LookML file's views and explores (see
+    /// [`crate::lookml::explores`]).
+    pub lookml: Option<Box<crate::lookml::explores::Facts>>,
     /// The file's suppression comments, applied once every finding is known.
     pub suppressions: Suppressions,
     /// Macros the file's template called but nothing defines, with where.
@@ -942,6 +957,7 @@ fn check_file_deferring(
                 )],
                 sites: Vec::new(),
                 agreed_per_row: Vec::new(),
+                lookml: None,
                 suppressions: Suppressions::default(),
                 unknown_macros: Vec::new(),
                 refs: Vec::new(),
@@ -1149,6 +1165,7 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
             findings: vec![TemplateError::finding(path, e.line, e.message)],
             sites: Vec::new(),
             agreed_per_row: Vec::new(),
+            lookml: None,
             suppressions: Suppressions::parse(text),
             unknown_macros: Vec::new(),
             refs: Vec::new(),
@@ -1190,11 +1207,11 @@ fn check_lookml(
     inventory: bool,
 ) -> FileOutcome {
     let suppressions = Suppressions::parse_lookml(text);
-    let generated = match crate::lookml::to_sql(text) {
-        Ok(generated) => generated,
+    let to = LineIndex::new(text);
+    let (generated, facts) = match crate::lookml::read(text, &|at| to.position(at).line) {
+        Ok(read) => read,
         Err(error) => {
-            let index = LineIndex::new(text);
-            let start = index.position(error.at);
+            let start = to.position(error.at);
             let range = Range {
                 start,
                 end: Position::new(start.line, start.column + 1),
@@ -1220,7 +1237,7 @@ fn check_lookml(
         crate::extract::no_models(),
         None,
     );
-    let (from, to) = (LineIndex::new(&generated.sql), LineIndex::new(text));
+    let from = LineIndex::new(&generated.sql);
     for finding in &mut outcome.findings {
         finding.range = generated.map_range(&from, &to, finding.range);
         // A fix edits the SQL metriclint wrote for the measure, not the file.
@@ -1259,7 +1276,45 @@ fn check_lookml(
         .collect();
     suppressions.widen_to_blocks(&blocks);
     outcome.suppressions = suppressions;
+    outcome.lookml = Some(Box::new(facts));
     outcome
+}
+
+/// Leaves out the measures of LookML views that no explore of the run
+/// reads, with what they found, and says why (see
+/// [`crate::lookml::explores`]).
+fn leave_out_unexplored<'o>(outcomes: impl IntoIterator<Item = (&'o str, &'o mut FileOutcome)>) {
+    let outcomes: Vec<(&str, &mut FileOutcome)> = outcomes
+        .into_iter()
+        .filter(|(_, o)| o.lookml.is_some())
+        .collect();
+    let Some(explored) = crate::lookml::explores::explored_views(
+        outcomes.iter().filter_map(|(_, o)| o.lookml.as_deref()),
+    ) else {
+        return;
+    };
+    for (path, outcome) in outcomes {
+        let Some(facts) = outcome.lookml.take() else {
+            continue;
+        };
+        for view in facts.views.iter().filter(|v| !explored.contains(&v.name)) {
+            let (first, last) = view.lines;
+            let inside = |line: u32| first <= line && line <= last;
+            outcome.findings.retain(|f| !inside(f.range.start.line));
+            outcome.sites.retain(|s| !inside(s.range.start.line));
+            outcome.suppressions.excuse_lines(first, last);
+            for (measure, line) in &view.measures {
+                if !outcome.left_out.iter().any(|l| l.line == *line) {
+                    outcome.left_out.push(LeftOut {
+                        path: path.to_string(),
+                        line: *line,
+                        name: measure.clone(),
+                        why: crate::lookml::explores::UNEXPLORED,
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// Checks a rendered template, its findings and sites placed where the user
@@ -1565,6 +1620,7 @@ fn check_sql(
             .collect(),
         sites: Vec::new(),
         agreed_per_row: Vec::new(),
+        lookml: None,
         suppressions: Suppressions::parse(text),
         unknown_macros: Vec::new(),
         refs: Vec::new(),

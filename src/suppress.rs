@@ -249,6 +249,17 @@ impl Suppressions {
         self.directives.is_empty()
     }
 
+    /// Marks the line directives from line `first` to `last` used: what
+    /// they silence there was left out (a LookML view no explore reads),
+    /// so none of them is unused (ML020).
+    pub fn excuse_lines(&mut self, first: u32, last: u32) {
+        for d in self.directives.iter_mut().filter(|d| d.kind == Kind::Line) {
+            if (first..=last).contains(&d.range.start.line) {
+                d.used = true;
+            }
+        }
+    }
+
     /// Whether a directive silences `finding`, marking it used.
     fn silences(&mut self, finding: &Finding) -> bool {
         let (first, last) = (finding.range.start.line, finding.range.end.line);

@@ -341,12 +341,15 @@ fn init_writes_percent_where_the_reports_compute_a_fraction_times_100() {
 /// the percent is drift under both.
 #[test]
 fn init_keeps_the_percent_the_pack_alone_took_as_the_repositorys_unit() {
-    const PERCENT: &str = "select ad_id, safe_divide(clicks, impressions) * 100 as ctr from ad_insights\n";
-    const FRACTION: &str = "select ad_id, safe_divide(clicks, impressions) as ctr from ad_insights\n";
+    const PERCENT: &str =
+        "select ad_id, safe_divide(clicks, impressions) * 100 as ctr from ad_insights\n";
+    const FRACTION: &str =
+        "select ad_id, safe_divide(clicks, impressions) as ctr from ad_insights\n";
     let (registry, checked) = init_then_check(&[("stg_ads.sql", PERCENT)]);
     assert!(
         registry.contains("  - name: ctr\n")
-            && registry.contains("    unit: percent\n    sql: 'sum(clicks) * 100 / sum(impressions)'"),
+            && registry
+                .contains("    unit: percent\n    sql: 'sum(clicks) * 100 / sum(impressions)'"),
         "{registry}"
     );
     assert!(!checked.contains("ML004"), "{checked}");

@@ -402,3 +402,71 @@ fn explain_lists_measures_left_out_and_why() {
     );
     assert!(!text.contains("cpc"), "{text}");
 }
+
+/// A view no explore reads backs no dashboard (a finance view left out of
+/// every model, as in a public ad-tech project): its measures are left
+/// out, with what they would find, and `explain` says why; a `# noqa` on
+/// one is not unused. The explored view's averaged CTR is still found, as
+/// is the unexplored view's once an explored view extends it, or once the
+/// project has no explores at all (views checked without their models).
+#[test]
+fn measures_of_views_no_explore_reads_are_left_out() {
+    const AVERAGED: &str = "  measure: ctr { type: average sql: ${TABLE}.clicks / NULLIF(${TABLE}.impressions, 0) ;; }\n";
+    let explored = format!("view: ad_stats {{\n  sql_table_name: ads.stats ;;\n{AVERAGED}}}\n");
+    let unexplored = format!(
+        "view: finance_billing {{\n  sql_table_name: ads.billing ;;\n{AVERAGED}  measure: cpc {{ type: average sql: ${{TABLE}}.spend / NULLIF(${{TABLE}}.clicks, 0) ;; }} # noqa: ML005\n}}\n"
+    );
+    let model =
+        "connection: \"dw\"\nexplore: ad_stats {\n  join: campaigns { sql_on: 1 = 1 ;; }\n}\n";
+    let (codes, doc) = codes_in(
+        &[
+            ("ads.model.lkml", model),
+            ("ad_stats.view.lkml", &explored),
+            ("finance_billing.view.lkml", &unexplored),
+        ],
+        &["."],
+    );
+    assert_eq!(codes, vec!["ML005"], "{doc:#}");
+    assert_eq!(doc["findings"][0]["path"], "ad_stats.view.lkml", "{doc:#}");
+
+    let dir = repository(&[
+        ("ads.model.lkml", model),
+        ("ad_stats.view.lkml", &explored),
+        ("finance_billing.view.lkml", &unexplored),
+    ]);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["explain", "ctr", ".", "--isolated"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("finance_billing.view.lkml:3  ctr  (its view is in no explore of the project, so no dashboard shows it)"),
+        "{text}"
+    );
+
+    // Near misses: the view extended by an explored one, or no explores.
+    let extending = "view: ad_stats {\n  extends: [finance_billing]\n}\n";
+    let (codes, doc) = codes_in(
+        &[
+            ("ads.model.lkml", model),
+            ("ad_stats.view.lkml", extending),
+            ("finance_billing.view.lkml", &unexplored),
+        ],
+        &["."],
+    );
+    assert_eq!(codes, vec!["ML005"], "{doc:#}");
+    assert_eq!(
+        doc["findings"][0]["path"], "finance_billing.view.lkml",
+        "{doc:#}"
+    );
+    let (codes, doc) = codes_in(
+        &[
+            ("ad_stats.view.lkml", &explored),
+            ("finance_billing.view.lkml", &unexplored),
+        ],
+        &["."],
+    );
+    assert_eq!(codes, vec!["ML005", "ML005"], "{doc:#}");
+}

@@ -3,6 +3,7 @@
 //! judged like a report's, with the same registry and rules; findings
 //! point into the `.lkml` file at the measure.
 
+pub mod explores;
 pub mod parse;
 pub mod sql;
 
@@ -20,4 +21,17 @@ pub fn is_lookml(path: &Path) -> bool {
 pub fn to_sql(text: &str) -> Result<Generated, parse::SyntaxError> {
     let pairs = parse::parse(text)?;
     Ok(sql::measures_as_sql(text, &pairs))
+}
+
+/// A LookML file's measures as SQL and what it says of views and explores
+/// (see [`explores`]), from one parse; or where its syntax breaks.
+pub fn read(
+    text: &str,
+    line_of: &dyn Fn(usize) -> u32,
+) -> Result<(Generated, explores::Facts), parse::SyntaxError> {
+    let pairs = parse::parse(text)?;
+    Ok((
+        sql::measures_as_sql(text, &pairs),
+        explores::facts(text, &pairs, line_of),
+    ))
 }
