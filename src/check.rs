@@ -738,6 +738,18 @@ impl Gathered {
 fn across_reports(gathered: &mut Gathered, registry: &Registry) -> Vec<Finding> {
     let mut findings = std::mem::take(&mut gathered.findings);
     findings.extend(inconsistent_computations(&gathered.sites, registry));
+    let in_definitions = crate::definitions::judge_definitions(registry);
+    // A `# noqa` in the YAML silences what is found there.
+    for path in in_definitions.iter().map(|f| &f.path) {
+        if !gathered.suppressions.contains_key(path) {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                gathered
+                    .suppressions
+                    .insert(path.clone(), Suppressions::parse_lookml(&text));
+            }
+        }
+    }
+    findings.extend(in_definitions);
     gathered.repositorys_units = UnitMismatch::repositorys_units(
         &findings,
         gathered.sites.iter(),

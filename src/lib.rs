@@ -3,7 +3,9 @@
 //!
 //! The pipeline, one module a stage:
 //! [`discover`] → [`template`] or [`lookml`] → [`parse`] → [`extract`] → [`canon`] → [`judge`] (against the
-//! registry, per file, in parallel) → [`drift`] (across files) → [`report`].
+//! registry, per file, in parallel) → [`drift`] (across files) → [`report`];
+//! [`definitions`] judges the definitions a dbt project's YAML gives the
+//! registry.
 //! [`check::run`] drives it; [`names`] reads qualified output names;
 //! [`inventory`] and [`init`] build the cross-report views; the `metriclint`
 //! binary is a thin shell around [`cli`].
@@ -14,6 +16,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dbt;
+pub mod definitions;
 pub mod dialect;
 pub mod discover;
 pub mod drift;

@@ -33,6 +33,12 @@ rule! {
     /// column fixed by `WHERE day = …` counting as grouped: each group's
     /// rate is passed through.
     ///
+    /// A dbt project's metric YAML read as the registry (Semantic Layer or
+    /// legacy `metrics:`) is checked the same way: a definition that sums a
+    /// column of rates (`calculation_method: sum` over `engagement_rate`)
+    /// or averages a ratio per row (`average` over `roas`) is found at the
+    /// definition, since every query of the metric repeats it.
+    ///
     /// ## Why is this bad?
     /// The average of daily CTRs weighs a day with ten impressions like a day
     /// with ten million: a campaign's "average CTR" can be several times its
@@ -85,6 +91,61 @@ impl RatioAggregationMismatch {
             ..Finding::of(&info, path, site.range, format!(
                 "{} adds up `{column}`, a rate per row: a sum of rates is no rate of the total (two rows at 50% add up to 100%)",
                 site.output_name
+            ))
+        }
+    }
+
+    /// A definition a dbt project's YAML gives the registry that adds up
+    /// `column`, a column of rates (`calculation_method: sum` over
+    /// `engagement_rate`): found at the definition (see
+    /// [`crate::definitions`]).
+    pub fn summed_rate_in_definition(
+        path: &str,
+        range: crate::source::Range,
+        metric: &Metric,
+        column: &str,
+    ) -> Finding {
+        let info = Self::INFO;
+        Finding {
+            metric: Some(metric.name.clone()),
+            found: Some(format!("sum({column})")),
+            help: Some(format!(
+                "define it as a ratio of totals: a `ratio` metric (or a `derived` one) dividing the sum of what `{column}` divides by the sum of its denominator"
+            )),
+            label: Some(SUMMED_RATE_LABEL.to_string()),
+            ..Finding::of(&info, path, range, format!(
+                "the definition of {} adds up `{column}`, a rate per row: every query of it sums rates, and a sum of rates is no rate of the total (two rows at 50% add up to 100%)",
+                metric.name
+            ))
+        }
+    }
+
+    /// A definition a dbt project's YAML gives the registry that averages
+    /// or adds up per-row ratios (`calculation_method: average` over
+    /// `roas`).
+    pub fn ratios_aggregated_in_definition(
+        path: &str,
+        range: crate::source::Range,
+        metric: &Metric,
+    ) -> Finding {
+        let info = Self::INFO;
+        let how = match &metric.definition {
+            crate::canon::Expr::Aggregate(agg) if agg.func == crate::canon::AggFunc::Avg => {
+                "averages"
+            }
+            _ => "adds up",
+        };
+        Finding {
+            metric: Some(metric.name.clone()),
+            found: Some(metric.definition.to_string()),
+            help: Some(
+                "define it as a ratio of totals: a `ratio` metric (or a `derived` one) dividing the summed numerator by the summed denominator"
+                    .to_string(),
+            ),
+            label: Some("aggregates per-row ratios".to_string()),
+            ..Finding::of(&info, path, range, format!(
+                "the definition of {} {how} per-row ratios, {:.100}: every query of it weighs a small row like a large one, where a ratio of totals weighs each row by its size",
+                metric.name, metric.definition
             ))
         }
     }

@@ -1,0 +1,110 @@
+//! A dbt project's metric YAML, read as the registry, is checked for the
+//! mistakes a report can make: a definition that adds up a column of
+//! per-row rates, or averages a ratio per row, is found at the definition
+//! (ML005), since every query of the metric repeats it.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+mod common;
+use common::repository;
+
+const PROJECT: (&str, &str) = ("dbt_project.yml", "name: ads\nversion: '1.0'\n");
+const MODEL: (&str, &str) = (
+    "models/ads__analytics__main.sql",
+    "select date, sessions, engagement_rate, events_per_session, roas, revenue, spend from {{ source('ga4', 'daily') }}\n",
+);
+
+/// A legacy dbt metric over the model, as `dbt_metrics` declares it.
+fn legacy_metric(name: &str, method: &str, expression: &str) -> String {
+    format!(
+        "  - name: {name}\n    label: {name}\n    model: ref('ads__analytics__main')\n    calculation_method: {method}\n    expression: {expression}\n    timestamp: date\n    time_grains: [month]\n"
+    )
+}
+
+/// `check --format json` run inside a scratch repository of `files`: the
+/// findings as (path, line, code, metric).
+fn findings_in(files: &[(&str, &str)]) -> Vec<(String, u64, String, String)> {
+    let dir = repository(files);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", ".", "--isolated", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["code"].as_str().unwrap().to_string(),
+                f["metric"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(path: &str, line: u64, code: &str, metric: &str) -> (String, u64, String, String) {
+    (path.to_string(), line, code.to_string(), metric.to_string())
+}
+
+#[test]
+fn a_legacy_metric_that_sums_rates_is_found_at_its_definition() {
+    let metrics = format!(
+        "version: 2\nmetrics:\n{}{}{}{}{}",
+        legacy_metric("monthly_sessions", "sum", "sessions"),
+        legacy_metric("monthly_engagement_rate", "sum", "engagement_rate"),
+        legacy_metric("monthly_events_per_session", "sum", "events_per_session"),
+        legacy_metric("monthly_avg_roas", "average", "roas"),
+        legacy_metric("monthly_revenue", "sum", "revenue"),
+    );
+    let got = findings_in(&[PROJECT, MODEL, ("models/metrics.yml", &metrics)]);
+    assert_eq!(
+        got,
+        vec![
+            row("models/metrics.yml", 10, "ML005", "monthly_engagement_rate"),
+            row("models/metrics.yml", 24, "ML005", "monthly_avg_roas"),
+        ]
+    );
+}
+
+/// Near misses: a ratio of totals as a derived metric, a `# noqa` on the
+/// definition (never unused), and a MetricFlow measure summing a rate.
+#[test]
+fn ratios_of_totals_and_suppressed_definitions_are_not_found() {
+    let derived = format!(
+        "version: 2\nmetrics:\n{}{}  - name: engagement_rate\n    label: Engagement rate\n    calculation_method: derived\n    expression: \"{{{{ metric('engaged') }}}} / {{{{ metric('sessions') }}}}\"\n    timestamp: date\n    time_grains: [month]\n",
+        legacy_metric("engaged", "sum", "engaged_sessions"),
+        legacy_metric("sessions", "sum", "sessions"),
+    );
+    assert_eq!(
+        findings_in(&[PROJECT, MODEL, ("models/metrics.yml", &derived)]),
+        vec![]
+    );
+
+    let suppressed = format!(
+        "version: 2\nmetrics:\n{}",
+        legacy_metric("monthly_engagement_rate", "sum", "engagement_rate").replacen(
+            '\n',
+            "  # noqa: ML005\n",
+            1
+        )
+    );
+    assert_eq!(
+        findings_in(&[PROJECT, MODEL, ("models/metrics.yml", &suppressed)]),
+        vec![]
+    );
+
+    let metricflow = "semantic_models:\n  - name: ads\n    model: ref('ads__analytics__main')\n    defaults:\n      agg_time_dimension: date\n    entities:\n      - name: day\n        type: primary\n        expr: date\n    dimensions:\n      - name: date\n        type: time\n        type_params:\n          time_granularity: day\n    measures:\n      - name: engagement_rate_total\n        agg: sum\n        expr: engagement_rate\n      - name: sessions\n        agg: sum\nmetrics:\n  - name: engagement_rate_summed\n    label: Engagement rate\n    type: simple\n    type_params:\n      measure: engagement_rate_total\n  - name: total_sessions\n    label: Sessions\n    type: simple\n    type_params:\n      measure: sessions\n";
+    let got = findings_in(&[PROJECT, MODEL, ("models/semantic.yml", metricflow)]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        (got[0].2.as_str(), got[0].3.as_str()),
+        ("ML005", "engagement_rate_summed")
+    );
+}
