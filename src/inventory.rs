@@ -69,6 +69,8 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_named: Vec<String>,
     pub sites: usize,
+    /// How many of its sites each layer holds (`sql`, `lookml`).
+    pub layers: std::collections::BTreeMap<&'static str, usize>,
     pub files: Vec<String>,
     pub variants: Vec<Variant>,
 }
@@ -86,6 +88,18 @@ impl Entry {
                 self.also_named.join(", ")
             )
         }
+    }
+
+    /// Where its sites are, by layer: `SQL 12, LookML 2`.
+    pub fn layers_text(&self) -> String {
+        // SQL first, as most sites are reports.
+        let mut layers: Vec<(&str, usize)> = self.layers.iter().map(|(l, n)| (*l, *n)).collect();
+        layers.sort_by_key(|(layer, _)| *layer != "sql");
+        layers
+            .iter()
+            .map(|(layer, n)| format!("{} {n}", layer_name(layer)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Computed one way, and (when registered) the agreed way.
@@ -123,6 +137,7 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
                     status,
                     also_named: Vec::new(),
                     sites: 0,
+                    layers: Default::default(),
                     files: Vec::new(),
                     variants: Vec::new(),
                 });
@@ -147,16 +162,18 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
             (Some(_), _) if is_uncertain(&site.form) || site.left_to_reports => None,
             (Some(_), _) => Some(true),
         };
+        let layer = if crate::lookml::is_lookml(std::path::Path::new(&*site.path)) {
+            "lookml"
+        } else {
+            "sql"
+        };
+        *entry.layers.entry(layer).or_default() += 1;
         let site_ref = SiteRef {
             path: site.path.to_string(),
             line: site.range.start.line,
             column: site.range.start.column,
             name: site.output_name.to_string(),
-            layer: if crate::lookml::is_lookml(std::path::Path::new(&*site.path)) {
-                "lookml"
-            } else {
-                "sql"
-            },
+            layer,
         };
         // A site that differs only in its filter has the same form without
         // its slice; the verdict keeps it a variant of its own.
@@ -204,6 +221,25 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
             .then(a.status.describe().cmp(&b.status.describe()))
     });
     entries
+}
+
+/// A layer as people call it: `SQL`, `LookML`.
+pub fn layer_name(layer: &str) -> &str {
+    match layer {
+        "sql" => "SQL",
+        "lookml" => "LookML",
+        other => other,
+    }
+}
+
+/// Whether the entries' sites are in more than one layer (SQL and LookML):
+/// then the inventory says which layer each metric's sites are in.
+pub fn spans_layers<'e>(entries: impl IntoIterator<Item = &'e Entry>) -> bool {
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for entry in entries {
+        seen.extend(entry.layers.keys());
+    }
+    seen.len() > 1
 }
 
 fn is_uncertain(form: &Expr) -> bool {

@@ -470,3 +470,57 @@ fn measures_of_views_no_explore_reads_are_left_out() {
     );
     assert_eq!(codes, vec!["ML005", "ML005"], "{doc:#}");
 }
+
+/// One inventory across layers: `metrics` says which layer each metric's
+/// sites are in where a run has more than one (SQL reports and LookML
+/// measures), in every format, and `explain` counts them; a run of SQL
+/// reports alone has no such column.
+#[test]
+fn the_inventory_says_which_layer_the_sites_are_in() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |args: &[&str]| {
+        let output = Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(root)
+            .args(args)
+            .arg("--isolated")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let table = run(&["metrics", "fixtures/lookml"]);
+    assert!(
+        table.contains("  metric           status        sites  variants  files  in\n")
+            && table.contains(
+                "  engagement_rate  unregistered      3         2      3  SQL 1, LookML 2\n"
+            ),
+        "{table}"
+    );
+    let markdown = run(&["metrics", "fixtures/lookml", "--format", "markdown"]);
+    assert!(
+        markdown.contains("| `engagement_rate` | unregistered | 3 | 2 | 3 | SQL 1, LookML 2 |"),
+        "{markdown}"
+    );
+    let doc: Value =
+        serde_json::from_str(&run(&["metrics", "fixtures/lookml", "--format", "json"])).unwrap();
+    let engagement = doc["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "engagement_rate")
+        .unwrap();
+    assert_eq!(
+        engagement["layers"],
+        serde_json::json!({"sql": 1, "lookml": 2})
+    );
+    let explained = run(&["explain", "engagement_rate", "fixtures/lookml"]);
+    assert!(
+        explained.contains("3 sites (1 SQL, 2 LookML) in the checked reports, 2 variants:"),
+        "{explained}"
+    );
+    let sql_only = run(&["metrics", "fixtures/lookml/reports"]);
+    assert!(
+        sql_only.contains("variants  files\n") && !sql_only.contains("SQL 1"),
+        "{sql_only}"
+    );
+}

@@ -50,6 +50,15 @@ pub fn human(entries: &[Entry], files: usize) -> String {
         .max()
         .unwrap_or(6)
         .max(6);
+    // Which layers hold the sites, where there is more than one.
+    let layered = crate::inventory::spans_layers(entries);
+    let layers = |text: String| {
+        if layered {
+            format!("  {text}")
+        } else {
+            String::new()
+        }
+    };
     for (title, consistent) in [("DRIFTING", false), ("CONSISTENT", true)] {
         let rows: Vec<&Entry> = entries
             .iter()
@@ -61,18 +70,24 @@ pub fn human(entries: &[Entry], files: usize) -> String {
         let _ = writeln!(out, "\n{title}");
         let _ = writeln!(
             out,
-            "  {:width$}  {:status_width$}  {:>5}  {:>8}  {:>5}",
-            "metric", "status", "sites", "variants", "files"
+            "  {:width$}  {:status_width$}  {:>5}  {:>8}  {:>5}{}",
+            "metric",
+            "status",
+            "sites",
+            "variants",
+            "files",
+            layers("in".to_string())
         );
         for e in rows {
             let _ = writeln!(
                 out,
-                "  {:width$}  {:status_width$}  {:>5}  {:>8}  {:>5}",
+                "  {:width$}  {:status_width$}  {:>5}  {:>8}  {:>5}{}",
                 e.name,
                 e.status_text(),
                 e.sites,
                 e.variants.len(),
-                e.files.len()
+                e.files.len(),
+                layers(e.layers_text())
             );
         }
     }
@@ -102,6 +117,7 @@ pub fn json(entries: &[Entry], files: usize) -> String {
 pub fn markdown(entries: &[Entry], files: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Metric inventory\n\n{}\n", headline(entries, files));
+    let layered = crate::inventory::spans_layers(entries);
     for (title, consistent) in [("Drifting", false), ("Consistent", true)] {
         let rows: Vec<&Entry> = entries
             .iter()
@@ -110,16 +126,22 @@ pub fn markdown(entries: &[Entry], files: usize) -> String {
         if rows.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "## {title}\n\n| metric | status | sites | variants | files |\n|---|---|---:|---:|---:|");
+        let (in_head, in_rule) = if layered { (" in |", "---|") } else { ("", "") };
+        let _ = writeln!(out, "## {title}\n\n| metric | status | sites | variants | files |{in_head}\n|---|---|---:|---:|---:|{in_rule}");
         for e in &rows {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} |{}",
                 e.name,
                 e.status_text(),
                 e.sites,
                 e.variants.len(),
-                e.files.len()
+                e.files.len(),
+                if layered {
+                    format!(" {} |", e.layers_text())
+                } else {
+                    String::new()
+                }
             );
         }
         let _ = writeln!(out);
@@ -209,9 +231,28 @@ pub fn explain(name: &str, metric: Option<&Metric>, entries: &[&Entry]) -> Strin
         let _ = writeln!(out, "\nNo report computes it.");
         return out;
     }
+    let layered = crate::inventory::spans_layers(entries.iter().copied())
+        || entries.iter().any(|e| e.layers.keys().any(|l| *l != "sql"));
+    let by_layer = if layered {
+        let mut layers: std::collections::BTreeMap<&str, usize> = Default::default();
+        for entry in entries {
+            for (layer, n) in &entry.layers {
+                *layers.entry(layer).or_default() += n;
+            }
+        }
+        let mut layers: Vec<(&str, usize)> = layers.into_iter().collect();
+        layers.sort_by_key(|(layer, _)| *layer != "sql");
+        let listed: Vec<String> = layers
+            .iter()
+            .map(|(layer, n)| format!("{n} {}", crate::inventory::layer_name(layer)))
+            .collect();
+        format!(" ({})", listed.join(", "))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "\n{} in the checked reports, {}:",
+        "\n{}{by_layer} in the checked reports, {}:",
         plural(sites, "site", "sites"),
         plural(variants, "variant", "variants")
     );
