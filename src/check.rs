@@ -1264,6 +1264,35 @@ fn check_lookml(
         site.range = generated.map_range(&from, &to, site.range);
     }
     outcome.outputs = None;
+    // A measure computed in percent and shown in percent: ×100 twice.
+    for shown in &generated.shown_in_percent {
+        let in_percent = crate::fix::parse_expression(&generated.sql[shown.expression.clone()])
+            .is_some_and(|e| crate::extract::written_scale(&e) == 100.0);
+        if in_percent {
+            let range = Range {
+                start: to.position(shown.format_at.start),
+                end: to.position(shown.format_at.end),
+            };
+            // Said once: not also as another scale than agreed.
+            if let Some(block) = generated
+                .blocks
+                .iter()
+                .find(|b| b.contains(&shown.format_at.start))
+            {
+                let (first, last) = (to.position(block.start).line, to.position(block.end).line);
+                outcome.findings.retain(|f| {
+                    f.code != UnitMismatch::INFO.code
+                        || !(first..=last).contains(&f.range.start.line)
+                });
+            }
+            outcome.findings.push(UnitMismatch::shown_in_percent_twice(
+                path,
+                range,
+                &shown.measure,
+                &shown.format,
+            ));
+        }
+    }
     outcome.left_out = generated
         .skipped
         .iter()

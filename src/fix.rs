@@ -363,7 +363,7 @@ fn top_level_product(expr: &str) -> bool {
 /// THEN 1 END)` for `COUNT(*)`). `None` where the figure has a window or an
 /// aggregate already conditional (`FILTER (WHERE …)`), or does not parse.
 /// One SQL expression, parsed as generic SQL (what a fix rewrites).
-fn parse_expression(sql: &str) -> Option<sqlparser::ast::Expr> {
+pub(crate) fn parse_expression(sql: &str) -> Option<sqlparser::ast::Expr> {
     sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
         .try_with_sql(sql)
         .and_then(|mut p| p.parse_expr())

@@ -524,3 +524,34 @@ fn the_inventory_says_which_layer_the_sites_are_in() {
         "{sql_only}"
     );
 }
+
+/// Looker's percent formats multiply by 100 to show a value: a measure
+/// computed `* 100` and shown with one is ×100 twice (ML004 at its format,
+/// once), whatever the registry. A fraction shown in percent, or a percent
+/// shown as a decimal, is not.
+#[test]
+fn a_percent_shown_with_a_percent_format_is_times_a_hundred_twice() {
+    let view = |measure: &str| {
+        format!(
+            "view: ads {{\n  sql_table_name: analytics.ads ;;\n  measure: total_clicks {{ type: sum sql: ${{TABLE}}.clicks ;; }}\n  measure: total_impressions {{ type: sum sql: ${{TABLE}}.impressions ;; }}\n{measure}\n}}\n"
+        )
+    };
+    for (measure, want) in [
+        ("  measure: ctr {\n    type: number\n    sql: 100.0 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;;\n    value_format_name: percent_2\n  }", vec!["ML004"]),
+        ("  measure: click_share {\n    type: number\n    sql: ${total_clicks} * 100 / NULLIF(${total_impressions}, 0) ;;\n    value_format: \"0.0%\"\n  }", vec!["ML004"]),
+        // Near misses.
+        ("  measure: ctr {\n    type: number\n    sql: 1.0 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;;\n    value_format_name: percent_2\n  }", vec![]),
+        ("  measure: ctr {\n    type: number\n    sql: 100.0 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;;\n    value_format_name: decimal_2\n  }", vec![]),
+        ("  measure: ctr {\n    type: number\n    sql: 100.0 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;;\n    value_format_name: percent_2  # noqa: ML004\n  }", vec![]),
+    ] {
+        let (codes, doc) = codes_in(&[("ads.view.lkml", &view(measure))], &["."]);
+        assert_eq!(codes, want, "{measure}\n{doc:#}");
+        if let Some(finding) = doc["findings"].as_array().unwrap().first() {
+            assert_eq!(finding["line"], 8, "{finding:#}");
+            assert!(
+                finding["message"].as_str().unwrap().contains("which multiplies by 100 again"),
+                "{finding:#}"
+            );
+        }
+    }
+}

@@ -1103,7 +1103,7 @@ fn first_branch_names(body: &SetExpr) -> Vec<String> {
 
 /// The constant factor an expression writes itself, its columns read as
 /// written: `sum(v) / 2` halves, whatever `v` is upstream.
-fn written_scale(expr: &sqlparser::ast::Expr) -> f64 {
+pub(crate) fn written_scale(expr: &sqlparser::ast::Expr) -> f64 {
     let own = crate::canon::lower::Lowerer::new(&crate::canon::lower::BaseColumns).lower(expr);
     crate::judge::split_scale(&own).0.as_f64().unwrap_or(1.0)
 }

@@ -22,6 +22,39 @@ pub struct Generated {
     /// Each measure definition's bytes (`measure: x { … }`), where a
     /// `# noqa` silences what is found in that measure.
     pub blocks: Vec<Range<usize>>,
+    /// The measures Looker shows in percent (see [`ShownInPercent`]).
+    pub shown_in_percent: Vec<ShownInPercent>,
+}
+
+/// A measure whose `value_format_name` (`percent_0` … `percent_4`) or
+/// `value_format` (`0.00%`) shows its value times a hundred: its value must
+/// be a fraction.
+#[derive(Debug)]
+pub struct ShownInPercent {
+    pub measure: String,
+    /// Its expression in the generated SQL.
+    pub expression: Range<usize>,
+    /// The format as written, and where its value is in the LookML.
+    pub format: String,
+    pub format_at: Range<usize>,
+}
+
+/// A measure's percent format, as written, and where: `value_format_name:
+/// percent_N`, or a `value_format` that holds `%`.
+fn percent_format(measure: &Field<'_>) -> Option<(String, Range<usize>)> {
+    let scalar = |key: &str| match measure.get(key).map(|p| &p.value) {
+        Some(Value::Scalar(text, range)) => Some((text.trim().to_string(), range.clone())),
+        _ => None,
+    };
+    if let Some((name, at)) = scalar("value_format_name") {
+        let percent = name
+            .strip_prefix("percent_")
+            .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit()));
+        return percent.then(|| (format!("value_format_name: {name}"), at));
+    }
+    scalar("value_format")
+        .filter(|(format, _)| format.contains('%'))
+        .map(|(format, at)| (format!("value_format: \"{format}\""), at))
 }
 
 impl Generated {
@@ -573,6 +606,14 @@ pub fn measures_as_sql(text: &str, pairs: &[Pair]) -> Generated {
             };
             let (head, written) = (Span::of(text, &head), Span::of(text, &written));
             out.push_over("SELECT ", &head);
+            if let Some((format, format_at)) = percent_format(measure) {
+                out.shown_in_percent.push(ShownInPercent {
+                    measure: name.to_string(),
+                    expression: out.sql.len()..out.sql.len() + expression.len(),
+                    format,
+                    format_at,
+                });
+            }
             out.push_over(&expression, &written);
             // The file's other views its SQL reads (`${orders.total}`), as
             // an explore joins them.

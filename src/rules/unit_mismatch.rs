@@ -18,6 +18,11 @@ rule! {
     /// report's basis, not at another scale, and is no finding; one total
     /// scaled alone is.
     ///
+    /// A LookML measure shown with a percent format (`value_format_name:
+    /// percent_2`, `value_format: "0.0%"`) is a fraction that Looker
+    /// multiplies by 100 to show: computed `* 100` as well, it is found at
+    /// its format whatever the registry says.
+    ///
     /// With the built-in pack alone (no registry of your own), the unit is
     /// the repository's: percent where the pack has a fraction (or the
     /// reverse) that no report contradicts, another scale that at least two
@@ -81,6 +86,33 @@ impl UnitMismatch {
 }
 
 impl UnitMismatch {
+    /// A LookML measure computed in percent (`* 100`) and shown with a
+    /// percent format, which multiplies by 100 again: found at the format,
+    /// whatever the registry (Looker's percent formats expect a fraction).
+    pub fn shown_in_percent_twice(
+        path: &str,
+        range: crate::source::Range,
+        measure: &str,
+        format: &str,
+    ) -> Finding {
+        Finding {
+            metric: Some(measure.to_string()),
+            found: Some(format!("percent (×100), shown with {format}")),
+            help: Some(format!(
+                "take the `* 100` out of its `sql:` ({format} multiplies by 100 itself), or show it with a decimal format"
+            )),
+            label: Some("multiplies by 100 again".to_string()),
+            ..Finding::of(
+                &Self::INFO,
+                path,
+                range,
+                format!(
+                    "{measure} is computed in percent (×100) and shown with {format}, which multiplies by 100 again: a rate of 1.8% shows as 180%"
+                ),
+            )
+        }
+    }
+
     /// Under the built-in pack alone, the unit of a rate is the repository's
     /// to ground, as its columns are: where at least two reports compute a
     /// metric at one other scale and none at the pack's (every CTR of a DV360
