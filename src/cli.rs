@@ -243,8 +243,14 @@ pub struct InitArgs {
 
     /// Write the definitions of a dbt Semantic Layer YAML file in the native
     /// format instead (no reports are read).
-    #[arg(long, value_name = "YAML")]
+    #[arg(long, value_name = "YAML", conflicts_with = "from_lookml")]
     pub from_dbt: Option<PathBuf>,
+
+    /// Propose the registry from a LookML project's measures only (the
+    /// `.lkml` files under DIR; its SQL files are not read), with the same
+    /// rules as from reports.
+    #[arg(long, value_name = "DIR")]
+    pub from_lookml: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -597,6 +603,16 @@ fn run_with_stdin(
         }
     }
     let settings = settings(inputs)?;
+    run_settled(inputs, settings, inventory, stdin)
+}
+
+/// Runs the check over `inputs` with `settings` already read.
+fn run_settled(
+    inputs: &Inputs,
+    settings: Settings,
+    inventory: bool,
+    stdin: Option<(String, Vec<u8>)>,
+) -> Result<(Settings, check::CheckResult), ExitCode> {
     let options = CheckOptions {
         paths: inputs.paths.clone(),
         dialect: settings.dialect,
@@ -763,7 +779,11 @@ fn run_init(args: InitArgs) -> ExitCode {
             }
         },
         None => {
-            let (settings, result) = match run_inputs(&args.inputs, true) {
+            let run = match &args.from_lookml {
+                Some(dir) => run_lookml_only(&args.inputs, dir),
+                None => run_inputs(&args.inputs, true),
+            };
+            let (settings, result) = match run {
                 Ok(done) => done,
                 Err(code) => return code,
             };
@@ -787,6 +807,31 @@ fn run_init(args: InitArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The inventory run of `init --from-lookml DIR`: DIR's LookML files only,
+/// with the settings `inputs` give (its registry, config and dialect).
+fn run_lookml_only(
+    inputs: &Inputs,
+    dir: &Path,
+) -> Result<(Settings, check::CheckResult), ExitCode> {
+    if !dir.is_dir() {
+        eprintln!(
+            "error: {} is no folder\n  help: pass --from-lookml the folder of a LookML project (its .lkml files)",
+            dir.display()
+        );
+        return Err(ExitCode::from(2));
+    }
+    let inputs = Inputs {
+        paths: vec![dir.to_path_buf()],
+        registry: inputs.registry.clone(),
+        dialect: inputs.dialect,
+        config: inputs.config.clone(),
+        isolated: inputs.isolated,
+    };
+    let mut settings = settings(&inputs)?;
+    settings.config.get_or_insert_with(Config::default).layers = vec!["lookml".to_string()];
+    run_settled(&inputs, settings, true, None)
 }
 
 fn run_render(args: RenderArgs) -> ExitCode {

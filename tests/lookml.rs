@@ -555,3 +555,64 @@ fn a_percent_shown_with_a_percent_format_is_times_a_hundred_twice() {
         }
     }
 }
+
+/// `init --from-lookml DIR` proposes a registry from the project's measures
+/// alone (its SQL reports are not read), by the rules `init` follows for
+/// reports: the averaged CTR is listed as drift, never agreed, and `check`
+/// with the registry it wrote reports it. A path that is no folder is an
+/// error that says what the flag wants.
+#[test]
+fn init_from_lookml_proposes_a_registry_from_the_measures() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("proposed.yaml");
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "init",
+            "--from-lookml",
+            "fixtures/lookml",
+            "--isolated",
+            "--output",
+        ])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = std::fs::read_to_string(&registry).unwrap();
+    assert!(!text.contains("engagement_by_campaign.sql"), "{text}");
+    assert!(
+        text.contains("# ML005: computed as avg(ctr): 1 site, e.g. fixtures/lookml/views/campaign_daily.view.lkml:23"),
+        "{text}"
+    );
+    assert!(!text.contains("sql: 'avg(ctr)'"), "{text}");
+    let (_, doc) = check_json(
+        root,
+        &[
+            "fixtures/lookml/views",
+            "--registry",
+            registry.to_str().unwrap(),
+        ],
+    );
+    let found = findings(&doc);
+    assert!(
+        found.contains(&row(
+            "ML005",
+            "fixtures/lookml/views/campaign_daily.view.lkml",
+            23,
+            10,
+            "ctr"
+        )),
+        "{doc:#}"
+    );
+
+    let missing = Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["init", "--from-lookml", "no/such/folder"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr)
+        .contains("--from-lookml the folder of a LookML project"));
+}
