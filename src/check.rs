@@ -1460,15 +1460,17 @@ fn is_a_pack_rate(name: &str) -> bool {
         .get_or_init(|| {
             crate::registry::load_builtin(crate::registry::builtin::DEFAULT_PACK)
                 .map(|pack| {
+                    // Under its name or any of the pack's synonyms for it.
                     pack.metrics()
                         .iter()
                         .filter(|m| m.is_ratio())
-                        .map(|m| m.name.clone())
+                        .flat_map(|m| std::iter::once(&m.name).chain(&m.synonyms))
+                        .map(|name| name.to_lowercase())
                         .collect()
                 })
                 .unwrap_or_default()
         })
-        .contains(name)
+        .contains(&name.to_lowercase())
 }
 
 /// Whether every statement of the text parses as it is.

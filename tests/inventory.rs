@@ -566,6 +566,22 @@ fn init_never_agrees_a_sum_of_rates() {
     assert!(!found.contains("margin_amount"), "{found}");
 }
 
+/// A team's metric compared across reports under a name the pack gives its
+/// CTR as a synonym (`click_through_rate`) is still a rate the pack knows:
+/// an average of it is ML005. A ratio the pack does not know (an order
+/// value) under `compare: reports` is not judged so.
+#[test]
+fn a_pack_rate_under_a_synonym_compared_across_reports_still_judges_aggregation() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("c.sql", "select campaign_id, avg(click_through_rate) as click_through_rate, avg(aov) as aov from campaign_daily group by 1\n");
+    write("metrics.yaml", "version: 1\nmetrics:\n  - name: click_through_rate\n    compare: reports\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n  - name: aov\n    compare: reports\n    sql: SUM(revenue) / COUNT(DISTINCT order_id)\n");
+    let checked = check_against(dir.path(), &dir.path().join("metrics.yaml"));
+    let found = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(found.matches("ML005").count(), 1, "{found}");
+    assert!(found.contains("click_through_rate"), "{found}");
+}
+
 /// A metric compared across reports (`compare: reports`, as `init` writes
 /// where reports read different relations) leaves its columns to the
 /// reports, but a ratio of totals still says how it aggregates: an
