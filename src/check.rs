@@ -1829,10 +1829,8 @@ fn keep_sites(
             // definition of it) is no computation of the metric; computed
             // as agreed, it witnesses the agreed scale.
             if site.top_level
+                && (agreed || crate::judge::row_level_ratio_agrees(&site.computation, metric))
                 && !site.computation.has_aggregate()
-                && finding
-                    .as_ref()
-                    .is_none_or(|f| f.code == NonCanonicalName::INFO.code)
             {
                 agreed_per_row.push(metric.name.clone());
             }
@@ -2124,8 +2122,6 @@ pub fn judge_site(
     judged_site(path, site, registry, None, published, false).0
 }
 
-/// The finding for one site, and whether it computes the agreement
-/// (equivalent, under its name or a synonym).
 /// How many times `expected` the found form's constant factor is.
 fn scale_between(found: &crate::canon::Expr, expected: &crate::canon::Expr) -> Option<Number> {
     let (found, _) = crate::judge::split_scale(found);
@@ -2146,8 +2142,9 @@ fn scopes_the_whole_figure(found: &crate::canon::Expr, expected: &crate::canon::
             .is_some_and(|first| found.iter().all(|a| a.filter == first.filter))
 }
 
-/// `described` is the unit the model's property file gives the site's
-/// column, if any.
+/// The finding for one site, and whether it computes the agreement
+/// (equivalent, under its name or a synonym). `described` is the unit the
+/// model's property file gives the site's column, if any.
 fn judged_site(
     path: &str,
     site: &Site,

@@ -1038,33 +1038,15 @@ fn judge_row_level_ratio(
     metric: &Metric,
     registry: &Registry,
 ) -> Option<Verdict> {
-    let (scale, numerator, denominator) = found.as_ratio();
-    let column = |e: &Expr| matches!(e, Expr::Column(_) | Expr::Renamed { .. });
-    if !column(&numerator) || !column(&denominator) {
+    let lifted = LiftedRowRatio::of(found, expected)?;
+    if lifted.agrees() {
         return None;
     }
-    let total = |e: Expr| Expr::aggregate(AggFunc::Sum, false, e, Vec::new());
-    let lifted = Expr::product(
-        scale,
-        vec![
-            crate::canon::Factor::mul(total(numerator)),
-            crate::canon::Factor::div(total(denominator)),
-        ],
-    );
-    let (_, expected_core) = split_scale(expected);
-    let (_, expected_numerator, expected_denominator) = without_filters(&expected_core).as_ratio();
-    let (_, lifted_core) = split_scale(&lifted);
-    let (_, lifted_numerator, lifted_denominator) = lifted_core.as_ratio();
-    let same = lifted_numerator == expected_numerator && lifted_denominator == expected_denominator;
-    let inverted =
-        lifted_numerator == expected_denominator && lifted_denominator == expected_numerator;
-    if !(same || inverted) || !is_ratio_of_aggregates(&expected_core) {
-        return None;
-    }
-    let expected_unfiltered = without_filters(expected);
-    if same && split_scale(&lifted).0 == split_scale(&expected_unfiltered).0 {
-        return None;
-    }
+    let LiftedRowRatio {
+        lifted,
+        expected_unfiltered,
+        ..
+    } = lifted;
     let differences = explain(
         &lifted,
         &expected_unfiltered,
@@ -1080,6 +1062,63 @@ fn judge_row_level_ratio(
         found: found.clone(),
         expected: expected.clone(),
     })
+}
+
+/// A ratio of one row's columns (`clicks / impressions`) read as its
+/// grain's ratio of totals, beside an agreed ratio of totals of the same
+/// two columns, either way round.
+struct LiftedRowRatio {
+    lifted: Expr,
+    expected_unfiltered: Expr,
+    /// The same numerator and denominator as agreed (not inverted).
+    same: bool,
+}
+
+impl LiftedRowRatio {
+    fn of(found: &Expr, expected: &Expr) -> Option<LiftedRowRatio> {
+        let (scale, numerator, denominator) = found.as_ratio();
+        let column = |e: &Expr| matches!(e, Expr::Column(_) | Expr::Renamed { .. });
+        if !column(&numerator) || !column(&denominator) {
+            return None;
+        }
+        let total = |e: Expr| Expr::aggregate(AggFunc::Sum, false, e, Vec::new());
+        let lifted = Expr::product(
+            scale,
+            vec![
+                crate::canon::Factor::mul(total(numerator)),
+                crate::canon::Factor::div(total(denominator)),
+            ],
+        );
+        let (_, expected_core) = split_scale(expected);
+        let (_, expected_numerator, expected_denominator) =
+            without_filters(&expected_core).as_ratio();
+        let (_, lifted_core) = split_scale(&lifted);
+        let (_, lifted_numerator, lifted_denominator) = lifted_core.as_ratio();
+        let same =
+            lifted_numerator == expected_numerator && lifted_denominator == expected_denominator;
+        let inverted =
+            lifted_numerator == expected_denominator && lifted_denominator == expected_numerator;
+        if !(same || inverted) || !is_ratio_of_aggregates(&expected_core) {
+            return None;
+        }
+        Some(LiftedRowRatio {
+            lifted,
+            expected_unfiltered: without_filters(expected),
+            same,
+        })
+    }
+
+    /// The agreed ratio, at the agreed scale.
+    fn agrees(&self) -> bool {
+        self.same && split_scale(&self.lifted).0 == split_scale(&self.expected_unfiltered).0
+    }
+}
+
+/// Whether a ratio of one row's columns is the metric's agreed ratio of
+/// totals at its grain, at the agreed scale (`safe_divide(clicks,
+/// impressions) AS ctr` for a fraction CTR): a witness of the agreed scale.
+pub fn row_level_ratio_agrees(found: &Expr, metric: &Metric) -> bool {
+    !found.has_aggregate() && LiftedRowRatio::of(found, &metric.agreed).is_some_and(|l| l.agrees())
 }
 
 pub(crate) fn unguarded(expr: &Expr) -> &Expr {

@@ -2457,6 +2457,17 @@ fn a_scale_every_report_shares_is_the_repositorys_unit() {
         ),
         ("a lone report in percent", &[("a.sql", PERCENT)], &[]),
         (
+            "a CTR per row the pack cannot compare for sure is no fraction that contradicts it",
+            &[
+                ("a.sql", PERCENT),
+                (
+                    "tiktok.sql",
+                    "select ad_group_id, coalesce(safe_divide(total_clicks, total_impressions), 0) * 100 as click_through_rate from ad_groups\n",
+                ),
+            ],
+            &[],
+        ),
+        (
             "a lone report in percent per row",
             &[("c.sql", ROW_PERCENT)],
             &[],
