@@ -1753,7 +1753,23 @@ fn keep_sites(
         .map(|s| without_slice(&s.computation))
         .collect();
     let published: Vec<&crate::canon::Expr> = published.iter().collect();
+    // Figures missing their parentheses (`a - b / a`), whatever their name:
+    // that is what is wrong with them, said once (not also as a formula
+    // other than agreed, nor compared with other reports).
+    let mut missing_parentheses: Vec<Range> = Vec::new();
+    let first_finding = findings.len();
     for site in extracted {
+        if site.top_level {
+            if let Some(found) = crate::rules::total_beside_its_ratio(&site.computation) {
+                missing_parentheses.push(site.range);
+                findings.push(crate::rules::OperatorPrecedence::finding(
+                    path,
+                    site.range,
+                    &site.output_name,
+                    &found,
+                ));
+            }
+        }
         if let Some((metric, how)) = registry.lookup(&site.output_name) {
             // A CTE's or subquery's column is a step of the report; what
             // it computes reaches the report's outputs through lineage, and
@@ -1959,6 +1975,21 @@ fn keep_sites(
                     .map(|w| Arc::new(without_slice(&w.clone().opaque_renames_as_columns()))),
             });
         }
+    }
+    if !missing_parentheses.is_empty() {
+        let judged = [
+            DefinitionMismatch::INFO.code,
+            FilterMismatch::INFO.code,
+            SourceMismatch::INFO.code,
+            UnitMismatch::INFO.code,
+            RatioAggregationMismatch::INFO.code,
+        ];
+        let mut these = findings.split_off(first_finding);
+        these.retain(|f| !(judged.contains(&f.code) && missing_parentheses.contains(&f.range)));
+        findings.append(&mut these);
+        let mut new = sites.split_off(first_new);
+        new.retain(|s| !missing_parentheses.contains(&s.range));
+        sites.append(&mut new);
     }
     // `check` keeps only what ML010 compares: on a run of a million files,
     // every site kept is memory held to the end.

@@ -3,7 +3,9 @@
 //! can hold the same mistake as a report. `calculation_method: sum` over a
 //! column of per-row rates (`expression: engagement_rate`) adds up rates
 //! every time a dashboard asks for the metric, whatever the reports do; it
-//! is found at the definition (ML005), as it would be in SQL.
+//! is found at the definition (ML005), as it would be in SQL; so is a
+//! derived metric whose missing parentheses subtract a ratio from its own
+//! denominator (`impressions - clicks / impressions`, ML013).
 
 use crate::finding::Finding;
 use crate::registry::{Metric, Registry};
@@ -27,6 +29,14 @@ fn judge_definition(metric: &Metric, registry: &Registry) -> Option<Finding> {
         start: at,
         end: Position::new(at.line, at.column + 1),
     };
+    if let Some(found) = crate::rules::total_beside_its_ratio(&metric.definition) {
+        return Some(crate::rules::OperatorPrecedence::in_definition(
+            &path,
+            range,
+            &metric.name,
+            &found,
+        ));
+    }
     if let Some(column) = crate::judge::summed_rate(&metric.definition) {
         return Some(RatioAggregationMismatch::summed_rate_in_definition(
             &path, range, metric, &column,

@@ -303,7 +303,7 @@ const NEAR_MISSES: &[(Dialect, &str, &str)] = &[
     (GEN, "SELECT SUM(spend) / SUM(impressions) AS avg_bid_price FROM fct", "ML001"),
     (GEN, "SELECT (SUM(payout) - SUM(revenue)) / SUM(revenue) AS margin FROM fct", "ML001"),
     (GEN, "SELECT (SUM(revenue) - SUM(spend)) / SUM(revenue) AS margin FROM fct", "ML001"),
-    (GEN, "SELECT SUM(revenue) - SUM(payout) / SUM(revenue) AS margin FROM fct", "ML001"),
+    (GEN, "SELECT SUM(revenue) - SUM(payout) / SUM(revenue) AS margin FROM fct", "ML013"),
     (GEN, "SELECT SUM(clicks) / NULLIF(SUM(impressions), 1) AS ctr FROM fct", "ML001"),
     (BQ, "SELECT SAFE_DIVIDE(SUM(impressions), SUM(clicks)) AS ctr FROM fct", "ML001"),
     (GEN, "SELECT CASE WHEN SUM(impressions) = 0 THEN 1 ELSE SUM(clicks) / SUM(impressions) END AS ctr FROM fct", "ML001"),

@@ -17,6 +17,7 @@ mod integer_division;
 mod metric_not_comparable;
 mod model_cycle;
 mod non_canonical_name;
+mod operator_precedence;
 mod parse_error;
 mod ratio_aggregation_mismatch;
 mod rounding_before_aggregation;
@@ -35,6 +36,7 @@ pub use integer_division::IntegerDivision;
 pub use metric_not_comparable::MetricNotComparable;
 pub use model_cycle::ModelCycle;
 pub use non_canonical_name::NonCanonicalName;
+pub use operator_precedence::{total_beside_its_ratio, OperatorPrecedence, TotalBesideItsRatio};
 pub use parse_error::ParseError;
 pub use ratio_aggregation_mismatch::RatioAggregationMismatch;
 pub use rounding_before_aggregation::RoundingBeforeAggregation;
@@ -90,6 +92,7 @@ pub const RULES: &[RuleInfo] = &[
     InconsistentComputation::INFO,
     NonCanonicalName::INFO,
     MetricNotComparable::INFO,
+    OperatorPrecedence::INFO,
     UnusedSuppression::INFO,
     ParseError::INFO,
     TemplateError::INFO,
