@@ -108,3 +108,40 @@ fn ratios_of_totals_and_suppressed_definitions_are_not_found() {
         ("ML005", "engagement_rate_summed")
     );
 }
+
+/// `fixtures/dbt_metrics`: a legacy dbt metrics YAML with a precedence
+/// mistake, a summed rate and an averaged ROAS among correct ratios of
+/// totals, and a report computing the correct ones: exactly three findings.
+#[test]
+fn the_dbt_metrics_fixture_finds_exactly_its_planted_mistakes() {
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "fixtures/dbt_metrics", "--isolated", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let got: Vec<(String, u64, String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["code"].as_str().unwrap().to_string(),
+                f["metric"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    let yaml = "fixtures/dbt_metrics/models/metrics/ad_metrics.yml";
+    assert_eq!(
+        got,
+        vec![
+            row(yaml, 48, "ML013", "non_click_rate"),
+            row(yaml, 56, "ML005", "monthly_engagement_rate"),
+            row(yaml, 65, "ML005", "avg_roas"),
+        ]
+    );
+}
