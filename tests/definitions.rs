@@ -117,7 +117,13 @@ fn the_dbt_metrics_fixture_finds_exactly_its_planted_mistakes() {
     let output = Command::cargo_bin("metriclint")
         .unwrap()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["check", "fixtures/dbt_metrics", "--isolated", "--format", "json"])
+        .args([
+            "check",
+            "fixtures/dbt_metrics",
+            "--isolated",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

@@ -539,8 +539,11 @@ fn a_percent_shown_with_a_percent_format_is_times_a_hundred_twice() {
     for (measure, want) in [
         ("  measure: ctr {\n    type: number\n    sql: 100.0 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;;\n    value_format_name: percent_2\n  }", vec!["ML004"]),
         ("  measure: click_share {\n    type: number\n    sql: ${total_clicks} * 100 / NULLIF(${total_impressions}, 0) ;;\n    value_format: \"0.0%\"\n  }", vec!["ML004"]),
-        // Near misses.
+        // Near misses: a fraction in percent; a percent shown with a
+        // literal sign (escaped, as Mattermost's `"0.0\%"`, or quoted).
         ("  measure: ctr {\n    type: number\n    sql: 1.0 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;;\n    value_format_name: percent_2\n  }", vec![]),
+        ("  measure: pct_days_active {\n    type: number\n    sql: (${total_clicks} / NULLIF(${total_impressions}, 0)) * 100.0 ;;\n    value_format: \"0.0\\%\"\n  }", vec![]),
+        ("  measure: pct_days_active {\n    type: number\n    sql: (${total_clicks} / NULLIF(${total_impressions}, 0)) * 100.0 ;;\n    value_format: \"0.0\\\"%\\\"\"\n  }", vec![]),
         ("  measure: ctr {\n    type: number\n    sql: 100.0 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;;\n    value_format_name: decimal_2\n  }", vec![]),
         ("  measure: ctr {\n    type: number\n    sql: 100.0 * ${total_clicks} / NULLIF(${total_impressions}, 0) ;;\n    value_format_name: percent_2  # noqa: ML004\n  }", vec![]),
     ] {

@@ -41,7 +41,7 @@ pub struct ShownInPercent {
 
 /// A measure's percent format, as written, and where: `value_format_name:
 /// percent_N`, or a `value_format` that holds `%`.
-fn percent_format(measure: &Field<'_>) -> Option<(String, Range<usize>)> {
+fn percent_format(text: &str, measure: &Field<'_>) -> Option<(String, Range<usize>)> {
     let scalar = |key: &str| match measure.get(key).map(|p| &p.value) {
         Some(Value::Scalar(text, range)) => Some((text.trim().to_string(), range.clone())),
         _ => None,
@@ -52,9 +52,52 @@ fn percent_format(measure: &Field<'_>) -> Option<(String, Range<usize>)> {
             .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit()));
         return percent.then(|| (format!("value_format_name: {name}"), at));
     }
+    // As written: the reader unescapes `\%`, which is what tells a literal
+    // sign from a scaling one.
     scalar("value_format")
-        .filter(|(format, _)| format.contains('%'))
+        .map(|(format, at)| {
+            let written = text.get(at.clone()).unwrap_or(&format);
+            let written = written
+                .strip_prefix('"')
+                .and_then(|w| w.strip_suffix('"'))
+                .unwrap_or(written);
+            (string_escapes_read(written), at)
+        })
+        .filter(|(format, _)| scales_by_a_hundred(format))
         .map(|(format, at)| (format!("value_format: \"{format}\""), at))
+}
+
+/// A LookML string's own escapes read (`\"` a quote, `\\` a backslash);
+/// any other backslash is the format's (`\%`), kept.
+fn string_escapes_read(written: &str) -> String {
+    let mut out = String::with_capacity(written.len());
+    let mut chars = written.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some('"' | '\\')) => out.extend(chars.next()),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether an Excel-style format multiplies by 100: it holds a bare `%`,
+/// not an escaped one (`0.0\%`) or one in quotes (`0.0"%"`), which are
+/// the literal sign after a number already in percent.
+fn scales_by_a_hundred(format: &str) -> bool {
+    let mut chars = format.chars();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if !quoted => {
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '%' if !quoted => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 impl Generated {
@@ -606,7 +649,7 @@ pub fn measures_as_sql(text: &str, pairs: &[Pair]) -> Generated {
             };
             let (head, written) = (Span::of(text, &head), Span::of(text, &written));
             out.push_over("SELECT ", &head);
-            if let Some((format, format_at)) = percent_format(measure) {
+            if let Some((format, format_at)) = percent_format(text, measure) {
                 out.shown_in_percent.push(ShownInPercent {
                     measure: name.to_string(),
                     expression: out.sql.len()..out.sql.len() + expression.len(),
@@ -704,6 +747,20 @@ view: ad_stats {
                 want,
                 "{value}"
             );
+        }
+    }
+
+    #[test]
+    fn a_format_scales_by_a_hundred_only_where_its_percent_sign_is_bare() {
+        for (format, scales) in [
+            ("0.00%", true),
+            ("#,##0.0%", true),
+            ("0.0\\%", false),
+            ("0.0\"%\"", false),
+            ("#,##0", false),
+            ("0.0\\\\%", true),
+        ] {
+            assert_eq!(scales_by_a_hundred(format), scales, "{format}");
         }
     }
 

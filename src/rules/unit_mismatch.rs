@@ -21,7 +21,9 @@ rule! {
     /// A LookML measure shown with a percent format (`value_format_name:
     /// percent_2`, `value_format: "0.0%"`) is a fraction that Looker
     /// multiplies by 100 to show: computed `* 100` as well, it is found at
-    /// its format whatever the registry says.
+    /// its format whatever the registry says. An escaped `\%` or a quoted
+    /// `"%"` in a `value_format` is the literal sign and multiplies
+    /// nothing.
     ///
     /// With the built-in pack alone (no registry of your own), the unit is
     /// the repository's: percent where the pack has a fraction (or the
