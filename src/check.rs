@@ -58,6 +58,10 @@ pub struct CheckOptions {
     /// Show a progress bar on stderr when the run takes more than a second
     /// and stderr is a terminal (never in pipes or CI logs).
     pub progress: bool,
+    /// A dbt project's metric YAML (Semantic Layer or dbt_metrics) that is
+    /// not the registry: its definitions are judged against the registry
+    /// (see [`crate::definitions`]).
+    pub definitions: Option<std::sync::Arc<Registry>>,
 }
 
 /// The outcome of a check.
@@ -395,7 +399,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         gathered.add(name, outcome);
     }
 
-    let findings = across_reports(&mut gathered, registry);
+    let findings = across_reports(&mut gathered, registry, options.definitions.as_deref());
     let (findings, suppressed) = suppress(
         findings,
         &mut gathered.suppressions,
@@ -735,10 +739,17 @@ impl Gathered {
 /// same unregistered metric computed several ways (ML010), a scale the
 /// repository keeps (see [`UnitMismatch::in_the_repositorys_unit`]), and
 /// each unknown macro once, where it is first called.
-fn across_reports(gathered: &mut Gathered, registry: &Registry) -> Vec<Finding> {
+fn across_reports(
+    gathered: &mut Gathered,
+    registry: &Registry,
+    definitions: Option<&Registry>,
+) -> Vec<Finding> {
     let mut findings = std::mem::take(&mut gathered.findings);
     findings.extend(inconsistent_computations(&gathered.sites, registry));
-    let in_definitions = crate::definitions::judge_definitions(registry);
+    let mut in_definitions = crate::definitions::judge_definitions(registry);
+    if let Some(definitions) = definitions {
+        in_definitions.extend(crate::definitions::judge_against(definitions, registry));
+    }
     // A `# noqa` in the YAML silences what is found there.
     for path in in_definitions.iter().map(|f| &f.path) {
         if !gathered.suppressions.contains_key(path) {

@@ -120,6 +120,9 @@ pub struct Settings {
     pub registry_from: String,
     pub dialect: Dialect,
     pub dialect_from: String,
+    /// The checked dbt project's metric YAML, where a registry of the
+    /// team's own is in force instead: judged against it.
+    pub definitions: Option<std::sync::Arc<Registry>>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -514,6 +517,19 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
         }
     };
     registry.set_pack_only(pack_only);
+    // Only a registry someone named stands beside the project's own YAML:
+    // with none named, that YAML is the registry.
+    let definitions = if pack_only {
+        None
+    } else {
+        let here = [PathBuf::from(".")];
+        let paths = if inputs.paths.is_empty() {
+            &here[..]
+        } else {
+            &inputs.paths[..]
+        };
+        project_definitions(paths, &registry).map(std::sync::Arc::new)
+    };
     if let Some(vocabulary) = config.as_ref().and_then(|c| c.vocabulary.clone()) {
         registry.set_vocabulary(vocabulary);
     }
@@ -533,7 +549,41 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
         registry_from,
         dialect,
         dialect_from,
+        definitions,
     })
+}
+
+/// The metric YAML of the one dbt project all `paths` are in (see
+/// `dbt::semantic_layer`), where `registry` is not made of it: its
+/// definitions are then judged against `registry`. One that cannot be read
+/// is said in a warning.
+fn project_definitions(paths: &[PathBuf], registry: &Registry) -> Option<Registry> {
+    if registry
+        .metrics()
+        .iter()
+        .any(|m| m.source_is_semantic_model)
+    {
+        return None;
+    }
+    let roots: Vec<Option<PathBuf>> = paths
+        .iter()
+        .map(|p| crate::dbt::project_root_above(p))
+        .collect();
+    let first = roots.first()?.as_ref()?;
+    if !roots.iter().all(|r| r.as_ref() == Some(first)) {
+        return None;
+    }
+    let crate::dbt::SemanticLayer { root, files } = crate::dbt::semantic_layer(&paths[0]).ok()?;
+    match registry::load_files(&files) {
+        Ok(definitions) => Some(definitions),
+        Err(error) => {
+            eprintln!(
+                "warning: the dbt metric YAML of {} is not checked against the registry ({error})",
+                root.display()
+            );
+            None
+        }
+    }
 }
 
 /// Loads the settings and runs the check (keeping every metric site for the
@@ -620,6 +670,7 @@ fn run_settled(
         config: settings.config.clone().map(std::sync::Arc::new),
         stdin,
         progress: true,
+        definitions: settings.definitions.clone(),
         projects: crate::dbt::Projects::with_vars(
             settings
                 .config

@@ -22,13 +22,48 @@ pub fn judge_definitions(registry: &Registry) -> Vec<Finding> {
         .collect()
 }
 
-fn judge_definition(metric: &Metric, registry: &Registry) -> Option<Finding> {
-    let path = shown_path(&metric.origin.path);
+/// Findings in the definitions of a dbt project's metric YAML that is not
+/// the registry: each is checked as above, then judged against the
+/// registry's metric of its name, as a report computing it would be, and
+/// found at the YAML (a Semantic Layer `ctr` of clicks over spend where the
+/// team agreed on clicks over impressions).
+pub fn judge_against(definitions: &Registry, registry: &Registry) -> Vec<Finding> {
+    definitions
+        .metrics()
+        .iter()
+        .filter_map(|d| {
+            judge_definition(d, registry).or_else(|| {
+                let site = crate::extract::Site::standing_alone(
+                    &d.name,
+                    where_written(d),
+                    d.definition.clone(),
+                    d.source.clone(),
+                );
+                let mut finding =
+                    crate::check::judge_site(&shown_path(&d.origin.path), &site, registry, &[])
+                        .filter(|f| f.code != crate::rules::NonCanonicalName::INFO.code)?;
+                // Said of the definition, not of a report's figure.
+                if finding.message.starts_with(&d.name) {
+                    finding.message = format!("the dbt metric {}", finding.message);
+                }
+                Some(finding)
+            })
+        })
+        .collect()
+}
+
+/// Where a metric's definition is written: its name in the YAML.
+fn where_written(metric: &Metric) -> Range {
     let at = Position::new(metric.origin.line, metric.origin.column);
-    let range = Range {
+    Range {
         start: at,
         end: Position::new(at.line, at.column + 1),
-    };
+    }
+}
+
+fn judge_definition(metric: &Metric, registry: &Registry) -> Option<Finding> {
+    let path = shown_path(&metric.origin.path);
+    let range = where_written(metric);
     if let Some(found) = crate::rules::total_beside_its_ratio(&metric.definition) {
         return Some(crate::rules::OperatorPrecedence::in_definition(
             &path,

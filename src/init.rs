@@ -619,11 +619,6 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             continue;
         };
         let as_extracted = crate::extract::Site {
-            output_name: site.output_name.to_string(),
-            range: site.range,
-            // `init` runs the check with `inventory`, which keeps it.
-            computation: site.computation.as_deref().cloned().unwrap_or(Expr::Null),
-            sources: site.sources.to_vec(),
             reads: site.reads.to_vec(),
             statement: site.statement,
             in_union: site.in_union,
@@ -631,15 +626,17 @@ fn drifts_against(sites: &drift::Sites, proposed: &Registry) -> Drifts {
             label: site.label.as_deref().map(str::to_string),
             target: site.target.as_deref().map(str::to_string),
             entities: site.entities.to_vec(),
-            aggregates_itself: true,
-            one_row_per_group: false,
             over_a_join: site.over_a_join,
-            written: None,
-            written_with_ctes: None,
             written_scale: site.written_scale,
             source_tables: site.source_tables.to_vec(),
             reads_distinct: site.reads_distinct.to_vec(),
-            alias: None,
+            ..crate::extract::Site::standing_alone(
+                &site.output_name,
+                site.range,
+                // `init` runs the check with `inventory`, which keeps it.
+                site.computation.as_deref().cloned().unwrap_or(Expr::Null),
+                site.sources.to_vec(),
+            )
         };
         let beside: Vec<&Expr> = published
             .get(&(&*site.path, site.statement))

@@ -151,3 +151,65 @@ fn the_dbt_metrics_fixture_finds_exactly_its_planted_mistakes() {
         ]
     );
 }
+
+/// Under a registry of the team's own, the project's metric YAML is not
+/// the agreement but one more place a metric is defined: each definition
+/// is judged against the registry's metric of its name, at the YAML (an
+/// inverted CTR), besides its own mistakes. With no registry named the
+/// YAML is the registry, and one that agrees is silent.
+#[test]
+fn under_a_team_registry_the_projects_metric_yaml_is_judged_against_it() {
+    let metrics = |ctr: &str| {
+        format!(
+            "version: 2\nmetrics:\n{}{}  - name: ctr\n    label: CTR\n    calculation_method: derived\n    expression: \"{ctr}\"\n    timestamp: date\n    time_grains: [day]\n",
+            legacy_metric("impressions", "sum", "impressions"),
+            legacy_metric("clicks", "sum", "clicks"),
+        )
+    };
+    const TEAM: (&str, &str) = (
+        "team.yaml",
+        "version: 1\nmetrics:\n  - name: ctr\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n",
+    );
+    let run = |ctr: &str, args: &[&str]| {
+        let yaml = metrics(ctr);
+        let dir = repository(&[PROJECT, MODEL, ("models/metrics.yml", &yaml), TEAM]);
+        let output = Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", ".", "--isolated", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                    f["code"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    const INVERTED: &str = "{{ metric('impressions') }} / {{ metric('clicks') }}";
+    const AGREED: &str = "{{ metric('clicks') }} / {{ metric('impressions') }}";
+    let found = run(INVERTED, &["--registry", "team.yaml"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1, found[0].2.as_str()),
+        ("models/metrics.yml", 17, "ML001")
+    );
+    assert!(
+        found[0].3.starts_with("the dbt metric ctr is computed as")
+            && found[0].3.contains("inverted"),
+        "{found:?}"
+    );
+    assert_eq!(run(AGREED, &["--registry", "team.yaml"]), vec![]);
+    // The YAML as the registry: it is the agreement itself.
+    assert_eq!(run(AGREED, &[]), vec![]);
+    assert_eq!(run(INVERTED, &["--registry", "dbt"]), vec![]);
+}

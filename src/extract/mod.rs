@@ -94,6 +94,41 @@ pub struct Site {
     pub alias: Option<(Range, String)>,
 }
 
+impl Site {
+    /// A top-level figure computing `computation` over `sources`, written
+    /// alone at `range` (a metric definition judged as a report's figure):
+    /// no union, label, join, or constant factor of its own.
+    pub fn standing_alone(
+        output_name: &str,
+        range: Range,
+        computation: Expr,
+        sources: Vec<String>,
+    ) -> Site {
+        Site {
+            output_name: output_name.to_string(),
+            range,
+            computation,
+            reads: sources.clone(),
+            source_tables: sources.clone(),
+            sources,
+            statement: 0,
+            in_union: false,
+            top_level: true,
+            label: None,
+            target: None,
+            entities: Vec::new(),
+            aggregates_itself: true,
+            one_row_per_group: false,
+            over_a_join: false,
+            written: None,
+            written_with_ctes: None,
+            written_scale: 1.0,
+            reads_distinct: Vec::new(),
+            alias: None,
+        }
+    }
+}
+
 /// The columns a SELECT groups by, lowercased, as its aggregates read them:
 /// a select-list alias (`GROUP BY landing_page` for `page_path AS
 /// landing_page`) or position (`GROUP BY 2`) stands for its expression, and
