@@ -5,7 +5,8 @@
 //! every time a dashboard asks for the metric, whatever the reports do; it
 //! is found at the definition (ML005), as it would be in SQL; so is a
 //! derived metric whose missing parentheses subtract a ratio from its own
-//! denominator (`impressions - clicks / impressions`, ML013).
+//! denominator (`impressions - clicks / impressions`, ML013), and a rate
+//! the built-in pack knows defined inverted (ML001).
 
 use crate::finding::Finding;
 use crate::registry::{Metric, Registry};
@@ -14,11 +15,19 @@ use crate::source::{Position, Range};
 
 /// Findings in the definitions a dbt project's YAML gives the registry.
 pub fn judge_definitions(registry: &Registry) -> Vec<Finding> {
+    // The pack's knowledge applies where the pack stands beside the YAML
+    // (with no registry named, or named with it), not where the team named
+    // its YAML alone.
+    let pack = if registry.metrics().iter().any(Metric::is_the_packs) {
+        WithThePack::Yes
+    } else {
+        WithThePack::No
+    };
     registry
         .metrics()
         .iter()
         .filter(|m| m.source_is_semantic_model)
-        .filter_map(|m| judge_definition(m, registry))
+        .filter_map(|m| missing_parentheses(m).or_else(|| judge_definition(m, registry, pack)))
         .collect()
 }
 
@@ -32,24 +41,45 @@ pub fn judge_against(definitions: &Registry, registry: &Registry) -> Vec<Finding
         .metrics()
         .iter()
         .filter_map(|d| {
-            judge_definition(d, registry).or_else(|| {
-                let site = crate::extract::Site::standing_alone(
-                    &d.name,
-                    where_written(d),
-                    d.definition.clone(),
-                    d.source.clone(),
-                );
-                let mut finding =
-                    crate::check::judge_site(&shown_path(&d.origin.path), &site, registry, &[])
-                        .filter(|f| f.code != crate::rules::NonCanonicalName::INFO.code)?;
-                // Said of the definition, not of a report's figure.
-                if finding.message.starts_with(&d.name) {
-                    finding.message = format!("the dbt metric {}", finding.message);
-                }
-                Some(finding)
-            })
+            missing_parentheses(d)
+                .or_else(|| {
+                    let site = crate::extract::Site::standing_alone(
+                        &d.name,
+                        where_written(d),
+                        d.definition.clone(),
+                        d.source.clone(),
+                    );
+                    let mut finding =
+                        crate::check::judge_site(&shown_path(&d.origin.path), &site, registry, &[])
+                            .filter(|f| f.code != crate::rules::NonCanonicalName::INFO.code)?;
+                    // Said of the definition, not of a report's figure.
+                    if finding.message.starts_with(&d.name) {
+                        finding.message = format!("the dbt metric {}", finding.message);
+                    }
+                    Some(finding)
+                })
+                .or_else(|| judge_definition(d, registry, WithThePack::No))
         })
         .collect()
+}
+
+/// Whether the built-in pack's knowledge of a rate applies: under the pack
+/// (beside the YAML), not under a registry the team chose instead.
+#[derive(Clone, Copy, PartialEq)]
+enum WithThePack {
+    Yes,
+    No,
+}
+
+/// A derived metric missing its parentheses (ML013).
+fn missing_parentheses(metric: &Metric) -> Option<Finding> {
+    let found = crate::rules::total_beside_its_ratio(&metric.definition)?;
+    Some(crate::rules::OperatorPrecedence::in_definition(
+        &shown_path(&metric.origin.path),
+        where_written(metric),
+        &metric.name,
+        &found,
+    ))
 }
 
 /// Where a metric's definition is written: its name in the YAML.
@@ -61,16 +91,13 @@ fn where_written(metric: &Metric) -> Range {
     }
 }
 
-fn judge_definition(metric: &Metric, registry: &Registry) -> Option<Finding> {
+fn judge_definition(metric: &Metric, registry: &Registry, pack: WithThePack) -> Option<Finding> {
     let path = shown_path(&metric.origin.path);
     let range = where_written(metric);
-    if let Some(found) = crate::rules::total_beside_its_ratio(&metric.definition) {
-        return Some(crate::rules::OperatorPrecedence::in_definition(
-            &path,
-            range,
-            &metric.name,
-            &found,
-        ));
+    if pack == WithThePack::Yes {
+        if let Some(finding) = inverted_against_the_pack(metric, &path, range) {
+            return Some(finding);
+        }
     }
     if let Some(column) = crate::judge::summed_rate(&metric.definition) {
         return Some(RatioAggregationMismatch::summed_rate_in_definition(
@@ -79,6 +106,41 @@ fn judge_definition(metric: &Metric, registry: &Registry) -> Option<Finding> {
     }
     crate::judge::aggregate_of_ratios(&metric.definition, registry)
         .then(|| RatioAggregationMismatch::ratios_aggregated_in_definition(&path, range, metric))
+}
+
+/// A definition of a rate the built-in pack knows by its name or a
+/// synonym, which divides what the pack divides by (`ctr` as impressions
+/// over clicks): the pack knows that much of any CTR, whatever the
+/// project's columns, and the YAML that says otherwise is ML001 at the
+/// definition. Other differences from the pack (columns, filters, scale)
+/// are the project's to agree on.
+fn inverted_against_the_pack(metric: &Metric, path: &str, range: Range) -> Option<Finding> {
+    static PACK: std::sync::OnceLock<Option<Registry>> = std::sync::OnceLock::new();
+    let pack = PACK
+        .get_or_init(|| {
+            let mut pack =
+                crate::registry::load_builtin(crate::registry::builtin::DEFAULT_PACK).ok()?;
+            pack.set_pack_only(true);
+            Some(pack)
+        })
+        .as_ref()?;
+    let (packs, _) = pack.lookup(&metric.name)?;
+    let bare = crate::judge::without_filters;
+    if !packs.is_ratio() || !crate::drift::inverted(&bare(&metric.definition), &bare(&packs.agreed))
+    {
+        return None;
+    }
+    let site = crate::extract::Site::standing_alone(
+        &metric.name,
+        range,
+        metric.definition.clone(),
+        metric.source.clone(),
+    );
+    let mut finding = crate::check::judge_site(path, &site, pack, &[])?;
+    if finding.message.starts_with(&metric.name) {
+        finding.message = format!("the dbt metric {}", finding.message);
+    }
+    Some(finding)
 }
 
 /// A registry file's path as findings show files: relative to the working

@@ -213,3 +213,40 @@ fn under_a_team_registry_the_projects_metric_yaml_is_judged_against_it() {
     assert_eq!(run(AGREED, &[]), vec![]);
     assert_eq!(run(INVERTED, &["--registry", "dbt"]), vec![]);
 }
+
+/// With no registry named, the YAML is the registry beside the built-in
+/// pack, which still knows what a CTR divides: a definition of `ctr` that
+/// divides impressions by clicks is ML001 at the YAML. Other columns than
+/// the pack's (`link_clicks`) are the project's to agree on.
+#[test]
+fn a_pack_rate_defined_inverted_in_the_yaml_is_found() {
+    let metrics = |ctr: &str| {
+        format!(
+            "version: 2\nmetrics:\n{}{}{}  - name: ctr\n    label: CTR\n    calculation_method: derived\n    expression: \"{ctr}\"\n    timestamp: date\n    time_grains: [day]\n",
+            legacy_metric("impressions", "sum", "impressions"),
+            legacy_metric("clicks", "sum", "clicks"),
+            legacy_metric("link_clicks", "sum", "link_clicks"),
+        )
+    };
+    for (ctr, want) in [
+        (
+            "{{ metric('impressions') }} / {{ metric('clicks') }}",
+            vec![row("models/metrics.yml", 24, "ML001", "ctr")],
+        ),
+        (
+            "{{ metric('clicks') }} / {{ metric('impressions') }}",
+            vec![],
+        ),
+        (
+            "{{ metric('link_clicks') }} / {{ metric('impressions') }}",
+            vec![],
+        ),
+    ] {
+        let yaml = metrics(ctr);
+        assert_eq!(
+            findings_in(&[PROJECT, MODEL, ("models/metrics.yml", &yaml)]),
+            want,
+            "{ctr}"
+        );
+    }
+}
