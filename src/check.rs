@@ -375,13 +375,18 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         (name.clone(), outcome)
     });
     let shown: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
-    leave_out_unexplored(
-        shown
-            .iter()
-            .map(String::as_str)
-            .zip(outcomes.iter_mut())
-            .chain(stdin.as_mut().map(|(name, o)| (name.as_str(), o))),
-    );
+    // Files named one by one (a hook's changed files, with no config to
+    // give the project as context) are not the whole project: its other
+    // models may explore any view.
+    if scope.roots.iter().any(|root| root.is_dir()) {
+        leave_out_unexplored(
+            shown
+                .iter()
+                .map(String::as_str)
+                .zip(outcomes.iter_mut())
+                .chain(stdin.as_mut().map(|(name, o)| (name.as_str(), o))),
+        );
+    }
     let mut gathered = Gathered::default();
     for (file, mut outcome) in files.iter().zip(outcomes) {
         if file.role == Role::PackageModel {
@@ -750,13 +755,16 @@ fn across_reports(
     if let Some(definitions) = definitions {
         in_definitions.extend(crate::definitions::judge_against(definitions, registry));
     }
-    // A `# noqa` in the YAML silences what is found there.
-    for path in in_definitions.iter().map(|f| &f.path) {
-        if !gathered.suppressions.contains_key(path) {
-            if let Ok(text) = std::fs::read_to_string(path) {
-                gathered
-                    .suppressions
-                    .insert(path.clone(), Suppressions::parse_lookml(&text));
+    // A `# noqa` in the YAML silences what is found there (and one that
+    // silences nothing is unused, whether or not the file has findings).
+    for path in crate::definitions::files(registry, definitions) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = gathered.suppressions.entry(path)
+        {
+            if let Ok(text) = std::fs::read_to_string(entry.key()) {
+                let suppressions = Suppressions::parse_lookml(&text);
+                if !suppressions.is_empty() {
+                    entry.insert(suppressions);
+                }
             }
         }
     }
@@ -1338,8 +1346,13 @@ fn check_lookml(
 fn leave_out_unexplored<'o>(outcomes: impl IntoIterator<Item = (&'o str, &'o mut FileOutcome)>) {
     let outcomes: Vec<(&str, &mut FileOutcome)> = outcomes
         .into_iter()
-        .filter(|(_, o)| o.lookml.is_some())
+        .filter(|(path, _)| crate::lookml::is_lookml(Path::new(path)))
         .collect();
+    // A LookML file that could not be read may hold the explore that reads
+    // a view: then every view counts as read.
+    if outcomes.iter().any(|(_, o)| o.lookml.is_none()) {
+        return;
+    }
     let Some(explored) = crate::lookml::explores::explored_views(
         outcomes.iter().filter_map(|(_, o)| o.lookml.as_deref()),
     ) else {

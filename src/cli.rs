@@ -252,7 +252,7 @@ pub struct InitArgs {
     /// Propose the registry from a LookML project's measures only (the
     /// `.lkml` files under DIR; its SQL files are not read), with the same
     /// rules as from reports.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
     pub from_lookml: Option<PathBuf>,
 }
 

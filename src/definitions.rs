@@ -63,6 +63,21 @@ pub fn judge_against(definitions: &Registry, registry: &Registry) -> Vec<Finding
         .collect()
 }
 
+/// The YAML files, as findings show them, that hold the definitions judged
+/// by [`judge_definitions`] and [`judge_against`].
+pub fn files(registry: &Registry, definitions: Option<&Registry>) -> Vec<String> {
+    let mut files: Vec<String> = registry
+        .metrics()
+        .iter()
+        .chain(definitions.into_iter().flat_map(Registry::metrics))
+        .filter(|m| m.source_is_semantic_model)
+        .map(|m| shown_path(&m.origin.path))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
 /// Whether the built-in pack's knowledge of a rate applies: under the pack
 /// (beside the YAML), not under a registry the team chose instead.
 #[derive(Clone, Copy, PartialEq)]

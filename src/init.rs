@@ -169,7 +169,7 @@ pub fn starter_registry(
     // A rate of the pack every report gives in percent, which the pack
     // alone took as the repository's unit: written in percent, so that
     // adopting this registry keeps that agreement.
-    packs.in_percent = in_the_repositorys_percent(units, &proposals, &packs, sites, registry);
+    packs.in_percent = in_the_repositorys_percent(units, &proposals, &packs, registry);
     let drifts = if packs.in_percent.is_empty() {
         drifts
     } else {
@@ -209,8 +209,8 @@ struct PackEntries {
     /// the pack's formula: (name, the pack's body).
     unweighed: Vec<(String, Expr)>,
     /// Pack rates (a fraction in the pack) every report gives in percent:
-    /// (name, the pack's body times a hundred, the pack's synonyms the
-    /// reports use, quoted).
+    /// (name, the pack's body times a hundred, the pack's synonyms,
+    /// quoted).
     in_percent: Vec<(String, Expr, Vec<String>)>,
 }
 
@@ -223,7 +223,6 @@ fn in_the_repositorys_percent(
     units: &crate::rules::RepositoryUnits,
     proposals: &[Proposal<'_>],
     packs: &PackEntries,
-    sites: &drift::Sites,
     registry: &Registry,
 ) -> Vec<(String, Expr, Vec<String>)> {
     use crate::registry::Unit;
@@ -248,18 +247,10 @@ fn in_the_repositorys_percent(
             }],
         );
         if writable_with_unit(&body, Some(Unit::Percent)) {
-            // The pack's synonyms its reports use keep naming it.
-            let synonyms = metric
-                .synonyms
-                .iter()
-                .filter(|synonym| {
-                    sites.iter().any(|s| {
-                        s.registered.as_ref().is_some_and(|(m, _)| **m == **name)
-                            && s.output_name.eq_ignore_ascii_case(synonym)
-                    })
-                })
-                .map(|synonym| quoted(synonym))
-                .collect();
+            // All the pack's synonyms: the entry takes the pack's place,
+            // and a column per row under a synonym (`click_through_rate`)
+            // is no site to tell which the reports use.
+            let synonyms = metric.synonyms.iter().map(|s| quoted(s)).collect();
             out.push((name.clone(), body, synonyms));
         }
     }
@@ -828,32 +819,30 @@ fn write_registry(
         let _ = writeln!(out, "    sql: {}", quoted(&proposal.definition.to_string()));
     }
     for (name, body, synonyms) in &packs.in_percent {
-        let _ = writeln!(out);
-        comment!(
-            out,
-            "  # {name}: the built-in pack's, in percent (×100) as every report here gives it, where the pack's is a fraction"
-        );
-        write_reported(&mut out, drifts, name);
-        let _ = writeln!(out, "  - name: {name}");
+        let mut settings = Vec::new();
         if let Some(d) = registry.get(name).and_then(|m| m.description.as_ref()) {
-            let _ = writeln!(out, "    description: {}", quoted(d.trim()));
+            settings.push(format!("description: {}", quoted(d.trim())));
         }
         if !synonyms.is_empty() {
-            let _ = writeln!(out, "    synonyms: [{}]", synonyms.join(", "));
+            settings.push(format!("synonyms: [{}]", synonyms.join(", ")));
         }
-        let _ = writeln!(out, "    unit: percent");
-        let _ = writeln!(out, "    sql: {}", quoted(&body.to_string()));
+        settings.push("unit: percent".to_string());
+        write_pack_entry(
+            &mut out,
+            drifts,
+            (name, body),
+            "the built-in pack's, in percent (×100) as every report here gives it, where the pack's is a fraction",
+            &settings,
+        );
     }
     for (name, body) in &packs.unweighed {
-        let _ = writeln!(out);
-        comment!(
-            out,
-            "  # {name}: the built-in pack's, which does not know this repository's columns, and its reports compute it in forms metriclint does not weigh: they are compared with each other (ML010), not with a formula"
+        write_pack_entry(
+            &mut out,
+            drifts,
+            (name, body),
+            "the built-in pack's, which does not know this repository's columns, and its reports compute it in forms metriclint does not weigh: they are compared with each other (ML010), not with a formula",
+            &["compare: reports".to_string()],
         );
-        write_reported(&mut out, drifts, name);
-        let _ = writeln!(out, "  - name: {name}");
-        let _ = writeln!(out, "    compare: reports");
-        let _ = writeln!(out, "    sql: {}", quoted(&body.to_string()));
     }
     // Sites of metrics this file does not define, which `check` judges
     // against the pack it extends.
@@ -884,6 +873,26 @@ fn write_registry(
         }
     }
     out
+}
+
+/// An entry for a metric of the pack (its name and body), after a comment
+/// saying `why` it is written and what check reports against it, with its
+/// other `settings` (`unit: percent`) before its body.
+fn write_pack_entry(
+    out: &mut String,
+    drifts: &Drifts,
+    (name, body): (&str, &Expr),
+    why: &str,
+    settings: &[String],
+) {
+    let _ = writeln!(out);
+    comment!(out, "  # {name}: {why}");
+    write_reported(out, drifts, name);
+    let _ = writeln!(out, "  - name: {name}");
+    for setting in settings {
+        let _ = writeln!(out, "    {setting}");
+    }
+    let _ = writeln!(out, "    sql: {}", quoted(&body.to_string()));
 }
 
 /// What check will report against a metric, grouped by how it was found.

@@ -92,10 +92,7 @@ impl Entry {
 
     /// Where its sites are, by layer: `SQL 12, LookML 2`.
     pub fn layers_text(&self) -> String {
-        // SQL first, as most sites are reports.
-        let mut layers: Vec<(&str, usize)> = self.layers.iter().map(|(l, n)| (*l, *n)).collect();
-        layers.sort_by_key(|(layer, _)| *layer != "sql");
-        layers
+        in_order(&self.layers)
             .iter()
             .map(|(layer, n)| format!("{} {n}", layer_name(layer)))
             .collect::<Vec<_>>()
@@ -221,6 +218,13 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
             .then(a.status.describe().cmp(&b.status.describe()))
     });
     entries
+}
+
+/// Sites by layer, SQL first (most sites are reports).
+pub fn in_order<'l>(layers: &std::collections::BTreeMap<&'l str, usize>) -> Vec<(&'l str, usize)> {
+    let mut layers: Vec<(&str, usize)> = layers.iter().map(|(l, n)| (*l, *n)).collect();
+    layers.sort_by_key(|(layer, _)| *layer != "sql");
+    layers
 }
 
 /// A layer as people call it: `SQL`, `LookML`.

@@ -250,3 +250,17 @@ fn a_pack_rate_defined_inverted_in_the_yaml_is_found() {
         );
     }
 }
+
+/// A `# noqa` in the metric YAML that silences nothing is unused (ML020),
+/// whether or not the file has other findings.
+#[test]
+fn an_unused_noqa_in_the_metric_yaml_is_reported() {
+    let metrics = format!(
+        "version: 2\nmetrics:\n{}",
+        legacy_metric("monthly_sessions", "sum", "sessions").replacen('\n', "  # noqa: ML005\n", 1)
+    );
+    assert_eq!(
+        findings_in(&[PROJECT, MODEL, ("models/metrics.yml", &metrics)]),
+        vec![row("models/metrics.yml", 3, "ML020", "-")]
+    );
+}

@@ -353,6 +353,26 @@ fn init_keeps_the_percent_the_pack_alone_took_as_the_repositorys_unit() {
         "{registry}"
     );
     assert!(!checked.contains("ML004"), "{checked}");
+    // The entry takes the pack's place with all its synonyms: a report
+    // added later that averages `click_through_rate` is still ML005, as
+    // with the pack alone.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("stg_ads.sql"),
+        "select ad_id, safe_divide(clicks, impressions) * 100 as click_through_rate from ad_insights\n",
+    )
+    .unwrap();
+    let (written, out) = init_into(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    std::fs::write(
+        dir.path().join("mart.sql"),
+        "select campaign_id, avg(click_through_rate) as click_through_rate from stg_ads group by 1\n",
+    )
+    .unwrap();
+    let checked = String::from_utf8_lossy(&check_against(dir.path(), &written).stdout).into_owned();
+    let registry = std::fs::read_to_string(&written).unwrap();
+    assert!(registry.contains("click_through_rate"), "{registry}");
+    assert!(checked.contains("ML005"), "{registry}\n{checked}");
 
     let documented = [
         ("dbt_project.yml", "name: ads\nversion: '1.0'\n"),

@@ -469,6 +469,34 @@ fn measures_of_views_no_explore_reads_are_left_out() {
         &["."],
     );
     assert_eq!(codes, vec!["ML005", "ML005"], "{doc:#}");
+    // A model that cannot be read may explore any view; files named one by
+    // one (a hook's, with no config) are not the whole project.
+    let (codes, doc) = codes_in(
+        &[
+            ("ads.model.lkml", model),
+            (
+                "broken.model.lkml",
+                "explore: finance_billing {\n  join: x {\n",
+            ),
+            ("ad_stats.view.lkml", &explored),
+            ("finance_billing.view.lkml", &unexplored),
+        ],
+        &["."],
+    );
+    assert_eq!(codes, vec!["ML005", "ML900", "ML005"], "{doc:#}");
+    let (codes, doc) = codes_in(
+        &[
+            ("ads.model.lkml", model),
+            ("ad_stats.view.lkml", &explored),
+            ("finance_billing.view.lkml", &unexplored),
+        ],
+        &[
+            "ads.model.lkml",
+            "ad_stats.view.lkml",
+            "finance_billing.view.lkml",
+        ],
+    );
+    assert_eq!(codes, vec!["ML005", "ML005"], "{doc:#}");
 }
 
 /// One inventory across layers: `metrics` says which layer each metric's
@@ -549,6 +577,17 @@ fn a_percent_shown_with_a_percent_format_is_times_a_hundred_twice() {
     ] {
         let (codes, doc) = codes_in(&[("ads.view.lkml", &view(measure))], &["."]);
         assert_eq!(codes, want, "{measure}\n{doc:#}");
+        // In two views alike, it is no scale the repository keeps: both found.
+        let twice: Vec<String> = want.iter().chain(&want).map(|c| c.to_string()).collect();
+        let (codes, doc) = codes_in(
+            &[
+                ("ads.view.lkml", &view(measure)),
+                ("ads_copy.view.lkml", &view(measure).replace("view: ads", "view: ads_copy")),
+            ],
+            &["."],
+        );
+        assert_eq!(codes, twice, "{measure}\n{doc:#}");
+        let (_, doc) = codes_in(&[("ads.view.lkml", &view(measure))], &["."]);
         if let Some(finding) = doc["findings"].as_array().unwrap().first() {
             assert_eq!(finding["line"], 8, "{finding:#}");
             assert!(
@@ -610,6 +649,18 @@ fn init_from_lookml_proposes_a_registry_from_the_measures() {
         "{doc:#}"
     );
 
+    let with_paths = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "init",
+            "fixtures/lookml/reports",
+            "--from-lookml",
+            "fixtures/lookml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(with_paths.status.code(), Some(2));
     let missing = Command::cargo_bin("metriclint")
         .unwrap()
         .args(["init", "--from-lookml", "no/such/folder"])

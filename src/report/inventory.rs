@@ -240,9 +240,7 @@ pub fn explain(name: &str, metric: Option<&Metric>, entries: &[&Entry]) -> Strin
                 *layers.entry(layer).or_default() += n;
             }
         }
-        let mut layers: Vec<(&str, usize)> = layers.into_iter().collect();
-        layers.sort_by_key(|(layer, _)| *layer != "sql");
-        let listed: Vec<String> = layers
+        let listed: Vec<String> = crate::inventory::in_order(&layers)
             .iter()
             .map(|(layer, n)| format!("{n} {}", crate::inventory::layer_name(layer)))
             .collect();

@@ -103,7 +103,7 @@ impl UnitMismatch {
             help: Some(format!(
                 "take the `* 100` out of its `sql:` ({format} multiplies by 100 itself), or show it with a decimal format"
             )),
-            label: Some("multiplies by 100 again".to_string()),
+            label: Some(SHOWN_IN_PERCENT_TWICE.to_string()),
             ..Finding::of(
                 &Self::INFO,
                 path,
@@ -247,9 +247,15 @@ impl UnitMismatch {
 /// built-in pack reports a fraction").
 pub type RepositoryUnits = std::collections::BTreeMap<String, String>;
 
-/// An ML004 finding's metric and the scale difference its message states.
+/// The label of a measure computed and shown in percent (see
+/// [`UnitMismatch::shown_in_percent_twice`]).
+const SHOWN_IN_PERCENT_TWICE: &str = "multiplies by 100 again";
+
+/// An ML004 finding's metric and the scale difference its message states:
+/// a scale against an agreement, not a measure shown in percent twice,
+/// which is no unit a repository could keep.
 fn scale_of(f: &Finding) -> Option<(String, String)> {
-    (f.code == UnitMismatch::INFO.code)
+    (f.code == UnitMismatch::INFO.code && f.label.as_deref() != Some(SHOWN_IN_PERCENT_TWICE))
         .then(|| {
             f.metric
                 .clone()
