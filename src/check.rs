@@ -1784,13 +1784,13 @@ fn keep_sites(
     let first_finding = findings.len();
     for site in extracted {
         if site.top_level {
-            if let Some(found) = crate::rules::total_beside_its_ratio(&site.computation) {
+            if let Some(found) = &site.missing_parentheses {
                 missing_parentheses.push(site.range);
                 findings.push(crate::rules::OperatorPrecedence::finding(
                     path,
                     site.range,
                     &site.output_name,
-                    &found,
+                    found,
                 ));
             }
         }

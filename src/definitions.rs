@@ -88,7 +88,10 @@ enum WithThePack {
 
 /// A derived metric missing its parentheses (ML013).
 fn missing_parentheses(metric: &Metric) -> Option<Finding> {
-    let found = crate::rules::total_beside_its_ratio(&metric.definition)?;
+    // As written: the definition with its metrics inlined may be
+    // rearranged, and only the text has the parentheses.
+    let written = crate::fix::parse_expression(&metric.body_text)?;
+    let found = crate::rules::total_beside_its_ratio(&written)?;
     Some(crate::rules::OperatorPrecedence::in_definition(
         &shown_path(&metric.origin.path),
         where_written(metric),

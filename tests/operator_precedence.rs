@@ -43,6 +43,13 @@ fn a_ratio_beside_its_own_denominator_is_reported() {
         ("sum(spend) - sum(clicks) / sum(impressions)", false),
         ("sum(impressions) - sum(clicks)", false),
         ("sum(revenue) / sum(spend) - sum(cost) / sum(spend)", false),
+        // Parentheses written around the ratio's own difference, as an
+        // analyst's contribution margin (sales times its margin share,
+        // minus costs) has them: read as written, not as rearranged.
+        (
+            "(sum(merch)) * ((((sum(merch)) - (sum(merch_cost))) / (sum(merch))) * 1) - ((sum(merch) * .1) + ((sum(merch)) * 0.0258))",
+            false,
+        ),
     ] {
         let sql =
             format!("select campaign_id,\n  {figure} as bounce_rate\nfrom ad_stats group by 1\n");

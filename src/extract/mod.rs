@@ -92,6 +92,9 @@ pub struct Site {
     /// Where its alias is written (`AS click_through_rate`: the name, with
     /// its quotes), and the text there; `None` when it has none.
     pub alias: Option<(Range, String)>,
+    /// A ratio its expression adds to or subtracts from the ratio's own
+    /// denominator, as written (see [`crate::rules::OperatorPrecedence`]).
+    pub missing_parentheses: Option<crate::rules::TotalBesideItsRatio>,
 }
 
 impl Site {
@@ -125,6 +128,7 @@ impl Site {
             written_scale: 1.0,
             reads_distinct: Vec::new(),
             alias: None,
+            missing_parentheses: None,
         }
     }
 }
@@ -925,6 +929,7 @@ impl<'t> Walker<'t, '_> {
                 written,
                 written_with_ctes,
                 written_scale: written_scale(expr),
+                missing_parentheses: crate::rules::total_beside_its_ratio(expr),
                 source_tables,
             });
         }

@@ -1,18 +1,16 @@
-use crate::canon::Expr;
 use crate::finding::Finding;
 use crate::rules::rule;
 use crate::source::Range;
 
 rule! {
     /// ## What it does
-    /// Finds a formula that adds or subtracts a ratio and the ratio's own
-    /// denominator: `impressions - clicks / impressions`. Division binds
-    /// before subtraction, so this is `impressions - (clicks /
-    /// impressions)`, a count minus a fraction, where
-    /// `(impressions - clicks) / impressions` was meant. In a report's
-    /// figure (its aggregates read as written, or through lineage) and in
-    /// the definitions a dbt project's metric YAML gives the registry
-    /// (derived metrics over `{{ metric('…') }}`).
+    /// Finds a formula written to add or subtract a ratio and the ratio's
+    /// own denominator: `impressions - clicks / impressions`. Division
+    /// binds before subtraction, so this is `impressions - (clicks /
+    /// impressions)`, a count minus a fraction, where `(impressions -
+    /// clicks) / impressions` was meant. Read as written (what parentheses
+    /// wrap is left alone), in a report's figure and in the derived
+    /// metrics of a dbt project's metric YAML read as the registry.
     ///
     /// Left alone: a constant beside a ratio (`1 - clicks / impressions` is
     /// a rate), and a ratio beside any other figure.
@@ -38,53 +36,91 @@ rule! {
     }
 }
 
-/// A ratio beside its own denominator in one sum (see
+/// A ratio beside its own denominator, as written (see
 /// [`OperatorPrecedence`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TotalBesideItsRatio {
-    pub total: Expr,
-    pub ratio: Expr,
-    /// Whether the sum subtracts the ratio (`a - b / a`) or the total
-    /// (`b / a - a`); neither when it adds them.
+    /// The figure beside the ratio, and the ratio, as written.
+    pub total: String,
+    pub ratio: String,
+    /// The ratio's numerator, as written.
+    pub numerator: String,
+    /// Whether the ratio is subtracted (`a - b / a`) or the total (`b / a
+    /// - a`); neither when they are added.
     pub ratio_subtracted: bool,
     pub total_subtracted: bool,
 }
 
-/// The first sum in `expr` that adds or subtracts a ratio and the ratio's
-/// own denominator.
-pub fn total_beside_its_ratio(expr: &Expr) -> Option<TotalBesideItsRatio> {
+/// The first `+` or `-` in `expr`, as written, between a division and the
+/// division's own denominator: `impressions - clicks / impressions` (a
+/// `NULLIF(impressions, 0)` denominator too). What parentheses wrap is
+/// left alone: `(impressions - clicks) / impressions` divides the
+/// difference, as meant, and `s * ((s - c) / s)` is a share of `s`.
+pub fn total_beside_its_ratio(expr: &sqlparser::ast::Expr) -> Option<TotalBesideItsRatio> {
+    use sqlparser::ast::{BinaryOperator, Expr as Ast};
+    use std::ops::ControlFlow;
     let mut found = None;
-    expr.walk(&mut |e| {
-        let Expr::Sum(terms) = e else { return };
-        if found.is_some() {
-            return;
-        }
-        let core = |e: &Expr| crate::judge::split_scale(e).1;
-        for (i, ratio) in terms.iter().enumerate() {
-            let Expr::Product(p) = &ratio.expr else {
-                continue;
-            };
-            if !p.factors.iter().any(|f| f.inverse) {
-                continue;
-            }
-            let (_, _, denominator) = ratio.expr.as_ratio();
-            let beside = terms.iter().enumerate().find(|(j, other)| {
-                *j != i
-                    && !matches!(other.expr, Expr::Number(_))
-                    && core(&other.expr) == core(&denominator)
-            });
-            if let Some((_, total)) = beside {
+    let _ = sqlparser::ast::visit_expressions(expr, |e| {
+        let Ast::BinaryOp { left, op, right } = e else {
+            return ControlFlow::<()>::Continue(());
+        };
+        let subtracts = match op {
+            BinaryOperator::Minus => true,
+            BinaryOperator::Plus => false,
+            _ => return ControlFlow::Continue(()),
+        };
+        let division = |e: &Ast| match e {
+            Ast::BinaryOp {
+                left,
+                op: BinaryOperator::Divide,
+                right,
+            } => Some((left.to_string(), denominator(right))),
+            _ => None,
+        };
+        let hit = match (division(left), division(right)) {
+            (_, Some((numerator, d))) if d == bare(left) => Some((left, right, numerator, true)),
+            (Some((numerator, d)), _) if d == bare(right) => Some((right, left, numerator, false)),
+            _ => None,
+        };
+        match hit {
+            Some((total, ratio, numerator, ratio_second)) => {
                 found = Some(TotalBesideItsRatio {
-                    total: total.expr.clone(),
-                    ratio: ratio.expr.clone(),
-                    ratio_subtracted: ratio.negated,
-                    total_subtracted: total.negated,
+                    total: total.to_string(),
+                    ratio: ratio.to_string(),
+                    numerator,
+                    ratio_subtracted: subtracts && ratio_second,
+                    total_subtracted: subtracts && !ratio_second,
                 });
-                return;
+                ControlFlow::Break(())
             }
+            None => ControlFlow::Continue(()),
         }
     });
     found
+}
+
+/// An operand as compared: its parentheses off, lowercased.
+fn bare(expr: &sqlparser::ast::Expr) -> String {
+    match expr {
+        sqlparser::ast::Expr::Nested(inner) => bare(inner),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+/// A denominator as compared: `NULLIF(x, 0)` is `x`, which it guards.
+fn denominator(expr: &sqlparser::ast::Expr) -> String {
+    use sqlparser::ast::{Expr as Ast, FunctionArg, FunctionArgExpr, FunctionArguments};
+    match expr {
+        Ast::Nested(inner) => denominator(inner),
+        Ast::Function(f) if f.name.to_string().eq_ignore_ascii_case("nullif") => match &f.args {
+            FunctionArguments::List(list) => match list.args.first() {
+                Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(guarded))) => bare(guarded),
+                _ => bare(expr),
+            },
+            _ => bare(expr),
+        },
+        other => bare(other),
+    }
 }
 
 impl OperatorPrecedence {
@@ -116,20 +152,24 @@ impl OperatorPrecedence {
         what: String,
         found: &TotalBesideItsRatio,
     ) -> Finding {
-        let TotalBesideItsRatio { total, ratio, .. } = found;
-        let (_, numerator, _) = ratio.as_ratio();
+        let TotalBesideItsRatio {
+            total,
+            ratio,
+            numerator,
+            ..
+        } = found;
         let how = if found.ratio_subtracted {
-            format!("subtracts {ratio:.100} from {total:.100}")
+            format!("subtracts {ratio} from {total}")
         } else if found.total_subtracted {
-            format!("subtracts {total:.100} from {ratio:.100}")
+            format!("subtracts {total} from {ratio}")
         } else {
-            format!("adds {ratio:.100} to {total:.100}")
+            format!("adds {ratio} to {total}")
         };
         Finding {
             metric: Some(metric.to_string()),
-            found: Some(format!("{total:.100} and {ratio:.100}")),
+            found: Some(format!("{total} and {ratio}")),
             help: Some(format!(
-                "add the parentheses, if this is what it means: ({total:.60} - {numerator:.60}) / {total:.60}"
+                "add the parentheses, if this is what it means: ({total} - {numerator}) / {total}"
             )),
             label: Some("a ratio beside its own denominator".to_string()),
             ..Finding::of(
