@@ -2,7 +2,7 @@
 """The judged-findings ledger of the private real-world corpus.
 
 usage:
-  ledger.py list RUN [RUN...]     every metric finding (ML001-ML005, ML010) of the runs (folders written by
+  ledger.py list RUN [RUN...]     every metric finding (ML001-ML005, ML010, ML013) of the runs (folders written by
                                   run.sh), one block each, unjudged ones marked,
                                   for a reviewer to judge
   ledger.py tally RUN [RUN...]    per run: findings, true, debatable, false,
@@ -23,7 +23,7 @@ VERDICTS = os.path.join(HERE, "verdicts.tsv")
 KINDS = ("true", "debatable", "false")
 # The metric rules, whose findings are judged; the rest (parse errors,
 # integer division, names) are counted by run.sh.
-METRIC_CODES = {"ML001", "ML002", "ML003", "ML004", "ML005", "ML010"}
+METRIC_CODES = {"ML001", "ML002", "ML003", "ML004", "ML005", "ML010", "ML013"}
 
 
 def findings(run):
