@@ -1255,6 +1255,9 @@ fn check_lookml(
                     "fix the LookML syntax here; Looker's validator shows the same spot",
                 )],
                 suppressions,
+                lookml: Some(Box::new(crate::lookml::explores::Facts::of_unreadable(
+                    text,
+                ))),
                 ..FileOutcome::default()
             };
         }
@@ -1349,8 +1352,12 @@ fn leave_out_unexplored<'o>(outcomes: impl IntoIterator<Item = (&'o str, &'o mut
         .filter(|(path, _)| crate::lookml::is_lookml(Path::new(path)))
         .collect();
     // A LookML file that could not be read may hold the explore that reads
-    // a view: then every view counts as read.
-    if outcomes.iter().any(|(_, o)| o.lookml.is_none()) {
+    // a view (its text says `explore:`, or it is no text at all): then
+    // every view counts as read.
+    if outcomes
+        .iter()
+        .any(|(_, o)| o.lookml.as_ref().is_none_or(|f| f.unread_explores))
+    {
         return;
     }
     let Some(explored) = crate::lookml::explores::explored_views(

@@ -484,6 +484,21 @@ fn measures_of_views_no_explore_reads_are_left_out() {
         &["."],
     );
     assert_eq!(codes, vec!["ML005", "ML900", "ML005"], "{doc:#}");
+    // A view file that cannot be read, with no explore in it (a typo such
+    // as `measure:: cogs`), says nothing of what explores read.
+    let (codes, doc) = codes_in(
+        &[
+            ("ads.model.lkml", model),
+            (
+                "typo.view.lkml",
+                "view: typo {\n  measure:: cogs { type: sum }\n}\n",
+            ),
+            ("ad_stats.view.lkml", &explored),
+            ("finance_billing.view.lkml", &unexplored),
+        ],
+        &["."],
+    );
+    assert_eq!(codes, vec!["ML005", "ML900"], "{doc:#}");
     let (codes, doc) = codes_in(
         &[
             ("ads.model.lkml", model),

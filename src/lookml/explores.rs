@@ -20,6 +20,20 @@ pub struct Facts {
     pub has_explores: bool,
     /// Views and the views they extend (`extends: [base]`).
     pub extends: Vec<(String, Vec<String>)>,
+    /// A file that could not be read but may define an explore (its text
+    /// says `explore:`): which views it reads is unknown.
+    pub unread_explores: bool,
+}
+
+impl Facts {
+    /// What a file that could not be read says: only whether it may define
+    /// an explore.
+    pub fn of_unreadable(text: &str) -> Facts {
+        Facts {
+            unread_explores: text.contains("explore:"),
+            ..Facts::default()
+        }
+    }
 }
 
 /// One `view:` block: its name, its first and last line, and its measures
