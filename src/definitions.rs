@@ -43,6 +43,18 @@ pub fn judge_against(definitions: &Registry, registry: &Registry) -> Vec<Finding
         .filter_map(|d| {
             missing_parentheses(d)
                 .or_else(|| {
+                    // A metric the registry takes from a pack it extends
+                    // knows no project's columns: the YAML's own columns
+                    // (jaffle-shop's `revenue` of `product_price`) are no
+                    // drift from it; an inversion still is.
+                    let (agreed, _) = registry.lookup(&d.name)?;
+                    if agreed.is_the_packs() {
+                        return inverted_against_the_pack(
+                            d,
+                            &shown_path(&d.origin.path),
+                            where_written(d),
+                        );
+                    }
                     let site = crate::extract::Site::standing_alone(
                         &d.name,
                         where_written(d),

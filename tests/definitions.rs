@@ -264,3 +264,47 @@ fn an_unused_noqa_in_the_metric_yaml_is_reported() {
         vec![row("models/metrics.yml", 3, "ML020", "-")]
     );
 }
+
+/// Under a team registry that extends the pack without defining a metric
+/// (as `init` writes it), the pack knows no project's columns: jaffle-shop's
+/// `revenue` of `product_price` is no drift from the pack's `revenue`; a
+/// CTR defined inverted still is.
+#[test]
+fn under_an_extended_pack_the_yaml_keeps_its_own_columns() {
+    let metrics = format!(
+        "version: 2\nmetrics:\n{}{}{}{}  - name: ctr\n    label: CTR\n    calculation_method: derived\n    expression: \"{{{{ metric('impressions') }}}} / {{{{ metric('clicks') }}}}\"\n    timestamp: date\n    time_grains: [day]\n",
+        legacy_metric("revenue", "sum", "product_price"),
+        legacy_metric("impressions", "sum", "impressions"),
+        legacy_metric("clicks", "sum", "clicks"),
+        legacy_metric("spend", "sum", "spend"),
+    );
+    let dir = repository(&[
+        PROJECT,
+        MODEL,
+        ("models/metrics.yml", &metrics),
+        (
+            "team.yaml",
+            "version: 1\nextends: [programmatic]\nmetrics: []\n",
+        ),
+    ]);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            ".",
+            "--isolated",
+            "--registry",
+            "team.yaml",
+            "--format",
+            "concise",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(text.matches(": ML").count(), 1, "{text}");
+    assert!(
+        text.contains("models/metrics.yml:31:11: ML001 the dbt metric ctr"),
+        "{text}"
+    );
+}
