@@ -1286,6 +1286,26 @@ fn check_lookml(
         site.range = generated.map_range(&from, &to, site.range);
     }
     outcome.outputs = None;
+    // Missing parentheses in what a measure writes itself, not in the
+    // measures its references bring in (each is found where it is written).
+    outcome
+        .findings
+        .retain(|f| f.code != crate::rules::OperatorPrecedence::INFO.code);
+    for (measure, own, range) in &generated.own_sql {
+        let found = crate::fix::parse_expression(own)
+            .and_then(|e| crate::rules::total_beside_its_ratio(&e));
+        if let Some(found) = found {
+            let range = Range {
+                start: to.position(range.start),
+                end: to.position(range.end),
+            };
+            outcome
+                .findings
+                .push(crate::rules::OperatorPrecedence::finding(
+                    path, range, measure, &found,
+                ));
+        }
+    }
     // A measure computed in percent and shown in percent: ×100 twice.
     for shown in &generated.shown_in_percent {
         let in_percent = crate::fix::parse_expression(&generated.sql[shown.expression.clone()])
@@ -2018,9 +2038,12 @@ fn keep_sites(
         let mut these = findings.split_off(first_finding);
         these.retain(|f| !(judged.contains(&f.code) && missing_parentheses.contains(&f.range)));
         findings.append(&mut these);
-        let mut new = sites.split_off(first_new);
-        new.retain(|s| !missing_parentheses.contains(&s.range));
-        sites.append(&mut new);
+        // Not compared with other reports; still listed by the inventory.
+        if !inventory {
+            let mut new = sites.split_off(first_new);
+            new.retain(|s| !missing_parentheses.contains(&s.range));
+            sites.append(&mut new);
+        }
     }
     // `check` keeps only what ML010 compares: on a run of a million files,
     // every site kept is memory held to the end.

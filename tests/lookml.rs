@@ -685,3 +685,19 @@ fn init_from_lookml_proposes_a_registry_from_the_measures() {
     assert!(String::from_utf8_lossy(&missing.stderr)
         .contains("--from-lookml the folder of a LookML project"));
 }
+
+/// A measure missing its parentheses is found where it is written, once:
+/// the measures that reference it (`${non_click_rate} * 100`) are not.
+#[test]
+fn missing_parentheses_are_found_in_the_measure_that_writes_them() {
+    let view = "view: ads {\n  sql_table_name: a.ads ;;\n  measure: total_clicks { type: sum sql: ${TABLE}.clicks ;; }\n  measure: total_impressions { type: sum sql: ${TABLE}.impressions ;; }\n  measure: non_click_rate { type: number sql: ${total_impressions} - ${total_clicks} / NULLIF(${total_impressions}, 0) ;; }\n  measure: non_click_pct { type: number sql: ${non_click_rate} * 100 ;; }\n  measure: click_share { type: number sql: 1 - ${non_click_rate} ;; }\n}\n";
+    let (_, doc) = codes_in(&[("ads.view.lkml", view)], &["."]);
+    let found: Vec<(u64, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "ML013")
+        .map(|f| (f["line"].as_u64().unwrap(), f["metric"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, vec![(5, "non_click_rate")], "{doc:#}");
+}

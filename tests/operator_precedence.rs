@@ -36,6 +36,8 @@ fn a_ratio_beside_its_own_denominator_is_reported() {
             "sum(impressions) + 100 * sum(clicks) / sum(impressions)",
             true,
         ),
+        ("sum(impressions) - sum(clicks) / sum(impressions) * 100", true),
+        ("SUM(Impressions) - sum(clicks) / sum(impressions)", true),
         // Near misses: parentheses, a constant, another figure, no ratio.
         ("(sum(impressions) - sum(clicks)) / sum(impressions)", false),
         ("1 - sum(clicks) / sum(impressions)", false),
@@ -43,6 +45,11 @@ fn a_ratio_beside_its_own_denominator_is_reported() {
         ("sum(spend) - sum(clicks) / sum(impressions)", false),
         ("sum(impressions) - sum(clicks)", false),
         ("sum(revenue) / sum(spend) - sum(cost) / sum(spend)", false),
+        ("100 - sum(score) / 100", false),
+        (
+            "sum(case when kind = 'A' then 1 end) - sum(x) / sum(case when kind = 'a' then 1 end)",
+            false,
+        ),
         // Parentheses written around the ratio's own difference, as an
         // analyst's contribution margin (sales times its margin share,
         // minus costs) has them: read as written, not as rearranged.
@@ -111,4 +118,39 @@ fn a_derived_metric_missing_its_parentheses_is_reported_at_its_definition() {
         };
         assert_eq!(codes, want, "{expression}");
     }
+}
+
+/// The help says the formula with its parentheses, the ratio's own way
+/// round and with its own denominator (a `NULLIF` guard kept); the figure
+/// stays in the inventory.
+#[test]
+fn the_help_writes_the_parentheses_the_formula_means() {
+    let sql = "select sum(clicks) / nullif(sum(impressions), 0) - sum(impressions) as a,\n  sum(impressions) - sum(clicks) / nullif(sum(impressions), 0) as b\nfrom ad_stats\n";
+    let registry = metriclint::registry::load_builtin("programmatic").unwrap();
+    let findings = metriclint::check::check_text(
+        "report.sql",
+        sql,
+        metriclint::dialect::Dialect::Generic,
+        &registry,
+    );
+    let helps: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.code == "ML013")
+        .filter_map(|f| f.help.as_deref())
+        .collect();
+    assert_eq!(
+        helps,
+        vec![
+            "add the parentheses, if this is what it means: (sum(clicks) - sum(impressions)) / nullif(sum(impressions), 0)",
+            "add the parentheses, if this is what it means: (sum(impressions) - sum(clicks)) / nullif(sum(impressions), 0)",
+        ]
+    );
+    let dir = common::repository(&[("report.sql", sql)]);
+    let output = assert_cmd::Command::cargo_bin("metriclint")
+        .unwrap()
+        .args(["metrics", dir.path().to_str().unwrap(), "--isolated"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("2 metrics"), "{table}");
 }

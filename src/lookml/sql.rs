@@ -24,6 +24,32 @@ pub struct Generated {
     pub blocks: Vec<Range<usize>>,
     /// The measures Looker shows in percent (see [`ShownInPercent`]).
     pub shown_in_percent: Vec<ShownInPercent>,
+    /// Each measure's own `sql:` with its `${…}` references as plain names
+    /// (`${total_clicks} / ${total_impressions}` as `total_clicks /
+    /// total_impressions`), and where it is: what the measure writes
+    /// itself, its references unexpanded.
+    pub own_sql: Vec<(String, String, Range<usize>)>,
+}
+
+/// A measure's SQL with each `${…}` reference as the name inside it.
+fn references_as_names(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                out.push_str(&rest[start + 2..start + end]);
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A measure whose `value_format_name` (`percent_0` … `percent_4`) or
@@ -644,7 +670,11 @@ pub fn measures_as_sql(text: &str, pairs: &[Pair]) -> Generated {
                 }
             };
             let written = match measure.get("sql").map(|p| &p.value) {
-                Some(Value::Expression(_, range)) => range.clone(),
+                Some(Value::Expression(own, range)) => {
+                    out.own_sql
+                        .push((name.to_string(), references_as_names(own), range.clone()));
+                    range.clone()
+                }
                 _ => head.clone(),
             };
             let (head, written) = (Span::of(text, &head), Span::of(text, &written));

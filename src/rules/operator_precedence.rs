@@ -9,11 +9,14 @@ rule! {
     /// binds before subtraction, so this is `impressions - (clicks /
     /// impressions)`, a count minus a fraction, where `(impressions -
     /// clicks) / impressions` was meant. Read as written (what parentheses
-    /// wrap is left alone), in a report's figure and in the derived
-    /// metrics of a dbt project's metric YAML read as the registry.
+    /// wrap is left alone), in a report's figure, in a LookML measure's own
+    /// `sql:` (not again in the measures that reference it), and in the
+    /// metrics of a dbt project's metric YAML that metriclint checks (read
+    /// as the registry, or under a team's registry).
     ///
     /// Left alone: a constant beside a ratio (`1 - clicks / impressions` is
-    /// a rate), and a ratio beside any other figure.
+    /// a rate), a constant denominator (`100 - score / 100`), and a ratio
+    /// beside any other figure.
     ///
     /// ## Why is this bad?
     /// The figure is meaningless (a bounce "rate" of 9,999.4 out of 10,000
@@ -43,8 +46,9 @@ pub struct TotalBesideItsRatio {
     /// The figure beside the ratio, and the ratio, as written.
     pub total: String,
     pub ratio: String,
-    /// The ratio's numerator, as written.
+    /// The ratio's numerator and denominator, as written.
     pub numerator: String,
+    pub denominator: String,
     /// Whether the ratio is subtracted (`a - b / a`) or the total (`b / a
     /// - a`); neither when they are added.
     pub ratio_subtracted: bool,
@@ -53,9 +57,11 @@ pub struct TotalBesideItsRatio {
 
 /// The first `+` or `-` in `expr`, as written, between a division and the
 /// division's own denominator: `impressions - clicks / impressions` (a
-/// `NULLIF(impressions, 0)` denominator too). What parentheses wrap is
-/// left alone: `(impressions - clicks) / impressions` divides the
-/// difference, as meant, and `s * ((s - c) / s)` is a share of `s`.
+/// `NULLIF(impressions, 0)` denominator too, and a ratio scaled by a
+/// constant, `clicks / impressions * 100`). What parentheses wrap is left
+/// alone: `(impressions - clicks) / impressions` divides the difference,
+/// as meant, and `s * ((s - c) / s)` is a share of `s`; so is a constant
+/// denominator (`100 - score / 100`).
 pub fn total_beside_its_ratio(expr: &sqlparser::ast::Expr) -> Option<TotalBesideItsRatio> {
     use sqlparser::ast::{BinaryOperator, Expr as Ast};
     use std::ops::ControlFlow;
@@ -69,25 +75,24 @@ pub fn total_beside_its_ratio(expr: &sqlparser::ast::Expr) -> Option<TotalBeside
             BinaryOperator::Plus => false,
             _ => return ControlFlow::Continue(()),
         };
-        let division = |e: &Ast| match e {
-            Ast::BinaryOp {
-                left,
-                op: BinaryOperator::Divide,
-                right,
-            } => Some((left.to_string(), denominator(right))),
-            _ => None,
-        };
+        // Each side is turned into text only where the other is a ratio:
+        // a long chain of `+` is not written out again at every step.
         let hit = match (division(left), division(right)) {
-            (_, Some((numerator, d))) if d == bare(left) => Some((left, right, numerator, true)),
-            (Some((numerator, d)), _) if d == bare(right) => Some((right, left, numerator, false)),
+            (_, Some((numerator, written))) if denominator(written) == bare(left) => {
+                Some((left, right, numerator, written, true))
+            }
+            (Some((numerator, written)), _) if denominator(written) == bare(right) => {
+                Some((right, left, numerator, written, false))
+            }
             _ => None,
         };
         match hit {
-            Some((total, ratio, numerator, ratio_second)) => {
+            Some((total, ratio, numerator, written, ratio_second)) => {
                 found = Some(TotalBesideItsRatio {
                     total: total.to_string(),
                     ratio: ratio.to_string(),
-                    numerator,
+                    numerator: numerator.to_string(),
+                    denominator: written.to_string(),
                     ratio_subtracted: subtracts && ratio_second,
                     total_subtracted: subtracts && !ratio_second,
                 });
@@ -99,11 +104,39 @@ pub fn total_beside_its_ratio(expr: &sqlparser::ast::Expr) -> Option<TotalBeside
     found
 }
 
-/// An operand as compared: its parentheses off, lowercased.
+/// A division's numerator and denominator, through a constant factor
+/// (`b / a * 100`, `100 * b / a`), where the denominator is no constant.
+fn division(expr: &sqlparser::ast::Expr) -> Option<(&sqlparser::ast::Expr, &sqlparser::ast::Expr)> {
+    use sqlparser::ast::{BinaryOperator, Expr as Ast};
+    let constant = |e: &Ast| matches!(e, Ast::Value(_));
+    match expr {
+        Ast::BinaryOp {
+            left,
+            op: BinaryOperator::Divide,
+            right,
+        } if !constant(right) => Some((left, right)),
+        Ast::BinaryOp {
+            left,
+            op: BinaryOperator::Multiply | BinaryOperator::Divide,
+            right,
+        } if constant(right) => division(left),
+        _ => None,
+    }
+}
+
+/// An operand as compared: its parentheses off; lowercased (identifiers
+/// are not case-sensitive) unless it holds a string literal, which is.
 fn bare(expr: &sqlparser::ast::Expr) -> String {
     match expr {
         sqlparser::ast::Expr::Nested(inner) => bare(inner),
-        other => other.to_string().to_lowercase(),
+        other => {
+            let text = other.to_string();
+            if text.contains('\'') {
+                text
+            } else {
+                text.to_lowercase()
+            }
+        }
     }
 }
 
@@ -156,20 +189,30 @@ impl OperatorPrecedence {
             total,
             ratio,
             numerator,
+            denominator,
             ..
         } = found;
-        let how = if found.ratio_subtracted {
-            format!("subtracts {ratio} from {total}")
+        let (how, meant) = if found.ratio_subtracted {
+            (
+                format!("subtracts {ratio} from {total}"),
+                format!("({total} - {numerator}) / {denominator}"),
+            )
         } else if found.total_subtracted {
-            format!("subtracts {total} from {ratio}")
+            (
+                format!("subtracts {total} from {ratio}"),
+                format!("({numerator} - {total}) / {denominator}"),
+            )
         } else {
-            format!("adds {ratio} to {total}")
+            (
+                format!("adds {ratio} to {total}"),
+                format!("({total} + {numerator}) / {denominator}"),
+            )
         };
         Finding {
             metric: Some(metric.to_string()),
             found: Some(format!("{total} and {ratio}")),
             help: Some(format!(
-                "add the parentheses, if this is what it means: ({total} - {numerator}) / {total}"
+                "add the parentheses, if this is what it means: {meant}"
             )),
             label: Some("a ratio beside its own denominator".to_string()),
             ..Finding::of(
