@@ -451,6 +451,12 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
     // (see `Registry::is_pack_only`). A team that names a pack adopts it.
     let pack_only =
         inputs.registry.is_empty() && config.as_ref().is_none_or(|c| c.registry.is_empty());
+    let here = [PathBuf::from(".")];
+    let checked_paths = if inputs.paths.is_empty() {
+        &here[..]
+    } else {
+        &inputs.paths[..]
+    };
     let (registry, registry_from) = if !inputs.registry.is_empty() {
         let names: Vec<String> = inputs
             .registry
@@ -501,13 +507,7 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
             format!("{} ({})", c.registry.join(", "), config_name(c)),
         )
     } else {
-        let here = [PathBuf::from(".")];
-        let paths = if inputs.paths.is_empty() {
-            &here[..]
-        } else {
-            &inputs.paths[..]
-        };
-        default_registry(paths)
+        default_registry(checked_paths)
     };
     let mut registry = match registry {
         Ok(r) => r,
@@ -522,13 +522,7 @@ fn settings(inputs: &Inputs) -> Result<Settings, ExitCode> {
     let definitions = if pack_only {
         None
     } else {
-        let here = [PathBuf::from(".")];
-        let paths = if inputs.paths.is_empty() {
-            &here[..]
-        } else {
-            &inputs.paths[..]
-        };
-        project_definitions(paths, &registry).map(std::sync::Arc::new)
+        project_definitions(checked_paths, &registry).map(std::sync::Arc::new)
     };
     if let Some(vocabulary) = config.as_ref().and_then(|c| c.vocabulary.clone()) {
         registry.set_vocabulary(vocabulary);

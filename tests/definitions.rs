@@ -22,18 +22,24 @@ fn legacy_metric(name: &str, method: &str, expression: &str) -> String {
     )
 }
 
-/// `check --format json` run inside a scratch repository of `files`: the
-/// findings as (path, line, code, metric).
-fn findings_in(files: &[(&str, &str)]) -> Vec<(String, u64, String, String)> {
+/// `check --format json`, with `args`, run inside a scratch repository of
+/// `files`: its JSON.
+fn check_in(files: &[(&str, &str)], args: &[&str]) -> Value {
     let dir = repository(files);
     let output = Command::cargo_bin("metriclint")
         .unwrap()
         .current_dir(dir.path())
         .args(["check", ".", "--isolated", "--format", "json"])
+        .args(args)
         .output()
         .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// The findings of [`check_in`] with no flags, as (path, line, code, what
+/// `field` says: `metric` or `message`).
+fn found(doc: &Value, field: &str) -> Vec<(String, u64, String, String)> {
     doc["findings"]
         .as_array()
         .unwrap()
@@ -43,10 +49,16 @@ fn findings_in(files: &[(&str, &str)]) -> Vec<(String, u64, String, String)> {
                 f["path"].as_str().unwrap().to_string(),
                 f["line"].as_u64().unwrap(),
                 f["code"].as_str().unwrap().to_string(),
-                f["metric"].as_str().unwrap_or("-").to_string(),
+                f[field].as_str().unwrap_or("-").to_string(),
             )
         })
         .collect()
+}
+
+/// The findings in a scratch repository of `files`, as (path, line, code,
+/// metric).
+fn findings_in(files: &[(&str, &str)]) -> Vec<(String, u64, String, String)> {
+    found(&check_in(files, &[]), "metric")
 }
 
 fn row(path: &str, line: u64, code: &str, metric: &str) -> (String, u64, String, String) {
@@ -172,28 +184,8 @@ fn under_a_team_registry_the_projects_metric_yaml_is_judged_against_it() {
     );
     let run = |ctr: &str, args: &[&str]| {
         let yaml = metrics(ctr);
-        let dir = repository(&[PROJECT, MODEL, ("models/metrics.yml", &yaml), TEAM]);
-        let output = Command::cargo_bin("metriclint")
-            .unwrap()
-            .current_dir(dir.path())
-            .args(["check", ".", "--isolated", "--format", "json"])
-            .args(args)
-            .output()
-            .unwrap();
-        let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
-        doc["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                (
-                    f["path"].as_str().unwrap().to_string(),
-                    f["line"].as_u64().unwrap(),
-                    f["code"].as_str().unwrap().to_string(),
-                    f["message"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect::<Vec<_>>()
+        let doc = check_in(&[PROJECT, MODEL, ("models/metrics.yml", &yaml), TEAM], args);
+        found(&doc, "message")
     };
     const INVERTED: &str = "{{ metric('impressions') }} / {{ metric('clicks') }}";
     const AGREED: &str = "{{ metric('clicks') }} / {{ metric('impressions') }}";

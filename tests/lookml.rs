@@ -594,15 +594,14 @@ fn a_percent_shown_with_a_percent_format_is_times_a_hundred_twice() {
         assert_eq!(codes, want, "{measure}\n{doc:#}");
         // In two views alike, it is no scale the repository keeps: both found.
         let twice: Vec<String> = want.iter().chain(&want).map(|c| c.to_string()).collect();
-        let (codes, doc) = codes_in(
+        let (codes_of_two, doc_of_two) = codes_in(
             &[
                 ("ads.view.lkml", &view(measure)),
                 ("ads_copy.view.lkml", &view(measure).replace("view: ads", "view: ads_copy")),
             ],
             &["."],
         );
-        assert_eq!(codes, twice, "{measure}\n{doc:#}");
-        let (_, doc) = codes_in(&[("ads.view.lkml", &view(measure))], &["."]);
+        assert_eq!(codes_of_two, twice, "{measure}\n{doc_of_two:#}");
         if let Some(finding) = doc["findings"].as_array().unwrap().first() {
             assert_eq!(finding["line"], 8, "{finding:#}");
             assert!(
