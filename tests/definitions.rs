@@ -37,7 +37,7 @@ fn check_in(files: &[(&str, &str)], args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
-/// The findings of [`check_in`] with no flags, as (path, line, code, what
+/// The findings of a [`check_in`] document, as (path, line, code, what
 /// `field` says: `metric` or `message`).
 fn found(doc: &Value, field: &str) -> Vec<(String, u64, String, String)> {
     doc["findings"]
