@@ -1509,7 +1509,7 @@ fn is_a_pack_rate(name: &str) -> bool {
     static RATES: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
     RATES
         .get_or_init(|| {
-            crate::registry::load_builtin(crate::registry::builtin::DEFAULT_PACK)
+            crate::registry::builtin::default_pack()
                 .map(|pack| {
                     // Under its name or any of the pack's synonyms for it.
                     pack.metrics()

@@ -145,15 +145,7 @@ fn judge_definition(metric: &Metric, registry: &Registry, pack: WithThePack) -> 
 /// definition. Other differences from the pack (columns, filters, scale)
 /// are the project's to agree on.
 fn inverted_against_the_pack(metric: &Metric, path: &str, range: Range) -> Option<Finding> {
-    static PACK: std::sync::OnceLock<Option<Registry>> = std::sync::OnceLock::new();
-    let pack = PACK
-        .get_or_init(|| {
-            let mut pack =
-                crate::registry::load_builtin(crate::registry::builtin::DEFAULT_PACK).ok()?;
-            pack.set_pack_only(true);
-            Some(pack)
-        })
-        .as_ref()?;
+    let pack = crate::registry::builtin::default_pack()?;
     let (packs, _) = pack.lookup(&metric.name)?;
     let bare = crate::judge::without_filters;
     if !packs.is_ratio() || !crate::drift::inverted(&bare(&metric.definition), &bare(&packs.agreed))

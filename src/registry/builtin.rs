@@ -15,6 +15,19 @@ pub const PACKS: &[Pack] = &[Pack {
 /// The pack used when the user names no registry.
 pub const DEFAULT_PACK: &str = "programmatic";
 
+/// The default pack as a registry no one chose (see
+/// [`super::Registry::is_pack_only`]), loaded once: what metriclint knows
+/// of a metric whatever registry is in force.
+pub fn default_pack() -> Option<&'static super::Registry> {
+    static PACK: std::sync::OnceLock<Option<super::Registry>> = std::sync::OnceLock::new();
+    PACK.get_or_init(|| {
+        let mut pack = super::load_builtin(DEFAULT_PACK).ok()?;
+        pack.set_pack_only(true);
+        Some(pack)
+    })
+    .as_ref()
+}
+
 pub fn find(name: &str) -> Option<&'static Pack> {
     let name = name.strip_prefix("builtin:").unwrap_or(name);
     PACKS.iter().find(|p| p.name == name)
