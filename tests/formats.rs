@@ -542,3 +542,133 @@ fn findings_say_which_have_a_fix() {
         "{human}"
     );
 }
+
+/// JUnit validates against the schema Jenkins' xUnit plugin reads
+/// (`junit-10.xsd`, whose rules are written out here: which elements
+/// nest where, which attributes each takes and requires, times as
+/// decimals), and has at most one `<failure>` per testcase, as stricter
+/// readers require; over a folder with errors, warnings and clean files.
+#[test]
+fn junit_validates_against_the_schema_jenkins_reads() {
+    let (_, text, _) = run(&[
+        "check",
+        "fixtures/broken",
+        "--format",
+        "junit",
+        "--fail-on",
+        "warning",
+    ]);
+    let (_, clean, _) = run(&["check", "fixtures/drift", "--format", "junit"]);
+    for text in [text, clean] {
+        let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites", "{text}");
+        validate(root, &text);
+    }
+    // The rules reject what the strict schemas do.
+    for bad in [
+        r#"<testsuites><testsuite name="m" tests="1" failures="2" errors="0"><testcase name="a"><failure/><failure/></testcase></testsuite></testsuites>"#,
+        r#"<testsuites><testsuite name="m" tests="1" failures="0"><testcase name="a"/></testsuite></testsuites>"#,
+        r#"<testsuites><testsuite name="m" tests="1" failures="0" errors="0"><testcase name="a" time="1,5s"/></testsuite></testsuites>"#,
+    ] {
+        let doc = roxmltree::Document::parse(bad).unwrap();
+        let root = doc.root_element();
+        let checked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| validate(root, bad)));
+        assert!(checked.is_err(), "{bad}");
+    }
+}
+
+/// One element against junit-10.xsd: its attributes (allowed, required,
+/// typed) and its children, recursively.
+fn validate(node: roxmltree::Node<'_, '_>, text: &str) {
+    let (allowed, required, children): (&[&str], &[&str], &[&str]) = match node.tag_name().name() {
+        "testsuites" => (
+            &["name", "time", "tests", "failures", "errors"],
+            &[],
+            &["testsuite"],
+        ),
+        "testsuite" => (
+            &[
+                "name",
+                "tests",
+                "failures",
+                "errors",
+                "group",
+                "time",
+                "skipped",
+                "timestamp",
+                "hostname",
+                "id",
+                "package",
+                "file",
+                "log",
+                "url",
+            ],
+            &["name", "tests", "failures", "errors"],
+            &[
+                "testsuite",
+                "properties",
+                "testcase",
+                "system-out",
+                "system-err",
+            ],
+        ),
+        "testcase" => (
+            &["name", "time", "classname", "group"],
+            &["name"],
+            &["skipped", "error", "failure", "system-out", "system-err"],
+        ),
+        "failure" | "error" | "skipped" => (&["type", "message"], &[], &[]),
+        "system-out" | "system-err" => (&[], &[], &[]),
+        other => panic!("<{other}> is no element of junit-10.xsd\n{text}"),
+    };
+    for attribute in node.attributes() {
+        assert!(
+            allowed.contains(&attribute.name()),
+            "<{}> takes no {}\n{text}",
+            node.tag_name().name(),
+            attribute.name()
+        );
+    }
+    for name in required {
+        assert!(
+            node.has_attribute(*name),
+            "<{}> needs {name}\n{text}",
+            node.tag_name().name()
+        );
+    }
+    if let Some(time) = node.attribute("time") {
+        let decimal = time.split_once('.').map_or(time, |(whole, _)| whole);
+        assert!(
+            decimal.bytes().all(|b| b.is_ascii_digit())
+                && time
+                    .split_once('.')
+                    .is_none_or(|(_, frac)| frac.bytes().all(|b| b.is_ascii_digit())),
+            "time {time} is no decimal\n{text}"
+        );
+    }
+    for name in ["tests", "failures", "errors", "skipped"] {
+        if let Some(count) = node.attribute(name) {
+            assert!(count.parse::<u64>().is_ok(), "{name}={count}\n{text}");
+        }
+    }
+    let elements: Vec<roxmltree::Node<'_, '_>> =
+        node.children().filter(|c| c.is_element()).collect();
+    if node.tag_name().name() == "testcase" {
+        let failures = elements
+            .iter()
+            .filter(|c| c.tag_name().name() == "failure")
+            .count();
+        assert!(failures <= 1, "two failures in one testcase\n{text}");
+    }
+    for child in elements {
+        assert!(
+            children.contains(&child.tag_name().name()),
+            "<{}> in <{}>\n{text}",
+            child.tag_name().name(),
+            node.tag_name().name()
+        );
+        validate(child, text);
+    }
+}
