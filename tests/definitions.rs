@@ -140,19 +140,7 @@ fn the_dbt_metrics_fixture_finds_exactly_its_planted_mistakes() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let got: Vec<(String, u64, String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["code"].as_str().unwrap().to_string(),
-                f["metric"].as_str().unwrap_or("-").to_string(),
-            )
-        })
-        .collect();
+    let got = found(&doc, "metric");
     let yaml = "fixtures/dbt_metrics/models/metrics/ad_metrics.yml";
     assert_eq!(
         got,
