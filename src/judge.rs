@@ -353,7 +353,7 @@ pub(crate) fn aggregates(expr: &Expr) -> Vec<Aggregate> {
     out
 }
 
-fn is_ratio(expr: &Expr) -> bool {
+pub(crate) fn is_ratio(expr: &Expr) -> bool {
     matches!(expr, Expr::Product(p) if p.factors.iter().any(|f| f.inverse))
 }
 

@@ -2468,6 +2468,29 @@ fn a_scale_every_report_shares_is_the_repositorys_unit() {
             &[],
         ),
         (
+            "an averaged CTR of unknown lineage is no fraction that contradicts it",
+            &[
+                ("a.sql", PERCENT),
+                (
+                    "tiktok.sql",
+                    "select date(p.stat_time_day) as date, p.ad_id, avg(p.ctr) as avg_ctr from tiktok_ads.ad_report_daily p group by p.stat_time_day, p.ad_id\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the averaged CTR beside a fraction",
+            &[
+                ("a.sql", PERCENT),
+                (
+                    "tiktok.sql",
+                    "select date(p.stat_time_day) as date, p.ad_id, avg(p.ctr) as avg_ctr from tiktok_ads.ad_report_daily p group by p.stat_time_day, p.ad_id\n",
+                ),
+                ("f.sql", FRACTION),
+            ],
+            &[("a.sql", "ML004")],
+        ),
+        (
             "a lone report in percent per row",
             &[("c.sql", ROW_PERCENT)],
             &[],

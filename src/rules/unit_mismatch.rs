@@ -182,9 +182,11 @@ impl UnitMismatch {
         let scale = |e: &crate::canon::Expr| crate::judge::split_scale(e).0.to_string();
         // A site left to the reports (over columns the pack does not know)
         // at the pack's scale contradicts another scale as much as one the
-        // pack judged.
+        // pack judged. One that divides nothing (a TikTok `avg(ctr)` passed
+        // through at its source's grain) shows no scale: it contradicts none.
         let left_at_the_packs_scale = |s: &crate::drift::MetricSite| {
             s.left_to_reports
+                && crate::judge::is_ratio(s.read_form())
                 && s.registered
                     .as_ref()
                     .and_then(|(m, _)| registry.get(m))
