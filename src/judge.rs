@@ -1251,37 +1251,9 @@ fn beyond_the_pack(
             metric.name
         ));
     }
-    // The seller's side of a buyer's rate: a publisher's `cpm` of revenue
-    // (the pack's `ecpm`) is its CPM; which side a repository reports is
-    // its own.
-    let as_the_buyer = found.clone().rewrite(&mut |e| match e {
-        Expr::Column(c) if c == "revenue" || c.ends_with(".revenue") => {
-            Expr::Column(c.replace("revenue", "spend"))
-        }
-        other => other,
-    });
-    // Only where the report writes revenue itself: a staging model's
-    // `revenue AS spend` is revenue passed off as spend.
-    let writes_revenue = written
-        .unwrap_or(found)
-        .columns()
-        .iter()
-        .any(|c| c == "revenue" || c.ends_with(".revenue"));
-    // The seller's metric the pack has for it (`ecpm` for `cpm`): revenue
-    // over what a buyer divides spend by. ROAS over revenue, a CPA of
-    // revenue, have none: they are drift.
-    let sellers_metric = registry
-        .metrics()
-        .iter()
-        .any(|m| m.name != metric.name && m.agreed == *found);
-    if formula
-        && writes_revenue
-        && sellers_metric
-        && as_the_buyer != *found
-        && as_the_buyer == metric.agreed
-    {
+    if formula && is_the_other_side(found, written, metric, registry) {
         return Some(format!(
-            "`{found}` is {}'s seller side (revenue where the pack has spend): which side a repository reports is its own",
+            "`{found}` is {}'s other side (revenue and spend trade places): which side a repository reports is its own",
             metric.name
         ));
     }
@@ -1294,6 +1266,50 @@ fn beyond_the_pack(
             metric.name
         )
     })
+}
+
+/// Whether `found` is the agreed rate with revenue and spend trading
+/// places, and the pack has that side as a metric of its own. A
+/// publisher's `cpm` of revenue is the seller's side of the buyer's CPM
+/// (the pack's `ecpm`); an advertiser's `ecpm` of cost is the buyer's
+/// effective CPM, as its ad server reports it. Which side a repository
+/// reports is its own. ROAS over revenue or a CPA of revenue have no such
+/// metric: they are drift. Only where the report writes the column itself:
+/// a staging model's `revenue AS spend` is revenue passed off as spend.
+fn is_the_other_side(
+    found: &Expr,
+    written: Option<&Expr>,
+    metric: &Metric,
+    registry: &Registry,
+) -> bool {
+    let last = |c: &str| c.rsplit('.').next().unwrap_or(c).to_string();
+    let is_revenue = |c: &str| last(c) == "revenue";
+    let is_spend = |c: &str| {
+        registry
+            .lookup_exact(&last(c))
+            .is_some_and(|(m, _)| m.name == "spend")
+    };
+    let replaced = |e: &Expr, from: &dyn Fn(&str) -> bool, to: &str| {
+        e.clone().rewrite(&mut |e| match e {
+            Expr::Column(c) if from(&c) => Expr::column(to),
+            other => other,
+        })
+    };
+    let writes =
+        |is: &dyn Fn(&str) -> bool| written.unwrap_or(found).columns().iter().any(|c| is(c));
+    // A side: which columns are on it, its name, the other side's name.
+    let traded = |is_this_side: &dyn Fn(&str) -> bool, this: &str, other: &str| {
+        let as_the_other = replaced(found, is_this_side, other);
+        let on_this_side = replaced(found, is_this_side, this);
+        writes(is_this_side)
+            && as_the_other != on_this_side
+            && as_the_other == metric.agreed
+            && registry
+                .metrics()
+                .iter()
+                .any(|m| m.name != metric.name && m.agreed == on_this_side)
+    };
+    traded(&is_revenue, "revenue", "spend") || traded(&is_spend, "spend", "revenue")
 }
 
 /// Whether every aggregate of `expr` aggregates measures the registry knows:

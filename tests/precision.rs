@@ -3885,9 +3885,11 @@ fn a_way_that_only_reads_a_stored_column_grounds_no_drift() {
 }
 
 /// A publisher's floor-price monitoring computes `cpm` from its revenue: the
-/// seller side of the buyer's CPM (the pack's `ecpm`). Under the built-in
-/// pack, which side a repository reports is its own; another denominator
-/// is still found, and a team registry that says spend still rules.
+/// seller side of the buyer's CPM (the pack's `ecpm`). An ad-tech company's
+/// Looker views compute `ecpm` from cost: the buyer's effective CPM
+/// (reviewers judged it deliberate). Under the built-in pack, which side a
+/// repository reports is its own; another denominator is still found, and
+/// a team registry that says spend still rules.
 #[test]
 fn a_sellers_cpm_of_revenue_is_its_side_under_the_pack() {
     let revenue_cpm = "select ad_unit, sum(revenue) * 1000 / nullif(sum(impressions), 0) as cpm from floors_ad_unit_base group by 1\n";
@@ -3896,6 +3898,38 @@ fn a_sellers_cpm_of_revenue_is_its_side_under_the_pack() {
             "a publisher's CPM of revenue",
             &[("floors.sql", revenue_cpm)],
             &[],
+        ),
+        (
+            "a buyer's eCPM of cost",
+            &[(
+                "bids.sql",
+                "select placement_id, sum(b.cost) * 1000 / nullif(sum(b.impressions), 0) as ecpm from bids b group by 1\n",
+            )],
+            &[],
+        ),
+        (
+            "near miss: an eCPM of cost per thousand clicks",
+            &[(
+                "bids.sql",
+                "select placement_id, sum(cost) * 1000 / nullif(sum(clicks), 0) as ecpm from bids group by 1\n",
+            )],
+            &[("bids.sql", "ML001")],
+        ),
+        (
+            "near miss: an eCPM of cost without its thousand",
+            &[(
+                "bids.sql",
+                "select placement_id, sum(cost) / nullif(sum(impressions), 0) as ecpm from bids group by 1\n",
+            )],
+            &[("bids.sql", "ML001")],
+        ),
+        (
+            "near miss: ROAS of cost over revenue, inverted",
+            &[(
+                "bids.sql",
+                "select placement_id, sum(spend) / nullif(sum(revenue), 0) as roas from bids group by 1\n",
+            )],
+            &[("bids.sql", "ML001")],
         ),
         (
             "near miss: a CPA of revenue has no seller's side",
