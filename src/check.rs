@@ -403,6 +403,9 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     if let Some((name, outcome)) = stdin {
         gathered.add(name, outcome);
     }
+    if let Some(definitions) = &options.definitions {
+        add_definition_sites(&mut gathered, definitions, registry, options, &roots);
+    }
 
     let findings = across_reports(&mut gathered, registry, options.definitions.as_deref());
     let (findings, suppressed) = suppress(
@@ -737,6 +740,39 @@ impl Gathered {
         if !outcome.suppressions.is_empty() {
             self.suppressions.insert(path, outcome.suppressions);
         }
+    }
+}
+
+/// The metrics of a dbt project's YAML that is not the registry, as
+/// figures of their files beside the reports' (see
+/// [`crate::definitions::unregistered_as_sites`]). What is found in them
+/// is found by [`across_reports`], not here.
+fn add_definition_sites(
+    gathered: &mut Gathered,
+    definitions: &Registry,
+    registry: &Registry,
+    options: &CheckOptions,
+    roots: &[PathBuf],
+) {
+    for (path, extracted) in crate::definitions::unregistered_as_sites(definitions, registry) {
+        let shared: Arc<str> = Arc::from(path.as_str());
+        let (mut findings, mut sites, mut agreed_per_row) = (Vec::new(), Vec::new(), Vec::new());
+        keep_sites(
+            &shared,
+            "",
+            extracted,
+            registry,
+            options.inventory,
+            &|_| None,
+            false,
+            &mut findings,
+            &mut sites,
+            &mut agreed_per_row,
+        );
+        let file = Path::new(&path);
+        let project = options.projects.for_file(file);
+        mark_report(&mut sites, file, project.as_deref(), roots);
+        gathered.sites.add_file(sites);
     }
 }
 

@@ -75,6 +75,36 @@ pub fn judge_against(definitions: &Registry, registry: &Registry) -> Vec<Finding
         .collect()
 }
 
+/// The definitions of a dbt project's metric YAML that is not the
+/// registry and that the registry has no metric for, as the figures of
+/// their files (by the path findings show): each is compared with the
+/// reports that compute a figure of its name (ML010 across SQL, LookML and
+/// YAML) and listed by the inventory. Those the registry has a metric for
+/// are judged against it ([`judge_against`]).
+pub fn unregistered_as_sites(
+    definitions: &Registry,
+    registry: &Registry,
+) -> Vec<(String, Vec<crate::extract::Site>)> {
+    let mut by_file: Vec<(String, Vec<crate::extract::Site>)> = Vec::new();
+    for d in definitions.metrics() {
+        if registry.lookup(&d.name).is_some() || d.agreed.is_uncertain() {
+            continue;
+        }
+        let path = shown_path(&d.origin.path);
+        let site = crate::extract::Site::standing_alone(
+            &d.name,
+            where_written(d),
+            d.agreed.clone(),
+            d.source.clone(),
+        );
+        match by_file.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, sites)) => sites.push(site),
+            None => by_file.push((path, vec![site])),
+        }
+    }
+    by_file
+}
+
 /// The YAML files, as findings show them, that hold the definitions judged
 /// by [`judge_definitions`] and [`judge_against`].
 pub fn files(registry: &Registry, definitions: Option<&Registry>) -> Vec<String> {

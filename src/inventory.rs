@@ -159,11 +159,7 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
             (Some(_), _) if is_uncertain(&site.form) || site.left_to_reports => None,
             (Some(_), _) => Some(true),
         };
-        let layer = if crate::lookml::is_lookml(std::path::Path::new(&*site.path)) {
-            "lookml"
-        } else {
-            "sql"
-        };
+        let layer = layer_of(&site.path);
         *entry.layers.entry(layer).or_default() += 1;
         let site_ref = SiteRef {
             path: site.path.to_string(),
@@ -227,7 +223,23 @@ pub fn in_order<'l>(layers: &std::collections::BTreeMap<&'l str, usize>) -> Vec<
     layers
 }
 
-/// A layer as people call it: `SQL`, `LookML`.
+/// The layer a site's file defines metrics in: `lookml` for a LookML
+/// view, `dbt` for a dbt project's metric YAML, `sql` for a report.
+pub fn layer_of(path: &str) -> &'static str {
+    let path = std::path::Path::new(path);
+    if crate::lookml::is_lookml(path) {
+        "lookml"
+    } else if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+    {
+        "dbt"
+    } else {
+        "sql"
+    }
+}
+
+/// A layer as people call it: `SQL`, `LookML`, `dbt`.
 pub fn layer_name(layer: &str) -> &str {
     match layer {
         "sql" => "SQL",

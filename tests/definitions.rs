@@ -288,3 +288,102 @@ fn under_an_extended_pack_the_yaml_keeps_its_own_columns() {
         "{text}"
     );
 }
+
+/// Under a registry of the team's own that has no metric of its name, a
+/// metric of the project's YAML is one more figure of its name: compared
+/// with the reports that compute it (ML010 across SQL and YAML), and listed
+/// by the inventory in its own layer. One computed as the reports compute
+/// it is silent.
+#[test]
+fn an_unregistered_yaml_metric_is_compared_with_the_reports() {
+    const TEAM: (&str, &str) = (
+        "team.yaml",
+        "version: 1\nmetrics:\n  - name: ctr\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n",
+    );
+    const ORDERS: (&str, &str) = (
+        "models/orders.sql",
+        "select order_id, customer_id, amount, order_date from {{ source('shop', 'orders') }}\n",
+    );
+    let report = |name: &str| {
+        (
+            format!("models/{name}.sql"),
+            "select order_date, sum(amount) / count(distinct order_id) as average_order_value from {{ ref('orders') }} group by 1\n".to_string(),
+        )
+    };
+    let yaml = |expression: &str| {
+        format!(
+            "version: 2\nmetrics:\n  - name: average_order_value\n    label: AOV\n    model: ref('orders')\n    calculation_method: derived\n    expression: \"{expression}\"\n    timestamp: order_date\n    time_grains: [day]\n{}{}",
+            "  - name: revenue\n    label: revenue\n    model: ref('orders')\n    calculation_method: sum\n    expression: amount\n    timestamp: order_date\n    time_grains: [day]\n",
+            "  - name: orders\n    label: orders\n    model: ref('orders')\n    calculation_method: count_distinct\n    expression: order_id\n    timestamp: order_date\n    time_grains: [day]\n  - name: customers\n    label: customers\n    model: ref('orders')\n    calculation_method: count_distinct\n    expression: customer_id\n    timestamp: order_date\n    time_grains: [day]\n",
+        )
+    };
+    let (a, b) = (report("aov_by_customer"), report("aov_weekly"));
+    let run = |expression: &str| {
+        let yaml = yaml(expression);
+        let doc = check_in(
+            &[
+                PROJECT,
+                ORDERS,
+                (&a.0, &a.1),
+                (&b.0, &b.1),
+                ("models/metrics.yml", &yaml),
+                TEAM,
+            ],
+            &["--registry", "team.yaml"],
+        );
+        found(&doc, "metric")
+    };
+    let drifted = run("{{ metric('revenue') }} / {{ metric('customers') }}");
+    assert_eq!(
+        drifted,
+        vec![(
+            "models/metrics.yml".to_string(),
+            3,
+            "ML010".to_string(),
+            "average_order_value".to_string()
+        )]
+    );
+    assert_eq!(
+        run("{{ metric('revenue') }} / {{ metric('orders') }}"),
+        vec![],
+        "near miss: the YAML computes it as the reports do"
+    );
+    // The inventory lists the YAML's figure in its layer.
+    let yaml = yaml("{{ metric('revenue') }} / {{ metric('customers') }}");
+    let dir = repository(&[
+        PROJECT,
+        ORDERS,
+        (&a.0, &a.1),
+        (&b.0, &b.1),
+        ("models/metrics.yml", &yaml),
+        TEAM,
+    ]);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["metrics", ".", "--isolated", "--registry", "team.yaml"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let aov = doc["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "average_order_value")
+        .unwrap();
+    assert_eq!(aov["layers"], serde_json::json!({"sql": 2, "dbt": 1}));
+    let explained = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["explain", "average_order_value", ".", "--isolated"])
+        .args(["--registry", "team.yaml"])
+        .output()
+        .unwrap();
+    let explained = String::from_utf8_lossy(&explained.stdout);
+    assert!(
+        explained.contains("3 sites (2 SQL, 1 dbt)")
+            && explained.contains("models/metrics.yml:3:11  average_order_value  (dbt metric)"),
+        "{explained}"
+    );
+}

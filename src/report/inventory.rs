@@ -290,10 +290,10 @@ pub fn explain(name: &str, metric: Option<&Metric>, entries: &[&Entry]) -> Strin
                 let _ = writeln!(out, "      {message}");
             }
             for s in &v.sites {
-                let layer = if s.layer == "lookml" {
-                    "  (LookML measure)"
-                } else {
-                    ""
+                let layer = match s.layer {
+                    "lookml" => "  (LookML measure)",
+                    "dbt" => "  (dbt metric)",
+                    _ => "",
                 };
                 let _ = writeln!(
                     out,
