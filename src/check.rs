@@ -754,8 +754,8 @@ fn add_definition_sites(
     options: &CheckOptions,
     roots: &[PathBuf],
 ) {
-    for (path, extracted) in crate::definitions::unregistered_as_sites(definitions, registry) {
-        let shared: Arc<str> = Arc::from(path.as_str());
+    let as_sites = |path: &str, extracted: Vec<crate::extract::Site>| {
+        let shared: Arc<str> = Arc::from(path);
         let (mut findings, mut sites, mut agreed_per_row) = (Vec::new(), Vec::new(), Vec::new());
         keep_sites(
             &shared,
@@ -769,10 +769,29 @@ fn add_definition_sites(
             &mut sites,
             &mut agreed_per_row,
         );
-        let file = Path::new(&path);
+        let file = Path::new(path);
         let project = options.projects.for_file(file);
         mark_report(&mut sites, file, project.as_deref(), roots);
-        gathered.sites.add_file(sites);
+        sites
+    };
+    for (path, extracted) in crate::definitions::unregistered_as_sites(definitions, registry) {
+        gathered.sites.add_file(as_sites(&path, extracted));
+    }
+    // The inventory lists the definitions of registered metrics too, as
+    // `check` judged them at the YAML.
+    if options.inventory {
+        for judged in crate::definitions::registered_as_sites(definitions, registry) {
+            let mut sites = as_sites(&judged.path, vec![judged.site]);
+            for site in &mut sites {
+                site.verdict = judged
+                    .finding
+                    .as_ref()
+                    .map(|f| Box::new((f.code, f.message.clone())));
+                site.left_to_reports = judged.finding.is_none() && judged.left_to_the_project;
+                site.grounded_by_repository = false;
+            }
+            gathered.sites.add_file(sites);
+        }
     }
 }
 

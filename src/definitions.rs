@@ -8,6 +8,7 @@
 //! denominator (`impressions - clicks / impressions`, ML013), and a rate
 //! the built-in pack knows defined inverted (ML001).
 
+use crate::canon::Expr;
 use crate::finding::Finding;
 use crate::registry::{Metric, Registry};
 use crate::rules::RatioAggregationMismatch;
@@ -40,39 +41,77 @@ pub fn judge_against(definitions: &Registry, registry: &Registry) -> Vec<Finding
     definitions
         .metrics()
         .iter()
+        .filter_map(|d| judged_against(d, registry))
+        .collect()
+}
+
+/// What [`judge_against`] finds in one definition.
+fn judged_against(d: &Metric, registry: &Registry) -> Option<Finding> {
+    missing_parentheses(d)
+        .or_else(|| {
+            // A metric the registry takes from a pack it extends knows no
+            // project's columns: the YAML's own columns (jaffle-shop's
+            // `revenue` of `product_price`) are no drift from it; an
+            // inversion still is.
+            let (agreed, _) = registry.lookup(&d.name)?;
+            if agreed.is_the_packs() {
+                return inverted_against_the_pack(d, &shown_path(&d.origin.path), where_written(d));
+            }
+            let mut finding = crate::check::judge_site(
+                &shown_path(&d.origin.path),
+                &as_site(d, &d.definition),
+                registry,
+                &[],
+            )
+            .filter(|f| f.code != crate::rules::NonCanonicalName::INFO.code)?;
+            // Said of the definition, not of a report's figure.
+            if finding.message.starts_with(&d.name) {
+                finding.message = format!("the dbt metric {}", finding.message);
+            }
+            Some(finding)
+        })
+        .or_else(|| judge_definition(d, registry, WithThePack::No))
+}
+
+/// A definition as a figure of its file, computing `computation` (as
+/// written, or with the metrics it reads inlined).
+fn as_site(d: &Metric, computation: &Expr) -> crate::extract::Site {
+    crate::extract::Site::standing_alone(
+        &d.name,
+        where_written(d),
+        computation.clone(),
+        d.source.clone(),
+    )
+}
+
+/// The definitions of a dbt project's metric YAML that is not the
+/// registry, as the figures of their files (by the path findings show),
+/// for the inventory: each with the finding [`judge_against`] gives it, and
+/// whether the registry's metric of its name is a pack's (which judges no
+/// more than an inversion: the rest is left to the project).
+pub fn registered_as_sites(definitions: &Registry, registry: &Registry) -> Vec<JudgedDefinition> {
+    definitions
+        .metrics()
+        .iter()
         .filter_map(|d| {
-            missing_parentheses(d)
-                .or_else(|| {
-                    // A metric the registry takes from a pack it extends
-                    // knows no project's columns: the YAML's own columns
-                    // (jaffle-shop's `revenue` of `product_price`) are no
-                    // drift from it; an inversion still is.
-                    let (agreed, _) = registry.lookup(&d.name)?;
-                    if agreed.is_the_packs() {
-                        return inverted_against_the_pack(
-                            d,
-                            &shown_path(&d.origin.path),
-                            where_written(d),
-                        );
-                    }
-                    let site = crate::extract::Site::standing_alone(
-                        &d.name,
-                        where_written(d),
-                        d.definition.clone(),
-                        d.source.clone(),
-                    );
-                    let mut finding =
-                        crate::check::judge_site(&shown_path(&d.origin.path), &site, registry, &[])
-                            .filter(|f| f.code != crate::rules::NonCanonicalName::INFO.code)?;
-                    // Said of the definition, not of a report's figure.
-                    if finding.message.starts_with(&d.name) {
-                        finding.message = format!("the dbt metric {}", finding.message);
-                    }
-                    Some(finding)
-                })
-                .or_else(|| judge_definition(d, registry, WithThePack::No))
+            let (agreed, _) = registry.lookup(&d.name)?;
+            Some(JudgedDefinition {
+                path: shown_path(&d.origin.path),
+                site: as_site(d, &d.agreed),
+                finding: judged_against(d, registry),
+                left_to_the_project: agreed.is_the_packs(),
+            })
         })
         .collect()
+}
+
+/// A definition the registry has a metric for, judged (see
+/// [`registered_as_sites`]).
+pub struct JudgedDefinition {
+    pub path: String,
+    pub site: crate::extract::Site,
+    pub finding: Option<Finding>,
+    pub left_to_the_project: bool,
 }
 
 /// The definitions of a dbt project's metric YAML that is not the
@@ -91,12 +130,7 @@ pub fn unregistered_as_sites(
             continue;
         }
         let path = shown_path(&d.origin.path);
-        let site = crate::extract::Site::standing_alone(
-            &d.name,
-            where_written(d),
-            d.agreed.clone(),
-            d.source.clone(),
-        );
+        let site = as_site(d, &d.agreed);
         match by_file.iter_mut().find(|(p, _)| *p == path) {
             Some((_, sites)) => sites.push(site),
             None => by_file.push((path, vec![site])),
@@ -182,12 +216,10 @@ fn inverted_against_the_pack(metric: &Metric, path: &str, range: Range) -> Optio
     {
         return None;
     }
-    let site = crate::extract::Site::standing_alone(
-        &metric.name,
+    let site = crate::extract::Site {
         range,
-        metric.definition.clone(),
-        metric.source.clone(),
-    );
+        ..as_site(metric, &metric.definition)
+    };
     let mut finding = crate::check::judge_site(path, &site, pack, &[])?;
     if finding.message.starts_with(&metric.name) {
         finding.message = format!("the dbt metric {}", finding.message);

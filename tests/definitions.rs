@@ -387,3 +387,57 @@ fn an_unregistered_yaml_metric_is_compared_with_the_reports() {
         "{explained}"
     );
 }
+
+/// The inventory lists the YAML's definitions of registered metrics as
+/// `check` judged them at the YAML: one that agrees matches the agreement,
+/// one that differs carries its finding, and one of a metric the team
+/// takes from the pack is the project's (no match either way).
+#[test]
+fn the_inventory_lists_registered_yaml_metrics_as_check_judged_them() {
+    const TEAM: (&str, &str) = (
+        "team.yaml",
+        "version: 1\nextends: [programmatic]\nmetrics:\n  - name: revenue\n    sql: SUM(amount)\n  - name: customers\n    sql: COUNT(DISTINCT user_id)\n",
+    );
+    let yaml = format!(
+        "version: 2\nmetrics:\n{}{}{}",
+        legacy_metric("revenue", "sum", "amount"),
+        legacy_metric("customers", "count_distinct", "customer_id"),
+        legacy_metric("spend", "sum", "media_cost"),
+    );
+    let dir = repository(&[PROJECT, MODEL, ("models/metrics.yml", &yaml), TEAM]);
+    let run = |command: &str| {
+        let output = Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args([command, ".", "--isolated", "--registry", "team.yaml"])
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let checked = found(&run("check"), "metric");
+    assert_eq!(
+        checked,
+        vec![(
+            "models/metrics.yml".to_string(),
+            10,
+            "ML001".to_string(),
+            "customers".to_string()
+        )]
+    );
+    let inventory = run("metrics");
+    let variant = |name: &str| {
+        let metric = inventory["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed: {inventory}"));
+        assert_eq!(metric["layers"], serde_json::json!({"dbt": 1}), "{name}");
+        metric["variants"][0].clone()
+    };
+    assert_eq!(variant("revenue")["matches_agreement"], true);
+    assert_eq!(variant("customers")["matches_agreement"], false);
+    assert_eq!(variant("customers")["finding"][0], "ML001");
+    assert_eq!(variant("spend")["matches_agreement"], Value::Null);
+}
