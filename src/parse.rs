@@ -57,6 +57,8 @@ pub fn parse_each(
     on_statement: &mut dyn FnMut(Statement),
 ) -> Vec<ParseFailure> {
     let mut failures = Vec::new();
+    let without_batches = batch_separators_blanked(text, dialect);
+    let text: &str = &without_batches;
     let index = Positions::new(text);
     let mut statements = StatementSplitter::new(text, dialect).peekable();
     while let Some((from, mut to)) = statements.next() {
@@ -86,6 +88,47 @@ pub fn parse_each(
         }
     }
     failures
+}
+
+/// T-SQL's batch separator: a line of `GO` (with an optional repeat count
+/// and comment) is no SQL but where SQL Server Management Studio and
+/// `sqlcmd` cut a script into batches. It ends a statement as a semicolon
+/// does: each `GO` becomes `;` and a space, so every position stays put.
+/// Only in the `mssql` dialect, where a column named `go` alone on its
+/// line would be odd; never inside a string or a comment.
+fn batch_separators_blanked<'t>(
+    text: &'t str,
+    dialect: &dyn SqlDialect,
+) -> std::borrow::Cow<'t, str> {
+    if !dialect.is::<sqlparser::dialect::MsSqlDialect>() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let separators = StatementSplitter::new(text, dialect).batch_separators();
+    if separators.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut blanked = text.to_string();
+    for (from, to) in separators {
+        blanked.replace_range(from..to, &format!(";{}", " ".repeat(to - from - 1)));
+    }
+    std::borrow::Cow::Owned(blanked)
+}
+
+/// Whether the line starting at `at` is a T-SQL batch separator: `GO`,
+/// then optionally a repeat count and a `--` comment.
+fn is_batch_separator(line: &str) -> bool {
+    // ASCII whitespace only: the separator's offsets are counted in bytes.
+    let line = line.trim_matches(|c: char| c.is_ascii_whitespace());
+    let Some(rest) = line
+        .get(..2)
+        .filter(|go| go.eq_ignore_ascii_case("go"))
+        .map(|_| &line[2..])
+    else {
+        return false;
+    };
+    let rest = rest.split_once("--").map_or(rest, |(before, _)| before);
+    let rest = rest.trim_matches(|c: char| c.is_ascii_whitespace());
+    rest.is_empty() || rest.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// How much text is tokenized and parsed at once (a statement longer than
@@ -309,6 +352,45 @@ impl<'t> StatementSplitter<'t> {
     }
 }
 
+impl StatementSplitter<'_> {
+    /// Where each batch separator line's `GO` and repeat count are (see
+    /// [`batch_separators_blanked`]), outside strings and comments.
+    fn batch_separators(&self) -> Vec<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        let mut found = Vec::new();
+        let mut i = 0;
+        let mut line_start = true;
+        while i < bytes.len() {
+            if line_start {
+                let end = line_end(self.text, i);
+                if is_batch_separator(&self.text[i..end]) {
+                    let go = i
+                        + (bytes[i..end]
+                            .iter()
+                            .take_while(|b| b.is_ascii_whitespace())
+                            .count());
+                    let count = bytes[go + 2..end]
+                        .iter()
+                        .position(|b| !(b.is_ascii_whitespace() || b.is_ascii_digit()))
+                        .map_or(end, |p| go + 2 + p);
+                    found.push((go, count));
+                    i = end;
+                    continue;
+                }
+            }
+            let next = match bytes[i] {
+                b'\'' | b'"' => self.quoted_end(i, bytes[i]),
+                b'-' if bytes.get(i + 1) == Some(&b'-') => line_end(self.text, i),
+                b'/' if bytes.get(i + 1) == Some(&b'*') => self.comment_end(i),
+                _ => i + 1,
+            };
+            line_start = next > 0 && bytes.get(next - 1) == Some(&b'\n');
+            i = next;
+        }
+        found
+    }
+}
+
 /// Where `needle` next occurs in `bytes` from `from`.
 fn find_from(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes
@@ -380,6 +462,8 @@ fn parse_run(
         .map(|t| t.span);
     let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens);
     let mut next_end = 0;
+    // T-SQL ends a statement where the next begins; a semicolon is optional.
+    let semicolons_optional = dialect.is::<sqlparser::dialect::MsSqlDialect>();
     loop {
         while parser.consume_token(&Token::SemiColon) {}
         let first = parser.peek_token();
@@ -409,6 +493,11 @@ fn parse_run(
                     let next = parser.peek_token();
                     match next.token {
                         Token::SemiColon | Token::EOF => continue,
+                        Token::Word(ref word)
+                            if semicolons_optional && starts_a_statement(word.keyword) =>
+                        {
+                            continue
+                        }
                         ref other => ParseFailure {
                             message: too_deep(&depths, start, end).unwrap_or_else(|| {
                                 format!("Expected: end of statement, found: {other}")
@@ -468,6 +557,39 @@ fn parse_run(
             None => return,
         }
     }
+}
+
+/// Whether a keyword begins a statement of its own, so that it ends the
+/// statement before it where semicolons are optional (T-SQL's `SELECT …`
+/// then `SELECT …`).
+fn starts_a_statement(keyword: sqlparser::keywords::Keyword) -> bool {
+    use sqlparser::keywords::Keyword as K;
+    matches!(
+        keyword,
+        K::SELECT
+            | K::WITH
+            | K::INSERT
+            | K::UPDATE
+            | K::DELETE
+            | K::MERGE
+            | K::CREATE
+            | K::ALTER
+            | K::DROP
+            | K::TRUNCATE
+            | K::DECLARE
+            | K::SET
+            | K::IF
+            | K::BEGIN
+            | K::EXEC
+            | K::EXECUTE
+            | K::PRINT
+            | K::USE
+            | K::WHILE
+            | K::RETURN
+            | K::GRANT
+            | K::COMMIT
+            | K::ROLLBACK
+    )
 }
 
 /// Nesting this deep (parentheses and CASE together) is near sqlparser's
@@ -605,6 +727,62 @@ mod tests {
 
     fn parse(text: &str) -> ParsedFile {
         parse_file(text, &GenericDialect {})
+    }
+
+    fn parse_tsql(text: &str) -> ParsedFile {
+        parse_file(text, &sqlparser::dialect::MsSqlDialect {})
+    }
+
+    #[test]
+    fn tsql_batch_separators_end_statements() {
+        let script = "select count(*) as orders from tblOrder\nGO\nselect sum(x) as total from t\n  go 5  -- twice\nselect 1 as one\nGo\n";
+        let parsed = parse_tsql(script);
+        assert_eq!(parsed.failures.len(), 0, "{:?}", parsed.failures);
+        assert_eq!(parsed.statements.len(), 3);
+        // Positions after a separator are the file's own.
+        let third = parsed.statements[2].to_string();
+        assert_eq!(third, "SELECT 1 AS one");
+    }
+
+    #[test]
+    fn go_in_strings_comments_and_other_words_is_no_separator() {
+        for (text, statements) in [
+            ("select 'a\nGO\nb' as s from t", 1),
+            ("select 1 as a /*\nGO\n*/ from t", 1),
+            ("select 1 as a -- GO\nfrom t", 1),
+        ] {
+            let parsed = parse_tsql(text);
+            assert_eq!(parsed.statements.len(), statements, "{text}: {parsed:?}");
+        }
+        for (line, separates) in [
+            ("GO", true),
+            ("  go 5 -- twice\r\n", true),
+            ("GOTO done", false),
+            ("gone", false),
+            ("go away", false),
+            ("\u{2003}GO", false),
+        ] {
+            assert_eq!(is_batch_separator(line), separates, "{line:?}");
+        }
+        // Near miss: other dialects keep `GO` as a word (and fail on it).
+        let generic = parse("select 1 as a\nGO\nselect 2 as b");
+        assert_eq!(generic.failures.len(), 1, "{generic:?}");
+    }
+
+    #[test]
+    fn tsql_statements_need_no_semicolon_between_them() {
+        let parsed = parse_tsql(
+            "select count(*) as orders from tblOrder where x = 1\nselect sum(y) as total from t\nupdate t set y = 0\n",
+        );
+        assert_eq!(parsed.failures.len(), 0, "{:?}", parsed.failures);
+        assert_eq!(parsed.statements.len(), 3);
+        // Near miss: elsewhere a missing semicolon is a parse error.
+        let generic = parse("select 1 as a from t\nselect 2 as b from u\n");
+        assert_eq!(generic.failures.len(), 1, "{generic:?}");
+        // And a T-SQL statement that stops before a word that begins none
+        // still fails.
+        let garbled = parse_tsql("select a from t frobnicate b\n");
+        assert_eq!(garbled.failures.len(), 1, "{garbled:?}");
     }
 
     #[test]
