@@ -71,6 +71,9 @@ pub struct CheckResult {
     pub findings: Vec<Finding>,
     /// How many findings suppression comments silenced.
     pub suppressed: usize,
+    /// How many statements of the checked files the dialect could not
+    /// parse and that hold no query, so no metric (not findings).
+    pub skipped_statements: usize,
     /// Every metric site kept, in file order.
     pub sites: crate::drift::Sites,
     pub files: usize,
@@ -138,6 +141,7 @@ impl CheckResult {
         self.findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.suppressed += other.suppressed;
+        self.skipped_statements += other.skipped_statements;
         self.sites.extend(other.sites);
         self.files += other.files;
         self.checked.extend(other.checked);
@@ -153,6 +157,7 @@ impl CheckResult {
     pub fn summary(&self) -> Summary {
         Summary {
             suppressed: self.suppressed,
+            skipped_statements: self.skipped_statements,
             ..Summary::of(self.files, &self.findings)
         }
     }
@@ -415,9 +420,14 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         scope.reported.as_deref(),
     );
     let checked = reported_files(&files, &scope, options);
+    let skipped_statements = checked
+        .iter()
+        .filter_map(|path| gathered.skipped_statements.get(path))
+        .sum();
     Ok(CheckResult {
         findings,
         suppressed,
+        skipped_statements,
         sites: gathered.sites,
         files: checked.len(),
         checked,
@@ -720,6 +730,8 @@ struct Gathered {
     times: HashMap<String, Duration>,
     repositorys_units: crate::rules::RepositoryUnits,
     agreed_per_row: std::collections::BTreeSet<String>,
+    /// Each file's statements that hold no query and did not parse.
+    skipped_statements: HashMap<String, usize>,
 }
 
 impl Gathered {
@@ -728,6 +740,10 @@ impl Gathered {
             self.hashes.insert(path.clone(), hash);
         }
         self.times.insert(path.clone(), outcome.elapsed);
+        if outcome.skipped_statements > 0 {
+            self.skipped_statements
+                .insert(path.clone(), outcome.skipped_statements);
+        }
         self.findings.extend(outcome.findings);
         self.left_out.extend(outcome.left_out);
         self.agreed_per_row.extend(outcome.agreed_per_row);
@@ -910,6 +926,9 @@ pub struct LeftOut {
 #[derive(Debug, Default)]
 pub struct FileOutcome {
     pub findings: Vec<Finding>,
+    /// Statements the dialect could not parse that hold no query (see
+    /// [`crate::parse::ParseFailure::holds_a_query`]).
+    pub skipped_statements: usize,
     /// The definitions left out, and why.
     pub left_out: Vec<LeftOut>,
     pub sites: Vec<MetricSite>,
@@ -1035,6 +1054,7 @@ fn check_file_deferring(
         Err(e) => {
             return FileOutcome {
                 left_out: Vec::new(),
+                skipped_statements: 0,
                 findings: vec![ParseError::finding(
                     &shown,
                     Range::file_start(),
@@ -1248,6 +1268,7 @@ fn check_source_in(path: &str, text: &str, context: FileContext<'_>) -> FileOutc
         }
         Err(e) => FileOutcome {
             left_out: Vec::new(),
+            skipped_statements: 0,
             findings: vec![TemplateError::finding(path, e.line, e.message)],
             sites: Vec::new(),
             agreed_per_row: Vec::new(),
@@ -1754,8 +1775,14 @@ fn check_sql(
     if !temporary_sites.is_empty() && failures.is_empty() {
         drop_dead_columns(&uses, &temporary_sites, &mut findings, &mut sites);
     }
+    // A statement with no query in it holds no metric: that the dialect
+    // cannot parse it (an Oracle `ALTER INDEX … REBUILD`) is no finding,
+    // only counted.
+    let (failures, without_a_query): (Vec<_>, Vec<_>) =
+        failures.into_iter().partition(|f| f.holds_a_query);
     let mut outcome = FileOutcome {
         left_out: Vec::new(),
+        skipped_statements: without_a_query.len(),
         findings: failures
             .into_iter()
             .map(|failure| {

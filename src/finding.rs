@@ -118,6 +118,10 @@ pub struct Summary {
     /// summary, present only when some were).
     #[serde(skip_serializing_if = "is_zero")]
     pub suppressed: usize,
+    /// Statements the dialect could not parse that hold no query, so no
+    /// metric: counted, not findings (present only when some were).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_statements: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -134,6 +138,7 @@ impl Summary {
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
             suppressed: 0,
+            skipped_statements: 0,
         }
     }
 }

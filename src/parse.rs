@@ -22,6 +22,10 @@ const MAX_STATEMENT_TOKENS: usize = 60_000;
 pub struct ParseFailure {
     pub message: String,
     pub range: Range,
+    /// Whether the statement holds a query (a `SELECT`), so could hold a
+    /// metric: one that holds none (an Oracle `ALTER INDEX … REBUILD`, a
+    /// `CREATE LOGIN`) loses nothing by going unparsed.
+    pub holds_a_query: bool,
 }
 
 /// The statements of one file, in order, and the failures between them.
@@ -211,6 +215,8 @@ fn tokenize_recovering(
                 failures.push(ParseFailure {
                     message,
                     range: Range { start: pos, end },
+                    // What the tokenizer rejected is not known to hold none.
+                    holds_a_query: true,
                 });
                 from = text[error_at..to]
                     .find(';')
@@ -453,6 +459,14 @@ fn parse_run(
 ) {
     let ends = statement_ends(&tokens);
     let depths = nesting_depths(&tokens);
+    let selects = selects_before(&tokens);
+    // A statement that opens as one that holds no query (`ALTER INDEX`,
+    // `CREATE LOGIN`) and has no `SELECT` in it; any other (a typo'd
+    // `SELEC`, prose) may be a query gone wrong.
+    let holds_a_query = |start: usize, end: usize, first: &Token| {
+        let end = end.min(selects.len() - 1);
+        selects[end] > selects[start.min(end)] || !opens_a_statement_without_a_query(first)
+    };
     let total = tokens.len();
     // Where the text ends, for a statement the end of the file cuts short.
     let last_token = tokens
@@ -485,6 +499,7 @@ fn parse_run(
                     end - start
                 ),
                 range: Range::from(first.span),
+                holds_a_query: true,
             }
         } else {
             match parser.parse_statement() {
@@ -503,6 +518,7 @@ fn parse_run(
                                 format!("Expected: end of statement, found: {other}")
                             }),
                             range: Range::from(next.span),
+                            holds_a_query: holds_a_query(start, end, &first.token),
                         },
                     }
                 }
@@ -536,7 +552,11 @@ fn parse_run(
                         }
                         None => Range::from(first.span),
                     };
-                    ParseFailure { message, range }
+                    ParseFailure {
+                        message,
+                        range,
+                        holds_a_query: holds_a_query(start, end, &first.token),
+                    }
                 }
             }
         };
@@ -557,6 +577,77 @@ fn parse_run(
             None => return,
         }
     }
+}
+
+/// Whether a statement's first token opens a statement that holds no query
+/// unless a `SELECT` follows: DDL, grants, session and control statements,
+/// DML over values.
+fn opens_a_statement_without_a_query(first: &Token) -> bool {
+    let Token::Word(word) = first else {
+        return false;
+    };
+    const OPENERS: &[&str] = &[
+        "ALTER",
+        "CREATE",
+        "DROP",
+        "GRANT",
+        "REVOKE",
+        "DENY",
+        "TRUNCATE",
+        "SET",
+        "DECLARE",
+        "EXEC",
+        "EXECUTE",
+        "USE",
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "PRINT",
+        "RESTORE",
+        "BACKUP",
+        "DBCC",
+        "COMMENT",
+        "ANALYZE",
+        "VACUUM",
+        "CALL",
+        "REFRESH",
+        "OPTIMIZE",
+        "LOCK",
+        "UNLOAD",
+        "COPY",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "IF",
+        "WHILE",
+        "RETURN",
+        "RAISERROR",
+        "THROW",
+        "WAITFOR",
+        "CHECKPOINT",
+        "RECONFIGURE",
+        "SHUTDOWN",
+        "KILL",
+    ];
+    word.quote_style.is_none() && OPENERS.iter().any(|o| word.value.eq_ignore_ascii_case(o))
+}
+
+/// How many `SELECT`s come before each token (and, at the last index,
+/// in all): the statement of tokens `start..end` holds one where the
+/// counts differ.
+fn selects_before(tokens: &[TokenWithSpan]) -> Vec<u32> {
+    let mut counts = Vec::with_capacity(tokens.len() + 1);
+    let mut seen = 0;
+    counts.push(0);
+    for token in tokens {
+        if matches!(&token.token, Token::Word(w) if w.keyword == sqlparser::keywords::Keyword::SELECT)
+        {
+            seen += 1;
+        }
+        counts.push(seen);
+    }
+    counts
 }
 
 /// Whether a keyword begins a statement of its own, so that it ends the
@@ -767,6 +858,23 @@ mod tests {
         // Near miss: other dialects keep `GO` as a word (and fail on it).
         let generic = parse("select 1 as a\nGO\nselect 2 as b");
         assert_eq!(generic.failures.len(), 1, "{generic:?}");
+    }
+
+    #[test]
+    fn a_failed_statement_holds_a_query_unless_it_opens_as_one_without() {
+        for (text, holds) in [
+            ("ALTER INDEX ix1 REBUILD NOPARALLEL;", false),
+            ("CREATE LOGIN reporting WITH PASSWORD = 'x';", false),
+            // Near misses: a typo'd query, prose, a broken query in DDL.
+            ("SELEC clicks FRM events;", true),
+            ("hey, can someone check the ctr;", true),
+            ("CREATE TABLE t AS SELECT a FROM b WHERE;", true),
+            ("select sum(clicks) as clicks frm t;", true),
+        ] {
+            let parsed = parse(text);
+            assert_eq!(parsed.failures.len(), 1, "{text}: {parsed:?}");
+            assert_eq!(parsed.failures[0].holds_a_query, holds, "{text}");
+        }
     }
 
     #[test]

@@ -2218,3 +2218,39 @@ fn a_semantic_models_model_is_where_it_computes_not_what_every_model_reads() {
     // alike: the model it reads is not among the files checked.
     assert_eq!(check(&["models/account_report.sql"]), vec![]);
 }
+
+/// An Oracle script's `ALTER INDEX … REBUILD` holds no query and so no
+/// metric: that the dialect cannot parse it is counted in the summary, not
+/// reported. A query that does not parse is still ML900, and the file's
+/// other statements are still checked.
+#[test]
+fn statements_without_a_query_that_do_not_parse_are_counted_not_reported() {
+    let dir = project(&[(
+        "maintenance.sql",
+        "ALTER INDEX ix_events REBUILD NOPARALLEL;\nALTER INDEX ix_clicks REBUILD NOPARALLEL;\nselect sum(clicks) as clicks frm events;\nselect campaign_id, avg(clicks / impressions) as ctr from events group by 1;\n",
+    )]);
+    let output = metriclint()
+        .current_dir(dir.path())
+        .args(["check", ".", "--isolated", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let codes: Vec<(&str, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(codes, vec![("ML900", 3), ("ML005", 4)], "{doc}");
+    assert_eq!(doc["summary"]["skipped_statements"], 2);
+    let human = metriclint()
+        .current_dir(dir.path())
+        .args(["check", ".", "--isolated"])
+        .output()
+        .unwrap();
+    let human = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        human.contains("2 statements with no query in them did not parse and went unchecked."),
+        "{human}"
+    );
+}

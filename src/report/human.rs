@@ -269,8 +269,14 @@ pub fn summary_line(summary: Summary, elapsed: Duration) -> String {
         format!("{} ms", elapsed.as_millis())
     };
     let files = plural(summary.files, "file", "files");
+    // Not findings, but not checked either: said, so nothing is lost unseen.
+    let skipped = match summary.skipped_statements {
+        0 => String::new(),
+        1 => " 1 statement with no query in it did not parse and went unchecked.".to_string(),
+        n => format!(" {n} statements with no query in them did not parse and went unchecked."),
+    };
     if summary.findings == 0 && summary.suppressed == 0 {
-        return format!("Checked {files} in {time}: no findings.");
+        return format!("Checked {files} in {time}: no findings.{skipped}");
     }
     let suppressed = if summary.suppressed > 0 {
         format!(", {} suppressed", summary.suppressed)
@@ -278,7 +284,7 @@ pub fn summary_line(summary: Summary, elapsed: Duration) -> String {
         String::new()
     };
     format!(
-        "Checked {files} in {time}: {} ({}, {}, {}{suppressed}).",
+        "Checked {files} in {time}: {} ({}, {}, {}{suppressed}).{skipped}",
         plural(summary.findings, "finding", "findings"),
         plural(summary.errors, "error", "errors"),
         plural(summary.warnings, "warning", "warnings"),

@@ -12,6 +12,11 @@ rule! {
     /// so drift there goes unseen. The rest of the file and every other file
     /// are still checked: one bad statement never hides the findings elsewhere.
     ///
+    /// A statement with no query in it (it opens as DDL, a grant or a
+    /// session statement and holds no `SELECT`: an Oracle `ALTER INDEX …
+    /// REBUILD`) holds no metric: one that does not parse is counted in the
+    /// summary (`skipped_statements`), not reported.
+    ///
     /// The usual causes are a `--dialect` that does not match the SQL (pass
     /// `--dialect bigquery`, `snowflake`, … ), templating such as Jinja that
     /// has not been rendered, or a genuine syntax error.
