@@ -3579,9 +3579,9 @@ fn rows_that_are_one_per_key_count_the_keys() {
     const LINES_DISTINCT: &str =
         "select count(distinct OL.ixOrder) as OrdCount from tblOrderLine OL where OL.dtShipped >= '2011-01-01'\n";
     const PLAIN_COUNT: &str =
-        "select order_nr, count(bob_id_sales_order_item) as qty from anondb_extract group by order_nr\n";
+        "select order_nr, count(bob_id_sales_order_item) as items from anondb_extract group by order_nr\n";
     const DISTINCT_ITEMS: &str =
-        "select order_nr, count(distinct bob_id_sales_order_item) as qty from anondb_extract group by order_nr\n";
+        "select order_nr, count(distinct bob_id_sales_order_item) as items from anondb_extract group by order_nr\n";
     expect(&[
         (
             "rows of a subquery grouped by the counted key",
@@ -3614,7 +3614,7 @@ fn rows_that_are_one_per_key_count_the_keys() {
                 ("b.sql", PLAIN_COUNT),
                 (
                     "grouping.sql",
-                    "select order_nr, count(bob_id_sales_order_item) as qty from (select ae.bob_id_sales_order_item, ae.order_nr, sum(ae.paid_price) as paid_price from anondb_extract ae left join rate_card rc on ae.id_district = rc.id_district group by bob_id_sales_order_item) ae group by order_nr\n",
+                    "select order_nr, count(bob_id_sales_order_item) as items from (select ae.bob_id_sales_order_item, ae.order_nr, sum(ae.paid_price) as paid_price from anondb_extract ae left join rate_card rc on ae.id_district = rc.id_district group by bob_id_sales_order_item) ae group by order_nr\n",
                 ),
             ],
             &[],
@@ -4066,6 +4066,79 @@ fn rows_picked_by_how_relations_join_are_not_compared() {
                 ("all.sql", &all_registrants),
             ],
             &[("all.sql", "ML010")],
+        ),
+    ]);
+}
+
+/// A SQL Server shop's ad-hoc folder (reviewers judged each false): a
+/// breakdown's columns named for the channel their filter picks (`… AS
+/// Auction`), counted in one query and summed as revenue in its copy; one
+/// script's queries per channel, each over its own slice, totalling that
+/// channel's column in one formula; and `Qty`, the label of any count. A
+/// name for what is measured still differs across reports, and so does one
+/// script's second query over the same slice.
+#[test]
+fn segment_labels_per_segment_queries_and_qty_are_no_drift() {
+    let channel = |measure: &str| {
+        format!("select year(dtorderdate) as yr, sum(case when sorderchannel = 'AUCTION' then {measure} else 0 end) as Auction from tblorder group by year(dtorderdate)\n")
+    };
+    let (count, revenue) = (channel("1"), channel("mmerchandise"));
+    let named = |measure: &str| {
+        format!("select year(dtorderdate) as yr, sum(case when sorderchannel = 'AUCTION' then {measure} else 0 end) as auction_sales from tblorder group by year(dtorderdate)\n")
+    };
+    let (named_count, named_revenue) = (named("1"), named("mmerchandise"));
+    let per_channel = "select sum(ebaytotal) / count(distinct ixcustomer) as opc from sales where category = 'EBAY';\nselect sum(webtotal) / count(distinct ixcustomer) as opc from sales where category = 'WEB';\nselect sum(catalogtotal) / count(distinct ixcustomer) as opc from sales where category = 'CATALOG';\n";
+    let same_slice = "select sum(ebaytotal) / count(distinct ixcustomer) as opc from sales where category = 'EBAY';\nselect sum(webtotal) / count(distinct ixcustomer) as opc from sales where category = 'EBAY';\n";
+    let qty = "select ixsourcecode, count(*) as qty from tblcustomeroffer group by ixsourcecode\n";
+    expect(&[
+        (
+            "a breakdown's columns named for their channel",
+            &[
+                ("counts.sql", &count),
+                ("counts_2015.sql", &count),
+                ("revenue.sql", &revenue),
+            ],
+            &[],
+        ),
+        (
+            "near miss: named for what is measured",
+            &[
+                ("counts.sql", &named_count),
+                ("counts_2015.sql", &named_count),
+                ("revenue.sql", &named_revenue),
+            ],
+            &[("revenue.sql", "ML010")],
+        ),
+        (
+            "one script's queries per channel",
+            &[("conversion.sql", per_channel)],
+            &[],
+        ),
+        (
+            "near miss: the second query over the same slice",
+            &[("conversion.sql", same_slice)],
+            &[("conversion.sql", "ML010"), ("conversion.sql", "ML010")],
+        ),
+        (
+            "Qty, the label of any count",
+            &[
+                ("offers.sql", qty),
+                ("offers_2.sql", qty),
+                (
+                    "customers.sql",
+                    "select ixsourcecode, count(distinct ixcustomer) as qty from tblcustomeroffer group by ixsourcecode\n",
+                ),
+            ],
+            &[],
+        ),
+        (
+            "near miss: units sold against rows",
+            &[
+                ("a.sql", "select ixsku, sum(iquantity) as units_sold from tblorderline group by ixsku\n"),
+                ("b.sql", "select ixsku, sum(iquantity) as units_sold from tblorderline group by ixsku\n"),
+                ("c.sql", "select ixsku, count(*) as units_sold from tblorderline group by ixsku\n"),
+            ],
+            &[("c.sql", "ML010")],
         ),
     ]);
 }

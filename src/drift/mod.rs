@@ -410,6 +410,10 @@ fn is_generic_name(name: &str) -> bool {
                 | "metric"
                 | "metric_value"
                 | "amount"
+                // "How many": of orders in one query, of customers in the
+                // next, of units in a third.
+                | "qty"
+                | "quantity"
                 | "rows"
                 | "row_count"
                 | "rows_count"
@@ -1652,6 +1656,19 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
     {
         return false;
     }
+    // Queries side by side in one file, neither writing a table, each over
+    // a slice of its own (`WHERE category = 'EBAY'`, then `'WEB'`) and
+    // totalling its segment's column in one formula (`SUM(ebaytotal) /
+    // COUNT(DISTINCT ixcustomer)`, then `SUM(webtotal) / …`): a breakdown.
+    if a.path == b.path
+        && a.statement != b.statement
+        && a.target.is_none()
+        && b.target.is_none()
+        && a.slice != b.slice
+        && alike_but_for_columns(a.read_form(), b.read_form())
+    {
+        return false;
+    }
     if a.path == b.path && a.statement == b.statement {
         // Within one statement only UNION branches over a common relation
         // must agree: branches over each platform's table map each
@@ -1666,6 +1683,17 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
             && reads_common(&a_known, &b_known);
     }
     common_relation
+}
+
+/// Whether two forms are one formula over different columns.
+fn alike_but_for_columns(a: &Expr, b: &Expr) -> bool {
+    let erased = |e: &Expr| {
+        e.clone().rewrite(&mut |e| match e {
+            Expr::Column(_) | Expr::Renamed { .. } => Expr::column("_"),
+            other => other,
+        })
+    };
+    a != b && erased(a) == erased(b)
 }
 
 /// `COUNT(*)`, `COUNT(x)` or `COUNT(DISTINCT x)` of one relation's rows,
@@ -2007,7 +2035,38 @@ pub fn is_compared(site: &MetricSite) -> bool {
     // A CTE's or subquery's column is a step of its report, named for the
     // step (`hours` of one kind, then of another): the report's outputs are
     // what it publishes under a metric's name.
-    site.top_level && !is_generic_name(&site.output_name) && is_metric_like(&site.form)
+    site.top_level
+        && !is_generic_name(&site.output_name)
+        && !named_for_its_segment(site)
+        && is_metric_like(&site.form)
+}
+
+/// Whether a figure is named for the value its own filter picks
+/// (`COUNT(*) FILTER (WHERE channel = 'AUCTION') AS Auction`, a breakdown's
+/// column): the name says which segment, not what is measured, and the
+/// same breakdown of revenue names its columns alike.
+fn named_for_its_segment(site: &MetricSite) -> bool {
+    let squeezed = |text: &str| -> String {
+        text.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let name = squeezed(&site.output_name);
+    if name.is_empty() {
+        return false;
+    }
+    let mut picked = false;
+    for agg in crate::judge::aggregates(&site.form) {
+        for condition in &agg.filter {
+            condition.walk(&mut |e| {
+                if let Expr::String(value) = e {
+                    picked |= squeezed(value) == name;
+                }
+            });
+        }
+    }
+    picked
 }
 
 /// The ways `sites` (of one metric) compute it, most reports first, each as

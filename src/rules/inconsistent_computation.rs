@@ -11,7 +11,9 @@ rule! {
     /// Only metric-like computations are compared: sums, counts, distinct
     /// counts, averages and ratios of those; never a value picked from a group
     /// (`MAX(account_name)`), a flag, a date, lineage that could not be
-    /// followed, or a generic name (`value`, `count`, `agg1`, `total_rows`).
+    /// followed, a generic name (`value`, `count`, `qty`, `agg1`,
+    /// `total_rows`), or a name of the segment its own filter picks
+    /// (`SUM(CASE WHEN channel = 'AUCTION' THEN 1 ELSE 0 END) AS Auction`).
     /// Names are compared case-insensitively after stripping qualifier words
     /// (`_pct`, `_by_campaign`; grain words such as `daily_` only where the
     /// figure sums). The reports of a dbt project are compared with each
@@ -57,7 +59,9 @@ rule! {
     /// tables in the end, or from rows their WHEREs and LEFT JOINs pick
     /// each their own way (`IsEndProduct = 'N'` against `'Y'`); two bare
     /// queries side by side in one file that count one table's rows and then
-    /// its distinct values (a scratch file exploring the table); a temporary
+    /// its distinct values (a scratch file exploring the table), or that
+    /// total each its own slice's column in one formula (`SUM(ebaytotal)`
+    /// where `category = 'EBAY'`, `SUM(webtotal)` where `'WEB'`); a temporary
     /// table's column nothing the file publishes reads;
     /// and
     /// spellings equal in the data (`COUNT(key)` and `COUNT(*)`, `SUM(is_x)`
