@@ -54,6 +54,11 @@ pub enum Command {
     ///
     /// Exit status: 0 when it renders, 2 when it cannot be read or rendered.
     Render(RenderArgs),
+    /// Run a language server (LSP over stdin and stdout) for editors:
+    /// diagnostics as you type, hover on a metric, fixes and `noqa` as code
+    /// actions, and go to a metric's registry entry. The workspace folder
+    /// the editor opens is the context and holds the config and registry.
+    Server,
 }
 
 #[derive(Debug, clap::Args)]
@@ -648,6 +653,17 @@ fn run_with_stdin(
     }
     let settings = settings(inputs)?;
     run_settled(inputs, settings, inventory, stdin)
+}
+
+/// Checks `text` as the file `name`, with `inputs` as context, as
+/// `check --stdin-filename` does, keeping every metric site (for the
+/// language server). `Err` holds the exit code already reported on stderr.
+pub fn check_buffer(
+    inputs: &Inputs,
+    name: &str,
+    text: &[u8],
+) -> Result<(Settings, check::CheckResult), ExitCode> {
+    run_with_stdin(inputs, true, Some((name.to_string(), text.to_vec())))
 }
 
 /// Runs the check over `inputs` with `settings` already read.
@@ -1471,5 +1487,12 @@ pub fn main() -> ExitCode {
         Command::Init(args) => run_init(args),
         Command::Rule(args) => run_rule(args),
         Command::Render(args) => run_render(args),
+        Command::Server => match crate::server::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

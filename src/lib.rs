@@ -32,6 +32,7 @@ pub mod parse;
 pub mod registry;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod source;
 pub mod suppress;
 pub mod template;
