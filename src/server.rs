@@ -191,9 +191,10 @@ impl Server {
                     document.stale = true;
                 }
             }
-            "textDocument/didSave" => {
-                // A saved registry, config or report may change what every
-                // open document's check finds.
+            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
+                // A saved registry, config or report (in the editor or
+                // outside it) may change what every open document's check
+                // finds.
                 for document in self.documents.values_mut() {
                     document.stale = true;
                 }

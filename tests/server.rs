@@ -234,6 +234,29 @@ fn an_editor_gets_diagnostics_hover_actions_and_the_definition() {
     );
     assert_eq!(client.diagnostics(&uri).len(), 1);
 
+    // The config changed outside the editor: read again at once.
+    std::fs::write(
+        root.join("metriclint.yaml"),
+        "registry: [metrics.yaml]\nrules:\n  ignore: [ML005]\n",
+    )
+    .unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": format!("{root_uri}/metriclint.yaml"), "type": 2}]}),
+    );
+    assert_eq!(client.diagnostics(&uri), Vec::<Value>::new());
+    // Near miss: ignoring another rule brings the finding back.
+    std::fs::write(
+        root.join("metriclint.yaml"),
+        "registry: [metrics.yaml]\nrules:\n  ignore: [ML004]\n",
+    )
+    .unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": format!("{root_uri}/metriclint.yaml"), "type": 2}]}),
+    );
+    assert_eq!(client.diagnostics(&uri).len(), 1);
+
     // Closing it clears its diagnostics.
     client.notify(
         "textDocument/didClose",
