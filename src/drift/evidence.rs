@@ -395,11 +395,18 @@ fn counted_columns(expr: &Expr) -> std::collections::BTreeSet<String> {
 }
 
 /// The formula with every count, of rows or of values, distinct or not, a
-/// count of rows.
+/// count of rows. `COUNT(key)` reads as the rows where the key is set: a
+/// count of rows too.
 fn as_row_counts(expr: &Expr) -> Expr {
     expr.clone().rewrite(&mut |e| match e {
         Expr::Aggregate(agg) if agg.func == AggFunc::Count && !agg.arg.has_aggregate() => {
-            Expr::aggregate(AggFunc::Count, false, Expr::Star, agg.filter.clone())
+            let filter = agg
+                .filter
+                .iter()
+                .filter(|c| !matches!(c, Expr::Not(inner) if matches!(&**inner, Expr::IsNull(_))))
+                .cloned()
+                .collect();
+            Expr::aggregate(AggFunc::Count, false, Expr::Star, filter)
         }
         other => other,
     })
