@@ -1488,7 +1488,8 @@ pub fn main() -> ExitCode {
         Command::Rule(args) => run_rule(args),
         Command::Render(args) => run_render(args),
         Command::Server => match crate::server::serve() {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(crate::server::Ended::ShutDown) => ExitCode::SUCCESS,
+            Ok(crate::server::Ended::ExitedWithoutShutdown) => ExitCode::from(1),
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::from(2)

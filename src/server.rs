@@ -25,8 +25,17 @@ use crate::cli::{Inputs, Settings};
 use crate::finding::{Finding, Severity};
 use crate::source::{Position, Range};
 
+/// How the client ended the session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `shutdown`, then `exit` (or the client closed the connection).
+    ShutDown,
+    /// `exit` with no `shutdown` before it: an error, by the protocol.
+    ExitedWithoutShutdown,
+}
+
 /// Runs the server on stdin and stdout until the client says `exit`.
-pub fn serve() -> Result<(), String> {
+pub fn serve() -> Result<Ended, String> {
     let (connection, io_threads) = Connection::stdio();
     let (id, params) = connection
         .initialize_start()
@@ -51,11 +60,31 @@ pub fn serve() -> Result<(), String> {
             }),
         )
         .map_err(|e| format!("the client did not finish initializing: {e}"))?;
-    Server::default().run(&connection)?;
+    // Registries and configs change outside the editor too (a `git pull`):
+    // ask the client to say so, where it can be asked.
+    if params["capabilities"]["workspace"]["didChangeWatchedFiles"]["dynamicRegistration"] == true {
+        send(
+            &connection,
+            Message::Request(Request::new(
+                RequestId::from("metriclint/watch".to_string()),
+                "client/registerCapability".to_string(),
+                json!({"registrations": [{
+                    "id": "metriclint-watched-files",
+                    "method": "workspace/didChangeWatchedFiles",
+                    "registerOptions": {"watchers": [
+                        {"globPattern": "**/*.{yaml,yml}"},
+                        {"globPattern": "**/*.{sql,lkml}"},
+                    ]},
+                }]}),
+            )),
+        )?;
+    }
+    let ended = Server::default().run(&connection)?;
     drop(connection);
     io_threads
         .join()
-        .map_err(|e| format!("the connection failed: {e}"))
+        .map_err(|e| format!("the connection failed: {e}"))?;
+    Ok(ended)
 }
 
 /// The workspace folder the client opened: its first workspace folder, else
@@ -64,7 +93,7 @@ fn workspace_root(params: &Value) -> Option<PathBuf> {
     let uri = params["workspaceFolders"][0]["uri"]
         .as_str()
         .or_else(|| params["rootUri"].as_str())?;
-    url::Url::parse(uri).ok()?.to_file_path().ok()
+    path_of(uri)
 }
 
 /// An open document and what its last check gave.
@@ -97,7 +126,7 @@ struct Server {
 }
 
 impl Server {
-    fn run(&mut self, connection: &Connection) -> Result<(), String> {
+    fn run(&mut self, connection: &Connection) -> Result<Ended, String> {
         while let Ok(first) = connection.receiver.recv() {
             // A burst of edits is checked once, at its last version.
             let batch: Vec<Message> = std::iter::once(first)
@@ -106,10 +135,20 @@ impl Server {
             for message in batch {
                 match message {
                     Message::Request(request) => {
+                        // A request about a document sees its latest text
+                        // checked.
+                        self.check_stale(connection)?;
                         let response = self.answer(request);
                         send(connection, Message::Response(response))?;
                     }
-                    Message::Notification(n) if n.method == "exit" => return Ok(()),
+                    Message::Notification(n) if n.method == "exit" => {
+                        // Exiting without a shutdown first is an error.
+                        return Ok(if self.shutting_down {
+                            Ended::ShutDown
+                        } else {
+                            Ended::ExitedWithoutShutdown
+                        });
+                    }
                     Message::Notification(n) => {
                         if let Some(closed) = self.note(n) {
                             publish(connection, &closed, Vec::new())?;
@@ -117,11 +156,10 @@ impl Server {
                     }
                     Message::Response(_) => {}
                 }
-                // Requests about a document see its latest text checked.
-                self.check_stale(connection)?;
             }
+            self.check_stale(connection)?;
         }
-        Ok(())
+        Ok(Ended::ShutDown)
     }
 
     fn answer(&mut self, request: Request) -> Response {
@@ -145,10 +183,9 @@ impl Server {
             "textDocument/definition" => self
                 .site_at(uri, position)
                 .and_then(|site| site.agreed_at.as_ref())
-                .and_then(|(path, at)| {
-                    let uri = url::Url::from_file_path(path).ok()?;
+                .map(|(path, at)| {
                     let start = json!({"line": at.line.saturating_sub(1), "character": at.column.saturating_sub(1)});
-                    Some(json!({"uri": uri.as_str(), "range": {"start": start, "end": start}}))
+                    json!({"uri": uri_of(path), "range": {"start": start, "end": start}})
                 })
                 .unwrap_or(Value::Null),
             "textDocument/codeAction" => self.code_actions(uri, &params["range"]),
@@ -215,7 +252,27 @@ impl Server {
                 continue;
             }
             document.stale = false;
-            document.analysis = analyse(uri, &document.text);
+            // A half-typed buffer must never take the server down.
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                analyse(uri, &document.text)
+            }));
+            document.analysis = match checked {
+                Ok(Some(analysis)) => analysis,
+                Ok(None) => {
+                    show_warning(
+                        connection,
+                        "metriclint could not check the workspace (a registry or config error?); the server's log says why",
+                    )?;
+                    Analysis::default()
+                }
+                Err(_) => {
+                    show_warning(
+                        connection,
+                        &format!("metriclint failed while checking {uri}; please report it with the file"),
+                    )?;
+                    Analysis::default()
+                }
+            };
             let diagnostics = document
                 .analysis
                 .findings
@@ -252,8 +309,9 @@ impl Server {
         };
         let mut actions = Vec::new();
         for finding in &document.analysis.findings {
-            let line = u64::from(finding.range.start.line.saturating_sub(1));
-            if line < first || line > last {
+            let from = u64::from(finding.range.start.line.saturating_sub(1));
+            let to = u64::from(finding.range.end.line.saturating_sub(1)).max(from);
+            if to < first || from > last {
                 continue;
             }
             if let Some(fix) = &finding.fix {
@@ -290,8 +348,9 @@ impl Server {
 }
 
 /// Checks a document's text as the file its URI names, with the workspace
-/// (the working folder) as context.
-fn analyse(uri: &str, text: &str) -> Analysis {
+/// (the working folder) as context; `None` when the check cannot run
+/// (its reason is on stderr, the client's log).
+fn analyse(uri: &str, text: &str) -> Option<Analysis> {
     let name = shown_name(uri);
     let inputs = Inputs {
         paths: vec![PathBuf::from(".")],
@@ -300,27 +359,31 @@ fn analyse(uri: &str, text: &str) -> Analysis {
         config: None,
         isolated: false,
     };
-    match crate::cli::check_buffer(&inputs, &name, text.as_bytes()) {
-        Ok((settings, result)) => Analysis {
-            sites: sites_of(&name, &settings, &result),
-            findings: result
-                .findings
-                .into_iter()
-                .filter(|f| f.path == name)
-                .collect(),
-        },
-        // The reason is on stderr, the client's log.
-        Err(_) => Analysis::default(),
-    }
+    let (settings, result) = crate::cli::check_buffer(&inputs, &name, text.as_bytes()).ok()?;
+    Some(Analysis {
+        sites: sites_of(&name, &settings, &result),
+        findings: result
+            .findings
+            .into_iter()
+            .filter(|f| f.path == name)
+            .collect(),
+    })
+}
+
+fn show_warning(connection: &Connection, message: &str) -> Result<(), String> {
+    send(
+        connection,
+        Message::Notification(Notification::new(
+            "window/showMessage".to_string(),
+            json!({"type": 2, "message": message}),
+        )),
+    )
 }
 
 /// A document's path as findings name it: relative to the working folder
 /// where it is under it.
 fn shown_name(uri: &str) -> String {
-    let path = url::Url::parse(uri)
-        .ok()
-        .and_then(|u| u.to_file_path().ok())
-        .unwrap_or_else(|| PathBuf::from(uri));
+    let path = path_of(uri).unwrap_or_else(|| PathBuf::from(uri));
     let cwd = std::env::current_dir().unwrap_or_default();
     path.strip_prefix(&cwd)
         .map(Path::to_path_buf)
@@ -418,11 +481,10 @@ fn diagnostic(finding: &Finding, text: &str) -> Value {
         .filter(|r| !r.path.starts_with("<built-in>"))
         .filter_map(|r| {
             let path = std::fs::canonicalize(&r.path).ok()?;
-            let uri = url::Url::from_file_path(path).ok()?;
             let at =
                 json!({"line": r.line.saturating_sub(1), "character": r.column.saturating_sub(1)});
             Some(json!({
-                "location": {"uri": uri.as_str(), "range": {"start": at, "end": at}},
+                "location": {"uri": uri_of(&path), "range": {"start": at, "end": at}},
                 "message": r.message,
             }))
         })
@@ -490,6 +552,33 @@ fn from_lsp(position: &Value, text: &str) -> Option<Position> {
     Some(Position::new(line as u32 + 1, column))
 }
 
+/// The local path a `file:` URI names (percent-decoded), if it names one.
+fn path_of(uri: &str) -> Option<PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    // `file:///home/…`, or `file://localhost/home/…`.
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let decoded = percent_encoding::percent_decode_str(rest)
+        .decode_utf8()
+        .ok()?;
+    Some(PathBuf::from(decoded.into_owned()))
+}
+
+/// The `file:` URI of an absolute path, percent-encoded as editors write
+/// it.
+fn uri_of(path: &Path) -> String {
+    const KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(&path.to_string_lossy(), KEPT).to_string();
+    format!("file://{encoded}")
+}
+
 fn publish(connection: &Connection, uri: &str, diagnostics: Vec<Value>) -> Result<(), String> {
     send(
         connection,
@@ -513,4 +602,54 @@ fn error(id: RequestId, message: &str) -> Response {
         lsp_server::ErrorCode::InvalidRequest as i32,
         message.to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_uris_and_paths_round_trip() {
+        for (path, uri) in [
+            ("/work/reports/ctr.sql", "file:///work/reports/ctr.sql"),
+            (
+                "/work/Fogbugz Cases/Case 1.sql",
+                "file:///work/Fogbugz%20Cases/Case%201.sql",
+            ),
+            (
+                "/work/Histórico/a#b.sql",
+                "file:///work/Hist%C3%B3rico/a%23b.sql",
+            ),
+        ] {
+            assert_eq!(uri_of(Path::new(path)), uri);
+            assert_eq!(path_of(uri), Some(PathBuf::from(path)));
+        }
+        assert_eq!(
+            path_of("file://localhost/work/a.sql"),
+            Some(PathBuf::from("/work/a.sql"))
+        );
+        // Near misses: no file, or not a local path.
+        assert_eq!(path_of("untitled:Untitled-1"), None);
+        assert_eq!(path_of("file://server/share/a.sql"), None);
+    }
+
+    #[test]
+    fn positions_count_utf16_units() {
+        let text = "select 'é😀' as x,\n  sum(a) as b\n";
+        // Column 12 (1-based, in characters) is just past `select 'é😀'`,
+        // which is 12 UTF-16 units long (the emoji takes two).
+        let at = Position::new(1, 12);
+        assert_eq!(
+            position_to_lsp(at, text),
+            json!({"line": 0, "character": 12})
+        );
+        assert_eq!(
+            from_lsp(&json!({"line": 0, "character": 12}), text),
+            Some(at)
+        );
+        assert_eq!(
+            position_to_lsp(Position::new(2, 3), text),
+            json!({"line": 1, "character": 2})
+        );
+    }
 }

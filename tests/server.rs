@@ -269,3 +269,64 @@ fn an_editor_gets_diagnostics_hover_actions_and_the_definition() {
     let status = client.child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// A client that can register file watchers is asked to watch registries,
+/// configs and reports; a burst of edits ends checked at its last text; and
+/// exiting without a shutdown is an error (exit code 1), as the protocol
+/// has it.
+#[test]
+fn watchers_are_registered_bursts_end_at_the_last_text_and_exit_needs_a_shutdown() {
+    let dir = repository(&[("reports/ctr.sql", AVERAGED)]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let root_uri = format!("file://{}", root.display());
+    let uri = format!("{root_uri}/reports/ctr.sql");
+    let mut client = Client::start(&root);
+    client.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": root_uri,
+            "capabilities": {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}},
+        }),
+    );
+    client.notify("initialized", json!({}));
+    let registration = client.receive();
+    assert_eq!(registration["method"], "client/registerCapability");
+    let watchers = &registration["params"]["registrations"][0];
+    assert_eq!(watchers["method"], "workspace/didChangeWatchedFiles");
+    client.send(json!({"jsonrpc": "2.0", "id": registration["id"], "result": null}));
+
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "sql", "version": 1, "text": AVERAGED}}),
+    );
+    for (version, text) in [(2, AGREED), (3, AVERAGED), (4, AGREED)] {
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    // A request after the burst: every diagnostic before its answer is of
+    // some version, and the last is of the last text (no finding).
+    client.next_id += 1;
+    let id = client.next_id;
+    client.send(
+        json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+        "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}}),
+    );
+    let mut last = None;
+    loop {
+        let message = client.receive();
+        if message["id"] == id {
+            break;
+        }
+        if message["method"] == "textDocument/publishDiagnostics" {
+            last = Some(message["params"]["diagnostics"].clone());
+        }
+    }
+    assert_eq!(last, Some(json!([])));
+
+    client.notify("exit", Value::Null);
+    let status = client.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{status}");
+}
