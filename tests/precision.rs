@@ -3572,9 +3572,6 @@ fn a_labelled_segment_totals_its_own_column() {
 /// finding false; counting order lines or packages as orders stays a drift.
 #[test]
 fn rows_that_are_one_per_key_count_the_keys() {
-    let aov = |orders: &str, table: &str| {
-        format!("select O.sOrderTaker, sum(O.mMerchandise) / {orders} as AOV from {table} O where O.sOrderStatus = 'Shipped' group by O.sOrderTaker\n")
-    };
     const DISTINCT: &str =
         "select day, count(distinct order_nr) as count_so from sales group by 1\n";
     const TBL_DISTINCT: &str =
@@ -3651,24 +3648,6 @@ fn rows_that_are_one_per_key_count_the_keys() {
                 ),
             ],
             &[("paypal.sql", "ML010")],
-        ),
-        (
-            "a ratio over the values of the key of a table named for it",
-            &[
-                ("a.sql", &aov("count(distinct O.ixOrder)", "tblOrder")),
-                ("b.sql", &aov("count(distinct O.ixOrder)", "tblOrder")),
-                ("wholesale.sql", &aov("count(O.ixOrder)", "tblOrder")),
-            ],
-            &[],
-        ),
-        (
-            "near miss: the same over a table of order lines",
-            &[
-                ("a.sql", &aov("count(distinct O.ixOrder)", "tblOrderLine")),
-                ("b.sql", &aov("count(distinct O.ixOrder)", "tblOrderLine")),
-                ("wholesale.sql", &aov("count(O.ixOrder)", "tblOrderLine")),
-            ],
-            &[("wholesale.sql", "ML010")],
         ),
     ]);
 }

@@ -395,18 +395,11 @@ fn counted_columns(expr: &Expr) -> std::collections::BTreeSet<String> {
 }
 
 /// The formula with every count, of rows or of values, distinct or not, a
-/// count of rows. `COUNT(key)` reads as the rows where the key is set: a
-/// count of rows too.
+/// count of rows.
 fn as_row_counts(expr: &Expr) -> Expr {
     expr.clone().rewrite(&mut |e| match e {
         Expr::Aggregate(agg) if agg.func == AggFunc::Count && !agg.arg.has_aggregate() => {
-            let filter = agg
-                .filter
-                .iter()
-                .filter(|c| !matches!(c, Expr::Not(inner) if matches!(&**inner, Expr::IsNull(_))))
-                .cloned()
-                .collect();
-            Expr::aggregate(AggFunc::Count, false, Expr::Star, filter)
+            Expr::aggregate(AggFunc::Count, false, Expr::Star, agg.filter.clone())
         }
         other => other,
     })
