@@ -281,6 +281,8 @@ struct StatementSplitter<'t> {
     nested_comments: bool,
     hash_comments: bool,
     triple_quotes: bool,
+    /// T-SQL's `[quoted identifiers]`, which may hold a quote or a `;`.
+    brackets: bool,
 }
 
 impl<'t> StatementSplitter<'t> {
@@ -292,6 +294,7 @@ impl<'t> StatementSplitter<'t> {
             nested_comments: dialect.supports_nested_comments(),
             hash_comments: dialect.supports_hash_comment(),
             triple_quotes: dialect.supports_triple_quoted_string(),
+            brackets: dialect.is::<sqlparser::dialect::MsSqlDialect>(),
         }
     }
 
@@ -316,6 +319,24 @@ impl<'t> StatementSplitter<'t> {
                 }
                 _ => j += 1,
             }
+        }
+        bytes.len()
+    }
+
+    /// Where a `[bracketed identifier]` opened at `i` ends (past its `]`; a
+    /// doubled `]]` is an escaped one).
+    fn bracket_end(&self, i: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut j = i + 1;
+        while j < bytes.len() {
+            if bytes[j] == b']' {
+                if bytes.get(j + 1) == Some(&b']') {
+                    j += 2;
+                    continue;
+                }
+                return j + 1;
+            }
+            j += 1;
         }
         bytes.len()
     }
@@ -386,6 +407,7 @@ impl StatementSplitter<'_> {
             }
             let next = match bytes[i] {
                 b'\'' | b'"' => self.quoted_end(i, bytes[i]),
+                b'[' if self.brackets => self.bracket_end(i),
                 b'-' if bytes.get(i + 1) == Some(&b'-') => line_end(self.text, i),
                 b'/' if bytes.get(i + 1) == Some(&b'*') => self.comment_end(i),
                 _ => i + 1,
@@ -419,6 +441,7 @@ impl Iterator for StatementSplitter<'_> {
         while i < bytes.len() {
             i = match bytes[i] {
                 b'\'' | b'"' | b'`' => self.quoted_end(i, bytes[i]),
+                b'[' if self.brackets => self.bracket_end(i),
                 b'-' if bytes.get(i + 1) == Some(&b'-') => line_end(self.text, i),
                 b'#' if self.hash_comments => line_end(self.text, i),
                 b'/' if bytes.get(i + 1) == Some(&b'*') => self.comment_end(i),
@@ -459,13 +482,14 @@ fn parse_run(
 ) {
     let ends = statement_ends(&tokens);
     let depths = nesting_depths(&tokens);
-    let selects = selects_before(&tokens);
+    let query_words = query_words_before(&tokens);
     // A statement that opens as one that holds no query (`ALTER INDEX`,
-    // `CREATE LOGIN`) and has no `SELECT` in it; any other (a typo'd
-    // `SELEC`, prose) may be a query gone wrong.
+    // `CREATE LOGIN`) and has no `SELECT` or `AS` in it; any other (a
+    // typo'd `SELEC`, prose, `CREATE VIEW v AS SELCT …`) may be a query
+    // gone wrong.
     let holds_a_query = |start: usize, end: usize, first: &Token| {
-        let end = end.min(selects.len() - 1);
-        selects[end] > selects[start.min(end)] || !opens_a_statement_without_a_query(first)
+        let end = end.min(query_words.len() - 1);
+        query_words[end] > query_words[start.min(end)] || !opens_a_statement_without_a_query(first)
     };
     let total = tokens.len();
     // Where the text ends, for a statement the end of the file cuts short.
@@ -580,8 +604,8 @@ fn parse_run(
 }
 
 /// Whether a statement's first token opens a statement that holds no query
-/// unless a `SELECT` follows: DDL, grants, session and control statements,
-/// DML over values.
+/// unless a `SELECT` follows: DDL, grants, session and control statements
+/// (not DML, whose query a typo may hide).
 fn opens_a_statement_without_a_query(first: &Token) -> bool {
     let Token::Word(word) = first else {
         return false;
@@ -615,10 +639,6 @@ fn opens_a_statement_without_a_query(first: &Token) -> bool {
         "LOCK",
         "UNLOAD",
         "COPY",
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "MERGE",
         "IF",
         "WHILE",
         "RETURN",
@@ -633,15 +653,16 @@ fn opens_a_statement_without_a_query(first: &Token) -> bool {
     word.quote_style.is_none() && OPENERS.iter().any(|o| word.value.eq_ignore_ascii_case(o))
 }
 
-/// How many `SELECT`s come before each token (and, at the last index,
-/// in all): the statement of tokens `start..end` holds one where the
-/// counts differ.
-fn selects_before(tokens: &[TokenWithSpan]) -> Vec<u32> {
+/// How many `SELECT`s and `AS`s (which introduce a view's or a table's
+/// query) come before each token (and, at the last index, in all): the
+/// statement of tokens `start..end` holds one where the counts differ.
+fn query_words_before(tokens: &[TokenWithSpan]) -> Vec<u32> {
+    use sqlparser::keywords::Keyword;
     let mut counts = Vec::with_capacity(tokens.len() + 1);
     let mut seen = 0;
     counts.push(0);
     for token in tokens {
-        if matches!(&token.token, Token::Word(w) if w.keyword == sqlparser::keywords::Keyword::SELECT)
+        if matches!(&token.token, Token::Word(w) if matches!(w.keyword, Keyword::SELECT | Keyword::AS))
         {
             seen += 1;
         }
@@ -869,12 +890,26 @@ mod tests {
             ("SELEC clicks FRM events;", true),
             ("hey, can someone check the ctr;", true),
             ("CREATE TABLE t AS SELECT a FROM b WHERE;", true),
+            (
+                "create view v as selct sum(revenue) as r from orders;",
+                true,
+            ),
+            ("insert into t selet a from b;", true),
             ("select sum(clicks) as clicks frm t;", true),
         ] {
             let parsed = parse(text);
             assert_eq!(parsed.failures.len(), 1, "{text}: {parsed:?}");
             assert_eq!(parsed.failures[0].holds_a_query, holds, "{text}");
         }
+    }
+
+    #[test]
+    fn tsql_bracketed_names_hold_quotes_and_semicolons() {
+        let parsed = parse_tsql(
+            "select 1 as [Owner's total]\nGO\nselect 2 as [a;b]\nGO\nselect 3 as [c'd]]e]\n",
+        );
+        assert_eq!(parsed.failures.len(), 0, "{:?}", parsed.failures);
+        assert_eq!(parsed.statements.len(), 3);
     }
 
     #[test]

@@ -4115,6 +4115,23 @@ fn segment_labels_per_segment_queries_and_qty_are_no_drift() {
             &[],
         ),
         (
+            "near miss: another slice, and a column not named for it",
+            &[(
+                "heads.sql",
+                "select sum(revenue) / count(distinct order_id) as revenue_per_head from sales where region = 'EU';\nselect sum(revenue) / count(distinct customer_id) as revenue_per_head from sales where region = 'US';\n",
+            )],
+            &[("heads.sql", "ML010"), ("heads.sql", "ML010")],
+        ),
+        (
+            "near miss: a long-format table's metric, named for the metric it picks",
+            &[
+                ("a.sql", "select day, sum(case when metric_name = 'revenue' then value end) as revenue from kpis group by 1\n"),
+                ("b.sql", "select day, sum(case when metric_name = 'revenue' then value end) as revenue from kpis group by 1\n"),
+                ("c.sql", "select day, sum(case when metric_name = 'revenue' then value end) / 100 as revenue from kpis group by 1\n"),
+            ],
+            &[("c.sql", "ML010")],
+        ),
+        (
             "near miss: the second query over the same slice",
             &[("conversion.sql", same_slice)],
             &[("conversion.sql", "ML010"), ("conversion.sql", "ML010")],

@@ -1666,6 +1666,8 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
         && b.target.is_none()
         && a.slice != b.slice
         && alike_but_for_columns(a.read_form(), b.read_form())
+        && totals_its_slices_column(a, b)
+        && totals_its_slices_column(b, a)
     {
         return false;
     }
@@ -1683,6 +1685,44 @@ pub fn comparable(a: &MetricSite, b: &MetricSite) -> bool {
             && reads_common(&a_known, &b_known);
     }
     common_relation
+}
+
+/// Whether every column `site` reads that `other` does not is named for a
+/// value its own slice picks (`ebaytotal` where `category = 'EBAY'`): the
+/// segment's own column.
+fn totals_its_slices_column(site: &MetricSite, other: &MetricSite) -> bool {
+    let picked: Vec<String> = site
+        .slice
+        .iter()
+        .flat_map(|condition| {
+            let mut values = Vec::new();
+            condition.walk(&mut |e| {
+                if let Expr::String(value) = e {
+                    let value: String = value
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect();
+                    if value.len() >= 3 {
+                        values.push(value);
+                    }
+                }
+            });
+            values
+        })
+        .collect();
+    let theirs = other.read_form().columns();
+    let own: Vec<String> = site
+        .read_form()
+        .columns()
+        .into_iter()
+        .filter(|c| !theirs.contains(c))
+        .collect();
+    !own.is_empty()
+        && own.iter().all(|column| {
+            let column = unqualified(column).to_lowercase();
+            picked.iter().any(|value| column.contains(value.as_str()))
+        })
 }
 
 /// Whether two forms are one formula over different columns.
@@ -2056,12 +2096,26 @@ fn named_for_its_segment(site: &MetricSite) -> bool {
     if name.is_empty() {
         return false;
     }
+    // A long-format table's key (`metric_name = 'revenue'`, `event =
+    // 'signups'`) picks the metric itself: the name is what is measured.
+    let picks_a_metric = |column: &str| {
+        unqualified(column).split('_').any(|w| {
+            matches!(
+                w,
+                "metric" | "metrics" | "kpi" | "measure" | "event" | "events" | "action" | "stat"
+            )
+        })
+    };
     let mut picked = false;
     for agg in crate::judge::aggregates(&site.form) {
         for condition in &agg.filter {
             condition.walk(&mut |e| {
-                if let Expr::String(value) = e {
-                    picked |= squeezed(value) == name;
+                if let Expr::Compare(_, left, right) = e {
+                    if let (Expr::Column(column), Expr::String(value))
+                    | (Expr::String(value), Expr::Column(column)) = (&**left, &**right)
+                    {
+                        picked |= squeezed(value) == name && !picks_a_metric(column);
+                    }
                 }
             });
         }

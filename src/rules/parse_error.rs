@@ -13,9 +13,9 @@ rule! {
     /// are still checked: one bad statement never hides the findings elsewhere.
     ///
     /// A statement with no query in it (it opens as DDL, a grant or a
-    /// session statement and holds no `SELECT`: an Oracle `ALTER INDEX …
-    /// REBUILD`) holds no metric: one that does not parse is counted in the
-    /// summary (`skipped_statements`), not reported.
+    /// session statement and holds no `SELECT` or `AS`: an Oracle `ALTER
+    /// INDEX … REBUILD`) holds no metric: one that does not parse is
+    /// counted in the summary (`skipped_statements`), not reported.
     ///
     /// The usual causes are a `--dialect` that does not match the SQL (pass
     /// `--dialect bigquery`, `snowflake`, … ), templating such as Jinja that
