@@ -318,17 +318,27 @@ fn an_unregistered_yaml_metric_is_compared_with_the_reports() {
         )
     };
     let (a, b) = (report("aov_by_customer"), report("aov_weekly"));
+    // The project, the two reports, the YAML and the team's registry.
+    fn files<'f>(
+        reports: [&'f (String, String); 2],
+        yaml: &'f str,
+        orders: (&'f str, &'f str),
+        team: (&'f str, &'f str),
+    ) -> Vec<(&'f str, &'f str)> {
+        let [a, b] = reports;
+        vec![
+            PROJECT,
+            orders,
+            (&a.0, &a.1),
+            (&b.0, &b.1),
+            ("models/metrics.yml", yaml),
+            team,
+        ]
+    }
     let run = |expression: &str| {
         let yaml = yaml(expression);
         let doc = check_in(
-            &[
-                PROJECT,
-                ORDERS,
-                (&a.0, &a.1),
-                (&b.0, &b.1),
-                ("models/metrics.yml", &yaml),
-                TEAM,
-            ],
+            &files([&a, &b], &yaml, ORDERS, TEAM),
             &["--registry", "team.yaml"],
         );
         found(&doc, "metric")
@@ -350,14 +360,7 @@ fn an_unregistered_yaml_metric_is_compared_with_the_reports() {
     );
     // The inventory lists the YAML's figure in its layer.
     let yaml = yaml("{{ metric('revenue') }} / {{ metric('customers') }}");
-    let dir = repository(&[
-        PROJECT,
-        ORDERS,
-        (&a.0, &a.1),
-        (&b.0, &b.1),
-        ("models/metrics.yml", &yaml),
-        TEAM,
-    ]);
+    let dir = repository(&files([&a, &b], &yaml, ORDERS, TEAM));
     let output = Command::cargo_bin("metriclint")
         .unwrap()
         .current_dir(dir.path())
