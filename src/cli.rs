@@ -155,6 +155,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub statistics: bool,
 
+    /// Check again whenever a report, registry or config under the paths
+    /// changes (added, edited, removed), until interrupted (Ctrl-C).
+    #[arg(long, conflicts_with_all = ["stdin_filename", "fix", "diff", "write_baseline", "show_settings"])]
+    pub watch: bool,
+
     /// Print nothing but findings of severity error (human and concise output).
     #[arg(long, short)]
     pub quiet: bool,
@@ -1318,8 +1323,76 @@ fn fix_files(
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
+    if args.watch {
+        return watch(&args);
+    }
+    check_once(&args)
+}
+
+/// `check --watch`: checks, then waits for a file under the paths to
+/// change, and checks again, until interrupted.
+fn watch(args: &CheckArgs) -> ExitCode {
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    loop {
+        let before = watched_files(&args.inputs.paths);
+        if interactive {
+            // A fresh screen for each run, as a watcher shows it.
+            print("\x1b[2J\x1b[H");
+        }
+        check_once(args);
+        eprintln!("watching for changes (Ctrl-C stops)");
+        while watched_files(&args.inputs.paths) == before {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    }
+}
+
+/// What `--watch` compares: every report, registry and config file under
+/// `paths` (SQL, LookML, YAML), with its size and time of change, in order.
+fn watched_files(paths: &[PathBuf]) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut files = Vec::new();
+    for path in paths {
+        let walk = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_type().is_dir()
+                        && (e.file_name().to_string_lossy().starts_with('.')
+                            || matches!(
+                                e.file_name().to_str(),
+                                Some("target" | "dbt_packages" | "node_modules")
+                            )))
+            });
+        for entry in walk.flatten() {
+            let watched = entry.file_type().is_file()
+                && entry
+                    .path()
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| {
+                        matches!(
+                            e.to_ascii_lowercase().as_str(),
+                            "sql" | "lkml" | "yml" | "yaml"
+                        )
+                    });
+            if watched {
+                let meta = entry.metadata().ok();
+                files.push((
+                    entry.path().to_path_buf(),
+                    meta.as_ref().map_or(0, |m| m.len()),
+                    meta.and_then(|m| m.modified().ok()),
+                ));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn check_once(args: &CheckArgs) -> ExitCode {
     if args.show_settings {
-        return show_settings(&args.inputs, &args);
+        return show_settings(&args.inputs, args);
     }
     let stdin = match &args.stdin_filename {
         None => None,
@@ -1349,7 +1422,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
             path.display()
         );
     }
-    if let Err(code) = leave_out_baseline(&args, &settings, &mut result, true) {
+    if let Err(code) = leave_out_baseline(args, &settings, &mut result, true) {
         return code;
     }
     // A run of named files sees only them: a suppression of something
@@ -1366,7 +1439,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
     };
     keep_suppressions(&mut result);
     if args.fix || args.diff {
-        match fix_files(&args, &mut result) {
+        match fix_files(args, &mut result) {
             Ok(Some(code)) => return code,
             Ok(None) => {}
             Err(code) => return code,

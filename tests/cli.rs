@@ -2254,3 +2254,47 @@ fn statements_without_a_query_that_do_not_parse_are_counted_not_reported() {
         "{human}"
     );
 }
+
+/// `check --watch` checks, then checks again when a report changes: the
+/// drift found first is gone once the report is fixed, and back when it
+/// returns.
+#[test]
+fn watch_checks_again_when_a_report_changes() {
+    use std::io::BufRead;
+    let drift = "select campaign_id, avg(clicks / impressions) as ctr from events group by 1\n";
+    let fixed = "select campaign_id, sum(clicks) / nullif(sum(impressions), 0) as ctr from events group by 1\n";
+    let dir = project(&[("reports/ctr.sql", drift)]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_metriclint"))
+        .args(["check", ".", "--isolated", "--watch", "--color", "never"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (sender, summaries) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if line.starts_with("Checked ") && sender.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next = || {
+        summaries
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("no summary within a minute")
+    };
+    let first = next();
+    assert!(first.contains("1 finding"), "{first}");
+    // A file's time of change may not move within its clock's resolution:
+    // the size changes too.
+    std::fs::write(dir.path().join("reports/ctr.sql"), fixed).unwrap();
+    let second = next();
+    assert!(second.contains("no findings"), "{second}");
+    std::fs::write(dir.path().join("reports/ctr.sql"), drift).unwrap();
+    let third = next();
+    assert!(third.contains("1 finding"), "{third}");
+    child.kill().unwrap();
+    let _ = child.wait();
+}
