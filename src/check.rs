@@ -62,6 +62,94 @@ pub struct CheckOptions {
     /// not the registry: its definitions are judged against the registry
     /// (see [`crate::definitions`]).
     pub definitions: Option<std::sync::Arc<Registry>>,
+    /// What earlier runs of this process found, for a process that checks
+    /// again and again (the language server, `check --watch`); see
+    /// [`Memo`].
+    pub memo: Option<Arc<Memo>>,
+}
+
+/// What earlier runs of one process found in the files that stand alone:
+/// outside any dbt project, reading no other checked file. Each is kept
+/// by its path with its bytes' hash, and a file whose bytes are unchanged
+/// is not checked again. Everything is forgotten when the settings
+/// (registry, config, dialect) or the set of checked files change, since
+/// a file's lineage may reach any other by its name.
+#[derive(Debug, Default)]
+pub struct Memo {
+    state: std::sync::Mutex<MemoState>,
+    recalled: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Debug, Default)]
+struct MemoState {
+    /// A hash of the settings and of the checked files' names.
+    run: u64,
+    files: HashMap<PathBuf, (u64, FileOutcome)>,
+}
+
+impl Memo {
+    /// Starts a run under `run` (see [`MemoState::run`]): what was kept
+    /// under another is forgotten.
+    fn begin(&self, run: u64) {
+        if let Ok(mut state) = self.state.lock() {
+            if state.run != run {
+                state.run = run;
+                state.files.clear();
+            }
+        }
+    }
+
+    /// What the file gave when its bytes were as they are now, if it stands
+    /// alone and was checked so before.
+    fn recall(&self, file: &RunFile) -> Option<FileOutcome> {
+        if file.project.is_some() {
+            return None;
+        }
+        let bytes = std::fs::read(&file.path).ok()?;
+        let hash = content_hash(&bytes);
+        let state = self.state.lock().ok()?;
+        let (kept, outcome) = state.files.get(&file.path)?;
+        if *kept != hash {
+            return None;
+        }
+        self.recalled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(outcome.copy_standing_alone())
+    }
+
+    /// How many files' outcomes were reused, in all runs so far.
+    pub fn recalled(&self) -> usize {
+        self.recalled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Keeps what a file gave, if it stands alone.
+    fn keep(&self, file: &RunFile, outcome: &FileOutcome) {
+        let stands_alone =
+            file.project.is_none() && outcome.refs.is_empty() && outcome.deferred.is_none();
+        if let (true, Some(hash)) = (stands_alone, outcome.content_hash) {
+            if let Ok(mut state) = self.state.lock() {
+                state
+                    .files
+                    .insert(file.path.clone(), (hash, outcome.copy_standing_alone()));
+            }
+        }
+    }
+}
+
+/// A hash of what a file's outcome depends on besides its own bytes: the
+/// settings, and the names of the files checked beside it.
+fn run_fingerprint(options: &CheckOptions, registry: &Registry, checked: &HashSet<String>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    format!(
+        "{registry:?}|{:?}|{:?}|{:?}|{}",
+        options.config, options.dialect, options.definitions, options.inventory
+    )
+    .hash(&mut hasher);
+    let mut names: Vec<&String> = checked.iter().collect();
+    names.sort();
+    names.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The outcome of a check.
@@ -643,17 +731,29 @@ fn check_files(
         .map(|f| model_name(&f.path))
         .collect();
     let interner = crate::drift::SiteInterner::default();
+    if let Some(memo) = &options.memo {
+        let mut names: HashSet<String> = checked_models.clone();
+        names.extend(files.iter().map(|f| f.path.display().to_string()));
+        memo.begin(run_fingerprint(options, registry, &names));
+    }
     let check_all = || -> Vec<FileOutcome> {
         files
             .par_iter()
             .map(|file| {
-                let mut outcome = check_file_deferring(
-                    file,
-                    options,
-                    registry,
-                    &no_models,
-                    Some(&checked_models),
-                );
+                let recalled = options.memo.as_ref().and_then(|m| m.recall(file));
+                let mut outcome = recalled.unwrap_or_else(|| {
+                    let outcome = check_file_deferring(
+                        file,
+                        options,
+                        registry,
+                        &no_models,
+                        Some(&checked_models),
+                    );
+                    if let Some(memo) = &options.memo {
+                        memo.keep(file, &outcome);
+                    }
+                    outcome
+                });
                 interner.intern(&mut outcome.sites);
                 progress.tick();
                 outcome
@@ -955,6 +1055,28 @@ pub struct FileOutcome {
     pub content_hash: Option<u64>,
     /// How long checking it took (both passes, for a deferred model).
     pub elapsed: Duration,
+}
+
+impl FileOutcome {
+    /// A copy of the outcome of a file that stands alone (see [`Memo`]),
+    /// which has no model waiting for its upstream ones.
+    fn copy_standing_alone(&self) -> FileOutcome {
+        FileOutcome {
+            findings: self.findings.clone(),
+            skipped_statements: self.skipped_statements,
+            left_out: self.left_out.clone(),
+            sites: self.sites.clone(),
+            agreed_per_row: self.agreed_per_row.clone(),
+            lookml: self.lookml.clone(),
+            suppressions: self.suppressions.clone(),
+            unknown_macros: self.unknown_macros.clone(),
+            refs: self.refs.clone(),
+            outputs: self.outputs.clone(),
+            deferred: None,
+            content_hash: self.content_hash,
+            elapsed: self.elapsed,
+        }
+    }
 }
 
 /// A dbt model rendered in the first pass, waiting for its upstream models.

@@ -605,6 +605,17 @@ fn run_with_stdin(
     inventory: bool,
     stdin: Option<(String, Vec<u8>)>,
 ) -> Result<(Settings, check::CheckResult), ExitCode> {
+    run_remembering(inputs, inventory, stdin, None)
+}
+
+/// As [`run_with_stdin`], reusing what earlier runs of this process found
+/// in files that have not changed (see [`check::Memo`]).
+fn run_remembering(
+    inputs: &Inputs,
+    inventory: bool,
+    stdin: Option<(String, Vec<u8>)>,
+    memo: Option<&std::sync::Arc<check::Memo>>,
+) -> Result<(Settings, check::CheckResult), ExitCode> {
     // Paths under different config files are each checked with their own,
     // as separate agreements, and reported together.
     if inputs.config.is_none() && !inputs.isolated && stdin.is_none() && inputs.paths.len() > 1 {
@@ -657,7 +668,7 @@ fn run_with_stdin(
         }
     }
     let settings = settings(inputs)?;
-    run_settled(inputs, settings, inventory, stdin)
+    run_settled(inputs, settings, inventory, stdin, memo)
 }
 
 /// Checks `text` as the file `name`, with `inputs` as context, as
@@ -667,8 +678,14 @@ pub fn check_buffer(
     inputs: &Inputs,
     name: &str,
     text: &[u8],
+    memo: &std::sync::Arc<check::Memo>,
 ) -> Result<(Settings, check::CheckResult), ExitCode> {
-    run_with_stdin(inputs, true, Some((name.to_string(), text.to_vec())))
+    run_remembering(
+        inputs,
+        true,
+        Some((name.to_string(), text.to_vec())),
+        Some(memo),
+    )
 }
 
 /// Runs the check over `inputs` with `settings` already read.
@@ -677,6 +694,7 @@ fn run_settled(
     settings: Settings,
     inventory: bool,
     stdin: Option<(String, Vec<u8>)>,
+    memo: Option<&std::sync::Arc<check::Memo>>,
 ) -> Result<(Settings, check::CheckResult), ExitCode> {
     let options = CheckOptions {
         paths: inputs.paths.clone(),
@@ -686,6 +704,7 @@ fn run_settled(
         stdin,
         progress: true,
         definitions: settings.definitions.clone(),
+        memo: memo.cloned(),
         projects: crate::dbt::Projects::with_vars(
             settings
                 .config
@@ -897,7 +916,7 @@ fn run_lookml_only(
     };
     let mut settings = settings(&inputs)?;
     settings.config.get_or_insert_with(Config::default).layers = vec!["lookml".to_string()];
-    run_settled(&inputs, settings, true, None)
+    run_settled(&inputs, settings, true, None, None)
 }
 
 fn run_render(args: RenderArgs) -> ExitCode {
@@ -1326,20 +1345,22 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if args.watch {
         return watch(&args);
     }
-    check_once(&args)
+    check_once(&args, None)
 }
 
 /// `check --watch`: checks, then waits for a file under the paths to
 /// change, and checks again, until interrupted.
 fn watch(args: &CheckArgs) -> ExitCode {
     let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    // Files that did not change are not checked again.
+    let memo = std::sync::Arc::new(check::Memo::default());
     loop {
         let before = watched_files(&args.inputs.paths);
         if interactive {
             // A fresh screen for each run, as a watcher shows it.
             print("\x1b[2J\x1b[H");
         }
-        check_once(args);
+        check_once(args, Some(&memo));
         eprintln!("watching for changes (Ctrl-C stops)");
         while watched_files(&args.inputs.paths) == before {
             std::thread::sleep(std::time::Duration::from_millis(250));
@@ -1390,7 +1411,7 @@ fn watched_files(paths: &[PathBuf]) -> Vec<(PathBuf, u64, Option<std::time::Syst
     files
 }
 
-fn check_once(args: &CheckArgs) -> ExitCode {
+fn check_once(args: &CheckArgs, memo: Option<&std::sync::Arc<check::Memo>>) -> ExitCode {
     if args.show_settings {
         return show_settings(&args.inputs, args);
     }
@@ -1406,7 +1427,7 @@ fn check_once(args: &CheckArgs) -> ExitCode {
             Some((name.clone(), bytes))
         }
     };
-    let (settings, mut result) = match run_with_stdin(&args.inputs, false, stdin) {
+    let (settings, mut result) = match run_remembering(&args.inputs, false, stdin, memo) {
         Ok(done) => done,
         Err(code) => return code,
     };

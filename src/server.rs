@@ -123,6 +123,8 @@ struct SiteInfo {
 struct Server {
     documents: HashMap<String, Document>,
     shutting_down: bool,
+    /// What earlier checks found in files that have not changed since.
+    memo: std::sync::Arc<crate::check::Memo>,
 }
 
 impl Server {
@@ -254,7 +256,7 @@ impl Server {
             document.stale = false;
             // A half-typed buffer must never take the server down.
             let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                analyse(uri, &document.text)
+                analyse(uri, &document.text, &self.memo)
             }));
             document.analysis = match checked {
                 Ok(Some(analysis)) => analysis,
@@ -350,7 +352,7 @@ impl Server {
 /// Checks a document's text as the file its URI names, with the workspace
 /// (the working folder) as context; `None` when the check cannot run
 /// (its reason is on stderr, the client's log).
-fn analyse(uri: &str, text: &str) -> Option<Analysis> {
+fn analyse(uri: &str, text: &str, memo: &std::sync::Arc<crate::check::Memo>) -> Option<Analysis> {
     let name = shown_name(uri);
     let inputs = Inputs {
         paths: vec![PathBuf::from(".")],
@@ -359,7 +361,8 @@ fn analyse(uri: &str, text: &str) -> Option<Analysis> {
         config: None,
         isolated: false,
     };
-    let (settings, result) = crate::cli::check_buffer(&inputs, &name, text.as_bytes()).ok()?;
+    let (settings, result) =
+        crate::cli::check_buffer(&inputs, &name, text.as_bytes(), memo).ok()?;
     Some(Analysis {
         sites: sites_of(&name, &settings, &result),
         findings: result
