@@ -141,9 +141,23 @@ impl Memo {
 fn run_fingerprint(options: &CheckOptions, registry: &Registry, checked: &HashSet<String>) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    // What each registry holds, in its order (a loaded registry's lookup
+    // table is a hash map, printed in no fixed order).
+    let registry_held = |r: &Registry| {
+        format!(
+            "{:?}|{:?}|{}",
+            r.metrics(),
+            r.vocabulary(),
+            r.is_pack_only()
+        )
+    };
     format!(
-        "{registry:?}|{:?}|{:?}|{:?}|{}",
-        options.config, options.dialect, options.definitions, options.inventory
+        "{}|{:?}|{:?}|{:?}|{}",
+        registry_held(registry),
+        options.config,
+        options.dialect,
+        options.definitions.as_deref().map(registry_held),
+        options.inventory
     )
     .hash(&mut hasher);
     let mut names: Vec<&String> = checked.iter().collect();
