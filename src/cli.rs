@@ -1376,15 +1376,7 @@ fn watched_files(paths: &[PathBuf]) -> Vec<(PathBuf, u64, Option<std::time::Syst
         let walk = walkdir::WalkDir::new(path)
             .follow_links(true)
             .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !(e.file_type().is_dir()
-                        && (e.file_name().to_string_lossy().starts_with('.')
-                            || matches!(
-                                e.file_name().to_str(),
-                                Some("target" | "dbt_packages" | "node_modules")
-                            )))
-            });
+            .filter_entry(|e| !crate::discover::is_skipped_dir(e));
         for entry in walk.flatten() {
             let watched = entry.file_type().is_file()
                 && entry
