@@ -503,19 +503,30 @@ fn diagnostic(finding: &Finding, text: &str) -> Value {
 }
 
 /// A `noqa` comment for the finding, at the end of its first line: `--` in
-/// SQL, `#` in LookML. None where the line already has one.
+/// SQL, `#` in LookML; or the code added to the list of a `noqa: …` that
+/// ends the line already (another tool's `noqa: LT01` included). None
+/// where the line has another kind of `noqa` (a bare one, a range).
 fn noqa_edit(finding: &Finding, text: &str, uri: &str) -> Option<Value> {
     let line_index = finding.range.start.line.checked_sub(1)? as usize;
-    let line = text.lines().nth(line_index)?;
-    if line.contains("noqa") {
-        return None;
-    }
-    let comment = if uri.ends_with(".lkml") { "#" } else { "--" };
-    let end = json!({"line": line_index, "character": line.trim_end_matches('\r').encode_utf16().count()});
-    Some(json!({
-        "range": {"start": end, "end": end},
-        "newText": format!(" {comment} noqa: {}", finding.code),
-    }))
+    let line = text.lines().nth(line_index)?.trim_end();
+    let new_text = match line.to_ascii_lowercase().rfind("noqa") {
+        None => {
+            let comment = if uri.ends_with(".lkml") { "#" } else { "--" };
+            format!(" {comment} noqa: {}", finding.code)
+        }
+        Some(at) => {
+            let codes = line[at + 4..].strip_prefix(':')?;
+            let is_list = codes.split(',').all(|c| {
+                !c.trim().is_empty() && c.trim().chars().all(|c| c.is_ascii_alphanumeric())
+            });
+            if !is_list {
+                return None;
+            }
+            format!(", {}", finding.code)
+        }
+    };
+    let end = json!({"line": line_index, "character": line.encode_utf16().count()});
+    Some(json!({"range": {"start": end, "end": end}, "newText": new_text}))
 }
 
 /// A range of the text (1-based lines, columns in characters) as LSP has
@@ -634,6 +645,32 @@ mod tests {
         // Near misses: no file, or not a local path.
         assert_eq!(path_of("untitled:Untitled-1"), None);
         assert_eq!(path_of("file://server/share/a.sql"), None);
+    }
+
+    #[test]
+    fn noqa_is_added_or_its_list_extended() {
+        let finding = |line: u32| Finding {
+            range: Range {
+                start: Position::new(line, 1),
+                end: Position::new(line, 2),
+            },
+            ..Finding::of(
+                &crate::rules::RatioAggregationMismatch::INFO,
+                "a.sql",
+                Range::default(),
+                String::new(),
+            )
+        };
+        let text = "select avg(x / y) as ctr\nselect avg(x / y) as ctr -- noqa: LT01\nselect avg(x / y) as ctr -- noqa\nselect avg(x / y) as ctr -- noqa: disable=ML001\n";
+        let new_text =
+            |line| noqa_edit(&finding(line), text, "file:///a.sql").map(|e| e["newText"].clone());
+        assert_eq!(new_text(1), Some(json!(" -- noqa: ML005")));
+        assert_eq!(new_text(2), Some(json!(", ML005")));
+        // Near misses: a bare noqa or a range is left as it is.
+        assert_eq!(new_text(3), None);
+        assert_eq!(new_text(4), None);
+        let lookml = noqa_edit(&finding(1), "measure: ctr {\n", "file:///v.view.lkml").unwrap();
+        assert_eq!(lookml["newText"], " # noqa: ML005");
     }
 
     #[test]
