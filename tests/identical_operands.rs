@@ -5,11 +5,7 @@ mod common;
 
 /// (code, line, column, message) of the findings of `sql` as `report.sql`.
 fn findings(sql: &str) -> Vec<(String, u64, u64, String)> {
-    let dir = common::repository(&[("report.sql", sql)]);
-    let doc = common::check_json(&dir);
-    doc["findings"]
-        .as_array()
-        .unwrap()
+    common::report_findings(sql)
         .iter()
         .filter(|f| f["code"] == "ML009")
         .map(|f| {

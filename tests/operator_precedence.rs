@@ -6,11 +6,7 @@ mod common;
 
 /// (name of the figure, line) of the ML013 findings of `sql` as `report.sql`.
 fn found_in(sql: &str) -> Vec<(String, u64)> {
-    let dir = common::repository(&[("report.sql", sql)]);
-    let doc = common::check_json(&dir);
-    doc["findings"]
-        .as_array()
-        .unwrap()
+    common::report_findings(sql)
         .iter()
         .filter(|f| f["code"] == "ML013")
         .map(|f| {

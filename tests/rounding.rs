@@ -7,11 +7,7 @@ mod common;
 
 /// (message, column, code, metric) of the findings of `sql` as `report.sql`.
 fn findings(sql: &str) -> Vec<(String, u64, String, Value)> {
-    let dir = common::repository(&[("report.sql", sql)]);
-    let doc = common::check_json(&dir);
-    doc["findings"]
-        .as_array()
-        .unwrap()
+    common::report_findings(sql)
         .iter()
         .map(|f| {
             (

@@ -27,3 +27,10 @@ pub fn check_json(dir: &tempfile::TempDir) -> Value {
         .unwrap();
     serde_json::from_slice(&output.stdout).unwrap()
 }
+
+/// The findings (as JSON objects) of [`check_json`] over a scratch
+/// repository of one file, `report.sql`, holding `sql`.
+pub fn report_findings(sql: &str) -> Vec<Value> {
+    let dir = repository(&[("report.sql", sql)]);
+    check_json(&dir)["findings"].as_array().unwrap().clone()
+}
