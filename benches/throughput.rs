@@ -174,6 +174,36 @@ fn main() {
         parallel_time,
     );
 
+    // A process that checks again and again (the language server, `check
+    // --watch`): its first run, a run with nothing changed, and a run after
+    // one report is edited.
+    let memo = std::sync::Arc::new(check::Memo::default());
+    let remembering = CheckOptions {
+        memo: Some(memo.clone()),
+        ..options.clone()
+    };
+    let started = Instant::now();
+    let first = check::run(&remembering, &registry).unwrap().findings.len();
+    report(
+        "(d) remembering: first run",
+        files,
+        bytes,
+        started.elapsed(),
+    );
+    let (unchanged, again) = best_of(3, || {
+        check::run(&remembering, &registry).unwrap().findings.len()
+    });
+    report("(e) remembering: nothing changed", files, bytes, unchanged);
+    let edited = &paths[paths.len() / 2];
+    let (one_edit, _) = best_of(3, || {
+        let mut text = std::fs::read_to_string(edited).unwrap();
+        text.push('\n');
+        std::fs::write(edited, text).unwrap();
+        check::run(&remembering, &registry).unwrap().findings.len()
+    });
+    report("(f) remembering: one report edited", files, bytes, one_edit);
+    assert_eq!(first, again, "a remembered run found something else");
+
     println!(
         "statements: {statements}, findings: {found}, check/parse ratio: {:.2}x, peak RSS: {} MiB",
         check_time.as_secs_f64() / parse_time.as_secs_f64(),
