@@ -102,7 +102,13 @@ impl Memo {
     /// What the file gave when its bytes were as they are now, if it stands
     /// alone and was checked so before.
     fn recall(&self, file: &RunFile) -> Option<FileOutcome> {
-        if file.project.is_some() {
+        // Read the file only where something is kept for it: a first run,
+        // or a new file, reads it once, to check it.
+        let kept_for_it = self
+            .state
+            .lock()
+            .is_ok_and(|state| state.files.contains_key(&file.path));
+        if file.project.is_some() || !kept_for_it {
             return None;
         }
         let bytes = std::fs::read(&file.path).ok()?;
