@@ -2,6 +2,17 @@
 
 use assert_cmd::Command;
 
+/// `check` of the broken fixture as JUnit, where warnings fail the run too
+/// (errors, warnings and clean files in one report).
+const BROKEN_AS_JUNIT_FAILING_ON_WARNINGS: [&str; 6] = [
+    "check",
+    "fixtures/broken",
+    "--format",
+    "junit",
+    "--fail-on",
+    "warning",
+];
+
 /// Runs the binary; a `check` adopts the built-in pack as the team's registry
 /// (its columns agreed), so each planted drift gets its own rule here, where
 /// the output formats are what is tested.
@@ -372,14 +383,7 @@ fn junit_fails_a_file_once_and_only_for_what_fails_the_run() {
         "{text}"
     );
     // Both fail from --fail-on warning: still one <failure>, listing both.
-    let (_, text, _) = run(&[
-        "check",
-        "fixtures/broken",
-        "--format",
-        "junit",
-        "--fail-on",
-        "warning",
-    ]);
+    let (_, text, _) = run(&BROKEN_AS_JUNIT_FAILING_ON_WARNINGS);
     let mixed = case_of(&text, "mixed.sql");
     assert_eq!(mixed.matches("<failure").count(), 1, "{mixed}");
     assert!(mixed.contains(r#"message="2 findings""#), "{mixed}");
@@ -550,14 +554,7 @@ fn findings_say_which_have_a_fix() {
 /// readers require; over a folder with errors, warnings and clean files.
 #[test]
 fn junit_validates_against_the_schema_jenkins_reads() {
-    let (_, text, _) = run(&[
-        "check",
-        "fixtures/broken",
-        "--format",
-        "junit",
-        "--fail-on",
-        "warning",
-    ]);
+    let (_, text, _) = run(&BROKEN_AS_JUNIT_FAILING_ON_WARNINGS);
     let (_, clean, _) = run(&["check", "fixtures/drift", "--format", "junit"]);
     for text in [text, clean] {
         let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
