@@ -3,8 +3,9 @@
 //!
 //! Only safe fixes exist: a fix never changes what a report computes. Each
 //! edit names the text it replaces, and is applied only where the file
-//! still holds that text; a fix whose edits overlap another's, or whose
-//! text is referenced elsewhere in the file, is left for a person.
+//! still holds that text; a fix whose edits overlap another's, or a
+//! rename whose old name the file uses anywhere its edits do not rename,
+//! is left for a person.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,8 @@ pub struct Fix {
     pub edits: Vec<Edit>,
     /// Whether the fix renames an output the file may refer to by name
     /// elsewhere (an `ORDER BY` alias, an outer query): it is applied only
-    /// where the old name occurs nowhere else in the file.
+    /// where the old name occurs nowhere in the file but at its edits
+    /// (the alias, and the reads of it proven to mean it).
     pub renames: bool,
     /// Whether it changes what the report computes (to the agreed
     /// computation): applied only with `--unsafe-fixes`.
@@ -130,6 +132,12 @@ fn fix_file(
         let line = finding.range.start.line;
         let mut edits = Vec::new();
         let mut why = None;
+        // Where a rename renames: every other word of the old name stops it.
+        let renamed_at: Vec<usize> = fix
+            .edits
+            .iter()
+            .map(|e| bom + index.offset(e.range.start))
+            .collect();
         for edit in &fix.edits {
             let (start, end) = (
                 bom + index.offset(edit.range.start),
@@ -144,7 +152,7 @@ fn fix_file(
                 });
                 break;
             }
-            if fix.renames && occurs_elsewhere(before, &edit.old, Some(start)) {
+            if fix.renames && occurs_elsewhere(before, &edit.old, &renamed_at) {
                 why = Some(format!(
                     "`{}` is referred to elsewhere in the file; rename it there too",
                     crate::names::unquoted(&edit.old)
@@ -152,7 +160,7 @@ fn fix_file(
                 break;
             }
             if fix.renames
-                && (occurs_elsewhere(before, &edit.new, None)
+                && (occurs_elsewhere(before, &edit.new, &[])
                     || given.iter().any(|g| g.eq_ignore_ascii_case(&edit.new)))
             {
                 why = Some(format!(
@@ -549,12 +557,12 @@ fn code_only(text: &str) -> String {
 /// Whether `text` names `name` as a word outside its comment lines (ASCII
 /// case aside): another file that reads a renamed output by its old name.
 pub fn names_word(text: &str, name: &str) -> bool {
-    occurs_elsewhere(text, name, None)
+    occurs_elsewhere(text, name, &[])
 }
 
-/// Whether `name` occurs in `text` as a word anywhere but at `at`
-/// (case-insensitively, quotes aside).
-fn occurs_elsewhere(text: &str, name: &str, at: Option<usize>) -> bool {
+/// Whether `name` occurs in `text` as a word anywhere but at the offsets
+/// `at` (case-insensitively, quotes aside).
+fn occurs_elsewhere(text: &str, name: &str, at: &[usize]) -> bool {
     let bare = crate::names::unquoted(name).to_ascii_lowercase();
     if bare.is_empty() {
         return true;
@@ -570,8 +578,8 @@ fn occurs_elsewhere(text: &str, name: &str, at: Option<usize>) -> bool {
             .next_back()
             .is_none_or(|c| !is_word(c));
         let after_ok = lower[end..].chars().next().is_none_or(|c| !is_word(c));
-        // The occurrence the fix edits (with or without its quote).
-        let ours = at.is_some_and(|at| start == at || start == at + 1);
+        // An occurrence the fix edits (with or without its quote).
+        let ours = at.iter().any(|&at| start == at || start == at + 1);
         if before_ok && after_ok && !ours {
             return true;
         }
@@ -668,7 +676,7 @@ mod tests {
         let text =
             "-- click_through_rate report\nselect sum(c) / sum(i) as click_through_rate from t\n";
         let at = text.find("click_through_rate from").unwrap();
-        assert!(!occurs_elsewhere(text, "click_through_rate", Some(at)));
+        assert!(!occurs_elsewhere(text, "click_through_rate", &[at]));
         for more in [
             "order by click_through_rate",
             "{{ config(cluster_by=['click_through_rate']) }}",
@@ -677,14 +685,14 @@ mod tests {
         ] {
             let text = format!("{text}{more}\n");
             assert!(
-                occurs_elsewhere(&text, "click_through_rate", Some(at)),
+                occurs_elsewhere(&text, "click_through_rate", &[at]),
                 "{more}"
             );
         }
         // Lower-casing keeps byte offsets: `İ` before the alias.
         let text = "select 1 as \"İl\", sum(c) / sum(i) as click_through_rate from t\n";
         let at = text.find("click_through_rate").unwrap();
-        assert!(!occurs_elsewhere(text, "click_through_rate", Some(at)));
+        assert!(!occurs_elsewhere(text, "click_through_rate", &[at]));
     }
 
     #[test]

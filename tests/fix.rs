@@ -68,21 +68,76 @@ fn diff_shows_the_fixes_without_writing() {
     assert_eq!((code, stdout.as_str()), (Some(0), ""));
 }
 
-#[test]
-fn a_name_used_elsewhere_in_the_file_is_left_for_a_person() {
-    let text = "select sum(clicks) / sum(impressions) as click_through_rate from ads order by click_through_rate\n";
-    let dir = common::repository(&[("report.sql", text)]);
+const RATE: &str = "sum(clicks) / nullif(sum(impressions), 0)";
+
+/// Runs `check --fix` on one report and gives what it left in the file,
+/// the findings left and what it said.
+fn fixed(report: &str) -> (String, String, String) {
+    let dir = common::repository(&[("report.sql", report)]);
     let (code, stdout, stderr) = metriclint(
         dir.path(),
         &["check", ".", "--isolated", "--fix", "--format", "concise"],
     );
-    assert_eq!(code, Some(0));
-    assert_eq!(read(dir.path(), "report.sql"), text);
-    assert!(stdout.contains("ML011"), "{stdout}");
-    assert!(
-        stderr.contains("`click_through_rate` is referred to elsewhere in the file"),
-        "{stderr}"
-    );
+    assert_eq!(code, Some(0), "{report}\n{stdout}{stderr}");
+    (read(dir.path(), "report.sql"), stdout, stderr)
+}
+
+#[test]
+fn a_rename_renames_the_reads_that_surely_mean_the_figure() {
+    // (report, the same report as the fix must leave it)
+    let cases = [
+        // ORDER BY names the outputs of its own SELECT first.
+        (
+            format!("select {RATE} as click_through_rate from ads order by click_through_rate desc\n"),
+            format!("select {RATE} as ctr from ads order by ctr desc\n"),
+        ),
+        // An outer query of the CTE, bare where the CTE is all it reads.
+        (
+            format!("with r as (select campaign, {RATE} as click_through_rate from ads group by 1)\nselect campaign, click_through_rate from r\nwhere click_through_rate > 0.01\norder by click_through_rate\n"),
+            format!("with r as (select campaign, {RATE} as ctr from ads group by 1)\nselect campaign, ctr from r\nwhere ctr > 0.01\norder by ctr\n"),
+        ),
+        // Qualified by the CTE's alias, over a join.
+        (
+            format!("with r as (select campaign, {RATE} as click_through_rate from ads group by 1)\nselect c.name, x.click_through_rate from r as x join campaigns c on c.id = x.campaign\n"),
+            format!("with r as (select campaign, {RATE} as ctr from ads group by 1)\nselect c.name, x.ctr from r as x join campaigns c on c.id = x.campaign\n"),
+        ),
+        // A derived table, and a CTE passing the figure on to another.
+        (
+            format!("with a as (select {RATE} as click_through_rate from ads),\nb as (select click_through_rate from a)\nselect t.click_through_rate from (select click_through_rate from b) t\n"),
+            format!("with a as (select {RATE} as ctr from ads),\nb as (select ctr from a)\nselect t.ctr from (select ctr from b) t\n"),
+        ),
+    ];
+    for (report, expected) in cases {
+        let (after, left, said) = fixed(&report);
+        assert_eq!(after, expected, "{said}");
+        assert!(!left.contains("ML011"), "{left}");
+    }
+}
+
+#[test]
+fn a_name_that_may_mean_something_else_is_left_for_a_person() {
+    let cases = [
+        // In its own GROUP BY or HAVING a bare name may be a source column.
+        format!("select {RATE} as click_through_rate from ads group by campaign having click_through_rate > 0.01\n"),
+        // Bare in a join of the CTE with a table whose columns are unknown.
+        format!("with r as (select campaign, {RATE} as click_through_rate from ads group by 1)\nselect click_through_rate from r join campaigns c on c.id = r.campaign\n"),
+        // Qualified by another relation.
+        format!("with r as (select campaign, {RATE} as click_through_rate from ads group by 1)\nselect c.click_through_rate from r join campaigns c on c.id = r.campaign\n"),
+        // Read by another statement, through the table the first builds.
+        format!("create table daily as select {RATE} as click_through_rate from ads;\nselect click_through_rate from daily;\n"),
+        // A comment beside the code names it.
+        format!("select {RATE} as click_through_rate -- click_through_rate is ours\nfrom ads\n"),
+        // A subquery reading another table, whose column it may be.
+        format!("select {RATE} as click_through_rate from ads\nwhere campaign in (select campaign from targets where click_through_rate > 0.01)\n"),
+        // The ORDER BY of a UNION names the union's outputs.
+        format!("select {RATE} as click_through_rate from ads\nunion all\nselect {RATE} from ads_archive\norder by click_through_rate\n"),
+    ];
+    for report in cases {
+        let (after, left, said) = fixed(&report);
+        assert_eq!(after, report, "{said}");
+        assert!(left.contains("ML011"), "{report}\n{left}");
+        assert!(said.contains("rename it there too"), "{report}\n{said}");
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! caller asks for. Each site is lowered to the canonical form right here, so
 //! the AST can be dropped as soon as the file is done.
 
+mod alias_reads;
 pub mod identical_operands;
 pub mod liveness;
 mod scope;
@@ -92,6 +93,10 @@ pub struct Site {
     /// Where its alias is written (`AS click_through_rate`: the name, with
     /// its quotes), and the text there; `None` when it has none.
     pub alias: Option<(Range, String)>,
+    /// Where its statement reads the alias by name (`ORDER BY ctr`, an
+    /// outer query's `c.ctr`), as far as that can be proven, with the text
+    /// there: what renaming the alias renames too.
+    pub alias_reads: Vec<(Range, String)>,
     /// A ratio its expression adds to or subtracts from the ratio's own
     /// denominator, as written (see [`crate::rules::OperatorPrecedence`]).
     pub missing_parentheses: Option<crate::rules::TotalBesideItsRatio>,
@@ -128,6 +133,7 @@ impl Site {
             written_scale: 1.0,
             reads_distinct: Vec::new(),
             alias: None,
+            alias_reads: Vec::new(),
             missing_parentheses: None,
         }
     }
@@ -395,6 +401,7 @@ impl<'t, 'w> Extractor<'t, 'w> {
     /// Adds the sites of one statement of the file.
     pub fn statement(&mut self, statement: &Statement) {
         self.walker.statement(statement, &Vec::new());
+        self.walker.find_alias_reads(statement);
         self.walker.statement += 1;
         if !self.keep_outputs {
             return;
@@ -911,6 +918,7 @@ impl<'t> Walker<'t, '_> {
             let alias_place = alias.and_then(|a| self.alias_place(a));
             self.sites.push(Site {
                 alias: alias_place,
+                alias_reads: Vec::new(),
                 reads_distinct,
                 output_name: name,
                 range: self.expression_range(expr, alias),
@@ -969,18 +977,75 @@ impl<'t> Walker<'t, '_> {
         expression_range(self.text, &self.index, expr, alias)
     }
 
+    /// Fills in where the last statement walked reads its sites' aliases
+    /// by name (only for aliases it names at all, which few do).
+    fn find_alias_reads(&mut self, statement: &Statement) {
+        let current = self.statement;
+        let aliased = |s: &Site| s.statement == current && s.alias.is_some();
+        if !self.sites.iter().any(aliased) {
+            return;
+        }
+        let mut named = NamesRead::default();
+        let _ = statement.visit(&mut named);
+        for i in 0..self.sites.len() {
+            let site = &self.sites[i];
+            if !aliased(site) || !named.0.contains(&site.output_name.to_lowercase()) {
+                continue;
+            }
+            let Some((alias, _)) = &site.alias else {
+                continue;
+            };
+            let name = site.output_name.clone();
+            let reads = alias_reads::alias_reads(statement, *alias, &name)
+                .into_iter()
+                .filter_map(|span| self.written_name(span, &name))
+                .collect();
+            self.sites[i].alias_reads = reads;
+        }
+    }
+
+    /// The place of a name's span in the file, and its text there (quotes
+    /// included), when the text there is the name.
+    fn written_name(
+        &self,
+        span: sqlparser::tokenizer::Span,
+        name: &str,
+    ) -> Option<(Range, String)> {
+        if span.start.line == 0 {
+            return None;
+        }
+        let range = Range::from(span);
+        let (start, end) = (self.index.offset(range.start), self.index.offset(range.end));
+        let written = self.text.get(start..end)?;
+        crate::names::unquoted(written)
+            .eq_ignore_ascii_case(name)
+            .then(|| (range, written.to_string()))
+    }
+
     /// Where an alias is written, and its text there (quotes included),
     /// when the text there is the alias.
     fn alias_place(&self, alias: &sqlparser::ast::Ident) -> Option<(Range, String)> {
-        if alias.span.start.line == 0 {
-            return None;
+        self.written_name(alias.span, &alias.value)
+    }
+}
+
+/// The column names a statement reads (last parts, lowercase).
+#[derive(Default)]
+struct NamesRead(std::collections::HashSet<String>);
+
+impl Visitor for NamesRead {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &AstExpr) -> ControlFlow<()> {
+        let last = match expr {
+            AstExpr::Identifier(ident) => Some(ident),
+            AstExpr::CompoundIdentifier(parts) => parts.last(),
+            _ => None,
+        };
+        if let Some(ident) = last {
+            self.0.insert(ident.value.to_lowercase());
         }
-        let range = Range::from(alias.span);
-        let (start, end) = (self.index.offset(range.start), self.index.offset(range.end));
-        let written = self.text.get(start..end)?;
-        let bare = crate::names::unquoted(written);
-        bare.eq_ignore_ascii_case(&alias.value)
-            .then(|| (range, written.to_string()))
+        ControlFlow::Continue(())
     }
 }
 

@@ -19,8 +19,15 @@ rule! {
     /// (ML001–ML005) instead, and this note is not repeated.
     ///
     /// ## Fix
-    /// `check --fix` renames the alias to the registered name, where nothing
-    /// else in the file names it and no other output has that name.
+    /// `check --fix` renames the alias to the registered name, and with it
+    /// the reads of it in its own statement that surely mean it: `ORDER BY
+    /// click_through_rate`, and an outer query's `c.click_through_rate` (or
+    /// a bare `click_through_rate` where that CTE or derived table is all
+    /// the query reads). It renames nothing where the file names the old
+    /// name anywhere else (a `GROUP BY` that may mean a source column,
+    /// another statement, a comment inside a line), or where another
+    /// output already has the new name; nor where another file of the
+    /// project names it, since that file may read the column.
     ///
     /// ## Example
     /// ```sql
@@ -60,14 +67,18 @@ impl NonCanonicalName {
         };
         let mut finding = site_finding(Self::INFO, path, site, metric, compared, says);
         // Renaming the alias is safe where nothing else in the file names it
+        // but the reads of it this statement provably makes, renamed with it
         // (checked when the fix is applied).
-        finding.fix = site.alias.as_ref().map(|(range, written)| crate::fix::Fix {
+        finding.fix = site.alias.as_ref().map(|alias| crate::fix::Fix {
             title: format!("rename `{}` to `{}`", site.output_name, metric.name),
-            edits: vec![crate::fix::Edit {
-                range: *range,
-                old: written.clone(),
-                new: metric.name.clone(),
-            }],
+            edits: std::iter::once(alias)
+                .chain(&site.alias_reads)
+                .map(|(range, written)| crate::fix::Edit {
+                    range: *range,
+                    old: written.clone(),
+                    new: metric.name.clone(),
+                })
+                .collect(),
             renames: true,
             changes_the_figure: false,
         });
