@@ -2298,3 +2298,27 @@ fn watch_checks_again_when_a_report_changes() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn a_parse_error_at_a_template_tag_quotes_the_tag_not_its_stand_in() {
+    let dir = project(&[
+        ("dbt_project.yml", "name: shop\nversion: '1.0'\n"),
+        ("models/at_tag.sql", "select a b {{ var('tbl') }} from t\n"),
+        ("models/written.sql", "select a b c from {{ var('tbl') }}\n"),
+    ]);
+    let doc = common::check_json(&dir);
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "ML900")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "cannot parse this statement as generic SQL: Expected: end of statement, found: `{{ var('tbl') }}` (a template tag)",
+            "cannot parse this statement as generic SQL: Expected: end of statement, found: c",
+        ]
+    );
+}
