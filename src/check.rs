@@ -2066,7 +2066,15 @@ fn keep_sites(
                         scale_between(&site.computation, &metric.agreed)
                             .and_then(|factor| crate::fix::rescaled(text, site.range, &factor))
                     }
-                    code if code == FilterMismatch::INFO.code && !metric.filter.is_empty() => {
+                    // Where the agreed filter added to the figure's
+                    // aggregates makes it the agreed computation, over the
+                    // columns of the base tables it reads itself (a CTE's
+                    // or a model's may not hold the filter's columns).
+                    code if code == FilterMismatch::INFO.code
+                        && !metric.filter.is_empty()
+                        && reads_only_base_tables(&site)
+                        && filtered_as_agreed(&site, metric, registry) =>
+                    {
                         let filter: Vec<String> =
                             metric.filter.iter().map(ToString::to_string).collect();
                         crate::fix::filtered(text, site.range, &filter.join(" AND "))
@@ -2449,6 +2457,32 @@ fn scopes_the_whole_figure(found: &crate::canon::Expr, expected: &crate::canon::
         && found
             .first()
             .is_some_and(|first| found.iter().all(|a| a.filter == first.filter))
+}
+
+/// Whether a figure reads base tables only, itself: no CTE, derived table
+/// or model stands between it and the columns it aggregates.
+fn reads_only_base_tables(site: &Site) -> bool {
+    site.reads_tables_itself
+        && site.written.is_none()
+        && site.written_with_ctes.is_none()
+        && !site.computation.has_renames()
+        && !site.reads.is_empty()
+        && site.reads.iter().all(|r| site.source_tables.contains(r))
+}
+
+/// Whether the figure with the metric's agreed filter added to each of its
+/// aggregates is the agreed computation: what ML002's fix writes clears
+/// its finding (a filter that differs otherwise, such as one that is on
+/// the denominator too, is not cleared by adding one).
+fn filtered_as_agreed(site: &Site, metric: &crate::registry::Metric, registry: &Registry) -> bool {
+    let filtered = site.computation.clone().with_filter(&metric.filter);
+    let computation = Computation {
+        expr: &filtered,
+        sources: &site.sources,
+        reads_a_model: false,
+        written: None,
+    };
+    judge(computation, metric, registry) == Verdict::Equivalent
 }
 
 /// The finding for one site, and whether it computes the agreement

@@ -207,7 +207,8 @@ pub struct CheckArgs {
 
     /// With --fix or --diff, also the fixes that change a figure to the
     /// agreed computation (ML005: an averaged ratio becomes the ratio of the
-    /// totals; ML002: the registered filter is put in every aggregate).
+    /// totals; ML002: the registered filter is put in every aggregate;
+    /// ML001: the registered formula replaces the figure).
     #[arg(long)]
     pub unsafe_fixes: bool,
 }

@@ -108,7 +108,7 @@ impl Finding {
         });
     }
 
-    /// The order of SPEC: path, line, column; then code for a stable tie-break.
+    /// The documented order of findings: path, line, column; then code for a stable tie-break.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, Option<&str>) {
         (
             &self.path,
@@ -128,7 +128,7 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
-    /// Findings silenced by suppression comments (an extension of SPEC's
+    /// Findings silenced by suppression comments (an extension of the documented
     /// summary, present only when some were).
     #[serde(skip_serializing_if = "is_zero")]
     pub suppressed: usize,

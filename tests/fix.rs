@@ -496,3 +496,64 @@ fn named_files_say_their_unused_suppressions_have_no_fix() {
         "{folder}"
     );
 }
+
+/// The filter is put in only where the figure reads the table's own
+/// columns and the filter added makes it the agreed figure.
+#[test]
+fn a_filter_is_not_written_where_it_cannot_clear_its_finding_or_has_no_column() {
+    let registry = "version: 1\nmetrics:\n  - name: s2s_share\n    unit: fraction\n    numerator: {agg: sum, expr: impressions, filter: \"integration_type = 's2s'\"}\n    denominator: {agg: sum, expr: impressions}\n    filter: is_test = false\n";
+    let left_alone = [
+        // A CTE whose columns hold no `is_test`.
+        "with d as (select integration_type, impressions from ads)\nselect sum(case when integration_type = 's2s' then impressions end) / nullif(sum(impressions), 0) as s2s_share from d\n",
+        // The denominator filtered too: adding `is_test = false` leaves it so.
+        "select sum(case when integration_type = 's2s' then impressions end) / nullif(sum(case when integration_type = 's2s' then impressions end), 0) as s2s_share from ads\n",
+    ];
+    for text in left_alone {
+        let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
+        let args = [
+            "check",
+            "report.sql",
+            "--isolated",
+            "--registry",
+            "metrics.yaml",
+            "--format",
+            "json",
+        ];
+        let (code, stdout, _) = metriclint(dir.path(), &args);
+        assert_eq!(code, Some(1), "{stdout}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let found = &doc["findings"][0];
+        assert_eq!(found["code"], "ML002", "{text}");
+        assert!(found["fix"].is_null(), "{text}: {found}");
+        let (_, _, _) = metriclint(
+            dir.path(),
+            &[
+                "check",
+                "report.sql",
+                "--isolated",
+                "--registry",
+                "metrics.yaml",
+                "--fix",
+                "--unsafe-fixes",
+            ],
+        );
+        assert_eq!(read(dir.path(), "report.sql"), text);
+    }
+    // Near miss: the same figure over the table itself is fixed.
+    let text = "select sum(case when integration_type = 's2s' then impressions end) / nullif(sum(impressions), 0) as s2s_share from ads\n";
+    let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
+    let (code, stdout, stderr) = metriclint(
+        dir.path(),
+        &[
+            "check",
+            "report.sql",
+            "--isolated",
+            "--registry",
+            "metrics.yaml",
+            "--fix",
+            "--unsafe-fixes",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(read(dir.path(), "report.sql").contains("is_test = false"));
+}

@@ -1,4 +1,4 @@
-//! Every registry error of SPEC, one by one: what is said and where.
+//! Every registry error the README documents, one by one: what is said and where.
 
 use metriclint::registry::{load_str, RegistryIssue};
 
@@ -666,5 +666,32 @@ fn composed_metrics_are_judged_by_the_units_they_compose() {
                 "{part_unit} into {whole_unit}, a factor too many: {message}"
             );
         }
+    }
+}
+
+#[test]
+fn a_value_of_the_wrong_shape_is_said_in_the_registrys_terms() {
+    for (yaml, said) in [
+        (
+            "version: 1\nmetrics: [3]\n",
+            "metrics[0]: invalid type: integer `3`, expected a metric: a mapping with `name:`",
+        ),
+        (
+            "version: 1\nmetrics:\n  - name: cvr\n    numerator: [1]\n    denominator: clicks\n",
+            "metrics[0]: a `numerator:` or `denominator:` is either a registered metric's name or a mapping with `agg:` and `expr:`",
+        ),
+        (
+            "version: 1\nmetrics:\n  - name: c\n    sql: sum(x)\n    source: {a: 1}\n",
+            "metrics[0]: a `source:` or `filter:` is a string or a list of strings",
+        ),
+        // Near miss: serde's own words where they are already plain.
+        (
+            "version: 1\nmetrics:\n  - name: [c]\n    sql: sum(x)\n",
+            "metrics[0].name: invalid type: sequence, expected a string",
+        ),
+    ] {
+        let (message, _, _, _) = only_issue(yaml);
+        assert!(message.starts_with(said), "{message}");
+        assert!(!message.contains("Raw"), "{message}");
     }
 }

@@ -97,6 +97,9 @@ pub struct Site {
     /// outer query's `c.ctr`), as far as that can be proven, with the text
     /// there: what renaming the alias renames too.
     pub alias_reads: Vec<(Range, String)>,
+    /// Whether its SELECT reads named tables only, no CTE, derived table or
+    /// table function: the columns it aggregates are those tables' own.
+    pub reads_tables_itself: bool,
     /// A ratio its expression adds to or subtracts from the ratio's own
     /// denominator, as written (see [`crate::rules::OperatorPrecedence`]).
     pub missing_parentheses: Option<crate::rules::TotalBesideItsRatio>,
@@ -134,6 +137,7 @@ impl Site {
             reads_distinct: Vec::new(),
             alias: None,
             alias_reads: Vec::new(),
+            reads_tables_itself: true,
             missing_parentheses: None,
         }
     }
@@ -919,6 +923,7 @@ impl<'t> Walker<'t, '_> {
             self.sites.push(Site {
                 alias: alias_place,
                 alias_reads: Vec::new(),
+                reads_tables_itself: reads_named_tables(select, ctes),
                 reads_distinct,
                 output_name: name,
                 range: self.expression_range(expr, alias),
@@ -1027,6 +1032,42 @@ impl<'t> Walker<'t, '_> {
     fn alias_place(&self, alias: &sqlparser::ast::Ident) -> Option<(Range, String)> {
         self.written_name(alias.span, &alias.value)
     }
+}
+
+/// Whether a SELECT reads named tables only (no CTE of `ctes`, derived
+/// table, table function or UNNEST), at least one.
+fn reads_named_tables(select: &Select, ctes: &Ctes<'_>) -> bool {
+    fn named_table(factor: &TableFactor, ctes: &Ctes<'_>) -> bool {
+        match factor {
+            TableFactor::Table {
+                name, args: None, ..
+            } => {
+                let cte = match name.0.as_slice() {
+                    [one] => one.as_ident().is_some_and(|ident| {
+                        ctes.iter()
+                            .any(|(cte, _)| cte.eq_ignore_ascii_case(&ident.value))
+                    }),
+                    _ => false,
+                };
+                !cte
+            }
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => {
+                named_table(&table_with_joins.relation, ctes)
+                    && table_with_joins
+                        .joins
+                        .iter()
+                        .all(|j| named_table(&j.relation, ctes))
+            }
+            _ => false,
+        }
+    }
+    !select.from.is_empty()
+        && select.from.iter().all(|table| {
+            named_table(&table.relation, ctes)
+                && table.joins.iter().all(|j| named_table(&j.relation, ctes))
+        })
 }
 
 /// The column names a statement reads (last parts, lowercase).

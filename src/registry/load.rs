@@ -101,6 +101,29 @@ enum RawSide {
     },
 }
 
+/// A YAML type error in the registry's own terms: serde names the types it
+/// reads into (`struct RawMetric`), which mean nothing to the user.
+fn in_plain_words(message: &str) -> String {
+    const SAID: &[(&str, &str)] = &[
+        (
+            "expected struct RawMetric",
+            "expected a metric: a mapping with `name:` and its definition (`sql:`, `agg:` and `expr:`, or `numerator:` and `denominator:`)",
+        ),
+        (
+            "data did not match any variant of untagged enum RawSide",
+            "a `numerator:` or `denominator:` is either a registered metric's name or a mapping with `agg:` and `expr:` (and an optional `filter:`)",
+        ),
+        (
+            "data did not match any variant of untagged enum OneOrMany",
+            "a `source:` or `filter:` is a string or a list of strings",
+        ),
+    ];
+    SAID.iter()
+        .fold(message.to_string(), |message, (serde, plain)| {
+            message.replace(serde, plain)
+        })
+}
+
 /// A registry file's text and the name it is shown under.
 #[derive(Clone)]
 struct Doc {
@@ -425,7 +448,7 @@ impl Loader {
                 } else if message.contains("invalid type: unit value") || text.trim().is_empty() {
                     "the registry file is empty; expected `version: 1` and `metrics:`".to_string()
                 } else {
-                    message
+                    in_plain_words(&message)
                 };
                 self.issue(doc, node.as_ref(), message, "here", None);
                 return;

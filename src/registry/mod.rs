@@ -1,6 +1,6 @@
 //! The registry: the agreed definitions of metrics.
 //!
-//! Loaded from the native YAML format of SPEC (see `load.rs`), or from the
+//! Loaded from the native YAML format (README, "The registry"; `load.rs`), or from the
 //! built-in packs compiled into the binary (see [`builtin`]). Each metric's
 //! body is lowered to the canonical form once, with `metric('x')` references
 //! inlined, so judging a site is a tree comparison.
