@@ -70,3 +70,47 @@ fn the_repositorys_hooks_offer_the_installed_binary_and_a_build() {
     let readme = readme();
     assert!(readme.contains("id: metriclint-system"));
 }
+
+/// Every revision the README names (`rev:`, `--rev`) is a full commit id;
+/// where this checkout has the history, a commit of it that holds the
+/// hooks the README's remote block uses.
+#[test]
+fn the_revisions_the_readme_names_exist() {
+    let readme = readme();
+    let mut revisions: Vec<String> = Vec::new();
+    for line in readme.lines() {
+        let line = line.trim();
+        if let Some(rev) = line.strip_prefix("rev: ") {
+            revisions.push(rev.trim().to_string());
+        }
+        if let Some((_, after)) = line.split_once("--rev ") {
+            revisions.push(after.split_whitespace().next().unwrap().to_string());
+        }
+    }
+    assert!(revisions.len() >= 3, "{revisions:?}");
+    for rev in &revisions {
+        assert!(
+            rev.len() == 40 && rev.chars().all(|c| c.is_ascii_hexdigit()),
+            "not a full commit id: {rev}"
+        );
+    }
+    // A shallow or exported checkout cannot say more.
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let shallow = git(&["rev-parse", "--is-shallow-repository"]);
+    if shallow.as_deref().map(str::trim) != Some("false") {
+        return;
+    }
+    for rev in &revisions {
+        let hooks = git(&["show", &format!("{rev}:.pre-commit-hooks.yaml")])
+            .unwrap_or_else(|| panic!("{rev} is no commit of this repository"));
+        assert!(hooks.contains("id: metriclint-system"), "{rev}");
+    }
+}
