@@ -1,6 +1,6 @@
 //! The command line (clap). `main.rs` only calls [`main`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -1192,32 +1192,79 @@ fn configured_baseline(config: &Config) -> Option<PathBuf> {
 /// The texts of the checked files and of the dbt property files (YAML with
 /// `models:`) under `paths`, by path as shown: where a renamed output may
 /// be read by its old name.
+/// A file named alone (a pre-commit run) is read in its project: the
+/// other reports of the folder holding its config, dbt project or
+/// repository are where its outputs may be read, so they are read too.
 fn context_texts(paths: &[PathBuf], checked: &[String]) -> Vec<(String, String)> {
     let mut texts: Vec<(String, String)> = checked
         .iter()
         .filter_map(|p| Some((p.clone(), std::fs::read_to_string(p).ok()?)))
         .collect();
-    for root in paths.iter().filter(|p| p.is_dir()) {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let root = if path.is_dir() {
+            path.clone()
+        } else {
+            project_root_of(path)
+        };
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+    // The checked files are read already, however a walk shows their paths.
+    let read: HashSet<PathBuf> = texts
+        .iter()
+        .filter_map(|(p, _)| std::fs::canonicalize(p).ok())
+        .collect();
+    for root in &roots {
+        let named_alone = !paths.contains(root);
         for entry in walkdir::WalkDir::new(root)
             .into_iter()
             .filter_entry(|e| !crate::discover::is_skipped_dir(e))
             .flatten()
+            .filter(|e| e.file_type().is_file())
         {
-            let yaml = entry
-                .path()
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
-            if yaml && entry.file_type().is_file() {
-                // A dbt property file (not a registry, which names synonyms).
-                if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                    if text.lines().any(|l| l.starts_with("models:")) {
-                        texts.push((entry.path().display().to_string(), text));
-                    }
-                }
+            let extension = entry.path().extension().and_then(|e| e.to_str());
+            let extension = extension.map(str::to_ascii_lowercase);
+            let wanted = match extension.as_deref() {
+                Some("sql") => named_alone,
+                Some("yml" | "yaml") => true,
+                _ => false,
+            };
+            if !wanted || std::fs::canonicalize(entry.path()).is_ok_and(|path| read.contains(&path))
+            {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            // Of YAML, a dbt property file (not a registry, which names
+            // synonyms).
+            if extension.as_deref() == Some("sql") || text.lines().any(|l| l.starts_with("models:"))
+            {
+                texts.push((entry.path().display().to_string(), text));
             }
         }
     }
     texts
+}
+
+/// The folder a named file belongs to: the nearest one above it holding a
+/// metriclint config, a dbt project or a git repository; else the working
+/// folder.
+fn project_root_of(file: &Path) -> PathBuf {
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    absolute
+        .ancestors()
+        .skip(1)
+        .find(|folder| {
+            crate::config::FILE_NAMES
+                .iter()
+                .chain(&["dbt_project.yml", ".git"])
+                .any(|name| folder.join(name).exists())
+        })
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// `--diff`: prints what the safe fixes of `result`'s findings would change,

@@ -287,6 +287,30 @@ fn renames_other_files_read_and_names_that_would_clash_are_left_alone() {
         "{stderr}"
     );
     assert!(read(dir.path(), "view.sql").contains("as clickthrough_rate"));
+    // Named alone, as pre-commit names it: the other reports of its
+    // project are still where the old name may be read.
+    let (_, _, stderr) = metriclint(dir.path(), &["check", "view.sql", "--isolated", "--fix"]);
+    assert!(
+        stderr.contains("`clickthrough_rate` is also named in"),
+        "{stderr}"
+    );
+    assert!(read(dir.path(), "view.sql").contains("as clickthrough_rate"));
+    // Near miss: named alone, with no other file reading it, it is renamed.
+    let dir = common::repository(&[
+        ("models/view.sql", "create view rates as select sum(clicks) / nullif(sum(impressions), 0) as clickthrough_rate from ads
+"),
+        ("models/other.sql", "select sum(spend) as spend from ads
+"),
+        ("dbt_project.yml", "name: shop\nversion: '1.0'\n"),
+    ]);
+    let (_, _, stderr) = metriclint(
+        dir.path(),
+        &["check", "models/view.sql", "--isolated", "--fix"],
+    );
+    assert!(
+        read(dir.path(), "models/view.sql").contains("as ctr"),
+        "{stderr}"
+    );
     // A run of named files: no suppression is removed.
     let dir = common::repository(&[("a.sql", "select 1 as x -- noqa: ML010\n")]);
     let (_, _, _) = metriclint(dir.path(), &["check", "a.sql", "--isolated", "--fix"]);
