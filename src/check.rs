@@ -527,6 +527,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         options,
         scope.reported.as_deref(),
     );
+    let findings = without_fixes_where_unreadable(findings);
     let checked = reported_files(&files, &scope, options);
     let skipped_statements = checked
         .iter()
@@ -594,6 +595,23 @@ impl Scope {
         }
         scope
     }
+}
+
+/// A file metriclint could not read whole (a statement that does not
+/// parse, a template that does not render) is not edited by `--fix`: its
+/// findings offer no fix.
+fn without_fixes_where_unreadable(mut findings: Vec<Finding>) -> Vec<Finding> {
+    let unreadable: HashSet<String> = findings
+        .iter()
+        .filter(|f| f.code == ParseError::INFO.code || f.code == TemplateError::INFO.code)
+        .map(|f| f.path.clone())
+        .collect();
+    if !unreadable.is_empty() {
+        for finding in findings.iter_mut().filter(|f| unreadable.contains(&f.path)) {
+            finding.fix = None;
+        }
+    }
+    findings
 }
 
 /// A file of a run, as discovery hands it on: its dbt project, looked up

@@ -581,3 +581,26 @@ fn a_filter_is_not_written_where_it_cannot_clear_its_finding_or_has_no_column() 
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(read(dir.path(), "report.sql").contains("is_test = false"));
 }
+
+/// A file with a statement that does not parse is not edited, so its
+/// findings offer no fix (the JSON and the summary say so too).
+#[test]
+fn a_file_that_does_not_parse_offers_no_fix() {
+    let renamed =
+        "select sum(clicks) / nullif(sum(impressions), 0) as click_through_rate from ads;\n";
+    let fix_of = |text: &str| {
+        let dir = common::repository(&[("report.sql", text)]);
+        let doc = common::check_json(&dir);
+        let ml011 = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "ML011")
+            .cloned()
+            .unwrap_or_else(|| panic!("{doc}"));
+        ml011["fix"].clone()
+    };
+    assert!(fix_of(&format!("{renamed}selec 1;\n")).is_null());
+    // Near miss: the same figure in a file that parses has its fix.
+    assert!(!fix_of(renamed).is_null());
+}
