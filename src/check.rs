@@ -1805,9 +1805,13 @@ fn check_sql(
     // other reports' ratios of totals (ML010).
     let registered =
         |name: &str| registry.lookup(name).is_some() || crate::names::names_a_rate(name);
+    // Only an output under a synonym of a registered metric is renamed
+    // (ML011's fix), so only its reads are looked for.
+    let synonym = |name: &str| matches!(registry.lookup(name), Some((_, NameMatch::Synonym)));
     let mut extractor = Extractor::new(text, &every_name, models)
         .keeping_outputs(dbt_model)
-        .keeping_row_level_only(&registered);
+        .keeping_row_level_only(&registered)
+        .following_reads_of(&synonym);
     // Each statement's sites are judged and made compact as soon as it is
     // walked, so a file of a million statements never holds them all whole.
     let path_shared: Arc<str> = Arc::from(path);

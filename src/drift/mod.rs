@@ -6,7 +6,7 @@
 //! stripped), then by canonical form, and the majority rule of ML010 decides
 //! who is flagged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 mod evidence;
@@ -1427,6 +1427,70 @@ pub fn counted_rows_of_one_relation(
 
 /// A site's form as its own stage writes it (the models it reads as stored
 /// tables, see [`MetricSite::written`]), in one vocabulary.
+/// The forms the sites of one way write, for the test that a site of
+/// another way writes one of them (see [`as_written`]).
+struct WrittenForms {
+    /// Whether each site only passes a figure on (see `is_pass_through`).
+    pass_through: Vec<bool>,
+    /// Every site's form as written.
+    written: HashSet<Expr>,
+    /// Those of the sites whose own stage writes them otherwise than
+    /// lineage computes them.
+    written_at_own_stage: HashSet<Expr>,
+    /// Every site's form as written, with the reports writing it.
+    written_in: FormsIn,
+    /// The forms as the final SELECTs of sites whose CTEs compute
+    /// something write them, with their reports.
+    alone_in: FormsIn,
+}
+
+impl WrittenForms {
+    fn of(sites: &[&MetricSite], registry: &Registry) -> WrittenForms {
+        let mut forms = WrittenForms {
+            pass_through: sites.iter().map(|o| is_pass_through(o, registry)).collect(),
+            written: HashSet::new(),
+            written_at_own_stage: HashSet::new(),
+            written_in: FormsIn::default(),
+            alone_in: FormsIn::default(),
+        };
+        for o in sites {
+            let written = as_written(o, registry);
+            if o.written_with_ctes.is_some() {
+                forms.alone_in.add(as_written_alone(o, registry), &o.path);
+            }
+            forms.written_in.add(written.clone(), &o.path);
+            if o.written.is_some() {
+                forms.written_at_own_stage.insert(written.clone());
+            }
+            forms.written.insert(written);
+        }
+        forms
+    }
+}
+
+/// Forms with up to two of the reports that write them: enough to say
+/// whether a report other than a given one writes a form.
+#[derive(Default)]
+struct FormsIn(HashMap<Expr, (Arc<str>, Option<Arc<str>>)>);
+
+impl FormsIn {
+    fn add(&mut self, form: Expr, path: &Arc<str>) {
+        match self.0.get_mut(&form) {
+            Some((first, second @ None)) if **first != **path => *second = Some(path.clone()),
+            Some(_) => {}
+            None => {
+                self.0.insert(form, (path.clone(), None));
+            }
+        }
+    }
+
+    fn elsewhere_than(&self, form: &Expr, path: &str) -> bool {
+        self.0
+            .get(form)
+            .is_some_and(|(first, second)| &**first != path || second.is_some())
+    }
+}
+
 fn as_written(site: &MetricSite, registry: &Registry) -> Expr {
     with_counts_alike(&in_registry_names(
         site.written.as_deref().unwrap_or(&site.form),
@@ -2259,18 +2323,19 @@ pub fn inconsistent_computations<'s>(
             variants.insert(0, agreed);
             majority = true;
         }
+        // What the two ways compared against have written, worked out once
+        // per way (not once per way compared with it, nor per pair of sites).
+        let known: [std::cell::OnceCell<WrittenForms>; 2] = Default::default();
         for (index, variant) in variants.iter().enumerate() {
             if majority && index == 0 {
                 continue;
             }
             // Compare with the majority, or with the largest other variant.
-            let other = &variants[if index == 0 { 1 } else { 0 }];
-            // Worked out once per way, not once per pair of sites.
-            let other_pass_through: Vec<bool> = other
-                .sites
-                .iter()
-                .map(|o| is_pass_through(o, registry))
-                .collect();
+            let other_index = if index == 0 { 1 } else { 0 };
+            let other = &variants[other_index];
+            let written_forms =
+                || known[other_index].get_or_init(|| WrittenForms::of(&other.sites, registry));
+            let other_pass_through = &written_forms().pass_through;
             // A way that only reads a stored column (`COALESCE(t.dau, 0)
             // AS spot_dau` in 25 reports) shows no computation to differ
             // from: what the column holds is upstream, where lineage does
@@ -2280,11 +2345,8 @@ pub fn inconsistent_computations<'s>(
             }
             let other_reports: std::collections::HashSet<&str> =
                 other.sites.iter().map(|o| &*o.path).collect();
-            // The other way's forms as written, worked out once if needed.
             let other_written_known = other.sites.iter().any(|o| o.written.is_some());
             let other_ctes_known = other.sites.iter().any(|o| o.written_with_ctes.is_some());
-            let other_written: std::cell::OnceCell<Vec<Expr>> = std::cell::OnceCell::new();
-            let other_alone: std::cell::OnceCell<Vec<Expr>> = std::cell::OnceCell::new();
             for site in variant
                 .sites
                 .iter()
@@ -2438,24 +2500,14 @@ pub fn inconsistent_computations<'s>(
                 // some report of the other way writes it, over tables of
                 // unknown lineage: how far lineage reaches is no difference
                 // of definition.
-                let others_written = || {
-                    other_written.get_or_init(|| {
-                        other
-                            .sites
-                            .iter()
-                            .map(|o| as_written(o, registry))
-                            .collect()
-                    })
-                };
                 if site.written.is_some() || other_written_known {
                     let own = as_written(site, registry);
-                    let alike = other
-                        .sites
-                        .iter()
-                        .zip(others_written())
-                        .any(|(o, written)| {
-                            (site.written.is_some() || o.written.is_some()) && *written == own
-                        });
+                    let forms = written_forms();
+                    let alike = if site.written.is_some() {
+                        forms.written.contains(&own)
+                    } else {
+                        forms.written_at_own_stage.contains(&own)
+                    };
                     if alike {
                         continue;
                     }
@@ -2469,22 +2521,10 @@ pub fn inconsistent_computations<'s>(
                 if site.written_with_ctes.is_some() || other_ctes_known {
                     let (own_alone, own) =
                         (as_written_alone(site, registry), as_written(site, registry));
-                    let others_alone = other_alone.get_or_init(|| {
-                        other
-                            .sites
-                            .iter()
-                            .map(|o| as_written_alone(o, registry))
-                            .collect()
-                    });
-                    let alike = other
-                        .sites
-                        .iter()
-                        .zip(others_written().iter().zip(others_alone))
-                        .any(|(o, (written, alone))| {
-                            o.path != site.path
-                                && ((site.written_with_ctes.is_some() && own_alone == *written)
-                                    || (o.written_with_ctes.is_some() && *alone == own))
-                        });
+                    let forms = written_forms();
+                    let alike = (site.written_with_ctes.is_some()
+                        && forms.written_in.elsewhere_than(&own_alone, &site.path))
+                        || forms.alone_in.elsewhere_than(&own, &site.path);
                     if alike {
                         continue;
                     }
@@ -2503,7 +2543,7 @@ pub fn inconsistent_computations<'s>(
                 let quoted = other
                     .sites
                     .iter()
-                    .zip(&other_pass_through)
+                    .zip(other_pass_through)
                     .filter(|(o, pass)| {
                         comparable(site, o)
                             && (!**pass || reads_common(&o.reads, &site.reads))

@@ -381,6 +381,7 @@ impl<'t, 'w> Extractor<'t, 'w> {
                 published: Vec::new(),
                 publishes_all: Vec::new(),
                 row_level: None,
+                follows_reads_of: None,
                 tables: std::rc::Rc::default(),
             },
             outputs: None,
@@ -393,6 +394,13 @@ impl<'t, 'w> Extractor<'t, 'w> {
     /// and a generated file of a million `SELECT 1 AS x` holds none.
     pub fn keeping_row_level_only(mut self, row_level: &'w dyn Fn(&str) -> bool) -> Self {
         self.walker.row_level = Some(row_level);
+        self
+    }
+
+    /// Find where each statement reads the aliases `renamed` accepts by
+    /// name (see [`Site::alias_reads`]); none are looked for otherwise.
+    pub fn following_reads_of(mut self, renamed: &'w dyn Fn(&str) -> bool) -> Self {
+        self.walker.follows_reads_of = Some(renamed);
         self
     }
 
@@ -488,6 +496,8 @@ struct Walker<'t, 'w> {
     publishes_all: Vec<(usize, Option<Vec<String>>)>,
     /// See [`Extractor::keeping_row_level_only`]; `None` keeps them all.
     row_level: Option<&'w dyn Fn(&str) -> bool>,
+    /// See [`Extractor::following_reads_of`].
+    follows_reads_of: Option<&'w dyn Fn(&str) -> bool>,
 }
 
 /// Collects the outermost queries nested in an expression or statement.
@@ -985,8 +995,12 @@ impl<'t> Walker<'t, '_> {
     /// Fills in where the last statement walked reads its sites' aliases
     /// by name (only for aliases it names at all, which few do).
     fn find_alias_reads(&mut self, statement: &Statement) {
+        let Some(renamed) = self.follows_reads_of else {
+            return;
+        };
         let current = self.statement;
-        let aliased = |s: &Site| s.statement == current && s.alias.is_some();
+        let aliased =
+            |s: &Site| s.statement == current && s.alias.is_some() && renamed(&s.output_name);
         if !self.sites.iter().any(aliased) {
             return;
         }
