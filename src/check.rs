@@ -516,11 +516,18 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     if let Some((name, outcome)) = stdin {
         gathered.add(name, outcome);
     }
-    if let Some(definitions) = &options.definitions {
+    // The dbt layer: the metrics of the project's YAML, as sites and as
+    // definitions checked for their own mistakes.
+    let yaml_layer = options
+        .config
+        .as_ref()
+        .is_none_or(|config| config.checks_layer("dbt"));
+    let definitions = options.definitions.as_deref().filter(|_| yaml_layer);
+    if let Some(definitions) = definitions {
         add_definition_sites(&mut gathered, definitions, registry, options, &roots);
     }
 
-    let findings = across_reports(&mut gathered, registry, options.definitions.as_deref());
+    let findings = across_reports(&mut gathered, registry, definitions, yaml_layer);
     let (findings, suppressed) = suppress(
         findings,
         &mut gathered.suppressions,
@@ -957,16 +964,26 @@ fn across_reports(
     gathered: &mut Gathered,
     registry: &Registry,
     definitions: Option<&Registry>,
+    yaml_layer: bool,
 ) -> Vec<Finding> {
     let mut findings = std::mem::take(&mut gathered.findings);
     findings.extend(inconsistent_computations(&gathered.sites, registry));
-    let mut in_definitions = crate::definitions::judge_definitions(registry);
+    let mut in_definitions = if yaml_layer {
+        crate::definitions::judge_definitions(registry)
+    } else {
+        Vec::new()
+    };
     if let Some(definitions) = definitions {
         in_definitions.extend(crate::definitions::judge_against(definitions, registry));
     }
     // A `# noqa` in the YAML silences what is found there (and one that
     // silences nothing is unused, whether or not the file has findings).
-    for path in crate::definitions::files(registry, definitions) {
+    let yaml_files = if yaml_layer {
+        crate::definitions::files(registry, definitions)
+    } else {
+        Vec::new()
+    };
+    for path in yaml_files {
         if let std::collections::hash_map::Entry::Vacant(entry) = gathered.suppressions.entry(path)
         {
             if let Ok(text) = std::fs::read_to_string(entry.key()) {

@@ -36,7 +36,7 @@ const KEYS: &[&str] = &[
     "layers",
 ];
 /// The layers metrics are defined in that a run can check.
-const LAYERS: &[&str] = &["sql", "lookml"];
+const LAYERS: &[&str] = &["sql", "lookml", "dbt"];
 const NAME_KEYS: &[&str] = &["qualifier-prefixes", "qualifier-suffixes", "meaning-words"];
 const RULE_KEYS: &[&str] = &["select", "ignore", "severity"];
 
@@ -142,7 +142,8 @@ pub struct Config {
     /// The baseline file (relative to the config's folder) whose findings
     /// are not reported, as `--baseline` does.
     pub baseline: Option<PathBuf>,
-    /// The layers checked (`sql`, `lookml`); empty means all.
+    /// The layers checked (`sql`, `lookml`, `dbt`: the project's dbt metric
+    /// YAML); empty means all.
     pub layers: Vec<String>,
 }
 
@@ -425,7 +426,7 @@ impl Config {
                 issues.add(
                     node_of(&["layers"]).as_ref(),
                     format!("unknown layer `{layer}`"),
-                    Some("`layers` lists sql, lookml".to_string()),
+                    Some("`layers` lists sql, lookml, dbt".to_string()),
                 );
             }
         }
@@ -480,6 +481,12 @@ impl Config {
         builder.build().unwrap_or_else(|_| GlobSet::empty())
     }
 
+    /// Whether the config checks `layer` (`sql`, `lookml`, `dbt`): every
+    /// layer, when it names none.
+    pub fn checks_layer(&self, layer: &str) -> bool {
+        self.layers.is_empty() || self.layers.iter().any(|l| l == layer)
+    }
+
     /// Whether a discovered file is to be checked under include/exclude
     /// and the layers the config checks (`layers: [sql]` leaves `.lkml`
     /// files out).
@@ -487,17 +494,15 @@ impl Config {
         let root = std::fs::canonicalize(self.root()).unwrap_or_else(|_| self.root());
         let include = (!self.include.is_empty()).then(|| Config::globs(&self.include));
         let exclude = Config::globs(&self.exclude);
-        let layers = self.layers.clone();
+        let (sql, lookml) = (self.checks_layer("sql"), self.checks_layer("lookml"));
         move |path: &Path| {
-            if !layers.is_empty() {
-                let layer = if crate::lookml::is_lookml(path) {
-                    "lookml"
-                } else {
-                    "sql"
-                };
-                if !layers.iter().any(|l| l == layer) {
-                    return false;
-                }
+            let checked = if crate::lookml::is_lookml(path) {
+                lookml
+            } else {
+                sql
+            };
+            if !checked {
+                return false;
             }
             let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             let relative = absolute.strip_prefix(&root).unwrap_or(&absolute);

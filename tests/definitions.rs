@@ -444,3 +444,58 @@ fn the_inventory_lists_registered_yaml_metrics_as_check_judged_them() {
     assert_eq!(variant("customers")["finding"][0], "ML001");
     assert_eq!(variant("spend")["matches_agreement"], Value::Null);
 }
+
+/// `layers:` without `dbt` leaves the project's metric YAML unchecked: no
+/// finding at a definition, no `# noqa` there called unused; with `dbt`
+/// (or with no `layers`), its mistakes are found.
+#[test]
+fn the_dbt_layer_is_checked_only_when_the_config_names_it() {
+    let metrics = format!(
+        "version: 2\nmetrics:\n{}",
+        legacy_metric("engagement_rate_summed", "sum", "engagement_rate")
+    );
+    let yaml_findings = |config: &str| {
+        let dir = repository(&[
+            PROJECT,
+            MODEL,
+            ("models/metrics.yml", &metrics),
+            ("metriclint.yaml", config),
+        ]);
+        let output = Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", ".", "--format", "json"])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+        found(&doc, "metric")
+            .into_iter()
+            .filter(|(path, ..)| path.ends_with(".yml"))
+            .map(|(_, _, code, metric)| (code, metric))
+            .collect::<Vec<_>>()
+    };
+    let summed = vec![("ML005".to_string(), "engagement_rate_summed".to_string())];
+    assert_eq!(yaml_findings("layers: [sql]\n"), vec![]);
+    assert_eq!(yaml_findings("layers: [sql, dbt]\n"), summed);
+    assert_eq!(yaml_findings("dialect: generic\n"), summed);
+    // A `# noqa` in YAML left unchecked is not an unused one.
+    let metrics = metrics.replace(
+        "- name: engagement_rate_summed",
+        "- name: engagement_rate_summed  # noqa: ML005",
+    );
+    let dir = repository(&[
+        PROJECT,
+        MODEL,
+        ("models/metrics.yml", &metrics),
+        ("metriclint.yaml", "layers: [sql]\n"),
+    ]);
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", ".", "--format", "concise"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains("metrics.yml"), "{text}");
+}
