@@ -52,6 +52,93 @@ fn references_as_names(sql: &str) -> String {
     out
 }
 
+/// A derived table's SQL as plain SQL: Liquid's `{% condition f %} x {%
+/// endcondition %}` (a filter the user picks) is `1 = 1`, its other tags
+/// go, `{{ … }}` is a name, `${view.SQL_TABLE_NAME}` is that view's name
+/// and another `${…}` the name it holds. `None` where what is left is not
+/// one query generic SQL reads (a dialect's syntax, Liquid that chose
+/// between texts): the view's name then stands for it, as before.
+fn derived_sql(sql: &str) -> Option<String> {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    loop {
+        let next = [rest.find("{%"), rest.find("{{"), rest.find("${")]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(start) = next else {
+            out.push_str(rest);
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let hole = &rest[start..];
+        if let Some(tag) = hole.strip_prefix("{%") {
+            let end = tag.find("%}")?;
+            let inside = tag[..end].trim();
+            rest = &tag[end + 2..];
+            if inside.starts_with("condition") {
+                let close = rest.find("endcondition")?;
+                let after = rest[close..].find("%}")?;
+                rest = &rest[close + after + 2..];
+                out.push_str(" 1 = 1 ");
+            }
+        } else if let Some(value) = hole.strip_prefix("{{") {
+            let end = value.find("}}")?;
+            out.push_str("__liquid");
+            rest = &value[end + 2..];
+        } else {
+            let reference = &hole[2..];
+            let end = reference.find('}')?;
+            let name = &reference[..end];
+            match name.rsplit_once('.') {
+                Some((view, part)) if part.eq_ignore_ascii_case("SQL_TABLE_NAME") => {
+                    out.push_str(&sql_name(view));
+                }
+                _ => out.push_str(name),
+            }
+            rest = &reference[end + 1..];
+        }
+    }
+    let query = out.trim().trim_end_matches(';').trim().to_string();
+    let statements = sqlparser::parser::Parser::parse_sql(
+        &sqlparser::dialect::GenericDialect {},
+        &format!("SELECT 1 FROM ({query}) AS derived"),
+    )
+    .ok()
+    .filter(|statements| statements.len() == 1)?;
+    // Only what it reads: its columns' lineage is left to their names (a
+    // `req_ratio` column is a rate by its name, whatever window made it).
+    let mut tables = Vec::new();
+    let mut ctes = Vec::new();
+    let _ = sqlparser::ast::visit_relations(&statements, |relation| {
+        let name = relation.to_string();
+        if !tables.contains(&name) {
+            tables.push(name);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    for statement in &statements {
+        let _ = sqlparser::ast::Visit::visit(statement, &mut CteNames(&mut ctes));
+    }
+    tables.retain(|t| !ctes.iter().any(|c: &String| c.eq_ignore_ascii_case(t)));
+    (!tables.is_empty()).then(|| format!("SELECT * FROM {}", tables.join(", ")))
+}
+
+/// The names of the CTEs a statement defines.
+struct CteNames<'a>(&'a mut Vec<String>);
+
+impl sqlparser::ast::Visitor for CteNames<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &sqlparser::ast::Query) -> std::ops::ControlFlow<()> {
+        if let Some(with) = &query.with {
+            self.0
+                .extend(with.cte_tables.iter().map(|c| c.alias.name.value.clone()));
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
 /// A measure whose `value_format_name` (`percent_0` … `percent_4`) or
 /// `value_format` (`0.00%`) shows its value times a hundred: its value must
 /// be a fraction.
@@ -196,6 +283,10 @@ impl Span {
 struct View<'p> {
     name: String,
     table: Option<String>,
+    /// A derived table's SQL (`derived_table: { sql: … ;; }`), its Liquid
+    /// and `${…}` holes written out, where it parses: the FROM of its
+    /// measures, so that they read what it reads.
+    derived: Option<String>,
     dimensions: HashMap<String, Field<'p>>,
     /// In the order first defined.
     measures: Vec<(String, Field<'p>)>,
@@ -236,6 +327,7 @@ fn views(pairs: &[Pair]) -> Vec<View<'_>> {
                 views.push(View {
                     name: name.clone(),
                     table: None,
+                    derived: None,
                     dimensions: HashMap::new(),
                     measures: Vec::new(),
                 });
@@ -249,6 +341,11 @@ fn views(pairs: &[Pair]) -> Vec<View<'_>> {
                     if let Some(table) = pair.text() {
                         entry.table = Some(table.to_string());
                     }
+                }
+                "derived_table" => {
+                    entry.derived = find(pair.pairs(), "sql")
+                        .and_then(|sql| sql.text())
+                        .and_then(derived_sql);
                 }
                 "dimension" | "dimension_group" | "filter" | "parameter" => {
                     if let Some(field) = pair.name() {
@@ -288,9 +385,12 @@ const MAX_DEPTH: usize = 12;
 
 impl View<'_> {
     /// The table the view reads, as the FROM of its measures: its
-    /// `sql_table_name`, else its own name (a derived table's SQL is not
-    /// followed yet).
+    /// `sql_table_name`, or its derived table's SQL as a subquery, else its
+    /// own name.
     fn from(&self) -> String {
+        if let (None, Some(derived)) = (&self.table, &self.derived) {
+            return format!("({derived})");
+        }
         match &self.table {
             // BigQuery's whole path in one pair of backticks.
             Some(table)
