@@ -2498,10 +2498,12 @@ fn scopes_the_whole_figure(found: &crate::canon::Expr, expected: &crate::canon::
             .is_some_and(|first| found.iter().all(|a| a.filter == first.filter))
 }
 
-/// Whether a figure reads base tables only, itself: no CTE, derived table
-/// or model stands between it and the columns it aggregates.
+/// Whether a figure reads one base table, itself: no CTE, derived table
+/// or model stands between it and the columns it aggregates, and no join
+/// makes a bare column name ambiguous.
 fn reads_only_base_tables(site: &Site) -> bool {
     site.reads_tables_itself
+        && !site.over_a_join
         && site.written.is_none()
         && site.written_with_ctes.is_none()
         && !site.computation.has_renames()

@@ -1189,12 +1189,10 @@ fn configured_baseline(config: &Config) -> Option<PathBuf> {
     Some(folder.join(file))
 }
 
-/// The texts of the checked files and of the dbt property files (YAML with
-/// `models:`) under `paths`, by path as shown: where a renamed output may
-/// be read by its old name.
-/// A file named alone (a pre-commit run) is read in its project: the
-/// other reports of the folder holding its config, dbt project or
-/// repository are where its outputs may be read, so they are read too.
+/// The texts of the files of the checked projects where a renamed output
+/// may be read by its old name: every SQL and LookML file, and the dbt
+/// property files (YAML with `models:`), under the project of each path
+/// (see [`project_root_of`]), whatever part of it the run checks.
 fn context_texts(paths: &[PathBuf], checked: &[String]) -> Vec<(String, String)> {
     let mut texts: Vec<(String, String)> = checked
         .iter()
@@ -1202,12 +1200,9 @@ fn context_texts(paths: &[PathBuf], checked: &[String]) -> Vec<(String, String)>
         .collect();
     let mut roots: Vec<PathBuf> = Vec::new();
     for path in paths {
-        let root = if path.is_dir() {
-            path.clone()
-        } else {
-            project_root_of(path)
-        };
-        if !roots.contains(&root) {
+        let root = project_root_of(path);
+        if !roots.iter().any(|r| root.starts_with(r)) {
+            roots.retain(|r| !r.starts_with(&root));
             roots.push(root);
         }
     }
@@ -1217,7 +1212,6 @@ fn context_texts(paths: &[PathBuf], checked: &[String]) -> Vec<(String, String)>
         .filter_map(|(p, _)| std::fs::canonicalize(p).ok())
         .collect();
     for root in &roots {
-        let named_alone = !paths.contains(root);
         for entry in walkdir::WalkDir::new(root)
             .into_iter()
             .filter_entry(|e| !crate::discover::is_skipped_dir(e))
@@ -1226,11 +1220,8 @@ fn context_texts(paths: &[PathBuf], checked: &[String]) -> Vec<(String, String)>
         {
             let extension = entry.path().extension().and_then(|e| e.to_str());
             let extension = extension.map(str::to_ascii_lowercase);
-            let wanted = match extension.as_deref() {
-                Some("sql") => named_alone,
-                Some("yml" | "yaml") => true,
-                _ => false,
-            };
+            let yaml = matches!(extension.as_deref(), Some("yml" | "yaml"));
+            let wanted = yaml || matches!(extension.as_deref(), Some("sql" | "lkml"));
             if !wanted || std::fs::canonicalize(entry.path()).is_ok_and(|path| read.contains(&path))
             {
                 continue;
@@ -1240,31 +1231,47 @@ fn context_texts(paths: &[PathBuf], checked: &[String]) -> Vec<(String, String)>
             };
             // Of YAML, a dbt property file (not a registry, which names
             // synonyms).
-            if extension.as_deref() == Some("sql") || text.lines().any(|l| l.starts_with("models:"))
-            {
-                texts.push((entry.path().display().to_string(), text));
+            if !yaml || text.lines().any(|l| l.starts_with("models:")) {
+                texts.push((shown_path(entry.path()), text));
             }
         }
     }
     texts
 }
 
-/// The folder a named file belongs to: the nearest one above it holding a
-/// metriclint config, a dbt project or a git repository; else the working
-/// folder.
-fn project_root_of(file: &Path) -> PathBuf {
-    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-    absolute
+/// A path as findings show it: relative to the working folder where it is
+/// under it.
+fn shown_path(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    relative
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The project a checked path belongs to: the nearest folder holding it
+/// (a folder path itself included) with a metriclint config, a dbt
+/// project or a git repository; else the folder itself, or the file's.
+fn project_root_of(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let folder = if absolute.is_dir() {
+        absolute
+    } else {
+        absolute
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    folder
         .ancestors()
-        .skip(1)
         .find(|folder| {
             crate::config::FILE_NAMES
                 .iter()
                 .chain(&["dbt_project.yml", ".git"])
                 .any(|name| folder.join(name).exists())
         })
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+        .map_or(folder.clone(), Path::to_path_buf)
 }
 
 /// `--diff`: prints what the safe fixes of `result`'s findings would change,
@@ -1282,10 +1289,12 @@ fn fix_files(
     let findings = std::mem::take(&mut result.findings);
     // The other files of the run, and the YAML beside them (a dbt model's
     // columns), where a renamed output may be read by its old name.
-    let context = context_texts(&args.inputs.paths, &result.checked);
+    let context = std::cell::OnceCell::new();
     let named_elsewhere = |name: &str, own: &str| -> Option<String> {
         let bare = crate::names::unquoted(name).to_ascii_lowercase();
+        // Read only when a rename asks.
         context
+            .get_or_init(|| context_texts(&args.inputs.paths, &result.checked))
             .iter()
             .filter(|(path, _)| path != own)
             .find(|(_, text)| crate::fix::names_word(text, &bare))

@@ -555,37 +555,53 @@ fn code_only(text: &str) -> String {
 }
 
 /// Whether `text` names `name` as a word outside its comment lines (ASCII
-/// case aside): another file that reads a renamed output by its old name.
+/// case aside), other than as an alias it gives (`AS name`, an output of
+/// its own): another file that may read a renamed output by its old name.
 pub fn names_word(text: &str, name: &str) -> bool {
-    occurs_elsewhere(text, name, &[])
+    let lower = code_only(text);
+    let aliased_at: Vec<usize> = word_starts(&lower, name)
+        .into_iter()
+        .filter(|&start| {
+            let before = lower[..start].trim_end_matches(['"', '`', '[']).trim_end();
+            before.ends_with(" as") || before.ends_with("\nas") || before.ends_with("\tas")
+        })
+        .collect();
+    occurs_elsewhere(text, name, &aliased_at)
+}
+
+/// Where `name` starts as a word in `lower` (lower-cased text).
+fn word_starts(lower: &str, name: &str) -> Vec<usize> {
+    let bare = crate::names::unquoted(name).to_ascii_lowercase();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    if bare.is_empty() {
+        return out;
+    }
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(&bare) {
+        let start = from + found;
+        let end = start + bare.len();
+        let before_ok = lower[..start].chars().next_back().is_none_or(|c| !is_word(c));
+        let after_ok = lower[end..].chars().next().is_none_or(|c| !is_word(c));
+        if before_ok && after_ok {
+            out.push(start);
+        }
+        from = end;
+    }
+    out
 }
 
 /// Whether `name` occurs in `text` as a word anywhere but at the offsets
 /// `at` (case-insensitively, quotes aside).
 fn occurs_elsewhere(text: &str, name: &str, at: &[usize]) -> bool {
-    let bare = crate::names::unquoted(name).to_ascii_lowercase();
-    if bare.is_empty() {
+    if crate::names::unquoted(name).is_empty() {
         return true;
     }
-    let lower = code_only(text);
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    let mut from = 0;
-    while let Some(found) = lower[from..].find(&bare) {
-        let start = from + found;
-        let end = start + bare.len();
-        let before_ok = lower[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !is_word(c));
-        let after_ok = lower[end..].chars().next().is_none_or(|c| !is_word(c));
-        // An occurrence the fix edits (with or without its quote).
-        let ours = at.iter().any(|&at| start == at || start == at + 1);
-        if before_ok && after_ok && !ours {
-            return true;
-        }
-        from = end;
-    }
-    false
+    // An occurrence the fix edits (with or without its quote).
+    let ours = |start: usize| at.iter().any(|&at| start == at || start == at + 1);
+    word_starts(&code_only(text), name)
+        .into_iter()
+        .any(|start| !ours(start))
 }
 
 /// A unified diff of a fixed file, `git diff` style.
@@ -693,6 +709,24 @@ mod tests {
         let text = "select 1 as \"İl\", sum(c) / sum(i) as click_through_rate from t\n";
         let at = text.find("click_through_rate").unwrap();
         assert!(!occurs_elsewhere(text, "click_through_rate", &[at]));
+    }
+
+    #[test]
+    fn another_file_that_only_gives_the_name_to_an_output_of_its_own_reads_nothing() {
+        for defines in [
+            "select sum(c) / sum(i) as click_through_rate from t",
+            "select sum(c) / sum(i) AS \"click_through_rate\" from t",
+            "{% macro rate() %}sum(c) / sum(i)\n  as click_through_rate{% endmacro %}",
+        ] {
+            assert!(!names_word(defines, "click_through_rate"), "{defines}");
+        }
+        for reads in [
+            "select r.click_through_rate from r",
+            "select click_through_rate as ctr from r",
+            "models:\n  - name: r\n    columns:\n      - name: click_through_rate\n",
+        ] {
+            assert!(names_word(reads, "click_through_rate"), "{reads}");
+        }
     }
 
     #[test]

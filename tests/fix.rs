@@ -127,6 +127,10 @@ fn a_name_that_may_mean_something_else_is_left_for_a_person() {
         format!("create table daily as select {RATE} as click_through_rate from ads;\nselect click_through_rate from daily;\n"),
         // A comment beside the code names it.
         format!("select {RATE} as click_through_rate -- click_through_rate is ours\nfrom ads\n"),
+        // A quoted CTE name is another name than an unquoted one.
+        format!("with \"C\" as (select {RATE} as click_through_rate from ads)\nselect click_through_rate from c\n"),
+        // In an expression, ORDER BY names source columns, not outputs.
+        format!("select {RATE} as click_through_rate from ads order by coalesce(click_through_rate, 0)\n"),
         // A subquery reading another table, whose column it may be.
         format!("select {RATE} as click_through_rate from ads\nwhere campaign in (select campaign from targets where click_through_rate > 0.01)\n"),
         // The ORDER BY of a UNION names the union's outputs.
@@ -137,6 +141,16 @@ fn a_name_that_may_mean_something_else_is_left_for_a_person() {
         assert_eq!(after, report, "{said}");
         assert!(left.contains("ML011"), "{report}\n{left}");
         assert!(said.contains("rename it there too"), "{report}\n{said}");
+    }
+    // Joined or stacked by column names, the figure has no fix at all: its
+    // name decides which rows match, with no name written.
+    for report in [
+        format!("with c as (select day, {RATE} as click_through_rate from ads group by day)\nselect c.day, c.click_through_rate from c natural join targets\n"),
+        format!("with c as (select day, {RATE} as click_through_rate from ads group by day)\nselect * from c natural join targets\n"),
+    ] {
+        let (after, left, _) = fixed(&report);
+        assert_eq!(after, report);
+        assert!(left.contains("ML011"), "{report}\n{left}");
     }
 }
 
@@ -295,6 +309,56 @@ fn renames_other_files_read_and_names_that_would_clash_are_left_alone() {
         "{stderr}"
     );
     assert!(read(dir.path(), "view.sql").contains("as clickthrough_rate"));
+    // A folder checked alone: the rest of its project reads it too.
+    let view = "create view rates as select sum(clicks) / nullif(sum(impressions), 0) as clickthrough_rate from ads\n";
+    let dir = common::repository(&[
+        ("dbt_project.yml", "name: shop\nversion: '1.0'\n"),
+        ("models/marts/rates.sql", view),
+        (
+            "models/other/downstream.sql",
+            "select r.clickthrough_rate from rates r\n",
+        ),
+    ]);
+    let (_, _, stderr) = metriclint(
+        dir.path(),
+        &["check", "models/marts", "--isolated", "--fix"],
+    );
+    assert!(
+        stderr.contains("is also named in models/other/downstream.sql"),
+        "{stderr}"
+    );
+    assert_eq!(read(dir.path(), "models/marts/rates.sql"), view);
+    // A file named alone, read by a LookML view of its repository.
+    let dir = common::repository(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("sql/rates.sql", view),
+        ("views/daily.view.lkml", "view: rates {\n  measure: ctr { type: average sql: ${TABLE}.clickthrough_rate ;; }\n}\n"),
+    ]);
+    let (_, _, stderr) = metriclint(
+        dir.path(),
+        &["check", "sql/rates.sql", "--isolated", "--fix"],
+    );
+    assert!(
+        stderr.contains("is also named in views/daily.view.lkml"),
+        "{stderr}"
+    );
+    assert_eq!(read(dir.path(), "sql/rates.sql"), view);
+    // With no project around it, a file's own folder is its project, from
+    // wherever it is named.
+    let dir = common::repository(&[
+        ("reports/rates.sql", view),
+        (
+            "reports/downstream.sql",
+            "select clickthrough_rate from rates\n",
+        ),
+        ("elsewhere/notes.txt", "-\n"),
+    ]);
+    let (_, _, stderr) = metriclint(
+        &dir.path().join("elsewhere"),
+        &["check", "../reports/rates.sql", "--isolated", "--fix"],
+    );
+    assert!(stderr.contains("downstream.sql"), "{stderr}");
+    assert_eq!(read(dir.path(), "reports/rates.sql"), view);
     // Near miss: named alone, with no other file reading it, it is renamed.
     let dir = common::repository(&[
         ("models/view.sql", "create view rates as select sum(clicks) / nullif(sum(impressions), 0) as clickthrough_rate from ads
@@ -529,6 +593,8 @@ fn a_filter_is_not_written_where_it_cannot_clear_its_finding_or_has_no_column() 
     let left_alone = [
         // A CTE whose columns hold no `is_test`.
         "with d as (select integration_type, impressions from ads)\nselect sum(case when integration_type = 's2s' then impressions end) / nullif(sum(impressions), 0) as s2s_share from d\n",
+        // Over a join, a bare `is_test` may be either table's, or ambiguous.
+        "select c.name, sum(case when integration_type = 's2s' then impressions end) / nullif(sum(impressions), 0) as s2s_share from ads a join campaigns c on c.id = a.campaign_id group by 1\n",
         // The denominator filtered too: adding `is_test = false` leaves it so.
         "select sum(case when integration_type = 's2s' then impressions end) / nullif(sum(case when integration_type = 's2s' then impressions end), 0) as s2s_share from ads\n",
     ];

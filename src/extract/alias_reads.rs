@@ -18,62 +18,87 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr as AstExpr, Ident, OrderBy, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
-    TableFactor, Visit, Visitor,
+    Expr as AstExpr, Ident, OrderBy, OrderByKind, Query, Select, SelectItem, SetExpr,
+    SetQuantifier, Statement, TableFactor, Visit, Visitor,
 };
 use sqlparser::tokenizer::Span;
 
 use crate::source::Range;
 
 /// The spans of the reads of the alias written at `alias` (where its
-/// name is) (its value
-/// `name`) in `statement`, as far as they can be proven (see the module).
-pub fn alias_reads(statement: &Statement, alias: Range, name: &str) -> Vec<Span> {
+/// name is; `quoted` when written in quotes) of the figure named `name` in
+/// `statement`, as far as they can be proven (see the module); `None` when
+/// renaming the figure would change what the statement does though no
+/// name is written (a NATURAL JOIN or a BY NAME set operation or insert
+/// matches columns by their names).
+pub fn alias_reads(
+    statement: &Statement,
+    alias: Range,
+    name: &str,
+    quoted: bool,
+) -> Option<Vec<Span>> {
     let query = match statement {
         Statement::Query(q) => Some(q.as_ref()),
         Statement::CreateView(v) => Some(v.query.as_ref()),
         Statement::CreateTable(t) => t.query.as_deref(),
+        Statement::Insert(i) if i.by_name => return None,
         Statement::Insert(i) => i.source.as_deref(),
         _ => None,
     };
     let mut finder = Finder {
         alias,
-        name,
+        name: name_key(name, quoted),
         reads: Vec::new(),
+        matched_by_name: false,
     };
     if let Some(query) = query {
         finder.query(query, &HashSet::new());
     }
-    finder.reads
+    (!finder.matched_by_name).then_some(finder.reads)
 }
 
-/// Names are compared as SQL compares unquoted ones: ASCII case aside.
-fn same(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
+/// How a name compares: an unquoted name ASCII case aside; a quoted one
+/// exactly, and never equal to an unquoted one (dialects fold unquoted
+/// names to lower or upper case: mixed quoting is left unproven).
+fn name_key(value: &str, quoted: bool) -> String {
+    if quoted {
+        format!("\u{0}{value}")
+    } else {
+        value.to_ascii_lowercase()
+    }
 }
 
-struct Finder<'n> {
+fn key(ident: &Ident) -> String {
+    name_key(&ident.value, ident.quote_style.is_some())
+}
+
+struct Finder {
     alias: Range,
-    name: &'n str,
+    /// The figure's name, as [`name_key`] gives it.
+    name: String,
     reads: Vec<Span>,
+    /// Whether a relation holding the figure is matched with another by
+    /// column names (see [`alias_reads`]).
+    matched_by_name: bool,
 }
 
-/// A relation a SELECT reads: how its columns are qualified there, and
+/// A relation a SELECT reads: how its columns are qualified there (as
+/// [`name_key`] gives it), and
 /// whether the aliased figure is one of its columns.
 struct Read {
     qualifier: Option<String>,
     holds_the_figure: bool,
 }
 
-impl Finder<'_> {
-    /// Walks `query`, where `holding` are the CTE names (lowercase) whose
+impl Finder {
+    /// Walks `query`, where `holding` are the CTE names ([`name_key`]) whose
     /// output holds the figure; says whether the query outputs it under
     /// its name.
     fn query(&mut self, query: &Query, holding: &HashSet<String>) -> bool {
         let mut holding = holding.clone();
         if let Some(with) = &query.with {
             for cte in &with.cte_tables {
-                let name = cte.alias.name.value.to_lowercase();
+                let name = key(&cte.alias.name);
                 let outputs = self.query(&cte.query, &holding);
                 // A CTE of that name shadows an outer one from here on.
                 holding.remove(&name);
@@ -99,7 +124,20 @@ impl Finder<'_> {
                 self.query(inner, holding);
                 false
             }
-            SetExpr::SetOperation { left, right, .. } => {
+            SetExpr::SetOperation {
+                left,
+                right,
+                set_quantifier,
+                ..
+            } => {
+                if matches!(
+                    set_quantifier,
+                    SetQuantifier::ByName
+                        | SetQuantifier::AllByName
+                        | SetQuantifier::DistinctByName
+                ) {
+                    self.matched_by_name = true;
+                }
                 // A UNION's branches: their reads are followed, but what
                 // the union outputs is named by its first branch, and its
                 // ORDER BY names the union's outputs.
@@ -118,11 +156,18 @@ impl Finder<'_> {
         order_by: Option<&OrderBy>,
     ) -> bool {
         let mut relations = Vec::new();
+        let mut natural = false;
         for table in &select.from {
             self.factor(&table.relation, holding, &mut relations);
             for join in &table.joins {
                 self.factor(&join.relation, holding, &mut relations);
+                natural |= format!(" {join}")
+                    .to_ascii_uppercase()
+                    .contains(" NATURAL ");
             }
+        }
+        if natural && relations.iter().any(|r| r.holds_the_figure) {
+            self.matched_by_name = true;
         }
         let is_home = select.projection.iter().any(|item| {
             matches!(item, SelectItem::ExprWithAlias { alias, .. } if Range::from(alias.span) == self.alias)
@@ -149,18 +194,23 @@ impl Finder<'_> {
         }) = order_by
         {
             let mut ordered = Names::default();
-            for expr in exprs {
-                let _ = expr.visit(&mut ordered);
+            for order in exprs {
+                match &order.expr {
+                    // The output's name, where it stands alone: an
+                    // expression (`coalesce(old, 0)`) names source columns.
+                    AstExpr::Identifier(bare) if is_home && key(bare) == self.name => {
+                        read_here.push(bare.span);
+                    }
+                    _ => {
+                        let _ = order.visit(&mut ordered);
+                    }
+                }
             }
             for query in &ordered.nested {
                 self.query(query, holding);
             }
             for parts in &ordered.names {
-                let read = match parts.as_slice() {
-                    [bare] if is_home && same(&bare.value, self.name) => Some(bare.span),
-                    _ => self.reads_the_figure(parts, &relations, only_read_holds),
-                };
-                read_here.extend(read);
+                read_here.extend(self.reads_the_figure(parts, &relations, only_read_holds));
             }
         }
         // Passed on unrenamed (`SELECT old FROM c`), the figure is an
@@ -185,15 +235,10 @@ impl Finder<'_> {
         only_read_holds: bool,
     ) -> Option<Span> {
         match parts {
-            [bare] if only_read_holds && same(&bare.value, self.name) => Some(bare.span),
-            [qualifier, column] if same(&column.value, self.name) => relations
+            [bare] if only_read_holds && key(bare) == self.name => Some(bare.span),
+            [qualifier, column] if key(column) == self.name => relations
                 .iter()
-                .any(|r| {
-                    r.holds_the_figure
-                        && r.qualifier
-                            .as_deref()
-                            .is_some_and(|q| same(q, &qualifier.value))
-                })
+                .any(|r| r.holds_the_figure && r.qualifier.as_deref() == Some(&key(qualifier)))
                 .then_some(column.span),
             _ => None,
         }
@@ -203,12 +248,12 @@ impl Finder<'_> {
         match factor {
             TableFactor::Table { name, alias, .. } => {
                 let table = match name.0.as_slice() {
-                    [one] => one.as_ident().map(|i| i.value.to_lowercase()),
+                    [one] => one.as_ident().map(key),
                     _ => None,
                 };
                 let holds = table.as_ref().is_some_and(|t| holding.contains(t));
                 out.push(Read {
-                    qualifier: alias.as_ref().map(|a| a.name.value.clone()).or(table),
+                    qualifier: alias.as_ref().map(|a| key(&a.name)).or(table),
                     holds_the_figure: holds,
                 });
             }
@@ -218,7 +263,7 @@ impl Finder<'_> {
                 let outputs = self.query(subquery, holding);
                 let renamed = alias.as_ref().is_some_and(|a| !a.columns.is_empty());
                 out.push(Read {
-                    qualifier: alias.as_ref().map(|a| a.name.value.clone()),
+                    qualifier: alias.as_ref().map(|a| key(&a.name)),
                     holds_the_figure: outputs && !renamed,
                 });
             }

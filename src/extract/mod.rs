@@ -95,8 +95,10 @@ pub struct Site {
     pub alias: Option<(Range, String)>,
     /// Where its statement reads the alias by name (`ORDER BY ctr`, an
     /// outer query's `c.ctr`), as far as that can be proven, with the text
-    /// there: what renaming the alias renames too.
-    pub alias_reads: Vec<(Range, String)>,
+    /// there: what renaming the alias renames too. `None` where a rename
+    /// would change what the statement does with no name written (a
+    /// NATURAL JOIN of what holds it).
+    pub alias_reads: Option<Vec<(Range, String)>>,
     /// Whether its SELECT reads named tables only, no CTE, derived table or
     /// table function: the columns it aggregates are those tables' own.
     pub reads_tables_itself: bool,
@@ -136,7 +138,7 @@ impl Site {
             written_scale: 1.0,
             reads_distinct: Vec::new(),
             alias: None,
-            alias_reads: Vec::new(),
+            alias_reads: Some(Vec::new()),
             reads_tables_itself: true,
             missing_parentheses: None,
         }
@@ -932,7 +934,7 @@ impl<'t> Walker<'t, '_> {
             let alias_place = alias.and_then(|a| self.alias_place(a));
             self.sites.push(Site {
                 alias: alias_place,
-                alias_reads: Vec::new(),
+                alias_reads: Some(Vec::new()),
                 reads_tables_itself: reads_named_tables(select, ctes),
                 reads_distinct,
                 output_name: name,
@@ -1006,19 +1008,25 @@ impl<'t> Walker<'t, '_> {
         }
         let mut named = NamesRead::default();
         let _ = statement.visit(&mut named);
+        // Joins and set operations that match columns by name read no name.
+        let shown = statement.to_string().to_ascii_uppercase();
+        let by_name = shown.contains("NATURAL ") || shown.contains("BY NAME");
         for i in 0..self.sites.len() {
             let site = &self.sites[i];
-            if !aliased(site) || !named.0.contains(&site.output_name.to_lowercase()) {
+            if !aliased(site) || !(by_name || named.0.contains(&site.output_name.to_lowercase())) {
                 continue;
             }
-            let Some((alias, _)) = &site.alias else {
+            let Some((alias, written)) = &site.alias else {
                 continue;
             };
+            let quoted = written.starts_with(['"', '`', '[']);
             let name = site.output_name.clone();
-            let reads = alias_reads::alias_reads(statement, *alias, &name)
-                .into_iter()
-                .filter_map(|span| self.written_name(span, &name))
-                .collect();
+            let reads = alias_reads::alias_reads(statement, *alias, &name, quoted).map(|reads| {
+                reads
+                    .into_iter()
+                    .filter_map(|span| self.written_name(span, &name))
+                    .collect()
+            });
             self.sites[i].alias_reads = reads;
         }
     }

@@ -27,7 +27,8 @@ rule! {
     /// name anywhere else (a `GROUP BY` that may mean a source column,
     /// another statement, a comment inside a line), or where another
     /// output already has the new name; nor where another file of the
-    /// project names it, since that file may read the column.
+    /// project names it, since that file may read the column; nor where
+    /// a NATURAL JOIN or a BY NAME union matches the column by its name.
     ///
     /// ## Example
     /// ```sql
@@ -69,10 +70,11 @@ impl NonCanonicalName {
         // Renaming the alias is safe where nothing else in the file names it
         // but the reads of it this statement provably makes, renamed with it
         // (checked when the fix is applied).
-        finding.fix = site.alias.as_ref().map(|alias| crate::fix::Fix {
+        let alias = site.alias.as_ref().zip(site.alias_reads.as_ref());
+        finding.fix = alias.map(|(alias, reads)| crate::fix::Fix {
             title: format!("rename `{}` to `{}`", site.output_name, metric.name),
             edits: std::iter::once(alias)
-                .chain(&site.alias_reads)
+                .chain(reads)
                 .map(|(range, written)| crate::fix::Edit {
                     range: *range,
                     old: written.clone(),
