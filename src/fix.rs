@@ -581,7 +581,10 @@ fn word_starts(lower: &str, name: &str) -> Vec<usize> {
     while let Some(found) = lower[from..].find(&bare) {
         let start = from + found;
         let end = start + bare.len();
-        let before_ok = lower[..start].chars().next_back().is_none_or(|c| !is_word(c));
+        let before_ok = lower[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word(c));
         let after_ok = lower[end..].chars().next().is_none_or(|c| !is_word(c));
         if before_ok && after_ok {
             out.push(start);

@@ -499,3 +499,39 @@ fn the_dbt_layer_is_checked_only_when_the_config_names_it() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(!text.contains("metrics.yml"), "{text}");
 }
+
+/// A model of the legacy `dbt_metrics` package's kind, `select * from {{
+/// metrics.calculate(metric('…'), …) }}`, needs dbt's graph of metric
+/// nodes: it renders as a relation's name and parses, with no template
+/// error; another package's macro that fails the same way still is one.
+#[test]
+fn a_dbt_metrics_calculate_model_parses_without_the_graph() {
+    let raising = "{% macro calculate(metric_list, grain, dimensions=[], secondary_calculations=[], start_date=None, end_date=None, where=None) %}{{ exceptions.raise_compiler_error('No metric or metrics provided') }}{% endmacro %}\n";
+    let model = "select *\nfrom {{ metrics.calculate(\n    metric('roas'),\n    grain='month',\n    dimensions=[],\n    secondary_calculations=[]\n) }}\n";
+    let codes = |package: &str| {
+        let doc = check_in(
+            &[
+                PROJECT,
+                (
+                    &format!("dbt_packages/{package}/dbt_project.yml"),
+                    &format!("name: '{package}'\nversion: '1.0'\n"),
+                ),
+                (
+                    &format!("dbt_packages/{package}/macros/calculate.sql"),
+                    raising,
+                ),
+                (
+                    "models/monthly_roas.sql",
+                    &model.replace("metrics.", &format!("{package}.")),
+                ),
+            ],
+            &[],
+        );
+        found(&doc, "message")
+            .into_iter()
+            .map(|(_, _, code, _)| code)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes("metrics"), Vec::<String>::new());
+    assert_eq!(codes("other_metrics"), ["ML901"]);
+}

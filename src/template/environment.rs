@@ -207,6 +207,12 @@ pub(super) fn environment(
             }))
         },
     );
+    // dbt's `metric('name')` (the legacy metrics spec) names a metric node
+    // of the graph, which offline rendering has not: a stand-in, whose
+    // metric is checked in the YAML that defines it.
+    env.add_function("metric", |name: Value, _: Rest<Value>| -> Value {
+        Placeholder::builtin(&format!("metric.{name}"))
+    });
     env.add_function("is_incremental", || false);
     env.add_function("load_relation", |_: Rest<Value>| Value::from(()));
     env.add_function("log", |_: Rest<Value>, _: Kwargs| -> Value {

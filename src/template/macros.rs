@@ -569,6 +569,9 @@ impl MacroBundle {
                 source.push('\n');
             }
         }
+        if namespace == METRICS_PACKAGE {
+            source = with_graph_queries_as_relations(&source);
+        }
         let macros = macro_names(&source);
         (!macros.is_empty()).then(|| MacroBundle {
             namespace: namespace.to_string(),
@@ -583,6 +586,34 @@ impl MacroBundle {
         let (start, path) = self.files.iter().rev().find(|(start, _)| *start <= line)?;
         Some((path, line - start + 1))
     }
+}
+
+/// The project name of dbt Labs' legacy `dbt_metrics` package.
+const METRICS_PACKAGE: &str = "metrics";
+
+/// The legacy `dbt_metrics` package's `metrics.calculate(metric('…'), …)`
+/// and `metrics.develop(…)` build a metric's query from dbt's graph of
+/// metric nodes, which offline rendering has not: each renders as a
+/// relation's name instead (`select * from __jinja_metrics_calculate`), so
+/// the model that reads it parses. The metric itself is checked where it
+/// is defined, in the project's metric YAML.
+fn with_graph_queries_as_relations(source: &str) -> String {
+    let mut source = source.to_string();
+    // The parameters of both, in every release of the package.
+    const PARAMETERS: &str = "metric_list=none, grain=none, dimensions=[], secondary_calculations=[], start_date=none, end_date=none, where=none, date_alias=none";
+    for (name, first) in [("calculate", ""), ("develop", "develop_yml=none, ")] {
+        for open in ["{% macro", "{%- macro"] {
+            source = source.replace(
+                &format!("{open} {name}("),
+                &format!("{open} __metriclint_graph_{name}("),
+            );
+        }
+        source.push_str(&format!(
+            "{{% macro {name}({first}{PARAMETERS}) %}}{}_metrics_{name}{{% endmacro %}}\n",
+            crate::template::PLACEHOLDER_PREFIX
+        ));
+    }
+    source
 }
 
 /// The names defined by `{% macro name(` in a source.
