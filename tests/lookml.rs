@@ -701,16 +701,18 @@ fn missing_parentheses_are_found_in_the_measure_that_writes_them() {
     assert_eq!(found, vec![(5, "non_click_rate")], "{doc:#}");
 }
 
-/// A view over a derived table reads what the derived table's SQL reads
-/// (Liquid filters and `${view.SQL_TABLE_NAME}` written out): the agreed
-/// source is no drift there, another table still is; SQL that does not
-/// parse leaves the view's own name as its table.
+/// A view over a derived table that keeps the rows it reads reads what
+/// the derived table's SQL reads (Liquid filters and
+/// `${view.SQL_TABLE_NAME}` written out): the agreed source is no drift
+/// there, another table still is. SQL that does not parse, or that
+/// aggregates (rows of another grain), leaves the view's own name as its
+/// table.
 #[test]
 fn a_derived_tables_sql_is_what_its_view_reads() {
     let registry = "version: 1\nmetrics:\n  - name: ctr\n    sql: sum(clicks) / nullif(sum(impressions), 0)\n    source: fct_ad_events\n";
     let view = |from: &str| {
         format!(
-            "view: daily {{\n  derived_table: {{\n    sql: SELECT campaign_id, SUM(clicks) AS clicks, SUM(impressions) AS impressions\n      FROM {from} WHERE {{% condition day_filter %}} event_date {{% endcondition %}}\n      GROUP BY 1 ;;\n  }}\n  measure: total_clicks {{ type: sum sql: ${{TABLE}}.clicks ;; }}\n  measure: total_impressions {{ type: sum sql: ${{TABLE}}.impressions ;; }}\n  measure: ctr {{ type: number sql: ${{total_clicks}} / NULLIF(${{total_impressions}}, 0) ;; }}\n}}\n"
+            "view: daily {{\n  derived_table: {{\n    sql: SELECT campaign_id, clicks, impressions\n      FROM {from} WHERE {{% condition day_filter %}} event_date {{% endcondition %}} ;;\n  }}\n  measure: total_clicks {{ type: sum sql: ${{TABLE}}.clicks ;; }}\n  measure: total_impressions {{ type: sum sql: ${{TABLE}}.impressions ;; }}\n  measure: ctr {{ type: number sql: ${{total_clicks}} / NULLIF(${{total_impressions}}, 0) ;; }}\n}}\n"
         )
     };
     let source_findings = |from: &str| {
@@ -737,9 +739,16 @@ fn a_derived_tables_sql_is_what_its_view_reads() {
         source_findings("raw.ad_event_log"),
         ["ctr is computed from raw.ad_event_log, but the registry says it comes from fct_ad_events"]
     );
-    // Not SQL a generic parser reads: the view's name stands for it.
-    assert_eq!(
-        source_findings("fct_ad_events WHERE {% if x %} a ="),
-        ["ctr is computed from daily, but the registry says it comes from fct_ad_events"]
-    );
+    // Not SQL a generic parser reads, or rows of another grain: the view's
+    // name stands for it.
+    for from in [
+        "fct_ad_events WHERE {% if x %} a =",
+        "(SELECT campaign_id, SUM(clicks) AS clicks FROM fct_ad_events GROUP BY 1) t",
+    ] {
+        assert_eq!(
+            source_findings(from),
+            ["ctr is computed from daily, but the registry says it comes from fct_ad_events"],
+            "{from}"
+        );
+    }
 }

@@ -57,7 +57,8 @@ fn references_as_names(sql: &str) -> String {
 /// go, `{{ … }}` is a name, `${view.SQL_TABLE_NAME}` is that view's name
 /// and another `${…}` the name it holds. `None` where what is left is not
 /// one query generic SQL reads (a dialect's syntax, Liquid that chose
-/// between texts): the view's name then stands for it, as before.
+/// between texts), or where it aggregates: the view's name then stands
+/// for it, as for a table of its own.
 fn derived_sql(sql: &str) -> Option<String> {
     let mut out = String::with_capacity(sql.len());
     let mut rest = sql;
@@ -106,8 +107,27 @@ fn derived_sql(sql: &str) -> Option<String> {
     )
     .ok()
     .filter(|statements| statements.len() == 1)?;
+    // A derived table that aggregates (one row per session over a table of
+    // page views) has rows of its own, another grain than what it reads:
+    // the view's name stands for it, as for a table of its own.
+    let shown = statements[0].to_string().to_ascii_uppercase();
+    let aggregates = [
+        " GROUP BY ",
+        "DISTINCT",
+        "SUM(",
+        "COUNT(",
+        "AVG(",
+        "MIN(",
+        "MAX(",
+        " OVER ",
+    ]
+    .iter()
+    .any(|word| shown.contains(word));
+    if aggregates {
+        return None;
+    }
     // Only what it reads: its columns' lineage is left to their names (a
-    // `req_ratio` column is a rate by its name, whatever window made it).
+    // `req_ratio` column is a rate by its name, whatever made it).
     let mut tables = Vec::new();
     let mut ctes = Vec::new();
     let _ = sqlparser::ast::visit_relations(&statements, |relation| {
