@@ -598,52 +598,32 @@ fn a_filter_is_not_written_where_it_cannot_clear_its_finding_or_has_no_column() 
         // The denominator filtered too: adding `is_test = false` leaves it so.
         "select sum(case when integration_type = 's2s' then impressions end) / nullif(sum(case when integration_type = 's2s' then impressions end), 0) as s2s_share from ads\n",
     ];
-    for text in left_alone {
-        let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
+    // `report.sql` checked against `metrics.yaml`, with `more` arguments.
+    let checked = |dir: &std::path::Path, more: &[&str]| {
         let args = [
             "check",
             "report.sql",
             "--isolated",
             "--registry",
             "metrics.yaml",
-            "--format",
-            "json",
         ];
-        let (code, stdout, _) = metriclint(dir.path(), &args);
+        metriclint(dir, &[&args[..], more].concat())
+    };
+    for text in left_alone {
+        let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
+        let (code, stdout, _) = checked(dir.path(), &["--format", "json"]);
         assert_eq!(code, Some(1), "{stdout}");
         let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         let found = &doc["findings"][0];
         assert_eq!(found["code"], "ML002", "{text}");
         assert!(found["fix"].is_null(), "{text}: {found}");
-        let (_, _, _) = metriclint(
-            dir.path(),
-            &[
-                "check",
-                "report.sql",
-                "--isolated",
-                "--registry",
-                "metrics.yaml",
-                "--fix",
-                "--unsafe-fixes",
-            ],
-        );
+        checked(dir.path(), &["--fix", "--unsafe-fixes"]);
         assert_eq!(read(dir.path(), "report.sql"), text);
     }
     // Near miss: the same figure over the table itself is fixed.
     let text = "select sum(case when integration_type = 's2s' then impressions end) / nullif(sum(impressions), 0) as s2s_share from ads\n";
     let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
-    let (code, stdout, stderr) = metriclint(
-        dir.path(),
-        &[
-            "check",
-            "report.sql",
-            "--isolated",
-            "--registry",
-            "metrics.yaml",
-            "--fix",
-            "--unsafe-fixes",
-        ],
-    );
+    let (code, stdout, stderr) = checked(dir.path(), &["--fix", "--unsafe-fixes"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(read(dir.path(), "report.sql").contains("is_test = false"));
 }
