@@ -309,56 +309,70 @@ fn renames_other_files_read_and_names_that_would_clash_are_left_alone() {
         "{stderr}"
     );
     assert!(read(dir.path(), "view.sql").contains("as clickthrough_rate"));
-    // A folder checked alone: the rest of its project reads it too.
+    // The rest of a project reads what any part of it outputs: (files,
+    // the folder run in, what is checked, where the old name is read).
     let view = "create view rates as select sum(clicks) / nullif(sum(impressions), 0) as clickthrough_rate from ads\n";
-    let dir = common::repository(&[
-        ("dbt_project.yml", "name: shop\nversion: '1.0'\n"),
-        ("models/marts/rates.sql", view),
+    let lookml =
+        "view: rates {\n  measure: ctr { type: average sql: ${TABLE}.clickthrough_rate ;; }\n}\n";
+    type Files<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Files, &str, &str, &str); 3] = [
+        // A folder checked alone, in a dbt project.
         (
+            &[
+                ("dbt_project.yml", "name: shop\nversion: '1.0'\n"),
+                ("models/marts/rates.sql", view),
+                (
+                    "models/other/downstream.sql",
+                    "select r.clickthrough_rate from rates r\n",
+                ),
+            ],
+            ".",
+            "models/marts",
             "models/other/downstream.sql",
-            "select r.clickthrough_rate from rates r\n",
         ),
-    ]);
-    let (_, _, stderr) = metriclint(
-        dir.path(),
-        &["check", "models/marts", "--isolated", "--fix"],
-    );
-    assert!(
-        stderr.contains("is also named in models/other/downstream.sql"),
-        "{stderr}"
-    );
-    assert_eq!(read(dir.path(), "models/marts/rates.sql"), view);
-    // A file named alone, read by a LookML view of its repository.
-    let dir = common::repository(&[
-        (".git/HEAD", "ref: refs/heads/main\n"),
-        ("sql/rates.sql", view),
-        ("views/daily.view.lkml", "view: rates {\n  measure: ctr { type: average sql: ${TABLE}.clickthrough_rate ;; }\n}\n"),
-    ]);
-    let (_, _, stderr) = metriclint(
-        dir.path(),
-        &["check", "sql/rates.sql", "--isolated", "--fix"],
-    );
-    assert!(
-        stderr.contains("is also named in views/daily.view.lkml"),
-        "{stderr}"
-    );
-    assert_eq!(read(dir.path(), "sql/rates.sql"), view);
-    // With no project around it, a file's own folder is its project, from
-    // wherever it is named.
-    let dir = common::repository(&[
-        ("reports/rates.sql", view),
+        // A file named alone, read by a LookML view of its repository.
         (
-            "reports/downstream.sql",
-            "select clickthrough_rate from rates\n",
+            &[
+                (".git/HEAD", "ref: refs/heads/main\n"),
+                ("sql/rates.sql", view),
+                ("views/daily.view.lkml", lookml),
+            ],
+            ".",
+            "sql/rates.sql",
+            "views/daily.view.lkml",
         ),
-        ("elsewhere/notes.txt", "-\n"),
-    ]);
-    let (_, _, stderr) = metriclint(
-        &dir.path().join("elsewhere"),
-        &["check", "../reports/rates.sql", "--isolated", "--fix"],
-    );
-    assert!(stderr.contains("downstream.sql"), "{stderr}");
-    assert_eq!(read(dir.path(), "reports/rates.sql"), view);
+        // With no project around it, a file's own folder is its project,
+        // from wherever it is named.
+        (
+            &[
+                ("reports/rates.sql", view),
+                (
+                    "reports/downstream.sql",
+                    "select clickthrough_rate from rates\n",
+                ),
+                ("elsewhere/notes.txt", "-\n"),
+            ],
+            "elsewhere",
+            "../reports/rates.sql",
+            "downstream.sql",
+        ),
+    ];
+    for (files, run_in, checked, reader) in cases {
+        let dir = common::repository(files);
+        let (_, _, stderr) = metriclint(
+            &dir.path().join(run_in),
+            &["check", checked, "--isolated", "--fix"],
+        );
+        assert!(
+            stderr.contains("is also named in") && stderr.contains(reader),
+            "{stderr}"
+        );
+        let written = files
+            .iter()
+            .find(|(p, _)| p.ends_with("rates.sql"))
+            .unwrap();
+        assert_eq!(read(dir.path(), written.0), view, "{checked}");
+    }
     // Near miss: named alone, with no other file reading it, it is renamed.
     let dir = common::repository(&[
         ("models/view.sql", "create view rates as select sum(clicks) / nullif(sum(impressions), 0) as clickthrough_rate from ads
