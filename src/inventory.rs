@@ -2,13 +2,16 @@
 //! registry status and its variants. Drives `metriclint metrics` and
 //! `metriclint explain`.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::canon::Expr;
 use crate::names::Vocabulary;
 
 /// Where a metric stands with the registry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Status {
     Registered,
@@ -108,6 +111,12 @@ impl Entry {
 /// Every metric of a run, by name; consistent ones and drifting ones alike.
 pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
+    // Where each entry, file and variant is, by key: a run of 20,000
+    // reports puts thousands of files and forms under one metric, and
+    // scanning them for each site was quadratic.
+    let mut entry_at: HashMap<(String, Status), usize> = HashMap::new();
+    let mut files_of: Vec<HashSet<Arc<str>>> = Vec::new();
+    let mut variant_at: Vec<HashMap<(String, Option<bool>), usize>> = Vec::new();
     for site in sites {
         if site.registered.is_none() && !crate::drift::is_metric(&site.form) {
             continue;
@@ -123,12 +132,9 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
                 Status::Unregistered,
             ),
         };
-        let index = match entries
-            .iter()
-            .position(|e| e.name == name && e.status == status)
-        {
-            Some(i) => i,
-            None => {
+        let index = *entry_at
+            .entry((name.clone(), status.clone()))
+            .or_insert_with(|| {
                 entries.push(Entry {
                     name,
                     status,
@@ -138,9 +144,10 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
                     files: Vec::new(),
                     variants: Vec::new(),
                 });
+                files_of.push(HashSet::new());
+                variant_at.push(HashMap::new());
                 entries.len() - 1
-            }
-        };
+            });
         let entry = &mut entries[index];
         entry.sites += 1;
         if matches!(site.registered, Some((_, true))) {
@@ -149,7 +156,7 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
                 entry.also_named.push(named);
             }
         }
-        if !entry.files.iter().any(|f| **f == *site.path) {
+        if files_of[index].insert(site.path.clone()) {
             entry.files.push(site.path.to_string());
         }
         let form = site.form.to_string();
@@ -177,11 +184,10 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
                 .collect::<Vec<_>>()
                 .join(" and ")
         });
-        match entry
-            .variants
-            .iter_mut()
-            .find(|v| v.form == form && v.matches_agreement == matches_agreement)
-        {
+        let at = variant_at[index]
+            .get(&(form.clone(), matches_agreement))
+            .copied();
+        match at.map(|at| &mut entry.variants[at]) {
             Some(variant) => {
                 if variant.slice != slice {
                     variant.slice = None;
@@ -189,18 +195,21 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
                 }
                 variant.sites.push(site_ref);
             }
-            None => entry.variants.push(Variant {
-                form,
-                matches_agreement,
-                finding: site
-                    .verdict
-                    .as_deref()
-                    .filter(|(code, _)| *code != "ML011")
-                    .map(|(code, message)| (code.to_string(), message.clone())),
-                slice,
-                one_slice: true,
-                sites: vec![site_ref],
-            }),
+            None => {
+                variant_at[index].insert((form.clone(), matches_agreement), entry.variants.len());
+                entry.variants.push(Variant {
+                    form,
+                    matches_agreement,
+                    finding: site
+                        .verdict
+                        .as_deref()
+                        .filter(|(code, _)| *code != "ML011")
+                        .map(|(code, message)| (code.to_string(), message.clone())),
+                    slice,
+                    one_slice: true,
+                    sites: vec![site_ref],
+                });
+            }
         }
     }
     for entry in &mut entries {
