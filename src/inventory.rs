@@ -110,6 +110,28 @@ impl Entry {
 
 /// Every metric of a run, by name; consistent ones and drifting ones alike.
 pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry> {
+    build_for(sites, vocabulary, &|_| true)
+}
+
+/// The name a site is listed under: its registered metric's, or the name
+/// its unregistered figures are grouped by.
+pub fn listed_name(site: &crate::drift::MetricSite, vocabulary: &Vocabulary) -> String {
+    match &site.registered {
+        Some((metric, _)) => metric.to_string(),
+        None => vocabulary.group_name(
+            &site.output_name,
+            crate::drift::sums_across_slices(&site.form),
+        ),
+    }
+}
+
+/// [`build`], for the metrics whose listed name `wanted` accepts only (a
+/// language server shows one document's metrics).
+pub fn build_for(
+    sites: &crate::drift::Sites,
+    vocabulary: &Vocabulary,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
     // Where each entry, file and variant is, by key: a run of 20,000
     // reports puts thousands of files and forms under one metric, and
@@ -122,15 +144,13 @@ pub fn build(sites: &crate::drift::Sites, vocabulary: &Vocabulary) -> Vec<Entry>
             continue;
         }
         // A synonym's site is a site of its metric: one entry, one count.
-        let (name, status) = match &site.registered {
-            Some((metric, _)) => (metric.to_string(), Status::Registered),
-            None => (
-                vocabulary.group_name(
-                    &site.output_name,
-                    crate::drift::sums_across_slices(&site.form),
-                ),
-                Status::Unregistered,
-            ),
+        let name = listed_name(site, vocabulary);
+        if !wanted(&name) {
+            continue;
+        }
+        let status = match &site.registered {
+            Some(_) => Status::Registered,
+            None => Status::Unregistered,
         };
         let index = *entry_at
             .entry((name.clone(), status.clone()))

@@ -399,7 +399,16 @@ fn shown_name(uri: &str) -> String {
 /// metric is agreed.
 fn sites_of(name: &str, settings: &Settings, result: &CheckResult) -> Vec<SiteInfo> {
     let registry = &settings.registry;
-    let entries = crate::inventory::build(&result.sites, registry.vocabulary());
+    // The workspace's variants of this document's metrics only.
+    let listed: std::collections::HashSet<String> = result
+        .sites
+        .iter()
+        .filter(|site| &*site.path == name)
+        .map(|site| crate::inventory::listed_name(site, registry.vocabulary()))
+        .collect();
+    let entries = crate::inventory::build_for(&result.sites, registry.vocabulary(), &|metric| {
+        listed.contains(metric)
+    });
     result
         .sites
         .iter()
