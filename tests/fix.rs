@@ -25,6 +25,19 @@ fn read(dir: &std::path::Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap()
 }
 
+/// `check` of `report.sql` against `metrics.yaml` in `dir`, with `more`
+/// arguments.
+fn check_report(dir: &std::path::Path, more: &[&str]) -> (Option<i32>, String, String) {
+    let args = [
+        "check",
+        "report.sql",
+        "--isolated",
+        "--registry",
+        "metrics.yaml",
+    ];
+    metriclint(dir, &[&args[..], more].concat())
+}
+
 const REPORT: &str = "select campaign_id,\n  sum(clicks) / nullif(sum(impressions), 0) as click_through_rate, -- noqa: ML004\n  sum(media_cost) as media_spend\nfrom ads group by 1\n-- noqa: ML001\n";
 
 #[test]
@@ -420,27 +433,13 @@ fn a_left_out_filter_is_put_in_with_unsafe_fixes() {
     let registry = "version: 1\nmetrics:\n  - name: ctr\n    unit: fraction\n    sql: SUM(clicks) / NULLIF(SUM(impressions), 0)\n    filter: is_test = false\n";
     let text = "select campaign_id, sum(clicks) / nullif(sum(impressions), 0) as ctr from ads group by 1\n";
     let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
-    let args = [
-        "check",
-        "report.sql",
-        "--isolated",
-        "--registry",
-        "metrics.yaml",
-    ];
-    let (code, stdout, _) = metriclint(
-        dir.path(),
-        &[&args[..], &["--fix", "--format", "concise"]].concat(),
-    );
+    let (code, stdout, _) = check_report(dir.path(), &["--fix", "--format", "concise"]);
     assert_eq!(code, Some(1));
     assert!(stdout.contains("ML002"), "{stdout}");
     assert_eq!(read(dir.path(), "report.sql"), text);
-    let (code, stdout, stderr) = metriclint(
+    let (code, stdout, stderr) = check_report(
         dir.path(),
-        &[
-            &args[..],
-            &["--fix", "--unsafe-fixes", "--format", "concise"],
-        ]
-        .concat(),
+        &["--fix", "--unsafe-fixes", "--format", "concise"],
     );
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert_eq!(
@@ -612,32 +611,21 @@ fn a_filter_is_not_written_where_it_cannot_clear_its_finding_or_has_no_column() 
         // The denominator filtered too: adding `is_test = false` leaves it so.
         "select sum(case when integration_type = 's2s' then impressions end) / nullif(sum(case when integration_type = 's2s' then impressions end), 0) as s2s_share from ads\n",
     ];
-    // `report.sql` checked against `metrics.yaml`, with `more` arguments.
-    let checked = |dir: &std::path::Path, more: &[&str]| {
-        let args = [
-            "check",
-            "report.sql",
-            "--isolated",
-            "--registry",
-            "metrics.yaml",
-        ];
-        metriclint(dir, &[&args[..], more].concat())
-    };
     for text in left_alone {
         let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
-        let (code, stdout, _) = checked(dir.path(), &["--format", "json"]);
+        let (code, stdout, _) = check_report(dir.path(), &["--format", "json"]);
         assert_eq!(code, Some(1), "{stdout}");
         let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         let found = &doc["findings"][0];
         assert_eq!(found["code"], "ML002", "{text}");
         assert!(found["fix"].is_null(), "{text}: {found}");
-        checked(dir.path(), &["--fix", "--unsafe-fixes"]);
+        check_report(dir.path(), &["--fix", "--unsafe-fixes"]);
         assert_eq!(read(dir.path(), "report.sql"), text);
     }
     // Near miss: the same figure over the table itself is fixed.
     let text = "select sum(case when integration_type = 's2s' then impressions end) / nullif(sum(impressions), 0) as s2s_share from ads\n";
     let dir = common::repository(&[("metrics.yaml", registry), ("report.sql", text)]);
-    let (code, stdout, stderr) = checked(dir.path(), &["--fix", "--unsafe-fixes"]);
+    let (code, stdout, stderr) = check_report(dir.path(), &["--fix", "--unsafe-fixes"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(read(dir.path(), "report.sql").contains("is_test = false"));
 }
