@@ -525,24 +525,14 @@ fn the_agreed_formula_replaces_another_only_when_asked() {
     ];
     for (what, before, after) in cases {
         let dir = common::repository(&[("report.sql", before), ("metrics.yaml", registry)]);
-        let args = [
-            "check",
-            "report.sql",
-            "--isolated",
-            "--registry",
-            "metrics.yaml",
-            "--fix",
-        ];
         // Safe fixes alone leave the figure as it is.
-        metriclint(dir.path(), &args);
+        check_report(dir.path(), &["--fix"]);
         assert_eq!(
             &read(dir.path(), "report.sql"),
             before,
             "{what}: --fix alone"
         );
-        let mut unsafe_args = args.to_vec();
-        unsafe_args.push("--unsafe-fixes");
-        let (_, stdout, stderr) = metriclint(dir.path(), &unsafe_args);
+        let (_, stdout, stderr) = check_report(dir.path(), &["--fix", "--unsafe-fixes"]);
         assert_eq!(
             &read(dir.path(), "report.sql"),
             after,

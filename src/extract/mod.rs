@@ -806,6 +806,7 @@ impl<'t> Walker<'t, '_> {
         let mut passed = None;
         let mut one_row = None;
         let mut reads_distinct = None;
+        let mut tables_itself = None;
         // The scope with models read as stored tables, for written forms;
         // and with CTEs too.
         let mut as_stored: Option<Scope<'_>> = None;
@@ -935,7 +936,8 @@ impl<'t> Walker<'t, '_> {
             self.sites.push(Site {
                 alias: alias_place,
                 alias_reads: Some(Vec::new()),
-                reads_tables_itself: reads_named_tables(select, ctes),
+                reads_tables_itself: *tables_itself
+                    .get_or_insert_with(|| reads_named_tables(select, ctes)),
                 reads_distinct,
                 output_name: name,
                 range: self.expression_range(expr, alias),
