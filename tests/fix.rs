@@ -621,7 +621,7 @@ fn a_filter_is_not_written_where_it_cannot_clear_its_finding_or_has_no_column() 
 }
 
 /// A file with a statement that does not parse is not edited, so its
-/// findings offer no fix (the JSON and the summary say so too).
+/// findings offer no fix in the JSON (which the summary line counts).
 #[test]
 fn a_file_that_does_not_parse_offers_no_fix() {
     let renamed =
