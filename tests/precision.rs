@@ -214,11 +214,20 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[],
         ),
         (
-            "near miss: a distinct count is another count",
+            "a distinct count where the others count with repeats is the sturdier one",
             &[
                 ("a.sql", "select count(block) as blocks from s"),
                 ("b.sql", "select count(block) as blocks from s where day > '2024-01-01'"),
                 ("c.sql", "select count(distinct block) as blocks from s"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a count with repeats where the others count distinct values",
+            &[
+                ("a.sql", "select count(distinct block) as blocks from s"),
+                ("b.sql", "select count(distinct block) as blocks from s where day > '2024-01-01'"),
+                ("c.sql", "select count(block) as blocks from s"),
             ],
             &[("c.sql", "ML010")],
         ),
@@ -258,11 +267,20 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[("a.sql", "ML010")],
         ),
         (
-            "near miss: a distinct and a plain count of a key over one table, no join",
+            "a distinct count of a key beside plain counts of it: the distinct one is sturdier",
             &[
                 ("a.sql", "select count(distinct client_id) as clients_in_cohort from cohort"),
                 ("b.sql", "select count(client_id) as clients_in_cohort from cohort"),
                 ("c.sql", "select day, count(client_id) as clients_in_cohort from cohort group by 1"),
+            ],
+            &[],
+        ),
+        (
+            "near miss: a plain and a distinct count of a key over one table, no join",
+            &[
+                ("a.sql", "select count(client_id) as clients_in_cohort from cohort"),
+                ("b.sql", "select count(distinct client_id) as clients_in_cohort from cohort"),
+                ("c.sql", "select day, count(distinct client_id) as clients_in_cohort from cohort group by 1"),
             ],
             &[("a.sql", "ML010")],
         ),
@@ -4156,6 +4174,105 @@ fn segment_labels_per_segment_queries_and_qty_are_no_drift() {
                 ("c.sql", "select ixsku, count(*) as units_sold from tblorderline group by ixsku\n"),
             ],
             &[("c.sql", "ML010")],
+        ),
+    ]);
+}
+
+#[test]
+fn the_sturdier_spelling_is_never_the_one_flagged() {
+    let counts_rows = "select day, count(account) as active_accounts from transfers group by 1";
+    let counts_distinct =
+        "select day, count(distinct account) as active_accounts from transfers group by 1";
+    let averages = "select region, avg(order_value) as aov from orders group by 1";
+    let per_order =
+        "select region, sum(order_value) / count(distinct order_id) as aov from orders group by 1";
+    let averaged_ratio =
+        "select region, avg(approved * 1.0 / requested) as approval_ratio from requests group by 1";
+    let ratio_of_totals =
+        "select region, sum(approved) * 1.0 / sum(requested) as approval_ratio from requests group by 1";
+    expect(&[
+        (
+            "a distinct count where most reports count rows",
+            &[
+                ("a.sql", counts_rows),
+                ("b.sql", counts_rows),
+                ("c.sql", counts_rows),
+                ("d.sql", counts_distinct),
+            ],
+            &[],
+        ),
+        (
+            "near miss: rows counted where most reports count distinct accounts",
+            &[
+                ("a.sql", counts_distinct),
+                ("b.sql", counts_distinct),
+                ("c.sql", counts_distinct),
+                ("d.sql", counts_rows),
+            ],
+            &[("d.sql", "ML010")],
+        ),
+        (
+            "near miss: an even split flags the averages only",
+            &[
+                ("a.sql", averages),
+                ("b.sql", averages),
+                ("c.sql", per_order),
+                ("d.sql", per_order),
+            ],
+            &[("a.sql", "ML010"), ("b.sql", "ML010")],
+        ),
+        (
+            "a total per distinct order where most reports average rows",
+            &[
+                ("a.sql", averages),
+                ("b.sql", averages),
+                ("c.sql", averages),
+                ("d.sql", per_order),
+            ],
+            &[],
+        ),
+        (
+            "near miss: an average of rows where most reports divide by distinct orders",
+            &[
+                ("a.sql", per_order),
+                ("b.sql", per_order),
+                ("c.sql", per_order),
+                ("d.sql", averages),
+            ],
+            &[("d.sql", "ML010")],
+        ),
+        (
+            "a ratio of totals where most reports average per-row ratios",
+            &[
+                ("a.sql", averaged_ratio),
+                ("b.sql", averaged_ratio),
+                ("c.sql", averaged_ratio),
+                ("d.sql", ratio_of_totals),
+            ],
+            &[],
+        ),
+        (
+            "near miss: per-row ratios averaged where most reports divide totals",
+            &[
+                ("a.sql", ratio_of_totals),
+                ("b.sql", ratio_of_totals),
+                ("c.sql", ratio_of_totals),
+                ("d.sql", averaged_ratio),
+            ],
+            &[("d.sql", "ML010")],
+        ),
+        (
+            "near miss: a ratio of totals of other columns is no sturdier spelling",
+            &[
+                ("a.sql", averaged_ratio),
+                ("b.sql", averaged_ratio),
+                ("c.sql", averaged_ratio),
+                (
+                    "d.sql",
+                    "select region, sum(granted) * 1.0 / sum(requested) as approval_ratio from requests group by 1",
+                ),
+            ],
+            &[("d.sql", "ML010")],
         ),
     ]);
 }

@@ -367,6 +367,46 @@ fn adds_filters(here: &Expr, there: &Expr) -> bool {
             .any(|(h, t)| h.filter.len() > t.filter.len())
 }
 
+/// Whether `here` is the sturdier of two spellings of one figure, the one
+/// that stays right where a join repeats rows: a distinct count where
+/// `there` counts the same column with repeats (`COUNT(DISTINCT account)`
+/// against `COUNT(account)`), a ratio of totals where `there` totals or averages per-row
+/// ratios (`SUM(clicks) / SUM(impressions)` against `AVG(clicks /
+/// impressions)`), a total over a distinct count where `there` averages
+/// (`SUM(revenue) / COUNT(DISTINCT order_id)` against `AVG(revenue)`).
+/// Whichever way most reports vote, it is not the one to change, so ML010
+/// never flags it for being sturdier; the other way stays flagged where the
+/// vote or the evidence says so. (`init` likewise takes a ratio of totals
+/// over averaged ratios, whatever the vote.)
+pub fn sturdier(here: &Expr, there: &Expr, registry: &Registry) -> bool {
+    let (here, there) = (unguarded(here), unguarded(there));
+    if has_distinct_count(here) && with_plain_counts(here) == *there {
+        return true;
+    }
+    let ((here_scale, here_core), (there_scale, there_core)) =
+        (split_scale(here), split_scale(there));
+    let Expr::Aggregate(aggregate) = &there_core else {
+        return false;
+    };
+    // The per-row ratio's own scale (`AVG(clicks / impressions * 100)`)
+    // and columns: the two must differ in how they aggregate only.
+    let (row_scale, row_ratio) = split_scale(unguarded(&aggregate.arg));
+    let same_ratio = || {
+        there_scale.mul(&row_scale) == Some(here_scale.clone())
+            && (row_ratio.columns() == here_core.columns() || matches!(row_ratio, Expr::Column(_)))
+    };
+    let divides_a_distinct_count = || {
+        let (_, _, denominator) = here_core.as_ratio();
+        matches!(&denominator, Expr::Aggregate(count) if count.func == AggFunc::Count && count.distinct)
+    };
+    (aggregate_of_ratios(&there_core, registry)
+        && is_ratio_of_aggregates(&here_core)
+        && same_ratio())
+        || (here_scale == there_scale
+            && averages_what_the_other_divides(&there_core, &here_core)
+            && divides_a_distinct_count())
+}
+
 /// Whether `here` counts distinct values where `there` counts rows (or
 /// values, with repeats) of the same column, the formulas otherwise alike:
 /// `COUNT(DISTINCT account)` against `COUNT(*)`. Another column counted
@@ -377,6 +417,21 @@ pub fn counts_distinct_where_the_other_counts_rows(here: &Expr, there: &Expr) ->
     has_distinct_count(here)
         && as_row_counts(here) == as_row_counts(there)
         && there_columns.is_subset(&here_columns)
+}
+
+/// The formula with every distinct count a count of the same values with
+/// repeats (`COUNT(DISTINCT account)` as `COUNT(account)`). A count of rows
+/// (`COUNT(*)`) is not brought to it: a distinct count of a key counts
+/// another thing than the rows (`COUNT(DISTINCT user_id) AS page_views`).
+fn with_plain_counts(expr: &Expr) -> Expr {
+    expr.clone().rewrite(&mut |e| match e {
+        Expr::Aggregate(agg) if agg.func == AggFunc::Count && agg.distinct => {
+            let mut plain = *agg;
+            plain.distinct = false;
+            Expr::Aggregate(Box::new(plain))
+        }
+        other => other,
+    })
 }
 
 fn has_distinct_count(expr: &Expr) -> bool {

@@ -2326,6 +2326,16 @@ pub fn inconsistent_computations<'s>(
         // What the two ways compared against have written, worked out once
         // per way (not once per way compared with it, nor per pair of sites).
         let known: [std::cell::OnceCell<WrittenForms>; 2] = Default::default();
+        // Whether `other` spells `site`'s figure the sturdier way, as
+        // written or in the repository's vocabulary.
+        let sturdier_of = |site: &MetricSite, other: &MetricSite| {
+            evidence::sturdier(other.read_form(), site.read_form(), registry)
+                || evidence::sturdier(
+                    &in_vocabulary(other, registry),
+                    &in_vocabulary(site, registry),
+                    registry,
+                )
+        };
         for (index, variant) in variants.iter().enumerate() {
             if majority && index == 0 {
                 continue;
@@ -2494,6 +2504,9 @@ pub fn inconsistent_computations<'s>(
                 };
                 let evident_whatever_is_meant =
                     |o: &MetricSite| evidence_against(o) == Evidence::Evident;
+                // The sturdier spelling (a distinct count, a ratio of
+                // totals) is not the one to change, however the reports vote.
+                let sturdier_than = |o: &MetricSite| sturdier_of(o, site);
                 // As its own stage writes it (a model's column read as
                 // stored: Malaysia's `SUM(b.si_sls_qty)` over a model whose
                 // `si_sls_qty` sums `bill_qty_pc`), it may be computed as
@@ -2546,6 +2559,7 @@ pub fn inconsistent_computations<'s>(
                     .zip(other_pass_through)
                     .filter(|(o, pass)| {
                         comparable(site, o)
+                            && !sturdier_than(o)
                             && (!**pass || reads_common(&o.reads, &site.reads))
                             && !two_figures_sharing_a_name(site, o)
                             && (site.path != o.path || !each_picks_its_own_subject(site, o))
@@ -2581,6 +2595,7 @@ pub fn inconsistent_computations<'s>(
                         form: there,
                         reports: elsewhere,
                         majority,
+                        sturdier: sturdier_of(site, anchor),
                     },
                     &differences,
                 );

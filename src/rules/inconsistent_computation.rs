@@ -28,7 +28,14 @@ rule! {
     /// Reports vote, not sites: if one variant is used by more than half of
     /// the reports, only the other sites are flagged, each pointing at a
     /// majority site; otherwise every site is flagged, each pointing at a site
-    /// of another variant. The report's own slice (its WHERE conditions) is
+    /// of another variant. Whatever the vote, the sturdier of two spellings
+    /// of one figure is never the one flagged: a distinct count against a
+    /// count of the same column's rows, a ratio of totals against averaged
+    /// or summed per-row ratios of the same columns, a total divided by a
+    /// distinct count against an average (`SUM(order_value) /
+    /// COUNT(DISTINCT order_id)` against `AVG(order_value)`). Those stay
+    /// right where a join repeats rows; the other way is flagged where the
+    /// vote says so, and its help says which way is sturdier. The report's own slice (its WHERE conditions) is
     /// not part of the comparison, except that a WHERE filter equals the same
     /// filter another report writes inside its aggregate.
     ///
@@ -103,6 +110,9 @@ pub struct OtherVariant<'a> {
     /// How many reports (files) compute it that way.
     pub reports: usize,
     pub majority: bool,
+    /// Whether it is the sturdier spelling of the figure (a distinct count,
+    /// a ratio of totals), the one `init` takes for the agreement.
+    pub sturdier: bool,
 }
 
 /// "1 other report", "3 other reports"; with none, the same report's other
@@ -131,7 +141,9 @@ impl InconsistentComputation {
             other.form,
             differences.join("; ")
         );
-        let help = if other.majority {
+        let help = if other.sturdier {
+            format!("{:.100} stays right where a join repeats rows; compute {name} that way, or register the agreed definition", other.form)
+        } else if other.majority {
             format!("most reports compute {name} as {:.100}; align this one, or register the agreed definition", other.form)
         } else {
             format!("the reports split on {name}; agree on one definition and record it in a registry (`metriclint init` writes one)")
