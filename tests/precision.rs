@@ -4276,3 +4276,50 @@ fn the_sturdier_spelling_is_never_the_one_flagged() {
         ),
     ]);
 }
+
+/// An SSRS order-reporting repository counts `COUNT(ixOrder)` in most
+/// reports, and in a few, on purpose and commented, only base orders:
+/// `SUM(CASE WHEN ixOrder NOT LIKE '%-%' THEN 1 ELSE 0 END)`. The pattern
+/// keeps only rows where `ixOrder` is set, so it carries the others' own
+/// condition and adds one: a scope of its own, not a filter left out.
+#[test]
+fn a_filter_that_keeps_only_set_values_adds_to_a_count_of_them() {
+    let counts = "select count(ixorder) as ordcount from tblorder";
+    let base_orders =
+        "select sum(case when ixorder not like '%-%' then 1 else 0 end) as ordcount from tblorder";
+    expect(&[
+        (
+            "a pattern on the counted column, where most reports count its values",
+            &[
+                ("a.sql", counts),
+                ("b.sql", counts),
+                ("c.sql", counts),
+                ("d.sql", base_orders),
+            ],
+            &[],
+        ),
+        (
+            "near miss: the pattern left out, where most reports apply it",
+            &[
+                ("a.sql", base_orders),
+                ("b.sql", base_orders),
+                ("c.sql", base_orders),
+                ("d.sql", counts),
+            ],
+            &[("d.sql", "ML010")],
+        ),
+        (
+            "near miss: a pattern on another column than the one counted",
+            &[
+                ("a.sql", counts),
+                ("b.sql", counts),
+                ("c.sql", counts),
+                (
+                    "d.sql",
+                    "select sum(case when scustomertype not like '%-%' then 1 else 0 end) as ordcount from tblorder",
+                ),
+            ],
+            &[("d.sql", "ML010")],
+        ),
+    ]);
+}

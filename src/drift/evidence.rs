@@ -356,15 +356,39 @@ fn filters_apart_only_by(here: &Expr, there: &Expr, kind: impl Fn(&Expr) -> bool
 
 /// Whether `here` keeps fewer rows than `there` on some aggregate: its
 /// aggregates carry every condition of the other's, and more.
+/// A condition the other's implies counts as carried: `x NOT LIKE '%-%'`
+/// keeps only rows where `x` is set, as the other's `COUNT(x)` does.
 fn adds_filters(here: &Expr, there: &Expr) -> bool {
     let (here, there) = (aggregates(here), aggregates(there));
+    let carried = |c: &Expr, filter: &[Expr]| {
+        filter.contains(c)
+            || matches!(c, Expr::Not(inner) if matches!(&**inner, Expr::IsNull(column)
+                if filter.iter().any(|h| rejects_nulls_of(h, column))))
+    };
     here.iter()
         .zip(&there)
-        .all(|(h, t)| t.filter.iter().all(|c| h.filter.contains(c)))
+        .all(|(h, t)| t.filter.iter().all(|c| carried(c, &h.filter)))
         && here
             .iter()
             .zip(&there)
-            .any(|(h, t)| h.filter.len() > t.filter.len())
+            .any(|(h, t)| h.filter.iter().any(|c| !t.filter.contains(c)))
+}
+
+/// Whether a condition is false or unknown wherever `column` is NULL: a
+/// comparison, pattern match or list test of the column itself, its
+/// negation, or a conjunction holding one.
+fn rejects_nulls_of(condition: &Expr, column: &Expr) -> bool {
+    match condition {
+        Expr::Compare(_, l, r) => **l == *column || **r == *column,
+        Expr::InList { expr, .. } => **expr == *column,
+        Expr::Function { name, args } => {
+            matches!(name.as_str(), "like" | "ilike" | "rlike" | "regexp_like")
+                && args.first() == Some(column)
+        }
+        Expr::Not(inner) => !matches!(**inner, Expr::IsNull(_)) && rejects_nulls_of(inner, column),
+        Expr::And(conditions) => conditions.iter().any(|c| rejects_nulls_of(c, column)),
+        _ => false,
+    }
 }
 
 /// Whether `here` is the sturdier of two spellings of one figure, the one
