@@ -74,10 +74,18 @@ pub struct CheckOptions {
 /// is not checked again. Everything is forgotten when the settings
 /// (registry, config, dialect) or the set of checked files change, since
 /// a file's lineage may reach any other by its name.
+///
+/// A memo [`Memo::on_disk`] also reads what earlier processes kept in a
+/// cache folder, and [`Memo::persist`] writes what changed back (see
+/// [`crate::cache`]).
 #[derive(Debug, Default)]
 pub struct Memo {
     state: std::sync::Mutex<MemoState>,
     recalled: std::sync::atomic::AtomicUsize,
+    /// The cache folder, for a memo kept between processes.
+    disk: Option<PathBuf>,
+    /// Whether something was kept that the cache folder does not hold.
+    changed: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -94,9 +102,39 @@ impl Memo {
         if let Ok(mut state) = self.state.lock() {
             if state.run != run {
                 state.run = run;
-                state.files.clear();
+                state.files = match &self.disk {
+                    Some(dir) => crate::cache::load(dir, run),
+                    None => HashMap::new(),
+                };
             }
         }
+    }
+
+    /// A memo that starts from, and is kept in, the cache folder `dir`.
+    pub fn on_disk(dir: PathBuf) -> Memo {
+        Memo {
+            disk: Some(dir),
+            ..Memo::default()
+        }
+    }
+
+    /// Writes what this process kept to the cache folder, if it has one and
+    /// something changed since it was read.
+    pub fn persist(&self) -> std::io::Result<()> {
+        let Some(dir) = &self.disk else {
+            return Ok(());
+        };
+        if !self
+            .changed
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(());
+        }
+        let state = self
+            .state
+            .lock()
+            .map_err(|_| std::io::Error::other("the memo's lock was poisoned"))?;
+        crate::cache::store(dir, state.run, state.files.iter())
     }
 
     /// What the file gave when its bytes were as they are now, if it stands
@@ -137,6 +175,8 @@ impl Memo {
                 state
                     .files
                     .insert(file.path.clone(), (hash, outcome.copy_standing_alone()));
+                self.changed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
             }
         }
     }
@@ -1070,7 +1110,7 @@ fn reported_files(files: &[RunFile], scope: &Scope, options: &CheckOptions) -> V
 /// the cross-report views.
 /// A definition a file holds that metriclint left out rather than guess at
 /// (a LookML measure of a type it does not read), for `explain`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct LeftOut {
     pub path: String,
     pub line: u32,
@@ -1078,7 +1118,7 @@ pub struct LeftOut {
     pub why: &'static str,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileOutcome {
     pub findings: Vec<Finding>,
     /// Statements the dialect could not parse that hold no query (see
@@ -1105,6 +1145,7 @@ pub struct FileOutcome {
     pub outputs: Option<Arc<ModelOutputs>>,
     /// Rendered only: it `ref()`s checked models, so it is checked once
     /// their outputs are known, from this rendering.
+    #[serde(skip)]
     pub deferred: Option<Box<Deferred>>,
     /// A hash of the bytes checked (see [`content_hash`]).
     pub content_hash: Option<u64>,

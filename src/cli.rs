@@ -59,6 +59,29 @@ pub enum Command {
     /// actions, and go to a metric's registry entry. The workspace folder
     /// the editor opens is the context and holds the config and registry.
     Server,
+    /// Remove the cache of per-file results that `check` keeps between runs
+    /// (`.metriclint_cache/` at the project root, or the config's
+    /// `cache-dir`).
+    ///
+    /// Exit status: 0 when it is gone (or was never written), 2 when it
+    /// cannot be removed.
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CleanArgs {
+    /// A path of the project whose cache to remove.
+    #[arg(value_name = "PATHS", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// The config file whose `cache-dir` says where the cache is [default:
+    /// the nearest metriclint.yaml above the paths].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any config file.
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,6 +182,12 @@ pub struct CheckArgs {
     /// changes (added, edited, removed), until interrupted (Ctrl-C).
     #[arg(long, conflicts_with_all = ["stdin_filename", "fix", "diff", "write_baseline", "show_settings"])]
     pub watch: bool,
+
+    /// Neither read nor write the cache of per-file results (by default
+    /// `.metriclint_cache/` at the project root, or the config's
+    /// `cache-dir`): check every file afresh.
+    #[arg(long)]
+    pub no_cache: bool,
 
     /// Print nothing but findings of severity error (human and concise output).
     #[arg(long, short)]
@@ -1402,7 +1431,74 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if args.watch {
         return watch(&args);
     }
-    check_once(&args, None)
+    let memo = (!args.no_cache)
+        .then(|| std::sync::Arc::new(check::Memo::on_disk(cache_folder(&args.inputs))));
+    let code = check_once(&args, memo.as_ref());
+    persist(memo.as_deref());
+    code
+}
+
+/// Where the cache of `inputs` lives: the config's `cache-dir` (relative
+/// to its folder), else `.metriclint_cache` at the project root of the first
+/// path (see [`project_root_of`]).
+pub fn cache_folder(inputs: &Inputs) -> PathBuf {
+    let config_path = match (&inputs.config, inputs.isolated) {
+        (_, true) => None,
+        (Some(path), false) => Some(path.clone()),
+        (None, false) => config::discover(&inputs.paths),
+    };
+    // A config that does not load is reported by the run itself.
+    let configured = config_path.and_then(|path| {
+        let dir = Config::load(&path).ok()?.cache_dir?;
+        Some(path.parent().unwrap_or(Path::new(".")).join(dir))
+    });
+    configured.unwrap_or_else(|| {
+        let first = inputs
+            .paths
+            .first()
+            .map_or(Path::new("."), PathBuf::as_path);
+        project_root_of(first).join(crate::cache::DEFAULT_DIR)
+    })
+}
+
+/// `clean`: removes the cache folder of the paths' project.
+fn run_clean(args: CleanArgs) -> ExitCode {
+    let folder = cache_folder(&Inputs {
+        paths: args.paths,
+        registry: Vec::new(),
+        dialect: None,
+        config: args.config,
+        isolated: args.isolated,
+    });
+    match crate::cache::clean(&folder) {
+        Ok(true) => {
+            eprintln!("removed the cache {}", folder.display());
+            ExitCode::SUCCESS
+        }
+        Ok(false) if !folder.exists() => {
+            eprintln!("no cache at {}", folder.display());
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!(
+                "error: {} is not a metriclint cache (it has no metriclint .gitignore); not removed",
+                folder.display()
+            );
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: cannot remove the cache {}: {e}", folder.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes what a run kept to its cache folder; a cache that cannot be
+/// written only costs the next run time, so it is said, not failed on.
+fn persist(memo: Option<&check::Memo>) {
+    if let Some(Err(e)) = memo.map(check::Memo::persist) {
+        eprintln!("warning: cannot write the cache: {e} (--no-cache skips it)");
+    }
 }
 
 /// `check --watch`: checks, then waits for a file under the paths to
@@ -1410,7 +1506,11 @@ fn run_check(args: CheckArgs) -> ExitCode {
 fn watch(args: &CheckArgs) -> ExitCode {
     let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
     // Files that did not change are not checked again.
-    let memo = std::sync::Arc::new(check::Memo::default());
+    let memo = std::sync::Arc::new(if args.no_cache {
+        check::Memo::default()
+    } else {
+        check::Memo::on_disk(cache_folder(&args.inputs))
+    });
     loop {
         let before = watched_files(&args.inputs.paths);
         if interactive {
@@ -1418,6 +1518,7 @@ fn watch(args: &CheckArgs) -> ExitCode {
             print("\x1b[2J\x1b[H");
         }
         check_once(args, Some(&memo));
+        persist(Some(&memo));
         eprintln!("watching for changes (Ctrl-C stops)");
         while watched_files(&args.inputs.paths) == before {
             std::thread::sleep(std::time::Duration::from_millis(250));
@@ -1630,6 +1731,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => run_init(args),
         Command::Rule(args) => run_rule(args),
         Command::Render(args) => run_render(args),
+        Command::Clean(args) => run_clean(args),
         Command::Server => match crate::server::serve() {
             Ok(crate::server::Ended::ShutDown) => ExitCode::SUCCESS,
             Ok(crate::server::Ended::ExitedWithoutShutdown) => ExitCode::from(1),

@@ -34,6 +34,7 @@ const KEYS: &[&str] = &[
     "vars",
     "baseline",
     "layers",
+    "cache-dir",
 ];
 /// The layers metrics are defined in that a run can check.
 const LAYERS: &[&str] = &["sql", "lookml", "dbt"];
@@ -70,6 +71,7 @@ struct Raw {
     baseline: Option<String>,
     #[serde(default)]
     layers: Vec<String>,
+    cache_dir: Option<String>,
     #[serde(flatten)]
     _unknown: BTreeMap<String, serde_yaml::Value>,
 }
@@ -145,6 +147,9 @@ pub struct Config {
     /// The layers checked (`sql`, `lookml`, `dbt`: the project's dbt metric
     /// YAML); empty means all.
     pub layers: Vec<String>,
+    /// Where the cache of per-file results lives (relative to the config's
+    /// folder) [default: `.metriclint_cache` at the project root].
+    pub cache_dir: Option<PathBuf>,
 }
 
 fn severity(text: &str) -> Option<Severity> {
@@ -349,6 +354,7 @@ impl Config {
         let mut config = Config {
             vocabulary,
             baseline: raw.baseline.map(PathBuf::from),
+            cache_dir: raw.cache_dir.map(PathBuf::from),
             vars: raw.vars,
             registry: raw.registry.into_vec(),
             include: raw.include,

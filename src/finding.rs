@@ -1,10 +1,10 @@
 //! Findings: what a rule reports about one site.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::source::Range;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -23,7 +23,7 @@ impl Severity {
 }
 
 /// Another place that explains a finding (the agreed definition, say).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Related {
     pub path: String,
     pub line: u32,
@@ -32,7 +32,7 @@ pub struct Related {
 }
 
 /// One finding: one site, one rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Finding {
     pub code: &'static str,
     pub rule: &'static str,

@@ -13,7 +13,7 @@ use crate::finding::Finding;
 use crate::source::{LineIndex, Range};
 
 /// A change that clears one finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fix {
     /// What it does, for people: "rename to `ctr`".
     pub title: String,
@@ -29,7 +29,7 @@ pub struct Fix {
 }
 
 /// One replacement in a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Edit {
     pub range: Range,
     /// The text the range holds, as the finding saw it.

@@ -11,6 +11,7 @@
 //! binary is a thin shell around [`cli`].
 
 pub mod baseline;
+pub mod cache;
 pub mod canon;
 pub mod check;
 pub mod cli;

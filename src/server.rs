@@ -79,7 +79,14 @@ pub fn serve() -> Result<Ended, String> {
             )),
         )?;
     }
-    let ended = Server::default().run(&connection)?;
+    // The workspace's cache (see `metriclint check`) makes the first
+    // check cost what changed since the last run.
+    let cache = crate::cli::cache_folder(&workspace_inputs());
+    let mut server = Server {
+        memo: std::sync::Arc::new(crate::check::Memo::on_disk(cache)),
+        ..Server::default()
+    };
+    let ended = server.run(&connection)?;
     drop(connection);
     io_threads
         .join()
@@ -160,6 +167,11 @@ impl Server {
                 }
             }
             self.check_stale(connection)?;
+            // After the diagnostics are out: what changed on disk is kept
+            // for the next process (a no-op when nothing did).
+            if let Err(e) = self.memo.persist() {
+                eprintln!("metriclint: cannot write the cache: {e}");
+            }
         }
         Ok(Ended::ShutDown)
     }
@@ -349,18 +361,23 @@ impl Server {
     }
 }
 
-/// Checks a document's text as the file its URI names, with the workspace
-/// (the working folder) as context; `None` when the check cannot run
-/// (its reason is on stderr, the client's log).
-fn analyse(uri: &str, text: &str, memo: &std::sync::Arc<crate::check::Memo>) -> Option<Analysis> {
-    let name = shown_name(uri);
-    let inputs = Inputs {
+/// The workspace as `check` is run on it: the working folder, its config.
+fn workspace_inputs() -> Inputs {
+    Inputs {
         paths: vec![PathBuf::from(".")],
         registry: Vec::new(),
         dialect: None,
         config: None,
         isolated: false,
-    };
+    }
+}
+
+/// Checks a document's text as the file its URI names, with the workspace
+/// (the working folder) as context; `None` when the check cannot run
+/// (its reason is on stderr, the client's log).
+fn analyse(uri: &str, text: &str, memo: &std::sync::Arc<crate::check::Memo>) -> Option<Analysis> {
+    let name = shown_name(uri);
+    let inputs = workspace_inputs();
     let (settings, result) =
         crate::cli::check_buffer(&inputs, &name, text.as_bytes(), memo).ok()?;
     Some(Analysis {

@@ -1,17 +1,21 @@
 //! Positions in source files: 1-based lines and columns (columns count
 //! characters, as sqlparser and editors do) and their byte offsets.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A 1-based line and column; the column counts characters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Position {
     pub line: u32,
     pub column: u32,
 }
 
 /// A range in a file: `start` inclusive, `end` exclusive (the position just past the last character).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Range {
     pub start: Position,
     pub end: Position,

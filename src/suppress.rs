@@ -17,7 +17,7 @@ use crate::finding::Finding;
 use crate::rules::UnusedSuppression;
 use crate::source::{Position, Range};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Kind {
     Line,
     Disable,
@@ -25,7 +25,7 @@ enum Kind {
     File,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Directive {
     kind: Kind,
     /// Where the comment is.
@@ -57,7 +57,7 @@ impl Directive {
 }
 
 /// The suppressions of one file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Suppressions {
     directives: Vec<Directive>,
 }

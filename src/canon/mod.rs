@@ -27,7 +27,9 @@ pub use number::Number;
 pub use print::{elide_apart, elide_middle};
 
 /// A canonical expression.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Expr {
     /// A column, lowercased, without qualifier.
     Column(String),
@@ -84,27 +86,35 @@ pub enum Expr {
 }
 
 /// One operand of a [`Expr::Sum`].
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Term {
     pub negated: bool,
     pub expr: Expr,
 }
 
 /// `coefficient * f1 * f2 / f3 …`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Product {
     pub coefficient: Number,
     pub factors: Vec<Factor>,
 }
 
 /// One factor of a [`Product`]; `inverse` factors divide.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Factor {
     pub inverse: bool,
     pub expr: Expr,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Aggregate {
     pub func: AggFunc,
     pub distinct: bool,
@@ -131,7 +141,9 @@ pub type Conditions = std::sync::Arc<Vec<Expr>>;
 /// inversion) is still judged, filters and counts of rows are not.
 pub const ROWS_PICKED_BY_JOINS: &str = "rows picked by how relations join";
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum AggFunc {
     Sum,
     Count,
@@ -142,7 +154,9 @@ pub enum AggFunc {
 }
 
 /// Comparison operators after orientation: `a > b` is stored as `b < a`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum CompareOp {
     Eq,
     NotEq,

@@ -6,7 +6,9 @@
 use std::fmt;
 
 /// A numeric literal: an exact fraction, or the literal's text when it does not fit.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Number {
     /// `num / den`, reduced, `den > 0`.
     Ratio { num: i128, den: i128 },

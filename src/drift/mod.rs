@@ -23,7 +23,7 @@ pub use evidence::{inverted, Evidence};
 
 /// A place where a report computes a metric, as the cross-report views
 /// (ML010, the inventory, `explain`) need it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MetricSite {
     /// Whether the report computes it per row (`clicks / impressions AS
     /// ctr`), its form being the ratio of the totals of what it divides.
@@ -61,6 +61,7 @@ pub struct MetricSite {
     /// named by a synonym.
     pub registered: Option<(Arc<str>, bool)>,
     /// For a registered metric: the finding judging gave, as (code, message).
+    #[serde(with = "crate::cache::static_verdict")]
     pub verdict: Option<Box<(&'static str, String)>>,
     /// A registered metric the reports agree on among themselves, because
     /// only built-in packs are in force and the pack left it to the

@@ -55,7 +55,7 @@ pub enum RelationKind<'a> {
 
 /// What a model outputs, as later models read it: each column's meaning, the
 /// base relations it reads and the conditions its rows satisfy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModelOutputs {
     pub columns: HashMap<String, Expr>,
     pub sources: Vec<String>,

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use super::parse::{find, ListItem, Pair, Value};
 
 /// What one LookML file says about views and explores, by line.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     /// Each `view:` block of the file (a refinement `+x` under `x`).
     pub views: Vec<ViewBlock>,
@@ -38,7 +38,7 @@ impl Facts {
 
 /// One `view:` block: its name, its first and last line, and its measures
 /// with the line each starts on.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ViewBlock {
     pub name: String,
     pub lines: (u32, u32),

@@ -1,0 +1,297 @@
+//! The cache of per-file results kept between runs, as ruff keeps one: a
+//! `.metriclint_cache/` folder at the project root (or where the config's
+//! `cache-dir` says), git-ignored by a `.gitignore` it writes inside itself.
+//!
+//! It holds what [`crate::check::Memo`] keeps in memory: the outcome of each
+//! file that stands alone (outside any dbt project, reading no other checked
+//! file), under a hash of the file's bytes. One cache file is kept per run
+//! fingerprint: the metriclint version, the registry, config and dialect,
+//! and the names of the checked files (a file's lineage may reach any other
+//! by its name). A run loads the one of its fingerprint, re-checks only the
+//! files whose bytes changed, re-runs the cross-report stage on everything,
+//! and writes the cache back if anything changed.
+//!
+//! Safe under concurrent runs: a cache file is written to a temporary file
+//! and renamed into place, so a reader sees a whole file or none, and a
+//! cache file that does not decode (truncated, corrupt, of another version)
+//! is a miss, never an error.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use serde::{Deserialize, Deserializer, Serializer};
+
+use crate::check::{FileOutcome, LeftOut};
+use crate::finding::Finding;
+
+/// The folder's default name, at the project root.
+pub const DEFAULT_DIR: &str = ".metriclint_cache";
+
+/// How many cache files (run fingerprints) a folder keeps: the newest.
+const KEPT_RUNS: usize = 8;
+
+/// What one cache file holds.
+#[derive(serde::Serialize, Deserialize)]
+struct Stored {
+    /// The metriclint version that wrote it; another version's is a miss.
+    version: String,
+    run: u64,
+    files: Vec<(PathBuf, u64, FileOutcome)>,
+}
+
+/// The cache file of run fingerprint `run` in `dir`.
+fn file_of(dir: &Path, run: u64) -> PathBuf {
+    dir.join(format!("{}-{run:016x}.bin", env!("CARGO_PKG_VERSION")))
+}
+
+/// The outcomes kept in `dir` for run `run`, by path with their bytes'
+/// hash; empty when there is no cache file, or one that does not decode.
+pub fn load(dir: &Path, run: u64) -> HashMap<PathBuf, (u64, FileOutcome)> {
+    let Ok(bytes) = std::fs::read(file_of(dir, run)) else {
+        return HashMap::new();
+    };
+    match postcard::from_bytes::<Stored>(&bytes) {
+        Ok(stored) if stored.version == env!("CARGO_PKG_VERSION") && stored.run == run => stored
+            .files
+            .into_iter()
+            .map(|(path, hash, outcome)| (path, (hash, outcome)))
+            .collect(),
+        _ => HashMap::new(),
+    }
+}
+
+/// Writes `files` as the cache of run `run` in `dir`, atomically, and
+/// removes the oldest cache files beyond [`KEPT_RUNS`]. A cache that cannot
+/// be written is no error: the next run checks everything again.
+pub fn store<'a>(
+    dir: &Path,
+    run: u64,
+    files: impl Iterator<Item = (&'a PathBuf, &'a (u64, FileOutcome))>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(
+            &ignore,
+            "# Written by metriclint: its cache is never committed.\n*\n",
+        )?;
+    }
+    let stored = StoredRef {
+        version: env!("CARGO_PKG_VERSION"),
+        run,
+        files: files
+            .map(|(path, (hash, outcome))| (path, *hash, outcome))
+            .collect(),
+    };
+    let bytes = postcard::to_stdvec(&stored).map_err(std::io::Error::other)?;
+    let target = file_of(dir, run);
+    // A name of this process and moment, so two runs never write one
+    // temporary file.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let temporary = dir.join(format!(".{}.{nanos}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes)?;
+    if let Err(error) = std::fs::rename(&temporary, &target) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error);
+    }
+    prune(dir);
+    Ok(())
+}
+
+/// [`Stored`], borrowing what it writes.
+#[derive(serde::Serialize)]
+struct StoredRef<'a> {
+    version: &'a str,
+    run: u64,
+    files: Vec<(&'a PathBuf, u64, &'a FileOutcome)>,
+}
+
+/// Removes all but the newest [`KEPT_RUNS`] cache files of `dir`.
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut caches: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    caches.sort_by_key(|c| std::cmp::Reverse(c.0));
+    for (_, path) in caches.into_iter().skip(KEPT_RUNS) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Removes the cache folder `dir` (`metriclint clean`), if it is one: a
+/// folder holding metriclint's `.gitignore`. Returns whether it removed one.
+pub fn clean(dir: &Path) -> std::io::Result<bool> {
+    let ignore = dir.join(".gitignore");
+    let ours = std::fs::read_to_string(&ignore).is_ok_and(|text| text.contains("metriclint"));
+    if !ours {
+        return Ok(false);
+    }
+    std::fs::remove_dir_all(dir)?;
+    Ok(true)
+}
+
+/// One `&'static str` per distinct text read back: rule codes and names,
+/// verdicts, reasons left out. They are few, so each is leaked once.
+fn intern(text: &str) -> &'static str {
+    static HELD: OnceLock<Mutex<std::collections::HashSet<&'static str>>> = OnceLock::new();
+    let mut held = HELD
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(kept) = held.get(text) {
+        return kept;
+    }
+    let leaked: &'static str = Box::leak(text.to_string().into_boxed_str());
+    held.insert(leaked);
+    leaked
+}
+
+/// A [`Finding`] as a cache file holds it: its code and rule name as text,
+/// interned when read back (serde cannot read a `&'static str` itself).
+#[derive(Deserialize)]
+struct FindingOnDisk {
+    code: String,
+    rule: String,
+    severity: crate::finding::Severity,
+    path: String,
+    range: crate::source::Range,
+    metric: Option<String>,
+    message: String,
+    found: Option<String>,
+    expected: Option<String>,
+    related: Vec<crate::finding::Related>,
+    help: Option<String>,
+    label: Option<String>,
+    fix: Option<crate::fix::Fix>,
+}
+
+impl<'de> Deserialize<'de> for Finding {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Finding, D::Error> {
+        FindingOnDisk::deserialize(deserializer).map(Finding::from)
+    }
+}
+
+impl From<FindingOnDisk> for Finding {
+    fn from(read: FindingOnDisk) -> Finding {
+        Finding {
+            code: intern(&read.code),
+            rule: intern(&read.rule),
+            severity: read.severity,
+            path: read.path,
+            range: read.range,
+            metric: read.metric,
+            message: read.message,
+            found: read.found,
+            expected: read.expected,
+            related: read.related,
+            help: read.help,
+            label: read.label,
+            fix: read.fix,
+        }
+    }
+}
+
+/// A [`LeftOut`] as a cache file holds it (see [`FindingOnDisk`]).
+#[derive(Deserialize)]
+struct LeftOutOnDisk {
+    path: String,
+    line: u32,
+    name: String,
+    why: String,
+}
+
+impl<'de> Deserialize<'de> for LeftOut {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<LeftOut, D::Error> {
+        LeftOutOnDisk::deserialize(deserializer).map(LeftOut::from)
+    }
+}
+
+impl From<LeftOutOnDisk> for LeftOut {
+    fn from(read: LeftOutOnDisk) -> LeftOut {
+        LeftOut {
+            path: read.path,
+            line: read.line,
+            name: read.name,
+            why: intern(&read.why),
+        }
+    }
+}
+
+/// Serde for a metric site's verdict (a rule's code and its message).
+pub mod static_verdict {
+    use super::*;
+    use serde::Serialize;
+
+    type Verdict = Option<Box<(&'static str, String)>>;
+
+    pub fn serialize<S: Serializer>(verdict: &Verdict, serializer: S) -> Result<S::Ok, S::Error> {
+        verdict
+            .as_deref()
+            .map(|(code, message)| (*code, message))
+            .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Verdict, D::Error> {
+        let read = Option::<(String, String)>::deserialize(deserializer)?;
+        Ok(read.map(|(code, message)| Box::new((intern(&code), message))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome_with_a_finding() -> FileOutcome {
+        let info = crate::rules::by_code("ML010").unwrap();
+        FileOutcome {
+            findings: vec![Finding::of(
+                info,
+                "a.sql",
+                crate::source::Range::file_start(),
+                "a message".to_string(),
+            )],
+            content_hash: Some(7),
+            ..FileOutcome::default()
+        }
+    }
+
+    #[test]
+    fn a_cache_file_reads_back_under_its_run_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = HashMap::new();
+        files.insert(PathBuf::from("a.sql"), (7, outcome_with_a_finding()));
+        store(dir.path(), 42, files.iter()).unwrap();
+        let read = load(dir.path(), 42);
+        let (hash, outcome) = &read[Path::new("a.sql")];
+        assert_eq!(*hash, 7);
+        assert_eq!(outcome.findings[0].code, "ML010");
+        assert_eq!(outcome.findings[0].message, "a message");
+        // Near miss: another run's fingerprint reads nothing.
+        assert!(load(dir.path(), 43).is_empty());
+    }
+
+    #[test]
+    fn only_the_newest_runs_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: HashMap<PathBuf, (u64, FileOutcome)> = HashMap::new();
+        for run in 0..(KEPT_RUNS as u64 + 3) {
+            store(dir.path(), run, files.iter()).unwrap();
+            // Modification times must differ for "newest" to mean anything.
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let kept = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
+            .count();
+        assert_eq!(kept, KEPT_RUNS);
+        assert!(dir.path().join(".gitignore").exists());
+    }
+}

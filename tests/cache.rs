@@ -1,0 +1,283 @@
+//! The cache of per-file results kept between runs (`.metriclint_cache/`):
+//! runs that read it give exactly a fresh run's results, through edits,
+//! additions, deletions and renames; a cache file that is corrupt or
+//! truncated is ignored; `--no-cache`, `cache-dir` and `clean` do what they
+//! say; concurrent runs do not trip over each other.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use assert_cmd::Command;
+use metriclint::check::{CheckOptions, Memo};
+use metriclint::registry::load_builtin;
+use serde_json::Value;
+
+/// Every finding and metric site of a run, printed, in order; and how many
+/// files the run took from the cache.
+fn outcome(dir: &Path, cache: Option<&Path>) -> (Vec<String>, usize) {
+    let registry = load_builtin("programmatic").unwrap();
+    // A memo of its own per run, as each process has: what it reuses
+    // comes from the cache folder only.
+    let memo = cache.map(|folder| Arc::new(Memo::on_disk(folder.to_path_buf())));
+    let options = CheckOptions {
+        paths: vec![dir.to_path_buf()],
+        inventory: true,
+        memo: memo.clone(),
+        ..Default::default()
+    };
+    let result = metriclint::check::run(&options, &registry).unwrap();
+    let mut printed: Vec<String> = result
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}:{} {} {:?} {:?}",
+                f.code,
+                f.path,
+                f.range.start.line,
+                f.range.start.column,
+                f.message,
+                f.related,
+                f.fix
+            )
+        })
+        .collect();
+    printed.extend(result.sites.iter().map(|s| {
+        format!(
+            "site {}:{}:{} {} = {} {:?}",
+            s.path, s.range.start.line, s.range.start.column, s.output_name, s.form, s.verdict
+        )
+    }));
+    printed.push(format!(
+        "files {} skipped {} suppressed {}",
+        result.files, result.skipped_statements, result.suppressed
+    ));
+    let recalled = memo.as_ref().map_or(0, |m| m.recalled());
+    if let Some(memo) = memo {
+        memo.persist().unwrap();
+    }
+    (printed, recalled)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn cached_runs_equal_fresh_runs_through_edits_adds_deletes_and_renames() {
+    for fixture in [
+        "fixtures/adtech",
+        "fixtures/broken",
+        "fixtures/lookml",
+        "fixtures/drift",
+        "fixtures/suppressions",
+        "fixtures/dbt_ads",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        copy_tree(Path::new(fixture), &root);
+        let cache = dir.path().join("cache");
+        let same = |what: &str| -> usize {
+            let (cached, recalled) = outcome(&root, Some(&cache));
+            assert_eq!(cached, outcome(&root, None).0, "{fixture}: {what}");
+            recalled
+        };
+        assert_eq!(same("first run"), 0, "{fixture}: a first run has no cache");
+        let recalled = same("nothing changed");
+        if fixture != "fixtures/dbt_ads" {
+            assert!(recalled > 0, "{fixture}: nothing was read from the cache");
+        }
+
+        // An edit: a drift added to one report.
+        let report = walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .find(|e| e.path().extension().is_some_and(|x| x == "sql"))
+            .unwrap()
+            .into_path();
+        let mut text = std::fs::read_to_string(&report).unwrap_or_default();
+        text.push_str(
+            "\n;\nselect campaign_id, avg(clicks / impressions) as ctr from events group by 1\n",
+        );
+        std::fs::write(&report, text).unwrap();
+        same("a report edited");
+        same("nothing changed after the edit");
+
+        // A report added, computing what the others compute another way.
+        std::fs::write(
+            root.join("added.sql"),
+            "select campaign_id, sum(clicks) * 100 / sum(impressions) as ctr from events group by 1\n",
+        )
+        .unwrap();
+        same("a report added");
+
+        // A report renamed, then deleted.
+        std::fs::rename(root.join("added.sql"), root.join("renamed.sql")).unwrap();
+        same("a report renamed");
+        std::fs::remove_file(root.join("renamed.sql")).unwrap();
+        same("a report deleted");
+        same("back to a set of files checked before");
+        std::fs::remove_file(&report).unwrap();
+        same("an original report deleted");
+    }
+}
+
+/// `check --format json` in `dir` with `args`; returns the document (its
+/// timing left out) and the exit code.
+fn check_json(dir: &Path, args: &[&str]) -> (Value, i32, String) {
+    let output = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(dir)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let mut doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    if let Some(summary) = doc.get_mut("summary").and_then(Value::as_object_mut) {
+        summary.remove("elapsed_ms");
+    }
+    (
+        doc,
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A copy of the ad-tech fixture, a project of its own (its config file
+/// marks the root).
+fn adtech() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    copy_tree(Path::new("fixtures/adtech"), &root);
+    std::fs::write(root.join("metriclint.yaml"), "registry: metrics.yaml\n").unwrap();
+    (dir, root)
+}
+
+fn cache_files(folder: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_cache_is_kept_at_the_project_root_and_git_ignored() {
+    let (_dir, root) = adtech();
+    let fresh = check_json(&root, &["--no-cache"]);
+    assert!(
+        !root.join(".metriclint_cache").exists(),
+        "--no-cache wrote a cache"
+    );
+    let first = check_json(&root, &[]);
+    let folder = root.join(".metriclint_cache");
+    assert_eq!(cache_files(&folder).len(), 1, "one cache file per run");
+    let ignore = std::fs::read_to_string(folder.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+    let second = check_json(&root, &[]);
+    assert_eq!(first, fresh);
+    assert_eq!(second, fresh);
+    // A path below the root keeps its cache at the root too.
+    let below = check_json(&root, &["models"]);
+    assert_eq!(below.0, check_json(&root, &["models", "--no-cache"]).0);
+    assert!(!root.join("models/.metriclint_cache").exists());
+}
+
+#[test]
+fn a_corrupt_or_truncated_cache_file_is_ignored() {
+    let (_dir, root) = adtech();
+    let fresh = check_json(&root, &["--no-cache"]);
+    let _ = check_json(&root, &[]);
+    let folder = root.join(".metriclint_cache");
+    let cache = cache_files(&folder).pop().unwrap();
+    let bytes = std::fs::read(&cache).unwrap();
+    for (what, damaged) in [
+        ("truncated", bytes[..bytes.len() / 2].to_vec()),
+        ("empty", Vec::new()),
+        ("garbage", b"not a metriclint cache at all".repeat(50)),
+        (
+            "bytes flipped",
+            bytes.iter().map(|b| b ^ 0x5a).collect::<Vec<u8>>(),
+        ),
+    ] {
+        std::fs::write(&cache, &damaged).unwrap();
+        let (doc, code, stderr) = check_json(&root, &[]);
+        assert_eq!((doc, code), (fresh.0.clone(), fresh.1), "{what}");
+        assert!(!stderr.contains("cache"), "{what}: {stderr}");
+        // The run wrote a sound cache back: the next one reads it.
+        assert_eq!(check_json(&root, &[]).0, fresh.0, "{what}: after rewrite");
+    }
+}
+
+#[test]
+fn cache_dir_in_the_config_moves_the_cache_and_clean_removes_it() {
+    let (_dir, root) = adtech();
+    std::fs::write(
+        root.join("metriclint.yaml"),
+        "registry: metrics.yaml\ncache-dir: build/lint-cache\n",
+    )
+    .unwrap();
+    let fresh = check_json(&root, &["--no-cache"]);
+    assert_eq!(check_json(&root, &[]).0, fresh.0);
+    let folder = root.join("build/lint-cache");
+    assert_eq!(cache_files(&folder).len(), 1);
+    assert!(!root.join(".metriclint_cache").exists());
+
+    let clean = |args: &[&str]| {
+        Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(&root)
+            .arg("clean")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let removed = clean(&[]);
+    assert!(removed.status.success());
+    assert!(!folder.exists(), "clean left the cache");
+    assert!(String::from_utf8_lossy(&removed.stderr).contains("removed the cache"));
+    // Nothing to remove is no error.
+    assert!(clean(&[]).status.success());
+    // Near miss: a folder that is not a metriclint cache is never removed.
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("notes.txt"), "mine").unwrap();
+    let refused = clean(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(folder.join("notes.txt").exists());
+}
+
+#[test]
+fn concurrent_runs_share_one_cache_safely() {
+    let (_dir, root) = adtech();
+    let fresh = check_json(&root, &["--no-cache"]);
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let root = root.clone();
+            std::thread::spawn(move || check_json(&root, &[]))
+        })
+        .collect();
+    for run in runs {
+        let (doc, code, stderr) = run.join().unwrap();
+        assert_eq!((doc, code), (fresh.0.clone(), fresh.1), "{stderr}");
+    }
+    assert_eq!(check_json(&root, &[]).0, fresh.0);
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(root.join(".metriclint_cache"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
