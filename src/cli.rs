@@ -1457,8 +1457,28 @@ pub fn cache_folder(inputs: &Inputs) -> PathBuf {
             .paths
             .first()
             .map_or(Path::new("."), PathBuf::as_path);
-        project_root_of(first).join(crate::cache::DEFAULT_DIR)
+        cache_root_of(first).join(crate::cache::DEFAULT_DIR)
     })
+}
+
+/// The project root of `path` (see [`project_root_of`]) where a config
+/// file, `dbt_project.yml` or `.git` marks one; with none, the working
+/// folder when the path is inside it (so a named file and its folder share
+/// one cache), else the path's own folder.
+fn cache_root_of(path: &Path) -> PathBuf {
+    let root = project_root_of(path);
+    let marked = crate::config::FILE_NAMES
+        .iter()
+        .chain(&["dbt_project.yml", ".git"])
+        .any(|name| root.join(name).exists());
+    if marked {
+        return root;
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    match std::env::current_dir() {
+        Ok(working) if absolute.starts_with(&working) => working,
+        _ => root,
+    }
 }
 
 /// `clean`: removes the cache folder of the paths' project.

@@ -281,3 +281,21 @@ fn concurrent_runs_share_one_cache_safely() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_named_file_outside_any_project_keeps_its_cache_in_the_working_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+    std::fs::write(
+        dir.path().join("sub/a.sql"),
+        "select sum(clicks) / sum(impressions) as ctr from t\n",
+    )
+    .unwrap();
+    let (doc, code, _) = check_json(dir.path(), &["sub/a.sql"]);
+    assert_eq!((doc, code), {
+        let (doc, code, _) = check_json(dir.path(), &["sub/a.sql", "--no-cache"]);
+        (doc, code)
+    });
+    assert_eq!(cache_files(&dir.path().join(".metriclint_cache")).len(), 1);
+    assert!(!dir.path().join("sub/.metriclint_cache").exists());
+}
