@@ -51,7 +51,7 @@ pub fn load(dir: &Path, run: u64) -> HashMap<PathBuf, (u64, FileOutcome)> {
     let Ok(bytes) = std::fs::read(file_of(dir, run)) else {
         return HashMap::new();
     };
-    match postcard::from_bytes::<Stored>(&bytes) {
+    match shared::reading(|| postcard::from_bytes::<Stored>(&bytes)) {
         Ok(stored) if stored.version == env!("CARGO_PKG_VERSION") && stored.run == run => stored
             .files
             .into_iter()
@@ -84,7 +84,7 @@ pub fn store<'a>(
             .map(|(path, (hash, outcome))| (path, *hash, outcome))
             .collect(),
     };
-    let bytes = postcard::to_stdvec(&stored).map_err(std::io::Error::other)?;
+    let bytes = shared::writing(|| postcard::to_stdvec(&stored)).map_err(std::io::Error::other)?;
     let target = file_of(dir, run);
     // A name of this process and moment, so two runs never write one
     // temporary file.
@@ -277,6 +277,38 @@ mod tests {
         assert!(load(dir.path(), 43).is_empty());
     }
 
+    #[derive(serde::Serialize, Deserialize, PartialEq, Debug)]
+    struct Holder {
+        #[serde(with = "shared")]
+        tables: std::sync::Arc<[String]>,
+    }
+
+    #[test]
+    fn shared_values_are_written_once_and_read_back_shared() {
+        let tables: std::sync::Arc<[String]> = vec!["a_long_table_name".to_string(); 8].into();
+        let holders: Vec<Holder> = (0..50)
+            .map(|_| Holder {
+                tables: tables.clone(),
+            })
+            .collect();
+        let whole = postcard::to_stdvec(&holders).unwrap();
+        let bytes = shared::writing(|| postcard::to_stdvec(&holders)).unwrap();
+        assert!(
+            bytes.len() * 10 < whole.len(),
+            "{} against {}",
+            bytes.len(),
+            whole.len()
+        );
+        let read: Vec<Holder> = shared::reading(|| postcard::from_bytes(&bytes)).unwrap();
+        assert_eq!(read, holders);
+        assert!(std::sync::Arc::ptr_eq(&read[0].tables, &read[49].tables));
+        // Near miss: written whole, read whole, outside a cache file too.
+        let plain: Vec<Holder> = postcard::from_bytes(&whole).unwrap();
+        assert_eq!(plain, holders);
+        // A number read outside a cache file is an error, not a panic.
+        assert!(postcard::from_bytes::<Vec<Holder>>(&bytes).is_err());
+    }
+
     #[test]
     fn only_the_newest_runs_are_kept() {
         let dir = tempfile::tempdir().unwrap();
@@ -293,5 +325,116 @@ mod tests {
             .count();
         assert_eq!(kept, KEPT_RUNS);
         assert!(dir.path().join(".gitignore").exists());
+    }
+}
+
+/// Serde for a value many metric sites share (a file's path, the tables a
+/// report reads, its WHERE conditions, a form): within one cache file, the
+/// first occurrence is written whole and every later equal one as its
+/// number, and reading gives each one value shared (an `Arc` cloned), as
+/// in memory. Outside [`shared::writing`] and [`shared::reading`] every
+/// value is written whole.
+pub mod shared {
+    use std::any::{Any, TypeId};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::hash::Hash;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Per type of value, the values met so far: by value when writing
+    /// (`HashMap<T, u32>`), in order when reading (`Vec<T>`).
+    type Tables = HashMap<TypeId, Box<dyn Any>>;
+
+    thread_local! {
+        static WRITING: RefCell<Option<Tables>> = const { RefCell::new(None) };
+        static READING: RefCell<Option<Tables>> = const { RefCell::new(None) };
+    }
+
+    #[derive(Serialize)]
+    enum Written<'a, T> {
+        Whole(&'a T),
+        Seen(u32),
+    }
+
+    #[derive(Deserialize)]
+    enum Read<T> {
+        Whole(T),
+        Seen(u32),
+    }
+
+    /// Runs `write` with values shared within it.
+    pub fn writing<R>(write: impl FnOnce() -> R) -> R {
+        WRITING.with(|w| *w.borrow_mut() = Some(Tables::new()));
+        let result = write();
+        WRITING.with(|w| *w.borrow_mut() = None);
+        result
+    }
+
+    /// Runs `read` with values shared within it, as [`writing`] wrote them.
+    pub fn reading<R>(read: impl FnOnce() -> R) -> R {
+        READING.with(|r| *r.borrow_mut() = Some(Tables::new()));
+        let result = read();
+        READING.with(|r| *r.borrow_mut() = None);
+        result
+    }
+
+    pub fn serialize<T, S>(value: &T, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize + Hash + Eq + Clone + 'static,
+        S: Serializer,
+    {
+        let seen = WRITING.with(|w| {
+            let mut tables = w.borrow_mut();
+            let table = tables
+                .as_mut()?
+                .entry(TypeId::of::<T>())
+                .or_insert_with(|| Box::new(HashMap::<T, u32>::new()))
+                .downcast_mut::<HashMap<T, u32>>()
+                .expect("one table per type");
+            if let Some(number) = table.get(value) {
+                return Some(*number);
+            }
+            let number = u32::try_from(table.len()).unwrap_or(u32::MAX);
+            table.insert(value.clone(), number);
+            None
+        });
+        match seen {
+            Some(number) => Written::<T>::Seen(number).serialize(serializer),
+            None => Written::Whole(value).serialize(serializer),
+        }
+    }
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: Deserialize<'de> + Clone + 'static,
+        D: Deserializer<'de>,
+    {
+        let read = Read::<T>::deserialize(deserializer)?;
+        READING.with(|r| {
+            let mut tables = r.borrow_mut();
+            let table = tables.as_mut().map(|tables| {
+                tables
+                    .entry(TypeId::of::<T>())
+                    .or_insert_with(|| Box::new(Vec::<T>::new()))
+                    .downcast_mut::<Vec<T>>()
+                    .expect("one table per type")
+            });
+            match (read, table) {
+                (Read::Whole(value), Some(table)) => {
+                    table.push(value.clone());
+                    Ok(value)
+                }
+                (Read::Whole(value), None) => Ok(value),
+                (Read::Seen(number), Some(table)) => {
+                    table.get(number as usize).cloned().ok_or_else(|| {
+                        serde::de::Error::custom("a shared value refers to none read before")
+                    })
+                }
+                (Read::Seen(_), None) => Err(serde::de::Error::custom(
+                    "a shared value read outside a cache file",
+                )),
+            }
+        })
     }
 }

@@ -125,6 +125,7 @@ pub struct Aggregate {
     /// Conditions from the WHERE clauses (and inner-join ON clauses) of the
     /// scopes its rows pass through, as sorted conjuncts. Which of them are a
     /// difference and which are the report's slice is decided when judging.
+    #[serde(with = "crate::cache::shared")]
     pub scope: Conditions,
 }
 

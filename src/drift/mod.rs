@@ -30,10 +30,13 @@ pub struct MetricSite {
     pub row_level: bool,
     /// The columns of the `SELECT DISTINCT` it reads, if it reads one (see
     /// [`crate::extract::Site::reads_distinct`]).
+    #[serde(with = "crate::cache::shared")]
     pub reads_distinct: Box<[String]>,
     /// Shared by the sites of one file: a run of a million files keeps
     /// every site to the end, so what sites repeat is held once.
+    #[serde(with = "crate::cache::shared")]
     pub path: Arc<str>,
+    #[serde(with = "crate::cache::shared")]
     pub output_name: Arc<str>,
     pub range: Range,
     /// The computation as the report writes it (its slice in its aggregates'
@@ -43,19 +46,25 @@ pub struct MetricSite {
     /// The computation without the report's slice, renamed columns followed
     /// to their sources. Shared by every site of the run that computes the
     /// same (see [`SiteInterner`]).
+    #[serde(with = "crate::cache::shared")]
     pub form: Arc<Expr>,
     /// The same, with renamed columns read by the names the report reads;
     /// `None` when that is `form` (see [`MetricSite::read_form`]).
+    #[serde(with = "crate::cache::shared")]
     pub renamed_read_form: Option<Arc<Expr>>,
     /// Base relations the site reads.
+    #[serde(with = "crate::cache::shared")]
     pub sources: Arc<[String]>,
     /// Of those, the tables no model of the project builds (see
     /// [`crate::extract::Site::source_tables`]).
+    #[serde(with = "crate::cache::shared")]
     pub source_tables: Arc<[String]>,
     /// The tables and models its statement reads itself.
+    #[serde(with = "crate::cache::shared")]
     pub reads: Arc<[String]>,
     /// Row conditions every aggregate of the site sees (its WHERE, through
     /// lineage); shared by the sites of a statement.
+    #[serde(with = "crate::cache::shared")]
     pub slice: Arc<[Expr]>,
     /// The registered metric the name stands for, if any, and whether it was
     /// named by a synonym.
@@ -88,24 +97,29 @@ pub struct MetricSite {
     pub top_level: bool,
     /// The dbt project the site's file belongs to: reports are compared with
     /// the other reports of their own project only.
+    #[serde(with = "crate::cache::shared")]
     pub project: Option<Arc<std::path::Path>>,
     /// Whether its report is kept in a retired folder (see [`is_retired`]).
     pub retired: bool,
     /// The condition its model's `config(enabled = …)` sets, as written:
     /// models enabled under different conditions are alternatives (one
     /// connector's router or another's), never built together.
+    #[serde(with = "crate::cache::shared")]
     pub enabled_when: Option<Arc<str>>,
     /// The keys of the things it is grouped by (see
     /// [`crate::extract::Site::entities`]).
+    #[serde(with = "crate::cache::shared")]
     pub entities: Box<[String]>,
     /// Whether the SELECT that aggregates it reads more than one relation
     /// (see [`crate::extract::Site::over_a_join`]).
     pub over_a_join: bool,
     /// Its form as its own stage writes it, where that differs from `form`
     /// (see [`crate::extract::Site::written`]).
+    #[serde(with = "crate::cache::shared")]
     pub written: Option<Arc<Expr>>,
     /// Its form with its CTEs read as stored too, where that differs (see
     /// [`crate::extract::Site::written_with_ctes`]).
+    #[serde(with = "crate::cache::shared")]
     pub written_with_ctes: Option<Arc<Expr>>,
     /// The constant factor its expression writes itself (see
     /// [`crate::extract::Site::written_scale`]).
