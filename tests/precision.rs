@@ -267,20 +267,11 @@ fn ml010_compares_metrics_not_attributes_stages_or_spellings() {
             &[("a.sql", "ML010")],
         ),
         (
-            "a distinct count of a key beside plain counts of it: the distinct one is sturdier",
+            "near miss: a distinct and a plain count of a key over one table, no join",
             &[
                 ("a.sql", "select count(distinct client_id) as clients_in_cohort from cohort"),
                 ("b.sql", "select count(client_id) as clients_in_cohort from cohort"),
                 ("c.sql", "select day, count(client_id) as clients_in_cohort from cohort group by 1"),
-            ],
-            &[],
-        ),
-        (
-            "near miss: a plain and a distinct count of a key over one table, no join",
-            &[
-                ("a.sql", "select count(client_id) as clients_in_cohort from cohort"),
-                ("b.sql", "select count(distinct client_id) as clients_in_cohort from cohort"),
-                ("c.sql", "select day, count(distinct client_id) as clients_in_cohort from cohort group by 1"),
             ],
             &[("a.sql", "ML010")],
         ),
@@ -4222,14 +4213,14 @@ fn the_sturdier_spelling_is_never_the_one_flagged() {
             &[("a.sql", "ML010"), ("b.sql", "ML010")],
         ),
         (
-            "a total per distinct order where most reports average rows",
+            "a total per distinct order where most reports average rows: the average is flagged",
             &[
                 ("a.sql", averages),
                 ("b.sql", averages),
                 ("c.sql", averages),
                 ("d.sql", per_order),
             ],
-            &[],
+            &[("a.sql", "ML010"), ("b.sql", "ML010"), ("c.sql", "ML010")],
         ),
         (
             "near miss: an average of rows where most reports divide by distinct orders",
@@ -4242,14 +4233,44 @@ fn the_sturdier_spelling_is_never_the_one_flagged() {
             &[("d.sql", "ML010")],
         ),
         (
-            "a ratio of totals where most reports average per-row ratios",
+            "a ratio of totals where most reports average per-row ratios: the averages are flagged",
             &[
                 ("a.sql", averaged_ratio),
                 ("b.sql", averaged_ratio),
                 ("c.sql", averaged_ratio),
                 ("d.sql", ratio_of_totals),
             ],
-            &[],
+            &[("a.sql", "ML010"), ("b.sql", "ML010"), ("c.sql", "ML010")],
+        ),
+        (
+            "near miss: the per-row ratio upside down is no spelling of it",
+            &[
+                ("a.sql", "select region, avg(requested * 1.0 / approved) as approval_ratio from requests group by 1"),
+                ("b.sql", "select region, avg(requested * 1.0 / approved) as approval_ratio from requests group by 1"),
+                ("c.sql", ratio_of_totals),
+                ("d.sql", ratio_of_totals),
+            ],
+            &[("a.sql", "ML010"), ("b.sql", "ML010"), ("c.sql", "ML010"), ("d.sql", "ML010")],
+        ),
+        (
+            "near miss: per-row ratios of some rows only",
+            &[
+                ("a.sql", "select region, avg(case when status = 'done' then approved * 1.0 / requested end) as approval_ratio from requests group by 1"),
+                ("b.sql", "select region, avg(case when status = 'done' then approved * 1.0 / requested end) as approval_ratio from requests group by 1"),
+                ("c.sql", ratio_of_totals),
+                ("d.sql", ratio_of_totals),
+            ],
+            &[("a.sql", "ML010"), ("b.sql", "ML010"), ("c.sql", "ML010"), ("d.sql", "ML010")],
+        ),
+        (
+            "near miss: a distinct count of a key, where most reports count rows by it",
+            &[
+                ("a.sql", "select day, count(user_id) as page_views from hits group by 1"),
+                ("b.sql", "select day, count(user_id) as page_views from hits group by 1"),
+                ("c.sql", "select day, count(user_id) as page_views from hits group by 1"),
+                ("d.sql", "select day, count(distinct user_id) as page_views from hits group by 1"),
+            ],
+            &[("d.sql", "ML010")],
         ),
         (
             "near miss: per-row ratios averaged where most reports divide totals",

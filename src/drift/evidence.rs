@@ -385,50 +385,87 @@ fn rejects_nulls_of(condition: &Expr, column: &Expr) -> bool {
             matches!(name.as_str(), "like" | "ilike" | "rlike" | "regexp_like")
                 && args.first() == Some(column)
         }
-        Expr::Not(inner) => !matches!(**inner, Expr::IsNull(_)) && rejects_nulls_of(inner, column),
+        // `NOT (x = 'a' AND y = 'b')` keeps rows where `x` is NULL: only
+        // a negated test of the column itself rejects them.
+        Expr::Not(inner) => {
+            matches!(
+                **inner,
+                Expr::Compare(..) | Expr::InList { .. } | Expr::Function { .. }
+            ) && rejects_nulls_of(inner, column)
+        }
         Expr::And(conditions) => conditions.iter().any(|c| rejects_nulls_of(c, column)),
         _ => false,
     }
 }
 
+/// How one spelling of a figure is sturdier than another (see
+/// [`sturdier`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sturdier {
+    /// A distinct count where the other counts the same column with
+    /// repeats (`COUNT(DISTINCT account)` against `COUNT(account)`): equal
+    /// wherever the column holds no repeats, as often it does not.
+    DistinctCount,
+    /// A ratio of totals where the other totals or averages per-row ratios
+    /// of the same columns, or a total per distinct count where the other
+    /// averages rows: a drift whichever report is meant.
+    RatioOfTotals,
+}
+
 /// Whether `here` is the sturdier of two spellings of one figure, the one
 /// that stays right where a join repeats rows: a distinct count where
 /// `there` counts the same column with repeats (`COUNT(DISTINCT account)`
-/// against `COUNT(account)`), a ratio of totals where `there` totals or averages per-row
-/// ratios (`SUM(clicks) / SUM(impressions)` against `AVG(clicks /
-/// impressions)`), a total over a distinct count where `there` averages
-/// (`SUM(revenue) / COUNT(DISTINCT order_id)` against `AVG(revenue)`).
-/// Whichever way most reports vote, it is not the one to change, so ML010
-/// never flags it for being sturdier; the other way stays flagged where the
-/// vote or the evidence says so. (`init` likewise takes a ratio of totals
+/// against `COUNT(account)`; not of a key, whose plain count counts rows:
+/// `COUNT(user_id) AS page_views`), a ratio of totals where `there` totals
+/// or averages the per-row ratio of the same numerator and denominator
+/// (`SUM(clicks) / SUM(impressions)` against `AVG(clicks / impressions)`),
+/// a total over a distinct count where `there` averages the same value
+/// (`SUM(revenue) / COUNT(DISTINCT order_id)` against `AVG(revenue)`); at
+/// one scale and under the same filters. Whichever way most reports vote,
+/// it is not the one to change. (`init` likewise takes a ratio of totals
 /// over averaged ratios, whatever the vote.)
-pub fn sturdier(here: &Expr, there: &Expr, registry: &Registry) -> bool {
+pub fn sturdier(here: &Expr, there: &Expr) -> Option<Sturdier> {
     let (here, there) = (unguarded(here), unguarded(there));
-    if has_distinct_count(here) && with_plain_counts(here) == *there {
-        return true;
+    let counts_a_key = || {
+        counted_columns(here)
+            .iter()
+            .any(|c| crate::names::names_a_key(c.rsplit('.').next().unwrap_or(c)))
+    };
+    if has_distinct_count(here) && with_plain_counts(here) == *there && !counts_a_key() {
+        return Some(Sturdier::DistinctCount);
     }
     let ((here_scale, here_core), (there_scale, there_core)) =
         (split_scale(here), split_scale(there));
     let Expr::Aggregate(aggregate) = &there_core else {
-        return false;
+        return None;
     };
-    // The per-row ratio's own scale (`AVG(clicks / impressions * 100)`)
-    // and columns: the two must differ in how they aggregate only.
+    if !matches!(aggregate.func, AggFunc::Avg | AggFunc::Sum)
+        || aggregate.distinct
+        || aggregates(&here_core)
+            .iter()
+            .any(|a| a.filter != aggregate.filter)
+    {
+        return None;
+    }
+    let (_, numerator, denominator) = here_core.as_ratio();
+    let total_of = |total: &Expr, value: &Expr| {
+        matches!(total, Expr::Aggregate(t)
+            if t.func == AggFunc::Sum && !t.distinct && t.arg == *value)
+    };
+    // `AVG(clicks / impressions * 100)`: the per-row ratio's own scale
+    // counts with the aggregate's.
     let (row_scale, row_ratio) = split_scale(unguarded(&aggregate.arg));
-    let same_ratio = || {
-        there_scale.mul(&row_scale) == Some(here_scale.clone())
-            && (row_ratio.columns() == here_core.columns() || matches!(row_ratio, Expr::Column(_)))
-    };
-    let divides_a_distinct_count = || {
-        let (_, _, denominator) = here_core.as_ratio();
-        matches!(&denominator, Expr::Aggregate(count) if count.func == AggFunc::Count && count.distinct)
-    };
-    (aggregate_of_ratios(&there_core, registry)
-        && is_ratio_of_aggregates(&here_core)
-        && same_ratio())
-        || (here_scale == there_scale
-            && averages_what_the_other_divides(&there_core, &here_core)
-            && divides_a_distinct_count())
+    let (_, row_numerator, row_denominator) = row_ratio.as_ratio();
+    let of_the_same_ratio = crate::judge::is_ratio(&row_ratio)
+        && there_scale.mul(&row_scale) == Some(here_scale.clone())
+        && total_of(&numerator, &row_numerator)
+        && total_of(&denominator, &row_denominator);
+    let per_distinct_count = aggregate.func == AggFunc::Avg
+        && here_scale == there_scale
+        && total_of(&numerator, &aggregate.arg)
+        && matches!(&denominator, Expr::Aggregate(count)
+            if count.func == AggFunc::Count && count.distinct);
+    (of_the_same_ratio || per_distinct_count).then_some(Sturdier::RatioOfTotals)
 }
 
 /// Whether `here` counts distinct values where `there` counts rows (or
@@ -728,6 +765,84 @@ mod tests {
                     "{a} against {b}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_test_of_the_column_itself_rejects_its_nulls() {
+        let x = Expr::Column("x".to_string());
+        let like = |column: &Expr| Expr::Function {
+            name: "like".to_string(),
+            args: vec![column.clone(), Expr::String("%-%".to_string())],
+        };
+        let region = Expr::Compare(
+            crate::canon::CompareOp::Eq,
+            Box::new(Expr::Column("region".to_string())),
+            Box::new(Expr::String("eu".to_string())),
+        );
+        assert!(rejects_nulls_of(&like(&x), &x));
+        assert!(rejects_nulls_of(&Expr::Not(Box::new(like(&x))), &x));
+        assert!(rejects_nulls_of(
+            &Expr::And(vec![like(&x), region.clone()]),
+            &x
+        ));
+        // Near misses: a negated conjunction keeps rows where `x` is NULL
+        // and `region` is not 'eu'; a test of another column says nothing.
+        assert!(!rejects_nulls_of(
+            &Expr::Not(Box::new(Expr::And(vec![like(&x), region.clone()]))),
+            &x
+        ));
+        assert!(!rejects_nulls_of(&region, &x));
+        assert!(!rejects_nulls_of(
+            &Expr::Not(Box::new(Expr::IsNull(Box::new(x.clone())))),
+            &Expr::Column("y".to_string())
+        ));
+    }
+
+    #[test]
+    fn the_sturdier_spelling_of_one_figure() {
+        let sturdy = |here: &str, there: &str| sturdier(&form(here), &form(there));
+        let ratio = Some(Sturdier::RatioOfTotals);
+        assert_eq!(sturdy("sum(a) / sum(b)", "avg(a / b)"), ratio);
+        assert_eq!(sturdy("sum(a) * 100 / sum(b)", "avg(a * 100 / b)"), ratio);
+        assert_eq!(sturdy("sum(a) / sum(b)", "sum(a / b)"), ratio);
+        assert_eq!(sturdy("sum(v) / count(distinct k)", "avg(v)"), ratio);
+        // As written: the repository's vocabulary reads a count of values
+        // as a count of rows where the value is set.
+        let as_written = |expression: &str| {
+            let sql = format!("select {expression} as m from t");
+            let dialect = sqlparser::dialect::GenericDialect {};
+            let statements = sqlparser::parser::Parser::parse_sql(&dialect, &sql).unwrap();
+            let sites = crate::extract::extract_sites(&statements, &sql, &|_| true);
+            crate::judge::without_slice(&sites[0].computation)
+        };
+        let counts = |here: &str, there: &str| sturdier(&as_written(here), &as_written(there));
+        assert_eq!(
+            counts("count(distinct account)", "count(account)"),
+            Some(Sturdier::DistinctCount)
+        );
+        assert_eq!(counts("count(distinct user_id)", "count(user_id)"), None);
+        assert_eq!(counts("count(account)", "count(distinct account)"), None);
+        for (here, there) in [
+            // the other way round
+            ("avg(a / b)", "sum(a) / sum(b)"),
+            ("count(account)", "count(distinct account)"),
+            // upside down, other columns, another scale, other rows
+            ("sum(a) / sum(b)", "avg(b / a)"),
+            ("sum(a) / sum(c)", "avg(a / b)"),
+            ("sum(a) * 100 / sum(b)", "avg(a / b)"),
+            ("sum(a) / sum(b)", "avg(case when s = 'x' then a / b end)"),
+            (
+                "sum(case when s = 'x' then v end) / count(distinct k)",
+                "avg(v)",
+            ),
+            // a plain count of a key counts rows
+            ("count(distinct user_id)", "count(user_id)"),
+            ("sum(v) / count(k)", "avg(v)"),
+            // a registered ratio's column is no ratio of these columns
+            ("sum(conversions) / sum(sessions)", "avg(ctr)"),
+        ] {
+            assert_eq!(sturdy(here, there), None, "{here} against {there}");
         }
     }
 

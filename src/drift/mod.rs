@@ -2333,24 +2333,33 @@ pub fn inconsistent_computations<'s>(
                 .iter()
                 .any(|s| s.grounded_by_repository && !s.left_to_reports && s.verdict.is_none())
         };
+        // Whether `other` spells `site`'s figure the sturdier way, as
+        // written or in the repository's vocabulary.
+        let sturdier_of = |site: &MetricSite, other: &MetricSite| {
+            evidence::sturdier(other.read_form(), site.read_form()).or_else(|| {
+                evidence::sturdier(
+                    &in_vocabulary(other, registry),
+                    &in_vocabulary(site, registry),
+                )
+            })
+        };
         if let Some(at) = variants.iter().position(agreed_by_pack) {
             let agreed = variants.remove(at);
             variants.insert(0, agreed);
+            majority = true;
+        } else if let Some(at) = variants.iter().position(|v| {
+            sturdier_of(variants[0].sites[0], v.sites[0]) == Some(evidence::Sturdier::RatioOfTotals)
+        }) {
+            // A ratio of totals against the most reports' averaged ratios
+            // is the agreement, as `init` takes it: the others are compared
+            // with it.
+            let sturdy = variants.remove(at);
+            variants.insert(0, sturdy);
             majority = true;
         }
         // What the two ways compared against have written, worked out once
         // per way (not once per way compared with it, nor per pair of sites).
         let known: [std::cell::OnceCell<WrittenForms>; 2] = Default::default();
-        // Whether `other` spells `site`'s figure the sturdier way, as
-        // written or in the repository's vocabulary.
-        let sturdier_of = |site: &MetricSite, other: &MetricSite| {
-            evidence::sturdier(other.read_form(), site.read_form(), registry)
-                || evidence::sturdier(
-                    &in_vocabulary(other, registry),
-                    &in_vocabulary(site, registry),
-                    registry,
-                )
-        };
         for (index, variant) in variants.iter().enumerate() {
             if majority && index == 0 {
                 continue;
@@ -2521,7 +2530,7 @@ pub fn inconsistent_computations<'s>(
                     |o: &MetricSite| evidence_against(o) == Evidence::Evident;
                 // The sturdier spelling (a distinct count, a ratio of
                 // totals) is not the one to change, however the reports vote.
-                let sturdier_than = |o: &MetricSite| sturdier_of(o, site);
+                let sturdier_than = |o: &MetricSite| sturdier_of(o, site).is_some();
                 // As its own stage writes it (a model's column read as
                 // stored: Malaysia's `SUM(b.si_sls_qty)` over a model whose
                 // `si_sls_qty` sums `bill_qty_pc`), it may be computed as
@@ -2610,7 +2619,7 @@ pub fn inconsistent_computations<'s>(
                         form: there,
                         reports: elsewhere,
                         majority,
-                        sturdier: sturdier_of(site, anchor),
+                        sturdier: sturdier_of(site, anchor).is_some(),
                     },
                     &differences,
                 );

@@ -29,13 +29,17 @@ rule! {
     /// the reports, only the other sites are flagged, each pointing at a
     /// majority site; otherwise every site is flagged, each pointing at a site
     /// of another variant. Whatever the vote, the sturdier of two spellings
-    /// of one figure is never the one flagged: a distinct count against a
-    /// count of the same column's rows, a ratio of totals against averaged
-    /// or summed per-row ratios of the same columns, a total divided by a
-    /// distinct count against an average (`SUM(order_value) /
-    /// COUNT(DISTINCT order_id)` against `AVG(order_value)`). Those stay
-    /// right where a join repeats rows; the other way is flagged where the
-    /// vote says so, and its help says which way is sturdier. The report's own slice (its WHERE conditions) is
+    /// of one figure (at one scale, under the same filters) is never the
+    /// one flagged: a distinct count against a count of the same column
+    /// with repeats (not of a key, whose plain count counts rows), a ratio
+    /// of totals against averaged or summed per-row ratios of the same
+    /// numerator and denominator, a total divided by a distinct count
+    /// against an average (`SUM(order_value) / COUNT(DISTINCT order_id)`
+    /// against `AVG(order_value)`). Those stay right where a join repeats
+    /// rows. A ratio of totals is the agreement even against most reports,
+    /// as `init` takes it: the averaged ratios are flagged against it. A
+    /// count with repeats is flagged where the vote says so. The help of a
+    /// site flagged against a sturdier one names it. The report's own slice (its WHERE conditions) is
     /// not part of the comparison, except that a WHERE filter equals the same
     /// filter another report writes inside its aggregate.
     ///
