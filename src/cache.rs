@@ -28,63 +28,129 @@ use crate::finding::Finding;
 /// The folder's default name, at the project root.
 pub const DEFAULT_DIR: &str = ".metriclint_cache";
 
-/// How many cache files (run fingerprints) a folder keeps: the newest.
+/// How many cache files (run fingerprints) a folder keeps: the most
+/// recently used.
 const KEPT_RUNS: usize = 8;
 
-/// What one cache file holds.
+/// The `.gitignore` a cache folder holds, exactly: it keeps the folder out
+/// of git, and marks it as metriclint's (see [`clean`]).
+const GITIGNORE: &str = "# Written by metriclint: its cache is never committed.\n*\n";
+
+/// What one cache file holds, after a checksum of it.
 #[derive(serde::Serialize, Deserialize)]
 struct Stored {
-    /// The metriclint version that wrote it; another version's is a miss.
-    version: String,
+    /// The build that wrote it (see [`build`]); another build's is a miss.
+    build: String,
     run: u64,
     files: Vec<(PathBuf, u64, FileOutcome)>,
 }
 
-/// The cache file of run fingerprint `run` in `dir`.
+/// What identifies the running build: its version, and its executable's
+/// size and time of change, so that a rebuilt binary (another rule, the
+/// same version) never reads what an older one kept.
+fn build() -> &'static str {
+    static BUILD: OnceLock<String> = OnceLock::new();
+    BUILD.get_or_init(|| {
+        let executable = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|m| {
+                let changed = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{:x}-{changed:x}", m.len())
+            })
+            .unwrap_or_default();
+        format!("{}-{executable}", env!("CARGO_PKG_VERSION"))
+    })
+}
+
+/// The cache file of run fingerprint `run` in `dir`, for this build.
 fn file_of(dir: &Path, run: u64) -> PathBuf {
-    dir.join(format!("{}-{run:016x}.bin", env!("CARGO_PKG_VERSION")))
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (build(), run).hash(&mut hasher);
+    dir.join(format!("{:016x}.bin", hasher.finish()))
+}
+
+/// A checksum of a cache file's payload: a file changed after it was
+/// written (a byte flipped, a message edited) is a miss.
+fn checksum(payload: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    payload.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The outcomes kept in `dir` for run `run`, by path with their bytes'
-/// hash; empty when there is no cache file, or one that does not decode.
+/// hash; empty when there is no cache file, or one that is not whole and
+/// sound (truncated, changed, of another build).
 pub fn load(dir: &Path, run: u64) -> HashMap<PathBuf, (u64, FileOutcome)> {
-    let Ok(bytes) = std::fs::read(file_of(dir, run)) else {
+    let file = file_of(dir, run);
+    let Ok(bytes) = std::fs::read(&file) else {
         return HashMap::new();
     };
-    match shared::reading(|| postcard::from_bytes::<Stored>(&bytes)) {
-        Ok(stored) if stored.version == env!("CARGO_PKG_VERSION") && stored.run == run => stored
-            .files
-            .into_iter()
-            .map(|(path, hash, outcome)| (path, (hash, outcome)))
-            .collect(),
+    let Some((sum, payload)) = bytes.split_first_chunk::<8>() else {
+        return HashMap::new();
+    };
+    if u64::from_le_bytes(*sum) != checksum(payload) {
+        return HashMap::new();
+    }
+    match shared::reading(|| postcard::from_bytes::<Stored>(payload)) {
+        Ok(stored) if stored.build == build() && stored.run == run => {
+            // Used now: the last to be pruned.
+            let _ = std::fs::File::options()
+                .write(true)
+                .open(&file)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+            stored
+                .files
+                .into_iter()
+                .map(|(path, hash, outcome)| (path, (hash, outcome)))
+                .collect()
+        }
         _ => HashMap::new(),
     }
 }
 
+/// Whether `dir` is a cache folder of metriclint's: it holds exactly the
+/// `.gitignore` metriclint writes.
+fn is_ours(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(".gitignore")).is_ok_and(|text| text == GITIGNORE)
+}
+
 /// Writes `files` as the cache of run `run` in `dir`, atomically, and
-/// removes the oldest cache files beyond [`KEPT_RUNS`]. A cache that cannot
-/// be written is no error: the next run checks everything again.
+/// removes the least recently used cache files beyond [`KEPT_RUNS`]. A
+/// folder that exists and is not a cache folder (it holds other files) is
+/// left alone: an error, as is a cache that cannot be written.
 pub fn store<'a>(
     dir: &Path,
     run: u64,
     files: impl Iterator<Item = (&'a PathBuf, &'a (u64, FileOutcome))>,
 ) -> std::io::Result<()> {
+    let empty = |dir: &Path| std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none());
+    if dir.exists() && !is_ours(dir) && !empty(dir) {
+        return Err(std::io::Error::other(format!(
+            "{} holds files of its own; a cache folder must be a folder of its own",
+            dir.display()
+        )));
+    }
     std::fs::create_dir_all(dir)?;
-    let ignore = dir.join(".gitignore");
-    if !ignore.exists() {
-        std::fs::write(
-            &ignore,
-            "# Written by metriclint: its cache is never committed.\n*\n",
-        )?;
+    if !is_ours(dir) {
+        std::fs::write(dir.join(".gitignore"), GITIGNORE)?;
     }
     let stored = StoredRef {
-        version: env!("CARGO_PKG_VERSION"),
+        build: build(),
         run,
         files: files
             .map(|(path, (hash, outcome))| (path, *hash, outcome))
             .collect(),
     };
-    let bytes = shared::writing(|| postcard::to_stdvec(&stored)).map_err(std::io::Error::other)?;
+    let payload =
+        shared::writing(|| postcard::to_stdvec(&stored)).map_err(std::io::Error::other)?;
+    let mut bytes = checksum(&payload).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&payload);
     let target = file_of(dir, run);
     // A name of this process and moment, so two runs never write one
     // temporary file.
@@ -92,8 +158,9 @@ pub fn store<'a>(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let temporary = dir.join(format!(".{}.{nanos}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes)?;
-    if let Err(error) = std::fs::rename(&temporary, &target) {
+    if let Err(error) =
+        std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, &target))
+    {
         let _ = std::fs::remove_file(&temporary);
         return Err(error);
     }
@@ -104,37 +171,80 @@ pub fn store<'a>(
 /// [`Stored`], borrowing what it writes.
 #[derive(serde::Serialize)]
 struct StoredRef<'a> {
-    version: &'a str,
+    build: &'a str,
     run: u64,
     files: Vec<(&'a PathBuf, u64, &'a FileOutcome)>,
 }
 
-/// Removes all but the newest [`KEPT_RUNS`] cache files of `dir`.
+/// Removes all but the [`KEPT_RUNS`] most recently used cache files of
+/// `dir`, and temporary files an interrupted run left an hour ago or more.
 fn prune(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut caches: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
+    let now = std::time::SystemTime::now();
+    let mut caches: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(changed) = entry.metadata().ok().and_then(|m| m.modified().ok()) else {
+            continue;
+        };
+        match path.extension().and_then(|x| x.to_str()) {
+            Some("bin") => caches.push((changed, path)),
+            Some("tmp")
+                if now
+                    .duration_since(changed)
+                    .is_ok_and(|age| age.as_secs() >= 3600) =>
+            {
+                let _ = std::fs::remove_file(path);
+            }
+            _ => {}
+        }
+    }
     caches.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (_, path) in caches.into_iter().skip(KEPT_RUNS) {
         let _ = std::fs::remove_file(path);
     }
 }
 
-/// Removes the cache folder `dir` (`metriclint clean`), if it is one: a
-/// folder holding metriclint's `.gitignore`. Returns whether it removed one.
-pub fn clean(dir: &Path) -> std::io::Result<bool> {
-    let ignore = dir.join(".gitignore");
-    let ours = std::fs::read_to_string(&ignore).is_ok_and(|text| text.contains("metriclint"));
-    if !ours {
-        return Ok(false);
+/// What [`clean`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cleaned {
+    /// The folder is gone.
+    Removed,
+    /// There was no folder.
+    Absent,
+    /// The folder is not a cache folder of metriclint's: left alone.
+    NotOurs,
+    /// Its cache files are gone, but the folder holds other files, kept.
+    KeptOtherFiles,
+}
+
+/// Removes the cache folder `dir` (`metriclint clean`), if it is one (see
+/// [`is_ours`]): its cache files, temporary files and `.gitignore`, then
+/// the folder, if nothing else is in it. Nothing else is ever removed.
+pub fn clean(dir: &Path) -> std::io::Result<Cleaned> {
+    if !dir.exists() {
+        return Ok(Cleaned::Absent);
     }
-    std::fs::remove_dir_all(dir)?;
-    Ok(true)
+    if !is_ours(dir) {
+        return Ok(Cleaned::NotOurs);
+    }
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "bin" || x == "tmp") {
+            std::fs::remove_file(path)?;
+        }
+    }
+    let others = std::fs::read_dir(dir)?
+        .flatten()
+        .any(|e| e.file_name() != ".gitignore");
+    if others {
+        return Ok(Cleaned::KeptOtherFiles);
+    }
+    std::fs::remove_file(dir.join(".gitignore"))?;
+    std::fs::remove_dir(dir)?;
+    Ok(Cleaned::Removed)
 }
 
 /// One `&'static str` per distinct text read back: rule codes and names,

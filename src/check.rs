@@ -825,7 +825,18 @@ fn check_files(
         files
             .par_iter()
             .map(|file| {
-                let recalled = options.memo.as_ref().and_then(|m| m.recall(file));
+                let recalling = Instant::now();
+                // What a file taken from memory cost is this run's time,
+                // not the time its first check took.
+                let recalled =
+                    options
+                        .memo
+                        .as_ref()
+                        .and_then(|m| m.recall(file))
+                        .map(|mut outcome| {
+                            outcome.elapsed = recalling.elapsed();
+                            outcome
+                        });
                 let mut outcome = recalled.unwrap_or_else(|| {
                     let outcome = check_file_deferring(
                         file,

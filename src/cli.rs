@@ -1457,28 +1457,8 @@ pub fn cache_folder(inputs: &Inputs) -> PathBuf {
             .paths
             .first()
             .map_or(Path::new("."), PathBuf::as_path);
-        cache_root_of(first).join(crate::cache::DEFAULT_DIR)
+        project_root_of(first).join(crate::cache::DEFAULT_DIR)
     })
-}
-
-/// The project root of `path` (see [`project_root_of`]) where a config
-/// file, `dbt_project.yml` or `.git` marks one; with none, the working
-/// folder when the path is inside it (so a named file and its folder share
-/// one cache), else the path's own folder.
-fn cache_root_of(path: &Path) -> PathBuf {
-    let root = project_root_of(path);
-    let marked = crate::config::FILE_NAMES
-        .iter()
-        .chain(&["dbt_project.yml", ".git"])
-        .any(|name| root.join(name).exists());
-    if marked {
-        return root;
-    }
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    match std::env::current_dir() {
-        Ok(working) if absolute.starts_with(&working) => working,
-        _ => root,
-    }
 }
 
 /// `clean`: removes the cache folder of the paths' project.
@@ -1490,18 +1470,26 @@ fn run_clean(args: CleanArgs) -> ExitCode {
         config: args.config,
         isolated: args.isolated,
     });
+    use crate::cache::Cleaned;
     match crate::cache::clean(&folder) {
-        Ok(true) => {
+        Ok(Cleaned::Removed) => {
             eprintln!("removed the cache {}", folder.display());
             ExitCode::SUCCESS
         }
-        Ok(false) if !folder.exists() => {
+        Ok(Cleaned::Absent) => {
             eprintln!("no cache at {}", folder.display());
             ExitCode::SUCCESS
         }
-        Ok(false) => {
+        Ok(Cleaned::KeptOtherFiles) => {
             eprintln!(
-                "error: {} is not a metriclint cache (it has no metriclint .gitignore); not removed",
+                "removed the cache files of {}; the folder holds other files, kept",
+                folder.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Cleaned::NotOurs) => {
+            eprintln!(
+                "error: {} is not a metriclint cache (it has no .gitignore written by metriclint); nothing removed",
                 folder.display()
             );
             ExitCode::from(2)

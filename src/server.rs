@@ -80,13 +80,15 @@ pub fn serve() -> Result<Ended, String> {
         )?;
     }
     // The workspace's cache (see `metriclint check`) makes the first
-    // check cost what changed since the last run.
+    // check cost what changed since the server last ran.
     let cache = crate::cli::cache_folder(&workspace_inputs());
     let mut server = Server {
         memo: std::sync::Arc::new(crate::check::Memo::on_disk(cache)),
         ..Server::default()
     };
-    let ended = server.run(&connection)?;
+    let ended = server.run(&connection);
+    server.persist();
+    let ended = ended?;
     drop(connection);
     io_threads
         .join()
@@ -132,9 +134,19 @@ struct Server {
     shutting_down: bool,
     /// What earlier checks found in files that have not changed since.
     memo: std::sync::Arc<crate::check::Memo>,
+    /// Whether the first check's results were written to the cache.
+    persisted: bool,
 }
 
 impl Server {
+    /// Writes what changed to the workspace's cache (a no-op when nothing
+    /// did); failing only costs the next process time, so it is logged.
+    fn persist(&self) {
+        if let Err(e) = self.memo.persist() {
+            eprintln!("metriclint: cannot write the cache: {e}");
+        }
+    }
+
     fn run(&mut self, connection: &Connection) -> Result<Ended, String> {
         while let Ok(first) = connection.receiver.recv() {
             // A burst of edits is checked once, at its last version.
@@ -167,10 +179,13 @@ impl Server {
                 }
             }
             self.check_stale(connection)?;
-            // After the diagnostics are out: what changed on disk is kept
-            // for the next process (a no-op when nothing did).
-            if let Err(e) = self.memo.persist() {
-                eprintln!("metriclint: cannot write the cache: {e}");
+            // After the first diagnostics are out, what the first check
+            // found is kept for the next process; later changes when the
+            // server ends (writing a whole cache file per saved edit
+            // would hold up the diagnostics that follow).
+            if !self.persisted && !self.documents.is_empty() {
+                self.persisted = true;
+                self.persist();
             }
         }
         Ok(Ended::ShutDown)

@@ -207,6 +207,12 @@ fn a_corrupt_or_truncated_cache_file_is_ignored() {
         ("truncated", bytes[..bytes.len() / 2].to_vec()),
         ("empty", Vec::new()),
         ("garbage", b"not a metriclint cache at all".repeat(50)),
+        ("one byte changed", {
+            let mut changed = bytes.clone();
+            let middle = changed.len() / 2;
+            changed[middle] = changed[middle].wrapping_add(1);
+            changed
+        }),
         (
             "bytes flipped",
             bytes.iter().map(|b| b ^ 0x5a).collect::<Vec<u8>>(),
@@ -283,7 +289,7 @@ fn concurrent_runs_share_one_cache_safely() {
 }
 
 #[test]
-fn a_named_file_outside_any_project_keeps_its_cache_in_the_working_folder() {
+fn a_named_file_outside_any_project_keeps_its_cache_in_its_folder() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("sub")).unwrap();
     std::fs::write(
@@ -292,10 +298,75 @@ fn a_named_file_outside_any_project_keeps_its_cache_in_the_working_folder() {
     )
     .unwrap();
     let (doc, code, _) = check_json(dir.path(), &["sub/a.sql"]);
-    assert_eq!((doc, code), {
-        let (doc, code, _) = check_json(dir.path(), &["sub/a.sql", "--no-cache"]);
-        (doc, code)
-    });
-    assert_eq!(cache_files(&dir.path().join(".metriclint_cache")).len(), 1);
-    assert!(!dir.path().join("sub/.metriclint_cache").exists());
+    let (fresh, fresh_code, _) = check_json(dir.path(), &["sub/a.sql", "--no-cache"]);
+    assert_eq!((doc, code), (fresh, fresh_code));
+    assert_eq!(
+        cache_files(&dir.path().join("sub/.metriclint_cache")).len(),
+        1
+    );
+    assert!(!dir.path().join(".metriclint_cache").exists());
+}
+
+#[test]
+fn a_cache_dir_that_is_no_folder_of_its_own_is_never_written_nor_cleaned() {
+    let (_dir, root) = adtech();
+    let fresh = check_json(&root, &["--no-cache"]);
+    let gitignore_before = std::fs::read_to_string(root.join(".gitignore")).ok();
+    for cache_dir in [".", "models", ".."] {
+        std::fs::write(
+            root.join("metriclint.yaml"),
+            format!("registry: metrics.yaml\ncache-dir: {cache_dir}\n"),
+        )
+        .unwrap();
+        let (doc, code, stderr) = check_json(&root, &[]);
+        assert_eq!((doc, code), (fresh.0.clone(), fresh.1), "{cache_dir}");
+        assert!(
+            stderr.contains("cannot write the cache") && stderr.contains("folder of its own"),
+            "{cache_dir}: {stderr}"
+        );
+        let folder = root.join(cache_dir);
+        assert!(cache_files(&folder).is_empty(), "{cache_dir}");
+        assert_eq!(
+            std::fs::read_to_string(folder.join(".gitignore")).ok(),
+            if cache_dir == "." {
+                gitignore_before.clone()
+            } else {
+                None
+            },
+            "{cache_dir}: a .gitignore was written"
+        );
+        let clean = Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(&root)
+            .arg("clean")
+            .output()
+            .unwrap();
+        assert_eq!(clean.status.code(), Some(2), "{cache_dir}");
+        assert!(
+            root.join("metrics.yaml").exists(),
+            "{cache_dir}: clean removed the project"
+        );
+        assert!(
+            root.join("models").exists(),
+            "{cache_dir}: clean removed the models"
+        );
+    }
+    // Near miss: a cache folder of its own that someone put a file in is
+    // emptied of its cache, and the file kept.
+    std::fs::write(
+        root.join("metriclint.yaml"),
+        "registry: metrics.yaml\ncache-dir: lint-cache\n",
+    )
+    .unwrap();
+    let _ = check_json(&root, &[]);
+    std::fs::write(root.join("lint-cache/notes.txt"), "mine").unwrap();
+    let clean = Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(&root)
+        .arg("clean")
+        .output()
+        .unwrap();
+    assert!(clean.status.success());
+    assert!(cache_files(&root.join("lint-cache")).is_empty());
+    assert!(root.join("lint-cache/notes.txt").exists());
 }
