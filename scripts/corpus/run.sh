@@ -5,6 +5,7 @@
 # usage: scripts/corpus/run.sh OUT [pack|init]
 #   pack (default): `check` with no registry (the built-in pack);
 #   init: `init` writes OUT/<repo>.yaml, then `check --registry` with it.
+# Runs never read or write a cache (`--no-cache`): the corpus is measured afresh.
 # Build first: cargo build --release.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +32,7 @@ for dir in "$root"/corpus/*/; do
     else
       registry=()
     fi
-    timeout 300 "$bin" check . --dialect "$dialect" "${registry[@]}" --format json \
+    timeout 300 "$bin" check . --no-cache --dialect "$dialect" "${registry[@]}" --format json \
       > "$out/$name.json" 2>> "$out/$name.err"
   )
 done
