@@ -204,6 +204,42 @@ fn main() {
     report("(f) remembering: one report edited", files, bytes, one_edit);
     assert_eq!(first, again, "a remembered run found something else");
 
+    // Separate processes sharing the on-disk cache (`check` run again and
+    // again, a pre-commit hook): each run starts from the cache folder
+    // alone, and writes back what changed.
+    let cache = tempfile::tempdir().expect("cache folder");
+    let from_disk = |paths: Vec<std::path::PathBuf>| {
+        let memo = std::sync::Arc::new(check::Memo::on_disk(cache.path().to_path_buf()));
+        let run = CheckOptions {
+            paths,
+            memo: Some(memo.clone()),
+            ..options.clone()
+        };
+        let found = check::run(&run, &registry).unwrap().findings.len();
+        memo.persist().expect("cache written");
+        found
+    };
+    let started = Instant::now();
+    let cold = from_disk(options.paths.clone());
+    report(
+        "(g) cached: first run, cache written",
+        files,
+        bytes,
+        started.elapsed(),
+    );
+    let (warm, cached) = best_of(3, || from_disk(options.paths.clone()));
+    report("(h) cached: nothing changed", files, bytes, warm);
+    let (edit, _) = best_of(3, || {
+        let mut text = std::fs::read_to_string(edited).unwrap();
+        text.push('\n');
+        std::fs::write(edited, text).unwrap();
+        from_disk(options.paths.clone())
+    });
+    report("(i) cached: one report edited", files, bytes, edit);
+    let (named, _) = best_of(3, || from_disk(vec![edited.clone()]));
+    report("(j) cached: one named file (pre-commit)", 1, 0, named);
+    assert_eq!(cold, cached, "a cached run found something else");
+
     println!(
         "statements: {statements}, findings: {found}, check/parse ratio: {:.2}x, peak RSS: {} MiB",
         check_time.as_secs_f64() / parse_time.as_secs_f64(),
