@@ -4,8 +4,13 @@
 //! files (default 2000) to a temporary folder and measures, single-threaded:
 //!   (a) read + sqlparser parse of every file (the floor);
 //!   (b) read + the full check of every file (parse, extract, canonicalise, judge);
-//! then (c) the full parallel `check::run` as the CLI runs it. It prints files/s
-//! and MB/s for each, the (b)/(a) ratio, and the process's peak memory.
+//! then (c) the full parallel `check::run` as the CLI runs it; (d)–(f) a
+//! process that checks again and again with its memo (the language server,
+//! `check --watch`): first run, nothing changed, one report edited; and
+//! (g)–(j) runs that share the on-disk cache as separate processes do: first
+//! run (writing the cache), nothing changed, one report edited, one named
+//! file (a pre-commit hook). It prints files/s and MB/s for each, the (b)/(a)
+//! ratio, and the process's peak memory.
 //!
 //! `-- --dbt [--files N]` generates a dbt project of N models instead (layers
 //! linked by `ref()`, project and package macros); (a) then parses the SQL the
