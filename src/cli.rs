@@ -1071,6 +1071,14 @@ fn show_settings(inputs: &Inputs, args: &CheckArgs) -> ExitCode {
         .map(|p| p.display().to_string())
         .collect();
     out.push_str(&format!("paths:     {}\n", paths.join(", ")));
+    out.push_str(&format!(
+        "cache:     {}\n",
+        if args.no_cache {
+            "off (--no-cache)".to_string()
+        } else {
+            cache_folder(inputs).display().to_string()
+        }
+    ));
     if let Some(c) = config {
         let list = |v: &[String]| {
             if v.is_empty() {

@@ -240,6 +240,22 @@ fn cache_dir_in_the_config_moves_the_cache_and_clean_removes_it() {
     let folder = root.join("build/lint-cache");
     assert_eq!(cache_files(&folder).len(), 1);
     assert!(!root.join(".metriclint_cache").exists());
+    let settings = |args: &[&str]| {
+        let output = Command::cargo_bin("metriclint")
+            .unwrap()
+            .current_dir(&root)
+            .args(["check", "--show-settings"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(
+        settings(&[]).contains("build/lint-cache"),
+        "{}",
+        settings(&[])
+    );
+    assert!(settings(&["--no-cache"]).contains("cache:     off (--no-cache)"));
 
     let clean = |args: &[&str]| {
         Command::cargo_bin("metriclint")
