@@ -12,6 +12,9 @@ use metriclint::check::{CheckOptions, Memo};
 use metriclint::registry::load_builtin;
 use serde_json::Value;
 
+mod common;
+use common::copy_tree;
+
 /// Every finding and metric site of a run, printed, in order; and how many
 /// files the run took from the cache.
 fn outcome(dir: &Path, cache: Option<&Path>) -> (Vec<String>, usize) {
@@ -25,50 +28,12 @@ fn outcome(dir: &Path, cache: Option<&Path>) -> (Vec<String>, usize) {
         memo: memo.clone(),
         ..Default::default()
     };
-    let result = metriclint::check::run(&options, &registry).unwrap();
-    let mut printed: Vec<String> = result
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {}:{}:{} {} {:?} {:?}",
-                f.code,
-                f.path,
-                f.range.start.line,
-                f.range.start.column,
-                f.message,
-                f.related,
-                f.fix
-            )
-        })
-        .collect();
-    printed.extend(result.sites.iter().map(|s| {
-        format!(
-            "site {}:{}:{} {} = {} {:?}",
-            s.path, s.range.start.line, s.range.start.column, s.output_name, s.form, s.verdict
-        )
-    }));
-    printed.push(format!(
-        "files {} skipped {} suppressed {}",
-        result.files, result.skipped_statements, result.suppressed
-    ));
+    let printed = common::printed(&metriclint::check::run(&options, &registry).unwrap());
     let recalled = memo.as_ref().map_or(0, |m| m.recalled());
     if let Some(memo) = memo {
         memo.persist().unwrap();
     }
     (printed, recalled)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -96,37 +61,9 @@ fn cached_runs_equal_fresh_runs_through_edits_adds_deletes_and_renames() {
             assert!(recalled > 0, "{fixture}: nothing was read from the cache");
         }
 
-        // An edit: a drift added to one report.
-        let report = walkdir::WalkDir::new(&root)
-            .into_iter()
-            .filter_map(Result::ok)
-            .find(|e| e.path().extension().is_some_and(|x| x == "sql"))
-            .unwrap()
-            .into_path();
-        let mut text = std::fs::read_to_string(&report).unwrap_or_default();
-        text.push_str(
-            "\n;\nselect campaign_id, avg(clicks / impressions) as ctr from events group by 1\n",
-        );
-        std::fs::write(&report, text).unwrap();
-        same("a report edited");
-        same("nothing changed after the edit");
-
-        // A report added, computing what the others compute another way.
-        std::fs::write(
-            root.join("added.sql"),
-            "select campaign_id, sum(clicks) * 100 / sum(impressions) as ctr from events group by 1\n",
-        )
-        .unwrap();
-        same("a report added");
-
-        // A report renamed, then deleted.
-        std::fs::rename(root.join("added.sql"), root.join("renamed.sql")).unwrap();
-        same("a report renamed");
-        std::fs::remove_file(root.join("renamed.sql")).unwrap();
-        same("a report deleted");
-        same("back to a set of files checked before");
-        std::fs::remove_file(&report).unwrap();
-        same("an original report deleted");
+        common::edit_add_rename_delete(&root, &mut |step| {
+            same(step);
+        });
     }
 }
 
@@ -159,6 +96,16 @@ fn adtech() -> (tempfile::TempDir, PathBuf) {
     copy_tree(Path::new("fixtures/adtech"), &root);
     std::fs::write(root.join("metriclint.yaml"), "registry: metrics.yaml\n").unwrap();
     (dir, root)
+}
+
+/// `metriclint clean` run in `root`.
+fn clean(root: &Path) -> std::process::Output {
+    Command::cargo_bin("metriclint")
+        .unwrap()
+        .current_dir(root)
+        .arg("clean")
+        .output()
+        .unwrap()
 }
 
 fn cache_files(folder: &Path) -> Vec<PathBuf> {
@@ -257,25 +204,17 @@ fn cache_dir_in_the_config_moves_the_cache_and_clean_removes_it() {
     );
     assert!(settings(&["--no-cache"]).contains("cache:     off (--no-cache)"));
 
-    let clean = |args: &[&str]| {
-        Command::cargo_bin("metriclint")
-            .unwrap()
-            .current_dir(&root)
-            .arg("clean")
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let removed = clean(&[]);
+    let clean = || clean(&root);
+    let removed = clean();
     assert!(removed.status.success());
     assert!(!folder.exists(), "clean left the cache");
     assert!(String::from_utf8_lossy(&removed.stderr).contains("removed the cache"));
     // Nothing to remove is no error.
-    assert!(clean(&[]).status.success());
+    assert!(clean().status.success());
     // Near miss: a folder that is not a metriclint cache is never removed.
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("notes.txt"), "mine").unwrap();
-    let refused = clean(&[]);
+    let refused = clean();
     assert_eq!(refused.status.code(), Some(2));
     assert!(folder.join("notes.txt").exists());
 }
@@ -351,13 +290,7 @@ fn a_cache_dir_that_is_no_folder_of_its_own_is_never_written_nor_cleaned() {
             },
             "{cache_dir}: a .gitignore was written"
         );
-        let clean = Command::cargo_bin("metriclint")
-            .unwrap()
-            .current_dir(&root)
-            .arg("clean")
-            .output()
-            .unwrap();
-        assert_eq!(clean.status.code(), Some(2), "{cache_dir}");
+        assert_eq!(clean(&root).status.code(), Some(2), "{cache_dir}");
         assert!(
             root.join("metrics.yaml").exists(),
             "{cache_dir}: clean removed the project"
@@ -376,13 +309,7 @@ fn a_cache_dir_that_is_no_folder_of_its_own_is_never_written_nor_cleaned() {
     .unwrap();
     let _ = check_json(&root, &[]);
     std::fs::write(root.join("lint-cache/notes.txt"), "mine").unwrap();
-    let clean = Command::cargo_bin("metriclint")
-        .unwrap()
-        .current_dir(&root)
-        .arg("clean")
-        .output()
-        .unwrap();
-    assert!(clean.status.success());
+    assert!(clean(&root).status.success());
     assert!(cache_files(&root.join("lint-cache")).is_empty());
     assert!(root.join("lint-cache/notes.txt").exists());
 }

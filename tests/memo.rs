@@ -9,6 +9,9 @@ use std::sync::Arc;
 use metriclint::check::{CheckOptions, Memo};
 use metriclint::registry::load_builtin;
 
+mod common;
+use common::copy_tree;
+
 /// Every finding and metric site of a run, printed, in order.
 fn outcome(
     dir: &Path,
@@ -21,40 +24,7 @@ fn outcome(
         memo: memo.cloned(),
         ..Default::default()
     };
-    let result = metriclint::check::run(&options, registry).unwrap();
-    let mut printed: Vec<String> = result
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {}:{}:{} {}",
-                f.code, f.path, f.range.start.line, f.range.start.column, f.message
-            )
-        })
-        .collect();
-    printed.extend(result.sites.iter().map(|s| {
-        format!(
-            "site {}:{}:{} {} = {} {:?}",
-            s.path, s.range.start.line, s.range.start.column, s.output_name, s.form, s.verdict
-        )
-    }));
-    printed.push(format!(
-        "files {} skipped {} suppressed {}",
-        result.files, result.skipped_statements, result.suppressed
-    ));
-    printed
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    common::printed(&metriclint::check::run(&options, registry).unwrap())
 }
 
 #[test]
@@ -82,35 +52,9 @@ fn remembered_runs_equal_fresh_runs_through_edits_adds_deletes_and_renames() {
         let recalled = memo.recalled();
         assert!(recalled > 0, "{fixture}: nothing was reused");
 
-        // An edit: a drift added to one report.
-        let report = walkdir::WalkDir::new(root)
-            .into_iter()
-            .filter_map(Result::ok)
-            .find(|e| e.path().extension().is_some_and(|x| x == "sql"))
-            .unwrap()
-            .into_path();
-        let mut text = std::fs::read_to_string(&report).unwrap_or_default();
-        text.push_str(
-            "\n;\nselect campaign_id, avg(clicks / impressions) as ctr from events group by 1\n",
-        );
-        std::fs::write(&report, text).unwrap();
-        same("a report edited");
-
-        // A report added, computing what the others compute another way.
-        std::fs::write(
-            root.join("added.sql"),
-            "select campaign_id, sum(clicks) * 100 / sum(impressions) as ctr from events group by 1\n",
-        )
-        .unwrap();
-        same("a report added");
-
-        // A report renamed, then deleted.
-        std::fs::rename(root.join("added.sql"), root.join("renamed.sql")).unwrap();
-        same("a report renamed");
-        std::fs::remove_file(root.join("renamed.sql")).unwrap();
-        same("a report deleted");
-        std::fs::remove_file(&report).unwrap();
-        same("an original report deleted");
+        common::edit_add_rename_delete(root, &mut |step| {
+            same(step);
+        });
     }
 }
 
