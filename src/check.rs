@@ -837,20 +837,16 @@ fn check_files(
                             outcome.elapsed = recalling.elapsed();
                             outcome
                         });
+                let fresh = recalled.is_none();
                 let mut outcome = recalled.unwrap_or_else(|| {
-                    let outcome = check_file_deferring(
-                        file,
-                        options,
-                        registry,
-                        &no_models,
-                        Some(&checked_models),
-                    );
-                    if let Some(memo) = &options.memo {
-                        memo.keep(file, &outcome);
-                    }
-                    outcome
+                    check_file_deferring(file, options, registry, &no_models, Some(&checked_models))
                 });
                 interner.intern(&mut outcome.sites);
+                // Kept once interned, the memo's copy shares what the run
+                // holds: a recall clones pointers, not forms.
+                if let (true, Some(memo)) = (fresh, &options.memo) {
+                    memo.keep(file, &outcome);
+                }
                 progress.tick();
                 outcome
             })

@@ -139,15 +139,27 @@ pub fn build_for(
     let mut entry_at: HashMap<(String, Status), usize> = HashMap::new();
     let mut files_of: Vec<HashSet<Arc<str>>> = Vec::new();
     let mut variant_at: Vec<HashMap<(String, Option<bool>), usize>> = Vec::new();
+    // Sites share their names, forms and slices (see
+    // `drift::SiteInterner`): each is named and printed once, by where it
+    // is held, not once per site (a server asks for one document's metrics
+    // among 20,000 reports' on every edit).
+    let mut names: HashMap<(*const str, *const Expr), Option<String>> = HashMap::new();
+    let mut forms: HashMap<*const Expr, String> = HashMap::new();
+    let mut slices: HashMap<*const [Expr], Option<String>> = HashMap::new();
     for site in sites {
-        if site.registered.is_none() && !crate::drift::is_metric(&site.form) {
-            continue;
-        }
         // A synonym's site is a site of its metric: one entry, one count.
-        let name = listed_name(site, vocabulary);
-        if !wanted(&name) {
+        let name = match &site.registered {
+            Some((metric, _)) => Some(metric.to_string()),
+            None => names
+                .entry((Arc::as_ptr(&site.output_name), Arc::as_ptr(&site.form)))
+                .or_insert_with(|| {
+                    crate::drift::is_metric(&site.form).then(|| listed_name(site, vocabulary))
+                })
+                .clone(),
+        };
+        let Some(name) = name.filter(|name| wanted(name)) else {
             continue;
-        }
+        };
         let status = match &site.registered {
             Some(_) => Status::Registered,
             None => Status::Unregistered,
@@ -179,7 +191,10 @@ pub fn build_for(
         if files_of[index].insert(site.path.clone()) {
             entry.files.push(site.path.to_string());
         }
-        let form = site.form.to_string();
+        let form = forms
+            .entry(Arc::as_ptr(&site.form))
+            .or_insert_with(|| site.form.to_string())
+            .clone();
         let matches_agreement = match (&site.registered, site.verdict.as_deref()) {
             (None, _) => None,
             (Some(_), Some((code, _))) if *code != "ML011" => Some(false),
@@ -197,13 +212,18 @@ pub fn build_for(
         };
         // A site that differs only in its filter has the same form without
         // its slice; the verdict keeps it a variant of its own.
-        let slice = (!site.slice.is_empty()).then(|| {
-            site.slice
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" and ")
-        });
+        let slice = slices
+            .entry(Arc::as_ptr(&site.slice))
+            .or_insert_with(|| {
+                (!site.slice.is_empty()).then(|| {
+                    site.slice
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                })
+            })
+            .clone();
         let at = variant_at[index]
             .get(&(form.clone(), matches_agreement))
             .copied();
