@@ -43,7 +43,17 @@ struct Stored {
     build: String,
     run: u64,
     files: Vec<(PathBuf, u64, FileOutcome)>,
+    /// The cross-report findings, under a hash of every file's path and
+    /// bytes (see `check::Memo`).
+    across: Option<(u64, Vec<Finding>)>,
 }
+
+/// What a cache file gives back: each file's outcome by path, with its
+/// bytes' hash; and the cross-report findings, under their key.
+pub type Loaded = (
+    HashMap<PathBuf, (u64, FileOutcome)>,
+    Option<(u64, Vec<Finding>)>,
+);
 
 /// What identifies the running build: its version, and its executable's
 /// size and time of change, so that a rebuilt binary (another rule, the
@@ -86,16 +96,16 @@ fn checksum(payload: &[u8]) -> u64 {
 /// The outcomes kept in `dir` for run `run`, by path with their bytes'
 /// hash; empty when there is no cache file, or one that is not whole and
 /// sound (truncated, changed, of another build).
-pub fn load(dir: &Path, run: u64) -> HashMap<PathBuf, (u64, FileOutcome)> {
+pub fn load(dir: &Path, run: u64) -> Loaded {
     let file = file_of(dir, run);
     let Ok(bytes) = std::fs::read(&file) else {
-        return HashMap::new();
+        return Loaded::default();
     };
     let Some((sum, payload)) = bytes.split_first_chunk::<8>() else {
-        return HashMap::new();
+        return Loaded::default();
     };
     if u64::from_le_bytes(*sum) != checksum(payload) {
-        return HashMap::new();
+        return Loaded::default();
     }
     match shared::reading(|| postcard::from_bytes::<Stored>(payload)) {
         Ok(stored) if stored.build == build() && stored.run == run => {
@@ -104,13 +114,14 @@ pub fn load(dir: &Path, run: u64) -> HashMap<PathBuf, (u64, FileOutcome)> {
                 .write(true)
                 .open(&file)
                 .and_then(|f| f.set_modified(std::time::SystemTime::now()));
-            stored
+            let files = stored
                 .files
                 .into_iter()
                 .map(|(path, hash, outcome)| (path, (hash, outcome)))
-                .collect()
+                .collect();
+            (files, stored.across)
         }
-        _ => HashMap::new(),
+        _ => Loaded::default(),
     }
 }
 
@@ -128,6 +139,7 @@ pub fn store<'a>(
     dir: &Path,
     run: u64,
     files: impl Iterator<Item = (&'a PathBuf, &'a (u64, FileOutcome))>,
+    across: Option<&'a (u64, Vec<Finding>)>,
 ) -> std::io::Result<()> {
     let empty = |dir: &Path| std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none());
     if dir.exists() && !is_ours(dir) && !empty(dir) {
@@ -146,6 +158,7 @@ pub fn store<'a>(
         files: files
             .map(|(path, (hash, outcome))| (path, *hash, outcome))
             .collect(),
+        across,
     };
     let payload =
         shared::writing(|| postcard::to_stdvec(&stored)).map_err(std::io::Error::other)?;
@@ -174,6 +187,7 @@ struct StoredRef<'a> {
     build: &'a str,
     run: u64,
     files: Vec<(&'a PathBuf, u64, &'a FileOutcome)>,
+    across: Option<&'a (u64, Vec<Finding>)>,
 }
 
 /// Removes all but the [`KEPT_RUNS`] most recently used cache files of
@@ -377,14 +391,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut files = HashMap::new();
         files.insert(PathBuf::from("a.sql"), (7, outcome_with_a_finding()));
-        store(dir.path(), 42, files.iter()).unwrap();
-        let read = load(dir.path(), 42);
+        store(dir.path(), 42, files.iter(), None).unwrap();
+        let (read, _) = load(dir.path(), 42);
         let (hash, outcome) = &read[Path::new("a.sql")];
         assert_eq!(*hash, 7);
         assert_eq!(outcome.findings[0].code, "ML010");
         assert_eq!(outcome.findings[0].message, "a message");
         // Near miss: another run's fingerprint reads nothing.
-        assert!(load(dir.path(), 43).is_empty());
+        assert!(load(dir.path(), 43).0.is_empty());
     }
 
     #[derive(serde::Serialize, Deserialize, PartialEq, Debug)]
@@ -424,7 +438,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files: HashMap<PathBuf, (u64, FileOutcome)> = HashMap::new();
         for run in 0..(KEPT_RUNS as u64 + 3) {
-            store(dir.path(), run, files.iter()).unwrap();
+            store(dir.path(), run, files.iter(), None).unwrap();
             // Modification times must differ for "newest" to mean anything.
             std::thread::sleep(std::time::Duration::from_millis(5));
         }

@@ -93,6 +93,10 @@ struct MemoState {
     /// A hash of the settings and of the checked files' names.
     run: u64,
     files: HashMap<PathBuf, (u64, FileOutcome)>,
+    /// The cross-report findings (ML010) of the last run whose files all
+    /// stand alone, under a hash of every file's path and bytes (see
+    /// [`standing_alone_key`]).
+    across: Option<(u64, Vec<Finding>)>,
 }
 
 impl Memo {
@@ -102,9 +106,9 @@ impl Memo {
         if let Ok(mut state) = self.state.lock() {
             if state.run != run {
                 state.run = run;
-                state.files = match &self.disk {
+                (state.files, state.across) = match &self.disk {
                     Some(dir) => crate::cache::load(dir, run),
-                    None => HashMap::new(),
+                    None => (HashMap::new(), None),
                 };
             }
         }
@@ -134,7 +138,24 @@ impl Memo {
             .state
             .lock()
             .map_err(|_| std::io::Error::other("the memo's lock was poisoned"))?;
-        crate::cache::store(dir, state.run, state.files.iter())
+        crate::cache::store(dir, state.run, state.files.iter(), state.across.as_ref())
+    }
+
+    /// The cross-report findings kept under `key`, if any.
+    fn cross_report(&self, key: u64) -> Option<Vec<Finding>> {
+        let state = self.state.lock().ok()?;
+        let (kept, findings) = state.across.as_ref()?;
+        (*kept == key).then(|| findings.clone())
+    }
+
+    /// Keeps the cross-report findings of files whose path and bytes hash
+    /// to `key`.
+    fn keep_cross_report(&self, key: u64, findings: &[Finding]) {
+        if let Ok(mut state) = self.state.lock() {
+            state.across = Some((key, findings.to_vec()));
+            self.changed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// What the file gave when its bytes were as they are now, if it stands
@@ -523,6 +544,13 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
 
     let roots = report_roots(options);
     let mut outcomes = outcomes;
+    // Where every file stands alone and none changed, the cross-report
+    // stage finds what it found last time.
+    let remembered_across = options
+        .memo
+        .as_deref()
+        .filter(|_| options.stdin.is_none())
+        .and_then(|memo| Some((memo, standing_alone_key(&files, &outcomes, &roots)?)));
     let mut stdin = options.stdin.as_ref().map(|(name, bytes)| {
         let outcome = check_stdin(name, bytes, options, registry, &models, &roots);
         (name.clone(), outcome)
@@ -567,7 +595,13 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         add_definition_sites(&mut gathered, definitions, registry, options, &roots);
     }
 
-    let findings = across_reports(&mut gathered, registry, definitions, yaml_layer);
+    let findings = across_reports(
+        &mut gathered,
+        registry,
+        definitions,
+        yaml_layer,
+        remembered_across,
+    );
     let (findings, suppressed) = suppress(
         findings,
         &mut gathered.suppressions,
@@ -1012,9 +1046,18 @@ fn across_reports(
     registry: &Registry,
     definitions: Option<&Registry>,
     yaml_layer: bool,
+    remembered: Option<(&Memo, u64)>,
 ) -> Vec<Finding> {
     let mut findings = std::mem::take(&mut gathered.findings);
-    findings.extend(inconsistent_computations(&gathered.sites, registry));
+    let inconsistent = match remembered {
+        Some((memo, key)) => memo.cross_report(key).unwrap_or_else(|| {
+            let found = inconsistent_computations(&gathered.sites, registry);
+            memo.keep_cross_report(key, &found);
+            found
+        }),
+        None => inconsistent_computations(&gathered.sites, registry),
+    };
+    findings.extend(inconsistent);
     let mut in_definitions = if yaml_layer {
         crate::definitions::judge_definitions(registry)
     } else {
@@ -1054,6 +1097,31 @@ fn across_reports(
         findings.push(UnknownMacro::finding(path, *range, name));
     }
     findings
+}
+
+/// A hash of every file's path and bytes, where every file stands alone
+/// (see [`Memo`]), and of the folders reports are read from (which decide
+/// what a retired folder is): what the cross-report stage reads then
+/// depends on nothing else, under one run fingerprint. `None` where some
+/// file does not stand alone (a dbt model), or its bytes were not hashed.
+fn standing_alone_key(
+    files: &[RunFile],
+    outcomes: &[FileOutcome],
+    roots: &[PathBuf],
+) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    roots.hash(&mut hasher);
+    for (file, outcome) in files.iter().zip(outcomes) {
+        let stands_alone =
+            file.project.is_none() && outcome.refs.is_empty() && outcome.deferred.is_none();
+        if !stands_alone {
+            return None;
+        }
+        (&file.path, outcome.content_hash?).hash(&mut hasher);
+    }
+    files.len().hash(&mut hasher);
+    Some(hasher.finish())
 }
 
 /// The findings the suppression comments leave, then the config's rules

@@ -313,3 +313,52 @@ fn a_cache_dir_that_is_no_folder_of_its_own_is_never_written_nor_cleaned() {
     assert!(cache_files(&root.join("lint-cache")).is_empty());
     assert!(root.join("lint-cache/notes.txt").exists());
 }
+
+/// The cross-report findings (ML010) are kept too, for a run in which no
+/// file changed: an edit that changes them, the files' names the same,
+/// must be seen, in one process (a memo) as across processes (the cache).
+#[test]
+fn the_cross_report_stage_sees_an_edit_under_the_same_names() {
+    let distinct =
+        "select day, count(distinct account) as active_accounts from transfers group by 1\n";
+    let rows = "select day, count(account) as active_accounts from transfers group by 1\n";
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    for name in ["a.sql", "b.sql", "c.sql", "d.sql"] {
+        std::fs::write(root.join(name), distinct).unwrap();
+    }
+    let cache = dir.path().join("cache");
+    let memo = Arc::new(Memo::default());
+    let in_one_process = |root: &Path| {
+        let options = CheckOptions {
+            paths: vec![root.to_path_buf()],
+            inventory: true,
+            memo: Some(memo.clone()),
+            ..Default::default()
+        };
+        let registry = load_builtin("programmatic").unwrap();
+        common::printed(&metriclint::check::run(&options, &registry).unwrap())
+    };
+    let ml010 = |printed: &[String]| printed.iter().filter(|l| l.starts_with("ML010")).count();
+    for round in 0..2 {
+        let (cached, _) = outcome(&root, Some(&cache));
+        assert_eq!(cached, outcome(&root, None).0, "round {round}");
+        assert_eq!(in_one_process(&root), cached, "round {round}");
+        assert_eq!(ml010(&cached), 0);
+    }
+    std::fs::write(root.join("d.sql"), rows).unwrap();
+    let (cached, _) = outcome(&root, Some(&cache));
+    assert_eq!(cached, outcome(&root, None).0, "after the edit");
+    assert_eq!(
+        in_one_process(&root),
+        cached,
+        "after the edit, in one process"
+    );
+    assert_eq!(ml010(&cached), 1, "{cached:#?}");
+    // And back: the first state's findings again.
+    std::fs::write(root.join("d.sql"), distinct).unwrap();
+    let (cached, _) = outcome(&root, Some(&cache));
+    assert_eq!(ml010(&cached), 0);
+    assert_eq!(in_one_process(&root), cached);
+}
