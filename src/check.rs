@@ -539,7 +539,7 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
     let scope = Scope::of(options);
     let (files, walk_problems) = discover_files(&scope.roots, options)?;
     let progress = Progress::new(files.len(), started, options.progress);
-    let (outcomes, models) = check_files(&files, options, registry, &progress);
+    let (outcomes, models, fingerprint) = check_files(&files, options, registry, &progress);
     progress.finish();
 
     let roots = report_roots(options);
@@ -550,7 +550,10 @@ pub fn run(options: &CheckOptions, registry: &Registry) -> Result<CheckResult, M
         .memo
         .as_deref()
         .filter(|_| options.stdin.is_none())
-        .and_then(|memo| Some((memo, standing_alone_key(&files, &outcomes, &roots)?)));
+        .and_then(|memo| {
+            let key = standing_alone_key(&files, &outcomes, &roots, fingerprint?)?;
+            Some((memo, key))
+        });
     let mut stdin = options.stdin.as_ref().map(|(name, bytes)| {
         let outcome = check_stdin(name, bytes, options, registry, &models, &roots);
         (name.clone(), outcome)
@@ -836,13 +839,14 @@ impl Progress {
 /// Every file rendered, parsed, extracted and judged, in parallel; a dbt
 /// model that `ref()`s a checked model is only rendered, and checked once
 /// its upstream models are, in dependency order, with what they output.
-/// Returns each file's outcome (in `files`' order) and the models' outputs.
+/// Returns each file's outcome (in `files`' order), the models' outputs,
+/// and, with a memo, the run's fingerprint (see [`run_fingerprint`]).
 fn check_files(
     files: &[RunFile],
     options: &CheckOptions,
     registry: &Registry,
     progress: &Progress,
-) -> (Vec<FileOutcome>, ProjectModels) {
+) -> (Vec<FileOutcome>, ProjectModels, Option<u64>) {
     let no_models = Models::new();
     let checked_models: HashSet<String> = files
         .iter()
@@ -850,11 +854,13 @@ fn check_files(
         .map(|f| model_name(&f.path))
         .collect();
     let interner = crate::drift::SiteInterner::default();
-    if let Some(memo) = &options.memo {
+    let fingerprint = options.memo.as_ref().map(|memo| {
         let mut names: HashSet<String> = checked_models.clone();
         names.extend(files.iter().map(|f| f.path.display().to_string()));
-        memo.begin(run_fingerprint(options, registry, &names));
-    }
+        let fingerprint = run_fingerprint(options, registry, &names);
+        memo.begin(fingerprint);
+        fingerprint
+    });
     let check_all = || -> Vec<FileOutcome> {
         files
             .par_iter()
@@ -904,7 +910,7 @@ fn check_files(
         pool.as_ref(),
         &interner,
     );
-    (outcomes, models)
+    (outcomes, models, fingerprint)
 }
 
 /// The buffer read from stdin, checked in the run's context under its name.
@@ -1099,19 +1105,28 @@ fn across_reports(
     findings
 }
 
-/// A hash of every file's path and bytes, where every file stands alone
-/// (see [`Memo`]), and of the folders reports are read from (which decide
-/// what a retired folder is): what the cross-report stage reads then
-/// depends on nothing else, under one run fingerprint. `None` where some
+/// A hash of the run's fingerprint, of every file's path and bytes where
+/// every file stands alone (see [`Memo`]), of the folders reports are read
+/// from (which decide what a retired folder is) and of the `metadata.yaml`
+/// beside the reports (which may mark them deprecated): what the
+/// cross-report stage reads depends on nothing else. `None` where some
 /// file does not stand alone (a dbt model), or its bytes were not hashed.
 fn standing_alone_key(
     files: &[RunFile],
     outcomes: &[FileOutcome],
     roots: &[PathBuf],
+    fingerprint: u64,
 ) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    roots.hash(&mut hasher);
+    (fingerprint, roots).hash(&mut hasher);
+    let folders: std::collections::BTreeSet<&Path> =
+        files.iter().filter_map(|f| f.path.parent()).collect();
+    for folder in folders {
+        std::fs::read(folder.join("metadata.yaml"))
+            .ok()
+            .hash(&mut hasher);
+    }
     for (file, outcome) in files.iter().zip(outcomes) {
         let stands_alone =
             file.project.is_none() && outcome.refs.is_empty() && outcome.deferred.is_none();

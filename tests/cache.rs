@@ -362,3 +362,37 @@ fn the_cross_report_stage_sees_an_edit_under_the_same_names() {
     assert_eq!(ml010(&cached), 0);
     assert_eq!(in_one_process(&root), cached);
 }
+
+/// A report folder's `metadata.yaml` (`deprecated: true`) takes its reports
+/// out of the comparison: written or removed, the files checked the same,
+/// the cross-report findings must follow it.
+#[test]
+fn the_cross_report_stage_sees_a_report_folder_deprecated_or_not() {
+    let distinct =
+        "select day, count(distinct account) as active_accounts from transfers group by 1\n";
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join("x")).unwrap();
+    for name in ["a.sql", "b.sql", "c.sql"] {
+        std::fs::write(root.join(name), distinct).unwrap();
+    }
+    std::fs::write(
+        root.join("x/d.sql"),
+        "select day, count(account) as active_accounts from transfers group by 1\n",
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let ml010 = |printed: &[String]| printed.iter().filter(|l| l.starts_with("ML010")).count();
+    let same = |what: &str| {
+        let (cached, _) = outcome(&root, Some(&cache));
+        assert_eq!(cached, outcome(&root, None).0, "{what}");
+        ml010(&cached)
+    };
+    assert_eq!(same("first run"), 1);
+    assert_eq!(same("nothing changed"), 1);
+    std::fs::write(root.join("x/metadata.yaml"), "deprecated: true\n").unwrap();
+    assert_eq!(same("the folder deprecated"), 0);
+    assert_eq!(same("nothing changed since"), 0);
+    std::fs::remove_file(root.join("x/metadata.yaml")).unwrap();
+    assert_eq!(same("no longer deprecated"), 1);
+}
