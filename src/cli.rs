@@ -1369,6 +1369,7 @@ fn fix_files(
         tell_skipped(file);
     }
     if changed.is_empty() {
+        without_fixes_tried(&mut result.findings, &files, &[]);
         return Ok(None);
     }
     // Whatever goes wrong once a file is written, every written file is
@@ -1431,8 +1432,30 @@ fn fix_files(
         if fixed == 1 { "" } else { "s" },
         if files_fixed == 1 { "" } else { "s" }
     );
+    without_fixes_tried(&mut again.findings, &files, &put_back);
     *result = again;
     Ok(None)
+}
+
+/// After `--fix`, a finding whose fix was tried and left ("not fixed": a
+/// reason given, or its file put back) offers no fix: the summary must not
+/// say `--fix` applies what it just could not.
+fn without_fixes_tried(
+    findings: &mut [crate::finding::Finding],
+    files: &[crate::fix::FileFix],
+    put_back: &[&crate::fix::FileFix],
+) {
+    for finding in findings.iter_mut().filter(|f| f.fix.is_some()) {
+        let skipped = files.iter().any(|file| {
+            file.path == finding.path
+                && file.skipped.iter().any(|(code, line, _)| {
+                    *code == finding.code && *line == finding.range.start.line
+                })
+        });
+        if skipped || put_back.iter().any(|file| file.path == finding.path) {
+            finding.fix = None;
+        }
+    }
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {

@@ -204,6 +204,12 @@ fn in_a_jinja_model_only_what_the_user_wrote_is_fixed() {
         stderr.contains("not fixed: models/var.sql:1: ML005: the figure is written with Jinja"),
         "{stderr}"
     );
+    // And the summary that follows does not offer it again.
+    let (_, stdout, _) = metriclint(dir.path(), &["check", ".", "--fix", "--unsafe-fixes"]);
+    assert!(!stdout.contains("applies"), "{stdout}");
+    // Near miss: without --fix, the summary offers what --fix would try.
+    let (_, stdout, _) = metriclint(dir.path(), &["check", "."]);
+    assert!(stdout.contains("--unsafe-fixes"), "{stdout}");
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
