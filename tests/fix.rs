@@ -212,26 +212,13 @@ fn in_a_jinja_model_only_what_the_user_wrote_is_fixed() {
     assert!(stdout.contains("--unsafe-fixes"), "{stdout}");
 }
 
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// On the bundled ad-tech repository, --fix clears every finding with a safe
 /// fix and leaves files that parse; the other findings stay as they were.
 #[test]
 fn fix_clears_the_bundled_repositorys_safe_findings() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/adtech");
-    copy_tree(&fixture, dir.path());
+    common::copy_tree(&fixture, dir.path());
     let args = [
         "check",
         ".",

@@ -426,11 +426,7 @@ pub enum Sturdier {
 /// over averaged ratios, whatever the vote.)
 pub fn sturdier(here: &Expr, there: &Expr) -> Option<Sturdier> {
     let (here, there) = (unguarded(here), unguarded(there));
-    let counts_a_key = || {
-        counted_columns(here)
-            .iter()
-            .any(|c| crate::names::names_a_key(c.rsplit('.').next().unwrap_or(c)))
-    };
+    let counts_a_key = || counted_columns(here).iter().any(|c| super::is_key(c));
     if has_distinct_count(here) && with_plain_counts(here) == *there && !counts_a_key() {
         return Some(Sturdier::DistinctCount);
     }

@@ -687,7 +687,7 @@ fn is_flag_column(column: &str) -> bool {
 }
 
 /// Whether a column names a key (`id`, `client_id`, `order_key`).
-fn is_key(column: &str) -> bool {
+pub(super) fn is_key(column: &str) -> bool {
     crate::names::names_a_key(unqualified(column))
 }
 
