@@ -330,3 +330,40 @@ fn watchers_are_registered_bursts_end_at_the_last_text_and_exit_needs_a_shutdown
     let status = client.child.wait().unwrap();
     assert_eq!(status.code(), Some(1), "{status}");
 }
+
+/// The server keeps what its first check found in the workspace's cache
+/// (see `metriclint check`), and a later session starts from it, with the
+/// same diagnostics.
+#[test]
+fn a_session_starts_from_the_cache_the_last_one_wrote() {
+    let dir = repository(&[("reports/other.sql", AGREED), ("reports/ctr.sql", AVERAGED)]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let root_uri = format!("file://{}", root.display());
+    let uri = format!("{root_uri}/reports/ctr.sql");
+    let session = || {
+        let mut client = Client::start(&root);
+        client.request(
+            "initialize",
+            json!({"processId": null, "rootUri": root_uri, "capabilities": {}}),
+        );
+        client.notify("initialized", json!({}));
+        client.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "sql", "version": 1, "text": AVERAGED}}),
+        );
+        let diagnostics = client.diagnostics(&uri);
+        assert_eq!(client.request("shutdown", Value::Null), Value::Null);
+        client.notify("exit", Value::Null);
+        assert!(client.child.wait().unwrap().success());
+        diagnostics
+    };
+    let first = session();
+    assert!(!first.is_empty());
+    let cached: Vec<_> = std::fs::read_dir(root.join(".metriclint_cache"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
+        .collect();
+    assert_eq!(cached.len(), 1, "the server wrote no cache");
+    assert_eq!(session(), first);
+}
