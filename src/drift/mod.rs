@@ -2583,7 +2583,6 @@ pub fn inconsistent_computations<'s>(
                     .zip(other_pass_through)
                     .filter(|(o, pass)| {
                         comparable(site, o)
-                            && !sturdier_than(o)
                             && (!**pass || reads_common(&o.reads, &site.reads))
                             && !two_figures_sharing_a_name(site, o)
                             && (site.path != o.path || !each_picks_its_own_subject(site, o))
@@ -2594,6 +2593,9 @@ pub fn inconsistent_computations<'s>(
                             } else {
                                 evident(o)
                             })
+                            // Last: it reads both forms in the repository's
+                            // vocabulary, for the candidates left only.
+                            && !sturdier_than(o)
                     })
                     .find_map(|(o, _)| {
                         let there = o.read_form();
