@@ -433,6 +433,81 @@ mod tests {
         assert!(postcard::from_bytes::<Vec<Holder>>(&bytes).is_err());
     }
 
+    /// A finding is written by its own field order and read by its
+    /// mirror's: every field must come back where it was.
+    #[test]
+    fn a_finding_with_every_field_set_reads_back_whole() {
+        let mut finding = outcome_with_a_finding().findings.remove(0);
+        let at = |line| crate::source::Range {
+            start: crate::source::Position::new(line, 2),
+            end: crate::source::Position::new(line, 9),
+        };
+        finding.range = at(3);
+        finding.metric = Some("ctr".to_string());
+        finding.found = Some("avg(clicks / impressions)".to_string());
+        finding.expected = Some("sum(clicks) / sum(impressions)".to_string());
+        finding.related = vec![crate::finding::Related {
+            path: "b.sql".to_string(),
+            line: 4,
+            column: 5,
+            message: "computed so here".to_string(),
+        }];
+        finding.help = Some("align it".to_string());
+        finding.label = Some("computed as".to_string());
+        finding.fix = Some(crate::fix::Fix {
+            title: "rename".to_string(),
+            edits: vec![crate::fix::Edit {
+                range: at(3),
+                old: "click_rate".to_string(),
+                new: "ctr".to_string(),
+            }],
+            renames: true,
+            changes_the_figure: false,
+        });
+        let bytes = postcard::to_stdvec(&finding).unwrap();
+        let read: Finding = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(format!("{read:?}"), format!("{finding:?}"));
+    }
+
+    #[test]
+    fn the_least_recently_used_runs_and_stale_temporary_files_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: HashMap<PathBuf, (u64, FileOutcome)> = HashMap::new();
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for run in 0..KEPT_RUNS as u64 {
+            store(dir.path(), run, files.iter(), None).unwrap();
+            // Older the earlier written, so "least recently used" is run 0.
+            let age = std::time::Duration::from_secs(60 * (KEPT_RUNS as u64 - run));
+            std::fs::File::options()
+                .write(true)
+                .open(file_of(dir.path(), run))
+                .unwrap()
+                .set_modified(std::time::SystemTime::now() - age)
+                .unwrap();
+        }
+        // Run 0 is read (used now), so run 1 is the one to go.
+        let _ = load(dir.path(), 0);
+        let stale = dir.path().join(".1.2.tmp");
+        let fresh = dir.path().join(".3.4.tmp");
+        std::fs::write(&stale, "").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+        std::fs::write(&fresh, "").unwrap();
+        store(dir.path(), 100, files.iter(), None).unwrap();
+        assert!(file_of(dir.path(), 0).exists(), "the run just used went");
+        assert!(
+            !file_of(dir.path(), 1).exists(),
+            "the least recently used stayed"
+        );
+        assert!(file_of(dir.path(), 100).exists());
+        assert!(!stale.exists(), "a stale temporary file stayed");
+        assert!(fresh.exists(), "a running write's temporary file went");
+    }
+
     #[test]
     fn only_the_newest_runs_are_kept() {
         let dir = tempfile::tempdir().unwrap();
